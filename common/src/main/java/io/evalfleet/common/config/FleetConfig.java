@@ -1,0 +1,159 @@
+package io.evalfleet.common.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The fleet's settings, read once at start-up from (lowest precedence first) the defaults, a
+ * properties file, {@code EVALFLEET_*} environment variables and command-line overrides. Every bad
+ * value is reported at once. Keys starting with {@code kafka.} are handed to the Kafka clients
+ * without the prefix (for example {@code kafka.security.protocol=SASL_SSL}). Immutable.
+ */
+public final class FleetConfig {
+  public static final Setting<String> BOOTSTRAP_SERVERS = Setting.text("kafka.bootstrap.servers", "localhost:9092",
+      "Kafka brokers to connect to. Every other `kafka.*` key is passed to the Kafka clients as is (TLS, SASL, ...).");
+  public static final Setting<Integer> SHARD_ROWS = Setting.positiveInt("dispatcher.shard-rows", 64,
+      "Most golden-subset rows in one scoring job. Row groups are natural boundaries: a shard never spans two.");
+  public static final Setting<Integer> MAX_IN_FLIGHT_PER_RUN = Setting.positiveInt("dispatcher.max-jobs-in-flight-per-run", 4,
+      "Most jobs of one run published and not yet answered, so one large run cannot starve the others.");
+  public static final Setting<Integer> MAX_IN_FLIGHT = Setting.positiveInt("dispatcher.max-jobs-in-flight", 32,
+      "Most jobs of all runs published and not yet answered: bounds the backlog on the jobs topic.");
+  public static final Setting<Duration> RUN_DEADLINE = Setting.duration("dispatcher.run-deadline", "PT15M",
+      "How long a run may take from its staged event to its last shard; then it is flagged INCOMPLETE with its coverage.");
+  public static final Setting<Double> WARN_CHANGE = Setting.fraction("verdict.warn-relative-change", 0.01,
+      "Relative change of a metric in its bad direction (or either direction for two-sided metrics) from which the flag is at least WARN.");
+  public static final Setting<Double> RED_CHANGE = Setting.fraction("verdict.red-relative-change", 0.05,
+      "Relative change of a metric in its bad direction from which the flag is RED.");
+  public static final Setting<Integer> WORKER_CONCURRENCY = Setting.positiveInt("worker.concurrency", 1,
+      "Jobs a worker scores at the same time; its partitions are paused while this many are running.");
+  public static final Setting<Integer> INTRA_OP_THREADS = Setting.positiveInt("worker.intra-op-threads", 2,
+      "ONNX Runtime intra-op threads per session (set explicitly: the default takes every core).");
+  public static final Setting<Integer> BATCH_SIZE = Setting.positiveInt("worker.batch-size", 32,
+      "Most sequences in one forward pass, for models whose outputs do not depend on batching.");
+  public static final Setting<Integer> MAX_SEQ_LEN = Setting.positiveInt("worker.default-max-seq-len", 256,
+      "Token limit for an embedding model when the staged event gives no max_seq_len; longer texts are truncated.");
+  public static final Setting<String> WORKER_ID = Setting.text("worker.id", defaultWorkerId(),
+      "Name of this worker in shard results and logs.");
+
+  public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, SHARD_ROWS, MAX_IN_FLIGHT_PER_RUN,
+      MAX_IN_FLIGHT, RUN_DEADLINE, WARN_CHANGE, RED_CHANGE, WORKER_CONCURRENCY, INTRA_OP_THREADS, BATCH_SIZE,
+      MAX_SEQ_LEN, WORKER_ID);
+
+  private final Map<String, Object> values;
+  private final Map<String, String> kafka;
+
+  private FleetConfig(Map<String, Object> values, Map<String, String> kafka) {
+    this.values = values;
+    this.kafka = kafka;
+  }
+
+  public static FleetConfig defaults() {
+    return of(Map.of());
+  }
+
+  /** Parses {@code raw} over the defaults; throws listing every bad or unknown key. */
+  public static FleetConfig of(Map<String, String> raw) {
+    List<String> problems = new ArrayList<>();
+    Map<String, Object> values = new LinkedHashMap<>();
+    for (Setting<?> setting : SETTINGS) {
+      String text = raw.getOrDefault(setting.key(), setting.defaultValue()).trim();
+      values.put(setting.key(), parse(setting, text, problems));
+    }
+    Map<String, String> kafka = new LinkedHashMap<>();
+    for (var entry : raw.entrySet()) {
+      String key = entry.getKey();
+      if (key.startsWith("kafka.")) {
+        kafka.put(key.substring("kafka.".length()), entry.getValue());
+      } else if (SETTINGS.stream().noneMatch(s -> s.key().equals(key))) {
+        problems.add("unknown setting '" + key + "'");
+      }
+    }
+    kafka.put("bootstrap.servers", (String) values.get(BOOTSTRAP_SERVERS.key()));
+    if ((double) values.getOrDefault(RED_CHANGE.key(), 1.0) < (double) values.getOrDefault(WARN_CHANGE.key(), 0.0)) {
+      problems.add(RED_CHANGE.key() + " must not be smaller than " + WARN_CHANGE.key());
+    }
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("invalid configuration:\n  - " + String.join("\n  - ", problems));
+    }
+    return new FleetConfig(Map.copyOf(values), Map.copyOf(kafka));
+  }
+
+  /** Layers, lowest precedence first: a properties file's entries, the environment, overrides. */
+  public static FleetConfig load(Properties file, Map<String, String> env, Map<String, String> overrides) {
+    Map<String, String> raw = new LinkedHashMap<>();
+    file.stringPropertyNames().forEach(k -> raw.put(k, file.getProperty(k)));
+    for (Setting<?> setting : SETTINGS) {
+      String fromEnv = env.get(setting.envName());
+      if (fromEnv != null) {
+        raw.put(setting.key(), fromEnv);
+      }
+    }
+    raw.putAll(overrides);
+    return of(raw);
+  }
+
+  /** A copy with some keys changed. */
+  public FleetConfig with(Map<String, String> overrides) {
+    Map<String, String> raw = new LinkedHashMap<>();
+    values.forEach((k, v) -> raw.put(k, String.valueOf(v)));
+    kafka.forEach((k, v) -> raw.put("kafka." + k, v));
+    raw.putAll(overrides);
+    return of(raw);
+  }
+
+  @SuppressWarnings("unchecked")
+  public <T> T get(Setting<T> setting) {
+    return (T) values.get(setting.key());
+  }
+
+  /** Properties for a Kafka client: bootstrap servers plus every {@code kafka.*} key. */
+  public Map<String, Object> kafkaClientProperties() {
+    return new LinkedHashMap<>(kafka);
+  }
+
+  /** The settings as a Markdown table, for the documentation. */
+  public static String markdownReference() {
+    StringBuilder out = new StringBuilder("| key | default | environment | meaning |\n|---|---|---|---|\n");
+    for (Setting<?> s : SETTINGS) {
+      String def = s == WORKER_ID ? "host name and pid" : "`" + s.defaultValue() + "`";
+      out.append("| `").append(s.key()).append("` | ").append(def).append(" | `").append(s.envName())
+          .append("` | ").append(s.doc()).append(" |\n");
+    }
+    return out.toString();
+  }
+
+  private static Object parse(Setting<?> setting, String text, List<String> problems) {
+    try {
+      Object value = setting.parser().apply(text);
+      @SuppressWarnings("unchecked")
+      boolean ok = ((java.util.function.Predicate<Object>) setting.valid()).test(value);
+      if (ok) {
+        return value;
+      }
+    } catch (RuntimeException e) {
+      // reported below with the rule
+    }
+    problems.add(setting.key() + " must be " + setting.rule() + ", got '" + text + "'");
+    return setting.parser().apply(setting.defaultValue());
+  }
+
+  private static String defaultWorkerId() {
+    return ProcessHandle.current().pid() + "@" + hostName();
+  }
+
+  private static String hostName() {
+    String host = System.getenv("HOSTNAME");
+    if (host == null || host.isBlank()) {
+      try {
+        host = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.io.IOException e) {
+        host = "localhost";
+      }
+    }
+    return host;
+  }
+}

@@ -1,0 +1,41 @@
+package io.evalfleet.common.contract;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The verdict on one staged event: exactly one per event id. Published on
+ * {@code evalfleet.drift-flags}, keyed by model name.
+ *
+ * @param baselineVersion the version compared with; absent when there was none
+ * @param metrics the metric vector, by metric name
+ * @param reasons why the flag is what it is, in words a reviewer understands
+ * @param coverage how many shards and rows were scored
+ * @param executionProviders the execution providers that scored the run's shards
+ */
+public record DriftFlag(
+    Integer schemaVersion,
+    String runId,
+    String eventId,
+    String model,
+    String version,
+    String baselineVersion,
+    Flag flag,
+    Map<String, MetricValue> metrics,
+    List<String> reasons,
+    Coverage coverage,
+    List<String> executionProviders,
+    Instant stagedAt,
+    Instant decidedAt,
+    Long durationMs) {
+
+  public DriftFlag {
+    Checks.schemaVersion(schemaVersion);
+    Checks.required(flag, "flag");
+    metrics = metrics == null ? Map.of() : Map.copyOf(new TreeMap<>(metrics));
+    reasons = reasons == null ? List.of() : List.copyOf(reasons);
+    executionProviders = executionProviders == null ? List.of() : List.copyOf(executionProviders);
+  }
+}

@@ -1,0 +1,61 @@
+package io.evalfleet.common.contract;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * One bounded unit of scoring work: a contiguous row range of a golden subset, scored with one
+ * model. Published on {@code evalfleet.jobs}, keyed by job id.
+ *
+ * @param jobId deterministic: {@code <run_id>/<shard index>}, so a re-sent job is recognised
+ * @param runId the run this job belongs to
+ * @param shardIndex position of this shard in the run, from 0
+ * @param shardCount how many shards the run has
+ * @param rowStart first row of the shard, counted from 0 over the whole file
+ * @param rowCount number of rows in the shard
+ * @param metrics the per-row values wanted, e.g. {@code cosine}
+ * @param attempt 1 for the first dispatch, higher when a job is dispatched again
+ * @param deadline when the dispatcher stops waiting for this job's result
+ */
+public record ScoringJob(
+    Integer schemaVersion,
+    String jobId,
+    String runId,
+    String eventId,
+    String model,
+    String version,
+    Task task,
+    ArtifactRef artifact,
+    ArtifactRef tokenizer,
+    SubsetRef goldenSubset,
+    Integer maxSeqLen,
+    int shardIndex,
+    int shardCount,
+    long rowStart,
+    int rowCount,
+    List<String> metrics,
+    int attempt,
+    Instant deadline) {
+
+  public ScoringJob {
+    Checks.schemaVersion(schemaVersion);
+    Checks.identifier(jobId, "job_id");
+    Checks.identifier(runId, "run_id");
+    Checks.identifier(model, "model");
+    Checks.required(task, "task");
+    Checks.required(artifact, "artifact");
+    Checks.required(goldenSubset, "golden_subset");
+    Checks.optionalPositive(maxSeqLen, "max_seq_len");
+    Checks.nonNegative(shardIndex, "shard_index");
+    Checks.positive(shardCount, "shard_count");
+    Checks.nonNegative(rowStart, "row_start");
+    Checks.positive(rowCount, "row_count");
+    metrics = metrics == null ? List.of() : List.copyOf(metrics);
+    Checks.positive(attempt, "attempt");
+  }
+
+  /** The deterministic id of shard {@code shardIndex} of run {@code runId}. */
+  public static String jobId(String runId, int shardIndex) {
+    return runId + "/" + String.format("%05d", shardIndex);
+  }
+}

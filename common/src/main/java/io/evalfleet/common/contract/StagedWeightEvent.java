@@ -1,0 +1,70 @@
+package io.evalfleet.common.contract;
+
+import java.time.Instant;
+
+/**
+ * A training pipeline's announcement that new weights are staged and should be judged. Published
+ * on {@code evalfleet.weights.staged}, keyed by model name.
+ *
+ * @param schemaVersion wire-format version, must be {@link SchemaVersion#CURRENT}
+ * @param eventId unique id of this event; the fleet publishes exactly one flag per event id
+ * @param model the model's name (a lineage of versions)
+ * @param version this version's name, e.g. a commit sha or a training step
+ * @param task how the artifact is scored
+ * @param artifact the ONNX file
+ * @param tokenizer the model's {@code tokenizer.json}; optional, defaults to {@code tokenizer.json}
+ *     beside the artifact
+ * @param goldenSubset the Parquet golden subset to score
+ * @param baseline what to compare with: {@code production} (the default) or a version name
+ * @param quantizationBits weight precision of the artifact (informational, e.g. 8 or 32)
+ * @param maxSeqLen the longest token sequence the model takes; longer inputs are truncated
+ *     (embedding) or windowed (causal LM)
+ * @param stride sliding-window stride for causal LMs
+ * @param hardwareProfile where the pipeline expects the model to run (informational)
+ * @param baseModelSha256 for adapters, the digest of the base model they were trained on
+ * @param commit the source commit of the training code (informational)
+ * @param createdAt when the pipeline staged the weights
+ */
+public record StagedWeightEvent(
+    Integer schemaVersion,
+    String eventId,
+    String model,
+    String version,
+    Task task,
+    ArtifactRef artifact,
+    ArtifactRef tokenizer,
+    SubsetRef goldenSubset,
+    String baseline,
+    Integer quantizationBits,
+    Integer maxSeqLen,
+    Integer stride,
+    String hardwareProfile,
+    String baseModelSha256,
+    String commit,
+    Instant createdAt) {
+
+  /** The {@code baseline} value that means the model's pinned production version. */
+  public static final String PRODUCTION = "production";
+
+  public StagedWeightEvent {
+    Checks.schemaVersion(schemaVersion);
+    Checks.identifier(eventId, "event_id");
+    Checks.identifier(model, "model");
+    Checks.identifier(version, "version");
+    Checks.required(task, "task");
+    Checks.required(artifact, "artifact");
+    Checks.required(goldenSubset, "golden_subset");
+    baseline = baseline == null ? PRODUCTION : Checks.identifier(baseline, "baseline");
+    if (quantizationBits != null && (quantizationBits < 1 || quantizationBits > 64)) {
+      throw new ContractViolation("quantization_bits", "must be between 1 and 64, got " + quantizationBits);
+    }
+    Checks.optionalPositive(maxSeqLen, "max_seq_len");
+    Checks.optionalPositive(stride, "stride");
+    if (stride != null && maxSeqLen != null && stride > maxSeqLen) {
+      throw new ContractViolation("stride", "must not exceed max_seq_len " + maxSeqLen + ", got " + stride);
+    }
+    if (baseModelSha256 != null) {
+      baseModelSha256 = Checks.sha256(baseModelSha256, "base_model_sha256");
+    }
+  }
+}

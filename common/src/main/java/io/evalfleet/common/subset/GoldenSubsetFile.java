@@ -1,0 +1,86 @@
+package io.evalfleet.common.subset;
+
+import io.evalfleet.common.storage.Storage;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType;
+import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
+import org.apache.parquet.schema.Type;
+
+/**
+ * What the Parquet footer of a golden subset says: its schema and its row groups. Reading it
+ * touches only the footer, never the data pages.
+ *
+ * @param rowGroupSizes the number of rows in each row group, in file order
+ */
+public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGroupSizes) {
+
+  public GoldenSubsetFile {
+    rowGroupSizes = List.copyOf(rowGroupSizes);
+  }
+
+  public static GoldenSubsetFile readFooter(Storage storage, String uri) throws IOException {
+    storage.size(uri); // a clear "no such file" before Parquet's own message
+    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(Storage.path(uri), storage.conf()))) {
+      List<Long> sizes = new ArrayList<>();
+      for (BlockMetaData block : reader.getFooter().getBlocks()) {
+        sizes.add(block.getRowCount());
+      }
+      return new GoldenSubsetFile(uri, reader.getFooter().getFileMetaData().getSchema(), sizes);
+    } catch (RuntimeException e) {
+      throw new IOException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
+    }
+  }
+
+  public long rowCount() {
+    return rowGroupSizes.stream().mapToLong(Long::longValue).sum();
+  }
+
+  /** Checks that {@code column} exists as a top-level UTF-8 string column. */
+  public void requireText(String role, String column) throws SubsetSchemaException {
+    PrimitiveType type = primitive(role, column);
+    if (type.getPrimitiveTypeName() != PrimitiveTypeName.BINARY
+        || !(type.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation)) {
+      throw new SubsetSchemaException("golden subset " + uri + ": column '" + column + "' (" + role
+          + ") must be a UTF-8 string column, but is " + describe(type));
+    }
+  }
+
+  /** Checks that {@code column} exists as a top-level floating-point or integer column. */
+  public void requireNumber(String role, String column) throws SubsetSchemaException {
+    PrimitiveType type = primitive(role, column);
+    switch (type.getPrimitiveTypeName()) {
+      case DOUBLE, FLOAT, INT32, INT64 -> {}
+      default -> throw new SubsetSchemaException("golden subset " + uri + ": column '" + column + "' (" + role
+          + ") must be numeric, but is " + describe(type));
+    }
+  }
+
+  public boolean hasColumn(String column) {
+    return schema.containsField(column);
+  }
+
+  private PrimitiveType primitive(String role, String column) throws SubsetSchemaException {
+    if (!schema.containsField(column)) {
+      throw new SubsetSchemaException("golden subset " + uri + " has no column '" + column + "' (" + role
+          + "); its columns are " + schema.getFields().stream().map(Type::getName).toList());
+    }
+    Type type = schema.getType(column);
+    if (!type.isPrimitive() || type.isRepetition(Type.Repetition.REPEATED)) {
+      throw new SubsetSchemaException("golden subset " + uri + ": column '" + column + "' (" + role
+          + ") must be a plain column, but is " + type);
+    }
+    return type.asPrimitiveType();
+  }
+
+  private static String describe(PrimitiveType type) {
+    LogicalTypeAnnotation logical = type.getLogicalTypeAnnotation();
+    return type.getPrimitiveTypeName().name().toLowerCase() + (logical == null ? "" : " (" + logical + ")");
+  }
+}
