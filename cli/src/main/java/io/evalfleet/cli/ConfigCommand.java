@@ -1,0 +1,29 @@
+package io.evalfleet.cli;
+
+import io.evalfleet.common.config.FleetConfig;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "config", description = "Print the settings reference, or check and print the effective settings.")
+final class ConfigCommand implements Callable<Integer> {
+  @Mixin ConfigOptions config;
+
+  @Option(names = "--effective", description = "Load the settings as a role would and print them.")
+  boolean effective;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!effective) {
+      System.out.print(FleetConfig.markdownReference());
+      return 0;
+    }
+    FleetConfig loaded = config.load();
+    for (var setting : FleetConfig.SETTINGS) {
+      System.out.println(setting.key() + "=" + loaded.get(setting));
+    }
+    loaded.kafkaClientProperties().forEach((k, v) -> System.out.println("kafka." + k + "=" + v));
+    return 0;
+  }
+}

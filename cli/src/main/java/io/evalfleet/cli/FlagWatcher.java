@@ -1,0 +1,70 @@
+package io.evalfleet.cli;
+
+import io.evalfleet.common.Topics;
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.kafka.KafkaClients;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+
+/** Reads drift flags from the flags topic, outside any consumer group. Not thread-safe. */
+public final class FlagWatcher implements AutoCloseable {
+  private final KafkaConsumer<String, byte[]> consumer;
+  private final Map<String, DriftFlag> seen = new HashMap<>();
+
+  /** @param fromBeginning read the whole topic, or only flags published from now on */
+  public FlagWatcher(FleetConfig config, boolean fromBeginning) {
+    consumer = KafkaClients.reader(config, "evalfleet-flag-watcher");
+    List<TopicPartition> partitions = consumer.partitionsFor(Topics.DRIFT_FLAGS, Duration.ofSeconds(30)).stream()
+        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    consumer.assign(partitions);
+    if (fromBeginning) {
+      consumer.seekToBeginning(partitions);
+    } else {
+      consumer.seekToEnd(partitions);
+      partitions.forEach(consumer::position); // fix the position now, before anything is submitted
+    }
+  }
+
+  /** The next flags published, waiting at most {@code timeout}. */
+  public List<DriftFlag> poll(Duration timeout) {
+    List<DriftFlag> flags = new java.util.ArrayList<>();
+    for (ConsumerRecord<String, byte[]> record : consumer.poll(timeout)) {
+      DriftFlag flag = Json.read(record.value(), DriftFlag.class);
+      seen.put(flag.eventId(), flag);
+      flags.add(flag);
+    }
+    return flags;
+  }
+
+  /** Waits for the flag of {@code eventId}. */
+  public DriftFlag await(String eventId, Duration timeout) throws TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      Optional<DriftFlag> flag = Optional.ofNullable(seen.get(eventId));
+      if (flag.isPresent()) {
+        return flag.get();
+      }
+      poll(Duration.ofMillis(200));
+    }
+    throw new TimeoutException("no drift flag for event " + eventId + " within " + timeout);
+  }
+
+  /** The latest flag read so far for each event id. */
+  public Map<String, DriftFlag> seen() {
+    return Map.copyOf(seen);
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
+  }
+}

@@ -1,0 +1,97 @@
+package io.evalfleet.cli;
+
+import io.evalfleet.cli.demo.FlagPrinter;
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.contract.Task;
+import io.evalfleet.common.storage.Storage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "submit", description = {"Publish a staged-weight event to evalfleet.weights.staged.",
+    "Either give a JSON event file, or describe the event with options (digests of local files are computed)."})
+final class SubmitCommand implements Callable<Integer> {
+  @Mixin ConfigOptions config;
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  static final class Source {
+    @Option(names = "--event", paramLabel = "FILE", description = "A StagedWeightEvent as JSON ('-' for stdin).")
+    String eventFile;
+
+    @ArgGroup(exclusive = false)
+    Described described;
+  }
+
+  static final class Described {
+    @Option(names = "--model", required = true) String model;
+    @Option(names = "--version", required = true) String version;
+    @Option(names = "--task", defaultValue = "embedding", description = "embedding or causal-lm. Default: ${DEFAULT-VALUE}.")
+    String task;
+    @Option(names = "--artifact", required = true, paramLabel = "URI", description = "The ONNX file.") String artifact;
+    @Option(names = "--tokenizer", paramLabel = "URI", description = "The model's tokenizer.json.") String tokenizer;
+    @Option(names = "--subset", required = true, paramLabel = "URI", description = "The golden subset (Parquet).") String subset;
+    @Option(names = "--baseline", defaultValue = "production") String baseline;
+    @Option(names = "--max-seq-len") Integer maxSeqLen;
+    @Option(names = "--event-id", description = "Default: a random UUID.") String eventId;
+  }
+
+  @Option(names = "--wait", paramLabel = "DURATION", description = "Wait this long (e.g. PT5M) for the flag and print it.")
+  Duration wait;
+
+  @Override
+  public Integer call() throws Exception {
+    FleetConfig loaded = config.load();
+    StagedWeightEvent event = source.eventFile != null ? readEvent(source.eventFile) : describe(source.described);
+    try (FlagWatcher watcher = wait == null ? null : new FlagWatcher(loaded, false);
+         Submitter submitter = new Submitter(loaded)) {
+      submitter.submit(event);
+      System.out.println("submitted event " + event.eventId() + " for " + event.model() + " " + event.version());
+      if (watcher != null) {
+        DriftFlag flag = watcher.await(event.eventId(), wait);
+        System.out.print(FlagPrinter.render(flag));
+        return flag.flag() == io.evalfleet.common.contract.Flag.ERROR ? 2 : 0;
+      }
+    }
+    return 0;
+  }
+
+  private static StagedWeightEvent readEvent(String file) throws Exception {
+    byte[] bytes = file.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file));
+    return Json.read(bytes, StagedWeightEvent.class);
+  }
+
+  private static StagedWeightEvent describe(Described d) throws Exception {
+    Storage storage = Storage.withDefaults();
+    Task task = d.task.equals("causal-lm") ? Task.CAUSAL_LM : Task.EMBEDDING;
+    return new StagedWeightEvent(SchemaVersion.CURRENT, d.eventId != null ? d.eventId : UUID.randomUUID().toString(),
+        d.model, d.version, task, ref(storage, d.artifact), d.tokenizer == null ? null : ref(storage, d.tokenizer),
+        new SubsetRef(uri(d.subset), storage.sha256(uri(d.subset)), null, Map.of()), d.baseline, null, d.maxSeqLen,
+        null, null, null, null, Instant.now());
+  }
+
+  private static ArtifactRef ref(Storage storage, String location) throws Exception {
+    String uri = uri(location);
+    return new ArtifactRef(uri, storage.sha256(uri));
+  }
+
+  /** Local relative paths become absolute {@code file:} URIs. */
+  private static String uri(String location) {
+    return location.contains(":") ? location : Path.of(location).toAbsolutePath().normalize().toUri().toString();
+  }
+}

@@ -1,0 +1,33 @@
+package io.evalfleet.cli;
+
+import io.evalfleet.common.Topics;
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.kafka.KafkaClients;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/** Publishes staged-weight events, keyed by model name, as a training pipeline would. */
+public final class Submitter implements AutoCloseable {
+  private final KafkaProducer<String, byte[]> producer;
+
+  public Submitter(FleetConfig config) {
+    producer = KafkaClients.producer(config, "evalfleet-submit");
+  }
+
+  public void submit(StagedWeightEvent event) throws ExecutionException, InterruptedException {
+    submitRaw(event.model(), Json.write(event));
+  }
+
+  /** Publishes bytes as they are (for events written by hand or by another tool). */
+  public void submitRaw(String key, byte[] value) throws ExecutionException, InterruptedException {
+    producer.send(new ProducerRecord<>(Topics.STAGED, key, value)).get();
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+  }
+}

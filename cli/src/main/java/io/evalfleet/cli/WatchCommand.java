@@ -1,0 +1,38 @@
+package io.evalfleet.cli;
+
+import io.evalfleet.cli.demo.FlagPrinter;
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Json;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "watch", description = "Print drift flags as they are published.")
+final class WatchCommand implements Callable<Integer> {
+  @Mixin ConfigOptions config;
+
+  @Option(names = "--from-beginning", description = "Start with the flags already on the topic.")
+  boolean fromBeginning;
+
+  @Option(names = "--json", description = "Print each flag as one line of JSON.")
+  boolean json;
+
+  @Option(names = "--for", paramLabel = "DURATION", description = "Stop after this long (e.g. PT1M); default: run until stopped.")
+  Duration duration;
+
+  @Override
+  public Integer call() throws Exception {
+    long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+    try (FlagWatcher watcher = new FlagWatcher(config.load(), fromBeginning)) {
+      while (System.nanoTime() < end) {
+        for (DriftFlag flag : watcher.poll(Duration.ofMillis(500))) {
+          System.out.print(json ? Json.writeString(flag) + System.lineSeparator() : FlagPrinter.render(flag));
+          System.out.flush();
+        }
+      }
+    }
+    return 0;
+  }
+}

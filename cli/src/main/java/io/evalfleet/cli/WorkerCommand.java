@@ -1,0 +1,26 @@
+package io.evalfleet.cli;
+
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.worker.WorkerRole;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "worker", description = "Run one worker against a Kafka cluster until stopped (SIGTERM or Ctrl-C).")
+final class WorkerCommand implements Callable<Integer> {
+  @Mixin ConfigOptions config;
+
+  @Option(names = "--cache-dir", defaultValue = "${sys:user.home}/.evalfleet/cache",
+      description = "Where models fetched from remote storage are kept. Default: ${DEFAULT-VALUE}.")
+  Path cacheDir;
+
+  @Override
+  public Integer call() throws Exception {
+    FleetConfig loaded = config.load();
+    WorkerRole role = new WorkerRole(loaded, loaded.get(FleetConfig.WORKER_ID), cacheDir).start();
+    Shutdown.awaitSignal(role::close);
+    return 0;
+  }
+}

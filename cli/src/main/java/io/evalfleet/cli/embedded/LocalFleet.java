@@ -1,0 +1,70 @@
+package io.evalfleet.cli.embedded;
+
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.dispatcher.DispatcherRole;
+import io.evalfleet.worker.WorkerRole;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A whole fleet in one process: an embedded KRaft broker, the dispatcher and {@code workers}
+ * workers, connected through the broker exactly as separate processes would be. Closes in reverse
+ * order of start.
+ */
+public final class LocalFleet implements AutoCloseable {
+  private final EmbeddedKafka kafka;
+  private final FleetConfig config;
+  private final DispatcherRole dispatcher;
+  private final List<WorkerRole> workers = new ArrayList<>();
+
+  private LocalFleet(EmbeddedKafka kafka, FleetConfig config, DispatcherRole dispatcher) {
+    this.kafka = kafka;
+    this.config = config;
+    this.dispatcher = dispatcher;
+  }
+
+  /**
+   * @param base settings; the bootstrap servers are replaced by the embedded broker's
+   * @param port the broker's client port, 0 for any free port
+   */
+  public static LocalFleet start(FleetConfig base, int port, int workers, Path cacheDir) throws Exception {
+    EmbeddedKafka kafka = EmbeddedKafka.start(port, Math.max(6, workers * 2));
+    try {
+      FleetConfig config = base.with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers()));
+      LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC()).start());
+      for (int i = 1; i <= workers; i++) {
+        fleet.workers.add(new WorkerRole(config, "worker-" + i, cacheDir).start());
+      }
+      return fleet;
+    } catch (Exception e) {
+      kafka.close();
+      throw e;
+    }
+  }
+
+  /** Settings for clients of this fleet (they point at the embedded broker). */
+  public FleetConfig config() {
+    return config;
+  }
+
+  public String bootstrapServers() {
+    return kafka.bootstrapServers();
+  }
+
+  public EmbeddedKafka kafka() {
+    return kafka;
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (WorkerRole worker : workers) {
+      worker.close(Duration.ofSeconds(10));
+    }
+    dispatcher.close(Duration.ofSeconds(10));
+    kafka.close();
+  }
+}

@@ -1,0 +1,72 @@
+package io.evalfleet.common.kafka;
+
+import io.evalfleet.common.config.FleetConfig;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Kafka clients configured the way the fleet needs them: string keys and JSON bytes, idempotent
+ * producers that wait for all in-sync replicas, consumers that commit only explicitly. Anything set
+ * under {@code kafka.*} in the configuration (security, timeouts, ...) is applied first and these
+ * defaults only where it is silent, except for the settings the fleet's correctness rests on.
+ */
+public final class KafkaClients {
+  private KafkaClients() {}
+
+  public static KafkaProducer<String, byte[]> producer(FleetConfig config, String clientId) {
+    Map<String, Object> props = config.kafkaClientProperties();
+    props.putIfAbsent(ProducerConfig.LINGER_MS_CONFIG, 5);
+    props.putIfAbsent(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+    props.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 * 1024 * 1024);
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    dropConsumerOnly(props);
+    return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /**
+   * A group member. Uses the KIP-848 consumer group protocol, so that members joining or leaving
+   * do not stop the others.
+   */
+  public static KafkaConsumer<String, byte[]> consumer(FleetConfig config, String groupId, String clientId,
+      int maxPollRecords) {
+    Map<String, Object> props = config.kafkaClientProperties();
+    props.putIfAbsent(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+    props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
+    props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, maxPollRecords);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    dropProducerOnly(props);
+    return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /** A consumer outside any group, for reading a topic by assignment (e.g. a compacted state topic). */
+  public static KafkaConsumer<String, byte[]> reader(FleetConfig config, String clientId) {
+    Map<String, Object> props = config.kafkaClientProperties();
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    props.remove(ConsumerConfig.GROUP_PROTOCOL_CONFIG);
+    dropProducerOnly(props);
+    return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  private static void dropConsumerOnly(Map<String, Object> props) {
+    props.keySet().removeIf(k -> !ProducerConfig.configNames().contains(k));
+  }
+
+  private static void dropProducerOnly(Map<String, Object> props) {
+    props.keySet().removeIf(k -> !ConsumerConfig.configNames().contains(k));
+  }
+}

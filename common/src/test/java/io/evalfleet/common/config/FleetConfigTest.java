@@ -1,0 +1,59 @@
+package io.evalfleet.common.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+class FleetConfigTest {
+  @Test
+  void defaultsAreValid() {
+    FleetConfig config = FleetConfig.defaults();
+    assertThat(config.get(FleetConfig.SHARD_ROWS)).isEqualTo(64);
+    assertThat(config.get(FleetConfig.RUN_DEADLINE)).isEqualTo(Duration.ofMinutes(15));
+    assertThat(config.kafkaClientProperties()).containsEntry("bootstrap.servers", "localhost:9092");
+  }
+
+  @Test
+  void reportsEveryBadKeyAtOnce() {
+    assertThatThrownBy(() -> FleetConfig.of(Map.of(
+        "dispatcher.shard-rows", "zero",
+        "verdict.red-relative-change", "1.5",
+        "dispatcher.run-deadline", "10 minutes",
+        "dispatcher.shard-row", "5")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("dispatcher.shard-rows must be a positive integer, got 'zero'")
+        .hasMessageContaining("verdict.red-relative-change must be a number between 0 and 1, got '1.5'")
+        .hasMessageContaining("dispatcher.run-deadline must be a positive ISO-8601 duration")
+        .hasMessageContaining("unknown setting 'dispatcher.shard-row'");
+  }
+
+  @Test
+  void overridesBeatEnvironmentWhichBeatsTheFile() {
+    Properties file = new Properties();
+    file.setProperty("dispatcher.shard-rows", "10");
+    file.setProperty("worker.batch-size", "8");
+    file.setProperty("kafka.security.protocol", "SASL_SSL");
+    FleetConfig config = FleetConfig.load(file,
+        Map.of("EVALFLEET_DISPATCHER_SHARD_ROWS", "20", "EVALFLEET_WORKER_BATCH_SIZE", "16"),
+        Map.of("worker.batch-size", "4"));
+    assertThat(config.get(FleetConfig.SHARD_ROWS)).isEqualTo(20);
+    assertThat(config.get(FleetConfig.BATCH_SIZE)).isEqualTo(4);
+    assertThat(config.kafkaClientProperties()).containsEntry("security.protocol", "SASL_SSL");
+  }
+
+  @Test
+  void redThresholdMayNotBeBelowWarn() {
+    assertThatThrownBy(() -> FleetConfig.of(Map.of("verdict.warn-relative-change", "0.1", "verdict.red-relative-change", "0.05")))
+        .hasMessageContaining("must not be smaller than verdict.warn-relative-change");
+  }
+
+  @Test
+  void referenceDocumentsEveryKey() {
+    String doc = FleetConfig.markdownReference();
+    FleetConfig.SETTINGS.forEach(s -> assertThat(doc).contains("`" + s.key() + "`", s.envName()));
+  }
+}

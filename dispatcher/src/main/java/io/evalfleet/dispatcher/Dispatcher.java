@@ -1,0 +1,356 @@
+package io.evalfleet.dispatcher;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.evalfleet.common.Topics;
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.ContractViolation;
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.MetricValue;
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardError;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.subset.GoldenSubsetFile;
+import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.baseline.BaselineStore;
+import io.evalfleet.dispatcher.plan.ShardPlanner;
+import io.evalfleet.dispatcher.preflight.Preflight;
+import io.evalfleet.dispatcher.run.Run;
+import io.evalfleet.dispatcher.verdict.MetricVector;
+import io.evalfleet.dispatcher.verdict.Verdict;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns staged-weight events into bounded scoring jobs, collects their results and publishes
+ * exactly one drift flag per event.
+ *
+ * <p>One thread ({@link #run()}) owns the consumer of {@code evalfleet.weights.staged} and
+ * {@code evalfleet.results} and all run state; pre-flight checks (which hash files) run on the
+ * given executor and hand their outcome back through a queue, so polling never blocks on storage.
+ * Jobs are published under flow control: at most {@code dispatcher.max-jobs-in-flight-per-run}
+ * unanswered jobs per run and {@code dispatcher.max-jobs-in-flight} in all, runs served in turn.
+ */
+public final class Dispatcher implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  private static final int MAX_ATTEMPTS = 3;
+  private static final int REMEMBERED_DECISIONS = 100_000;
+
+  private final Consumer<String, byte[]> consumer;
+  private final Producer<String, byte[]> producer;
+  private final BaselineStore baselines;
+  private final Preflight preflight;
+  private final ExecutorService preflightExecutor;
+  private final ShardPlanner planner;
+  private final Verdict verdict;
+  private final Clock clock;
+  private final int maxInFlightPerRun;
+  private final int maxInFlight;
+  private final Duration runDeadline;
+
+  private final Map<String, Run> active = new LinkedHashMap<>();
+  private final Set<String> preflighting = new LinkedHashSet<>();
+  private final Set<String> decided = new LinkedHashSet<>();
+  private final ConcurrentLinkedQueue<Runnable> fromPreflight = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private int inFlight;
+
+  public Dispatcher(FleetConfig config, Consumer<String, byte[]> consumer, Producer<String, byte[]> producer,
+      BaselineStore baselines, Preflight preflight, ExecutorService preflightExecutor, Clock clock) {
+    this.consumer = consumer;
+    this.producer = producer;
+    this.baselines = baselines;
+    this.preflight = preflight;
+    this.preflightExecutor = preflightExecutor;
+    this.clock = clock;
+    this.planner = new ShardPlanner(config.get(FleetConfig.SHARD_ROWS));
+    this.verdict = new Verdict(config.get(FleetConfig.WARN_CHANGE), config.get(FleetConfig.RED_CHANGE));
+    this.maxInFlightPerRun = config.get(FleetConfig.MAX_IN_FLIGHT_PER_RUN);
+    this.maxInFlight = config.get(FleetConfig.MAX_IN_FLIGHT);
+    this.runDeadline = config.get(FleetConfig.RUN_DEADLINE);
+  }
+
+  @Override
+  public void run() {
+    try {
+      consumer.subscribe(List.of(Topics.STAGED, Topics.RESULTS));
+      while (running.get()) {
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+          if (record.topic().equals(Topics.STAGED)) {
+            onStaged(record);
+          } else {
+            onResult(record);
+          }
+        }
+        Runnable step;
+        while ((step = fromPreflight.poll()) != null) {
+          step.run();
+        }
+        publishJobs();
+        expireRuns();
+        consumer.commitAsync();
+      }
+      consumer.commitSync();
+    } catch (WakeupException e) {
+      if (running.get()) {
+        throw e;
+      }
+    } catch (RuntimeException e) {
+      log.error("dispatcher loop failed", e);
+      throw e;
+    } finally {
+      try {
+        consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+      } finally {
+        stopped.countDown();
+      }
+    }
+  }
+
+  public void close(Duration timeout) throws InterruptedException {
+    running.set(false);
+    consumer.wakeup();
+    stopped.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Runs in progress (pre-flight included), for status displays. */
+  public int activeRuns() {
+    return active.size() + preflighting.size();
+  }
+
+  private void onStaged(ConsumerRecord<String, byte[]> record) {
+    StagedWeightEvent event;
+    try {
+      event = Json.read(record.value(), StagedWeightEvent.class);
+    } catch (ContractViolation e) {
+      rejectMalformed(record, e);
+      return;
+    }
+    String runId = Run.runIdOf(event.eventId());
+    if (active.containsKey(runId) || preflighting.contains(runId) || decided.contains(runId)) {
+      log.info("event {} is already being evaluated or decided ({}); ignoring the duplicate", event.eventId(), runId);
+      return;
+    }
+    preflighting.add(runId);
+    Instant stagedAt = clock.instant();
+    preflightExecutor.execute(() -> {
+      try {
+        GoldenSubsetFile subset = preflight.check(event);
+        fromPreflight.add(() -> start(runId, event, subset, stagedAt));
+      } catch (Preflight.Rejected e) {
+        fromPreflight.add(() -> {
+          preflighting.remove(runId);
+          decide(runId, event, stagedAt, Flag.ERROR, Map.of(), List.of(e.getMessage()), null, null, List.of());
+        });
+      } catch (RuntimeException e) {
+        fromPreflight.add(() -> {
+          preflighting.remove(runId);
+          decide(runId, event, stagedAt, Flag.ERROR, Map.of(), List.of("pre-flight failed: " + e), null, null, List.of());
+        });
+      }
+    });
+  }
+
+  private void start(String runId, StagedWeightEvent event, GoldenSubsetFile subset, Instant stagedAt) {
+    preflighting.remove(runId);
+    var shards = planner.plan(subset.rowGroupSizes());
+    Run run = new Run(runId, event, shards, stagedAt, stagedAt.plus(runDeadline));
+    active.put(runId, run);
+    log.info("run {} for {} {}: {} rows in {} shards", runId, event.model(), event.version(), subset.rowCount(), shards.size());
+  }
+
+  private void publishJobs() {
+    boolean published = true;
+    while (published && inFlight < maxInFlight) {
+      published = false;
+      for (Run run : active.values()) {
+        if (inFlight >= maxInFlight) {
+          break;
+        }
+        if (run.hasUnpublished() && run.inFlightCount() < maxInFlightPerRun) {
+          ScoringJob job = run.publishNext();
+          producer.send(new ProducerRecord<>(Topics.JOBS, job.jobId(), Json.write(job)), (meta, e) -> {
+            if (e != null) {
+              log.error("cannot publish job {}: {}", job.jobId(), e.toString());
+            }
+          });
+          inFlight++;
+          published = true;
+        }
+      }
+    }
+  }
+
+  private void onResult(ConsumerRecord<String, byte[]> record) {
+    ShardResult result;
+    try {
+      result = Json.read(record.value(), ShardResult.class);
+    } catch (ContractViolation e) {
+      log.error("ignoring unreadable shard result at {}-{}@{}: {}", record.topic(), record.partition(),
+          record.offset(), e.getMessage());
+      return;
+    }
+    Run run = active.get(result.runId());
+    if (run == null || !run.accept(result)) {
+      log.debug("ignoring result {} (duplicate, or its run is decided)", result.jobId());
+      return;
+    }
+    inFlight--;
+    if (result.failed()) {
+      ShardError error = result.error();
+      if (error.kind().equals(ShardError.TRANSIENT) && result.attempt() < MAX_ATTEMPTS) {
+        log.warn("job {} attempt {} failed transiently, dispatching again: {}", result.jobId(), result.attempt(), error.message());
+        run.retry(run.jobFor(result));
+        return;
+      }
+      fail(run, "shard " + result.shardIndex() + " (rows " + result.rowStart() + "-"
+          + (result.rowStart() + result.rowCount() - 1) + ") could not be scored: " + error.message());
+      return;
+    }
+    if (run.complete()) {
+      conclude(run);
+    }
+  }
+
+  private void conclude(Run run) {
+    StagedWeightEvent event = run.event();
+    MetricVector vector;
+    try {
+      vector = MetricVector.of(run.results());
+    } catch (RuntimeException e) {
+      fail(run, "cannot compute the metric vector: " + e.getMessage());
+      return;
+    }
+    var production = baselines.production(event.model());
+    Verdict.Outcome outcome;
+    String baselineVersion = null;
+    if (production.isEmpty()) {
+      if (!event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
+        fail(run, "baseline version '" + event.baseline() + "' of model " + event.model()
+            + " is not known: the model has no production baseline yet");
+        return;
+      }
+      outcome = verdict.withoutBaseline(vector, "no production baseline for model " + event.model()
+          + ": nothing to compare with; version " + event.version() + " is now pinned as its production baseline");
+      baselines.pin(new BaselineRecord(event.model(), event.version(), run.runId(), event.artifact().sha256(),
+          event.goldenSubset().sha256(), vector.metrics(), vector.rowValues(), clock.instant()));
+    } else {
+      BaselineRecord baseline = production.get();
+      if (!event.baseline().equals(StagedWeightEvent.PRODUCTION) && !event.baseline().equals(baseline.version())) {
+        fail(run, "baseline version '" + event.baseline() + "' of model " + event.model()
+            + " is not known (its production baseline is version " + baseline.version() + ")");
+        return;
+      }
+      if (!baseline.subsetSha256().equals(event.goldenSubset().sha256())) {
+        fail(run, "baseline version " + baseline.version() + " was scored on golden subset "
+            + baseline.subsetSha256().substring(0, 12) + ", this run on " + event.goldenSubset().sha256().substring(0, 12)
+            + ": metrics on different subsets are not comparable");
+        return;
+      }
+      baselineVersion = baseline.version();
+      outcome = verdict.compare(vector, baseline);
+    }
+    active.remove(run.runId());
+    decide(run.runId(), event, run.startedAt(), outcome.flag(), outcome.metrics(), outcome.reasons(), baselineVersion,
+        run.coverage(), run.providers());
+  }
+
+  private void fail(Run run, String reason) {
+    active.remove(run.runId());
+    inFlight -= run.inFlightCount();
+    decide(run.runId(), run.event(), run.startedAt(), Flag.ERROR, Map.of(), List.of(reason), null, run.coverage(),
+        run.providers());
+  }
+
+  private void expireRuns() {
+    Instant now = clock.instant();
+    for (Iterator<Run> it = active.values().iterator(); it.hasNext(); ) {
+      Run run = it.next();
+      if (now.isAfter(run.deadline())) {
+        it.remove();
+        inFlight -= run.inFlightCount();
+        var coverage = run.coverage();
+        decide(run.runId(), run.event(), run.startedAt(), Flag.INCOMPLETE, Map.of(), List.of(String.format(
+            "deadline %s passed with %d of %d shards (%d of %d rows) scored", run.deadline(), coverage.shardsDone(),
+            coverage.shardsTotal(), coverage.rowsScored(), coverage.rowsTotal())), null, coverage, run.providers());
+      }
+    }
+  }
+
+  private void rejectMalformed(ConsumerRecord<String, byte[]> record, ContractViolation violation) {
+    String eventId = null;
+    String model = record.key();
+    try {
+      JsonNode tree = Json.mapper().readTree(record.value());
+      if (tree != null && tree.path("event_id").isTextual()) {
+        eventId = tree.path("event_id").asText();
+      }
+      if (tree != null && tree.path("model").isTextual()) {
+        model = tree.path("model").asText();
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // not JSON at all: the record's coordinates identify it
+    }
+    if (eventId == null) {
+      eventId = "unparsed:" + record.topic() + "/" + record.partition() + "/" + record.offset();
+    }
+    String runId = Run.runIdOf(eventId);
+    if (decided.contains(runId)) {
+      return;
+    }
+    String reason = "staged event rejected: " + violation.getMessage();
+    log.warn("{} (event {}, {}-{}@{})", reason, eventId, record.topic(), record.partition(), record.offset());
+    publish(runId, new DriftFlag(SchemaVersion.CURRENT, runId, eventId, model, null, null, Flag.ERROR, Map.of(),
+        List.of(reason), null, List.of(), null, clock.instant(), null), model);
+  }
+
+  private void decide(String runId, StagedWeightEvent event, Instant stagedAt, Flag flag, Map<String, MetricValue> metrics,
+      List<String> reasons, String baselineVersion, io.evalfleet.common.contract.Coverage coverage, List<String> providers) {
+    Instant now = clock.instant();
+    DriftFlag driftFlag = new DriftFlag(SchemaVersion.CURRENT, runId, event.eventId(), event.model(), event.version(),
+        baselineVersion, flag, metrics, new ArrayList<>(reasons), coverage, providers, stagedAt, now,
+        Duration.between(stagedAt, now).toMillis());
+    publish(runId, driftFlag, event.model());
+  }
+
+  private void publish(String runId, DriftFlag flag, String key) {
+    try {
+      producer.send(new ProducerRecord<>(Topics.DRIFT_FLAGS, key, Json.write(flag))).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while publishing the flag of " + runId, e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot publish the flag of " + runId, e.getCause());
+    }
+    decided.add(runId);
+    if (decided.size() > REMEMBERED_DECISIONS) {
+      decided.remove(decided.iterator().next());
+    }
+    log.info("flag {} for {} {} ({}): {}", flag.flag(), flag.model(), flag.version(), runId, String.join("; ", flag.reasons()));
+  }
+}

@@ -1,0 +1,55 @@
+package io.evalfleet.dispatcher;
+
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.dispatcher.baseline.BaselineStore;
+import io.evalfleet.dispatcher.preflight.Preflight;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+
+/** Wires the dispatcher: Kafka clients, baseline store, pre-flight executor and loop. Owns what it creates. */
+public class DispatcherRole implements AutoCloseable {
+  /** The consumer group of the dispatcher. */
+  public static final String GROUP = "evalfleet-dispatcher";
+
+  private final KafkaProducer<String, byte[]> producer;
+  private final ExecutorService preflightExecutor;
+  private final Dispatcher dispatcher;
+  private final Thread loop;
+
+  public DispatcherRole(FleetConfig config, Clock clock) {
+    this.producer = KafkaClients.producer(config, "evalfleet-dispatcher");
+    BaselineStore baselines = new BaselineStore(producer);
+    try (KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, "evalfleet-dispatcher-baselines")) {
+      baselines.load(reader, Duration.ofSeconds(60));
+    }
+    this.preflightExecutor = Executors.newSingleThreadExecutor(r -> new Thread(r, "evalfleet-preflight"));
+    this.dispatcher = new Dispatcher(config, KafkaClients.consumer(config, GROUP, "evalfleet-dispatcher", 500),
+        producer, baselines, new Preflight(Storage.withDefaults()), preflightExecutor, clock);
+    this.loop = new Thread(dispatcher, "evalfleet-dispatcher");
+  }
+
+  public DispatcherRole start() {
+    loop.start();
+    return this;
+  }
+
+  public void close(Duration timeout) throws InterruptedException {
+    dispatcher.close(timeout);
+    loop.join(timeout.toMillis());
+    preflightExecutor.shutdownNow();
+    preflightExecutor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    producer.close(Duration.ofSeconds(5));
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    close(Duration.ofSeconds(30));
+  }
+}

@@ -1,0 +1,80 @@
+package io.evalfleet.dispatcher.baseline;
+
+import io.evalfleet.common.Topics;
+import io.evalfleet.common.contract.ContractViolation;
+import io.evalfleet.common.contract.Json;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The production baseline of each model, held on the compacted {@code evalfleet.baselines} topic
+ * (keyed by model) so that it survives restarts and any client can read it. Loaded once at
+ * start-up by reading the topic to its end; updated by {@link #pin}. Used by one thread.
+ */
+public final class BaselineStore {
+  private static final Logger log = LoggerFactory.getLogger(BaselineStore.class);
+
+  private final Producer<String, byte[]> producer;
+  private final Map<String, BaselineRecord> byModel = new HashMap<>();
+
+  public BaselineStore(Producer<String, byte[]> producer) {
+    this.producer = producer;
+  }
+
+  /** Reads every partition of the baselines topic from the beginning to its current end. */
+  public void load(Consumer<String, byte[]> reader, Duration timeout) {
+    List<PartitionInfo> infos = reader.partitionsFor(Topics.BASELINES, timeout);
+    List<TopicPartition> partitions = infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    reader.assign(partitions);
+    reader.seekToBeginning(partitions);
+    Map<TopicPartition, Long> end = reader.endOffsets(partitions, timeout);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (partitions.stream().anyMatch(p -> reader.position(p) < end.get(p))) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("could not read " + Topics.BASELINES + " to its end within " + timeout);
+      }
+      for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
+        if (record.value() == null) {
+          byModel.remove(record.key());
+          continue;
+        }
+        try {
+          BaselineRecord baseline = Json.read(record.value(), BaselineRecord.class);
+          byModel.put(baseline.model(), baseline);
+        } catch (ContractViolation e) {
+          log.warn("ignoring unreadable baseline record for {} at offset {}: {}", record.key(), record.offset(), e.getMessage());
+        }
+      }
+    }
+    log.info("loaded {} production baselines", byModel.size());
+  }
+
+  public Optional<BaselineRecord> production(String model) {
+    return Optional.ofNullable(byModel.get(model));
+  }
+
+  /** Makes {@code record} the production baseline of its model, durably. */
+  public void pin(BaselineRecord record) {
+    try {
+      producer.send(new ProducerRecord<>(Topics.BASELINES, record.model(), Json.write(record))).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while pinning " + record.model(), e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot pin the baseline of " + record.model(), e.getCause());
+    }
+    byModel.put(record.model(), record);
+  }
+}

@@ -1,0 +1,137 @@
+package io.evalfleet.dispatcher.run;
+
+import io.evalfleet.common.contract.Coverage;
+import io.evalfleet.common.contract.MetricNames;
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.dispatcher.plan.Shard;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The progress of one evaluation run: its jobs not yet published, published and unanswered, and
+ * answered. Owned by the dispatcher's loop thread.
+ */
+public final class Run {
+  private final String runId;
+  private final StagedWeightEvent event;
+  private final Instant startedAt;
+  private final Instant deadline;
+  private final List<Shard> shards;
+  private final long rowsTotal;
+  private final ArrayDeque<ScoringJob> unpublished = new ArrayDeque<>();
+  private final Set<String> inFlight = new HashSet<>();
+  private final Map<String, ShardResult> results = new LinkedHashMap<>();
+  private final Set<String> providers = new TreeSet<>();
+
+  public Run(String runId, StagedWeightEvent event, List<Shard> shards, Instant startedAt, Instant deadline) {
+    this.runId = runId;
+    this.event = event;
+    this.shards = List.copyOf(shards);
+    this.startedAt = startedAt;
+    this.deadline = deadline;
+    this.rowsTotal = shards.stream().mapToLong(Shard::count).sum();
+    for (Shard shard : shards) {
+      unpublished.add(job(shard, 1));
+    }
+  }
+
+  /** The run id of an event: derived from its event id alone, so a re-delivered event maps to the same run. */
+  public static String runIdOf(String eventId) {
+    var digest = io.evalfleet.common.storage.Storage.newDigest()
+        .digest(eventId.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return "run-" + java.util.HexFormat.of().formatHex(digest, 0, 10);
+  }
+
+  private ScoringJob job(Shard shard, int attempt) {
+    return new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(runId, shard.index()), runId, event.eventId(),
+        event.model(), event.version(), event.task(), event.artifact(), event.tokenizer(), event.goldenSubset(),
+        event.maxSeqLen(), shard.index(), shards.size(), shard.start(), shard.count(),
+        List.of(MetricNames.COSINE), attempt, deadline);
+  }
+
+  public boolean hasUnpublished() {
+    return !unpublished.isEmpty();
+  }
+
+  /** Takes the next job to publish and counts it as in flight. */
+  public ScoringJob publishNext() {
+    ScoringJob job = unpublished.poll();
+    inFlight.add(job.jobId());
+    return job;
+  }
+
+  /** Queues a job again (after a transient failure), at the front. */
+  public void retry(ScoringJob job) {
+    inFlight.remove(job.jobId());
+    unpublished.addFirst(job);
+  }
+
+  /**
+   * Records a result. Returns false (and changes nothing) for a duplicate or for a job this run
+   * does not have in flight.
+   */
+  public boolean accept(ShardResult result) {
+    if (results.containsKey(result.jobId()) || !inFlight.remove(result.jobId())) {
+      return false;
+    }
+    if (!result.failed()) {
+      results.put(result.jobId(), result);
+      if (result.executionProvider() != null) {
+        providers.add(result.executionProvider());
+      }
+    }
+    return true;
+  }
+
+  /** The job with id {@code jobId}, for a retry with the next attempt number. */
+  public ScoringJob jobFor(ShardResult result) {
+    return job(shards.get(result.shardIndex()), result.attempt() + 1);
+  }
+
+  public boolean complete() {
+    return results.size() == shards.size();
+  }
+
+  public int inFlightCount() {
+    return inFlight.size();
+  }
+
+  public Collection<ShardResult> results() {
+    return results.values();
+  }
+
+  public Coverage coverage() {
+    long rows = results.values().stream().mapToLong(ShardResult::rowCount).sum();
+    return new Coverage(results.size(), shards.size(), rows, rowsTotal);
+  }
+
+  public List<String> providers() {
+    return List.copyOf(providers);
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  public StagedWeightEvent event() {
+    return event;
+  }
+
+  public Instant startedAt() {
+    return startedAt;
+  }
+
+  public Instant deadline() {
+    return deadline;
+  }
+}

@@ -1,0 +1,73 @@
+package io.evalfleet.worker;
+
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.worker.consumer.JobConsumer;
+import io.evalfleet.worker.model.ArtifactCache;
+import io.evalfleet.worker.model.ModelSessions;
+import io.evalfleet.worker.scoring.EmbeddingScorer;
+import io.evalfleet.worker.scoring.ShardScorer;
+import io.evalfleet.worker.subset.SubsetReader;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.producer.KafkaProducer;
+
+/**
+ * Wires one worker: Kafka clients, model sessions, scorer, executor and poll loop. Owns and closes
+ * everything it creates. Subclass and override the factory methods to swap parts in tests.
+ */
+public class WorkerRole implements AutoCloseable {
+  /** The consumer group every worker joins. */
+  public static final String GROUP = "evalfleet-workers";
+
+  private final FleetConfig config;
+  private final String workerId;
+  private final ModelSessions sessions;
+  private final ExecutorService scoring;
+  private final KafkaProducer<String, byte[]> producer;
+  private final JobConsumer jobs;
+  private final Thread pollThread;
+
+  public WorkerRole(FleetConfig config, String workerId, Path cacheDir) {
+    this.config = config;
+    this.workerId = workerId;
+    Storage storage = Storage.withDefaults();
+    this.sessions = new ModelSessions(new ArtifactCache(storage, cacheDir), config.get(FleetConfig.INTRA_OP_THREADS));
+    int capacity = config.get(FleetConfig.WORKER_CONCURRENCY);
+    this.scoring = Executors.newFixedThreadPool(capacity, r -> new Thread(r, workerId + "-scoring"));
+    ShardScorer scorer = new ShardScorer(sessions, new EmbeddingScorer(sessions, config.get(FleetConfig.BATCH_SIZE)),
+        new SubsetReader(storage), config.get(FleetConfig.MAX_SEQ_LEN), workerId, Clock.systemUTC());
+    this.producer = KafkaClients.producer(config, workerId);
+    this.jobs = new JobConsumer(KafkaClients.consumer(config, GROUP, workerId, capacity), producer, scorer, scoring, capacity);
+    this.pollThread = new Thread(jobs, workerId + "-poll");
+  }
+
+  public WorkerRole start() {
+    pollThread.start();
+    return this;
+  }
+
+  public String workerId() {
+    return workerId;
+  }
+
+  /** Stops polling, lets running jobs finish within {@code timeout}, commits, and closes everything. */
+  public void close(Duration timeout) throws InterruptedException {
+    jobs.close(timeout);
+    pollThread.join(timeout.toMillis() + 10_000);
+    scoring.shutdown();
+    scoring.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    producer.close(Duration.ofSeconds(5));
+    sessions.close();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    close(Duration.ofSeconds(30));
+  }
+}

@@ -1,0 +1,239 @@
+package io.evalfleet.worker.consumer;
+
+import io.evalfleet.common.Topics;
+import io.evalfleet.common.contract.ContractViolation;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.worker.scoring.ShardScorer;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker's consumer-group membership on {@code evalfleet.jobs}. The poll loop never blocks on
+ * scoring: jobs run on a bounded executor of {@code capacity} threads; while every slot is busy the
+ * assigned partitions are paused (and polling goes on, keeping the member alive), and they are
+ * resumed when a slot frees. A job's offset is committed only after its result has been
+ * acknowledged by the broker, and only up to the highest contiguous completed offset.
+ *
+ * <p>Threading: {@link #run()} owns the consumer; scoring threads only publish results and report
+ * completions through a queue. {@link #close(Duration)} may be called from any thread.
+ */
+public final class JobConsumer implements Runnable {
+  private static final Logger log = LoggerFactory.getLogger(JobConsumer.class);
+
+  private final Consumer<String, byte[]> consumer;
+  private final Producer<String, byte[]> producer;
+  private final ShardScorer scorer;
+  private final ExecutorService executor;
+  private final int capacity;
+  private final Map<TopicPartition, PartitionOffsets> offsets = new HashMap<>();
+  private final ArrayDeque<ConsumerRecord<String, byte[]>> backlog = new ArrayDeque<>();
+  private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean running = new AtomicBoolean(true);
+  private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
+  private volatile Duration drainTimeout = Duration.ofSeconds(30);
+  private int inFlight;
+  private boolean paused;
+
+  private record Completion(TopicPartition partition, long offset) {}
+
+  /**
+   * @param executor runs scoring; must have at least {@code capacity} threads. Not shut down here.
+   */
+  public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, ShardScorer scorer,
+      ExecutorService executor, int capacity) {
+    this.consumer = consumer;
+    this.producer = producer;
+    this.scorer = scorer;
+    this.executor = executor;
+    this.capacity = capacity;
+  }
+
+  @Override
+  public void run() {
+    try {
+      consumer.subscribe(List.of(Topics.JOBS), new Rebalance());
+      while (running.get()) {
+        drainCompletions();
+        startFromBacklog();
+        flowControl();
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+          offsets.computeIfAbsent(new TopicPartition(record.topic(), record.partition()), tp -> new PartitionOffsets())
+              .started(record.offset());
+          backlog.add(record);
+        }
+        startFromBacklog();
+        commit(false);
+      }
+      drain();
+    } catch (WakeupException e) {
+      if (running.get()) {
+        throw e;
+      }
+      drain();
+    } catch (RuntimeException e) {
+      log.error("worker poll loop failed", e);
+      throw e;
+    } finally {
+      try {
+        consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+      } finally {
+        stopped.countDown();
+      }
+    }
+  }
+
+  /** Stops taking jobs, lets running jobs finish for up to {@code timeout}, commits and leaves the group. */
+  public void close(Duration timeout) throws InterruptedException {
+    drainTimeout = timeout;
+    running.set(false);
+    consumer.wakeup();
+    stopped.await(timeout.toMillis() + 10_000, TimeUnit.MILLISECONDS);
+  }
+
+  private void drain() {
+    long deadline = System.nanoTime() + drainTimeout.toNanos();
+    backlog.clear();
+    while (inFlight > 0 && System.nanoTime() < deadline) {
+      drainCompletions();
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    drainCompletions();
+    commit(true);
+  }
+
+  private void startFromBacklog() {
+    while (inFlight < capacity && !backlog.isEmpty()) {
+      ConsumerRecord<String, byte[]> record = backlog.poll();
+      TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+      inFlight++;
+      executor.execute(() -> {
+        try {
+          process(record);
+        } finally {
+          completions.add(new Completion(partition, record.offset()));
+        }
+      });
+    }
+  }
+
+  private void process(ConsumerRecord<String, byte[]> record) {
+    ScoringJob job;
+    try {
+      job = Json.read(record.value(), ScoringJob.class);
+    } catch (ContractViolation e) {
+      log.error("skipping unreadable job at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
+          e.getMessage());
+      return;
+    }
+    ShardResult result = scorer.score(job);
+    if (result.failed()) {
+      log.warn("job {} failed: {}", job.jobId(), result.error().message());
+    }
+    try {
+      producer.send(new ProducerRecord<>(Topics.RESULTS, job.runId(), Json.write(result))).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while publishing the result of " + job.jobId(), e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      // Not completed: the offset stays uncommitted and the job is redelivered.
+      throw new IllegalStateException("cannot publish the result of " + job.jobId(), e.getCause());
+    }
+  }
+
+  private void drainCompletions() {
+    Completion completion;
+    while ((completion = completions.poll()) != null) {
+      inFlight--;
+      PartitionOffsets partition = offsets.get(completion.partition());
+      if (partition != null) {
+        partition.completed(completion.offset());
+      }
+    }
+  }
+
+  private void flowControl() {
+    boolean full = inFlight >= capacity || !backlog.isEmpty();
+    if (full && !paused) {
+      consumer.pause(consumer.assignment());
+      paused = true;
+    } else if (!full && paused) {
+      consumer.resume(consumer.paused());
+      paused = false;
+    } else if (full) {
+      // Partitions assigned since the pause arrive unpaused.
+      consumer.pause(consumer.assignment());
+    }
+  }
+
+  private void commit(boolean sync) {
+    Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
+    offsets.forEach((partition, tracker) -> {
+      long next = tracker.advance();
+      if (next >= 0) {
+        commits.put(partition, new OffsetAndMetadata(next));
+      }
+    });
+    if (commits.isEmpty()) {
+      return;
+    }
+    if (sync) {
+      consumer.commitSync(commits);
+    } else {
+      consumer.commitAsync(commits, (done, e) -> {
+        if (e != null) {
+          log.warn("offset commit failed (the jobs will be redelivered and their results deduplicated): {}", e.toString());
+        }
+      });
+    }
+  }
+
+  private final class Rebalance implements ConsumerRebalanceListener {
+    @Override
+    public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      drainCompletions();
+      commit(true);
+      // Jobs of revoked partitions that are still running will publish their results anyway
+      // (results are idempotent by job id); their offsets belong to the new owner now.
+      partitions.forEach(offsets::remove);
+      backlog.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+    }
+
+    @Override
+    public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      if (paused) {
+        consumer.pause(partitions);
+      }
+    }
+
+    @Override
+    public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      partitions.forEach(offsets::remove);
+      backlog.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
+    }
+  }
+}

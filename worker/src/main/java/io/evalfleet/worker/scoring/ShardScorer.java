@@ -1,0 +1,167 @@
+package io.evalfleet.worker.scoring;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.evalfleet.common.contract.MetricNames;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardError;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.common.subset.GoldenSubsetFile;
+import io.evalfleet.common.subset.SubsetSchemaException;
+import io.evalfleet.worker.model.LoadedModel;
+import io.evalfleet.worker.model.ModelSessions;
+import io.evalfleet.worker.subset.SubsetReader;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.parquet.example.data.Group;
+
+/**
+ * Scores one {@link ScoringJob} and always answers with a {@link ShardResult}: per-row values on
+ * success, a typed {@link ShardError} naming the cause otherwise. Thread-safe.
+ */
+public final class ShardScorer {
+  /** Golden-subset column roles of the embedding task. */
+  public static final String TEXT_A = "text_a";
+  public static final String TEXT_B = "text_b";
+  public static final String GOLD = "gold";
+
+  private final ModelSessions sessions;
+  private final EmbeddingScorer embeddings;
+  private final SubsetReader subsets;
+  private final int defaultMaxSeqLen;
+  private final String workerId;
+  private final Clock clock;
+
+  public ShardScorer(ModelSessions sessions, EmbeddingScorer embeddings, SubsetReader subsets,
+      int defaultMaxSeqLen, String workerId, Clock clock) {
+    this.sessions = sessions;
+    this.embeddings = embeddings;
+    this.subsets = subsets;
+    this.defaultMaxSeqLen = defaultMaxSeqLen;
+    this.workerId = workerId;
+    this.clock = clock;
+  }
+
+  public ShardResult score(ScoringJob job) {
+    long started = clock.millis();
+    try {
+      Scored scored = switch (job.task()) {
+        case EMBEDDING -> scoreEmbedding(job);
+        case CAUSAL_LM -> throw ScoringException.input("task causal-lm is not supported by this worker");
+      };
+      return result(job, scored.values, scored.batching, clock.millis() - started, null);
+    } catch (ScoringException e) {
+      return result(job, Map.of(), null, clock.millis() - started, e.toShardError());
+    } catch (RuntimeException e) {
+      return result(job, Map.of(), null, clock.millis() - started,
+          new ShardError(ShardError.INPUT, "scoring failed: " + e));
+    }
+  }
+
+  private record Scored(Map<String, double[]> values, String batching) {}
+
+  private Scored scoreEmbedding(ScoringJob job) throws ScoringException {
+    if (job.tokenizer() == null) {
+      throw ScoringException.input("task embedding needs a tokenizer (tokenizer.uri and tokenizer.sha256)");
+    }
+    String uri = job.goldenSubset().uri();
+    String colA = job.goldenSubset().column(TEXT_A);
+    String colB = job.goldenSubset().column(TEXT_B);
+    String colGold = job.goldenSubset().column(GOLD);
+    boolean withGold;
+    try {
+      GoldenSubsetFile footer = subsets.footer(uri);
+      footer.requireText(TEXT_A, colA);
+      footer.requireText(TEXT_B, colB);
+      withGold = footer.hasColumn(colGold);
+      if (withGold) {
+        footer.requireNumber(GOLD, colGold);
+      }
+    } catch (FileNotFoundException | SubsetSchemaException e) {
+      throw ScoringException.input(e.getMessage(), e);
+    } catch (IOException e) {
+      throw ScoringException.input(e.getMessage(), e);
+    }
+    List<String> columns = withGold ? List.of(colA, colB, colGold) : List.of(colA, colB);
+    List<String> texts = new ArrayList<>(job.rowCount() * 2);
+    double[] gold = new double[job.rowCount()];
+    RowProblem problem = new RowProblem();
+    try {
+      long[] row = {job.rowStart()};
+      subsets.read(uri, columns, job.rowStart(), job.rowCount(), record -> {
+        String a = text(record, colA);
+        String b = text(record, colB);
+        if (a == null || b == null) {
+          problem.note("row " + row[0] + " has no value in column '" + (a == null ? colA : colB) + "'");
+        }
+        texts.add(a == null ? "" : a);
+        texts.add(b == null ? "" : b);
+        if (withGold) {
+          if (record.getFieldRepetitionCount(colGold) == 0) {
+            problem.note("row " + row[0] + " has no value in column '" + colGold + "'");
+          } else {
+            gold[(int) (row[0] - job.rowStart())] = number(record, colGold);
+          }
+        }
+        row[0]++;
+      });
+    } catch (IOException e) {
+      throw ScoringException.input(e.getMessage(), e);
+    }
+    if (problem.first != null) {
+      throw ScoringException.input("golden subset " + uri + ": " + problem.first);
+    }
+    int maxLen = job.maxSeqLen() != null ? job.maxSeqLen() : defaultMaxSeqLen;
+    HuggingFaceTokenizer tokenizer = sessions.tokenizer(job.tokenizer(), maxLen);
+    LoadedModel model = sessions.model(job.artifact());
+    double[][] vectors = embeddings.embed(model, tokenizer, texts);
+    double[] cosine = new double[job.rowCount()];
+    for (int i = 0; i < cosine.length; i++) {
+      cosine[i] = Vectors.cosine(vectors[2 * i], vectors[2 * i + 1]);
+    }
+    Map<String, double[]> values = new LinkedHashMap<>();
+    values.put(MetricNames.COSINE, cosine);
+    if (withGold) {
+      values.put(MetricNames.GOLD, gold);
+    }
+    return new Scored(values, embeddings.batching(model, tokenizer));
+  }
+
+  private ShardResult result(ScoringJob job, Map<String, double[]> values, String batching, long durationMs,
+      ShardError error) {
+    return new ShardResult(SchemaVersion.CURRENT, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(),
+        job.rowCount(), values, workerId, error == null ? "cpu" : null, batching, durationMs, job.attempt(), error);
+  }
+
+  private static String text(Group record, String column) {
+    return record.getFieldRepetitionCount(column) == 0 ? null : record.getString(column, 0);
+  }
+
+  private static double number(Group record, String column) {
+    var type = record.getType().getType(column).asPrimitiveType().getPrimitiveTypeName();
+    return switch (type) {
+      case DOUBLE -> record.getDouble(column, 0);
+      case FLOAT -> record.getFloat(column, 0);
+      case INT32 -> record.getInteger(column, 0);
+      case INT64 -> record.getLong(column, 0);
+      default -> throw new IllegalStateException("checked numeric column '" + column + "' is " + type);
+    };
+  }
+
+  /** The first bad row met while reading, reported after the read. */
+  private static final class RowProblem {
+    String first;
+
+    void note(String message) {
+      if (first == null) {
+        first = message;
+      }
+    }
+  }
+
+}
