@@ -1,0 +1,51 @@
+package io.evalfleet.dispatcher.plan;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ShardPlannerTest {
+  @Test
+  void splitsEachRowGroupIntoNearlyEqualBoundedShards() {
+    List<Shard> shards = new ShardPlanner(64).plan(List.of(150L, 64L, 1L));
+    assertThat(shards).containsExactly(
+        new Shard(0, 0, 50), new Shard(1, 50, 50), new Shard(2, 100, 50),
+        new Shard(3, 150, 64),
+        new Shard(4, 214, 1));
+  }
+
+  @Test
+  void everyRowIsInExactlyOneShardAndNoShardSpansRowGroups() {
+    Random random = new Random(42);
+    for (int trial = 0; trial < 200; trial++) {
+      int maxRows = 1 + random.nextInt(100);
+      List<Long> groups = random.ints(1 + random.nextInt(6), 0, 400).mapToObj(i -> (long) i).toList();
+      List<Shard> shards = new ShardPlanner(maxRows).plan(groups);
+      long next = 0;
+      for (int i = 0; i < shards.size(); i++) {
+        Shard shard = shards.get(i);
+        assertThat(shard.index()).isEqualTo(i);
+        assertThat(shard.start()).isEqualTo(next);
+        assertThat(shard.count()).isBetween(1, maxRows);
+        next = shard.end();
+      }
+      assertThat(next).isEqualTo(groups.stream().mapToLong(Long::longValue).sum());
+      long boundary = 0;
+      for (long group : groups) {
+        long groupStart = boundary;
+        long groupEnd = boundary + group;
+        shards.forEach(s -> assertThat(s.start() < groupEnd && s.end() > groupStart
+            ? s.start() >= groupStart && s.end() <= groupEnd : true).isTrue());
+        boundary = groupEnd;
+      }
+    }
+  }
+
+  @Test
+  void emptySubsetHasNoShards() {
+    assertThat(new ShardPlanner(10).plan(List.of())).isEmpty();
+    assertThat(new ShardPlanner(10).plan(List.of(0L))).isEmpty();
+  }
+}

@@ -1,0 +1,60 @@
+package io.evalfleet.dispatcher.run;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardError;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.contract.Task;
+import io.evalfleet.dispatcher.plan.Shard;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RunTest {
+  static final ArtifactRef REF = new ArtifactRef("/m.onnx", "a".repeat(64));
+  static final StagedWeightEvent EVENT = new StagedWeightEvent(1, "ev-1", "m", "v", Task.EMBEDDING, REF, REF,
+      new SubsetRef("/s.parquet", "b".repeat(64), null, null), null, null, null, null, null, null, null, null);
+
+  static ShardResult ok(ScoringJob job) {
+    return new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(), job.rowCount(),
+        Map.of("cosine", new double[job.rowCount()]), "w", "cpu", null, 1, job.attempt(), null);
+  }
+
+  @Test
+  void runIdIsDerivedFromTheEventIdAlone() {
+    assertThat(Run.runIdOf("ev-1")).isEqualTo(Run.runIdOf("ev-1")).isNotEqualTo(Run.runIdOf("ev-2")).startsWith("run-");
+  }
+
+  @Test
+  void duplicateAndUnknownResultsAreIgnored() {
+    Run run = new Run("run-x", EVENT, List.of(new Shard(0, 0, 5), new Shard(1, 5, 5)), Instant.EPOCH, Instant.EPOCH);
+    ScoringJob first = run.publishNext();
+    ScoringJob second = run.publishNext();
+    assertThat(run.accept(ok(first))).isTrue();
+    assertThat(run.accept(ok(first))).as("duplicate").isFalse();
+    assertThat(run.complete()).isFalse();
+    assertThat(run.accept(ok(second))).isTrue();
+    assertThat(run.complete()).isTrue();
+    assertThat(run.coverage().rowsScored()).isEqualTo(10);
+  }
+
+  @Test
+  void retriedJobCarriesTheNextAttempt() {
+    Run run = new Run("run-x", EVENT, List.of(new Shard(0, 0, 5)), Instant.EPOCH, Instant.EPOCH);
+    ScoringJob job = run.publishNext();
+    ShardResult failed = new ShardResult(1, job.jobId(), job.runId(), 0, 0, 5, Map.of(), "w", null, null, 1, 1,
+        new ShardError(ShardError.TRANSIENT, "storage timed out"));
+    assertThat(run.accept(failed)).isTrue();
+    run.retry(run.jobFor(failed));
+    ScoringJob again = run.publishNext();
+    assertThat(again.jobId()).isEqualTo(job.jobId());
+    assertThat(again.attempt()).isEqualTo(2);
+    assertThat(run.accept(ok(again))).isTrue();
+    assertThat(run.complete()).isTrue();
+  }
+}
