@@ -11,7 +11,7 @@ public final class FlagPrinter {
   public static String render(DriftFlag flag) {
     StringBuilder out = new StringBuilder();
     out.append(String.format(Locale.ROOT, "%n== %s %s  →  %s ==%n", flag.model(),
-        flag.version() == null ? "(unknown version)" : flag.version(), flag.flag()));
+        flag.version() == null ? "(version unknown)" : flag.version(), flag.flag()));
     out.append(String.format(Locale.ROOT, "event %s, run %s, baseline %s%n", flag.eventId(), flag.runId(),
         flag.baselineVersion() == null ? "none" : flag.baselineVersion()));
     if (!flag.metrics().isEmpty()) {
