@@ -48,7 +48,7 @@ final class DemoCommand implements Callable<Integer> {
     DemoAssets.ModelFiles int8 = assets.model(DemoAssets.Model.MINILM_INT8);
 
     System.out.println("starting an embedded Kafka broker, the dispatcher and " + workers + " workers");
-    try (LocalFleet fleet = LocalFleet.start(base, 0, workers, workDir.resolve("cache"));
+    try (LocalFleet fleet = LocalFleet.start(base, workers, workDir.resolve("cache"));
          FlagWatcher flags = new FlagWatcher(fleet.config(), false);
          Submitter submitter = new Submitter(fleet.config())) {
       System.out.println("fleet up, Kafka at " + fleet.bootstrapServers());

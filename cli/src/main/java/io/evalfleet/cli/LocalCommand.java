@@ -1,18 +1,18 @@
 package io.evalfleet.cli;
 
 import io.evalfleet.cli.embedded.LocalFleet;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "local", description = "Run an embedded Kafka broker, the dispatcher and workers in this process until stopped.")
+@Command(name = "local", description = {
+    "Run an embedded Kafka broker, the dispatcher and workers in this process until stopped.",
+    "The broker listens on a free port of 127.0.0.1; its address is printed and written to --bootstrap-file."})
 final class LocalCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
-
-  @Option(names = "--port", defaultValue = "9092", description = "Client port of the embedded broker on 127.0.0.1 (0: any). Default: ${DEFAULT-VALUE}.")
-  int port;
 
   @Option(names = "--workers", defaultValue = "2", description = "Workers to run. Default: ${DEFAULT-VALUE}.")
   int workers;
@@ -20,12 +20,23 @@ final class LocalCommand implements Callable<Integer> {
   @Option(names = "--cache-dir", defaultValue = ".evalfleet/cache", description = "Model cache. Default: ${DEFAULT-VALUE}.")
   Path cacheDir;
 
+  @Option(names = "--bootstrap-file", defaultValue = ".evalfleet/local/bootstrap.servers",
+      description = "Where the broker's address is written for other clients. Default: ${DEFAULT-VALUE}.")
+  Path bootstrapFile;
+
   @Override
   public Integer call() throws Exception {
-    LocalFleet fleet = LocalFleet.start(config.load(), port, workers, cacheDir);
-    System.out.println("evalfleet local fleet is up: Kafka at " + fleet.bootstrapServers() + ", " + workers
-        + " workers. Publish staged events to evalfleet.weights.staged; read flags from evalfleet.drift-flags. Ctrl-C stops.");
-    Shutdown.awaitSignal(fleet::close);
+    LocalFleet fleet = LocalFleet.start(config.load(), workers, cacheDir);
+    Files.createDirectories(bootstrapFile.toAbsolutePath().getParent());
+    Files.writeString(bootstrapFile, fleet.bootstrapServers() + System.lineSeparator());
+    System.out.println("evalfleet local fleet is up with " + workers + " workers.");
+    System.out.println("Kafka bootstrap servers: " + fleet.bootstrapServers() + " (also in " + bootstrapFile + ")");
+    System.out.println("Publish staged events to evalfleet.weights.staged; read flags from evalfleet.drift-flags. Ctrl-C stops.");
+    System.out.flush();
+    Shutdown.awaitSignal(() -> {
+      fleet.close();
+      Files.deleteIfExists(bootstrapFile);
+    });
     return 0;
   }
 }

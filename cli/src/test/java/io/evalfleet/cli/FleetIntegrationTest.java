@@ -86,7 +86,7 @@ class FleetIntegrationTest {
         FleetConfig.SHARD_ROWS.key(), "4",
         FleetConfig.INTRA_OP_THREADS.key(), "1",
         FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "2"));
-    fleet = LocalFleet.start(config, 0, 2, dir.resolve("cache"));
+    fleet = LocalFleet.start(config, 2, dir.resolve("cache"));
     flags = new FlagWatcher(fleet.config(), true);
     submitter = new Submitter(fleet.config());
   }

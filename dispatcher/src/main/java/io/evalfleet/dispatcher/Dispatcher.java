@@ -351,6 +351,6 @@ public final class Dispatcher implements Runnable {
     if (decided.size() > REMEMBERED_DECISIONS) {
       decided.remove(decided.iterator().next());
     }
-    log.info("flag {} for {} {} ({}): {}", flag.flag(), flag.model(), flag.version(), runId, String.join("; ", flag.reasons()));
+    log.info("flag {} for {} {} ({}): {}", flag.flag(), flag.model(), flag.version() == null ? "(version unknown)" : flag.version(), runId, String.join("; ", flag.reasons()));
   }
 }

@@ -1,7 +1,6 @@
 package io.evalfleet.cli.embedded;
 
 import io.evalfleet.common.kafka.TopicSetup;
-import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -21,18 +20,15 @@ public final class EmbeddedKafka implements AutoCloseable {
   /**
    * Starts the broker and creates the fleet's topics.
    *
-   * @param port the client port on 127.0.0.1, or 0 for any free port
+   * The client port is a free one chosen at start; {@link #bootstrapServers()} says which.
+   *
    * @param jobPartitions partitions of the jobs topic
    */
-  public static EmbeddedKafka start(int port, int jobPartitions) throws Exception {
+  public static EmbeddedKafka start(int jobPartitions) throws Exception {
     TestKitNodes.Builder nodes = new TestKitNodes.Builder()
         .setCombined(true)
         .setNumBrokerNodes(1)
         .setNumControllerNodes(1);
-    if (port != 0) {
-      nodes.setPerServerProperties(Map.of(0, Map.of("listeners",
-          "EXTERNAL://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:0")));
-    }
     KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes.build())
         .setConfigProp("auto.create.topics.enable", "false")
         .setConfigProp("offsets.topic.replication.factor", "1")

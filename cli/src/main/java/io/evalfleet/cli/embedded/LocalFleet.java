@@ -29,10 +29,9 @@ public final class LocalFleet implements AutoCloseable {
 
   /**
    * @param base settings; the bootstrap servers are replaced by the embedded broker's
-   * @param port the broker's client port, 0 for any free port
    */
-  public static LocalFleet start(FleetConfig base, int port, int workers, Path cacheDir) throws Exception {
-    EmbeddedKafka kafka = EmbeddedKafka.start(port, Math.max(6, workers * 2));
+  public static LocalFleet start(FleetConfig base, int workers, Path cacheDir) throws Exception {
+    EmbeddedKafka kafka = EmbeddedKafka.start(Math.max(6, workers * 2));
     try {
       FleetConfig config = base.with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers()));
       LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC()).start());
