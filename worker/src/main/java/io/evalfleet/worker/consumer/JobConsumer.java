@@ -5,7 +5,7 @@ import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
-import io.evalfleet.worker.scoring.ShardScorer;
+import io.evalfleet.worker.scoring.JobScorer;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Collection;
@@ -42,7 +42,7 @@ public final class JobConsumer implements Runnable {
 
   private final Consumer<String, byte[]> consumer;
   private final Producer<String, byte[]> producer;
-  private final ShardScorer scorer;
+  private final JobScorer scorer;
   private final ExecutorService executor;
   private final int capacity;
   private final Map<TopicPartition, PartitionOffsets> offsets = new HashMap<>();
@@ -54,12 +54,13 @@ public final class JobConsumer implements Runnable {
   private int inFlight;
   private boolean paused;
 
-  private record Completion(TopicPartition partition, long offset) {}
+  /** @param published false when the result could not be published: the job must be consumed again */
+  private record Completion(TopicPartition partition, long offset, boolean published) {}
 
   /**
    * @param executor runs scoring; must have at least {@code capacity} threads. Not shut down here.
    */
-  public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, ShardScorer scorer,
+  public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
       ExecutorService executor, int capacity) {
     this.consumer = consumer;
     this.producer = producer;
@@ -132,10 +133,15 @@ public final class JobConsumer implements Runnable {
       TopicPartition partition = new TopicPartition(record.topic(), record.partition());
       inFlight++;
       executor.execute(() -> {
+        boolean published = false;
         try {
           process(record);
+          published = true;
+        } catch (RuntimeException e) {
+          log.error("job at {}-{}@{} will be consumed again: {}", record.topic(), record.partition(), record.offset(),
+              e.toString());
         } finally {
-          completions.add(new Completion(partition, record.offset()));
+          completions.add(new Completion(partition, record.offset(), published));
         }
       });
     }
@@ -170,8 +176,16 @@ public final class JobConsumer implements Runnable {
     while ((completion = completions.poll()) != null) {
       inFlight--;
       PartitionOffsets partition = offsets.get(completion.partition());
-      if (partition != null) {
+      if (partition == null) {
+        continue; // revoked meanwhile: the new owner scores it again if it was not committed
+      }
+      if (completion.published()) {
         partition.completed(completion.offset());
+      } else {
+        // Its offset stays uncommitted; rewind so that it (and what follows) is delivered again.
+        TopicPartition tp = completion.partition();
+        backlog.removeIf(r -> r.partition() == tp.partition() && r.topic().equals(tp.topic()));
+        consumer.seek(tp, completion.offset());
       }
     }
   }

@@ -24,7 +24,7 @@ import org.apache.parquet.example.data.Group;
  * Scores one {@link ScoringJob} and always answers with a {@link ShardResult}: per-row values on
  * success, a typed {@link ShardError} naming the cause otherwise. Thread-safe.
  */
-public final class ShardScorer {
+public final class ShardScorer implements JobScorer {
   /** Golden-subset column roles of the embedding task. */
   public static final String TEXT_A = "text_a";
   public static final String TEXT_B = "text_b";
@@ -47,6 +47,7 @@ public final class ShardScorer {
     this.clock = clock;
   }
 
+  @Override
   public ShardResult score(ScoringJob job) {
     long started = clock.millis();
     try {

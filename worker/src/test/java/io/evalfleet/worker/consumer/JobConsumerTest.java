@@ -1,0 +1,164 @@
+package io.evalfleet.worker.consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.evalfleet.common.Topics;
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.contract.Task;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.MockConsumer;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The poll loop's flow control and commit rules, with Kafka's own mock clients and a controllable scorer. */
+class JobConsumerTest {
+  static final TopicPartition P0 = new TopicPartition(Topics.JOBS, 0);
+  static final ArtifactRef REF = new ArtifactRef("/m.onnx", "a".repeat(64));
+
+  final MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
+  final MockProducer<String, byte[]> producer =
+      new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
+  final ExecutorService executor = Executors.newFixedThreadPool(2);
+  final Semaphore release = new Semaphore(0);
+  final AtomicInteger started = new AtomicInteger();
+  JobConsumer jobs;
+  Thread loop;
+
+  static byte[] job(int shard) {
+    return Json.write(new ScoringJob(1, ScoringJob.jobId("run-1", shard), "run-1", "ev", "m", "v", Task.EMBEDDING, REF,
+        REF, new SubsetRef("/s.parquet", "b".repeat(64), null, Map.of()), null, shard, 5, shard * 10L, 10,
+        List.of("cosine"), 1, Instant.now()));
+  }
+
+  ShardResult answer(ScoringJob job) {
+    started.incrementAndGet();
+    try {
+      release.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(), job.rowCount(),
+        Map.of("cosine", new double[job.rowCount()]), "w", "cpu", null, 1, 1, null);
+  }
+
+  void start(int capacity, int records) {
+    consumer.updateBeginningOffsets(Map.of(P0, 0L));
+    consumer.schedulePollTask(() -> {
+      consumer.rebalance(List.of(P0));
+      for (int i = 0; i < records; i++) {
+        consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, i, "k" + i, job(i)));
+      }
+    });
+    jobs = new JobConsumer(consumer, producer, this::answer, executor, capacity);
+    loop = new Thread(jobs);
+    loop.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    release.release(100);
+    if (jobs != null) {
+      jobs.close(Duration.ofSeconds(5));
+      loop.join(10_000);
+    }
+    executor.shutdownNow();
+  }
+
+  static void await(String what, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting until " + what);
+      }
+      Thread.sleep(5);
+    }
+  }
+
+  Long committed() {
+    var offsets = consumer.committed(Set.of(P0));
+    return offsets.get(P0) == null ? null : offsets.get(P0).offset();
+  }
+
+  @Test
+  void pausesPartitionsWhenExecutorIsFullAndResumesWhenItDrains() throws Exception {
+    start(1, 3);
+    await("the first job runs", () -> started.get() == 1);
+    await("the partition is paused", () -> consumer.paused().contains(P0));
+    Thread.sleep(100);
+    assertThat(started.get()).as("no second job while the only slot is busy").isEqualTo(1);
+    release.release(3);
+    await("all three results are published", () -> producer.history().size() == 3);
+    await("the partition is resumed", () -> consumer.paused().isEmpty());
+    await("every offset is committed", () -> Long.valueOf(3).equals(committed()));
+    assertThat(producer.history()).allMatch(r -> r.topic().equals(Topics.RESULTS) && r.key().equals("run-1"));
+  }
+
+  @Test
+  void commitsOnlyAfterTheResultIsPublishedAndNeverPastARunningJob() throws Exception {
+    start(2, 2);
+    await("both jobs run", () -> started.get() == 2);
+    Thread.sleep(100);
+    assertThat(committed()).as("nothing published, nothing committed").isNull();
+    release.release(2);
+    await("both offsets committed", () -> Long.valueOf(2).equals(committed()));
+    assertThat(producer.history()).hasSize(2);
+  }
+
+  @Test
+  void unreadableJobIsSkippedWithoutStoppingTheLoop() throws Exception {
+    consumer.updateBeginningOffsets(Map.of(P0, 0L));
+    consumer.schedulePollTask(() -> {
+      consumer.rebalance(List.of(P0));
+      consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, 0, "bad", "{oops".getBytes()));
+      consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, 1, "k1", job(1)));
+    });
+    jobs = new JobConsumer(consumer, producer, this::answer, executor, 1);
+    loop = new Thread(jobs);
+    loop.start();
+    release.release(1);
+    await("the good job's result is published", () -> producer.history().size() == 1);
+    await("both offsets committed", () -> Long.valueOf(2).equals(committed()));
+  }
+
+  @Test
+  void closeLetsRunningJobsFinishAndCommitsThem() throws Exception {
+    start(1, 1);
+    await("the job runs", () -> started.get() == 1);
+    CountDownLatch closed = new CountDownLatch(1);
+    Thread closer = new Thread(() -> {
+      try {
+        jobs.close(Duration.ofSeconds(5));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      closed.countDown();
+    });
+    closer.start();
+    Thread.sleep(100);
+    assertThat(closed.getCount()).as("close waits for the running job").isEqualTo(1);
+    release.release(1);
+    assertThat(closed.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(producer.history()).hasSize(1);
+    jobs = null;
+  }
+}
