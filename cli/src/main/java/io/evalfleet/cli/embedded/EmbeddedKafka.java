@@ -1,6 +1,8 @@
 package io.evalfleet.cli.embedded;
 
 import io.evalfleet.common.kafka.TopicSetup;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -37,7 +39,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         .setConfigProp("log.cleaner.backoff.ms", "1000")
         .build();
     try {
-      cluster.format();
+      formatQuietly(cluster);
       cluster.startup();
       cluster.waitForReadyBrokers();
       try (Admin admin = cluster.admin()) {
@@ -47,6 +49,17 @@ public final class EmbeddedKafka implements AutoCloseable {
     } catch (Exception e) {
       cluster.close();
       throw e;
+    }
+  }
+
+  /** Formats the storage; the formatter prints its bootstrap records to stdout, which is not for users. */
+  private static void formatQuietly(KafkaClusterTestKit cluster) throws Exception {
+    PrintStream out = System.out;
+    System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+    try {
+      cluster.format();
+    } finally {
+      System.setOut(out);
     }
   }
 
