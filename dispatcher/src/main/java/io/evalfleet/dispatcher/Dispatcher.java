@@ -7,6 +7,7 @@ import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
@@ -33,7 +34,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -339,14 +339,8 @@ public final class Dispatcher implements Runnable {
   }
 
   private void publish(String runId, DriftFlag flag, String key) {
-    try {
-      producer.send(new ProducerRecord<>(Topics.DRIFT_FLAGS, key, Json.write(flag))).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while publishing the flag of " + runId, e);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("cannot publish the flag of " + runId, e.getCause());
-    }
+    KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.DRIFT_FLAGS, key, Json.write(flag)),
+        "the flag of " + runId);
     decided.add(runId);
     if (decided.size() > REMEMBERED_DECISIONS) {
       decided.remove(decided.iterator().next());

@@ -2,9 +2,12 @@ package io.evalfleet.common.kafka;
 
 import io.evalfleet.common.config.FleetConfig;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -60,6 +63,23 @@ public final class KafkaClients {
     props.remove(ConsumerConfig.GROUP_PROTOCOL_CONFIG);
     dropProducerOnly(props);
     return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /**
+   * Sends one record and waits for the broker's acknowledgement.
+   *
+   * @param what names the record in the exception, e.g. {@code "the flag of run-1"}
+   * @throws IllegalStateException if the send fails or the thread is interrupted (the interrupt flag is kept)
+   */
+  public static <K, V> void sendAndWait(Producer<K, V> producer, ProducerRecord<K, V> record, String what) {
+    try {
+      producer.send(record).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while publishing " + what, e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("cannot publish " + what + ": " + e.getCause(), e.getCause());
+    }
   }
 
   private static void dropConsumerOnly(Map<String, Object> props) {

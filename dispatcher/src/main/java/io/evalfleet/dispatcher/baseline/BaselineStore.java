@@ -3,12 +3,12 @@ package io.evalfleet.dispatcher.baseline;
 import io.evalfleet.common.Topics;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.kafka.KafkaClients;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
@@ -67,14 +67,8 @@ public final class BaselineStore {
 
   /** Makes {@code record} the production baseline of its model, durably. */
   public void pin(BaselineRecord record) {
-    try {
-      producer.send(new ProducerRecord<>(Topics.BASELINES, record.model(), Json.write(record))).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while pinning " + record.model(), e);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("cannot pin the baseline of " + record.model(), e.getCause());
-    }
+    KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.BASELINES, record.model(), Json.write(record)),
+        "the baseline of " + record.model());
     byModel.put(record.model(), record);
   }
 }

@@ -3,6 +3,7 @@ package io.evalfleet.worker.consumer;
 import io.evalfleet.common.Topics;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.worker.scoring.JobScorer;
@@ -160,15 +161,9 @@ public final class JobConsumer implements Runnable {
     if (result.failed()) {
       log.warn("job {} failed: {}", job.jobId(), result.error().message());
     }
-    try {
-      producer.send(new ProducerRecord<>(Topics.RESULTS, job.runId(), Json.write(result))).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while publishing the result of " + job.jobId(), e);
-    } catch (java.util.concurrent.ExecutionException e) {
-      // Not completed: the offset stays uncommitted and the job is redelivered.
-      throw new IllegalStateException("cannot publish the result of " + job.jobId(), e.getCause());
-    }
+    // Throws when not acknowledged: the offset then stays uncommitted and the job is consumed again.
+    KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.RESULTS, job.runId(), Json.write(result)),
+        "the result of " + job.jobId());
   }
 
   private void drainCompletions() {
