@@ -3,10 +3,13 @@
 
 Run with Debian's python3 (apt-get install python3-torch python3-onnx libopenblas0-pthread):
 
-    /usr/bin/python3 scripts/make_causal_lm_fixtures.py
+    /usr/bin/python3 scripts/make_causal_lm_fixtures.py [--small-only]
+
+(--small-only remakes just the head and the untrained models, in seconds.)
 
 Deterministic (fixed seeds, one thread). Writes:
   uniform-v256.onnx       logits are all zero: perplexity is exactly 256 for any text
+  nan-logits.onnx         logits are all NaN: must be reported, never scored
   bytegpt-base.onnx       byte-level GPT (vocab 256 = UTF-8 bytes, 2 blocks, d=64, context 128) trained on English
                           prose (written here, plus the licence texts in /usr/share/common-licenses)
   bytegpt-finetuned.onnx  the same model trained further on program code and tables: its English perplexity drifts up
@@ -20,6 +23,7 @@ import json
 import math
 import os
 import random
+import sys
 
 import numpy as np
 import onnx
@@ -164,6 +168,13 @@ class Uniform(nn.Module):
         return torch.zeros(input_ids.shape[0], input_ids.shape[1], VOCAB) + 0 * attention_mask[:, :, None].float()
 
 
+class NanLogits(nn.Module):
+    """A broken model: every logit is NaN (what a diverged fine-tune can export)."""
+    def forward(self, input_ids, attention_mask):
+        zeros = torch.zeros(input_ids.shape[0], input_ids.shape[1], VOCAB) + 0 * attention_mask[:, :, None].float()
+        return zeros * float("nan")
+
+
 def train(model, text, steps, lr, seed):
     torch.manual_seed(seed)
     data = torch.tensor(list(text.encode("utf-8")), dtype=torch.long)
@@ -274,6 +285,9 @@ def main():
 
     uniform = Uniform()
     export(uniform, os.path.join(OUT, "uniform-v256.onnx"))
+    export(NanLogits(), os.path.join(OUT, "nan-logits.onnx"))
+    if "--small-only" in sys.argv:
+        return
 
     torch.manual_seed(1234)
     base = ByteGPT()
