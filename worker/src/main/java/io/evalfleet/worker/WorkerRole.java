@@ -6,6 +6,7 @@ import io.evalfleet.common.storage.Storage;
 import io.evalfleet.worker.consumer.JobConsumer;
 import io.evalfleet.worker.model.ArtifactCache;
 import io.evalfleet.worker.model.ModelSessions;
+import io.evalfleet.worker.perplexity.CausalLmScorer;
 import io.evalfleet.worker.scoring.EmbeddingScorer;
 import io.evalfleet.worker.scoring.ShardScorer;
 import io.evalfleet.worker.subset.SubsetReader;
@@ -40,8 +41,11 @@ public class WorkerRole implements AutoCloseable {
     this.sessions = new ModelSessions(new ArtifactCache(storage, cacheDir), config.get(FleetConfig.INTRA_OP_THREADS));
     int capacity = config.get(FleetConfig.WORKER_CONCURRENCY);
     this.scoring = Executors.newFixedThreadPool(capacity, r -> new Thread(r, workerId + "-scoring"));
-    ShardScorer scorer = new ShardScorer(sessions, new EmbeddingScorer(sessions, config.get(FleetConfig.BATCH_SIZE)),
-        new SubsetReader(storage), config.get(FleetConfig.MAX_SEQ_LEN), workerId, Clock.systemUTC());
+    SubsetReader subsets = new SubsetReader(storage);
+    int batchSize = config.get(FleetConfig.BATCH_SIZE);
+    ShardScorer scorer = new ShardScorer(sessions, new EmbeddingScorer(sessions, batchSize),
+        new CausalLmScorer(sessions, subsets, batchSize), subsets, config.get(FleetConfig.MAX_SEQ_LEN), workerId,
+        Clock.systemUTC());
     this.producer = KafkaClients.producer(config, workerId);
     this.jobs = new JobConsumer(KafkaClients.consumer(config, GROUP, workerId, capacity), producer, scorer, scoring, capacity);
     this.pollThread = new Thread(jobs, workerId + "-poll");

@@ -13,6 +13,8 @@ import java.util.List;
  * @param shardCount how many shards the run has
  * @param rowStart first row of the shard, counted from 0 over the whole file
  * @param rowCount number of rows in the shard
+ * @param maxSeqLen the model's context in tokens (causal LM: longer rows are windowed)
+ * @param stride the sliding-window stride for rows longer than {@code maxSeqLen}
  * @param metrics the per-row values wanted, e.g. {@code cosine}
  * @param attempt 1 for the first dispatch, higher when a job is dispatched again
  * @param deadline when the dispatcher stops waiting for this job's result
@@ -29,6 +31,7 @@ public record ScoringJob(
     ArtifactRef tokenizer,
     SubsetRef goldenSubset,
     Integer maxSeqLen,
+    Integer stride,
     int shardIndex,
     int shardCount,
     long rowStart,
@@ -46,6 +49,7 @@ public record ScoringJob(
     Checks.required(artifact, "artifact");
     Checks.required(goldenSubset, "golden_subset");
     Checks.optionalPositive(maxSeqLen, "max_seq_len");
+    Checks.optionalPositive(stride, "stride");
     Checks.nonNegative(shardIndex, "shard_index");
     Checks.positive(shardCount, "shard_count");
     Checks.nonNegative(rowStart, "row_start");

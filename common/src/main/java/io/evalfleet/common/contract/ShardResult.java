@@ -11,6 +11,7 @@ import java.util.TreeMap;
  * @param values per-row values, aligned with rows {@code row_start .. row_start + row_count - 1};
  *     e.g. {@code cosine} (the pair's cosine similarity) and {@code gold} (the subset's gold score)
  * @param executionProvider the ONNX Runtime execution provider that scored the rows, e.g. {@code cpu}
+ * @param paddingRatio share of the token slots fed to the model that were padding (causal LM)
  * @param error set when the shard could not be scored; then {@code values} is empty
  */
 public record ShardResult(
@@ -24,6 +25,7 @@ public record ShardResult(
     String workerId,
     String executionProvider,
     String batching,
+    Double paddingRatio,
     long durationMs,
     int attempt,
     ShardError error) {

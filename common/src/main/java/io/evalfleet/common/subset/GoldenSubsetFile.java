@@ -62,6 +62,31 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
     }
   }
 
+  /** Checks that {@code column} is a list of int32 or int64 (Parquet's LIST, or a legacy repeated field). */
+  public void requireTokenIds(String role, String column) throws SubsetSchemaException {
+    if (!schema.containsField(column)) {
+      throw new SubsetSchemaException("golden subset " + uri + " has no column '" + column + "' (" + role
+          + "); its columns are " + schema.getFields().stream().map(Type::getName).toList());
+    }
+    Type type = schema.getType(column);
+    Type element = type;
+    while (!element.isPrimitive()) {
+      var group = element.asGroupType();
+      if (group.getFieldCount() != 1) {
+        element = null;
+        break;
+      }
+      element = group.getType(0);
+    }
+    boolean list = type.isRepetition(Type.Repetition.REPEATED)
+        || type.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.ListLogicalTypeAnnotation;
+    if (!list || element == null || !(element.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.INT32
+        || element.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.INT64)) {
+      throw new SubsetSchemaException("golden subset " + uri + ": column '" + column + "' (" + role
+          + ") must be a list of int32 or int64 token ids, but is " + type.toString().trim().replaceAll("\\s+", " "));
+    }
+  }
+
   public boolean hasColumn(String column) {
     return schema.containsField(column);
   }

@@ -16,7 +16,7 @@ import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.parquet.schema.Types;
 
-/** Writes a sentence-pair golden subset ({@code id, text_a, text_b, gold}) as a Parquet file. */
+/** Writes golden subsets as Parquet: sentence pairs for embedding models, text or token rows for causal LMs. */
 public final class GoldenSubsetWriter {
   /** One sentence pair with its human similarity score (0–5). */
   public record Pair(long id, String textA, String textB, double gold) {}
@@ -28,29 +28,70 @@ public final class GoldenSubsetWriter {
       .required(PrimitiveTypeName.DOUBLE).named("gold")
       .named("sentence_pairs");
 
+  /** Causal-LM rows as text: {@code id, text}. */
+  public static final MessageType TEXT_SCHEMA = Types.buildMessage()
+      .required(PrimitiveTypeName.INT64).named("id")
+      .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("text")
+      .named("text_rows");
+
+  /** Causal-LM rows pre-tokenised: {@code id, input_ids list<int32>}. */
+  public static final MessageType TOKEN_SCHEMA = Types.buildMessage()
+      .required(PrimitiveTypeName.INT64).named("id")
+      .requiredList().requiredElement(PrimitiveTypeName.INT32).named("input_ids")
+      .named("token_rows");
+
   private GoldenSubsetWriter() {}
+
+  public static void writeTexts(Path path, List<String> texts, long rowGroupBytes) throws IOException {
+    write(path, TEXT_SCHEMA, rowGroupBytes, texts.size(), (groups, i) -> groups.newGroup()
+        .append("id", (long) i).append("text", texts.get(i)));
+  }
+
+  public static void writeTokenIds(Path path, List<int[]> rows, long rowGroupBytes) throws IOException {
+    write(path, TOKEN_SCHEMA, rowGroupBytes, rows.size(), (groups, i) -> {
+      Group row = groups.newGroup().append("id", (long) i);
+      Group list = row.addGroup("input_ids");
+      for (int id : rows.get(i)) {
+        list.addGroup("list").append("element", id);
+      }
+      return row;
+    });
+  }
+
+  private interface RowMaker {
+    Group make(SimpleGroupFactory groups, int index);
+  }
+
+  private static void write(Path path, MessageType schema, long rowGroupBytes, int rows, RowMaker maker)
+      throws IOException {
+    SimpleGroupFactory groups = new SimpleGroupFactory(schema);
+    try (ParquetWriter<Group> writer = open(path, schema, rowGroupBytes)) {
+      for (int i = 0; i < rows; i++) {
+        writer.write(maker.make(groups, i));
+      }
+    }
+  }
+
+  private static ParquetWriter<Group> open(Path path, MessageType schema, long rowGroupBytes) throws IOException {
+    return ExampleParquetWriter.builder(HadoopOutputFile.fromPath(path, new Configuration()))
+        .withType(schema)
+        .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+        .withCompressionCodec(CompressionCodecName.SNAPPY)
+        .withRowGroupSize(rowGroupBytes)
+        .withMinRowCountForPageSizeCheck(1)
+        .withMaxRowCountForPageSizeCheck(16)
+        .build();
+  }
 
   /**
    * Writes {@code pairs} to {@code path}, replacing it, in row groups of about
    * {@code rowGroupBytes} bytes (small values give several row groups, as a large subset has).
    */
   public static void writePairs(Path path, List<Pair> pairs, long rowGroupBytes) throws IOException {
-    SimpleGroupFactory groups = new SimpleGroupFactory(PAIR_SCHEMA);
-    try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(path, new Configuration()))
-        .withType(PAIR_SCHEMA)
-        .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-        .withCompressionCodec(CompressionCodecName.SNAPPY)
-        .withRowGroupSize(rowGroupBytes)
-        .withMinRowCountForPageSizeCheck(1)
-        .withMaxRowCountForPageSizeCheck(16)
-        .build()) {
-      for (Pair pair : pairs) {
-        writer.write(groups.newGroup()
-            .append("id", pair.id())
-            .append("text_a", pair.textA())
-            .append("text_b", pair.textB())
-            .append("gold", pair.gold()));
-      }
-    }
+    write(path, PAIR_SCHEMA, rowGroupBytes, pairs.size(), (groups, i) -> groups.newGroup()
+        .append("id", pairs.get(i).id())
+        .append("text_a", pairs.get(i).textA())
+        .append("text_b", pairs.get(i).textB())
+        .append("gold", pairs.get(i).gold()));
   }
 }

@@ -22,14 +22,14 @@ class MessagesTest {
   @Test
   void scoringJobRoundTrips() {
     ScoringJob job = new ScoringJob(1, "run-1/00000", "run-1", "ev", "m", "v", Task.EMBEDDING, MODEL, MODEL, SUBSET,
-        256, 0, 3, 0, 64, List.of("cosine"), 1, Instant.parse("2026-01-01T00:00:00Z"));
+        256, null, 0, 3, 0, 64, List.of("cosine"), 1, Instant.parse("2026-01-01T00:00:00Z"));
     assertThat(Json.read(Json.write(job), ScoringJob.class)).isEqualTo(job);
   }
 
   @Test
   void shardResultRoundTripsItsPerRowValues() {
     ShardResult result = new ShardResult(1, "run-1/00001", "run-1", 1, 64, 3,
-        Map.of("cosine", new double[] {0.1, 0.2, 0.75530001}), "w1", "cpu", "padded-batches", 12, 1, null);
+        Map.of("cosine", new double[] {0.1, 0.2, 0.75530001}), "w1", "cpu", "padded-batches", null, 12, 1, null);
     ShardResult back = Json.read(Json.write(result), ShardResult.class);
     assertThat(back).isEqualTo(result);
     assertThat(back.values().get("cosine")).containsExactly(0.1, 0.2, 0.75530001);
@@ -38,7 +38,7 @@ class MessagesTest {
   @Test
   void shardResultMustHoldOneValuePerRow() {
     assertThatThrownBy(() -> new ShardResult(1, "run-1/00001", "run-1", 1, 64, 3,
-        Map.of("cosine", new double[] {0.1}), "w1", "cpu", null, 12, 1, null))
+        Map.of("cosine", new double[] {0.1}), "w1", "cpu", null, null, 12, 1, null))
         .isInstanceOfSatisfying(ContractViolation.class, v -> assertThat(v.field()).isEqualTo("values.cosine"));
   }
 

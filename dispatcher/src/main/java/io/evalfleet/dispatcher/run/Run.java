@@ -55,7 +55,7 @@ public final class Run {
   private ScoringJob job(Shard shard, int attempt) {
     return new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(runId, shard.index()), runId, event.eventId(),
         event.model(), event.version(), event.task(), event.artifact(), event.tokenizer(), event.goldenSubset(),
-        event.maxSeqLen(), shard.index(), shards.size(), shard.start(), shard.count(),
+        event.maxSeqLen(), event.stride(), shard.index(), shards.size(), shard.start(), shard.count(),
         List.of(MetricNames.COSINE), attempt, deadline);
   }
 

@@ -22,7 +22,7 @@ class RunTest {
 
   static ShardResult ok(ScoringJob job) {
     return new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(), job.rowCount(),
-        Map.of("cosine", new double[job.rowCount()]), "w", "cpu", null, 1, job.attempt(), null);
+        Map.of("cosine", new double[job.rowCount()]), "w", "cpu", null, null, 1, job.attempt(), null);
   }
 
   @Test
@@ -47,7 +47,7 @@ class RunTest {
   void retriedJobCarriesTheNextAttempt() {
     Run run = new Run("run-x", EVENT, List.of(new Shard(0, 0, 5)), Instant.EPOCH, Instant.EPOCH);
     ScoringJob job = run.publishNext();
-    ShardResult failed = new ShardResult(1, job.jobId(), job.runId(), 0, 0, 5, Map.of(), "w", null, null, 1, 1,
+    ShardResult failed = new ShardResult(1, job.jobId(), job.runId(), 0, 0, 5, Map.of(), "w", null, null, null, 1, 1,
         new ShardError(ShardError.TRANSIENT, "storage timed out"));
     assertThat(run.accept(failed)).isTrue();
     run.retry(run.jobFor(failed));

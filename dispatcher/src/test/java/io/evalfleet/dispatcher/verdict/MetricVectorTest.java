@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 class MetricVectorTest {
   static ShardResult shard(int index, long start, double[] cosine, double[] gold) {
     return new ShardResult(1, "run/" + index, "run", index, start, cosine.length,
-        Map.of(MetricNames.COSINE, cosine, MetricNames.GOLD, gold), "w", "cpu", null, 1, 1, null);
+        Map.of(MetricNames.COSINE, cosine, MetricNames.GOLD, gold), "w", "cpu", null, null, 1, 1, null);
   }
 
   @Test

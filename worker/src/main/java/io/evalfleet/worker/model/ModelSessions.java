@@ -28,6 +28,8 @@ public final class ModelSessions implements AutoCloseable {
   private final int intraOpThreads;
   private final Map<String, LoadedModel> models = new HashMap<>();
   private final Map<String, HuggingFaceTokenizer> tokenizers = new HashMap<>();
+  private static final String NLL_HEAD = "/onnx/nll-head.onnx";
+  private OrtSession nllHead;
 
   public ModelSessions(ArtifactCache cache, int intraOpThreads) {
     this.cache = cache;
@@ -60,7 +62,7 @@ public final class ModelSessions implements AutoCloseable {
     return loaded;
   }
 
-  /** The tokenizer in {@code tokenizer.json}, truncating to {@code maxLength} tokens. */
+  /** The tokenizer in {@code tokenizer.json}, truncating to {@code maxLength} tokens, or never if it is 0. */
   public synchronized HuggingFaceTokenizer tokenizer(ArtifactRef ref, int maxLength) throws ScoringException {
     String key = ref.sha256() + "/" + maxLength;
     HuggingFaceTokenizer tokenizer = tokenizers.get(key);
@@ -69,18 +71,38 @@ public final class ModelSessions implements AutoCloseable {
     }
     Path file = localFile(ref, "tokenizer");
     try {
-      tokenizer = HuggingFaceTokenizer.builder()
+      var builder = HuggingFaceTokenizer.builder()
           .optTokenizerPath(file)
           .optAddSpecialTokens(true)
-          .optTruncation(true)
-          .optMaxLength(maxLength)
           .optPadding(false)
-          .build();
+          .optTruncation(maxLength > 0);
+      if (maxLength > 0) {
+        builder.optMaxLength(maxLength);
+      }
+      tokenizer = builder.build();
     } catch (IOException | RuntimeException e) {
       throw ScoringException.input("tokenizer " + ref.uri() + " cannot be read: " + e.getMessage(), e);
     }
     tokenizers.put(key, tokenizer);
     return tokenizer;
+  }
+
+  /** The NLL head (log-softmax and gather of the next token), shared by every causal LM. */
+  public synchronized OrtSession nllHead() {
+    if (nllHead == null) {
+      try (var in = ModelSessions.class.getResourceAsStream(NLL_HEAD);
+           OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+        if (in == null) {
+          throw new IllegalStateException(NLL_HEAD + " is missing from the worker jar");
+        }
+        options.setIntraOpNumThreads(intraOpThreads);
+        options.setInterOpNumThreads(1);
+        nllHead = env.createSession(in.readAllBytes(), options);
+      } catch (IOException | OrtException e) {
+        throw new IllegalStateException("cannot load " + NLL_HEAD, e);
+      }
+    }
+    return nllHead;
   }
 
   private Path localFile(ArtifactRef ref, String what) throws ScoringException {
@@ -104,6 +126,14 @@ public final class ModelSessions implements AutoCloseable {
       }
     }
     models.clear();
+    if (nllHead != null) {
+      try {
+        nllHead.close();
+      } catch (OrtException e) {
+        log.warn("closing the NLL head failed", e);
+      }
+      nllHead = null;
+    }
     tokenizers.values().forEach(HuggingFaceTokenizer::close);
     tokenizers.clear();
   }

@@ -10,7 +10,11 @@ import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.subset.SubsetSchemaException;
 import io.evalfleet.worker.model.LoadedModel;
 import io.evalfleet.worker.model.ModelSessions;
+import io.evalfleet.worker.perplexity.CausalLmScorer;
 import io.evalfleet.worker.subset.SubsetReader;
+import static io.evalfleet.common.subset.SubsetRoles.GOLD;
+import static io.evalfleet.common.subset.SubsetRoles.TEXT_A;
+import static io.evalfleet.common.subset.SubsetRoles.TEXT_B;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.time.Clock;
@@ -25,22 +29,19 @@ import org.apache.parquet.example.data.Group;
  * success, a typed {@link ShardError} naming the cause otherwise. Thread-safe.
  */
 public final class ShardScorer implements JobScorer {
-  /** Golden-subset column roles of the embedding task. */
-  public static final String TEXT_A = "text_a";
-  public static final String TEXT_B = "text_b";
-  public static final String GOLD = "gold";
-
   private final ModelSessions sessions;
   private final EmbeddingScorer embeddings;
+  private final CausalLmScorer causalLm;
   private final SubsetReader subsets;
   private final int defaultMaxSeqLen;
   private final String workerId;
   private final Clock clock;
 
-  public ShardScorer(ModelSessions sessions, EmbeddingScorer embeddings, SubsetReader subsets,
+  public ShardScorer(ModelSessions sessions, EmbeddingScorer embeddings, CausalLmScorer causalLm, SubsetReader subsets,
       int defaultMaxSeqLen, String workerId, Clock clock) {
     this.sessions = sessions;
     this.embeddings = embeddings;
+    this.causalLm = causalLm;
     this.subsets = subsets;
     this.defaultMaxSeqLen = defaultMaxSeqLen;
     this.workerId = workerId;
@@ -53,18 +54,21 @@ public final class ShardScorer implements JobScorer {
     try {
       Scored scored = switch (job.task()) {
         case EMBEDDING -> scoreEmbedding(job);
-        case CAUSAL_LM -> throw ScoringException.input("task causal-lm is not supported by this worker");
+        case CAUSAL_LM -> {
+          CausalLmScorer.Result result = causalLm.score(job);
+          yield new Scored(result.values(), result.batching(), result.paddingRatio());
+        }
       };
-      return result(job, scored.values, scored.batching, clock.millis() - started, null);
+      return result(job, scored.values, scored.batching, scored.paddingRatio, clock.millis() - started, null);
     } catch (ScoringException e) {
-      return result(job, Map.of(), null, clock.millis() - started, e.toShardError());
+      return result(job, Map.of(), null, null, clock.millis() - started, e.toShardError());
     } catch (RuntimeException e) {
-      return result(job, Map.of(), null, clock.millis() - started,
+      return result(job, Map.of(), null, null, clock.millis() - started,
           new ShardError(ShardError.INPUT, "scoring failed: " + e));
     }
   }
 
-  private record Scored(Map<String, double[]> values, String batching) {}
+  private record Scored(Map<String, double[]> values, String batching, Double paddingRatio) {}
 
   private Scored scoreEmbedding(ScoringJob job) throws ScoringException {
     if (job.tokenizer() == null) {
@@ -130,13 +134,14 @@ public final class ShardScorer implements JobScorer {
     if (withGold) {
       values.put(MetricNames.GOLD, gold);
     }
-    return new Scored(values, embeddings.batching(model, tokenizer));
+    return new Scored(values, embeddings.batching(model, tokenizer), null);
   }
 
-  private ShardResult result(ScoringJob job, Map<String, double[]> values, String batching, long durationMs,
-      ShardError error) {
+  private ShardResult result(ScoringJob job, Map<String, double[]> values, String batching, Double paddingRatio,
+      long durationMs, ShardError error) {
     return new ShardResult(SchemaVersion.CURRENT, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(),
-        job.rowCount(), values, workerId, error == null ? "cpu" : null, batching, durationMs, job.attempt(), error);
+        job.rowCount(), values, workerId, error == null ? "cpu" : null, batching, paddingRatio, durationMs,
+        job.attempt(), error);
   }
 
   private static String text(Group record, String column) {

@@ -46,7 +46,7 @@ class JobConsumerTest {
 
   static byte[] job(int shard) {
     return Json.write(new ScoringJob(1, ScoringJob.jobId("run-1", shard), "run-1", "ev", "m", "v", Task.EMBEDDING, REF,
-        REF, new SubsetRef("/s.parquet", "b".repeat(64), null, Map.of()), null, shard, 5, shard * 10L, 10,
+        REF, new SubsetRef("/s.parquet", "b".repeat(64), null, Map.of()), null, null, shard, 5, shard * 10L, 10,
         List.of("cosine"), 1, Instant.now()));
   }
 
@@ -58,7 +58,7 @@ class JobConsumerTest {
       Thread.currentThread().interrupt();
     }
     return new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(), job.rowCount(),
-        Map.of("cosine", new double[job.rowCount()]), "w", "cpu", null, 1, 1, null);
+        Map.of("cosine", new double[job.rowCount()]), "w", "cpu", null, null, 1, 1, null);
   }
 
   void start(int capacity, int records) {

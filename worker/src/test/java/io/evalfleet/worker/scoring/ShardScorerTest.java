@@ -15,6 +15,7 @@ import io.evalfleet.common.subset.GoldenSubsetWriter;
 import io.evalfleet.common.subset.GoldenSubsetWriter.Pair;
 import io.evalfleet.worker.model.ArtifactCache;
 import io.evalfleet.worker.model.ModelSessions;
+import io.evalfleet.worker.perplexity.CausalLmScorer;
 import io.evalfleet.worker.subset.SubsetReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,8 +48,9 @@ class ShardScorerTest {
   static void setUp() throws Exception {
     Storage storage = Storage.withDefaults();
     sessions = new ModelSessions(new ArtifactCache(storage, dir.resolve("cache")), 2);
-    scorer = new ShardScorer(sessions, new EmbeddingScorer(sessions, 32), new SubsetReader(storage), 256, "test",
-        Clock.systemUTC());
+    SubsetReader subsets = new SubsetReader(storage);
+    scorer = new ShardScorer(sessions, new EmbeddingScorer(sessions, 32), new CausalLmScorer(sessions, subsets, 32),
+        subsets, 256, "test", Clock.systemUTC());
     Path file = dir.resolve("pairs.parquet");
     GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), PAIRS, 1 << 20);
     subset = new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), "t", Map.of());
@@ -62,7 +64,7 @@ class ShardScorerTest {
 
   static ScoringJob job(ArtifactRef model, SubsetRef subset, long start, int count) {
     return new ScoringJob(1, "run-t/" + start + "-" + count, "run-t", "ev", "m", "v", Task.EMBEDDING, model, tokenizer,
-        subset, null, 0, 1, start, count, List.of("cosine"), 1, Instant.now().plusSeconds(60));
+        subset, null, null, 0, 1, start, count, List.of("cosine"), 1, Instant.now().plusSeconds(60));
   }
 
   @Test

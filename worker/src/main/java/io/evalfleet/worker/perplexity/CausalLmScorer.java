@@ -1,0 +1,206 @@
+package io.evalfleet.worker.perplexity;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.evalfleet.common.contract.MetricNames;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.subset.GoldenSubsetFile;
+import io.evalfleet.common.subset.SubsetRoles;
+import io.evalfleet.worker.model.LoadedModel;
+import io.evalfleet.worker.model.ModelSessions;
+import io.evalfleet.worker.scoring.ScoringException;
+import io.evalfleet.worker.subset.SubsetReader;
+import io.evalfleet.worker.subset.TokenIds;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Scores golden-subset rows with a causal LM: per row, the sum of the negative log-likelihood of
+ * every token but the first given its prefix, and the number of tokens scored (plus the row's UTF-8
+ * bytes when it is text). Rows longer than {@code max_seq_len} are scored with the strided sliding
+ * window; windows are batched by length. A row's score does not depend on its batch: each model is
+ * probed once, and one whose scores move with batching is run one window at a time. Thread-safe.
+ */
+public final class CausalLmScorer {
+  private static final Logger log = LoggerFactory.getLogger(CausalLmScorer.class);
+  static final double INVARIANCE_TOLERANCE = 1e-6;
+
+  private final ModelSessions sessions;
+  private final SubsetReader subsets;
+  private final int batchSize;
+  private final Map<String, Boolean> batchInvariant = new ConcurrentHashMap<>();
+
+  public CausalLmScorer(ModelSessions sessions, SubsetReader subsets, int batchSize) {
+    this.sessions = sessions;
+    this.subsets = subsets;
+    this.batchSize = batchSize;
+  }
+
+  /** Per-row sums and counts, with how the rows were batched. */
+  public record Scores(double[] nllSum, double[] tokens, String batching, double paddingRatio) {}
+
+  /** What {@link #score} returns: per-row values by name ({@code nll_sum}, {@code tokens}, {@code bytes}). */
+  public record Result(Map<String, double[]> values, String batching, double paddingRatio) {}
+
+  public Result score(ScoringJob job) throws ScoringException {
+    if (job.maxSeqLen() == null) {
+      throw ScoringException.input("task causal-lm needs max_seq_len (the model's context length in tokens)");
+    }
+    int maxLen = job.maxSeqLen();
+    int stride = job.stride() != null ? job.stride() : Math.max(1, maxLen / 2);
+    if (stride >= maxLen) {
+      throw ScoringException.input("stride " + stride + " must be smaller than max_seq_len " + maxLen
+          + " so that every token is scored with context");
+    }
+    Rows rows = readRows(job);
+    LoadedModel model = sessions.model(job.artifact());
+    long vocabulary = NllForward.checkSignature(model);
+    validate(rows.ids, vocabulary, job.rowStart());
+    Scores scores = scoreRows(model, rows.ids, maxLen, stride, job.rowStart());
+    Map<String, double[]> values = new LinkedHashMap<>();
+    values.put(MetricNames.NLL_SUM, scores.nllSum());
+    values.put(MetricNames.TOKENS, scores.tokens());
+    if (rows.bytes != null) {
+      values.put(MetricNames.BYTES, rows.bytes);
+    }
+    return new Result(values, scores.batching(), scores.paddingRatio());
+  }
+
+  /**
+   * Scores token rows (each at least 2 tokens, all ids in the vocabulary).
+   *
+   * @param firstRow the subset row number of {@code rows[0]}, for error messages
+   */
+  public Scores scoreRows(LoadedModel model, long[][] rows, int maxLen, int stride, long firstRow) throws ScoringException {
+    NllForward forward = new NllForward(sessions.environment(), sessions.nllHead());
+    boolean invariant = isBatchInvariant(model, forward, rows[0], maxLen);
+    List<Window> windows = new ArrayList<>();
+    for (int r = 0; r < rows.length; r++) {
+      windows.addAll(Windows.plan(r, rows[r].length, maxLen, stride));
+    }
+    List<List<Window>> batches = LengthBatches.plan(windows, invariant ? batchSize : 1, (invariant ? batchSize : 1) * maxLen);
+    double[] nll = new double[rows.length];
+    double[] tokens = new double[rows.length];
+    for (List<Window> batch : batches) {
+      double[] sums = forward.run(model, batch, rows);
+      for (int i = 0; i < sums.length; i++) {
+        Window window = batch.get(i);
+        if (!Double.isFinite(sums[i])) {
+          throw ScoringException.input("row " + (firstRow + window.row()) + ": the model produced a non-finite"
+              + " log-likelihood (" + sums[i] + "): its logits contain NaN or infinity");
+        }
+        nll[window.row()] += sums[i];
+        tokens[window.row()] += window.scored();
+      }
+    }
+    for (int r = 0; r < rows.length; r++) {
+      if (tokens[r] != rows[r].length - 1) {
+        throw new IllegalStateException("row " + (firstRow + r) + ": scored " + tokens[r] + " of " + (rows[r].length - 1) + " tokens");
+      }
+    }
+    return new Scores(nll, tokens, invariant ? "length-buckets" : "one-window-at-a-time", LengthBatches.paddingRatio(batches));
+  }
+
+  private boolean isBatchInvariant(LoadedModel model, NllForward forward, long[] sample, int maxLen) throws ScoringException {
+    Boolean known = batchInvariant.get(model.sha256());
+    if (known != null) {
+      return known;
+    }
+    int n = Math.min(sample.length, maxLen);
+    long[] longer = new long[maxLen];
+    for (int i = 0; i < maxLen; i++) {
+      longer[i] = sample[i % sample.length];
+    }
+    long[][] rows = {java.util.Arrays.copyOf(sample, n), longer};
+    double alone = forward.run(model, List.of(new Window(0, 0, n, 1)), rows)[0];
+    double padded = forward.run(model, List.of(new Window(1, 0, maxLen, 1), new Window(0, 0, n, 1)), rows)[1];
+    double difference = Math.abs(alone - padded) / Math.max(1e-12, Math.abs(alone));
+    boolean invariant = !(difference > INVARIANCE_TOLERANCE); // NaN: decided later, row by row
+    log.info("causal LM {}: NLL {} batch-invariant (relative difference {}): {}", model.sha256().substring(0, 12),
+        invariant ? "is" : "is NOT", difference, invariant ? "batching by length" : "one window at a time");
+    batchInvariant.put(model.sha256(), invariant);
+    return invariant;
+  }
+
+  private record Rows(long[][] ids, double[] bytes) {}
+
+  private Rows readRows(ScoringJob job) throws ScoringException {
+    String uri = job.goldenSubset().uri();
+    String idsColumn = job.goldenSubset().column(SubsetRoles.INPUT_IDS);
+    String textColumn = job.goldenSubset().column(SubsetRoles.TEXT);
+    boolean pretokenized;
+    try {
+      GoldenSubsetFile footer = subsets.footer(uri);
+      pretokenized = footer.hasColumn(idsColumn);
+      if (pretokenized) {
+        footer.requireTokenIds(SubsetRoles.INPUT_IDS, idsColumn);
+      } else if (footer.hasColumn(textColumn)) {
+        footer.requireText(SubsetRoles.TEXT, textColumn);
+      } else {
+        throw ScoringException.input("golden subset " + uri + " has neither a token-id column '" + idsColumn
+            + "' (input_ids) nor a text column '" + textColumn + "' (text)");
+      }
+    } catch (IOException e) {
+      throw ScoringException.input(e.getMessage(), e);
+    }
+    HuggingFaceTokenizer tokenizer = null;
+    if (!pretokenized) {
+      if (job.tokenizer() == null) {
+        throw ScoringException.input("golden subset " + uri + " holds text, so task causal-lm needs the model's"
+            + " tokenizer (tokenizer.uri and tokenizer.sha256)");
+      }
+      tokenizer = sessions.tokenizer(job.tokenizer(), 0);
+    }
+    long[][] ids = new long[job.rowCount()][];
+    double[] bytes = pretokenized ? null : new double[job.rowCount()];
+    String column = pretokenized ? idsColumn : textColumn;
+    HuggingFaceTokenizer encoder = tokenizer;
+    int[] at = {0};
+    try {
+      subsets.read(uri, List.of(column), job.rowStart(), job.rowCount(), record -> {
+        int i = at[0]++;
+        if (encoder == null) {
+          ids[i] = TokenIds.read(record, column);
+        } else if (record.getFieldRepetitionCount(column) > 0) {
+          String text = record.getString(column, 0);
+          ids[i] = encoder.encode(text).getIds();
+          bytes[i] = text.getBytes(StandardCharsets.UTF_8).length;
+        }
+      });
+    } catch (IOException e) {
+      throw ScoringException.input(e.getMessage(), e);
+    }
+    for (int i = 0; i < ids.length; i++) {
+      if (ids[i] == null) {
+        throw ScoringException.input("golden subset " + uri + ": row " + (job.rowStart() + i) + " has no value in column '"
+            + column + "'");
+      }
+    }
+    return new Rows(ids, bytes);
+  }
+
+  private static void validate(long[][] rows, long vocabulary, long firstRow) throws ScoringException {
+    for (int r = 0; r < rows.length; r++) {
+      long row = firstRow + r;
+      if (rows[r].length == 0) {
+        throw ScoringException.input("row " + row + " is empty: there is no token to score");
+      }
+      if (rows[r].length == 1) {
+        throw ScoringException.input("row " + row + " has a single token: perplexity needs at least 2 (the first is never scored)");
+      }
+      for (int t = 0; t < rows[r].length; t++) {
+        long id = rows[r][t];
+        if (id < 0 || (vocabulary > 0 && id >= vocabulary)) {
+          throw ScoringException.input("row " + row + ": token id " + id + " at position " + t
+              + " is outside the vocabulary (0.." + (vocabulary - 1) + ")");
+        }
+      }
+    }
+  }
+}

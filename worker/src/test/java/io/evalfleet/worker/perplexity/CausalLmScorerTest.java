@@ -1,0 +1,212 @@
+package io.evalfleet.worker.perplexity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.MetricNames;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.contract.Task;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.worker.model.ArtifactCache;
+import io.evalfleet.worker.model.ModelSessions;
+import io.evalfleet.worker.scoring.EmbeddingScorer;
+import io.evalfleet.worker.scoring.ShardScorer;
+import io.evalfleet.worker.subset.SubsetReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Perplexity with real ONNX causal LMs against answers computed outside Java (closed form, and
+ * torch in float64 by scripts/make_causal_lm_fixtures.py).
+ */
+class CausalLmScorerTest {
+  static final Path FIXTURES = Path.of("..", "fixtures", "causal-lm").toAbsolutePath().normalize();
+  static final double RELATIVE = 1e-6;
+
+  @TempDir static Path dir;
+  static JsonNode reference;
+  static ModelSessions sessions;
+  static CausalLmScorer causalLm;
+  static ShardScorer scorer;
+  static List<String> heldout;
+  static SubsetRef heldoutText;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    reference = Json.mapper().readTree(FIXTURES.resolve("reference.json").toFile());
+    Storage storage = Storage.withDefaults();
+    sessions = new ModelSessions(new ArtifactCache(storage, dir.resolve("cache")), 2);
+    SubsetReader subsets = new SubsetReader(storage);
+    causalLm = new CausalLmScorer(sessions, subsets, 16);
+    scorer = new ShardScorer(sessions, new EmbeddingScorer(sessions, 16), causalLm, subsets, 256, "test", Clock.systemUTC());
+    heldout = Files.readAllLines(FIXTURES.resolve("heldout.txt")).stream().filter(l -> !l.isEmpty()).toList();
+    heldoutText = textSubset("heldout", heldout);
+  }
+
+  @AfterAll
+  static void tearDown() {
+    sessions.close();
+  }
+
+  static ArtifactRef fixture(String name) throws Exception {
+    String uri = FIXTURES.resolve(name).toUri().toString();
+    return new ArtifactRef(uri, Storage.withDefaults().sha256(uri));
+  }
+
+  static SubsetRef textSubset(String name, List<String> texts) throws Exception {
+    Path file = dir.resolve(name + ".parquet");
+    GoldenSubsetWriter.writeTexts(new org.apache.hadoop.fs.Path(file.toUri()), texts, 512);
+    return new SubsetRef(file.toUri().toString(), Storage.withDefaults().sha256(file.toUri().toString()), null, Map.of());
+  }
+
+  static SubsetRef tokenSubset(String name, List<int[]> rows) throws Exception {
+    Path file = dir.resolve(name + ".parquet");
+    GoldenSubsetWriter.writeTokenIds(new org.apache.hadoop.fs.Path(file.toUri()), rows, 512);
+    return new SubsetRef(file.toUri().toString(), Storage.withDefaults().sha256(file.toUri().toString()), null, Map.of());
+  }
+
+  static ScoringJob job(String model, SubsetRef subset, int rows) throws Exception {
+    return new ScoringJob(1, "run-p/" + rows, "run-p", "ev", "m", "v", Task.CAUSAL_LM, fixture(model),
+        fixture("tokenizer.json"), subset, 128, 64, 0, 1, 0, rows, List.of("nll"), 1, Instant.now().plusSeconds(60));
+  }
+
+  static ShardResult score(String model, SubsetRef subset, int rows) throws Exception {
+    return scorer.score(job(model, subset, rows));
+  }
+
+  static int[] bytes(JsonNode ids) {
+    int[] out = new int[ids.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = ids.get(i).asInt();
+    }
+    return out;
+  }
+
+  static double sum(double[] values) {
+    return Arrays.stream(values).sum();
+  }
+
+  @Test
+  void constantLogitsGivePerplexityEqualToTheVocabularySize() throws Exception {
+    ShardResult result = score("uniform-v256.onnx", heldoutText, heldout.size());
+    assertThat(result.error()).isNull();
+    double[] nll = result.values().get(MetricNames.NLL_SUM);
+    double[] tokens = result.values().get(MetricNames.TOKENS);
+    for (int r = 0; r < heldout.size(); r++) {
+      int n = heldout.get(r).getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+      assertThat(tokens[r]).isEqualTo(n - 1);
+      assertThat(nll[r]).isCloseTo((n - 1) * Math.log(256), within(RELATIVE * (n - 1) * Math.log(256)));
+    }
+    assertThat(Math.exp(sum(nll) / sum(tokens))).isCloseTo(256.0, within(256 * RELATIVE));
+    assertThat(sum(result.values().get(MetricNames.BYTES))).isEqualTo(reference.at("/models/uniform-v256/heldout_bytes").asDouble());
+  }
+
+  @Test
+  void trainedModelsMatchTorchOnWholeRowsAndOnTheSlidingWindow() throws Exception {
+    for (String model : List.of("bytegpt-base", "bytegpt-finetuned")) {
+      List<int[]> rows = new ArrayList<>();
+      List<Double> expected = new ArrayList<>();
+      List<Integer> counts = new ArrayList<>();
+      for (JsonNode text : reference.at("/models/" + model + "/texts")) {
+        if (text.get("input_ids").size() < 2) {
+          continue;
+        }
+        rows.add(bytes(text.get("input_ids")));
+        boolean sliding = text.has("sliding_sum_nll");
+        expected.add(text.get(sliding ? "sliding_sum_nll" : "sum_nll").asDouble());
+        counts.add(text.get(sliding ? "sliding_scored_tokens" : "scored_tokens").asInt());
+      }
+      ShardResult result = score(model + ".onnx", tokenSubset(model + "-ids", rows), rows.size());
+      assertThat(result.error()).isNull();
+      for (int r = 0; r < rows.size(); r++) {
+        assertThat(result.values().get(MetricNames.TOKENS)[r]).isEqualTo((double) counts.get(r));
+        assertThat(result.values().get(MetricNames.NLL_SUM)[r]).as("%s row %d", model, r)
+            .isCloseTo(expected.get(r), within(RELATIVE * expected.get(r)));
+      }
+    }
+  }
+
+  @Test
+  void heldOutCorpusThroughTheTokenizerMatchesTorch() throws Exception {
+    for (String model : List.of("bytegpt-base", "bytegpt-finetuned")) {
+      ShardResult result = score(model + ".onnx", heldoutText, heldout.size());
+      JsonNode ref = reference.at("/models/" + model);
+      double nll = sum(result.values().get(MetricNames.NLL_SUM));
+      assertThat(sum(result.values().get(MetricNames.TOKENS))).isEqualTo(ref.get("heldout_scored_tokens").asDouble());
+      assertThat(nll).isCloseTo(ref.get("heldout_sum_nll").asDouble(), within(RELATIVE * nll));
+      double perplexity = Math.exp(nll / sum(result.values().get(MetricNames.TOKENS)));
+      assertThat(perplexity).isCloseTo(ref.get("heldout_perplexity").asDouble(), within(1e-5 * perplexity));
+      assertThat(result.paddingRatio()).isBetween(0.0, 0.35);
+    }
+  }
+
+  @Test
+  void byteTokenizerMapsEachByteToItsValue() throws Exception {
+    HuggingFaceTokenizer tokenizer = sessions.tokenizer(fixture("tokenizer.json"), 0);
+    String text = "Grüße, 1 tab\there!";
+    long[] expected = new long[text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length];
+    byte[] raw = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    for (int i = 0; i < raw.length; i++) {
+      expected[i] = raw[i] & 0xff;
+    }
+    assertThat(tokenizer.encode(text).getIds()).containsExactly(expected);
+  }
+
+  @Test
+  void aRowScoresTheSameAloneAndInsideAPaddedBatch() throws Exception {
+    var model = sessions.model(fixture("bytegpt-base.onnx"));
+    long[] shortRow = heldout.get(0).chars().mapToLong(c -> c).toArray();
+    long[] longRow = (heldout.get(1) + " " + heldout.get(2)).chars().limit(128).mapToLong(c -> c).toArray();
+    var alone = causalLm.scoreRows(model, new long[][] {shortRow}, 128, 64, 0);
+    var batched = causalLm.scoreRows(model, new long[][] {longRow, shortRow}, 128, 64, 0);
+    assertThat(batched.batching()).isEqualTo("length-buckets");
+    assertThat(batched.paddingRatio()).isGreaterThan(0.1);
+    assertThat(batched.nllSum()[1]).isCloseTo(alone.nllSum()[0], within(RELATIVE * alone.nllSum()[0]));
+  }
+
+  @Test
+  void badRowsAndBadModelsAreErrorsNamingTheCause() throws Exception {
+    assertThat(score("bytegpt-base.onnx", tokenSubset("one", List.of(new int[] {72, 105}, new int[] {65})), 2)
+        .error().message()).contains("row 1 has a single token");
+    assertThat(score("bytegpt-base.onnx", tokenSubset("empty", List.of(new int[] {})), 1)
+        .error().message()).contains("row 0 is empty");
+    assertThat(score("bytegpt-base.onnx", tokenSubset("oov", List.of(new int[] {72, 105}, new int[] {72, 300, 5})), 2)
+        .error().message()).contains("row 1: token id 300 at position 1 is outside the vocabulary (0..255)");
+    assertThat(score("nan-logits.onnx", heldoutText, 2).error().message())
+        .containsPattern("^row [01]: ").contains("non-finite", "NaN");
+    assertThat(score("bytegpt-base.onnx", textSubset("nothing", List.of("x")), 1).error().message())
+        .contains("row 0 has a single token");
+
+    ScoringJob noContext = new ScoringJob(1, "run-p/x", "run-p", "ev", "m", "v", Task.CAUSAL_LM, fixture("bytegpt-base.onnx"),
+        null, heldoutText, null, null, 0, 1, 0, 1, List.of(), 1, Instant.now());
+    assertThat(scorer.score(noContext).error().message()).contains("needs max_seq_len");
+    ScoringJob noTokenizer = new ScoringJob(1, "run-p/y", "run-p", "ev", "m", "v", Task.CAUSAL_LM,
+        fixture("bytegpt-base.onnx"), null, heldoutText, 128, 64, 0, 1, 0, 1, List.of(), 1, Instant.now());
+    assertThat(scorer.score(noTokenizer).error().message()).contains("needs the model's tokenizer");
+  }
+
+  @Test
+  void anEmbeddingModelIsNotACausalLm() throws Exception {
+    ArtifactRef minilm = io.evalfleet.worker.scoring.TestModelsAccess.fp32();
+    ScoringJob job = new ScoringJob(1, "run-p/z", "run-p", "ev", "m", "v", Task.CAUSAL_LM, minilm,
+        fixture("tokenizer.json"), heldoutText, 128, 64, 0, 1, 0, 1, List.of(), 1, Instant.now());
+    assertThat(scorer.score(job).error().message()).contains("has no 'logits' output", "last_hidden_state");
+  }
+}
