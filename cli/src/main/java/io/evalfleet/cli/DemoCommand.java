@@ -22,8 +22,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "demo", description = {
     "Run the whole fleet on an embedded Kafka broker and judge real models:",
-    "stage all-MiniLM-L6-v2 (fp32) as the baseline, then its int8 quantisation as the candidate,",
-    "then an event with a wrong sha256; print each metric vector and drift flag, then exit."})
+    "stage all-MiniLM-L6-v2 (fp32) as the baseline, then its int8 quantisation as the candidate;",
+    "stage a small byte-level causal LM, then a version fine-tuned on other text (perplexity drift);",
+    "then an event with a wrong sha256. Print each metric vector and drift flag, then exit."})
 final class DemoCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 
@@ -46,6 +47,9 @@ final class DemoCommand implements Callable<Integer> {
     SubsetRef subset = assets.goldenSubset();
     DemoAssets.ModelFiles fp32 = assets.model(DemoAssets.Model.MINILM_FP32);
     DemoAssets.ModelFiles int8 = assets.model(DemoAssets.Model.MINILM_INT8);
+    SubsetRef heldout = assets.heldoutText();
+    DemoAssets.ModelFiles lmBase = assets.causalModel(DemoAssets.CausalModel.BYTEGPT_BASE);
+    DemoAssets.ModelFiles lmTuned = assets.causalModel(DemoAssets.CausalModel.BYTEGPT_FINETUNED);
 
     System.out.println("starting an embedded Kafka broker, the dispatcher and " + workers + " workers");
     try (LocalFleet fleet = LocalFleet.start(base, workers, workDir.resolve("cache"));
@@ -56,20 +60,30 @@ final class DemoCommand implements Callable<Integer> {
 
       StagedWeightEvent baseline = event("demo-fp32-" + stamp, "fp32", fp32, subset, DemoAssets.Model.MINILM_FP32.bits);
       DriftFlag baselineFlag = stageAndAwait(submitter, flags, baseline,
-          "1/3 staging the baseline: all-MiniLM-L6-v2 fp32 (first version of the model, so nothing to compare with)");
+          "1/5 staging the baseline: all-MiniLM-L6-v2 fp32 (first version of the model, so nothing to compare with)");
 
       StagedWeightEvent candidate = event("demo-int8-" + stamp, "int8", int8, subset, DemoAssets.Model.MINILM_INT8.bits);
       DriftFlag candidateFlag = stageAndAwait(submitter, flags, candidate,
-          "2/3 staging the candidate: all-MiniLM-L6-v2 dynamically quantised to int8, compared with fp32");
+          "2/5 staging the candidate: all-MiniLM-L6-v2 dynamically quantised to int8, compared with fp32");
+
+      StagedWeightEvent lmBaseline = causalEvent("demo-lm-base-" + stamp, "base", lmBase, heldout);
+      DriftFlag lmBaselineFlag = stageAndAwait(submitter, flags, lmBaseline,
+          "3/5 staging a causal LM: byte-level GPT trained on English (first version, nothing to compare with)");
+
+      StagedWeightEvent lmCandidate = causalEvent("demo-lm-tuned-" + stamp, "finetuned-on-code", lmTuned, heldout);
+      DriftFlag lmCandidateFlag = stageAndAwait(submitter, flags, lmCandidate,
+          "4/5 staging its fine-tune on program code, scored on the same held-out English");
 
       ArtifactRef wrongDigest = new ArtifactRef(int8.onnx().uri(), "0".repeat(64));
       StagedWeightEvent corrupt = event("demo-bad-digest-" + stamp, "int8-tampered",
           new DemoAssets.ModelFiles(wrongDigest, int8.tokenizer()), subset, 8);
       DriftFlag corruptFlag = stageAndAwait(submitter, flags, corrupt,
-          "3/3 staging an event whose artifact sha256 does not match the file");
+          "5/5 staging an event whose artifact sha256 does not match the file");
 
       boolean asExpected = baselineFlag.flag() == Flag.WARN && !baselineFlag.metrics().isEmpty()
           && candidateFlag.flag() != Flag.ERROR && candidateFlag.flag() != Flag.INCOMPLETE
+          && lmBaselineFlag.flag() == Flag.WARN && lmBaselineFlag.metrics().containsKey("perplexity")
+          && lmCandidateFlag.flag() == Flag.RED
           && corruptFlag.flag() == Flag.ERROR;
       System.out.println(asExpected ? "\ndemo finished: every event got its flag."
           : "\ndemo finished, but a flag was not what the demo expects (see above).");
@@ -86,6 +100,13 @@ final class DemoCommand implements Callable<Integer> {
     System.out.print(FlagPrinter.render(flag));
     System.out.printf("  (flag received %.1f s after staging)%n", (System.nanoTime() - started) / 1e9);
     return flag;
+  }
+
+  private static StagedWeightEvent causalEvent(String eventId, String version, DemoAssets.ModelFiles model,
+      SubsetRef subset) {
+    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "bytegpt", version, Task.CAUSAL_LM, model.onnx(),
+        model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, 32, DemoAssets.CAUSAL_CONTEXT,
+        DemoAssets.CAUSAL_CONTEXT / 2, "cpu", null, null, Instant.now());
   }
 
   private static StagedWeightEvent event(String eventId, String version, DemoAssets.ModelFiles model, SubsetRef subset,

@@ -41,6 +41,21 @@ public final class DemoAssets {
     }
   }
 
+  /** The byte-level causal LMs made by scripts/make_causal_lm_fixtures.py, and their tokenizer. */
+  public enum CausalModel {
+    BYTEGPT_BASE("bytegpt-base"),
+    BYTEGPT_FINETUNED("bytegpt-finetuned");
+
+    final String name;
+
+    CausalModel(String name) {
+      this.name = name;
+    }
+  }
+
+  /** The byte-level GPTs' context length. */
+  public static final int CAUSAL_CONTEXT = 128;
+
   /** A model copied to disk: its ONNX file and tokenizer, with digests. */
   public record ModelFiles(ArtifactRef onnx, ArtifactRef tokenizer) {}
 
@@ -60,6 +75,27 @@ public final class DemoAssets {
     Path onnx = copy(model.onnxResource, dir.resolve("model.onnx"));
     Path tokenizer = copy(model.tokenizerResource, dir.resolve("tokenizer.json"));
     return new ModelFiles(ref(onnx), ref(tokenizer));
+  }
+
+  public ModelFiles causalModel(CausalModel model) throws IOException {
+    Path dir = root.resolve("models").resolve(model.name);
+    Files.createDirectories(dir);
+    Path onnx = copy("causal-lm/" + model.name + ".onnx", dir.resolve("model.onnx"));
+    Path tokenizer = copy("causal-lm/tokenizer.json", dir.resolve("tokenizer.json"));
+    return new ModelFiles(ref(onnx), ref(tokenizer));
+  }
+
+  /** Writes the held-out English text (one row per line) as a Parquet subset with a {@code text} column. */
+  public SubsetRef heldoutText() throws IOException {
+    List<String> rows;
+    try (InputStream in = resource("/causal-lm/heldout.txt")) {
+      rows = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+    }
+    Path dir = root.resolve("golden");
+    Files.createDirectories(dir);
+    Path file = dir.resolve("heldout-text-v1.parquet");
+    GoldenSubsetWriter.writeTexts(new org.apache.hadoop.fs.Path(file.toUri()), rows, 512);
+    return new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), "heldout-text-v1", Map.of());
   }
 
   /** Writes the sentence-pair subset as Parquet (several row groups) and returns its reference. */

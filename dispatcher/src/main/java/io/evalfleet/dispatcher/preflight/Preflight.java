@@ -1,11 +1,11 @@
 package io.evalfleet.dispatcher.preflight;
 
 import io.evalfleet.common.contract.ArtifactRef;
-import io.evalfleet.common.contract.MetricNames;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.Task;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetFile;
+import io.evalfleet.common.subset.SubsetRoles;
 import java.io.IOException;
 import java.util.List;
 
@@ -15,8 +15,7 @@ import java.util.List;
  * the subset's footer for shard planning. Blocking (it reads files): run it off the poll thread.
  */
 public final class Preflight {
-  /** The roles each task needs from the golden subset, and whether they are text. */
-  private static final List<String> EMBEDDING_TEXT_ROLES = List.of("text_a", "text_b");
+  private static final List<String> EMBEDDING_TEXT_ROLES = List.of(SubsetRoles.TEXT_A, SubsetRoles.TEXT_B);
 
   private final Storage storage;
 
@@ -33,7 +32,16 @@ public final class Preflight {
 
   public GoldenSubsetFile check(StagedWeightEvent event) throws Rejected {
     if (event.task() == Task.CAUSAL_LM) {
-      throw new Rejected("task causal-lm is not supported by this dispatcher", null);
+      if (event.maxSeqLen() == null) {
+        throw new Rejected("task causal-lm needs max_seq_len (the model's context length in tokens)", null);
+      }
+      if (event.maxSeqLen() < 2) {
+        throw new Rejected("max_seq_len " + event.maxSeqLen() + " leaves no token to score with context", null);
+      }
+      if (event.stride() != null && event.stride() >= event.maxSeqLen()) {
+        throw new Rejected("stride " + event.stride() + " must be smaller than max_seq_len " + event.maxSeqLen()
+            + " so that every token is scored with context", null);
+      }
     }
     if (event.task() == Task.EMBEDDING && event.tokenizer() == null) {
       throw new Rejected("task embedding needs a tokenizer (tokenizer.uri and tokenizer.sha256)", null);
@@ -45,12 +53,16 @@ public final class Preflight {
     verify("golden_subset", new ArtifactRef(event.goldenSubset().uri(), event.goldenSubset().sha256()));
     try {
       GoldenSubsetFile footer = GoldenSubsetFile.readFooter(storage, event.goldenSubset().uri());
-      for (String role : EMBEDDING_TEXT_ROLES) {
-        footer.requireText(role, event.goldenSubset().column(role));
-      }
-      String gold = event.goldenSubset().column(MetricNames.GOLD);
-      if (footer.hasColumn(gold)) {
-        footer.requireNumber(MetricNames.GOLD, gold);
+      if (event.task() == Task.EMBEDDING) {
+        for (String role : EMBEDDING_TEXT_ROLES) {
+          footer.requireText(role, event.goldenSubset().column(role));
+        }
+        String gold = event.goldenSubset().column(SubsetRoles.GOLD);
+        if (footer.hasColumn(gold)) {
+          footer.requireNumber(SubsetRoles.GOLD, gold);
+        }
+      } else {
+        checkCausalLmColumns(event, footer);
       }
       if (footer.rowCount() == 0) {
         throw new Rejected("golden subset " + event.goldenSubset().uri() + " has no rows", null);
@@ -58,6 +70,23 @@ public final class Preflight {
       return footer;
     } catch (IOException e) {
       throw new Rejected(e.getMessage(), e);
+    }
+  }
+
+  private static void checkCausalLmColumns(StagedWeightEvent event, GoldenSubsetFile footer) throws IOException, Rejected {
+    String ids = event.goldenSubset().column(SubsetRoles.INPUT_IDS);
+    String text = event.goldenSubset().column(SubsetRoles.TEXT);
+    if (footer.hasColumn(ids)) {
+      footer.requireTokenIds(SubsetRoles.INPUT_IDS, ids);
+    } else if (footer.hasColumn(text)) {
+      footer.requireText(SubsetRoles.TEXT, text);
+      if (event.tokenizer() == null) {
+        throw new Rejected("golden subset " + footer.uri() + " holds text, so task causal-lm needs the model's tokenizer"
+            + " (tokenizer.uri and tokenizer.sha256)", null);
+      }
+    } else {
+      throw new Rejected("golden subset " + footer.uri() + " has neither a token-id column '" + ids
+          + "' (input_ids) nor a text column '" + text + "' (text)", null);
     }
   }
 

@@ -56,7 +56,8 @@ public final class Run {
     return new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(runId, shard.index()), runId, event.eventId(),
         event.model(), event.version(), event.task(), event.artifact(), event.tokenizer(), event.goldenSubset(),
         event.maxSeqLen(), event.stride(), shard.index(), shards.size(), shard.start(), shard.count(),
-        List.of(MetricNames.COSINE), attempt, deadline);
+        event.task() == io.evalfleet.common.contract.Task.EMBEDDING ? List.of(MetricNames.COSINE)
+            : List.of(MetricNames.NLL_SUM, MetricNames.TOKENS), attempt, deadline);
   }
 
   public boolean hasUnpublished() {

@@ -23,6 +23,7 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, Double> 
   public static Direction direction(String metric) {
     return switch (metric) {
       case MetricNames.SPEARMAN -> Direction.HIGHER_IS_BETTER;
+      case MetricNames.PERPLEXITY, MetricNames.BITS_PER_BYTE -> Direction.LOWER_IS_BETTER;
       default -> Direction.TWO_SIDED;
     };
   }
@@ -59,6 +60,17 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, Double> 
         metrics.put(MetricNames.SPEARMAN, new SpearmansCorrelation().correlation(cosine, gold));
       }
       metrics.put(MetricNames.MEAN_COSINE, Arrays.stream(cosine).average().orElseThrow());
+    }
+    double[] nll = values.get(MetricNames.NLL_SUM);
+    double[] tokens = values.get(MetricNames.TOKENS);
+    if (nll != null && tokens != null) {
+      // Pooled over tokens: never the mean of per-row perplexities.
+      double totalNll = Arrays.stream(nll).sum();
+      metrics.put(MetricNames.PERPLEXITY, Math.exp(totalNll / Arrays.stream(tokens).sum()));
+      double[] bytes = values.get(MetricNames.BYTES);
+      if (bytes != null) {
+        metrics.put(MetricNames.BITS_PER_BYTE, totalNll / (Arrays.stream(bytes).sum() * Math.log(2)));
+      }
     }
     return metrics;
   }

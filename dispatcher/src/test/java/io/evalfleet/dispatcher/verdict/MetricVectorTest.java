@@ -36,4 +36,18 @@ class MetricVectorTest {
     MetricVector tied = MetricVector.of(List.of(shard(0, 0, new double[] {0.1, 0.2, 0.3}, new double[] {1, 1, 2})));
     assertThat(tied.metrics().get(MetricNames.SPEARMAN)).isCloseTo(Math.sqrt(3) / 2, within(1e-9));
   }
+
+  @Test
+  void perplexityIsPooledOverTokensNotAveragedOverRows() {
+    // Row 0: 10 tokens with NLL 10 (1.0 per token); row 1: 2 tokens with NLL 8 (4.0 per token).
+    ShardResult shard = new ShardResult(1, "run/0", "run", 0, 0, 2, Map.of(
+        MetricNames.NLL_SUM, new double[] {10, 8}, MetricNames.TOKENS, new double[] {10, 2},
+        MetricNames.BYTES, new double[] {11, 3}), "w", "cpu", null, 0.0, 1, 1, null);
+    MetricVector vector = MetricVector.of(List.of(shard));
+    assertThat(vector.metrics().get(MetricNames.PERPLEXITY)).isCloseTo(Math.exp(18.0 / 12), within(1e-12));
+    assertThat(vector.metrics().get(MetricNames.BITS_PER_BYTE)).isCloseTo(18.0 / (14 * Math.log(2)), within(1e-12));
+    double meanOfRowPerplexities = (Math.exp(1.0) + Math.exp(4.0)) / 2;
+    assertThat(vector.metrics().get(MetricNames.PERPLEXITY)).isNotCloseTo(meanOfRowPerplexities, within(1.0));
+    assertThat(MetricVector.direction(MetricNames.PERPLEXITY)).isEqualTo(Direction.LOWER_IS_BETTER);
+  }
 }
