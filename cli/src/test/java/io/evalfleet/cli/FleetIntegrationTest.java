@@ -191,6 +191,32 @@ class FleetIntegrationTest {
     assertThat(stage(event("after-bad", "fp32", fp32, subset)).flag()).isEqualTo(Flag.WARN);
   }
 
+  @Test
+  void causalLmFineTunedOnOtherTextGoesRedWithTheReferencePerplexities() throws Exception {
+    DemoAssets assets = new DemoAssets(dir);
+    SubsetRef heldout = assets.heldoutText();
+    DriftFlag base = stage(causalEvent("lm", "base", assets.causalModel(DemoAssets.CausalModel.BYTEGPT_BASE), heldout));
+    assertThat(base.flag()).isEqualTo(Flag.WARN);
+    // Held-out perplexities computed in torch (float64) by scripts/make_causal_lm_fixtures.py.
+    assertThat(base.metrics().get(MetricNames.PERPLEXITY).value()).isCloseTo(9.916433, within(1e-5));
+    DriftFlag tuned = stage(causalEvent("lm", "tuned", assets.causalModel(DemoAssets.CausalModel.BYTEGPT_FINETUNED), heldout));
+    assertThat(tuned.flag()).isEqualTo(Flag.RED);
+    assertThat(tuned.metrics().get(MetricNames.PERPLEXITY).value()).isCloseTo(386.2976, within(1e-3));
+    assertThat(tuned.metrics().get(MetricNames.PERPLEXITY).status()).isEqualTo(Flag.RED);
+    assertThat(tuned.metrics().get(MetricNames.BITS_PER_BYTE).baseline()).isCloseTo(3.278299, within(1e-5));
+
+    StagedWeightEvent noContext = new StagedWeightEvent(SchemaVersion.CURRENT, "lm-no-context-" + UUID.randomUUID(), "lm",
+        "x", Task.CAUSAL_LM, fp32.onnx(), fp32.tokenizer(), heldout, null, null, null, null, null, null, null, null);
+    assertThat(stage(noContext).reasons()).anyMatch(r -> r.contains("needs max_seq_len"));
+    StagedWeightEvent notAnLm = causalEvent("lm", "minilm", fp32, heldout);
+    assertThat(stage(notAnLm).reasons()).anyMatch(r -> r.contains("has no 'logits' output"));
+  }
+
+  static StagedWeightEvent causalEvent(String model, String version, DemoAssets.ModelFiles files, SubsetRef subset) {
+    return new StagedWeightEvent(SchemaVersion.CURRENT, model + "-" + version + "-" + UUID.randomUUID(), model, version,
+        Task.CAUSAL_LM, files.onnx(), files.tokenizer(), subset, null, null, 128, 64, null, null, null, Instant.now());
+  }
+
   private static List<DriftFlag> flagsFor(String eventId) {
     return allFlags().stream().filter(f -> eventId.equals(f.eventId())).toList();
   }
