@@ -1,0 +1,8 @@
+package io.evalfleet.cli.bench;
+
+import picocli.CommandLine.Command;
+
+/** Benchmarks that print figures measured side by side in one run. */
+@Command(name = "bench", description = "Benchmarks, each next to a bare ONNX Runtime loop on the same inputs.",
+    subcommands = {PerplexityBench.class})
+public final class BenchCommand {}
