@@ -87,6 +87,25 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
     }
   }
 
+  /**
+   * Where a causal LM's rows come from: the token-id column when the file has it, else the text
+   * column; checked for type.
+   *
+   * @return true for pre-tokenised rows ({@code idsColumn}), false for text ({@code textColumn})
+   */
+  public boolean causalLmRowsArePretokenized(String idsColumn, String textColumn) throws SubsetSchemaException {
+    if (hasColumn(idsColumn)) {
+      requireTokenIds(SubsetRoles.INPUT_IDS, idsColumn);
+      return true;
+    }
+    if (hasColumn(textColumn)) {
+      requireText(SubsetRoles.TEXT, textColumn);
+      return false;
+    }
+    throw new SubsetSchemaException("golden subset " + uri + " has neither a token-id column '" + idsColumn
+        + "' (input_ids) nor a text column '" + textColumn + "' (text)");
+  }
+
   public boolean hasColumn(String column) {
     return schema.containsField(column);
   }

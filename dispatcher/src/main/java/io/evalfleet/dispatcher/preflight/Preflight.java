@@ -74,19 +74,11 @@ public final class Preflight {
   }
 
   private static void checkCausalLmColumns(StagedWeightEvent event, GoldenSubsetFile footer) throws IOException, Rejected {
-    String ids = event.goldenSubset().column(SubsetRoles.INPUT_IDS);
-    String text = event.goldenSubset().column(SubsetRoles.TEXT);
-    if (footer.hasColumn(ids)) {
-      footer.requireTokenIds(SubsetRoles.INPUT_IDS, ids);
-    } else if (footer.hasColumn(text)) {
-      footer.requireText(SubsetRoles.TEXT, text);
-      if (event.tokenizer() == null) {
-        throw new Rejected("golden subset " + footer.uri() + " holds text, so task causal-lm needs the model's tokenizer"
-            + " (tokenizer.uri and tokenizer.sha256)", null);
-      }
-    } else {
-      throw new Rejected("golden subset " + footer.uri() + " has neither a token-id column '" + ids
-          + "' (input_ids) nor a text column '" + text + "' (text)", null);
+    boolean pretokenized = footer.causalLmRowsArePretokenized(event.goldenSubset().column(SubsetRoles.INPUT_IDS),
+        event.goldenSubset().column(SubsetRoles.TEXT));
+    if (!pretokenized && event.tokenizer() == null) {
+      throw new Rejected("golden subset " + footer.uri() + " holds text, so task causal-lm needs the model's tokenizer"
+          + " (tokenizer.uri and tokenizer.sha256)", null);
     }
   }
 

@@ -3,7 +3,6 @@ package io.evalfleet.worker.perplexity;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.evalfleet.common.contract.MetricNames;
 import io.evalfleet.common.contract.ScoringJob;
-import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.subset.SubsetRoles;
 import io.evalfleet.worker.model.LoadedModel;
 import io.evalfleet.worker.model.ModelSessions;
@@ -136,16 +135,7 @@ public final class CausalLmScorer {
     String textColumn = job.goldenSubset().column(SubsetRoles.TEXT);
     boolean pretokenized;
     try {
-      GoldenSubsetFile footer = subsets.footer(uri);
-      pretokenized = footer.hasColumn(idsColumn);
-      if (pretokenized) {
-        footer.requireTokenIds(SubsetRoles.INPUT_IDS, idsColumn);
-      } else if (footer.hasColumn(textColumn)) {
-        footer.requireText(SubsetRoles.TEXT, textColumn);
-      } else {
-        throw ScoringException.input("golden subset " + uri + " has neither a token-id column '" + idsColumn
-            + "' (input_ids) nor a text column '" + textColumn + "' (text)");
-      }
+      pretokenized = subsets.footer(uri).causalLmRowsArePretokenized(idsColumn, textColumn);
     } catch (IOException e) {
       throw ScoringException.input(e.getMessage(), e);
     }
