@@ -17,6 +17,7 @@ import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.contract.Task;
+import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
@@ -188,6 +189,12 @@ class FleetIntegrationTest {
     assertThat(columnFlag.reasons()).anyMatch(r -> r.contains("no column 'sentence2' (text_b)"));
 
     assertThat(flagsWithReason("malformed JSON")).as("the non-JSON record got its ERROR flag").hasSize(before + 1);
+    var deadLetter = readAll(Topics.DLQ).stream().filter(r -> notJsonKey.equals(r.key())).findFirst().orElseThrow();
+    assertThat(new String(deadLetter.value(), StandardCharsets.UTF_8)).isEqualTo("{not json");
+    assertThat(header(deadLetter, DeadLetters.ORIGINAL_TOPIC)).isEqualTo(Topics.STAGED);
+    assertThat(header(deadLetter, DeadLetters.ERROR_MESSAGE)).contains("malformed JSON");
+    assertThat(readAll(Topics.DLQ)).as("the tampered event is dead-lettered too")
+        .anyMatch(r -> header(r, DeadLetters.ERROR_MESSAGE).contains("sha256 mismatch"));
     assertThat(stage(event("after-bad", "fp32", fp32, subset)).flag()).isEqualTo(Flag.WARN);
   }
 
@@ -215,6 +222,10 @@ class FleetIntegrationTest {
   static StagedWeightEvent causalEvent(String model, String version, DemoAssets.ModelFiles files, SubsetRef subset) {
     return new StagedWeightEvent(SchemaVersion.CURRENT, model + "-" + version + "-" + UUID.randomUUID(), model, version,
         Task.CAUSAL_LM, files.onnx(), files.tokenizer(), subset, null, null, 128, 64, null, null, null, Instant.now());
+  }
+
+  static String header(ConsumerRecord<String, byte[]> record, String key) {
+    return new String(record.headers().lastHeader(key).value(), StandardCharsets.UTF_8);
   }
 
   private static List<DriftFlag> flagsFor(String eventId) {

@@ -15,7 +15,10 @@ public final class Topics {
   /** The production baseline per model; keyed by model name (compacted). */
   public static final String BASELINES = "evalfleet.baselines";
 
-  public static final List<String> ALL = List.of(STAGED, JOBS, RESULTS, DRIFT_FLAGS, BASELINES);
+  /** Records that could not be parsed or processed, with headers saying where from and why; keyed as the original. */
+  public static final String DLQ = "evalfleet.dlq";
+
+  public static final List<String> ALL = List.of(STAGED, JOBS, RESULTS, DRIFT_FLAGS, BASELINES, DLQ);
 
   /** Topics whose latest value per key is all that matters. */
   public static boolean isCompacted(String topic) {

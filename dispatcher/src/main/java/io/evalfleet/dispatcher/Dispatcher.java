@@ -7,6 +7,7 @@ import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.contract.SchemaVersion;
@@ -162,15 +163,12 @@ public final class Dispatcher implements Runnable {
       try {
         GoldenSubsetFile subset = preflight.check(event);
         fromPreflight.add(() -> start(runId, event, subset, stagedAt));
-      } catch (Preflight.Rejected e) {
+      } catch (Preflight.Rejected | RuntimeException e) {
+        String reason = e instanceof Preflight.Rejected ? e.getMessage() : "pre-flight failed: " + e;
         fromPreflight.add(() -> {
           preflighting.remove(runId);
-          decide(runId, event, stagedAt, Flag.ERROR, Map.of(), List.of(e.getMessage()), null, null, List.of());
-        });
-      } catch (RuntimeException e) {
-        fromPreflight.add(() -> {
-          preflighting.remove(runId);
-          decide(runId, event, stagedAt, Flag.ERROR, Map.of(), List.of("pre-flight failed: " + e), null, null, List.of());
+          DeadLetters.send(producer, record, e);
+          decide(runId, event, stagedAt, Flag.ERROR, Map.of(), List.of(reason), null, null, List.of());
         });
       }
     });
@@ -211,8 +209,9 @@ public final class Dispatcher implements Runnable {
     try {
       result = Json.read(record.value(), ShardResult.class);
     } catch (ContractViolation e) {
-      log.error("ignoring unreadable shard result at {}-{}@{}: {}", record.topic(), record.partition(),
-          record.offset(), e.getMessage());
+      log.error("unreadable shard result at {}-{}@{} sent to {}: {}", record.topic(), record.partition(),
+          record.offset(), Topics.DLQ, e.getMessage());
+      DeadLetters.send(producer, record, e);
       return;
     }
     Run run = active.get(result.runId());
@@ -323,6 +322,7 @@ public final class Dispatcher implements Runnable {
     if (decided.contains(runId)) {
       return;
     }
+    DeadLetters.send(producer, record, violation);
     String reason = "staged event rejected: " + violation.getMessage();
     log.warn("{} (event {}, {}-{}@{})", reason, eventId, record.topic(), record.partition(), record.offset());
     publish(runId, new DriftFlag(SchemaVersion.CURRENT, runId, eventId, model, null, null, Flag.ERROR, Map.of(),

@@ -81,6 +81,9 @@ public final class Json {
       return new ContractViolation(path, "must be one of " + Arrays.toString(enumNames(ife.getTargetType()))
           + ", got " + ife.getValue());
     }
+    if (e instanceof MismatchedInputException && e.getOriginalMessage().startsWith("Cannot map `null` into type")) {
+      return new ContractViolation(path, "is required"); // a missing or null number or flag
+    }
     if (e instanceof MismatchedInputException mie && mie.getTargetType() != null) {
       return new ContractViolation(path, "has the wrong type: expected " + describe(mie.getTargetType())
           + " (" + e.getOriginalMessage().split("\n")[0] + ")");

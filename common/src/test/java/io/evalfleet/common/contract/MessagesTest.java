@@ -51,4 +51,11 @@ class MessagesTest {
         .doesNotContain("baseline_version", "coverage");
     assertThat(Json.read(json.getBytes(), DriftFlag.class)).isEqualTo(flag);
   }
+
+  @Test
+  void missingNumberInAJobIsReportedAsRequired() {
+    String json = "{\"schema_version\": 1, \"job_id\": \"r/1\", \"run_id\": \"r\", \"shard_index\": 1}";
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> Json.read(json.getBytes(), ScoringJob.class))
+        .isInstanceOfSatisfying(ContractViolation.class, v -> assertThat(v.problem()).isEqualTo("is required"));
+  }
 }

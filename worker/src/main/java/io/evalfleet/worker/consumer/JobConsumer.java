@@ -3,6 +3,7 @@ package io.evalfleet.worker.consumer;
 import io.evalfleet.common.Topics;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
@@ -153,8 +154,11 @@ public final class JobConsumer implements Runnable {
     try {
       job = Json.read(record.value(), ScoringJob.class);
     } catch (ContractViolation e) {
-      log.error("skipping unreadable job at {}-{}@{}: {}", record.topic(), record.partition(), record.offset(),
-          e.getMessage());
+      log.error("unreadable job at {}-{}@{} sent to {}: {}", record.topic(), record.partition(), record.offset(),
+          Topics.DLQ, e.getMessage());
+      DeadLetters.send(producer, record, e);
+      UnreadableJob.failure(record.value(), e).ifPresent(result -> KafkaClients.sendAndWait(producer,
+          new ProducerRecord<>(Topics.RESULTS, result.runId(), Json.write(result)), "the failure of " + result.jobId()));
       return;
     }
     ShardResult result = scorer.score(job);

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.evalfleet.common.Topics;
 import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.ContractViolation;
+import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
@@ -136,8 +138,41 @@ class JobConsumerTest {
     loop = new Thread(jobs);
     loop.start();
     release.release(1);
-    await("the good job's result is published", () -> producer.history().size() == 1);
+    await("the dead letter and the good job's result are published", () -> producer.history().size() == 2);
     await("both offsets committed", () -> Long.valueOf(2).equals(committed()));
+    var deadLetter = producer.history().get(0);
+    assertThat(deadLetter.topic()).isEqualTo(Topics.DLQ);
+    assertThat(deadLetter.value()).isEqualTo("{oops".getBytes());
+    assertThat(header(deadLetter, DeadLetters.ORIGINAL_TOPIC)).isEqualTo(Topics.JOBS);
+    assertThat(header(deadLetter, DeadLetters.ORIGINAL_OFFSET)).isEqualTo("0");
+    assertThat(header(deadLetter, DeadLetters.ERROR_CLASS)).isEqualTo(ContractViolation.class.getName());
+    assertThat(header(deadLetter, DeadLetters.ERROR_MESSAGE)).contains("malformed JSON");
+    assertThat(producer.history().get(1).topic()).isEqualTo(Topics.RESULTS);
+  }
+
+  @Test
+  void unreadableJobThatNamesItsRunFailsThatRun() throws Exception {
+    byte[] broken = "{\"schema_version\": 1, \"job_id\": \"run-9/00003\", \"run_id\": \"run-9\", \"shard_index\": 3}"
+        .getBytes();
+    consumer.updateBeginningOffsets(Map.of(P0, 0L));
+    consumer.schedulePollTask(() -> {
+      consumer.rebalance(List.of(P0));
+      consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, 0, "run-9/00003", broken));
+    });
+    jobs = new JobConsumer(consumer, producer, this::answer, executor, 1);
+    loop = new Thread(jobs);
+    loop.start();
+    await("dead letter and failed result published", () -> producer.history().size() == 2);
+    ShardResult failure = Json.read(producer.history().get(1).value(), ShardResult.class);
+    assertThat(failure.runId()).isEqualTo("run-9");
+    assertThat(failure.shardIndex()).isEqualTo(3);
+    assertThat(failure.error().kind()).isEqualTo("input");
+    assertThat(failure.error().message()).contains("scoring job is unreadable", "': is required");
+    assertThat(started.get()).as("nothing was scored").isZero();
+  }
+
+  static String header(org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> record, String key) {
+    return new String(record.headers().lastHeader(key).value(), java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Test

@@ -1,0 +1,34 @@
+package io.evalfleet.worker.consumer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.evalfleet.common.contract.ContractViolation;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.common.contract.ShardError;
+import io.evalfleet.common.contract.ShardResult;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A job that breaks its contract can still name its run: then the run is told (through a failed
+ * shard result) instead of waiting for its deadline.
+ */
+final class UnreadableJob {
+  private UnreadableJob() {}
+
+  static Optional<ShardResult> failure(byte[] value, ContractViolation cause) {
+    try {
+      JsonNode tree = Json.mapper().readTree(value);
+      if (tree == null || !tree.path("job_id").isTextual() || !tree.path("run_id").isTextual()
+          || !tree.path("shard_index").canConvertToInt()) {
+        return Optional.empty();
+      }
+      return Optional.of(new ShardResult(SchemaVersion.CURRENT, tree.get("job_id").asText(), tree.get("run_id").asText(),
+          tree.get("shard_index").asInt(), tree.path("row_start").asLong(0), tree.path("row_count").asInt(0), Map.of(),
+          null, null, null, null, 0, tree.path("attempt").asInt(1),
+          new ShardError(ShardError.INPUT, "scoring job is unreadable: " + cause.getMessage())));
+    } catch (java.io.IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+}
