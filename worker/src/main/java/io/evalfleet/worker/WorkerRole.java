@@ -5,6 +5,7 @@ import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.worker.consumer.JobConsumer;
 import io.evalfleet.worker.model.ArtifactCache;
+import io.evalfleet.worker.model.ExecutionProvider;
 import io.evalfleet.worker.model.ModelSessions;
 import io.evalfleet.worker.perplexity.CausalLmScorer;
 import io.evalfleet.worker.scoring.EmbeddingScorer;
@@ -38,7 +39,8 @@ public class WorkerRole implements AutoCloseable {
     this.config = config;
     this.workerId = workerId;
     Storage storage = Storage.withDefaults();
-    this.sessions = new ModelSessions(new ArtifactCache(storage, cacheDir), config.get(FleetConfig.INTRA_OP_THREADS));
+    this.sessions = new ModelSessions(new ArtifactCache(storage, cacheDir), config.get(FleetConfig.INTRA_OP_THREADS),
+        ExecutionProvider.parse(config.get(FleetConfig.EXECUTION_PROVIDER)));
     int capacity = config.get(FleetConfig.WORKER_CONCURRENCY);
     this.scoring = Executors.newFixedThreadPool(capacity, r -> new Thread(r, workerId + "-scoring"));
     SubsetReader subsets = new SubsetReader(storage);

@@ -36,12 +36,16 @@ public final class FleetConfig {
       "Most sequences in one forward pass, for models whose outputs do not depend on batching.");
   public static final Setting<Integer> MAX_SEQ_LEN = Setting.positiveInt("worker.default-max-seq-len", 256,
       "Token limit for an embedding model when the staged event gives no max_seq_len; longer texts are truncated.");
+  public static final Setting<String> EXECUTION_PROVIDER = new Setting<>("worker.execution-provider", "auto",
+      s -> s.trim().toLowerCase(java.util.Locale.ROOT), s -> s.equals("cpu") || s.equals("cuda") || s.equals("auto"),
+      "cpu, cuda or auto",
+      "ONNX Runtime execution provider: auto uses CUDA when the GPU build (mvn -Pgpu) finds a GPU, else CPU, and says so in the log and in every shard result; cuda refuses to start without it.");
   public static final Setting<String> WORKER_ID = Setting.text("worker.id", defaultWorkerId(),
       "Name of this worker in shard results and logs.");
 
   public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, SHARD_ROWS, MAX_IN_FLIGHT_PER_RUN,
       MAX_IN_FLIGHT, RUN_DEADLINE, WARN_CHANGE, RED_CHANGE, WORKER_CONCURRENCY, INTRA_OP_THREADS, BATCH_SIZE,
-      MAX_SEQ_LEN, WORKER_ID);
+      MAX_SEQ_LEN, EXECUTION_PROVIDER, WORKER_ID);
 
   private final Map<String, Object> values;
   private final Map<String, String> kafka;

@@ -31,9 +31,18 @@ public final class ModelSessions implements AutoCloseable {
   private static final String NLL_HEAD = "/onnx/nll-head.onnx";
   private OrtSession nllHead;
 
+  private final ExecutionProvider provider;
+
+  /** Sessions on the CPU provider. */
   public ModelSessions(ArtifactCache cache, int intraOpThreads) {
+    this(cache, intraOpThreads, ExecutionProvider.CPU);
+  }
+
+  public ModelSessions(ArtifactCache cache, int intraOpThreads, ExecutionProvider provider) {
+    provider.checkAvailable();
     this.cache = cache;
     this.intraOpThreads = intraOpThreads;
+    this.provider = provider;
   }
 
   public OrtEnvironment environment() {
@@ -50,11 +59,14 @@ public final class ModelSessions implements AutoCloseable {
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      ExecutionProvider.Choice choice = provider.apply(options);
       long started = System.nanoTime();
       OrtSession session = env.createSession(file.toString(), options);
-      loaded = new LoadedModel(ref.sha256(), session, session.getInputInfo(), session.getOutputInfo(), "cpu");
-      log.info("loaded model {} ({}) in {} ms: inputs {}, outputs {}", ref.uri(), ref.sha256().substring(0, 12),
-          (System.nanoTime() - started) / 1_000_000, loaded.inputs().keySet(), loaded.outputs().keySet());
+      loaded = new LoadedModel(ref.sha256(), session, session.getInputInfo(), session.getOutputInfo(),
+          choice.provider(), choice.fallbackReason());
+      log.info("loaded model {} ({}) on {} in {} ms: inputs {}, outputs {}", ref.uri(), ref.sha256().substring(0, 12),
+          loaded.executionProvider(), (System.nanoTime() - started) / 1_000_000, loaded.inputs().keySet(),
+          loaded.outputs().keySet());
     } catch (OrtException e) {
       throw ScoringException.input("model " + ref.uri() + " is not a loadable ONNX model: " + e.getMessage(), e);
     }

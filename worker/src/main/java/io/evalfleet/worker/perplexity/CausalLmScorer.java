@@ -45,7 +45,7 @@ public final class CausalLmScorer {
   public record Scores(double[] nllSum, double[] tokens, String batching, double paddingRatio) {}
 
   /** What {@link #score} returns: per-row values by name ({@code nll_sum}, {@code tokens}, {@code bytes}). */
-  public record Result(Map<String, double[]> values, String batching, double paddingRatio) {}
+  public record Result(Map<String, double[]> values, String batching, double paddingRatio, String executionProvider) {}
 
   public Result score(ScoringJob job) throws ScoringException {
     if (job.maxSeqLen() == null) {
@@ -68,7 +68,7 @@ public final class CausalLmScorer {
     if (rows.bytes != null) {
       values.put(MetricNames.BYTES, rows.bytes);
     }
-    return new Result(values, scores.batching(), scores.paddingRatio());
+    return new Result(values, scores.batching(), scores.paddingRatio(), model.executionProvider());
   }
 
   /**

@@ -56,19 +56,20 @@ public final class ShardScorer implements JobScorer {
         case EMBEDDING -> scoreEmbedding(job);
         case CAUSAL_LM -> {
           CausalLmScorer.Result result = causalLm.score(job);
-          yield new Scored(result.values(), result.batching(), result.paddingRatio());
+          yield new Scored(result.values(), result.batching(), result.paddingRatio(), result.executionProvider());
         }
       };
-      return result(job, scored.values, scored.batching, scored.paddingRatio, clock.millis() - started, null);
+      return result(job, scored.values, scored.batching, scored.paddingRatio, scored.provider, clock.millis() - started,
+          null);
     } catch (ScoringException e) {
-      return result(job, Map.of(), null, null, clock.millis() - started, e.toShardError());
+      return result(job, Map.of(), null, null, null, clock.millis() - started, e.toShardError());
     } catch (RuntimeException e) {
-      return result(job, Map.of(), null, null, clock.millis() - started,
+      return result(job, Map.of(), null, null, null, clock.millis() - started,
           new ShardError(ShardError.INPUT, "scoring failed: " + e));
     }
   }
 
-  private record Scored(Map<String, double[]> values, String batching, Double paddingRatio) {}
+  private record Scored(Map<String, double[]> values, String batching, Double paddingRatio, String provider) {}
 
   private Scored scoreEmbedding(ScoringJob job) throws ScoringException {
     if (job.tokenizer() == null) {
@@ -134,14 +135,13 @@ public final class ShardScorer implements JobScorer {
     if (withGold) {
       values.put(MetricNames.GOLD, gold);
     }
-    return new Scored(values, embeddings.batching(model, tokenizer), null);
+    return new Scored(values, embeddings.batching(model, tokenizer), null, model.executionProvider());
   }
 
   private ShardResult result(ScoringJob job, Map<String, double[]> values, String batching, Double paddingRatio,
-      long durationMs, ShardError error) {
+      String provider, long durationMs, ShardError error) {
     return new ShardResult(SchemaVersion.CURRENT, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(),
-        job.rowCount(), values, workerId, error == null ? "cpu" : null, batching, paddingRatio, durationMs,
-        job.attempt(), error);
+        job.rowCount(), values, workerId, provider, batching, paddingRatio, durationMs, job.attempt(), error);
   }
 
   private static String text(Group record, String column) {
