@@ -31,7 +31,7 @@ public class DispatcherRole implements AutoCloseable {
     }
     this.preflightExecutor = Executors.newSingleThreadExecutor(r -> new Thread(r, "evalfleet-preflight"));
     this.dispatcher = new Dispatcher(config, KafkaClients.consumer(config, GROUP, "evalfleet-dispatcher", 500),
-        producer, baselines, new Preflight(Storage.withDefaults()), preflightExecutor, clock);
+        producer, baselines, new Preflight(Storage.of(config)), preflightExecutor, clock);
     this.loop = new Thread(dispatcher, "evalfleet-dispatcher");
   }
 

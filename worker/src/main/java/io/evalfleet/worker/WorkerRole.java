@@ -38,7 +38,7 @@ public class WorkerRole implements AutoCloseable {
   public WorkerRole(FleetConfig config, String workerId, Path cacheDir) {
     this.config = config;
     this.workerId = workerId;
-    Storage storage = Storage.withDefaults();
+    Storage storage = Storage.of(config);
     this.sessions = new ModelSessions(new ArtifactCache(storage, cacheDir), config.get(FleetConfig.INTRA_OP_THREADS),
         ExecutionProvider.parse(config.get(FleetConfig.EXECUTION_PROVIDER)));
     int capacity = config.get(FleetConfig.WORKER_CONCURRENCY);

@@ -40,12 +40,17 @@ public final class FleetConfig {
       s -> s.trim().toLowerCase(java.util.Locale.ROOT), s -> s.equals("cpu") || s.equals("cuda") || s.equals("auto"),
       "cpu, cuda or auto",
       "ONNX Runtime execution provider: auto uses CUDA when the GPU build (mvn -Pgpu) finds a GPU, else CPU, and says so in the log and in every shard result; cuda refuses to start without it.");
+  public static final Setting<String> ALLOWED_ROOTS = new Setting<>("storage.allowed-roots", "", String::trim, s -> true,
+      "a comma-separated list of URIs",
+      "Where artifacts and golden subsets may be read from, e.g. `file:///data/models,s3a://ml/staged`; anything outside is an ERROR flag. Empty: anywhere.");
+  public static final Setting<Integer> STORAGE_ATTEMPTS = Setting.positiveInt("storage.attempts", 3,
+      "Tries per storage call on transient I/O errors (exponential backoff from 200 ms); a missing file or a digest mismatch is never retried.");
   public static final Setting<String> WORKER_ID = Setting.text("worker.id", defaultWorkerId(),
       "Name of this worker in shard results and logs.");
 
   public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, SHARD_ROWS, MAX_IN_FLIGHT_PER_RUN,
       MAX_IN_FLIGHT, RUN_DEADLINE, WARN_CHANGE, RED_CHANGE, WORKER_CONCURRENCY, INTRA_OP_THREADS, BATCH_SIZE,
-      MAX_SEQ_LEN, EXECUTION_PROVIDER, WORKER_ID);
+      MAX_SEQ_LEN, EXECUTION_PROVIDER, ALLOWED_ROOTS, STORAGE_ATTEMPTS, WORKER_ID);
 
   private final Map<String, Object> values;
   private final Map<String, String> kafka;

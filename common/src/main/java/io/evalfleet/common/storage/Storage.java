@@ -3,6 +3,16 @@ package io.evalfleet.common.storage;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.List;
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.core.functions.CheckedSupplier;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
 import java.net.URI;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
@@ -15,18 +25,78 @@ import org.apache.hadoop.fs.Path;
 /**
  * Reads artifacts and golden subsets through the Hadoop FileSystem API, so that local paths,
  * {@code file:}, {@code hdfs:} and (with its connector on the classpath) {@code s3a:} all work.
- * Thread-safe.
+ * Every call checks the location against the allowed roots, then goes through a resilience4j retry
+ * (transient I/O errors only: a missing file, a digest mismatch or a denied location is final) inside
+ * a circuit breaker, so that a storage outage fails fast instead of piling up. Thread-safe.
  */
 public final class Storage {
-  private final Configuration conf;
+  /** Failures that retrying cannot mend. */
+  private static final List<Class<? extends Throwable>> FINAL = List.of(FileNotFoundException.class,
+      DigestMismatchException.class, AccessDeniedException.class);
 
-  public Storage(Configuration conf) {
+  private final Configuration conf;
+  private final AllowedRoots roots;
+  private final Retry retry;
+  private final CircuitBreaker breaker;
+
+  public Storage(Configuration conf, AllowedRoots roots, int attempts, Duration backoff) {
     this.conf = conf;
+    this.roots = roots;
+    this.retry = Retry.of("storage", RetryConfig.custom()
+        .maxAttempts(attempts)
+        .intervalFunction(IntervalFunction.ofExponentialBackoff(backoff, 2.0))
+        .retryOnException(e -> e instanceof IOException && FINAL.stream().noneMatch(f -> f.isInstance(e)))
+        .build());
+    this.breaker = CircuitBreaker.of("storage", CircuitBreakerConfig.custom()
+        .slidingWindowSize(20)
+        .minimumNumberOfCalls(10)
+        .failureRateThreshold(50)
+        .waitDurationInOpenState(Duration.ofSeconds(30))
+        .recordException(e -> e instanceof IOException && FINAL.stream().noneMatch(f -> f.isInstance(e)))
+        .build());
   }
 
-  /** Storage with Hadoop's default configuration (plus any {@code core-site.xml} on the classpath). */
+  /** Storage with Hadoop's default configuration (plus any {@code core-site.xml} on the classpath), no root restriction. */
   public static Storage withDefaults() {
-    return new Storage(new Configuration());
+    return new Storage(new Configuration(), AllowedRoots.any(), 3, Duration.ofMillis(200));
+  }
+
+  /** Storage as the settings say: allowed roots and retry attempts. */
+  public static Storage of(io.evalfleet.common.config.FleetConfig config) {
+    return new Storage(new Configuration(), AllowedRoots.parse(config.get(io.evalfleet.common.config.FleetConfig.ALLOWED_ROOTS)),
+        config.get(io.evalfleet.common.config.FleetConfig.STORAGE_ATTEMPTS), Duration.ofMillis(200));
+  }
+
+  /** An I/O action on one location. */
+  @FunctionalInterface
+  public interface IoCall<T> {
+    T call() throws IOException;
+  }
+
+  /**
+   * Runs {@code action} on {@code uri} after the root check, with retry and circuit breaker. The
+   * action must be safe to repeat.
+   */
+  public <T> T call(String uri, IoCall<T> action) throws IOException {
+    roots.check(uri);
+    try {
+      CheckedSupplier<T> guarded = CircuitBreaker.decorateCheckedSupplier(breaker, action::call);
+      return Retry.decorateCheckedSupplier(retry, guarded).get();
+    } catch (CallNotPermittedException e) {
+      throw new IOException("storage is failing (" + e.getMessage() + "); not reading " + uri, e);
+    } catch (IOException | RuntimeException | Error e) {
+      throw e;
+    } catch (Throwable e) {
+      throw new IOException("cannot read " + uri + ": " + e, e);
+    }
+  }
+
+  public Retry retry() {
+    return retry;
+  }
+
+  public CircuitBreaker circuitBreaker() {
+    return breaker;
   }
 
   public Configuration conf() {
@@ -39,6 +109,10 @@ public final class Storage {
 
   /** The file's size in bytes; throws {@link FileNotFoundException} naming the URI if it is missing. */
   public long size(String uri) throws IOException {
+    return call(uri, () -> rawSize(uri));
+  }
+
+  private long rawSize(String uri) throws IOException {
     Path path = path(uri);
     FileSystem fs = path.getFileSystem(conf);
     if (!fs.exists(path)) {
@@ -52,6 +126,10 @@ public final class Storage {
   }
 
   public InputStream open(String uri) throws IOException {
+    return call(uri, () -> rawOpen(uri));
+  }
+
+  private InputStream rawOpen(String uri) throws IOException {
     Path path = path(uri);
     FileSystem fs = path.getFileSystem(conf);
     if (!fs.exists(path)) {
@@ -62,10 +140,12 @@ public final class Storage {
 
   /** The sha256 of the file's bytes, as 64 lower-case hex characters, computed while streaming. */
   public String sha256(String uri) throws IOException {
-    try (InputStream in = new DigestInputStream(open(uri), newDigest())) {
-      in.transferTo(OutputStreamSink.INSTANCE);
-      return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-    }
+    return call(uri, () -> {
+      try (InputStream in = new DigestInputStream(rawOpen(uri), newDigest())) {
+        in.transferTo(OutputStream.nullOutputStream());
+        return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+      }
+    });
   }
 
   /** Checks the file's digest; throws {@link DigestMismatchException} naming both digests. */
@@ -82,15 +162,5 @@ public final class Storage {
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("every Java platform has SHA-256", e);
     }
-  }
-
-  private static final class OutputStreamSink extends java.io.OutputStream {
-    static final OutputStreamSink INSTANCE = new OutputStreamSink();
-
-    @Override
-    public void write(int b) {}
-
-    @Override
-    public void write(byte[] b, int off, int len) {}
   }
 }

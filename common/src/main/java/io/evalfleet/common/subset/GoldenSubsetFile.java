@@ -27,6 +27,10 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
 
   public static GoldenSubsetFile readFooter(Storage storage, String uri) throws IOException {
     storage.size(uri); // a clear "no such file" before Parquet's own message
+    return storage.call(uri, () -> footer(storage, uri));
+  }
+
+  private static GoldenSubsetFile footer(Storage storage, String uri) throws IOException {
     try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(Storage.path(uri), storage.conf()))) {
       List<Long> sizes = new ArrayList<>();
       for (BlockMetaData block : reader.getFooter().getBlocks()) {

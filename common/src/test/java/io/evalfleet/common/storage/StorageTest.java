@@ -1,0 +1,73 @@
+package io.evalfleet.common.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StorageTest {
+  @TempDir Path dir;
+
+  Storage storage(String roots) {
+    return new Storage(new Configuration(), AllowedRoots.parse(roots), 3, Duration.ofMillis(1));
+  }
+
+  @Test
+  void transientFailuresAreRetriedAndFinalOnesAreNot() throws Exception {
+    Storage storage = storage("");
+    AtomicInteger calls = new AtomicInteger();
+    String value = storage.call("file:///x", () -> {
+      if (calls.incrementAndGet() < 3) {
+        throw new IOException("connection reset");
+      }
+      return "ok";
+    });
+    assertThat(value).isEqualTo("ok");
+    assertThat(calls).hasValue(3);
+
+    calls.set(0);
+    assertThatThrownBy(() -> storage.call("file:///x", () -> {
+      calls.incrementAndGet();
+      throw new FileNotFoundException("no such file: file:///x");
+    })).isInstanceOf(FileNotFoundException.class);
+    assertThat(calls).as("a missing file is final").hasValue(1);
+  }
+
+  @Test
+  void circuitBreakerOpensWhenStorageKeepsFailing() {
+    Storage storage = storage("");
+    for (int i = 0; i < 10; i++) {
+      assertThatThrownBy(() -> storage.call("hdfs://nn/x", () -> {
+        throw new IOException("namenode down");
+      })).isInstanceOf(IOException.class);
+    }
+    AtomicInteger calls = new AtomicInteger();
+    assertThatThrownBy(() -> storage.call("hdfs://nn/x", () -> calls.incrementAndGet()))
+        .isInstanceOf(IOException.class).hasMessageContaining("storage is failing").hasMessageContaining("OPEN");
+    assertThat(calls).as("an open breaker does not call storage").hasValue(0);
+  }
+
+  @Test
+  void locationsOutsideTheAllowedRootsAreDenied() throws Exception {
+    Path models = Files.createDirectories(dir.resolve("models"));
+    Path file = Files.writeString(models.resolve("m.onnx"), "x");
+    Path sibling = Files.writeString(dir.resolve("models2.onnx"), "x");
+    Storage storage = storage(models.toUri().toString() + ", s3a://bucket/staged");
+    assertThat(storage.size(file.toUri().toString())).isEqualTo(1);
+    assertThatThrownBy(() -> storage.size(sibling.toUri().toString()))
+        .isInstanceOf(AccessDeniedException.class).hasMessageContaining("outside the allowed storage roots");
+    assertThatThrownBy(() -> storage.size("file://" + models + "/../models2.onnx"))
+        .isInstanceOf(AccessDeniedException.class);
+    assertThatThrownBy(() -> storage.size("/etc/passwd")).isInstanceOf(AccessDeniedException.class);
+    assertThatThrownBy(() -> storage.size("s3a://other/staged/m.onnx")).isInstanceOf(AccessDeniedException.class);
+    AllowedRoots.parse("s3a://bucket/staged").check("s3a://bucket/staged/run-1/m.onnx");
+  }
+}
