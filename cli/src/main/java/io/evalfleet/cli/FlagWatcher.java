@@ -19,6 +19,7 @@ import org.apache.kafka.common.TopicPartition;
 public final class FlagWatcher implements AutoCloseable {
   private final KafkaConsumer<String, byte[]> consumer;
   private final Map<String, DriftFlag> seen = new HashMap<>();
+  private final Map<String, Integer> counts = new HashMap<>();
 
   /** @param fromBeginning read the whole topic, or only flags published from now on */
   public FlagWatcher(FleetConfig config, boolean fromBeginning) {
@@ -40,6 +41,7 @@ public final class FlagWatcher implements AutoCloseable {
     for (ConsumerRecord<String, byte[]> record : consumer.poll(timeout)) {
       DriftFlag flag = Json.read(record.value(), DriftFlag.class);
       seen.put(flag.eventId(), flag);
+      counts.merge(flag.eventId(), 1, Integer::sum);
       flags.add(flag);
     }
     return flags;
@@ -61,6 +63,11 @@ public final class FlagWatcher implements AutoCloseable {
   /** The latest flag read so far for each event id. */
   public Map<String, DriftFlag> seen() {
     return Map.copyOf(seen);
+  }
+
+  /** How many flags were read so far for {@code eventId}: the fleet promises exactly one. */
+  public int count(String eventId) {
+    return counts.getOrDefault(eventId, 0);
   }
 
   @Override

@@ -8,6 +8,7 @@ import io.evalfleet.common.kafka.KafkaClients;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 
 /** Publishes staged-weight events, keyed by model name, as a training pipeline would. */
 public final class Submitter implements AutoCloseable {
@@ -21,9 +22,9 @@ public final class Submitter implements AutoCloseable {
     submitRaw(event.model(), Json.write(event));
   }
 
-  /** Publishes bytes as they are (for events written by hand or by another tool). */
-  public void submitRaw(String key, byte[] value) throws ExecutionException, InterruptedException {
-    producer.send(new ProducerRecord<>(Topics.STAGED, key, value)).get();
+  /** Publishes bytes as they are (for events written by hand or by another tool); says where they landed. */
+  public RecordMetadata submitRaw(String key, byte[] value) throws ExecutionException, InterruptedException {
+    return producer.send(new ProducerRecord<>(Topics.STAGED, key, value)).get();
   }
 
   @Override

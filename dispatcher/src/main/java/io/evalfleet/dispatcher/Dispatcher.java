@@ -60,6 +60,8 @@ public final class Dispatcher implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int MAX_ATTEMPTS = 3;
   private static final int REMEMBERED_DECISIONS = 100_000;
+  /** A staged event is a small description of where things are; anything larger is refused unread. */
+  static final int MAX_EVENT_BYTES = 64 * 1024;
 
   private final Consumer<String, byte[]> consumer;
   private final Producer<String, byte[]> producer;
@@ -147,6 +149,10 @@ public final class Dispatcher implements Runnable {
   private void onStaged(ConsumerRecord<String, byte[]> record) {
     StagedWeightEvent event;
     try {
+      if (record.value() != null && record.value().length > MAX_EVENT_BYTES) {
+        throw new ContractViolation("", "message is " + record.value().length + " bytes; a staged event may be at most "
+            + MAX_EVENT_BYTES);
+      }
       event = Json.read(record.value(), StagedWeightEvent.class);
     } catch (ContractViolation e) {
       rejectMalformed(record, e);
@@ -305,7 +311,8 @@ public final class Dispatcher implements Runnable {
     String eventId = null;
     String model = record.key();
     try {
-      JsonNode tree = Json.mapper().readTree(record.value());
+      JsonNode tree = record.value() == null || record.value().length > MAX_EVENT_BYTES ? null
+          : Json.mapper().readTree(record.value());
       if (tree != null && tree.path("event_id").isTextual()) {
         eventId = tree.path("event_id").asText();
       }
