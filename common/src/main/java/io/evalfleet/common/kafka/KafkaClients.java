@@ -36,13 +36,20 @@ public final class KafkaClients {
   }
 
   /**
-   * A group member. Uses the KIP-848 consumer group protocol, so that members joining or leaving
-   * do not stop the others.
+   * A group member with cooperative rebalancing (the classic protocol with the cooperative sticky
+   * assignor), so that members joining or leaving do not stop the others. {@code
+   * kafka.group.protocol=consumer} selects the KIP-848 protocol instead; in Kafka 4.3 its consumer
+   * spends a core's share of CPU on a small {@code max.poll.records} (KAFKA-18376), which is why it
+   * is not the default for workers that must leave the cores to ONNX Runtime.
    */
   public static KafkaConsumer<String, byte[]> consumer(FleetConfig config, String groupId, String clientId,
       int maxPollRecords) {
     Map<String, Object> props = config.kafkaClientProperties();
-    props.putIfAbsent(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+    props.putIfAbsent(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+    if ("classic".equalsIgnoreCase(String.valueOf(props.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG)))) {
+      props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+          org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
+    }
     props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
     props.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);

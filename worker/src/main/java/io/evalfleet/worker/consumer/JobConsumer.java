@@ -9,11 +9,12 @@ import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.worker.scoring.JobScorer;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -31,9 +32,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A worker's consumer-group membership on {@code evalfleet.jobs}. The poll loop never blocks on
- * scoring: jobs run on a bounded executor of {@code capacity} threads; while every slot is busy the
- * assigned partitions are paused (and polling goes on, keeping the member alive), and they are
- * resumed when a slot frees. A job's offset is committed only after its result has been
+ * scoring: each fetched job goes straight to an executor of {@code capacity} threads, where it runs
+ * or waits its turn, so a thread that finishes takes the next job at once. At most
+ * {@code 2 × capacity} jobs are held: then the assigned partitions are paused (polling goes on,
+ * keeping the member alive) until no more than {@code capacity} are left. A job's offset is committed only after its result has been
  * acknowledged by the broker, and only up to the highest contiguous completed offset.
  *
  * <p>Threading: {@link #run()} owns the consumer; scoring threads only publish results and report
@@ -41,6 +43,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobConsumer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(JobConsumer.class);
+  private static final Duration POLL = Duration.ofMillis(100);
 
   private final Consumer<String, byte[]> consumer;
   private final Producer<String, byte[]> producer;
@@ -48,7 +51,8 @@ public final class JobConsumer implements Runnable {
   private final ExecutorService executor;
   private final int capacity;
   private final Map<TopicPartition, PartitionOffsets> offsets = new HashMap<>();
-  private final ArrayDeque<ConsumerRecord<String, byte[]>> backlog = new ArrayDeque<>();
+  /** Partitions taken away by a rebalance: their jobs still waiting in the executor are skipped. */
+  private final Set<TopicPartition> revoked = ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
@@ -60,7 +64,8 @@ public final class JobConsumer implements Runnable {
   private record Completion(TopicPartition partition, long offset, boolean published) {}
 
   /**
-   * @param executor runs scoring; must have at least {@code capacity} threads. Not shut down here.
+   * @param executor runs scoring with {@code capacity} threads and an unbounded queue (this class bounds
+   *     what it submits). Not shut down here.
    */
   public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
       ExecutorService executor, int capacity) {
@@ -77,14 +82,10 @@ public final class JobConsumer implements Runnable {
       consumer.subscribe(List.of(Topics.JOBS), new Rebalance());
       while (running.get()) {
         drainCompletions();
-        startFromBacklog();
         flowControl();
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
-          offsets.computeIfAbsent(new TopicPartition(record.topic(), record.partition()), tp -> new PartitionOffsets())
-              .started(record.offset());
-          backlog.add(record);
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
+          submit(record);
         }
-        startFromBacklog();
         commit(false);
       }
       drain();
@@ -115,7 +116,7 @@ public final class JobConsumer implements Runnable {
 
   private void drain() {
     long deadline = System.nanoTime() + drainTimeout.toNanos();
-    backlog.clear();
+    revoked.addAll(offsets.keySet()); // jobs not started yet are left to the next owner
     while (inFlight > 0 && System.nanoTime() < deadline) {
       drainCompletions();
       try {
@@ -129,24 +130,25 @@ public final class JobConsumer implements Runnable {
     commit(true);
   }
 
-  private void startFromBacklog() {
-    while (inFlight < capacity && !backlog.isEmpty()) {
-      ConsumerRecord<String, byte[]> record = backlog.poll();
-      TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-      inFlight++;
-      executor.execute(() -> {
-        boolean published = false;
-        try {
-          process(record);
-          published = true;
-        } catch (RuntimeException e) {
-          log.error("job at {}-{}@{} will be consumed again: {}", record.topic(), record.partition(), record.offset(),
-              e.toString());
-        } finally {
-          completions.add(new Completion(partition, record.offset(), published));
+  private void submit(ConsumerRecord<String, byte[]> record) {
+    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+    offsets.computeIfAbsent(partition, tp -> new PartitionOffsets()).started(record.offset());
+    inFlight++;
+    executor.execute(() -> {
+      boolean published = false;
+      try {
+        if (revoked.contains(partition)) {
+          return; // its new owner will score it; this offset is no longer ours to commit
         }
-      });
-    }
+        process(record);
+        published = true;
+      } catch (RuntimeException e) {
+        log.error("job at {}-{}@{} will be consumed again: {}", record.topic(), record.partition(), record.offset(),
+            e.toString());
+      } finally {
+        completions.add(new Completion(partition, record.offset(), published));
+      }
+    });
   }
 
   private void process(ConsumerRecord<String, byte[]> record) {
@@ -180,24 +182,22 @@ public final class JobConsumer implements Runnable {
       }
       if (completion.published()) {
         partition.completed(completion.offset());
-      } else {
+      } else if (running.get()) {
         // Its offset stays uncommitted; rewind so that it (and what follows) is delivered again.
-        TopicPartition tp = completion.partition();
-        backlog.removeIf(r -> r.partition() == tp.partition() && r.topic().equals(tp.topic()));
-        consumer.seek(tp, completion.offset());
+        consumer.seek(completion.partition(), completion.offset());
       }
     }
   }
 
+  /** Pauses at {@code 2 × capacity} jobs held, resumes at {@code capacity}: memory stays bounded. */
   private void flowControl() {
-    boolean full = inFlight >= capacity || !backlog.isEmpty();
-    if (full && !paused) {
+    if (!paused && inFlight >= 2 * capacity) {
       consumer.pause(consumer.assignment());
       paused = true;
-    } else if (!full && paused) {
+    } else if (paused && inFlight <= capacity) {
       consumer.resume(consumer.paused());
       paused = false;
-    } else if (full) {
+    } else if (paused) {
       // Partitions assigned since the pause arrive unpaused.
       consumer.pause(consumer.assignment());
     }
@@ -230,14 +230,15 @@ public final class JobConsumer implements Runnable {
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
       drainCompletions();
       commit(true);
-      // Jobs of revoked partitions that are still running will publish their results anyway
-      // (results are idempotent by job id); their offsets belong to the new owner now.
+      // Jobs of revoked partitions still waiting are skipped; one already running publishes its
+      // result anyway (results are idempotent by job id). Their offsets belong to the new owner now.
+      revoked.addAll(partitions);
       partitions.forEach(offsets::remove);
-      backlog.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
     }
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      revoked.removeAll(partitions);
       if (paused) {
         consumer.pause(partitions);
       }
@@ -245,8 +246,8 @@ public final class JobConsumer implements Runnable {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      revoked.addAll(partitions);
       partitions.forEach(offsets::remove);
-      backlog.removeIf(r -> partitions.contains(new TopicPartition(r.topic(), r.partition())));
     }
   }
 }

@@ -40,7 +40,7 @@ class JobConsumerTest {
   final MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
   final MockProducer<String, byte[]> producer =
       new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
-  final ExecutorService executor = Executors.newFixedThreadPool(2);
+  ExecutorService executor;
   final Semaphore release = new Semaphore(0);
   final AtomicInteger started = new AtomicInteger();
   JobConsumer jobs;
@@ -71,6 +71,12 @@ class JobConsumerTest {
         consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, i, "k" + i, job(i)));
       }
     });
+    startConsumer(capacity);
+  }
+
+  /** As the worker wires it: {@code capacity} scoring threads. */
+  void startConsumer(int capacity) {
+    executor = Executors.newFixedThreadPool(capacity);
     jobs = new JobConsumer(consumer, producer, this::answer, executor, capacity);
     loop = new Thread(jobs);
     loop.start();
@@ -83,7 +89,9 @@ class JobConsumerTest {
       jobs.close(Duration.ofSeconds(5));
       loop.join(10_000);
     }
-    executor.shutdownNow();
+    if (executor != null) {
+      executor.shutdownNow();
+    }
   }
 
   static void await(String what, BooleanSupplier condition) throws InterruptedException {
@@ -102,12 +110,12 @@ class JobConsumerTest {
   }
 
   @Test
-  void pausesPartitionsWhenExecutorIsFullAndResumesWhenItDrains() throws Exception {
+  void pausesPartitionsWhenTwiceTheCapacityIsHeldAndResumesWhenItDrains() throws Exception {
     start(1, 3);
     await("the first job runs", () -> started.get() == 1);
     await("the partition is paused", () -> consumer.paused().contains(P0));
     Thread.sleep(100);
-    assertThat(started.get()).as("no second job while the only slot is busy").isEqualTo(1);
+    assertThat(started.get()).as("no second job while the only thread is busy").isEqualTo(1);
     release.release(3);
     await("all three results are published", () -> producer.history().size() == 3);
     await("the partition is resumed", () -> consumer.paused().isEmpty());
@@ -134,9 +142,7 @@ class JobConsumerTest {
       consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, 0, "bad", "{oops".getBytes()));
       consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, 1, "k1", job(1)));
     });
-    jobs = new JobConsumer(consumer, producer, this::answer, executor, 1);
-    loop = new Thread(jobs);
-    loop.start();
+    startConsumer(1);
     release.release(1);
     await("the dead letter and the good job's result are published", () -> producer.history().size() == 2);
     await("both offsets committed", () -> Long.valueOf(2).equals(committed()));
@@ -159,9 +165,7 @@ class JobConsumerTest {
       consumer.rebalance(List.of(P0));
       consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, 0, "run-9/00003", broken));
     });
-    jobs = new JobConsumer(consumer, producer, this::answer, executor, 1);
-    loop = new Thread(jobs);
-    loop.start();
+    startConsumer(1);
     await("dead letter and failed result published", () -> producer.history().size() == 2);
     ShardResult failure = Json.read(producer.history().get(1).value(), ShardResult.class);
     assertThat(failure.runId()).isEqualTo("run-9");
