@@ -13,7 +13,6 @@ final class DispatcherCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     DispatcherRole role = new DispatcherRole(config.load(), Clock.systemUTC()).start();
-    Shutdown.awaitSignal(role::close);
-    return 0;
+    return Shutdown.awaitSignalOrDeath(role::alive, role::close) ? 0 : 1;
   }
 }

@@ -10,9 +10,15 @@ final class Shutdown {
 
   private Shutdown() {}
 
-  static void awaitSignal(Step... steps) throws InterruptedException {
+  /**
+   * Like {@link #awaitSignal}, but also returns (with {@code false}) when {@code alive} turns false:
+   * a role whose loop died must not linger as a process that consumes nothing.
+   */
+  static boolean awaitSignalOrDeath(java.util.function.BooleanSupplier alive, Step... steps) throws InterruptedException {
     CountDownLatch done = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stopping.set(true);
       for (Step step : steps) {
         try {
           step.close();
@@ -22,6 +28,17 @@ final class Shutdown {
       }
       done.countDown();
     }, "evalfleet-shutdown"));
-    done.await();
+    while (!done.await(1, java.util.concurrent.TimeUnit.SECONDS)) {
+      if (!stopping.get() && !alive.getAsBoolean()) {
+        System.err.println("the role's loop has stopped on an error (see the log above); exiting so that it is restarted");
+        return false;
+      }
+    }
+    return true;
   }
+
+  static void awaitSignal(Step... steps) throws InterruptedException {
+    awaitSignalOrDeath(() -> true, steps);
+  }
+
 }

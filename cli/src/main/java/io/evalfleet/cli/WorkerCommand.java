@@ -20,7 +20,6 @@ final class WorkerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     FleetConfig loaded = config.load();
     WorkerRole role = new WorkerRole(loaded, loaded.get(FleetConfig.WORKER_ID), cacheDir).start();
-    Shutdown.awaitSignal(role::close);
-    return 0;
+    return Shutdown.awaitSignalOrDeath(role::alive, role::close) ? 0 : 1;
   }
 }

@@ -40,6 +40,14 @@ public class DispatcherRole implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Whether the role's loop thread is still running. A loop that ended without being closed hit an
+   * error it could not handle (it was logged); the process should then exit so that it is restarted.
+   */
+  public boolean alive() {
+    return loop.isAlive();
+  }
+
   public void close(Duration timeout) throws InterruptedException {
     dispatcher.close(timeout);
     loop.join(timeout.toMillis());

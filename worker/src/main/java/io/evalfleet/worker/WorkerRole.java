@@ -63,6 +63,14 @@ public class WorkerRole implements AutoCloseable {
   }
 
   /** Stops polling, lets running jobs finish within {@code timeout}, commits, and closes everything. */
+  /**
+   * Whether the role's loop thread is still running. A loop that ended without being closed hit an
+   * error it could not handle (it was logged); the process should then exit so that it is restarted.
+   */
+  public boolean alive() {
+    return pollThread.isAlive();
+  }
+
   public void close(Duration timeout) throws InterruptedException {
     jobs.close(timeout);
     pollThread.join(timeout.toMillis() + 10_000);

@@ -91,8 +91,8 @@ public final class PerplexityBench implements Callable<Integer> {
         }
         forward[round] = (System.nanoTime() - start) / 1e9;
       }
-      double fleetSeconds = median(fleet);
-      double forwardSeconds = median(forward);
+      double fleetSeconds = Rounds.median(fleet);
+      double forwardSeconds = Rounds.median(forward);
       double nll = java.util.Arrays.stream(check.nllSum()).sum();
       System.out.printf(Locale.ROOT, "model %s, %d rows, %d windows (max_seq_len %d, stride %d), %d batches of up to %d, %d intra-op threads%n",
           artifact.uri(), tokenRows.length, windows.size(), maxSeqLen, stride, batches.size(), batchSize, threads);
@@ -106,12 +106,6 @@ public final class PerplexityBench implements Callable<Integer> {
       System.out.printf(Locale.ROOT, "ratio evalfleet / bare forward:   %10.3f%n", forwardSeconds / fleetSeconds);
     }
     return 0;
-  }
-
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    java.util.Arrays.sort(sorted);
-    return sorted[sorted.length / 2];
   }
 
   /** Rows of 16 to 400 UTF-8 bytes cut from the held-out English text, as byte token ids. */

@@ -121,8 +121,8 @@ public final class WorkerBench implements Callable<Integer> {
         }
       }
     }
-    double fleetSeconds = median(fleet);
-    double bareSeconds = median(bare);
+    double fleetSeconds = Rounds.median(fleet);
+    double bareSeconds = Rounds.median(bare);
     System.out.printf(Locale.ROOT, "all-MiniLM-L6-v2 fp32, %d sentence pairs (%d texts) in jobs of %d rows, batch %d, %d intra-op threads%n",
         pairs.size(), texts.size(), shardRows, batchSize, threads);
     System.out.printf(Locale.ROOT, "bare ONNX Runtime loop (tokenise + run):   %8.1f rows/s  (median of %d rounds, %.2f s)%n",
@@ -169,12 +169,6 @@ public final class WorkerBench implements Callable<Integer> {
 
   /** Time the worker itself reported spending on the shards (scoring, Parquet and tokenising). */
   private long scoringMillis;
-
-  private static double median(double[] values) {
-    double[] sorted = values.clone();
-    Arrays.sort(sorted);
-    return sorted[sorted.length / 2];
-  }
 
   /** Tokenise, sort by length, run in batches, read the output: nothing else. */
   private static final class BareLoop implements AutoCloseable {
