@@ -7,6 +7,7 @@ import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.kafka.ContiguousOffsets;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.contract.MetricValue;
@@ -27,6 +28,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -39,9 +42,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,6 +85,11 @@ public final class Dispatcher implements Runnable {
   private final Set<String> preflighting = new LinkedHashSet<>();
   private final Set<String> decided = new LinkedHashSet<>();
   private final ConcurrentLinkedQueue<Runnable> fromPreflight = new ConcurrentLinkedQueue<>();
+  /** Staged events are committed only once decided, so that a crash re-reads every undecided one. */
+  private final Map<TopicPartition, ContiguousOffsets> stagedOffsets = new HashMap<>();
+  private final Map<String, Source> sourceOfRun = new HashMap<>();
+
+  private record Source(TopicPartition partition, long offset) {}
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final CountDownLatch stopped = new CountDownLatch(1);
   private int inFlight;
@@ -101,7 +112,16 @@ public final class Dispatcher implements Runnable {
   @Override
   public void run() {
     try {
-      consumer.subscribe(List.of(Topics.STAGED, Topics.RESULTS));
+      consumer.subscribe(List.of(Topics.STAGED, Topics.RESULTS), new ConsumerRebalanceListener() {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+          consumer.commitSync(committable());
+          partitions.forEach(stagedOffsets::remove);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+      });
       while (running.get()) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(100))) {
           if (record.topic().equals(Topics.STAGED)) {
@@ -116,9 +136,12 @@ public final class Dispatcher implements Runnable {
         }
         publishJobs();
         expireRuns();
-        consumer.commitAsync();
+        Map<TopicPartition, OffsetAndMetadata> offsets = committable();
+        if (!offsets.isEmpty()) {
+          consumer.commitAsync(offsets, null);
+        }
       }
-      consumer.commitSync();
+      consumer.commitSync(committable());
     } catch (WakeupException e) {
       if (running.get()) {
         throw e;
@@ -146,7 +169,40 @@ public final class Dispatcher implements Runnable {
     return active.size() + preflighting.size();
   }
 
+  /**
+   * Offsets safe to commit: every result read so far (a run cut short by a crash is re-run from its
+   * staged event, which re-sends its jobs), and staged events up to the first one not yet decided.
+   */
+  private Map<TopicPartition, OffsetAndMetadata> committable() {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    for (TopicPartition partition : consumer.assignment()) {
+      if (partition.topic().equals(Topics.RESULTS)) {
+        offsets.put(partition, new OffsetAndMetadata(consumer.position(partition)));
+      }
+    }
+    stagedOffsets.forEach((partition, tracker) -> {
+      if (!consumer.assignment().contains(partition)) {
+        return;
+      }
+      long next = tracker.advance();
+      if (next >= 0) {
+        offsets.put(partition, new OffsetAndMetadata(next));
+      }
+    });
+    return offsets;
+  }
+
+  private void completed(Source source) {
+    ContiguousOffsets tracker = stagedOffsets.get(source.partition());
+    if (tracker != null) {
+      tracker.completed(source.offset());
+    }
+  }
+
   private void onStaged(ConsumerRecord<String, byte[]> record) {
+    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
+    stagedOffsets.computeIfAbsent(partition, p -> new ContiguousOffsets()).started(record.offset());
+    Source source = new Source(partition, record.offset());
     StagedWeightEvent event;
     try {
       if (record.value() != null && record.value().length > MAX_EVENT_BYTES) {
@@ -155,14 +211,16 @@ public final class Dispatcher implements Runnable {
       }
       event = Json.read(record.value(), StagedWeightEvent.class);
     } catch (ContractViolation e) {
-      rejectMalformed(record, e);
+      rejectMalformed(record, source, e);
       return;
     }
     String runId = Run.runIdOf(event.eventId());
     if (active.containsKey(runId) || preflighting.contains(runId) || decided.contains(runId)) {
       log.info("event {} is already being evaluated or decided ({}); ignoring the duplicate", event.eventId(), runId);
+      completed(new Source(partition, record.offset()));
       return;
     }
+    sourceOfRun.put(runId, source);
     preflighting.add(runId);
     Instant stagedAt = clock.instant();
     preflightExecutor.execute(() -> {
@@ -307,7 +365,7 @@ public final class Dispatcher implements Runnable {
     }
   }
 
-  private void rejectMalformed(ConsumerRecord<String, byte[]> record, ContractViolation violation) {
+  private void rejectMalformed(ConsumerRecord<String, byte[]> record, Source source, ContractViolation violation) {
     String eventId = null;
     String model = record.key();
     try {
@@ -327,8 +385,10 @@ public final class Dispatcher implements Runnable {
     }
     String runId = Run.runIdOf(eventId);
     if (decided.contains(runId)) {
+      completed(source);
       return;
     }
+    sourceOfRun.put(runId, source);
     DeadLetters.send(producer, record, violation);
     String reason = "staged event rejected: " + violation.getMessage();
     log.warn("{} (event {}, {}-{}@{})", reason, eventId, record.topic(), record.partition(), record.offset());
@@ -349,6 +409,10 @@ public final class Dispatcher implements Runnable {
     KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.DRIFT_FLAGS, key, Json.write(flag)),
         "the flag of " + runId);
     decided.add(runId);
+    Source source = sourceOfRun.remove(runId);
+    if (source != null) {
+      completed(source);
+    }
     if (decided.size() > REMEMBERED_DECISIONS) {
       decided.remove(decided.iterator().next());
     }

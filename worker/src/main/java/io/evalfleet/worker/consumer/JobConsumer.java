@@ -3,6 +3,7 @@ package io.evalfleet.worker.consumer;
 import io.evalfleet.common.Topics;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.kafka.ContiguousOffsets;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.contract.ScoringJob;
@@ -50,7 +51,7 @@ public final class JobConsumer implements Runnable {
   private final JobScorer scorer;
   private final ExecutorService executor;
   private final int capacity;
-  private final Map<TopicPartition, PartitionOffsets> offsets = new HashMap<>();
+  private final Map<TopicPartition, ContiguousOffsets> offsets = new HashMap<>();
   /** Partitions taken away by a rebalance: their jobs still waiting in the executor are skipped. */
   private final Set<TopicPartition> revoked = ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
@@ -132,7 +133,7 @@ public final class JobConsumer implements Runnable {
 
   private void submit(ConsumerRecord<String, byte[]> record) {
     TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-    offsets.computeIfAbsent(partition, tp -> new PartitionOffsets()).started(record.offset());
+    offsets.computeIfAbsent(partition, tp -> new ContiguousOffsets()).started(record.offset());
     inFlight++;
     executor.execute(() -> {
       boolean published = false;
@@ -176,7 +177,7 @@ public final class JobConsumer implements Runnable {
     Completion completion;
     while ((completion = completions.poll()) != null) {
       inFlight--;
-      PartitionOffsets partition = offsets.get(completion.partition());
+      ContiguousOffsets partition = offsets.get(completion.partition());
       if (partition == null) {
         continue; // revoked meanwhile: the new owner scores it again if it was not committed
       }

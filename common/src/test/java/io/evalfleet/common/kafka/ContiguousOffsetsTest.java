@@ -1,13 +1,13 @@
-package io.evalfleet.worker.consumer;
+package io.evalfleet.common.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-class PartitionOffsetsTest {
+class ContiguousOffsetsTest {
   @Test
   void commitsOnlyTheContiguousCompletedPrefix() {
-    PartitionOffsets offsets = new PartitionOffsets();
+    ContiguousOffsets offsets = new ContiguousOffsets();
     offsets.started(10);
     offsets.started(11);
     offsets.started(12);
@@ -23,7 +23,7 @@ class PartitionOffsetsTest {
 
   @Test
   void ignoresCompletionsOfOffsetsItNeverHandedOut() {
-    PartitionOffsets offsets = new PartitionOffsets();
+    ContiguousOffsets offsets = new ContiguousOffsets();
     offsets.started(5);
     offsets.completed(4);
     assertThat(offsets.advance()).isEqualTo(-1);

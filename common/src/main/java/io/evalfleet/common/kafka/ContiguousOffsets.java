@@ -1,22 +1,22 @@
-package io.evalfleet.worker.consumer;
+package io.evalfleet.common.kafka;
 
 import java.util.TreeSet;
 
 /**
  * The offsets of one partition that were handed out and which of them are done, so that only the
- * highest contiguous completed offset is committed: a job that finishes early never lets the
- * commit skip past a job still running. Used by the poll thread only.
+ * highest contiguous completed offset is committed: a record finished early never lets the commit
+ * skip past one still in progress. Not thread-safe: used by a consumer's poll thread.
  */
-final class PartitionOffsets {
+public final class ContiguousOffsets {
   private final TreeSet<Long> pending = new TreeSet<>();
   private final TreeSet<Long> done = new TreeSet<>();
   private long committable = -1;
 
-  void started(long offset) {
+  public void started(long offset) {
     pending.add(offset);
   }
 
-  void completed(long offset) {
+  public void completed(long offset) {
     if (pending.contains(offset)) {
       done.add(offset);
     }
@@ -26,7 +26,7 @@ final class PartitionOffsets {
    * The offset to commit (one past the last record of the contiguous done prefix), or -1 if
    * nothing new can be committed since the last call.
    */
-  long advance() {
+  public long advance() {
     long next = -1;
     while (!pending.isEmpty() && done.contains(pending.first())) {
       long offset = pending.pollFirst();
@@ -40,7 +40,7 @@ final class PartitionOffsets {
     return -1;
   }
 
-  int inFlight() {
+  public int inFlight() {
     return pending.size() - done.size();
   }
 }

@@ -1,0 +1,80 @@
+package io.evalfleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.evalfleet.cli.demo.DemoAssets;
+import io.evalfleet.cli.embedded.EmbeddedKafka;
+import io.evalfleet.common.Topics;
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.contract.Task;
+import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.dispatcher.DispatcherRole;
+import io.evalfleet.worker.WorkerRole;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A dispatcher stopped in the middle of a run: its successor re-runs the event, and it still gets exactly one flag. */
+class DispatcherRestartTest {
+  @TempDir Path dir;
+
+  @Test
+  void undecidedEventIsEvaluatedByTheNextDispatcherAndFlaggedOnce() throws Exception {
+    DemoAssets assets = new DemoAssets(dir);
+    DemoAssets.ModelFiles model = assets.model(DemoAssets.Model.MINILM_FP32);
+    Path file = dir.resolve("pairs.parquet");
+    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), DemoAssets.readPairs().subList(0, 40), 1 << 20);
+    SubsetRef subset = new SubsetRef(file.toUri().toString(), Storage.withDefaults().sha256(file.toUri().toString()), null,
+        Map.of());
+    StagedWeightEvent event = new StagedWeightEvent(SchemaVersion.CURRENT, "restart-1", "restart", "v1", Task.EMBEDDING,
+        model.onnx(), model.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
+
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(6)) {
+      FleetConfig config = FleetConfig.defaults().with(Map.of(
+          FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+          FleetConfig.SHARD_ROWS.key(), "10",
+          FleetConfig.INTRA_OP_THREADS.key(), "1"));
+      DispatcherRole first = new DispatcherRole(config, Clock.systemUTC()).start();
+      try (Submitter submitter = new Submitter(config)) {
+        submitter.submit(event);
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (jobsOnTopic(config) < 4) { // no worker yet: the run cannot finish
+        assertThat(System.nanoTime()).as("the first dispatcher publishes the run's jobs").isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      first.close(Duration.ofSeconds(10));
+
+      try (WorkerRole worker = new WorkerRole(config, "worker-1", dir.resolve("cache")).start();
+           DispatcherRole second = new DispatcherRole(config, Clock.systemUTC()).start();
+           FlagWatcher flags = new FlagWatcher(config, true)) {
+        DriftFlag flag = flags.await(event.eventId(), Duration.ofMinutes(2));
+        assertThat(flag.flag()).isEqualTo(Flag.WARN);
+        assertThat(flag.coverage().rowsScored()).isEqualTo(40);
+        flags.poll(Duration.ofSeconds(3));
+        assertThat(flags.count(event.eventId())).as("flags for the event").isEqualTo(1);
+      }
+    }
+  }
+
+  private static long jobsOnTopic(FleetConfig config) {
+    try (var reader = KafkaClients.reader(config, "restart-test")) {
+      List<TopicPartition> partitions = reader.partitionsFor(Topics.JOBS).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      return reader.endOffsets(partitions).values().stream().mapToLong(Long::longValue).sum();
+    }
+  }
+}
