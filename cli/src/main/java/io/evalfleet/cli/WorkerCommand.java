@@ -20,6 +20,7 @@ final class WorkerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     FleetConfig loaded = config.load();
     WorkerRole role = new WorkerRole(loaded, loaded.get(FleetConfig.WORKER_ID), cacheDir).start();
-    return Shutdown.awaitSignalOrDeath(role::alive, role::close) ? 0 : 1;
+    java.time.Duration drain = loaded.get(FleetConfig.DRAIN_TIMEOUT);
+    return Shutdown.awaitSignalOrDeath(role::alive, () -> role.close(drain)) ? 0 : 1;
   }
 }

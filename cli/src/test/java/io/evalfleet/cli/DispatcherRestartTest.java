@@ -70,6 +70,47 @@ class DispatcherRestartTest {
     }
   }
 
+  @Test
+  void eventWhoseFlagWasPublishedBeforeACrashGetsNoSecondFlag() throws Exception {
+    DemoAssets assets = new DemoAssets(dir);
+    DemoAssets.ModelFiles model = assets.model(DemoAssets.Model.MINILM_FP32);
+    Path file = dir.resolve("pairs.parquet");
+    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), DemoAssets.readPairs().subList(0, 20), 1 << 20);
+    SubsetRef subset = new SubsetRef(file.toUri().toString(), Storage.withDefaults().sha256(file.toUri().toString()), null,
+        Map.of());
+    StagedWeightEvent flagged = new StagedWeightEvent(SchemaVersion.CURRENT, "crash-window-1", "crash", "v1",
+        Task.EMBEDDING, model.onnx(), model.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
+    StagedWeightEvent next = new StagedWeightEvent(SchemaVersion.CURRENT, "crash-window-2", "crash", "v1",
+        Task.EMBEDDING, model.onnx(), model.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
+
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(2)) {
+      FleetConfig config = FleetConfig.defaults().with(Map.of(
+          FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+          FleetConfig.INTRA_OP_THREADS.key(), "1"));
+      // The state a crash leaves between publishing a flag and committing its staged event.
+      String runId = io.evalfleet.dispatcher.run.Run.runIdOf(flagged.eventId());
+      try (var producer = KafkaClients.producer(config, "predecessor"); Submitter submitter = new Submitter(config)) {
+        KafkaClients.sendAndWait(producer, new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.DRIFT_FLAGS,
+            flagged.model(), io.evalfleet.common.contract.Json.write(new DriftFlag(SchemaVersion.CURRENT, runId,
+                flagged.eventId(), flagged.model(), flagged.version(), null, Flag.WARN, Map.of(),
+                List.of("published by the dispatcher that crashed"), null, List.of(), null, Instant.now(), null))),
+            "the predecessor's flag");
+        submitter.submit(flagged);
+        submitter.submit(next);
+      }
+      try (WorkerRole worker = new WorkerRole(config, "worker-1", dir.resolve("cache")).start();
+           DispatcherRole dispatcher = new DispatcherRole(config, Clock.systemUTC()).start();
+           FlagWatcher flags = new FlagWatcher(config, true)) {
+        flags.await(next.eventId(), Duration.ofMinutes(2));
+        flags.poll(Duration.ofSeconds(2));
+        assertThat(flags.count(flagged.eventId())).as("flags for the event decided before the crash").isEqualTo(1);
+        assertThat(flags.count(next.eventId())).isEqualTo(1);
+        assertThat(flags.seen().get(flagged.eventId()).reasons())
+            .containsExactly("published by the dispatcher that crashed");
+      }
+    }
+  }
+
   private static long jobsOnTopic(FleetConfig config) {
     try (var reader = KafkaClients.reader(config, "restart-test")) {
       List<TopicPartition> partitions = reader.partitionsFor(Topics.JOBS).stream()

@@ -21,6 +21,7 @@ import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.baseline.BaselineStore;
 import io.evalfleet.dispatcher.plan.ShardPlanner;
 import io.evalfleet.dispatcher.preflight.Preflight;
+import io.evalfleet.dispatcher.run.DecidedRuns;
 import io.evalfleet.dispatcher.run.Run;
 import io.evalfleet.dispatcher.verdict.MetricVector;
 import io.evalfleet.dispatcher.verdict.Verdict;
@@ -65,7 +66,6 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int MAX_ATTEMPTS = 3;
-  private static final int REMEMBERED_DECISIONS = 100_000;
   /** A staged event is a small description of where things are; anything larger is refused unread. */
   static final int MAX_EVENT_BYTES = 64 * 1024;
 
@@ -80,10 +80,11 @@ public final class Dispatcher implements Runnable {
   private final int maxInFlightPerRun;
   private final int maxInFlight;
   private final Duration runDeadline;
+  private final Duration jobTimeout;
 
   private final Map<String, Run> active = new LinkedHashMap<>();
   private final Set<String> preflighting = new LinkedHashSet<>();
-  private final Set<String> decided = new LinkedHashSet<>();
+  private final DecidedRuns decided;
   private final ConcurrentLinkedQueue<Runnable> fromPreflight = new ConcurrentLinkedQueue<>();
   /** Staged events are committed only once decided, so that a crash re-reads every undecided one. */
   private final Map<TopicPartition, ContiguousOffsets> stagedOffsets = new HashMap<>();
@@ -95,8 +96,9 @@ public final class Dispatcher implements Runnable {
   private int inFlight;
 
   public Dispatcher(FleetConfig config, Consumer<String, byte[]> consumer, Producer<String, byte[]> producer,
-      BaselineStore baselines, Preflight preflight, ExecutorService preflightExecutor, Clock clock) {
+      BaselineStore baselines, DecidedRuns decided, Preflight preflight, ExecutorService preflightExecutor, Clock clock) {
     this.consumer = consumer;
+    this.decided = decided;
     this.producer = producer;
     this.baselines = baselines;
     this.preflight = preflight;
@@ -107,6 +109,7 @@ public final class Dispatcher implements Runnable {
     this.maxInFlightPerRun = config.get(FleetConfig.MAX_IN_FLIGHT_PER_RUN);
     this.maxInFlight = config.get(FleetConfig.MAX_IN_FLIGHT);
     this.runDeadline = config.get(FleetConfig.RUN_DEADLINE);
+    this.jobTimeout = config.get(FleetConfig.JOB_TIMEOUT);
   }
 
   @Override
@@ -135,6 +138,7 @@ public final class Dispatcher implements Runnable {
           step.run();
         }
         publishJobs();
+        resendOverdueJobs();
         expireRuns();
         Map<TopicPartition, OffsetAndMetadata> offsets = committable();
         if (!offsets.isEmpty()) {
@@ -255,17 +259,42 @@ public final class Dispatcher implements Runnable {
           break;
         }
         if (run.hasUnpublished() && run.inFlightCount() < maxInFlightPerRun) {
-          ScoringJob job = run.publishNext();
-          producer.send(new ProducerRecord<>(Topics.JOBS, job.jobId(), Json.write(job)), (meta, e) -> {
-            if (e != null) {
-              log.error("cannot publish job {}: {}", job.jobId(), e.toString());
-            }
-          });
+          send(run.publishNext(clock.instant()));
           inFlight++;
           published = true;
         }
       }
     }
+  }
+
+  /**
+   * A job lost on its way (a failed send, a worker that skipped it) would otherwise hold its run
+   * until the deadline; one unanswered past {@code dispatcher.job-timeout} is sent again with the
+   * next attempt number, and a shard that exhausts its attempts fails the run. A worker that died
+   * mid-job needs no help here: its uncommitted job is redelivered by the consumer group.
+   */
+  private void resendOverdueJobs() {
+    Instant now = clock.instant();
+    for (Run run : List.copyOf(active.values())) {
+      for (ScoringJob overdue : run.overdue(now.minus(jobTimeout))) {
+        if (overdue.attempt() >= MAX_ATTEMPTS) {
+          fail(run, "shard " + overdue.shardIndex() + " got no result in " + MAX_ATTEMPTS + " attempts of "
+              + jobTimeout.toSeconds() + " s each");
+          break;
+        }
+        ScoringJob again = run.resend(overdue, now);
+        log.warn("job {} unanswered after {} s; sending attempt {}", again.jobId(), jobTimeout.toSeconds(), again.attempt());
+        send(again);
+      }
+    }
+  }
+
+  private void send(ScoringJob job) {
+    producer.send(new ProducerRecord<>(Topics.JOBS, job.jobId(), Json.write(job)), (meta, e) -> {
+      if (e != null) {
+        log.error("cannot publish job {}: {}", job.jobId(), e.toString());
+      }
+    });
   }
 
   private void onResult(ConsumerRecord<String, byte[]> record) {
@@ -412,9 +441,6 @@ public final class Dispatcher implements Runnable {
     Source source = sourceOfRun.remove(runId);
     if (source != null) {
       completed(source);
-    }
-    if (decided.size() > REMEMBERED_DECISIONS) {
-      decided.remove(decided.iterator().next());
     }
     log.info("flag {} for {} {} ({}): {}", flag.flag(), flag.model(), flag.version() == null ? "(version unknown)" : flag.version(), runId, String.join("; ", flag.reasons()));
   }

@@ -5,6 +5,7 @@ import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.dispatcher.baseline.BaselineStore;
 import io.evalfleet.dispatcher.preflight.Preflight;
+import io.evalfleet.dispatcher.run.DecidedRuns;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -29,9 +30,13 @@ public class DispatcherRole implements AutoCloseable {
     try (KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, "evalfleet-dispatcher-baselines")) {
       baselines.load(reader, Duration.ofSeconds(60));
     }
+    DecidedRuns decided = new DecidedRuns(1_000_000);
+    try (KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, "evalfleet-dispatcher-flags")) {
+      decided.load(reader, clock.instant(), config.get(FleetConfig.DECIDED_LOOK_BACK), Duration.ofSeconds(120));
+    }
     this.preflightExecutor = Executors.newSingleThreadExecutor(r -> new Thread(r, "evalfleet-preflight"));
     this.dispatcher = new Dispatcher(config, KafkaClients.consumer(config, GROUP, "evalfleet-dispatcher", 500),
-        producer, baselines, new Preflight(Storage.of(config)), preflightExecutor, clock);
+        producer, baselines, decided, new Preflight(Storage.of(config)), preflightExecutor, clock);
     this.loop = new Thread(dispatcher, "evalfleet-dispatcher");
   }
 

@@ -24,6 +24,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
  * everything it creates. Subclass and override the factory methods to swap parts in tests.
  */
 public class WorkerRole implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkerRole.class);
   /** The consumer group every worker joins. */
   public static final String GROUP = "evalfleet-workers";
 
@@ -62,7 +63,6 @@ public class WorkerRole implements AutoCloseable {
     return workerId;
   }
 
-  /** Stops polling, lets running jobs finish within {@code timeout}, commits, and closes everything. */
   /**
    * Whether the role's loop thread is still running. A loop that ended without being closed hit an
    * error it could not handle (it was logged); the process should then exit so that it is restarted.
@@ -71,6 +71,7 @@ public class WorkerRole implements AutoCloseable {
     return pollThread.isAlive();
   }
 
+  /** Stops polling, lets running jobs finish within {@code timeout}, commits, and closes everything. */
   public void close(Duration timeout) throws InterruptedException {
     jobs.close(timeout);
     pollThread.join(timeout.toMillis() + 10_000);
@@ -78,6 +79,7 @@ public class WorkerRole implements AutoCloseable {
     scoring.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
     producer.close(Duration.ofSeconds(5));
     sessions.close();
+    log.info("worker {} stopped: {}", workerId, io.evalfleet.common.process.ProcessMemory.summary());
   }
 
   @Override

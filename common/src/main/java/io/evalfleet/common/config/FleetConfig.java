@@ -24,6 +24,10 @@ public final class FleetConfig {
       "Most jobs of all runs published and not yet answered: bounds the backlog on the jobs topic.");
   public static final Setting<Duration> RUN_DEADLINE = Setting.duration("dispatcher.run-deadline", "PT15M",
       "How long a run may take from its staged event to its last shard; then it is flagged INCOMPLETE with its coverage.");
+  public static final Setting<Duration> JOB_TIMEOUT = Setting.duration("dispatcher.job-timeout", "PT5M",
+      "How long a published job may go unanswered before it is sent again (at most 3 attempts). A worker that dies mid-job needs no timeout: the consumer group redelivers its job.");
+  public static final Setting<Duration> DECIDED_LOOK_BACK = Setting.duration("dispatcher.decided-look-back", "P7D",
+      "How far back a starting dispatcher reads the flags topic to learn which events already have a flag, so a crash between publishing a flag and committing its event never yields a second flag. Must exceed the age of the oldest event that can still be undecided.");
   public static final Setting<Double> WARN_CHANGE = Setting.fraction("verdict.warn-relative-change", 0.01,
       "Relative change of a metric in its bad direction (or either direction for two-sided metrics) from which the flag is at least WARN.");
   public static final Setting<Double> RED_CHANGE = Setting.fraction("verdict.red-relative-change", 0.05,
@@ -45,12 +49,22 @@ public final class FleetConfig {
       "Where artifacts and golden subsets may be read from, e.g. `file:///data/models,s3a://ml/staged`; anything outside is an ERROR flag. Empty: anywhere.");
   public static final Setting<Integer> STORAGE_ATTEMPTS = Setting.positiveInt("storage.attempts", 3,
       "Tries per storage call on transient I/O errors (exponential backoff from 200 ms); a missing file or a digest mismatch is never retried.");
+  public static final Setting<Duration> DRAIN_TIMEOUT = Setting.duration("worker.drain-timeout", "PT30S",
+      "On SIGTERM, how long a worker lets its running jobs finish and publish before it closes; jobs still running then are abandoned uncommitted, so another worker scores them.");
+  public static final Setting<Long> CACHE_MAX_BYTES = new Setting<>("worker.cache-max-bytes", "10737418240", Long::valueOf,
+      v -> v > 0, "a positive number of bytes",
+      "Most bytes of remote models (and their external data files) kept in the worker's local cache; the least recently used are evicted first, never one in use.");
+  public static final Setting<Integer> CONCURRENT_MODEL_LOADS = Setting.positiveInt("worker.concurrent-model-loads", 1,
+      "Most models a worker fetches and loads at the same time (a bulkhead: loads are memory- and I/O-heavy); jobs that need a model wait their turn.");
+  public static final Setting<Integer> MAX_LOADED_MODELS = Setting.positiveInt("worker.max-loaded-models", 4,
+      "Most ONNX Runtime sessions a worker keeps open; the least recently used idle one is closed to make room.");
   public static final Setting<String> WORKER_ID = Setting.text("worker.id", defaultWorkerId(),
       "Name of this worker in shard results and logs.");
 
   public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, SHARD_ROWS, MAX_IN_FLIGHT_PER_RUN,
-      MAX_IN_FLIGHT, RUN_DEADLINE, WARN_CHANGE, RED_CHANGE, WORKER_CONCURRENCY, INTRA_OP_THREADS, BATCH_SIZE,
-      MAX_SEQ_LEN, EXECUTION_PROVIDER, ALLOWED_ROOTS, STORAGE_ATTEMPTS, WORKER_ID);
+      MAX_IN_FLIGHT, RUN_DEADLINE, JOB_TIMEOUT, DECIDED_LOOK_BACK, WARN_CHANGE, RED_CHANGE, WORKER_CONCURRENCY,
+      INTRA_OP_THREADS, BATCH_SIZE, MAX_SEQ_LEN, EXECUTION_PROVIDER, DRAIN_TIMEOUT, CACHE_MAX_BYTES,
+      CONCURRENT_MODEL_LOADS, MAX_LOADED_MODELS, ALLOWED_ROOTS, STORAGE_ATTEMPTS, WORKER_ID);
 
   private final Map<String, Object> values;
   private final Map<String, String> kafka;

@@ -10,7 +10,6 @@ import io.evalfleet.dispatcher.plan.Shard;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +28,12 @@ public final class Run {
   private final List<Shard> shards;
   private final long rowsTotal;
   private final ArrayDeque<ScoringJob> unpublished = new ArrayDeque<>();
-  private final Set<String> inFlight = new HashSet<>();
+  /** Jobs published and unanswered, by job id, with when they were (last) sent. */
+  private final Map<String, Sent> inFlight = new LinkedHashMap<>();
   private final Map<String, ShardResult> results = new LinkedHashMap<>();
   private final Set<String> providers = new TreeSet<>();
+
+  private record Sent(ScoringJob job, Instant at) {}
 
   public Run(String runId, StagedWeightEvent event, List<Shard> shards, Instant startedAt, Instant deadline) {
     this.runId = runId;
@@ -64,10 +66,10 @@ public final class Run {
     return !unpublished.isEmpty();
   }
 
-  /** Takes the next job to publish and counts it as in flight. */
-  public ScoringJob publishNext() {
+  /** Takes the next job to publish and counts it as in flight since {@code now}. */
+  public ScoringJob publishNext(Instant now) {
     ScoringJob job = unpublished.poll();
-    inFlight.add(job.jobId());
+    inFlight.put(job.jobId(), new Sent(job, now));
     return job;
   }
 
@@ -77,12 +79,24 @@ public final class Run {
     unpublished.addFirst(job);
   }
 
+  /** Jobs in flight that were sent before {@code sentBefore}, oldest first. */
+  public List<ScoringJob> overdue(Instant sentBefore) {
+    return inFlight.values().stream().filter(s -> s.at().isBefore(sentBefore)).map(Sent::job).toList();
+  }
+
+  /** The next attempt of an in-flight job, counted as sent at {@code now}; it stays in flight. */
+  public ScoringJob resend(ScoringJob job, Instant now) {
+    ScoringJob next = job(shards.get(job.shardIndex()), job.attempt() + 1);
+    inFlight.put(next.jobId(), new Sent(next, now));
+    return next;
+  }
+
   /**
    * Records a result. Returns false (and changes nothing) for a duplicate or for a job this run
    * does not have in flight.
    */
   public boolean accept(ShardResult result) {
-    if (results.containsKey(result.jobId()) || !inFlight.remove(result.jobId())) {
+    if (results.containsKey(result.jobId()) || inFlight.remove(result.jobId()) == null) {
       return false;
     }
     if (!result.failed()) {

@@ -33,8 +33,8 @@ class RunTest {
   @Test
   void duplicateAndUnknownResultsAreIgnored() {
     Run run = new Run("run-x", EVENT, List.of(new Shard(0, 0, 5), new Shard(1, 5, 5)), Instant.EPOCH, Instant.EPOCH);
-    ScoringJob first = run.publishNext();
-    ScoringJob second = run.publishNext();
+    ScoringJob first = run.publishNext(Instant.EPOCH);
+    ScoringJob second = run.publishNext(Instant.EPOCH);
     assertThat(run.accept(ok(first))).isTrue();
     assertThat(run.accept(ok(first))).as("duplicate").isFalse();
     assertThat(run.complete()).isFalse();
@@ -46,15 +46,35 @@ class RunTest {
   @Test
   void retriedJobCarriesTheNextAttempt() {
     Run run = new Run("run-x", EVENT, List.of(new Shard(0, 0, 5)), Instant.EPOCH, Instant.EPOCH);
-    ScoringJob job = run.publishNext();
+    ScoringJob job = run.publishNext(Instant.EPOCH);
     ShardResult failed = new ShardResult(1, job.jobId(), job.runId(), 0, 0, 5, Map.of(), "w", null, null, null, 1, 1,
         new ShardError(ShardError.TRANSIENT, "storage timed out"));
     assertThat(run.accept(failed)).isTrue();
     run.retry(run.jobFor(failed));
-    ScoringJob again = run.publishNext();
+    ScoringJob again = run.publishNext(Instant.EPOCH);
     assertThat(again.jobId()).isEqualTo(job.jobId());
     assertThat(again.attempt()).isEqualTo(2);
     assertThat(run.accept(ok(again))).isTrue();
     assertThat(run.complete()).isTrue();
+  }
+
+  @Test
+  void unansweredJobIsOverdueOnlyAfterItsTimeoutAndItsResendCarriesTheNextAttempt() {
+    Run run = new Run("run-x", EVENT, List.of(new Shard(0, 0, 5), new Shard(1, 5, 5)), Instant.EPOCH, Instant.EPOCH);
+    Instant t0 = Instant.parse("2026-01-01T00:00:00Z");
+    ScoringJob first = run.publishNext(t0);
+    ScoringJob second = run.publishNext(t0.plusSeconds(60));
+    assertThat(run.overdue(t0)).isEmpty();
+    assertThat(run.overdue(t0.plusSeconds(30))).containsExactly(first);
+
+    ScoringJob again = run.resend(first, t0.plusSeconds(90));
+    assertThat(again.jobId()).isEqualTo(first.jobId());
+    assertThat(again.attempt()).isEqualTo(2);
+    assertThat(run.inFlightCount()).as("a resent job is still one job in flight").isEqualTo(2);
+    assertThat(run.overdue(t0.plusSeconds(61))).containsExactly(second);
+
+    assertThat(run.accept(ok(first))).as("the first attempt's late answer counts").isTrue();
+    assertThat(run.accept(ok(again))).as("and the second attempt's is a duplicate").isFalse();
+    assertThat(run.overdue(t0.plusSeconds(1000))).containsExactly(second);
   }
 }

@@ -164,6 +164,8 @@ public final class JobConsumer implements Runnable {
           new ProducerRecord<>(Topics.RESULTS, result.runId(), Json.write(result)), "the failure of " + result.jobId()));
       return;
     }
+    log.debug("scoring job {} attempt {} from {}-{}@{}", job.jobId(), job.attempt(), record.topic(), record.partition(),
+        record.offset());
     ShardResult result = scorer.score(job);
     if (result.failed()) {
       log.warn("job {} failed: {}", job.jobId(), result.error().message());
