@@ -16,6 +16,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 
 /** Wires the dispatcher: Kafka clients, baseline store, pre-flight executor and loop. Owns what it creates. */
 public class DispatcherRole implements AutoCloseable {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DispatcherRole.class);
   /** The consumer group of the dispatcher. */
   public static final String GROUP = "evalfleet-dispatcher";
 
@@ -59,6 +60,7 @@ public class DispatcherRole implements AutoCloseable {
     preflightExecutor.shutdownNow();
     preflightExecutor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
     producer.close(Duration.ofSeconds(5));
+    log.info("dispatcher stopped: {}", io.evalfleet.common.process.ProcessMemory.summary());
   }
 
   @Override

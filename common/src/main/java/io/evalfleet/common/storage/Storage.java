@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -19,6 +22,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -38,6 +42,13 @@ public final class Storage {
   private final AllowedRoots roots;
   private final Retry retry;
   private final CircuitBreaker breaker;
+  /** Digests verified, by location, length and modification time; least recently used dropped first. */
+  private final Map<String, String> verified = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+      return size() > 4096;
+    }
+  });
 
   public Storage(Configuration conf, AllowedRoots roots, int attempts, Duration backoff) {
     this.conf = conf;
@@ -113,16 +124,20 @@ public final class Storage {
   }
 
   private long rawSize(String uri) throws IOException {
+    return rawStatus(uri).getLen();
+  }
+
+  private FileStatus rawStatus(String uri) throws IOException {
     Path path = path(uri);
     FileSystem fs = path.getFileSystem(conf);
     if (!fs.exists(path)) {
       throw new FileNotFoundException("no such file: " + uri);
     }
-    var status = fs.getFileStatus(path);
+    FileStatus status = fs.getFileStatus(path);
     if (status.isDirectory()) {
       throw new FileNotFoundException("is a directory, not a file: " + uri);
     }
-    return status.getLen();
+    return status;
   }
 
   public InputStream open(String uri) throws IOException {
@@ -148,12 +163,24 @@ public final class Storage {
     });
   }
 
-  /** Checks the file's digest; throws {@link DigestMismatchException} naming both digests. */
+  /**
+   * Checks the file's digest; throws {@link DigestMismatchException} naming both digests. A file
+   * already verified is not read again while its length and modification time are unchanged: a
+   * burst of events staging the same large model hashes it once.
+   */
   public void verify(String uri, String expectedSha256) throws IOException {
+    String stamp = call(uri, () -> {
+      FileStatus status = rawStatus(uri);
+      return uri + "|" + status.getLen() + "|" + status.getModificationTime();
+    });
+    if (expectedSha256.equals(verified.get(stamp))) {
+      return;
+    }
     String actual = sha256(uri);
     if (!actual.equals(expectedSha256)) {
       throw new DigestMismatchException(uri, expectedSha256, actual);
     }
+    verified.put(stamp, actual);
   }
 
   public static MessageDigest newDigest() {

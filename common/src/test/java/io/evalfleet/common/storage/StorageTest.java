@@ -70,4 +70,21 @@ class StorageTest {
     assertThatThrownBy(() -> storage.size("s3a://other/staged/m.onnx")).isInstanceOf(AccessDeniedException.class);
     AllowedRoots.parse("s3a://bucket/staged").check("s3a://bucket/staged/run-1/m.onnx");
   }
+
+  @Test
+  void aFileChangedAfterVerificationIsVerifiedAgain() throws Exception {
+    Storage storage = storage("");
+    Path file = dir.resolve("model.onnx");
+    Files.writeString(file, "weights v1");
+    String uri = file.toUri().toString();
+    String v1 = storage.sha256(uri);
+    storage.verify(uri, v1);
+    storage.verify(uri, v1); // served from what was verified
+
+    Files.writeString(file, "weights v2, longer");
+    assertThatThrownBy(() -> storage.verify(uri, v1)).isInstanceOf(DigestMismatchException.class);
+    Files.delete(file);
+    assertThatThrownBy(() -> storage.verify(uri, v1)).isInstanceOf(FileNotFoundException.class)
+        .hasMessageContaining("no such file");
+  }
 }
