@@ -136,6 +136,13 @@ class BadInputMatrixTest {
         "artifact: sha256 mismatch"));
     cases.add(staged("tokenizer sha256 mismatch", event(minilm.onnx(), new ArtifactRef(minilm.tokenizer().uri(),
         "c".repeat(64)), pairs), "tokenizer: sha256 mismatch"));
+    Path weights = Files.writeString(dir.resolve("weights.bin"), "external weights");
+    cases.add(staged("external data file with the wrong sha256", event(new ArtifactRef(minilm.onnx().uri(),
+        minilm.onnx().sha256(), List.of(new ArtifactRef(weights.toUri().toString(), "d".repeat(64)))), minilm.tokenizer(),
+        pairs), "artifact.external_data[0]: sha256 mismatch"));
+    cases.add(raw("external data named like its model", edited(j -> j.replaceFirst(
+        "(\"artifact\":\\{\"uri\":\"([^\"]+)\",\"sha256\":\"([0-9a-f]{64})\")",
+        "$1,\"external_data\":[{\"uri\":\"$2\",\"sha256\":\"$3\"}]")), "has the model's own file name"));
     cases.add(staged("truncated ONNX file", event(ref(truncated), minilm.tokenizer(), pairs), "is not a loadable ONNX model"));
     cases.add(staged("file that is not ONNX", event(ref(notOnnx), minilm.tokenizer(), pairs), "is not a loadable ONNX model"));
     cases.add(staged("Parquet file missing a column", event(minilm.onnx(), minilm.tokenizer(),

@@ -40,8 +40,9 @@ public class WorkerRole implements AutoCloseable {
     this.config = config;
     this.workerId = workerId;
     Storage storage = Storage.of(config);
-    this.sessions = new ModelSessions(new ArtifactCache(storage, cacheDir), config.get(FleetConfig.INTRA_OP_THREADS),
-        ExecutionProvider.parse(config.get(FleetConfig.EXECUTION_PROVIDER)));
+    this.sessions = new ModelSessions(new ArtifactCache(storage, cacheDir, config.get(FleetConfig.CACHE_MAX_BYTES)),
+        config.get(FleetConfig.INTRA_OP_THREADS), ExecutionProvider.parse(config.get(FleetConfig.EXECUTION_PROVIDER)),
+        config.get(FleetConfig.CONCURRENT_MODEL_LOADS), config.get(FleetConfig.MAX_LOADED_MODELS));
     int capacity = config.get(FleetConfig.WORKER_CONCURRENCY);
     this.scoring = Executors.newFixedThreadPool(capacity, r -> new Thread(r, workerId + "-scoring"));
     SubsetReader subsets = new SubsetReader(storage);

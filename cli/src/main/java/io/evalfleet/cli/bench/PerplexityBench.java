@@ -58,8 +58,8 @@ public final class PerplexityBench implements Callable<Integer> {
         : new DemoAssets(workDir).causalModel(DemoAssets.CausalModel.BYTEGPT_BASE).onnx();
     long[][] tokenRows = textRows(rows, new Random(42));
     Storage storage = Storage.withDefaults();
-    try (ModelSessions sessions = new ModelSessions(new ArtifactCache(storage, workDir.resolve("cache")), threads)) {
-      LoadedModel loaded = sessions.model(artifact);
+    try (ModelSessions sessions = new ModelSessions(new ArtifactCache(storage, workDir.resolve("cache"), Long.MAX_VALUE), threads)) {
+      LoadedModel loaded = sessions.lease(artifact).model();
       long vocabulary = NllForward.checkSignature(loaded);
       if (vocabulary > 0 && vocabulary < 256) {
         throw new IllegalArgumentException("the bench feeds UTF-8 bytes as token ids: it needs a vocabulary of at least 256");

@@ -47,6 +47,9 @@ public final class Preflight {
       throw new Rejected("task embedding needs a tokenizer (tokenizer.uri and tokenizer.sha256)", null);
     }
     verify("artifact", event.artifact());
+    for (int i = 0; i < event.artifact().externalData().size(); i++) {
+      verify("artifact.external_data[" + i + "]", event.artifact().externalData().get(i));
+    }
     if (event.tokenizer() != null) {
       verify("tokenizer", event.tokenizer());
     }

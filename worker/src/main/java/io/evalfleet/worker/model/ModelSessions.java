@@ -9,16 +9,23 @@ import io.evalfleet.common.storage.DigestMismatchException;
 import io.evalfleet.worker.scoring.ScoringException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.nio.file.Path;
+import io.github.resilience4j.bulkhead.Bulkhead;
+import io.github.resilience4j.bulkhead.BulkheadConfig;
+import java.time.Duration;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One ONNX Runtime session per model digest and one tokenizer per tokenizer digest and length,
- * shared by every job. Loads are serialised; lookups of loaded models are cheap. Closes what it
- * created.
+ * ONNX Runtime sessions shared by every job, one per model digest, and one tokenizer per tokenizer
+ * digest and length. A job holds a {@link Lease} on its model while it runs; two jobs of one model
+ * share one load. Loads run at most {@code concurrentLoads} at a time (a resilience4j bulkhead: a
+ * load reads the whole model and allocates its weights), other jobs wait their turn. At most {@code
+ * maxLoaded} sessions stay open: the least recently used one no job holds is closed to make room.
+ * Thread-safe; closes what it created.
  */
 public final class ModelSessions implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ModelSessions.class);
@@ -26,52 +33,197 @@ public final class ModelSessions implements AutoCloseable {
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
   private final ArtifactCache cache;
   private final int intraOpThreads;
-  private final Map<String, LoadedModel> models = new HashMap<>();
+  private final int maxLoaded;
+  private final Bulkhead loads;
+  /** By model digest, least recently leased first. Guarded by {@code this}. */
+  private final LinkedHashMap<String, Slot> models = new LinkedHashMap<>(16, 0.75f, true);
   private final Map<String, HuggingFaceTokenizer> tokenizers = new HashMap<>();
   private static final String NLL_HEAD = "/onnx/nll-head.onnx";
   private OrtSession nllHead;
+  private long sessionsClosed;
 
   private final ExecutionProvider provider;
 
-  /** Sessions on the CPU provider. */
+  /** A model's session, loaded once, and how many jobs hold it. */
+  private static final class Slot {
+    final CompletableFuture<LoadedModel> loaded = new CompletableFuture<>();
+    int users;
+  }
+
+  /** A job's hold on a loaded model: the session stays open until the lease is closed. */
+  public final class Lease implements AutoCloseable {
+    private final String sha256;
+    private final LoadedModel model;
+    private boolean closed;
+
+    private Lease(String sha256, LoadedModel model) {
+      this.sha256 = sha256;
+      this.model = model;
+    }
+
+    public LoadedModel model() {
+      return model;
+    }
+
+    @Override
+    public void close() {
+      if (!closed) {
+        closed = true;
+        release(sha256);
+      }
+    }
+  }
+
+  /** Sessions on the CPU provider, one load at a time, at most four open. */
   public ModelSessions(ArtifactCache cache, int intraOpThreads) {
-    this(cache, intraOpThreads, ExecutionProvider.CPU);
+    this(cache, intraOpThreads, ExecutionProvider.CPU, 1, 4);
   }
 
   public ModelSessions(ArtifactCache cache, int intraOpThreads, ExecutionProvider provider) {
+    this(cache, intraOpThreads, provider, 1, 4);
+  }
+
+  public ModelSessions(ArtifactCache cache, int intraOpThreads, ExecutionProvider provider, int concurrentLoads,
+      int maxLoaded) {
     provider.checkAvailable();
+    if (maxLoaded < 1) {
+      throw new IllegalArgumentException("at least one model must fit, got maxLoaded=" + maxLoaded);
+    }
     this.cache = cache;
     this.intraOpThreads = intraOpThreads;
     this.provider = provider;
+    this.maxLoaded = maxLoaded;
+    this.loads = Bulkhead.of("model-loads", BulkheadConfig.custom()
+        .maxConcurrentCalls(concurrentLoads)
+        .maxWaitDuration(Duration.ofMinutes(30))
+        .build());
   }
 
   public OrtEnvironment environment() {
     return env;
   }
 
-  public synchronized LoadedModel model(ArtifactRef ref) throws ScoringException {
-    LoadedModel loaded = models.get(ref.sha256());
-    if (loaded != null) {
-      return loaded;
+  /** The bulkhead that bounds concurrent loads, for metrics. */
+  public Bulkhead loadBulkhead() {
+    return loads;
+  }
+
+  public ArtifactCache cache() {
+    return cache;
+  }
+
+  /** Sessions open now. */
+  public synchronized int loaded() {
+    return (int) models.values().stream().filter(s -> s.loaded.isDone() && !s.loaded.isCompletedExceptionally()).count();
+  }
+
+  /** Sessions closed to make room so far. */
+  public synchronized long sessionsClosed() {
+    return sessionsClosed;
+  }
+
+  /**
+   * Holds the model's session for a job, loading it first if needed (waiting for a load slot).
+   *
+   * @throws ScoringException naming the cause when the model cannot be fetched, verified or loaded
+   */
+  public Lease lease(ArtifactRef ref) throws ScoringException {
+    Slot slot;
+    boolean loadHere = false;
+    synchronized (this) {
+      slot = models.get(ref.sha256());
+      if (slot == null) {
+        slot = new Slot();
+        models.put(ref.sha256(), slot);
+        loadHere = true;
+      }
+      slot.users++;
     }
-    Path file = localFile(ref, "model");
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+    if (loadHere) {
+      try {
+        slot.loaded.complete(loads.executeCheckedSupplier(() -> load(ref)));
+      } catch (Throwable e) {
+        slot.loaded.completeExceptionally(e);
+        synchronized (this) {
+          models.remove(ref.sha256(), slot); // a failed load is tried again by the next job
+        }
+      }
+    }
+    try {
+      LoadedModel model = slot.loaded.join();
+      return new Lease(ref.sha256(), model);
+    } catch (java.util.concurrent.CompletionException e) {
+      release(ref.sha256(), slot);
+      Throwable cause = e.getCause();
+      if (cause instanceof ScoringException scoring) {
+        throw scoring;
+      }
+      if (cause instanceof io.github.resilience4j.bulkhead.BulkheadFullException) {
+        throw new ScoringException(io.evalfleet.common.contract.ShardError.TRANSIENT,
+            "no model load slot became free: " + cause.getMessage(), cause);
+      }
+      throw new IllegalStateException("loading " + ref.uri() + " failed", cause);
+    }
+  }
+
+  private LoadedModel load(ArtifactRef ref) throws ScoringException {
+    try (ArtifactCache.Use files = use(ref, "model");
+         OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       ExecutionProvider.Choice choice = provider.apply(options);
       long started = System.nanoTime();
-      OrtSession session = env.createSession(file.toString(), options);
-      loaded = new LoadedModel(ref.sha256(), session, session.getInputInfo(), session.getOutputInfo(),
+      // By path, so that ONNX Runtime finds external data files beside the model.
+      OrtSession session = env.createSession(files.path().toString(), options);
+      LoadedModel loaded = new LoadedModel(ref.sha256(), session, session.getInputInfo(), session.getOutputInfo(),
           choice.provider(), choice.fallbackReason());
       log.info("loaded model {} ({}) on {} in {} ms: inputs {}, outputs {}", ref.uri(), ref.sha256().substring(0, 12),
           loaded.executionProvider(), (System.nanoTime() - started) / 1_000_000, loaded.inputs().keySet(),
           loaded.outputs().keySet());
+      return loaded;
     } catch (OrtException e) {
       throw ScoringException.input("model " + ref.uri() + " is not a loadable ONNX model: " + e.getMessage(), e);
     }
-    models.put(ref.sha256(), loaded);
-    return loaded;
+  }
+
+  private void release(String sha256) {
+    synchronized (this) {
+      release(sha256, models.get(sha256));
+    }
+  }
+
+  private synchronized void release(String sha256, Slot slot) {
+    if (slot != null) {
+      slot.users--;
+    }
+    closeIdleOverLimit();
+  }
+
+  /** Closes least recently used sessions no job holds while more than {@code maxLoaded} are open. */
+  private void closeIdleOverLimit() {
+    var it = models.entrySet().iterator();
+    int open = models.size();
+    while (open > maxLoaded && it.hasNext()) {
+      var entry = it.next();
+      Slot slot = entry.getValue();
+      if (slot.users > 0 || !slot.loaded.isDone()) {
+        continue;
+      }
+      it.remove();
+      open--;
+      LoadedModel model = slot.loaded.getNow(null);
+      if (model != null) {
+        try {
+          model.session().close();
+          sessionsClosed++;
+          log.info("closed the session of model {} to stay within {} loaded models", entry.getKey().substring(0, 12),
+              maxLoaded);
+        } catch (OrtException e) {
+          log.warn("closing session of {} failed", entry.getKey(), e);
+        }
+      }
+    }
   }
 
   /** The tokenizer in {@code tokenizer.json}, truncating to {@code maxLength} tokens, or never if it is 0. */
@@ -81,10 +233,9 @@ public final class ModelSessions implements AutoCloseable {
     if (tokenizer != null) {
       return tokenizer;
     }
-    Path file = localFile(ref, "tokenizer");
-    try {
+    try (ArtifactCache.Use file = use(ref, "tokenizer")) {
       var builder = HuggingFaceTokenizer.builder()
-          .optTokenizerPath(file)
+          .optTokenizerPath(file.path())
           .optAddSpecialTokens(true)
           .optPadding(false)
           .optTruncation(maxLength > 0);
@@ -120,9 +271,9 @@ public final class ModelSessions implements AutoCloseable {
     return nllHead;
   }
 
-  private Path localFile(ArtifactRef ref, String what) throws ScoringException {
+  private ArtifactCache.Use use(ArtifactRef ref, String what) throws ScoringException {
     try {
-      return cache.localFile(ref);
+      return cache.acquire(ref);
     } catch (FileNotFoundException | DigestMismatchException e) {
       throw ScoringException.input(what + " " + e.getMessage(), e);
     } catch (IOException e) {
@@ -133,7 +284,11 @@ public final class ModelSessions implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    for (LoadedModel model : models.values()) {
+    for (Slot slot : models.values()) {
+      LoadedModel model = slot.loaded.getNow(null);
+      if (model == null) {
+        continue;
+      }
       try {
         model.session().close();
       } catch (OrtException e) {

@@ -58,17 +58,19 @@ public final class CausalLmScorer {
           + " so that every token is scored with context");
     }
     Rows rows = readRows(job);
-    LoadedModel model = sessions.model(job.artifact());
-    long vocabulary = NllForward.checkSignature(model);
-    validate(rows.ids, vocabulary, job.rowStart());
-    Scores scores = scoreRows(model, rows.ids, maxLen, stride, job.rowStart());
-    Map<String, double[]> values = new LinkedHashMap<>();
-    values.put(MetricNames.NLL_SUM, scores.nllSum());
-    values.put(MetricNames.TOKENS, scores.tokens());
-    if (rows.bytes != null) {
-      values.put(MetricNames.BYTES, rows.bytes);
+    try (ModelSessions.Lease lease = sessions.lease(job.artifact())) {
+      LoadedModel model = lease.model();
+      long vocabulary = NllForward.checkSignature(model);
+      validate(rows.ids, vocabulary, job.rowStart());
+      Scores scores = scoreRows(model, rows.ids, maxLen, stride, job.rowStart());
+      Map<String, double[]> values = new LinkedHashMap<>();
+      values.put(MetricNames.NLL_SUM, scores.nllSum());
+      values.put(MetricNames.TOKENS, scores.tokens());
+      if (rows.bytes != null) {
+        values.put(MetricNames.BYTES, rows.bytes);
+      }
+      return new Result(values, scores.batching(), scores.paddingRatio(), model.executionProvider());
     }
-    return new Result(values, scores.batching(), scores.paddingRatio(), model.executionProvider());
   }
 
   /**

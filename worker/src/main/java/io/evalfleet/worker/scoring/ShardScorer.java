@@ -124,18 +124,20 @@ public final class ShardScorer implements JobScorer {
     }
     int maxLen = job.maxSeqLen() != null ? job.maxSeqLen() : defaultMaxSeqLen;
     HuggingFaceTokenizer tokenizer = sessions.tokenizer(job.tokenizer(), maxLen);
-    LoadedModel model = sessions.model(job.artifact());
-    double[][] vectors = embeddings.embed(model, tokenizer, texts);
-    double[] cosine = new double[job.rowCount()];
-    for (int i = 0; i < cosine.length; i++) {
-      cosine[i] = Vectors.cosine(vectors[2 * i], vectors[2 * i + 1]);
+    try (ModelSessions.Lease lease = sessions.lease(job.artifact())) {
+      LoadedModel model = lease.model();
+      double[][] vectors = embeddings.embed(model, tokenizer, texts);
+      double[] cosine = new double[job.rowCount()];
+      for (int i = 0; i < cosine.length; i++) {
+        cosine[i] = Vectors.cosine(vectors[2 * i], vectors[2 * i + 1]);
+      }
+      Map<String, double[]> values = new LinkedHashMap<>();
+      values.put(MetricNames.COSINE, cosine);
+      if (withGold) {
+        values.put(MetricNames.GOLD, gold);
+      }
+      return new Scored(values, embeddings.batching(model, tokenizer), null, model.executionProvider());
     }
-    Map<String, double[]> values = new LinkedHashMap<>();
-    values.put(MetricNames.COSINE, cosine);
-    if (withGold) {
-      values.put(MetricNames.GOLD, gold);
-    }
-    return new Scored(values, embeddings.batching(model, tokenizer), null, model.executionProvider());
   }
 
   private ShardResult result(ScoringJob job, Map<String, double[]> values, String batching, Double paddingRatio,

@@ -24,8 +24,8 @@ class ExecutionProviderTest {
   @Test
   void autoRunsOnCpuAndRecordsWhyCudaWasNotUsed() throws Exception {
     assumeFalse(OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA), "a GPU build is on the classpath");
-    try (ModelSessions sessions = new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir), 1, ExecutionProvider.AUTO)) {
-      LoadedModel model = sessions.model(uniformModel());
+    try (ModelSessions sessions = new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE), 1, ExecutionProvider.AUTO)) {
+      LoadedModel model = sessions.lease(uniformModel()).model();
       assertThat(model.executionProvider()).isEqualTo("cpu");
       assertThat(model.providerFallback()).contains("no CUDA provider");
     }
@@ -33,8 +33,8 @@ class ExecutionProviderTest {
 
   @Test
   void cpuIsNotAFallback() throws Exception {
-    try (ModelSessions sessions = new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir), 1, ExecutionProvider.CPU)) {
-      LoadedModel model = sessions.model(uniformModel());
+    try (ModelSessions sessions = new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE), 1, ExecutionProvider.CPU)) {
+      LoadedModel model = sessions.lease(uniformModel()).model();
       assertThat(model.executionProvider()).isEqualTo("cpu");
       assertThat(model.providerFallback()).isNull();
     }
@@ -43,7 +43,7 @@ class ExecutionProviderTest {
   @Test
   void cudaWithoutTheGpuBuildIsRefusedAtStartNamingTheFix() {
     assumeFalse(OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA), "a GPU build is on the classpath");
-    assertThatThrownBy(() -> new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir), 1, ExecutionProvider.CUDA))
+    assertThatThrownBy(() -> new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE), 1, ExecutionProvider.CUDA))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("no CUDA provider")
         .hasMessageContaining("-Pgpu");

@@ -52,7 +52,7 @@ class CausalLmScorerTest {
   static void setUp() throws Exception {
     reference = Json.mapper().readTree(FIXTURES.resolve("reference.json").toFile());
     Storage storage = Storage.withDefaults();
-    sessions = new ModelSessions(new ArtifactCache(storage, dir.resolve("cache")), 2);
+    sessions = new ModelSessions(new ArtifactCache(storage, dir.resolve("cache"), Long.MAX_VALUE), 2);
     SubsetReader subsets = new SubsetReader(storage);
     causalLm = new CausalLmScorer(sessions, subsets, 16);
     scorer = new ShardScorer(sessions, new EmbeddingScorer(sessions, 16), causalLm, subsets, 256, "test", Clock.systemUTC());
@@ -171,7 +171,7 @@ class CausalLmScorerTest {
 
   @Test
   void aRowScoresTheSameAloneAndInsideAPaddedBatch() throws Exception {
-    var model = sessions.model(fixture("bytegpt-base.onnx"));
+    var model = sessions.lease(fixture("bytegpt-base.onnx")).model();
     long[] shortRow = heldout.get(0).chars().mapToLong(c -> c).toArray();
     long[] longRow = (heldout.get(1) + " " + heldout.get(2)).chars().limit(128).mapToLong(c -> c).toArray();
     var alone = causalLm.scoreRows(model, new long[][] {shortRow}, 128, 64, 0);

@@ -47,7 +47,7 @@ class ShardScorerTest {
   @BeforeAll
   static void setUp() throws Exception {
     Storage storage = Storage.withDefaults();
-    sessions = new ModelSessions(new ArtifactCache(storage, dir.resolve("cache")), 2);
+    sessions = new ModelSessions(new ArtifactCache(storage, dir.resolve("cache"), Long.MAX_VALUE), 2);
     SubsetReader subsets = new SubsetReader(storage);
     scorer = new ShardScorer(sessions, new EmbeddingScorer(sessions, 32), new CausalLmScorer(sessions, subsets, 32),
         subsets, 256, "test", Clock.systemUTC());
