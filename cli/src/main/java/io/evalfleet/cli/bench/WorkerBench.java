@@ -18,6 +18,8 @@ import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.contract.Task;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.dispatcher.plan.Shard;
+import io.evalfleet.dispatcher.plan.ShardPlanner;
 import io.evalfleet.worker.WorkerRole;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -55,7 +57,8 @@ public final class WorkerBench implements Callable<Integer> {
   @Option(names = "--copies", defaultValue = "4", description = "Copies of the 240-pair golden subset to score. Default: ${DEFAULT-VALUE}.")
   int copies;
 
-  @Option(names = "--shard-rows", defaultValue = "64", description = "Rows per job. Default: ${DEFAULT-VALUE}.")
+  @Option(names = "--shard-rows", defaultValue = "256",
+      description = "Rows per job, as dispatcher.shard-rows (whose default this is). Default: ${DEFAULT-VALUE}.")
   int shardRows;
 
   @Option(names = "--batch-size", defaultValue = "32", description = "Texts per forward pass. Default: ${DEFAULT-VALUE}.")
@@ -86,6 +89,10 @@ public final class WorkerBench implements Callable<Integer> {
     SubsetRef subset = new SubsetRef(file.toUri().toString(),
         io.evalfleet.common.storage.Storage.withDefaults().sha256(file.toUri().toString()), null, Map.of());
 
+    // Jobs as the dispatcher would plan them from the file's row groups.
+    List<Shard> shards = new ShardPlanner(shardRows).plan(
+        io.evalfleet.common.subset.GoldenSubsetFile.readFooter(io.evalfleet.common.storage.Storage.withDefaults(),
+            subset.uri()).rowGroupSizes());
     List<String> texts = new ArrayList<>();
     pairs.forEach(p -> {
       texts.add(p.textA());
@@ -109,22 +116,22 @@ public final class WorkerBench implements Callable<Integer> {
         results.assign(partitions);
         results.seekToEnd(partitions);
         partitions.forEach(results::position);
-        throughFleet(producer, results, model, subset, pairs.size(), "warm-up");
+        throughFleet(producer, results, model, subset, shards, "warm-up");
         loop.run(texts);
         for (int round = 0; round < rounds; round++) {
           long start = System.nanoTime();
           loop.run(texts);
           bare[round] = (System.nanoTime() - start) / 1e9;
           start = System.nanoTime();
-          throughFleet(producer, results, model, subset, pairs.size(), "round-" + round);
+          throughFleet(producer, results, model, subset, shards, "round-" + round);
           fleet[round] = (System.nanoTime() - start) / 1e9;
         }
       }
     }
     double fleetSeconds = Rounds.median(fleet);
     double bareSeconds = Rounds.median(bare);
-    System.out.printf(Locale.ROOT, "all-MiniLM-L6-v2 fp32, %d sentence pairs (%d texts) in jobs of %d rows, batch %d, %d intra-op threads%n",
-        pairs.size(), texts.size(), shardRows, batchSize, threads);
+    System.out.printf(Locale.ROOT, "all-MiniLM-L6-v2 fp32, %d sentence pairs (%d texts) in %d jobs of at most %d rows, batch %d, %d intra-op threads%n",
+        pairs.size(), texts.size(), shards.size(), shardRows, batchSize, threads);
     System.out.printf(Locale.ROOT, "bare ONNX Runtime loop (tokenise + run):   %8.1f rows/s  (median of %d rounds, %.2f s)%n",
         pairs.size() / bareSeconds, rounds, bareSeconds);
     System.out.printf(Locale.ROOT, "worker through Kafka (job in, result out): %8.1f rows/s  (median of %d rounds, %.2f s)%n",
@@ -137,15 +144,13 @@ public final class WorkerBench implements Callable<Integer> {
 
   /** Publishes one run's jobs and waits for every result. */
   private void throughFleet(KafkaProducer<String, byte[]> producer, KafkaConsumer<String, byte[]> results,
-      DemoAssets.ModelFiles model, SubsetRef subset, int rows, String runId) {
+      DemoAssets.ModelFiles model, SubsetRef subset, List<Shard> shards, String runId) {
     String run = "bench-" + runId + "-" + System.nanoTime();
     Set<String> pending = new HashSet<>();
-    int shards = (rows + shardRows - 1) / shardRows;
-    for (int shard = 0; shard < shards; shard++) {
-      int start = shard * shardRows;
-      ScoringJob job = new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run, shard), run, run, "bench", "fp32",
-          Task.EMBEDDING, model.onnx(), model.tokenizer(), subset, 256, null, shard, shards, start,
-          Math.min(shardRows, rows - start), List.of(MetricNames.COSINE), 1, Instant.now().plusSeconds(600));
+    for (Shard shard : shards) {
+      ScoringJob job = new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run, shard.index()), run, run, "bench",
+          "fp32", Task.EMBEDDING, model.onnx(), model.tokenizer(), subset, 256, null, shard.index(), shards.size(),
+          shard.start(), shard.count(), List.of(MetricNames.COSINE), 1, Instant.now().plusSeconds(600));
       pending.add(job.jobId());
       producer.send(new ProducerRecord<>(Topics.JOBS, job.jobId(), Json.write(job)));
     }

@@ -56,8 +56,11 @@ final class FleetHarness implements AutoCloseable {
     return new FleetHarness(dir, BrokerProcess.start(dir.resolve("broker"), jobPartitions));
   }
 
+  /** A dispatcher cutting runs into small jobs (40 rows), so that every run has several in flight. */
   FleetProcess dispatcher(String name, String... settings) throws Exception {
-    return role(name, "512m", "dispatcher", List.of(settings));
+    List<String> args = new ArrayList<>(List.of("-D", "dispatcher.shard-rows=40"));
+    args.addAll(List.of(settings));
+    return role(name, "512m", "dispatcher", args);
   }
 
   FleetProcess worker(String name, String heap, String... settings) throws Exception {

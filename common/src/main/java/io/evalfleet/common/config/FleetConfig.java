@@ -16,8 +16,8 @@ import java.util.Properties;
 public final class FleetConfig {
   public static final Setting<String> BOOTSTRAP_SERVERS = Setting.text("kafka.bootstrap.servers", "localhost:9092",
       "Kafka brokers to connect to. Every other `kafka.*` key is passed to the Kafka clients as is (TLS, SASL, ...).");
-  public static final Setting<Integer> SHARD_ROWS = Setting.positiveInt("dispatcher.shard-rows", 64,
-      "Most golden-subset rows in one scoring job. Row groups are natural boundaries: a shard never spans two.");
+  public static final Setting<Integer> SHARD_ROWS = Setting.positiveInt("dispatcher.shard-rows", 256,
+      "Most golden-subset rows in one scoring job (about a second of CPU work for a small embedding model). Shards follow row-group boundaries: small row groups are packed together, large ones split. Smaller jobs spread a run over more workers; larger ones spend less on per-job costs and pad less, since texts are batched by length within a job.");
   public static final Setting<Integer> MAX_IN_FLIGHT_PER_RUN = Setting.positiveInt("dispatcher.max-jobs-in-flight-per-run", 4,
       "Most jobs of one run published and not yet answered, so one large run cannot starve the others.");
   public static final Setting<Integer> MAX_IN_FLIGHT = Setting.positiveInt("dispatcher.max-jobs-in-flight", 32,

@@ -30,13 +30,18 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
     return storage.call(uri, () -> footer(storage, uri));
   }
 
+  /** The subset as described by an already read footer. */
+  public static GoldenSubsetFile of(String uri, org.apache.parquet.hadoop.metadata.ParquetMetadata footer) {
+    List<Long> sizes = new ArrayList<>();
+    for (BlockMetaData block : footer.getBlocks()) {
+      sizes.add(block.getRowCount());
+    }
+    return new GoldenSubsetFile(uri, footer.getFileMetaData().getSchema(), sizes);
+  }
+
   private static GoldenSubsetFile footer(Storage storage, String uri) throws IOException {
     try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(Storage.path(uri), storage.conf()))) {
-      List<Long> sizes = new ArrayList<>();
-      for (BlockMetaData block : reader.getFooter().getBlocks()) {
-        sizes.add(block.getRowCount());
-      }
-      return new GoldenSubsetFile(uri, reader.getFooter().getFileMetaData().getSchema(), sizes);
+      return of(uri, reader.getFooter());
     } catch (RuntimeException e) {
       throw new IOException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
     }

@@ -12,7 +12,7 @@ class FleetConfigTest {
   @Test
   void defaultsAreValid() {
     FleetConfig config = FleetConfig.defaults();
-    assertThat(config.get(FleetConfig.SHARD_ROWS)).isEqualTo(64);
+    assertThat(config.get(FleetConfig.SHARD_ROWS)).isEqualTo(256);
     assertThat(config.get(FleetConfig.RUN_DEADLINE)).isEqualTo(Duration.ofMinutes(15));
     assertThat(config.kafkaClientProperties()).containsEntry("bootstrap.servers", "localhost:9092");
   }

@@ -4,9 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Splits a golden subset into bounded shards. Row groups are natural boundaries (a worker then
- * decodes only the row groups it needs): each row group is split into the fewest shards of at
- * most {@code maxRows} rows, of sizes that differ by at most one.
+ * Splits a golden subset into bounded shards of at most {@code maxRows} rows along row-group
+ * boundaries, so that a worker decodes only the row groups it needs: consecutive small row groups
+ * are packed into one shard (a job has fixed costs, and texts batch by length only within a job),
+ * and a row group larger than {@code maxRows} is split into the fewest shards, of sizes that differ
+ * by at most one.
  */
 public final class ShardPlanner {
   private final int maxRows;
@@ -21,7 +23,21 @@ public final class ShardPlanner {
   public List<Shard> plan(List<Long> rowGroupSizes) {
     List<Shard> shards = new ArrayList<>();
     long groupStart = 0;
+    long packStart = 0;
+    long packRows = 0;
     for (long groupRows : rowGroupSizes) {
+      if (packRows > 0 && packRows + groupRows > maxRows) {
+        shards.add(new Shard(shards.size(), packStart, (int) packRows));
+        packRows = 0;
+      }
+      if (groupRows <= maxRows) {
+        if (packRows == 0) {
+          packStart = groupStart;
+        }
+        packRows += groupRows;
+        groupStart += groupRows;
+        continue;
+      }
       long pieces = (groupRows + maxRows - 1) / maxRows;
       long offset = 0;
       for (long p = 0; p < pieces; p++) {
@@ -30,6 +46,9 @@ public final class ShardPlanner {
         offset += rows;
       }
       groupStart += groupRows;
+    }
+    if (packRows > 0) {
+      shards.add(new Shard(shards.size(), packStart, (int) packRows));
     }
     return shards;
   }

@@ -5,13 +5,20 @@ import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.subset.SubsetSchemaException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.HadoopReadOptions;
 import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.io.ColumnIOFactory;
 import org.apache.parquet.io.RecordReader;
@@ -19,13 +26,47 @@ import org.apache.parquet.schema.MessageType;
 
 /**
  * Reads one row range of a golden subset, decoding only the requested columns of the row groups
- * that overlap the range. Not thread-safe; cheap to create.
+ * that overlap the range. Footers are kept per file (by location, length and modification time),
+ * since every shard of a run reads the same file: a job then costs one open and the decoding of
+ * its own row groups. Thread-safe.
  */
 public final class SubsetReader {
+  private static final int FOOTERS_KEPT = 64;
+
   private final Storage storage;
+  private final Map<String, ParquetMetadata> footers = Collections.synchronizedMap(
+      new LinkedHashMap<>(16, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, ParquetMetadata> eldest) {
+          return size() > FOOTERS_KEPT;
+        }
+      });
 
   public SubsetReader(Storage storage) {
     this.storage = storage;
+  }
+
+  /** A file and its footer, read or remembered. */
+  private record Opened(HadoopInputFile file, ParquetMetadata footer) {}
+
+  private Opened open(String uri) throws IOException {
+    storage.size(uri); // the root check and a clear "no such file" before Parquet's own message
+    return storage.call(uri, () -> {
+      Path path = Storage.path(uri);
+      FileStatus status = path.getFileSystem(storage.conf()).getFileStatus(path);
+      HadoopInputFile file = HadoopInputFile.fromStatus(status, storage.conf());
+      String key = uri + "|" + status.getLen() + "|" + status.getModificationTime();
+      ParquetMetadata footer = footers.get(key);
+      if (footer == null) {
+        try (ParquetFileReader reader = ParquetFileReader.open(file)) {
+          footer = reader.getFooter();
+        } catch (RuntimeException e) {
+          throw new IOException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
+        }
+        footers.put(key, footer);
+      }
+      return new Opened(file, footer);
+    });
   }
 
   /**
@@ -36,23 +77,24 @@ public final class SubsetReader {
    * @throws IOException if the file is missing, unreadable or has fewer rows than asked for
    */
   public void read(String uri, List<String> columns, long start, int count, Consumer<Group> sink) throws IOException {
-    storage.size(uri);
+    Opened opened = open(uri);
     long end = start + count;
     long delivered = 0;
-    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(Storage.path(uri), storage.conf()))) {
-      MessageType fileSchema = reader.getFooter().getFileMetaData().getSchema();
-      List<org.apache.parquet.schema.Type> fields = new ArrayList<>();
-      for (String column : columns) {
-        if (!fileSchema.containsField(column)) {
-          throw new SubsetSchemaException("golden subset " + uri + " has no column '" + column + "'");
-        }
-        fields.add(fileSchema.getType(column));
+    MessageType fileSchema = opened.footer().getFileMetaData().getSchema();
+    List<org.apache.parquet.schema.Type> fields = new ArrayList<>();
+    for (String column : columns) {
+      if (!fileSchema.containsField(column)) {
+        throw new SubsetSchemaException("golden subset " + uri + " has no column '" + column + "'");
       }
-      MessageType projection = new MessageType(fileSchema.getName(), fields);
+      fields.add(fileSchema.getType(column));
+    }
+    MessageType projection = new MessageType(fileSchema.getName(), fields);
+    try (ParquetFileReader reader = ParquetFileReader.open(opened.file(), opened.footer(),
+        HadoopReadOptions.builder(storage.conf()).build(), opened.file().newStream())) {
       reader.setRequestedSchema(projection);
       var columnIo = new ColumnIOFactory().getColumnIO(projection, fileSchema);
       long groupStart = 0;
-      for (BlockMetaData block : reader.getFooter().getBlocks()) {
+      for (BlockMetaData block : opened.footer().getBlocks()) {
         long groupEnd = groupStart + block.getRowCount();
         if (groupStart >= end) {
           break;
@@ -83,6 +125,6 @@ public final class SubsetReader {
 
   /** The footer of the subset, for column checks before reading. */
   public GoldenSubsetFile footer(String uri) throws IOException {
-    return GoldenSubsetFile.readFooter(storage, uri);
+    return GoldenSubsetFile.of(uri, open(uri).footer());
   }
 }
