@@ -18,7 +18,7 @@ final class Evidence {
       SignificanceTest nonInferior, SampleSize sample, int resamples, long seed, Correction correction,
       double alpha, boolean outsideBand) {
     String change = direction == Direction.TWO_SIDED ? signedChange(estimate) : badnessChange(direction.badness(estimate));
-    return String.format(Locale.ROOT, "%s %s%s: %s than baseline %s → %s (%s CI %s, n=%s, paired bootstrap %d×, seed %d);"
+    return String.format(Locale.ROOT, "%s %s%s: %s baseline %s → %s (%s CI %s, n=%s, paired bootstrap %d×, seed %d);"
             + " margin %s%s: %s; %s",
         metric, status, gating ? "" : " (reported, not gating)", change, number(baseline), number(candidate),
         level(interval.confidence()), intervalWords(direction, interval), sampleWords(sample), resamples, seed,
@@ -91,16 +91,16 @@ final class Evidence {
 
   private static String badnessChange(double badness) {
     if (badness == 0) {
-      return "unchanged";
+      return "unchanged from";
     }
-    return percent(Math.abs(badness)) + (badness > 0 ? " worse" : " better");
+    return percent(Math.abs(badness)) + (badness > 0 ? " worse than" : " better than");
   }
 
   private static String signedChange(double change) {
     if (change == 0) {
-      return "unchanged";
+      return "unchanged from";
     }
-    return percent(Math.abs(change)) + (change > 0 ? " higher" : " lower");
+    return percent(Math.abs(change)) + (change > 0 ? " higher than" : " lower than");
   }
 
   private static String sampleWords(SampleSize sample) {
