@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.DoublePredicate;
+import java.util.stream.IntStream;
 
 /**
  * Decides whether a candidate may replace its baseline, metric by metric, under a {@link Policy}.
@@ -124,7 +126,7 @@ public final class Decider {
   /** Corrects the gating metrics' p-values as one family; a non-gating metric keeps its raw p-value. */
   private double[] adjustGates(List<String> decided, double[] raw) {
     double[] adjusted = raw.clone();
-    int[] gateIndexes = java.util.stream.IntStream.range(0, decided.size())
+    int[] gateIndexes = IntStream.range(0, decided.size())
         .filter(i -> policy.metrics().get(decided.get(i)).gate()).toArray();
     double[] gated = Arrays.stream(gateIndexes).mapToDouble(i -> raw[i]).toArray();
     double[] corrected = policy.correction().adjust(gated);
@@ -139,7 +141,7 @@ public final class Decider {
   }
 
   /** (1 + #resamples consistent with H0) / (1 + resamples): the Monte Carlo p-value, never 0. */
-  static double pValue(double[] badness, java.util.function.DoublePredicate supportsNull) {
+  static double pValue(double[] badness, DoublePredicate supportsNull) {
     long support = Arrays.stream(badness).filter(supportsNull).count();
     return (1.0 + support) / (1.0 + badness.length);
   }

@@ -1,6 +1,8 @@
 package io.evalfleet.dispatcher.decision;
 
 import io.evalfleet.common.contract.Flag;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -18,7 +20,7 @@ public record DecisionReport(Flag flag, String policyVersion, Map<String, Metric
     List<String> reasons, int resamples, long seed) {
 
   public DecisionReport {
-    metrics = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(metrics));
+    metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
     reasons = List.copyOf(reasons);
   }
 }
