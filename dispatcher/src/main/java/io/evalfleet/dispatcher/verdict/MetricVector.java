@@ -51,7 +51,8 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, Double> 
     return new MetricVector(values, metrics(values), rows);
   }
 
-  static Map<String, Double> metrics(Map<String, double[]> values) {
+  /** The metric vector of the given per-row values; a metric whose inputs are missing is left out. */
+  public static Map<String, Double> metrics(Map<String, double[]> values) {
     Map<String, Double> metrics = new LinkedHashMap<>();
     double[] cosine = values.get(MetricNames.COSINE);
     if (cosine != null && cosine.length > 0) {

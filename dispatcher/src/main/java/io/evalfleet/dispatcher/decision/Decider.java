@@ -1,0 +1,179 @@
+package io.evalfleet.dispatcher.decision;
+
+import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.MetricNames;
+import io.evalfleet.dispatcher.verdict.Direction;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.DoublePredicate;
+import java.util.stream.IntStream;
+
+/**
+ * Decides whether a candidate may replace its baseline, metric by metric, under a {@link Policy}.
+ *
+ * <p>For each metric the paired bootstrap gives the distribution of the relative change, turned
+ * into badness (positive = worse; |change| for two-sided metrics). Two one-sided tests against
+ * the metric's margin m follow: "degraded" (H0: badness ≤ m) and "non-inferior" (H0: badness ≥ m),
+ * each with p = (1 + #resamples on the H0 side)/(1 + resamples). The p-values of the gating
+ * metrics are corrected per test family (Holm by default) so the family error rate stays at
+ * α = 1 − family_confidence; a non-gating metric is tested alone at α and only reported.
+ *
+ * <p>Status: RED when degradation is significant; GREEN when non-inferiority is significant and
+ * the candidate's value lies within its production band (or there is no band yet); WARN otherwise.
+ * The flag is the worst gating status, WARN when no gating metric could be compared.
+ *
+ * <p>Immutable and thread-safe; a decision is a pure function of the rows, history and policy.
+ */
+public final class Decider {
+  private final Policy policy;
+
+  public Decider(Policy policy) {
+    this.policy = policy;
+  }
+
+  /** A decider under the classpath default policy. */
+  public static Decider withDefaultPolicy() {
+    return new Decider(PolicyFile.defaults());
+  }
+
+  /**
+   * @param baselineRows per-row values of the baseline, by {@link MetricNames} name
+   * @param candidateRows per-row values of the candidate on the same rows in the same order
+   * @param history per metric: its values in recent production snapshots, oldest first; a
+   *     missing metric has no band
+   * @throws IllegalArgumentException when the two runs' rows do not pair up
+   */
+  public DecisionReport decide(Map<String, double[]> baselineRows, Map<String, double[]> candidateRows,
+      Map<String, List<Double>> history) {
+    BootstrapResult bootstrap = new PairedBootstrap(policy.bootstrapResamples(), policy.seed())
+        .resample(baselineRows, candidateRows);
+    List<String> decided = new ArrayList<>(policy.metrics().keySet());
+    decided.retainAll(bootstrap.resampledChanges().keySet());
+    List<String> gates = decided.stream().filter(name -> policy.metrics().get(name).gate()).toList();
+
+    double[] rawDegraded = new double[decided.size()];
+    double[] rawNonInferior = new double[decided.size()];
+    for (int i = 0; i < decided.size(); i++) {
+      double[] badness = badness(decided.get(i), bootstrap);
+      double margin = policy.metrics().get(decided.get(i)).margin();
+      rawDegraded[i] = pValue(badness, b -> b <= margin);
+      rawNonInferior[i] = pValue(badness, b -> b >= margin);
+    }
+    double[] adjustedDegraded = adjustGates(decided, rawDegraded);
+    double[] adjustedNonInferior = adjustGates(decided, rawNonInferior);
+
+    Map<String, MetricDecision> decisions = new LinkedHashMap<>();
+    List<String> reasons = new ArrayList<>();
+    Flag flag = gates.isEmpty() ? Flag.WARN : Flag.GREEN;
+    for (int i = 0; i < decided.size(); i++) {
+      String metric = decided.get(i);
+      MetricDecision decision = decide(metric, bootstrap, gates.size(),
+          test(rawDegraded[i], adjustedDegraded[i]), test(rawNonInferior[i], adjustedNonInferior[i]),
+          history.getOrDefault(metric, List.of()), baselineRows);
+      decisions.put(metric, decision);
+      reasons.add(decision.sentence());
+      reasons.add(decision.bandSentence());
+      if (decision.gating()) {
+        flag = worst(flag, decision.status());
+      }
+    }
+    if (gates.isEmpty()) {
+      reasons.add("no gating metric of policy " + policy.policyVersion() + " could be computed from both runs "
+          + bootstrap.resampledChanges().keySet() + "; nothing decides the flag");
+    }
+    for (String metric : bootstrap.resampledChanges().keySet()) {
+      if (!policy.metrics().containsKey(metric)) {
+        reasons.add(metric + " has no entry in policy " + policy.policyVersion() + "; not decided");
+      }
+    }
+    return new DecisionReport(flag, policy.policyVersion(), decisions, reasons, bootstrap.resamples(), bootstrap.seed());
+  }
+
+  private MetricDecision decide(String metric, BootstrapResult bootstrap, int gateCount, SignificanceTest degraded,
+      SignificanceTest nonInferior, List<Double> snapshots, Map<String, double[]> rows) {
+    MetricPolicy rule = policy.metrics().get(metric);
+    double confidence = rule.gate()
+        ? policy.correction().intervalConfidence(policy.alpha(), gateCount)
+        : 1 - policy.alpha();
+    Interval interval = interval(bootstrap.resampledChanges().get(metric), confidence);
+    double candidate = bootstrap.candidate().get(metric);
+    Optional<VarianceBand> band = VarianceBand.of(snapshots, policy.bandK(), policy.bandMinSnapshots(), policy.bandWindow());
+    boolean insideBand = band.map(b -> b.contains(candidate)).orElse(true);
+    Flag status = degraded.significant() ? Flag.RED
+        : nonInferior.significant() && insideBand ? Flag.GREEN
+        : Flag.WARN;
+    SampleSize sample = sampleSize(metric, bootstrap.rows(), rows);
+    String sentence = Evidence.sentence(metric, status, rule.gate(), rule.direction(), rule.margin(),
+        bootstrap.baseline().get(metric), candidate, bootstrap.observedChange(metric), interval, degraded,
+        nonInferior, sample, bootstrap.resamples(), bootstrap.seed(), policy.correction(), policy.alpha(), !insideBand);
+    String bandSentence = Evidence.bandSentence(metric, candidate, band.orElse(null),
+        Math.min(snapshots.size(), policy.bandWindow()), policy.bandMinSnapshots());
+    return new MetricDecision(metric, status, rule.gate(), rule.direction(), rule.margin(),
+        bootstrap.baseline().get(metric), candidate, bootstrap.observedChange(metric), interval, degraded,
+        nonInferior, sample, band.orElse(null), sentence, bandSentence);
+  }
+
+  /** Badness of each resample: positive is worse, |change| for a two-sided metric. */
+  private double[] badness(String metric, BootstrapResult bootstrap) {
+    Direction direction = policy.metrics().get(metric).direction();
+    return Arrays.stream(bootstrap.resampledChanges().get(metric)).map(direction::badness).toArray();
+  }
+
+  /** Corrects the gating metrics' p-values as one family; a non-gating metric keeps its raw p-value. */
+  private double[] adjustGates(List<String> decided, double[] raw) {
+    double[] adjusted = raw.clone();
+    int[] gateIndexes = IntStream.range(0, decided.size())
+        .filter(i -> policy.metrics().get(decided.get(i)).gate()).toArray();
+    double[] gated = Arrays.stream(gateIndexes).mapToDouble(i -> raw[i]).toArray();
+    double[] corrected = policy.correction().adjust(gated);
+    for (int g = 0; g < gateIndexes.length; g++) {
+      adjusted[gateIndexes[g]] = corrected[g];
+    }
+    return adjusted;
+  }
+
+  private SignificanceTest test(double raw, double adjusted) {
+    return new SignificanceTest(raw, adjusted, adjusted <= policy.alpha());
+  }
+
+  /** (1 + #resamples consistent with H0) / (1 + resamples): the Monte Carlo p-value, never 0. */
+  static double pValue(double[] badness, DoublePredicate supportsNull) {
+    long support = Arrays.stream(badness).filter(supportsNull).count();
+    return (1.0 + support) / (1.0 + badness.length);
+  }
+
+  /** Two-sided percentile interval at {@code confidence}, by linear interpolation between order statistics. */
+  static Interval interval(double[] changes, double confidence) {
+    double[] sorted = changes.clone();
+    Arrays.sort(sorted);
+    double tail = (1 - confidence) / 2;
+    return new Interval(quantile(sorted, tail), quantile(sorted, 1 - tail), confidence);
+  }
+
+  static double quantile(double[] sorted, double probability) {
+    double position = probability * (sorted.length - 1);
+    int below = (int) Math.floor(position);
+    int above = Math.min(below + 1, sorted.length - 1);
+    double fraction = position - below;
+    // Equal neighbours give their value exactly, so an unchanged candidate has the interval [0, 0].
+    return sorted[below] == sorted[above] ? sorted[below] : sorted[below] + fraction * (sorted[above] - sorted[below]);
+  }
+
+  private static SampleSize sampleSize(String metric, int rows, Map<String, double[]> values) {
+    Long tokens = MetricNames.PERPLEXITY.equals(metric) ? total(values.get(MetricNames.TOKENS)) : null;
+    Long bytes = MetricNames.BITS_PER_BYTE.equals(metric) ? total(values.get(MetricNames.BYTES)) : null;
+    return new SampleSize(rows, tokens, bytes);
+  }
+
+  private static Long total(double[] column) {
+    return column == null ? null : Math.round(Arrays.stream(column).sum());
+  }
+
+  private static Flag worst(Flag a, Flag b) {
+    return a.ordinal() >= b.ordinal() ? a : b;
+  }
+}

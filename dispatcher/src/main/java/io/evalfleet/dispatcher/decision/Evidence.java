@@ -1,0 +1,146 @@
+package io.evalfleet.dispatcher.decision;
+
+import io.evalfleet.common.contract.Flag;
+import io.evalfleet.dispatcher.verdict.Direction;
+import java.util.Locale;
+
+/** Puts a metric decision into words a promotion reviewer reads without the statistics. */
+final class Evidence {
+  private Evidence() {}
+
+  /**
+   * E.g. {@code perplexity RED: 5.1% worse than baseline 9.916 → 10.42 (97.5% CI 4.2% to 6.0%
+   * worse, n=40 rows / 5,321 tokens, paired bootstrap 2000×, seed 7); margin 2.0%: the whole
+   * interval lies beyond the margin; degradation beyond the margin is significant (Holm-adjusted p=0.0010, α=0.05)}.
+   */
+  static String sentence(String metric, Flag status, boolean gating, Direction direction, double margin,
+      double baseline, double candidate, double estimate, Interval interval, SignificanceTest degraded,
+      SignificanceTest nonInferior, SampleSize sample, int resamples, long seed, Correction correction,
+      double alpha, boolean outsideBand) {
+    String change = direction == Direction.TWO_SIDED ? signedChange(estimate) : badnessChange(direction.badness(estimate));
+    return String.format(Locale.ROOT, "%s %s%s: %s baseline %s → %s (%s CI %s, n=%s, paired bootstrap %d×, seed %d);"
+            + " margin %s%s: %s; %s",
+        metric, status, gating ? "" : " (reported, not gating)", change, number(baseline), number(candidate),
+        level(interval.confidence()), intervalWords(direction, interval), sampleWords(sample), resamples, seed,
+        percent(margin), direction == Direction.TWO_SIDED ? " either way" : "",
+        intervalVersusMargin(direction, interval, margin),
+        verdictWords(status, degraded, nonInferior, gating ? correction : Correction.NONE, alpha, outsideBand));
+  }
+
+  static String bandSentence(String metric, double candidate, VarianceBand band, int available, int needed) {
+    if (band == null) {
+      return String.format(Locale.ROOT, "%s: no production band yet (%d snapshot%s, %d needed); band check skipped",
+          metric, available, available == 1 ? "" : "s", needed);
+    }
+    String where = band.contains(candidate) ? "inside" : "outside";
+    String tail = band.contains(candidate) ? "" : "; unlike recent production models, so WARN at best";
+    return String.format(Locale.ROOT, "%s: candidate %s lies %s the production band %s to %s (mean %s ± %s·σ, σ=%s, last %d snapshots)%s",
+        metric, number(candidate), where, number(band.low()), number(band.high()), number(band.mean()),
+        trimmed(band.k()), number(band.sigma()), band.snapshots(), tail);
+  }
+
+  private static String verdictWords(Flag status, SignificanceTest degraded, SignificanceTest nonInferior,
+      Correction correction, double alpha, boolean outsideBand) {
+    String adjusted = correction == Correction.NONE ? "p" : capitalized(correction.wireName()) + "-adjusted p";
+    return switch (status) {
+      case RED -> String.format(Locale.ROOT, "degradation beyond the margin is significant (%s=%s, α=%s)",
+          adjusted, pValue(degraded.adjustedPValue()), trimmed(alpha));
+      case GREEN -> String.format(Locale.ROOT, "non-inferiority is significant (%s=%s, α=%s)",
+          adjusted, pValue(nonInferior.adjustedPValue()), trimmed(alpha));
+      default -> nonInferior.significant() && outsideBand
+          ? String.format(Locale.ROOT, "non-inferior (%s=%s, α=%s), but outside the production band",
+              adjusted, pValue(nonInferior.adjustedPValue()), trimmed(alpha))
+          : String.format(Locale.ROOT, "inconclusive: neither degradation (%s=%s) nor non-inferiority (%s=%s) is significant at α=%s",
+              adjusted, pValue(degraded.adjustedPValue()), adjusted, pValue(nonInferior.adjustedPValue()), trimmed(alpha));
+    };
+  }
+
+  /** Where the interval lies against the margin, in badness terms (|change| for two-sided metrics). */
+  private static String intervalVersusMargin(Direction direction, Interval interval, double margin) {
+    double worstLow;
+    double worstHigh;
+    if (direction == Direction.TWO_SIDED) {
+      boolean beyond = interval.low() > margin || interval.high() < -margin;
+      boolean within = interval.low() >= -margin && interval.high() <= margin;
+      return beyond ? "the whole interval lies beyond the margin"
+          : within ? "the whole interval lies within the margin" : "the interval straddles the margin";
+    }
+    worstLow = Math.min(direction.badness(interval.low()), direction.badness(interval.high()));
+    worstHigh = Math.max(direction.badness(interval.low()), direction.badness(interval.high()));
+    return worstLow > margin ? "the whole interval lies beyond the margin"
+        : worstHigh < margin ? "the whole interval lies within the margin" : "the interval straddles the margin";
+  }
+
+  private static String intervalWords(Direction direction, Interval interval) {
+    if (direction == Direction.TWO_SIDED) {
+      return signedPercent(interval.low()) + " to " + signedPercent(interval.high());
+    }
+    double from = Math.min(direction.badness(interval.low()), direction.badness(interval.high()));
+    double to = Math.max(direction.badness(interval.low()), direction.badness(interval.high()));
+    if (from >= 0 && to > 0) {
+      return percent(from) + " to " + percent(to) + " worse";
+    }
+    if (to <= 0 && from < 0) {
+      return percent(-to) + " to " + percent(-from) + " better";
+    }
+    if (from == 0 && to == 0) {
+      return "0.0% to 0.0%";
+    }
+    return percent(-from) + " better to " + percent(to) + " worse";
+  }
+
+  private static String badnessChange(double badness) {
+    if (badness == 0) {
+      return "unchanged from";
+    }
+    return percent(Math.abs(badness)) + (badness > 0 ? " worse than" : " better than");
+  }
+
+  private static String signedChange(double change) {
+    if (change == 0) {
+      return "unchanged from";
+    }
+    return percent(Math.abs(change)) + (change > 0 ? " higher than" : " lower than");
+  }
+
+  private static String sampleWords(SampleSize sample) {
+    String rows = String.format(Locale.ROOT, "%,d rows", sample.rows());
+    if (sample.tokens() != null) {
+      return rows + String.format(Locale.ROOT, " / %,d tokens", sample.tokens());
+    }
+    if (sample.bytes() != null) {
+      return rows + String.format(Locale.ROOT, " / %,d bytes", sample.bytes());
+    }
+    return rows;
+  }
+
+  private static String number(double value) {
+    return String.format(Locale.ROOT, "%.4g", value);
+  }
+
+  private static String percent(double fraction) {
+    return String.format(Locale.ROOT, "%.1f%%", 100 * fraction);
+  }
+
+  /** 0.95 → "95%", 0.975 → "97.5%", 0.98333 → "98.3%". */
+  private static String level(double confidence) {
+    return new java.math.BigDecimal(String.format(Locale.ROOT, "%.1f", 100 * confidence)).stripTrailingZeros().toPlainString() + "%";
+  }
+
+  private static String signedPercent(double fraction) {
+    return String.format(Locale.ROOT, "%+.1f%%", 100 * fraction);
+  }
+
+  private static String pValue(double p) {
+    return String.format(Locale.ROOT, "%.4f", p);
+  }
+
+  /** 0.05 → "0.05", 3.0 → "3": at most 4 decimals, no trailing zeros. */
+  private static String trimmed(double value) {
+    return new java.math.BigDecimal(String.format(Locale.ROOT, "%.4f", value)).stripTrailingZeros().toPlainString();
+  }
+
+  private static String capitalized(String word) {
+    return Character.toUpperCase(word.charAt(0)) + word.substring(1);
+  }
+}

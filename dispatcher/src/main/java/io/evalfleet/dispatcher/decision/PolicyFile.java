@@ -1,0 +1,214 @@
+package io.evalfleet.dispatcher.decision;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationContext;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.evalfleet.dispatcher.verdict.Direction;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads a {@link Policy} from its JSON file (snake_case fields, every field required). All
+ * problems — unknown fields, unknown enum names, missing fields, bad values — are collected and
+ * thrown together in one {@link InvalidPolicyException} whose message names the file, so a policy
+ * change fails review once, not once per mistake.
+ */
+public final class PolicyFile {
+  /** Classpath resource holding the policy used when none is given; a copy of {@code policy/evalfleet-policy.json}. */
+  public static final String DEFAULT_RESOURCE = "evalfleet-policy.json";
+
+  private PolicyFile() {}
+
+  /**
+   * The policy in {@code file}.
+   *
+   * @throws InvalidPolicyException listing every problem, naming the file
+   * @throws UncheckedIOException when the file cannot be read
+   */
+  public static Policy load(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      return read(in, file.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read policy file " + file, e);
+    }
+  }
+
+  /** The default policy, from the classpath resource {@value #DEFAULT_RESOURCE}. */
+  public static Policy defaults() {
+    try (InputStream in = PolicyFile.class.getClassLoader().getResourceAsStream(DEFAULT_RESOURCE)) {
+      if (in == null) {
+        throw new IllegalStateException("classpath resource " + DEFAULT_RESOURCE + " is missing");
+      }
+      return read(in, "classpath:" + DEFAULT_RESOURCE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read classpath resource " + DEFAULT_RESOURCE, e);
+    }
+  }
+
+  /** The policy in {@code json}; {@code source} names it in messages. */
+  public static Policy read(InputStream json, String source) throws IOException {
+    List<String> problems = new ArrayList<>();
+    RawPolicy raw;
+    try {
+      raw = mapper(problems).readValue(json, RawPolicy.class);
+    } catch (JsonProcessingException e) {
+      problems.add(e.getOriginalMessage() + " at " + e.getLocation().offsetDescription());
+      throw new InvalidPolicyException("policy file " + source, problems);
+    }
+    if (raw == null) {
+      throw new InvalidPolicyException("policy file " + source, List.of("the file holds no JSON object"));
+    }
+    problems.addAll(raw.problems());
+    if (!problems.isEmpty()) {
+      throw new InvalidPolicyException("policy file " + source, problems);
+    }
+    return raw.toPolicy();
+  }
+
+  private static ObjectMapper mapper(List<String> problems) {
+    return JsonMapper.builder()
+        .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+        .addHandler(new CollectingHandler(problems))
+        .build();
+  }
+
+  /** Records unknown fields instead of failing at the first one. */
+  private static final class CollectingHandler extends DeserializationProblemHandler {
+    private final List<String> problems;
+
+    CollectingHandler(List<String> problems) {
+      this.problems = problems;
+    }
+
+    @Override
+    public boolean handleUnknownProperty(DeserializationContext ctxt, JsonParser p, JsonDeserializer<?> deserializer,
+        Object beanOrClass, String propertyName) throws IOException {
+      problems.add("unknown field '" + path(p, propertyName) + "'");
+      p.skipChildren();
+      return true;
+    }
+
+    private static String path(JsonParser p, String last) {
+      List<String> names = new ArrayList<>();
+      for (var context = p.getParsingContext(); context != null; context = context.getParent()) {
+        if (context.getCurrentName() != null) {
+          names.add(0, context.getCurrentName());
+        }
+      }
+      if (last != null && (names.isEmpty() || !names.get(names.size() - 1).equals(last))) {
+        names.add(last);
+      }
+      return String.join(".", names);
+    }
+  }
+
+  /** The file as written: boxed so that a missing field is told from a zero. */
+  private record RawPolicy(
+      @JsonProperty("policy_version") String policyVersion,
+      @JsonProperty("family_confidence") Double familyConfidence,
+      @JsonProperty("bootstrap_resamples") Integer bootstrapResamples,
+      @JsonProperty("seed") Long seed,
+      @JsonProperty("correction") String correction,
+      @JsonProperty("band_k") Double bandK,
+      @JsonProperty("band_min_snapshots") Integer bandMinSnapshots,
+      @JsonProperty("band_window") Integer bandWindow,
+      @JsonProperty("metrics") Map<String, RawMetric> metrics) {
+
+    List<String> problems() {
+      List<String> problems = new ArrayList<>();
+      if (policyVersion == null || policyVersion.isBlank()) {
+        problems.add("policy_version is missing or blank");
+      }
+      missing(problems, "family_confidence", familyConfidence);
+      missing(problems, "bootstrap_resamples", bootstrapResamples);
+      missing(problems, "seed", seed);
+      missing(problems, "band_k", bandK);
+      missing(problems, "band_min_snapshots", bandMinSnapshots);
+      missing(problems, "band_window", bandWindow);
+      problems.addAll(Policy.settingProblems(familyConfidence, bootstrapResamples, bandK, bandMinSnapshots, bandWindow));
+      enumProblem(problems, "correction", correction, Correction.class);
+      if (metrics == null || metrics.isEmpty()) {
+        problems.add("metrics must name at least one metric");
+      } else {
+        metrics.forEach((name, metric) -> {
+          if (metric == null) {
+            problems.add("metrics." + name + " is null");
+          } else {
+            problems.addAll(metric.problems("metrics." + name));
+          }
+        });
+      }
+      return problems;
+    }
+
+    Policy toPolicy() {
+      Map<String, MetricPolicy> byName = new LinkedHashMap<>();
+      metrics.forEach((name, metric) -> byName.put(name, metric.toMetricPolicy()));
+      return new Policy(policyVersion, familyConfidence, bootstrapResamples, seed, parse(Correction.class, correction), bandK,
+          bandMinSnapshots, bandWindow, byName);
+    }
+  }
+
+  private record RawMetric(
+      @JsonProperty("direction") String direction,
+      @JsonProperty("margin") Double margin,
+      @JsonProperty("gate") Boolean gate) {
+
+    List<String> problems(String path) {
+      List<String> problems = new ArrayList<>();
+      missing(problems, path + ".margin", margin);
+      missing(problems, path + ".gate", gate);
+      enumProblem(problems, path + ".direction", direction, Direction.class);
+      problems.addAll(MetricPolicy.marginProblems(path + ".margin", margin));
+      return problems;
+    }
+
+    MetricPolicy toMetricPolicy() {
+      return new MetricPolicy(parse(Direction.class, direction), margin, gate);
+    }
+  }
+
+  private static <E extends Enum<E>> void enumProblem(List<String> problems, String field, String value, Class<E> type) {
+    if (value == null) {
+      problems.add(field + " is missing (one of " + wireNames(type) + ")");
+    } else if (parse(type, value) == null) {
+      problems.add("unknown " + field + " '" + value + "' (one of " + wireNames(type) + ")");
+    }
+  }
+
+  private static <E extends Enum<E>> E parse(Class<E> type, String wireName) {
+    for (E constant : type.getEnumConstants()) {
+      if (constant.name().toLowerCase().equals(wireName)) {
+        return constant;
+      }
+    }
+    return null;
+  }
+
+  private static String wireNames(Class<? extends Enum<?>> type) {
+    List<String> names = new ArrayList<>();
+    for (Enum<?> constant : type.getEnumConstants()) {
+      names.add(constant.name().toLowerCase());
+    }
+    return String.join(", ", names);
+  }
+
+  private static void missing(List<String> problems, String field, Object value) {
+    if (value == null) {
+      problems.add(field + " is missing");
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package io.evalfleet.dispatcher.decision;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.evalfleet.dispatcher.verdict.Direction;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PolicyFileTest {
+  /** Surefire runs in the module directory; the repository's policy lives one level up. */
+  private static final Path REPOSITORY_POLICY = Path.of("..", "policy", "evalfleet-policy.json");
+  private static final Path CLASSPATH_COPY = Path.of("src", "main", "resources", PolicyFile.DEFAULT_RESOURCE);
+
+  @TempDir Path dir;
+
+  @Test
+  void classpathDefaultIsAnExactCopyOfTheRepositoryPolicy() throws IOException {
+    assertThat(Files.readString(CLASSPATH_COPY)).isEqualTo(Files.readString(REPOSITORY_POLICY));
+    assertThat(PolicyFile.defaults()).isEqualTo(PolicyFile.load(REPOSITORY_POLICY));
+  }
+
+  @Test
+  void defaultPolicyReadsEveryField() {
+    Policy policy = PolicyFile.defaults();
+    assertThat(policy.familyConfidence()).isEqualTo(0.95);
+    assertThat(policy.bootstrapResamples()).isEqualTo(2000);
+    assertThat(policy.seed()).isEqualTo(7);
+    assertThat(policy.correction()).isEqualTo(Correction.HOLM);
+    assertThat(policy.bandK()).isEqualTo(3.0);
+    assertThat(policy.bandMinSnapshots()).isEqualTo(3);
+    assertThat(policy.bandWindow()).isEqualTo(10);
+    assertThat(policy.metrics()).containsKeys("spearman", "mean_cosine", "perplexity", "bits_per_byte");
+    assertThat(policy.metrics().get("perplexity")).isEqualTo(new MetricPolicy(Direction.LOWER_IS_BETTER, 0.02, true));
+    assertThat(policy.metrics().get("mean_cosine").gate()).isFalse();
+  }
+
+  @Test
+  void badPolicyFileNamesEveryProblemAndTheFile() throws IOException {
+    Path file = dir.resolve("bad-policy.json");
+    Files.writeString(file, """
+        {
+          "policy_version": "bad",
+          "family_confidence": 1.5,
+          "bootstrap_resamples": 2000,
+          "seed": 7,
+          "correction": "holm",
+          "band_k": 3.0,
+          "band_min_snapshots": 3,
+          "band_window": 10,
+          "tolerance": 0.1,
+          "metrics": {
+            "spearman": { "direction": "sideways", "margin": 0.02, "gate": true },
+            "perplexity": { "direction": "lower_is_better", "margin": -0.01, "gate": true, "weight": 2 }
+          }
+        }
+        """);
+    assertThatThrownBy(() -> PolicyFile.load(file))
+        .isInstanceOfSatisfying(InvalidPolicyException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
+            "unknown field 'tolerance'",
+            "unknown field 'metrics.perplexity.weight'",
+            "family_confidence must be in (0, 1), was 1.5",
+            "unknown metrics.spearman.direction 'sideways' (one of higher_is_better, lower_is_better, two_sided)",
+            "metrics.perplexity.margin must be a finite number >= 0, was -0.01"))
+        .hasMessageStartingWith("policy file " + file + " is invalid: ");
+  }
+
+  @Test
+  void missingFieldsAndUnknownCorrectionAreListed() throws IOException {
+    Path file = dir.resolve("thin-policy.json");
+    Files.writeString(file, """
+        { "policy_version": "thin", "correction": "sidak", "metrics": { "spearman": { "direction": "higher_is_better" } } }
+        """);
+    assertThatThrownBy(() -> PolicyFile.load(file))
+        .isInstanceOfSatisfying(InvalidPolicyException.class, e -> assertThat(e.problems()).contains(
+            "family_confidence is missing", "bootstrap_resamples is missing", "seed is missing",
+            "unknown correction 'sidak' (one of holm, bonferroni, none)",
+            "metrics.spearman.margin is missing", "metrics.spearman.gate is missing"));
+  }
+
+  @Test
+  void policyRecordRejectsBadValuesShowingEach() {
+    Map<String, MetricPolicy> metrics = Map.of("spearman", new MetricPolicy(Direction.HIGHER_IS_BETTER, 0.02, true));
+    assertThatThrownBy(() -> new Policy("v", 1.5, 100, 1, Correction.HOLM, 0, 1, 0, metrics))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessageContaining("family_confidence must be in (0, 1), was 1.5")
+        .hasMessageContaining("bootstrap_resamples must be at least 200, was 100")
+        .hasMessageContaining("band_k must be a finite number > 0, was 0.0")
+        .hasMessageContaining("band_min_snapshots must be at least 2")
+        .hasMessageContaining("band_window must be at least band_min_snapshots (1), was 0");
+    assertThatThrownBy(() -> new MetricPolicy(Direction.TWO_SIDED, -0.5, true))
+        .hasMessageContaining("margin must be a finite number >= 0, was -0.5");
+  }
+}
