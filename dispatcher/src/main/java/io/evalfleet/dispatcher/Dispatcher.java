@@ -350,7 +350,8 @@ public final class Dispatcher implements Runnable {
       outcome = verdict.withoutBaseline(vector, "no production baseline for model " + event.model()
           + ": nothing to compare with; version " + event.version() + " is now pinned as its production baseline");
       baselines.pin(new BaselineRecord(event.model(), event.version(), run.runId(), event.artifact().sha256(),
-          event.goldenSubset().sha256(), vector.metrics(), vector.rowValues(), clock.instant()));
+          event.goldenSubset().sha256(), event.tokenizer() == null ? null : event.tokenizer().sha256(),
+          event.baseModelSha256(), null, vector.metrics(), vector.rowValues(), event.commit(), clock.instant()));
     } else {
       BaselineRecord baseline = production.get();
       if (!event.baseline().equals(StagedWeightEvent.PRODUCTION) && !event.baseline().equals(baseline.version())) {

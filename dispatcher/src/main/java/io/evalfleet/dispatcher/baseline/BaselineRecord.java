@@ -9,7 +9,11 @@ import java.util.Map;
  *
  * @param subsetSha256 the golden subset the metrics were computed on: only runs on the same
  *     subset are comparable
+ * @param tokenizerSha256 its tokenizer: perplexity is comparable only under the same tokenizer
+ * @param baseModelSha256 for an adapter, its base model; otherwise null
+ * @param modelSignature its inputs and outputs as ONNX Runtime saw them
  * @param rowValues per-row values (e.g. {@code cosine}) for paired comparison
+ * @param commit the source commit of its training code, when its event said
  */
 public record BaselineRecord(
     String model,
@@ -17,6 +21,10 @@ public record BaselineRecord(
     String runId,
     String artifactSha256,
     String subsetSha256,
+    String tokenizerSha256,
+    String baseModelSha256,
+    String modelSignature,
     Map<String, Double> metrics,
     Map<String, double[]> rowValues,
+    String commit,
     Instant recordedAt) {}

@@ -13,9 +13,9 @@ class VerdictTest {
   final Verdict verdict = new Verdict(0.01, 0.05);
 
   static BaselineRecord baseline(double spearman, double meanCosine) {
-    return new BaselineRecord("m", "v1", "run-1", "a".repeat(64), "b".repeat(64),
+    return new BaselineRecord("m", "v1", "run-1", "a".repeat(64), "b".repeat(64), null, null, null,
         Map.of(MetricNames.SPEARMAN, spearman, MetricNames.MEAN_COSINE, meanCosine),
-        Map.of(MetricNames.COSINE, new double[] {0.5, 0.7}), Instant.EPOCH);
+        Map.of(MetricNames.COSINE, new double[] {0.5, 0.7}), null, Instant.EPOCH);
   }
 
   static MetricVector vector(double spearman, double meanCosine) {

@@ -1,0 +1,224 @@
+package io.evalfleet.dispatcher.archive;
+
+import io.evalfleet.common.contract.ContractViolation;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.storage.Storage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.hadoop.example.GroupReadSupport;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.util.HadoopOutputFile;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
+import org.apache.parquet.schema.Types;
+
+/**
+ * What the fleet keeps of every evaluation, on any Hadoop file system under one root:
+ *
+ * <pre>
+ * scores/&lt;subset sha256&gt;/&lt;artifact sha256&gt;/&lt;score key digest&gt;.parquet   per-row scores (row, one double column per value)
+ * locks/&lt;model&gt;/&lt;version&gt;.lock.json                                   evaluation lockfiles
+ * baselines/&lt;model&gt;/&lt;epoch millis&gt;-&lt;version&gt;.json                     baseline history
+ * </pre>
+ *
+ * Any two runs on the same subset can be compared row by row from their score files. Files are
+ * written under a temporary name and renamed into place. Thread-safe.
+ */
+public final class EvaluationArchive {
+  private final Storage storage;
+  private final Path root;
+
+  public EvaluationArchive(Storage storage, String rootUri) {
+    this.storage = storage;
+    this.root = new Path(rootUri.endsWith("/") ? rootUri : rootUri + "/");
+  }
+
+  public String root() {
+    return root.toString();
+  }
+
+  // ---- per-row scores
+
+  public Path scoresPath(ScoreKey key) {
+    return new Path(root, "scores/" + key.subsetSha256() + "/" + key.artifactSha256() + "/" + key.digest() + ".parquet");
+  }
+
+  /** Where and how a run's per-row scores were computed, kept beside them. */
+  public record Provenance(List<String> onnxRuntime, List<String> executionProviders, List<String> hardware,
+      String modelSignature, String runId) {}
+
+  /** Archived per-row scores with their provenance. */
+  public record ArchivedScores(String uri, Map<String, double[]> rows, Provenance provenance) {}
+
+  /** Writes a run's per-row scores and their provenance; returns where. */
+  public String writeScores(ScoreKey key, Map<String, double[]> rows, Provenance provenance) throws IOException {
+    writeJson(provenancePath(key), provenance);
+    Path target = scoresPath(key);
+    Types.MessageTypeBuilder builder = Types.buildMessage();
+    builder.required(PrimitiveTypeName.INT64).named("row");
+    rows.keySet().forEach(name -> builder.required(PrimitiveTypeName.DOUBLE).named(name));
+    MessageType schema = builder.named("row_scores");
+    int count = rows.values().stream().mapToInt(v -> v.length).max().orElse(0);
+    Path partial = partial(target);
+    SimpleGroupFactory groups = new SimpleGroupFactory(schema);
+    try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(partial, storage.conf()))
+        .withType(schema).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+        .withCompressionCodec(CompressionCodecName.SNAPPY).build()) {
+      for (int i = 0; i < count; i++) {
+        Group row = groups.newGroup().append("row", (long) i);
+        for (var column : rows.entrySet()) {
+          row.append(column.getKey(), column.getValue()[i]);
+        }
+        writer.write(row);
+      }
+    }
+    commit(partial, target);
+    return target.toString();
+  }
+
+  private Path provenancePath(ScoreKey key) {
+    return new Path(root, "scores/" + key.subsetSha256() + "/" + key.artifactSha256() + "/" + key.digest() + ".json");
+  }
+
+  /** The archived per-row scores for {@code key}, if a run with the same key was scored before. */
+  public Optional<ArchivedScores> scores(ScoreKey key) throws IOException {
+    Path path = scoresPath(key);
+    if (!fs().exists(path) || !fs().exists(provenancePath(key))) {
+      return Optional.empty();
+    }
+    return Optional.of(new ArchivedScores(path.toString(), readScores(path), readJson(provenancePath(key), Provenance.class)));
+  }
+
+  /** Per-row scores from a score file written by {@link #writeScores}, by column name. */
+  public Map<String, double[]> readScores(String uri) throws IOException {
+    return readScores(new Path(uri));
+  }
+
+  private Map<String, double[]> readScores(Path path) throws IOException {
+    Map<String, List<Double>> columns = new LinkedHashMap<>();
+    try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), path).withConf(storage.conf()).build()) {
+      Group row;
+      while ((row = reader.read()) != null) {
+        var type = row.getType();
+        for (int f = 0; f < type.getFieldCount(); f++) {
+          String name = type.getFieldName(f);
+          if (!name.equals("row")) {
+            columns.computeIfAbsent(name, n -> new ArrayList<>()).add(row.getDouble(f, 0));
+          }
+        }
+      }
+    }
+    Map<String, double[]> rows = new LinkedHashMap<>();
+    columns.forEach((name, values) -> rows.put(name, values.stream().mapToDouble(Double::doubleValue).toArray()));
+    return rows;
+  }
+
+  // ---- lockfiles
+
+  public Path lockPath(String model, String version) {
+    return new Path(root, "locks/" + segment(model) + "/" + segment(version) + ".lock.json");
+  }
+
+  public String writeLock(EvaluationLock lock) throws IOException {
+    Path target = lockPath(lock.model(), lock.version());
+    writeJson(target, lock);
+    return target.toString();
+  }
+
+  public Optional<EvaluationLock> lock(String model, String version) throws IOException {
+    Path path = lockPath(model, version);
+    return fs().exists(path) ? Optional.of(readJson(path, EvaluationLock.class)) : Optional.empty();
+  }
+
+  /** Reads a lockfile from anywhere (a path or URI), e.g. for {@code lock diff}. */
+  public static EvaluationLock readLock(Storage storage, String uri) throws IOException {
+    try (InputStream in = storage.open(uri)) {
+      return Json.read(in.readAllBytes(), EvaluationLock.class);
+    } catch (ContractViolation e) {
+      throw new IOException(uri + " is not an evaluation lockfile: " + e.getMessage(), e);
+    }
+  }
+
+  // ---- baseline history
+
+  public void recordBaseline(BaselineSnapshot snapshot) throws IOException {
+    writeJson(new Path(root, "baselines/" + segment(snapshot.model()) + "/" + snapshot.recordedAt().toEpochMilli()
+        + "-" + segment(snapshot.version()) + ".json"), snapshot);
+  }
+
+  /** The model's baseline history, oldest first. */
+  public List<BaselineSnapshot> baselineHistory(String model) throws IOException {
+    Path dir = new Path(root, "baselines/" + segment(model));
+    if (!fs().exists(dir)) {
+      return List.of();
+    }
+    List<BaselineSnapshot> history = new ArrayList<>();
+    for (FileStatus file : fs().listStatus(dir, p -> p.getName().endsWith(".json"))) {
+      history.add(readJson(file.getPath(), BaselineSnapshot.class));
+    }
+    history.sort(Comparator.comparing(BaselineSnapshot::recordedAt));
+    return history;
+  }
+
+  // ---- files
+
+  private void writeJson(Path target, Object value) throws IOException {
+    Path partial = partial(target);
+    try (OutputStream out = fs().create(partial, true)) {
+      out.write(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(value));
+      out.write('\n');
+    }
+    commit(partial, target);
+  }
+
+  private <T> T readJson(Path path, Class<T> type) throws IOException {
+    try (InputStream in = fs().open(path)) {
+      return Json.read(in.readAllBytes(), type);
+    } catch (ContractViolation e) {
+      throw new IOException(path + " is unreadable: " + e.getMessage(), e);
+    }
+  }
+
+  private static Path partial(Path target) {
+    return new Path(target.getParent(), "." + target.getName() + ".partial");
+  }
+
+  private void commit(Path partial, Path target) throws IOException {
+    FileSystem fs = fs();
+    fs.delete(target, false);
+    if (!fs.rename(partial, target)) {
+      throw new IOException("cannot move " + partial + " to " + target);
+    }
+  }
+
+  private FileSystem fs() throws IOException {
+    return root.getFileSystem(storage.conf());
+  }
+
+  /** A model or version name as one safe path segment: unchanged when already safe. */
+  static String segment(String name) {
+    if (name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+      return name;
+    }
+    String digest = HexFormat.of().formatHex(Storage.newDigest().digest(name.getBytes(StandardCharsets.UTF_8)), 0, 4);
+    return name.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + digest;
+  }
+}

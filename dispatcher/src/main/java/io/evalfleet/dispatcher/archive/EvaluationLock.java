@@ -1,0 +1,70 @@
+package io.evalfleet.dispatcher.archive;
+
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.Flag;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The evaluation lockfile of one evaluated version: everything its scores and its flag depend on,
+ * and what they were. Two lockfiles that agree on every input are the same evaluation; {@code
+ * evalfleet lock diff} shows what differs between two.
+ *
+ * @param artifact the model file with its external data files
+ * @param tokenizerSha256 the tokenizer's digest (null when the subset is pre-tokenised)
+ * @param evaluatorVersion {@link io.evalfleet.common.Evaluator#VERSION}
+ * @param onnxRuntime the ONNX Runtime versions the workers ran
+ * @param executionProviders the execution providers that scored the shards
+ * @param hardware the workers' hardware profiles, as they reported them
+ * @param modelSignature the model's inputs and outputs as ONNX Runtime saw them
+ * @param baseModelSha256 for adapters, the base model they were trained on
+ * @param metrics the metric vector with the decision's evidence
+ * @param scores where the per-row scores are archived
+ */
+public record EvaluationLock(
+    int lockVersion,
+    String model,
+    String version,
+    String eventId,
+    String runId,
+    String commit,
+    String task,
+    ArtifactRef artifact,
+    String tokenizerSha256,
+    String goldenSubsetUri,
+    String goldenSubsetSha256,
+    String evaluatorVersion,
+    List<String> onnxRuntime,
+    List<String> executionProviders,
+    List<String> hardware,
+    String requestedHardwareProfile,
+    Integer quantizationBits,
+    Integer maxSeqLen,
+    Integer stride,
+    String baseModelSha256,
+    String modelSignature,
+    String policyVersion,
+    String baselineVersion,
+    Flag flag,
+    Map<String, LockedMetric> metrics,
+    String scores,
+    boolean scoresReused,
+    Instant decidedAt) {
+
+  public static final int CURRENT = 1;
+
+  public EvaluationLock {
+    onnxRuntime = onnxRuntime == null ? List.of() : List.copyOf(onnxRuntime);
+    executionProviders = executionProviders == null ? List.of() : List.copyOf(executionProviders);
+    hardware = hardware == null ? List.of() : List.copyOf(hardware);
+    metrics = metrics == null ? Map.of() : Map.copyOf(new java.util.TreeMap<>(metrics));
+  }
+
+  /**
+   * One metric as locked: its value, and against the baseline its relative change with the
+   * confidence interval and the status it earned.
+   */
+  public record LockedMetric(double value, Double relativeChange, Double ciLow, Double ciHigh, Double ciConfidence,
+      Flag status) {}
+}

@@ -1,0 +1,33 @@
+package io.evalfleet.dispatcher.archive;
+
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.storage.Storage;
+import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
+
+/**
+ * Everything a run's per-row scores depend on. Two runs with equal keys score every row the same,
+ * so the later one may reuse the earlier one's archived scores instead of scoring again.
+ *
+ * @param artifactSha256 the model file (its external data files' digests are folded into {@code
+ *     externalDataSha256})
+ * @param evaluatorVersion {@link io.evalfleet.common.Evaluator#VERSION}
+ */
+public record ScoreKey(String artifactSha256, String externalDataSha256, String tokenizerSha256,
+    String subsetSha256, String subsetColumns, String task, String evaluatorVersion, Integer maxSeqLen, Integer stride) {
+
+  public static ScoreKey of(StagedWeightEvent event) {
+    StringBuilder external = new StringBuilder();
+    event.artifact().externalData().forEach(d -> external.append(d.fileName()).append('=').append(d.sha256()).append(';'));
+    return new ScoreKey(event.artifact().sha256(), external.toString(),
+        event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().sha256(),
+        new java.util.TreeMap<>(event.goldenSubset().columns()).toString(), event.task().wireName(), io.evalfleet.common.Evaluator.VERSION,
+        event.maxSeqLen(), event.stride());
+  }
+
+  /** A digest of every field, naming the archived score file. */
+  public String digest() {
+    byte[] text = toString().getBytes(StandardCharsets.UTF_8);
+    return HexFormat.of().formatHex(Storage.newDigest().digest(text));
+  }
+}
