@@ -25,6 +25,13 @@ import io.evalfleet.dispatcher.run.DecidedRuns;
 import io.evalfleet.dispatcher.run.Run;
 import io.evalfleet.dispatcher.verdict.MetricVector;
 import io.evalfleet.dispatcher.verdict.Verdict;
+import io.evalfleet.dispatcher.archive.BaselineSnapshot;
+import io.evalfleet.dispatcher.archive.EvaluationArchive;
+import io.evalfleet.dispatcher.archive.EvaluationLock;
+import io.evalfleet.dispatcher.archive.ScoreKey;
+import io.evalfleet.dispatcher.decision.Policy;
+import io.evalfleet.common.contract.MetricNames;
+import java.util.Optional;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -76,6 +83,9 @@ public final class Dispatcher implements Runnable {
   private final ExecutorService preflightExecutor;
   private final ShardPlanner planner;
   private final Verdict verdict;
+  private final EvaluationArchive archive;
+  /** Per model, its production snapshots' metric values (the band), read from the archive once per baseline. */
+  private final Map<String, Map<String, List<Double>>> bandHistory = new HashMap<>();
   private final Clock clock;
   private final int maxInFlightPerRun;
   private final int maxInFlight;
@@ -96,8 +106,10 @@ public final class Dispatcher implements Runnable {
   private int inFlight;
 
   public Dispatcher(FleetConfig config, Consumer<String, byte[]> consumer, Producer<String, byte[]> producer,
-      BaselineStore baselines, DecidedRuns decided, Preflight preflight, ExecutorService preflightExecutor, Clock clock) {
+      BaselineStore baselines, DecidedRuns decided, Preflight preflight, ExecutorService preflightExecutor,
+      Policy policy, EvaluationArchive archive, Clock clock) {
     this.consumer = consumer;
+    this.archive = archive;
     this.decided = decided;
     this.producer = producer;
     this.baselines = baselines;
@@ -105,7 +117,7 @@ public final class Dispatcher implements Runnable {
     this.preflightExecutor = preflightExecutor;
     this.clock = clock;
     this.planner = new ShardPlanner(config.get(FleetConfig.SHARD_ROWS));
-    this.verdict = new Verdict(config.get(FleetConfig.WARN_CHANGE), config.get(FleetConfig.RED_CHANGE));
+    this.verdict = new Verdict(policy);
     this.maxInFlightPerRun = config.get(FleetConfig.MAX_IN_FLIGHT_PER_RUN);
     this.maxInFlight = config.get(FleetConfig.MAX_IN_FLIGHT);
     this.runDeadline = config.get(FleetConfig.RUN_DEADLINE);
@@ -230,7 +242,8 @@ public final class Dispatcher implements Runnable {
     preflightExecutor.execute(() -> {
       try {
         GoldenSubsetFile subset = preflight.check(event);
-        fromPreflight.add(() -> start(runId, event, subset, stagedAt));
+        Optional<EvaluationArchive.ArchivedScores> reusable = archivedScores(event);
+        fromPreflight.add(() -> start(runId, event, subset, reusable, stagedAt));
       } catch (Preflight.Rejected | RuntimeException e) {
         String reason = e instanceof Preflight.Rejected ? e.getMessage() : "pre-flight failed: " + e;
         fromPreflight.add(() -> {
@@ -242,12 +255,85 @@ public final class Dispatcher implements Runnable {
     });
   }
 
-  private void start(String runId, StagedWeightEvent event, GoldenSubsetFile subset, Instant stagedAt) {
+  /** Scores archived by an identical earlier evaluation, if any. Runs on the pre-flight executor. */
+  private Optional<EvaluationArchive.ArchivedScores> archivedScores(StagedWeightEvent event) {
+    try {
+      return archive.scores(ScoreKey.of(event));
+    } catch (java.io.IOException | RuntimeException e) {
+      log.warn("cannot look up archived scores of {} {} (scoring it instead): {}", event.model(), event.version(), e.toString());
+      return Optional.empty();
+    }
+  }
+
+  private void start(String runId, StagedWeightEvent event, GoldenSubsetFile subset,
+      Optional<EvaluationArchive.ArchivedScores> reusable, Instant stagedAt) {
     preflighting.remove(runId);
     var shards = planner.plan(subset.rowGroupSizes());
     Run run = new Run(runId, event, shards, stagedAt, stagedAt.plus(runDeadline));
+    Optional<String> refused = gates(run, subset);
+    if (refused.isPresent()) {
+      decide(runId, event, stagedAt, Flag.ERROR, Map.of(), List.of(refused.get()), null, null, List.of());
+      return;
+    }
+    if (reusable.isPresent()) {
+      log.info("run {} for {} {}: reusing the scores of an identical evaluation ({})", runId, event.model(),
+          event.version(), reusable.get().uri());
+      concludeWith(run, new MetricVector(reusable.get().rows(), MetricVector.metrics(reusable.get().rows()),
+          subset.rowCount()), reusable.get());
+      return;
+    }
     active.put(runId, run);
     log.info("run {} for {} {}: {} rows in {} shards", runId, event.model(), event.version(), subset.rowCount(), shards.size());
+  }
+
+  /**
+   * Pre-flight gates against the baseline, before anything is scored: an adapter trained on another
+   * base model is not comparable (ERROR); under a changed tokenizer, perplexity counts tokens of
+   * another vocabulary, so bits per byte is compared instead (ERROR when the subset has no text).
+   */
+  private Optional<String> gates(Run run, GoldenSubsetFile subset) {
+    StagedWeightEvent event = run.event();
+    Optional<BaselineRecord> found = baselines.production(event.model());
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    BaselineRecord baseline = found.get();
+    if (event.baseModelSha256() != null) {
+      String baselineBase = baseline.baseModelSha256() != null ? baseline.baseModelSha256() : baseline.artifactSha256();
+      if (!event.baseModelSha256().equals(baselineBase)) {
+        return Optional.of("adapter gate: version " + event.version() + " is an adapter on base model "
+            + short12(event.baseModelSha256()) + ", but baseline version " + baseline.version() + " is built on "
+            + short12(baselineBase) + "; an adapter is only comparable with a baseline on the same base model");
+      }
+    }
+    String tokenizer = event.tokenizer() == null ? null : event.tokenizer().sha256();
+    if (tokenizer != null && baseline.tokenizerSha256() != null && !tokenizer.equals(baseline.tokenizerSha256())) {
+      String change = "tokenizer changed (baseline " + short12(baseline.tokenizerSha256()) + ", candidate "
+          + short12(tokenizer) + ")";
+      if (event.task() == io.evalfleet.common.contract.Task.CAUSAL_LM) {
+        boolean pretokenized;
+        try {
+          pretokenized = subset.causalLmRowsArePretokenized(
+              event.goldenSubset().column(io.evalfleet.common.subset.SubsetRoles.INPUT_IDS),
+              event.goldenSubset().column(io.evalfleet.common.subset.SubsetRoles.TEXT));
+        } catch (io.evalfleet.common.subset.SubsetSchemaException e) {
+          pretokenized = true;
+        }
+        if (pretokenized) {
+          return Optional.of("tokenizer gate: " + change + " and the golden subset holds token ids, not text:"
+              + " neither perplexity nor bits per byte can be compared with the baseline");
+        }
+        run.exclude(MetricNames.PERPLEXITY, change + ": perplexity counts tokens of different vocabularies;"
+            + " bits per byte is compared instead");
+      } else {
+        run.note(change + "; embeddings are compared as the models' outputs on the same texts");
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String short12(String sha256) {
+    return sha256.substring(0, 12);
   }
 
   private void publishJobs() {
@@ -330,12 +416,24 @@ public final class Dispatcher implements Runnable {
   }
 
   private void conclude(Run run) {
-    StagedWeightEvent event = run.event();
     MetricVector vector;
     try {
       vector = MetricVector.of(run.results());
     } catch (RuntimeException e) {
       fail(run, "cannot compute the metric vector: " + e.getMessage());
+      return;
+    }
+    concludeWith(run, vector, null);
+  }
+
+  /** Decides a run whose rows are all scored (or were reused from the archive), archives it and flags it. */
+  private void concludeWith(Run run, MetricVector vector, EvaluationArchive.ArchivedScores reused) {
+    StagedWeightEvent event = run.event();
+    EvaluationArchive.Provenance provenance = reused != null ? reused.provenance()
+        : new EvaluationArchive.Provenance(run.runtimes(), run.providers(), run.hardware(),
+            run.signatures().size() == 1 ? run.signatures().get(0) : null, run.runId());
+    if (run.signatures().size() > 1) {
+      fail(run, "workers reported different signatures for one model: " + String.join(" | ", run.signatures()));
       return;
     }
     var production = baselines.production(event.model());
@@ -349,9 +447,10 @@ public final class Dispatcher implements Runnable {
       }
       outcome = verdict.withoutBaseline(vector, "no production baseline for model " + event.model()
           + ": nothing to compare with; version " + event.version() + " is now pinned as its production baseline");
-      baselines.pin(new BaselineRecord(event.model(), event.version(), run.runId(), event.artifact().sha256(),
+      pin(new BaselineRecord(event.model(), event.version(), run.runId(), event.artifact().sha256(),
           event.goldenSubset().sha256(), event.tokenizer() == null ? null : event.tokenizer().sha256(),
-          event.baseModelSha256(), null, vector.metrics(), vector.rowValues(), event.commit(), clock.instant()));
+          event.baseModelSha256(), provenance.modelSignature(), vector.metrics(), vector.rowValues(), event.commit(),
+          clock.instant()), "first");
     } else {
       BaselineRecord baseline = production.get();
       if (!event.baseline().equals(StagedWeightEvent.PRODUCTION) && !event.baseline().equals(baseline.version())) {
@@ -361,16 +460,103 @@ public final class Dispatcher implements Runnable {
       }
       if (!baseline.subsetSha256().equals(event.goldenSubset().sha256())) {
         fail(run, "baseline version " + baseline.version() + " was scored on golden subset "
-            + baseline.subsetSha256().substring(0, 12) + ", this run on " + event.goldenSubset().sha256().substring(0, 12)
+            + short12(baseline.subsetSha256()) + ", this run on " + short12(event.goldenSubset().sha256())
             + ": metrics on different subsets are not comparable");
         return;
       }
       baselineVersion = baseline.version();
-      outcome = verdict.compare(vector, baseline);
+      String signature = provenance.modelSignature();
+      boolean signatureChanged = baseline.modelSignature() != null && signature != null
+          && !baseline.modelSignature().equals(signature);
+      boolean tokenizerChanged = run.notComparable().containsKey(MetricNames.PERPLEXITY);
+      if (signatureChanged && !tokenizerChanged) {
+        outcome = new Verdict.Outcome(Flag.RED, verdict.withoutBaseline(vector, "").metrics(), List.of(
+            "signature gate: the model's inputs or outputs changed, so it is not a drop-in replacement for baseline"
+                + " version " + baseline.version() + ": baseline " + baseline.modelSignature() + "; candidate "
+                + signature));
+      } else {
+        if (signatureChanged) {
+          run.note("the model's signature changed with its tokenizer (baseline " + baseline.modelSignature()
+              + "; candidate " + signature + ")");
+        }
+        try {
+          outcome = verdict.compare(vector, baseline, bandHistory(event.model(), baseline.version()), run.notComparable());
+        } catch (IllegalArgumentException e) {
+          fail(run, "cannot compare with baseline version " + baseline.version() + ": " + e.getMessage());
+          return;
+        }
+      }
     }
     active.remove(run.runId());
-    decide(run.runId(), event, run.startedAt(), outcome.flag(), outcome.metrics(), outcome.reasons(), baselineVersion,
-        run.coverage(), run.providers());
+    List<String> reasons = new ArrayList<>(run.notes());
+    reasons.addAll(outcome.reasons());
+    String lockfile = archive(run, vector, reused, provenance, outcome, baselineVersion, reasons);
+    decide(run.runId(), event, run.startedAt(), outcome.flag(), outcome.metrics(), reasons, baselineVersion,
+        reused != null ? new io.evalfleet.common.contract.Coverage(0, 0, vector.rows(), vector.rows()) : run.coverage(),
+        provenance.executionProviders(), verdict.policy().policyVersion(), lockfile);
+  }
+
+  /**
+   * Keeps the run's per-row scores and writes its lockfile; returns the lockfile's location, or null
+   * (with a reason added) when the archive cannot be written: the flag is published regardless.
+   */
+  private String archive(Run run, MetricVector vector, EvaluationArchive.ArchivedScores reused,
+      EvaluationArchive.Provenance provenance, Verdict.Outcome outcome, String baselineVersion, List<String> reasons) {
+    StagedWeightEvent event = run.event();
+    try {
+      String scores = reused != null ? reused.uri()
+          : archive.writeScores(ScoreKey.of(event), vector.rowValues(), provenance);
+      if (reused != null) {
+        reasons.add("scores reused from an identical earlier evaluation (same artifact, tokenizer, golden subset,"
+            + " evaluator and windowing): " + reused.uri());
+      }
+      Map<String, EvaluationLock.LockedMetric> locked = new LinkedHashMap<>();
+      outcome.metrics().forEach((name, m) -> locked.put(name, new EvaluationLock.LockedMetric(m.value(),
+          m.relativeDelta(), m.ciLow(), m.ciHigh(), m.ciConfidence(), m.status())));
+      EvaluationLock lock = new EvaluationLock(EvaluationLock.CURRENT, event.model(), event.version(), event.eventId(),
+          run.runId(), event.commit(), event.task().wireName(), event.artifact(),
+          event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().uri(),
+          event.goldenSubset().sha256(), io.evalfleet.common.Evaluator.VERSION, provenance.onnxRuntime(),
+          provenance.executionProviders(), provenance.hardware(), event.hardwareProfile(), event.quantizationBits(),
+          event.maxSeqLen(), event.stride(), event.baseModelSha256(), provenance.modelSignature(),
+          verdict.policy().policyVersion(), baselineVersion, outcome.flag(), locked, scores, reused != null,
+          clock.instant());
+      return archive.writeLock(lock);
+    } catch (java.io.IOException | RuntimeException e) {
+      log.error("cannot archive run {} in {}: {}", run.runId(), archive.root(), e.toString());
+      reasons.add("the evaluation could not be archived in " + archive.root() + " (" + e.getMessage()
+          + "): no lockfile, and its scores cannot be reused");
+      return null;
+    }
+  }
+
+  /** Makes {@code record} the production baseline and adds it to the model's history. */
+  private void pin(BaselineRecord record, String reason) {
+    baselines.pin(record);
+    try {
+      archive.recordBaseline(new BaselineSnapshot(record.model(), record.version(), record.commit(), record.runId(),
+          record.artifactSha256(), record.subsetSha256(), record.metrics(), reason, record.recordedAt()));
+    } catch (java.io.IOException | RuntimeException e) {
+      log.error("cannot add baseline {} {} to the history in {}: {}", record.model(), record.version(), archive.root(),
+          e.toString());
+    }
+    bandHistory.keySet().removeIf(key -> key.startsWith(record.model() + "@"));
+  }
+
+  /** Per metric, its values in the model's production snapshots, oldest first: the band's data. */
+  private Map<String, List<Double>> bandHistory(String model, String productionVersion) {
+    String key = model + "@" + productionVersion;
+    return bandHistory.computeIfAbsent(key, k -> {
+      Map<String, List<Double>> values = new LinkedHashMap<>();
+      try {
+        for (BaselineSnapshot snapshot : archive.baselineHistory(model)) {
+          snapshot.metrics().forEach((metric, value) -> values.computeIfAbsent(metric, m -> new ArrayList<>()).add(value));
+        }
+      } catch (java.io.IOException | RuntimeException e) {
+        log.warn("cannot read the baseline history of {} (deciding without a band): {}", model, e.toString());
+      }
+      return values;
+    });
   }
 
   private void fail(Run run, String reason) {
@@ -428,10 +614,16 @@ public final class Dispatcher implements Runnable {
 
   private void decide(String runId, StagedWeightEvent event, Instant stagedAt, Flag flag, Map<String, MetricValue> metrics,
       List<String> reasons, String baselineVersion, io.evalfleet.common.contract.Coverage coverage, List<String> providers) {
+    decide(runId, event, stagedAt, flag, metrics, reasons, baselineVersion, coverage, providers, null, null);
+  }
+
+  private void decide(String runId, StagedWeightEvent event, Instant stagedAt, Flag flag, Map<String, MetricValue> metrics,
+      List<String> reasons, String baselineVersion, io.evalfleet.common.contract.Coverage coverage, List<String> providers,
+      String policyVersion, String lockfile) {
     Instant now = clock.instant();
     DriftFlag driftFlag = new DriftFlag(SchemaVersion.CURRENT, runId, event.eventId(), event.model(), event.version(),
         baselineVersion, flag, metrics, new ArrayList<>(reasons), coverage, providers, stagedAt, now,
-        Duration.between(stagedAt, now).toMillis());
+        Duration.between(stagedAt, now).toMillis(), policyVersion, lockfile);
     publish(runId, driftFlag, event.model());
   }
 

@@ -6,6 +6,9 @@ import io.evalfleet.common.storage.Storage;
 import io.evalfleet.dispatcher.baseline.BaselineStore;
 import io.evalfleet.dispatcher.preflight.Preflight;
 import io.evalfleet.dispatcher.run.DecidedRuns;
+import io.evalfleet.dispatcher.archive.EvaluationArchive;
+import io.evalfleet.dispatcher.decision.Policy;
+import io.evalfleet.dispatcher.decision.PolicyFile;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -37,8 +40,17 @@ public class DispatcherRole implements AutoCloseable {
     }
     this.preflightExecutor = Executors.newSingleThreadExecutor(r -> new Thread(r, "evalfleet-preflight"));
     this.dispatcher = new Dispatcher(config, KafkaClients.consumer(config, GROUP, "evalfleet-dispatcher", 500),
-        producer, baselines, decided, new Preflight(Storage.of(config)), preflightExecutor, clock);
+        producer, baselines, decided, new Preflight(Storage.of(config)), preflightExecutor, policy(config),
+        new EvaluationArchive(Storage.of(config), config.get(FleetConfig.ARCHIVE_ROOT)), clock);
     this.loop = new Thread(dispatcher, "evalfleet-dispatcher");
+  }
+
+  /** The policy file the settings name, or the bundled one; a bad file stops the start with every problem listed. */
+  static Policy policy(FleetConfig config) {
+    String file = config.get(FleetConfig.POLICY);
+    Policy policy = file.isEmpty() ? PolicyFile.defaults() : PolicyFile.load(java.nio.file.Path.of(file));
+    log.info("decision policy {}{}", policy.policyVersion(), file.isEmpty() ? " (bundled)" : " from " + file);
+    return policy;
   }
 
   public DispatcherRole start() {

@@ -28,10 +28,13 @@ public final class FleetConfig {
       "How long a published job may go unanswered before it is sent again (at most 3 attempts). A worker that dies mid-job needs no timeout: the consumer group redelivers its job.");
   public static final Setting<Duration> DECIDED_LOOK_BACK = Setting.duration("dispatcher.decided-look-back", "P7D",
       "How far back a starting dispatcher reads the flags topic to learn which events already have a flag, so a crash between publishing a flag and committing its event never yields a second flag. Must exceed the age of the oldest event that can still be undecided.");
-  public static final Setting<Double> WARN_CHANGE = Setting.fraction("verdict.warn-relative-change", 0.01,
-      "Relative change of a metric in its bad direction (or either direction for two-sided metrics) from which the flag is at least WARN.");
-  public static final Setting<Double> RED_CHANGE = Setting.fraction("verdict.red-relative-change", 0.05,
-      "Relative change of a metric in its bad direction from which the flag is RED.");
+  public static final Setting<String> POLICY = new Setting<>("verdict.policy", "", String::trim, s -> true,
+      "a path to a policy file, or empty",
+      "The decision policy (margins, directions, confidence, bootstrap, correction, band), a JSON file kept in version control; empty: the bundled `policy/evalfleet-policy.json`.");
+  public static final Setting<String> ARCHIVE_ROOT = new Setting<>("archive.root",
+      java.nio.file.Path.of(System.getProperty("user.home"), ".evalfleet", "archive").toUri().toString(), String::trim,
+      s -> !s.isBlank(), "a directory URI",
+      "Where per-row scores, evaluation lockfiles and baseline history are kept (any Hadoop file system: `file:`, `hdfs:`, `s3a:`).");
   public static final Setting<Integer> WORKER_CONCURRENCY = Setting.positiveInt("worker.concurrency", 1,
       "Jobs a worker scores at the same time; its partitions are paused while this many are running.");
   public static final Setting<Integer> INTRA_OP_THREADS = Setting.positiveInt("worker.intra-op-threads", 2,
@@ -62,7 +65,7 @@ public final class FleetConfig {
       "Name of this worker in shard results and logs.");
 
   public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, SHARD_ROWS, MAX_IN_FLIGHT_PER_RUN,
-      MAX_IN_FLIGHT, RUN_DEADLINE, JOB_TIMEOUT, DECIDED_LOOK_BACK, WARN_CHANGE, RED_CHANGE, WORKER_CONCURRENCY,
+      MAX_IN_FLIGHT, RUN_DEADLINE, JOB_TIMEOUT, DECIDED_LOOK_BACK, POLICY, ARCHIVE_ROOT, WORKER_CONCURRENCY,
       INTRA_OP_THREADS, BATCH_SIZE, MAX_SEQ_LEN, EXECUTION_PROVIDER, DRAIN_TIMEOUT, CACHE_MAX_BYTES,
       CONCURRENT_MODEL_LOADS, MAX_LOADED_MODELS, ALLOWED_ROOTS, STORAGE_ATTEMPTS, WORKER_ID);
 
@@ -96,9 +99,6 @@ public final class FleetConfig {
       }
     }
     kafka.put("bootstrap.servers", (String) values.get(BOOTSTRAP_SERVERS.key()));
-    if ((double) values.getOrDefault(RED_CHANGE.key(), 1.0) < (double) values.getOrDefault(WARN_CHANGE.key(), 0.0)) {
-      problems.add(RED_CHANGE.key() + " must not be smaller than " + WARN_CHANGE.key());
-    }
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("invalid configuration:\n  - " + String.join("\n  - ", problems));
     }
@@ -142,7 +142,8 @@ public final class FleetConfig {
   public static String markdownReference() {
     StringBuilder out = new StringBuilder("| key | default | environment | meaning |\n|---|---|---|---|\n");
     for (Setting<?> s : SETTINGS) {
-      String def = s == WORKER_ID ? "host name and pid" : "`" + s.defaultValue() + "`";
+      String def = s == WORKER_ID ? "host name and pid"
+          : s == ARCHIVE_ROOT ? "`~/.evalfleet/archive`" : "`" + s.defaultValue() + "`";
       out.append("| `").append(s.key()).append("` | ").append(def).append(" | `").append(s.envName())
           .append("` | ").append(s.doc()).append(" |\n");
     }

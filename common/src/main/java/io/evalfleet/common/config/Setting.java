@@ -14,11 +14,6 @@ public record Setting<T>(
     return new Setting<>(key, Integer.toString(defaultValue), Integer::valueOf, v -> v > 0, "a positive integer", doc);
   }
 
-  static Setting<Double> fraction(String key, double defaultValue, String doc) {
-    return new Setting<>(key, Double.toString(defaultValue), Double::valueOf, v -> v >= 0 && v <= 1,
-        "a number between 0 and 1", doc);
-  }
-
   static Setting<java.time.Duration> duration(String key, String defaultValue, String doc) {
     return new Setting<>(key, defaultValue, java.time.Duration::parse, d -> !d.isNegative() && !d.isZero(),
         "a positive ISO-8601 duration such as PT30S", doc);

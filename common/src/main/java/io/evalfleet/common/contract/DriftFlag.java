@@ -14,6 +14,8 @@ import java.util.TreeMap;
  * @param reasons why the flag is what it is, in words a reviewer understands
  * @param coverage how many shards and rows were scored
  * @param executionProviders the execution providers that scored the run's shards
+ * @param policyVersion the decision policy that set the flag
+ * @param lockfile where the evaluation lockfile of this version was written
  */
 public record DriftFlag(
     Integer schemaVersion,
@@ -29,7 +31,17 @@ public record DriftFlag(
     List<String> executionProviders,
     Instant stagedAt,
     Instant decidedAt,
-    Long durationMs) {
+    Long durationMs,
+    String policyVersion,
+    String lockfile) {
+
+  /** A flag decided without a policy or lockfile (events rejected before evaluation). */
+  public DriftFlag(Integer schemaVersion, String runId, String eventId, String model, String version,
+      String baselineVersion, Flag flag, Map<String, MetricValue> metrics, List<String> reasons, Coverage coverage,
+      List<String> executionProviders, Instant stagedAt, Instant decidedAt, Long durationMs) {
+    this(schemaVersion, runId, eventId, model, version, baselineVersion, flag, metrics, reasons, coverage,
+        executionProviders, stagedAt, decidedAt, durationMs, null, null);
+  }
 
   public DriftFlag {
     Checks.schemaVersion(schemaVersion);

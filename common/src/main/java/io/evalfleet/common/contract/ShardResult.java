@@ -13,6 +13,7 @@ import java.util.TreeMap;
  * @param executionProvider the ONNX Runtime execution provider that scored the rows, e.g. {@code cpu}
  * @param paddingRatio share of the token slots fed to the model that were padding (causal LM)
  * @param error set when the shard could not be scored; then {@code values} is empty
+ * @param environment the runtime, hardware and model signature the shard was scored with
  */
 public record ShardResult(
     Integer schemaVersion,
@@ -28,7 +29,16 @@ public record ShardResult(
     Double paddingRatio,
     long durationMs,
     int attempt,
-    ShardError error) {
+    ShardError error,
+    ScoringEnvironment environment) {
+
+  /** A result without a {@link ScoringEnvironment} (failures, and shards scored before it was reported). */
+  public ShardResult(Integer schemaVersion, String jobId, String runId, int shardIndex, long rowStart, int rowCount,
+      Map<String, double[]> values, String workerId, String executionProvider, String batching, Double paddingRatio,
+      long durationMs, int attempt, ShardError error) {
+    this(schemaVersion, jobId, runId, shardIndex, rowStart, rowCount, values, workerId, executionProvider, batching,
+        paddingRatio, durationMs, attempt, error, null);
+  }
 
   public ShardResult {
     Checks.schemaVersion(schemaVersion);

@@ -21,12 +21,12 @@ class FleetConfigTest {
   void reportsEveryBadKeyAtOnce() {
     assertThatThrownBy(() -> FleetConfig.of(Map.of(
         "dispatcher.shard-rows", "zero",
-        "verdict.red-relative-change", "1.5",
+        "worker.concurrency", "-1",
         "dispatcher.run-deadline", "10 minutes",
         "dispatcher.shard-row", "5")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("dispatcher.shard-rows must be a positive integer, got 'zero'")
-        .hasMessageContaining("verdict.red-relative-change must be a number between 0 and 1, got '1.5'")
+        .hasMessageContaining("worker.concurrency must be a positive integer, got '-1'")
         .hasMessageContaining("dispatcher.run-deadline must be a positive ISO-8601 duration")
         .hasMessageContaining("unknown setting 'dispatcher.shard-row'");
   }
@@ -43,12 +43,6 @@ class FleetConfigTest {
     assertThat(config.get(FleetConfig.SHARD_ROWS)).isEqualTo(20);
     assertThat(config.get(FleetConfig.BATCH_SIZE)).isEqualTo(4);
     assertThat(config.kafkaClientProperties()).containsEntry("security.protocol", "SASL_SSL");
-  }
-
-  @Test
-  void redThresholdMayNotBeBelowWarn() {
-    assertThatThrownBy(() -> FleetConfig.of(Map.of("verdict.warn-relative-change", "0.1", "verdict.red-relative-change", "0.05")))
-        .hasMessageContaining("must not be smaller than verdict.warn-relative-change");
   }
 
   @Test

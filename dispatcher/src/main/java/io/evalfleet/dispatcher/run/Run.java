@@ -32,6 +32,11 @@ public final class Run {
   private final Map<String, Sent> inFlight = new LinkedHashMap<>();
   private final Map<String, ShardResult> results = new LinkedHashMap<>();
   private final Set<String> providers = new TreeSet<>();
+  private final Set<String> runtimes = new TreeSet<>();
+  private final Set<String> hardware = new TreeSet<>();
+  private final Set<String> signatures = new TreeSet<>();
+  private final Map<String, String> notComparable = new LinkedHashMap<>();
+  private final List<String> notes = new java.util.ArrayList<>();
 
   private record Sent(ScoringJob job, Instant at) {}
 
@@ -104,6 +109,11 @@ public final class Run {
       if (result.executionProvider() != null) {
         providers.add(result.executionProvider());
       }
+      if (result.environment() != null) {
+        addIfPresent(runtimes, result.environment().onnxRuntime());
+        addIfPresent(hardware, result.environment().hardware());
+        addIfPresent(signatures, result.environment().modelSignature());
+      }
     }
     return true;
   }
@@ -132,6 +142,43 @@ public final class Run {
 
   public List<String> providers() {
     return List.copyOf(providers);
+  }
+
+  public List<String> runtimes() {
+    return List.copyOf(runtimes);
+  }
+
+  public List<String> hardware() {
+    return List.copyOf(hardware);
+  }
+
+  /** The model signatures the shards reported: one, unless workers disagree. */
+  public List<String> signatures() {
+    return List.copyOf(signatures);
+  }
+
+  /** Marks a metric as not comparable with the baseline (it is reported, but decides nothing). */
+  public void exclude(String metric, String why) {
+    notComparable.put(metric, why);
+  }
+
+  public Map<String, String> notComparable() {
+    return Map.copyOf(notComparable);
+  }
+
+  /** Adds a sentence to the flag's reasons. */
+  public void note(String sentence) {
+    notes.add(sentence);
+  }
+
+  public List<String> notes() {
+    return List.copyOf(notes);
+  }
+
+  private static void addIfPresent(Set<String> set, String value) {
+    if (value != null) {
+      set.add(value);
+    }
   }
 
   public String runId() {

@@ -1,27 +1,36 @@
 package io.evalfleet.dispatcher.verdict;
 
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.contract.MetricNames;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.decision.Decider;
+import io.evalfleet.dispatcher.decision.DecisionReport;
+import io.evalfleet.dispatcher.decision.MetricDecision;
+import io.evalfleet.dispatcher.decision.Policy;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Compares a run's metric vector with its baseline by relative change per metric: a change in the
- * metric's bad direction of at least {@code warnAt} warns, of at least {@code redAt} is red. The
- * flag is the worst metric's status.
+ * Turns a run's metric vector into a flag under the policy: against the baseline's rows with the
+ * paired decision of {@link Decider}, or WARN when there is nothing to compare with. Metrics that
+ * are not comparable (perplexity under another tokenizer) are reported but decide nothing.
  */
 public final class Verdict {
-  private final double warnAt;
-  private final double redAt;
+  private final Policy policy;
+  private final Decider decider;
 
-  public Verdict(double warnAt, double redAt) {
-    this.warnAt = warnAt;
-    this.redAt = redAt;
+  public Verdict(Policy policy) {
+    this.policy = policy;
+    this.decider = new Decider(policy);
+  }
+
+  public Policy policy() {
+    return policy;
   }
 
   public record Outcome(Flag flag, Map<String, MetricValue> metrics, List<String> reasons) {}
@@ -29,60 +38,68 @@ public final class Verdict {
   /** The verdict without a baseline: WARN, since nothing could be compared. */
   public Outcome withoutBaseline(MetricVector vector, String why) {
     Map<String, MetricValue> metrics = new LinkedHashMap<>();
-    vector.metrics().forEach((name, value) -> metrics.put(name, new MetricValue(value, vector.rows(),
-        MetricVector.direction(name).wireName(), null, null, null, warnAt, redAt, null)));
+    vector.metrics().forEach((name, value) -> metrics.put(name, MetricValue.alone(value, vector.rows(), direction(name))));
     return new Outcome(Flag.WARN, metrics, List.of(why));
   }
 
-  public Outcome compare(MetricVector vector, BaselineRecord baseline) {
+  /**
+   * @param history per metric, its values in the model's production snapshots, oldest first
+   * @param notComparable metrics that must not be compared with the baseline, with why
+   * @throws IllegalArgumentException when the runs' rows do not pair up
+   */
+  public Outcome compare(MetricVector vector, BaselineRecord baseline, Map<String, List<Double>> history,
+      Map<String, String> notComparable) {
+    DecisionReport report = decider.decide(baseline.rowValues(), vector.rowValues(), history);
     Map<String, MetricValue> metrics = new LinkedHashMap<>();
     List<String> reasons = new ArrayList<>();
+    Set<String> said = new HashSet<>();
     Flag flag = Flag.GREEN;
-    for (var entry : vector.metrics().entrySet()) {
-      String name = entry.getKey();
-      double value = entry.getValue();
-      Direction direction = MetricVector.direction(name);
-      Double base = baseline.metrics().get(name);
-      if (base == null) {
-        metrics.put(name, new MetricValue(value, vector.rows(), direction.wireName(), null, null, null, warnAt, redAt, null));
-        reasons.add(name + " has no baseline value in version " + baseline.version() + "; not compared");
-        flag = worst(flag, Flag.WARN);
+    boolean gated = false;
+    for (MetricDecision decision : report.metrics().values()) {
+      String name = decision.metric();
+      said.add(decision.sentence());
+      said.add(decision.bandSentence());
+      String why = notComparable.get(name);
+      if (why != null) {
+        metrics.put(name, MetricValue.alone(decision.candidateValue(), vector.rows(), decision.direction().wireName()));
+        reasons.add(name + " not compared: " + why);
         continue;
       }
-      double delta = value - base;
-      double relative = base == 0 ? (delta == 0 ? 0 : Math.copySign(Double.POSITIVE_INFINITY, delta)) : delta / Math.abs(base);
-      double badness = direction.badness(relative);
-      Flag status = badness >= redAt ? Flag.RED : badness >= warnAt ? Flag.WARN : Flag.GREEN;
-      flag = worst(flag, status);
-      metrics.put(name, new MetricValue(value, vector.rows(), direction.wireName(), base, delta, relative, warnAt, redAt, status));
-      reasons.add(String.format(Locale.ROOT, "%s %s: %.4f vs baseline %.4f (%+.2f%%; %s from %.1f%%, RED from %.1f%%%s)",
-          name, status, value, base, 100 * relative, "WARN", 100 * warnAt, 100 * redAt,
-          direction == Direction.TWO_SIDED ? ", either direction" : " worse"));
+      metrics.put(name, value(decision, vector.rows()));
+      reasons.add(decision.sentence());
+      if (decision.bandSentence() != null) {
+        reasons.add(decision.bandSentence());
+      }
+      if (decision.gating()) {
+        gated = true;
+        flag = worst(flag, decision.status());
+      }
     }
-    pairedShift(vector, baseline).ifPresent(reasons::add);
+    vector.metrics().forEach((name, value) -> metrics.putIfAbsent(name, MetricValue.alone(value, vector.rows(), direction(name))));
+    report.reasons().stream().filter(r -> !said.contains(r)).forEach(reasons::add);
+    if (!gated) {
+      flag = Flag.WARN;
+      reasons.add("no gating metric of policy " + policy.policyVersion() + " could be compared with baseline version "
+          + baseline.version() + "; nothing decided the flag");
+    }
+    reasons.add(String.format(Locale.ROOT, "decided by policy %s against baseline version %s: paired bootstrap over the"
+        + " same %d golden rows (%d resamples, seed %d), %s correction across the gating metrics at %.0f%% family"
+        + " confidence", policy.policyVersion(), baseline.version(), vector.rows(), report.resamples(), report.seed(),
+        policy.correction().name().toLowerCase(Locale.ROOT), 100 * policy.familyConfidence()));
     return new Outcome(flag, metrics, reasons);
   }
 
-  /** Evidence, not a rule: how far the per-pair cosines moved, row by row, against the baseline. */
-  private static java.util.Optional<String> pairedShift(MetricVector vector, BaselineRecord baseline) {
-    double[] now = vector.rowValues().get(MetricNames.COSINE);
-    double[] then = baseline.rowValues() == null ? null : baseline.rowValues().get(MetricNames.COSINE);
-    if (now == null || then == null || now.length != then.length || now.length == 0) {
-      return java.util.Optional.empty();
-    }
-    double sum = 0;
-    double max = 0;
-    int worstRow = 0;
-    for (int i = 0; i < now.length; i++) {
-      double shift = Math.abs(now[i] - then[i]);
-      sum += shift;
-      if (shift > max) {
-        max = shift;
-        worstRow = i;
-      }
-    }
-    return java.util.Optional.of(String.format(Locale.ROOT,
-        "per-pair cosine moved by %.4f on average vs baseline (largest %.4f, row %d)", sum / now.length, max, worstRow));
+  private static MetricValue value(MetricDecision d, long rows) {
+    double p = d.status() == Flag.RED ? d.degraded().adjustedPValue() : d.nonInferior().adjustedPValue();
+    return new MetricValue(d.candidateValue(), rows, d.direction().wireName(), d.baselineValue(),
+        d.candidateValue() - d.baselineValue(), d.estimate(), d.interval().low(), d.interval().high(),
+        d.interval().confidence(), d.margin(), d.gating(), p, d.band() == null ? null : d.band().low(),
+        d.band() == null ? null : d.band().high(), d.status(), d.sentence());
+  }
+
+  private String direction(String metric) {
+    var rule = policy.metrics().get(metric);
+    return (rule != null ? rule.direction() : MetricVector.direction(metric)).wireName();
   }
 
   static Flag worst(Flag a, Flag b) {

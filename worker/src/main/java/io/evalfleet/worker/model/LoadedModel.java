@@ -2,7 +2,11 @@ package io.evalfleet.worker.model;
 
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * An ONNX Runtime session for one artifact digest, with what was learned about it at load time.
@@ -16,5 +20,20 @@ public record LoadedModel(String sha256, OrtSession session, Map<String, NodeInf
 
   public boolean declaresInput(String name) {
     return inputs.containsKey(name);
+  }
+
+  /**
+   * Inputs and outputs with element types and shapes, sorted by name, e.g. {@code in
+   * input_ids:INT64[-1,-1] → out logits:FLOAT[-1,-1,256]}: a model that is a drop-in replacement
+   * for another has the same signature.
+   */
+  public String signature() {
+    return "in " + describe(inputs) + " → out " + describe(outputs);
+  }
+
+  private static String describe(Map<String, NodeInfo> nodes) {
+    return new TreeMap<>(nodes).values().stream().map(node -> node.getName() + ":" + (node.getInfo() instanceof TensorInfo t
+            ? t.type + Arrays.toString(t.getShape()).replace(" ", "") : node.getInfo().toString()))
+        .collect(Collectors.joining(", "));
   }
 }

@@ -45,7 +45,8 @@ public final class CausalLmScorer {
   public record Scores(double[] nllSum, double[] tokens, String batching, double paddingRatio) {}
 
   /** What {@link #score} returns: per-row values by name ({@code nll_sum}, {@code tokens}, {@code bytes}). */
-  public record Result(Map<String, double[]> values, String batching, double paddingRatio, String executionProvider) {}
+  public record Result(Map<String, double[]> values, String batching, double paddingRatio, String executionProvider,
+      String modelSignature) {}
 
   public Result score(ScoringJob job) throws ScoringException {
     if (job.maxSeqLen() == null) {
@@ -69,7 +70,7 @@ public final class CausalLmScorer {
       if (rows.bytes != null) {
         values.put(MetricNames.BYTES, rows.bytes);
       }
-      return new Result(values, scores.batching(), scores.paddingRatio(), model.executionProvider());
+      return new Result(values, scores.batching(), scores.paddingRatio(), model.executionProvider(), model.signature());
     }
   }
 

@@ -2,6 +2,7 @@ package io.evalfleet.worker.scoring;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.evalfleet.common.contract.MetricNames;
+import io.evalfleet.common.contract.ScoringEnvironment;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardError;
 import io.evalfleet.common.contract.ShardResult;
@@ -56,20 +57,28 @@ public final class ShardScorer implements JobScorer {
         case EMBEDDING -> scoreEmbedding(job);
         case CAUSAL_LM -> {
           CausalLmScorer.Result result = causalLm.score(job);
-          yield new Scored(result.values(), result.batching(), result.paddingRatio(), result.executionProvider());
+          yield new Scored(result.values(), result.batching(), result.paddingRatio(), result.executionProvider(),
+              result.modelSignature());
         }
       };
       return result(job, scored.values, scored.batching, scored.paddingRatio, scored.provider, clock.millis() - started,
-          null);
+          null, new ScoringEnvironment(ONNX_RUNTIME, HARDWARE, scored.signature));
     } catch (ScoringException e) {
-      return result(job, Map.of(), null, null, null, clock.millis() - started, e.toShardError());
+      return result(job, Map.of(), null, null, null, clock.millis() - started, e.toShardError(), null);
     } catch (RuntimeException e) {
       return result(job, Map.of(), null, null, null, clock.millis() - started,
-          new ShardError(ShardError.INPUT, "scoring failed: " + e));
+          new ShardError(ShardError.INPUT, "scoring failed: " + e), null);
     }
   }
 
-  private record Scored(Map<String, double[]> values, String batching, Double paddingRatio, String provider) {}
+  private record Scored(Map<String, double[]> values, String batching, Double paddingRatio, String provider,
+      String signature) {}
+
+  /** The ONNX Runtime library this worker runs, as recorded in lockfiles. */
+  static final String ONNX_RUNTIME = "onnxruntime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
+  /** This worker's machine, as recorded in lockfiles. */
+  static final String HARDWARE = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT) + "/"
+      + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cores";
 
   private Scored scoreEmbedding(ScoringJob job) throws ScoringException {
     if (job.tokenizer() == null) {
@@ -136,14 +145,14 @@ public final class ShardScorer implements JobScorer {
       if (withGold) {
         values.put(MetricNames.GOLD, gold);
       }
-      return new Scored(values, embeddings.batching(model, tokenizer), null, model.executionProvider());
+      return new Scored(values, embeddings.batching(model, tokenizer), null, model.executionProvider(), model.signature());
     }
   }
 
   private ShardResult result(ScoringJob job, Map<String, double[]> values, String batching, Double paddingRatio,
-      String provider, long durationMs, ShardError error) {
+      String provider, long durationMs, ShardError error, ScoringEnvironment environment) {
     return new ShardResult(SchemaVersion.CURRENT, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(),
-        job.rowCount(), values, workerId, provider, batching, paddingRatio, durationMs, job.attempt(), error);
+        job.rowCount(), values, workerId, provider, batching, paddingRatio, durationMs, job.attempt(), error, environment);
   }
 
   private static String text(Group record, String column) {
