@@ -39,7 +39,10 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // A fresh broker and a fresh archive: each demo starts with no baselines and no history.
+    deleteTree(workDir.resolve("archive"));
     FleetConfig base = config.load().with(Map.of(
+        FleetConfig.ARCHIVE_ROOT.key(), workDir.toAbsolutePath().resolve("archive").toUri().toString(),
         FleetConfig.SHARD_ROWS.key(), "32",
         FleetConfig.INTRA_OP_THREADS.key(), "1"));
     DemoAssets assets = new DemoAssets(workDir);
@@ -114,5 +117,16 @@ final class DemoCommand implements Callable<Integer> {
     return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "all-minilm-l6-v2", version, Task.EMBEDDING,
         model.onnx(), model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, bits, 256, null, "cpu", null, null,
         Instant.now());
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    if (!java.nio.file.Files.exists(dir)) {
+      return;
+    }
+    try (var paths = java.nio.file.Files.walk(dir)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(path);
+      }
+    }
   }
 }

@@ -59,6 +59,7 @@ class BadInputMatrixTest {
         new GoldenSubsetWriter.Pair(1, "It rains.", "The bank is closed.", 0.0)));
     fleet = LocalFleet.start(FleetConfig.defaults().with(Map.of(
         FleetConfig.INTRA_OP_THREADS.key(), "1",
+        FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
         FleetConfig.ALLOWED_ROOTS.key(), dir.toUri().toString())), 1, dir.resolve("cache"));
     flags = new FlagWatcher(fleet.config(), true);
     submitter = new Submitter(fleet.config());

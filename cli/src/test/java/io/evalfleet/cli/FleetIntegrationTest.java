@@ -85,6 +85,8 @@ class FleetIntegrationTest {
 
     FleetConfig config = FleetConfig.defaults().with(Map.of(
         FleetConfig.SHARD_ROWS.key(), "4",
+        FleetConfig.REUSE_SCORES.key(), "false", // these tests follow every event through the workers
+        FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
         FleetConfig.INTRA_OP_THREADS.key(), "1",
         FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "2"));
     fleet = LocalFleet.start(config, 2, dir.resolve("cache"));
@@ -157,7 +159,11 @@ class FleetIntegrationTest {
     var spearman = flag.metrics().get(MetricNames.SPEARMAN);
     assertThat(spearman.baseline()).isNotNull();
     assertThat(spearman.relativeDelta()).isCloseTo((spearman.value() - spearman.baseline()) / spearman.baseline(), within(1e-12));
-    assertThat(flag.reasons()).anyMatch(r -> r.contains("per-pair cosine moved by"));
+    assertThat(spearman.ciLow()).isLessThanOrEqualTo(spearman.relativeDelta());
+    assertThat(spearman.ciHigh()).isGreaterThanOrEqualTo(spearman.relativeDelta());
+    assertThat(spearman.evidence()).contains("paired bootstrap").contains("margin 2.0%");
+    assertThat(flag.policyVersion()).isEqualTo("1");
+    assertThat(flag.lockfile()).endsWith("/locks/quantised/int8.lock.json");
   }
 
   @Test

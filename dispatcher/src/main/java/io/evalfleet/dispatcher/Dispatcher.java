@@ -91,6 +91,7 @@ public final class Dispatcher implements Runnable {
   private final int maxInFlight;
   private final Duration runDeadline;
   private final Duration jobTimeout;
+  private final boolean reuseScores;
 
   private final Map<String, Run> active = new LinkedHashMap<>();
   private final Set<String> preflighting = new LinkedHashSet<>();
@@ -122,6 +123,7 @@ public final class Dispatcher implements Runnable {
     this.maxInFlight = config.get(FleetConfig.MAX_IN_FLIGHT);
     this.runDeadline = config.get(FleetConfig.RUN_DEADLINE);
     this.jobTimeout = config.get(FleetConfig.JOB_TIMEOUT);
+    this.reuseScores = config.get(FleetConfig.REUSE_SCORES);
   }
 
   @Override
@@ -257,6 +259,9 @@ public final class Dispatcher implements Runnable {
 
   /** Scores archived by an identical earlier evaluation, if any. Runs on the pre-flight executor. */
   private Optional<EvaluationArchive.ArchivedScores> archivedScores(StagedWeightEvent event) {
+    if (!reuseScores) {
+      return Optional.empty();
+    }
     try {
       return archive.scores(ScoreKey.of(event));
     } catch (java.io.IOException | RuntimeException e) {

@@ -58,7 +58,8 @@ final class FleetHarness implements AutoCloseable {
 
   /** A dispatcher cutting runs into small jobs (40 rows), so that every run has several in flight. */
   FleetProcess dispatcher(String name, String... settings) throws Exception {
-    List<String> args = new ArrayList<>(List.of("-D", "dispatcher.shard-rows=40"));
+    List<String> args = new ArrayList<>(List.of("-D", "dispatcher.shard-rows=40",
+        "-D", "archive.root=" + dir.resolve("archive").toUri()));
     args.addAll(List.of(settings));
     return role(name, "512m", "dispatcher", args);
   }

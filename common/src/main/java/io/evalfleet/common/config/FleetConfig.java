@@ -31,6 +31,9 @@ public final class FleetConfig {
   public static final Setting<String> POLICY = new Setting<>("verdict.policy", "", String::trim, s -> true,
       "a path to a policy file, or empty",
       "The decision policy (margins, directions, confidence, bootstrap, correction, band), a JSON file kept in version control; empty: the bundled `policy/evalfleet-policy.json`.");
+  public static final Setting<Boolean> REUSE_SCORES = new Setting<>("dispatcher.reuse-scores", "true",
+      Boolean::valueOf, v -> true, "true or false",
+      "Whether an evaluation identical to an archived one (same artifact, tokenizer, golden subset, evaluator version, max_seq_len and stride) reuses its per-row scores instead of scoring again.");
   public static final Setting<String> ARCHIVE_ROOT = new Setting<>("archive.root",
       java.nio.file.Path.of(System.getProperty("user.home"), ".evalfleet", "archive").toUri().toString(), String::trim,
       s -> !s.isBlank(), "a directory URI",
@@ -65,7 +68,7 @@ public final class FleetConfig {
       "Name of this worker in shard results and logs.");
 
   public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, SHARD_ROWS, MAX_IN_FLIGHT_PER_RUN,
-      MAX_IN_FLIGHT, RUN_DEADLINE, JOB_TIMEOUT, DECIDED_LOOK_BACK, POLICY, ARCHIVE_ROOT, WORKER_CONCURRENCY,
+      MAX_IN_FLIGHT, RUN_DEADLINE, JOB_TIMEOUT, DECIDED_LOOK_BACK, POLICY, ARCHIVE_ROOT, REUSE_SCORES, WORKER_CONCURRENCY,
       INTRA_OP_THREADS, BATCH_SIZE, MAX_SEQ_LEN, EXECUTION_PROVIDER, DRAIN_TIMEOUT, CACHE_MAX_BYTES,
       CONCURRENT_MODEL_LOADS, MAX_LOADED_MODELS, ALLOWED_ROOTS, STORAGE_ATTEMPTS, WORKER_ID);
 

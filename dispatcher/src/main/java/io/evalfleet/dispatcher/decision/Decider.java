@@ -101,7 +101,9 @@ public final class Decider {
         : 1 - policy.alpha();
     Interval interval = interval(bootstrap.resampledChanges().get(metric), confidence);
     double candidate = bootstrap.candidate().get(metric);
-    Optional<VarianceBand> band = VarianceBand.of(snapshots, policy.bandK(), policy.bandMinSnapshots(), policy.bandWindow());
+    // Never narrower than the margin: the band is a second signal, not a stricter gate.
+    Optional<VarianceBand> band = VarianceBand.of(snapshots, policy.bandK(), policy.bandMinSnapshots(), policy.bandWindow())
+        .map(b -> b.atLeast(rule.margin()));
     boolean insideBand = band.map(b -> b.contains(candidate)).orElse(true);
     Flag status = degraded.significant() ? Flag.RED
         : nonInferior.significant() && insideBand ? Flag.GREEN

@@ -34,9 +34,12 @@ final class Evidence {
     }
     String where = band.contains(candidate) ? "inside" : "outside";
     String tail = band.contains(candidate) ? "" : "; unlike recent production models, so WARN at best";
-    return String.format(Locale.ROOT, "%s: candidate %s lies %s the production band %s to %s (mean %s ± %s·σ, σ=%s, last %d snapshots)%s",
-        metric, number(candidate), where, number(band.low()), number(band.high()), number(band.mean()),
-        trimmed(band.k()), number(band.sigma()), band.snapshots(), tail);
+    String width = band.k() * band.sigma() >= band.minHalfWidth()
+        ? String.format(Locale.ROOT, "mean %s ± %s·σ, σ=%s", number(band.mean()), trimmed(band.k()), number(band.sigma()))
+        : String.format(Locale.ROOT, "mean %s ± the margin, wider than %s·σ=%s", number(band.mean()), trimmed(band.k()),
+            number(band.k() * band.sigma()));
+    return String.format(Locale.ROOT, "%s: candidate %s lies %s the production band %s to %s (%s, last %d snapshots)%s",
+        metric, number(candidate), where, number(band.low()), number(band.high()), width, band.snapshots(), tail);
   }
 
   private static String verdictWords(Flag status, SignificanceTest degraded, SignificanceTest nonInferior,

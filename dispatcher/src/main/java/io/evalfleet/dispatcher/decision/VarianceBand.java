@@ -13,7 +13,25 @@ import java.util.Optional;
  * @param k half-width in σ
  * @param snapshots how many snapshots were used
  */
-public record VarianceBand(double mean, double sigma, double k, int snapshots) {
+public record VarianceBand(double mean, double sigma, double k, int snapshots, double minHalfWidth) {
+
+  /** A band with no floor under its half-width. */
+  public VarianceBand(double mean, double sigma, double k, int snapshots) {
+    this(mean, sigma, k, snapshots, 0);
+  }
+
+  /**
+   * This band, at least {@code relativeFloor · |mean|} wide on each side: production snapshots that
+   * barely differed (σ near 0) would otherwise put every candidate outside, however small its change.
+   */
+  public VarianceBand atLeast(double relativeFloor) {
+    return new VarianceBand(mean, sigma, k, snapshots, relativeFloor * Math.abs(mean));
+  }
+
+  /** Half the band's width: k·σ, or the floor when that is wider. */
+  public double halfWidth() {
+    return Math.max(k * sigma, minHalfWidth);
+  }
 
   /**
    * The band of the latest {@code window} values of {@code history} (oldest first), or empty when
@@ -30,11 +48,11 @@ public record VarianceBand(double mean, double sigma, double k, int snapshots) {
   }
 
   public double low() {
-    return mean - k * sigma;
+    return mean - halfWidth();
   }
 
   public double high() {
-    return mean + k * sigma;
+    return mean + halfWidth();
   }
 
   /** Whether {@code value} lies in [low, high]. */

@@ -67,4 +67,14 @@ class VarianceBandTest {
     assertThat(decision.status()).isEqualTo(Flag.GREEN);
     assertThat(decision.bandSentence()).isEqualTo("perplexity: no production band yet (2 snapshots, 3 needed); band check skipped");
   }
+
+  @Test
+  void bandIsNeverNarrowerThanItsFloor() {
+    VarianceBand flat = VarianceBand.of(List.of(10.0, 10.0, 10.0), 3, 3, 10).orElseThrow().atLeast(0.02);
+    assertThat(flat.sigma()).isZero();
+    assertThat(flat.low()).isCloseTo(9.8, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(flat.high()).isCloseTo(10.2, org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(flat.contains(10.1)).isTrue();
+    assertThat(flat.contains(10.3)).isFalse();
+  }
 }

@@ -27,8 +27,12 @@ import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A dispatcher stopped in the middle of a run: its successor re-runs the event, and it still gets exactly one flag. */
-class DispatcherRestartTest {
+/**
+ * What the dispatcher keeps outside its memory: a successor finishes a run its predecessor left, an
+ * event flagged just before a crash gets no second flag, and an identical evaluation reuses the
+ * archived scores, with a lockfile for each version.
+ */
+class DispatcherStateTest {
   @TempDir Path dir;
 
   @Test
@@ -45,6 +49,7 @@ class DispatcherRestartTest {
     try (EmbeddedKafka kafka = EmbeddedKafka.start(6)) {
       FleetConfig config = FleetConfig.defaults().with(Map.of(
           FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+          FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
           FleetConfig.SHARD_ROWS.key(), "10",
           FleetConfig.INTRA_OP_THREADS.key(), "1"));
       DispatcherRole first = new DispatcherRole(config, Clock.systemUTC()).start();
@@ -86,6 +91,7 @@ class DispatcherRestartTest {
     try (EmbeddedKafka kafka = EmbeddedKafka.start(2)) {
       FleetConfig config = FleetConfig.defaults().with(Map.of(
           FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+          FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
           FleetConfig.INTRA_OP_THREADS.key(), "1"));
       // The state a crash leaves between publishing a flag and committing its staged event.
       String runId = io.evalfleet.dispatcher.run.Run.runIdOf(flagged.eventId());
@@ -107,6 +113,62 @@ class DispatcherRestartTest {
         assertThat(flags.count(next.eventId())).isEqualTo(1);
         assertThat(flags.seen().get(flagged.eventId()).reasons())
             .containsExactly("published by the dispatcher that crashed");
+      }
+    }
+  }
+
+  @Test
+  void identicalEvaluationReusesArchivedScoresAndBothVersionsHaveLockfiles() throws Exception {
+    DemoAssets assets = new DemoAssets(dir);
+    DemoAssets.ModelFiles model = assets.model(DemoAssets.Model.MINILM_FP32);
+    Path file = dir.resolve("pairs.parquet");
+    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), DemoAssets.readPairs().subList(0, 30), 1 << 20);
+    SubsetRef subset = new SubsetRef(file.toUri().toString(), Storage.withDefaults().sha256(file.toUri().toString()), null,
+        Map.of());
+    StagedWeightEvent first = new StagedWeightEvent(SchemaVersion.CURRENT, "reuse-1", "reuse", "v1", Task.EMBEDDING,
+        model.onnx(), model.tokenizer(), subset, null, null, null, null, null, null, "abc123", Instant.now());
+    StagedWeightEvent rebuilt = new StagedWeightEvent(SchemaVersion.CURRENT, "reuse-2", "reuse", "v2", Task.EMBEDDING,
+        model.onnx(), model.tokenizer(), subset, null, null, null, null, null, null, "def456", Instant.now());
+
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(2)) {
+      FleetConfig config = FleetConfig.defaults().with(Map.of(
+          FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+          FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
+          FleetConfig.INTRA_OP_THREADS.key(), "1"));
+      try (WorkerRole worker = new WorkerRole(config, "worker-1", dir.resolve("cache")).start();
+           DispatcherRole dispatcher = new DispatcherRole(config, Clock.systemUTC()).start();
+           FlagWatcher flags = new FlagWatcher(config, true);
+           Submitter submitter = new Submitter(config)) {
+        submitter.submit(first);
+        DriftFlag baseline = flags.await(first.eventId(), Duration.ofMinutes(2));
+        long jobsForFirst = jobsOnTopic(config);
+        submitter.submit(rebuilt);
+        DriftFlag again = flags.await(rebuilt.eventId(), Duration.ofMinutes(2));
+
+        assertThat(baseline.flag()).isEqualTo(Flag.WARN);
+        assertThat(again.flag()).as("same weights, same rows: " + again.reasons()).isEqualTo(Flag.GREEN);
+        assertThat(again.reasons()).anyMatch(r -> r.startsWith("scores reused from an identical earlier evaluation"));
+        assertThat(jobsOnTopic(config)).as("jobs published for the second version").isEqualTo(jobsForFirst);
+        var spearman = again.metrics().get(io.evalfleet.common.contract.MetricNames.SPEARMAN);
+        assertThat(spearman.relativeDelta()).isZero();
+        assertThat(spearman.ciLow()).isZero();
+        assertThat(spearman.ciHigh()).isZero();
+
+        var archive = new io.evalfleet.dispatcher.archive.EvaluationArchive(Storage.withDefaults(),
+            dir.resolve("archive").toUri().toString());
+        var lock1 = archive.lock("reuse", "v1").orElseThrow();
+        var lock2 = archive.lock("reuse", "v2").orElseThrow();
+        assertThat(lock1.scoresReused()).isFalse();
+        assertThat(lock2.scoresReused()).isTrue();
+        assertThat(lock2.scores()).isEqualTo(lock1.scores());
+        assertThat(lock1.artifact()).isEqualTo(first.artifact());
+        assertThat(lock1.commit()).isEqualTo("abc123");
+        assertThat(lock1.onnxRuntime()).singleElement().asString().startsWith("onnxruntime 1.");
+        assertThat(lock1.modelSignature()).contains("input_ids:INT64").contains("last_hidden_state:FLOAT");
+        assertThat(lock2.metrics().get("spearman").status()).isEqualTo(Flag.GREEN);
+        assertThat(archive.baselineHistory("reuse")).singleElement()
+            .satisfies(s -> assertThat(s.reason()).isEqualTo("first"));
+        assertThat(archive.readScores(lock1.scores()).get("cosine")).hasSize(30);
       }
     }
   }
