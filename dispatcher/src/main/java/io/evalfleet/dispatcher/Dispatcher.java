@@ -84,6 +84,8 @@ public final class Dispatcher implements Runnable {
   private final ShardPlanner planner;
   private final Verdict verdict;
   private final EvaluationArchive archive;
+  /** Reader of the baselines topic, polled without waiting on every loop. Owned by the caller. */
+  private final Consumer<String, byte[]> baselineReader;
   /** Per model, its production snapshots' metric values (the band), read from the archive once per baseline. */
   private final Map<String, Map<String, List<Double>>> bandHistory = new HashMap<>();
   private final Clock clock;
@@ -107,10 +109,11 @@ public final class Dispatcher implements Runnable {
   private int inFlight;
 
   public Dispatcher(FleetConfig config, Consumer<String, byte[]> consumer, Producer<String, byte[]> producer,
-      BaselineStore baselines, DecidedRuns decided, Preflight preflight, ExecutorService preflightExecutor,
+      BaselineStore baselines, Consumer<String, byte[]> baselineReader, DecidedRuns decided, Preflight preflight, ExecutorService preflightExecutor,
       Policy policy, EvaluationArchive archive, Clock clock) {
     this.consumer = consumer;
     this.archive = archive;
+    this.baselineReader = baselineReader;
     this.decided = decided;
     this.producer = producer;
     this.baselines = baselines;
@@ -151,6 +154,7 @@ public final class Dispatcher implements Runnable {
         while ((step = fromPreflight.poll()) != null) {
           step.run();
         }
+        baselines.refresh(baselineReader);
         publishJobs();
         resendOverdueJobs();
         expireRuns();

@@ -24,6 +24,7 @@ public class DispatcherRole implements AutoCloseable {
   public static final String GROUP = "evalfleet-dispatcher";
 
   private final KafkaProducer<String, byte[]> producer;
+  private final KafkaConsumer<String, byte[]> baselineReader;
   private final ExecutorService preflightExecutor;
   private final Dispatcher dispatcher;
   private final Thread loop;
@@ -31,16 +32,16 @@ public class DispatcherRole implements AutoCloseable {
   public DispatcherRole(FleetConfig config, Clock clock) {
     this.producer = KafkaClients.producer(config, "evalfleet-dispatcher");
     BaselineStore baselines = new BaselineStore(producer);
-    try (KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, "evalfleet-dispatcher-baselines")) {
-      baselines.load(reader, Duration.ofSeconds(60));
-    }
+    // Kept open: the dispatcher's loop follows the topic for versions pinned or promoted elsewhere.
+    this.baselineReader = KafkaClients.reader(config, "evalfleet-dispatcher-baselines");
+    baselines.load(baselineReader, Duration.ofSeconds(60));
     DecidedRuns decided = new DecidedRuns(1_000_000);
     try (KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, "evalfleet-dispatcher-flags")) {
       decided.load(reader, clock.instant(), config.get(FleetConfig.DECIDED_LOOK_BACK), Duration.ofSeconds(120));
     }
     this.preflightExecutor = Executors.newSingleThreadExecutor(r -> new Thread(r, "evalfleet-preflight"));
     this.dispatcher = new Dispatcher(config, KafkaClients.consumer(config, GROUP, "evalfleet-dispatcher", 500),
-        producer, baselines, decided, new Preflight(Storage.of(config)), preflightExecutor, policy(config),
+        producer, baselines, baselineReader, decided, new Preflight(Storage.of(config)), preflightExecutor, policy(config),
         new EvaluationArchive(Storage.of(config), config.get(FleetConfig.ARCHIVE_ROOT)), clock);
     this.loop = new Thread(dispatcher, "evalfleet-dispatcher");
   }
@@ -72,6 +73,7 @@ public class DispatcherRole implements AutoCloseable {
     preflightExecutor.shutdownNow();
     preflightExecutor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
     producer.close(Duration.ofSeconds(5));
+    baselineReader.close(Duration.ofSeconds(5));
     log.info("dispatcher stopped: {}", io.evalfleet.common.process.ProcessMemory.summary());
   }
 

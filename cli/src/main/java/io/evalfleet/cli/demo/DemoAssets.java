@@ -44,7 +44,9 @@ public final class DemoAssets {
   /** The byte-level causal LMs made by scripts/make_causal_lm_fixtures.py, and their tokenizer. */
   public enum CausalModel {
     BYTEGPT_BASE("bytegpt-base"),
-    BYTEGPT_FINETUNED("bytegpt-finetuned");
+    BYTEGPT_FINETUNED("bytegpt-finetuned"),
+    /** All-zero logits over 300 tokens: another output signature than the byte-level GPTs'. */
+    UNIFORM_V300("uniform-v300");
 
     final String name;
 

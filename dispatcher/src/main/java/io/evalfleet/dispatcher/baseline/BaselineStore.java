@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The production baseline of each model, held on the compacted {@code evalfleet.baselines} topic
- * (keyed by model) so that it survives restarts and any client can read it. Loaded once at
- * start-up by reading the topic to its end; updated by {@link #pin}. Used by one thread.
+ * (keyed by model) so that it survives restarts and any client can read it. Loaded at start-up by
+ * reading the topic to its end, then kept current by {@link #refresh} (a version pinned or promoted
+ * from the command line is seen by the running dispatcher); updated by {@link #pin}. Used by one
+ * thread.
  */
 public final class BaselineStore {
   private static final Logger log = LoggerFactory.getLogger(BaselineStore.class);
@@ -46,19 +48,37 @@ public final class BaselineStore {
         throw new IllegalStateException("could not read " + Topics.BASELINES + " to its end within " + timeout);
       }
       for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
-        if (record.value() == null) {
-          byModel.remove(record.key());
-          continue;
-        }
-        try {
-          BaselineRecord baseline = Json.read(record.value(), BaselineRecord.class);
-          byModel.put(baseline.model(), baseline);
-        } catch (ContractViolation e) {
-          log.warn("ignoring unreadable baseline record for {} at offset {}: {}", record.key(), record.offset(), e.getMessage());
-        }
+        apply(record);
       }
     }
     log.info("loaded {} production baselines", byModel.size());
+  }
+
+  /**
+   * Applies whatever was published on the topic since the last read, without waiting. The reader
+   * must be the one given to {@link #load}.
+   */
+  public void refresh(Consumer<String, byte[]> reader) {
+    for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ZERO)) {
+      apply(record);
+    }
+  }
+
+  private void apply(ConsumerRecord<String, byte[]> record) {
+    if (record.value() == null) {
+      byModel.remove(record.key());
+      return;
+    }
+    try {
+      BaselineRecord baseline = Json.read(record.value(), BaselineRecord.class);
+      BaselineRecord before = byModel.put(baseline.model(), baseline);
+      if (before != null && !before.version().equals(baseline.version())) {
+        log.info("production baseline of {} is now version {} (was {})", baseline.model(), baseline.version(),
+            before.version());
+      }
+    } catch (ContractViolation e) {
+      log.warn("ignoring unreadable baseline record for {} at offset {}: {}", record.key(), record.offset(), e.getMessage());
+    }
   }
 
   public Optional<BaselineRecord> production(String model) {
