@@ -13,8 +13,15 @@ final class ConfigCommand implements Callable<Integer> {
   @Option(names = "--effective", description = "Load the settings as a role would and print them.")
   boolean effective;
 
+  @Option(names = "--metrics", description = "Print the reference of the Prometheus metrics every role exports.")
+  boolean metrics;
+
   @Override
   public Integer call() throws Exception {
+    if (metrics) {
+      System.out.print(io.evalfleet.common.metrics.FleetMeter.markdownReference());
+      return 0;
+    }
     if (!effective) {
       System.out.print(FleetConfig.markdownReference());
       return 0;

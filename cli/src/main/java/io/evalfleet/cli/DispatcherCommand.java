@@ -1,5 +1,6 @@
 package io.evalfleet.cli;
 
+import io.evalfleet.common.metrics.Observability;
 import io.evalfleet.dispatcher.DispatcherRole;
 import java.time.Clock;
 import java.util.concurrent.Callable;
@@ -12,7 +13,10 @@ final class DispatcherCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    DispatcherRole role = new DispatcherRole(config.load(), Clock.systemUTC()).start();
-    return Shutdown.awaitSignalOrDeath(role::alive, role::close) ? 0 : 1;
+    var loaded = config.load();
+    Observability observability = new Observability("dispatcher");
+    DispatcherRole role = new DispatcherRole(loaded, Clock.systemUTC(), observability.registry()).start();
+    Endpoints.serve(observability, loaded, role::alive);
+    return Shutdown.awaitSignalOrDeath(role::alive, role::close, observability::close) ? 0 : 1;
   }
 }

@@ -1,6 +1,7 @@
 package io.evalfleet.cli;
 
 import io.evalfleet.cli.embedded.LocalFleet;
+import io.evalfleet.common.metrics.Observability;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -26,7 +27,10 @@ final class LocalCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    LocalFleet fleet = LocalFleet.start(config.load(), workers, cacheDir);
+    var loaded = config.load();
+    Observability observability = new Observability("local");
+    LocalFleet fleet = LocalFleet.start(loaded, workers, cacheDir, observability.registry());
+    Endpoints.serve(observability, loaded, fleet::alive);
     Files.createDirectories(bootstrapFile.toAbsolutePath().getParent());
     Files.writeString(bootstrapFile, fleet.bootstrapServers() + System.lineSeparator());
     System.out.println("evalfleet local fleet is up with " + workers + " workers.");
@@ -35,6 +39,7 @@ final class LocalCommand implements Callable<Integer> {
     System.out.flush();
     Shutdown.awaitSignal(() -> {
       fleet.close();
+      observability.close();
       Files.deleteIfExists(bootstrapFile);
     });
     return 0;

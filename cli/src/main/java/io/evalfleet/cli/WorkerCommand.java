@@ -1,6 +1,7 @@
 package io.evalfleet.cli;
 
 import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.metrics.Observability;
 import io.evalfleet.worker.WorkerRole;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -19,8 +20,10 @@ final class WorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     FleetConfig loaded = config.load();
-    WorkerRole role = new WorkerRole(loaded, loaded.get(FleetConfig.WORKER_ID), cacheDir).start();
+    Observability observability = new Observability("worker");
+    WorkerRole role = new WorkerRole(loaded, loaded.get(FleetConfig.WORKER_ID), cacheDir, observability.registry()).start();
+    Endpoints.serve(observability, loaded, role::alive);
     java.time.Duration drain = loaded.get(FleetConfig.DRAIN_TIMEOUT);
-    return Shutdown.awaitSignalOrDeath(role::alive, () -> role.close(drain)) ? 0 : 1;
+    return Shutdown.awaitSignalOrDeath(role::alive, () -> role.close(drain), observability::close) ? 0 : 1;
   }
 }

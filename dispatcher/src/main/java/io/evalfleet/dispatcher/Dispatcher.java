@@ -31,6 +31,8 @@ import io.evalfleet.dispatcher.archive.EvaluationLock;
 import io.evalfleet.dispatcher.archive.ScoreKey;
 import io.evalfleet.dispatcher.decision.Policy;
 import io.evalfleet.common.contract.MetricNames;
+import io.evalfleet.common.metrics.FleetMeter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Optional;
 import java.time.Clock;
 import java.time.Duration;
@@ -106,11 +108,26 @@ public final class Dispatcher implements Runnable {
   private record Source(TopicPartition partition, long offset) {}
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final CountDownLatch stopped = new CountDownLatch(1);
-  private int inFlight;
+  /** Written by the loop thread, read by the metrics thread. */
+  private volatile int inFlight;
+  private volatile int runsActive;
+  private final MeterRegistry registry;
 
   public Dispatcher(FleetConfig config, Consumer<String, byte[]> consumer, Producer<String, byte[]> producer,
       BaselineStore baselines, Consumer<String, byte[]> baselineReader, DecidedRuns decided, Preflight preflight, ExecutorService preflightExecutor,
-      Policy policy, EvaluationArchive archive, Clock clock) {
+      Policy policy, EvaluationArchive archive, Clock clock, MeterRegistry registry) {
+    this.registry = registry;
+    FleetMeter.RUNS_ACTIVE.gauge(registry, () -> runsActive);
+    FleetMeter.DISPATCHER_JOBS_IN_FLIGHT.gauge(registry, () -> inFlight);
+    int limit = config.get(FleetConfig.MAX_IN_FLIGHT);
+    FleetMeter.DISPATCHER_JOBS_LIMIT.gauge(registry, () -> limit);
+    for (String kind : List.of("first", "retry", "resent")) {
+      FleetMeter.JOBS_PUBLISHED.counter(registry, kind);
+    }
+    for (String source : List.of(Topics.STAGED, Topics.RESULTS)) {
+      FleetMeter.DEAD_LETTERS.counter(registry, source);
+    }
+    FleetMeter.RESULTS_DUPLICATE.counter(registry);
     this.consumer = consumer;
     this.archive = archive;
     this.baselineReader = baselineReader;
@@ -158,6 +175,7 @@ public final class Dispatcher implements Runnable {
         publishJobs();
         resendOverdueJobs();
         expireRuns();
+        runsActive = active.size() + preflighting.size();
         Map<TopicPartition, OffsetAndMetadata> offsets = committable();
         if (!offsets.isEmpty()) {
           consumer.commitAsync(offsets, null);
@@ -255,6 +273,7 @@ public final class Dispatcher implements Runnable {
         fromPreflight.add(() -> {
           preflighting.remove(runId);
           DeadLetters.send(producer, record, e);
+          FleetMeter.DEAD_LETTERS.counter(registry, record.topic()).increment();
           decide(runId, event, stagedAt, Flag.ERROR, Map.of(), List.of(reason), null, null, List.of());
         });
       }
@@ -355,6 +374,7 @@ public final class Dispatcher implements Runnable {
         }
         if (run.hasUnpublished() && run.inFlightCount() < maxInFlightPerRun) {
           send(run.publishNext(clock.instant()));
+          FleetMeter.JOBS_PUBLISHED.counter(registry, "first").increment();
           inFlight++;
           published = true;
         }
@@ -380,6 +400,7 @@ public final class Dispatcher implements Runnable {
         ScoringJob again = run.resend(overdue, now);
         log.warn("job {} unanswered after {} s; sending attempt {}", again.jobId(), jobTimeout.toSeconds(), again.attempt());
         send(again);
+        FleetMeter.JOBS_PUBLISHED.counter(registry, "resent").increment();
       }
     }
   }
@@ -400,10 +421,12 @@ public final class Dispatcher implements Runnable {
       log.error("unreadable shard result at {}-{}@{} sent to {}: {}", record.topic(), record.partition(),
           record.offset(), Topics.DLQ, e.getMessage());
       DeadLetters.send(producer, record, e);
+      FleetMeter.DEAD_LETTERS.counter(registry, record.topic()).increment();
       return;
     }
     Run run = active.get(result.runId());
     if (run == null || !run.accept(result)) {
+      FleetMeter.RESULTS_DUPLICATE.counter(registry).increment();
       log.debug("ignoring result {} (duplicate, or its run is decided)", result.jobId());
       return;
     }
@@ -413,6 +436,7 @@ public final class Dispatcher implements Runnable {
       if (error.kind().equals(ShardError.TRANSIENT) && result.attempt() < MAX_ATTEMPTS) {
         log.warn("job {} attempt {} failed transiently, dispatching again: {}", result.jobId(), result.attempt(), error.message());
         run.retry(run.jobFor(result));
+        FleetMeter.JOBS_PUBLISHED.counter(registry, "retry").increment();
         return;
       }
       fail(run, "shard " + result.shardIndex() + " (rows " + result.rowStart() + "-"
@@ -615,6 +639,7 @@ public final class Dispatcher implements Runnable {
     }
     sourceOfRun.put(runId, source);
     DeadLetters.send(producer, record, violation);
+    FleetMeter.DEAD_LETTERS.counter(registry, record.topic()).increment();
     String reason = "staged event rejected: " + violation.getMessage();
     log.warn("{} (event {}, {}-{}@{})", reason, eventId, record.topic(), record.partition(), record.offset());
     publish(runId, new DriftFlag(SchemaVersion.CURRENT, runId, eventId, model, null, null, Flag.ERROR, Map.of(),
@@ -643,6 +668,12 @@ public final class Dispatcher implements Runnable {
     Source source = sourceOfRun.remove(runId);
     if (source != null) {
       completed(source);
+    }
+    // Rejected events may carry any key: they share one tag value, so the series stay bounded.
+    FleetMeter.FLAGS.counter(registry, flag.version() == null ? "(rejected)" : flag.model(), flag.flag().name()).increment();
+    if (flag.stagedAt() != null && flag.decidedAt() != null) {
+      FleetMeter.RUN_DURATION.timer(registry, flag.flag().name())
+          .record(Duration.between(flag.stagedAt(), flag.decidedAt()));
     }
     log.info("flag {} for {} {} ({}): {}", flag.flag(), flag.model(), flag.version() == null ? "(version unknown)" : flag.version(), runId, String.join("; ", flag.reasons()));
   }

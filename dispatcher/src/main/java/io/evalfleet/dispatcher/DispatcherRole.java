@@ -28,8 +28,17 @@ public class DispatcherRole implements AutoCloseable {
   private final ExecutorService preflightExecutor;
   private final Dispatcher dispatcher;
   private final Thread loop;
+  private final java.util.List<io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics> clientMetrics;
+  private final org.apache.kafka.clients.admin.Admin admin;
+  private final KafkaConsumer<String, byte[]> monitorReader;
+  private final io.evalfleet.common.kafka.QueueMonitor queues;
 
   public DispatcherRole(FleetConfig config, Clock clock) {
+    this(config, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
+  /** @param registry where the dispatcher's meters go (a Prometheus registry in production) */
+  public DispatcherRole(FleetConfig config, Clock clock, io.micrometer.core.instrument.MeterRegistry registry) {
     this.producer = KafkaClients.producer(config, "evalfleet-dispatcher");
     BaselineStore baselines = new BaselineStore(producer);
     // Kept open: the dispatcher's loop follows the topic for versions pinned or promoted elsewhere.
@@ -40,9 +49,21 @@ public class DispatcherRole implements AutoCloseable {
       decided.load(reader, clock.instant(), config.get(FleetConfig.DECIDED_LOOK_BACK), Duration.ofSeconds(120));
     }
     this.preflightExecutor = Executors.newSingleThreadExecutor(r -> new Thread(r, "evalfleet-preflight"));
-    this.dispatcher = new Dispatcher(config, KafkaClients.consumer(config, GROUP, "evalfleet-dispatcher", 500),
-        producer, baselines, baselineReader, decided, new Preflight(Storage.of(config)), preflightExecutor, policy(config),
-        new EvaluationArchive(Storage.of(config), config.get(FleetConfig.ARCHIVE_ROOT)), clock);
+    var consumer = KafkaClients.consumer(config, GROUP, "evalfleet-dispatcher", 500);
+    this.clientMetrics = java.util.List.of(
+        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer),
+        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer));
+    clientMetrics.forEach(m -> m.bindTo(registry));
+    Storage storage = Storage.of(config);
+    storage.bindTo(registry);
+    this.admin = org.apache.kafka.clients.admin.Admin.create(KafkaClients.adminProperties(config));
+    this.monitorReader = KafkaClients.reader(config, "evalfleet-queue-monitor");
+    this.queues = new io.evalfleet.common.kafka.QueueMonitor(admin, monitorReader, java.util.Map.of(
+        io.evalfleet.common.Topics.JOBS, "evalfleet-workers",
+        io.evalfleet.common.Topics.STAGED, GROUP), registry, clock);
+    this.dispatcher = new Dispatcher(config, consumer,
+        producer, baselines, baselineReader, decided, new Preflight(storage), preflightExecutor, policy(config),
+        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), clock, registry);
     this.loop = new Thread(dispatcher, "evalfleet-dispatcher");
   }
 
@@ -56,6 +77,7 @@ public class DispatcherRole implements AutoCloseable {
 
   public DispatcherRole start() {
     loop.start();
+    queues.start(Duration.ofSeconds(5));
     return this;
   }
 
@@ -68,10 +90,14 @@ public class DispatcherRole implements AutoCloseable {
   }
 
   public void close(Duration timeout) throws InterruptedException {
+    queues.close();
+    monitorReader.close(Duration.ofSeconds(5));
+    admin.close(Duration.ofSeconds(5));
     dispatcher.close(timeout);
     loop.join(timeout.toMillis());
     preflightExecutor.shutdownNow();
     preflightExecutor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    clientMetrics.forEach(io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics::close);
     producer.close(Duration.ofSeconds(5));
     baselineReader.close(Duration.ofSeconds(5));
     log.info("dispatcher stopped: {}", io.evalfleet.common.process.ProcessMemory.summary());

@@ -35,14 +35,26 @@ public class WorkerRole implements AutoCloseable {
   private final KafkaProducer<String, byte[]> producer;
   private final JobConsumer jobs;
   private final Thread pollThread;
+  private final java.util.List<io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics> clientMetrics;
 
   public WorkerRole(FleetConfig config, String workerId, Path cacheDir) {
+    this(config, workerId, cacheDir, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
+  /** @param registry where the worker's meters go (a Prometheus registry in production) */
+  public WorkerRole(FleetConfig config, String workerId, Path cacheDir, io.micrometer.core.instrument.MeterRegistry shared) {
     this.config = config;
+    // Every worker meter carries the worker's id, also when several workers share one registry (local mode).
+    var registry = new io.micrometer.core.instrument.composite.CompositeMeterRegistry(shared.config().clock());
+    registry.config().commonTags("worker", workerId);
+    registry.add(shared);
     this.workerId = workerId;
     Storage storage = Storage.of(config);
+    storage.bindTo(registry);
     this.sessions = new ModelSessions(new ArtifactCache(storage, cacheDir, config.get(FleetConfig.CACHE_MAX_BYTES)),
         config.get(FleetConfig.INTRA_OP_THREADS), ExecutionProvider.parse(config.get(FleetConfig.EXECUTION_PROVIDER)),
         config.get(FleetConfig.CONCURRENT_MODEL_LOADS), config.get(FleetConfig.MAX_LOADED_MODELS));
+    sessions.bindTo(registry);
     int capacity = config.get(FleetConfig.WORKER_CONCURRENCY);
     this.scoring = Executors.newFixedThreadPool(capacity, r -> new Thread(r, workerId + "-scoring"));
     SubsetReader subsets = new SubsetReader(storage);
@@ -51,7 +63,12 @@ public class WorkerRole implements AutoCloseable {
         new CausalLmScorer(sessions, subsets, batchSize), subsets, config.get(FleetConfig.MAX_SEQ_LEN), workerId,
         Clock.systemUTC());
     this.producer = KafkaClients.producer(config, workerId);
-    this.jobs = new JobConsumer(KafkaClients.consumer(config, GROUP, workerId, capacity), producer, scorer, scoring, capacity);
+    var consumer = KafkaClients.consumer(config, GROUP, workerId, capacity);
+    this.clientMetrics = java.util.List.of(
+        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer),
+        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer));
+    clientMetrics.forEach(m -> m.bindTo(registry));
+    this.jobs = new JobConsumer(consumer, producer, scorer, scoring, capacity, registry);
     this.pollThread = new Thread(jobs, workerId + "-poll");
   }
 
@@ -78,6 +95,7 @@ public class WorkerRole implements AutoCloseable {
     pollThread.join(timeout.toMillis() + 10_000);
     scoring.shutdown();
     scoring.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    clientMetrics.forEach(io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics::close);
     producer.close(Duration.ofSeconds(5));
     sessions.close();
     log.info("worker {} stopped: {}", workerId, io.evalfleet.common.process.ProcessMemory.summary());

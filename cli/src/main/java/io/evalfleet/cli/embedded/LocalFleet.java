@@ -31,18 +31,29 @@ public final class LocalFleet implements AutoCloseable {
    * @param base settings; the bootstrap servers are replaced by the embedded broker's
    */
   public static LocalFleet start(FleetConfig base, int workers, Path cacheDir) throws Exception {
+    return start(base, workers, cacheDir, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
+  /** @param registry where every role's meters go (workers' carry their {@code worker} tag) */
+  public static LocalFleet start(FleetConfig base, int workers, Path cacheDir,
+      io.micrometer.core.instrument.MeterRegistry registry) throws Exception {
     EmbeddedKafka kafka = EmbeddedKafka.start(Math.max(6, workers * 2));
     try {
       FleetConfig config = base.with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers()));
-      LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC()).start());
+      LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC(), registry).start());
       for (int i = 1; i <= workers; i++) {
-        fleet.workers.add(new WorkerRole(config, "worker-" + i, cacheDir).start());
+        fleet.workers.add(new WorkerRole(config, "worker-" + i, cacheDir, registry).start());
       }
       return fleet;
     } catch (Exception e) {
       kafka.close();
       throw e;
     }
+  }
+
+  /** Whether the dispatcher and every worker still run. */
+  public boolean alive() {
+    return dispatcher.alive() && workers.stream().allMatch(WorkerRole::alive);
   }
 
   /** Settings for clients of this fleet (they point at the embedded broker). */

@@ -74,6 +74,7 @@ final class FleetHarness implements AutoCloseable {
   private FleetProcess role(String name, String heap, String command, List<String> settings) throws Exception {
     List<String> args = new ArrayList<>(List.of(command, "-b", broker.bootstrapServers()));
     args.addAll(FAST_FAILOVER);
+    args.addAll(List.of("-D", "metrics.port=0")); // several roles share this host
     args.addAll(settings);
     FleetProcess process = FleetProcess.evalfleet(name, dir.resolve("logs"), heap, args).start();
     processes.add(process);

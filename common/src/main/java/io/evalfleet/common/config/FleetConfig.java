@@ -64,13 +64,16 @@ public final class FleetConfig {
       "Most models a worker fetches and loads at the same time (a bulkhead: loads are memory- and I/O-heavy); jobs that need a model wait their turn.");
   public static final Setting<Integer> MAX_LOADED_MODELS = Setting.positiveInt("worker.max-loaded-models", 4,
       "Most ONNX Runtime sessions a worker keeps open; the least recently used idle one is closed to make room.");
+  public static final Setting<Integer> METRICS_PORT = new Setting<>("metrics.port", "9400", Integer::valueOf,
+      p -> p >= -1 && p <= 65535, "a port number, 0 for any free port, or -1 for none",
+      "Port of the role's HTTP endpoints: `/metrics` (Prometheus), `/health/live` and `/health/ready`.");
   public static final Setting<String> WORKER_ID = Setting.text("worker.id", defaultWorkerId(),
       "Name of this worker in shard results and logs.");
 
   public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, SHARD_ROWS, MAX_IN_FLIGHT_PER_RUN,
       MAX_IN_FLIGHT, RUN_DEADLINE, JOB_TIMEOUT, DECIDED_LOOK_BACK, POLICY, ARCHIVE_ROOT, REUSE_SCORES, WORKER_CONCURRENCY,
       INTRA_OP_THREADS, BATCH_SIZE, MAX_SEQ_LEN, EXECUTION_PROVIDER, DRAIN_TIMEOUT, CACHE_MAX_BYTES,
-      CONCURRENT_MODEL_LOADS, MAX_LOADED_MODELS, ALLOWED_ROOTS, STORAGE_ATTEMPTS, WORKER_ID);
+      CONCURRENT_MODEL_LOADS, MAX_LOADED_MODELS, ALLOWED_ROOTS, STORAGE_ATTEMPTS, METRICS_PORT, WORKER_ID);
 
   private final Map<String, Object> values;
   private final Map<String, String> kafka;

@@ -89,6 +89,14 @@ public final class KafkaClients {
     }
   }
 
+  /** Properties for an admin client: bootstrap servers and every {@code kafka.*} key it knows (security, ...). */
+  public static Map<String, Object> adminProperties(FleetConfig config) {
+    Map<String, Object> props = config.kafkaClientProperties();
+    props.keySet().removeIf(k -> !org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k));
+    props.putIfAbsent(org.apache.kafka.clients.admin.AdminClientConfig.CLIENT_ID_CONFIG, "evalfleet-admin");
+    return props;
+  }
+
   private static void dropConsumerOnly(Map<String, Object> props) {
     props.keySet().removeIf(k -> !ProducerConfig.configNames().contains(k));
   }

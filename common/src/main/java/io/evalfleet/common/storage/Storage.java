@@ -42,6 +42,8 @@ public final class Storage {
   private final AllowedRoots roots;
   private final Retry retry;
   private final CircuitBreaker breaker;
+  private final io.github.resilience4j.retry.RetryRegistry retries;
+  private final io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry breakers;
   /** Digests verified, by location, length and modification time; least recently used dropped first. */
   private final Map<String, String> verified = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
     @Override
@@ -53,18 +55,27 @@ public final class Storage {
   public Storage(Configuration conf, AllowedRoots roots, int attempts, Duration backoff) {
     this.conf = conf;
     this.roots = roots;
-    this.retry = Retry.of("storage", RetryConfig.custom()
+    this.retries = io.github.resilience4j.retry.RetryRegistry.of(RetryConfig.custom()
         .maxAttempts(attempts)
         .intervalFunction(IntervalFunction.ofExponentialBackoff(backoff, 2.0))
         .retryOnException(e -> e instanceof IOException && FINAL.stream().noneMatch(f -> f.isInstance(e)))
         .build());
-    this.breaker = CircuitBreaker.of("storage", CircuitBreakerConfig.custom()
+    this.retry = retries.retry("storage");
+    this.breakers = io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
         .slidingWindowSize(20)
         .minimumNumberOfCalls(10)
         .failureRateThreshold(50)
         .waitDurationInOpenState(Duration.ofSeconds(30))
         .recordException(e -> e instanceof IOException && FINAL.stream().noneMatch(f -> f.isInstance(e)))
         .build());
+    this.breaker = breakers.circuitBreaker("storage");
+  }
+
+  /** Exports the retry's and the circuit breaker's state and calls (resilience4j's tagged meters). */
+  public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
+    io.github.resilience4j.micrometer.tagged.TaggedRetryMetrics.ofRetryRegistry(retries).bindTo(registry);
+    io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers)
+        .bindTo(registry);
   }
 
   /** Storage with Hadoop's default configuration (plus any {@code core-site.xml} on the classpath), no root restriction. */

@@ -28,6 +28,9 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import io.evalfleet.common.metrics.FleetMeter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,8 +61,11 @@ public final class JobConsumer implements Runnable {
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final java.util.concurrent.CountDownLatch stopped = new java.util.concurrent.CountDownLatch(1);
   private volatile Duration drainTimeout = Duration.ofSeconds(30);
-  private int inFlight;
-  private boolean paused;
+  /** Read by the metrics thread, written by the poll loop only. */
+  private volatile int inFlight;
+  private volatile boolean paused;
+  private volatile int assigned;
+  private final MeterRegistry registry;
 
   /** @param published false when the result could not be published: the job must be consumed again */
   private record Completion(TopicPartition partition, long offset, boolean published) {}
@@ -70,6 +76,20 @@ public final class JobConsumer implements Runnable {
    */
   public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
       ExecutorService executor, int capacity) {
+    this(consumer, producer, scorer, executor, capacity, new SimpleMeterRegistry());
+  }
+
+  public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
+      ExecutorService executor, int capacity, MeterRegistry registry) {
+    this.registry = registry;
+    FleetMeter.WORKER_JOBS_IN_FLIGHT.gauge(registry, () -> inFlight);
+    FleetMeter.WORKER_CAPACITY.gauge(registry, () -> capacity);
+    FleetMeter.PARTITIONS_ASSIGNED.gauge(registry, () -> assigned);
+    FleetMeter.PARTITIONS_PAUSED.gauge(registry, () -> paused ? assigned : 0);
+    for (String kind : List.of("assigned", "revoked", "lost")) {
+      FleetMeter.REBALANCES.counter(registry, kind);
+    }
+    FleetMeter.DEAD_LETTERS.counter(registry, Topics.JOBS);
     this.consumer = consumer;
     this.producer = producer;
     this.scorer = scorer;
@@ -160,6 +180,7 @@ public final class JobConsumer implements Runnable {
       log.error("unreadable job at {}-{}@{} sent to {}: {}", record.topic(), record.partition(), record.offset(),
           Topics.DLQ, e.getMessage());
       DeadLetters.send(producer, record, e);
+      FleetMeter.DEAD_LETTERS.counter(registry, record.topic()).increment();
       UnreadableJob.failure(record.value(), e).ifPresent(result -> KafkaClients.sendAndWait(producer,
           new ProducerRecord<>(Topics.RESULTS, result.runId(), Json.write(result)), "the failure of " + result.jobId()));
       return;
@@ -170,9 +191,27 @@ public final class JobConsumer implements Runnable {
     if (result.failed()) {
       log.warn("job {} failed: {}", job.jobId(), result.error().message());
     }
+    record(job, result);
     // Throws when not acknowledged: the offset then stays uncommitted and the job is consumed again.
     KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.RESULTS, job.runId(), Json.write(result)),
         "the result of " + job.jobId());
+  }
+
+  private void record(ScoringJob job, ShardResult result) {
+    String task = job.task().wireName();
+    FleetMeter.JOB_DURATION.timer(registry, task, result.failed() ? "failed" : "scored")
+        .record(Duration.ofMillis(result.durationMs()));
+    if (result.failed()) {
+      return;
+    }
+    FleetMeter.ROWS_SCORED.counter(registry, task).increment(result.rowCount());
+    double[] tokens = result.values().get(io.evalfleet.common.contract.MetricNames.TOKENS);
+    if (tokens != null) {
+      FleetMeter.TOKENS_SCORED.counter(registry, task).increment(java.util.Arrays.stream(tokens).sum());
+    }
+    if (result.paddingRatio() != null) {
+      FleetMeter.PADDING_RATIO.summary(registry, task).record(result.paddingRatio());
+    }
   }
 
   private void drainCompletions() {
@@ -231,6 +270,8 @@ public final class JobConsumer implements Runnable {
   private final class Rebalance implements ConsumerRebalanceListener {
     @Override
     public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+      FleetMeter.REBALANCES.counter(registry, "revoked").increment();
+      assigned = Math.max(0, assigned - partitions.size());
       drainCompletions();
       commit(true);
       // Jobs of revoked partitions still waiting are skipped; one already running publishes its
@@ -241,6 +282,8 @@ public final class JobConsumer implements Runnable {
 
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+      FleetMeter.REBALANCES.counter(registry, "assigned").increment();
+      assigned += partitions.size();
       revoked.removeAll(partitions);
       if (paused) {
         consumer.pause(partitions);
@@ -249,6 +292,8 @@ public final class JobConsumer implements Runnable {
 
     @Override
     public void onPartitionsLost(Collection<TopicPartition> partitions) {
+      FleetMeter.REBALANCES.counter(registry, "lost").increment();
+      assigned = Math.max(0, assigned - partitions.size());
       revoked.addAll(partitions);
       partitions.forEach(offsets::remove);
     }

@@ -137,6 +137,10 @@ public final class ArtifactCache {
     }
   }
 
+  public long maxBytes() {
+    return maxBytes;
+  }
+
   public synchronized long bytes() {
     return bytes;
   }

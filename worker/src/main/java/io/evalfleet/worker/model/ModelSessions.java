@@ -9,6 +9,7 @@ import io.evalfleet.common.storage.DigestMismatchException;
 import io.evalfleet.worker.scoring.ScoringException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import io.evalfleet.common.metrics.FleetMeter;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import java.time.Duration;
@@ -35,6 +36,7 @@ public final class ModelSessions implements AutoCloseable {
   private final int intraOpThreads;
   private final int maxLoaded;
   private final Bulkhead loads;
+  private final io.github.resilience4j.bulkhead.BulkheadRegistry loadRegistry;
   /** By model digest, least recently leased first. Guarded by {@code this}. */
   private final LinkedHashMap<String, Slot> models = new LinkedHashMap<>(16, 0.75f, true);
   private final Map<String, HuggingFaceTokenizer> tokenizers = new HashMap<>();
@@ -43,6 +45,8 @@ public final class ModelSessions implements AutoCloseable {
   private long sessionsClosed;
 
   private final ExecutionProvider provider;
+  private volatile io.micrometer.core.instrument.MeterRegistry metrics =
+      new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
 
   /** A model's session, loaded once, and how many jobs hold it. */
   private static final class Slot {
@@ -93,14 +97,33 @@ public final class ModelSessions implements AutoCloseable {
     this.intraOpThreads = intraOpThreads;
     this.provider = provider;
     this.maxLoaded = maxLoaded;
-    this.loads = Bulkhead.of("model-loads", BulkheadConfig.custom()
+    this.loadRegistry = io.github.resilience4j.bulkhead.BulkheadRegistry.of(BulkheadConfig.custom()
         .maxConcurrentCalls(concurrentLoads)
         .maxWaitDuration(Duration.ofMinutes(30))
         .build());
+    this.loads = loadRegistry.bulkhead("model-loads");
   }
 
   public OrtEnvironment environment() {
     return env;
+  }
+
+  /**
+   * Exports the model cache, the sessions, loads (by outcome), provider fallbacks and the load
+   * bulkhead to {@code registry}.
+   */
+  public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
+    this.metrics = registry;
+    FleetMeter.MODEL_CACHE_HITS.functionCounter(registry, cache, ArtifactCache::hits);
+    FleetMeter.MODEL_CACHE_FETCHES.functionCounter(registry, cache, ArtifactCache::fetches);
+    FleetMeter.MODEL_CACHE_EVICTIONS.functionCounter(registry, cache, ArtifactCache::evictions);
+    FleetMeter.MODEL_CACHE_BYTES.gauge(registry, cache::bytes);
+    FleetMeter.MODEL_CACHE_LIMIT.gauge(registry, cache::maxBytes);
+    FleetMeter.MODEL_SESSIONS.gauge(registry, this::loaded);
+    FleetMeter.PROVIDER_FALLBACKS.counter(registry);
+    FleetMeter.MODEL_LOADS.timer(registry, "loaded");
+    FleetMeter.MODEL_LOADS.timer(registry, "failed");
+    io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics.ofBulkheadRegistry(loadRegistry).bindTo(registry);
   }
 
   /** The bulkhead that bounds concurrent loads, for metrics. */
@@ -140,9 +163,17 @@ public final class ModelSessions implements AutoCloseable {
       slot.users++;
     }
     if (loadHere) {
+      long started = System.nanoTime();
       try {
-        slot.loaded.complete(loads.executeCheckedSupplier(() -> load(ref)));
+        LoadedModel model = loads.executeCheckedSupplier(() -> load(ref));
+        FleetMeter.MODEL_LOADS.timer(metrics, "loaded").record(Duration.ofNanos(System.nanoTime() - started));
+        FleetMeter.SESSIONS_BY_PROVIDER.counter(metrics, model.executionProvider()).increment();
+        if (model.providerFallback() != null) {
+          FleetMeter.PROVIDER_FALLBACKS.counter(metrics).increment();
+        }
+        slot.loaded.complete(model);
       } catch (Throwable e) {
+        FleetMeter.MODEL_LOADS.timer(metrics, "failed").record(Duration.ofNanos(System.nanoTime() - started));
         slot.loaded.completeExceptionally(e);
         synchronized (this) {
           models.remove(ref.sha256(), slot); // a failed load is tried again by the next job

@@ -1,0 +1,20 @@
+package io.evalfleet.cli;
+
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.metrics.Observability;
+import java.io.IOException;
+import java.util.function.BooleanSupplier;
+
+/** Starts a role's HTTP endpoints on {@code metrics.port} and says where they are. */
+final class Endpoints {
+  private Endpoints() {}
+
+  static void serve(Observability observability, FleetConfig config, BooleanSupplier alive) throws IOException {
+    int port = config.get(FleetConfig.METRICS_PORT);
+    if (port < 0) {
+      return;
+    }
+    observability.serve(port, alive, alive);
+    System.err.println("metrics on http://localhost:" + observability.port() + "/metrics, health on /health/live and /health/ready");
+  }
+}
