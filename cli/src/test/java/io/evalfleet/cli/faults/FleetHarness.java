@@ -57,6 +57,13 @@ final class FleetHarness implements AutoCloseable {
   }
 
   /** A dispatcher cutting runs into small jobs (40 rows), so that every run has several in flight. */
+  /** A free TCP port on this host, e.g. for a role's metrics endpoint. */
+  static int freePort() throws java.io.IOException {
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
   FleetProcess dispatcher(String name, String... settings) throws Exception {
     List<String> args = new ArrayList<>(List.of("-D", "dispatcher.shard-rows=40",
         "-D", "archive.root=" + dir.resolve("archive").toUri()));

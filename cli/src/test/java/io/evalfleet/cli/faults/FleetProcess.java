@@ -48,6 +48,11 @@ final class FleetProcess implements AutoCloseable {
     return new FleetProcess(name, command, logDir.resolve(name + ".log"));
   }
 
+  /** A program that is not Java, e.g. a Prometheus server. */
+  static FleetProcess external(String name, Path logDir, List<String> command) {
+    return new FleetProcess(name, command, logDir.resolve(name + ".log"));
+  }
+
   /** An evalfleet role: {@code evalfleet <args>}. */
   static FleetProcess evalfleet(String name, Path logDir, String heap, List<String> args) {
     return java(name, logDir, List.of("-Xmx" + heap,
