@@ -149,6 +149,8 @@ class DispatcherStateTest {
         assertThat(again.flag()).as("same weights, same rows: " + again.reasons()).isEqualTo(Flag.GREEN);
         assertThat(again.reasons()).anyMatch(r -> r.startsWith("scores reused from an identical earlier evaluation"));
         assertThat(jobsOnTopic(config)).as("jobs published for the second version").isEqualTo(jobsForFirst);
+        assertThat(again.coverage().rowsScored()).isEqualTo(30);
+        assertThat(again.coverage().shardsDone()).isEqualTo(again.coverage().shardsTotal()).isPositive();
         var spearman = again.metrics().get(io.evalfleet.common.contract.MetricNames.SPEARMAN);
         assertThat(spearman.relativeDelta()).isZero();
         assertThat(spearman.ciLow()).isZero();

@@ -525,7 +525,7 @@ public final class Dispatcher implements Runnable {
     reasons.addAll(outcome.reasons());
     String lockfile = archive(run, vector, reused, provenance, outcome, baselineVersion, reasons);
     decide(run.runId(), event, run.startedAt(), outcome.flag(), outcome.metrics(), reasons, baselineVersion,
-        reused != null ? new io.evalfleet.common.contract.Coverage(0, 0, vector.rows(), vector.rows()) : run.coverage(),
+        reused != null ? run.reusedCoverage() : run.coverage(),
         provenance.executionProviders(), verdict.policy().policyVersion(), lockfile);
   }
 

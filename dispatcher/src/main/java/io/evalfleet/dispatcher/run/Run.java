@@ -135,6 +135,11 @@ public final class Run {
     return results.values();
   }
 
+  /** Full coverage without scoring anything: every row's score came from the archive. */
+  public Coverage reusedCoverage() {
+    return new Coverage(shards.size(), shards.size(), rowsTotal, rowsTotal);
+  }
+
   public Coverage coverage() {
     long rows = results.values().stream().mapToLong(ShardResult::rowCount).sum();
     return new Coverage(results.size(), shards.size(), rows, rowsTotal);

@@ -70,6 +70,20 @@ class DecisionCalibrationTest {
   }
 
   @Test
+  void atTheDemosSixteenTextRowsFivePercentWorseIsStillRedAndHalfAPercentIsNot() {
+    Map<String, double[]> sixteen = GoldenRows.text(3, 16);
+    int red = 0;
+    int falseRed = 0;
+    for (long seed = 1; seed <= 50; seed++) {
+      red += DECIDER.decide(sixteen, GoldenRows.perplexityIncrease(sixteen, 0.05, 0.4, seed), Map.of()).flag() == Flag.RED ? 1 : 0;
+      falseRed += DECIDER.decide(sixteen, GoldenRows.perplexityIncrease(sixteen, 0.005, 0.4, seed), Map.of()).flag() == Flag.RED ? 1 : 0;
+    }
+    System.out.printf("16 text rows: perplexity 5%% worse RED in %d/50 noise draws, 0.5%% worse in %d/50%n", red, falseRed);
+    assertThat(red).isGreaterThanOrEqualTo(45);
+    assertThat(falseRed).isZero();
+  }
+
+  @Test
   void spearmanFivePercentLowerIsRedAndHalfAPercentIsNot() {
     DecisionReport worse = DECIDER.decide(STS, GoldenRows.spearmanDrop(STS, 0.05, 5), Map.of());
     assertThat(worse.flag()).isEqualTo(Flag.RED);

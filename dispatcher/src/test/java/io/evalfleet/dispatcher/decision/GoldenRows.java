@@ -32,11 +32,16 @@ final class GoldenRows {
 
   /** 40 rows of 100–400 tokens, ~4.2 bytes a token; per-token nll around ln 10 with row-to-row difficulty. */
   static Map<String, double[]> text(long seed) {
+    return text(seed, TEXT_ROWS);
+  }
+
+  /** {@code rows} rows like {@link #text(long)}'s (the demo's held-out subset has 16). */
+  static Map<String, double[]> text(long seed, int rows) {
     SplittableRandom random = new SplittableRandom(seed);
-    double[] tokens = new double[TEXT_ROWS];
-    double[] bytes = new double[TEXT_ROWS];
-    double[] nll = new double[TEXT_ROWS];
-    for (int i = 0; i < TEXT_ROWS; i++) {
+    double[] tokens = new double[rows];
+    double[] bytes = new double[rows];
+    double[] nll = new double[rows];
+    for (int i = 0; i < rows; i++) {
       tokens[i] = 100 + random.nextInt(301);
       bytes[i] = Math.round(tokens[i] * (3.8 + 0.8 * random.nextDouble()));
       nll[i] = tokens[i] * (Math.log(10) + 0.25 * gaussian(random));
