@@ -156,23 +156,29 @@ public final class JobConsumer implements Runnable {
     offsets.computeIfAbsent(partition, tp -> new ContiguousOffsets()).started(record.offset());
     inFlight++;
     executor.execute(() -> {
-      boolean published = false;
+      // Exactly one completion per record: from the result's acknowledgement, or from here.
+      java.util.function.Consumer<Boolean> done = published ->
+          completions.add(new Completion(partition, record.offset(), published));
       try {
         if (revoked.contains(partition)) {
-          return; // its new owner will score it; this offset is no longer ours to commit
+          done.accept(false); // its new owner will score it; this offset is no longer ours to commit
+          return;
         }
-        process(record);
-        published = true;
+        process(record, done);
       } catch (RuntimeException e) {
         log.error("job at {}-{}@{} will be consumed again: {}", record.topic(), record.partition(), record.offset(),
             e.toString());
-      } finally {
-        completions.add(new Completion(partition, record.offset(), published));
+        done.accept(false);
       }
     });
   }
 
-  private void process(ConsumerRecord<String, byte[]> record) {
+  /**
+   * Scores the job and sends its result. The result is acknowledged asynchronously, so the scoring
+   * thread goes on to the next job instead of waiting for the broker; {@code done} hears whether it
+   * was published (an unacknowledged result leaves its offset uncommitted: the job is consumed again).
+   */
+  private void process(ConsumerRecord<String, byte[]> record, java.util.function.Consumer<Boolean> done) {
     ScoringJob job;
     try {
       job = Json.read(record.value(), ScoringJob.class);
@@ -183,6 +189,7 @@ public final class JobConsumer implements Runnable {
       FleetMeter.DEAD_LETTERS.counter(registry, record.topic()).increment();
       UnreadableJob.failure(record.value(), e).ifPresent(result -> KafkaClients.sendAndWait(producer,
           new ProducerRecord<>(Topics.RESULTS, result.runId(), Json.write(result)), "the failure of " + result.jobId()));
+      done.accept(true);
       return;
     }
     log.debug("scoring job {} attempt {} from {}-{}@{}", job.jobId(), job.attempt(), record.topic(), record.partition(),
@@ -192,9 +199,12 @@ public final class JobConsumer implements Runnable {
       log.warn("job {} failed: {}", job.jobId(), result.error().message());
     }
     record(job, result);
-    // Throws when not acknowledged: the offset then stays uncommitted and the job is consumed again.
-    KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.RESULTS, job.runId(), Json.write(result)),
-        "the result of " + job.jobId());
+    producer.send(new ProducerRecord<>(Topics.RESULTS, job.runId(), Json.write(result)), (metadata, e) -> {
+      if (e != null) {
+        log.error("the result of {} was not published and the job will be consumed again: {}", job.jobId(), e.toString());
+      }
+      done.accept(e == null);
+    });
   }
 
   private void record(ScoringJob job, ShardResult result) {

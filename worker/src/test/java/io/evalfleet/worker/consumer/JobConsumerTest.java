@@ -38,7 +38,7 @@ class JobConsumerTest {
   static final ArtifactRef REF = new ArtifactRef("/m.onnx", "a".repeat(64));
 
   final MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest");
-  final MockProducer<String, byte[]> producer =
+  MockProducer<String, byte[]> producer =
       new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
   ExecutorService executor;
   final Semaphore release = new Semaphore(0);
@@ -121,6 +121,21 @@ class JobConsumerTest {
     await("the partition is resumed", () -> consumer.paused().isEmpty());
     await("every offset is committed", () -> Long.valueOf(3).equals(committed()));
     assertThat(producer.history()).allMatch(r -> r.topic().equals(Topics.RESULTS) && r.key().equals("run-1"));
+  }
+
+  @Test
+  void resultsAreAcknowledgedOffTheScoringThreadAndAnUnacknowledgedResultIsNeverCommitted() throws Exception {
+    producer = new MockProducer<>(false, null, new StringSerializer(), new ByteArraySerializer());
+    release.release(3);
+    start(1, 3);
+    await("all three results are sent while none is acknowledged", () -> producer.history().size() == 3);
+    assertThat(committed()).as("nothing acknowledged, nothing committed").isNull();
+    assertThat(producer.completeNext()).isTrue();
+    await("the first offset is committed", () -> Long.valueOf(1).equals(committed()));
+    assertThat(producer.errorNext(new org.apache.kafka.common.errors.TimeoutException("broker gone"))).isTrue();
+    assertThat(producer.completeNext()).isTrue();
+    Thread.sleep(200);
+    assertThat(committed()).as("never past the job whose result was lost: it will be consumed again").isEqualTo(1L);
   }
 
   @Test
