@@ -171,6 +171,19 @@ class DispatcherStateTest {
         assertThat(archive.baselineHistory("reuse")).singleElement()
             .satisfies(s -> assertThat(s.reason()).isEqualTo("first"));
         assertThat(archive.readScores(lock1.scores()).get("cosine")).hasSize(30);
+
+        // A version other than production can be named as the baseline: it is read from the archive.
+        submitter.submit(new StagedWeightEvent(SchemaVersion.CURRENT, "reuse-3", "reuse", "v3", Task.EMBEDDING,
+            model.onnx(), model.tokenizer(), subset, "v2", null, null, null, null, null, null, Instant.now()));
+        DriftFlag againstV2 = flags.await("reuse-3", Duration.ofMinutes(2));
+        assertThat(againstV2.baselineVersion()).isEqualTo("v2");
+        assertThat(againstV2.flag()).isEqualTo(Flag.GREEN);
+        submitter.submit(new StagedWeightEvent(SchemaVersion.CURRENT, "reuse-4", "reuse", "v4", Task.EMBEDDING,
+            model.onnx(), model.tokenizer(), subset, "v0", null, null, null, null, null, null, Instant.now()));
+        DriftFlag unknown = flags.await("reuse-4", Duration.ofMinutes(2));
+        assertThat(unknown.flag()).isEqualTo(Flag.ERROR);
+        assertThat(unknown.reasons()).singleElement().asString()
+            .startsWith("baseline version 'v0' of model reuse is not known: it is not the production baseline (version v1)");
       }
     }
   }

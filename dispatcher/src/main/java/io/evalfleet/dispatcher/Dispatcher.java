@@ -322,6 +322,10 @@ public final class Dispatcher implements Runnable {
   private Optional<String> gates(Run run, GoldenSubsetFile subset) {
     StagedWeightEvent event = run.event();
     Optional<BaselineRecord> found = baselines.production(event.model());
+    if (found.isPresent() && !event.baseline().equals(StagedWeightEvent.PRODUCTION)
+        && !event.baseline().equals(found.get().version())) {
+      found = archivedVersion(event.model(), event.baseline()); // unknown versions fail when the run concludes
+    }
     if (found.isEmpty()) {
       return Optional.empty();
     }
@@ -487,8 +491,18 @@ public final class Dispatcher implements Runnable {
     } else {
       BaselineRecord baseline = production.get();
       if (!event.baseline().equals(StagedWeightEvent.PRODUCTION) && !event.baseline().equals(baseline.version())) {
-        fail(run, "baseline version '" + event.baseline() + "' of model " + event.model()
-            + " is not known (its production baseline is version " + baseline.version() + ")");
+        Optional<BaselineRecord> named = archivedVersion(event.model(), event.baseline());
+        if (named.isEmpty()) {
+          fail(run, "baseline version '" + event.baseline() + "' of model " + event.model() + " is not known: it is"
+              + " not the production baseline (version " + baseline.version() + ") and has no lockfile in "
+              + archive.root());
+          return;
+        }
+        baseline = named.get();
+      }
+      if (java.util.Collections.disjoint(baseline.metrics().keySet(), vector.metrics().keySet())) {
+        fail(run, "baseline version " + baseline.version() + " has metrics " + baseline.metrics().keySet()
+            + " and this run " + vector.metrics().keySet() + ": they were evaluated as different tasks");
         return;
       }
       if (!baseline.subsetSha256().equals(event.goldenSubset().sha256())) {
@@ -560,6 +574,28 @@ public final class Dispatcher implements Runnable {
       reasons.add("the evaluation could not be archived in " + archive.root() + " (" + e.getMessage()
           + "): no lockfile, and its scores cannot be reused");
       return null;
+    }
+  }
+
+  /**
+   * An evaluated version named as the baseline of an event, read from its lockfile and archived
+   * scores; empty when it was never evaluated (or its scores are gone).
+   */
+  private Optional<BaselineRecord> archivedVersion(String model, String version) {
+    try {
+      Optional<EvaluationLock> lock = archive.lock(model, version);
+      if (lock.isEmpty() || lock.get().scores() == null) {
+        return Optional.empty();
+      }
+      EvaluationLock found = lock.get();
+      Map<String, Double> metrics = new LinkedHashMap<>();
+      found.metrics().forEach((name, m) -> metrics.put(name, m.value()));
+      return Optional.of(new BaselineRecord(model, version, found.runId(), found.artifact().sha256(),
+          found.goldenSubsetSha256(), found.tokenizerSha256(), found.baseModelSha256(), found.modelSignature(), metrics,
+          archive.readScores(found.scores()), found.commit(), found.decidedAt()));
+    } catch (java.io.IOException | RuntimeException e) {
+      log.warn("cannot read version {} of {} from the archive: {}", version, model, e.toString());
+      return Optional.empty();
     }
   }
 
