@@ -86,6 +86,15 @@ public final class Dispatcher implements Runnable {
   private final ShardPlanner planner;
   private final Verdict verdict;
   private final EvaluationArchive archive;
+  /**
+   * Writes shard results to the archive as they arrive, in order, off the loop thread: best effort,
+   * so that a successor after a crash scores only what was not checkpointed.
+   */
+  private final ExecutorService checkpointer = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+    Thread thread = new Thread(r, "evalfleet-checkpoints");
+    thread.setDaemon(true);
+    return thread;
+  });
   /** Reader of the baselines topic, polled without waiting on every loop. Owned by the caller. */
   private final Consumer<String, byte[]> baselineReader;
   /** Per model, its production snapshots' metric values (the band), read from the archive once per baseline. */
@@ -190,8 +199,12 @@ public final class Dispatcher implements Runnable {
       log.error("dispatcher loop failed", e);
       throw e;
     } finally {
+      checkpointer.shutdown();
       try {
+        checkpointer.awaitTermination(5, TimeUnit.SECONDS);
         consumer.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ofSeconds(5)));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       } finally {
         stopped.countDown();
       }
@@ -267,7 +280,8 @@ public final class Dispatcher implements Runnable {
       try {
         GoldenSubsetFile subset = preflight.check(event);
         Optional<EvaluationArchive.ArchivedScores> reusable = archivedScores(event);
-        fromPreflight.add(() -> start(runId, event, subset, reusable, stagedAt));
+        List<ShardResult> checkpointed = checkpoints(runId);
+        fromPreflight.add(() -> start(runId, event, subset, reusable, checkpointed, stagedAt));
       } catch (Preflight.Rejected | RuntimeException e) {
         String reason = e instanceof Preflight.Rejected ? e.getMessage() : "pre-flight failed: " + e;
         fromPreflight.add(() -> {
@@ -293,8 +307,18 @@ public final class Dispatcher implements Runnable {
     }
   }
 
+  /** Shard results a stopped dispatcher checkpointed for this run. Runs on the pre-flight executor. */
+  private List<ShardResult> checkpoints(String runId) {
+    try {
+      return archive.checkpoints(runId);
+    } catch (java.io.IOException | RuntimeException e) {
+      log.warn("cannot read the checkpoints of {} (scoring every shard): {}", runId, e.toString());
+      return List.of();
+    }
+  }
+
   private void start(String runId, StagedWeightEvent event, GoldenSubsetFile subset,
-      Optional<EvaluationArchive.ArchivedScores> reusable, Instant stagedAt) {
+      Optional<EvaluationArchive.ArchivedScores> reusable, List<ShardResult> checkpointed, Instant stagedAt) {
     preflighting.remove(runId);
     var shards = planner.plan(subset.rowGroupSizes());
     Run run = new Run(runId, event, shards, stagedAt, stagedAt.plus(runDeadline));
@@ -310,8 +334,13 @@ public final class Dispatcher implements Runnable {
           subset.rowCount()), reusable.get());
       return;
     }
+    long adopted = checkpointed.stream().filter(run::adopt).count();
     active.put(runId, run);
-    log.info("run {} for {} {}: {} rows in {} shards", runId, event.model(), event.version(), subset.rowCount(), shards.size());
+    log.info("run {} for {} {}: {} rows in {} shards{}", runId, event.model(), event.version(), subset.rowCount(),
+        shards.size(), adopted == 0 ? "" : ", " + adopted + " of them already scored before a restart");
+    if (run.complete()) {
+      conclude(run);
+    }
   }
 
   /**
@@ -435,6 +464,15 @@ public final class Dispatcher implements Runnable {
       return;
     }
     inFlight--;
+    if (!result.failed()) {
+      checkpointer.execute(() -> {
+        try {
+          archive.checkpoint(result);
+        } catch (java.io.IOException | RuntimeException e) {
+          log.debug("cannot checkpoint {} (a successor would score it again): {}", result.jobId(), e.toString());
+        }
+      });
+    }
     if (result.failed()) {
       ShardError error = result.error();
       if (error.kind().equals(ShardError.TRANSIENT) && result.attempt() < MAX_ATTEMPTS) {
@@ -701,6 +739,13 @@ public final class Dispatcher implements Runnable {
     KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.DRIFT_FLAGS, key, Json.write(flag)),
         "the flag of " + runId);
     decided.add(runId);
+    checkpointer.execute(() -> {
+      try {
+        archive.dropCheckpoints(runId);
+      } catch (java.io.IOException | RuntimeException e) {
+        log.debug("cannot drop the checkpoints of {}: {}", runId, e.toString());
+      }
+    });
     Source source = sourceOfRun.remove(runId);
     if (source != null) {
       completed(source);

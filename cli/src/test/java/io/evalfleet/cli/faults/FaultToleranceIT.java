@@ -66,9 +66,9 @@ class FaultToleranceIT {
       List<StagedWeightEvent> events = fleet.stage("kill-dispatcher", 3, 240);
 
       long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-      while (fleet.results().size() < 2) {
-        assertThat(System.nanoTime()).as("shards scored before the kill" + fleet.logs()).isLessThan(deadline);
-        Thread.sleep(100);
+      while (checkpoints(dir) < 2) {
+        assertThat(System.nanoTime()).as("shard results checkpointed before the kill" + fleet.logs()).isLessThan(deadline);
+        Thread.sleep(50);
       }
       first.kill();
       long publishedBeforeKill = fleet.jobsPublished();
@@ -77,10 +77,13 @@ class FaultToleranceIT {
       assertUndisturbedVerdicts(fleet.awaitExactlyOneFlagEach(events, FLAGS_WITHIN).values());
       List<ShardResult> results = fleet.results();
       long published = fleet.jobsPublished();
-      System.out.printf("kill -9 dispatcher mid-run: %d jobs published before the kill, %d in all for %d distinct jobs "
-          + "(%d re-sent by the successor); %d results%n", publishedBeforeKill, published, distinctJobs(results),
-          published - publishedBeforeKill, results.size());
+      long resent = published - publishedBeforeKill;
+      System.out.printf("kill -9 dispatcher mid-run: %d jobs published before the kill, %d re-sent by the successor,"
+          + " %d shards taken from its predecessor's checkpoints; %d results for %d distinct jobs%n", publishedBeforeKill,
+          resent, distinctJobs(results) - resent, results.size(), distinctJobs(results));
       assertThat(published).as("the successor re-sent the undecided runs' jobs").isGreaterThan(publishedBeforeKill);
+      assertThat(published - publishedBeforeKill).as("jobs re-sent: those not checkpointed before the kill")
+          .isLessThan(distinctJobs(results));
       assertStoppedCleanly(second);
     }
   }
@@ -128,6 +131,17 @@ class FaultToleranceIT {
     assertThat(role.stop(Duration.ofSeconds(60))).as("%s exit status after SIGTERM", role.name())
         .isEqualTo(FleetProcess.EXIT_ON_SIGTERM);
     assertThat(role.log()).as("%s's log", role.name()).containsPattern("(worker|dispatcher) \\S* ?stopped");
+  }
+
+  /** Shard results the dispatcher has checkpointed in its archive so far. */
+  private static long checkpoints(Path dir) throws java.io.IOException {
+    Path root = dir.resolve("archive").resolve("checkpoints");
+    if (!java.nio.file.Files.exists(root)) {
+      return 0;
+    }
+    try (var files = java.nio.file.Files.walk(root)) {
+      return files.filter(p -> p.getFileName().toString().matches("\\d+\\.json")).count();
+    }
   }
 
   private static long distinctJobs(List<ShardResult> results) {

@@ -37,6 +37,7 @@ import org.apache.parquet.schema.Types;
  * scores/&lt;subset sha256&gt;/&lt;artifact sha256&gt;/&lt;score key digest&gt;.parquet   per-row scores (row, one double column per value)
  * locks/&lt;model&gt;/&lt;version&gt;.lock.json                                   evaluation lockfiles
  * baselines/&lt;model&gt;/&lt;epoch millis&gt;-&lt;version&gt;.json                     baseline history
+ * checkpoints/&lt;run id&gt;/&lt;shard&gt;.json                                   shard results of runs in progress
  * </pre>
  *
  * Any two runs on the same subset can be compared row by row from their score files. Files are
@@ -129,6 +130,31 @@ public final class EvaluationArchive {
     Map<String, double[]> rows = new LinkedHashMap<>();
     columns.forEach((name, values) -> rows.put(name, values.stream().mapToDouble(Double::doubleValue).toArray()));
     return rows;
+  }
+
+  // ---- checkpoints of runs in progress
+
+  /** Keeps one shard result of a run in progress, so that a dispatcher's successor need not score it again. */
+  public void checkpoint(io.evalfleet.common.contract.ShardResult result) throws IOException {
+    writeJson(new Path(root, "checkpoints/" + segment(result.runId()) + "/" + result.shardIndex() + ".json"), result);
+  }
+
+  /** The shard results checkpointed for a run, in any order; none when the run left no checkpoints. */
+  public List<io.evalfleet.common.contract.ShardResult> checkpoints(String runId) throws IOException {
+    Path dir = new Path(root, "checkpoints/" + segment(runId));
+    if (!fs().exists(dir)) {
+      return List.of();
+    }
+    List<io.evalfleet.common.contract.ShardResult> results = new ArrayList<>();
+    for (FileStatus file : fs().listStatus(dir, p -> p.getName().endsWith(".json") && !p.getName().startsWith("."))) {
+      results.add(readJson(file.getPath(), io.evalfleet.common.contract.ShardResult.class));
+    }
+    return results;
+  }
+
+  /** Forgets a decided run's checkpoints. */
+  public void dropCheckpoints(String runId) throws IOException {
+    fs().delete(new Path(root, "checkpoints/" + segment(runId)), true);
   }
 
   // ---- lockfiles

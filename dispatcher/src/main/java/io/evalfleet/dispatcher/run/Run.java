@@ -84,6 +84,36 @@ public final class Run {
     unpublished.addFirst(job);
   }
 
+  /**
+   * Takes a shard result scored for this run before (a checkpoint left by a dispatcher that
+   * stopped): its job is not published again. Returns false, changing nothing, for a result that is
+   * not one of this run's unpublished shards or does not cover its rows.
+   */
+  public boolean adopt(ShardResult result) {
+    if (result.failed() || result.shardIndex() < 0 || result.shardIndex() >= shards.size()
+        || results.containsKey(result.jobId())) {
+      return false;
+    }
+    Shard shard = shards.get(result.shardIndex());
+    if (!result.jobId().equals(ScoringJob.jobId(runId, shard.index())) || result.rowStart() != shard.start()
+        || result.rowCount() != shard.count()) {
+      return false;
+    }
+    if (!unpublished.removeIf(job -> job.jobId().equals(result.jobId()))) {
+      return false;
+    }
+    results.put(result.jobId(), result);
+    if (result.executionProvider() != null) {
+      providers.add(result.executionProvider());
+    }
+    if (result.environment() != null) {
+      addIfPresent(runtimes, result.environment().onnxRuntime());
+      addIfPresent(hardware, result.environment().hardware());
+      addIfPresent(signatures, result.environment().modelSignature());
+    }
+    return true;
+  }
+
   /** Jobs in flight that were sent before {@code sentBefore}, oldest first. */
   public List<ScoringJob> overdue(Instant sentBefore) {
     return inFlight.values().stream().filter(s -> s.at().isBefore(sentBefore)).map(Sent::job).toList();

@@ -77,4 +77,27 @@ class RunTest {
     assertThat(run.accept(ok(again))).as("and the second attempt's is a duplicate").isFalse();
     assertThat(run.overdue(t0.plusSeconds(1000))).containsExactly(second);
   }
+
+  @Test
+  void checkpointedResultIsAdoptedOnlyWhenItIsExactlyOneOfTheRunsUnpublishedShards() {
+    Run run = new Run("run-x", EVENT, List.of(new Shard(0, 0, 5), new Shard(1, 5, 5)), Instant.EPOCH, Instant.EPOCH);
+    ShardResult shard1 = new ShardResult(1, ScoringJob.jobId("run-x", 1), "run-x", 1, 5, 5,
+        Map.of("cosine", new double[5]), "w", "cpu", null, null, 1, 1, null);
+    ShardResult wrongRows = new ShardResult(1, ScoringJob.jobId("run-x", 0), "run-x", 0, 1, 5,
+        Map.of("cosine", new double[5]), "w", "cpu", null, null, 1, 1, null);
+    ShardResult otherRun = new ShardResult(1, ScoringJob.jobId("run-y", 0), "run-y", 0, 0, 5,
+        Map.of("cosine", new double[5]), "w", "cpu", null, null, 1, 1, null);
+    assertThat(run.adopt(wrongRows)).isFalse();
+    assertThat(run.adopt(otherRun)).isFalse();
+    assertThat(run.adopt(shard1)).isTrue();
+    assertThat(run.adopt(shard1)).as("twice").isFalse();
+
+    ScoringJob only = run.publishNext(Instant.EPOCH);
+    assertThat(only.shardIndex()).as("the adopted shard is not published again").isZero();
+    assertThat(run.hasUnpublished()).isFalse();
+    assertThat(run.accept(shard1)).as("a late answer to the adopted shard is a duplicate").isFalse();
+    assertThat(run.accept(ok(only))).isTrue();
+    assertThat(run.complete()).isTrue();
+    assertThat(run.coverage().rowsScored()).isEqualTo(10);
+  }
 }
