@@ -13,7 +13,10 @@ if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
 fi
 echo "installing Debian's prometheus package for the observability tests" >&2
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q prometheus >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q prometheus >/dev/null; }
+if ! { apt-get install -y -q prometheus >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q prometheus >/dev/null 2>&1; }; }; then
+  echo "could not install Debian's prometheus package: the observability tests that need it are skipped" >&2
+  exit 0
+fi
 (systemctl stop prometheus prometheus-node-exporter 2>/dev/null || true)
 (pkill -x prometheus 2>/dev/null || true)
 (pkill -f prometheus-node-exporter 2>/dev/null || true)
