@@ -102,15 +102,7 @@ public final class Run {
     if (!unpublished.removeIf(job -> job.jobId().equals(result.jobId()))) {
       return false;
     }
-    results.put(result.jobId(), result);
-    if (result.executionProvider() != null) {
-      providers.add(result.executionProvider());
-    }
-    if (result.environment() != null) {
-      addIfPresent(runtimes, result.environment().onnxRuntime());
-      addIfPresent(hardware, result.environment().hardware());
-      addIfPresent(signatures, result.environment().modelSignature());
-    }
+    keep(result);
     return true;
   }
 
@@ -135,17 +127,22 @@ public final class Run {
       return false;
     }
     if (!result.failed()) {
-      results.put(result.jobId(), result);
-      if (result.executionProvider() != null) {
-        providers.add(result.executionProvider());
-      }
-      if (result.environment() != null) {
-        addIfPresent(runtimes, result.environment().onnxRuntime());
-        addIfPresent(hardware, result.environment().hardware());
-        addIfPresent(signatures, result.environment().modelSignature());
-      }
+      keep(result);
     }
     return true;
+  }
+
+  /** Keeps a successful result with where it was scored. */
+  private void keep(ShardResult result) {
+    results.put(result.jobId(), result);
+    if (result.executionProvider() != null) {
+      providers.add(result.executionProvider());
+    }
+    if (result.environment() != null) {
+      addIfPresent(runtimes, result.environment().onnxRuntime());
+      addIfPresent(hardware, result.environment().hardware());
+      addIfPresent(signatures, result.environment().modelSignature());
+    }
   }
 
   /** The job with id {@code jobId}, for a retry with the next attempt number. */
