@@ -35,16 +35,25 @@ import org.junit.jupiter.api.io.TempDir;
 class DispatcherStateTest {
   @TempDir Path dir;
 
+  /** The first {@code rows} golden pairs as a subset of one row group. */
+  SubsetRef pairs(int rows) throws Exception {
+    Path file = dir.resolve("pairs.parquet");
+    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), DemoAssets.readPairs().subList(0, rows), 1 << 20);
+    return new SubsetRef(file.toUri().toString(), Storage.withDefaults().sha256(file.toUri().toString()), null, Map.of());
+  }
+
+  /** An event staging the demo's fp32 MiniLM. */
+  StagedWeightEvent event(String eventId, String model, String version, SubsetRef subset, String baseline, String commit)
+      throws Exception {
+    DemoAssets.ModelFiles files = new DemoAssets(dir).model(DemoAssets.Model.MINILM_FP32);
+    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, model, version, Task.EMBEDDING, files.onnx(),
+        files.tokenizer(), subset, baseline, null, null, null, null, null, commit, Instant.now());
+  }
+
   @Test
   void undecidedEventIsEvaluatedByTheNextDispatcherAndFlaggedOnce() throws Exception {
-    DemoAssets assets = new DemoAssets(dir);
-    DemoAssets.ModelFiles model = assets.model(DemoAssets.Model.MINILM_FP32);
-    Path file = dir.resolve("pairs.parquet");
-    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), DemoAssets.readPairs().subList(0, 40), 1 << 20);
-    SubsetRef subset = new SubsetRef(file.toUri().toString(), Storage.withDefaults().sha256(file.toUri().toString()), null,
-        Map.of());
-    StagedWeightEvent event = new StagedWeightEvent(SchemaVersion.CURRENT, "restart-1", "restart", "v1", Task.EMBEDDING,
-        model.onnx(), model.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
+    SubsetRef subset = pairs(40);
+    StagedWeightEvent event = event("restart-1", "restart", "v1", subset, null, null);
 
     try (EmbeddedKafka kafka = EmbeddedKafka.start(6)) {
       FleetConfig config = FleetConfig.defaults().with(Map.of(
@@ -77,16 +86,9 @@ class DispatcherStateTest {
 
   @Test
   void eventWhoseFlagWasPublishedBeforeACrashGetsNoSecondFlag() throws Exception {
-    DemoAssets assets = new DemoAssets(dir);
-    DemoAssets.ModelFiles model = assets.model(DemoAssets.Model.MINILM_FP32);
-    Path file = dir.resolve("pairs.parquet");
-    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), DemoAssets.readPairs().subList(0, 20), 1 << 20);
-    SubsetRef subset = new SubsetRef(file.toUri().toString(), Storage.withDefaults().sha256(file.toUri().toString()), null,
-        Map.of());
-    StagedWeightEvent flagged = new StagedWeightEvent(SchemaVersion.CURRENT, "crash-window-1", "crash", "v1",
-        Task.EMBEDDING, model.onnx(), model.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
-    StagedWeightEvent next = new StagedWeightEvent(SchemaVersion.CURRENT, "crash-window-2", "crash", "v1",
-        Task.EMBEDDING, model.onnx(), model.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
+    SubsetRef subset = pairs(20);
+    StagedWeightEvent flagged = event("crash-window-1", "crash", "v1", subset, null, null);
+    StagedWeightEvent next = event("crash-window-2", "crash", "v1", subset, null, null);
 
     try (EmbeddedKafka kafka = EmbeddedKafka.start(2)) {
       FleetConfig config = FleetConfig.defaults().with(Map.of(
@@ -119,16 +121,9 @@ class DispatcherStateTest {
 
   @Test
   void identicalEvaluationReusesArchivedScoresAndBothVersionsHaveLockfiles() throws Exception {
-    DemoAssets assets = new DemoAssets(dir);
-    DemoAssets.ModelFiles model = assets.model(DemoAssets.Model.MINILM_FP32);
-    Path file = dir.resolve("pairs.parquet");
-    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), DemoAssets.readPairs().subList(0, 30), 1 << 20);
-    SubsetRef subset = new SubsetRef(file.toUri().toString(), Storage.withDefaults().sha256(file.toUri().toString()), null,
-        Map.of());
-    StagedWeightEvent first = new StagedWeightEvent(SchemaVersion.CURRENT, "reuse-1", "reuse", "v1", Task.EMBEDDING,
-        model.onnx(), model.tokenizer(), subset, null, null, null, null, null, null, "abc123", Instant.now());
-    StagedWeightEvent rebuilt = new StagedWeightEvent(SchemaVersion.CURRENT, "reuse-2", "reuse", "v2", Task.EMBEDDING,
-        model.onnx(), model.tokenizer(), subset, null, null, null, null, null, null, "def456", Instant.now());
+    SubsetRef subset = pairs(30);
+    StagedWeightEvent first = event("reuse-1", "reuse", "v1", subset, null, "abc123");
+    StagedWeightEvent rebuilt = event("reuse-2", "reuse", "v2", subset, null, "def456");
 
     try (EmbeddedKafka kafka = EmbeddedKafka.start(2)) {
       FleetConfig config = FleetConfig.defaults().with(Map.of(
@@ -173,13 +168,11 @@ class DispatcherStateTest {
         assertThat(archive.readScores(lock1.scores()).get("cosine")).hasSize(30);
 
         // A version other than production can be named as the baseline: it is read from the archive.
-        submitter.submit(new StagedWeightEvent(SchemaVersion.CURRENT, "reuse-3", "reuse", "v3", Task.EMBEDDING,
-            model.onnx(), model.tokenizer(), subset, "v2", null, null, null, null, null, null, Instant.now()));
+        submitter.submit(event("reuse-3", "reuse", "v3", subset, "v2", null));
         DriftFlag againstV2 = flags.await("reuse-3", Duration.ofMinutes(2));
         assertThat(againstV2.baselineVersion()).isEqualTo("v2");
         assertThat(againstV2.flag()).isEqualTo(Flag.GREEN);
-        submitter.submit(new StagedWeightEvent(SchemaVersion.CURRENT, "reuse-4", "reuse", "v4", Task.EMBEDDING,
-            model.onnx(), model.tokenizer(), subset, "v0", null, null, null, null, null, null, Instant.now()));
+        submitter.submit(event("reuse-4", "reuse", "v4", subset, "v0", null));
         DriftFlag unknown = flags.await("reuse-4", Duration.ofMinutes(2));
         assertThat(unknown.flag()).isEqualTo(Flag.ERROR);
         assertThat(unknown.reasons()).singleElement().asString()
