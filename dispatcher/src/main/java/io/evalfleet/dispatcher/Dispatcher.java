@@ -354,6 +354,7 @@ public final class Dispatcher implements Runnable {
     if (found.isPresent() && !event.baseline().equals(StagedWeightEvent.PRODUCTION)
         && !event.baseline().equals(found.get().version())) {
       found = archivedVersion(event.model(), event.baseline()); // unknown versions fail when the run concludes
+      found.ifPresent(run::namedBaseline);
     }
     if (found.isEmpty()) {
       return Optional.empty();
@@ -529,7 +530,7 @@ public final class Dispatcher implements Runnable {
     } else {
       BaselineRecord baseline = production.get();
       if (!event.baseline().equals(StagedWeightEvent.PRODUCTION) && !event.baseline().equals(baseline.version())) {
-        Optional<BaselineRecord> named = archivedVersion(event.model(), event.baseline());
+        Optional<BaselineRecord> named = run.namedBaseline().or(() -> archivedVersion(event.model(), event.baseline()));
         if (named.isEmpty()) {
           fail(run, "baseline version '" + event.baseline() + "' of model " + event.model() + " is not known: it is"
               + " not the production baseline (version " + baseline.version() + ") and has no lockfile in "

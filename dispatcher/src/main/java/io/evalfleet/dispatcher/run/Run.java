@@ -37,6 +37,7 @@ public final class Run {
   private final Set<String> signatures = new TreeSet<>();
   private final Map<String, String> notComparable = new LinkedHashMap<>();
   private final List<String> notes = new java.util.ArrayList<>();
+  private io.evalfleet.dispatcher.baseline.BaselineRecord namedBaseline;
 
   private record Sent(ScoringJob job, Instant at) {}
 
@@ -196,6 +197,15 @@ public final class Run {
 
   public Map<String, String> notComparable() {
     return Map.copyOf(notComparable);
+  }
+
+  /** The archived version the event named as its baseline, once read (so it is read once per run). */
+  public java.util.Optional<io.evalfleet.dispatcher.baseline.BaselineRecord> namedBaseline() {
+    return java.util.Optional.ofNullable(namedBaseline);
+  }
+
+  public void namedBaseline(io.evalfleet.dispatcher.baseline.BaselineRecord baseline) {
+    this.namedBaseline = baseline;
   }
 
   /** Adds a sentence to the flag's reasons. */
