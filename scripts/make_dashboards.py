@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """Writes the Grafana dashboards in grafana/dashboards/ from the panel lists below.
 
-    python3 scripts/make_dashboards.py
+    python3 scripts/make_dashboards.py           # write them
+    python3 scripts/make_dashboards.py --check   # exit 1 when a committed dashboard differs (a test runs this)
 
 Every query uses only metrics the fleet exports (docs/metrics.md); PrometheusIT evaluates each one
 against a real Prometheus scraping a real fleet, and DashboardStructureTest checks the JSON.
 """
 import json
 import os
+import sys
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "grafana", "dashboards")
 DS = {"type": "prometheus", "uid": "${datasource}"}
 RI = "$__rate_interval"
 JOBS = 'topic="evalfleet.jobs"'
-WORKERS = 'job="evalfleet-workers"'
+# Targets are told apart by the role label every evalfleet meter carries, and narrowed by the
+# dashboard's templated job variable, so the panels work under any scrape configuration.
+WORKERS = 'role="worker", job=~"$job"'
+WORKER_TARGETS = 'max by (job, instance) (max_over_time(evalfleet_build_info{role="worker", job=~"$job"}[1h]))'
 
 
 def panel(title, targets, unit="short", kind="timeseries", description="", w=12, h=8, stack=False):
@@ -49,11 +54,20 @@ def build(uid, title, description, panels, variables=()):
         row_h = max(row_h, p["h"])
     templating = [{"name": "datasource", "type": "datasource", "query": "prometheus", "label": "Prometheus",
                    "current": {"text": "Prometheus", "value": "prometheus"}, "hide": 0}]
+    templating.append(job_variable())
     templating += list(variables)
     return {"uid": uid, "title": title, "description": description, "tags": ["evalfleet"], "schemaVersion": 39,
             "version": 1, "editable": True, "time": {"from": "now-1h", "to": "now"}, "refresh": "30s",
             "timezone": "utc", "graphTooltip": 1, "templating": {"list": templating}, "annotations": {"list": []},
             "panels": out}
+
+
+def job_variable():
+    """Grafana's convention: the scrape job is a variable, so any job name works."""
+    return {"name": "job", "type": "query", "label": "job", "datasource": DS,
+            "query": {"query": "label_values(evalfleet_build_info, job)", "refId": "jobs"},
+            "definition": "label_values(evalfleet_build_info, job)", "multi": True, "includeAll": True,
+            "allValue": ".*", "current": {"text": "All", "value": "$__all"}, "refresh": 2, "hide": 0}
 
 
 def model_variable():
@@ -77,7 +91,8 @@ overview = build("evalfleet-fleet-overview", "evalfleet / fleet overview",
           description="Jobs published vs jobs completed per second. Consumed below produced for long: add workers."),
     panel("Time to drain", [t(f"sum by (topic) (evalfleet_queue_lag) / clamp_min(sum by (topic) (rate(evalfleet_queue_committed_offset[{RI}])), 0.001)", "{{topic}}")],
           unit="s", description="Queue depth divided by the consume rate: how long the backlog lasts at the current pace."),
-    panel("Workers up", [t(f"sum(up{{{WORKERS}}})", "up"), t(f"count(up{{{WORKERS}}})", "expected")], kind="stat", w=6,
+    panel("Workers up", [t(f"sum(up * on(job, instance) {WORKER_TARGETS})", "up"),
+                         t(f"count({WORKER_TARGETS})", "seen in the last hour")], kind="stat", w=6,
           description="Worker targets Prometheus scrapes successfully, of those it knows."),
     panel("Runs in progress", [t("sum(evalfleet_dispatcher_runs_active)", "runs")], kind="stat", w=6),
     panel("Worker jobs in flight vs capacity", [
@@ -145,9 +160,20 @@ flags = build("evalfleet-drift-flags", "evalfleet / drift flags",
     panel("Runs in progress", [t("sum(evalfleet_dispatcher_runs_active)", "runs")]),
 ], variables=[model_variable()])
 
+check = "--check" in sys.argv[1:]
+stale = []
 os.makedirs(OUT, exist_ok=True)
 for dash in (overview, internals, flags):
-    with open(os.path.join(OUT, dash["uid"] + ".json"), "w", encoding="utf-8") as f:
-        json.dump(dash, f, indent=2)
-        f.write("\n")
+    path = os.path.join(OUT, dash["uid"] + ".json")
+    text = json.dumps(dash, indent=2) + "\n"
+    if check:
+        current = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+        if current != text:
+            stale.append(path)
+        continue
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
     print("wrote", dash["uid"], len(dash["panels"]), "panels")
+if stale:
+    print("stale (run python3 scripts/make_dashboards.py):", ", ".join(stale), file=sys.stderr)
+    sys.exit(1)

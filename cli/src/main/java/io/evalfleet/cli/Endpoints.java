@@ -6,10 +6,10 @@ import java.io.IOException;
 import java.util.function.BooleanSupplier;
 
 /** Starts a role's HTTP endpoints on {@code metrics.port} and says where they are. */
-final class Endpoints {
+public final class Endpoints {
   private Endpoints() {}
 
-  static void serve(Observability observability, FleetConfig config, BooleanSupplier alive) throws IOException {
+  public static void serve(Observability observability, FleetConfig config, BooleanSupplier alive) throws IOException {
     int port = config.get(FleetConfig.METRICS_PORT);
     if (port < 0) {
       return;

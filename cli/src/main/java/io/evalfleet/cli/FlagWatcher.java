@@ -1,6 +1,6 @@
 package io.evalfleet.cli;
 
-import io.evalfleet.common.Topics;
+import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;

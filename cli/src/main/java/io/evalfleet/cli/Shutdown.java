@@ -3,8 +3,8 @@ package io.evalfleet.cli;
 import java.util.concurrent.CountDownLatch;
 
 /** Blocks until the JVM is asked to stop, then runs the given close steps in order. */
-final class Shutdown {
-  interface Step {
+public final class Shutdown {
+  public interface Step {
     void close() throws Exception;
   }
 
@@ -14,7 +14,7 @@ final class Shutdown {
    * Like {@link #awaitSignal}, but also returns (with {@code false}) when {@code alive} turns false:
    * a role whose loop died must not linger as a process that consumes nothing.
    */
-  static boolean awaitSignalOrDeath(java.util.function.BooleanSupplier alive, Step... steps) throws InterruptedException {
+  public static boolean awaitSignalOrDeath(java.util.function.BooleanSupplier alive, Step... steps) throws InterruptedException {
     CountDownLatch done = new CountDownLatch(1);
     java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -37,7 +37,7 @@ final class Shutdown {
     return true;
   }
 
-  static void awaitSignal(Step... steps) throws InterruptedException {
+  public static void awaitSignal(Step... steps) throws InterruptedException {
     awaitSignalOrDeath(() -> true, steps);
   }
 

@@ -1,6 +1,7 @@
 package io.evalfleet.cli;
 
-import io.evalfleet.cli.demo.FlagPrinter;
+import io.evalfleet.cli.FlagPrinter;
+import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
@@ -8,8 +9,8 @@ import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
-import io.evalfleet.common.contract.Task;
 import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.task.Task;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -26,6 +27,7 @@ import picocli.CommandLine.Option;
     "Either give a JSON event file, or describe the event with options (digests of local files are computed)."})
 final class SubmitCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
+  @Mixin InteractiveLogging logging;
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   Source source;
@@ -41,13 +43,16 @@ final class SubmitCommand implements Callable<Integer> {
   static final class Described {
     @Option(names = "--model", required = true) String model;
     @Option(names = "--version", required = true) String version;
-    @Option(names = "--task", defaultValue = "embedding", description = "embedding or causal-lm. Default: ${DEFAULT-VALUE}.")
-    String task;
+    @Option(names = "--task", defaultValue = "embedding", converter = TaskConverter.class,
+        description = "embedding or causal-lm. Default: ${DEFAULT-VALUE}.")
+    Task task;
     @Option(names = "--artifact", required = true, paramLabel = "URI", description = "The ONNX file.") String artifact;
     @Option(names = "--tokenizer", paramLabel = "URI", description = "The model's tokenizer.json.") String tokenizer;
     @Option(names = "--subset", required = true, paramLabel = "URI", description = "The golden subset (Parquet).") String subset;
     @Option(names = "--baseline", defaultValue = "production") String baseline;
-    @Option(names = "--max-seq-len") Integer maxSeqLen;
+    @Option(names = "--max-seq-len", description = "The model's context in tokens (causal-lm needs it).") Integer maxSeqLen;
+    @Option(names = "--stride", description = "Sliding-window stride for causal-lm. Default: half of --max-seq-len.")
+    Integer stride;
     @Option(names = "--event-id", description = "Default: a random UUID.") String eventId;
   }
 
@@ -56,6 +61,9 @@ final class SubmitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (wait != null) {
+      logging.apply("submit");
+    }
     FleetConfig loaded = config.load();
     StagedWeightEvent event = source.eventFile != null ? readEvent(source.eventFile) : describe(source.described);
     try (FlagWatcher watcher = wait == null ? null : new FlagWatcher(loaded, false);
@@ -78,11 +86,24 @@ final class SubmitCommand implements Callable<Integer> {
 
   private static StagedWeightEvent describe(Described d) throws Exception {
     Storage storage = Storage.withDefaults();
-    Task task = d.task.equals("causal-lm") ? Task.CAUSAL_LM : Task.EMBEDDING;
     return new StagedWeightEvent(SchemaVersion.CURRENT, d.eventId != null ? d.eventId : UUID.randomUUID().toString(),
-        d.model, d.version, task, ref(storage, d.artifact), d.tokenizer == null ? null : ref(storage, d.tokenizer),
+        d.model, d.version, d.task, ref(storage, d.artifact), d.tokenizer == null ? null : ref(storage, d.tokenizer),
         new SubsetRef(uri(d.subset), storage.sha256(uri(d.subset)), null, Map.of()), d.baseline, null, d.maxSeqLen,
-        null, null, null, null, Instant.now());
+        d.stride, null, null, null, Instant.now());
+  }
+
+  /** A task by its wire name, as events spell it. */
+  static final class TaskConverter implements picocli.CommandLine.ITypeConverter<Task> {
+    @Override
+    public Task convert(String value) {
+      for (Task task : Task.values()) {
+        if (task.wireName().equals(value)) {
+          return task;
+        }
+      }
+      throw new picocli.CommandLine.TypeConversionException("unknown task '" + value + "' (known: "
+          + java.util.Arrays.stream(Task.values()).map(Task::wireName).toList() + ")");
+    }
   }
 
   private static ArtifactRef ref(Storage storage, String location) throws Exception {

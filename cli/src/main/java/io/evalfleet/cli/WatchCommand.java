@@ -1,6 +1,7 @@
 package io.evalfleet.cli;
 
-import io.evalfleet.cli.demo.FlagPrinter;
+import io.evalfleet.cli.FlagPrinter;
+import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import picocli.CommandLine.Option;
 @Command(name = "watch", description = "Print drift flags as they are published.")
 final class WatchCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
+  @Mixin InteractiveLogging logging;
 
   @Option(names = "--from-beginning", description = "Start with the flags already on the topic.")
   boolean fromBeginning;
@@ -24,6 +26,7 @@ final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    logging.apply("watch");
     long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
     try (FlagWatcher watcher = new FlagWatcher(config.load(), fromBeginning)) {
       while (System.nanoTime() < end) {

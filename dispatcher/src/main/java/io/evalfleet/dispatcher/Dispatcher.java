@@ -1,39 +1,46 @@
 package io.evalfleet.dispatcher;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.evalfleet.common.Topics;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.kafka.ContiguousOffsets;
-import io.evalfleet.common.kafka.DeadLetters;
-import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardError;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.failure.FailureKind;
+import io.evalfleet.common.failure.Failures;
+import io.evalfleet.common.kafka.ContiguousOffsets;
+import io.evalfleet.common.kafka.DeadLetters;
+import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.common.subset.GoldenSubsetFile;
-import io.evalfleet.dispatcher.baseline.BaselineRecord;
-import io.evalfleet.dispatcher.baseline.BaselineStore;
-import io.evalfleet.dispatcher.plan.ShardPlanner;
-import io.evalfleet.dispatcher.preflight.Preflight;
-import io.evalfleet.dispatcher.run.DecidedRuns;
-import io.evalfleet.dispatcher.run.Run;
-import io.evalfleet.dispatcher.verdict.MetricVector;
-import io.evalfleet.dispatcher.verdict.Verdict;
+import io.evalfleet.common.task.CausalLmTask;
+import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.common.task.SubsetLayout;
+import io.evalfleet.common.task.Task;
 import io.evalfleet.dispatcher.archive.BaselineSnapshot;
 import io.evalfleet.dispatcher.archive.EvaluationArchive;
 import io.evalfleet.dispatcher.archive.EvaluationLock;
 import io.evalfleet.dispatcher.archive.ScoreKey;
+import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.baseline.BaselineStore;
+import io.evalfleet.dispatcher.decision.Decider;
+import io.evalfleet.dispatcher.decision.MetricVector;
 import io.evalfleet.dispatcher.decision.Policy;
-import io.evalfleet.common.contract.MetricNames;
-import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.dispatcher.decision.Verdict;
+import io.evalfleet.dispatcher.plan.ShardPlanner;
+import io.evalfleet.dispatcher.preflight.Preflight;
+import io.evalfleet.dispatcher.run.DecidedRuns;
+import io.evalfleet.dispatcher.run.Run;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.Optional;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -45,6 +52,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -84,7 +92,8 @@ public final class Dispatcher implements Runnable {
   private final Preflight preflight;
   private final ExecutorService preflightExecutor;
   private final ShardPlanner planner;
-  private final Verdict verdict;
+  private final Decider decider;
+  private final Policy policy;
   private final EvaluationArchive archive;
   /**
    * Writes shard results to the archive as they arrive, in order, off the loop thread: best effort,
@@ -97,8 +106,11 @@ public final class Dispatcher implements Runnable {
   });
   /** Reader of the baselines topic, polled without waiting on every loop. Owned by the caller. */
   private final Consumer<String, byte[]> baselineReader;
-  /** Per model, its production snapshots' metric values (the band), read from the archive once per baseline. */
-  private final Map<String, Map<String, List<Double>>> bandHistory = new HashMap<>();
+  /**
+   * Per model and production version, its production snapshots' metric values (the band), read
+   * from the archive once per baseline; bounded, since models come and go.
+   */
+  private final Cache<String, Map<String, List<Double>>> bandHistory = Caffeine.newBuilder().maximumSize(1_000).build();
   private final Clock clock;
   private final int maxInFlightPerRun;
   private final int maxInFlight;
@@ -113,6 +125,8 @@ public final class Dispatcher implements Runnable {
   /** Staged events are committed only once decided, so that a crash re-reads every undecided one. */
   private final Map<TopicPartition, ContiguousOffsets> stagedOffsets = new HashMap<>();
   private final Map<String, Source> sourceOfRun = new HashMap<>();
+  /** Pre-flights waiting for storage to come back, run by the loop when due. */
+  private final List<DelayedPreflight> delayedPreflights = new ArrayList<>();
 
   private record Source(TopicPartition partition, long offset) {}
   private final AtomicBoolean running = new AtomicBoolean(true);
@@ -147,7 +161,8 @@ public final class Dispatcher implements Runnable {
     this.preflightExecutor = preflightExecutor;
     this.clock = clock;
     this.planner = new ShardPlanner(config.get(FleetConfig.SHARD_ROWS));
-    this.verdict = new Verdict(policy);
+    this.policy = policy;
+    this.decider = new Decider(policy);
     this.maxInFlightPerRun = config.get(FleetConfig.MAX_IN_FLIGHT_PER_RUN);
     this.maxInFlight = config.get(FleetConfig.MAX_IN_FLIGHT);
     this.runDeadline = config.get(FleetConfig.RUN_DEADLINE);
@@ -181,6 +196,7 @@ public final class Dispatcher implements Runnable {
           step.run();
         }
         baselines.refresh(baselineReader);
+        startDuePreflights();
         publishJobs();
         resendOverdueJobs();
         expireRuns();
@@ -275,15 +291,28 @@ public final class Dispatcher implements Runnable {
     }
     sourceOfRun.put(runId, source);
     preflighting.add(runId);
-    Instant stagedAt = clock.instant();
+    preflight(runId, event, record, clock.instant(), 0);
+  }
+
+  /**
+   * Pre-flights an event on the pre-flight executor and hands the outcome back to the loop: the run
+   * starts, or a rejected event ends in ERROR (and its record goes to the dead-letter topic), or, when
+   * storage is unavailable, pre-flight is tried again later, until the run's deadline ends it as
+   * INCOMPLETE naming the dependency.
+   */
+  private void preflight(String runId, StagedWeightEvent event, ConsumerRecord<String, byte[]> record,
+      Instant stagedAt, int retriesSoFar) {
     preflightExecutor.execute(() -> {
       try {
-        GoldenSubsetFile subset = preflight.check(event);
+        Preflight.Checked checked = preflight.check(event);
         Optional<EvaluationArchive.ArchivedScores> reusable = archivedScores(event);
         List<ShardResult> checkpointed = checkpoints(runId);
-        fromPreflight.add(() -> start(runId, event, subset, reusable, checkpointed, stagedAt));
+        fromPreflight.add(() -> start(runId, event, checked, reusable, checkpointed, stagedAt));
+      } catch (java.io.IOException e) {
+        fromPreflight.add(() -> preflightLater(runId, event, record, stagedAt, retriesSoFar, e));
       } catch (Preflight.Rejected | RuntimeException e) {
-        String reason = e instanceof Preflight.Rejected ? e.getMessage() : "pre-flight failed: " + e;
+        String reason = e instanceof Preflight.Rejected ? e.getMessage()
+            : "pre-flight failed: " + Failures.describe(e);
         fromPreflight.add(() -> {
           preflighting.remove(runId);
           DeadLetters.send(producer, record, e);
@@ -292,6 +321,35 @@ public final class Dispatcher implements Runnable {
         });
       }
     });
+  }
+
+  /** Pre-flight could not reach storage: try again after a pause, or end the run at its deadline. */
+  private void preflightLater(String runId, StagedWeightEvent event, ConsumerRecord<String, byte[]> record,
+      Instant stagedAt, int retriesSoFar, java.io.IOException failure) {
+    Instant deadline = stagedAt.plus(runDeadline);
+    Instant next = clock.instant().plus(unavailableBackoff(retriesSoFar));
+    if (next.isAfter(deadline)) {
+      preflighting.remove(runId);
+      decide(runId, event, stagedAt, Flag.INCOMPLETE, Map.of(), List.of("deadline " + deadline + " passed before"
+          + " pre-flight could read the event's files: " + failure.getMessage()), null, null, List.of());
+      return;
+    }
+    log.warn("pre-flight of {} {} ({}): {}; trying again at {}", event.model(), event.version(), runId,
+        failure.getMessage(), next);
+    delayedPreflights.add(new DelayedPreflight(next, () -> preflight(runId, event, record, stagedAt, retriesSoFar + 1)));
+  }
+
+  private record DelayedPreflight(Instant at, Runnable start) {}
+
+  private void startDuePreflights() {
+    Instant now = clock.instant();
+    for (Iterator<DelayedPreflight> it = delayedPreflights.iterator(); it.hasNext(); ) {
+      DelayedPreflight delayed = it.next();
+      if (!delayed.at().isAfter(now)) {
+        it.remove();
+        delayed.start().run();
+      }
+    }
   }
 
   /** Scores archived by an identical earlier evaluation, if any. Runs on the pre-flight executor. */
@@ -317,12 +375,13 @@ public final class Dispatcher implements Runnable {
     }
   }
 
-  private void start(String runId, StagedWeightEvent event, GoldenSubsetFile subset,
+  private void start(String runId, StagedWeightEvent event, Preflight.Checked checked,
       Optional<EvaluationArchive.ArchivedScores> reusable, List<ShardResult> checkpointed, Instant stagedAt) {
     preflighting.remove(runId);
+    GoldenSubsetFile subset = checked.footer();
     var shards = planner.plan(subset.rowGroupSizes());
     Run run = new Run(runId, event, shards, stagedAt, stagedAt.plus(runDeadline));
-    Optional<String> refused = gates(run, subset);
+    Optional<String> refused = gates(run, checked.layout());
     if (refused.isPresent()) {
       decide(runId, event, stagedAt, Flag.ERROR, Map.of(), List.of(refused.get()), null, null, List.of());
       return;
@@ -348,7 +407,7 @@ public final class Dispatcher implements Runnable {
    * base model is not comparable (ERROR); under a changed tokenizer, perplexity counts tokens of
    * another vocabulary, so bits per byte is compared instead (ERROR when the subset has no text).
    */
-  private Optional<String> gates(Run run, GoldenSubsetFile subset) {
+  private Optional<String> gates(Run run, SubsetLayout layout) {
     StagedWeightEvent event = run.event();
     Optional<BaselineRecord> found = baselines.production(event.model());
     if (found.isPresent() && !event.baseline().equals(StagedWeightEvent.PRODUCTION)
@@ -372,16 +431,8 @@ public final class Dispatcher implements Runnable {
     if (tokenizer != null && baseline.tokenizerSha256() != null && !tokenizer.equals(baseline.tokenizerSha256())) {
       String change = "tokenizer changed (baseline " + short12(baseline.tokenizerSha256()) + ", candidate "
           + short12(tokenizer) + ")";
-      if (event.task() == io.evalfleet.common.contract.Task.CAUSAL_LM) {
-        boolean pretokenized;
-        try {
-          pretokenized = subset.causalLmRowsArePretokenized(
-              event.goldenSubset().column(io.evalfleet.common.subset.SubsetRoles.INPUT_IDS),
-              event.goldenSubset().column(io.evalfleet.common.subset.SubsetRoles.TEXT));
-        } catch (io.evalfleet.common.subset.SubsetSchemaException e) {
-          pretokenized = true;
-        }
-        if (pretokenized) {
+      if (event.task() == Task.CAUSAL_LM) {
+        if (!layout.has(CausalLmTask.TEXT)) {
           return Optional.of("tokenizer gate: " + change + " and the golden subset holds token ids, not text:"
               + " neither perplexity nor bits per byte can be compared with the baseline");
         }
@@ -399,6 +450,8 @@ public final class Dispatcher implements Runnable {
   }
 
   private void publishJobs() {
+    Instant now = clock.instant();
+    active.values().forEach(run -> run.releaseDue(now));
     boolean published = true;
     while (published && inFlight < maxInFlight) {
       published = false;
@@ -476,19 +529,41 @@ public final class Dispatcher implements Runnable {
     }
     if (result.failed()) {
       ShardError error = result.error();
-      if (error.kind().equals(ShardError.TRANSIENT) && result.attempt() < MAX_ATTEMPTS) {
-        log.warn("job {} attempt {} failed transiently, dispatching again: {}", result.jobId(), result.attempt(), error.message());
-        run.retry(run.jobFor(result));
-        FleetMeter.JOBS_PUBLISHED.counter(registry, "retry").increment();
-        return;
+      switch (error.kind()) {
+        case UNAVAILABLE -> {
+          // Not the job's fault: sent again after a pause, as often as the run's deadline allows; a
+          // run still waiting at its deadline ends INCOMPLETE naming the dependency.
+          Duration pause = unavailableBackoff(run.unavailableRetries(result.shardIndex()));
+          log.warn("job {}: {}; sending it again in {} s", result.jobId(), error.message(), pause.toSeconds());
+          run.retryAt(run.sameJob(result), clock.instant().plus(pause), error.message());
+          FleetMeter.JOBS_PUBLISHED.counter(registry, "retry").increment();
+          return;
+        }
+        case RESOURCE_EXHAUSTED -> {
+          if (result.attempt() < MAX_ATTEMPTS) {
+            log.warn("job {} attempt {} ran out of a resource, dispatching again: {}", result.jobId(),
+                result.attempt(), error.message());
+            run.retry(run.jobFor(result));
+            FleetMeter.JOBS_PUBLISHED.counter(registry, "retry").increment();
+            return;
+          }
+        }
+        case BAD_INPUT, BUG -> { }
       }
+      String attempts = error.kind().retriable() ? " in " + result.attempt() + " attempts" : "";
       fail(run, "shard " + result.shardIndex() + " (rows " + result.rowStart() + "-"
-          + (result.rowStart() + result.rowCount() - 1) + ") could not be scored: " + error.message());
+          + (result.rowStart() + result.rowCount() - 1) + ") could not be scored" + attempts + ": "
+          + (error.kind() == FailureKind.BAD_INPUT ? "" : error.kind().description() + ": ") + error.message());
       return;
     }
     if (run.complete()) {
       conclude(run);
     }
+  }
+
+  /** 1, 2, 4 ... seconds, at most 30: long enough for a circuit breaker to close again. */
+  private static Duration unavailableBackoff(int retriesSoFar) {
+    return Duration.ofSeconds(Math.min(30, 1L << Math.min(retriesSoFar, 5)));
   }
 
   private void conclude(Run run) {
@@ -513,7 +588,7 @@ public final class Dispatcher implements Runnable {
       return;
     }
     var production = baselines.production(event.model());
-    Verdict.Outcome outcome;
+    Verdict outcome;
     String baselineVersion = null;
     if (production.isEmpty()) {
       if (!event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
@@ -521,7 +596,7 @@ public final class Dispatcher implements Runnable {
             + " is not known: the model has no production baseline yet");
         return;
       }
-      outcome = verdict.withoutBaseline(vector, "no production baseline for model " + event.model()
+      outcome = decider.withoutBaseline(vector, "no production baseline for model " + event.model()
           + ": nothing to compare with; version " + event.version() + " is now pinned as its production baseline");
       pin(new BaselineRecord(event.model(), event.version(), run.runId(), event.artifact().sha256(),
           event.goldenSubset().sha256(), event.tokenizer() == null ? null : event.tokenizer().sha256(),
@@ -556,17 +631,15 @@ public final class Dispatcher implements Runnable {
           && !baseline.modelSignature().equals(signature);
       boolean tokenizerChanged = run.notComparable().containsKey(MetricNames.PERPLEXITY);
       if (signatureChanged && !tokenizerChanged) {
-        outcome = new Verdict.Outcome(Flag.RED, verdict.withoutBaseline(vector, "").metrics(), List.of(
-            "signature gate: the model's inputs or outputs changed, so it is not a drop-in replacement for baseline"
-                + " version " + baseline.version() + ": baseline " + baseline.modelSignature() + "; candidate "
-                + signature));
+        outcome = decider.signatureChanged(vector, baseline.version(), baseline.modelSignature(), signature);
       } else {
         if (signatureChanged) {
           run.note("the model's signature changed with its tokenizer (baseline " + baseline.modelSignature()
               + "; candidate " + signature + ")");
         }
         try {
-          outcome = verdict.compare(vector, baseline, bandHistory(event.model(), baseline.version()), run.notComparable());
+          outcome = decider.compare(vector, baseline.version(), baseline.rowValues(),
+              bandHistory(event.model(), baseline.version()), run.notComparable());
         } catch (IllegalArgumentException e) {
           fail(run, "cannot compare with baseline version " + baseline.version() + ": " + e.getMessage());
           return;
@@ -579,7 +652,7 @@ public final class Dispatcher implements Runnable {
     String lockfile = archive(run, vector, reused, provenance, outcome, baselineVersion, reasons);
     decide(run.runId(), event, run.startedAt(), outcome.flag(), outcome.metrics(), reasons, baselineVersion,
         reused != null ? run.reusedCoverage() : run.coverage(),
-        provenance.executionProviders(), verdict.policy().policyVersion(), lockfile);
+        provenance.executionProviders(), policy.policyVersion(), lockfile);
   }
 
   /**
@@ -587,7 +660,7 @@ public final class Dispatcher implements Runnable {
    * (with a reason added) when the archive cannot be written: the flag is published regardless.
    */
   private String archive(Run run, MetricVector vector, EvaluationArchive.ArchivedScores reused,
-      EvaluationArchive.Provenance provenance, Verdict.Outcome outcome, String baselineVersion, List<String> reasons) {
+      EvaluationArchive.Provenance provenance, Verdict outcome, String baselineVersion, List<String> reasons) {
     StagedWeightEvent event = run.event();
     try {
       String scores = reused != null ? reused.uri()
@@ -602,10 +675,10 @@ public final class Dispatcher implements Runnable {
       EvaluationLock lock = new EvaluationLock(EvaluationLock.CURRENT, event.model(), event.version(), event.eventId(),
           run.runId(), event.commit(), event.task().wireName(), event.artifact(),
           event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().uri(),
-          event.goldenSubset().sha256(), io.evalfleet.common.Evaluator.VERSION, provenance.onnxRuntime(),
+          event.goldenSubset().sha256(), io.evalfleet.common.task.Evaluator.VERSION, provenance.onnxRuntime(),
           provenance.executionProviders(), provenance.hardware(), event.hardwareProfile(), event.quantizationBits(),
           event.maxSeqLen(), event.stride(), event.baseModelSha256(), provenance.modelSignature(),
-          verdict.policy().policyVersion(), baselineVersion, outcome.flag(), locked, scores, reused != null,
+          policy.policyVersion(), baselineVersion, outcome.flag(), locked, scores, reused != null,
           clock.instant());
       return archive.writeLock(lock);
     } catch (java.io.IOException | RuntimeException e) {
@@ -648,13 +721,13 @@ public final class Dispatcher implements Runnable {
       log.error("cannot add baseline {} {} to the history in {}: {}", record.model(), record.version(), archive.root(),
           e.toString());
     }
-    bandHistory.keySet().removeIf(key -> key.startsWith(record.model() + "@"));
+    bandHistory.asMap().keySet().removeIf(key -> key.startsWith(record.model() + "@"));
   }
 
   /** Per metric, its values in the model's production snapshots, oldest first: the band's data. */
   private Map<String, List<Double>> bandHistory(String model, String productionVersion) {
     String key = model + "@" + productionVersion;
-    return bandHistory.computeIfAbsent(key, k -> {
+    return bandHistory.get(key, k -> {
       Map<String, List<Double>> values = new LinkedHashMap<>();
       try {
         for (BaselineSnapshot snapshot : archive.baselineHistory(model)) {
@@ -682,9 +755,13 @@ public final class Dispatcher implements Runnable {
         it.remove();
         inFlight -= run.inFlightCount();
         var coverage = run.coverage();
-        decide(run.runId(), run.event(), run.startedAt(), Flag.INCOMPLETE, Map.of(), List.of(String.format(
-            "deadline %s passed with %d of %d shards (%d of %d rows) scored", run.deadline(), coverage.shardsDone(),
-            coverage.shardsTotal(), coverage.rowsScored(), coverage.rowsTotal())), null, coverage, run.providers());
+        String reason = String.format("deadline %s passed with %d of %d shards (%d of %d rows) scored", run.deadline(),
+            coverage.shardsDone(), coverage.shardsTotal(), coverage.rowsScored(), coverage.rowsTotal());
+        if (run.lastUnavailable().isPresent()) {
+          reason += "; shards were waiting for an unavailable dependency: " + run.lastUnavailable().get();
+        }
+        decide(run.runId(), run.event(), run.startedAt(), Flag.INCOMPLETE, Map.of(), List.of(reason), null, coverage,
+            run.providers());
       }
     }
   }

@@ -59,8 +59,8 @@ public class DispatcherRole implements AutoCloseable {
     this.admin = org.apache.kafka.clients.admin.Admin.create(KafkaClients.adminProperties(config));
     this.monitorReader = KafkaClients.reader(config, "evalfleet-queue-monitor");
     this.queues = new io.evalfleet.common.kafka.QueueMonitor(admin, monitorReader, java.util.Map.of(
-        io.evalfleet.common.Topics.JOBS, "evalfleet-workers",
-        io.evalfleet.common.Topics.STAGED, GROUP), registry, clock);
+        io.evalfleet.common.kafka.Topics.JOBS, "evalfleet-workers",
+        io.evalfleet.common.kafka.Topics.STAGED, GROUP), registry, clock);
     this.dispatcher = new Dispatcher(config, consumer,
         producer, baselines, baselineReader, decided, new Preflight(storage), preflightExecutor, policy(config),
         new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), clock, registry);

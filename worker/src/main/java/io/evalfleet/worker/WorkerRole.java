@@ -4,11 +4,11 @@ import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.worker.consumer.JobConsumer;
+import io.evalfleet.worker.embedding.EmbeddingScorer;
 import io.evalfleet.worker.model.ArtifactCache;
 import io.evalfleet.worker.model.ExecutionProvider;
 import io.evalfleet.worker.model.ModelSessions;
 import io.evalfleet.worker.perplexity.CausalLmScorer;
-import io.evalfleet.worker.scoring.EmbeddingScorer;
 import io.evalfleet.worker.scoring.ShardScorer;
 import io.evalfleet.worker.subset.SubsetReader;
 import java.nio.file.Path;
@@ -59,9 +59,10 @@ public class WorkerRole implements AutoCloseable {
     this.scoring = Executors.newFixedThreadPool(capacity, r -> new Thread(r, workerId + "-scoring"));
     SubsetReader subsets = new SubsetReader(storage);
     int batchSize = config.get(FleetConfig.BATCH_SIZE);
-    ShardScorer scorer = new ShardScorer(sessions, new EmbeddingScorer(sessions, batchSize),
-        new CausalLmScorer(sessions, subsets, batchSize), subsets, config.get(FleetConfig.MAX_SEQ_LEN), workerId,
-        Clock.systemUTC());
+    // One scorer per task: the router sends each job to the scorer of its task.
+    ShardScorer scorer = new ShardScorer(java.util.List.of(
+        new EmbeddingScorer(sessions, subsets, batchSize, config.get(FleetConfig.MAX_SEQ_LEN)),
+        new CausalLmScorer(sessions, subsets, batchSize)), workerId, Clock.systemUTC());
     this.producer = KafkaClients.producer(config, workerId);
     var consumer = KafkaClients.consumer(config, GROUP, workerId, capacity);
     this.clientMetrics = java.util.List.of(

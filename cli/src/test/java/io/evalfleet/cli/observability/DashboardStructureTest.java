@@ -103,10 +103,33 @@ class DashboardStructureTest {
         assertThat(rule.path("labels").path("severity").asText()).as(alert).isIn("critical", "warning", "info");
         assertThat(rule.path("annotations").path("summary").asText()).as(alert).isNotBlank();
         String runbook = rule.path("annotations").path("runbook_url").asText();
-        assertThat(runbook).as(alert).endsWith("docs/operations.md#" + alert.toLowerCase());
-        assertThat(operations).as("docs/operations.md has a section for %s", alert).contains("### " + alert);
+        assertThat(runbook).as(alert).isEqualTo("docs/operations.md#" + alert.toLowerCase());
+        assertThat(ROOT.resolve(runbook.substring(0, runbook.indexOf('#')))).as("%s's runbook file", alert).exists();
+        assertThat(operations).as("docs/operations.md has a section for %s, the anchor of its runbook link", alert)
+            .contains("### " + alert + "\n");
       }
     }
+  }
+
+  @Test
+  void committedDashboardsAreWhatTheirGeneratorWrites() throws Exception {
+    Process check = new ProcessBuilder("python3", "scripts/make_dashboards.py", "--check").directory(ROOT.toFile())
+        .redirectErrorStream(true).start();
+    String output = new String(check.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(check.waitFor()).as("python3 scripts/make_dashboards.py --check: %s", output).isZero();
+  }
+
+  @Test
+  void noQuerySelectsAFixedScrapeJob() throws Exception {
+    Pattern fixedJob = Pattern.compile("\\bjob\\s*=\\s*\"");
+    for (Path dashboard : dashboards()) {
+      for (String expr : expressions(dashboard)) {
+        assertThat(fixedJob.matcher(expr).find()).as("%s: %s selects a fixed job; use the $job variable or the role"
+            + " label", dashboard.getFileName(), expr).isFalse();
+      }
+    }
+    String alerts = Files.readString(ROOT.resolve("deploy/prometheus/alerts.yml"));
+    assertThat(fixedJob.matcher(alerts).find()).as("alerts.yml selects a fixed job").isFalse();
   }
 
   @Test
@@ -119,6 +142,15 @@ class DashboardStructureTest {
     String compose = Files.readString(ROOT.resolve("deploy/compose/compose.yaml"));
     assertThat(compose).as("compose mounts the dashboards where the provider looks")
         .contains("../../grafana/dashboards:/var/lib/grafana/dashboards/evalfleet");
+  }
+
+  /** Every query of every panel and template variable of a dashboard. */
+  private static List<String> expressions(Path dashboard) throws Exception {
+    List<String> expressions = new ArrayList<>();
+    JsonNode json = new ObjectMapper().readTree(dashboard.toFile());
+    json.path("panels").forEach(panel -> panel.path("targets").forEach(t -> expressions.add(t.path("expr").asText())));
+    json.path("templating").path("list").forEach(v -> expressions.add(v.path("definition").asText()));
+    return expressions;
   }
 
   private static List<String> names(String expr) {

@@ -85,7 +85,7 @@ class DeploymentManifestTest {
     JsonNode trigger = byKindAndName.get("ScaledObject/evalfleet-worker").path("spec").path("triggers").get(0);
     assertThat(trigger.path("type").asText()).isEqualTo("kafka");
     assertThat(trigger.path("metadata").path("consumerGroup").asText()).isEqualTo(io.evalfleet.worker.WorkerRole.GROUP);
-    assertThat(trigger.path("metadata").path("topic").asText()).isEqualTo(io.evalfleet.common.Topics.JOBS);
+    assertThat(trigger.path("metadata").path("topic").asText()).isEqualTo(io.evalfleet.common.kafka.Topics.JOBS);
     assertThat(byKindAndName.get("ScaledObject/evalfleet-worker").path("spec").path("scaleTargetRef").path("name").asText())
         .isEqualTo("evalfleet-worker");
   }

@@ -1,5 +1,7 @@
 package io.evalfleet.common.contract;
 
+import io.evalfleet.common.task.Task;
+import io.evalfleet.common.task.TaskSpec;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
@@ -101,6 +103,13 @@ public final class Checks {
       throw new ContractViolation(field, "must not be negative, got " + value);
     }
     return value;
+  }
+
+  /** The rules of the task's {@link TaskSpec} on a run's parameters; the first broken one is thrown. */
+  public static void taskParameters(Task task, Integer maxSeqLen, Integer stride, boolean hasTokenizer) {
+    for (TaskSpec.Problem problem : task.spec().checkParameters(maxSeqLen, stride, hasTokenizer)) {
+      throw new ContractViolation(problem.field(), problem.message());
+    }
   }
 
   public static int schemaVersion(Integer value) {

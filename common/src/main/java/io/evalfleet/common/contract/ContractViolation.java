@@ -1,10 +1,13 @@
 package io.evalfleet.common.contract;
 
+import io.evalfleet.common.failure.Classified;
+import io.evalfleet.common.failure.FailureKind;
+
 /**
  * A message or setting that breaks its contract. {@link #field()} names the offending field as a
  * dotted JSON path (for example {@code artifact.sha256}) so that the producer can fix it.
  */
-public final class ContractViolation extends IllegalArgumentException {
+public final class ContractViolation extends IllegalArgumentException implements Classified {
   private final String field;
   private final String problem;
 
@@ -12,6 +15,11 @@ public final class ContractViolation extends IllegalArgumentException {
     super(field == null || field.isEmpty() ? problem : "field '" + field + "': " + problem);
     this.field = field == null ? "" : field;
     this.problem = problem;
+  }
+
+  @Override
+  public FailureKind kind() {
+    return FailureKind.BAD_INPUT;
   }
 
   /** The dotted path of the offending field, or empty when the whole message is at fault. */

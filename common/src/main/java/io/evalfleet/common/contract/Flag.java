@@ -11,5 +11,10 @@ public enum Flag {
   /** The version could not be evaluated; the reasons say why. */
   ERROR,
   /** Not every shard was scored before the run's deadline; the coverage says how much was. */
-  INCOMPLETE
+  INCOMPLETE;
+
+  /** The more severe of two flags, in declaration order (GREEN least, INCOMPLETE most). */
+  public static Flag worst(Flag a, Flag b) {
+    return a.ordinal() >= b.ordinal() ? a : b;
+  }
 }

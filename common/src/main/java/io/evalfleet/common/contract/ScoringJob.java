@@ -1,5 +1,6 @@
 package io.evalfleet.common.contract;
 
+import io.evalfleet.common.task.Task;
 import java.time.Instant;
 import java.util.List;
 
@@ -50,6 +51,7 @@ public record ScoringJob(
     Checks.required(goldenSubset, "golden_subset");
     Checks.optionalPositive(maxSeqLen, "max_seq_len");
     Checks.optionalPositive(stride, "stride");
+    Checks.taskParameters(task, maxSeqLen, stride, tokenizer != null);
     Checks.nonNegative(shardIndex, "shard_index");
     Checks.positive(shardCount, "shard_count");
     Checks.nonNegative(rowStart, "row_start");

@@ -1,18 +1,16 @@
 package io.evalfleet.common.contract;
 
+import io.evalfleet.common.failure.FailureKind;
+
 /**
  * Why a shard could not be scored.
  *
- * @param kind {@code input} when the job's inputs are at fault (missing file, digest mismatch, wrong
- *     columns: scoring again cannot help); {@code transient} when a retry may succeed
- * @param message what went wrong, naming the file, column or row
+ * @param kind what kind of failure it was, which decides whether the job is tried again
+ * @param message what went wrong, naming the file, column, row or dependency
  */
-public record ShardError(String kind, String message) {
-  public static final String INPUT = "input";
-  public static final String TRANSIENT = "transient";
-
+public record ShardError(FailureKind kind, String message) {
   public ShardError {
-    Checks.requiredText(kind, "kind");
+    Checks.required(kind, "kind");
     Checks.requiredText(message, "message");
   }
 }

@@ -1,5 +1,6 @@
 package io.evalfleet.common.contract;
 
+import io.evalfleet.common.task.Task;
 import java.time.Instant;
 
 /**
@@ -20,6 +21,8 @@ import java.time.Instant;
  * @param maxSeqLen the longest token sequence the model takes; longer inputs are truncated
  *     (embedding) or windowed (causal LM)
  * @param stride sliding-window stride for causal LMs
+ * @throws ContractViolation naming the field, for a bad value or a rule of the task's {@link
+ *     io.evalfleet.common.task.TaskSpec} (e.g. causal-lm needs {@code max_seq_len})
  * @param hardwareProfile where the pipeline expects the model to run (informational)
  * @param baseModelSha256 for adapters, the digest of the base model they were trained on
  * @param commit the source commit of the training code (informational)
@@ -60,9 +63,7 @@ public record StagedWeightEvent(
     }
     Checks.optionalPositive(maxSeqLen, "max_seq_len");
     Checks.optionalPositive(stride, "stride");
-    if (stride != null && maxSeqLen != null && stride > maxSeqLen) {
-      throw new ContractViolation("stride", "must not exceed max_seq_len " + maxSeqLen + ", got " + stride);
-    }
+    Checks.taskParameters(task, maxSeqLen, stride, tokenizer != null);
     if (baseModelSha256 != null) {
       baseModelSha256 = Checks.sha256(baseModelSha256, "base_model_sha256");
     }

@@ -1,6 +1,5 @@
 package io.evalfleet.common.kafka;
 
-import io.evalfleet.common.Topics;
 import java.nio.charset.StandardCharsets;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;

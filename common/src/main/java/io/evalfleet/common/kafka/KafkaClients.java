@@ -30,7 +30,9 @@ public final class KafkaClients {
     props.putIfAbsent(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 4 * 1024 * 1024);
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+    // Its own client id: a producer and a consumer of one role sharing an id would also share (and
+    // collide on) their app-info meters.
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-producer");
     dropConsumerOnly(props);
     return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
   }

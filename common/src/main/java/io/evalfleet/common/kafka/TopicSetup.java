@@ -1,6 +1,5 @@
 package io.evalfleet.common.kafka;
 
-import io.evalfleet.common.Topics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

@@ -1,14 +1,8 @@
 package io.evalfleet.common.storage;
 
-import java.io.FileNotFoundException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.time.Duration;
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import io.evalfleet.common.failure.FailureKind;
+import io.evalfleet.common.failure.Failures;
+import io.evalfleet.common.failure.UnavailableException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -16,11 +10,20 @@ import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.core.functions.CheckedSupplier;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -34,10 +37,6 @@ import org.apache.hadoop.fs.Path;
  * a circuit breaker, so that a storage outage fails fast instead of piling up. Thread-safe.
  */
 public final class Storage {
-  /** Failures that retrying cannot mend. */
-  private static final List<Class<? extends Throwable>> FINAL = List.of(FileNotFoundException.class,
-      DigestMismatchException.class, AccessDeniedException.class);
-
   private final Configuration conf;
   private final AllowedRoots roots;
   private final Retry retry;
@@ -58,7 +57,7 @@ public final class Storage {
     this.retries = io.github.resilience4j.retry.RetryRegistry.of(RetryConfig.custom()
         .maxAttempts(attempts)
         .intervalFunction(IntervalFunction.ofExponentialBackoff(backoff, 2.0))
-        .retryOnException(e -> e instanceof IOException && FINAL.stream().noneMatch(f -> f.isInstance(e)))
+        .retryOnException(Storage::isOutage)
         .build());
     this.retry = retries.retry("storage");
     this.breakers = io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
@@ -66,7 +65,7 @@ public final class Storage {
         .minimumNumberOfCalls(10)
         .failureRateThreshold(50)
         .waitDurationInOpenState(Duration.ofSeconds(30))
-        .recordException(e -> e instanceof IOException && FINAL.stream().noneMatch(f -> f.isInstance(e)))
+        .recordException(Storage::isOutage)
         .build());
     this.breaker = breakers.circuitBreaker("storage");
   }
@@ -105,12 +104,24 @@ public final class Storage {
       CheckedSupplier<T> guarded = CircuitBreaker.decorateCheckedSupplier(breaker, action::call);
       return Retry.decorateCheckedSupplier(retry, guarded).get();
     } catch (CallNotPermittedException e) {
-      throw new IOException("storage is failing (" + e.getMessage() + "); not reading " + uri, e);
-    } catch (IOException | RuntimeException | Error e) {
+      throw new UnavailableException("storage", "circuit breaker '" + breaker.getName() + "' is "
+          + breaker.getState() + " after repeated failures; not reading " + uri, e);
+    } catch (IOException e) {
+      if (e instanceof UnavailableException || !isOutage(e)) {
+        throw e;
+      }
+      throw new UnavailableException("storage", "cannot read " + uri + " after "
+          + retry.getRetryConfig().getMaxAttempts() + " attempts: " + e, e);
+    } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable e) {
       throw new IOException("cannot read " + uri + ": " + e, e);
     }
+  }
+
+  /** A failure of the store rather than of the file: retried, and counted by the circuit breaker. */
+  private static boolean isOutage(Throwable e) {
+    return e instanceof IOException && Failures.kindOf(e) == FailureKind.UNAVAILABLE;
   }
 
   public Retry retry() {

@@ -1,5 +1,6 @@
 package io.evalfleet.common.subset;
 
+import io.evalfleet.common.failure.InputException;
 import io.evalfleet.common.storage.Storage;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -9,8 +10,8 @@ import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
-import org.apache.parquet.schema.PrimitiveType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
+import org.apache.parquet.schema.PrimitiveType;
 import org.apache.parquet.schema.Type;
 
 /**
@@ -42,8 +43,8 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
   private static GoldenSubsetFile footer(Storage storage, String uri) throws IOException {
     try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(Storage.path(uri), storage.conf()))) {
       return of(uri, reader.getFooter());
-    } catch (RuntimeException e) {
-      throw new IOException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
+    } catch (RuntimeException | java.io.EOFException e) {
+      throw new InputException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
     }
   }
 
@@ -94,25 +95,6 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
       throw new SubsetSchemaException("golden subset " + uri + ": column '" + column + "' (" + role
           + ") must be a list of int32 or int64 token ids, but is " + type.toString().trim().replaceAll("\\s+", " "));
     }
-  }
-
-  /**
-   * Where a causal LM's rows come from: the token-id column when the file has it, else the text
-   * column; checked for type.
-   *
-   * @return true for pre-tokenised rows ({@code idsColumn}), false for text ({@code textColumn})
-   */
-  public boolean causalLmRowsArePretokenized(String idsColumn, String textColumn) throws SubsetSchemaException {
-    if (hasColumn(idsColumn)) {
-      requireTokenIds(SubsetRoles.INPUT_IDS, idsColumn);
-      return true;
-    }
-    if (hasColumn(textColumn)) {
-      requireText(SubsetRoles.TEXT, textColumn);
-      return false;
-    }
-    throw new SubsetSchemaException("golden subset " + uri + " has neither a token-id column '" + idsColumn
-        + "' (input_ids) nor a text column '" + textColumn + "' (text)");
   }
 
   public boolean hasColumn(String column) {

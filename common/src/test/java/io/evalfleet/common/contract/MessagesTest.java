@@ -3,6 +3,7 @@ package io.evalfleet.common.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.evalfleet.common.task.Task;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;

@@ -2,7 +2,11 @@ package io.evalfleet.common.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.evalfleet.common.failure.FailureKind;
+import io.evalfleet.common.failure.Failures;
+import io.evalfleet.common.failure.UnavailableException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,15 +48,22 @@ class StorageTest {
   @Test
   void circuitBreakerOpensWhenStorageKeepsFailing() {
     Storage storage = storage("");
+    assertThatThrownBy(() -> storage.call("hdfs://nn/x", () -> {
+      throw new java.net.ConnectException("namenode down");
+    })).isInstanceOf(UnavailableException.class).hasMessageContaining("storage unavailable")
+        .hasMessageContaining("after 3 attempts").hasMessageContaining("namenode down");
     for (int i = 0; i < 10; i++) {
       assertThatThrownBy(() -> storage.call("hdfs://nn/x", () -> {
-        throw new IOException("namenode down");
-      })).isInstanceOf(IOException.class);
+        throw new java.net.ConnectException("namenode down");
+      })).isInstanceOf(UnavailableException.class);
     }
     AtomicInteger calls = new AtomicInteger();
     assertThatThrownBy(() -> storage.call("hdfs://nn/x", () -> calls.incrementAndGet()))
-        .isInstanceOf(IOException.class).hasMessageContaining("storage is failing").hasMessageContaining("OPEN");
+        .isInstanceOf(UnavailableException.class).hasMessageContaining("storage unavailable")
+        .hasMessageContaining("circuit breaker 'storage' is OPEN");
     assertThat(calls).as("an open breaker does not call storage").hasValue(0);
+    assertThat(Failures.kindOf(catchThrowable(() -> storage.call("hdfs://nn/x", () -> 1))))
+        .as("an open breaker is an unavailable dependency, not bad input").isEqualTo(FailureKind.UNAVAILABLE);
   }
 
   @Test

@@ -13,7 +13,7 @@ import java.util.Map;
  *
  * @param artifact the model file with its external data files
  * @param tokenizerSha256 the tokenizer's digest (null when the subset is pre-tokenised)
- * @param evaluatorVersion {@link io.evalfleet.common.Evaluator#VERSION}
+ * @param evaluatorVersion {@link io.evalfleet.common.task.Evaluator#VERSION}
  * @param onnxRuntime the ONNX Runtime versions the workers ran
  * @param executionProviders the execution providers that scored the shards
  * @param hardware the workers' hardware profiles, as they reported them

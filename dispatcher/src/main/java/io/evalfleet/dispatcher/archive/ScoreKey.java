@@ -11,7 +11,7 @@ import java.util.HexFormat;
  *
  * @param artifactSha256 the model file (its external data files' digests are folded into {@code
  *     externalDataSha256})
- * @param evaluatorVersion {@link io.evalfleet.common.Evaluator#VERSION}
+ * @param evaluatorVersion {@link io.evalfleet.common.task.Evaluator#VERSION}
  */
 public record ScoreKey(String artifactSha256, String externalDataSha256, String tokenizerSha256,
     String subsetSha256, String subsetColumns, String task, String evaluatorVersion, Integer maxSeqLen, Integer stride) {
@@ -21,7 +21,7 @@ public record ScoreKey(String artifactSha256, String externalDataSha256, String 
     event.artifact().externalData().forEach(d -> external.append(d.fileName()).append('=').append(d.sha256()).append(';'));
     return new ScoreKey(event.artifact().sha256(), external.toString(),
         event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().sha256(),
-        new java.util.TreeMap<>(event.goldenSubset().columns()).toString(), event.task().wireName(), io.evalfleet.common.Evaluator.VERSION,
+        new java.util.TreeMap<>(event.goldenSubset().columns()).toString(), event.task().wireName(), io.evalfleet.common.task.Evaluator.VERSION,
         event.maxSeqLen(), event.stride());
   }
 

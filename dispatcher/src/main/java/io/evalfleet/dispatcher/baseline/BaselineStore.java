@@ -1,6 +1,6 @@
 package io.evalfleet.dispatcher.baseline;
 
-import io.evalfleet.common.Topics;
+import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.kafka.KafkaClients;

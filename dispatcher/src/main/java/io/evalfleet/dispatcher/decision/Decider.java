@@ -1,19 +1,25 @@
 package io.evalfleet.dispatcher.decision;
 
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.contract.MetricNames;
-import io.evalfleet.dispatcher.verdict.Direction;
+import io.evalfleet.common.contract.MetricValue;
+import io.evalfleet.common.task.Direction;
+import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.common.task.Task;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.DoublePredicate;
 import java.util.stream.IntStream;
 
 /**
- * Decides whether a candidate may replace its baseline, metric by metric, under a {@link Policy}.
+ * The one place a run's flag is decided from its scores: whether a candidate may replace its
+ * baseline, metric by metric, under a {@link Policy}; WARN without a baseline; RED when the signature
+ * gate fails. (ERROR and INCOMPLETE are not decisions on scores: the dispatcher sets them when a run
+ * cannot be scored.)
  *
  * <p>For each metric the paired bootstrap gives the distribution of the relative change, turned
  * into badness (positive = worse; |change| for two-sided metrics). Two one-sided tests against
@@ -49,11 +55,23 @@ public final class Decider {
    */
   public DecisionReport decide(Map<String, double[]> baselineRows, Map<String, double[]> candidateRows,
       Map<String, List<Double>> history) {
+    return decide(baselineRows, candidateRows, history, Map.of());
+  }
+
+  /**
+   * As {@link #decide(Map, Map, Map)}, with metrics that must not be compared (perplexity under
+   * another tokenizer): they are computed and reported, but decide nothing.
+   *
+   * @param notComparable metric names, with why they are not compared
+   */
+  public DecisionReport decide(Map<String, double[]> baselineRows, Map<String, double[]> candidateRows,
+      Map<String, List<Double>> history, Map<String, String> notComparable) {
     BootstrapResult bootstrap = new PairedBootstrap(policy.bootstrapResamples(), policy.seed())
         .resample(baselineRows, candidateRows);
     List<String> decided = new ArrayList<>(policy.metrics().keySet());
     decided.retainAll(bootstrap.resampledChanges().keySet());
-    List<String> gates = decided.stream().filter(name -> policy.metrics().get(name).gate()).toList();
+    List<String> gates = decided.stream()
+        .filter(name -> policy.metrics().get(name).gate() && !notComparable.containsKey(name)).toList();
 
     double[] rawDegraded = new double[decided.size()];
     double[] rawNonInferior = new double[decided.size()];
@@ -75,15 +93,22 @@ public final class Decider {
           test(rawDegraded[i], adjustedDegraded[i]), test(rawNonInferior[i], adjustedNonInferior[i]),
           history.getOrDefault(metric, List.of()), baselineRows);
       decisions.put(metric, decision);
+      String why = notComparable.get(metric);
+      if (why != null) {
+        reasons.add(metric + " not compared: " + why);
+        continue;
+      }
       reasons.add(decision.sentence());
-      reasons.add(decision.bandSentence());
+      if (decision.bandSentence() != null) {
+        reasons.add(decision.bandSentence());
+      }
       if (decision.gating()) {
-        flag = worst(flag, decision.status());
+        flag = Flag.worst(flag, decision.status());
       }
     }
     if (gates.isEmpty()) {
-      reasons.add("no gating metric of policy " + policy.policyVersion() + " could be computed from both runs "
-          + bootstrap.resampledChanges().keySet() + "; nothing decides the flag");
+      reasons.add("no gating metric of policy " + policy.policyVersion() + " could be compared "
+          + bootstrap.resampledChanges().keySet() + "; nothing decided the flag");
     }
     for (String metric : bootstrap.resampledChanges().keySet()) {
       if (!policy.metrics().containsKey(metric)) {
@@ -175,7 +200,66 @@ public final class Decider {
     return column == null ? null : Math.round(Arrays.stream(column).sum());
   }
 
-  private static Flag worst(Flag a, Flag b) {
-    return a.ordinal() >= b.ordinal() ? a : b;
+  /** The verdict without a baseline: WARN, since nothing could be compared. */
+  public Verdict withoutBaseline(MetricVector vector, String why) {
+    return new Verdict(Flag.WARN, alone(vector), List.of(why));
+  }
+
+  /**
+   * The signature gate: a model whose inputs or outputs changed (with the same tokenizer) is not a
+   * drop-in replacement for its baseline, whatever its metrics say: RED.
+   */
+  public Verdict signatureChanged(MetricVector vector, String baselineVersion, String baselineSignature,
+      String candidateSignature) {
+    return new Verdict(Flag.RED, alone(vector), List.of("signature gate: the model's inputs or outputs changed, so it"
+        + " is not a drop-in replacement for baseline version " + baselineVersion + ": baseline " + baselineSignature
+        + "; candidate " + candidateSignature));
+  }
+
+  /**
+   * The verdict on a run against its baseline's rows: the paired decision, each metric's value with
+   * its comparison, and the evidence.
+   *
+   * @param history per metric, its values in the model's production snapshots, oldest first
+   * @param notComparable metrics that must not be compared with the baseline, with why
+   * @throws IllegalArgumentException when the runs' rows do not pair up
+   */
+  public Verdict compare(MetricVector vector, String baselineVersion, Map<String, double[]> baselineRows,
+      Map<String, List<Double>> history, Map<String, String> notComparable) {
+    DecisionReport report = decide(baselineRows, vector.rowValues(), history, notComparable);
+    Map<String, MetricValue> metrics = new LinkedHashMap<>();
+    for (MetricDecision decision : report.metrics().values()) {
+      metrics.put(decision.metric(), notComparable.containsKey(decision.metric())
+          ? MetricValue.alone(decision.candidateValue(), vector.rows(), decision.direction().wireName())
+          : value(decision, vector.rows()));
+    }
+    alone(vector).forEach(metrics::putIfAbsent);
+    List<String> reasons = new ArrayList<>(report.reasons());
+    reasons.add(String.format(Locale.ROOT, "decided by policy %s against baseline version %s: paired bootstrap over the"
+        + " same %d golden rows (%d resamples, seed %d), %s correction across the gating metrics at %.0f%% family"
+        + " confidence", policy.policyVersion(), baselineVersion, vector.rows(), report.resamples(), report.seed(),
+        policy.correction().name().toLowerCase(Locale.ROOT), 100 * policy.familyConfidence()));
+    return new Verdict(report.flag(), metrics, reasons);
+  }
+
+  private Map<String, MetricValue> alone(MetricVector vector) {
+    Map<String, MetricValue> metrics = new LinkedHashMap<>();
+    vector.metrics().forEach((name, value) -> metrics.put(name, MetricValue.alone(value, vector.rows(),
+        direction(name).wireName())));
+    return metrics;
+  }
+
+  /** The policy's direction for a metric it names, else the direction its task defines. */
+  private Direction direction(String metric) {
+    MetricPolicy rule = policy.metrics().get(metric);
+    return rule != null ? rule.direction() : Task.direction(metric);
+  }
+
+  private static MetricValue value(MetricDecision d, long rows) {
+    double p = d.status() == Flag.RED ? d.degraded().adjustedPValue() : d.nonInferior().adjustedPValue();
+    return new MetricValue(d.candidateValue(), rows, d.direction().wireName(), d.baselineValue(),
+        d.candidateValue() - d.baselineValue(), d.estimate(), d.interval().low(), d.interval().high(),
+        d.interval().confidence(), d.margin(), d.gating(), p, d.band() == null ? null : d.band().low(),
+        d.band() == null ? null : d.band().high(), d.status(), d.sentence());
   }
 }

@@ -1,7 +1,7 @@
 package io.evalfleet.dispatcher.decision;
 
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.dispatcher.verdict.Direction;
+import io.evalfleet.common.task.Direction;
 import java.util.Locale;
 
 /** Puts a metric decision into words a promotion reviewer reads without the statistics. */

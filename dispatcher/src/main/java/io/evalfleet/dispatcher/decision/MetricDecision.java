@@ -1,7 +1,7 @@
 package io.evalfleet.dispatcher.decision;
 
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.dispatcher.verdict.Direction;
+import io.evalfleet.common.task.Direction;
 
 /**
  * The decision on one metric, with the evidence behind it.

@@ -1,6 +1,6 @@
 package io.evalfleet.dispatcher.decision;
 
-import io.evalfleet.dispatcher.verdict.Direction;
+import io.evalfleet.common.task.Direction;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

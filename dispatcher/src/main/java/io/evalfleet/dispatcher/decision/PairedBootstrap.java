@@ -1,6 +1,6 @@
 package io.evalfleet.dispatcher.decision;
 
-import io.evalfleet.dispatcher.verdict.MetricVector;
+import io.evalfleet.dispatcher.decision.MetricVector;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -39,7 +39,7 @@ public final class PairedBootstrap {
   /**
    * Resamples the rows of both runs.
    *
-   * @param baseline per-row values of the baseline, by {@link io.evalfleet.common.contract.MetricNames} name
+   * @param baseline per-row values of the baseline, by {@link io.evalfleet.common.task.MetricNames} name
    * @param candidate per-row values of the candidate on the same rows in the same order
    * @throws IllegalArgumentException when a column's length differs from the others (on either
    *     side), when the runs share no column, or when there are no rows

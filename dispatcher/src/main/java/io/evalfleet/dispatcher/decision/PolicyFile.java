@@ -9,7 +9,9 @@ import com.fasterxml.jackson.databind.JsonDeserializer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import io.evalfleet.dispatcher.verdict.Direction;
+import io.evalfleet.common.task.Direction;
+import io.evalfleet.common.task.MetricSpec;
+import io.evalfleet.common.task.Task;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -19,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * Reads a {@link Policy} from its JSON file (snake_case fields, every field required). All
@@ -147,7 +150,7 @@ public final class PolicyFile {
           if (metric == null) {
             problems.add("metrics." + name + " is null");
           } else {
-            problems.addAll(metric.problems("metrics." + name));
+            problems.addAll(metric.problems("metrics." + name, name));
           }
         });
       }
@@ -156,7 +159,7 @@ public final class PolicyFile {
 
     Policy toPolicy() {
       Map<String, MetricPolicy> byName = new LinkedHashMap<>();
-      metrics.forEach((name, metric) -> byName.put(name, metric.toMetricPolicy()));
+      metrics.forEach((name, metric) -> byName.put(name, metric.toMetricPolicy(name)));
       return new Policy(policyVersion, familyConfidence, bootstrapResamples, seed, parse(Correction.class, correction), bandK,
           bandMinSnapshots, bandWindow, byName);
     }
@@ -167,17 +170,31 @@ public final class PolicyFile {
       @JsonProperty("margin") Double margin,
       @JsonProperty("gate") Boolean gate) {
 
-    List<String> problems(String path) {
+    /**
+     * A metric a task produces takes its direction from the task; the file may repeat it but not
+     * contradict it. A metric no task produces must say its direction.
+     */
+    List<String> problems(String path, String name) {
       List<String> problems = new ArrayList<>();
       missing(problems, path + ".margin", margin);
       missing(problems, path + ".gate", gate);
-      enumProblem(problems, path + ".direction", direction, Direction.class);
+      Optional<MetricSpec> produced = Task.metricSpec(name);
+      if (direction != null || produced.isEmpty()) {
+        enumProblem(problems, path + ".direction", direction, Direction.class);
+      }
+      Direction stated = direction == null ? null : parse(Direction.class, direction);
+      if (produced.isPresent() && stated != null && stated != produced.get().direction()) {
+        problems.add(path + ".direction is " + direction + ", but " + name + " is "
+            + produced.get().direction().wireName() + " by its task's definition");
+      }
       problems.addAll(MetricPolicy.marginProblems(path + ".margin", margin));
       return problems;
     }
 
-    MetricPolicy toMetricPolicy() {
-      return new MetricPolicy(parse(Direction.class, direction), margin, gate);
+    MetricPolicy toMetricPolicy(String name) {
+      Direction direction = Task.metricSpec(name).map(MetricSpec::direction)
+          .orElseGet(() -> parse(Direction.class, this.direction));
+      return new MetricPolicy(direction, margin, gate);
     }
   }
 

@@ -1,6 +1,6 @@
 package io.evalfleet.dispatcher.decision;
 
-import io.evalfleet.common.contract.MetricNames;
+import io.evalfleet.common.task.MetricNames;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
- * The metrics of {@link io.evalfleet.dispatcher.verdict.MetricVector#metrics} for a resample given
+ * The metrics of {@link MetricVector#metrics} for a resample given
  * as row multiplicities, without building the resampled columns and without sorting.
  *
  * <p>Why not call {@code MetricVector.metrics} per resample: its Spearman ranks with commons-math,

@@ -1,7 +1,7 @@
 package io.evalfleet.dispatcher.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.evalfleet.common.Topics;
+import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.contract.Json;
 import java.io.IOException;
 import java.time.Duration;

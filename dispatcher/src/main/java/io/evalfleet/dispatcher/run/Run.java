@@ -1,7 +1,6 @@
 package io.evalfleet.dispatcher.run;
 
 import io.evalfleet.common.contract.Coverage;
-import io.evalfleet.common.contract.MetricNames;
 import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
@@ -31,6 +30,10 @@ public final class Run {
   /** Jobs published and unanswered, by job id, with when they were (last) sent. */
   private final Map<String, Sent> inFlight = new LinkedHashMap<>();
   private final Map<String, ShardResult> results = new LinkedHashMap<>();
+  /** Jobs paused until their dependency may be back, with when they may be published. */
+  private final List<Sent> waiting = new java.util.ArrayList<>();
+  private final Map<Integer, Integer> unavailableRetries = new java.util.HashMap<>();
+  private String lastUnavailable;
   private final Set<String> providers = new TreeSet<>();
   private final Set<String> runtimes = new TreeSet<>();
   private final Set<String> hardware = new TreeSet<>();
@@ -64,8 +67,7 @@ public final class Run {
     return new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(runId, shard.index()), runId, event.eventId(),
         event.model(), event.version(), event.task(), event.artifact(), event.tokenizer(), event.goldenSubset(),
         event.maxSeqLen(), event.stride(), shard.index(), shards.size(), shard.start(), shard.count(),
-        event.task() == io.evalfleet.common.contract.Task.EMBEDDING ? List.of(MetricNames.COSINE)
-            : List.of(MetricNames.NLL_SUM, MetricNames.TOKENS), attempt, deadline);
+        event.task().spec().rowValues(), attempt, deadline);
   }
 
   public boolean hasUnpublished() {
@@ -79,10 +81,42 @@ public final class Run {
     return job;
   }
 
-  /** Queues a job again (after a transient failure), at the front. */
+  /** Queues a job again (after a retriable failure), at the front. */
   public void retry(ScoringJob job) {
     inFlight.remove(job.jobId());
     unpublished.addFirst(job);
+  }
+
+  /**
+   * Queues a job again once {@code at} has come (its dependency was unavailable): it is neither in
+   * flight nor publishable until then. {@code why} is remembered for the deadline's reason.
+   */
+  public void retryAt(ScoringJob job, Instant at, String why) {
+    inFlight.remove(job.jobId());
+    waiting.add(new Sent(job, at));
+    unavailableRetries.merge(job.shardIndex(), 1, Integer::sum);
+    lastUnavailable = why;
+  }
+
+  /** Moves the jobs whose pause is over to the front of the queue. */
+  public void releaseDue(Instant now) {
+    for (var it = waiting.iterator(); it.hasNext(); ) {
+      Sent pause = it.next();
+      if (!pause.at().isAfter(now)) {
+        it.remove();
+        unpublished.addFirst(pause.job());
+      }
+    }
+  }
+
+  /** How often shard {@code shardIndex} was sent again because a dependency was unavailable. */
+  public int unavailableRetries(int shardIndex) {
+    return unavailableRetries.getOrDefault(shardIndex, 0);
+  }
+
+  /** The last unavailable dependency a shard of this run reported, if any. */
+  public java.util.Optional<String> lastUnavailable() {
+    return java.util.Optional.ofNullable(lastUnavailable);
   }
 
   /**
@@ -146,9 +180,14 @@ public final class Run {
     }
   }
 
-  /** The job with id {@code jobId}, for a retry with the next attempt number. */
+  /** The job of a result's shard, for a retry with the next attempt number. */
   public ScoringJob jobFor(ShardResult result) {
     return job(shards.get(result.shardIndex()), result.attempt() + 1);
+  }
+
+  /** The job of a result's shard with the same attempt number (a retry that does not count as an attempt). */
+  public ScoringJob sameJob(ShardResult result) {
+    return job(shards.get(result.shardIndex()), result.attempt());
   }
 
   public boolean complete() {

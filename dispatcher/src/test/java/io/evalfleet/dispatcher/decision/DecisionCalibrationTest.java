@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.contract.MetricNames;
+import io.evalfleet.common.task.MetricNames;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongFunction;

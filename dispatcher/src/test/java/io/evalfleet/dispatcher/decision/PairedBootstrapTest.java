@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import io.evalfleet.common.contract.MetricNames;
-import io.evalfleet.dispatcher.verdict.MetricVector;
+import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.dispatcher.decision.MetricVector;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;

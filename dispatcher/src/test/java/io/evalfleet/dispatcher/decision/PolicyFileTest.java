@@ -3,7 +3,7 @@ package io.evalfleet.dispatcher.decision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.evalfleet.dispatcher.verdict.Direction;
+import io.evalfleet.common.task.Direction;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

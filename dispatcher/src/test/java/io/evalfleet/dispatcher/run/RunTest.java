@@ -8,7 +8,8 @@ import io.evalfleet.common.contract.ShardError;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
-import io.evalfleet.common.contract.Task;
+import io.evalfleet.common.failure.FailureKind;
+import io.evalfleet.common.task.Task;
 import io.evalfleet.dispatcher.plan.Shard;
 import java.time.Instant;
 import java.util.List;
@@ -48,7 +49,7 @@ class RunTest {
     Run run = new Run("run-x", EVENT, List.of(new Shard(0, 0, 5)), Instant.EPOCH, Instant.EPOCH);
     ScoringJob job = run.publishNext(Instant.EPOCH);
     ShardResult failed = new ShardResult(1, job.jobId(), job.runId(), 0, 0, 5, Map.of(), "w", null, null, null, 1, 1,
-        new ShardError(ShardError.TRANSIENT, "storage timed out"));
+        new ShardError(FailureKind.RESOURCE_EXHAUSTED, "out of memory"));
     assertThat(run.accept(failed)).isTrue();
     run.retry(run.jobFor(failed));
     ScoringJob again = run.publishNext(Instant.EPOCH);
@@ -99,5 +100,26 @@ class RunTest {
     assertThat(run.accept(ok(only))).isTrue();
     assertThat(run.complete()).isTrue();
     assertThat(run.coverage().rowsScored()).isEqualTo(10);
+  }
+
+  @Test
+  void jobWaitingForAnUnavailableDependencyIsPublishedOnlyOnceItsPauseIsOver() {
+    Run run = new Run("run-x", EVENT, List.of(new Shard(0, 0, 5)), Instant.EPOCH, Instant.EPOCH.plusSeconds(600));
+    ScoringJob job = run.publishNext(Instant.EPOCH);
+    ShardResult failed = new ShardResult(1, job.jobId(), job.runId(), 0, 0, 5, Map.of(), "w", null, null, null, 1, 1,
+        new ShardError(FailureKind.UNAVAILABLE, "storage unavailable: connection refused"));
+    assertThat(run.accept(failed)).isTrue();
+    run.retryAt(run.sameJob(failed), Instant.EPOCH.plusSeconds(4), failed.error().message());
+
+    run.releaseDue(Instant.EPOCH.plusSeconds(3));
+    assertThat(run.hasUnpublished()).isFalse();
+    assertThat(run.inFlightCount()).isZero();
+    run.releaseDue(Instant.EPOCH.plusSeconds(4));
+    assertThat(run.hasUnpublished()).isTrue();
+    ScoringJob again = run.publishNext(Instant.EPOCH.plusSeconds(4));
+    assertThat(again.jobId()).isEqualTo(job.jobId());
+    assertThat(again.attempt()).as("a wait for a dependency is not an attempt").isEqualTo(job.attempt());
+    assertThat(run.unavailableRetries(0)).isEqualTo(1);
+    assertThat(run.lastUnavailable()).contains("storage unavailable: connection refused");
   }
 }

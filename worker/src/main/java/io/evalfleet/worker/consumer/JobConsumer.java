@@ -1,14 +1,17 @@
 package io.evalfleet.worker.consumer;
 
-import io.evalfleet.common.Topics;
+import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.kafka.ContiguousOffsets;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.KafkaClients;
-import io.evalfleet.common.contract.ScoringJob;
-import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.worker.scoring.JobScorer;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -28,9 +31,6 @@ import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import io.evalfleet.common.metrics.FleetMeter;
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -215,7 +215,7 @@ public final class JobConsumer implements Runnable {
       return;
     }
     FleetMeter.ROWS_SCORED.counter(registry, task).increment(result.rowCount());
-    double[] tokens = result.values().get(io.evalfleet.common.contract.MetricNames.TOKENS);
+    double[] tokens = result.values().get(io.evalfleet.common.task.MetricNames.TOKENS);
     if (tokens != null) {
       FleetMeter.TOKENS_SCORED.counter(registry, task).increment(java.util.Arrays.stream(tokens).sum());
     }

@@ -26,7 +26,7 @@ final class UnreadableJob {
       return Optional.of(new ShardResult(SchemaVersion.CURRENT, tree.get("job_id").asText(), tree.get("run_id").asText(),
           tree.get("shard_index").asInt(), tree.path("row_start").asLong(0), tree.path("row_count").asInt(0), Map.of(),
           null, null, null, null, 0, tree.path("attempt").asInt(1),
-          new ShardError(ShardError.INPUT, "scoring job is unreadable: " + cause.getMessage())));
+          new ShardError(io.evalfleet.common.failure.FailureKind.BAD_INPUT, "scoring job is unreadable: " + cause.getMessage())));
     } catch (java.io.IOException | RuntimeException e) {
       return Optional.empty();
     }

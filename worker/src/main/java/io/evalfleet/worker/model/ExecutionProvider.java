@@ -41,15 +41,16 @@ public enum ExecutionProvider {
 
   /**
    * Adds the provider to {@code options} and returns the name of the one that will run, {@code cuda}
-   * or {@code cpu}. With {@code auto}, a CUDA provider that cannot start falls back to CPU with a
-   * warning and {@code fallbackReason} set.
+   * or {@code cpu}. With {@code auto}, a CPU build runs on CPU; a CUDA build whose provider cannot
+   * start (no GPU, no driver) falls back to CPU with a warning and {@code fallbackReason} set.
    */
   public Choice apply(OrtSession.SessionOptions options) throws OrtException {
     if (this == CPU) {
       return new Choice("cpu", null);
     }
     if (this == AUTO && !OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
-      return fallback("this ONNX Runtime build has no CUDA provider");
+      // A CPU build: CPU is what auto means here, not a fallback worth a warning or an alert.
+      return new Choice("cpu", null);
     }
     try {
       options.addCUDA(0);

@@ -5,13 +5,13 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import io.evalfleet.common.contract.ArtifactRef;
-import io.evalfleet.common.storage.DigestMismatchException;
-import io.evalfleet.worker.scoring.ScoringException;
-import java.io.FileNotFoundException;
-import java.io.IOException;
+import io.evalfleet.common.failure.FailureKind;
+import io.evalfleet.common.failure.Failures;
 import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.worker.scoring.ScoringException;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -190,10 +190,10 @@ public final class ModelSessions implements AutoCloseable {
         throw scoring;
       }
       if (cause instanceof io.github.resilience4j.bulkhead.BulkheadFullException) {
-        throw new ScoringException(io.evalfleet.common.contract.ShardError.TRANSIENT,
+        throw new ScoringException(FailureKind.RESOURCE_EXHAUSTED,
             "no model load slot became free: " + cause.getMessage(), cause);
       }
-      throw new IllegalStateException("loading " + ref.uri() + " failed", cause);
+      throw ScoringException.of("loading model " + ref.uri(), cause);
     }
   }
 
@@ -214,6 +214,9 @@ public final class ModelSessions implements AutoCloseable {
           loaded.outputs().keySet());
       return loaded;
     } catch (OrtException e) {
+      if (Failures.isOutOfMemory(e)) {
+        throw ScoringException.fromModel("loading model " + ref.uri() + " on " + provider, e);
+      }
       throw ScoringException.input("model " + ref.uri() + " is not a loadable ONNX model: " + e.getMessage(), e);
     }
   }
@@ -305,11 +308,8 @@ public final class ModelSessions implements AutoCloseable {
   private ArtifactCache.Use use(ArtifactRef ref, String what) throws ScoringException {
     try {
       return cache.acquire(ref);
-    } catch (FileNotFoundException | DigestMismatchException e) {
-      throw ScoringException.input(what + " " + e.getMessage(), e);
     } catch (IOException e) {
-      throw new ScoringException(io.evalfleet.common.contract.ShardError.TRANSIENT,
-          "cannot read " + what + " " + ref.uri() + ": " + e.getMessage(), e);
+      throw ScoringException.of("cannot read " + what + " " + ref.uri(), e);
     }
   }
 

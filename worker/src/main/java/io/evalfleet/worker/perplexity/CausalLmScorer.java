@@ -1,12 +1,16 @@
 package io.evalfleet.worker.perplexity;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-import io.evalfleet.common.contract.MetricNames;
 import io.evalfleet.common.contract.ScoringJob;
-import io.evalfleet.common.subset.SubsetRoles;
+import io.evalfleet.common.task.CausalLmTask;
+import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.common.task.SubsetLayout;
+import io.evalfleet.common.task.Task;
 import io.evalfleet.worker.model.LoadedModel;
 import io.evalfleet.worker.model.ModelSessions;
+import io.evalfleet.worker.scoring.Scored;
 import io.evalfleet.worker.scoring.ScoringException;
+import io.evalfleet.worker.scoring.TaskScorer;
 import io.evalfleet.worker.subset.SubsetReader;
 import io.evalfleet.worker.subset.TokenIds;
 import java.io.IOException;
@@ -26,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * window; windows are batched by length. A row's score does not depend on its batch: each model is
  * probed once, and one whose scores move with batching is run one window at a time. Thread-safe.
  */
-public final class CausalLmScorer {
+public final class CausalLmScorer implements TaskScorer {
   private static final Logger log = LoggerFactory.getLogger(CausalLmScorer.class);
   static final double INVARIANCE_TOLERANCE = 1e-6;
 
@@ -44,20 +48,17 @@ public final class CausalLmScorer {
   /** Per-row sums and counts, with how the rows were batched. */
   public record Scores(double[] nllSum, double[] tokens, String batching, double paddingRatio) {}
 
-  /** What {@link #score} returns: per-row values by name ({@code nll_sum}, {@code tokens}, {@code bytes}). */
-  public record Result(Map<String, double[]> values, String batching, double paddingRatio, String executionProvider,
-      String modelSignature) {}
+  @Override
+  public Task task() {
+    return Task.CAUSAL_LM;
+  }
 
-  public Result score(ScoringJob job) throws ScoringException {
-    if (job.maxSeqLen() == null) {
-      throw ScoringException.input("task causal-lm needs max_seq_len (the model's context length in tokens)");
-    }
+  /** Per row: {@code nll_sum}, {@code tokens}, and {@code bytes} for text rows. */
+  @Override
+  public Scored score(ScoringJob job) throws ScoringException {
+    // The job's constructor has checked max_seq_len and stride against the task's spec.
     int maxLen = job.maxSeqLen();
-    int stride = job.stride() != null ? job.stride() : Math.max(1, maxLen / 2);
-    if (stride >= maxLen) {
-      throw ScoringException.input("stride " + stride + " must be smaller than max_seq_len " + maxLen
-          + " so that every token is scored with context");
-    }
+    int stride = job.task().spec().stride(job.maxSeqLen(), job.stride());
     Rows rows = readRows(job);
     try (ModelSessions.Lease lease = sessions.lease(job.artifact())) {
       LoadedModel model = lease.model();
@@ -70,7 +71,7 @@ public final class CausalLmScorer {
       if (rows.bytes != null) {
         values.put(MetricNames.BYTES, rows.bytes);
       }
-      return new Result(values, scores.batching(), scores.paddingRatio(), model.executionProvider(), model.signature());
+      return new Scored(values, scores.batching(), scores.paddingRatio(), model.executionProvider(), model.signature());
     }
   }
 
@@ -134,25 +135,18 @@ public final class CausalLmScorer {
 
   private Rows readRows(ScoringJob job) throws ScoringException {
     String uri = job.goldenSubset().uri();
-    String idsColumn = job.goldenSubset().column(SubsetRoles.INPUT_IDS);
-    String textColumn = job.goldenSubset().column(SubsetRoles.TEXT);
-    boolean pretokenized;
+    SubsetLayout layout;
     try {
-      pretokenized = subsets.footer(uri).causalLmRowsArePretokenized(idsColumn, textColumn);
+      layout = subsets.layout(job);
     } catch (IOException e) {
-      throw ScoringException.input(e.getMessage(), e);
+      throw ScoringException.of("reading golden subset " + uri, e);
     }
-    HuggingFaceTokenizer tokenizer = null;
-    if (!pretokenized) {
-      if (job.tokenizer() == null) {
-        throw ScoringException.input("golden subset " + uri + " holds text, so task causal-lm needs the model's"
-            + " tokenizer (tokenizer.uri and tokenizer.sha256)");
-      }
-      tokenizer = sessions.tokenizer(job.tokenizer(), 0);
-    }
+    boolean pretokenized = layout.has(CausalLmTask.INPUT_IDS);
+    // The layout has checked that text rows come with a tokenizer.
+    HuggingFaceTokenizer tokenizer = pretokenized ? null : sessions.tokenizer(job.tokenizer(), 0);
     long[][] ids = new long[job.rowCount()][];
     double[] bytes = pretokenized ? null : new double[job.rowCount()];
-    String column = pretokenized ? idsColumn : textColumn;
+    String column = layout.column(pretokenized ? CausalLmTask.INPUT_IDS : CausalLmTask.TEXT);
     HuggingFaceTokenizer encoder = tokenizer;
     int[] at = {0};
     try {
@@ -167,7 +161,7 @@ public final class CausalLmScorer {
         }
       });
     } catch (IOException e) {
-      throw ScoringException.input(e.getMessage(), e);
+      throw ScoringException.of("reading golden subset " + uri, e);
     }
     for (int i = 0; i < ids.length; i++) {
       if (ids[i] == null) {

@@ -110,7 +110,7 @@ public final class NllForward {
         }
       }
     } catch (OrtException e) {
-      throw ScoringException.input("ONNX Runtime failed on the causal LM: " + e.getMessage(), e);
+      throw ScoringException.fromModel("ONNX Runtime failed on the causal LM", e);
     } finally {
       inputs.values().forEach(OnnxTensor::close);
     }

@@ -1,8 +1,13 @@
 package io.evalfleet.worker.subset;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.failure.InputException;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.subset.SubsetSchemaException;
+import io.evalfleet.common.task.SubsetLayout;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -13,6 +18,7 @@ import java.util.function.Consumer;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.HadoopReadOptions;
+import org.apache.parquet.ParquetRuntimeException;
 import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.convert.GroupRecordConverter;
@@ -34,13 +40,8 @@ public final class SubsetReader {
   private static final int FOOTERS_KEPT = 64;
 
   private final Storage storage;
-  private final Map<String, ParquetMetadata> footers = Collections.synchronizedMap(
-      new LinkedHashMap<>(16, 0.75f, true) {
-        @Override
-        protected boolean removeEldestEntry(Map.Entry<String, ParquetMetadata> eldest) {
-          return size() > FOOTERS_KEPT;
-        }
-      });
+  /** By location, length and modification time: a rewritten file is read again. */
+  private final Cache<String, ParquetMetadata> footers = Caffeine.newBuilder().maximumSize(FOOTERS_KEPT).build();
 
   public SubsetReader(Storage storage) {
     this.storage = storage;
@@ -56,12 +57,12 @@ public final class SubsetReader {
       FileStatus status = path.getFileSystem(storage.conf()).getFileStatus(path);
       HadoopInputFile file = HadoopInputFile.fromStatus(status, storage.conf());
       String key = uri + "|" + status.getLen() + "|" + status.getModificationTime();
-      ParquetMetadata footer = footers.get(key);
+      ParquetMetadata footer = footers.getIfPresent(key);
       if (footer == null) {
         try (ParquetFileReader reader = ParquetFileReader.open(file)) {
           footer = reader.getFooter();
-        } catch (RuntimeException e) {
-          throw new IOException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
+        } catch (RuntimeException | java.io.EOFException e) {
+          throw new InputException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
         }
         footers.put(key, footer);
       }
@@ -114,13 +115,19 @@ public final class SubsetReader {
         }
         groupStart = groupEnd;
       }
-    } catch (RuntimeException e) {
-      throw new IOException("cannot read golden subset " + uri + ": " + e.getMessage(), e);
+    } catch (ParquetRuntimeException e) {
+      throw new InputException("cannot decode golden subset " + uri + ": " + e.getMessage(), e);
     }
     if (delivered != count) {
-      throw new IOException("golden subset " + uri + " has no rows " + (start + delivered) + ".." + (end - 1)
+      throw new InputException("golden subset " + uri + " has no rows " + (start + delivered) + ".." + (end - 1)
           + " (asked for " + count + " rows from row " + start + ")");
     }
+  }
+
+  /** The columns the job's task reads from its subset, checked against the footer by the task's spec. */
+  public SubsetLayout layout(ScoringJob job) throws IOException {
+    return job.task().spec().layout(footer(job.goldenSubset().uri()), job.goldenSubset()::column,
+        job.tokenizer() != null);
   }
 
   /** The footer of the subset, for column checks before reading. */

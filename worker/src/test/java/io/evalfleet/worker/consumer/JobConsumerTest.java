@@ -2,15 +2,15 @@ package io.evalfleet.worker.consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.evalfleet.common.Topics;
+import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.ContractViolation;
-import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.SubsetRef;
-import io.evalfleet.common.contract.Task;
+import io.evalfleet.common.kafka.DeadLetters;
+import io.evalfleet.common.task.Task;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -185,7 +185,7 @@ class JobConsumerTest {
     ShardResult failure = Json.read(producer.history().get(1).value(), ShardResult.class);
     assertThat(failure.runId()).isEqualTo("run-9");
     assertThat(failure.shardIndex()).isEqualTo(3);
-    assertThat(failure.error().kind()).isEqualTo("input");
+    assertThat(failure.error().kind()).isEqualTo(io.evalfleet.common.failure.FailureKind.BAD_INPUT);
     assertThat(failure.error().message()).contains("scoring job is unreadable", "': is required");
     assertThat(started.get()).as("nothing was scored").isZero();
   }

@@ -1,22 +1,23 @@
 package io.evalfleet.worker.perplexity;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.MetricNames;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.SubsetRef;
-import io.evalfleet.common.contract.Task;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.common.task.Task;
+import io.evalfleet.worker.embedding.EmbeddingScorer;
 import io.evalfleet.worker.model.ArtifactCache;
 import io.evalfleet.worker.model.ModelSessions;
-import io.evalfleet.worker.scoring.EmbeddingScorer;
 import io.evalfleet.worker.scoring.ShardScorer;
 import io.evalfleet.worker.subset.SubsetReader;
 import java.nio.file.Files;
@@ -55,7 +56,8 @@ class CausalLmScorerTest {
     sessions = new ModelSessions(new ArtifactCache(storage, dir.resolve("cache"), Long.MAX_VALUE), 2);
     SubsetReader subsets = new SubsetReader(storage);
     causalLm = new CausalLmScorer(sessions, subsets, 16);
-    scorer = new ShardScorer(sessions, new EmbeddingScorer(sessions, 16), causalLm, subsets, 256, "test", Clock.systemUTC());
+    scorer = new ShardScorer(List.of(new EmbeddingScorer(sessions, subsets, 16, 256), causalLm), "test",
+        Clock.systemUTC());
     heldout = Files.readAllLines(FIXTURES.resolve("heldout.txt")).stream().filter(l -> !l.isEmpty()).toList();
     heldoutText = textSubset("heldout", heldout);
   }
@@ -194,9 +196,9 @@ class CausalLmScorerTest {
     assertThat(score("bytegpt-base.onnx", textSubset("nothing", List.of("x")), 1).error().message())
         .contains("row 0 has a single token");
 
-    ScoringJob noContext = new ScoringJob(1, "run-p/x", "run-p", "ev", "m", "v", Task.CAUSAL_LM, fixture("bytegpt-base.onnx"),
-        null, heldoutText, null, null, 0, 1, 0, 1, List.of(), 1, Instant.now());
-    assertThat(scorer.score(noContext).error().message()).contains("needs max_seq_len");
+    assertThatThrownBy(() -> new ScoringJob(1, "run-p/x", "run-p", "ev", "m", "v", Task.CAUSAL_LM,
+        fixture("bytegpt-base.onnx"), null, heldoutText, null, null, 0, 1, 0, 1, List.of(), 1, Instant.now()))
+        .as("the job's contract applies the task's rules").hasMessageContaining("'max_seq_len': is required");
     ScoringJob noTokenizer = new ScoringJob(1, "run-p/y", "run-p", "ev", "m", "v", Task.CAUSAL_LM,
         fixture("bytegpt-base.onnx"), null, heldoutText, 128, 64, 0, 1, 0, 1, List.of(), 1, Instant.now());
     assertThat(scorer.score(noTokenizer).error().message()).contains("needs the model's tokenizer");

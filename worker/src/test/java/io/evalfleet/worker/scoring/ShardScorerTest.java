@@ -4,15 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.evalfleet.common.contract.ArtifactRef;
-import io.evalfleet.common.contract.MetricNames;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardError;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.SubsetRef;
-import io.evalfleet.common.contract.Task;
+import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.storage.Storage;
-import io.evalfleet.common.subset.GoldenSubsetWriter;
 import io.evalfleet.common.subset.GoldenSubsetWriter.Pair;
+import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.common.task.Task;
+import io.evalfleet.worker.embedding.EmbeddingScorer;
 import io.evalfleet.worker.model.ArtifactCache;
 import io.evalfleet.worker.model.ModelSessions;
 import io.evalfleet.worker.perplexity.CausalLmScorer;
@@ -49,8 +51,8 @@ class ShardScorerTest {
     Storage storage = Storage.withDefaults();
     sessions = new ModelSessions(new ArtifactCache(storage, dir.resolve("cache"), Long.MAX_VALUE), 2);
     SubsetReader subsets = new SubsetReader(storage);
-    scorer = new ShardScorer(sessions, new EmbeddingScorer(sessions, 32), new CausalLmScorer(sessions, subsets, 32),
-        subsets, 256, "test", Clock.systemUTC());
+    scorer = new ShardScorer(List.of(new EmbeddingScorer(sessions, subsets, 32, 256),
+        new CausalLmScorer(sessions, subsets, 32)), "test", Clock.systemUTC());
     Path file = dir.resolve("pairs.parquet");
     GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), PAIRS, 1 << 20);
     subset = new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), "t", Map.of());
@@ -106,7 +108,7 @@ class ShardScorerTest {
   void digestMismatchIsAnInputErrorNamingTheFile() throws Exception {
     ArtifactRef model = TestModels.fp32();
     ShardResult result = scorer.score(job(new ArtifactRef(model.uri(), "1".repeat(64)), subset, 0, 1));
-    assertThat(result.error().kind()).isEqualTo(ShardError.INPUT);
+    assertThat(result.error().kind()).isEqualTo(FailureKind.BAD_INPUT);
     assertThat(result.error().message()).contains("sha256 mismatch", "all-minilm-l6-v2.onnx");
     assertThat(result.values()).isEmpty();
   }

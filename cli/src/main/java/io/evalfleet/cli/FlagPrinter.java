@@ -1,0 +1,44 @@
+package io.evalfleet.cli;
+
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.MetricValue;
+import java.util.Locale;
+
+/** Renders a drift flag for people: the verdict, the metric vector as a table, and the reasons. */
+public final class FlagPrinter {
+  private FlagPrinter() {}
+
+  public static String render(DriftFlag flag) {
+    StringBuilder out = new StringBuilder();
+    out.append(String.format(Locale.ROOT, "%n== %s %s  →  %s ==%n", flag.model(),
+        flag.version() == null ? "(version unknown)" : flag.version(), flag.flag()));
+    out.append(String.format(Locale.ROOT, "event %s, run %s, baseline %s%n", flag.eventId(), flag.runId(),
+        flag.baselineVersion() == null ? "none" : flag.baselineVersion()));
+    if (!flag.metrics().isEmpty()) {
+      out.append(String.format(Locale.ROOT, "  %-13s %10s %10s %9s %-22s %7s %5s  %s%n",
+          "metric", "value", "baseline", "change", "confidence interval", "margin", "n", "status"));
+      for (var entry : flag.metrics().entrySet()) {
+        MetricValue m = entry.getValue();
+        out.append(String.format(Locale.ROOT, "  %-13s %10.4f %10s %9s %-22s %7s %5d  %s%n", entry.getKey(), m.value(),
+            m.baseline() == null ? "-" : String.format(Locale.ROOT, "%.4f", m.baseline()),
+            m.relativeDelta() == null ? "-" : String.format(Locale.ROOT, "%+.2f%%", 100 * m.relativeDelta()),
+            m.ciLow() == null ? "-" : String.format(Locale.ROOT, "[%+.2f%%, %+.2f%%] %.1f%%", 100 * m.ciLow(),
+                100 * m.ciHigh(), 100 * m.ciConfidence()),
+            m.margin() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * m.margin()),
+            m.n(), m.status() == null ? "-" : m.status() + (Boolean.FALSE.equals(m.gating()) ? " (not gating)" : "")));
+      }
+    }
+    for (String reason : flag.reasons()) {
+      out.append("  - ").append(reason).append(System.lineSeparator());
+    }
+    if (flag.lockfile() != null) {
+      out.append("  lockfile ").append(flag.lockfile()).append(System.lineSeparator());
+    }
+    if (flag.coverage() != null) {
+      out.append(String.format(Locale.ROOT, "  coverage %d/%d shards, %d/%d rows; providers %s; %s ms%n",
+          flag.coverage().shardsDone(), flag.coverage().shardsTotal(), flag.coverage().rowsScored(),
+          flag.coverage().rowsTotal(), flag.executionProviders(), flag.durationMs()));
+    }
+    return out.toString();
+  }
+}

@@ -1,8 +1,0 @@
-package io.evalfleet.cli.bench;
-
-import picocli.CommandLine.Command;
-
-/** Benchmarks that print figures measured side by side in one run. */
-@Command(name = "bench", description = "Benchmarks, each next to a bare ONNX Runtime loop on the same inputs.",
-    subcommands = {PerplexityBench.class, WorkerBench.class})
-public final class BenchCommand {}

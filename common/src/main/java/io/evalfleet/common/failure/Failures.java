@@ -1,0 +1,61 @@
+package io.evalfleet.common.failure;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.nio.file.NoSuchFileException;
+import java.util.Locale;
+
+/** The one place that sorts exceptions into {@link FailureKind}s. */
+public final class Failures {
+  private Failures() {}
+
+  /**
+   * The kind of {@code failure}, looking through wrapping exceptions for a classified cause:
+   * <ul>
+   *   <li>a {@link Classified} exception says its own kind;
+   *   <li>a missing file is {@link FailureKind#BAD_INPUT};
+   *   <li>running out of memory, host or device (ONNX Runtime's CUDA and arena allocation
+   *       failures included), is {@link FailureKind#RESOURCE_EXHAUSTED};
+   *   <li>any other I/O failure, a retriable Kafka error or an open circuit breaker is
+   *       {@link FailureKind#UNAVAILABLE};
+   *   <li>anything else is a {@link FailureKind#BUG}.
+   * </ul>
+   */
+  public static FailureKind kindOf(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof Classified classified) {
+        return classified.kind();
+      }
+      if (t instanceof FileNotFoundException || t instanceof NoSuchFileException) {
+        return FailureKind.BAD_INPUT;
+      }
+      if (isOutOfMemory(t)) {
+        return FailureKind.RESOURCE_EXHAUSTED;
+      }
+    }
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof IOException || t instanceof org.apache.kafka.common.errors.RetriableException
+          || t instanceof io.github.resilience4j.circuitbreaker.CallNotPermittedException) {
+        return FailureKind.UNAVAILABLE;
+      }
+    }
+    return FailureKind.BUG;
+  }
+
+  /** True for the JVM's and ONNX Runtime's (CPU arena, CUDA) out-of-memory failures. */
+  public static boolean isOutOfMemory(Throwable t) {
+    if (t instanceof OutOfMemoryError) {
+      return true;
+    }
+    String message = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
+    return message.contains("out of memory") || message.contains("failed to allocate memory")
+        || message.contains("cudaerrormemoryallocation") || message.contains("bad_alloc");
+  }
+
+  /** {@code kind description: message}, e.g. "dependency unavailable: storage unavailable: ...". */
+  public static String describe(Throwable failure) {
+    String message = failure.getMessage() != null ? failure.getMessage() : failure.toString();
+    FailureKind kind = kindOf(failure);
+    return kind == FailureKind.BUG ? kind.description() + ": " + failure : message;
+  }
+}

@@ -1,0 +1,29 @@
+package io.evalfleet.common.kafka;
+
+import java.util.List;
+
+/** The Kafka topics of the fleet. Names are fixed so that any Kafka client can talk to it. */
+public final class Topics {
+  /** Staged-weight events published by training pipelines; keyed by model name. */
+  public static final String STAGED = "evalfleet.weights.staged";
+  /** Bounded scoring jobs, one per shard of a run; keyed by job id. */
+  public static final String JOBS = "evalfleet.jobs";
+  /** Shard results published by workers; keyed by run id so one run's results stay ordered. */
+  public static final String RESULTS = "evalfleet.results";
+  /** Exactly one drift flag per staged event; keyed by model name (compacted: latest verdict per model). */
+  public static final String DRIFT_FLAGS = "evalfleet.drift-flags";
+  /** The production baseline per model; keyed by model name (compacted). */
+  public static final String BASELINES = "evalfleet.baselines";
+
+  /** Records that could not be parsed or processed, with headers saying where from and why; keyed as the original. */
+  public static final String DLQ = "evalfleet.dlq";
+
+  public static final List<String> ALL = List.of(STAGED, JOBS, RESULTS, DRIFT_FLAGS, BASELINES, DLQ);
+
+  /** Topics whose latest value per key is all that matters. */
+  public static boolean isCompacted(String topic) {
+    return topic.equals(DRIFT_FLAGS) || topic.equals(BASELINES);
+  }
+
+  private Topics() {}
+}

@@ -1,0 +1,40 @@
+package io.evalfleet.common.task;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.Optional;
+
+/** What kind of model a staged artifact is; its {@link TaskSpec} says how it is scored. */
+public enum Task {
+  @JsonProperty("embedding") EMBEDDING(new EmbeddingTask()),
+  @JsonProperty("causal-lm") CAUSAL_LM(new CausalLmTask());
+
+  private final TaskSpec spec;
+
+  Task(TaskSpec spec) {
+    this.spec = spec;
+  }
+
+  public TaskSpec spec() {
+    return spec;
+  }
+
+  public String wireName() {
+    return spec.name();
+  }
+
+  /** The definition of {@code metric} in whichever task produces it. */
+  public static Optional<MetricSpec> metricSpec(String metric) {
+    for (Task task : values()) {
+      Optional<MetricSpec> spec = task.spec.metric(metric);
+      if (spec.isPresent()) {
+        return spec;
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The direction of {@code metric} by its task's definition; two-sided for a metric no task defines. */
+  public static Direction direction(String metric) {
+    return metricSpec(metric).map(MetricSpec::direction).orElse(Direction.TWO_SIDED);
+  }
+}

@@ -1,0 +1,70 @@
+package io.evalfleet.dispatcher.decision;
+
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.task.MetricNames;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
+
+/**
+ * A run's per-row values, assembled from its shard results in row order, and the metric vector
+ * computed from them: the formulas of the metrics the tasks' specs name. Their resampled forms,
+ * for the bootstrap, are in {@link ResampledMetrics}.
+ *
+ * @param rowValues per-row values by name, over all rows of the subset in order
+ * @param metrics the metric vector, by metric name
+ */
+public record MetricVector(Map<String, double[]> rowValues, Map<String, Double> metrics, long rows) {
+
+  /** Assembles the row values of complete, successful shards (in any order) and computes the metrics. */
+  public static MetricVector of(Collection<ShardResult> results) {
+    List<ShardResult> ordered = results.stream().sorted(Comparator.comparingLong(ShardResult::rowStart)).toList();
+    long rows = ordered.stream().mapToLong(ShardResult::rowCount).sum();
+    Map<String, double[]> values = new LinkedHashMap<>();
+    if (!ordered.isEmpty()) {
+      for (String name : ordered.get(0).values().keySet()) {
+        double[] column = new double[Math.toIntExact(rows)];
+        int at = 0;
+        for (ShardResult result : ordered) {
+          double[] part = result.values().get(name);
+          if (part == null) {
+            throw new IllegalArgumentException("shard " + result.jobId() + " has no '" + name + "' values");
+          }
+          System.arraycopy(part, 0, column, at, part.length);
+          at += part.length;
+        }
+        values.put(name, column);
+      }
+    }
+    return new MetricVector(values, metrics(values), rows);
+  }
+
+  /** The metric vector of the given per-row values; a metric whose inputs are missing is left out. */
+  public static Map<String, Double> metrics(Map<String, double[]> values) {
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    double[] cosine = values.get(MetricNames.COSINE);
+    if (cosine != null && cosine.length > 0) {
+      double[] gold = values.get(MetricNames.GOLD);
+      if (gold != null && cosine.length >= 3) {
+        metrics.put(MetricNames.SPEARMAN, new SpearmansCorrelation().correlation(cosine, gold));
+      }
+      metrics.put(MetricNames.MEAN_COSINE, Arrays.stream(cosine).average().orElseThrow());
+    }
+    double[] nll = values.get(MetricNames.NLL_SUM);
+    double[] tokens = values.get(MetricNames.TOKENS);
+    if (nll != null && tokens != null) {
+      // Pooled over tokens: never the mean of per-row perplexities.
+      double totalNll = Arrays.stream(nll).sum();
+      metrics.put(MetricNames.PERPLEXITY, Math.exp(totalNll / Arrays.stream(tokens).sum()));
+      double[] bytes = values.get(MetricNames.BYTES);
+      if (bytes != null) {
+        metrics.put(MetricNames.BITS_PER_BYTE, totalNll / (Arrays.stream(bytes).sum() * Math.log(2)));
+      }
+    }
+    return metrics;
+  }
+}

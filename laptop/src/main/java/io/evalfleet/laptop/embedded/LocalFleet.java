@@ -1,0 +1,80 @@
+package io.evalfleet.laptop.embedded;
+
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.dispatcher.DispatcherRole;
+import io.evalfleet.worker.WorkerRole;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A whole fleet in one process: an embedded KRaft broker, the dispatcher and {@code workers}
+ * workers, connected through the broker exactly as separate processes would be. Closes in reverse
+ * order of start.
+ */
+public final class LocalFleet implements AutoCloseable {
+  private final EmbeddedKafka kafka;
+  private final FleetConfig config;
+  private final DispatcherRole dispatcher;
+  private final List<WorkerRole> workers = new ArrayList<>();
+
+  private LocalFleet(EmbeddedKafka kafka, FleetConfig config, DispatcherRole dispatcher) {
+    this.kafka = kafka;
+    this.config = config;
+    this.dispatcher = dispatcher;
+  }
+
+  /**
+   * @param base settings; the bootstrap servers are replaced by the embedded broker's
+   */
+  public static LocalFleet start(FleetConfig base, int workers, Path cacheDir) throws Exception {
+    return start(base, workers, cacheDir, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+  }
+
+  /** @param registry where every role's meters go (workers' carry their {@code worker} tag) */
+  public static LocalFleet start(FleetConfig base, int workers, Path cacheDir,
+      io.micrometer.core.instrument.MeterRegistry registry) throws Exception {
+    EmbeddedKafka kafka = EmbeddedKafka.start(Math.max(6, workers * 2));
+    try {
+      FleetConfig config = base.with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers()));
+      LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC(), registry).start());
+      for (int i = 1; i <= workers; i++) {
+        fleet.workers.add(new WorkerRole(config, "worker-" + i, cacheDir, registry).start());
+      }
+      return fleet;
+    } catch (Exception e) {
+      kafka.close();
+      throw e;
+    }
+  }
+
+  /** Whether the dispatcher and every worker still run. */
+  public boolean alive() {
+    return dispatcher.alive() && workers.stream().allMatch(WorkerRole::alive);
+  }
+
+  /** Settings for clients of this fleet (they point at the embedded broker). */
+  public FleetConfig config() {
+    return config;
+  }
+
+  public String bootstrapServers() {
+    return kafka.bootstrapServers();
+  }
+
+  public EmbeddedKafka kafka() {
+    return kafka;
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (WorkerRole worker : workers) {
+      worker.close(Duration.ofSeconds(10));
+    }
+    dispatcher.close(Duration.ofSeconds(10));
+    kafka.close();
+  }
+}

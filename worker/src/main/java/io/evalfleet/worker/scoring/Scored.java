@@ -1,0 +1,15 @@
+package io.evalfleet.worker.scoring;
+
+import java.util.Map;
+
+/**
+ * What a {@link TaskScorer} returns for a job.
+ *
+ * @param values per-row values by name, each as long as the job's row range
+ * @param batching how rows were grouped, e.g. {@code length-buckets}
+ * @param paddingRatio padded positions over all positions, when the scorer pads
+ * @param executionProvider the ONNX Runtime provider the model ran on
+ * @param modelSignature the model's inputs and outputs, for the signature gate
+ */
+public record Scored(Map<String, double[]> values, String batching, Double paddingRatio, String executionProvider,
+    String modelSignature) {}
