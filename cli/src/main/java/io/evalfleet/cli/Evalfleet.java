@@ -2,14 +2,15 @@ package io.evalfleet.cli;
 
 import io.evalfleet.cli.logging.Logging;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine;
 
 /**
  * The deployable evalfleet command line: the roles and the operator commands. The laptop build
  * ({@code io.evalfleet.laptop.EvalfleetLaptop}) adds the demo, the local fleet and the benchmarks.
  */
-@Command(name = "evalfleet", mixinStandardHelpOptions = true, scope = ScopeType.INHERIT, version = "evalfleet 0.1.0",
+@Command(name = "evalfleet", mixinStandardHelpOptions = true, version = "evalfleet 0.1.0",
     description = "Decides whether newly trained model weights are fit to ship: staged-weight events in, drift flags out.",
     subcommands = {DispatcherCommand.class, WorkerCommand.class, SubmitCommand.class, WatchCommand.class,
         TopicsCommand.class, ConfigCommand.class, BaselineCommand.class, LockCommand.class})
@@ -23,9 +24,26 @@ public final class Evalfleet {
     return new CommandLine(new Evalfleet()).setCaseInsensitiveEnumValuesAllowed(true);
   }
 
-  /** Runs {@code args} on {@code commandLine} with logging set up; returns the exit code. */
+  /**
+   * Runs {@code args} on {@code commandLine} with logging set up; returns the exit code. Every
+   * command, including those added by the caller, answers {@code -h}/{@code --help}.
+   */
   public static int execute(CommandLine commandLine, String[] args) {
     Logging.bridgeJavaUtilLogging();
-    return commandLine.execute(args);
+    return withHelp(commandLine).execute(args);
+  }
+
+  /**
+   * Gives every command below {@code line} a {@code -h, --help} option. (picocli's inherited
+   * standard options would also add {@code --version}, which {@code submit} and {@code baseline pin}
+   * use for a model's version.)
+   */
+  public static CommandLine withHelp(CommandLine line) {
+    CommandSpec spec = line.getCommandSpec();
+    if (spec.findOption("--help") == null) {
+      spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help and exit.").build());
+    }
+    line.getSubcommands().values().forEach(Evalfleet::withHelp);
+    return line;
   }
 }

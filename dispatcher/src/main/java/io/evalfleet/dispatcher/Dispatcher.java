@@ -83,8 +83,6 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
   private static final int MAX_ATTEMPTS = 3;
-  /** A staged event is a small description of where things are; anything larger is refused unread. */
-  static final int MAX_EVENT_BYTES = 64 * 1024;
 
   private final Consumer<String, byte[]> consumer;
   private final Producer<String, byte[]> producer;
@@ -274,9 +272,9 @@ public final class Dispatcher implements Runnable {
     Source source = new Source(partition, record.offset());
     StagedWeightEvent event;
     try {
-      if (record.value() != null && record.value().length > MAX_EVENT_BYTES) {
+      if (record.value() != null && record.value().length > StagedWeightEvent.MAX_BYTES) {
         throw new ContractViolation("", "message is " + record.value().length + " bytes; a staged event may be at most "
-            + MAX_EVENT_BYTES);
+            + StagedWeightEvent.MAX_BYTES);
       }
       event = Json.read(record.value(), StagedWeightEvent.class);
     } catch (ContractViolation e) {
@@ -327,13 +325,15 @@ public final class Dispatcher implements Runnable {
   private void preflightLater(String runId, StagedWeightEvent event, ConsumerRecord<String, byte[]> record,
       Instant stagedAt, int retriesSoFar, java.io.IOException failure) {
     Instant deadline = stagedAt.plus(runDeadline);
-    Instant next = clock.instant().plus(unavailableBackoff(retriesSoFar));
-    if (next.isAfter(deadline)) {
+    Instant now = clock.instant();
+    if (!now.isBefore(deadline)) {
       preflighting.remove(runId);
       decide(runId, event, stagedAt, Flag.INCOMPLETE, Map.of(), List.of("deadline " + deadline + " passed before"
           + " pre-flight could read the event's files: " + failure.getMessage()), null, null, List.of());
       return;
     }
+    Instant backoff = now.plus(unavailableBackoff(retriesSoFar));
+    Instant next = backoff.isBefore(deadline) ? backoff : deadline;
     log.warn("pre-flight of {} {} ({}): {}; trying again at {}", event.model(), event.version(), runId,
         failure.getMessage(), next);
     delayedPreflights.add(new DelayedPreflight(next, () -> preflight(runId, event, record, stagedAt, retriesSoFar + 1)));
@@ -767,22 +767,16 @@ public final class Dispatcher implements Runnable {
   }
 
   private void rejectMalformed(ConsumerRecord<String, byte[]> record, Source source, ContractViolation violation) {
-    String eventId = null;
+    String eventId = StagedWeightEvent.eventIdOf(record.value(), record.topic(), record.partition(), record.offset());
     String model = record.key();
     try {
-      JsonNode tree = record.value() == null || record.value().length > MAX_EVENT_BYTES ? null
+      JsonNode tree = record.value() == null || record.value().length > StagedWeightEvent.MAX_BYTES ? null
           : Json.mapper().readTree(record.value());
-      if (tree != null && tree.path("event_id").isTextual()) {
-        eventId = tree.path("event_id").asText();
-      }
       if (tree != null && tree.path("model").isTextual()) {
         model = tree.path("model").asText();
       }
     } catch (java.io.IOException | RuntimeException e) {
-      // not JSON at all: the record's coordinates identify it
-    }
-    if (eventId == null) {
-      eventId = "unparsed:" + record.topic() + "/" + record.partition() + "/" + record.offset();
+      // not JSON at all: the record's key names the model, if anything does
     }
     String runId = Run.runIdOf(eventId);
     if (decided.contains(runId)) {

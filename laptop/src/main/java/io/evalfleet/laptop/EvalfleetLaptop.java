@@ -2,6 +2,7 @@ package io.evalfleet.laptop;
 
 import io.evalfleet.cli.Evalfleet;
 import io.evalfleet.laptop.bench.BenchCommand;
+import picocli.CommandLine;
 
 /**
  * The evalfleet command line on a laptop: every deployable command, plus the demo, the local fleet
@@ -11,10 +12,14 @@ public final class EvalfleetLaptop {
   private EvalfleetLaptop() {}
 
   public static void main(String[] args) {
-    var commandLine = Evalfleet.commandLine()
+    System.exit(Evalfleet.execute(commandLine(), args));
+  }
+
+  /** The deployable command line with the laptop's commands added. */
+  public static CommandLine commandLine() {
+    return Evalfleet.commandLine()
         .addSubcommand(new DemoCommand())
         .addSubcommand(new LocalCommand())
         .addSubcommand(new BenchCommand());
-    System.exit(Evalfleet.execute(commandLine, args));
   }
 }

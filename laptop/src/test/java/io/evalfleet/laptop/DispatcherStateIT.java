@@ -1,5 +1,6 @@
 package io.evalfleet.laptop;
 
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.evalfleet.cli.FlagWatcher;
@@ -67,11 +68,9 @@ class DispatcherStateIT {
       try (Submitter submitter = new Submitter(config)) {
         submitter.submit(event);
       }
-      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-      while (jobsOnTopic(config) < 4) { // no worker yet: the run cannot finish
-        assertThat(System.nanoTime()).as("the first dispatcher publishes the run's jobs").isLessThan(deadline);
-        Thread.sleep(100);
-      }
+      // No worker yet: the run cannot finish.
+      await("the first dispatcher publishes the run's jobs").atMost(Duration.ofSeconds(60))
+          .until(() -> jobsOnTopic(config) >= 4);
       first.close(Duration.ofSeconds(10));
 
       try (WorkerRole worker = new WorkerRole(config, "worker-1", dir.resolve("cache")).start();

@@ -220,9 +220,7 @@ class FleetIT {
     assertThat(tuned.metrics().get(MetricNames.PERPLEXITY).status()).isEqualTo(Flag.RED);
     assertThat(tuned.metrics().get(MetricNames.BITS_PER_BYTE).baseline()).isCloseTo(3.278299, within(1e-5));
 
-    StagedWeightEvent noContext = new StagedWeightEvent(SchemaVersion.CURRENT, "lm-no-context-" + UUID.randomUUID(), "lm",
-        "x", Task.CAUSAL_LM, fp32.onnx(), fp32.tokenizer(), heldout, null, null, null, null, null, null, null, null);
-    assertThat(stage(noContext).reasons()).anyMatch(r -> r.contains("needs max_seq_len"));
+    // (An event without max_seq_len is refused by the contract itself: BadInputMatrixIT.)
     StagedWeightEvent notAnLm = causalEvent("lm", "minilm", fp32, heldout);
     assertThat(stage(notAnLm).reasons()).anyMatch(r -> r.contains("has no 'logits' output"));
   }

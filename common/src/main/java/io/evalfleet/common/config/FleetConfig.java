@@ -55,6 +55,8 @@ public final class FleetConfig {
       "Where artifacts and golden subsets may be read from, e.g. `file:///data/models,s3a://ml/staged`; anything outside is an ERROR flag. Empty: anywhere.");
   public static final Setting<Integer> STORAGE_ATTEMPTS = Setting.positiveInt("storage.attempts", 3,
       "Tries per storage call on transient I/O errors (exponential backoff from 200 ms); a missing file or a digest mismatch is never retried.");
+  public static final Setting<Duration> STORAGE_BREAKER_OPEN = Setting.duration("storage.breaker-open", "PT30S",
+      "How long storage calls fail fast once most recent ones failed (the circuit breaker is open) before one is tried again; jobs that meet an unavailable store are sent again after a pause until their run's deadline, which then ends the run INCOMPLETE naming the store.");
   public static final Setting<Duration> DRAIN_TIMEOUT = Setting.duration("worker.drain-timeout", "PT30S",
       "On SIGTERM, how long a worker lets its running jobs finish and publish before it closes; jobs still running then are abandoned uncommitted, so another worker scores them.");
   public static final Setting<Long> CACHE_MAX_BYTES = new Setting<>("worker.cache-max-bytes", "10737418240", Long::valueOf,
@@ -73,7 +75,7 @@ public final class FleetConfig {
   public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, SHARD_ROWS, MAX_IN_FLIGHT_PER_RUN,
       MAX_IN_FLIGHT, RUN_DEADLINE, JOB_TIMEOUT, DECIDED_LOOK_BACK, POLICY, ARCHIVE_ROOT, REUSE_SCORES, WORKER_CONCURRENCY,
       INTRA_OP_THREADS, BATCH_SIZE, MAX_SEQ_LEN, EXECUTION_PROVIDER, DRAIN_TIMEOUT, CACHE_MAX_BYTES,
-      CONCURRENT_MODEL_LOADS, MAX_LOADED_MODELS, ALLOWED_ROOTS, STORAGE_ATTEMPTS, METRICS_PORT, WORKER_ID);
+      CONCURRENT_MODEL_LOADS, MAX_LOADED_MODELS, ALLOWED_ROOTS, STORAGE_ATTEMPTS, STORAGE_BREAKER_OPEN, METRICS_PORT, WORKER_ID);
 
   private final Map<String, Object> values;
   private final Map<String, String> kafka;

@@ -48,6 +48,27 @@ public record StagedWeightEvent(
 
   /** The {@code baseline} value that means the model's pinned production version. */
   public static final String PRODUCTION = "production";
+  /** A staged event is a small description of where things are; a larger record is refused unread. */
+  public static final int MAX_BYTES = 64 * 1024;
+
+  /**
+   * The event id a staged record is flagged under, whether or not it is a valid event: its {@code
+   * event_id} when the record is JSON (at most {@link #MAX_BYTES}) with a textual one, else {@code
+   * unparsed:<topic>/<partition>/<offset>}, so that even garbage gets exactly one flag.
+   */
+  public static String eventIdOf(byte[] record, String topic, int partition, long offset) {
+    if (record != null && record.length <= MAX_BYTES) {
+      try {
+        var tree = Json.mapper().readTree(record);
+        if (tree != null && tree.path("event_id").isTextual()) {
+          return tree.get("event_id").asText();
+        }
+      } catch (java.io.IOException | RuntimeException e) {
+        // not JSON: the record's coordinates identify it
+      }
+    }
+    return "unparsed:" + topic + "/" + partition + "/" + offset;
+  }
 
   public StagedWeightEvent {
     Checks.schemaVersion(schemaVersion);

@@ -1,5 +1,7 @@
 package io.evalfleet.common.storage;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
 import io.evalfleet.common.failure.UnavailableException;
@@ -44,14 +46,14 @@ public final class Storage {
   private final io.github.resilience4j.retry.RetryRegistry retries;
   private final io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry breakers;
   /** Digests verified, by location, length and modification time; least recently used dropped first. */
-  private final Map<String, String> verified = Collections.synchronizedMap(new LinkedHashMap<>(64, 0.75f, true) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
-      return size() > 4096;
-    }
-  });
+  private final Cache<String, String> verified = Caffeine.newBuilder().maximumSize(4096).build();
 
   public Storage(Configuration conf, AllowedRoots roots, int attempts, Duration backoff) {
+    this(conf, roots, attempts, backoff, Duration.ofSeconds(30));
+  }
+
+  /** @param breakerOpen how long the circuit breaker stays open (failing fast) before a call is tried again */
+  public Storage(Configuration conf, AllowedRoots roots, int attempts, Duration backoff, Duration breakerOpen) {
     this.conf = conf;
     this.roots = roots;
     this.retries = io.github.resilience4j.retry.RetryRegistry.of(RetryConfig.custom()
@@ -64,7 +66,7 @@ public final class Storage {
         .slidingWindowSize(20)
         .minimumNumberOfCalls(10)
         .failureRateThreshold(50)
-        .waitDurationInOpenState(Duration.ofSeconds(30))
+        .waitDurationInOpenState(breakerOpen)
         .recordException(Storage::isOutage)
         .build());
     this.breaker = breakers.circuitBreaker("storage");
@@ -85,7 +87,8 @@ public final class Storage {
   /** Storage as the settings say: allowed roots and retry attempts. */
   public static Storage of(io.evalfleet.common.config.FleetConfig config) {
     return new Storage(new Configuration(), AllowedRoots.parse(config.get(io.evalfleet.common.config.FleetConfig.ALLOWED_ROOTS)),
-        config.get(io.evalfleet.common.config.FleetConfig.STORAGE_ATTEMPTS), Duration.ofMillis(200));
+        config.get(io.evalfleet.common.config.FleetConfig.STORAGE_ATTEMPTS), Duration.ofMillis(200),
+        config.get(io.evalfleet.common.config.FleetConfig.STORAGE_BREAKER_OPEN));
   }
 
   /** An I/O action on one location. */
@@ -195,7 +198,7 @@ public final class Storage {
       FileStatus status = rawStatus(uri);
       return uri + "|" + status.getLen() + "|" + status.getModificationTime();
     });
-    if (expectedSha256.equals(verified.get(stamp))) {
+    if (expectedSha256.equals(verified.getIfPresent(stamp))) {
       return;
     }
     String actual = sha256(uri);

@@ -1,5 +1,6 @@
 package io.evalfleet.laptop.faults;
 
+import static org.awaitility.Awaitility.await;
 import io.evalfleet.common.kafka.TopicSetup;
 import java.io.IOException;
 import java.io.Writer;
@@ -69,18 +70,15 @@ final class BrokerProcess implements AutoCloseable {
   /** Starts the broker process (again) on the same port and data, and waits until it serves. */
   void restart() throws Exception {
     process.start();
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (true) {
-      try (Admin admin = admin()) {
-        admin.describeCluster().nodes().get(5, java.util.concurrent.TimeUnit.SECONDS);
-        return;
-      } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-        if (System.nanoTime() > deadline || !process.alive()) {
-          throw new IllegalStateException("broker did not start: " + e + "\n" + process.tail(), e);
-        }
-        Thread.sleep(200);
-      }
-    }
+    await("the broker answers").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+        .failFast("the broker process exited:\n" + process.tail(), () -> !process.alive())
+        .ignoreExceptionsInstanceOf(java.util.concurrent.ExecutionException.class)
+        .ignoreExceptionsInstanceOf(java.util.concurrent.TimeoutException.class)
+        .until(() -> {
+          try (Admin admin = admin()) {
+            return !admin.describeCluster().nodes().get(5, java.util.concurrent.TimeUnit.SECONDS).isEmpty();
+          }
+        });
   }
 
   void kill() throws InterruptedException {

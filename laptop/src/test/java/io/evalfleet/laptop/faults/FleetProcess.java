@@ -1,5 +1,6 @@
 package io.evalfleet.laptop.faults;
 
+import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -8,7 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -143,20 +143,10 @@ final class FleetProcess implements AutoCloseable {
   }
 
   /** Waits until the log holds a match of {@code pattern}; returns its first group. */
-  String awaitLog(Pattern pattern, Duration timeout) throws IOException, InterruptedException, TimeoutException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      List<String> found = logMatches(pattern);
-      if (!found.isEmpty()) {
-        return found.get(0);
-      }
-      if (!alive()) {
-        throw new IllegalStateException(name + " exited with " + process.exitValue() + " before logging " + pattern
-            + "; its log:\n" + tail());
-      }
-      Thread.sleep(20);
-    }
-    throw new TimeoutException(name + " did not log " + pattern + " within " + timeout + "; its log:\n" + tail());
+  String awaitLog(Pattern pattern, Duration timeout) {
+    return await(name + " logs " + pattern).atMost(timeout).pollInterval(Duration.ofMillis(20))
+        .failFast(name + " exited before logging " + pattern, () -> !alive())
+        .until(() -> logMatches(pattern), found -> !found.isEmpty()).get(0);
   }
 
   String tail() throws IOException {

@@ -1,5 +1,6 @@
 package io.evalfleet.laptop.faults;
 
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -43,6 +44,9 @@ class PrometheusIT {
   static final Path DASHBOARDS = Path.of("..", "grafana", "dashboards");
   static final Path ALERTS = Path.of("..", "deploy", "prometheus", "alerts.yml");
   static final ObjectMapper JSON = new ObjectMapper();
+  /** The test stages a RED version and an unparseable event on purpose. */
+  static final java.util.Set<String> ALERTS_THE_TRAFFIC_CAUSES = java.util.Set.of("EvalfleetRedFlag",
+      "EvalfleetDeadLettersRising");
 
   @TempDir Path dir;
   final HttpClient http = HttpClient.newHttpClient();
@@ -102,6 +106,12 @@ class PrometheusIT {
           if (problem != null) {
             failures.put("alert " + rule.path("alert").asText() + ": " + query, problem);
           }
+          // A healthy fleet (a CPU-only one with the default execution provider) must not alert, but for
+          // what this test's traffic causes on purpose: a RED flag and a dead letter.
+          String alert = rule.path("alert").asText();
+          if (!ALERTS_THE_TRAFFIC_CAUSES.contains(alert) && fires(api, expr)) {
+            failures.put("alert " + alert + " fires on a healthy fleet: " + expr, "expected no data");
+          }
         }
       }
       JsonNode ruleHealth = get(api + "/api/v1/rules").path("data").path("groups");
@@ -151,9 +161,9 @@ class PrometheusIT {
           evaluation_interval: 1s
         rule_files: ["%s"]
         scrape_configs:
-          - job_name: evalfleet-dispatcher
+          - job_name: flag-service
             static_configs: [{targets: ["127.0.0.1:%d"]}]
-          - job_name: evalfleet-workers
+          - job_name: scorers
             static_configs: [{targets: [%s]}]
         """.formatted(rules, dispatcherPort,
         workerPorts.stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", ")));
@@ -164,20 +174,13 @@ class PrometheusIT {
     return prometheus;
   }
 
-  private void awaitTargetsUp(String api, int targets) throws Exception {
-    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    while (true) {
-      try {
-        JsonNode result = get(api + "/api/v1/query?query=" + encode("sum(up)")).path("data").path("result");
-        if (result.size() == 1 && result.get(0).path("value").get(1).asDouble() >= targets) {
-          return;
-        }
-      } catch (java.io.IOException e) {
-        // not listening yet
-      }
-      assertThat(System.nanoTime()).as("Prometheus up and scraping %d targets", targets).isLessThan(deadline);
-      Thread.sleep(500);
-    }
+  private void awaitTargetsUp(String api, int targets) {
+    await("Prometheus up and scraping " + targets + " targets").atMost(Duration.ofMinutes(2))
+        .pollInterval(Duration.ofMillis(500)).ignoreExceptionsInstanceOf(java.io.IOException.class)
+        .until(() -> {
+          JsonNode result = get(api + "/api/v1/query?query=" + encode("sum(up)")).path("data").path("result");
+          return result.size() == 1 && result.get(0).path("value").get(1).asDouble() >= targets;
+        });
   }
 
   private List<StagedWeightEvent> stageCausalPair(FleetHarness fleet) throws Exception {
@@ -223,6 +226,12 @@ class PrometheusIT {
     return expr.replace("$__rate_interval", "1m").replace("${__rate_interval}", "1m")
         .replace("$__interval", "15s").replace("$__range", "5m")
         .replaceAll("\\$\\{?[A-Za-z_][A-Za-z0-9_]*(:[a-z]+)?}?", ".*");
+  }
+
+  /** Whether an alert's whole expression returns data now, i.e. the alert is pending or firing. */
+  private boolean fires(String api, String expr) throws Exception {
+    JsonNode response = get(api + "/api/v1/query?query=" + encode(expr));
+    return response.path("data").path("result").size() > 0;
   }
 
   /** The query of an alert expression: everything left of its final top-level comparison with a number. */

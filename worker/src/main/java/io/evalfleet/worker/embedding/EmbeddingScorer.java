@@ -7,6 +7,8 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.task.EmbeddingTask;
 import io.evalfleet.common.task.MetricNames;
@@ -30,7 +32,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.apache.parquet.example.data.Group;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +57,8 @@ public final class EmbeddingScorer implements TaskScorer {
   private final SubsetReader subsets;
   private final int batchSize;
   private final int defaultMaxSeqLen;
-  private final Map<String, Boolean> batchInvariant = new ConcurrentHashMap<>();
+  /** Per model digest, whether its scores are batch-invariant (probed once per model). */
+  private final Cache<String, Boolean> batchInvariant = Caffeine.newBuilder().maximumSize(1_000).build();
 
   /**
    * @param defaultMaxSeqLen where texts are truncated when a job does not say ({@code worker.default-max-seq-len})
@@ -118,8 +120,9 @@ public final class EmbeddingScorer implements TaskScorer {
       throw ScoringException.input("golden subset " + uri + ": " + problems.get(0));
     }
     int maxLen = job.maxSeqLen() != null ? job.maxSeqLen() : defaultMaxSeqLen;
-    HuggingFaceTokenizer tokenizer = sessions.tokenizer(job.tokenizer(), maxLen);
-    try (ModelSessions.Lease lease = sessions.lease(job.artifact())) {
+    try (ModelSessions.TokenizerLease held = sessions.tokenizer(job.tokenizer(), maxLen);
+         ModelSessions.Lease lease = sessions.lease(job.artifact())) {
+      HuggingFaceTokenizer tokenizer = held.tokenizer();
       LoadedModel model = lease.model();
       double[][] vectors = embed(model, tokenizer, texts);
       double[] cosine = new double[job.rowCount()];
@@ -163,7 +166,7 @@ public final class EmbeddingScorer implements TaskScorer {
   }
 
   private boolean isBatchInvariant(LoadedModel model, HuggingFaceTokenizer tokenizer) throws ScoringException {
-    Boolean known = batchInvariant.get(model.sha256());
+    Boolean known = batchInvariant.getIfPresent(model.sha256());
     if (known != null) {
       return known;
     }

@@ -34,9 +34,9 @@ import org.slf4j.LoggerFactory;
  * time). Files on other file systems are streamed into a content-addressed directory, {@code
  * <root>/<sha256>/} holding the model and its external data under their own names, hashed while
  * streaming; the directory is renamed into place atomically only when every digest matches, so a
- * mismatch or a crash never leaves a file that could be used. The cache is bounded in bytes: after a
- * fetch, the least recently used entries are deleted until it fits, never one that is in use (a
- * {@link Use} is open on it). Entries left by an earlier process are found again at start-up.
+ * mismatch or a crash never leaves a file that could be used. The cache is bounded in bytes (a
+ * {@link LeasePool}): the least recently used entries are deleted until it fits, never one that is
+ * in use (a {@link Use} is open on it). Entries left by an earlier process are found again at start-up.
  * Thread-safe.
  */
 public final class ArtifactCache {
@@ -45,34 +45,19 @@ public final class ArtifactCache {
 
   private final Storage storage;
   private final Path root;
-  private final long maxBytes;
-  private final Map<String, Entry> entries = new HashMap<>();
-  private long bytes;
-  private long useClock;
+  /** Cache directories by digest, weighed in bytes; an evicted one is deleted. */
+  private final LeasePool<String, Path> pool;
   private final AtomicLong hits = new AtomicLong();
   private final AtomicLong fetches = new AtomicLong();
-  private final AtomicLong evictions = new AtomicLong();
-
-  private static final class Entry {
-    final long size;
-    long lastUsed;
-    int users;
-
-    Entry(long size, long lastUsed) {
-      this.size = size;
-      this.lastUsed = lastUsed;
-    }
-  }
 
   /** Verified local files for one artifact, protected from eviction until closed. */
   public final class Use implements AutoCloseable {
     private final Path path;
-    private final String key;
-    private boolean closed;
+    private final LeasePool<String, Path>.Lease lease;
 
-    private Use(Path path, String key) {
+    private Use(Path path, LeasePool<String, Path>.Lease lease) {
       this.path = path;
-      this.key = key;
+      this.lease = lease;
     }
 
     /** The model (or tokenizer) file; external data files lie beside it. */
@@ -82,9 +67,8 @@ public final class ArtifactCache {
 
     @Override
     public void close() {
-      if (key != null && !closed) {
-        closed = true;
-        release(key);
+      if (lease != null) {
+        lease.close();
       }
     }
   }
@@ -95,7 +79,7 @@ public final class ArtifactCache {
     }
     this.storage = storage;
     this.root = root;
-    this.maxBytes = maxBytes;
+    this.pool = new LeasePool<>(maxBytes, ArtifactCache::sizeOf, this::evicted);
     scan();
   }
 
@@ -110,43 +94,37 @@ public final class ArtifactCache {
     if (uri.getScheme() == null || uri.getScheme().equals("file")) {
       return new Use(verifyInPlace(ref), null);
     }
-    synchronized (this) {
-      Entry entry = entries.get(ref.sha256());
-      if (entry != null) {
-        entry.users++;
-        entry.lastUsed = ++useClock;
-        hits.incrementAndGet();
-        touch(root.resolve(ref.sha256()));
-        return new Use(root.resolve(ref.sha256()).resolve(ref.fileName()), ref.sha256());
-      }
+    boolean[] fetched = {false};
+    LeasePool<String, Path>.Lease lease;
+    try {
+      // Fetched outside the pool's lock: other artifacts stay available meanwhile, and callers that
+      // want this one wait for its single fetch.
+      lease = pool.acquire(ref.sha256(), () -> {
+        fetched[0] = true;
+        return fetch(ref);
+      });
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException("cannot fetch " + ref.uri() + ": " + e, e);
     }
-    // Fetched outside the lock: other artifacts stay available meanwhile. Two threads fetching the
-    // same artifact both verify it; the second rename finds the first in place and discards its copy.
-    Path dir = fetch(ref);
-    synchronized (this) {
-      Entry entry = entries.get(ref.sha256());
-      if (entry == null) {
-        entry = new Entry(sizeOf(dir), ++useClock);
-        entries.put(ref.sha256(), entry);
-        bytes += entry.size;
-      }
-      entry.users++;
-      entry.lastUsed = ++useClock;
-      evictToFit(ref.sha256());
-      return new Use(dir.resolve(ref.fileName()), ref.sha256());
+    if (!fetched[0]) {
+      hits.incrementAndGet();
+      touch(lease.value());
     }
+    return new Use(lease.value().resolve(ref.fileName()), lease);
   }
 
   public long maxBytes() {
-    return maxBytes;
+    return pool.maxWeight();
   }
 
-  public synchronized long bytes() {
-    return bytes;
+  public long bytes() {
+    return pool.weight();
   }
 
-  public synchronized int entries() {
-    return entries.size();
+  public int entries() {
+    return pool.size();
   }
 
   public long hits() {
@@ -158,7 +136,7 @@ public final class ArtifactCache {
   }
 
   public long evictions() {
-    return evictions.get();
+    return pool.evictions();
   }
 
   private Path verifyInPlace(ArtifactRef ref) throws IOException {
@@ -216,34 +194,13 @@ public final class ArtifactCache {
     }
   }
 
-  private synchronized void release(String key) {
-    Entry entry = entries.get(key);
-    if (entry != null) {
-      entry.users--;
-    }
-    evictToFit(null);
-  }
-
-  /** Deletes least recently used idle entries until the cache fits; {@code keep} is never deleted. */
-  private void evictToFit(String keep) {
-    while (bytes > maxBytes) {
-      String victim = entries.entrySet().stream()
-          .filter(e -> e.getValue().users == 0 && !e.getKey().equals(keep))
-          .min(Comparator.comparingLong(e -> e.getValue().lastUsed))
-          .map(Map.Entry::getKey).orElse(null);
-      if (victim == null) {
-        log.warn("model cache holds {} bytes, over its {} byte bound, but every entry is in use", bytes, maxBytes);
-        return;
-      }
-      Entry removed = entries.remove(victim);
-      bytes -= removed.size;
-      evictions.incrementAndGet();
-      try {
-        deleteTree(root.resolve(victim));
-        log.info("evicted {} ({} bytes) from the model cache", victim, removed.size);
-      } catch (IOException e) {
-        log.warn("cannot delete evicted cache entry {}: {}", victim, e.toString());
-      }
+  private void evicted(String digest, Path dir) {
+    try {
+      long size = sizeOf(dir);
+      deleteTree(dir);
+      log.info("evicted {} ({} bytes) from the model cache", digest, size);
+    } catch (IOException | UncheckedIOException e) {
+      log.warn("cannot delete evicted cache entry {}: {}", digest, e.toString());
     }
   }
 
@@ -257,13 +214,10 @@ public final class ArtifactCache {
         for (Path dir : dirs) {
           used.put(dir, Files.getLastModifiedTime(dir));
         }
-        used.entrySet().stream().sorted(Map.Entry.comparingByValue()).forEach(e -> {
-          Entry entry = new Entry(sizeOf(e.getKey()), ++useClock);
-          entries.put(e.getKey().getFileName().toString(), entry);
-          bytes += entry.size;
-        });
+        // Oldest use first, so that the least recently used is evicted first.
+        used.entrySet().stream().sorted(Map.Entry.comparingByValue())
+            .forEach(e -> pool.adopt(e.getKey().getFileName().toString(), e.getKey()));
       }
-      evictToFit(null);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot open the model cache in " + root, e);
     }

@@ -13,19 +13,16 @@ import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
 import java.io.IOException;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * ONNX Runtime sessions shared by every job, one per model digest, and one tokenizer per tokenizer
- * digest and length. A job holds a {@link Lease} on its model while it runs; two jobs of one model
- * share one load. Loads run at most {@code concurrentLoads} at a time (a resilience4j bulkhead: a
- * load reads the whole model and allocates its weights), other jobs wait their turn. At most {@code
- * maxLoaded} sessions stay open: the least recently used one no job holds is closed to make room.
+ * digest and length, both in {@link LeasePool}s. A job holds a {@link Lease} on its model (and a
+ * {@link TokenizerLease} on its tokenizer) while it runs; two jobs of one model share one load. Loads
+ * run at most {@code concurrentLoads} at a time (a resilience4j bulkhead: a load reads the whole
+ * model and allocates its weights), other jobs wait their turn. At most {@code maxLoaded} sessions
+ * stay open: the least recently used one no job holds is closed to make room.
  * Thread-safe; closes what it created.
  */
 public final class ModelSessions implements AutoCloseable {
@@ -34,47 +31,54 @@ public final class ModelSessions implements AutoCloseable {
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
   private final ArtifactCache cache;
   private final int intraOpThreads;
-  private final int maxLoaded;
   private final Bulkhead loads;
   private final io.github.resilience4j.bulkhead.BulkheadRegistry loadRegistry;
-  /** By model digest, least recently leased first. Guarded by {@code this}. */
-  private final LinkedHashMap<String, Slot> models = new LinkedHashMap<>(16, 0.75f, true);
-  private final Map<String, HuggingFaceTokenizer> tokenizers = new HashMap<>();
+  /** Open sessions by model digest, one unit of weight each; an evicted one is closed. */
+  private final LeasePool<String, LoadedModel> models;
+  /** Tokenizers by digest and length; native resources, so closed only once no job holds them. */
+  private final LeasePool<String, HuggingFaceTokenizer> tokenizers =
+      new LeasePool<>(MAX_TOKENIZERS, t -> 1, (key, tokenizer) -> tokenizer.close());
+  private static final int MAX_TOKENIZERS = 16;
   private static final String NLL_HEAD = "/onnx/nll-head.onnx";
   private OrtSession nllHead;
-  private long sessionsClosed;
 
   private final ExecutionProvider provider;
   private volatile io.micrometer.core.instrument.MeterRegistry metrics =
       new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
 
-  /** A model's session, loaded once, and how many jobs hold it. */
-  private static final class Slot {
-    final CompletableFuture<LoadedModel> loaded = new CompletableFuture<>();
-    int users;
-  }
-
   /** A job's hold on a loaded model: the session stays open until the lease is closed. */
-  public final class Lease implements AutoCloseable {
-    private final String sha256;
-    private final LoadedModel model;
-    private boolean closed;
+  public static final class Lease implements AutoCloseable {
+    private final LeasePool<String, LoadedModel>.Lease held;
 
-    private Lease(String sha256, LoadedModel model) {
-      this.sha256 = sha256;
-      this.model = model;
+    private Lease(LeasePool<String, LoadedModel>.Lease held) {
+      this.held = held;
     }
 
     public LoadedModel model() {
-      return model;
+      return held.value();
     }
 
     @Override
     public void close() {
-      if (!closed) {
-        closed = true;
-        release(sha256);
-      }
+      held.close();
+    }
+  }
+
+  /** A job's hold on a tokenizer: it stays open until the lease is closed. */
+  public static final class TokenizerLease implements AutoCloseable {
+    private final LeasePool<String, HuggingFaceTokenizer>.Lease held;
+
+    private TokenizerLease(LeasePool<String, HuggingFaceTokenizer>.Lease held) {
+      this.held = held;
+    }
+
+    public HuggingFaceTokenizer tokenizer() {
+      return held.value();
+    }
+
+    @Override
+    public void close() {
+      held.close();
     }
   }
 
@@ -96,7 +100,7 @@ public final class ModelSessions implements AutoCloseable {
     this.cache = cache;
     this.intraOpThreads = intraOpThreads;
     this.provider = provider;
-    this.maxLoaded = maxLoaded;
+    this.models = new LeasePool<>(maxLoaded, model -> 1, (sha256, model) -> closeSession(model, maxLoaded));
     this.loadRegistry = io.github.resilience4j.bulkhead.BulkheadRegistry.of(BulkheadConfig.custom()
         .maxConcurrentCalls(concurrentLoads)
         .maxWaitDuration(Duration.ofMinutes(30))
@@ -136,13 +140,13 @@ public final class ModelSessions implements AutoCloseable {
   }
 
   /** Sessions open now. */
-  public synchronized int loaded() {
-    return (int) models.values().stream().filter(s -> s.loaded.isDone() && !s.loaded.isCompletedExceptionally()).count();
+  public int loaded() {
+    return models.size();
   }
 
   /** Sessions closed to make room so far. */
-  public synchronized long sessionsClosed() {
-    return sessionsClosed;
+  public long sessionsClosed() {
+    return models.evictions();
   }
 
   /**
@@ -151,49 +155,34 @@ public final class ModelSessions implements AutoCloseable {
    * @throws ScoringException naming the cause when the model cannot be fetched, verified or loaded
    */
   public Lease lease(ArtifactRef ref) throws ScoringException {
-    Slot slot;
-    boolean loadHere = false;
-    synchronized (this) {
-      slot = models.get(ref.sha256());
-      if (slot == null) {
-        slot = new Slot();
-        models.put(ref.sha256(), slot);
-        loadHere = true;
-      }
-      slot.users++;
-    }
-    if (loadHere) {
-      long started = System.nanoTime();
-      try {
-        LoadedModel model = loads.executeCheckedSupplier(() -> load(ref));
-        FleetMeter.MODEL_LOADS.timer(metrics, "loaded").record(Duration.ofNanos(System.nanoTime() - started));
-        FleetMeter.SESSIONS_BY_PROVIDER.counter(metrics, model.executionProvider()).increment();
-        if (model.providerFallback() != null) {
-          FleetMeter.PROVIDER_FALLBACKS.counter(metrics).increment();
-        }
-        slot.loaded.complete(model);
-      } catch (Throwable e) {
-        FleetMeter.MODEL_LOADS.timer(metrics, "failed").record(Duration.ofNanos(System.nanoTime() - started));
-        slot.loaded.completeExceptionally(e);
-        synchronized (this) {
-          models.remove(ref.sha256(), slot); // a failed load is tried again by the next job
-        }
-      }
-    }
     try {
-      LoadedModel model = slot.loaded.join();
-      return new Lease(ref.sha256(), model);
-    } catch (java.util.concurrent.CompletionException e) {
-      release(ref.sha256(), slot);
-      Throwable cause = e.getCause();
-      if (cause instanceof ScoringException scoring) {
-        throw scoring;
+      return new Lease(models.acquire(ref.sha256(), () -> loadCounted(ref)));
+    } catch (ScoringException e) {
+      throw e;
+    } catch (io.github.resilience4j.bulkhead.BulkheadFullException e) {
+      throw new ScoringException(FailureKind.RESOURCE_EXHAUSTED, "no model load slot became free: " + e.getMessage(), e);
+    } catch (Exception e) {
+      throw ScoringException.of("loading model " + ref.uri(), e);
+    }
+  }
+
+  /** A load through the bulkhead, timed and counted by outcome. */
+  private LoadedModel loadCounted(ArtifactRef ref) throws Exception {
+    long started = System.nanoTime();
+    try {
+      LoadedModel model = loads.executeCheckedSupplier(() -> load(ref));
+      FleetMeter.MODEL_LOADS.timer(metrics, "loaded").record(Duration.ofNanos(System.nanoTime() - started));
+      FleetMeter.SESSIONS_BY_PROVIDER.counter(metrics, model.executionProvider()).increment();
+      if (model.providerFallback() != null) {
+        FleetMeter.PROVIDER_FALLBACKS.counter(metrics).increment();
       }
-      if (cause instanceof io.github.resilience4j.bulkhead.BulkheadFullException) {
-        throw new ScoringException(FailureKind.RESOURCE_EXHAUSTED,
-            "no model load slot became free: " + cause.getMessage(), cause);
+      return model;
+    } catch (Throwable e) {
+      FleetMeter.MODEL_LOADS.timer(metrics, "failed").record(Duration.ofNanos(System.nanoTime() - started));
+      if (e instanceof Exception exception) {
+        throw exception;
       }
-      throw ScoringException.of("loading model " + ref.uri(), cause);
+      throw (Error) e;
     }
   }
 
@@ -221,52 +210,32 @@ public final class ModelSessions implements AutoCloseable {
     }
   }
 
-  private void release(String sha256) {
-    synchronized (this) {
-      release(sha256, models.get(sha256));
+  private static void closeSession(LoadedModel model, int maxLoaded) {
+    try {
+      model.session().close();
+      log.info("closed the session of model {} to stay within {} loaded models", model.sha256().substring(0, 12),
+          maxLoaded);
+    } catch (OrtException e) {
+      log.warn("closing session of {} failed", model.sha256(), e);
     }
   }
 
-  private synchronized void release(String sha256, Slot slot) {
-    if (slot != null) {
-      slot.users--;
-    }
-    closeIdleOverLimit();
-  }
-
-  /** Closes least recently used sessions no job holds while more than {@code maxLoaded} are open. */
-  private void closeIdleOverLimit() {
-    var it = models.entrySet().iterator();
-    int open = models.size();
-    while (open > maxLoaded && it.hasNext()) {
-      var entry = it.next();
-      Slot slot = entry.getValue();
-      if (slot.users > 0 || !slot.loaded.isDone()) {
-        continue;
-      }
-      it.remove();
-      open--;
-      LoadedModel model = slot.loaded.getNow(null);
-      if (model != null) {
-        try {
-          model.session().close();
-          sessionsClosed++;
-          log.info("closed the session of model {} to stay within {} loaded models", entry.getKey().substring(0, 12),
-              maxLoaded);
-        } catch (OrtException e) {
-          log.warn("closing session of {} failed", entry.getKey(), e);
-        }
-      }
+  /**
+   * Holds the tokenizer in {@code tokenizer.json} for a job, truncating to {@code maxLength} tokens
+   * (never if it is 0). Loaded once per digest and length, outside any lock that other loads wait on;
+   * at most {@value #MAX_TOKENIZERS} are kept.
+   */
+  public TokenizerLease tokenizer(ArtifactRef ref, int maxLength) throws ScoringException {
+    try {
+      return new TokenizerLease(tokenizers.acquire(ref.sha256() + "/" + maxLength, () -> loadTokenizer(ref, maxLength)));
+    } catch (ScoringException e) {
+      throw e;
+    } catch (Exception e) {
+      throw ScoringException.of("loading tokenizer " + ref.uri(), e);
     }
   }
 
-  /** The tokenizer in {@code tokenizer.json}, truncating to {@code maxLength} tokens, or never if it is 0. */
-  public synchronized HuggingFaceTokenizer tokenizer(ArtifactRef ref, int maxLength) throws ScoringException {
-    String key = ref.sha256() + "/" + maxLength;
-    HuggingFaceTokenizer tokenizer = tokenizers.get(key);
-    if (tokenizer != null) {
-      return tokenizer;
-    }
+  private HuggingFaceTokenizer loadTokenizer(ArtifactRef ref, int maxLength) throws ScoringException {
     try (ArtifactCache.Use file = use(ref, "tokenizer")) {
       var builder = HuggingFaceTokenizer.builder()
           .optTokenizerPath(file.path())
@@ -276,12 +245,10 @@ public final class ModelSessions implements AutoCloseable {
       if (maxLength > 0) {
         builder.optMaxLength(maxLength);
       }
-      tokenizer = builder.build();
+      return builder.build();
     } catch (IOException | RuntimeException e) {
       throw ScoringException.input("tokenizer " + ref.uri() + " cannot be read: " + e.getMessage(), e);
     }
-    tokenizers.put(key, tokenizer);
-    return tokenizer;
   }
 
   /** The NLL head (log-softmax and gather of the next token), shared by every causal LM. */
@@ -315,17 +282,6 @@ public final class ModelSessions implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    for (Slot slot : models.values()) {
-      LoadedModel model = slot.loaded.getNow(null);
-      if (model == null) {
-        continue;
-      }
-      try {
-        model.session().close();
-      } catch (OrtException e) {
-        log.warn("closing session of {} failed", model.sha256(), e);
-      }
-    }
     models.clear();
     if (nllHead != null) {
       try {
@@ -335,7 +291,6 @@ public final class ModelSessions implements AutoCloseable {
       }
       nllHead = null;
     }
-    tokenizers.values().forEach(HuggingFaceTokenizer::close);
     tokenizers.clear();
   }
 }

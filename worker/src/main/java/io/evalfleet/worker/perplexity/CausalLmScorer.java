@@ -1,6 +1,8 @@
 package io.evalfleet.worker.perplexity;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.task.CausalLmTask;
 import io.evalfleet.common.task.MetricNames;
@@ -19,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,7 +38,8 @@ public final class CausalLmScorer implements TaskScorer {
   private final ModelSessions sessions;
   private final SubsetReader subsets;
   private final int batchSize;
-  private final Map<String, Boolean> batchInvariant = new ConcurrentHashMap<>();
+  /** Per model digest, whether its scores are batch-invariant (probed once per model). */
+  private final Cache<String, Boolean> batchInvariant = Caffeine.newBuilder().maximumSize(1_000).build();
 
   public CausalLmScorer(ModelSessions sessions, SubsetReader subsets, int batchSize) {
     this.sessions = sessions;
@@ -111,7 +113,7 @@ public final class CausalLmScorer implements TaskScorer {
   }
 
   private boolean isBatchInvariant(LoadedModel model, NllForward forward, long[] sample, int maxLen) throws ScoringException {
-    Boolean known = batchInvariant.get(model.sha256());
+    Boolean known = batchInvariant.getIfPresent(model.sha256());
     if (known != null) {
       return known;
     }
@@ -143,7 +145,14 @@ public final class CausalLmScorer implements TaskScorer {
     }
     boolean pretokenized = layout.has(CausalLmTask.INPUT_IDS);
     // The layout has checked that text rows come with a tokenizer.
-    HuggingFaceTokenizer tokenizer = pretokenized ? null : sessions.tokenizer(job.tokenizer(), 0);
+    try (ModelSessions.TokenizerLease held = pretokenized ? null : sessions.tokenizer(job.tokenizer(), 0)) {
+      return readRows(job, layout, held == null ? null : held.tokenizer());
+    }
+  }
+
+  private Rows readRows(ScoringJob job, SubsetLayout layout, HuggingFaceTokenizer tokenizer) throws ScoringException {
+    String uri = job.goldenSubset().uri();
+    boolean pretokenized = tokenizer == null;
     long[][] ids = new long[job.rowCount()][];
     double[] bytes = pretokenized ? null : new double[job.rowCount()];
     String column = layout.column(pretokenized ? CausalLmTask.INPUT_IDS : CausalLmTask.TEXT);

@@ -30,6 +30,7 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterEach;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /** The poll loop's flow control and commit rules, with Kafka's own mock clients and a controllable scorer. */
@@ -94,14 +95,15 @@ class JobConsumerTest {
     }
   }
 
-  static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting until " + what);
-      }
-      Thread.sleep(5);
-    }
+  static void await(String what, BooleanSupplier condition) {
+    Awaitility.await(what).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+        .until(condition::getAsBoolean);
+  }
+
+  /** Asserts that {@code condition} stays true for {@code period}: something that must not happen does not. */
+  static void holds(String what, BooleanSupplier condition, Duration period) {
+    Awaitility.await(what).during(period).atMost(period.plusSeconds(5)).pollInterval(Duration.ofMillis(5))
+        .until(condition::getAsBoolean);
   }
 
   Long committed() {
@@ -114,8 +116,7 @@ class JobConsumerTest {
     start(1, 3);
     await("the first job runs", () -> started.get() == 1);
     await("the partition is paused", () -> consumer.paused().contains(P0));
-    Thread.sleep(100);
-    assertThat(started.get()).as("no second job while the only thread is busy").isEqualTo(1);
+    holds("no second job while the only thread is busy", () -> started.get() == 1, Duration.ofMillis(100));
     release.release(3);
     await("all three results are published", () -> producer.history().size() == 3);
     await("the partition is resumed", () -> consumer.paused().isEmpty());
@@ -134,16 +135,15 @@ class JobConsumerTest {
     await("the first offset is committed", () -> Long.valueOf(1).equals(committed()));
     assertThat(producer.errorNext(new org.apache.kafka.common.errors.TimeoutException("broker gone"))).isTrue();
     assertThat(producer.completeNext()).isTrue();
-    Thread.sleep(200);
-    assertThat(committed()).as("never past the job whose result was lost: it will be consumed again").isEqualTo(1L);
+    holds("never past the job whose result was lost: it will be consumed again", () -> Long.valueOf(1).equals(committed()),
+        Duration.ofMillis(200));
   }
 
   @Test
   void commitsOnlyAfterTheResultIsPublishedAndNeverPastARunningJob() throws Exception {
     start(2, 2);
     await("both jobs run", () -> started.get() == 2);
-    Thread.sleep(100);
-    assertThat(committed()).as("nothing published, nothing committed").isNull();
+    holds("nothing published, nothing committed", () -> committed() == null, Duration.ofMillis(100));
     release.release(2);
     await("both offsets committed", () -> Long.valueOf(2).equals(committed()));
     assertThat(producer.history()).hasSize(2);
@@ -208,8 +208,7 @@ class JobConsumerTest {
       closed.countDown();
     });
     closer.start();
-    Thread.sleep(100);
-    assertThat(closed.getCount()).as("close waits for the running job").isEqualTo(1);
+    holds("close waits for the running job", () -> closed.getCount() == 1, Duration.ofMillis(100));
     release.release(1);
     assertThat(closed.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(producer.history()).hasSize(1);

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Json;
@@ -161,14 +160,15 @@ class CausalLmScorerTest {
 
   @Test
   void byteTokenizerMapsEachByteToItsValue() throws Exception {
-    HuggingFaceTokenizer tokenizer = sessions.tokenizer(fixture("tokenizer.json"), 0);
     String text = "Grüße, 1 tab\there!";
     long[] expected = new long[text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length];
     byte[] raw = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
     for (int i = 0; i < raw.length; i++) {
       expected[i] = raw[i] & 0xff;
     }
-    assertThat(tokenizer.encode(text).getIds()).containsExactly(expected);
+    try (var held = sessions.tokenizer(fixture("tokenizer.json"), 0)) {
+      assertThat(held.tokenizer().encode(text).getIds()).containsExactly(expected);
+    }
   }
 
   @Test
