@@ -125,7 +125,7 @@ class FaultToleranceIT {
   private static void assertStoppedCleanly(FleetProcess role) throws Exception {
     assertThat(role.stop(Duration.ofSeconds(60))).as("%s exit status after SIGTERM", role.name())
         .isEqualTo(FleetProcess.EXIT_ON_SIGTERM);
-    assertThat(role.log()).as("%s's log", role.name()).containsPattern("(worker|dispatcher) \\S* ?stopped");
+    assertThat(role.messages()).as("%s's log", role.name()).containsPattern("(worker|dispatcher) \\S* ?stopped");
   }
 
   /** Shard results the dispatcher has checkpointed in its archive so far. */

@@ -132,10 +132,31 @@ final class FleetProcess implements AutoCloseable {
     return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
   }
 
-  /** Every match of {@code pattern}'s first group in the log so far. */
+  /**
+   * The log's messages, one per line: a role logs one JSON object per line, of which this is the
+   * formatted message; any other line (a broker's, Prometheus's) as it is.
+   */
+  String messages() throws IOException {
+    StringBuilder messages = new StringBuilder();
+    for (String line : log().split("\n")) {
+      if (line.startsWith("{")) {
+        try {
+          line = JSON.readTree(line).path("formattedMessage").asText(line);
+        } catch (IOException e) {
+          // a line cut short by a kill: kept as it is
+        }
+      }
+      messages.append(line).append('\n');
+    }
+    return messages.toString();
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+  /** Every match of {@code pattern}'s first group in the log's messages so far. */
   List<String> logMatches(Pattern pattern) throws IOException {
     List<String> found = new ArrayList<>();
-    Matcher matcher = pattern.matcher(log());
+    Matcher matcher = pattern.matcher(messages());
     while (matcher.find()) {
       found.add(matcher.group(1));
     }

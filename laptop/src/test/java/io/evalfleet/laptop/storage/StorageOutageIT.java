@@ -105,12 +105,8 @@ class StorageOutageIT {
   @Order(1)
   void aShortOutageMidRunIsRetriedAndTheRunEndsAsItWouldHave() throws Exception {
     StagedWeightEvent event = event("v2");
-    submitter.submit(event);
-    List<ShardResult> seen = new ArrayList<>();
-    String runId = Run.runIdOf(event.eventId());
-    awaitResults(seen, runId, r -> !r.failed(), "a first shard scored");
-    OutageFileSystem.stop();
-    awaitResults(seen, runId, r -> r.failed() && r.error().kind() == FailureKind.UNAVAILABLE,
+    List<ShardResult> seen = stageAndStopTheStoreMidRun(event);
+    awaitResults(seen, Run.runIdOf(event.eventId()), r -> r.failed() && r.error().kind() == FailureKind.UNAVAILABLE,
         "a shard that met the stopped store");
     Thread.sleep(3_000); // the outage: the store stays down while shards keep meeting it
     OutageFileSystem.start();
@@ -126,10 +122,7 @@ class StorageOutageIT {
   @Order(2)
   void anOutagePastTheDeadlineEndsIncompleteNamingTheStoreNeverError() throws Exception {
     StagedWeightEvent event = event("v3");
-    submitter.submit(event);
-    List<ShardResult> seen = new ArrayList<>();
-    awaitResults(seen, Run.runIdOf(event.eventId()), r -> !r.failed(), "a first shard scored");
-    OutageFileSystem.stop();
+    stageAndStopTheStoreMidRun(event);
     StagedWeightEvent stagedDuringOutage = event("v4");
     submitter.submit(stagedDuringOutage);
 
@@ -145,6 +138,15 @@ class StorageOutageIT {
     flags.poll(Duration.ofSeconds(1));
     assertThat(flags.count(event.eventId())).isEqualTo(1);
     assertThat(flags.count(stagedDuringOutage.eventId())).isEqualTo(1);
+  }
+
+  /** Stages {@code event}, waits until one of its shards is scored, then stops the store; returns the results seen. */
+  private static List<ShardResult> stageAndStopTheStoreMidRun(StagedWeightEvent event) throws Exception {
+    submitter.submit(event);
+    List<ShardResult> seen = new ArrayList<>();
+    awaitResults(seen, Run.runIdOf(event.eventId()), r -> !r.failed(), "a first shard scored");
+    OutageFileSystem.stop();
+    return seen;
   }
 
   private static void awaitResults(List<ShardResult> seen, String runId, java.util.function.Predicate<ShardResult> wanted,

@@ -1,6 +1,7 @@
 package io.evalfleet.worker.model;
 
 import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.failure.InputException;
 import io.evalfleet.common.storage.DigestMismatchException;
 import io.evalfleet.common.storage.Storage;
 import java.io.FileNotFoundException;
@@ -145,7 +146,7 @@ public final class ArtifactCache {
     for (ArtifactRef data : ref.externalData()) {
       Path file = localPath(data);
       if (!file.toAbsolutePath().getParent().equals(model.toAbsolutePath().getParent())) {
-        throw new FileNotFoundException("external data file " + data.uri() + " must lie beside its model in "
+        throw new InputException("external data file " + data.uri() + " must lie beside its model in "
             + model.getParent() + ", where ONNX Runtime looks for it");
       }
       storage.verify(data.uri(), data.sha256());

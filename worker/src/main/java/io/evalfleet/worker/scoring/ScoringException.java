@@ -23,13 +23,22 @@ public final class ScoringException extends Exception implements Classified {
     return new ScoringException(FailureKind.BAD_INPUT, message, cause);
   }
 
-  /** A failure whose kind {@link Failures#kindOf} decides from its cause; {@code context} says what was being done. */
+  /**
+   * A failure whose kind {@link Failures#kindOf} decides from its cause; {@code context} says what was
+   * being done. One exception to the general rule: a job exists only once pre-flight has found and
+   * verified every file it names, so a file a worker cannot find is one that went away since (an
+   * unmounted volume, a store that lost it) and is treated as an unavailable store, not as bad input.
+   */
   public static ScoringException of(String context, Throwable cause) {
+    if (isMissingFile(cause)) {
+      return new ScoringException(FailureKind.UNAVAILABLE, context + ": storage unavailable: " + cause.getMessage()
+          + " (pre-flight found it: it went away since)", cause);
+    }
     FailureKind kind = Failures.kindOf(cause);
     String detail = cause.getMessage() != null ? cause.getMessage() : cause.toString();
     String message = switch (kind) {
       case RESOURCE_EXHAUSTED -> context + ": out of memory: " + detail;
-      case BUG -> context + ": " + kind.description() + ": " + cause;
+      case BUG -> context + ": " + cause; // the exception's class says what broke
       default -> context + ": " + detail;
     };
     return new ScoringException(kind, message, cause);
@@ -45,6 +54,15 @@ public final class ScoringException extends Exception implements Classified {
           cause);
     }
     return input(context + ": " + cause.getMessage(), cause);
+  }
+
+  private static boolean isMissingFile(Throwable cause) {
+    for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.io.FileNotFoundException || t instanceof java.nio.file.NoSuchFileException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override

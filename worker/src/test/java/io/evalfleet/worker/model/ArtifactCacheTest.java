@@ -9,7 +9,6 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.storage.AllowedRoots;
 import io.evalfleet.common.storage.DigestMismatchException;
 import io.evalfleet.common.storage.Storage;
-import java.io.FileNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -93,8 +92,8 @@ class ArtifactCacheTest {
     ArtifactRef ref = new ArtifactRef(model.toUri().toString(), storage.sha256(model.toUri().toString()),
         List.of(new ArtifactRef(uri, storage.sha256(uri))));
     ArtifactCache cache = new ArtifactCache(storage, dir.resolve("cache"), Long.MAX_VALUE);
-    assertThatThrownBy(() -> cache.acquire(ref)).isInstanceOf(FileNotFoundException.class)
-        .hasMessageContaining("must lie beside its model");
+    assertThatThrownBy(() -> cache.acquire(ref)).as("bad input, not a missing file")
+        .isInstanceOf(io.evalfleet.common.failure.InputException.class).hasMessageContaining("must lie beside its model");
   }
 
   @Test

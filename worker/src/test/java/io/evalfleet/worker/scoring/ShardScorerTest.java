@@ -127,7 +127,9 @@ class ShardScorerTest {
     assertThat(scorer.score(job(TestModels.fp32(), renamed, 0, 1)).error().message())
         .contains("no column 'sentence1' (text_a)");
     SubsetRef missing = new SubsetRef(dir.resolve("nope.parquet").toUri().toString(), subset.sha256(), "t", Map.of());
-    assertThat(scorer.score(job(TestModels.fp32(), missing, 0, 1)).error().message())
-        .contains("no such file", "nope.parquet");
+    ShardResult gone = scorer.score(job(TestModels.fp32(), missing, 0, 1));
+    assertThat(gone.error().message()).contains("no such file", "nope.parquet");
+    assertThat(gone.error().kind()).as("pre-flight found the file: gone now, the store is at fault, not the event")
+        .isEqualTo(FailureKind.UNAVAILABLE);
   }
 }
