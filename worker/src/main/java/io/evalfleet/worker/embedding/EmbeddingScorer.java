@@ -79,12 +79,7 @@ public final class EmbeddingScorer implements TaskScorer {
   @Override
   public Scored score(ScoringJob job) throws ScoringException {
     String uri = job.goldenSubset().uri();
-    SubsetLayout layout;
-    try {
-      layout = subsets.layout(job);
-    } catch (IOException e) {
-      throw ScoringException.of("reading golden subset " + uri, e);
-    }
+    SubsetLayout layout = TaskScorer.layout(subsets, job);
     String colA = layout.column(EmbeddingTask.TEXT_A);
     String colB = layout.column(EmbeddingTask.TEXT_B);
     String colGold = layout.optionalColumn(EmbeddingTask.GOLD).orElse(null);

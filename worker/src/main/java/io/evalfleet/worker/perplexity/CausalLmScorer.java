@@ -136,13 +136,7 @@ public final class CausalLmScorer implements TaskScorer {
   private record Rows(long[][] ids, double[] bytes) {}
 
   private Rows readRows(ScoringJob job) throws ScoringException {
-    String uri = job.goldenSubset().uri();
-    SubsetLayout layout;
-    try {
-      layout = subsets.layout(job);
-    } catch (IOException e) {
-      throw ScoringException.of("reading golden subset " + uri, e);
-    }
+    SubsetLayout layout = TaskScorer.layout(subsets, job);
     boolean pretokenized = layout.has(CausalLmTask.INPUT_IDS);
     // The layout has checked that text rows come with a tokenizer.
     try (ModelSessions.TokenizerLease held = pretokenized ? null : sessions.tokenizer(job.tokenizer(), 0)) {
