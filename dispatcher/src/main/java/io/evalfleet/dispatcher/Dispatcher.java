@@ -389,8 +389,7 @@ public final class Dispatcher implements Runnable {
     if (reusable.isPresent()) {
       log.info("run {} for {} {}: reusing the scores of an identical evaluation ({})", runId, event.model(),
           event.version(), reusable.get().uri());
-      concludeWith(run, new MetricVector(reusable.get().rows(), MetricVector.metrics(reusable.get().rows()),
-          subset.rowCount()), reusable.get());
+      concludeWith(run, MetricVector.of(event.task(), reusable.get().rows(), subset.rowCount()), reusable.get());
       return;
     }
     long adopted = checkpointed.stream().filter(run::adopt).count();
@@ -569,7 +568,7 @@ public final class Dispatcher implements Runnable {
   private void conclude(Run run) {
     MetricVector vector;
     try {
-      vector = MetricVector.of(run.results());
+      vector = MetricVector.of(run.event().task(), run.results());
     } catch (RuntimeException e) {
       fail(run, "cannot compute the metric vector: " + e.getMessage());
       return;

@@ -107,8 +107,9 @@ public final class Checks {
 
   /** The rules of the task's {@link TaskSpec} on a run's parameters; the first broken one is thrown. */
   public static void taskParameters(Task task, Integer maxSeqLen, Integer stride, boolean hasTokenizer) {
-    for (TaskSpec.Problem problem : task.spec().checkParameters(maxSeqLen, stride, hasTokenizer)) {
-      throw new ContractViolation(problem.field(), problem.message());
+    var problems = task.spec().checkParameters(maxSeqLen, stride, hasTokenizer);
+    if (!problems.isEmpty()) {
+      throw new ContractViolation(problems.get(0).field(), problems.get(0).message());
     }
   }
 

@@ -1,9 +1,9 @@
 package io.evalfleet.common.subset;
 
-import java.io.IOException;
+import io.evalfleet.common.failure.InputException;
 
 /** A golden subset that lacks a column the scorer needs, or has it with the wrong type. */
-public final class SubsetSchemaException extends io.evalfleet.common.failure.InputException {
+public final class SubsetSchemaException extends InputException {
   public SubsetSchemaException(String message) {
     super(message);
   }

@@ -2,6 +2,8 @@ package io.evalfleet.dispatcher.decision;
 
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.common.task.MetricSpec;
+import io.evalfleet.common.task.Task;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
@@ -20,8 +22,11 @@ import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
  */
 public record MetricVector(Map<String, double[]> rowValues, Map<String, Double> metrics, long rows) {
 
-  /** Assembles the row values of complete, successful shards (in any order) and computes the metrics. */
-  public static MetricVector of(Collection<ShardResult> results) {
+  /**
+   * Assembles the row values of complete, successful shards (in any order) and computes the metrics
+   * the task's spec names.
+   */
+  public static MetricVector of(Task task, Collection<ShardResult> results) {
     List<ShardResult> ordered = results.stream().sorted(Comparator.comparingLong(ShardResult::rowStart)).toList();
     long rows = ordered.stream().mapToLong(ShardResult::rowCount).sum();
     Map<String, double[]> values = new LinkedHashMap<>();
@@ -40,7 +45,14 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, Double> 
         values.put(name, column);
       }
     }
-    return new MetricVector(values, metrics(values), rows);
+    return of(task, values, rows);
+  }
+
+  /** The metric vector of a run's per-row values: the metrics the task's spec names that they give. */
+  public static MetricVector of(Task task, Map<String, double[]> rowValues, long rows) {
+    Map<String, Double> metrics = metrics(rowValues);
+    metrics.keySet().retainAll(task.spec().metrics().stream().map(MetricSpec::name).toList());
+    return new MetricVector(rowValues, metrics, rows);
   }
 
   /** The metric vector of the given per-row values; a metric whose inputs are missing is left out. */

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.task.Direction;
 import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.common.task.Task;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -18,7 +19,7 @@ class MetricVectorTest {
 
   @Test
   void assemblesRowsInOrderWhateverOrderShardsArrive() {
-    MetricVector vector = MetricVector.of(List.of(
+    MetricVector vector = MetricVector.of(Task.EMBEDDING, List.of(
         shard(1, 2, new double[] {0.3, 0.4}, new double[] {3, 4}),
         shard(0, 0, new double[] {0.1, 0.2}, new double[] {1, 2})));
     assertThat(vector.rowValues().get(MetricNames.COSINE)).containsExactly(0.1, 0.2, 0.3, 0.4);
@@ -30,11 +31,11 @@ class MetricVectorTest {
   @Test
   void spearmanUsesRanksWithTiesAveraged() {
     // cosine ranks 1,2,3,4,5; gold ranks 2,1,4,3,5 → rho = 1 - 6*4/(5*24) = 0.8
-    MetricVector vector = MetricVector.of(List.of(
+    MetricVector vector = MetricVector.of(Task.EMBEDDING, List.of(
         shard(0, 0, new double[] {0.1, 0.2, 0.3, 0.4, 0.5}, new double[] {2, 1, 4, 3, 5})));
     assertThat(vector.metrics().get(MetricNames.SPEARMAN)).isCloseTo(0.8, within(1e-12));
     // ties: gold (1, 1, 2) ranks (1.5, 1.5, 3) vs (1, 2, 3): Pearson of ranks = 0.8660254
-    MetricVector tied = MetricVector.of(List.of(shard(0, 0, new double[] {0.1, 0.2, 0.3}, new double[] {1, 1, 2})));
+    MetricVector tied = MetricVector.of(Task.EMBEDDING, List.of(shard(0, 0, new double[] {0.1, 0.2, 0.3}, new double[] {1, 1, 2})));
     assertThat(tied.metrics().get(MetricNames.SPEARMAN)).isCloseTo(Math.sqrt(3) / 2, within(1e-9));
   }
 
@@ -44,11 +45,21 @@ class MetricVectorTest {
     ShardResult shard = new ShardResult(1, "run/0", "run", 0, 0, 2, Map.of(
         MetricNames.NLL_SUM, new double[] {10, 8}, MetricNames.TOKENS, new double[] {10, 2},
         MetricNames.BYTES, new double[] {11, 3}), "w", "cpu", null, 0.0, 1, 1, null);
-    MetricVector vector = MetricVector.of(List.of(shard));
+    MetricVector vector = MetricVector.of(Task.CAUSAL_LM, List.of(shard));
     assertThat(vector.metrics().get(MetricNames.PERPLEXITY)).isCloseTo(Math.exp(18.0 / 12), within(1e-12));
     assertThat(vector.metrics().get(MetricNames.BITS_PER_BYTE)).isCloseTo(18.0 / (14 * Math.log(2)), within(1e-12));
     double meanOfRowPerplexities = (Math.exp(1.0) + Math.exp(4.0)) / 2;
     assertThat(vector.metrics().get(MetricNames.PERPLEXITY)).isNotCloseTo(meanOfRowPerplexities, within(1.0));
     assertThat(io.evalfleet.common.task.Task.direction(MetricNames.PERPLEXITY)).isEqualTo(Direction.LOWER_IS_BETTER);
+  }
+
+  @Test
+  void aRunsVectorHoldsOnlyTheMetricsItsTaskNames() {
+    Map<String, double[]> rows = Map.of(MetricNames.COSINE, new double[] {0.5, 0.7, 0.9},
+        MetricNames.GOLD, new double[] {1, 2, 3}, MetricNames.NLL_SUM, new double[] {1, 1, 1},
+        MetricNames.TOKENS, new double[] {2, 2, 2});
+    assertThat(MetricVector.of(Task.EMBEDDING, rows, 3).metrics())
+        .containsOnlyKeys(MetricNames.SPEARMAN, MetricNames.MEAN_COSINE);
+    assertThat(MetricVector.of(Task.CAUSAL_LM, rows, 3).metrics()).containsOnlyKeys(MetricNames.PERPLEXITY);
   }
 }
