@@ -12,6 +12,8 @@ import java.util.HexFormat;
  * @param artifactSha256 the model file (its external data files' digests are folded into {@code
  *     externalDataSha256})
  * @param evaluatorVersion {@link io.evalfleet.common.task.Evaluator#VERSION}
+ * @param stride the stride the run uses: the event's, or its task's default (so leaving it out and
+ *     naming the default are the same evaluation)
  */
 public record ScoreKey(String artifactSha256, String externalDataSha256, String tokenizerSha256,
     String subsetSha256, String subsetColumns, String task, String evaluatorVersion, Integer maxSeqLen, Integer stride) {
@@ -22,7 +24,7 @@ public record ScoreKey(String artifactSha256, String externalDataSha256, String 
     return new ScoreKey(event.artifact().sha256(), external.toString(),
         event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().sha256(),
         new java.util.TreeMap<>(event.goldenSubset().columns()).toString(), event.task().wireName(), io.evalfleet.common.task.Evaluator.VERSION,
-        event.maxSeqLen(), event.stride());
+        event.maxSeqLen(), event.task().spec().stride(event.maxSeqLen(), event.stride()));
   }
 
   /** A digest of every field, naming the archived score file. */
