@@ -42,6 +42,26 @@ public final class Failures {
     return FailureKind.BUG;
   }
 
+  /**
+   * The kind of a failure to read a scoring job's inputs. As {@link #kindOf}, but for one rule: a
+   * job exists only once pre-flight has found and verified every file it names, so a file the
+   * worker cannot find went away since (an unmounted volume, a store that lost it): the store is
+   * {@link FailureKind#UNAVAILABLE}, the event is not at fault.
+   */
+  public static FailureKind kindOfVerifiedInput(Throwable failure) {
+    return isMissingFile(failure) ? FailureKind.UNAVAILABLE : kindOf(failure);
+  }
+
+  /** Whether {@code failure} is, or is caused by, a file that does not exist. */
+  public static boolean isMissingFile(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof FileNotFoundException || t instanceof NoSuchFileException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** True for the JVM's and ONNX Runtime's (CPU arena, CUDA) out-of-memory failures. */
   public static boolean isOutOfMemory(Throwable t) {
     if (t instanceof OutOfMemoryError) {

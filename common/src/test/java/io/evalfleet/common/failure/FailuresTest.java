@@ -47,4 +47,12 @@ class FailuresTest {
   void eachFailureHasOneKind(Throwable failure, FailureKind kind) {
     assertThat(Failures.kindOf(failure)).isEqualTo(kind);
   }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("failures")
+  void aJobsVerifiedInputThatIsMissingNowIsAnUnavailableStore(Throwable failure, FailureKind kind) {
+    FailureKind expected = failure instanceof FileNotFoundException
+        || failure.getCause() instanceof FileNotFoundException ? FailureKind.UNAVAILABLE : kind;
+    assertThat(Failures.kindOfVerifiedInput(failure)).isEqualTo(expected);
+  }
 }

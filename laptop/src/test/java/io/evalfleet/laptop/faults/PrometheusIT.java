@@ -74,54 +74,17 @@ class PrometheusIT {
       Map<String, DriftFlag> flags = fleet.awaitFlags(events, Duration.ofMinutes(3), false);
       assertThat(flags.values().stream().map(DriftFlag::flag).collect(Collectors.toSet()))
           .contains(Flag.GREEN, Flag.WARN, Flag.RED);
-      Thread.sleep(12_000); // a few monitor samples and scrapes after the last flag, so rates see movement
-
-      Map<String, String> failures = new LinkedHashMap<>();
-      int panels = 0;
-      for (Path dashboard : dashboards()) {
-        for (JsonNode panel : panels(JSON.readTree(dashboard.toFile()))) {
-          for (JsonNode target : panel.path("targets")) {
-            String expr = target.path("expr").asText("");
-            if (expr.isBlank()) {
-              continue;
-            }
-            panels++;
-            String problem = check(api, grafanaToPromQl(expr));
-            if (problem != null) {
-              failures.put(dashboard.getFileName() + " / " + panel.path("title").asText() + ": " + expr, problem);
-            }
-          }
-        }
+      // Rates need a few monitor samples and scrapes after the last flag: wait until every query answers.
+      Evaluation evaluation;
+      try {
+        evaluation = await("every panel and alert query answers").atMost(Duration.ofSeconds(90))
+            .pollInterval(Duration.ofSeconds(3)).until(() -> evaluate(api), e -> e.failures().isEmpty());
+      } catch (org.awaitility.core.ConditionTimeoutException e) {
+        evaluation = evaluate(api);
       }
-      int alerts = 0;
-      for (JsonNode group : new YAMLMapper().readTree(ALERTS.toFile()).path("groups")) {
-        for (JsonNode rule : group.path("rules")) {
-          if (!rule.has("alert")) {
-            continue;
-          }
-          alerts++;
-          String expr = rule.path("expr").asText();
-          String query = queryPartOf(expr);
-          String problem = check(api, query);
-          if (problem != null) {
-            failures.put("alert " + rule.path("alert").asText() + ": " + query, problem);
-          }
-          // A healthy fleet (a CPU-only one with the default execution provider) must not alert, but for
-          // what this test's traffic causes on purpose: a RED flag and a dead letter.
-          String alert = rule.path("alert").asText();
-          if (!ALERTS_THE_TRAFFIC_CAUSES.contains(alert) && fires(api, expr)) {
-            failures.put("alert " + alert + " fires on a healthy fleet: " + expr, "expected no data");
-          }
-        }
-      }
-      JsonNode ruleHealth = get(api + "/api/v1/rules").path("data").path("groups");
-      for (JsonNode group : ruleHealth) {
-        for (JsonNode rule : group.path("rules")) {
-          if (!rule.path("health").asText().equals("ok") && !rule.path("health").asText().equals("unknown")) {
-            failures.put("rule " + rule.path("name").asText() + " evaluation", rule.path("lastError").asText());
-          }
-        }
-      }
+      int panels = evaluation.panels();
+      int alerts = evaluation.alerts();
+      Map<String, String> failures = evaluation.failures();
       System.out.printf("Prometheus %s evaluated %d panel queries and %d alert queries against a fleet of 3 processes:"
           + " %d failed%n", version(api), panels, alerts, failures.size());
       assertThat(panels).as("panel queries").isGreaterThanOrEqualTo(20);
@@ -133,6 +96,60 @@ class PrometheusIT {
   }
 
   private int prometheusPort;
+
+  /** Every panel query, alert query and rule's health, with what is wrong with each that fails. */
+  private record Evaluation(int panels, int alerts, Map<String, String> failures) {}
+
+  private Evaluation evaluate(String api) throws Exception {
+    Map<String, String> failures = new LinkedHashMap<>();
+    int panels = 0;
+    for (Path dashboard : dashboards()) {
+      for (JsonNode panel : panels(JSON.readTree(dashboard.toFile()))) {
+        for (JsonNode target : panel.path("targets")) {
+          String expr = target.path("expr").asText("");
+          if (expr.isBlank()) {
+            continue;
+          }
+          panels++;
+          String problem = check(api, grafanaToPromQl(expr));
+          if (problem != null) {
+            failures.put(dashboard.getFileName() + " / " + panel.path("title").asText() + ": " + expr, problem);
+          }
+        }
+      }
+    }
+    int alerts = 0;
+    for (JsonNode group : new YAMLMapper().readTree(ALERTS.toFile()).path("groups")) {
+      for (JsonNode rule : group.path("rules")) {
+        if (!rule.has("alert")) {
+          continue;
+        }
+        alerts++;
+        String expr = rule.path("expr").asText();
+        String query = queryPartOf(expr);
+        String problem = check(api, query);
+        if (problem != null) {
+          failures.put("alert " + rule.path("alert").asText() + ": " + query, problem);
+        }
+        // A healthy fleet (a CPU-only one with the default execution provider) must not alert, but for
+        // what this test's traffic causes on purpose: a RED flag and a dead letter.
+        String alert = rule.path("alert").asText();
+        if (!ALERTS_THE_TRAFFIC_CAUSES.contains(alert) && fires(api, expr)) {
+          failures.put("alert " + alert + " fires on a healthy fleet: " + expr, "expected no data");
+        }
+      }
+    }
+    JsonNode ruleHealth = get(api + "/api/v1/rules").path("data").path("groups");
+    for (JsonNode group : ruleHealth) {
+      for (JsonNode rule : group.path("rules")) {
+        if (!rule.path("health").asText().equals("ok") && !rule.path("health").asText().equals("unknown")) {
+          failures.put("rule " + rule.path("name").asText() + " evaluation", rule.path("lastError").asText());
+        }
+      }
+    }
+    return new Evaluation(panels, alerts, failures);
+  }
+
 
   @Test
   void alertRulesAndScrapeConfigPassPromtoolAndTheirUnitTests() throws Exception {

@@ -24,21 +24,18 @@ public final class ScoringException extends Exception implements Classified {
   }
 
   /**
-   * A failure whose kind {@link Failures#kindOf} decides from its cause; {@code context} says what was
-   * being done. One exception to the general rule: a job exists only once pre-flight has found and
-   * verified every file it names, so a file a worker cannot find is one that went away since (an
-   * unmounted volume, a store that lost it) and is treated as an unavailable store, not as bad input.
+   * A failure while scoring a job, of the kind {@link Failures#kindOfVerifiedInput} decides from its
+   * cause (a job's files were all found by pre-flight); {@code context} says what was being done.
    */
   public static ScoringException of(String context, Throwable cause) {
-    if (isMissingFile(cause)) {
-      return new ScoringException(FailureKind.UNAVAILABLE, context + ": storage unavailable: " + cause.getMessage()
-          + " (pre-flight found it: it went away since)", cause);
-    }
-    FailureKind kind = Failures.kindOf(cause);
+    FailureKind kind = Failures.kindOfVerifiedInput(cause);
     String detail = cause.getMessage() != null ? cause.getMessage() : cause.toString();
     String message = switch (kind) {
       case RESOURCE_EXHAUSTED -> context + ": out of memory: " + detail;
       case BUG -> context + ": " + cause; // the exception's class says what broke
+      case UNAVAILABLE -> Failures.isMissingFile(cause)
+          ? context + ": storage unavailable: " + detail + " (pre-flight found it: it went away since)"
+          : context + ": " + detail;
       default -> context + ": " + detail;
     };
     return new ScoringException(kind, message, cause);
@@ -54,15 +51,6 @@ public final class ScoringException extends Exception implements Classified {
           cause);
     }
     return input(context + ": " + cause.getMessage(), cause);
-  }
-
-  private static boolean isMissingFile(Throwable cause) {
-    for (Throwable t = cause; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof java.io.FileNotFoundException || t instanceof java.nio.file.NoSuchFileException) {
-        return true;
-      }
-    }
-    return false;
   }
 
   @Override
