@@ -61,7 +61,7 @@ final class SubmitCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    logging.apply("submit");
+    System.err.println("full log: " + logging.apply("submit"));
     FleetConfig loaded = config.load();
     StagedWeightEvent event = source.eventFile != null ? readEvent(source.eventFile) : describe(source.described);
     try (FlagWatcher watcher = wait == null ? null : new FlagWatcher(loaded, false);

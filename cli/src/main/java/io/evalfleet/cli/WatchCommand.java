@@ -26,7 +26,7 @@ final class WatchCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    logging.apply("watch");
+    System.err.println("full log: " + logging.apply("watch"));
     long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
     try (FlagWatcher watcher = new FlagWatcher(config.load(), fromBeginning)) {
       while (System.nanoTime() < end) {

@@ -1,8 +1,13 @@
 package io.evalfleet.laptop.embedded;
 
 import io.evalfleet.common.kafka.TopicSetup;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
@@ -14,9 +19,11 @@ import org.apache.kafka.common.test.TestKitNodes;
  */
 public final class EmbeddedKafka implements AutoCloseable {
   private final KafkaClusterTestKit cluster;
+  private final Path dataDir;
 
-  private EmbeddedKafka(KafkaClusterTestKit cluster) {
+  private EmbeddedKafka(KafkaClusterTestKit cluster, Path dataDir) {
     this.cluster = cluster;
+    this.dataDir = dataDir;
   }
 
   /**
@@ -27,7 +34,11 @@ public final class EmbeddedKafka implements AutoCloseable {
    * @param jobPartitions partitions of the jobs topic
    */
   public static EmbeddedKafka start(int jobPartitions) throws Exception {
+    // Our own directory, deleted by close(): the kit's default one is deleted by a JVM shutdown hook
+    // that runs alongside ours, so on Ctrl-C it vanished under a broker still writing to it.
+    Path dataDir = Files.createTempDirectory("evalfleet-kafka-");
     TestKitNodes.Builder nodes = new TestKitNodes.Builder()
+        .setBaseDirectory(dataDir)
         .setCombined(true)
         .setNumBrokerNodes(1)
         .setNumControllerNodes(1);
@@ -45,9 +56,10 @@ public final class EmbeddedKafka implements AutoCloseable {
       try (Admin admin = cluster.admin()) {
         TopicSetup.ensure(admin, jobPartitions);
       }
-      return new EmbeddedKafka(cluster);
+      return new EmbeddedKafka(cluster, dataDir);
     } catch (Exception e) {
       cluster.close();
+      deleteTree(dataDir);
       throw e;
     }
   }
@@ -73,6 +85,21 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    cluster.close();
+    try {
+      cluster.close();
+    } finally {
+      deleteTree(dataDir);
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    }
   }
 }
