@@ -17,7 +17,8 @@ import java.util.function.UnaryOperator;
  * it, so a rule is written once.
  *
  * <p>Adding a task: a subclass here, a constant in {@link Task}, a scorer in the worker (registered
- * by task in its router), and the metric formulas in the dispatcher's decision package. Immutable.
+ * by task in its router), and the metric formulas in the dispatcher's {@code MetricVector}, with
+ * their tests. Immutable.
  */
 public abstract class TaskSpec {
   /** Event field names that tasks may require. */

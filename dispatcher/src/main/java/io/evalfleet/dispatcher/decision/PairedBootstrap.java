@@ -1,11 +1,11 @@
 package io.evalfleet.dispatcher.decision;
 
-import io.evalfleet.dispatcher.decision.MetricVector;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -26,14 +26,21 @@ import java.util.SplittableRandom;
 public final class PairedBootstrap {
   private final int resamples;
   private final long seed;
+  /** Metrics computed by {@link ResampledMetrics}; any other is computed on the expanded resample. */
+  private final Set<String> fastMetrics;
 
   /** @throws IllegalArgumentException when {@code resamples} is below 1 */
   public PairedBootstrap(int resamples, long seed) {
+    this(resamples, seed, Set.copyOf(ResampledMetrics.SUPPORTED));
+  }
+
+  PairedBootstrap(int resamples, long seed, Set<String> fastMetrics) {
     if (resamples < 1) {
       throw new IllegalArgumentException("resamples must be at least 1, was " + resamples);
     }
     this.resamples = resamples;
     this.seed = seed;
+    this.fastMetrics = Set.copyOf(fastMetrics);
   }
 
   /**
@@ -52,11 +59,16 @@ public final class PairedBootstrap {
     List<String> metrics = new ArrayList<>(baselineMetrics.keySet());
     metrics.retainAll(candidateMetrics.keySet());
 
-    metrics.retainAll(ResampledMetrics.SUPPORTED);
-    ResampledMetrics before = new ResampledMetrics(baseline, metrics);
-    ResampledMetrics after = new ResampledMetrics(candidate, metrics);
-    double[] beforeValues = new double[metrics.size()];
-    double[] afterValues = new double[metrics.size()];
+    // A metric with a fast resampled form uses it; any other (a new task's, say) is recomputed with
+    // MetricVector.metrics on each resample's expanded rows: slower, and just as exact.
+    List<String> fast = metrics.stream().filter(fastMetrics::contains).toList();
+    List<String> slow = metrics.stream().filter(m -> !fastMetrics.contains(m)).toList();
+    metrics = new ArrayList<>(fast);
+    metrics.addAll(slow);
+    ResampledMetrics before = new ResampledMetrics(baseline, fast);
+    ResampledMetrics after = new ResampledMetrics(candidate, fast);
+    double[] beforeValues = new double[fast.size()];
+    double[] afterValues = new double[fast.size()];
     double[][] changes = new double[metrics.size()][resamples];
     int[] counts = new int[rows];
     SplittableRandom random = new SplittableRandom(seed);
@@ -67,8 +79,16 @@ public final class PairedBootstrap {
       }
       before.compute(counts, beforeValues);
       after.compute(counts, afterValues);
-      for (int m = 0; m < metrics.size(); m++) {
+      for (int m = 0; m < fast.size(); m++) {
         changes[m][r] = BootstrapResult.relativeChange(beforeValues[m], afterValues[m]);
+      }
+      if (!slow.isEmpty()) {
+        Map<String, Double> beforeSlow = MetricVector.metrics(expand(baseline, columns, counts, rows));
+        Map<String, Double> afterSlow = MetricVector.metrics(expand(candidate, columns, counts, rows));
+        for (int m = 0; m < slow.size(); m++) {
+          changes[fast.size() + m][r] = BootstrapResult.relativeChange(beforeSlow.get(slow.get(m)),
+              afterSlow.get(slow.get(m)));
+        }
       }
     }
     Map<String, double[]> byMetric = new LinkedHashMap<>();
@@ -76,6 +96,23 @@ public final class PairedBootstrap {
       byMetric.put(metrics.get(m), changes[m]);
     }
     return new BootstrapResult(rows, resamples, seed, baselineMetrics, candidateMetrics, byMetric);
+  }
+
+  /** The resample's rows: {@code counts[i]} copies of row i of each column, in row order. */
+  private static Map<String, double[]> expand(Map<String, double[]> run, List<String> columns, int[] counts, int rows) {
+    Map<String, double[]> expanded = new LinkedHashMap<>();
+    for (String column : columns) {
+      double[] values = run.get(column);
+      double[] out = new double[rows];
+      int at = 0;
+      for (int i = 0; i < counts.length; i++) {
+        for (int c = 0; c < counts[i]; c++) {
+          out[at++] = values[i];
+        }
+      }
+      expanded.put(column, out);
+    }
+    return expanded;
   }
 
   private static List<String> sharedColumns(Map<String, double[]> baseline, Map<String, double[]> candidate) {

@@ -1,7 +1,6 @@
 package io.evalfleet.dispatcher.decision;
 
 import io.evalfleet.common.task.MetricNames;
-import io.evalfleet.dispatcher.decision.MetricVector;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.evalfleet.common.task.MetricNames;
-import io.evalfleet.dispatcher.decision.MetricVector;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +23,23 @@ class PairedBootstrapTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("240 baseline rows and 239 candidate rows")
         .hasMessageContaining("same golden rows");
+  }
+
+  @Test
+  void aMetricWithoutAFastFormIsResampledFromItsDefinitionWithTheSameResult() {
+    for (Map<String, double[]> baseline : List.of(GoldenRows.sts(3), GoldenRows.text(3))) {
+      Map<String, double[]> candidate = baseline.containsKey(MetricNames.COSINE)
+          ? GoldenRows.cosineNoise(baseline, 0.05, 4) : baseline;
+      BootstrapResult fast = new PairedBootstrap(300, 9).resample(baseline, candidate);
+      BootstrapResult definition = new PairedBootstrap(300, 9, java.util.Set.of()).resample(baseline, candidate);
+      assertThat(definition.resampledChanges().keySet()).isEqualTo(fast.resampledChanges().keySet()).isNotEmpty();
+      fast.resampledChanges().forEach((metric, changes) -> {
+        double[] slow = definition.resampledChanges().get(metric);
+        for (int r = 0; r < changes.length; r++) {
+          assertThat(slow[r]).as("%s resample %d", metric, r).isCloseTo(changes[r], within(1e-12));
+        }
+      });
+    }
   }
 
   @Test
