@@ -471,17 +471,20 @@ public final class Dispatcher implements Runnable {
   /**
    * A job lost on its way (a failed send, a worker that skipped it) would otherwise hold its run
    * until the deadline; one unanswered past {@code dispatcher.job-timeout} is sent again with the
-   * next attempt number, and a shard that exhausts its attempts fails the run. A worker that died
-   * mid-job needs no help here: its uncommitted job is redelivered by the consumer group.
+   * next attempt number. A shard that had its attempts is not sent again: its run waits for a late
+   * answer until its deadline, which ends it INCOMPLETE saying so (silence is not bad input). A
+   * worker that died mid-job needs no help here: its uncommitted job is redelivered by the group.
    */
   private void resendOverdueJobs() {
     Instant now = clock.instant();
     for (Run run : List.copyOf(active.values())) {
       for (ScoringJob overdue : run.overdue(now.minus(jobTimeout))) {
         if (overdue.attempt() >= MAX_ATTEMPTS) {
-          fail(run, "shard " + overdue.shardIndex() + " got no result in " + MAX_ATTEMPTS + " attempts of "
-              + jobTimeout.toSeconds() + " s each");
-          break;
+          String why = "shard " + overdue.shardIndex() + " got no result in " + MAX_ATTEMPTS + " attempts of "
+              + jobTimeout.toSeconds() + " s each (workers down, stuck, or slower than dispatcher.job-timeout)";
+          log.warn("run {}: {}; waiting for a late answer until the deadline {}", run.runId(), why, run.deadline());
+          run.stopResending(overdue, why);
+          continue;
         }
         ScoringJob again = run.resend(overdue, now);
         log.warn("job {} unanswered after {} s; sending attempt {}", again.jobId(), jobTimeout.toSeconds(), again.attempt());
@@ -756,8 +759,8 @@ public final class Dispatcher implements Runnable {
         var coverage = run.coverage();
         String reason = String.format("deadline %s passed with %d of %d shards (%d of %d rows) scored", run.deadline(),
             coverage.shardsDone(), coverage.shardsTotal(), coverage.rowsScored(), coverage.rowsTotal());
-        if (run.lastUnavailable().isPresent()) {
-          reason += "; shards were waiting for an unavailable dependency: " + run.lastUnavailable().get();
+        if (run.whyWaiting().isPresent()) {
+          reason += "; shards were waiting: " + run.whyWaiting().get();
         }
         decide(run.runId(), run.event(), run.startedAt(), Flag.INCOMPLETE, Map.of(), List.of(reason), null, coverage,
             run.providers());

@@ -33,7 +33,10 @@ public final class Run {
   /** Jobs paused until their dependency may be back, with when they may be published. */
   private final List<Sent> waiting = new java.util.ArrayList<>();
   private final Map<Integer, Integer> unavailableRetries = new java.util.HashMap<>();
-  private String lastUnavailable;
+  /** Why shards are still waiting (an unavailable dependency, workers that do not answer), if known. */
+  private String whyWaiting;
+  /** Jobs sent for the last time: a late answer is still taken, but they are not sent again. */
+  private final Set<String> lastAttemptSent = new java.util.HashSet<>();
   private final Set<String> providers = new TreeSet<>();
   private final Set<String> runtimes = new TreeSet<>();
   private final Set<String> hardware = new TreeSet<>();
@@ -95,7 +98,7 @@ public final class Run {
     inFlight.remove(job.jobId());
     waiting.add(new Sent(job, at));
     unavailableRetries.merge(job.shardIndex(), 1, Integer::sum);
-    lastUnavailable = why;
+    whyWaiting = why;
   }
 
   /** Moves the jobs whose pause is over to the front of the queue. */
@@ -114,9 +117,18 @@ public final class Run {
     return unavailableRetries.getOrDefault(shardIndex, 0);
   }
 
-  /** The last unavailable dependency a shard of this run reported, if any. */
-  public java.util.Optional<String> lastUnavailable() {
-    return java.util.Optional.ofNullable(lastUnavailable);
+  /** Why shards of this run were still waiting when last heard of: the dependency or the silence, if any. */
+  public java.util.Optional<String> whyWaiting() {
+    return java.util.Optional.ofNullable(whyWaiting);
+  }
+
+  /**
+   * Stops re-sending a job that has had its attempts: it stays in flight, so a late answer still
+   * counts, and the run waits for it until its deadline.
+   */
+  public void stopResending(ScoringJob job, String why) {
+    lastAttemptSent.add(job.jobId());
+    whyWaiting = why;
   }
 
   /**
@@ -141,9 +153,10 @@ public final class Run {
     return true;
   }
 
-  /** Jobs in flight that were sent before {@code sentBefore}, oldest first. */
+  /** Jobs in flight that were sent before {@code sentBefore} and may be sent again, oldest first. */
   public List<ScoringJob> overdue(Instant sentBefore) {
-    return inFlight.values().stream().filter(s -> s.at().isBefore(sentBefore)).map(Sent::job).toList();
+    return inFlight.values().stream().filter(s -> s.at().isBefore(sentBefore))
+        .filter(s -> !lastAttemptSent.contains(s.job().jobId())).map(Sent::job).toList();
   }
 
   /** The next attempt of an in-flight job, counted as sent at {@code now}; it stays in flight. */

@@ -120,6 +120,18 @@ class RunTest {
     assertThat(again.jobId()).isEqualTo(job.jobId());
     assertThat(again.attempt()).as("a wait for a dependency is not an attempt").isEqualTo(job.attempt());
     assertThat(run.unavailableRetries(0)).isEqualTo(1);
-    assertThat(run.lastUnavailable()).contains("storage unavailable: connection refused");
+    assertThat(run.whyWaiting()).contains("storage unavailable: connection refused");
+  }
+
+  @Test
+  void aJobThatHadItsAttemptsIsNotSentAgainButItsLateAnswerCounts() {
+    Run run = new Run("run-x", EVENT, List.of(new Shard(0, 0, 5)), Instant.EPOCH, Instant.EPOCH.plusSeconds(600));
+    ScoringJob job = run.publishNext(Instant.EPOCH);
+    assertThat(run.overdue(Instant.EPOCH.plusSeconds(1))).containsExactly(job);
+    run.stopResending(job, "shard 0 got no result in 3 attempts");
+    assertThat(run.overdue(Instant.EPOCH.plusSeconds(100))).isEmpty();
+    assertThat(run.whyWaiting()).contains("shard 0 got no result in 3 attempts");
+    assertThat(run.accept(ok(job))).as("a late answer").isTrue();
+    assertThat(run.complete()).isTrue();
   }
 }
