@@ -306,9 +306,12 @@ public final class Dispatcher implements Runnable {
         Optional<EvaluationArchive.ArchivedScores> reusable = archivedScores(event);
         List<ShardResult> checkpointed = checkpoints(runId);
         fromPreflight.add(() -> start(runId, event, checked, reusable, checkpointed, stagedAt));
-      } catch (java.io.IOException e) {
-        fromPreflight.add(() -> preflightLater(runId, event, record, stagedAt, retriesSoFar, e));
-      } catch (Preflight.Rejected | RuntimeException e) {
+      } catch (Preflight.Rejected | java.io.IOException | RuntimeException e) {
+        if (!(e instanceof Preflight.Rejected) && Failures.kindOf(e) == FailureKind.UNAVAILABLE) {
+          String why = e.getMessage() != null ? e.getMessage() : e.toString();
+          fromPreflight.add(() -> preflightLater(runId, event, record, stagedAt, retriesSoFar, why));
+          return;
+        }
         String reason = e instanceof Preflight.Rejected ? e.getMessage()
             : "pre-flight failed: " + Failures.describe(e);
         fromPreflight.add(() -> {
@@ -323,19 +326,19 @@ public final class Dispatcher implements Runnable {
 
   /** Pre-flight could not reach storage: try again after a pause, or end the run at its deadline. */
   private void preflightLater(String runId, StagedWeightEvent event, ConsumerRecord<String, byte[]> record,
-      Instant stagedAt, int retriesSoFar, java.io.IOException failure) {
+      Instant stagedAt, int retriesSoFar, String failure) {
     Instant deadline = stagedAt.plus(runDeadline);
     Instant now = clock.instant();
     if (!now.isBefore(deadline)) {
       preflighting.remove(runId);
       decide(runId, event, stagedAt, Flag.INCOMPLETE, Map.of(), List.of("deadline " + deadline + " passed before"
-          + " pre-flight could read the event's files: " + failure.getMessage()), null, null, List.of());
+          + " pre-flight could read the event's files: " + failure), null, null, List.of());
       return;
     }
     Instant backoff = now.plus(unavailableBackoff(retriesSoFar));
     Instant next = backoff.isBefore(deadline) ? backoff : deadline;
     log.warn("pre-flight of {} {} ({}): {}; trying again at {}", event.model(), event.version(), runId,
-        failure.getMessage(), next);
+        failure, next);
     delayedPreflights.add(new DelayedPreflight(next, () -> preflight(runId, event, record, stagedAt, retriesSoFar + 1)));
   }
 
