@@ -10,6 +10,7 @@ import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Task;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,6 +55,25 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--stride", description = "Sliding-window stride for causal-lm. Default: half of --max-seq-len.")
     Integer stride;
     @Option(names = "--event-id", description = "Default: a random UUID.") String eventId;
+    @Option(names = "--pooling", description = "Embedding: mean, cls, max or last_token (the model's own convention)."
+        + " Default: mean.", converter = PoolingConverter.class)
+    EmbeddingConventions.Pooling pooling;
+    @Option(names = "--no-normalize", description = "Embedding: do not L2-normalise the pooled vector.")
+    boolean noNormalize;
+    @Option(names = "--prefix-a", paramLabel = "TEXT", description = "Embedding: prepended to each first text (e5: 'query: ').")
+    String prefixA;
+    @Option(names = "--prefix-b", paramLabel = "TEXT", description = "Embedding: prepended to each second text.")
+    String prefixB;
+    @Option(names = "--output", paramLabel = "NAME", description = "Embedding: the model output to read.")
+    String output;
+
+    /** The conventions the options give; null when none is given (the defaults apply). */
+    EmbeddingConventions conventions() {
+      if (pooling == null && !noNormalize && prefixA == null && prefixB == null && output == null) {
+        return null;
+      }
+      return new EmbeddingConventions(pooling, noNormalize ? Boolean.FALSE : null, prefixA, prefixB, output);
+    }
   }
 
   @Option(names = "--wait", paramLabel = "DURATION", description = "Wait this long (e.g. PT5M) for the flag and print it.")
@@ -87,7 +107,22 @@ final class SubmitCommand implements Callable<Integer> {
     return new StagedWeightEvent(SchemaVersion.CURRENT, d.eventId != null ? d.eventId : UUID.randomUUID().toString(),
         d.model, d.version, d.task, ref(storage, d.artifact), d.tokenizer == null ? null : ref(storage, d.tokenizer),
         new SubsetRef(uri(d.subset), storage.sha256(uri(d.subset)), null, Map.of()), d.baseline, null, d.maxSeqLen,
-        d.stride, null, null, null, Instant.now());
+        d.stride, null, null, null, Instant.now(), d.conventions());
+  }
+
+  /** A pooling by its wire name, as events spell it. */
+  static final class PoolingConverter implements picocli.CommandLine.ITypeConverter<EmbeddingConventions.Pooling> {
+    @Override
+    public EmbeddingConventions.Pooling convert(String value) {
+      for (EmbeddingConventions.Pooling pooling : EmbeddingConventions.Pooling.values()) {
+        if (pooling.wireName().equals(value)) {
+          return pooling;
+        }
+      }
+      throw new picocli.CommandLine.TypeConversionException("unknown pooling '" + value + "' (known: "
+          + java.util.Arrays.stream(EmbeddingConventions.Pooling.values()).map(EmbeddingConventions.Pooling::wireName)
+              .toList() + ")");
+    }
   }
 
   /** A task by its wire name, as events spell it. */

@@ -23,6 +23,7 @@ import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.task.CausalLmTask;
+import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.SubsetLayout;
 import io.evalfleet.common.task.Task;
@@ -447,6 +448,11 @@ public final class Dispatcher implements Runnable {
     return Optional.empty();
   }
 
+  /** An embedding event's conventions, defaults filled in; null for other tasks. */
+  private static EmbeddingConventions conventionsOf(StagedWeightEvent event) {
+    return event.task() == Task.EMBEDDING ? EmbeddingConventions.orDefaults(event.embedding()) : null;
+  }
+
   private static String short12(String sha256) {
     return sha256.substring(0, 12);
   }
@@ -606,7 +612,7 @@ public final class Dispatcher implements Runnable {
       pin(new BaselineRecord(event.model(), event.version(), run.runId(), event.artifact().sha256(),
           event.goldenSubset().sha256(), event.tokenizer() == null ? null : event.tokenizer().sha256(),
           event.baseModelSha256(), provenance.modelSignature(), vector.metrics(), vector.rowValues(), event.commit(),
-          clock.instant()), "first");
+          clock.instant(), conventionsOf(event)), "first");
     } else {
       BaselineRecord baseline = production.get();
       if (!event.baseline().equals(StagedWeightEvent.PRODUCTION) && !event.baseline().equals(baseline.version())) {
@@ -638,6 +644,12 @@ public final class Dispatcher implements Runnable {
       if (signatureChanged && !tokenizerChanged) {
         outcome = decider.signatureChanged(vector, baseline.version(), baseline.modelSignature(), signature);
       } else {
+        EmbeddingConventions candidateConventions = conventionsOf(event);
+        if (candidateConventions != null && baseline.embedding() != null
+            && !candidateConventions.equals(baseline.embedding())) {
+          run.note("embedding conventions changed: baseline " + baseline.embedding().describe() + "; candidate "
+              + candidateConventions.describe() + " (the scores compare what each version is configured to produce)");
+        }
         if (signatureChanged) {
           run.note("the model's signature changed with its tokenizer (baseline " + baseline.modelSignature()
               + "; candidate " + signature + ")");
@@ -684,7 +696,7 @@ public final class Dispatcher implements Runnable {
           provenance.executionProviders(), provenance.hardware(), event.hardwareProfile(), event.quantizationBits(),
           event.maxSeqLen(), event.stride(), event.baseModelSha256(), provenance.modelSignature(),
           policy.policyVersion(), baselineVersion, outcome.flag(), locked, scores, reused != null,
-          clock.instant());
+          clock.instant(), conventionsOf(event));
       return archive.writeLock(lock);
     } catch (java.io.IOException | RuntimeException e) {
       log.error("cannot archive run {} in {}: {}", run.runId(), archive.root(), e.toString());
@@ -709,7 +721,7 @@ public final class Dispatcher implements Runnable {
       found.metrics().forEach((name, m) -> metrics.put(name, m.value()));
       return Optional.of(new BaselineRecord(model, version, found.runId(), found.artifact().sha256(),
           found.goldenSubsetSha256(), found.tokenizerSha256(), found.baseModelSha256(), found.modelSignature(), metrics,
-          archive.readScores(found.scores()), found.commit(), found.decidedAt()));
+          archive.readScores(found.scores()), found.commit(), found.decidedAt(), found.embedding()));
     } catch (java.io.IOException | RuntimeException e) {
       log.warn("cannot read version {} of {} from the archive: {}", version, model, e.toString());
       return Optional.empty();

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import io.evalfleet.cli.FlagWatcher;
 import io.evalfleet.cli.Submitter;
-import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.cli.archive.LockDiff;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
@@ -17,11 +17,15 @@ import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetWriter.Pair;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.Task;
+import io.evalfleet.dispatcher.archive.EvaluationArchive;
+import io.evalfleet.dispatcher.archive.EvaluationLock;
 import io.evalfleet.laptop.demo.DemoAssets;
 import io.evalfleet.laptop.embedded.LocalFleet;
 import java.nio.charset.StandardCharsets;
@@ -166,6 +170,25 @@ class FleetIT {
     assertThat(spearman.evidence()).contains("paired bootstrap").contains("margin 2.0%");
     assertThat(flag.policyVersion()).isEqualTo("1");
     assertThat(flag.lockfile()).endsWith("/locks/quantised/int8.lock.json");
+  }
+
+  @Test
+  void aChangeOfEmbeddingConventionsIsInTheFlagsEvidenceAndTheLockDiff() throws Exception {
+    stage(event("conventions", "mean", fp32, subset));
+    StagedWeightEvent mean = event("conventions", "mean", fp32, subset);
+    StagedWeightEvent cls = new StagedWeightEvent(SchemaVersion.CURRENT, "conventions-cls-" + UUID.randomUUID(),
+        "conventions", "cls", Task.EMBEDDING, fp32.onnx(), fp32.tokenizer(), subset, null, null, null, null, null, null,
+        null, Instant.now(), new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, null, null, null, null));
+    DriftFlag flag = stage(cls);
+    assertThat(flag.flag()).isNotIn(Flag.ERROR, Flag.INCOMPLETE);
+    assertThat(flag.reasons()).anyMatch(r -> r.contains("embedding conventions changed: baseline pooling mean")
+        && r.contains("candidate pooling cls"));
+    EvaluationArchive archive = new EvaluationArchive(Storage.withDefaults(), dir.resolve("archive").toUri().toString());
+    EvaluationLock before = archive.lock("conventions", mean.version()).orElseThrow();
+    EvaluationLock after = archive.lock("conventions", "cls").orElseThrow();
+    assertThat(after.embedding().pooling()).isEqualTo(EmbeddingConventions.Pooling.CLS);
+    assertThat(new LockDiff(before, after).inputChanges()).anyMatch(c -> c.field().equals("embedding")
+        && c.before().contains("pooling mean") && c.after().contains("pooling cls"));
   }
 
   @Test

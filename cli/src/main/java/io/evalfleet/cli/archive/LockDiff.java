@@ -39,6 +39,7 @@ public final class LockDiff {
     INPUTS.put("quantization_bits", EvaluationLock::quantizationBits);
     INPUTS.put("max_seq_len", EvaluationLock::maxSeqLen);
     INPUTS.put("stride", EvaluationLock::stride);
+    INPUTS.put("embedding", l -> l.embedding() == null ? null : l.embedding().describe());
     INPUTS.put("base_model_sha256", EvaluationLock::baseModelSha256);
     INPUTS.put("model_signature", EvaluationLock::modelSignature);
     INPUTS.put("policy_version", EvaluationLock::policyVersion);

@@ -66,7 +66,7 @@ public final class Promotion {
     lock.metrics().forEach((name, m) -> metrics.put(name, m.value()));
     BaselineRecord record = new BaselineRecord(model, version, lock.runId(), lock.artifact().sha256(),
         lock.goldenSubsetSha256(), lock.tokenizerSha256(), lock.baseModelSha256(), lock.modelSignature(), metrics, rows,
-        lock.commit(), clock.instant());
+        lock.commit(), clock.instant(), lock.embedding());
     Optional<BaselineRecord> previous = baselines.production(model);
     baselines.pin(record);
     String reason = promote ? "promoted" : "pinned";

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.dispatcher.archive.EvaluationLock;
 import java.time.Instant;
 import java.util.List;
@@ -18,7 +19,8 @@ class LockDiffTest {
         "file:///golden/pairs.parquet", "d".repeat(64), "evalfleet-scoring/1", List.of("onnxruntime 1.29.0"),
         List.of("cpu"), List.of("linux/amd64, 2 cores"), null, 32, maxSeqLen, null, null, "in a → out b", "1", "v0",
         flag, Map.of("spearman", new EvaluationLock.LockedMetric(spearman, 0.001, -0.004, 0.008, 0.95, flag)),
-        "file:///archive/scores/x.parquet", false, Instant.parse("2026-11-20T10:00:00Z"));
+        "file:///archive/scores/x.parquet", false, Instant.parse("2026-11-20T10:00:00Z"),
+        EmbeddingConventions.DEFAULTS);
   }
 
   @Test

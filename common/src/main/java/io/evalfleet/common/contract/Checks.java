@@ -106,8 +106,10 @@ public final class Checks {
   }
 
   /** The rules of the task's {@link TaskSpec} on a run's parameters; the first broken one is thrown. */
-  public static void taskParameters(Task task, Integer maxSeqLen, Integer stride, boolean hasTokenizer) {
-    var problems = task.spec().checkParameters(maxSeqLen, stride, hasTokenizer);
+  public static void taskParameters(Task task, Integer maxSeqLen, Integer stride, boolean hasTokenizer,
+      boolean hasEmbeddingConventions) {
+    var problems = task.spec().checkParameters(
+        new TaskSpec.Parameters(maxSeqLen, stride, hasTokenizer, hasEmbeddingConventions));
     if (!problems.isEmpty()) {
       throw new ContractViolation(problems.get(0).field(), problems.get(0).message());
     }

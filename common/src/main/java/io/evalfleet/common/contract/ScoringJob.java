@@ -1,5 +1,7 @@
 package io.evalfleet.common.contract;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Task;
 import java.time.Instant;
 import java.util.List;
@@ -19,6 +21,7 @@ import java.util.List;
  * @param metrics the per-row values wanted, e.g. {@code cosine}
  * @param attempt 1 for the first dispatch, higher when a job is dispatched again
  * @param deadline when the dispatcher stops waiting for this job's result
+ * @param embedding the event's embedding conventions (null: the defaults)
  */
 public record ScoringJob(
     Integer schemaVersion,
@@ -39,8 +42,18 @@ public record ScoringJob(
     int rowCount,
     List<String> metrics,
     int attempt,
-    Instant deadline) {
+    Instant deadline,
+    EmbeddingConventions embedding) {
 
+  /** A job without embedding conventions (the defaults, or a task that has none). */
+  public ScoringJob(Integer schemaVersion, String jobId, String runId, String eventId, String model, String version,
+      Task task, ArtifactRef artifact, ArtifactRef tokenizer, SubsetRef goldenSubset, Integer maxSeqLen, Integer stride,
+      int shardIndex, int shardCount, long rowStart, int rowCount, List<String> metrics, int attempt, Instant deadline) {
+    this(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer, goldenSubset, maxSeqLen, stride,
+        shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline, null);
+  }
+
+  @JsonCreator
   public ScoringJob {
     Checks.schemaVersion(schemaVersion);
     Checks.identifier(jobId, "job_id");
@@ -51,7 +64,7 @@ public record ScoringJob(
     Checks.required(goldenSubset, "golden_subset");
     Checks.optionalPositive(maxSeqLen, "max_seq_len");
     Checks.optionalPositive(stride, "stride");
-    Checks.taskParameters(task, maxSeqLen, stride, tokenizer != null);
+    Checks.taskParameters(task, maxSeqLen, stride, tokenizer != null, embedding != null);
     Checks.nonNegative(shardIndex, "shard_index");
     Checks.positive(shardCount, "shard_count");
     Checks.nonNegative(rowStart, "row_start");

@@ -1,5 +1,7 @@
 package io.evalfleet.common.contract;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Task;
 import java.time.Instant;
 
@@ -27,6 +29,8 @@ import java.time.Instant;
  * @param baseModelSha256 for adapters, the digest of the base model they were trained on
  * @param commit the source commit of the training code (informational)
  * @param createdAt when the pipeline staged the weights
+ * @param embedding for task embedding: the model's pooling, normalisation, prompt prefixes and output
+ *     (optional; see {@link EmbeddingConventions} for the defaults)
  */
 public record StagedWeightEvent(
     Integer schemaVersion,
@@ -44,7 +48,8 @@ public record StagedWeightEvent(
     String hardwareProfile,
     String baseModelSha256,
     String commit,
-    Instant createdAt) {
+    Instant createdAt,
+    EmbeddingConventions embedding) {
 
   /** The {@code baseline} value that means the model's pinned production version. */
   public static final String PRODUCTION = "production";
@@ -70,6 +75,16 @@ public record StagedWeightEvent(
     return "unparsed:" + topic + "/" + partition + "/" + offset;
   }
 
+  /** An event without embedding conventions (the defaults, or a task that has none). */
+  public StagedWeightEvent(Integer schemaVersion, String eventId, String model, String version, Task task,
+      ArtifactRef artifact, ArtifactRef tokenizer, SubsetRef goldenSubset, String baseline, Integer quantizationBits,
+      Integer maxSeqLen, Integer stride, String hardwareProfile, String baseModelSha256, String commit,
+      Instant createdAt) {
+    this(schemaVersion, eventId, model, version, task, artifact, tokenizer, goldenSubset, baseline, quantizationBits,
+        maxSeqLen, stride, hardwareProfile, baseModelSha256, commit, createdAt, null);
+  }
+
+  @JsonCreator
   public StagedWeightEvent {
     Checks.schemaVersion(schemaVersion);
     Checks.identifier(eventId, "event_id");
@@ -84,7 +99,7 @@ public record StagedWeightEvent(
     }
     Checks.optionalPositive(maxSeqLen, "max_seq_len");
     Checks.optionalPositive(stride, "stride");
-    Checks.taskParameters(task, maxSeqLen, stride, tokenizer != null);
+    Checks.taskParameters(task, maxSeqLen, stride, tokenizer != null, embedding != null);
     if (baseModelSha256 != null) {
       baseModelSha256 = Checks.sha256(baseModelSha256, "base_model_sha256");
     }

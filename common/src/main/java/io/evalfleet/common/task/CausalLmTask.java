@@ -18,6 +18,7 @@ public final class CausalLmTask extends TaskSpec {
   CausalLmTask() {
     super("causal-lm", "a causal language model scored by perplexity",
         List.of(MAX_SEQ_LEN),
+        List.of(STRIDE),
         List.of(
             new ColumnRole(INPUT_IDS, ColumnType.TOKEN_IDS, ONE_OF, "the row's pre-tokenised ids"),
             new ColumnRole(TEXT, ColumnType.TEXT, ONE_OF, "the row's text, tokenised with the model's tokenizer")),

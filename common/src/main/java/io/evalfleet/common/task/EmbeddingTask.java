@@ -20,6 +20,7 @@ public final class EmbeddingTask extends TaskSpec {
   EmbeddingTask() {
     super("embedding", "a sentence-embedding model scored on text pairs by cosine similarity",
         List.of(TOKENIZER),
+        List.of(EMBEDDING),
         List.of(
             new ColumnRole(TEXT_A, ColumnType.TEXT, REQUIRED, "the pair's first text"),
             new ColumnRole(TEXT_B, ColumnType.TEXT, REQUIRED, "the pair's second text"),

@@ -25,19 +25,22 @@ public abstract class TaskSpec {
   public static final String MAX_SEQ_LEN = "max_seq_len";
   public static final String STRIDE = "stride";
   public static final String TOKENIZER = "tokenizer";
+  public static final String EMBEDDING = "embedding";
 
   private final String name;
   private final String description;
   private final List<String> requiredFields;
+  private final List<String> optionalFields;
   private final List<ColumnRole> columns;
   private final List<String> rowValues;
   private final List<MetricSpec> metrics;
 
-  protected TaskSpec(String name, String description, List<String> requiredFields, List<ColumnRole> columns,
-      List<String> rowValues, List<MetricSpec> metrics) {
+  protected TaskSpec(String name, String description, List<String> requiredFields, List<String> optionalFields,
+      List<ColumnRole> columns, List<String> rowValues, List<MetricSpec> metrics) {
     this.name = name;
     this.description = description;
     this.requiredFields = List.copyOf(requiredFields);
+    this.optionalFields = List.copyOf(optionalFields);
     this.columns = List.copyOf(columns);
     this.rowValues = List.copyOf(rowValues);
     this.metrics = List.copyOf(metrics);
@@ -55,6 +58,11 @@ public abstract class TaskSpec {
   /** The event fields every event of this task must carry (e.g. {@code max_seq_len}). */
   public final List<String> requiredFields() {
     return requiredFields;
+  }
+
+  /** Task-specific event fields the task accepts but does not need (e.g. {@code embedding}); others are refused. */
+  public final List<String> optionalFields() {
+    return optionalFields;
   }
 
   /** The golden-subset roles the task reads, in order of preference for {@code ONE_OF} roles. */
@@ -79,25 +87,36 @@ public abstract class TaskSpec {
   /** A field of an event or job that breaks a rule of this task. */
   public record Problem(String field, String message) {}
 
+  /** The event-level parameters of a run, as an event or a job carries them. */
+  public record Parameters(Integer maxSeqLen, Integer stride, boolean hasTokenizer, boolean hasEmbeddingConventions) {
+    boolean has(String field) {
+      return switch (field) {
+        case MAX_SEQ_LEN -> maxSeqLen != null;
+        case STRIDE -> stride != null;
+        case TOKENIZER -> hasTokenizer;
+        case EMBEDDING -> hasEmbeddingConventions;
+        default -> throw new IllegalStateException("unknown event field " + field);
+      };
+    }
+  }
+
   /**
    * The event-level parameters of a run of this task, checked without reading any file. Empty when
    * they are fine. Both the staged event and the scoring job are checked with this.
    */
-  public final List<Problem> checkParameters(Integer maxSeqLen, Integer stride, boolean hasTokenizer) {
+  public final List<Problem> checkParameters(Parameters parameters) {
     List<Problem> problems = new ArrayList<>();
     for (String field : requiredFields) {
-      boolean present = switch (field) {
-        case MAX_SEQ_LEN -> maxSeqLen != null;
-        case STRIDE -> stride != null;
-        case TOKENIZER -> hasTokenizer;
-        default -> throw new IllegalStateException("task " + name + " requires unknown field " + field);
-      };
-      if (!present) {
+      if (!parameters.has(field)) {
         problems.add(new Problem(field, "is required for task " + name + requirementReason(field)));
       }
     }
+    // Task-specific options given to a task that has no use for them would be silently ignored.
+    if (parameters.has(EMBEDDING) && !requiredFields.contains(EMBEDDING) && !optionalFields.contains(EMBEDDING)) {
+      problems.add(new Problem(EMBEDDING, "applies to task embedding only, not to task " + name));
+    }
     if (problems.isEmpty()) {
-      problems.addAll(checkValues(maxSeqLen, stride));
+      problems.addAll(checkValues(parameters.maxSeqLen(), parameters.stride()));
     }
     return problems;
   }

@@ -127,6 +127,46 @@ class TaskSpecTest {
             + " 'text' (text)");
   }
 
+  @Test
+  void embeddingConventionsTravelInTheEventWithTheirDefaultsFilledIn() {
+    String json = """
+        {"schema_version": 1, "event_id": "e-1", "model": "bge", "version": "v1", "task": "embedding",
+         "artifact": {"uri": "file:///m/model.onnx", "sha256": "%s"},
+         "tokenizer": {"uri": "file:///m/tokenizer.json", "sha256": "%s"},
+         "golden_subset": {"uri": "file:///g/s.parquet", "sha256": "%s"},
+         "embedding": {"pooling": "cls", "prefix_a": "query: "}}
+        """.formatted("b".repeat(64), "d".repeat(64), "c".repeat(64));
+    StagedWeightEvent event = io.evalfleet.common.contract.Json.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        StagedWeightEvent.class);
+    EmbeddingConventions conventions = event.embedding();
+    assertThat(conventions.pooling()).isEqualTo(EmbeddingConventions.Pooling.CLS);
+    assertThat(conventions.normalize()).isTrue();
+    assertThat(conventions.prefixA()).isEqualTo("query: ");
+    assertThat(conventions.prefixB()).isEmpty();
+    assertThat(conventions.output()).isNull();
+    assertThat(conventions.describe()).isEqualTo("pooling cls, normalized, prefixes \"query: \"/\"\", output default");
+    StagedWeightEvent again = io.evalfleet.common.contract.Json.read(io.evalfleet.common.contract.Json.write(event),
+        StagedWeightEvent.class);
+    assertThat(again).isEqualTo(event);
+    assertThat(EmbeddingConventions.orDefaults(null).pooling()).isEqualTo(EmbeddingConventions.Pooling.MEAN);
+  }
+
+  @Test
+  void embeddingConventionsOnAnotherTaskAreRefusedNotIgnored() {
+    assertThatThrownBy(() -> new StagedWeightEvent(1, "e1", "m", "v1", Task.CAUSAL_LM, MODEL, null, SUBSET, null, null,
+        128, null, null, null, null, Instant.EPOCH, EmbeddingConventions.DEFAULTS))
+        .isInstanceOf(ContractViolation.class)
+        .hasMessageContaining("field 'embedding': applies to task embedding only, not to task causal-lm");
+    assertThatThrownBy(() -> io.evalfleet.common.contract.Json.read("""
+        {"schema_version": 1, "event_id": "e-1", "model": "bge", "version": "v1", "task": "embedding",
+         "artifact": {"uri": "file:///m/model.onnx", "sha256": "%s"},
+         "tokenizer": {"uri": "file:///m/tokenizer.json", "sha256": "%s"},
+         "golden_subset": {"uri": "file:///g/s.parquet", "sha256": "%s"},
+         "embedding": {"pooling": "median"}}
+        """.formatted("b".repeat(64), "d".repeat(64), "c".repeat(64)).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+        StagedWeightEvent.class)).isInstanceOf(ContractViolation.class).hasMessageContaining("embedding.pooling");
+  }
+
   private static GoldenSubsetFile file(MessageType schema) {
     return new GoldenSubsetFile("file:///g/s.parquet", schema, List.of(10L));
   }

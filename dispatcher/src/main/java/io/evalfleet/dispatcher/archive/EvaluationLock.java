@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.archive;
 
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.task.EmbeddingConventions;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,8 @@ import java.util.Map;
  * @param baseModelSha256 for adapters, the base model they were trained on
  * @param metrics the metric vector with the decision's evidence
  * @param scores where the per-row scores are archived
+ * @param embedding an embedding model's conventions (pooling, normalisation, prefixes, output), with
+ *     the defaults filled in; null for other tasks
  */
 public record EvaluationLock(
     int lockVersion,
@@ -50,7 +53,8 @@ public record EvaluationLock(
     Map<String, LockedMetric> metrics,
     String scores,
     boolean scoresReused,
-    Instant decidedAt) {
+    Instant decidedAt,
+    EmbeddingConventions embedding) {
 
   public static final int CURRENT = 1;
 

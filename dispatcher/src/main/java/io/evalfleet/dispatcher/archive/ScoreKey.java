@@ -1,6 +1,8 @@
 package io.evalfleet.dispatcher.archive;
 
 import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.task.EmbeddingConventions;
+import io.evalfleet.common.task.Task;
 import io.evalfleet.common.storage.Storage;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
@@ -14,9 +16,11 @@ import java.util.HexFormat;
  * @param evaluatorVersion {@link io.evalfleet.common.task.Evaluator#VERSION}
  * @param stride the stride the run uses: the event's, or its task's default (so leaving it out and
  *     naming the default are the same evaluation)
+ * @param embedding an embedding model's conventions (pooling, prefixes, output), defaults filled in
  */
 public record ScoreKey(String artifactSha256, String externalDataSha256, String tokenizerSha256,
-    String subsetSha256, String subsetColumns, String task, String evaluatorVersion, Integer maxSeqLen, Integer stride) {
+    String subsetSha256, String subsetColumns, String task, String evaluatorVersion, Integer maxSeqLen, Integer stride,
+    String embedding) {
 
   public static ScoreKey of(StagedWeightEvent event) {
     StringBuilder external = new StringBuilder();
@@ -24,7 +28,8 @@ public record ScoreKey(String artifactSha256, String externalDataSha256, String 
     return new ScoreKey(event.artifact().sha256(), external.toString(),
         event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().sha256(),
         new java.util.TreeMap<>(event.goldenSubset().columns()).toString(), event.task().wireName(), io.evalfleet.common.task.Evaluator.VERSION,
-        event.maxSeqLen(), event.task().spec().stride(event.maxSeqLen(), event.stride()));
+        event.maxSeqLen(), event.task().spec().stride(event.maxSeqLen(), event.stride()),
+        event.task() == Task.EMBEDDING ? EmbeddingConventions.orDefaults(event.embedding()).toString() : null);
   }
 
   /** A digest of every field, naming the archived score file. */

@@ -1,5 +1,6 @@
 package io.evalfleet.dispatcher.baseline;
 
+import io.evalfleet.common.task.EmbeddingConventions;
 import java.time.Instant;
 import java.util.Map;
 
@@ -14,6 +15,8 @@ import java.util.Map;
  * @param modelSignature its inputs and outputs as ONNX Runtime saw them
  * @param rowValues per-row values (e.g. {@code cosine}) for paired comparison
  * @param commit the source commit of its training code, when its event said
+ * @param embedding an embedding model's conventions, defaults filled in; null for other tasks (and
+ *     for records written before they were kept)
  */
 public record BaselineRecord(
     String model,
@@ -27,4 +30,5 @@ public record BaselineRecord(
     Map<String, Double> metrics,
     Map<String, double[]> rowValues,
     String commit,
-    Instant recordedAt) {}
+    Instant recordedAt,
+    EmbeddingConventions embedding) {}

@@ -70,7 +70,7 @@ public final class Run {
     return new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(runId, shard.index()), runId, event.eventId(),
         event.model(), event.version(), event.task(), event.artifact(), event.tokenizer(), event.goldenSubset(),
         event.maxSeqLen(), event.stride(), shard.index(), shards.size(), shard.start(), shard.count(),
-        event.task().spec().rowValues(), attempt, deadline);
+        event.task().spec().rowValues(), attempt, deadline, event.embedding());
   }
 
   public boolean hasUnpublished() {

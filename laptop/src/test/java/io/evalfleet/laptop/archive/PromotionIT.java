@@ -33,14 +33,14 @@ class PromotionIT {
   EvaluationLock archived(EvaluationArchive archive, String version, Flag flag) throws Exception {
     Map<String, double[]> rows = Map.of("cosine", new double[] {0.5, 0.7, 0.9}, "gold", new double[] {1, 3, 5});
     ScoreKey key = new ScoreKey("a".repeat(63) + version.length(), "", "t".repeat(64), "d".repeat(64), "{}",
-        "embedding", "evalfleet-scoring/1", null, null);
+        "embedding", "evalfleet-scoring/1", null, null, null);
     String scores = archive.writeScores(key, rows, new EvaluationArchive.Provenance(List.of(), List.of(), List.of(),
         null, "run-" + version));
     EvaluationLock base = lock(version, flag);
     EvaluationLock lock = new EvaluationLock(base.lockVersion(), "m", version, base.eventId(), base.runId(), "commit-" + version,
         base.task(), base.artifact(), base.tokenizerSha256(), base.goldenSubsetUri(), base.goldenSubsetSha256(),
         base.evaluatorVersion(), base.onnxRuntime(), base.executionProviders(), base.hardware(), null, null, null, null,
-        null, base.modelSignature(), "1", null, flag, base.metrics(), scores, false, Instant.now());
+        null, base.modelSignature(), "1", null, flag, base.metrics(), scores, false, Instant.now(), base.embedding());
     archive.writeLock(lock);
     return lock;
   }
@@ -115,6 +115,6 @@ class PromotionIT {
         "file:///golden/pairs.parquet", "d".repeat(64), "evalfleet-scoring/1", List.of("onnxruntime 1.29.0"),
         List.of("cpu"), List.of("linux/amd64, 2 cores"), null, 32, 256, null, null, "in a -> out b", "1", "v0",
         flag, Map.of("spearman", new EvaluationLock.LockedMetric(1.0, 0.001, -0.004, 0.008, 0.95, flag)),
-        "file:///archive/scores/x.parquet", false, Instant.parse("2026-11-20T10:00:00Z"));
+        "file:///archive/scores/x.parquet", false, Instant.parse("2026-11-20T10:00:00Z"), null);
   }
 }

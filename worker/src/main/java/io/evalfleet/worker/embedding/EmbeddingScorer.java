@@ -10,6 +10,7 @@ import ai.onnxruntime.TensorInfo;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.EmbeddingTask;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.SubsetLayout;
@@ -84,6 +85,7 @@ public final class EmbeddingScorer implements TaskScorer {
     String colB = layout.column(EmbeddingTask.TEXT_B);
     String colGold = layout.optionalColumn(EmbeddingTask.GOLD).orElse(null);
     List<String> columns = colGold != null ? List.of(colA, colB, colGold) : List.of(colA, colB);
+    EmbeddingConventions conventions = EmbeddingConventions.orDefaults(job.embedding());
     List<String> texts = new ArrayList<>(job.rowCount() * 2);
     double[] gold = new double[job.rowCount()];
     List<String> problems = new ArrayList<>(1);
@@ -95,8 +97,9 @@ public final class EmbeddingScorer implements TaskScorer {
         if ((a == null || b == null) && problems.isEmpty()) {
           problems.add("row " + row[0] + " has no value in column '" + (a == null ? colA : colB) + "'");
         }
-        texts.add(a == null ? "" : a);
-        texts.add(b == null ? "" : b);
+        // Prompt prefixes are part of the text the model was trained on: prepended before tokenisation.
+        texts.add(conventions.prefixA() + (a == null ? "" : a));
+        texts.add(conventions.prefixB() + (b == null ? "" : b));
         if (colGold != null) {
           if (record.getFieldRepetitionCount(colGold) == 0) {
             if (problems.isEmpty()) {
@@ -119,7 +122,7 @@ public final class EmbeddingScorer implements TaskScorer {
          ModelSessions.Lease lease = sessions.lease(job.artifact())) {
       HuggingFaceTokenizer tokenizer = held.tokenizer();
       LoadedModel model = lease.model();
-      double[][] vectors = embed(model, tokenizer, texts);
+      double[][] vectors = embed(model, tokenizer, conventions, texts);
       double[] cosine = new double[job.rowCount()];
       for (int i = 0; i < cosine.length; i++) {
         cosine[i] = Vectors.cosine(vectors[2 * i], vectors[2 * i + 1]);
@@ -129,7 +132,8 @@ public final class EmbeddingScorer implements TaskScorer {
       if (colGold != null) {
         values.put(MetricNames.GOLD, gold);
       }
-      return new Scored(values, batching(model, tokenizer), null, model.executionProvider(), model.signature());
+      return new Scored(values, batching(model, tokenizer, conventions), null, model.executionProvider(),
+          model.signature());
     }
   }
 
@@ -150,23 +154,28 @@ public final class EmbeddingScorer implements TaskScorer {
 
 
   /** How texts are grouped for this model: {@code padded-batches} or {@code one-at-a-time}. */
-  public String batching(LoadedModel model, HuggingFaceTokenizer tokenizer) throws ScoringException {
-    return isBatchInvariant(model, tokenizer) ? "padded-batches" : "one-at-a-time";
+  public String batching(LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions)
+      throws ScoringException {
+    return isBatchInvariant(model, tokenizer, conventions) ? "padded-batches" : "one-at-a-time";
   }
 
   /** The L2-normalised embedding of every text, in input order. */
-  public double[][] embed(LoadedModel model, HuggingFaceTokenizer tokenizer, List<String> texts) throws ScoringException {
-    int limit = isBatchInvariant(model, tokenizer) ? batchSize : 1;
-    return embedBatched(model, tokenizer, texts, limit);
+  public double[][] embed(LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions,
+      List<String> texts) throws ScoringException {
+    int limit = isBatchInvariant(model, tokenizer, conventions) ? batchSize : 1;
+    return embedBatched(model, tokenizer, conventions, texts, limit);
   }
 
-  private boolean isBatchInvariant(LoadedModel model, HuggingFaceTokenizer tokenizer) throws ScoringException {
-    Boolean known = batchInvariant.getIfPresent(model.sha256());
+  private boolean isBatchInvariant(LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions)
+      throws ScoringException {
+    // Pooling decides which token vectors count (last-token and max read what mean averages away).
+    String key = model.sha256() + "|" + conventions.pooling() + "|" + conventions.output();
+    Boolean known = batchInvariant.getIfPresent(key);
     if (known != null) {
       return known;
     }
-    double[] alone = embedBatched(model, tokenizer, List.of(PROBE_SHORT), 1)[0];
-    double[] padded = embedBatched(model, tokenizer, List.of(PROBE_LONG, PROBE_SHORT), 2)[1];
+    double[] alone = embedBatched(model, tokenizer, conventions, List.of(PROBE_SHORT), 1)[0];
+    double[] padded = embedBatched(model, tokenizer, conventions, List.of(PROBE_LONG, PROBE_SHORT), 2)[1];
     double worst = 0;
     for (int i = 0; i < alone.length; i++) {
       worst = Math.max(worst, Math.abs(alone[i] - padded[i]));
@@ -174,12 +183,12 @@ public final class EmbeddingScorer implements TaskScorer {
     boolean invariant = worst <= INVARIANCE_TOLERANCE;
     log.info("model {}: embeddings {} batch-invariant (largest difference {}): {}", model.sha256().substring(0, 12),
         invariant ? "are" : "are NOT", worst, invariant ? "batching by length" : "embedding one text at a time");
-    batchInvariant.put(model.sha256(), invariant);
+    batchInvariant.put(key, invariant);
     return invariant;
   }
 
-  private double[][] embedBatched(LoadedModel model, HuggingFaceTokenizer tokenizer, List<String> texts, int limit)
-      throws ScoringException {
+  private double[][] embedBatched(LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions,
+      List<String> texts, int limit) throws ScoringException {
     Encoding[] encodings = new Encoding[texts.size()];
     for (int i = 0; i < texts.size(); i++) {
       encodings[i] = tokenizer.encode(texts.get(i));
@@ -195,7 +204,7 @@ public final class EmbeddingScorer implements TaskScorer {
       for (int i = from; i < to; i++) {
         batch[i - from] = encodings[order[i]];
       }
-      double[][] out = run(model, batch);
+      double[][] out = run(model, conventions, batch);
       for (int i = from; i < to; i++) {
         embeddings[order[i]] = out[i - from];
       }
@@ -203,7 +212,7 @@ public final class EmbeddingScorer implements TaskScorer {
     return embeddings;
   }
 
-  private double[][] run(LoadedModel model, Encoding[] batch) throws ScoringException {
+  private double[][] run(LoadedModel model, EmbeddingConventions conventions, Encoding[] batch) throws ScoringException {
     int rows = batch.length;
     int seqLen = Arrays.stream(batch).mapToInt(e -> e.getIds().length).max().orElse(0);
     long[] shape = {rows, seqLen};
@@ -238,7 +247,7 @@ public final class EmbeddingScorer implements TaskScorer {
       if (!model.declaresInput("input_ids")) {
         throw ScoringException.input("embedding model has no 'input_ids' input; its inputs are " + model.inputs().keySet());
       }
-      String outputName = outputName(model);
+      String outputName = outputName(model, conventions);
       try (OrtSession.Result result = model.session().run(inputs, java.util.Set.of(outputName))) {
         OnnxTensor output = (OnnxTensor) result.get(0);
         long[] outShape = output.getInfo().getShape();
@@ -247,16 +256,18 @@ public final class EmbeddingScorer implements TaskScorer {
         if (outShape.length == 3) {
           int dim = (int) outShape[2];
           for (int r = 0; r < rows; r++) {
-            embeddings[r] = Vectors.meanPoolNormalized(values, r, seqLen, dim, masks[r]);
+            double[] pooled = Vectors.pool(conventions.pooling(), values, r, seqLen, dim, masks[r]);
+            embeddings[r] = conventions.normalize() ? Vectors.normalized(pooled) : pooled;
           }
         } else if (outShape.length == 2) {
+          // Already pooled by the model (a sentence_embedding output): used as it is.
           int dim = (int) outShape[1];
           for (int r = 0; r < rows; r++) {
             double[] v = new double[dim];
             for (int d = 0; d < dim; d++) {
               v[d] = values.get(r * dim + d);
             }
-            embeddings[r] = Vectors.normalized(v);
+            embeddings[r] = conventions.normalize() ? Vectors.normalized(v) : v;
           }
         } else {
           throw ScoringException.input("embedding output '" + outputName + "' has shape " + Arrays.toString(outShape)
@@ -282,8 +293,15 @@ public final class EmbeddingScorer implements TaskScorer {
     }
   }
 
-  /** {@code last_hidden_state} if present, else the first float output. */
-  private static String outputName(LoadedModel model) throws ScoringException {
+  /** The output the conventions name, else {@code last_hidden_state} if present, else the first float output. */
+  private static String outputName(LoadedModel model, EmbeddingConventions conventions) throws ScoringException {
+    if (conventions.output() != null) {
+      if (!model.outputs().containsKey(conventions.output())) {
+        throw ScoringException.input("embedding.output '" + conventions.output() + "' is not an output of the model;"
+            + " its outputs are " + model.outputs().keySet());
+      }
+      return conventions.output();
+    }
     if (model.outputs().containsKey("last_hidden_state")) {
       return "last_hidden_state";
     }

@@ -1,5 +1,6 @@
 package io.evalfleet.worker.embedding;
 
+import io.evalfleet.common.task.EmbeddingConventions.Pooling;
 import java.nio.FloatBuffer;
 
 /** Pooling and similarity arithmetic on embeddings, in double precision. */
@@ -11,6 +12,61 @@ public final class Vectors {
    * {@code [batch, seq, dim]} tensor laid out row-major in {@code hidden}; then L2-normalised.
    */
   public static double[] meanPoolNormalized(FloatBuffer hidden, int row, int seqLen, int dim, long[] mask) {
+    return normalized(pool(Pooling.MEAN, hidden, row, seqLen, dim, mask));
+  }
+
+  /**
+   * One vector for sequence {@code row} of a {@code [batch, seq, dim]} tensor laid out row-major in
+   * {@code hidden}, pooled as sentence-transformers does: the mean or the element-wise maximum over
+   * the tokens whose attention mask is 1, the first token ([CLS]), or the last token whose mask is 1.
+   * Not normalised.
+   *
+   * @throws IllegalArgumentException when the sequence has no unmasked token
+   */
+  public static double[] pool(Pooling pooling, FloatBuffer hidden, int row, int seqLen, int dim, long[] mask) {
+    return switch (pooling) {
+      case MEAN -> mean(hidden, row, seqLen, dim, mask);
+      case CLS -> token(hidden, row, seqLen, dim, 0);
+      case MAX -> max(hidden, row, seqLen, dim, mask);
+      case LAST_TOKEN -> token(hidden, row, seqLen, dim, lastUnmasked(row, seqLen, mask));
+    };
+  }
+
+  private static double[] token(FloatBuffer hidden, int row, int seqLen, int dim, int t) {
+    double[] v = new double[dim];
+    int base = (row * seqLen + t) * dim;
+    for (int d = 0; d < dim; d++) {
+      v[d] = hidden.get(base + d);
+    }
+    return v;
+  }
+
+  private static int lastUnmasked(int row, int seqLen, long[] mask) {
+    for (int t = seqLen - 1; t >= 0; t--) {
+      if (mask[t] != 0) {
+        return t;
+      }
+    }
+    throw new IllegalArgumentException("sequence " + row + " has no unmasked token");
+  }
+
+  private static double[] max(FloatBuffer hidden, int row, int seqLen, int dim, long[] mask) {
+    double[] max = new double[dim];
+    java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+    lastUnmasked(row, seqLen, mask);
+    for (int t = 0; t < seqLen; t++) {
+      if (mask[t] == 0) {
+        continue;
+      }
+      int base = (row * seqLen + t) * dim;
+      for (int d = 0; d < dim; d++) {
+        max[d] = Math.max(max[d], hidden.get(base + d));
+      }
+    }
+    return max;
+  }
+
+  private static double[] mean(FloatBuffer hidden, int row, int seqLen, int dim, long[] mask) {
     double[] sum = new double[dim];
     int tokens = 0;
     for (int t = 0; t < seqLen; t++) {
@@ -29,7 +85,7 @@ public final class Vectors {
     for (int d = 0; d < dim; d++) {
       sum[d] /= tokens;
     }
-    return normalized(sum);
+    return sum;
   }
 
   /** {@code v / ‖v‖₂}; a zero vector stays zero. */

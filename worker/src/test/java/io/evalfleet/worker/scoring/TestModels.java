@@ -29,6 +29,15 @@ final class TestModels {
     return extract("all-minilm-l6-v2-tokenizer.json");
   }
 
+  /** bge-small-en-v1.5: a CLS-pooled, normalised sentence-embedding model. */
+  static ArtifactRef bge() throws IOException {
+    return extract("bge-small-en-v1.5.onnx");
+  }
+
+  static ArtifactRef bgeTokenizer() throws IOException {
+    return extract("bge-small-en-v1.5-tokenizer.json");
+  }
+
   static synchronized ArtifactRef extract(String resource) throws IOException {
     Path target = DIR.resolve(resource);
     if (!Files.exists(target)) {
