@@ -5,7 +5,7 @@ Run with Debian's python3 (apt-get install python3-torch python3-onnx libopenbla
 
     /usr/bin/python3 scripts/make_causal_lm_fixtures.py [--small-only]
 
-(--small-only remakes just the head and the untrained models, in seconds.)
+(--small-only remakes just the heads and the untrained models, in seconds; --heads-only just the heads.)
 
 Deterministic (fixed seeds, one thread). Writes:
   uniform-v256.onnx       logits are all zero: perplexity is exactly 256 for any text
@@ -17,6 +17,8 @@ Deterministic (fixed seeds, one thread). Writes:
   heldout.txt             English text never trained on: the golden subset of the demo, one row per line
   reference.json          NLL sums computed here in float64 for known-answer tests
   worker/src/main/resources/onnx/nll-head.onnx   log-softmax + gather of the next token, run inside ONNX Runtime
+  worker/src/main/resources/onnx/nll-head-fp16.onnx, nll-head-bf16.onnx   the same for float16 and bfloat16 logits:
+                          cast to float32 first, so the log-softmax is computed in float32
 CI never runs this script: its outputs are committed.
 """
 import json
@@ -34,7 +36,9 @@ from onnx import TensorProto, helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "fixtures", "causal-lm")
-HEAD = os.path.join(ROOT, "worker", "src", "main", "resources", "onnx", "nll-head.onnx")
+NLL_HEADS = {TensorProto.FLOAT: "nll-head.onnx", TensorProto.FLOAT16: "nll-head-fp16.onnx",
+             TensorProto.BFLOAT16: "nll-head-bf16.onnx"}
+HEAD_DIR = os.path.join(ROOT, "worker", "src", "main", "resources", "onnx")
 VOCAB, D_MODEL, HEADS, BLOCKS, CONTEXT = 256, 64, 4, 2, 128
 OPSET = 17
 
@@ -251,10 +255,16 @@ def byte_tokenizer():
                       "vocab": dict(sorted(vocab.items(), key=lambda kv: kv[1])), "merges": []}}
 
 
-def nll_head():
-    """nll[b, s] = −log_softmax(logits[b, s, :])[targets[b, s]] where weights[b, s] > 0, else 0."""
-    nodes = [
-        helper.make_node("LogSoftmax", ["logits"], ["logp"], axis=-1),
+def nll_head(logits_type=TensorProto.FLOAT):
+    """nll[b, s] = −log_softmax(logits[b, s, :])[targets[b, s]] where weights[b, s] > 0, else 0.
+
+    Logits of another type (float16, bfloat16) are cast to float32 first: the log-softmax and the
+    sum over a vocabulary of tens of thousands are never computed in half precision."""
+    cast = [] if logits_type == TensorProto.FLOAT else [
+        helper.make_node("Cast", ["logits"], ["logits_f32"], to=TensorProto.FLOAT)]
+    source = "logits" if logits_type == TensorProto.FLOAT else "logits_f32"
+    nodes = cast + [
+        helper.make_node("LogSoftmax", [source], ["logp"], axis=-1),
         helper.make_node("Constant", [], ["last_axis"], value=helper.make_tensor("a", TensorProto.INT64, [1], [-1])),
         helper.make_node("Unsqueeze", ["targets", "last_axis"], ["index"]),
         helper.make_node("GatherElements", ["logp", "index"], ["picked"], axis=-1),
@@ -265,7 +275,7 @@ def nll_head():
         helper.make_node("Where", ["scored", "nll_all", "zero"], ["nll"]),
     ]
     graph = helper.make_graph(nodes, "nll_head", [
-        helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "sequence", "vocab"]),
+        helper.make_tensor_value_info("logits", logits_type, ["batch", "sequence", "vocab"]),
         helper.make_tensor_value_info("targets", TensorProto.INT64, ["batch", "sequence"]),
         helper.make_tensor_value_info("weights", TensorProto.FLOAT, ["batch", "sequence"]),
     ], [helper.make_tensor_value_info("nll", TensorProto.FLOAT, ["batch", "sequence"])])
@@ -280,8 +290,11 @@ def main():
     random.seed(7)
     np.random.seed(7)
     os.makedirs(OUT, exist_ok=True)
-    os.makedirs(os.path.dirname(HEAD), exist_ok=True)
-    onnx.save(nll_head(), HEAD)
+    os.makedirs(HEAD_DIR, exist_ok=True)
+    for logits_type, name in NLL_HEADS.items():
+        onnx.save(nll_head(logits_type), os.path.join(HEAD_DIR, name))
+    if "--heads-only" in sys.argv:
+        return
 
     uniform = Uniform()
     export(uniform, os.path.join(OUT, "uniform-v256.onnx"))

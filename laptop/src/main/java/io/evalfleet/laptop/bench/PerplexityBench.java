@@ -69,7 +69,7 @@ public final class PerplexityBench implements Callable<Integer> {
         throw new IllegalArgumentException("the bench feeds UTF-8 bytes as token ids: it needs a vocabulary of at least 256");
       }
       CausalLmScorer scorer = new CausalLmScorer(sessions, new SubsetReader(storage), batchSize);
-      NllForward bare = new NllForward(sessions.environment(), sessions.nllHead());
+      NllForward bare = new NllForward(sessions.environment(), sessions::nllHead);
       int stride = maxSeqLen / 2;
       List<Window> windows = new ArrayList<>();
       for (int r = 0; r < tokenRows.length; r++) {

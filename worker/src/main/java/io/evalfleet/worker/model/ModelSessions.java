@@ -1,6 +1,7 @@
 package io.evalfleet.worker.model;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
@@ -39,8 +40,8 @@ public final class ModelSessions implements AutoCloseable {
   private final LeasePool<String, HuggingFaceTokenizer> tokenizers =
       new LeasePool<>(MAX_TOKENIZERS, t -> 1, (key, tokenizer) -> tokenizer.close());
   private static final int MAX_TOKENIZERS = 16;
-  private static final String NLL_HEAD = "/onnx/nll-head.onnx";
-  private OrtSession nllHead;
+  /** By the type of logits they take; guarded by {@code this}. */
+  private final java.util.Map<OnnxJavaType, OrtSession> nllHeads = new java.util.EnumMap<>(OnnxJavaType.class);
 
   private final ExecutionProvider provider;
   private volatile io.micrometer.core.instrument.MeterRegistry metrics =
@@ -251,25 +252,37 @@ public final class ModelSessions implements AutoCloseable {
     }
   }
 
-  /** The NLL head (log-softmax and gather of the next token), shared by every causal LM. */
-  public synchronized OrtSession nllHead() {
-    if (nllHead == null) {
-      try (var in = ModelSessions.class.getResourceAsStream(NLL_HEAD);
-           OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-        if (in == null) {
-          throw new IllegalStateException(NLL_HEAD + " is missing from the worker jar");
-        }
-        options.setIntraOpNumThreads(intraOpThreads);
-        options.setInterOpNumThreads(1);
-        // The head runs right after the model, on the same cores: if its pool spun while idle it would
-        // steal them from the model's next run (measured: perplexity at 0.52x of the bare forward loop).
-        options.addConfigEntry("session.intra_op.allow_spinning", "0");
-        nllHead = env.createSession(in.readAllBytes(), options);
-      } catch (IOException | OrtException e) {
-        throw new IllegalStateException("cannot load " + NLL_HEAD, e);
-      }
+  /**
+   * The NLL head (log-softmax and gather of the next token) for logits of {@code type} (float32,
+   * float16 or bfloat16), shared by every causal LM.
+   */
+  public synchronized OrtSession nllHead(OnnxJavaType type) {
+    OrtSession head = nllHeads.get(type);
+    if (head != null) {
+      return head;
     }
-    return nllHead;
+    String resource = switch (type) {
+      case FLOAT -> "/onnx/nll-head.onnx";
+      case FLOAT16 -> "/onnx/nll-head-fp16.onnx";
+      case BFLOAT16 -> "/onnx/nll-head-bf16.onnx";
+      default -> throw new IllegalArgumentException("no NLL head for " + type + " logits");
+    };
+    try (var in = ModelSessions.class.getResourceAsStream(resource);
+         OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      if (in == null) {
+        throw new IllegalStateException(resource + " is missing from the worker jar");
+      }
+      options.setIntraOpNumThreads(intraOpThreads);
+      options.setInterOpNumThreads(1);
+      // The head runs right after the model, on the same cores: if its pool spun while idle it would
+      // steal them from the model's next run (measured: perplexity at 0.52x of the bare forward loop).
+      options.addConfigEntry("session.intra_op.allow_spinning", "0");
+      head = env.createSession(in.readAllBytes(), options);
+    } catch (IOException | OrtException e) {
+      throw new IllegalStateException("cannot load " + resource, e);
+    }
+    nllHeads.put(type, head);
+    return head;
   }
 
   private ArtifactCache.Use use(ArtifactRef ref, String what) throws ScoringException {
@@ -283,14 +296,14 @@ public final class ModelSessions implements AutoCloseable {
   @Override
   public synchronized void close() {
     models.clear();
-    if (nllHead != null) {
+    for (OrtSession head : nllHeads.values()) {
       try {
-        nllHead.close();
+        head.close();
       } catch (OrtException e) {
-        log.warn("closing the NLL head failed", e);
+        log.warn("closing an NLL head failed", e);
       }
-      nllHead = null;
     }
+    nllHeads.clear();
     tokenizers.clear();
   }
 }

@@ -83,7 +83,7 @@ public final class CausalLmScorer implements TaskScorer {
    * @param firstRow the subset row number of {@code rows[0]}, for error messages
    */
   public Scores scoreRows(LoadedModel model, long[][] rows, int maxLen, int stride, long firstRow) throws ScoringException {
-    NllForward forward = new NllForward(sessions.environment(), sessions.nllHead());
+    NllForward forward = new NllForward(sessions.environment(), sessions::nllHead);
     boolean invariant = isBatchInvariant(model, forward, rows[0], maxLen);
     List<Window> windows = new ArrayList<>();
     for (int r = 0; r < rows.length; r++) {

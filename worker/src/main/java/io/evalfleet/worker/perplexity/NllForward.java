@@ -1,6 +1,7 @@
 package io.evalfleet.worker.perplexity;
 
 import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
@@ -17,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Runs a causal LM over a batch of windows and returns, per window, the summed negative
@@ -25,18 +27,30 @@ import java.util.Set;
  * <p>The logits ({@code batch × sequence × vocabulary} floats) never reach the Java heap: the
  * model's {@code logits} tensor is fed, still native, to a second small ONNX graph (the NLL head:
  * log-softmax over the vocabulary, gather of the next token, masked to the scored positions), and
- * only its {@code batch × sequence} result is read. Stateless; thread-safe.
+ * only its {@code batch × sequence} result is read. Float16 and bfloat16 logits go to a head that
+ * casts them to float32 before the log-softmax.
+ *
+ * <p>Exports as Hugging Face optimum writes them are fed as a full-sequence forward: each {@code
+ * past_key_values.<i>.key|value} input gets an empty past ({@code [batch, heads, 0, head_dim]}, its
+ * type read from the model), a merged decoder's {@code use_cache_branch} is false, and only {@code
+ * logits} is fetched (the {@code present.*} outputs stay inside ONNX Runtime). Stateless; thread-safe.
  */
 public final class NllForward {
   public static final String LOGITS = "logits";
-  private static final Set<String> KNOWN_INPUTS = Set.of("input_ids", "attention_mask", "position_ids");
+  private static final Set<String> PLAIN_INPUTS = Set.of("input_ids", "attention_mask", "position_ids");
+  static final String USE_CACHE_BRANCH = "use_cache_branch";
+  private static final java.util.regex.Pattern PAST = java.util.regex.Pattern.compile("past_key_values\\.\\d+\\.(key|value)");
+  /** Logits types a head exists for. */
+  private static final Set<OnnxJavaType> LOGITS_TYPES = Set.of(OnnxJavaType.FLOAT, OnnxJavaType.FLOAT16,
+      OnnxJavaType.BFLOAT16);
 
   private final OrtEnvironment env;
-  private final OrtSession head;
+  private final Function<OnnxJavaType, OrtSession> heads;
 
-  public NllForward(OrtEnvironment env, OrtSession head) {
+  /** @param heads the NLL head for logits of each type */
+  public NllForward(OrtEnvironment env, Function<OnnxJavaType, OrtSession> heads) {
     this.env = env;
-    this.head = head;
+    this.heads = heads;
   }
 
   /**
@@ -51,14 +65,18 @@ public final class NllForward {
     if (logits == null) {
       throw ScoringException.input("causal LM has no 'logits' output; its outputs are " + model.outputs().keySet());
     }
-    if (!(logits.getInfo() instanceof TensorInfo info) || info.type != ai.onnxruntime.OnnxJavaType.FLOAT
+    if (!(logits.getInfo() instanceof TensorInfo info) || !LOGITS_TYPES.contains(info.type)
         || info.getShape().length != 3) {
-      throw ScoringException.input("causal LM output 'logits' must be a float tensor [batch, sequence, vocabulary], but is "
-          + logits.getInfo());
+      throw ScoringException.input("causal LM output 'logits' must be a float32, float16 or bfloat16 tensor [batch,"
+          + " sequence, vocabulary], but is " + logits.getInfo());
     }
-    for (String input : model.inputs().keySet()) {
-      if (!KNOWN_INPUTS.contains(input)) {
-        throw ScoringException.input("causal LM input '" + input + "' is not supported (supported: " + KNOWN_INPUTS + ")");
+    for (Map.Entry<String, NodeInfo> input : model.inputs().entrySet()) {
+      String name = input.getKey();
+      if (PAST.matcher(name).matches()) {
+        emptyPastShape(name, input.getValue(), 1);
+      } else if (!PLAIN_INPUTS.contains(name) && !name.equals(USE_CACHE_BRANCH)) {
+        throw ScoringException.input("causal LM input '" + name + "' is not supported (supported: " + PLAIN_INPUTS
+            + ", past_key_values.<i>.key/value and use_cache_branch)");
       }
     }
     return info.getShape()[2];
@@ -95,6 +113,7 @@ public final class NllForward {
           throw ScoringException.input("causal LM returned logits of shape " + java.util.Arrays.toString(logitsShape)
               + " for input [" + size + ", " + seqLen + "]");
         }
+        OrtSession head = heads.apply(((TensorInfo) logits.getInfo()).type);
         try (OrtSession.Result nll = head.run(Map.of("logits", (OnnxTensor) logits, "targets", targetTensor,
             "weights", weightTensor))) {
           FloatBuffer values = ((OnnxTensor) nll.get(0)).getFloatBuffer();
@@ -117,7 +136,7 @@ public final class NllForward {
   }
 
   /** Runs the model alone on the same inputs, discarding the logits: the bare forward pass, for benchmarks. */
-  public void forwardOnly(LoadedModel model, List<Window> batch, long[][] rows) throws OrtException {
+  public void forwardOnly(LoadedModel model, List<Window> batch, long[][] rows) throws OrtException, ScoringException {
     Map<String, OnnxTensor> inputs = new HashMap<>();
     try {
       modelInputs(model, batch, rows, longest(batch), inputs);
@@ -129,9 +148,12 @@ public final class NllForward {
     }
   }
 
-  /** Right-padded {@code input_ids}, and {@code attention_mask} and {@code position_ids} where the model takes them. */
+  /**
+   * Right-padded {@code input_ids}, and {@code attention_mask} and {@code position_ids} where the
+   * model takes them; an empty past for each KV-cache input and {@code use_cache_branch} false.
+   */
   private void modelInputs(LoadedModel model, List<Window> batch, long[][] rows, int seqLen, Map<String, OnnxTensor> into)
-      throws OrtException {
+      throws OrtException, ScoringException {
     int size = batch.size();
     LongBuffer ids = directLongs(size * seqLen);
     LongBuffer mask = directLongs(size * seqLen);
@@ -153,6 +175,37 @@ public final class NllForward {
     if (model.declaresInput("position_ids")) {
       into.put("position_ids", OnnxTensor.createTensor(env, positions.rewind(), shape));
     }
+    for (Map.Entry<String, NodeInfo> input : model.inputs().entrySet()) {
+      if (PAST.matcher(input.getKey()).matches()) {
+        long[] pastShape = emptyPastShape(input.getKey(), input.getValue(), size);
+        OnnxJavaType type = ((TensorInfo) input.getValue().getInfo()).type;
+        into.put(input.getKey(), OnnxTensor.createTensor(env, ByteBuffer.allocateDirect(0).order(ByteOrder.nativeOrder()),
+            pastShape, type));
+      }
+    }
+    if (model.declaresInput(USE_CACHE_BRANCH)) {
+      // A merged decoder: false takes the branch without a cache, a full-sequence forward.
+      into.put(USE_CACHE_BRANCH, OnnxTensor.createTensor(env, new boolean[] {false}));
+    }
+  }
+
+  /**
+   * {@code [batch, heads, 0, head_dim]} for a KV-cache input, its heads and head size read from the
+   * model; refused when the model leaves them symbolic or the type is not a float type.
+   */
+  static long[] emptyPastShape(String name, NodeInfo input, int batch) throws ScoringException {
+    if (!(input.getInfo() instanceof TensorInfo info) || info.getShape().length != 4
+        || !LOGITS_TYPES.contains(info.type)) {
+      throw ScoringException.input("causal LM input '" + name + "' must be a float tensor [batch, heads, past,"
+          + " head_dim], but is " + input.getInfo());
+    }
+    long heads = info.getShape()[1];
+    long headDim = info.getShape()[3];
+    if (heads < 1 || headDim < 1) {
+      throw ScoringException.input("causal LM input '" + name + "' leaves its heads or head size symbolic ("
+          + java.util.Arrays.toString(info.getShape()) + "): an empty past cannot be shaped for it");
+    }
+    return new long[] {batch, heads, 0, headDim};
   }
 
   private static int longest(List<Window> batch) {

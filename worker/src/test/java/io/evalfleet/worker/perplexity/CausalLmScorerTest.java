@@ -158,6 +158,33 @@ class CausalLmScorerTest {
     }
   }
 
+  /**
+   * The same weights exported as real causal LMs are shipped (scripts/make_export_variants.py):
+   * optimum's KV-cache shape, fed an empty past, equals the plain export to 1e-6; float16 logits
+   * (about 3 significant digits, relative rounding at most 2^-11 per logit) move a row's NLL by
+   * well under 1e-3 relative, bfloat16 (2^-8) under 1e-2.
+   */
+  @Test
+  void exportsWithAKvCacheOrHalfPrecisionLogitsScoreAsThePlainExport() throws Exception {
+    ShardResult plain = score("bytegpt-base.onnx", heldoutText, heldout.size());
+    double[] reference = plain.values().get(MetricNames.NLL_SUM);
+    Map<String, Double> tolerance = Map.of("bytegpt-base-kv.onnx", 1e-6, "bytegpt-base-fp16.onnx", 1e-3,
+        "bytegpt-base-bf16.onnx", 1e-2);
+    for (var variant : tolerance.entrySet()) {
+      ShardResult result = score(variant.getKey(), heldoutText, heldout.size());
+      assertThat(result.error()).as("%s: %s", variant.getKey(), result.error()).isNull();
+      double[] nll = result.values().get(MetricNames.NLL_SUM);
+      double worst = 0;
+      for (int r = 0; r < nll.length; r++) {
+        worst = Math.max(worst, Math.abs(nll[r] - reference[r]) / reference[r]);
+      }
+      System.out.printf("%s: largest relative difference of a row's NLL from the plain export: %.2e%n",
+          variant.getKey(), worst);
+      assertThat(worst).as(variant.getKey()).isLessThanOrEqualTo(variant.getValue());
+      assertThat(result.values().get(MetricNames.TOKENS)).containsExactly(plain.values().get(MetricNames.TOKENS));
+    }
+  }
+
   @Test
   void byteTokenizerMapsEachByteToItsValue() throws Exception {
     String text = "Grüße, 1 tab\there!";
