@@ -294,7 +294,7 @@ public final class EmbeddingScorer implements TaskScorer {
   }
 
   /** The output the conventions name, else {@code last_hidden_state} if present, else the first float output. */
-  private static String outputName(LoadedModel model, EmbeddingConventions conventions) throws ScoringException {
+  public static String outputName(LoadedModel model, EmbeddingConventions conventions) throws ScoringException {
     if (conventions.output() != null) {
       if (!model.outputs().containsKey(conventions.output())) {
         throw ScoringException.input("embedding.output '" + conventions.output() + "' is not an output of the model;"

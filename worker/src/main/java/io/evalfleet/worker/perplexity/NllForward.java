@@ -193,7 +193,7 @@ public final class NllForward {
    * {@code [batch, heads, 0, head_dim]} for a KV-cache input, its heads and head size read from the
    * model; refused when the model leaves them symbolic or the type is not a float type.
    */
-  static long[] emptyPastShape(String name, NodeInfo input, int batch) throws ScoringException {
+  public static long[] emptyPastShape(String name, NodeInfo input, int batch) throws ScoringException {
     if (!(input.getInfo() instanceof TensorInfo info) || info.getShape().length != 4
         || !LOGITS_TYPES.contains(info.type)) {
       throw ScoringException.input("causal LM input '" + name + "' must be a float tensor [batch, heads, past,"

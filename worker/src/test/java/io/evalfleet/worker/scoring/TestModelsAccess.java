@@ -2,11 +2,19 @@ package io.evalfleet.worker.scoring;
 
 import io.evalfleet.common.contract.ArtifactRef;
 
-/** Lets tests in other packages use the MiniLM test models. */
+/** Lets tests in other packages use the sentence-embedding test models. */
 public final class TestModelsAccess {
   private TestModelsAccess() {}
 
   public static ArtifactRef fp32() throws java.io.IOException {
     return TestModels.fp32();
+  }
+
+  public static ArtifactRef bge() throws java.io.IOException {
+    return TestModels.bge();
+  }
+
+  public static ArtifactRef bgeTokenizer() throws java.io.IOException {
+    return TestModels.bgeTokenizer();
   }
 }
