@@ -258,22 +258,31 @@ def byte_tokenizer():
 def nll_head(logits_type=TensorProto.FLOAT):
     """nll[b, s] = −log_softmax(logits[b, s, :])[targets[b, s]] where weights[b, s] > 0, else 0.
 
-    Logits of another type (float16, bfloat16) are cast to float32 first: the log-softmax and the
-    sum over a vocabulary of tens of thousands are never computed in half precision."""
+    A Scan over the batch runs the log-softmax one sequence at a time, so the head never holds more
+    than one sequence's log-probabilities ([sequence, vocabulary]) besides the logits: with a large
+    vocabulary a whole batch of them would double the memory of the logits. Logits of another type
+    (float16, bfloat16) are cast to float32 inside, one sequence at a time, so the log-softmax and
+    its sum over tens of thousands of tokens are never computed in half precision."""
     cast = [] if logits_type == TensorProto.FLOAT else [
-        helper.make_node("Cast", ["logits"], ["logits_f32"], to=TensorProto.FLOAT)]
-    source = "logits" if logits_type == TensorProto.FLOAT else "logits_f32"
-    nodes = cast + [
+        helper.make_node("Cast", ["row_logits"], ["row_logits_f32"], to=TensorProto.FLOAT)]
+    source = "row_logits" if logits_type == TensorProto.FLOAT else "row_logits_f32"
+    body_nodes = cast + [
         helper.make_node("LogSoftmax", [source], ["logp"], axis=-1),
         helper.make_node("Constant", [], ["last_axis"], value=helper.make_tensor("a", TensorProto.INT64, [1], [-1])),
-        helper.make_node("Unsqueeze", ["targets", "last_axis"], ["index"]),
+        helper.make_node("Unsqueeze", ["row_targets", "last_axis"], ["index"]),
         helper.make_node("GatherElements", ["logp", "index"], ["picked"], axis=-1),
         helper.make_node("Squeeze", ["picked", "last_axis"], ["logp_target"]),
         helper.make_node("Neg", ["logp_target"], ["nll_all"]),
         helper.make_node("Constant", [], ["zero"], value=helper.make_tensor("z", TensorProto.FLOAT, [], [0.0])),
-        helper.make_node("Greater", ["weights", "zero"], ["scored"]),
-        helper.make_node("Where", ["scored", "nll_all", "zero"], ["nll"]),
+        helper.make_node("Greater", ["row_weights", "zero"], ["scored"]),
+        helper.make_node("Where", ["scored", "nll_all", "zero"], ["row_nll"]),
     ]
+    body = helper.make_graph(body_nodes, "nll_row", [
+        helper.make_tensor_value_info("row_logits", logits_type, ["sequence", "vocab"]),
+        helper.make_tensor_value_info("row_targets", TensorProto.INT64, ["sequence"]),
+        helper.make_tensor_value_info("row_weights", TensorProto.FLOAT, ["sequence"]),
+    ], [helper.make_tensor_value_info("row_nll", TensorProto.FLOAT, ["sequence"])])
+    nodes = [helper.make_node("Scan", ["logits", "targets", "weights"], ["nll"], body=body, num_scan_inputs=3)]
     graph = helper.make_graph(nodes, "nll_head", [
         helper.make_tensor_value_info("logits", logits_type, ["batch", "sequence", "vocab"]),
         helper.make_tensor_value_info("targets", TensorProto.INT64, ["batch", "sequence"]),

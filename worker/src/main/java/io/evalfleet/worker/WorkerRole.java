@@ -62,7 +62,8 @@ public class WorkerRole implements AutoCloseable {
     // One scorer per task: the router sends each job to the scorer of its task.
     ShardScorer scorer = new ShardScorer(java.util.List.of(
         new EmbeddingScorer(sessions, subsets, batchSize, config.get(FleetConfig.MAX_SEQ_LEN)),
-        new CausalLmScorer(sessions, subsets, batchSize)), workerId, Clock.systemUTC());
+        new CausalLmScorer(sessions, subsets, batchSize, config.get(FleetConfig.LOGITS_BUDGET))), workerId,
+        Clock.systemUTC());
     this.producer = KafkaClients.producer(config, workerId);
     var consumer = KafkaClients.consumer(config, GROUP, workerId, capacity);
     this.clientMetrics = java.util.List.of(

@@ -44,6 +44,9 @@ public final class FleetConfig {
       "ONNX Runtime intra-op threads per session (set explicitly: the default takes every core).");
   public static final Setting<Integer> BATCH_SIZE = Setting.positiveInt("worker.batch-size", 32,
       "Most sequences in one forward pass, for models whose outputs do not depend on batching.");
+  public static final Setting<Long> LOGITS_BUDGET = new Setting<>("worker.logits-budget", "16777216", Long::valueOf,
+      v -> v > 0, "a positive number of logits",
+      "Causal LMs: most logits one forward pass may produce (windows x longest window x vocabulary; 2^24 = 64 MiB of float32), so that a large vocabulary gets smaller batches. On a GPT-2-small-shaped model (vocabulary 8192, context 256, `bench causal-worker`) this default scored 5309 tokens/s through Kafka against 4713 without a budget (batches of 32).");
   public static final Setting<Integer> MAX_SEQ_LEN = Setting.positiveInt("worker.default-max-seq-len", 256,
       "Token limit for an embedding model when the staged event gives no max_seq_len; longer texts are truncated.");
   public static final Setting<String> EXECUTION_PROVIDER = new Setting<>("worker.execution-provider", "auto",
@@ -74,7 +77,7 @@ public final class FleetConfig {
 
   public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, SHARD_ROWS, MAX_IN_FLIGHT_PER_RUN,
       MAX_IN_FLIGHT, RUN_DEADLINE, JOB_TIMEOUT, DECIDED_LOOK_BACK, POLICY, ARCHIVE_ROOT, REUSE_SCORES, WORKER_CONCURRENCY,
-      INTRA_OP_THREADS, BATCH_SIZE, MAX_SEQ_LEN, EXECUTION_PROVIDER, DRAIN_TIMEOUT, CACHE_MAX_BYTES,
+      INTRA_OP_THREADS, BATCH_SIZE, LOGITS_BUDGET, MAX_SEQ_LEN, EXECUTION_PROVIDER, DRAIN_TIMEOUT, CACHE_MAX_BYTES,
       CONCURRENT_MODEL_LOADS, MAX_LOADED_MODELS, ALLOWED_ROOTS, STORAGE_ATTEMPTS, STORAGE_BREAKER_OPEN, METRICS_PORT, WORKER_ID);
 
   private final Map<String, Object> values;

@@ -46,6 +46,10 @@ public final class PerplexityBench implements Callable<Integer> {
   @Option(names = "--batch-size", defaultValue = "32", description = "Most windows per forward pass. Default: ${DEFAULT-VALUE}.")
   int batchSize;
 
+  @Option(names = "--logits-budget", defaultValue = "16777216",
+      description = "Most logits per forward pass, as worker.logits-budget. Default: ${DEFAULT-VALUE}.")
+  long logitsBudget;
+
   @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads. Default: ${DEFAULT-VALUE}.")
   int threads;
 
@@ -68,14 +72,16 @@ public final class PerplexityBench implements Callable<Integer> {
       if (vocabulary > 0 && vocabulary < 256) {
         throw new IllegalArgumentException("the bench feeds UTF-8 bytes as token ids: it needs a vocabulary of at least 256");
       }
-      CausalLmScorer scorer = new CausalLmScorer(sessions, new SubsetReader(storage), batchSize);
+      CausalLmScorer scorer = new CausalLmScorer(sessions, new SubsetReader(storage), batchSize, logitsBudget);
       NllForward bare = new NllForward(sessions.environment(), sessions::nllHead);
       int stride = maxSeqLen / 2;
       List<Window> windows = new ArrayList<>();
       for (int r = 0; r < tokenRows.length; r++) {
         windows.addAll(Windows.plan(r, tokenRows[r].length, maxSeqLen, stride));
       }
-      List<List<Window>> batches = LengthBatches.plan(windows, batchSize, batchSize * maxSeqLen);
+      // The bare loop runs the very batches the scorer plans: same windows, batch size and logits budget.
+      List<List<Window>> batches = LengthBatches.plan(windows, batchSize,
+          CausalLmScorer.tokenSlots(batchSize, maxSeqLen, vocabulary, logitsBudget));
       long tokensFed = windows.stream().mapToLong(Window::length).sum();
       long tokensScored = windows.stream().mapToLong(Window::scored).sum();
 
@@ -99,7 +105,8 @@ public final class PerplexityBench implements Callable<Integer> {
       double forwardSeconds = Rounds.median(forward);
       double nll = java.util.Arrays.stream(check.nllSum()).sum();
       System.out.printf(Locale.ROOT, "model %s, %d rows, %d windows (max_seq_len %d, stride %d), %d batches of up to %d, %d intra-op threads%n",
-          artifact.uri(), tokenRows.length, windows.size(), maxSeqLen, stride, batches.size(), batchSize, threads);
+          artifact.uri(), tokenRows.length, windows.size(), maxSeqLen, stride, batches.size(),
+          batches.stream().mapToInt(List::size).max().orElse(0), threads);
       System.out.printf(Locale.ROOT, "tokens fed %d, tokens scored %d, padding ratio %.4f (%s)%n", tokensFed, tokensScored,
           LengthBatches.paddingRatio(batches), check.batching());
       System.out.printf(Locale.ROOT, "perplexity of these rows: %.4f%n", Math.exp(nll / tokensScored));

@@ -150,30 +150,13 @@ public final class WorkerBench implements Callable<Integer> {
   private void throughFleet(KafkaProducer<String, byte[]> producer, KafkaConsumer<String, byte[]> results,
       DemoAssets.ModelFiles model, SubsetRef subset, List<Shard> shards, String runId) {
     String run = "bench-" + runId + "-" + System.nanoTime();
-    Set<String> pending = new HashSet<>();
+    List<ScoringJob> jobs = new ArrayList<>();
     for (Shard shard : shards) {
-      ScoringJob job = new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run, shard.index()), run, run, "bench",
+      jobs.add(new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run, shard.index()), run, run, "bench",
           "fp32", Task.EMBEDDING, model.onnx(), model.tokenizer(), subset, 256, null, shard.index(), shards.size(),
-          shard.start(), shard.count(), List.of(MetricNames.COSINE), 1, Instant.now().plusSeconds(600));
-      pending.add(job.jobId());
-      producer.send(new ProducerRecord<>(Topics.JOBS, job.jobId(), Json.write(job)));
+          shard.start(), shard.count(), List.of(MetricNames.COSINE), 1, Instant.now().plusSeconds(600)));
     }
-    producer.flush();
-    long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-    while (!pending.isEmpty()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(pending.size() + " jobs of " + run + " were not answered");
-      }
-      for (ConsumerRecord<String, byte[]> record : results.poll(Duration.ofMillis(50))) {
-        ShardResult result = Json.read(record.value(), ShardResult.class);
-        if (result.failed()) {
-          throw new IllegalStateException("job " + result.jobId() + " failed: " + result.error().message());
-        }
-        if (pending.remove(result.jobId())) {
-          scoringMillis += result.durationMs();
-        }
-      }
-    }
+    scoringMillis += FleetJobs.run(producer, results, jobs);
   }
 
   /** Time the worker itself reported spending on the shards (scoring, Parquet and tokenising). */

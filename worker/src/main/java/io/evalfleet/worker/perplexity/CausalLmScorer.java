@@ -38,13 +38,27 @@ public final class CausalLmScorer implements TaskScorer {
   private final ModelSessions sessions;
   private final SubsetReader subsets;
   private final int batchSize;
+  private final long logitsBudget;
   /** Per model digest, whether its scores are batch-invariant (probed once per model). */
   private final Cache<String, Boolean> batchInvariant = Caffeine.newBuilder().maximumSize(1_000).build();
 
+  /** Batches of at most {@code batchSize} windows, the default logits budget. */
   public CausalLmScorer(ModelSessions sessions, SubsetReader subsets, int batchSize) {
+    this(sessions, subsets, batchSize, DEFAULT_LOGITS_BUDGET);
+  }
+
+  /** The default of {@code worker.logits-budget}: 2^24 logits, 64 MiB of float32. */
+  public static final long DEFAULT_LOGITS_BUDGET = 1L << 24;
+
+  /**
+   * @param logitsBudget most logits one forward pass may produce (windows × longest window ×
+   *     vocabulary), so that a large vocabulary gets smaller batches
+   */
+  public CausalLmScorer(ModelSessions sessions, SubsetReader subsets, int batchSize, long logitsBudget) {
     this.sessions = sessions;
     this.subsets = subsets;
     this.batchSize = batchSize;
+    this.logitsBudget = logitsBudget;
   }
 
   /** Per-row sums and counts, with how the rows were batched. */
@@ -89,7 +103,8 @@ public final class CausalLmScorer implements TaskScorer {
     for (int r = 0; r < rows.length; r++) {
       windows.addAll(Windows.plan(r, rows[r].length, maxLen, stride));
     }
-    List<List<Window>> batches = LengthBatches.plan(windows, invariant ? batchSize : 1, (invariant ? batchSize : 1) * maxLen);
+    List<List<Window>> batches = LengthBatches.plan(windows, invariant ? batchSize : 1,
+        tokenSlots(invariant ? batchSize : 1, maxLen, NllForward.checkSignature(model), logitsBudget));
     double[] nll = new double[rows.length];
     double[] tokens = new double[rows.length];
     for (List<Window> batch : batches) {
@@ -110,6 +125,18 @@ public final class CausalLmScorer implements TaskScorer {
       }
     }
     return new Scores(nll, tokens, invariant ? "length-buckets" : "one-window-at-a-time", LengthBatches.paddingRatio(batches));
+  }
+
+  /**
+   * Token slots one batch may hold: {@code batch × maxLen}, fewer when the logits of that many slots
+   * (slots × vocabulary) would exceed the budget; always room for one window.
+   */
+  public static int tokenSlots(int batch, int maxLen, long vocabulary, long logitsBudget) {
+    long slots = (long) batch * maxLen;
+    if (vocabulary > 0) {
+      slots = Math.min(slots, Math.max(maxLen, logitsBudget / vocabulary));
+    }
+    return (int) slots;
   }
 
   private boolean isBatchInvariant(LoadedModel model, NllForward forward, long[] sample, int maxLen) throws ScoringException {

@@ -1,0 +1,178 @@
+package io.evalfleet.laptop.bench;
+
+import io.evalfleet.cli.logging.InteractiveLogging;
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetFile;
+import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.common.task.Task;
+import io.evalfleet.dispatcher.plan.Shard;
+import io.evalfleet.dispatcher.plan.ShardPlanner;
+import io.evalfleet.laptop.demo.DemoAssets;
+import io.evalfleet.laptop.embedded.EmbeddedKafka;
+import io.evalfleet.worker.WorkerRole;
+import io.evalfleet.worker.model.ArtifactCache;
+import io.evalfleet.worker.model.LoadedModel;
+import io.evalfleet.worker.model.ModelSessions;
+import io.evalfleet.worker.perplexity.CausalLmScorer;
+import io.evalfleet.worker.perplexity.LengthBatches;
+import io.evalfleet.worker.perplexity.NllForward;
+import io.evalfleet.worker.perplexity.Window;
+import io.evalfleet.worker.perplexity.Windows;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.TopicPartition;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * A causal LM scored by one worker through Kafka (jobs in, results out) next to a bare ONNX Runtime
+ * loop that only computes the logits, on the same rows, windows, batches and threads, in alternating
+ * rounds of one process.
+ */
+@Command(name = "causal-worker", description = {
+    "Scored tokens/s of one worker scoring a causal LM through Kafka vs a bare ONNX Runtime forward loop",
+    "(logits only) on the same rows, windows, batches and threads. For a GPT-2-small-shaped model, make it",
+    "with scripts/make_gpt2_small_shape.py and pass --model .evalfleet/bench/gpt2-small-shape.onnx --max-seq-len 256."})
+public final class CausalWorkerBench implements Callable<Integer> {
+  @picocli.CommandLine.Mixin InteractiveLogging logging;
+
+  @Option(names = "--model", description = "ONNX causal LM whose vocabulary holds the 256 byte values. Default: the bundled byte-level GPT.")
+  Path model;
+
+  @Option(names = "--max-seq-len", defaultValue = "128", description = "Context of the model. Default: ${DEFAULT-VALUE}.")
+  int maxSeqLen;
+
+  @Option(names = "--rows", defaultValue = "200", description = "Rows of 16 to 400 bytes of English text. Default: ${DEFAULT-VALUE}.")
+  int rows;
+
+  @Option(names = "--shard-rows", defaultValue = "256", description = "Rows per job, as dispatcher.shard-rows. Default: ${DEFAULT-VALUE}.")
+  int shardRows;
+
+  @Option(names = "--batch-size", defaultValue = "32", description = "Most windows per forward pass, as worker.batch-size. Default: ${DEFAULT-VALUE}.")
+  int batchSize;
+
+  @Option(names = "--logits-budget", defaultValue = "16777216", description = "As worker.logits-budget. Default: ${DEFAULT-VALUE}.")
+  long logitsBudget;
+
+  @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads. Default: ${DEFAULT-VALUE}.")
+  int threads;
+
+  @Option(names = "--rounds", defaultValue = "3", description = "Measured rounds of each, alternating. Default: ${DEFAULT-VALUE}.")
+  int rounds;
+
+  @Option(names = "--work-dir", defaultValue = ".evalfleet/bench")
+  Path workDir;
+
+  @Override
+  public Integer call() throws Exception {
+    System.out.println("full log: " + logging.apply("bench-causal-worker"));
+    Storage storage = Storage.withDefaults();
+    ArtifactRef artifact = model != null ? ref(storage, model)
+        : new DemoAssets(workDir).causalModel(DemoAssets.CausalModel.BYTEGPT_BASE).onnx();
+    long[][] tokenRows = PerplexityBench.textRows(rows, new Random(42));
+    List<int[]> asInts = new ArrayList<>();
+    for (long[] row : tokenRows) {
+      asInts.add(java.util.Arrays.stream(row).mapToInt(v -> (int) v).toArray());
+    }
+    Path file = workDir.toAbsolutePath().resolve("golden").resolve("bench-tokens.parquet");
+    java.nio.file.Files.createDirectories(file.getParent());
+    GoldenSubsetWriter.writeTokenIds(new org.apache.hadoop.fs.Path(file.toUri()), asInts, 64 * 1024);
+    SubsetRef subset = new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), null, Map.of());
+    List<Shard> shards = new ShardPlanner(shardRows).plan(GoldenSubsetFile.readFooter(storage, subset.uri()).rowGroupSizes());
+    int stride = maxSeqLen / 2;
+
+    try (ModelSessions sessions = new ModelSessions(new ArtifactCache(storage, workDir.resolve("cache"), Long.MAX_VALUE),
+        threads)) {
+      LoadedModel loaded = sessions.lease(artifact).model();
+      long vocabulary = NllForward.checkSignature(loaded);
+      List<Window> windows = new ArrayList<>();
+      for (int r = 0; r < tokenRows.length; r++) {
+        windows.addAll(Windows.plan(r, tokenRows[r].length, maxSeqLen, stride));
+      }
+      List<List<Window>> batches = LengthBatches.plan(windows, batchSize,
+          CausalLmScorer.tokenSlots(batchSize, maxSeqLen, vocabulary, logitsBudget));
+      long tokensScored = windows.stream().mapToLong(Window::scored).sum();
+      NllForward bare = new NllForward(sessions.environment(), sessions::nllHead);
+
+      double[] fleet = new double[rounds];
+      double[] forward = new double[rounds];
+      long scoringMillis = 0;
+      try (EmbeddedKafka kafka = EmbeddedKafka.start(6)) {
+        FleetConfig config = FleetConfig.defaults().with(Map.of(
+            FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+            FleetConfig.INTRA_OP_THREADS.key(), Integer.toString(threads),
+            FleetConfig.BATCH_SIZE.key(), Integer.toString(batchSize),
+            FleetConfig.LOGITS_BUDGET.key(), Long.toString(logitsBudget),
+            FleetConfig.EXECUTION_PROVIDER.key(), "cpu"));
+        try (WorkerRole worker = new WorkerRole(config, "bench-worker", workDir.resolve("cache")).start();
+             KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "bench");
+             KafkaConsumer<String, byte[]> results = KafkaClients.reader(config, "bench-results")) {
+          List<TopicPartition> partitions = results.partitionsFor(Topics.RESULTS).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+          results.assign(partitions);
+          results.seekToEnd(partitions);
+          partitions.forEach(results::position);
+          FleetJobs.run(producer, results, jobs(artifact, subset, shards, "warm-up"));
+          for (List<Window> batch : batches) {
+            bare.forwardOnly(loaded, batch, tokenRows);
+          }
+          for (int round = 0; round < rounds; round++) {
+            long start = System.nanoTime();
+            for (List<Window> batch : batches) {
+              bare.forwardOnly(loaded, batch, tokenRows);
+            }
+            forward[round] = (System.nanoTime() - start) / 1e9;
+            start = System.nanoTime();
+            scoringMillis += FleetJobs.run(producer, results, jobs(artifact, subset, shards, "round-" + round));
+            fleet[round] = (System.nanoTime() - start) / 1e9;
+          }
+        }
+      }
+      double fleetSeconds = Rounds.median(fleet);
+      double forwardSeconds = Rounds.median(forward);
+      System.out.printf(Locale.ROOT, "model %s (vocabulary %d), %d rows in %d job(s), %d windows (max_seq_len %d,"
+          + " stride %d), %d batches of up to %d windows, %d intra-op threads%n", artifact.uri(), vocabulary,
+          tokenRows.length, shards.size(), windows.size(), maxSeqLen, stride, batches.size(),
+          batches.stream().mapToInt(List::size).max().orElse(0), threads);
+      System.out.printf(Locale.ROOT, "bare ONNX Runtime forward loop (logits only): %9.0f scored tokens/s  (median of %d"
+          + " rounds, %.2f s)%n", tokensScored / forwardSeconds, rounds, forwardSeconds);
+      System.out.printf(Locale.ROOT, "worker through Kafka (job in, result out):    %9.0f scored tokens/s  (median of %d"
+          + " rounds, %.2f s)%n", tokensScored / fleetSeconds, rounds, fleetSeconds);
+      System.out.printf(Locale.ROOT, "ratio worker / bare loop:                     %9.3f%n", forwardSeconds / fleetSeconds);
+      System.out.printf(Locale.ROOT, "of which the worker reported scoring:         %9.2f s per round%n",
+          scoringMillis / 1000.0 / rounds);
+    }
+    return 0;
+  }
+
+  private List<ScoringJob> jobs(ArtifactRef artifact, SubsetRef subset, List<Shard> shards, String runId) {
+    String run = "bench-" + runId + "-" + System.nanoTime();
+    List<ScoringJob> jobs = new ArrayList<>();
+    for (Shard shard : shards) {
+      jobs.add(new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run, shard.index()), run, run, "bench", "v",
+          Task.CAUSAL_LM, artifact, null, subset, maxSeqLen, null, shard.index(), shards.size(), shard.start(),
+          shard.count(), Task.CAUSAL_LM.spec().rowValues(), 1, Instant.now().plusSeconds(600)));
+    }
+    return jobs;
+  }
+
+  private static ArtifactRef ref(Storage storage, Path file) throws java.io.IOException {
+    String uri = file.toAbsolutePath().normalize().toUri().toString();
+    return new ArtifactRef(uri, storage.sha256(uri));
+  }
+}
