@@ -13,6 +13,10 @@ thread), checks that the plain export is byte for byte the committed fixtures/ca
                           present.{i}.key/value out. Fed an empty past it must give the plain export's logits.
   bytegpt-base-fp16.onnx  the plain graph with its logits cast to float16, as mixed-precision exports return them
   bytegpt-base-bf16.onnx  the same with bfloat16 logits
+  bytegpt-base-merged.onnx  a merged decoder as optimum writes one: the KV-cache graph behind an If on a boolean
+                          use_cache_branch input; here the cache branch returns zero logits, so a scorer that
+                          fed true instead of false would be seen at once
+(--merged-only skips the retraining and builds the merged decoder from bytegpt-base-kv.onnx.)
 CI never runs this script: its outputs are committed.
 """
 import hashlib
@@ -98,12 +102,66 @@ def with_logits_cast(plain_path, path, to):
     onnx.save(model, path)
 
 
+def merged_decoder(kv_path, path):
+    """optimum's merged decoder shape: an If on use_cache_branch around two branches."""
+    kv = onnx.load(kv_path)
+    graph = kv.graph
+    outputs = [o.name for o in graph.output]
+
+    def branch(name, prefix, zero_logits):
+        """A copy of the graph's nodes, every value they produce renamed with the prefix."""
+        renamed = {}
+        nodes = []
+        for node in graph.node:
+            copy = onnx.NodeProto()
+            copy.CopyFrom(node)
+            copy.name = prefix + node.name
+            copy.input[:] = [renamed.get(i, i) for i in node.input]
+            for out in node.output:
+                renamed[out] = prefix + out
+            copy.output[:] = [renamed[o] for o in node.output]
+            nodes.append(copy)
+        result = []
+        for out in graph.output:
+            source = renamed[out.name]
+            if zero_logits and out.name == "logits":
+                nodes.append(helper.make_node("Constant", [], [prefix + "zero"],
+                                              value=helper.make_tensor("z", TensorProto.FLOAT, [], [0.0])))
+                nodes.append(helper.make_node("Mul", [source, prefix + "zero"], [prefix + "logits_out"]))
+                source = prefix + "logits_out"
+            else:
+                nodes.append(helper.make_node("Identity", [source], [prefix + out.name + "_out"]))
+                source = prefix + out.name + "_out"
+            value = onnx.ValueInfoProto()
+            value.CopyFrom(out)
+            value.name = source
+            result.append(value)
+        return helper.make_graph(nodes, name, [], result)
+
+    cache = branch("with_cache", "c_", True)
+    no_cache = branch("without_cache", "n_", False)
+    use_cache = helper.make_tensor_value_info("use_cache_branch", TensorProto.BOOL, [1])
+    squeezed = [helper.make_node("Constant", [], ["axis0"], value=helper.make_tensor("a", TensorProto.INT64, [1], [0])),
+                helper.make_node("Squeeze", ["use_cache_branch", "axis0"], ["use_cache"])]
+    if_node = helper.make_node("If", ["use_cache"], outputs, then_branch=cache, else_branch=no_cache)
+    merged = helper.make_graph(squeezed + [if_node], "merged_decoder", list(graph.input) + [use_cache],
+                               list(graph.output), list(graph.initializer))
+    model = helper.make_model(merged, opset_imports=kv.opset_import, producer_name="evalfleet")
+    model.ir_version = kv.ir_version
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
 def sha256(path):
     with open(path, "rb") as f:
         return hashlib.sha256(f.read()).hexdigest()
 
 
 def main():
+    if "--merged-only" in sys.argv:
+        merged_decoder(os.path.join(OUT, "bytegpt-base-kv.onnx"), os.path.join(OUT, "bytegpt-base-merged.onnx"))
+        print("wrote bytegpt-base-merged.onnx")
+        return
     torch.set_num_threads(1)
     torch.manual_seed(1234)
     base = fx.ByteGPT()
@@ -119,7 +177,8 @@ def main():
     export_with_past(base, os.path.join(OUT, "bytegpt-base-kv.onnx"))
     with_logits_cast(committed, os.path.join(OUT, "bytegpt-base-fp16.onnx"), TensorProto.FLOAT16)
     with_logits_cast(committed, os.path.join(OUT, "bytegpt-base-bf16.onnx"), TensorProto.BFLOAT16)
-    print("wrote bytegpt-base-kv.onnx, bytegpt-base-fp16.onnx and bytegpt-base-bf16.onnx")
+    merged_decoder(os.path.join(OUT, "bytegpt-base-kv.onnx"), os.path.join(OUT, "bytegpt-base-merged.onnx"))
+    print("wrote bytegpt-base-kv.onnx, -fp16, -bf16 and -merged.onnx")
 
 
 if __name__ == "__main__":
