@@ -167,6 +167,46 @@ class EmbeddingConventionsTest {
         "last_hidden_state");
   }
 
+  /** The fixture's table: row t has 1 in column t mod 8 and t / 255 in column (t + 1) mod 8. */
+  static double[] row(int t) {
+    double[] v = new double[8];
+    v[t % 8] = 1;
+    v[(t + 1) % 8] += t / 255.0;
+    return v;
+  }
+
+  static double[] pooled(String text, Pooling pooling) {
+    byte[] bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    double[] out = new double[8];
+    if (pooling == Pooling.CLS) {
+      return row(bytes[0] & 0xff);
+    }
+    for (byte b : bytes) {
+      double[] r = row(b & 0xff);
+      for (int d = 0; d < 8; d++) {
+        out[d] += r[d] / bytes.length;
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void aModelWithoutTokenTypeIdsIsScoredUnderEachPooling() throws Exception {
+    Path fixtures = Path.of("..", "fixtures").toAbsolutePath().normalize();
+    String modelUri = fixtures.resolve("embedding/bytes-no-token-types.onnx").toUri().toString();
+    String tokenizerUri = fixtures.resolve("causal-lm/tokenizer.json").toUri().toString();
+    ArtifactRef model = new ArtifactRef(modelUri, Storage.withDefaults().sha256(modelUri));
+    ArtifactRef tokenizer = new ArtifactRef(tokenizerUri, Storage.withDefaults().sha256(tokenizerUri));
+    for (Pooling pooling : List.of(Pooling.MEAN, Pooling.CLS)) {
+      double[] scored = cosines(model, tokenizer, pairs, new EmbeddingConventions(pooling, null, null, null, null));
+      for (int i = 0; i < PAIRS.size(); i++) {
+        double expected = Vectors.cosine(pooled(PAIRS.get(i).textA(), pooling), pooled(PAIRS.get(i).textB(), pooling));
+        assertThat(scored[i]).as("%s pooling, pair %d", pooling, i).isCloseTo(expected,
+            org.assertj.core.api.Assertions.within(1e-6));
+      }
+    }
+  }
+
   @Test
   void poolingsKeepToTheirDefinitions() {
     // Two sequences of 3 tokens, dim 2; the second has one padding token.
