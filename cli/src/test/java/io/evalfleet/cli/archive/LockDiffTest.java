@@ -55,4 +55,22 @@ class LockDiffTest {
     assertThat(diff.inputChanges()).extracting(LockDiff.Change::field).containsExactly("artifact.sha256");
     assertThat(diff.sameScoringInputs()).isTrue();
   }
+
+  @Test
+  void aChangeOfEmbeddingConventionsIsAChangedInputThatMakesScoresIncomparable() {
+    EvaluationLock mean = lock("v1", "a".repeat(64), "t".repeat(64), 256, Flag.GREEN, 0.87);
+    EvaluationLock base = lock("v2", "a".repeat(64), "t".repeat(64), 256, Flag.GREEN, 0.87);
+    EvaluationLock cls = new EvaluationLock(base.lockVersion(), base.model(), base.version(), base.eventId(),
+        base.runId(), base.commit(), base.task(), base.artifact(), base.tokenizerSha256(), base.goldenSubsetUri(),
+        base.goldenSubsetSha256(), base.evaluatorVersion(), base.onnxRuntime(), base.executionProviders(),
+        base.hardware(), base.requestedHardwareProfile(), base.quantizationBits(), base.maxSeqLen(), base.stride(),
+        base.baseModelSha256(), base.modelSignature(), base.policyVersion(), base.baselineVersion(), base.flag(),
+        base.metrics(), base.scores(), base.scoresReused(), base.decidedAt(),
+        new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, null, "query: ", null, null));
+    LockDiff diff = new LockDiff(mean, cls);
+    assertThat(diff.inputChanges()).containsExactly(new LockDiff.Change("embedding",
+        "pooling mean, normalized, no prefix, output default",
+        "pooling cls, normalized, prefixes \"query: \"/\"\", output default"));
+    assertThat(diff.sameScoringInputs()).isFalse();
+  }
 }
