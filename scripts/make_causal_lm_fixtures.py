@@ -124,26 +124,29 @@ def code_corpus(rng):
 
 
 class Block(nn.Module):
-    def __init__(self):
+    """A pre-norm transformer block with causal self-attention (also used by make_gpt2_small_shape.py)."""
+
+    def __init__(self, d_model=D_MODEL, heads=HEADS):
         super().__init__()
-        self.ln1 = nn.LayerNorm(D_MODEL)
-        self.qkv = nn.Linear(D_MODEL, 3 * D_MODEL)
-        self.proj = nn.Linear(D_MODEL, D_MODEL)
-        self.ln2 = nn.LayerNorm(D_MODEL)
-        self.mlp = nn.Sequential(nn.Linear(D_MODEL, 4 * D_MODEL), nn.GELU(), nn.Linear(4 * D_MODEL, D_MODEL))
+        self.d_model, self.heads = d_model, heads
+        self.ln1 = nn.LayerNorm(d_model)
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.proj = nn.Linear(d_model, d_model)
+        self.ln2 = nn.LayerNorm(d_model)
+        self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.GELU(), nn.Linear(4 * d_model, d_model))
 
     def forward(self, x, key_mask):
         b, t, _ = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(D_MODEL, dim=2)
-        q = q.view(b, t, HEADS, -1).transpose(1, 2)
-        k = k.view(b, t, HEADS, -1).transpose(1, 2)
-        v = v.view(b, t, HEADS, -1).transpose(1, 2)
-        scores = (q @ k.transpose(-2, -1)) / math.sqrt(D_MODEL // HEADS)
+        q, k, v = self.qkv(self.ln1(x)).split(self.d_model, dim=2)
+        q = q.view(b, t, self.heads, -1).transpose(1, 2)
+        k = k.view(b, t, self.heads, -1).transpose(1, 2)
+        v = v.view(b, t, self.heads, -1).transpose(1, 2)
+        scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.d_model // self.heads)
         causal = torch.ones(t, t, dtype=torch.bool, device=x.device).triu(1)
         scores = scores.masked_fill(causal, -1e9)
         scores = scores.masked_fill(key_mask, -1e9)
         attn = torch.softmax(scores, dim=-1)
-        y = (attn @ v).transpose(1, 2).reshape(b, t, D_MODEL)
+        y = (attn @ v).transpose(1, 2).reshape(b, t, self.d_model)
         x = x + self.proj(y)
         return x + self.mlp(self.ln2(x))
 

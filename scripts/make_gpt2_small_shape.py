@@ -8,7 +8,6 @@ Defaults: 6 blocks, d=384, 6 heads, vocabulary 8192, context 256, written to
 .evalfleet/bench/gpt2-small-shape.onnx (about 70 MB, so it is made here rather than committed).
 Needs Debian's python3-torch and python3-onnx. Then: ./evalfleet bench causal-worker --model <that file>.
 """
-import math
 import os
 import sys
 
@@ -16,28 +15,10 @@ import onnx
 import torch
 import torch.nn as nn
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_causal_lm_fixtures import Block  # noqa: E402  the same block, at another size
+
 BLOCKS, D_MODEL, HEADS, CONTEXT = 6, 384, 6, 256
-
-
-class Block(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.ln1 = nn.LayerNorm(D_MODEL)
-        self.qkv = nn.Linear(D_MODEL, 3 * D_MODEL)
-        self.proj = nn.Linear(D_MODEL, D_MODEL)
-        self.ln2 = nn.LayerNorm(D_MODEL)
-        self.mlp = nn.Sequential(nn.Linear(D_MODEL, 4 * D_MODEL), nn.GELU(), nn.Linear(4 * D_MODEL, D_MODEL))
-
-    def forward(self, x, key_mask):
-        b, t, _ = x.shape
-        q, k, v = self.qkv(self.ln1(x)).split(D_MODEL, dim=2)
-        q, k, v = (z.view(b, t, HEADS, -1).transpose(1, 2) for z in (q, k, v))
-        scores = (q @ k.transpose(-2, -1)) / math.sqrt(D_MODEL // HEADS)
-        causal = torch.ones(t, t, dtype=torch.bool).triu(1)
-        scores = scores.masked_fill(causal, -1e9).masked_fill(key_mask, -1e9)
-        y = (torch.softmax(scores, dim=-1) @ v).transpose(1, 2).reshape(b, t, D_MODEL)
-        x = x + self.proj(y)
-        return x + self.mlp(self.ln2(x))
 
 
 class SmallGpt(nn.Module):
@@ -45,7 +26,7 @@ class SmallGpt(nn.Module):
         super().__init__()
         self.tok = nn.Embedding(vocab, D_MODEL)
         self.pos = nn.Embedding(CONTEXT, D_MODEL)
-        self.blocks = nn.ModuleList([Block() for _ in range(BLOCKS)])
+        self.blocks = nn.ModuleList([Block(D_MODEL, HEADS) for _ in range(BLOCKS)])
         self.ln_f = nn.LayerNorm(D_MODEL)
         self.head = nn.Linear(D_MODEL, vocab)
 
