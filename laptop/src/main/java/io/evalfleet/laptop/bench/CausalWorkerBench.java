@@ -50,6 +50,7 @@ import picocli.CommandLine.Option;
     "with scripts/make_gpt2_small_shape.py and pass --model .evalfleet/bench/gpt2-small-shape.onnx --max-seq-len 256."})
 public final class CausalWorkerBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
+  @picocli.CommandLine.Mixin FleetBenchOptions options;
 
   @Option(names = "--model", description = "ONNX causal LM whose vocabulary holds the 256 byte values. Default: the bundled byte-level GPT.")
   Path model;
@@ -60,27 +61,17 @@ public final class CausalWorkerBench implements Callable<Integer> {
   @Option(names = "--rows", defaultValue = "200", description = "Rows of 16 to 400 bytes of English text. Default: ${DEFAULT-VALUE}.")
   int rows;
 
-  @Option(names = "--shard-rows", defaultValue = "256", description = "Rows per job, as dispatcher.shard-rows. Default: ${DEFAULT-VALUE}.")
-  int shardRows;
-
-  @Option(names = "--batch-size", defaultValue = "32", description = "Most windows per forward pass, as worker.batch-size. Default: ${DEFAULT-VALUE}.")
-  int batchSize;
-
   @Option(names = "--logits-budget", defaultValue = "16777216", description = "As worker.logits-budget. Default: ${DEFAULT-VALUE}.")
   long logitsBudget;
-
-  @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads. Default: ${DEFAULT-VALUE}.")
-  int threads;
-
-  @Option(names = "--rounds", defaultValue = "3", description = "Measured rounds of each, alternating. Default: ${DEFAULT-VALUE}.")
-  int rounds;
-
-  @Option(names = "--work-dir", defaultValue = ".evalfleet/bench")
-  Path workDir;
 
   @Override
   public Integer call() throws Exception {
     System.out.println("full log: " + logging.apply("bench-causal-worker"));
+    int shardRows = options.shardRows;
+    int batchSize = options.batchSize;
+    int threads = options.threads;
+    int rounds = options.rounds;
+    Path workDir = options.workDir;
     Storage storage = Storage.withDefaults();
     ArtifactRef artifact = model != null ? ref(storage, model)
         : new DemoAssets(workDir).causalModel(DemoAssets.CausalModel.BYTEGPT_BASE).onnx();

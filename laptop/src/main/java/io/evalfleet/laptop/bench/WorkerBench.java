@@ -56,29 +56,19 @@ import picocli.CommandLine.Option;
     "ONNX Runtime loop over the same rows with the same model, tokenizer and batch size."})
 public final class WorkerBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
+  @picocli.CommandLine.Mixin FleetBenchOptions options;
 
   @Option(names = "--copies", defaultValue = "4", description = "Copies of the 240-pair golden subset to score. Default: ${DEFAULT-VALUE}.")
   int copies;
 
-  @Option(names = "--shard-rows", defaultValue = "256",
-      description = "Rows per job, as dispatcher.shard-rows (whose default this is). Default: ${DEFAULT-VALUE}.")
-  int shardRows;
-
-  @Option(names = "--batch-size", defaultValue = "32", description = "Texts per forward pass. Default: ${DEFAULT-VALUE}.")
-  int batchSize;
-
-  @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads. Default: ${DEFAULT-VALUE}.")
-  int threads;
-
-  @Option(names = "--rounds", defaultValue = "3", description = "Measured rounds of each, alternating. Default: ${DEFAULT-VALUE}.")
-  int rounds;
-
-  @Option(names = "--work-dir", defaultValue = ".evalfleet/bench")
-  Path workDir;
-
   @Override
   public Integer call() throws Exception {
     System.out.println("full log: " + logging.apply("bench-worker"));
+    int shardRows = options.shardRows;
+    int batchSize = options.batchSize;
+    int threads = options.threads;
+    int rounds = options.rounds;
+    Path workDir = options.workDir;
     DemoAssets assets = new DemoAssets(workDir);
     DemoAssets.ModelFiles model = assets.model(DemoAssets.Model.MINILM_FP32);
     List<GoldenSubsetWriter.Pair> pairs = new ArrayList<>();
