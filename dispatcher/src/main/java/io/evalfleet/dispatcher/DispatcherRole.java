@@ -2,69 +2,128 @@ package io.evalfleet.dispatcher;
 
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.kafka.QueueMonitor;
+import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.process.ProcessMemory;
 import io.evalfleet.common.storage.Storage;
-import io.evalfleet.dispatcher.baseline.BaselineStore;
-import io.evalfleet.dispatcher.preflight.Preflight;
-import io.evalfleet.dispatcher.run.DecidedRuns;
 import io.evalfleet.dispatcher.archive.EvaluationArchive;
 import io.evalfleet.dispatcher.decision.Policy;
 import io.evalfleet.dispatcher.decision.PolicyFile;
+import io.evalfleet.dispatcher.preflight.Preflight;
+import io.evalfleet.dispatcher.topology.DispatcherTopology;
+import io.evalfleet.dispatcher.topology.Dispatching;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Wires the dispatcher: Kafka clients, baseline store, pre-flight executor and loop. Owns what it creates. */
+/**
+ * Wires one dispatcher instance: the Kafka Streams application ({@link DispatcherTopology}), its
+ * meters and the queue monitor. Any number of instances may run: they share the models by
+ * partition, and a run whose instance dies continues on another. Owns what it creates.
+ */
 public class DispatcherRole implements AutoCloseable {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(DispatcherRole.class);
-  /** The consumer group of the dispatcher. */
+  private static final Logger log = LoggerFactory.getLogger(DispatcherRole.class);
+  /** The application id, hence the consumer group and the prefix of the changelog topics. */
   public static final String GROUP = "evalfleet-dispatcher";
+  /** The topics whose partitions must match: all keyed by model, so one task owns a model. */
+  public static final List<String> CO_PARTITIONED = List.of(Topics.STAGED, Topics.RESULTS, Topics.BASELINES);
+  /**
+   * Bounds a transaction: a killed instance's open transaction holds back readers of its output
+   * (and the restore of its state elsewhere) until it times out, so this is short; a run's decision
+   * (the statistics over its rows) must fit in it.
+   */
+  private static final Duration TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
 
-  private final KafkaProducer<String, byte[]> producer;
-  private final KafkaConsumer<String, byte[]> baselineReader;
-  private final ExecutorService preflightExecutor;
-  private final Dispatcher dispatcher;
-  private final Thread loop;
-  private final java.util.List<io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics> clientMetrics;
-  private final org.apache.kafka.clients.admin.Admin admin;
+  private final KafkaStreams streams;
+  private final KafkaStreamsMetrics streamsMetrics;
+  private final Admin admin;
   private final KafkaConsumer<String, byte[]> monitorReader;
-  private final io.evalfleet.common.kafka.QueueMonitor queues;
+  private final QueueMonitor queues;
 
   public DispatcherRole(FleetConfig config, Clock clock) {
-    this(config, clock, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    this(config, clock, new SimpleMeterRegistry());
   }
 
   /** @param registry where the dispatcher's meters go (a Prometheus registry in production) */
-  public DispatcherRole(FleetConfig config, Clock clock, io.micrometer.core.instrument.MeterRegistry registry) {
-    this.producer = KafkaClients.producer(config, "evalfleet-dispatcher");
-    BaselineStore baselines = new BaselineStore(producer);
-    // Kept open: the dispatcher's loop follows the topic for versions pinned or promoted elsewhere.
-    this.baselineReader = KafkaClients.reader(config, "evalfleet-dispatcher-baselines");
-    baselines.load(baselineReader, Duration.ofSeconds(60));
-    DecidedRuns decided = new DecidedRuns(1_000_000);
-    try (KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, "evalfleet-dispatcher-flags")) {
-      decided.load(reader, clock.instant(), config.get(FleetConfig.DECIDED_LOOK_BACK), Duration.ofSeconds(120));
-    }
-    this.preflightExecutor = Executors.newSingleThreadExecutor(r -> new Thread(r, "evalfleet-preflight"));
-    var consumer = KafkaClients.consumer(config, GROUP, "evalfleet-dispatcher", 500);
-    this.clientMetrics = java.util.List.of(
-        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer),
-        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer));
-    clientMetrics.forEach(m -> m.bindTo(registry));
+  public DispatcherRole(FleetConfig config, Clock clock, MeterRegistry registry) {
     Storage storage = Storage.of(config);
     storage.bindTo(registry);
-    this.admin = org.apache.kafka.clients.admin.Admin.create(KafkaClients.adminProperties(config));
+    this.admin = Admin.create(KafkaClients.adminProperties(config));
+    checkCoPartitioned(admin);
+    Dispatching dispatching = new Dispatching(config, new Preflight(storage),
+        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), policy(config), registry);
+    Topology topology = DispatcherTopology.build(dispatching);
+    log.debug("dispatcher topology:\n{}", topology.describe());
+    this.streams = new KafkaStreams(topology, properties(config));
+    streams.setUncaughtExceptionHandler(e -> {
+      log.error("a dispatcher stream thread failed; replacing it", e);
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+    });
+    this.streamsMetrics = new KafkaStreamsMetrics(streams);
+    streamsMetrics.bindTo(registry);
     this.monitorReader = KafkaClients.reader(config, "evalfleet-queue-monitor");
-    this.queues = new io.evalfleet.common.kafka.QueueMonitor(admin, monitorReader, java.util.Map.of(
-        io.evalfleet.common.kafka.Topics.JOBS, "evalfleet-workers",
-        io.evalfleet.common.kafka.Topics.STAGED, GROUP), registry, clock);
-    this.dispatcher = new Dispatcher(config, consumer,
-        producer, baselines, baselineReader, decided, new Preflight(storage), preflightExecutor, policy(config),
-        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), clock, registry);
-    this.loop = new Thread(dispatcher, "evalfleet-dispatcher");
+    this.queues = new QueueMonitor(admin, monitorReader, Map.of(Topics.JOBS, "evalfleet-workers", Topics.STAGED, GROUP),
+        registry, clock);
+  }
+
+  /** The Kafka Streams settings: exactly-once, the state directory, standbys, and the fleet's client settings. */
+  static Properties properties(FleetConfig config) {
+    Properties props = new Properties();
+    props.putAll(config.kafkaClientProperties());
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, GROUP);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, config.get(FleetConfig.DISPATCHER_STATE_DIR));
+    props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.get(FleetConfig.STANDBY_REPLICAS));
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.get(FleetConfig.STREAM_THREADS));
+    long session = config.get(FleetConfig.DISPATCHER_SESSION_TIMEOUT).toMillis();
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) session);
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), (int) Math.max(500, session / 4));
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), 4 * 1024 * 1024);
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 4 * 1024 * 1024);
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+        (int) TRANSACTION_TIMEOUT.toMillis());
+    // A changelog record holds one shard's results: as large as the results topic allows.
+    props.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), Integer.toString(4 * 1024 * 1024));
+    props.put(StreamsConfig.CLIENT_ID_CONFIG, "evalfleet-dispatcher");
+    return props;
+  }
+
+  /** Refuses to start when the model-keyed topics differ in partitions: a model's results would reach another task. */
+  private static void checkCoPartitioned(Admin admin) {
+    Map<String, TopicDescription> topics;
+    try {
+      topics = admin.describeTopics(CO_PARTITIONED).allTopicNames().get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException("cannot describe the topics " + CO_PARTITIONED + " (run `evalfleet topics`"
+          + " first): " + e.getMessage(), e);
+    }
+    Map<String, Integer> partitions = new java.util.TreeMap<>();
+    topics.forEach((name, description) -> partitions.put(name, description.partitions().size()));
+    if (partitions.values().stream().distinct().count() > 1) {
+      throw new IllegalStateException("the topics " + CO_PARTITIONED + " must have the same number of partitions"
+          + " (they are keyed by model and co-partitioned), but they have " + partitions
+          + ": add partitions to the smaller ones before any event is staged");
+    }
   }
 
   /** The policy file the settings name, or the bundled one; a bad file stops the start with every problem listed. */
@@ -76,31 +135,30 @@ public class DispatcherRole implements AutoCloseable {
   }
 
   public DispatcherRole start() {
-    loop.start();
+    streams.start();
     queues.start(Duration.ofSeconds(5));
     return this;
   }
 
-  /**
-   * Whether the role's loop thread is still running. A loop that ended without being closed hit an
-   * error it could not handle (it was logged); the process should then exit so that it is restarted.
-   */
+  /** Whether the instance still runs (or is starting or rebalancing). A failed instance should exit so that it is restarted. */
   public boolean alive() {
-    return loop.isAlive();
+    KafkaStreams.State state = streams.state();
+    return state != KafkaStreams.State.ERROR && state != KafkaStreams.State.NOT_RUNNING
+        && state != KafkaStreams.State.PENDING_ERROR;
+  }
+
+  /** Whether every task of this instance is running (not restoring or rebalancing). */
+  public boolean running() {
+    return streams.state() == KafkaStreams.State.RUNNING;
   }
 
   public void close(Duration timeout) throws InterruptedException {
     queues.close();
     monitorReader.close(Duration.ofSeconds(5));
+    streams.close(timeout);
+    streamsMetrics.close();
     admin.close(Duration.ofSeconds(5));
-    dispatcher.close(timeout);
-    loop.join(timeout.toMillis());
-    preflightExecutor.shutdownNow();
-    preflightExecutor.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    clientMetrics.forEach(io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics::close);
-    producer.close(Duration.ofSeconds(5));
-    baselineReader.close(Duration.ofSeconds(5));
-    log.info("dispatcher stopped: {}", io.evalfleet.common.process.ProcessMemory.summary());
+    log.info("dispatcher stopped: {}", ProcessMemory.summary());
   }
 
   @Override

@@ -97,7 +97,7 @@ class DispatcherStateIT {
           FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
           FleetConfig.INTRA_OP_THREADS.key(), "1"));
       // The state a crash leaves between publishing a flag and committing its staged event.
-      String runId = io.evalfleet.dispatcher.run.Run.runIdOf(flagged.eventId());
+      String runId = io.evalfleet.dispatcher.run.RunState.runIdOf(flagged.eventId());
       try (var producer = KafkaClients.producer(config, "predecessor"); Submitter submitter = new Submitter(config)) {
         KafkaClients.sendAndWait(producer, new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.DRIFT_FLAGS,
             flagged.model(), io.evalfleet.common.contract.Json.write(new DriftFlag(SchemaVersion.CURRENT, runId,

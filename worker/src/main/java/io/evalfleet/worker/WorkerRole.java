@@ -65,12 +65,13 @@ public class WorkerRole implements AutoCloseable {
         new CausalLmScorer(sessions, subsets, batchSize, config.get(FleetConfig.LOGITS_BUDGET))), workerId,
         Clock.systemUTC());
     this.producer = KafkaClients.producer(config, workerId);
-    var consumer = KafkaClients.consumer(config, GROUP, workerId, capacity);
+    var consumer = KafkaClients.consumer(config, GROUP, workerId, capacity, workerId);
     this.clientMetrics = java.util.List.of(
         new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer),
         new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer));
     clientMetrics.forEach(m -> m.bindTo(registry));
-    this.jobs = new JobConsumer(consumer, producer, scorer, scoring, capacity, registry);
+    this.jobs = new JobConsumer(consumer, producer, scorer, scoring, capacity, config.get(FleetConfig.MAX_DELIVERIES),
+        registry);
     this.pollThread = new Thread(jobs, workerId + "-poll");
   }
 

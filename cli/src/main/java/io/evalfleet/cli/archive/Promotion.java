@@ -61,12 +61,11 @@ public final class Promotion {
     if (lock.scores() == null) {
       throw new Refused("the lockfile of " + model + " " + version + " names no archived scores");
     }
-    Map<String, double[]> rows = archive.readScores(lock.scores());
-    Map<String, Double> metrics = new LinkedHashMap<>();
-    lock.metrics().forEach((name, m) -> metrics.put(name, m.value()));
-    BaselineRecord record = new BaselineRecord(model, version, lock.runId(), lock.artifact().sha256(),
-        lock.goldenSubsetSha256(), lock.tokenizerSha256(), lock.baseModelSha256(), lock.modelSignature(), metrics, rows,
-        lock.commit(), clock.instant(), lock.embedding());
+    if (!archive.hasScores(lock.scores())) {
+      throw new Refused("the archived scores of " + model + " " + version + " are gone: " + lock.scores());
+    }
+    BaselineRecord record = BaselineRecord.of(lock, clock.instant());
+    Map<String, Double> metrics = record.metrics();
     Optional<BaselineRecord> previous = baselines.production(model);
     baselines.pin(record);
     String reason = promote ? "promoted" : "pinned";

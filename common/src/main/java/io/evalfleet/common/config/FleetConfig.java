@@ -27,7 +27,20 @@ public final class FleetConfig {
   public static final Setting<Duration> JOB_TIMEOUT = Setting.duration("dispatcher.job-timeout", "PT5M",
       "How long a published job may go unanswered before it is sent again (at most 3 attempts). A worker that dies mid-job needs no timeout: the consumer group redelivers its job.");
   public static final Setting<Duration> DECIDED_LOOK_BACK = Setting.duration("dispatcher.decided-look-back", "P7D",
-      "How far back a starting dispatcher reads the flags topic to learn which events already have a flag, so a crash between publishing a flag and committing its event never yields a second flag. Must exceed the age of the oldest event that can still be undecided.");
+      "How long the dispatcher remembers that an event was decided (in its `decided` state store), so that the same event staged again gets no second flag. Must exceed the age of the oldest event that can be delivered again.");
+  public static final Setting<Long> JOB_TOKENS = new Setting<>("dispatcher.job-tokens", "65536", Long::valueOf, v -> v > 0,
+      "a positive number of tokens",
+      "Most tokens in one causal-LM scoring job, counted from the golden subset's row lengths (token ids, or UTF-8 bytes of text) with each long row's sliding windows: a subset of long rows is split into more jobs than `dispatcher.shard-rows` alone gives, so it spreads over the fleet. A row longer than this is a job of its own. Embedding jobs are bounded by rows only.");
+  public static final Setting<String> DISPATCHER_STATE_DIR = Setting.text("dispatcher.state-dir",
+      java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "evalfleet-dispatcher").toString(),
+      "Local directory of the dispatcher's state stores (a cache: they are restored from their changelog topics when it is empty). Two dispatchers on one machine need two directories.");
+  public static final Setting<Integer> STANDBY_REPLICAS = new Setting<>("dispatcher.standby-replicas", "0", Integer::valueOf,
+      v -> v >= 0, "0 or more",
+      "Warm copies of each partition's run state kept on other dispatcher instances, so that a run moves to another instance without restoring its state first.");
+  public static final Setting<Integer> STREAM_THREADS = Setting.positiveInt("dispatcher.stream-threads", 1,
+      "Threads of one dispatcher instance, each owning some partitions of the staged-events topic.");
+  public static final Setting<Duration> DISPATCHER_SESSION_TIMEOUT = Setting.duration("dispatcher.session-timeout", "PT10S",
+      "How long a dispatcher instance that stopped answering (killed, partitioned) keeps its runs before another instance takes them over.");
   public static final Setting<String> POLICY = new Setting<>("verdict.policy", "", String::trim, s -> true,
       "a path to a policy file, or empty",
       "The decision policy (margins, directions, confidence, bootstrap, correction, band), a JSON file kept in version control; empty: the bundled `policy/evalfleet-policy.json`.");
@@ -73,12 +86,16 @@ public final class FleetConfig {
       p -> p >= -1 && p <= 65535, "a port number, 0 for any free port, or -1 for none",
       "Port of the role's HTTP endpoints: `/metrics` (Prometheus), `/health/live` and `/health/ready`.");
   public static final Setting<String> WORKER_ID = Setting.text("worker.id", defaultWorkerId(),
-      "Name of this worker in shard results and logs.");
+      "Name of this worker in shard results and logs, and its static member id in the workers' consumer group: a worker restarted under the same id takes its partitions back at once, without a rebalance. Must be unique in the fleet (a pod's name); the default (process id and host) is.");
+  public static final Setting<Integer> MAX_DELIVERIES = Setting.positiveInt("worker.max-deliveries", 3,
+      "How many workers a job may be delivered to without an answer (each killed by it: a native crash, out of memory) before a worker answers it with an error naming the shard instead of scoring it.");
 
   public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, SHARD_ROWS, MAX_IN_FLIGHT_PER_RUN,
-      MAX_IN_FLIGHT, RUN_DEADLINE, JOB_TIMEOUT, DECIDED_LOOK_BACK, POLICY, ARCHIVE_ROOT, REUSE_SCORES, WORKER_CONCURRENCY,
+      MAX_IN_FLIGHT, RUN_DEADLINE, JOB_TIMEOUT, DECIDED_LOOK_BACK, JOB_TOKENS, DISPATCHER_STATE_DIR, STANDBY_REPLICAS,
+      STREAM_THREADS, DISPATCHER_SESSION_TIMEOUT, POLICY, ARCHIVE_ROOT, REUSE_SCORES, WORKER_CONCURRENCY,
       INTRA_OP_THREADS, BATCH_SIZE, LOGITS_BUDGET, MAX_SEQ_LEN, EXECUTION_PROVIDER, DRAIN_TIMEOUT, CACHE_MAX_BYTES,
-      CONCURRENT_MODEL_LOADS, MAX_LOADED_MODELS, ALLOWED_ROOTS, STORAGE_ATTEMPTS, STORAGE_BREAKER_OPEN, METRICS_PORT, WORKER_ID);
+      CONCURRENT_MODEL_LOADS, MAX_LOADED_MODELS, ALLOWED_ROOTS, STORAGE_ATTEMPTS, STORAGE_BREAKER_OPEN, METRICS_PORT, WORKER_ID,
+      MAX_DELIVERIES);
 
   private final Map<String, Object> values;
   private final Map<String, String> kafka;
@@ -154,7 +171,8 @@ public final class FleetConfig {
     StringBuilder out = new StringBuilder("| key | default | environment | meaning |\n|---|---|---|---|\n");
     for (Setting<?> s : SETTINGS) {
       String def = s == WORKER_ID ? "host name and pid"
-          : s == ARCHIVE_ROOT ? "`~/.evalfleet/archive`" : "`" + s.defaultValue() + "`";
+          : s == ARCHIVE_ROOT ? "`~/.evalfleet/archive`"
+          : s == DISPATCHER_STATE_DIR ? "`evalfleet-dispatcher` in the temporary directory" : "`" + s.defaultValue() + "`";
       out.append("| `").append(s.key()).append("` | ").append(def).append(" | `").append(s.envName())
           .append("` | ").append(s.doc()).append(" |\n");
     }

@@ -14,7 +14,12 @@ public enum FailureKind {
   /** Out of memory (host or GPU) or no capacity left: retried a few times, then ERROR naming the resource. */
   @JsonProperty("resource_exhausted") RESOURCE_EXHAUSTED("resource exhausted", true),
   /** evalfleet itself is wrong: never retried, ends in ERROR naming it as a bug. */
-  @JsonProperty("bug") BUG("internal error (a bug in evalfleet)", false);
+  @JsonProperty("bug") BUG("internal error (a bug in evalfleet)", false),
+  /**
+   * The job stopped every worker it was delivered to (a native crash, the kernel's out-of-memory
+   * killer) within {@code worker.max-deliveries}: not delivered again, ends in ERROR naming the shard.
+   */
+  @JsonProperty("crashed") CRASHED("it stopped the workers that took it", false);
 
   private final String description;
   private final boolean retriable;

@@ -40,6 +40,16 @@ public final class ContiguousOffsets {
     return -1;
   }
 
+  /** The earliest offset handed out and not done, or -1 when there is none. */
+  public long firstUnfinished() {
+    for (long offset : pending) {
+      if (!done.contains(offset)) {
+        return offset;
+      }
+    }
+    return -1;
+  }
+
   public int inFlight() {
     return pending.size() - done.size();
   }

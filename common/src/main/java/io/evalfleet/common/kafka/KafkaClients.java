@@ -46,7 +46,19 @@ public final class KafkaClients {
    */
   public static KafkaConsumer<String, byte[]> consumer(FleetConfig config, String groupId, String clientId,
       int maxPollRecords) {
+    return consumer(config, groupId, clientId, maxPollRecords, null);
+  }
+
+  /**
+   * A static group member when {@code instanceId} is given ({@code group.instance.id}): restarted
+   * under the same id, it takes its partitions back at once, without a rebalance.
+   */
+  public static KafkaConsumer<String, byte[]> consumer(FleetConfig config, String groupId, String clientId,
+      int maxPollRecords, String instanceId) {
     Map<String, Object> props = config.kafkaClientProperties();
+    if (instanceId != null) {
+      props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
+    }
     props.putIfAbsent(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
     if ("classic".equalsIgnoreCase(String.valueOf(props.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG)))) {
       props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,

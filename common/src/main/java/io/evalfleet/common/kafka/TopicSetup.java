@@ -23,7 +23,8 @@ public final class TopicSetup {
   public static int defaultPartitions(String topic) {
     return switch (topic) {
       case Topics.JOBS -> 12;
-      case Topics.RESULTS, Topics.STAGED -> 3;
+      // Keyed by model and co-partitioned: the dispatcher needs them equal.
+      case Topics.RESULTS, Topics.STAGED, Topics.BASELINES -> 3;
       case Topics.DRIFT_FLAGS -> 3;
       default -> 1;
     };

@@ -8,7 +8,10 @@ public final class Topics {
   public static final String STAGED = "evalfleet.weights.staged";
   /** Bounded scoring jobs, one per shard of a run; keyed by job id. */
   public static final String JOBS = "evalfleet.jobs";
-  /** Shard results published by workers; keyed by run id so one run's results stay ordered. */
+  /**
+   * Shard results published by workers; keyed by model name, like the staged events, so that a
+   * run's results reach the dispatcher task that owns its model (the topics are co-partitioned).
+   */
   public static final String RESULTS = "evalfleet.results";
   /** Exactly one drift flag per staged event; keyed by model name (compacted: latest verdict per model). */
   public static final String DRIFT_FLAGS = "evalfleet.drift-flags";

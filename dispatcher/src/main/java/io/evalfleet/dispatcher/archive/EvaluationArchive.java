@@ -108,13 +108,19 @@ public final class EvaluationArchive {
     return Optional.of(new ArchivedScores(path.toString(), readScores(path), readJson(provenancePath(key), Provenance.class)));
   }
 
+  /** Whether the score file {@code uri} is there. */
+  public boolean hasScores(String uri) throws IOException {
+    return fs().exists(new Path(uri));
+  }
+
   /** Per-row scores from a score file written by {@link #writeScores}, by column name. */
   public Map<String, double[]> readScores(String uri) throws IOException {
     return readScores(new Path(uri));
   }
 
   private Map<String, double[]> readScores(Path path) throws IOException {
-    Map<String, List<Double>> columns = new LinkedHashMap<>();
+    Map<String, double[]> columns = new LinkedHashMap<>();
+    int rows = 0;
     try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), path).withConf(storage.conf()).build()) {
       Group row;
       while ((row = reader.read()) != null) {
@@ -122,39 +128,20 @@ public final class EvaluationArchive {
         for (int f = 0; f < type.getFieldCount(); f++) {
           String name = type.getFieldName(f);
           if (!name.equals("row")) {
-            columns.computeIfAbsent(name, n -> new ArrayList<>()).add(row.getDouble(f, 0));
+            double[] column = columns.computeIfAbsent(name, n -> new double[1024]);
+            if (rows == column.length) {
+              column = java.util.Arrays.copyOf(column, column.length * 2);
+              columns.put(name, column);
+            }
+            column[rows] = row.getDouble(f, 0);
           }
         }
+        rows++;
       }
     }
-    Map<String, double[]> rows = new LinkedHashMap<>();
-    columns.forEach((name, values) -> rows.put(name, values.stream().mapToDouble(Double::doubleValue).toArray()));
-    return rows;
-  }
-
-  // ---- checkpoints of runs in progress
-
-  /** Keeps one shard result of a run in progress, so that a dispatcher's successor need not score it again. */
-  public void checkpoint(io.evalfleet.common.contract.ShardResult result) throws IOException {
-    writeJson(new Path(root, "checkpoints/" + segment(result.runId()) + "/" + result.shardIndex() + ".json"), result);
-  }
-
-  /** The shard results checkpointed for a run, in any order; none when the run left no checkpoints. */
-  public List<io.evalfleet.common.contract.ShardResult> checkpoints(String runId) throws IOException {
-    Path dir = new Path(root, "checkpoints/" + segment(runId));
-    if (!fs().exists(dir)) {
-      return List.of();
-    }
-    List<io.evalfleet.common.contract.ShardResult> results = new ArrayList<>();
-    for (FileStatus file : fs().listStatus(dir, p -> p.getName().endsWith(".json") && !p.getName().startsWith("."))) {
-      results.add(readJson(file.getPath(), io.evalfleet.common.contract.ShardResult.class));
-    }
-    return results;
-  }
-
-  /** Forgets a decided run's checkpoints. */
-  public void dropCheckpoints(String runId) throws IOException {
-    fs().delete(new Path(root, "checkpoints/" + segment(runId)), true);
+    final int count = rows;
+    columns.replaceAll((name, column) -> java.util.Arrays.copyOf(column, count));
+    return columns;
   }
 
   // ---- lockfiles

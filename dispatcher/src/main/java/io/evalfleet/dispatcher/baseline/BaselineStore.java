@@ -19,11 +19,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The production baseline of each model, held on the compacted {@code evalfleet.baselines} topic
- * (keyed by model) so that it survives restarts and any client can read it. Loaded at start-up by
- * reading the topic to its end, then kept current by {@link #refresh} (a version pinned or promoted
- * from the command line is seen by the running dispatcher); updated by {@link #pin}. Used by one
- * thread.
+ * The production baseline of each model as operator commands see it: the compacted {@code
+ * evalfleet.baselines} topic (keyed by model) read to its end, and {@link #pin} to publish a new
+ * one, which the dispatcher follows for events staged from then on. Used by one thread.
  */
 public final class BaselineStore {
   private static final Logger log = LoggerFactory.getLogger(BaselineStore.class);
@@ -52,16 +50,6 @@ public final class BaselineStore {
       }
     }
     log.info("loaded {} production baselines", byModel.size());
-  }
-
-  /**
-   * Applies whatever was published on the topic since the last read, without waiting. The reader
-   * must be the one given to {@link #load}.
-   */
-  public void refresh(Consumer<String, byte[]> reader) {
-    for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ZERO)) {
-      apply(record);
-    }
   }
 
   private void apply(ConsumerRecord<String, byte[]> record) {

@@ -22,6 +22,10 @@ public final class Preflight {
     this.storage = storage;
   }
 
+  public Storage storage() {
+    return storage;
+  }
+
   /** A staged event that cannot be evaluated, with the reason. */
   public static final class Rejected extends Exception {
     public Rejected(String message, Throwable cause) {

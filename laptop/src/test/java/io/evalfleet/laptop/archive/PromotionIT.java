@@ -96,7 +96,7 @@ class PromotionIT {
         var production = fresh.production("m").orElseThrow();
         assertThat(production.version()).isEqualTo("v3");
         assertThat(production.commit()).isEqualTo("commit-v3");
-        assertThat(production.rowValues().get("cosine")).containsExactly(0.5, 0.7, 0.9);
+        assertThat(archive.readScores(production.scores()).get("cosine")).containsExactly(0.5, 0.7, 0.9);
         assertThat(production.metrics()).containsEntry("spearman", 1.0);
       }
     }

@@ -18,7 +18,7 @@ import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.task.Task;
-import io.evalfleet.dispatcher.run.Run;
+import io.evalfleet.dispatcher.run.RunState;
 import io.evalfleet.laptop.demo.DemoAssets;
 import io.evalfleet.laptop.embedded.LocalFleet;
 import java.net.URI;
@@ -106,7 +106,7 @@ class StorageOutageIT {
   void aShortOutageMidRunIsRetriedAndTheRunEndsAsItWouldHave() throws Exception {
     StagedWeightEvent event = event("v2");
     List<ShardResult> seen = stageAndStopTheStoreMidRun(event);
-    awaitResults(seen, Run.runIdOf(event.eventId()), r -> r.failed() && r.error().kind() == FailureKind.UNAVAILABLE,
+    awaitResults(seen, RunState.runIdOf(event.eventId()), r -> r.failed() && r.error().kind() == FailureKind.UNAVAILABLE,
         "a shard that met the stopped store");
     Thread.sleep(3_000); // the outage: the store stays down while shards keep meeting it
     OutageFileSystem.start();
@@ -144,7 +144,7 @@ class StorageOutageIT {
   private static List<ShardResult> stageAndStopTheStoreMidRun(StagedWeightEvent event) throws Exception {
     submitter.submit(event);
     List<ShardResult> seen = new ArrayList<>();
-    awaitResults(seen, Run.runIdOf(event.eventId()), r -> !r.failed(), "a first shard scored");
+    awaitResults(seen, RunState.runIdOf(event.eventId()), r -> !r.failed(), "a first shard scored");
     OutageFileSystem.stop();
     return seen;
   }

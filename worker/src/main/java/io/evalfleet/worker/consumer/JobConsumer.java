@@ -42,8 +42,13 @@ import org.slf4j.LoggerFactory;
  * keeping the member alive) until no more than {@code capacity} are left. A job's offset is committed only after its result has been
  * acknowledged by the broker, and only up to the highest contiguous completed offset.
  *
+ * <p>A job that stops the workers it is delivered to (a native crash, the out-of-memory killer)
+ * would otherwise stop every worker in turn: before a job is scored, the delivery is counted in the
+ * partition's committed offset metadata, which survives the worker; a job delivered {@code
+ * maxDeliveries} times without an answer is answered with a {@code crashed} failure instead.
+ *
  * <p>Threading: {@link #run()} owns the consumer; scoring threads only publish results and report
- * completions through a queue. {@link #close(Duration)} may be called from any thread.
+ * starts and completions through queues. {@link #close(Duration)} may be called from any thread.
  */
 public final class JobConsumer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(JobConsumer.class);
@@ -54,7 +59,11 @@ public final class JobConsumer implements Runnable {
   private final JobScorer scorer;
   private final ExecutorService executor;
   private final int capacity;
+  private final int maxDeliveries;
   private final Map<TopicPartition, ContiguousOffsets> offsets = new HashMap<>();
+  /** Per partition, how often each unfinished offset was started, as committed in the offset metadata. */
+  private final Map<TopicPartition, Deliveries> deliveries = new HashMap<>();
+  private final ConcurrentLinkedQueue<Start> starts = new ConcurrentLinkedQueue<>();
   /** Partitions taken away by a rebalance: their jobs still waiting in the executor are skipped. */
   private final Set<TopicPartition> revoked = ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
@@ -70,17 +79,21 @@ public final class JobConsumer implements Runnable {
   /** @param published false when the result could not be published: the job must be consumed again */
   private record Completion(TopicPartition partition, long offset, boolean published) {}
 
+  /** A scoring thread about to score a record: answered with the record's deliveries, this one counted. */
+  private record Start(TopicPartition partition, long offset, java.util.concurrent.CompletableFuture<Integer> deliveries) {}
+
   /**
    * @param executor runs scoring with {@code capacity} threads and an unbounded queue (this class bounds
    *     what it submits). Not shut down here.
    */
   public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
       ExecutorService executor, int capacity) {
-    this(consumer, producer, scorer, executor, capacity, new SimpleMeterRegistry());
+    this(consumer, producer, scorer, executor, capacity, 3, new SimpleMeterRegistry());
   }
 
+  /** @param maxDeliveries deliveries of a job without an answer after which it is answered as {@code crashed} */
   public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
-      ExecutorService executor, int capacity, MeterRegistry registry) {
+      ExecutorService executor, int capacity, int maxDeliveries, MeterRegistry registry) {
     this.registry = registry;
     FleetMeter.WORKER_JOBS_IN_FLIGHT.gauge(registry, () -> inFlight);
     FleetMeter.WORKER_CAPACITY.gauge(registry, () -> capacity);
@@ -95,6 +108,7 @@ public final class JobConsumer implements Runnable {
     this.scorer = scorer;
     this.executor = executor;
     this.capacity = capacity;
+    this.maxDeliveries = maxDeliveries;
   }
 
   @Override
@@ -102,6 +116,7 @@ public final class JobConsumer implements Runnable {
     try {
       consumer.subscribe(List.of(Topics.JOBS), new Rebalance());
       while (running.get()) {
+        drainStarts();
         drainCompletions();
         flowControl();
         for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
@@ -187,24 +202,91 @@ public final class JobConsumer implements Runnable {
           Topics.DLQ, e.getMessage());
       DeadLetters.send(producer, record, e);
       FleetMeter.DEAD_LETTERS.counter(registry, record.topic()).increment();
-      UnreadableJob.failure(record.value(), e).ifPresent(result -> KafkaClients.sendAndWait(producer,
-          new ProducerRecord<>(Topics.RESULTS, result.runId(), Json.write(result)), "the failure of " + result.jobId()));
+      UnreadableJob.failure(record.value(), e).ifPresent(failure -> KafkaClients.sendAndWait(producer,
+          new ProducerRecord<>(Topics.RESULTS, failure.model(), Json.write(failure.result())),
+          "the failure of " + failure.result().jobId()));
       done.accept(true);
       return;
     }
     log.debug("scoring job {} attempt {} from {}-{}@{}", job.jobId(), job.attempt(), record.topic(), record.partition(),
         record.offset());
-    ShardResult result = scorer.score(job);
+    int delivered = starting(new TopicPartition(record.topic(), record.partition()), record.offset());
+    ShardResult result = delivered > maxDeliveries ? crashed(job, delivered - 1) : scorer.score(job);
     if (result.failed()) {
       log.warn("job {} failed: {}", job.jobId(), result.error().message());
     }
     record(job, result);
-    producer.send(new ProducerRecord<>(Topics.RESULTS, job.runId(), Json.write(result)), (metadata, e) -> {
+    // Keyed by model: the results reach the dispatcher task that owns the model's runs.
+    producer.send(new ProducerRecord<>(Topics.RESULTS, job.model(), Json.write(result)), (metadata, e) -> {
       if (e != null) {
         log.error("the result of {} was not published and the job will be consumed again: {}", job.jobId(), e.toString());
       }
       done.accept(e == null);
     });
+  }
+
+  /**
+   * Counts the delivery of a record about to be scored, durably (in the committed offset metadata),
+   * and returns how often it was delivered, this time included. Waits for the poll thread.
+   */
+  private int starting(TopicPartition partition, long offset) {
+    var start = new Start(partition, offset, new java.util.concurrent.CompletableFuture<>());
+    starts.add(start);
+    try {
+      return start.deliveries().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return 1;
+    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+      return 1; // not counted: scored as usual
+    }
+  }
+
+  /** The answer to a job that stopped the workers it was delivered to before this one. */
+  private ShardResult crashed(ScoringJob job, int stoppedWorkers) {
+    String message = "job " + job.jobId() + " was delivered to " + stoppedWorkers + " workers that stopped without"
+        + " answering it (killed by a native crash or by running out of memory?); it is not scored again";
+    log.error(message);
+    return new ShardResult(io.evalfleet.common.contract.SchemaVersion.CURRENT, job.jobId(), job.runId(),
+        job.shardIndex(), job.rowStart(), job.rowCount(), Map.of(), workerIdOf(), null, null, null, 0, job.attempt(),
+        new io.evalfleet.common.contract.ShardError(io.evalfleet.common.failure.FailureKind.CRASHED, message));
+  }
+
+  private String workerIdOf() {
+    return scorer instanceof io.evalfleet.worker.scoring.ShardScorer router ? router.workerId() : null;
+  }
+
+  /** Counts the deliveries that scoring threads announced and commits them with the partition's position. */
+  private void drainStarts() {
+    Start start;
+    Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
+    List<Start> answered = new java.util.ArrayList<>();
+    while ((start = starts.poll()) != null) {
+      ContiguousOffsets tracker = offsets.get(start.partition());
+      if (tracker == null) {
+        start.deliveries().complete(1); // revoked: the job is skipped or its result is a duplicate
+        continue;
+      }
+      int count = deliveries.computeIfAbsent(start.partition(), p -> new Deliveries()).started(start.offset());
+      long position = tracker.firstUnfinished();
+      if (position >= 0) {
+        commits.put(start.partition(), new OffsetAndMetadata(position, metadata(start.partition(), position)));
+      }
+      answered.add(start);
+      start.deliveries().complete(count);
+    }
+    if (!commits.isEmpty()) {
+      try {
+        consumer.commitSync(commits);
+      } catch (RuntimeException e) {
+        log.warn("cannot record job deliveries in the offset metadata: {}", e.toString());
+      }
+    }
+  }
+
+  private String metadata(TopicPartition partition, long position) {
+    Deliveries counted = deliveries.get(partition);
+    return counted == null ? "" : counted.encode(position);
   }
 
   private void record(ScoringJob job, ShardResult result) {
@@ -260,7 +342,7 @@ public final class JobConsumer implements Runnable {
     offsets.forEach((partition, tracker) -> {
       long next = tracker.advance();
       if (next >= 0) {
-        commits.put(partition, new OffsetAndMetadata(next));
+        commits.put(partition, new OffsetAndMetadata(next, metadata(partition, next)));
       }
     });
     if (commits.isEmpty()) {
@@ -288,6 +370,7 @@ public final class JobConsumer implements Runnable {
       // result anyway (results are idempotent by job id). Their offsets belong to the new owner now.
       revoked.addAll(partitions);
       partitions.forEach(offsets::remove);
+      partitions.forEach(deliveries::remove);
     }
 
     @Override
@@ -295,6 +378,17 @@ public final class JobConsumer implements Runnable {
       FleetMeter.REBALANCES.counter(registry, "assigned").increment();
       assigned += partitions.size();
       revoked.removeAll(partitions);
+      if (!partitions.isEmpty()) {
+        try {
+          consumer.committed(Set.copyOf(partitions)).forEach((partition, committed) -> {
+            if (committed != null) {
+              deliveries.put(partition, Deliveries.decode(committed.metadata()));
+            }
+          });
+        } catch (RuntimeException e) {
+          log.warn("cannot read job deliveries from the offset metadata: {}", e.toString());
+        }
+      }
       if (paused) {
         consumer.pause(partitions);
       }
@@ -306,6 +400,7 @@ public final class JobConsumer implements Runnable {
       assigned = Math.max(0, assigned - partitions.size());
       revoked.addAll(partitions);
       partitions.forEach(offsets::remove);
+      partitions.forEach(deliveries::remove);
     }
   }
 }

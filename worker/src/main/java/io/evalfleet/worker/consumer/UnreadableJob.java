@@ -16,17 +16,20 @@ import java.util.Optional;
 final class UnreadableJob {
   private UnreadableJob() {}
 
-  static Optional<ShardResult> failure(byte[] value, ContractViolation cause) {
+  /** A failed result for a job's run, with the model it is keyed by. */
+  record Failure(String model, ShardResult result) {}
+
+  static Optional<Failure> failure(byte[] value, ContractViolation cause) {
     try {
       JsonNode tree = Json.mapper().readTree(value);
       if (tree == null || !tree.path("job_id").isTextual() || !tree.path("run_id").isTextual()
-          || !tree.path("shard_index").canConvertToInt()) {
+          || !tree.path("model").isTextual() || !tree.path("shard_index").canConvertToInt()) {
         return Optional.empty();
       }
-      return Optional.of(new ShardResult(SchemaVersion.CURRENT, tree.get("job_id").asText(), tree.get("run_id").asText(),
+      return Optional.of(new Failure(tree.get("model").asText(), new ShardResult(SchemaVersion.CURRENT, tree.get("job_id").asText(), tree.get("run_id").asText(),
           tree.get("shard_index").asInt(), tree.path("row_start").asLong(0), tree.path("row_count").asInt(0), Map.of(),
           null, null, null, null, 0, tree.path("attempt").asInt(1),
-          new ShardError(io.evalfleet.common.failure.FailureKind.BAD_INPUT, "scoring job is unreadable: " + cause.getMessage())));
+          new ShardError(io.evalfleet.common.failure.FailureKind.BAD_INPUT, "scoring job is unreadable: " + cause.getMessage()))));
     } catch (java.io.IOException | RuntimeException e) {
       return Optional.empty();
     }

@@ -39,6 +39,10 @@ public final class ShardScorer implements JobScorer {
     this.workerId = workerId;
     this.clock = clock;
   }
+  public String workerId() {
+    return workerId;
+  }
+
 
   @Override
   public ShardResult score(ScoringJob job) {

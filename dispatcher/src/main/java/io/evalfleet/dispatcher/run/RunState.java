@@ -1,0 +1,252 @@
+package io.evalfleet.dispatcher.run;
+
+import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
+import io.evalfleet.common.contract.Coverage;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.kafka.JsonSerde;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+import org.apache.kafka.common.serialization.Serde;
+
+/**
+ * One evaluation run in progress, kept in the {@code runs} store under its run id: the staged event,
+ * the baseline it was given when it was staged, and counters over its shards (whose own state is in
+ * the {@code shards} store). Small and of fixed size whatever the subset's size, since it is
+ * rewritten on every result.
+ */
+@JsonAutoDetect(fieldVisibility = Visibility.ANY, getterVisibility = Visibility.NONE,
+    isGetterVisibility = Visibility.NONE, setterVisibility = Visibility.NONE)
+public final class RunState {
+  public static final Serde<RunState> SERDE = JsonSerde.of(RunState.class);
+
+  public enum Stage {
+    /** Pre-flight could not read the event's files: tried again at {@code preflightAt}. */
+    PREFLIGHT,
+    /** Shards are being scored. */
+    SCORING,
+    /** Every shard is scored; the version it is compared with (the model's first staged) is not decided yet. */
+    AWAITING_BASELINE
+  }
+
+  private String runId;
+  private StagedWeightEvent event;
+  private Instant stagedAt;
+  private Instant deadline;
+  private Stage stage = Stage.PREFLIGHT;
+  /** The production baseline when the event was staged; null when the model had none (or another version is named). */
+  private BaselineRecord baseline;
+  /** The archived version the event names as its baseline, once read. */
+  private BaselineRecord namedBaseline;
+  private int shardsTotal;
+  private long rowsTotal;
+  /** The next shard never published, in shard order. */
+  private int nextShard;
+  /** Shards published and unanswered, or paused: they hold the run's share of flow control. */
+  private int open;
+  private int shardsDone;
+  private long rowsScored;
+  private int preflightRetries;
+  private Instant preflightAt;
+  private String whyWaiting;
+  private final List<String> notes = new ArrayList<>();
+  private final Map<String, String> notComparable = new LinkedHashMap<>();
+  private final TreeSet<String> providers = new TreeSet<>();
+  private final TreeSet<String> runtimes = new TreeSet<>();
+  private final TreeSet<String> hardware = new TreeSet<>();
+  private final TreeSet<String> signatures = new TreeSet<>();
+
+  RunState() {}
+
+  public RunState(StagedWeightEvent event, Instant stagedAt, Instant deadline, BaselineRecord baseline) {
+    this.runId = runIdOf(event.eventId());
+    this.event = event;
+    this.stagedAt = stagedAt;
+    this.deadline = deadline;
+    this.baseline = baseline;
+  }
+
+  /** The run id of an event: derived from its event id alone, so a re-delivered event maps to the same run. */
+  public static String runIdOf(String eventId) {
+    var digest = Storage.newDigest().digest(eventId.getBytes(StandardCharsets.UTF_8));
+    return "run-" + HexFormat.of().formatHex(digest, 0, 10);
+  }
+
+  /** Starts scoring: {@code shards} shards over {@code rows} rows. */
+  public void planned(int shards, long rows) {
+    this.stage = Stage.SCORING;
+    this.shardsTotal = shards;
+    this.rowsTotal = rows;
+    this.preflightAt = null;
+  }
+
+  public void preflightLater(Instant at, String why) {
+    this.stage = Stage.PREFLIGHT;
+    this.preflightAt = at;
+    this.preflightRetries++;
+    this.whyWaiting = why;
+  }
+
+  public void awaitBaseline() {
+    this.stage = Stage.AWAITING_BASELINE;
+  }
+
+  /** Takes the next never-published shard index and counts it as open. */
+  public int takeNextShard() {
+    open++;
+    return nextShard++;
+  }
+
+  public boolean hasUnpublished() {
+    return stage == Stage.SCORING && nextShard < shardsTotal;
+  }
+
+  /** A shard's answer arrived: it no longer holds a slot. */
+  public void closed() {
+    open--;
+  }
+
+  /** A shard was sent again after a pause: it holds a slot once more. */
+  public void reopened() {
+    open++;
+  }
+
+  /** Records a successful shard with where it was scored. */
+  public void scored(ShardResult result) {
+    shardsDone++;
+    rowsScored += result.rowCount();
+    if (result.executionProvider() != null) {
+      providers.add(result.executionProvider());
+    }
+    if (result.environment() != null) {
+      addIfPresent(runtimes, result.environment().onnxRuntime());
+      addIfPresent(hardware, result.environment().hardware());
+      addIfPresent(signatures, result.environment().modelSignature());
+    }
+  }
+
+  public boolean complete() {
+    return stage != Stage.PREFLIGHT && shardsDone == shardsTotal;
+  }
+
+  public Coverage coverage() {
+    return new Coverage(shardsDone, shardsTotal, rowsScored, rowsTotal);
+  }
+
+  /** Full coverage without scoring anything: every row's score came from the archive. */
+  public Coverage reusedCoverage() {
+    return new Coverage(shardsTotal, shardsTotal, rowsTotal, rowsTotal);
+  }
+
+  public void whyWaiting(String why) {
+    this.whyWaiting = why;
+  }
+
+  public Optional<String> whyWaiting() {
+    return Optional.ofNullable(whyWaiting);
+  }
+
+  /** Marks a metric as not comparable with the baseline (it is reported, but decides nothing). */
+  public void exclude(String metric, String why) {
+    notComparable.put(metric, why);
+  }
+
+  /** Adds a sentence to the flag's reasons. */
+  public void note(String sentence) {
+    notes.add(sentence);
+  }
+
+  public void namedBaseline(BaselineRecord named) {
+    this.namedBaseline = named;
+  }
+
+  private static void addIfPresent(TreeSet<String> set, String value) {
+    if (value != null) {
+      set.add(value);
+    }
+  }
+
+  public String runId() {
+    return runId;
+  }
+
+  public StagedWeightEvent event() {
+    return event;
+  }
+
+  public Instant stagedAt() {
+    return stagedAt;
+  }
+
+  public Instant deadline() {
+    return deadline;
+  }
+
+  public Stage stage() {
+    return stage;
+  }
+
+  /** The production baseline fixed when the event was staged, if the model had one. */
+  public Optional<BaselineRecord> baseline() {
+    return Optional.ofNullable(baseline);
+  }
+
+  public Optional<BaselineRecord> namedBaseline() {
+    return Optional.ofNullable(namedBaseline);
+  }
+
+  public int shardsTotal() {
+    return shardsTotal;
+  }
+
+  public long rowsTotal() {
+    return rowsTotal;
+  }
+
+  public int open() {
+    return open;
+  }
+
+  public int preflightRetries() {
+    return preflightRetries;
+  }
+
+  public Instant preflightAt() {
+    return preflightAt;
+  }
+
+  public List<String> notes() {
+    return List.copyOf(notes);
+  }
+
+  public Map<String, String> notComparable() {
+    return Map.copyOf(notComparable);
+  }
+
+  public List<String> providers() {
+    return List.copyOf(providers);
+  }
+
+  public List<String> runtimes() {
+    return List.copyOf(runtimes);
+  }
+
+  public List<String> hardware() {
+    return List.copyOf(hardware);
+  }
+
+  /** The model signatures the shards reported: one, unless workers disagree. */
+  public List<String> signatures() {
+    return List.copyOf(signatures);
+  }
+}

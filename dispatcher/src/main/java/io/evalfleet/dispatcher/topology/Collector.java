@@ -1,0 +1,108 @@
+package io.evalfleet.dispatcher.topology;
+
+import io.evalfleet.common.contract.ContractViolation;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.ShardError;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.failure.FailureKind;
+import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.dispatcher.run.RunState;
+import io.evalfleet.dispatcher.run.ShardState;
+import java.time.Duration;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Collects shard results: the first answer to a job in flight is kept (in {@code shard-results}),
+ * duplicates and answers to decided runs are counted and dropped. A failed shard is sent again when
+ * its failure may pass (a dependency unavailable: after a pause, until the deadline; a resource
+ * exhausted: up to three attempts), and otherwise fails its run with an ERROR naming the shard.
+ */
+final class Collector {
+  private static final Logger log = LoggerFactory.getLogger(Collector.class);
+
+  private final RunBook book;
+  private final FlowControl flow;
+  private final Conclusion conclusion;
+
+  Collector(RunBook book, FlowControl flow, Conclusion conclusion) {
+    this.book = book;
+    this.flow = flow;
+    this.conclusion = conclusion;
+  }
+
+  void onResult(Record<String, byte[]> record, RecordMetadata source) {
+    ShardResult result;
+    try {
+      result = Json.read(record.value(), ShardResult.class);
+    } catch (ContractViolation e) {
+      log.error("unreadable shard result at {}-{}@{} sent to the dead-letter topic: {}", source.topic(),
+          source.partition(), source.offset(), e.getMessage());
+      book.deadLetter(source.topic(), source.partition(), source.offset(), record.key(), record.value(),
+          record.headers(), e);
+      return;
+    }
+    RunState run = book.runs.get(result.runId());
+    ShardState shard = run == null ? null : book.shards.get(result.jobId());
+    if (shard == null || shard.status() != ShardState.Status.IN_FLIGHT || shard.index() != result.shardIndex()) {
+      FleetMeter.RESULTS_DUPLICATE.counter(book.dispatching.registry).increment();
+      log.debug("ignoring result {} (duplicate, or its run is decided)", result.jobId());
+      return;
+    }
+    if (result.failed()) {
+      onFailure(run, shard, result);
+    } else if (result.rowStart() != shard.rowStart() || result.rowCount() != shard.rowCount()) {
+      flow.released(1);
+      run.closed();
+      conclusion.fail(run, "shard " + shard.index() + " was answered for rows " + result.rowStart() + "+"
+          + result.rowCount() + ", but it holds rows " + shard.rowStart() + "+" + shard.rowCount());
+      return;
+    } else {
+      shard.done();
+      book.shards.put(result.jobId(), shard);
+      book.results.put(result.jobId(), result);
+      run.closed();
+      run.scored(result);
+      flow.released(1);
+      book.runs.put(run.runId(), run);
+      if (run.complete()) {
+        conclusion.conclude(run);
+      }
+    }
+    flow.publish();
+  }
+
+  private void onFailure(RunState run, ShardState shard, ShardResult result) {
+    ShardError error = result.error();
+    switch (error.kind()) {
+      case UNAVAILABLE -> {
+        // Not the job's fault: sent again after a pause, as often as the run's deadline allows; a
+        // run still waiting at its deadline ends INCOMPLETE naming the dependency.
+        Duration pause = FlowControl.unavailableBackoff(shard.unavailableRetries());
+        log.warn("job {}: {}; sending it again in {} s", result.jobId(), error.message(), pause.toSeconds());
+        shard.pauseUntil(book.now().plus(pause));
+        run.whyWaiting(error.message());
+        book.shards.put(result.jobId(), shard);
+        book.runs.put(run.runId(), run);
+        return;
+      }
+      case RESOURCE_EXHAUSTED -> {
+        if (shard.attempt() < Dispatching.MAX_ATTEMPTS) {
+          log.warn("job {} attempt {} ran out of a resource, dispatching again: {}", result.jobId(), shard.attempt(),
+              error.message());
+          shard.sent(shard.attempt() + 1, book.now());
+          book.shards.put(result.jobId(), shard);
+          book.publish(FlowControl.job(run, shard), "retry");
+          return;
+        }
+      }
+      case BAD_INPUT, BUG, CRASHED -> { }
+    }
+    String attempts = error.kind().retriable() ? " in " + result.attempt() + " attempts" : "";
+    conclusion.fail(run, "shard " + result.shardIndex() + " (rows " + result.rowStart() + "-"
+        + (result.rowStart() + result.rowCount() - 1) + ") could not be scored" + attempts + ": "
+        + (error.kind() == FailureKind.BAD_INPUT ? "" : error.kind().description() + ": ") + error.message());
+  }
+}

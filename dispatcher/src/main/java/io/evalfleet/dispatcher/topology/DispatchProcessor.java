@@ -1,0 +1,89 @@
+package io.evalfleet.dispatcher.topology;
+
+import io.evalfleet.common.contract.ContractViolation;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import java.time.Duration;
+import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dispatcher's processor, one per task (a partition of the model-keyed topics): routes staged
+ * events to {@link Intake}, shard results to {@link Collector} and baseline records to the {@code
+ * baselines} store, and runs {@link FlowControl#tick} on a wall-clock punctuator.
+ */
+final class DispatchProcessor implements Processor<String, byte[], String, byte[]> {
+  private static final Logger log = LoggerFactory.getLogger(DispatchProcessor.class);
+  /** How often decided run ids past the look-back are forgotten. */
+  private static final Duration EXPIRE_DECIDED = Duration.ofMinutes(1);
+
+  private final Dispatching dispatching;
+  private ProcessorContext<String, byte[]> context;
+  private RunBook book;
+  private FlowControl flow;
+  private Conclusion conclusion;
+  private Intake intake;
+  private Collector collector;
+
+  DispatchProcessor(Dispatching dispatching) {
+    this.dispatching = dispatching;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, byte[]> context) {
+    this.context = context;
+    this.book = new RunBook(context, dispatching);
+    this.flow = new FlowControl(book);
+    this.conclusion = new Conclusion(book, flow);
+    this.intake = new Intake(book, flow, conclusion);
+    this.collector = new Collector(book, flow, conclusion);
+    flow.reload();
+    context.schedule(dispatching.tick, PunctuationType.WALL_CLOCK_TIME, now -> flow.tick(intake, conclusion));
+    context.schedule(EXPIRE_DECIDED, PunctuationType.WALL_CLOCK_TIME, now -> book.expireDecided());
+  }
+
+  @Override
+  public void process(Record<String, byte[]> record) {
+    RecordMetadata source = context.recordMetadata().orElseThrow();
+    switch (source.topic()) {
+      case Topics.STAGED -> intake.onStaged(record, source);
+      case Topics.RESULTS -> collector.onResult(record, source);
+      case Topics.BASELINES -> onBaseline(record, source);
+      default -> throw new IllegalStateException("no route for records of " + source.topic());
+    }
+  }
+
+  /** A version pinned or promoted (here, or from the command line) becomes the model's baseline for events staged from now on. */
+  private void onBaseline(Record<String, byte[]> record, RecordMetadata source) {
+    if (record.key() == null) {
+      return;
+    }
+    if (record.value() == null) {
+      book.baselines.delete(record.key());
+      return;
+    }
+    try {
+      BaselineRecord baseline = Json.read(record.value(), BaselineRecord.class);
+      BaselineRecord before = book.baselines.get(baseline.model());
+      book.baselines.put(baseline.model(), baseline);
+      if (before != null && !before.version().equals(baseline.version())) {
+        log.info("production baseline of {} is now version {} (was {})", baseline.model(), baseline.version(),
+            before.version());
+      }
+    } catch (ContractViolation e) {
+      log.warn("ignoring unreadable baseline record for {} at {}-{}@{}: {}", record.key(), source.topic(),
+          source.partition(), source.offset(), e.getMessage());
+    }
+  }
+
+  @Override
+  public void close() {
+    dispatching.unload(book.taskId());
+  }
+}

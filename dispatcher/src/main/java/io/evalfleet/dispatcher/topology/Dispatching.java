@@ -1,0 +1,88 @@
+package io.evalfleet.dispatcher.topology;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.dispatcher.archive.EvaluationArchive;
+import io.evalfleet.dispatcher.decision.Decider;
+import io.evalfleet.dispatcher.decision.Policy;
+import io.evalfleet.dispatcher.plan.ShardPlanner;
+import io.evalfleet.dispatcher.preflight.Preflight;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What every task of the dispatcher shares: its settings, pre-flight, the archive, the policy and
+ * the meters. Thread-safe: the stream threads of one instance use one.
+ */
+public final class Dispatching {
+  /** Attempts of a job before the dispatcher stops sending it. */
+  static final int MAX_ATTEMPTS = 3;
+
+  final Preflight preflight;
+  final EvaluationArchive archive;
+  final Policy policy;
+  final Decider decider;
+  final ShardPlanner planner;
+  final int maxInFlightPerRun;
+  final int maxInFlight;
+  final Duration runDeadline;
+  final Duration jobTimeout;
+  final Duration decidedLookBack;
+  final boolean reuseScores;
+  final Duration tick;
+  final MeterRegistry registry;
+  /**
+   * Per model and production version, its production snapshots' metric values (the band), read
+   * from the archive once per baseline; bounded, since models come and go.
+   */
+  final Cache<String, Map<String, List<Double>>> bandHistory = Caffeine.newBuilder().maximumSize(1_000).build();
+  /** Per task: runs and jobs in flight, summed by the gauges. */
+  private final Map<String, int[]> load = new ConcurrentHashMap<>();
+
+  public Dispatching(FleetConfig config, Preflight preflight, EvaluationArchive archive, Policy policy,
+      MeterRegistry registry) {
+    this(config, preflight, archive, policy, registry, Duration.ofMillis(250));
+  }
+
+  /** @param tick how often flow control, job timeouts and run deadlines are looked at (wall-clock time) */
+  public Dispatching(FleetConfig config, Preflight preflight, EvaluationArchive archive, Policy policy,
+      MeterRegistry registry, Duration tick) {
+    this.preflight = preflight;
+    this.archive = archive;
+    this.policy = policy;
+    this.decider = new Decider(policy);
+    this.planner = new ShardPlanner(config.get(FleetConfig.SHARD_ROWS), config.get(FleetConfig.JOB_TOKENS));
+    this.maxInFlightPerRun = config.get(FleetConfig.MAX_IN_FLIGHT_PER_RUN);
+    this.maxInFlight = config.get(FleetConfig.MAX_IN_FLIGHT);
+    this.runDeadline = config.get(FleetConfig.RUN_DEADLINE);
+    this.jobTimeout = config.get(FleetConfig.JOB_TIMEOUT);
+    this.decidedLookBack = config.get(FleetConfig.DECIDED_LOOK_BACK);
+    this.reuseScores = config.get(FleetConfig.REUSE_SCORES);
+    this.tick = tick;
+    this.registry = registry;
+    FleetMeter.RUNS_ACTIVE.gauge(registry, () -> load.values().stream().mapToInt(l -> l[0]).sum());
+    FleetMeter.DISPATCHER_JOBS_IN_FLIGHT.gauge(registry, () -> load.values().stream().mapToInt(l -> l[1]).sum());
+    FleetMeter.DISPATCHER_JOBS_LIMIT.gauge(registry, () -> maxInFlight);
+    for (String kind : List.of("first", "retry", "resent")) {
+      FleetMeter.JOBS_PUBLISHED.counter(registry, kind);
+    }
+    for (String source : List.of(Topics.STAGED, Topics.RESULTS)) {
+      FleetMeter.DEAD_LETTERS.counter(registry, source);
+    }
+    FleetMeter.RESULTS_DUPLICATE.counter(registry);
+  }
+
+  void load(String task, int runs, int jobsInFlight) {
+    load.put(task, new int[] {runs, jobsInFlight});
+  }
+
+  void unload(String task) {
+    load.remove(task);
+  }
+}

@@ -1,0 +1,167 @@
+package io.evalfleet.dispatcher.topology;
+
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.dispatcher.run.RunState;
+import io.evalfleet.dispatcher.run.ShardState;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes a task's jobs under flow control: at most {@code dispatcher.max-jobs-in-flight-per-run}
+ * open (unanswered or paused) jobs per run and {@code dispatcher.max-jobs-in-flight} per task, runs
+ * served in turn. On each wall-clock tick it also releases paused jobs, sends overdue ones again
+ * and ends runs past their deadline.
+ *
+ * <p>The counts it keeps in memory are derived from the stores ({@link #reload}) when the task
+ * starts and on every tick: this processor is the only writer of its task's stores.
+ */
+final class FlowControl {
+  private static final Logger log = LoggerFactory.getLogger(FlowControl.class);
+
+  private final RunBook book;
+  private final Dispatching dispatching;
+  private int open;
+  private final Deque<String> publishable = new ArrayDeque<>();
+
+  FlowControl(RunBook book) {
+    this.book = book;
+    this.dispatching = book.dispatching;
+  }
+
+  /** Recounts open jobs and runs with jobs to publish from the stores. */
+  void reload() {
+    open = 0;
+    publishable.clear();
+    int active = 0;
+    for (RunState run : book.allRuns()) {
+      open += run.open();
+      active++;
+      if (run.hasUnpublished()) {
+        publishable.add(run.runId());
+      }
+    }
+    dispatching.load(book.taskId(), active, open);
+  }
+
+  /** A run started scoring: its jobs may be published. */
+  void started(RunState run) {
+    if (run.hasUnpublished() && !publishable.contains(run.runId())) {
+      publishable.add(run.runId());
+    }
+  }
+
+  /** One of the task's jobs was answered (or its run ended): its slot is free. */
+  void released(int jobs) {
+    open = Math.max(0, open - jobs);
+  }
+
+  /** A job took a slot again (sent again after a pause). */
+  void reopened() {
+    open++;
+  }
+
+  /** Publishes new jobs, runs in turn, while the limits allow. */
+  void publish() {
+    Instant now = book.now();
+    int skipped = 0;
+    while (open < dispatching.maxInFlight && !publishable.isEmpty() && skipped < publishable.size()) {
+      String runId = publishable.poll();
+      RunState run = book.runs.get(runId);
+      if (run == null || !run.hasUnpublished()) {
+        continue;
+      }
+      if (run.open() >= dispatching.maxInFlightPerRun) {
+        publishable.add(runId);
+        skipped++;
+        continue;
+      }
+      skipped = 0;
+      int index = run.takeNextShard();
+      String jobId = ScoringJob.jobId(runId, index);
+      ShardState shard = book.shards.get(jobId);
+      shard.sent(1, now);
+      book.shards.put(jobId, shard);
+      book.runs.put(runId, run);
+      book.publish(job(run, shard), "first");
+      open++;
+      if (run.hasUnpublished()) {
+        publishable.add(runId);
+      }
+    }
+  }
+
+  /**
+   * The wall-clock step: pre-flights due again, runs past their deadline, paused jobs due, jobs
+   * unanswered past {@code dispatcher.job-timeout}; then publishing.
+   */
+  void tick(Intake intake, Conclusion conclusion) {
+    Instant now = book.now();
+    for (RunState run : book.allRuns()) {
+      if (now.isAfter(run.deadline())) {
+        conclusion.expire(run);
+      } else if (run.stage() == RunState.Stage.PREFLIGHT && run.preflightAt() != null
+          && !run.preflightAt().isAfter(now)) {
+        intake.preflight(run, null);
+      } else if (run.stage() == RunState.Stage.SCORING && run.open() > 0) {
+        resend(run, now);
+      }
+    }
+    reload();
+    publish();
+  }
+
+  /** Releases paused jobs that are due and sends overdue ones again, or stops at their last attempt. */
+  private void resend(RunState run, Instant now) {
+    Instant sentBefore = now.minus(dispatching.jobTimeout);
+    List<ShardState> changed = new ArrayList<>();
+    book.forEachShard(run.runId(), (key, shard) -> {
+      if (shard.status() == ShardState.Status.PAUSED && !shard.releaseAt().isAfter(now)) {
+        shard.sent(shard.attempt(), now);
+        book.publish(job(run, shard), "retry");
+        changed.add(shard);
+      } else if (shard.status() == ShardState.Status.IN_FLIGHT && !shard.lastAttempt()
+          && shard.sentAt().isBefore(sentBefore)) {
+        if (shard.attempt() >= Dispatching.MAX_ATTEMPTS) {
+          String why = "shard " + shard.index() + " got no result in " + Dispatching.MAX_ATTEMPTS + " attempts of "
+              + dispatching.jobTimeout.toSeconds() + " s each (workers down, stuck, or slower than dispatcher.job-timeout)";
+          log.warn("run {}: {}; waiting for a late answer until the deadline {}", run.runId(), why, run.deadline());
+          shard.stopResending();
+          run.whyWaiting(why);
+        } else {
+          shard.sent(shard.attempt() + 1, now);
+          log.warn("job {} unanswered after {} s; sending attempt {}", ScoringJob.jobId(run.runId(), shard.index()),
+              dispatching.jobTimeout.toSeconds(), shard.attempt());
+          book.publish(job(run, shard), "resent");
+        }
+        changed.add(shard);
+      }
+    });
+    for (ShardState shard : changed) {
+      book.shards.put(ScoringJob.jobId(run.runId(), shard.index()), shard);
+    }
+    if (!changed.isEmpty()) {
+      book.runs.put(run.runId(), run);
+    }
+  }
+
+  /** The job of a shard at its current attempt. */
+  static ScoringJob job(RunState run, ShardState shard) {
+    var event = run.event();
+    return new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run.runId(), shard.index()), run.runId(),
+        event.eventId(), event.model(), event.version(), event.task(), event.artifact(), event.tokenizer(),
+        event.goldenSubset(), event.maxSeqLen(), event.stride(), shard.index(), run.shardsTotal(), shard.rowStart(),
+        shard.rowCount(), event.task().spec().rowValues(), shard.attempt(), run.deadline(), event.embedding());
+  }
+
+  /** 1, 2, 4 ... seconds, at most 30: long enough for a circuit breaker to close again. */
+  static Duration unavailableBackoff(int retriesSoFar) {
+    return Duration.ofSeconds(Math.min(30, 1L << Math.min(retriesSoFar, 5)));
+  }
+}

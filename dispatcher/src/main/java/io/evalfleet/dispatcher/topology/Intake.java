@@ -1,0 +1,262 @@
+package io.evalfleet.dispatcher.topology;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.evalfleet.common.contract.ContractViolation;
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.failure.FailureKind;
+import io.evalfleet.common.failure.Failures;
+import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.subset.GoldenSubsetFile;
+import io.evalfleet.common.task.CausalLmTask;
+import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.common.task.SubsetLayout;
+import io.evalfleet.common.task.Task;
+import io.evalfleet.dispatcher.archive.EvaluationArchive;
+import io.evalfleet.dispatcher.archive.ScoreKey;
+import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.plan.RowLengths;
+import io.evalfleet.dispatcher.plan.Shard;
+import io.evalfleet.dispatcher.plan.ShardPlanner;
+import io.evalfleet.dispatcher.preflight.Preflight;
+import io.evalfleet.dispatcher.run.FirstVersions;
+import io.evalfleet.dispatcher.run.RunState;
+import io.evalfleet.dispatcher.run.ShardState;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Takes a staged event in: rejects what cannot be evaluated (ERROR, and a dead letter), fixes the
+ * baseline it will be compared with (the production version now, or, for a model's first version,
+ * the first one staged), pre-flights its files, plans its shards and starts the run. Pre-flight
+ * reads storage on the stream thread: when storage cannot be reached, it is tried again later by
+ * the wall-clock tick, until the run's deadline.
+ */
+final class Intake {
+  private static final Logger log = LoggerFactory.getLogger(Intake.class);
+
+  private final RunBook book;
+  private final Dispatching dispatching;
+  private final FlowControl flow;
+  private final Conclusion conclusion;
+
+  Intake(RunBook book, FlowControl flow, Conclusion conclusion) {
+    this.book = book;
+    this.dispatching = book.dispatching;
+    this.flow = flow;
+    this.conclusion = conclusion;
+  }
+
+  void onStaged(Record<String, byte[]> record, RecordMetadata source) {
+    StagedWeightEvent event;
+    try {
+      if (record.value() != null && record.value().length > StagedWeightEvent.MAX_BYTES) {
+        throw new ContractViolation("", "message is " + record.value().length + " bytes; a staged event may be at most "
+            + StagedWeightEvent.MAX_BYTES);
+      }
+      event = Json.read(record.value(), StagedWeightEvent.class);
+    } catch (ContractViolation e) {
+      reject(record, source, e);
+      return;
+    }
+    String runId = RunState.runIdOf(event.eventId());
+    if (book.decided.get(runId) != null || book.runs.get(runId) != null) {
+      log.info("event {} is already being evaluated or decided ({}); ignoring the duplicate", event.eventId(), runId);
+      return;
+    }
+    Instant now = book.now();
+    Optional<BaselineRecord> production = Optional.ofNullable(book.baselines.get(event.model()));
+    BaselineRecord fixed = null;
+    if (production.isPresent() && (event.baseline().equals(StagedWeightEvent.PRODUCTION)
+        || event.baseline().equals(production.get().version()))) {
+      fixed = production.get();
+    } else if (production.isEmpty() && event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
+      FirstVersions first = Optional.ofNullable(book.firstVersions.get(event.model())).orElseGet(FirstVersions::new);
+      first.staged(runId);
+      book.firstVersions.put(event.model(), first);
+    }
+    RunState run = new RunState(event, now, now.plus(dispatching.runDeadline), fixed);
+    book.runs.put(runId, run);
+    preflight(run, new Source(source.topic(), source.partition(), source.offset(), record));
+  }
+
+  /** Where a staged event came from, for its dead letter; null when pre-flight is tried again later. */
+  record Source(String topic, int partition, long offset, Record<String, byte[]> record) {}
+
+  /**
+   * Pre-flights a run: it starts scoring, or is decided at once (rejected: ERROR; scores reused
+   * from the archive), or waits for storage to come back.
+   */
+  void preflight(RunState run, Source source) {
+    StagedWeightEvent event = run.event();
+    Preflight.Checked checked;
+    long[] rowTokens;
+    try {
+      checked = dispatching.preflight.check(event);
+      rowTokens = rowTokens(event, checked);
+    } catch (Preflight.Rejected | IOException | RuntimeException e) {
+      if (!(e instanceof Preflight.Rejected) && Failures.kindOf(e) == FailureKind.UNAVAILABLE) {
+        preflightLater(run, e.getMessage() != null ? e.getMessage() : e.toString());
+        return;
+      }
+      String reason = e instanceof Preflight.Rejected ? e.getMessage() : "pre-flight failed: " + Failures.describe(e);
+      byte[] value = source != null ? source.record().value() : Json.write(event);
+      book.deadLetter(Topics.STAGED, source != null ? source.partition() : -1, source != null ? source.offset() : -1,
+          event.model(), value, source != null ? source.record().headers() : null, e);
+      conclusion.refuse(run, reason);
+      return;
+    }
+    GoldenSubsetFile subset = checked.footer();
+    List<Shard> plan = rowTokens == null ? dispatching.planner.plan(subset.rowGroupSizes())
+        : dispatching.planner.plan(subset.rowGroupSizes(), rowTokens);
+    run.planned(plan.size(), subset.rowCount());
+    Optional<String> refused = gates(run, checked.layout());
+    if (refused.isPresent()) {
+      conclusion.refuse(run, refused.get());
+      return;
+    }
+    Optional<EvaluationArchive.ArchivedScores> reusable = archivedScores(event);
+    if (reusable.isPresent()) {
+      log.info("run {} for {} {}: reusing the scores of an identical evaluation ({})", run.runId(), event.model(),
+          event.version(), reusable.get().uri());
+      book.runs.put(run.runId(), run);
+      conclusion.concludeReused(run, reusable.get());
+      return;
+    }
+    for (Shard shard : plan) {
+      book.shards.put(ScoringJob.jobId(run.runId(), shard.index()), new ShardState(shard.index(), shard.start(), shard.count()));
+    }
+    book.runs.put(run.runId(), run);
+    log.info("run {} for {} {}: {} rows in {} shards{}", run.runId(), event.model(), event.version(), subset.rowCount(),
+        plan.size(), run.baseline().map(b -> ", compared with version " + b.version()).orElse(""));
+    flow.started(run);
+    flow.publish();
+  }
+
+  /** Pre-flight could not reach storage: try again after a pause (the deadline ends it as INCOMPLETE). */
+  private void preflightLater(RunState run, String failure) {
+    Instant next = book.now().plus(FlowControl.unavailableBackoff(run.preflightRetries()));
+    if (next.isAfter(run.deadline())) {
+      next = run.deadline();
+    }
+    log.warn("pre-flight of {} {} ({}): {}; trying again at {}", run.event().model(), run.event().version(), run.runId(),
+        failure, next);
+    run.preflightLater(next, "pre-flight could not read the event's files: " + failure);
+    book.runs.put(run.runId(), run);
+  }
+
+  /**
+   * Each row's work in tokens, for a causal LM's token budget per job; null for tasks bounded by
+   * rows only.
+   */
+  private long[] rowTokens(StagedWeightEvent event, Preflight.Checked checked) throws IOException {
+    if (event.task() != Task.CAUSAL_LM) {
+      return null;
+    }
+    SubsetLayout layout = checked.layout();
+    String column = layout.has(CausalLmTask.INPUT_IDS) ? layout.column(CausalLmTask.INPUT_IDS)
+        : layout.column(CausalLmTask.TEXT);
+    GoldenSubsetFile subset = checked.footer();
+    long[] lengths = RowLengths.read(dispatching.preflight.storage(), subset.uri(), subset.schema(), column,
+        subset.rowCount());
+    int maxSeqLen = event.maxSeqLen();
+    int stride = event.task().spec().stride(event.maxSeqLen(), event.stride());
+    for (int i = 0; i < lengths.length; i++) {
+      lengths[i] = ShardPlanner.windowedTokens(lengths[i], maxSeqLen, stride);
+    }
+    return lengths;
+  }
+
+  /**
+   * Pre-flight gates against the baseline, before anything is scored: an adapter trained on another
+   * base model is not comparable (ERROR); under a changed tokenizer, perplexity counts tokens of
+   * another vocabulary, so bits per byte is compared instead (ERROR when the subset has no text).
+   */
+  private Optional<String> gates(RunState run, SubsetLayout layout) {
+    StagedWeightEvent event = run.event();
+    Optional<BaselineRecord> found = run.baseline();
+    if (found.isEmpty() && !event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
+      found = conclusion.archivedVersion(event.model(), event.baseline()); // unknown versions fail when the run concludes
+      found.ifPresent(run::namedBaseline);
+    }
+    if (found.isEmpty()) {
+      return Optional.empty();
+    }
+    BaselineRecord baseline = found.get();
+    if (event.baseModelSha256() != null) {
+      String baselineBase = baseline.baseModelSha256() != null ? baseline.baseModelSha256() : baseline.artifactSha256();
+      if (!event.baseModelSha256().equals(baselineBase)) {
+        return Optional.of("adapter gate: version " + event.version() + " is an adapter on base model "
+            + Conclusion.short12(event.baseModelSha256()) + ", but baseline version " + baseline.version()
+            + " is built on " + Conclusion.short12(baselineBase)
+            + "; an adapter is only comparable with a baseline on the same base model");
+      }
+    }
+    String tokenizer = event.tokenizer() == null ? null : event.tokenizer().sha256();
+    if (tokenizer != null && baseline.tokenizerSha256() != null && !tokenizer.equals(baseline.tokenizerSha256())) {
+      String change = "tokenizer changed (baseline " + Conclusion.short12(baseline.tokenizerSha256()) + ", candidate "
+          + Conclusion.short12(tokenizer) + ")";
+      if (event.task() == Task.CAUSAL_LM) {
+        if (!layout.has(CausalLmTask.TEXT)) {
+          return Optional.of("tokenizer gate: " + change + " and the golden subset holds token ids, not text:"
+              + " neither perplexity nor bits per byte can be compared with the baseline");
+        }
+        run.exclude(MetricNames.PERPLEXITY, change + ": perplexity counts tokens of different vocabularies;"
+            + " bits per byte is compared instead");
+      } else {
+        run.note(change + "; embeddings are compared as the models' outputs on the same texts");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Scores archived by an identical earlier evaluation, if any. */
+  private Optional<EvaluationArchive.ArchivedScores> archivedScores(StagedWeightEvent event) {
+    if (!dispatching.reuseScores) {
+      return Optional.empty();
+    }
+    try {
+      return dispatching.archive.scores(ScoreKey.of(event));
+    } catch (IOException | RuntimeException e) {
+      log.warn("cannot look up archived scores of {} {} (scoring it instead): {}", event.model(), event.version(),
+          e.toString());
+      return Optional.empty();
+    }
+  }
+
+  /** A staged record that is not a valid event: one ERROR flag naming why, and a dead letter. */
+  private void reject(Record<String, byte[]> record, RecordMetadata source, ContractViolation violation) {
+    String eventId = StagedWeightEvent.eventIdOf(record.value(), source.topic(), source.partition(), source.offset());
+    String model = record.key();
+    try {
+      JsonNode tree = record.value() == null || record.value().length > StagedWeightEvent.MAX_BYTES ? null
+          : Json.mapper().readTree(record.value());
+      if (tree != null && tree.path("model").isTextual()) {
+        model = tree.path("model").asText();
+      }
+    } catch (IOException | RuntimeException e) {
+      // not JSON at all: the record's key names the model, if anything does
+    }
+    String runId = RunState.runIdOf(eventId);
+    if (book.decided.get(runId) != null) {
+      return;
+    }
+    book.deadLetter(source.topic(), source.partition(), source.offset(), record.key(), record.value(), record.headers(),
+        violation);
+    String reason = "staged event rejected: " + violation.getMessage();
+    log.warn("{} (event {}, {}-{}@{})", reason, eventId, source.topic(), source.partition(), source.offset());
+    book.publish(runId, new DriftFlag(SchemaVersion.CURRENT, runId, eventId, model, null, null, Flag.ERROR, Map.of(),
+        List.of(reason), null, List.of(), null, book.now(), null), model);
+  }
+}

@@ -1,0 +1,163 @@
+package io.evalfleet.dispatcher.topology;
+
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.kafka.DeadLetters;
+import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.run.FirstVersions;
+import io.evalfleet.dispatcher.run.RunState;
+import io.evalfleet.dispatcher.run.ShardState;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiConsumer;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One task's view of the dispatcher's state stores and outputs. Everything written here (stores,
+ * jobs, flags, baselines, dead letters) commits in the task's transaction, or not at all.
+ */
+final class RunBook {
+  private static final Logger log = LoggerFactory.getLogger(RunBook.class);
+
+  final Dispatching dispatching;
+  private final ProcessorContext<String, byte[]> context;
+  final KeyValueStore<String, RunState> runs;
+  final KeyValueStore<String, ShardState> shards;
+  final KeyValueStore<String, ShardResult> results;
+  final KeyValueStore<String, BaselineRecord> baselines;
+  final KeyValueStore<String, FirstVersions> firstVersions;
+  final KeyValueStore<String, Long> decided;
+
+  RunBook(ProcessorContext<String, byte[]> context, Dispatching dispatching) {
+    this.context = context;
+    this.dispatching = dispatching;
+    this.runs = context.getStateStore(DispatcherTopology.RUNS);
+    this.shards = context.getStateStore(DispatcherTopology.SHARDS);
+    this.results = context.getStateStore(DispatcherTopology.SHARD_RESULTS);
+    this.baselines = context.getStateStore(DispatcherTopology.BASELINES);
+    this.firstVersions = context.getStateStore(DispatcherTopology.FIRST_VERSIONS);
+    this.decided = context.getStateStore(DispatcherTopology.DECIDED);
+  }
+
+  /** Wall-clock time, as Kafka Streams sees it (a test driver advances it). */
+  Instant now() {
+    return Instant.ofEpochMilli(context.currentSystemTimeMs());
+  }
+
+  String taskId() {
+    return context.taskId().toString();
+  }
+
+  void publish(ScoringJob job, String kind) {
+    forward(DispatcherTopology.JOBS_SINK, job.jobId(), Json.write(job), null);
+    FleetMeter.JOBS_PUBLISHED.counter(dispatching.registry, kind).increment();
+  }
+
+  void publish(BaselineRecord baseline) {
+    forward(DispatcherTopology.BASELINES_SINK, baseline.model(), Json.write(baseline), null);
+  }
+
+  /** Publishes the one flag of a run, forgets the run's state and remembers that it was decided. */
+  void publish(String runId, DriftFlag flag, String key) {
+    forward(DispatcherTopology.FLAGS_SINK, key, Json.write(flag), null);
+    decided.put(runId, context.currentSystemTimeMs());
+    forget(runId);
+    // Rejected events may carry any key: they share one tag value, so the series stay bounded.
+    FleetMeter.FLAGS.counter(dispatching.registry, flag.version() == null ? "(rejected)" : flag.model(),
+        flag.flag().name()).increment();
+    if (flag.stagedAt() != null && flag.decidedAt() != null) {
+      FleetMeter.RUN_DURATION.timer(dispatching.registry, flag.flag().name())
+          .record(Duration.between(flag.stagedAt(), flag.decidedAt()));
+    }
+    log.info("flag {} for {} {} ({}): {}", flag.flag(), flag.model(),
+        flag.version() == null ? "(version unknown)" : flag.version(), runId, String.join("; ", flag.reasons()));
+  }
+
+  /** Copies a record that cannot be processed to the dead-letter topic, with where it came from and why. */
+  void deadLetter(String topic, int partition, long offset, String key, byte[] value, Headers original, Exception cause) {
+    Headers headers = new RecordHeaders(original == null ? new org.apache.kafka.common.header.Header[0] : original.toArray());
+    headers.add(DeadLetters.ORIGINAL_TOPIC, bytes(topic));
+    headers.add(DeadLetters.ORIGINAL_PARTITION, bytes(Integer.toString(partition)));
+    headers.add(DeadLetters.ORIGINAL_OFFSET, bytes(Long.toString(offset)));
+    headers.add(DeadLetters.ERROR_CLASS, bytes(cause.getClass().getName()));
+    headers.add(DeadLetters.ERROR_MESSAGE, bytes(String.valueOf(cause.getMessage())));
+    forward(DispatcherTopology.DEAD_LETTERS_SINK, key, value, headers);
+    FleetMeter.DEAD_LETTERS.counter(dispatching.registry, topic).increment();
+  }
+
+  private void forward(String sink, String key, byte[] value, Headers headers) {
+    long now = context.currentSystemTimeMs();
+    Record<String, byte[]> record = headers == null ? new Record<>(key, value, now) : new Record<>(key, value, now, headers);
+    context.forward(record, sink);
+  }
+
+  /** Every run of this task. */
+  List<RunState> allRuns() {
+    List<RunState> all = new ArrayList<>();
+    try (KeyValueIterator<String, RunState> it = runs.all()) {
+      it.forEachRemaining(entry -> all.add(entry.value));
+    }
+    return all;
+  }
+
+  /** Visits the shards of a run, in shard order. */
+  void forEachShard(String runId, BiConsumer<String, ShardState> visitor) {
+    try (KeyValueIterator<String, ShardState> it = shards.prefixScan(runId + "/", Serdes.String().serializer())) {
+      while (it.hasNext()) {
+        KeyValue<String, ShardState> entry = it.next();
+        visitor.accept(entry.key, entry.value);
+      }
+    }
+  }
+
+  /** Visits the accepted results of a run. */
+  void forEachResult(String runId, java.util.function.Consumer<ShardResult> visitor) {
+    try (KeyValueIterator<String, ShardResult> it = results.prefixScan(runId + "/", Serdes.String().serializer())) {
+      it.forEachRemaining(entry -> visitor.accept(entry.value));
+    }
+  }
+
+  /** Drops a run's state: the run, its shards and its results. */
+  void forget(String runId) {
+    runs.delete(runId);
+    List<String> keys = new ArrayList<>();
+    forEachShard(runId, (key, shard) -> keys.add(key));
+    keys.forEach(key -> {
+      shards.delete(key);
+      results.delete(key);
+    });
+  }
+
+  /** Forgets decided runs older than {@code dispatcher.decided-look-back}. */
+  void expireDecided() {
+    long oldest = context.currentSystemTimeMs() - dispatching.decidedLookBack.toMillis();
+    List<String> expired = new ArrayList<>();
+    try (KeyValueIterator<String, Long> it = decided.all()) {
+      it.forEachRemaining(entry -> {
+        if (entry.value < oldest) {
+          expired.add(entry.key);
+        }
+      });
+    }
+    expired.forEach(decided::delete);
+  }
+
+  private static byte[] bytes(String value) {
+    return value.getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,260 @@
+package io.evalfleet.dispatcher.topology;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.common.task.Task;
+import io.evalfleet.dispatcher.archive.EvaluationArchive;
+import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.decision.PolicyFile;
+import io.evalfleet.dispatcher.preflight.Preflight;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Random;
+import java.util.function.DoubleUnaryOperator;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.StreamsConfig;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The dispatcher's topology without a broker: the test plays the workers (it answers the jobs the
+ * topology publishes) and advances wall-clock time for flow control, timeouts and deadlines.
+ */
+class DispatcherTopologyTest {
+  static final int ROWS = 60;
+
+  @TempDir Path dir;
+  TopologyTestDriver driver;
+  TestInputTopic<String, byte[]> staged;
+  TestInputTopic<String, byte[]> results;
+  TestInputTopic<String, byte[]> baselinesIn;
+  TestOutputTopic<String, byte[]> jobs;
+  TestOutputTopic<String, byte[]> flags;
+  TestOutputTopic<String, byte[]> baselinesOut;
+  TestOutputTopic<String, byte[]> deadLetters;
+  SubsetRef subset;
+  EvaluationArchive archive;
+
+  @BeforeEach
+  void start() throws Exception {
+    Path subsetFile = dir.resolve("golden.parquet");
+    Random random = new Random(7);
+    List<GoldenSubsetWriter.Pair> pairs = new ArrayList<>();
+    for (int i = 0; i < ROWS; i++) {
+      pairs.add(new GoldenSubsetWriter.Pair(i, "a" + i, "b" + i, random.nextDouble() * 5));
+    }
+    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(subsetFile.toUri()), pairs, 1 << 20);
+    subset = new SubsetRef(subsetFile.toUri().toString(), Storage.withDefaults().sha256(subsetFile.toUri().toString()),
+        "v1", Map.of());
+    FleetConfig config = FleetConfig.defaults().with(Map.of(FleetConfig.SHARD_ROWS.key(), "10",
+        FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "4", FleetConfig.MAX_IN_FLIGHT.key(), "6",
+        FleetConfig.JOB_TIMEOUT.key(), "PT30S", FleetConfig.RUN_DEADLINE.key(), "PT10M",
+        FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString()));
+    Storage storage = Storage.of(config);
+    archive = new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT));
+    Dispatching dispatching = new Dispatching(config, new Preflight(storage), archive, PolicyFile.defaults(),
+        new SimpleMeterRegistry(), Duration.ofSeconds(1));
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dispatcher-test");
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
+    props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    driver = new TopologyTestDriver(DispatcherTopology.build(dispatching), props, Instant.parse("2026-01-01T00:00:00Z"));
+    var keys = Serdes.String();
+    var bytes = Serdes.ByteArray();
+    staged = driver.createInputTopic(Topics.STAGED, keys.serializer(), bytes.serializer());
+    results = driver.createInputTopic(Topics.RESULTS, keys.serializer(), bytes.serializer());
+    baselinesIn = driver.createInputTopic(Topics.BASELINES, keys.serializer(), bytes.serializer());
+    jobs = driver.createOutputTopic(Topics.JOBS, keys.deserializer(), bytes.deserializer());
+    flags = driver.createOutputTopic(Topics.DRIFT_FLAGS, keys.deserializer(), bytes.deserializer());
+    baselinesOut = driver.createOutputTopic(Topics.BASELINES, keys.deserializer(), bytes.deserializer());
+    deadLetters = driver.createOutputTopic(Topics.DLQ, keys.deserializer(), bytes.deserializer());
+  }
+
+  @AfterEach
+  void stop() {
+    driver.close();
+  }
+
+  StagedWeightEvent event(String model, String version) throws Exception {
+    Path artifact = dir.resolve(model + "-" + version + ".onnx");
+    Files.writeString(artifact, "weights of " + model + " " + version);
+    String uri = artifact.toUri().toString();
+    Path tokenizer = dir.resolve("tokenizer.json");
+    Files.writeString(tokenizer, "{}");
+    String tokenizerUri = tokenizer.toUri().toString();
+    return new StagedWeightEvent(1, "ev-" + model + "-" + version, model, version, Task.EMBEDDING,
+        new ArtifactRef(uri, Storage.withDefaults().sha256(uri)),
+        new ArtifactRef(tokenizerUri, Storage.withDefaults().sha256(tokenizerUri)), subset, null, null, null, null, null, null,
+        "commit-" + version, Instant.parse("2026-01-01T00:00:00Z"));
+  }
+
+  void stage(StagedWeightEvent event) {
+    staged.pipeInput(event.model(), Json.write(event));
+  }
+
+  List<ScoringJob> publishedJobs() {
+    return jobs.readValuesToList().stream().map(v -> Json.read(v, ScoringJob.class)).toList();
+  }
+
+  /** The worker's answer: each row's cosine is {@code score(row)}. */
+  void answer(ScoringJob job, DoubleUnaryOperator score) {
+    double[] cosine = new double[job.rowCount()];
+    double[] gold = new double[job.rowCount()];
+    for (int i = 0; i < cosine.length; i++) {
+      cosine[i] = score.applyAsDouble(job.rowStart() + i);
+      gold[i] = job.rowStart() + i;
+    }
+    Map<String, double[]> values = new HashMap<>();
+    for (String name : job.metrics()) {
+      values.put(name, name.equals("gold") ? gold : cosine);
+    }
+    results.pipeInput(job.model(), Json.write(new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(),
+        job.rowStart(), job.rowCount(), values, "w1", "cpu", null, null, 5, job.attempt(), null)));
+  }
+
+  /** Answers every job of {@code version} as it is published, until none is left. */
+  void scoreAll(String version, DoubleUnaryOperator score, List<ScoringJob> held) {
+    List<ScoringJob> pending = new ArrayList<>(publishedJobs());
+    while (!pending.isEmpty()) {
+      ScoringJob job = pending.remove(0);
+      if (!job.version().equals(version)) {
+        held.add(job);
+        continue;
+      }
+      answer(job, score);
+      pending.addAll(publishedJobs());
+    }
+  }
+
+  List<DriftFlag> publishedFlags() {
+    return flags.readValuesToList().stream().map(v -> Json.read(v, DriftFlag.class)).toList();
+  }
+
+  @Test
+  void aModelsFirstVersionIsScoredInBoundedJobsFlaggedOnceAndPinned() throws Exception {
+    stage(event("m", "v1"));
+    List<ScoringJob> first = publishedJobs();
+    assertThat(first).as("at most 4 jobs of one run in flight").hasSize(4);
+    assertThat(first).extracting(ScoringJob::rowCount).containsOnly(10);
+    first.forEach(job -> answer(job, row -> 0.9));
+    scoreAll("v1", row -> 0.9, new ArrayList<>());
+
+    List<DriftFlag> decided = publishedFlags();
+    assertThat(decided).singleElement().satisfies(flag -> {
+      assertThat(flag.flag()).isEqualTo(Flag.WARN);
+      assertThat(flag.coverage().rowsScored()).isEqualTo(ROWS);
+      assertThat(flag.lockfile()).isNotNull();
+    });
+    BaselineRecord pinned = Json.read(baselinesOut.readValue(), BaselineRecord.class);
+    assertThat(pinned.version()).isEqualTo("v1");
+    assertThat(archive.readScores(pinned.scores()).get("cosine")).hasSize(ROWS).containsOnly(0.9);
+
+    stage(event("m", "v1")); // the same event again
+    assertThat(publishedJobs()).isEmpty();
+    assertThat(publishedFlags()).isEmpty();
+  }
+
+  @Test
+  void versionsStagedTogetherGetTheSameVerdictsWhateverOrderTheyFinishIn() throws Exception {
+    assertThat(verdicts(true)).isEqualTo(verdicts(false));
+  }
+
+  /** Stages v0 then v1 of a new model (v1 scores worse) and finishes v1 first or last. */
+  private Map<String, String> verdicts(boolean candidateFirst) throws Exception {
+    String model = candidateFirst ? "early" : "late";
+    stage(event(model, "v0"));
+    stage(event(model, "v1"));
+    DoubleUnaryOperator good = row -> 0.9 - 0.001 * (row % 7);
+    DoubleUnaryOperator worse = row -> 0.5 - 0.001 * (row % 5);
+    List<ScoringJob> held = new ArrayList<>();
+    if (candidateFirst) {
+      scoreAll("v1", worse, held);
+      assertThat(publishedFlags()).as("v1 waits for v0, its baseline").isEmpty();
+      held.forEach(job -> answer(job, good));
+      scoreAll("v0", good, held);
+    } else {
+      scoreAll("v0", good, held);
+      held.stream().filter(job -> job.version().equals("v1")).forEach(job -> answer(job, worse));
+      scoreAll("v1", worse, new ArrayList<>());
+    }
+    Map<String, String> outcome = new java.util.TreeMap<>();
+    for (DriftFlag flag : publishedFlags()) {
+      outcome.put(flag.version(), flag.flag() + " against " + flag.baselineVersion());
+    }
+    assertThat(outcome).containsEntry("v0", "WARN against null").containsEntry("v1", "RED against v0");
+    return outcome;
+  }
+
+  @Test
+  void unansweredJobsAreSentAgainThenTheDeadlineEndsTheRunIncomplete() throws Exception {
+    stage(event("m", "slow"));
+    List<ScoringJob> sent = publishedJobs();
+    assertThat(sent).hasSize(4).allSatisfy(job -> assertThat(job.attempt()).isEqualTo(1));
+    driver.advanceWallClockTime(Duration.ofSeconds(31));
+    assertThat(publishedJobs()).hasSize(4).allSatisfy(job -> assertThat(job.attempt()).isEqualTo(2));
+    driver.advanceWallClockTime(Duration.ofSeconds(31));
+    assertThat(publishedJobs()).allSatisfy(job -> assertThat(job.attempt()).isEqualTo(3));
+    driver.advanceWallClockTime(Duration.ofSeconds(31));
+    assertThat(publishedJobs()).as("three attempts at most").isEmpty();
+    driver.advanceWallClockTime(Duration.ofMinutes(10));
+    assertThat(publishedFlags()).singleElement().satisfies(flag -> {
+      assertThat(flag.flag()).isEqualTo(Flag.INCOMPLETE);
+      assertThat(flag.reasons().get(0)).contains("0 of 6 shards").contains("got no result in 3 attempts");
+    });
+  }
+
+  @Test
+  void aFailedFirstVersionHandsTheBaselineToTheNextOneStaged() throws Exception {
+    stage(event("m", "broken"));
+    stage(event("m", "v2"));
+    List<ScoringJob> held = new ArrayList<>();
+    scoreAll("v2", row -> 0.8, held);
+    assertThat(publishedFlags()).isEmpty();
+    ScoringJob broken = held.stream().filter(job -> job.version().equals("broken")).findFirst().orElseThrow();
+    results.pipeInput("m", Json.write(new ShardResult(1, broken.jobId(), broken.runId(), broken.shardIndex(),
+        broken.rowStart(), broken.rowCount(), Map.of(), "w1", "cpu", null, null, 5, 1,
+        new io.evalfleet.common.contract.ShardError(io.evalfleet.common.failure.FailureKind.BAD_INPUT, "cannot load"))));
+    List<DriftFlag> decided = publishedFlags();
+    assertThat(decided).extracting(DriftFlag::version).containsExactly("broken", "v2");
+    assertThat(decided.get(0).flag()).isEqualTo(Flag.ERROR);
+    assertThat(decided.get(0).reasons().get(0)).contains("shard " + broken.shardIndex()).contains("cannot load");
+    assertThat(decided.get(1).flag()).isEqualTo(Flag.WARN);
+    assertThat(Json.read(baselinesOut.readValue(), BaselineRecord.class).version()).isEqualTo("v2");
+  }
+
+  @Test
+  void aMalformedEventEndsInOneErrorAndADeadLetter() {
+    staged.pipeInput("m", "{\"event_id\":\"e1\",\"model\":\"m\"}".getBytes());
+    assertThat(publishedFlags()).singleElement().satisfies(flag -> {
+      assertThat(flag.flag()).isEqualTo(Flag.ERROR);
+      assertThat(flag.reasons().get(0)).startsWith("staged event rejected:");
+    });
+    assertThat(deadLetters.readKeyValuesToList()).hasSize(1);
+  }
+}
