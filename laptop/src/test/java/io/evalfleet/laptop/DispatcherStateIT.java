@@ -31,9 +31,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What the dispatcher keeps outside its memory: a successor finishes a run its predecessor left, an
- * event flagged just before a crash gets no second flag, and an identical evaluation reuses the
- * archived scores, with a lockfile for each version.
+ * What the dispatcher keeps outside its memory: a successor (with no local state) finishes a run its
+ * predecessor left, an event staged again gets no second flag, and an identical evaluation reuses
+ * the archived scores, with a lockfile for each version.
  */
 class DispatcherStateIT {
   @TempDir Path dir;
@@ -63,6 +63,7 @@ class DispatcherStateIT {
           FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
           FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
           FleetConfig.SHARD_ROWS.key(), "10",
+          FleetConfig.DISPATCHER_STATE_DIR.key(), dir.resolve("state-first").toString(),
           FleetConfig.INTRA_OP_THREADS.key(), "1"));
       DispatcherRole first = new DispatcherRole(config, Clock.systemUTC()).start();
       try (Submitter submitter = new Submitter(config)) {
@@ -74,7 +75,8 @@ class DispatcherStateIT {
       first.close(Duration.ofSeconds(10));
 
       try (WorkerRole worker = new WorkerRole(config, "worker-1", dir.resolve("cache")).start();
-           DispatcherRole second = new DispatcherRole(config, Clock.systemUTC()).start();
+           DispatcherRole second = new DispatcherRole(config.with(Map.of(FleetConfig.DISPATCHER_STATE_DIR.key(),
+               dir.resolve("state-second").toString())), Clock.systemUTC()).start();
            FlagWatcher flags = new FlagWatcher(config, true)) {
         DriftFlag flag = flags.await(event.eventId(), Duration.ofMinutes(2));
         assertThat(flag.flag()).isEqualTo(Flag.WARN);
@@ -86,36 +88,32 @@ class DispatcherStateIT {
   }
 
   @Test
-  void eventWhoseFlagWasPublishedBeforeACrashGetsNoSecondFlag() throws Exception {
+  void anEventStagedAgainAfterADispatcherMovedGetsNoSecondFlag() throws Exception {
     SubsetRef subset = pairs(20);
-    StagedWeightEvent flagged = event("crash-window-1", "crash", "v1", subset, null, null);
-    StagedWeightEvent next = event("crash-window-2", "crash", "v1", subset, null, null);
+    StagedWeightEvent event = event("again-1", "again", "v1", subset, null, null);
 
     try (EmbeddedKafka kafka = EmbeddedKafka.start(2)) {
       FleetConfig config = FleetConfig.defaults().with(Map.of(
           FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
           FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
+          FleetConfig.DISPATCHER_STATE_DIR.key(), dir.resolve("state-a").toString(),
           FleetConfig.INTRA_OP_THREADS.key(), "1"));
-      // The state a crash leaves between publishing a flag and committing its staged event.
-      String runId = io.evalfleet.dispatcher.run.RunState.runIdOf(flagged.eventId());
-      try (var producer = KafkaClients.producer(config, "predecessor"); Submitter submitter = new Submitter(config)) {
-        KafkaClients.sendAndWait(producer, new org.apache.kafka.clients.producer.ProducerRecord<>(Topics.DRIFT_FLAGS,
-            flagged.model(), io.evalfleet.common.contract.Json.write(new DriftFlag(SchemaVersion.CURRENT, runId,
-                flagged.eventId(), flagged.model(), flagged.version(), null, Flag.WARN, Map.of(),
-                List.of("published by the dispatcher that crashed"), null, List.of(), null, Instant.now(), null))),
-            "the predecessor's flag");
-        submitter.submit(flagged);
-        submitter.submit(next);
-      }
       try (WorkerRole worker = new WorkerRole(config, "worker-1", dir.resolve("cache")).start();
-           DispatcherRole dispatcher = new DispatcherRole(config, Clock.systemUTC()).start();
-           FlagWatcher flags = new FlagWatcher(config, true)) {
-        flags.await(next.eventId(), Duration.ofMinutes(2));
-        flags.poll(Duration.ofSeconds(2));
-        assertThat(flags.count(flagged.eventId())).as("flags for the event decided before the crash").isEqualTo(1);
-        assertThat(flags.count(next.eventId())).isEqualTo(1);
-        assertThat(flags.seen().get(flagged.eventId()).reasons())
-            .containsExactly("published by the dispatcher that crashed");
+           FlagWatcher flags = new FlagWatcher(config, true);
+           Submitter submitter = new Submitter(config)) {
+        try (DispatcherRole dispatcher = new DispatcherRole(config, Clock.systemUTC()).start()) {
+          submitter.submit(event);
+          flags.await(event.eventId(), Duration.ofMinutes(2));
+        }
+        // Another instance, with no local state: it learns what was decided from the changelog.
+        FleetConfig elsewhere = config.with(Map.of(FleetConfig.DISPATCHER_STATE_DIR.key(),
+            dir.resolve("state-b").toString()));
+        try (DispatcherRole dispatcher = new DispatcherRole(elsewhere, Clock.systemUTC()).start()) {
+          submitter.submit(event);
+          await("the second instance runs").atMost(Duration.ofSeconds(60)).until(dispatcher::running);
+          flags.poll(Duration.ofSeconds(5));
+        }
+        assertThat(flags.count(event.eventId())).as("flags for the event staged twice").isEqualTo(1);
       }
     }
   }
@@ -130,6 +128,7 @@ class DispatcherStateIT {
       FleetConfig config = FleetConfig.defaults().with(Map.of(
           FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
           FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
+          FleetConfig.DISPATCHER_STATE_DIR.key(), dir.resolve("state").toString(),
           FleetConfig.INTRA_OP_THREADS.key(), "1"));
       try (WorkerRole worker = new WorkerRole(config, "worker-1", dir.resolve("cache")).start();
            DispatcherRole dispatcher = new DispatcherRole(config, Clock.systemUTC()).start();

@@ -98,8 +98,11 @@ final class Conclusion {
     if (baseline.isEmpty() && !event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
       baseline = run.namedBaseline().or(() -> archivedVersion(event.model(), event.baseline()));
       if (baseline.isEmpty()) {
-        fail(run, "baseline version '" + event.baseline() + "' of model " + event.model() + " is not known: it is"
-            + " not the production baseline and has no lockfile in " + dispatching.archive.root());
+        BaselineRecord production = book.baselines.get(event.model());
+        fail(run, "baseline version '" + event.baseline() + "' of model " + event.model() + " is not known: "
+            + (production == null ? "the model has no production baseline yet, and it has no lockfile in "
+                : "it is not the production baseline (version " + production.version() + ") and has no lockfile in ")
+            + dispatching.archive.root());
         return;
       }
     }

@@ -59,4 +59,42 @@ class ShardPlannerTest {
     assertThat(new ShardPlanner(10).plan(List.of())).isEmpty();
     assertThat(new ShardPlanner(10).plan(List.of(0L))).isEmpty();
   }
+
+  @Test
+  void longRowsAreSpreadOverJobsOfAtMostTheTokenBudget() {
+    // 200 rows in one row group: 10 long rows of 1000 tokens, then 190 short rows of 10.
+    long[] tokens = new long[200];
+    java.util.Arrays.fill(tokens, 0, 10, 1000);
+    java.util.Arrays.fill(tokens, 10, 200, 10);
+    List<Shard> shards = new ShardPlanner(256, 2500).plan(List.of(200L), tokens);
+    assertThat(shards).containsExactly(
+        new Shard(0, 0, 2), new Shard(1, 2, 2), new Shard(2, 4, 2), new Shard(3, 6, 2), new Shard(4, 8, 52),
+        new Shard(5, 60, 140));
+    assertThat(new ShardPlanner(256).plan(List.of(200L))).as("by rows alone: one job").hasSize(1);
+  }
+
+  @Test
+  void aRowOverTheBudgetIsAJobOfItsOwnAndEveryRowIsPlannedOnce() {
+    Random random = new Random(3);
+    long[] tokens = random.longs(1000, 1, 5000).toArray();
+    List<Long> groups = List.of(300L, 300L, 400L);
+    List<Shard> shards = new ShardPlanner(64, 4000).plan(groups, tokens);
+    long next = 0;
+    for (Shard shard : shards) {
+      assertThat(shard.start()).isEqualTo(next);
+      assertThat(shard.count()).isBetween(1, 64);
+      long sum = java.util.stream.LongStream.range(shard.start(), shard.end()).map(i -> tokens[(int) i]).sum();
+      assertThat(sum <= 4000 || shard.count() == 1).as("shard %s holds %d tokens", shard, sum).isTrue();
+      next = shard.end();
+    }
+    assertThat(next).isEqualTo(1000);
+  }
+
+  @Test
+  void windowedTokensCountEveryWindowFedToTheModel() {
+    assertThat(ShardPlanner.windowedTokens(100, 128, 64)).isEqualTo(100);
+    assertThat(ShardPlanner.windowedTokens(0, 128, 64)).isEqualTo(1);
+    // 300 tokens, context 128, stride 64: windows start at 0, 64, 128, 192 (the last one reaches 320).
+    assertThat(ShardPlanner.windowedTokens(300, 128, 64)).isEqualTo(4 * 128);
+  }
 }

@@ -131,9 +131,8 @@ class DispatcherTopologyTest {
       gold[i] = job.rowStart() + i;
     }
     Map<String, double[]> values = new HashMap<>();
-    for (String name : job.metrics()) {
-      values.put(name, name.equals("gold") ? gold : cosine);
-    }
+    values.put("cosine", cosine);
+    values.put("gold", gold); // the subset's gold scores, which the worker returns with the cosines
     results.pipeInput(job.model(), Json.write(new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(),
         job.rowStart(), job.rowCount(), values, "w1", "cpu", null, null, 5, job.attempt(), null)));
   }
@@ -190,8 +189,9 @@ class DispatcherTopologyTest {
     String model = candidateFirst ? "early" : "late";
     stage(event(model, "v0"));
     stage(event(model, "v1"));
-    DoubleUnaryOperator good = row -> 0.9 - 0.001 * (row % 7);
-    DoubleUnaryOperator worse = row -> 0.5 - 0.001 * (row % 5);
+    // The gold score is the row's index: v0 ranks the rows as gold does, v1 shuffles them.
+    DoubleUnaryOperator good = row -> row / (double) ROWS;
+    DoubleUnaryOperator worse = row -> ((row * 37) % ROWS) / (double) ROWS;
     List<ScoringJob> held = new ArrayList<>();
     if (candidateFirst) {
       scoreAll("v1", worse, held);

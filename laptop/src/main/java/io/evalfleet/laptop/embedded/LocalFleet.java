@@ -39,7 +39,10 @@ public final class LocalFleet implements AutoCloseable {
       io.micrometer.core.instrument.MeterRegistry registry) throws Exception {
     EmbeddedKafka kafka = EmbeddedKafka.start(Math.max(6, workers * 2));
     try {
-      FleetConfig config = base.with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers()));
+      // A fresh broker: the dispatcher's local state must start fresh too.
+      Path state = java.nio.file.Files.createTempDirectory("evalfleet-dispatcher-state");
+      FleetConfig config = base.with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+          FleetConfig.DISPATCHER_STATE_DIR.key(), state.toString()));
       LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC(), registry).start());
       for (int i = 1; i <= workers; i++) {
         fleet.workers.add(new WorkerRole(config, "worker-" + i, cacheDir, registry).start());
@@ -76,5 +79,6 @@ public final class LocalFleet implements AutoCloseable {
     }
     dispatcher.close(Duration.ofSeconds(10));
     kafka.close();
+    org.apache.kafka.common.utils.Utils.delete(java.nio.file.Path.of(config.get(FleetConfig.DISPATCHER_STATE_DIR)).toFile());
   }
 }

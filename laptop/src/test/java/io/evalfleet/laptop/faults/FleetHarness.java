@@ -66,7 +66,9 @@ final class FleetHarness implements AutoCloseable {
 
   FleetProcess dispatcher(String name, String... settings) throws Exception {
     List<String> args = new ArrayList<>(List.of("-D", "dispatcher.shard-rows=40",
-        "-D", "archive.root=" + dir.resolve("archive").toUri()));
+        "-D", "archive.root=" + dir.resolve("archive").toUri(),
+        "-D", "dispatcher.state-dir=" + dir.resolve("state-" + name),
+        "-D", "dispatcher.session-timeout=PT6S"));
     args.addAll(List.of(settings));
     return role(name, "512m", "dispatcher", args);
   }

@@ -267,7 +267,7 @@ public final class JobConsumer implements Runnable {
         start.deliveries().complete(1); // revoked: the job is skipped or its result is a duplicate
         continue;
       }
-      int count = deliveries.computeIfAbsent(start.partition(), p -> new Deliveries()).started(start.offset());
+      int count = deliveries.computeIfAbsent(start.partition(), this::committedDeliveries).started(start.offset());
       long position = tracker.firstUnfinished();
       if (position >= 0) {
         commits.put(start.partition(), new OffsetAndMetadata(position, metadata(start.partition(), position)));
@@ -281,6 +281,17 @@ public final class JobConsumer implements Runnable {
       } catch (RuntimeException e) {
         log.warn("cannot record job deliveries in the offset metadata: {}", e.toString());
       }
+    }
+  }
+
+  /** The deliveries counted by earlier owners of a partition, from its committed offset's metadata. */
+  private Deliveries committedDeliveries(TopicPartition partition) {
+    try {
+      OffsetAndMetadata committed = consumer.committed(Set.of(partition)).get(partition);
+      return Deliveries.decode(committed == null ? null : committed.metadata());
+    } catch (RuntimeException e) {
+      log.warn("cannot read job deliveries from the offset metadata of {}: {}", partition, e.toString());
+      return new Deliveries();
     }
   }
 
@@ -378,17 +389,7 @@ public final class JobConsumer implements Runnable {
       FleetMeter.REBALANCES.counter(registry, "assigned").increment();
       assigned += partitions.size();
       revoked.removeAll(partitions);
-      if (!partitions.isEmpty()) {
-        try {
-          consumer.committed(Set.copyOf(partitions)).forEach((partition, committed) -> {
-            if (committed != null) {
-              deliveries.put(partition, Deliveries.decode(committed.metadata()));
-            }
-          });
-        } catch (RuntimeException e) {
-          log.warn("cannot read job deliveries from the offset metadata: {}", e.toString());
-        }
-      }
+
       if (paused) {
         consumer.pause(partitions);
       }
