@@ -53,6 +53,8 @@ public class DispatcherRole implements AutoCloseable {
   private static final Duration TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
 
   private final KafkaStreams streams;
+  /** Decisions of complete runs, off the stream threads. */
+  private final java.util.concurrent.ExecutorService decisions;
   private final KafkaStreamsMetrics streamsMetrics;
   private final Admin admin;
   private final KafkaConsumer<String, byte[]> monitorReader;
@@ -68,8 +70,14 @@ public class DispatcherRole implements AutoCloseable {
     storage.bindTo(registry);
     this.admin = Admin.create(KafkaClients.adminProperties(config));
     checkCoPartitioned(admin);
+    int deciders = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    this.decisions = java.util.concurrent.Executors.newFixedThreadPool(deciders, r -> {
+      Thread thread = new Thread(r, "evalfleet-decisions");
+      thread.setDaemon(true);
+      return thread;
+    });
     Dispatching dispatching = new Dispatching(config, new Preflight(storage),
-        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), policy(config), registry);
+        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), policy(config), registry, decisions);
     Topology topology = DispatcherTopology.build(dispatching);
     log.debug("dispatcher topology:\n{}", topology.describe());
     this.streams = new KafkaStreams(topology, properties(config));
@@ -156,6 +164,8 @@ public class DispatcherRole implements AutoCloseable {
     queues.close();
     monitorReader.close(Duration.ofSeconds(5));
     streams.close(timeout);
+    decisions.shutdownNow(); // a decision cut short is computed again by the run's next owner
+    decisions.awaitTermination(5, TimeUnit.SECONDS);
     streamsMetrics.close();
     admin.close(Duration.ofSeconds(5));
     log.info("dispatcher stopped: {}", ProcessMemory.summary());

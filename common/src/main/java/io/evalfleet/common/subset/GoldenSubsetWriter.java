@@ -28,6 +28,13 @@ public final class GoldenSubsetWriter {
       .required(PrimitiveTypeName.DOUBLE).named("gold")
       .named("sentence_pairs");
 
+  /** Embedding pairs without gold scores: {@code id, text_a, text_b} (mean cosine is their only metric). */
+  public static final MessageType UNGRADED_PAIR_SCHEMA = Types.buildMessage()
+      .required(PrimitiveTypeName.INT64).named("id")
+      .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("text_a")
+      .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("text_b")
+      .named("ungraded_pairs");
+
   /** Causal-LM rows as text: {@code id, text}. */
   public static final MessageType TEXT_SCHEMA = Types.buildMessage()
       .required(PrimitiveTypeName.INT64).named("id")
@@ -56,6 +63,16 @@ public final class GoldenSubsetWriter {
       }
       return row;
     });
+  }
+
+  /**
+   * Writes {@code rows} ungraded pairs made on the fly by {@code textA} and {@code textB} (so that a
+   * large subset is never held in memory).
+   */
+  public static void writeUngradedPairs(Path path, int rows, java.util.function.IntFunction<String> textA,
+      java.util.function.IntFunction<String> textB, long rowGroupBytes) throws IOException {
+    write(path, UNGRADED_PAIR_SCHEMA, rowGroupBytes, rows, (groups, i) -> groups.newGroup()
+        .append("id", (long) i).append("text_a", textA.apply(i)).append("text_b", textB.apply(i)));
   }
 
   private interface RowMaker {

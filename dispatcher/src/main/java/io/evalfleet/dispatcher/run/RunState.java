@@ -36,7 +36,9 @@ public final class RunState {
     /** Shards are being scored. */
     SCORING,
     /** Every shard is scored; the version it is compared with (the model's first staged) is not decided yet. */
-    AWAITING_BASELINE
+    AWAITING_BASELINE,
+    /** Every shard is scored and its baseline known: its statistics are computed off the stream thread. */
+    DECIDING
   }
 
   private String runId;
@@ -56,6 +58,10 @@ public final class RunState {
   private int open;
   private int shardsDone;
   private long rowsScored;
+  /** Scores of an identical archived evaluation, used instead of scoring. */
+  private String reusedScores;
+  /** Once deciding: the baseline it is compared with, or null when it becomes the model's first baseline. */
+  private BaselineRecord comparedWith;
   private int preflightRetries;
   private Instant preflightAt;
   private String whyWaiting;
@@ -101,6 +107,27 @@ public final class RunState {
     this.stage = Stage.AWAITING_BASELINE;
   }
 
+  /** Its baseline is known ({@code null}: it becomes the model's first): the statistics may be computed. */
+  public void decideAgainst(BaselineRecord baseline) {
+    this.stage = Stage.DECIDING;
+    this.comparedWith = baseline;
+  }
+
+  /** Scores every row from an identical archived evaluation instead of scoring. */
+  public void reuse(String scores) {
+    this.reusedScores = scores;
+    this.shardsDone = shardsTotal;
+    this.rowsScored = rowsTotal;
+  }
+
+  public Optional<String> reusedScores() {
+    return Optional.ofNullable(reusedScores);
+  }
+
+  public Optional<BaselineRecord> comparedWith() {
+    return Optional.ofNullable(comparedWith);
+  }
+
   /** Takes the next never-published shard index and counts it as open. */
   public int takeNextShard() {
     open++;
@@ -141,11 +168,6 @@ public final class RunState {
 
   public Coverage coverage() {
     return new Coverage(shardsDone, shardsTotal, rowsScored, rowsTotal);
-  }
-
-  /** Full coverage without scoring anything: every row's score came from the archive. */
-  public Coverage reusedCoverage() {
-    return new Coverage(shardsTotal, shardsTotal, rowsTotal, rowsTotal);
   }
 
   public void whyWaiting(String why) {

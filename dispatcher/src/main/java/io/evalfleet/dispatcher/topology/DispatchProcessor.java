@@ -44,7 +44,11 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
     this.intake = new Intake(book, flow, conclusion);
     this.collector = new Collector(book, flow, conclusion);
     flow.reload();
-    context.schedule(dispatching.tick, PunctuationType.WALL_CLOCK_TIME, now -> flow.tick(intake, conclusion));
+    conclusion.reload();
+    context.schedule(dispatching.tick, PunctuationType.WALL_CLOCK_TIME, now -> {
+      conclusion.applyDecisions();
+      flow.tick(intake, conclusion);
+    });
     context.schedule(EXPIRE_DECIDED, PunctuationType.WALL_CLOCK_TIME, now -> book.expireDecided());
   }
 

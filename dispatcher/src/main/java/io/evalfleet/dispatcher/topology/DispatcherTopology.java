@@ -20,6 +20,9 @@ import org.apache.kafka.streams.state.Stores;
  * instance in state stores backed by changelog topics; the processor writes them, its jobs, its
  * flags and its baselines in one transaction ({@code exactly_once_v2}).
  *
+ * <p>An event staged under another key than its model's name is staged again keyed by model, so
+ * that it reaches the task that will receive its results.
+ *
  * <p>The steps (intake, result collection, flow control, decision) share one processor per task
  * because flow control counts the jobs in flight over all of the task's runs.
  */
@@ -32,6 +35,8 @@ public final class DispatcherTopology {
   public static final String FLAGS_SINK = "flags-out";
   public static final String BASELINES_SINK = "baselines-out";
   public static final String DEAD_LETTERS_SINK = "dead-letters-out";
+  /** Staged events that were not keyed by model, staged again keyed by model. */
+  public static final String RESTAGED_SINK = "restaged-out";
 
   /** Runs in progress by run id ({@link RunState}). */
   public static final String RUNS = "runs";
@@ -72,6 +77,7 @@ public final class DispatcherTopology {
     topology.addSink(FLAGS_SINK, Topics.DRIFT_FLAGS, out, raw, DISPATCH);
     topology.addSink(BASELINES_SINK, Topics.BASELINES, out, raw, DISPATCH);
     topology.addSink(DEAD_LETTERS_SINK, Topics.DLQ, out, raw, DISPATCH);
+    topology.addSink(RESTAGED_SINK, Topics.STAGED, out, raw, DISPATCH);
     return topology;
   }
 

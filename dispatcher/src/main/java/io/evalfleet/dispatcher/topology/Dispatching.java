@@ -37,6 +37,8 @@ public final class Dispatching {
   final boolean reuseScores;
   final Duration tick;
   final MeterRegistry registry;
+  /** Computes decisions off the stream threads. */
+  final java.util.concurrent.Executor decisions;
   /**
    * Per model and production version, its production snapshots' metric values (the band), read
    * from the archive once per baseline; bounded, since models come and go.
@@ -45,14 +47,19 @@ public final class Dispatching {
   /** Per task: runs and jobs in flight, summed by the gauges. */
   private final Map<String, int[]> load = new ConcurrentHashMap<>();
 
+  /**
+   * @param decisions runs the statistics of complete runs (a thread pool owned by the caller; a
+   *     direct executor decides on the stream thread, as tests may)
+   */
   public Dispatching(FleetConfig config, Preflight preflight, EvaluationArchive archive, Policy policy,
-      MeterRegistry registry) {
-    this(config, preflight, archive, policy, registry, Duration.ofMillis(250));
+      MeterRegistry registry, java.util.concurrent.Executor decisions) {
+    this(config, preflight, archive, policy, registry, decisions, Duration.ofMillis(250));
   }
 
   /** @param tick how often flow control, job timeouts and run deadlines are looked at (wall-clock time) */
   public Dispatching(FleetConfig config, Preflight preflight, EvaluationArchive archive, Policy policy,
-      MeterRegistry registry, Duration tick) {
+      MeterRegistry registry, java.util.concurrent.Executor decisions, Duration tick) {
+    this.decisions = decisions;
     this.preflight = preflight;
     this.archive = archive;
     this.policy = policy;

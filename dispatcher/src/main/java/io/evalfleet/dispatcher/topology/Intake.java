@@ -70,6 +70,13 @@ final class Intake {
       reject(record, source, e);
       return;
     }
+    if (!event.model().equals(record.key())) {
+      // Another partition's task owns this model (and will receive its results): the event goes there.
+      log.info("event {} was keyed '{}', not by its model {}: staging it again keyed by model", event.eventId(),
+          record.key(), event.model());
+      book.restage(event.model(), record.value(), record.headers());
+      return;
+    }
     String runId = RunState.runIdOf(event.eventId());
     if (book.decided.get(runId) != null || book.runs.get(runId) != null) {
       log.info("event {} is already being evaluated or decided ({}); ignoring the duplicate", event.eventId(), runId);
@@ -130,8 +137,9 @@ final class Intake {
     if (reusable.isPresent()) {
       log.info("run {} for {} {}: reusing the scores of an identical evaluation ({})", run.runId(), event.model(),
           event.version(), reusable.get().uri());
+      run.reuse(reusable.get().uri());
       book.runs.put(run.runId(), run);
-      conclusion.concludeReused(run, reusable.get());
+      conclusion.conclude(run);
       return;
     }
     for (Shard shard : plan) {
@@ -152,7 +160,7 @@ final class Intake {
     }
     log.warn("pre-flight of {} {} ({}): {}; trying again at {}", run.event().model(), run.event().version(), run.runId(),
         failure, next);
-    run.preflightLater(next, "pre-flight could not read the event's files: " + failure);
+    run.preflightLater(next, failure);
     book.runs.put(run.runId(), run);
   }
 
@@ -198,15 +206,15 @@ final class Intake {
       String baselineBase = baseline.baseModelSha256() != null ? baseline.baseModelSha256() : baseline.artifactSha256();
       if (!event.baseModelSha256().equals(baselineBase)) {
         return Optional.of("adapter gate: version " + event.version() + " is an adapter on base model "
-            + Conclusion.short12(event.baseModelSha256()) + ", but baseline version " + baseline.version()
-            + " is built on " + Conclusion.short12(baselineBase)
+            + Decision.short12(event.baseModelSha256()) + ", but baseline version " + baseline.version()
+            + " is built on " + Decision.short12(baselineBase)
             + "; an adapter is only comparable with a baseline on the same base model");
       }
     }
     String tokenizer = event.tokenizer() == null ? null : event.tokenizer().sha256();
     if (tokenizer != null && baseline.tokenizerSha256() != null && !tokenizer.equals(baseline.tokenizerSha256())) {
-      String change = "tokenizer changed (baseline " + Conclusion.short12(baseline.tokenizerSha256()) + ", candidate "
-          + Conclusion.short12(tokenizer) + ")";
+      String change = "tokenizer changed (baseline " + Decision.short12(baseline.tokenizerSha256()) + ", candidate "
+          + Decision.short12(tokenizer) + ")";
       if (event.task() == Task.CAUSAL_LM) {
         if (!layout.has(CausalLmTask.TEXT)) {
           return Optional.of("tokenizer gate: " + change + " and the golden subset holds token ids, not text:"

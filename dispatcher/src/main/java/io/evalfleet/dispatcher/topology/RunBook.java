@@ -68,6 +68,11 @@ final class RunBook {
     FleetMeter.JOBS_PUBLISHED.counter(dispatching.registry, kind).increment();
   }
 
+  /** Stages an event again under the key that routes it to the task owning its model. */
+  void restage(String model, byte[] event, Headers headers) {
+    forward(DispatcherTopology.RESTAGED_SINK, model, event, headers);
+  }
+
   void publish(BaselineRecord baseline) {
     forward(DispatcherTopology.BASELINES_SINK, baseline.model(), Json.write(baseline), null);
   }

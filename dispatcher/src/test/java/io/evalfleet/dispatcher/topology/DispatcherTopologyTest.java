@@ -78,7 +78,7 @@ class DispatcherTopologyTest {
     Storage storage = Storage.of(config);
     archive = new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT));
     Dispatching dispatching = new Dispatching(config, new Preflight(storage), archive, PolicyFile.defaults(),
-        new SimpleMeterRegistry(), Duration.ofSeconds(1));
+        new SimpleMeterRegistry(), Runnable::run, Duration.ofSeconds(1));
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dispatcher-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -246,6 +246,17 @@ class DispatcherTopologyTest {
     assertThat(decided.get(0).reasons().get(0)).contains("shard " + broken.shardIndex()).contains("cannot load");
     assertThat(decided.get(1).flag()).isEqualTo(Flag.WARN);
     assertThat(Json.read(baselinesOut.readValue(), BaselineRecord.class).version()).isEqualTo("v2");
+  }
+
+  @Test
+  void anEventNotKeyedByItsModelIsStagedAgainKeyedByModelAndEvaluatedOnce() throws Exception {
+    StagedWeightEvent event = event("keyed", "v1");
+    staged.pipeInput("some-other-key", Json.write(event));
+    List<ScoringJob> jobs = publishedJobs();
+    assertThat(jobs).isNotEmpty().allSatisfy(job -> assertThat(job.model()).isEqualTo("keyed"));
+    jobs.forEach(job -> answer(job, row -> 0.5));
+    scoreAll("v1", row -> 0.5, new ArrayList<>());
+    assertThat(publishedFlags()).singleElement().satisfies(flag -> assertThat(flag.eventId()).isEqualTo(event.eventId()));
   }
 
   @Test

@@ -65,27 +65,40 @@ final class FleetHarness implements AutoCloseable {
   }
 
   FleetProcess dispatcher(String name, String... settings) throws Exception {
+    return dispatcherWithHeap(name, "512m", settings);
+  }
+
+  FleetProcess dispatcherWithHeap(String name, String heap, String... settings) throws Exception {
     List<String> args = new ArrayList<>(List.of("-D", "dispatcher.shard-rows=40",
         "-D", "archive.root=" + dir.resolve("archive").toUri(),
         "-D", "dispatcher.state-dir=" + dir.resolve("state-" + name),
         "-D", "dispatcher.session-timeout=PT6S"));
     args.addAll(List.of(settings));
-    return role(name, "512m", "dispatcher", args);
+    return role(name, heap, List.of(), "dispatcher", args);
   }
 
   FleetProcess worker(String name, String heap, String... settings) throws Exception {
-    List<String> args = new ArrayList<>(List.of("-D", "worker.id=" + name, "-D", "worker.intra-op-threads=1",
-        "--cache-dir", dir.resolve("cache-" + name).toString()));
-    args.addAll(List.of(settings));
-    return role(name, heap, "worker", args);
+    return worker(name, name, heap, List.of(), settings);
   }
 
-  private FleetProcess role(String name, String heap, String command, List<String> settings) throws Exception {
+  /**
+   * A worker with id {@code id} (its static group member id) logging to {@code logName}: a worker
+   * restarted after a kill has the id of the one it replaces and a log of its own.
+   */
+  FleetProcess worker(String id, String logName, String heap, List<String> jvmArgs, String... settings) throws Exception {
+    List<String> args = new ArrayList<>(List.of("-D", "worker.id=" + id, "-D", "worker.intra-op-threads=1",
+        "--cache-dir", dir.resolve("cache-" + id).toString()));
+    args.addAll(List.of(settings));
+    return role(logName, heap, jvmArgs, "worker", args);
+  }
+
+  private FleetProcess role(String name, String heap, List<String> jvmArgs, String command, List<String> settings)
+      throws Exception {
     List<String> args = new ArrayList<>(List.of(command, "-b", broker.bootstrapServers()));
     args.addAll(FAST_FAILOVER);
     args.addAll(List.of("-D", "metrics.port=0")); // several roles share this host
     args.addAll(settings);
-    FleetProcess process = FleetProcess.evalfleet(name, dir.resolve("logs"), heap, args).start();
+    FleetProcess process = FleetProcess.evalfleet(name, dir.resolve("logs"), heap, jvmArgs, args).start();
     processes.add(process);
     return process;
   }
@@ -105,6 +118,40 @@ final class FleetHarness implements AutoCloseable {
       }
     }
     return events;
+  }
+
+  /** An ungraded pair subset of {@code rows} rows whose texts (both sides) are {@code text(row)}. */
+  SubsetRef subset(String name, int rows, java.util.function.IntFunction<String> text) throws Exception {
+    Path file = dir.resolve("assets").resolve(name + ".parquet");
+    Files.createDirectories(file.getParent());
+    io.evalfleet.common.subset.GoldenSubsetWriter.writeUngradedPairs(new org.apache.hadoop.fs.Path(file.toUri()), rows,
+        text, text, 1 << 20);
+    String uri = file.toUri().toString();
+    return new SubsetRef(uri, io.evalfleet.common.storage.Storage.withDefaults().sha256(uri), null, Map.of());
+  }
+
+  /** Stages one version of the demo's fp32 MiniLM on {@code subset}. */
+  StagedWeightEvent stage(String model, String version, SubsetRef subset) throws Exception {
+    DemoAssets.ModelFiles files = assets.model(DemoAssets.Model.MINILM_FP32);
+    StagedWeightEvent event = new StagedWeightEvent(SchemaVersion.CURRENT, model + "-" + version, model, version,
+        Task.EMBEDDING, files.onnx(), files.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
+    try (Submitter submitter = new Submitter(config)) {
+      submitter.submit(event);
+    }
+    return event;
+  }
+
+  /** Waits until {@code count} reaches {@code at least}. */
+  static void awaitCount(String what, java.util.function.LongSupplier count, long atLeast, Duration timeout) {
+    org.awaitility.Awaitility.await(what).atMost(timeout).pollInterval(Duration.ofMillis(200))
+        .until(() -> count.getAsLong() >= atLeast);
+  }
+
+  /** Whether the event has a flag by now. */
+  boolean flagged(String eventId) {
+    boolean[] found = {false};
+    readAll(Topics.DRIFT_FLAGS, record -> found[0] |= Json.read(record.value(), DriftFlag.class).eventId().equals(eventId));
+    return found[0];
   }
 
   private SubsetRef smallSubset(int pairs) throws Exception {

@@ -60,8 +60,14 @@ final class FleetProcess implements AutoCloseable {
 
   /** An evalfleet role: {@code evalfleet <args>}. */
   static FleetProcess evalfleet(String name, Path logDir, String heap, List<String> args) {
-    return java(name, logDir, List.of("-Xmx" + heap, "-Devalfleet.log.level=debug"), DEPLOYABLE, "evalfleet.jar",
-        "io.evalfleet.cli.Evalfleet", args);
+    return evalfleet(name, logDir, heap, List.of(), args);
+  }
+
+  /** An evalfleet role with more JVM options (e.g. to exit on running out of memory, as a container is killed). */
+  static FleetProcess evalfleet(String name, Path logDir, String heap, List<String> jvmArgs, List<String> args) {
+    List<String> jvm = new ArrayList<>(List.of("-Xmx" + heap, "-Devalfleet.log.level=debug"));
+    jvm.addAll(jvmArgs);
+    return java(name, logDir, jvm, DEPLOYABLE, "evalfleet.jar", "io.evalfleet.cli.Evalfleet", args);
   }
 
   /** A class from the laptop build's classpath, e.g. the Kafka broker. */

@@ -1,0 +1,232 @@
+package io.evalfleet.dispatcher.topology;
+
+import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.MetricValue;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.task.EmbeddingConventions;
+import io.evalfleet.common.task.Evaluator;
+import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.common.task.Task;
+import io.evalfleet.dispatcher.archive.BaselineSnapshot;
+import io.evalfleet.dispatcher.archive.EvaluationArchive;
+import io.evalfleet.dispatcher.archive.EvaluationLock;
+import io.evalfleet.dispatcher.archive.ScoreKey;
+import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.decision.MetricVector;
+import io.evalfleet.dispatcher.decision.Verdict;
+import io.evalfleet.dispatcher.run.RunState;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The statistics of one complete run, computed off the stream thread (they take seconds on a large
+ * subset, longer than a transaction may stay open): its metric vector, the paired comparison with
+ * its baseline (or none, for a model's first version), its archived scores and lockfile. Reads and
+ * writes the archive, never a state store; the same inputs give the same verdict, so a decision cut
+ * short by a crash is simply computed again by the run's next owner.
+ */
+final class Decision implements Callable<Decision.Outcome> {
+  private static final Logger log = LoggerFactory.getLogger(Decision.class);
+
+  /**
+   * What a decision found.
+   *
+   * @param failure why the run cannot be decided (ERROR), or null
+   * @param pinned for a model's first version, the baseline it becomes
+   */
+  record Outcome(String runId, Flag flag, Map<String, MetricValue> metrics, List<String> reasons, String baselineVersion,
+      List<String> providers, String lockfile, BaselineRecord pinned, String failure, long rows, long millis) {}
+
+  private final Dispatching dispatching;
+  private final RunState run;
+  /** The run's per-row values; null when they come from an identical archived evaluation. */
+  private final Map<String, double[]> columns;
+  private final Instant now;
+
+  Decision(Dispatching dispatching, RunState run, Map<String, double[]> columns, Instant now) {
+    this.dispatching = dispatching;
+    this.run = run;
+    this.columns = columns;
+    this.now = now;
+  }
+
+  @Override
+  public Outcome call() {
+    long started = System.nanoTime();
+    try {
+      Outcome outcome = decide(started);
+      log.info("run {} ({} {}) decided {} in {} ms over {} rows", run.runId(), run.event().model(),
+          run.event().version(), outcome.failure() == null ? outcome.flag() : "ERROR", outcome.millis(), outcome.rows());
+      return outcome;
+    } catch (IOException | RuntimeException e) {
+      return failed("cannot decide: " + e, started);
+    }
+  }
+
+  private Outcome decide(long started) throws IOException {
+    StagedWeightEvent event = run.event();
+    MetricVector vector;
+    EvaluationArchive.Provenance provenance;
+    String scores = null;
+    if (columns == null) {
+      var reused = dispatching.archive.scores(ScoreKey.of(event)).orElseThrow(() -> new IOException(
+          "the archived scores of an identical evaluation are gone: " + run.reusedScores().orElse("?")));
+      vector = MetricVector.of(event.task(), reused.rows(), run.rowsTotal());
+      provenance = reused.provenance();
+      scores = reused.uri();
+    } else {
+      vector = MetricVector.of(event.task(), columns, run.rowsTotal());
+      provenance = new EvaluationArchive.Provenance(run.runtimes(), run.providers(), run.hardware(),
+          run.signatures().size() == 1 ? run.signatures().get(0) : null, run.runId());
+    }
+    List<String> reasons = new ArrayList<>(run.notes());
+    BaselineRecord baseline = run.comparedWith().orElse(null);
+    Verdict verdict;
+    if (baseline == null) {
+      verdict = dispatching.decider.withoutBaseline(vector, "no production baseline for model " + event.model()
+          + ": nothing to compare with; version " + event.version() + " is now pinned as its production baseline");
+    } else {
+      Object compared = compare(vector, provenance, baseline, reasons);
+      if (compared instanceof String failure) {
+        return failed(failure, started);
+      }
+      verdict = (Verdict) compared;
+    }
+    reasons.addAll(verdict.reasons());
+    String[] archived = archive(vector, provenance, scores, verdict, baseline == null ? null : baseline.version(), reasons);
+    BaselineRecord pinned = null;
+    if (baseline == null) {
+      pinned = new BaselineRecord(event.model(), event.version(), run.runId(), event.artifact().sha256(),
+          event.goldenSubset().sha256(), event.tokenizer() == null ? null : event.tokenizer().sha256(),
+          event.baseModelSha256(), provenance.modelSignature(), vector.metrics(), archived[0], event.commit(), now,
+          conventionsOf(event));
+    }
+    return new Outcome(run.runId(), verdict.flag(), verdict.metrics(), reasons,
+        baseline == null ? null : baseline.version(), provenance.executionProviders(), archived[1], pinned, null,
+        vector.rows(), millisSince(started));
+  }
+
+  /** The paired comparison with the baseline: a {@link Verdict}, or a String saying why it cannot be made. */
+  private Object compare(MetricVector vector, EvaluationArchive.Provenance provenance, BaselineRecord baseline,
+      List<String> reasons) {
+    StagedWeightEvent event = run.event();
+    if (Collections.disjoint(baseline.metrics().keySet(), vector.metrics().keySet())) {
+      return "baseline version " + baseline.version() + " has metrics " + baseline.metrics().keySet()
+          + " and this run " + vector.metrics().keySet() + ": they were evaluated as different tasks";
+    }
+    if (!baseline.subsetSha256().equals(event.goldenSubset().sha256())) {
+      return "baseline version " + baseline.version() + " was scored on golden subset "
+          + short12(baseline.subsetSha256()) + ", this run on " + short12(event.goldenSubset().sha256())
+          + ": metrics on different subsets are not comparable";
+    }
+    String signature = provenance.modelSignature();
+    boolean signatureChanged = baseline.modelSignature() != null && signature != null
+        && !baseline.modelSignature().equals(signature);
+    boolean tokenizerChanged = run.notComparable().containsKey(MetricNames.PERPLEXITY);
+    if (signatureChanged && !tokenizerChanged) {
+      return dispatching.decider.signatureChanged(vector, baseline.version(), baseline.modelSignature(), signature);
+    }
+    EmbeddingConventions candidateConventions = conventionsOf(event);
+    if (candidateConventions != null && baseline.embedding() != null
+        && !candidateConventions.equals(baseline.embedding())) {
+      reasons.add("embedding conventions changed: baseline " + baseline.embedding().describe() + "; candidate "
+          + candidateConventions.describe() + " (the scores compare what each version is configured to produce)");
+    }
+    if (signatureChanged) {
+      reasons.add("the model's signature changed with its tokenizer (baseline " + baseline.modelSignature()
+          + "; candidate " + signature + ")");
+    }
+    Map<String, double[]> baselineRows;
+    try {
+      if (baseline.scores() == null) {
+        throw new IOException("its scores were never archived");
+      }
+      baselineRows = dispatching.archive.readScores(baseline.scores());
+    } catch (IOException | RuntimeException e) {
+      return "cannot read the per-row scores of baseline version " + baseline.version() + " (" + baseline.scores()
+          + "): " + e.getMessage();
+    }
+    try {
+      return dispatching.decider.compare(vector, baseline.version(), baselineRows,
+          bandHistory(event.model(), baseline.version()), run.notComparable());
+    } catch (IllegalArgumentException e) {
+      return "cannot compare with baseline version " + baseline.version() + ": " + e.getMessage();
+    }
+  }
+
+  /**
+   * Keeps the run's per-row scores (unless reused) and writes its lockfile; returns {scores,
+   * lockfile}. When the archive cannot be written the flag is published regardless, with a reason
+   * added, and no lockfile.
+   */
+  private String[] archive(MetricVector vector, EvaluationArchive.Provenance provenance, String reusedScores,
+      Verdict verdict, String baselineVersion, List<String> reasons) {
+    StagedWeightEvent event = run.event();
+    String scores = reusedScores;
+    try {
+      if (scores == null) {
+        scores = dispatching.archive.writeScores(ScoreKey.of(event), vector.rowValues(), provenance);
+      } else {
+        reasons.add("scores reused from an identical earlier evaluation (same artifact, tokenizer, golden subset,"
+            + " evaluator and windowing): " + scores);
+      }
+      Map<String, EvaluationLock.LockedMetric> locked = new LinkedHashMap<>();
+      verdict.metrics().forEach((name, m) -> locked.put(name, new EvaluationLock.LockedMetric(m.value(),
+          m.relativeDelta(), m.ciLow(), m.ciHigh(), m.ciConfidence(), m.status())));
+      EvaluationLock lock = new EvaluationLock(EvaluationLock.CURRENT, event.model(), event.version(), event.eventId(),
+          run.runId(), event.commit(), event.task().wireName(), event.artifact(),
+          event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().uri(),
+          event.goldenSubset().sha256(), Evaluator.VERSION, provenance.onnxRuntime(), provenance.executionProviders(),
+          provenance.hardware(), event.hardwareProfile(), event.quantizationBits(), event.maxSeqLen(), event.stride(),
+          event.baseModelSha256(), provenance.modelSignature(), dispatching.policy.policyVersion(), baselineVersion,
+          verdict.flag(), locked, scores, reusedScores != null, now, conventionsOf(event));
+      return new String[] {scores, dispatching.archive.writeLock(lock)};
+    } catch (IOException | RuntimeException e) {
+      log.error("cannot archive run {} in {}: {}", run.runId(), dispatching.archive.root(), e.toString());
+      reasons.add("the evaluation could not be archived in " + dispatching.archive.root() + " (" + e.getMessage()
+          + "): no lockfile, and its scores cannot be reused");
+      return new String[] {reusedScores, null};
+    }
+  }
+
+  /** Per metric, its values in the model's production snapshots, oldest first: the band's data. */
+  private Map<String, List<Double>> bandHistory(String model, String productionVersion) {
+    return dispatching.bandHistory.get(model + "@" + productionVersion, k -> {
+      Map<String, List<Double>> values = new LinkedHashMap<>();
+      try {
+        for (BaselineSnapshot snapshot : dispatching.archive.baselineHistory(model)) {
+          snapshot.metrics().forEach((metric, value) -> values.computeIfAbsent(metric, m -> new ArrayList<>()).add(value));
+        }
+      } catch (IOException | RuntimeException e) {
+        log.warn("cannot read the baseline history of {} (deciding without a band): {}", model, e.toString());
+      }
+      return values;
+    });
+  }
+
+  private Outcome failed(String reason, long started) {
+    return new Outcome(run.runId(), Flag.ERROR, Map.of(), List.of(reason), null, run.providers(), null, null, reason,
+        run.rowsTotal(), millisSince(started));
+  }
+
+  private static long millisSince(long started) {
+    return (System.nanoTime() - started) / 1_000_000;
+  }
+
+  /** An embedding event's conventions, defaults filled in; null for other tasks. */
+  static EmbeddingConventions conventionsOf(StagedWeightEvent event) {
+    return event.task() == Task.EMBEDDING ? EmbeddingConventions.orDefaults(event.embedding()) : null;
+  }
+
+  static String short12(String sha256) {
+    return sha256.substring(0, 12);
+  }
+}

@@ -1,0 +1,260 @@
+package io.evalfleet.laptop.bench;
+
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.cli.logging.InteractiveLogging;
+import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.common.task.Task;
+import io.evalfleet.dispatcher.DispatcherRole;
+import io.evalfleet.laptop.embedded.EmbeddedKafka;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The dispatcher alone, on an embedded broker with exactly-once processing: a stand-in worker
+ * answers every job at once with synthetic scores, so what is measured is the dispatcher's own
+ * throughput (jobs planned and published, results aggregated) and the delay from a run's last shard
+ * result to its flag; then one model's two versions on a large subset, whose decision time (the
+ * statistics off the stream thread) is printed.
+ */
+@Command(name = "dispatcher", description = {
+    "Time the dispatcher on an embedded broker with a stand-in worker that answers at once: jobs and results",
+    "per second over many runs, the delay from a run's last result to its flag, and the decision of a large subset."})
+public final class DispatcherBench implements Callable<Integer> {
+  @picocli.CommandLine.Mixin InteractiveLogging logging;
+
+  @Option(names = "--models", defaultValue = "10", description = "Models, each staged as two versions (the first pinned, the second compared). Default: ${DEFAULT-VALUE}.")
+  int models;
+
+  @Option(names = "--rows", defaultValue = "20000", description = "Rows of the subset of the throughput runs. Default: ${DEFAULT-VALUE}.")
+  int rows;
+
+  @Option(names = "--shard-rows", defaultValue = "20", description = "Rows per job in the throughput runs (small: many jobs). Default: ${DEFAULT-VALUE}.")
+  int shardRows;
+
+  @Option(names = "--max-in-flight", defaultValue = "4000", description = "dispatcher.max-jobs-in-flight. Default: ${DEFAULT-VALUE}.")
+  int maxInFlight;
+
+  @Option(names = "--large-rows", defaultValue = "1000000", description = "Rows of the large subset (0: skip it). Default: ${DEFAULT-VALUE}.")
+  int largeRows;
+
+  @Option(names = "--large-shard-rows", defaultValue = "10000", description = "Rows per job of the large subset. Default: ${DEFAULT-VALUE}.")
+  int largeShardRows;
+
+  @Option(names = "--gold", defaultValue = "false", description = "Give the large subset gold scores, so Spearman is bootstrapped too (slow at a million rows). Default: ${DEFAULT-VALUE}.")
+  boolean gold;
+
+  @Option(names = "--work-dir", defaultValue = ".evalfleet/bench/dispatcher", description = "Subsets, archive and state. Default: ${DEFAULT-VALUE}.")
+  Path workDir;
+
+  @Override
+  public Integer call() throws Exception {
+    System.out.println("full log: " + logging.apply("bench-dispatcher"));
+    Files.createDirectories(workDir);
+    Path archive = Files.createTempDirectory(workDir, "archive");
+    Path state = Files.createTempDirectory(workDir, "state");
+    try (EmbeddedKafka kafka = EmbeddedKafka.start(12)) {
+      SubsetRef small = subset("small-" + rows + ".parquet", rows);
+      System.out.printf(Locale.ROOT, "throughput: %d models x 2 versions, %d rows each in jobs of %d rows (%d jobs)%n",
+          models, rows, shardRows, 2L * models * ((rows + shardRows - 1) / shardRows));
+      Measured throughput = measure(kafka, archive, state, small, shardRows, models, "tp", true);
+      System.out.printf(Locale.ROOT, "  %d jobs published and %d results aggregated in %.1f s: %.0f jobs/s, %.0f results/s%n",
+          throughput.jobs, throughput.results, throughput.seconds, throughput.jobs / throughput.seconds,
+          throughput.results / throughput.seconds);
+      System.out.printf(Locale.ROOT, "  last shard result to flag: median %d ms, max %d ms (%d runs)%n",
+          throughput.medianDelayMs(), throughput.maxDelayMs(), throughput.delays.size());
+      if (largeRows > 0) {
+        SubsetRef large = subset("large-" + largeRows + ".parquet", largeRows);
+        System.out.printf(Locale.ROOT, "large subset: 1 model x 2 versions, %d rows in jobs of %d rows (%s)%n", largeRows,
+            largeShardRows, gold ? "cosine and gold: mean cosine and Spearman" : "cosine only: mean cosine");
+        Measured big = measure(kafka, archive, state, large, largeShardRows, 1, "big", gold);
+        System.out.printf(Locale.ROOT, "  both versions flagged in %.1f s; last shard result to flag: %s ms%n", big.seconds,
+            big.delays.values());
+        System.out.printf(Locale.ROOT, "  decision (metric vector, bootstrap, archive) of the compared version: %d ms%n",
+            big.decisionMs.get());
+        System.out.printf(Locale.ROOT, "  this JVM's peak heap (broker, dispatcher and stand-in worker): %d MiB%n",
+            io.evalfleet.common.process.ProcessMemory.peakHeapBytes() >> 20);
+      }
+    }
+    return 0;
+  }
+
+  private static final class Measured {
+    long jobs;
+    long results;
+    double seconds;
+    final Map<String, Long> delays = new java.util.TreeMap<>();
+    final AtomicLong decisionMs = new AtomicLong();
+
+    long medianDelayMs() {
+      return delays.values().stream().sorted().skip(delays.size() / 2).findFirst().orElse(-1L);
+    }
+
+    long maxDelayMs() {
+      return delays.values().stream().mapToLong(Long::longValue).max().orElse(-1);
+    }
+  }
+
+  /** @param sendGold whether the stand-in worker returns gold scores (then Spearman is decided too) */
+  private Measured measure(EmbeddedKafka kafka, Path archive, Path state, SubsetRef subset, int jobRows, int count,
+      String prefix, boolean sendGold) throws Exception {
+    FleetConfig config = FleetConfig.defaults().with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+        FleetConfig.ARCHIVE_ROOT.key(), archive.toUri().toString(),
+        FleetConfig.DISPATCHER_STATE_DIR.key(), state.resolve(prefix).toString(),
+        FleetConfig.SHARD_ROWS.key(), Integer.toString(jobRows),
+        FleetConfig.MAX_IN_FLIGHT.key(), Integer.toString(maxInFlight),
+        FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), Integer.toString(maxInFlight),
+        FleetConfig.REUSE_SCORES.key(), "false",
+        FleetConfig.RUN_DEADLINE.key(), "PT1H"));
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    Measured measured = new Measured();
+    Map<String, Long> lastResultAt = new ConcurrentHashMap<>();
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicLong results = new AtomicLong();
+    Thread worker = new Thread(() -> standInWorker(config, sendGold, running, results, lastResultAt), "stand-in-worker");
+    try (DispatcherRole dispatcher = new DispatcherRole(config, Clock.systemUTC(), registry).start()) {
+      worker.start();
+      List<StagedWeightEvent> events = new ArrayList<>();
+      for (int m = 0; m < count; m++) {
+        for (String version : List.of("v1", "v2")) {
+          events.add(event(prefix + "-" + m, version, subset));
+        }
+      }
+      long started = System.nanoTime();
+      try (KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "bench-stager");
+           KafkaConsumer<String, byte[]> flags = KafkaClients.reader(config, "bench-flags")) {
+        var partitions = flags.partitionsFor(Topics.DRIFT_FLAGS).stream()
+            .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
+        flags.assign(partitions);
+        flags.seekToEnd(partitions);
+        partitions.forEach(flags::position);
+        for (StagedWeightEvent event : events) {
+          producer.send(new ProducerRecord<>(Topics.STAGED, event.model(), Json.write(event)));
+        }
+        producer.flush();
+        Map<String, DriftFlag> seen = new HashMap<>();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+        while (seen.size() < events.size() && System.nanoTime() < deadline) {
+          for (ConsumerRecord<String, byte[]> record : flags.poll(Duration.ofMillis(100))) {
+            DriftFlag flag = Json.read(record.value(), DriftFlag.class);
+            long now = System.nanoTime();
+            if (seen.putIfAbsent(flag.runId(), flag) == null && lastResultAt.containsKey(flag.runId())) {
+              measured.delays.put(flag.model() + " " + flag.version(), (now - lastResultAt.get(flag.runId())) / 1_000_000);
+            }
+          }
+        }
+        measured.seconds = (System.nanoTime() - started) / 1e9;
+        if (seen.size() < events.size()) {
+          throw new IllegalStateException(seen.size() + " of " + events.size() + " runs flagged within 30 minutes");
+        }
+        for (DriftFlag flag : seen.values()) {
+          if (flag.flag() == io.evalfleet.common.contract.Flag.ERROR || flag.flag() == io.evalfleet.common.contract.Flag.INCOMPLETE) {
+            throw new IllegalStateException("run " + flag.runId() + " ended " + flag.flag() + ": " + flag.reasons());
+          }
+        }
+      }
+      measured.jobs = (long) registry.find(FleetMeter.JOBS_PUBLISHED.meterName()).counters().stream()
+          .mapToDouble(c -> c.count()).sum();
+      measured.results = results.get();
+      var decisions = registry.find(FleetMeter.DECISION_DURATION.meterName()).timer();
+      measured.decisionMs.set(decisions == null ? -1 : (long) decisions.max(TimeUnit.MILLISECONDS));
+    } finally {
+      running.set(false);
+      worker.join(10_000);
+    }
+    return measured;
+  }
+
+  /** Answers every job at once: cosine from the version and row, gold the row's own. */
+  private static void standInWorker(FleetConfig config, boolean sendGold, AtomicBoolean running, AtomicLong results,
+      Map<String, Long> lastResultAt) {
+    try (KafkaConsumer<String, byte[]> jobs = KafkaClients.consumer(config, "bench-workers", "stand-in", 2000);
+         KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "stand-in")) {
+      jobs.subscribe(List.of(Topics.JOBS));
+      while (running.get()) {
+        var records = jobs.poll(Duration.ofMillis(50));
+        for (ConsumerRecord<String, byte[]> record : records) {
+          ScoringJob job = Json.read(record.value(), ScoringJob.class);
+          double[] cosine = new double[job.rowCount()];
+          double[] goldScores = new double[job.rowCount()];
+          double shift = job.version().equals("v1") ? 0 : 0.0005;
+          for (int i = 0; i < cosine.length; i++) {
+            long row = job.rowStart() + i;
+            goldScores[i] = (row % 26) / 5.0;
+            cosine[i] = 0.1 + 0.17 * goldScores[i] + ((row * 7919) % 1000) / 20000.0 + shift;
+          }
+          ShardResult result = new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(),
+              job.rowCount(), sendGold ? Map.of("cosine", cosine, "gold", goldScores) : Map.of("cosine", cosine), "stand-in", "cpu", null, null, 0,
+              job.attempt(), null);
+          producer.send(new ProducerRecord<>(Topics.RESULTS, job.model(), Json.write(result)));
+          lastResultAt.put(job.runId(), System.nanoTime());
+          results.incrementAndGet();
+        }
+        if (!records.isEmpty()) {
+          producer.flush();
+          jobs.commitSync();
+        }
+      }
+    }
+  }
+
+  private SubsetRef subset(String name, int count) throws Exception {
+    Path file = workDir.resolve(name);
+    if (!Files.exists(file)) {
+      List<GoldenSubsetWriter.Pair> pairs = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        pairs.add(new GoldenSubsetWriter.Pair(i, "a" + i, "b" + i, (i % 26) / 5.0));
+      }
+      GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), pairs, 64L << 20);
+    }
+    String uri = file.toUri().toString();
+    return new SubsetRef(uri, Storage.withDefaults().sha256(uri), null, Map.of());
+  }
+
+  private StagedWeightEvent event(String model, String version, SubsetRef subset) throws Exception {
+    Path artifact = workDir.resolve("stand-in-" + version + ".onnx");
+    if (!Files.exists(artifact)) {
+      Files.writeString(artifact, "stand-in weights " + version);
+    }
+    Path tokenizer = workDir.resolve("stand-in-tokenizer.json");
+    if (!Files.exists(tokenizer)) {
+      Files.writeString(tokenizer, "{}");
+    }
+    String a = artifact.toUri().toString();
+    String t = tokenizer.toUri().toString();
+    return new StagedWeightEvent(1, "bench-" + model + "-" + version + "-" + System.nanoTime(), model, version,
+        Task.EMBEDDING, new ArtifactRef(a, Storage.withDefaults().sha256(a)),
+        new ArtifactRef(t, Storage.withDefaults().sha256(t)), subset, null, null, null, null, null, null, null,
+        Instant.now());
+  }
+}
