@@ -75,6 +75,7 @@ public record ScoringJob(
 
   /** The deterministic id of shard {@code shardIndex} of run {@code runId}. */
   public static String jobId(String runId, int shardIndex) {
-    return runId + "/" + String.format("%05d", shardIndex);
+    String index = Integer.toString(shardIndex);
+    return index.length() >= 5 ? runId + "/" + index : runId + "/" + "00000".substring(index.length()) + index;
   }
 }

@@ -41,6 +41,8 @@ public enum FleetMeter {
   RESULTS_DUPLICATE("evalfleet.results.duplicate", Type.COUNTER, "results",
       "Shard results ignored because their job was already answered (redeliveries, re-sends)."),
   FLAGS("evalfleet.flags", Type.COUNTER, "flags", "Drift flags published, by model and flag value.", "model", "flag"),
+  RESULTS_ACCEPTED("evalfleet.results.accepted", Type.COUNTER, "results",
+      "Shard results the dispatcher accepted (first answers to jobs in flight, scored or failed)."),
   DECISION_DURATION("evalfleet.dispatcher.decision", Type.TIMER, "seconds",
       "Time to decide a complete run off the stream thread: its metric vector, the paired bootstrap against its baseline, archiving its scores and lockfile."),
   RUN_DURATION("evalfleet.run.duration", Type.TIMER, "seconds",

@@ -41,7 +41,8 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
   }
 
   private static GoldenSubsetFile footer(Storage storage, String uri) throws IOException {
-    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(Storage.path(uri), storage.conf()))) {
+    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(Storage.path(uri), storage.conf()),
+        org.apache.parquet.HadoopReadOptions.builder(storage.conf()).build())) {
       return of(uri, reader.getFooter());
     } catch (RuntimeException | java.io.EOFException e) {
       throw new InputException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);

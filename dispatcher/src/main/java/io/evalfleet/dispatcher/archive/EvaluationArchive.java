@@ -81,7 +81,7 @@ public final class EvaluationArchive {
     Path partial = partial(target);
     SimpleGroupFactory groups = new SimpleGroupFactory(schema);
     try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(partial, storage.conf()))
-        .withType(schema).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+        .withConf(storage.conf()).withType(schema).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
         .withCompressionCodec(CompressionCodecName.SNAPPY).build()) {
       for (int i = 0; i < count; i++) {
         Group row = groups.newGroup().append("row", (long) i);

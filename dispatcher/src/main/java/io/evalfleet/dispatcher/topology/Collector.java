@@ -44,13 +44,14 @@ final class Collector {
           record.headers(), e);
       return;
     }
-    RunState run = book.runs.get(result.runId());
-    ShardState shard = run == null ? null : book.shards.get(result.jobId());
+    RunState run = book.run(result.runId());
+    ShardState shard = run == null ? null : book.shard(result.jobId());
     if (shard == null || shard.status() != ShardState.Status.IN_FLIGHT || shard.index() != result.shardIndex()) {
       FleetMeter.RESULTS_DUPLICATE.counter(book.dispatching.registry).increment();
       log.debug("ignoring result {} (duplicate, or its run is decided)", result.jobId());
       return;
     }
+    FleetMeter.RESULTS_ACCEPTED.counter(book.dispatching.registry).increment();
     if (result.failed()) {
       onFailure(run, shard, result);
     } else if (result.rowStart() != shard.rowStart() || result.rowCount() != shard.rowCount()) {
@@ -61,12 +62,12 @@ final class Collector {
       return;
     } else {
       shard.done();
-      book.shards.put(result.jobId(), shard);
+      book.saveShard(result.jobId(), shard);
       book.results.put(result.jobId(), result);
       run.closed();
       run.scored(result);
       flow.released(1);
-      book.runs.put(run.runId(), run);
+      book.save(run);
       if (run.complete()) {
         conclusion.conclude(run);
       }
@@ -84,8 +85,8 @@ final class Collector {
         log.warn("job {}: {}; sending it again in {} s", result.jobId(), error.message(), pause.toSeconds());
         shard.pauseUntil(book.now().plus(pause));
         run.whyWaiting(error.message());
-        book.shards.put(result.jobId(), shard);
-        book.runs.put(run.runId(), run);
+        book.saveShard(result.jobId(), shard);
+        book.save(run);
         return;
       }
       case RESOURCE_EXHAUSTED -> {
@@ -93,7 +94,7 @@ final class Collector {
           log.warn("job {} attempt {} ran out of a resource, dispatching again: {}", result.jobId(), shard.attempt(),
               error.message());
           shard.sent(shard.attempt() + 1, book.now());
-          book.shards.put(result.jobId(), shard);
+          book.saveShard(result.jobId(), shard);
           book.publish(FlowControl.job(run, shard), "retry");
           return;
         }

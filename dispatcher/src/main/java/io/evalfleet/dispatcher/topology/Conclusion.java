@@ -92,12 +92,12 @@ final class Conclusion {
         log.info("run {} for {} {} is scored; waiting for the first staged version of the model to be decided",
             run.runId(), event.model(), event.version());
         run.awaitBaseline();
-        book.runs.put(run.runId(), run);
+        book.save(run);
         return;
       }
     }
     run.decideAgainst(baseline.orElse(null));
-    book.runs.put(run.runId(), run);
+    book.save(run);
     ready.add(run.runId());
     startDecisions();
   }
@@ -105,14 +105,16 @@ final class Conclusion {
   /** Starts the next ready decision when none of this task's is being computed. */
   void startDecisions() {
     while (deciding == null && !ready.isEmpty()) {
-      RunState run = book.runs.get(ready.poll());
+      RunState run = book.run(ready.poll());
       if (run == null || run.stage() != RunState.Stage.DECIDING) {
         continue;
       }
       Map<String, double[]> columns = run.reusedScores().isPresent() ? null : assemble(run);
       deciding = run.runId();
       try {
-        dispatching.decisions.execute(() -> decided.add(new Decision(dispatching, run, columns, book.now()).call()));
+        RunState copy = RunBook.copyOf(run);
+        Instant now = book.now();
+        dispatching.decisions.execute(() -> decided.add(new Decision(dispatching, copy, columns, now).call()));
       } catch (RejectedExecutionException e) {
         deciding = null; // shutting down: the run's next owner decides it
         return;
@@ -128,7 +130,7 @@ final class Conclusion {
       if (outcome.runId().equals(deciding)) {
         deciding = null;
       }
-      RunState run = book.runs.get(outcome.runId());
+      RunState run = book.run(outcome.runId());
       if (run == null || run.stage() != RunState.Stage.DECIDING) {
         continue; // decided meanwhile (its deadline passed)
       }
@@ -173,7 +175,7 @@ final class Conclusion {
     flag(run, outcome.flag(), outcome.metrics(), outcome.reasons(), null, run.coverage(), outcome.providers(),
         outcome.lockfile(), true);
     for (String runId : first.runs()) {
-      RunState next = book.runs.get(runId);
+      RunState next = book.run(runId);
       if (next != null && next.stage() == RunState.Stage.AWAITING_BASELINE) {
         conclude(next);
       }
@@ -249,7 +251,7 @@ final class Conclusion {
       // The next version in line becomes the first; if it was already waiting, it is decided now.
       FirstVersions first = book.firstVersions.get(run.event().model());
       if (first != null && first.pinned().isEmpty()) {
-        first.head().map(book.runs::get).filter(next -> next.stage() == RunState.Stage.AWAITING_BASELINE)
+        first.head().map(book::run).filter(next -> next.stage() == RunState.Stage.AWAITING_BASELINE)
             .ifPresent(this::conclude);
       }
     }

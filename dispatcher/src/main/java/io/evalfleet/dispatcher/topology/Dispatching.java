@@ -83,6 +83,7 @@ public final class Dispatching {
       FleetMeter.DEAD_LETTERS.counter(registry, source);
     }
     FleetMeter.RESULTS_DUPLICATE.counter(registry);
+    FleetMeter.RESULTS_ACCEPTED.counter(registry);
   }
 
   void load(String task, int runs, int jobsInFlight) {

@@ -7,7 +7,6 @@ import io.evalfleet.dispatcher.run.ShardState;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import org.slf4j.Logger;
@@ -73,7 +72,7 @@ final class FlowControl {
     int skipped = 0;
     while (open < dispatching.maxInFlight && !publishable.isEmpty() && skipped < publishable.size()) {
       String runId = publishable.poll();
-      RunState run = book.runs.get(runId);
+      RunState run = book.run(runId);
       if (run == null || !run.hasUnpublished()) {
         continue;
       }
@@ -85,10 +84,10 @@ final class FlowControl {
       skipped = 0;
       int index = run.takeNextShard();
       String jobId = ScoringJob.jobId(runId, index);
-      ShardState shard = book.shards.get(jobId);
+      ShardState shard = book.shard(jobId);
       shard.sent(1, now);
-      book.shards.put(jobId, shard);
-      book.runs.put(runId, run);
+      book.saveShard(jobId, shard);
+      book.save(run);
       book.publish(job(run, shard), "first");
       open++;
       if (run.hasUnpublished()) {
@@ -120,12 +119,12 @@ final class FlowControl {
   /** Releases paused jobs that are due and sends overdue ones again, or stops at their last attempt. */
   private void resend(RunState run, Instant now) {
     Instant sentBefore = now.minus(dispatching.jobTimeout);
-    List<ShardState> changed = new ArrayList<>();
-    book.forEachShard(run.runId(), (key, shard) -> {
+    boolean changed = false;
+    for (ShardState shard : book.openShards(run.runId())) {
+      String jobId = ScoringJob.jobId(run.runId(), shard.index());
       if (shard.status() == ShardState.Status.PAUSED && !shard.releaseAt().isAfter(now)) {
         shard.sent(shard.attempt(), now);
         book.publish(job(run, shard), "retry");
-        changed.add(shard);
       } else if (shard.status() == ShardState.Status.IN_FLIGHT && !shard.lastAttempt()
           && shard.sentAt().isBefore(sentBefore)) {
         if (shard.attempt() >= Dispatching.MAX_ATTEMPTS) {
@@ -136,18 +135,18 @@ final class FlowControl {
           run.whyWaiting(why);
         } else {
           shard.sent(shard.attempt() + 1, now);
-          log.warn("job {} unanswered after {} s; sending attempt {}", ScoringJob.jobId(run.runId(), shard.index()),
-              dispatching.jobTimeout.toSeconds(), shard.attempt());
+          log.warn("job {} unanswered after {} s; sending attempt {}", jobId, dispatching.jobTimeout.toSeconds(),
+              shard.attempt());
           book.publish(job(run, shard), "resent");
         }
-        changed.add(shard);
+      } else {
+        continue;
       }
-    });
-    for (ShardState shard : changed) {
-      book.shards.put(ScoringJob.jobId(run.runId(), shard.index()), shard);
+      book.saveShard(jobId, shard);
+      changed = true;
     }
-    if (!changed.isEmpty()) {
-      book.runs.put(run.runId(), run);
+    if (changed) {
+      book.save(run);
     }
   }
 

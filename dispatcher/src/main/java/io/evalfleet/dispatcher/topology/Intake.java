@@ -78,7 +78,7 @@ final class Intake {
       return;
     }
     String runId = RunState.runIdOf(event.eventId());
-    if (book.decided.get(runId) != null || book.runs.get(runId) != null) {
+    if (book.decided.get(runId) != null || book.run(runId) != null) {
       log.info("event {} is already being evaluated or decided ({}); ignoring the duplicate", event.eventId(), runId);
       return;
     }
@@ -94,7 +94,7 @@ final class Intake {
       book.firstVersions.put(event.model(), first);
     }
     RunState run = new RunState(event, now, now.plus(dispatching.runDeadline), fixed);
-    book.runs.put(runId, run);
+    book.save(run);
     preflight(run, new Source(source.topic(), source.partition(), source.offset(), record));
   }
 
@@ -138,14 +138,14 @@ final class Intake {
       log.info("run {} for {} {}: reusing the scores of an identical evaluation ({})", run.runId(), event.model(),
           event.version(), reusable.get().uri());
       run.reuse(reusable.get().uri());
-      book.runs.put(run.runId(), run);
+      book.save(run);
       conclusion.conclude(run);
       return;
     }
     for (Shard shard : plan) {
-      book.shards.put(ScoringJob.jobId(run.runId(), shard.index()), new ShardState(shard.index(), shard.start(), shard.count()));
+      book.saveShard(ScoringJob.jobId(run.runId(), shard.index()), new ShardState(shard.index(), shard.start(), shard.count()));
     }
-    book.runs.put(run.runId(), run);
+    book.save(run);
     log.info("run {} for {} {}: {} rows in {} shards{}", run.runId(), event.model(), event.version(), subset.rowCount(),
         plan.size(), run.baseline().map(b -> ", compared with version " + b.version()).orElse(""));
     flow.started(run);
@@ -161,7 +161,7 @@ final class Intake {
     log.warn("pre-flight of {} {} ({}): {}; trying again at {}", run.event().model(), run.event().version(), run.runId(),
         failure, next);
     run.preflightLater(next, failure);
-    book.runs.put(run.runId(), run);
+    book.save(run);
   }
 
   /**

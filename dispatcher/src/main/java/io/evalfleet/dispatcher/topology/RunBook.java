@@ -14,6 +14,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.function.BiConsumer;
 import org.apache.kafka.common.header.Headers;
@@ -36,8 +39,15 @@ final class RunBook {
 
   final Dispatching dispatching;
   private final ProcessorContext<String, byte[]> context;
-  final KeyValueStore<String, RunState> runs;
-  final KeyValueStore<String, ShardState> shards;
+  private final KeyValueStore<String, RunState> runs;
+  private final KeyValueStore<String, ShardState> shards;
+  /**
+   * The task's runs, and its shards in flight or paused, as the stores hold them: this processor is
+   * their only writer, so it reads them from memory (rebuilt from the stores whenever the task is
+   * initialised) and writes through.
+   */
+  private final Map<String, RunState> runCache = new LinkedHashMap<>();
+  private final Map<String, Map<String, ShardState>> openShards = new HashMap<>();
   final KeyValueStore<String, ShardResult> results;
   final KeyValueStore<String, BaselineRecord> baselines;
   final KeyValueStore<String, FirstVersions> firstVersions;
@@ -52,6 +62,57 @@ final class RunBook {
     this.baselines = context.getStateStore(DispatcherTopology.BASELINES);
     this.firstVersions = context.getStateStore(DispatcherTopology.FIRST_VERSIONS);
     this.decided = context.getStateStore(DispatcherTopology.DECIDED);
+    try (KeyValueIterator<String, RunState> it = runs.all()) {
+      it.forEachRemaining(entry -> runCache.put(entry.key, entry.value));
+    }
+    try (KeyValueIterator<String, ShardState> it = shards.all()) {
+      it.forEachRemaining(entry -> index(entry.key, entry.value));
+    }
+  }
+
+  RunState run(String runId) {
+    return runCache.get(runId);
+  }
+
+  void save(RunState run) {
+    runs.put(run.runId(), run);
+    runCache.put(run.runId(), run);
+  }
+
+  /** A copy of a run, for a thread other than the stream thread. */
+  static RunState copyOf(RunState run) {
+    return RunState.SERDE.deserializer().deserialize(null, RunState.SERDE.serializer().serialize(null, run));
+  }
+
+  ShardState shard(String jobId) {
+    Map<String, ShardState> open = openShards.get(runIdOf(jobId));
+    ShardState shard = open == null ? null : open.get(jobId);
+    return shard != null ? shard : shards.get(jobId);
+  }
+
+  void saveShard(String jobId, ShardState shard) {
+    shards.put(jobId, shard);
+    index(jobId, shard);
+  }
+
+  /** The run's shards in flight or paused. */
+  List<ShardState> openShards(String runId) {
+    Map<String, ShardState> open = openShards.get(runId);
+    return open == null ? List.of() : new ArrayList<>(open.values());
+  }
+
+  private void index(String jobId, ShardState shard) {
+    String runId = runIdOf(jobId);
+    boolean open = shard.status() == ShardState.Status.IN_FLIGHT || shard.status() == ShardState.Status.PAUSED;
+    if (open) {
+      openShards.computeIfAbsent(runId, r -> new HashMap<>()).put(jobId, shard);
+    } else if (openShards.containsKey(runId)) {
+      openShards.get(runId).remove(jobId);
+    }
+  }
+
+  private static String runIdOf(String jobId) {
+    return jobId.substring(0, jobId.lastIndexOf('/'));
   }
 
   /** Wall-clock time, as Kafka Streams sees it (a test driver advances it). */
@@ -113,11 +174,7 @@ final class RunBook {
 
   /** Every run of this task. */
   List<RunState> allRuns() {
-    List<RunState> all = new ArrayList<>();
-    try (KeyValueIterator<String, RunState> it = runs.all()) {
-      it.forEachRemaining(entry -> all.add(entry.value));
-    }
-    return all;
+    return new ArrayList<>(runCache.values());
   }
 
   /** Visits the shards of a run, in shard order. */
@@ -140,6 +197,8 @@ final class RunBook {
   /** Drops a run's state: the run, its shards and its results. */
   void forget(String runId) {
     runs.delete(runId);
+    runCache.remove(runId);
+    openShards.remove(runId);
     List<String> keys = new ArrayList<>();
     forEachShard(runId, (key, shard) -> keys.add(key));
     keys.forEach(key -> {
