@@ -11,9 +11,17 @@ import picocli.CommandLine.Mixin;
 final class DispatcherCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 
+  @picocli.CommandLine.Option(names = "--print-topology",
+      description = "Print the Kafka Streams topology (topics, processor, state stores) and exit.")
+  boolean printTopology;
+
   @Override
   public Integer call() throws Exception {
     var loaded = config.load();
+    if (printTopology) {
+      System.out.print(DispatcherRole.describeTopology(loaded));
+      return 0;
+    }
     Observability observability = new Observability("dispatcher");
     DispatcherRole role = new DispatcherRole(loaded, Clock.systemUTC(), observability.registry()).start();
     Endpoints.serve(observability, loaded, role::alive);

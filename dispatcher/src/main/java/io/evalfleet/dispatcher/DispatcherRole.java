@@ -92,6 +92,15 @@ public class DispatcherRole implements AutoCloseable {
         registry, clock);
   }
 
+  /** The dispatcher's topology as Kafka Streams describes it: sources, processor, stores, sinks. */
+  public static String describeTopology(FleetConfig config) {
+    Storage storage = Storage.of(config);
+    Dispatching dispatching = new Dispatching(config, new Preflight(storage),
+        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), PolicyFile.defaults(),
+        new SimpleMeterRegistry(), Runnable::run);
+    return DispatcherTopology.build(dispatching).describe().toString();
+  }
+
   /** The Kafka Streams settings: exactly-once, the state directory, standbys, and the fleet's client settings. */
   static Properties properties(FleetConfig config) {
     Properties props = new Properties();
@@ -113,6 +122,8 @@ public class DispatcherRole implements AutoCloseable {
     // A changelog record holds one shard's results: as large as the results topic allows.
     props.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), Integer.toString(4 * 1024 * 1024));
     props.put(StreamsConfig.CLIENT_ID_CONFIG, "evalfleet-dispatcher");
+    // Processing failures are handled in the processor; this only opts in to the coming default.
+    props.put("processing.exception.handler.global.enabled", true);
     return props;
   }
 

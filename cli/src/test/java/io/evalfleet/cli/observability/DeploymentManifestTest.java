@@ -68,8 +68,16 @@ class DeploymentManifestTest {
     FleetConfig parsed = FleetConfig.of(settings);
 
     JsonNode dispatcher = byKindAndName.get("Deployment/evalfleet-dispatcher").path("spec");
-    assertThat(dispatcher.path("replicas").asInt()).as("one dispatcher at a time").isEqualTo(1);
-    assertThat(dispatcher.path("strategy").path("type").asText()).isEqualTo("Recreate");
+    assertThat(dispatcher.path("replicas").asInt()).as("dispatchers share the runs and take them over").isGreaterThan(1);
+    assertThat(dispatcher.path("strategy").path("type").asText()).isEqualTo("RollingUpdate");
+    JsonNode dispatcherPod = dispatcher.path("template").path("spec");
+    Map<String, String> dispatcherEnv = new HashMap<>();
+    dispatcherPod.path("containers").get(0).path("env")
+        .forEach(e -> dispatcherEnv.put(e.path("name").asText(), e.path("value").asText()));
+    String stateDir = dispatcherEnv.get(FleetConfig.DISPATCHER_STATE_DIR.envName());
+    assertThat(stateDir).as("the dispatcher's state directory is set").isNotNull();
+    assertThat(dispatcherPod.path("containers").get(0).path("volumeMounts").findValuesAsText("mountPath"))
+        .as("and mounted").contains(stateDir);
 
     Duration drain = parsed.get(FleetConfig.DRAIN_TIMEOUT);
     for (String worker : List.of("Deployment/evalfleet-worker", "Deployment/evalfleet-worker-cuda")) {

@@ -32,7 +32,7 @@ public final class FleetConfig {
       "a positive number of tokens",
       "Most tokens in one causal-LM scoring job, counted from the golden subset's row lengths (token ids, or UTF-8 bytes of text) with each long row's sliding windows: a subset of long rows is split into more jobs than `dispatcher.shard-rows` alone gives, so it spreads over the fleet. A row longer than this is a job of its own. Embedding jobs are bounded by rows only.");
   public static final Setting<String> DISPATCHER_STATE_DIR = Setting.text("dispatcher.state-dir",
-      java.nio.file.Path.of(System.getProperty("java.io.tmpdir"), "evalfleet-dispatcher").toString(),
+      java.nio.file.Path.of(System.getProperty("user.home"), ".evalfleet", "dispatcher-state").toString(),
       "Local directory of the dispatcher's state stores (a cache: they are restored from their changelog topics when it is empty). Two dispatchers on one machine need two directories.");
   public static final Setting<Integer> STANDBY_REPLICAS = new Setting<>("dispatcher.standby-replicas", "0", Integer::valueOf,
       v -> v >= 0, "0 or more",
@@ -172,7 +172,7 @@ public final class FleetConfig {
     for (Setting<?> s : SETTINGS) {
       String def = s == WORKER_ID ? "host name and pid"
           : s == ARCHIVE_ROOT ? "`~/.evalfleet/archive`"
-          : s == DISPATCHER_STATE_DIR ? "`evalfleet-dispatcher` in the temporary directory" : "`" + s.defaultValue() + "`";
+          : s == DISPATCHER_STATE_DIR ? "`~/.evalfleet/dispatcher-state`" : "`" + s.defaultValue() + "`";
       out.append("| `").append(s.key()).append("` | ").append(def).append(" | `").append(s.envName())
           .append("` | ").append(s.doc()).append(" |\n");
     }

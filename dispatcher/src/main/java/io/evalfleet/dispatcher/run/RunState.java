@@ -1,6 +1,7 @@
 package io.evalfleet.dispatcher.run;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
 import io.evalfleet.common.contract.Coverage;
 import io.evalfleet.common.contract.ShardResult;
@@ -52,12 +53,14 @@ public final class RunState {
   private BaselineRecord namedBaseline;
   private int shardsTotal;
   private long rowsTotal;
+  // Counters over the run's shards: not stored with the run (that would rewrite it on every result)
+  // but derived from its shards when a task starts (see restore) and kept current in memory.
   /** The next shard never published, in shard order. */
-  private int nextShard;
+  @JsonIgnore private int nextShard;
   /** Shards published and unanswered, or paused: they hold the run's share of flow control. */
-  private int open;
-  private int shardsDone;
-  private long rowsScored;
+  @JsonIgnore private int open;
+  @JsonIgnore private int shardsDone;
+  @JsonIgnore private long rowsScored;
   /** Scores of an identical archived evaluation, used instead of scoring. */
   private String reusedScores;
   /** Once deciding: the baseline it is compared with, or null when it becomes the model's first baseline. */
@@ -67,10 +70,10 @@ public final class RunState {
   private String whyWaiting;
   private final List<String> notes = new ArrayList<>();
   private final Map<String, String> notComparable = new LinkedHashMap<>();
-  private final TreeSet<String> providers = new TreeSet<>();
-  private final TreeSet<String> runtimes = new TreeSet<>();
-  private final TreeSet<String> hardware = new TreeSet<>();
-  private final TreeSet<String> signatures = new TreeSet<>();
+  @JsonIgnore private final TreeSet<String> providers = new TreeSet<>();
+  @JsonIgnore private final TreeSet<String> runtimes = new TreeSet<>();
+  @JsonIgnore private final TreeSet<String> hardware = new TreeSet<>();
+  @JsonIgnore private final TreeSet<String> signatures = new TreeSet<>();
 
   RunState() {}
 
@@ -116,8 +119,6 @@ public final class RunState {
   /** Scores every row from an identical archived evaluation instead of scoring. */
   public void reuse(String scores) {
     this.reusedScores = scores;
-    this.shardsDone = shardsTotal;
-    this.rowsScored = rowsTotal;
   }
 
   public Optional<String> reusedScores() {
@@ -152,9 +153,7 @@ public final class RunState {
   public void scored(ShardResult result) {
     shardsDone++;
     rowsScored += result.rowCount();
-    if (result.executionProvider() != null) {
-      providers.add(result.executionProvider());
-    }
+    addIfPresent(providers, result.executionProvider());
     if (result.environment() != null) {
       addIfPresent(runtimes, result.environment().onnxRuntime());
       addIfPresent(hardware, result.environment().hardware());
@@ -162,12 +161,46 @@ public final class RunState {
     }
   }
 
+  /** Counts a stored shard of this run back in, when a task starts. */
+  public void restore(ShardState shard) {
+    if (shard.status() != ShardState.Status.PLANNED) {
+      nextShard = Math.max(nextShard, shard.index() + 1);
+    }
+    switch (shard.status()) {
+      case IN_FLIGHT, PAUSED -> open++;
+      case DONE -> {
+        shardsDone++;
+        rowsScored += shard.rowCount();
+        addIfPresent(providers, shard.provider());
+        addIfPresent(runtimes, shard.runtime());
+        addIfPresent(hardware, shard.hardware());
+        addIfPresent(signatures, shard.signature());
+      }
+      case PLANNED -> { }
+    }
+  }
+
+  /** A copy, counters included, for another thread. */
+  public RunState copy() {
+    RunState copy = SERDE.deserializer().deserialize(null, SERDE.serializer().serialize(null, this));
+    copy.nextShard = nextShard;
+    copy.open = open;
+    copy.shardsDone = shardsDone;
+    copy.rowsScored = rowsScored;
+    copy.providers.addAll(providers);
+    copy.runtimes.addAll(runtimes);
+    copy.hardware.addAll(hardware);
+    copy.signatures.addAll(signatures);
+    return copy;
+  }
+
   public boolean complete() {
-    return stage != Stage.PREFLIGHT && shardsDone == shardsTotal;
+    return stage != Stage.PREFLIGHT && (reusedScores != null || shardsDone == shardsTotal);
   }
 
   public Coverage coverage() {
-    return new Coverage(shardsDone, shardsTotal, rowsScored, rowsTotal);
+    return reusedScores != null ? new Coverage(shardsTotal, shardsTotal, rowsTotal, rowsTotal)
+        : new Coverage(shardsDone, shardsTotal, rowsScored, rowsTotal);
   }
 
   public void whyWaiting(String why) {

@@ -37,6 +37,11 @@ public final class ShardState {
   private int unavailableRetries;
   /** Sent for the last time: a late answer is still taken, but it is not sent again. */
   private boolean lastAttempt;
+  // Where a done shard was scored, for the run's provenance.
+  private String provider;
+  private String runtime;
+  private String hardware;
+  private String signature;
 
   ShardState() {}
 
@@ -101,9 +106,32 @@ public final class ShardState {
     this.lastAttempt = true;
   }
 
-  public void done() {
+  /** The shard is scored, as {@code result} says, and where. */
+  public void done(io.evalfleet.common.contract.ShardResult result) {
     this.status = Status.DONE;
     this.sentAt = null;
     this.releaseAt = null;
+    this.provider = result.executionProvider();
+    if (result.environment() != null) {
+      this.runtime = result.environment().onnxRuntime();
+      this.hardware = result.environment().hardware();
+      this.signature = result.environment().modelSignature();
+    }
+  }
+
+  public String provider() {
+    return provider;
+  }
+
+  public String runtime() {
+    return runtime;
+  }
+
+  public String hardware() {
+    return hardware;
+  }
+
+  public String signature() {
+    return signature;
   }
 }

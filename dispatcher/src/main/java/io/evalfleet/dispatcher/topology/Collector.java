@@ -61,13 +61,12 @@ final class Collector {
           + result.rowCount() + ", but it holds rows " + shard.rowStart() + "+" + shard.rowCount());
       return;
     } else {
-      shard.done();
+      shard.done(result);
       book.saveShard(result.jobId(), shard);
-      book.results.put(result.jobId(), result);
+      book.results.put(result.jobId(), record.value());
       run.closed();
       run.scored(result);
       flow.released(1);
-      book.save(run);
       if (run.complete()) {
         conclusion.conclude(run);
       }

@@ -112,7 +112,7 @@ final class Conclusion {
       Map<String, double[]> columns = run.reusedScores().isPresent() ? null : assemble(run);
       deciding = run.runId();
       try {
-        RunState copy = RunBook.copyOf(run);
+        RunState copy = run.copy();
         Instant now = book.now();
         dispatching.decisions.execute(() -> decided.add(new Decision(dispatching, copy, columns, now).call()));
       } catch (RejectedExecutionException e) {

@@ -1,6 +1,5 @@
 package io.evalfleet.dispatcher.topology;
 
-import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.kafka.JsonSerde;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
@@ -42,7 +41,7 @@ public final class DispatcherTopology {
   public static final String RUNS = "runs";
   /** Every shard of every run in progress by job id ({@link ShardState}). */
   public static final String SHARDS = "shards";
-  /** Accepted shard results by job id: one shard's per-row values each. */
+  /** Accepted shard results by job id, as the workers sent them: one shard's per-row values each. */
   public static final String SHARD_RESULTS = "shard-results";
   /** The production baseline of each model by model name, following {@code evalfleet.baselines}. */
   public static final String BASELINES = "baselines";
@@ -51,7 +50,6 @@ public final class DispatcherTopology {
   /** Decided run ids with when (epoch ms), for {@code dispatcher.decided-look-back}. */
   public static final String DECIDED = "decided";
 
-  public static final Serde<ShardResult> SHARD_RESULT_SERDE = JsonSerde.of(ShardResult.class);
   public static final Serde<BaselineRecord> BASELINE_SERDE = JsonSerde.of(BaselineRecord.class);
 
   private DispatcherTopology() {}
@@ -67,7 +65,7 @@ public final class DispatcherTopology {
         BASELINES_SOURCE);
     topology.addStateStore(store(RUNS, RunState.SERDE), DISPATCH);
     topology.addStateStore(store(SHARDS, ShardState.SERDE), DISPATCH);
-    topology.addStateStore(store(SHARD_RESULTS, SHARD_RESULT_SERDE), DISPATCH);
+    topology.addStateStore(store(SHARD_RESULTS, Serdes.ByteArray()), DISPATCH);
     topology.addStateStore(store(BASELINES, BASELINE_SERDE), DISPATCH);
     topology.addStateStore(store(FIRST_VERSIONS, FirstVersions.SERDE), DISPATCH);
     topology.addStateStore(store(DECIDED, Serdes.Long()), DISPATCH);
@@ -82,6 +80,9 @@ public final class DispatcherTopology {
   }
 
   private static <V> org.apache.kafka.streams.state.StoreBuilder<?> store(String name, Serde<V> values) {
-    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), values);
+    // Cached: a run's state changes with every result, and only its last value per commit goes to
+    // RocksDB and the changelog.
+    return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(name), Serdes.String(), values)
+        .withCachingEnabled();
   }
 }

@@ -87,7 +87,6 @@ final class FlowControl {
       ShardState shard = book.shard(jobId);
       shard.sent(1, now);
       book.saveShard(jobId, shard);
-      book.save(run);
       book.publish(job(run, shard), "first");
       open++;
       if (run.hasUnpublished()) {

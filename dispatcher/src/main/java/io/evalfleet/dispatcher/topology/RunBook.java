@@ -48,7 +48,7 @@ final class RunBook {
    */
   private final Map<String, RunState> runCache = new LinkedHashMap<>();
   private final Map<String, Map<String, ShardState>> openShards = new HashMap<>();
-  final KeyValueStore<String, ShardResult> results;
+  final KeyValueStore<String, byte[]> results;
   final KeyValueStore<String, BaselineRecord> baselines;
   final KeyValueStore<String, FirstVersions> firstVersions;
   final KeyValueStore<String, Long> decided;
@@ -66,7 +66,13 @@ final class RunBook {
       it.forEachRemaining(entry -> runCache.put(entry.key, entry.value));
     }
     try (KeyValueIterator<String, ShardState> it = shards.all()) {
-      it.forEachRemaining(entry -> index(entry.key, entry.value));
+      it.forEachRemaining(entry -> {
+        index(entry.key, entry.value);
+        RunState run = runCache.get(runIdOf(entry.key));
+        if (run != null) {
+          run.restore(entry.value);
+        }
+      });
     }
   }
 
@@ -74,14 +80,13 @@ final class RunBook {
     return runCache.get(runId);
   }
 
+  /**
+   * Stores a run whose own fields changed (its stage, baseline, notes); its counters over shards
+   * change in memory only, since they are derived from the shards it stores.
+   */
   void save(RunState run) {
     runs.put(run.runId(), run);
     runCache.put(run.runId(), run);
-  }
-
-  /** A copy of a run, for a thread other than the stream thread. */
-  static RunState copyOf(RunState run) {
-    return RunState.SERDE.deserializer().deserialize(null, RunState.SERDE.serializer().serialize(null, run));
   }
 
   ShardState shard(String jobId) {
@@ -189,8 +194,8 @@ final class RunBook {
 
   /** Visits the accepted results of a run. */
   void forEachResult(String runId, java.util.function.Consumer<ShardResult> visitor) {
-    try (KeyValueIterator<String, ShardResult> it = results.prefixScan(runId + "/", Serdes.String().serializer())) {
-      it.forEachRemaining(entry -> visitor.accept(entry.value));
+    try (KeyValueIterator<String, byte[]> it = results.prefixScan(runId + "/", Serdes.String().serializer())) {
+      it.forEachRemaining(entry -> visitor.accept(Json.read(entry.value, ShardResult.class)));
     }
   }
 

@@ -122,10 +122,16 @@ final class FleetHarness implements AutoCloseable {
 
   /** An ungraded pair subset of {@code rows} rows whose texts (both sides) are {@code text(row)}. */
   SubsetRef subset(String name, int rows, java.util.function.IntFunction<String> text) throws Exception {
+    return subset(name, rows, text, text);
+  }
+
+  /** An ungraded pair subset of {@code rows} rows: {@code textA(row)} and {@code textB(row)}. */
+  SubsetRef subset(String name, int rows, java.util.function.IntFunction<String> textA,
+      java.util.function.IntFunction<String> textB) throws Exception {
     Path file = dir.resolve("assets").resolve(name + ".parquet");
     Files.createDirectories(file.getParent());
     io.evalfleet.common.subset.GoldenSubsetWriter.writeUngradedPairs(new org.apache.hadoop.fs.Path(file.toUri()), rows,
-        text, text, 1 << 20);
+        textA, textB, 1 << 20);
     String uri = file.toUri().toString();
     return new SubsetRef(uri, io.evalfleet.common.storage.Storage.withDefaults().sha256(uri), null, Map.of());
   }

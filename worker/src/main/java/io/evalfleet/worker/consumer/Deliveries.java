@@ -20,6 +20,11 @@ final class Deliveries {
     return started.merge(offset, 1, Integer::sum);
   }
 
+  /** Forgets {@code offset}: its scoring ended, so it did not stop the worker. */
+  void finished(long offset) {
+    started.remove(offset);
+  }
+
   /** The metadata to commit with {@code position}: the counts of offsets not yet behind it. */
   String encode(long position) {
     started.headMap(position).clear();

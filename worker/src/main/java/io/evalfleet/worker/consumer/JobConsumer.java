@@ -64,6 +64,8 @@ public final class JobConsumer implements Runnable {
   /** Per partition, how often each unfinished offset was started, as committed in the offset metadata. */
   private final Map<TopicPartition, Deliveries> deliveries = new HashMap<>();
   private final ConcurrentLinkedQueue<Start> starts = new ConcurrentLinkedQueue<>();
+  /** Records whose scoring ended (whatever the outcome): they did not stop the worker, so they are not counted against. */
+  private final ConcurrentLinkedQueue<Completion> scored = new ConcurrentLinkedQueue<>();
   /** Partitions taken away by a rebalance: their jobs still waiting in the executor are skipped. */
   private final Set<TopicPartition> revoked = ConcurrentHashMap.newKeySet();
   private final ConcurrentLinkedQueue<Completion> completions = new ConcurrentLinkedQueue<>();
@@ -212,6 +214,7 @@ public final class JobConsumer implements Runnable {
         record.offset());
     int delivered = starting(new TopicPartition(record.topic(), record.partition()), record.offset());
     ShardResult result = delivered > maxDeliveries ? crashed(job, delivered - 1) : scorer.score(job);
+    scored.add(new Completion(new TopicPartition(record.topic(), record.partition()), record.offset(), true));
     if (result.failed()) {
       log.warn("job {} failed: {}", job.jobId(), result.error().message());
     }
@@ -258,6 +261,13 @@ public final class JobConsumer implements Runnable {
 
   /** Counts the deliveries that scoring threads announced and commits them with the partition's position. */
   private void drainStarts() {
+    Completion done;
+    while ((done = scored.poll()) != null) {
+      Deliveries counted = deliveries.get(done.partition());
+      if (counted != null) {
+        counted.finished(done.offset());
+      }
+    }
     Start start;
     Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
     List<Start> answered = new java.util.ArrayList<>();
