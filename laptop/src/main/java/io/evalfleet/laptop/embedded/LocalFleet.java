@@ -40,7 +40,10 @@ public final class LocalFleet implements AutoCloseable {
     EmbeddedKafka kafka = EmbeddedKafka.start(Math.max(6, workers * 2));
     try {
       // A fresh broker: the dispatcher's local state must start fresh too.
-      Path state = java.nio.file.Files.createTempDirectory("evalfleet-dispatcher-state");
+      // Beside the model cache, not in the OS temp directory (which may be cleaned under a running broker).
+      Path parent = cacheDir.toAbsolutePath().getParent();
+      java.nio.file.Files.createDirectories(parent);
+      Path state = java.nio.file.Files.createTempDirectory(parent, "dispatcher-state-");
       FleetConfig config = base.with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
           FleetConfig.DISPATCHER_STATE_DIR.key(), state.toString()));
       LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC(), registry).start());

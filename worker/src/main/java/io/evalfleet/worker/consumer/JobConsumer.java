@@ -261,16 +261,22 @@ public final class JobConsumer implements Runnable {
 
   /** Counts the deliveries that scoring threads announced and commits them with the partition's position. */
   private void drainStarts() {
+    Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
     Completion done;
     while ((done = scored.poll()) != null) {
       Deliveries counted = deliveries.get(done.partition());
-      if (counted != null) {
+      ContiguousOffsets tracker = offsets.get(done.partition());
+      if (counted != null && tracker != null) {
         counted.finished(done.offset());
+        // Durably: a job scored here must not be blamed when this worker dies on the next one.
+        long position = tracker.firstUnfinished();
+        if (position >= 0) {
+          commits.put(done.partition(), new OffsetAndMetadata(position, metadata(done.partition(), position)));
+        }
       }
     }
     Start start;
-    Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
-    List<Start> answered = new java.util.ArrayList<>();
+    Map<Start, Integer> answered = new java.util.LinkedHashMap<>();
     while ((start = starts.poll()) != null) {
       ContiguousOffsets tracker = offsets.get(start.partition());
       if (tracker == null) {
@@ -282,8 +288,7 @@ public final class JobConsumer implements Runnable {
       if (position >= 0) {
         commits.put(start.partition(), new OffsetAndMetadata(position, metadata(start.partition(), position)));
       }
-      answered.add(start);
-      start.deliveries().complete(count);
+      answered.put(start, count);
     }
     if (!commits.isEmpty()) {
       try {
@@ -292,6 +297,8 @@ public final class JobConsumer implements Runnable {
         log.warn("cannot record job deliveries in the offset metadata: {}", e.toString());
       }
     }
+    // Only now may the jobs be scored: a delivery that kills the worker is already on record.
+    answered.forEach((announced, count) -> announced.deliveries().complete(count));
   }
 
   /** The deliveries counted by earlier owners of a partition, from its committed offset's metadata. */
