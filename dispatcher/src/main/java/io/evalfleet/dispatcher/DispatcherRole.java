@@ -78,9 +78,10 @@ public class DispatcherRole implements AutoCloseable {
     });
     Dispatching dispatching = new Dispatching(config, new Preflight(storage),
         new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), policy(config), registry, decisions);
-    Topology topology = DispatcherTopology.build(dispatching);
+    Properties properties = properties(config);
+    Topology topology = DispatcherTopology.build(dispatching, properties);
     log.debug("dispatcher topology:\n{}", topology.describe());
-    this.streams = new KafkaStreams(topology, properties(config));
+    this.streams = new KafkaStreams(topology, properties);
     streams.setUncaughtExceptionHandler(e -> {
       log.error("a dispatcher stream thread failed; replacing it", e);
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -98,7 +99,7 @@ public class DispatcherRole implements AutoCloseable {
     Dispatching dispatching = new Dispatching(config, new Preflight(storage),
         new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), PolicyFile.defaults(),
         new SimpleMeterRegistry(), Runnable::run);
-    return DispatcherTopology.build(dispatching).describe().toString();
+    return DispatcherTopology.build(dispatching, properties(config)).describe().toString();
   }
 
   /** The Kafka Streams settings: exactly-once, the state directory, standbys, and the fleet's client settings. */

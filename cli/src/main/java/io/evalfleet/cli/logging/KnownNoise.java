@@ -11,18 +11,21 @@ import java.util.List;
  * start of one message; anything else passes.
  */
 public final class KnownNoise extends Filter<ILoggingEvent> {
-  private record Noise(String logger, String messageStart) {}
+  private record Noise(String logger, String messageStart, String contains) {}
 
   private static final List<Noise> KNOWN = List.of(
       // The embedded broker closes its controller channel twice on shutdown (a Kafka quirk, harmless).
-      new Noise("org.apache.kafka.clients.NetworkClient", "[NodeToControllerChannelManager"));
+      new Noise("org.apache.kafka.clients.NetworkClient", "[NodeToControllerChannelManager", "already been closed"),
+      // Kafka Streams 4.3 advises on its global-store thread, which the dispatcher does not have.
+      new Noise("org.apache.kafka.streams.StreamsConfig", "Processing exception handler is not enabled for the GlobalThread",
+          "GlobalThread"));
 
   @Override
   public FilterReply decide(ILoggingEvent event) {
     for (Noise noise : KNOWN) {
       if (event.getLoggerName().equals(noise.logger()) && event.getMessage() != null
           && event.getMessage().startsWith(noise.messageStart())
-          && event.getFormattedMessage().contains("already been closed")) {
+          && event.getFormattedMessage().contains(noise.contains())) {
         return FilterReply.DENY;
       }
     }

@@ -54,8 +54,10 @@ public final class DispatcherTopology {
 
   private DispatcherTopology() {}
 
-  public static Topology build(Dispatching dispatching) {
-    Topology topology = new Topology();
+  /** @param streams the application's Kafka Streams settings (topology-level ones apply here) */
+  public static Topology build(Dispatching dispatching, java.util.Properties streams) {
+    Topology topology = new Topology(new org.apache.kafka.streams.TopologyConfig(
+        new org.apache.kafka.streams.StreamsConfig(streams)));
     var keys = Serdes.String().deserializer();
     var bytes = Serdes.ByteArray().deserializer();
     topology.addSource(STAGED_SOURCE, keys, bytes, Topics.STAGED);

@@ -84,7 +84,8 @@ class DispatcherTopologyTest {
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    driver = new TopologyTestDriver(DispatcherTopology.build(dispatching), props, Instant.parse("2026-01-01T00:00:00Z"));
+    driver = new TopologyTestDriver(DispatcherTopology.build(dispatching, props), props,
+        Instant.parse("2026-01-01T00:00:00Z"));
     var keys = Serdes.String();
     var bytes = Serdes.ByteArray();
     staged = driver.createInputTopic(Topics.STAGED, keys.serializer(), bytes.serializer());
