@@ -36,6 +36,11 @@ import org.slf4j.LoggerFactory;
  */
 final class Conclusion {
   private static final Logger log = LoggerFactory.getLogger(Conclusion.class);
+  /**
+   * Runs this small are decided on the stream thread, in well under a second (a transaction may
+   * stay open 30 s); larger ones on the decision pool.
+   */
+  static final long DECIDE_INLINE_ROWS = 20_000;
 
   private final RunBook book;
   private final Dispatching dispatching;
@@ -114,7 +119,12 @@ final class Conclusion {
       try {
         RunState copy = run.copy();
         Instant now = book.now();
-        dispatching.decisions.execute(() -> decided.add(new Decision(dispatching, copy, columns, now).call()));
+        Decision decision = new Decision(dispatching, copy, columns, now);
+        if (run.rowsTotal() <= DECIDE_INLINE_ROWS) {
+          decided.add(decision.call());
+        } else {
+          dispatching.decisions.execute(() -> decided.add(decision.call()));
+        }
       } catch (RejectedExecutionException e) {
         deciding = null; // shutting down: the run's next owner decides it
         return;

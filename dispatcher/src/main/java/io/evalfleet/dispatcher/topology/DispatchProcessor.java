@@ -22,6 +22,7 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
   private static final Logger log = LoggerFactory.getLogger(DispatchProcessor.class);
   /** How often decided run ids past the look-back are forgotten. */
   private static final Duration EXPIRE_DECIDED = Duration.ofMinutes(1);
+  private static final Duration DECISIONS_DUE = Duration.ofMillis(20);
 
   private final Dispatching dispatching;
   private ProcessorContext<String, byte[]> context;
@@ -50,6 +51,8 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
       flow.tick(intake, conclusion);
     });
     context.schedule(EXPIRE_DECIDED, PunctuationType.WALL_CLOCK_TIME, now -> book.expireDecided());
+    // Decisions computed off the stream thread are published as soon as the thread looks.
+    context.schedule(DECISIONS_DUE, PunctuationType.WALL_CLOCK_TIME, now -> conclusion.applyDecisions());
   }
 
   @Override
