@@ -16,6 +16,9 @@ public final class KnownNoise extends Filter<ILoggingEvent> {
   private static final List<Noise> KNOWN = List.of(
       // The embedded broker closes its controller channel twice on shutdown (a Kafka quirk, harmless).
       new Noise("org.apache.kafka.clients.NetworkClient", "[NodeToControllerChannelManager", "already been closed"),
+      // A laptop fleet's dispatcher state is thrown away with its embedded broker, wherever it lies.
+      new Noise("org.apache.kafka.streams.processor.internals.StateDirectory",
+          "Using an OS temp directory in the state.dir property", "state.dir"),
       // Kafka Streams 4.3 advises on its global-store thread, which the dispatcher does not have.
       new Noise("org.apache.kafka.streams.StreamsConfig", "Processing exception handler is not enabled for the GlobalThread",
           "GlobalThread"));
