@@ -54,10 +54,11 @@ final class ResampledMetrics {
 
   /** Writes each metric's value for the resample with {@code counts[i]} copies of row i into {@code into}, in metric order. */
   void compute(int[] counts, double[] into) {
+    double n = total(counts); // once per resample: every metric divides by it
     for (int m = 0; m < metrics.size(); m++) {
       into[m] = switch (metrics.get(m)) {
-        case MetricNames.SPEARMAN -> spearman(counts);
-        case MetricNames.MEAN_COSINE -> weightedSum(cosine, counts) / total(counts);
+        case MetricNames.SPEARMAN -> spearman(counts, n);
+        case MetricNames.MEAN_COSINE -> weightedSum(cosine, counts) / n;
         case MetricNames.PERPLEXITY -> Math.exp(weightedSum(nll, counts) / weightedSum(tokens, counts));
         case MetricNames.BITS_PER_BYTE -> weightedSum(nll, counts) / (weightedSum(bytes, counts) * Math.log(2));
         default -> throw new IllegalStateException("no resampled form of metric '" + metrics.get(m) + "'");
@@ -65,10 +66,9 @@ final class ResampledMetrics {
     }
   }
 
-  private double spearman(int[] counts) {
+  private double spearman(int[] counts, double n) {
     ranks(cosine, cosineOrder, counts, cosineRanks);
     ranks(gold, goldOrder, counts, goldRanks);
-    double n = total(counts);
     double meanX = weightedSum(cosineRanks, counts) / n;
     double meanY = weightedSum(goldRanks, counts) / n;
     double sxy = 0;

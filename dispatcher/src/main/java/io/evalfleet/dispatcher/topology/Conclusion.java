@@ -38,9 +38,10 @@ final class Conclusion {
   private static final Logger log = LoggerFactory.getLogger(Conclusion.class);
   /**
    * Runs this small are decided on the stream thread, in well under a second (a transaction may
-   * stay open 30 s); larger ones on the decision pool.
+   * stay open 30 s), so a burst of small runs is not paced by the decision pool; larger ones are
+   * decided on the pool, beside the stream thread.
    */
-  static final long DECIDE_INLINE_ROWS = 20_000;
+  static final long DECIDE_INLINE_ROWS = 5_000;
 
   private final RunBook book;
   private final Dispatching dispatching;
