@@ -117,6 +117,10 @@ overview = build("evalfleet-fleet-overview", "evalfleet / fleet overview",
           description="Partitions assigned, revoked or lost across workers. Frequent: workers joining and leaving (scaling) or missing heartbeats."),
     panel("Duplicate results ignored", [t(f"sum(rate(evalfleet_results_duplicate_total[{RI}]))", "duplicates")], unit="ops",
           description="Results for jobs already answered: redeliveries after a worker died, or re-sent jobs. Harmless; they are ignored."),
+    panel("Results accepted by the dispatcher", [t(f"sum(rate(evalfleet_results_accepted_total[{RI}]))", "results/s")], unit="ops",
+          description="First answers to jobs in flight, aggregated into their runs' state (all dispatcher instances)."),
+    panel("Longest decision of a complete run", [t("max(evalfleet_dispatcher_decision_seconds_max)", "longest")], unit="s",
+          description="Metric vector, paired bootstrap and archive writes of one run: seconds at a million rows; a run still deciding at its deadline ends INCOMPLETE."),
 ])
 
 internals = build("evalfleet-worker-internals", "evalfleet / worker internals",

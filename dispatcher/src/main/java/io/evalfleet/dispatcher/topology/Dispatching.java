@@ -84,6 +84,7 @@ public final class Dispatching {
     }
     FleetMeter.RESULTS_DUPLICATE.counter(registry);
     FleetMeter.RESULTS_ACCEPTED.counter(registry);
+    FleetMeter.DECISION_DURATION.timer(registry);
   }
 
   void load(String task, int runs, int jobsInFlight) {
