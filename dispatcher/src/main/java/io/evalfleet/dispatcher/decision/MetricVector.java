@@ -6,9 +6,7 @@ import io.evalfleet.common.task.MetricSpec;
 import io.evalfleet.common.task.Task;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 
@@ -27,25 +25,10 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, Double> 
    * the task's spec names.
    */
   public static MetricVector of(Task task, Collection<ShardResult> results) {
-    List<ShardResult> ordered = results.stream().sorted(Comparator.comparingLong(ShardResult::rowStart)).toList();
-    long rows = ordered.stream().mapToLong(ShardResult::rowCount).sum();
-    Map<String, double[]> values = new LinkedHashMap<>();
-    if (!ordered.isEmpty()) {
-      for (String name : ordered.get(0).values().keySet()) {
-        double[] column = new double[Math.toIntExact(rows)];
-        int at = 0;
-        for (ShardResult result : ordered) {
-          double[] part = result.values().get(name);
-          if (part == null) {
-            throw new IllegalArgumentException("shard " + result.jobId() + " has no '" + name + "' values");
-          }
-          System.arraycopy(part, 0, column, at, part.length);
-          at += part.length;
-        }
-        values.put(name, column);
-      }
-    }
-    return of(task, values, rows);
+    long rows = results.stream().mapToLong(ShardResult::rowCount).sum();
+    RowColumns columns = new RowColumns(rows);
+    results.forEach(columns::add);
+    return of(task, columns.columns(), rows);
   }
 
   /** The metric vector of a run's per-row values: the metrics the task's spec names that they give. */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
 import io.evalfleet.common.contract.Coverage;
-import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.kafka.JsonSerde;
 import io.evalfleet.common.storage.Storage;
@@ -144,25 +143,11 @@ public final class RunState {
     open--;
   }
 
-  /** A shard was sent again after a pause: it holds a slot once more. */
-  public void reopened() {
-    open++;
-  }
-
-  /** Records a successful shard with where it was scored. */
-  public void scored(ShardResult result) {
-    shardsDone++;
-    rowsScored += result.rowCount();
-    addIfPresent(providers, result.executionProvider());
-    if (result.environment() != null) {
-      addIfPresent(runtimes, result.environment().onnxRuntime());
-      addIfPresent(hardware, result.environment().hardware());
-      addIfPresent(signatures, result.environment().modelSignature());
-    }
-  }
-
-  /** Counts a stored shard of this run back in, when a task starts. */
-  public void restore(ShardState shard) {
+  /**
+   * Counts one of this run's shards in: when a task starts (each stored shard), and when a shard is
+   * scored (its answer closed, then counted done with where it was scored).
+   */
+  public void count(ShardState shard) {
     if (shard.status() != ShardState.Status.PLANNED) {
       nextShard = Math.max(nextShard, shard.index() + 1);
     }

@@ -65,7 +65,7 @@ final class Collector {
       book.saveShard(result.jobId(), shard);
       book.results.put(result.jobId(), record.value());
       run.closed();
-      run.scored(result);
+      run.count(shard);
       flow.released(1);
       if (run.complete()) {
         conclusion.conclude(run);

@@ -9,6 +9,7 @@ import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.dispatcher.archive.BaselineSnapshot;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.decision.RowColumns;
 import io.evalfleet.dispatcher.run.FirstVersions;
 import io.evalfleet.dispatcher.run.RunState;
 import java.io.IOException;
@@ -17,7 +18,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -115,7 +115,13 @@ final class Conclusion {
       if (run == null || run.stage() != RunState.Stage.DECIDING) {
         continue;
       }
-      Map<String, double[]> columns = run.reusedScores().isPresent() ? null : assemble(run);
+      Map<String, double[]> columns;
+      try {
+        columns = run.reusedScores().isPresent() ? null : assemble(run);
+      } catch (RuntimeException e) {
+        fail(run, "cannot assemble the run's rows: " + e.getMessage());
+        continue;
+      }
       deciding = run.runId();
       try {
         RunState copy = run.copy();
@@ -161,17 +167,11 @@ final class Conclusion {
     }
   }
 
-  /**
-   * The per-row values of a complete run, one column per value, each row at its place: shard results
-   * are copied in one at a time, so only the columns are held.
-   */
+  /** The per-row values of a complete run, one column per value, its shard results copied in one at a time. */
   private Map<String, double[]> assemble(RunState run) {
-    int rows = Math.toIntExact(run.rowsTotal());
-    Map<String, double[]> columns = new LinkedHashMap<>();
-    book.forEachResult(run.runId(), result -> result.values().forEach((name, part) ->
-        System.arraycopy(part, 0, columns.computeIfAbsent(name, n -> new double[rows]), (int) result.rowStart(),
-            part.length)));
-    return columns;
+    RowColumns columns = new RowColumns(run.rowsTotal());
+    book.forEachResult(run.runId(), columns::add);
+    return columns.columns();
   }
 
   /** The model's first version becomes its baseline; the versions waiting for it are decided next. */

@@ -61,11 +61,6 @@ final class FlowControl {
     open = Math.max(0, open - jobs);
   }
 
-  /** A job took a slot again (sent again after a pause). */
-  void reopened() {
-    open++;
-  }
-
   /** Publishes new jobs, runs in turn, while the limits allow. */
   void publish() {
     Instant now = book.now();

@@ -70,7 +70,7 @@ final class RunBook {
         index(entry.key, entry.value);
         RunState run = runCache.get(runIdOf(entry.key));
         if (run != null) {
-          run.restore(entry.value);
+          run.count(entry.value);
         }
       });
     }

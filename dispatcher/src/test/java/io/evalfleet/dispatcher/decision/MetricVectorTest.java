@@ -1,6 +1,7 @@
 package io.evalfleet.dispatcher.decision;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
 import io.evalfleet.common.contract.ShardResult;
@@ -26,6 +27,15 @@ class MetricVectorTest {
     assertThat(vector.rows()).isEqualTo(4);
     assertThat(vector.metrics().get(MetricNames.MEAN_COSINE)).isCloseTo(0.25, within(1e-12));
     assertThat(vector.metrics().get(MetricNames.SPEARMAN)).isCloseTo(1.0, within(1e-12));
+  }
+
+  @Test
+  void aShardWithOtherValuesThanTheRestIsRefusedNotFilledWithZeros() {
+    ShardResult cosineOnly = new ShardResult(1, "run/1", "run", 1, 2, 2, Map.of(MetricNames.COSINE, new double[] {0.3, 0.4}),
+        "w", "cpu", null, null, 1, 1, null);
+    assertThatThrownBy(() -> MetricVector.of(Task.EMBEDDING, List.of(
+        shard(0, 0, new double[] {0.1, 0.2}, new double[] {1, 2}), cosineOnly)))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("shard run/1 has values [cosine]");
   }
 
   @Test

@@ -1,0 +1,43 @@
+package io.evalfleet.dispatcher.decision;
+
+import io.evalfleet.common.contract.ShardResult;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A run's per-row values, one column per value over all its rows, filled one shard result at a
+ * time and in any order: each shard's values land at its rows, and nothing but the columns is held.
+ * Not thread-safe.
+ */
+public final class RowColumns {
+  private final int rows;
+  private final Map<String, double[]> columns = new LinkedHashMap<>();
+
+  public RowColumns(long rows) {
+    this.rows = Math.toIntExact(rows);
+  }
+
+  /**
+   * Copies a successful shard's values to its rows.
+   *
+   * @throws IllegalArgumentException when the shard has other values than the shards before it, or
+   *     rows outside the run
+   */
+  public void add(ShardResult result) {
+    if (!columns.isEmpty() && !columns.keySet().equals(result.values().keySet())) {
+      throw new IllegalArgumentException("shard " + result.jobId() + " has values " + result.values().keySet()
+          + ", other shards " + columns.keySet());
+    }
+    if (result.rowStart() < 0 || result.rowStart() + result.rowCount() > rows) {
+      throw new IllegalArgumentException("shard " + result.jobId() + " holds rows " + result.rowStart() + "+"
+          + result.rowCount() + ", outside the run's " + rows);
+    }
+    result.values().forEach((name, part) ->
+        System.arraycopy(part, 0, columns.computeIfAbsent(name, n -> new double[rows]), (int) result.rowStart(),
+            part.length));
+  }
+
+  public Map<String, double[]> columns() {
+    return columns;
+  }
+}
