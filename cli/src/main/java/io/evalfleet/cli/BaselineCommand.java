@@ -5,7 +5,7 @@ import io.evalfleet.cli.archive.Promotion;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.storage.Storage;
-import io.evalfleet.dispatcher.archive.EvaluationArchive;
+import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.dispatcher.baseline.BaselineStore;
 import java.time.Clock;
 import java.time.Duration;

@@ -13,7 +13,8 @@ import picocli.CommandLine;
 @Command(name = "evalfleet", mixinStandardHelpOptions = true, version = "evalfleet 0.1.0",
     description = "Decides whether newly trained model weights are fit to ship: staged-weight events in, drift flags out.",
     subcommands = {DispatcherCommand.class, WorkerCommand.class, SubmitCommand.class, WatchCommand.class,
-        TopicsCommand.class, ConfigCommand.class, BaselineCommand.class, LockCommand.class, InspectCommand.class})
+        TopicsCommand.class, ConfigCommand.class, BaselineCommand.class, LockCommand.class, InspectCommand.class,
+        NotifierCommand.class, ReportCommand.class, HistoryCommand.class})
 public final class Evalfleet {
   public static void main(String[] args) {
     System.exit(execute(commandLine(), args));

@@ -49,6 +49,11 @@ public final class FlagWatcher implements AutoCloseable {
 
   /** Waits for the flag of {@code eventId}. */
   public DriftFlag await(String eventId, Duration timeout) throws TimeoutException {
+    return await(eventId, timeout, () -> {});
+  }
+
+  /** Waits for the flag of {@code eventId}, running {@code meanwhile} between polls (e.g. to show progress). */
+  public DriftFlag await(String eventId, Duration timeout, Runnable meanwhile) throws TimeoutException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       Optional<DriftFlag> flag = Optional.ofNullable(seen.get(eventId));
@@ -56,6 +61,7 @@ public final class FlagWatcher implements AutoCloseable {
         return flag.get();
       }
       poll(Duration.ofMillis(200));
+      meanwhile.run();
     }
     throw new TimeoutException("no drift flag for event " + eventId + " within " + timeout);
   }

@@ -1,11 +1,11 @@
 package io.evalfleet.cli;
 
-import io.evalfleet.cli.archive.LockDiff;
+import io.evalfleet.common.archive.LockDiff;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.storage.Storage;
-import io.evalfleet.dispatcher.archive.EvaluationArchive;
-import io.evalfleet.dispatcher.archive.EvaluationLock;
+import io.evalfleet.common.archive.EvaluationArchive;
+import io.evalfleet.common.archive.EvaluationLock;
 import java.io.IOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

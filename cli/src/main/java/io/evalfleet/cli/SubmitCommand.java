@@ -2,10 +2,13 @@ package io.evalfleet.cli;
 
 import io.evalfleet.cli.FlagPrinter;
 import io.evalfleet.cli.logging.InteractiveLogging;
+import io.evalfleet.cli.progress.ProgressDisplay;
+import io.evalfleet.cli.progress.ProgressWatcher;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.ReviewRef;
 import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
@@ -66,6 +69,11 @@ final class SubmitCommand implements Callable<Integer> {
     String prefixB;
     @Option(names = "--output", paramLabel = "NAME", description = "Embedding: the model output to read.")
     String output;
+    @Option(names = "--review", paramLabel = "WHERE", converter = ReviewConverter.class,
+        description = "Where the version is reviewed, for the notifier's comment: github:owner/name#PR,"
+            + " gitlab:group/project#MR, or provider:repository@COMMIT.")
+    ReviewRef review;
+    @Option(names = "--commit", description = "The source commit of the training code.") String commit;
 
     /** The conventions the options give; null when none is given (the defaults apply). */
     EmbeddingConventions conventions() {
@@ -79,17 +87,27 @@ final class SubmitCommand implements Callable<Integer> {
   @Option(names = "--wait", paramLabel = "DURATION", description = "Wait this long (e.g. PT5M) for the flag and print it.")
   Duration wait;
 
+  @Option(names = "--no-progress", description = "With --wait: do not show the run's progress.")
+  boolean noProgress;
+
   @Override
   public Integer call() throws Exception {
     System.err.println("full log: " + logging.apply("submit"));
     FleetConfig loaded = config.load();
     StagedWeightEvent event = source.eventFile != null ? readEvent(source.eventFile) : describe(source.described);
     try (FlagWatcher watcher = wait == null ? null : new FlagWatcher(loaded, false);
+         ProgressWatcher progress = wait == null || noProgress ? null : new ProgressWatcher(loaded);
+         ProgressDisplay display = ProgressDisplay.forConsole(System.err);
          Submitter submitter = new Submitter(loaded)) {
       submitter.submit(event);
       System.out.println("submitted event " + event.eventId() + " for " + event.model() + " " + event.version());
       if (watcher != null) {
-        DriftFlag flag = watcher.await(event.eventId(), wait);
+        DriftFlag flag = watcher.await(event.eventId(), wait, () -> {
+          if (progress != null) {
+            progress.poll(Duration.ZERO).stream().filter(p -> event.eventId().equals(p.eventId())).forEach(display::show);
+          }
+        });
+        display.finish(flag.runId());
         System.out.print(FlagPrinter.render(flag));
         return flag.flag() == io.evalfleet.common.contract.Flag.ERROR ? 2 : 0;
       }
@@ -107,7 +125,7 @@ final class SubmitCommand implements Callable<Integer> {
     return new StagedWeightEvent(SchemaVersion.CURRENT, d.eventId != null ? d.eventId : UUID.randomUUID().toString(),
         d.model, d.version, d.task, ref(storage, d.artifact), d.tokenizer == null ? null : ref(storage, d.tokenizer),
         new SubsetRef(uri(d.subset), storage.sha256(uri(d.subset)), null, Map.of()), d.baseline, null, d.maxSeqLen,
-        d.stride, null, null, null, Instant.now(), d.conventions());
+        d.stride, null, null, d.commit, Instant.now(), d.conventions(), d.review);
   }
 
   /** A pooling by its wire name, as events spell it. */
@@ -122,6 +140,28 @@ final class SubmitCommand implements Callable<Integer> {
       throw new picocli.CommandLine.TypeConversionException("unknown pooling '" + value + "' (known: "
           + java.util.Arrays.stream(EmbeddingConventions.Pooling.values()).map(EmbeddingConventions.Pooling::wireName)
               .toList() + ")");
+    }
+  }
+
+  /** {@code provider:repository#number} or {@code provider:repository@commit}. */
+  static final class ReviewConverter implements picocli.CommandLine.ITypeConverter<ReviewRef> {
+    private static final java.util.regex.Pattern FORM =
+        java.util.regex.Pattern.compile("(github|gitlab):([^#@]+)(?:#(\\d+)|@([0-9a-fA-F]+))");
+
+    @Override
+    public ReviewRef convert(String value) {
+      var match = FORM.matcher(value);
+      if (!match.matches()) {
+        throw new picocli.CommandLine.TypeConversionException("'" + value
+            + "' is not github:owner/name#PR, gitlab:group/project#MR or provider:repository@COMMIT");
+      }
+      try {
+        return new ReviewRef(ReviewRef.Provider.valueOf(match.group(1).toUpperCase(java.util.Locale.ROOT)),
+            match.group(2), match.group(3) == null ? null : Integer.valueOf(match.group(3)),
+            match.group(4) == null ? null : match.group(4).toLowerCase(java.util.Locale.ROOT));
+      } catch (io.evalfleet.common.contract.ContractViolation e) {
+        throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+      }
     }
   }
 

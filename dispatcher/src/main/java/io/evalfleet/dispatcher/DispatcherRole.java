@@ -6,7 +6,7 @@ import io.evalfleet.common.kafka.QueueMonitor;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.process.ProcessMemory;
 import io.evalfleet.common.storage.Storage;
-import io.evalfleet.dispatcher.archive.EvaluationArchive;
+import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.dispatcher.decision.Policy;
 import io.evalfleet.dispatcher.decision.PolicyFile;
 import io.evalfleet.dispatcher.preflight.Preflight;

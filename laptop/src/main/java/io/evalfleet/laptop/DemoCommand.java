@@ -5,7 +5,10 @@ import io.evalfleet.cli.FlagPrinter;
 import io.evalfleet.cli.FlagWatcher;
 import io.evalfleet.cli.Submitter;
 import io.evalfleet.cli.logging.InteractiveLogging;
+import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.notifier.ReviewPublisher;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
@@ -62,7 +65,8 @@ public final class DemoCommand implements Callable<Integer> {
     DemoAssets.ModelFiles lmTuned = assets.causalModel(DemoAssets.CausalModel.BYTEGPT_FINETUNED);
 
     System.out.println("starting an embedded Kafka broker, the dispatcher and " + workers + " workers");
-    try (LocalFleet fleet = LocalFleet.start(base, workers, workDir.resolve("cache"));
+    try (LocalFleet fleet = LocalFleet.start(base, workers, workDir.resolve("cache"),
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), true);
          FlagWatcher flags = new FlagWatcher(fleet.config(), false);
          Submitter submitter = new Submitter(fleet.config())) {
       System.out.println("fleet up, Kafka at " + fleet.bootstrapServers());
@@ -75,6 +79,7 @@ public final class DemoCommand implements Callable<Integer> {
       StagedWeightEvent candidate = event("demo-int8-" + stamp, "int8", int8, subset, DemoAssets.Model.MINILM_INT8.bits);
       DriftFlag candidateFlag = stageAndAwait(submitter, flags, candidate,
           "2/5 staging the candidate: all-MiniLM-L6-v2 dynamically quantised to int8, compared with fp32");
+      printReview(fleet.config(), candidateFlag);
 
       StagedWeightEvent lmBaseline = causalEvent("demo-lm-base-" + stamp, "base", lmBase, heldout);
       DriftFlag lmBaselineFlag = stageAndAwait(submitter, flags, lmBaseline,
@@ -110,6 +115,28 @@ public final class DemoCommand implements Callable<Integer> {
     System.out.print(FlagPrinter.render(flag));
     System.out.printf("  (flag received %.1f s after staging)%n", (System.nanoTime() - started) / 1e9);
     return flag;
+  }
+
+  /** Prints the pull-request comment the notifier wrote for {@code flag}, and where its HTML report is. */
+  private void printReview(FleetConfig config, DriftFlag flag) throws Exception {
+    var archive = new EvaluationArchive(Storage.of(config), config.get(FleetConfig.ARCHIVE_ROOT));
+    long deadline = System.nanoTime() + timeout.toNanos();
+    java.util.Optional<byte[]> comment = java.util.Optional.empty();
+    // The notifier writes the report, then the comment, once it has read the flag.
+    while (comment.isEmpty() && System.nanoTime() < deadline) {
+      comment = archive.reportFile(flag.model(), flag.version(), ReviewPublisher.COMMENT)
+          .filter(md -> new String(md, java.nio.charset.StandardCharsets.UTF_8).contains(flag.runId()));
+      if (comment.isEmpty()) {
+        Thread.sleep(200);
+      }
+    }
+    if (comment.isEmpty()) {
+      System.out.println("  (the notifier wrote no review within " + timeout + ")");
+      return;
+    }
+    System.out.println("\n  the pull-request comment the notifier wrote (" + ReviewPublisher.COMMENT + "):\n");
+    System.out.println(new String(comment.get(), java.nio.charset.StandardCharsets.UTF_8).indent(4));
+    System.out.println("  HTML report: " + archive.reportPath(flag.model(), flag.version(), ReviewPublisher.REPORT));
   }
 
   private static StagedWeightEvent causalEvent(String eventId, String version, DemoAssets.ModelFiles model,

@@ -14,7 +14,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "local", description = {
-    "Run an embedded Kafka broker, the dispatcher and workers in this process until stopped.",
+    "Run an embedded Kafka broker, the dispatcher, workers and the notifier in this process until stopped.",
     "The broker listens on a free port of 127.0.0.1; its address is printed and written to --bootstrap-file."})
 public final class LocalCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
@@ -35,7 +35,7 @@ public final class LocalCommand implements Callable<Integer> {
     Path log = logging.apply("local");
     var loaded = config.load();
     Observability observability = new Observability("local");
-    LocalFleet fleet = LocalFleet.start(loaded, workers, cacheDir, observability.registry());
+    LocalFleet fleet = LocalFleet.start(loaded, workers, cacheDir, observability.registry(), true);
     Endpoints.serve(observability, loaded, fleet::alive);
     Files.createDirectories(bootstrapFile.toAbsolutePath().getParent());
     Files.writeString(bootstrapFile, fleet.bootstrapServers() + System.lineSeparator());

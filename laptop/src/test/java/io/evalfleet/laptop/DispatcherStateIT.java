@@ -151,7 +151,7 @@ class DispatcherStateIT {
         assertThat(spearman.ciLow()).isZero();
         assertThat(spearman.ciHigh()).isZero();
 
-        var archive = new io.evalfleet.dispatcher.archive.EvaluationArchive(Storage.withDefaults(),
+        var archive = new io.evalfleet.common.archive.EvaluationArchive(Storage.withDefaults(),
             dir.resolve("archive").toUri().toString());
         var lock1 = archive.lock("reuse", "v1").orElseThrow();
         var lock2 = archive.lock("reuse", "v2").orElseThrow();

@@ -1,6 +1,6 @@
 package io.evalfleet.cli.archive;
 
-import io.evalfleet.dispatcher.archive.BaselineSnapshot;
+import io.evalfleet.common.archive.BaselineSnapshot;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.List;

@@ -1,9 +1,9 @@
 package io.evalfleet.cli.archive;
 
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.dispatcher.archive.BaselineSnapshot;
-import io.evalfleet.dispatcher.archive.EvaluationArchive;
-import io.evalfleet.dispatcher.archive.EvaluationLock;
+import io.evalfleet.common.archive.BaselineSnapshot;
+import io.evalfleet.common.archive.EvaluationArchive;
+import io.evalfleet.common.archive.EvaluationLock;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.baseline.BaselineStore;
 import java.io.IOException;

@@ -89,13 +89,41 @@ public final class FleetConfig {
       "Name of this worker in shard results and logs, and its static member id in the workers' consumer group: a worker restarted under the same id takes its partitions back at once, without a rebalance. Must be unique in the fleet (a pod's name); the default (process id and host) is.");
   public static final Setting<Integer> MAX_DELIVERIES = Setting.positiveInt("worker.max-deliveries", 3,
       "How many workers a job may be delivered to without an answer (each killed by it: a native crash, out of memory) before a worker answers it with an error naming the shard instead of scoring it.");
+  public static final Setting<String> WEBHOOK_URL = new Setting<>("notifier.webhook-url", "", String::trim,
+      s -> s.isEmpty() || s.startsWith("http://") || s.startsWith("https://"), "an http(s) URL, or empty",
+      "Where the notifier POSTs every review as signed JSON; empty: no webhook.");
+  public static final Setting<String> WEBHOOK_SECRET_FILE = new Setting<>("notifier.webhook-secret-file", "", String::trim,
+      s -> true, "a file path, or empty",
+      "A file holding the webhook's HMAC-SHA256 secret; empty: the environment variable `EVALFLEET_WEBHOOK_SECRET`. A webhook needs one.");
+  public static final Setting<String> GITHUB_API = Setting.text("notifier.github-api-url", "https://api.github.com",
+      "GitHub's REST API (GitHub Enterprise: `https://host/api/v3`).");
+  public static final Setting<String> GITHUB_TOKEN_FILE = new Setting<>("notifier.github-token-file", "", String::trim,
+      s -> true, "a file path, or empty",
+      "A file holding the token the notifier comments on GitHub with (a mounted secret); empty: the environment variable `GITHUB_TOKEN`. Without a token, GitHub reviews are not delivered.");
+  public static final Setting<String> GITLAB_API = Setting.text("notifier.gitlab-api-url", "https://gitlab.com/api/v4",
+      "GitLab's REST API.");
+  public static final Setting<String> GITLAB_TOKEN_FILE = new Setting<>("notifier.gitlab-token-file", "", String::trim,
+      s -> true, "a file path, or empty",
+      "A file holding the token the notifier writes GitLab notes with; empty: the environment variable `GITLAB_TOKEN`. Without a token, GitLab reviews are not delivered.");
+  public static final Setting<String> REPORT_BASE_URL = new Setting<>("notifier.report-base-url", "", String::trim,
+      s -> s.isEmpty() || s.startsWith("http://") || s.startsWith("https://"), "an http(s) URL, or empty",
+      "Where reviewers can open the archive's root (a web server or bucket in front of `archive.root`): comments link the report and show its histogram from there. Empty: comments name the report's archive URI and show a text histogram only.");
+  public static final Setting<Integer> DELIVERY_ATTEMPTS = Setting.positiveInt("notifier.delivery-attempts", 6,
+      "Attempts to deliver a review to a target before it goes to the dead-letter topic; only 5xx, 429 and connection failures are retried.");
+  public static final Setting<Duration> DELIVERY_BACKOFF = Setting.duration("notifier.delivery-backoff", "PT1S",
+      "The wait before the second attempt, doubled for each further one; a `Retry-After` asked by the target is honoured, up to `notifier.delivery-max-wait`.");
+  public static final Setting<Duration> DELIVERY_MAX_WAIT = Setting.duration("notifier.delivery-max-wait", "PT60S",
+      "The longest wait between two attempts.");
+  public static final Setting<Integer> NOTIFIER_CONCURRENCY = Setting.positiveInt("notifier.concurrency", 4,
+      "Reviews the notifier writes and delivers at once; a target that is down holds one of them per flag, never the others.");
 
   public static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, SHARD_ROWS, MAX_IN_FLIGHT_PER_RUN,
       MAX_IN_FLIGHT, RUN_DEADLINE, JOB_TIMEOUT, DECIDED_LOOK_BACK, JOB_TOKENS, DISPATCHER_STATE_DIR, STANDBY_REPLICAS,
       STREAM_THREADS, DISPATCHER_SESSION_TIMEOUT, POLICY, ARCHIVE_ROOT, REUSE_SCORES, WORKER_CONCURRENCY,
       INTRA_OP_THREADS, BATCH_SIZE, LOGITS_BUDGET, MAX_SEQ_LEN, EXECUTION_PROVIDER, DRAIN_TIMEOUT, CACHE_MAX_BYTES,
       CONCURRENT_MODEL_LOADS, MAX_LOADED_MODELS, ALLOWED_ROOTS, STORAGE_ATTEMPTS, STORAGE_BREAKER_OPEN, METRICS_PORT, WORKER_ID,
-      MAX_DELIVERIES);
+      MAX_DELIVERIES, WEBHOOK_URL, WEBHOOK_SECRET_FILE, GITHUB_API, GITHUB_TOKEN_FILE, GITLAB_API, GITLAB_TOKEN_FILE,
+      REPORT_BASE_URL, DELIVERY_ATTEMPTS, DELIVERY_BACKOFF, DELIVERY_MAX_WAIT, NOTIFIER_CONCURRENCY);
 
   private final Map<String, Object> values;
   private final Map<String, String> kafka;
@@ -172,7 +200,8 @@ public final class FleetConfig {
     for (Setting<?> s : SETTINGS) {
       String def = s == WORKER_ID ? "host name and pid"
           : s == ARCHIVE_ROOT ? "`~/.evalfleet/archive`"
-          : s == DISPATCHER_STATE_DIR ? "`~/.evalfleet/dispatcher-state`" : "`" + s.defaultValue() + "`";
+          : s == DISPATCHER_STATE_DIR ? "`~/.evalfleet/dispatcher-state`"
+          : s.defaultValue().isEmpty() ? "(empty)" : "`" + s.defaultValue() + "`";
       out.append("| `").append(s.key()).append("` | ").append(def).append(" | `").append(s.envName())
           .append("` | ").append(s.doc()).append(" |\n");
     }

@@ -16,6 +16,7 @@ import java.util.TreeMap;
  * @param executionProviders the execution providers that scored the run's shards
  * @param policyVersion the decision policy that set the flag
  * @param lockfile where the evaluation lockfile of this version was written
+ * @param review where the version is reviewed, as its staged event named it (absent when it did not)
  */
 public record DriftFlag(
     Integer schemaVersion,
@@ -33,14 +34,15 @@ public record DriftFlag(
     Instant decidedAt,
     Long durationMs,
     String policyVersion,
-    String lockfile) {
+    String lockfile,
+    ReviewRef review) {
 
   /** A flag decided without a policy or lockfile (events rejected before evaluation). */
   public DriftFlag(Integer schemaVersion, String runId, String eventId, String model, String version,
       String baselineVersion, Flag flag, Map<String, MetricValue> metrics, List<String> reasons, Coverage coverage,
       List<String> executionProviders, Instant stagedAt, Instant decidedAt, Long durationMs) {
     this(schemaVersion, runId, eventId, model, version, baselineVersion, flag, metrics, reasons, coverage,
-        executionProviders, stagedAt, decidedAt, durationMs, null, null);
+        executionProviders, stagedAt, decidedAt, durationMs, null, null, null);
   }
 
   public DriftFlag {

@@ -31,6 +31,8 @@ import java.time.Instant;
  * @param createdAt when the pipeline staged the weights
  * @param embedding for task embedding: the model's pooling, normalisation, prompt prefixes and output
  *     (optional; see {@link EmbeddingConventions} for the defaults)
+ * @param review where the version is reviewed (a pull request or commit), for the notifier's
+ *     comment (optional)
  */
 public record StagedWeightEvent(
     Integer schemaVersion,
@@ -49,7 +51,8 @@ public record StagedWeightEvent(
     String baseModelSha256,
     String commit,
     Instant createdAt,
-    EmbeddingConventions embedding) {
+    EmbeddingConventions embedding,
+    ReviewRef review) {
 
   /** The {@code baseline} value that means the model's pinned production version. */
   public static final String PRODUCTION = "production";
@@ -81,7 +84,16 @@ public record StagedWeightEvent(
       Integer maxSeqLen, Integer stride, String hardwareProfile, String baseModelSha256, String commit,
       Instant createdAt) {
     this(schemaVersion, eventId, model, version, task, artifact, tokenizer, goldenSubset, baseline, quantizationBits,
-        maxSeqLen, stride, hardwareProfile, baseModelSha256, commit, createdAt, null);
+        maxSeqLen, stride, hardwareProfile, baseModelSha256, commit, createdAt, null, null);
+  }
+
+  /** An event that names no review. */
+  public StagedWeightEvent(Integer schemaVersion, String eventId, String model, String version, Task task,
+      ArtifactRef artifact, ArtifactRef tokenizer, SubsetRef goldenSubset, String baseline, Integer quantizationBits,
+      Integer maxSeqLen, Integer stride, String hardwareProfile, String baseModelSha256, String commit,
+      Instant createdAt, EmbeddingConventions embedding) {
+    this(schemaVersion, eventId, model, version, task, artifact, tokenizer, goldenSubset, baseline, quantizationBits,
+        maxSeqLen, stride, hardwareProfile, baseModelSha256, commit, createdAt, embedding, null);
   }
 
   @JsonCreator

@@ -25,7 +25,7 @@ public final class TopicSetup {
       case Topics.JOBS -> 12;
       // Keyed by model and co-partitioned: the dispatcher needs them equal.
       case Topics.RESULTS, Topics.STAGED, Topics.BASELINES -> 3;
-      case Topics.DRIFT_FLAGS -> 3;
+      case Topics.DRIFT_FLAGS, Topics.RUN_PROGRESS -> 3;
       default -> 1;
     };
   }
@@ -42,6 +42,9 @@ public final class TopicSetup {
         NewTopic newTopic = new NewTopic(topic, Optional.of(partitions), Optional.empty());
         if (Topics.isCompacted(topic)) {
           newTopic.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+        } else if (topic.equals(Topics.RUN_PROGRESS)) {
+          // Progress is only worth watching while a run lasts.
+          newTopic.configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(TimeUnit.HOURS.toMillis(6))));
         }
         missing.add(newTopic);
       }

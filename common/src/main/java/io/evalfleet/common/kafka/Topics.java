@@ -18,10 +18,13 @@ public final class Topics {
   /** The production baseline per model; keyed by model name (compacted). */
   public static final String BASELINES = "evalfleet.baselines";
 
+  /** Progress of runs in progress ({@code RunProgress}); keyed by model name, kept briefly. */
+  public static final String RUN_PROGRESS = "evalfleet.run-progress";
+
   /** Records that could not be parsed or processed, with headers saying where from and why; keyed as the original. */
   public static final String DLQ = "evalfleet.dlq";
 
-  public static final List<String> ALL = List.of(STAGED, JOBS, RESULTS, DRIFT_FLAGS, BASELINES, DLQ);
+  public static final List<String> ALL = List.of(STAGED, JOBS, RESULTS, DRIFT_FLAGS, BASELINES, RUN_PROGRESS, DLQ);
 
   /** Topics whose latest value per key is all that matters. */
   public static boolean isCompacted(String topic) {

@@ -81,6 +81,17 @@ public enum FleetMeter {
   SESSIONS_BY_PROVIDER("evalfleet.model.sessions.loaded", Type.COUNTER, "loads",
       "Model sessions created, by execution provider (cpu, cuda).", "provider"),
 
+  // ---- notifier
+  REVIEW_DELIVERIES("evalfleet.notifier.deliveries", Type.COUNTER, "reviews",
+      "Reviews delivered to a target (webhook, github, gitlab), by outcome: delivered, or dead_lettered after the last attempt failed.",
+      "target", "outcome"),
+  REVIEW_ATTEMPTS_FAILED("evalfleet.notifier.attempts.failed", Type.COUNTER, "attempts",
+      "Delivery attempts that failed (a 5xx or 429 answer, a refused connection), each retried or dead-lettered.", "target"),
+  REVIEW_DELIVERY_DURATION("evalfleet.notifier.delivery", Type.TIMER, "seconds",
+      "From a flag read by the notifier to its review delivered or dead-lettered, retries included.", "target"),
+  REVIEWS_IN_FLIGHT("evalfleet.notifier.reviews.in.flight", Type.GAUGE, "reviews",
+      "Flags read by the notifier whose reviews are still being written or delivered."),
+
   // ---- every role
   DEAD_LETTERS("evalfleet.dead.letters", Type.COUNTER, "records",
       "Records copied to evalfleet.dlq, by the topic they came from.", "source"),

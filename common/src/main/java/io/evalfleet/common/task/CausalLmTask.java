@@ -30,6 +30,15 @@ public final class CausalLmTask extends TaskSpec {
                 "sum of token NLL / (UTF-8 bytes * ln 2), for text rows; comparable across tokenizers")));
   }
 
+  /** A row's mean NLL per scored token, in nats; NaN for a row with no scored token. */
+  @Override
+  public RowScore rowScore() {
+    return new RowScore("mean NLL per token (nats)", Direction.LOWER_IS_BETTER, (values, row) -> {
+      double tokens = values.get(MetricNames.TOKENS)[row];
+      return tokens == 0 ? Double.NaN : values.get(MetricNames.NLL_SUM)[row] / tokens;
+    });
+  }
+
   @Override
   protected String requirementReason(String field) {
     return field.equals(MAX_SEQ_LEN) ? " (the model's context length in tokens)" : "";

@@ -32,6 +32,12 @@ public final class EmbeddingTask extends TaskSpec {
             new MetricSpec(MetricNames.MEAN_COSINE, Direction.TWO_SIDED, "mean per-pair cosine similarity")));
   }
 
+  /** A pair's cosine similarity. */
+  @Override
+  public RowScore rowScore() {
+    return new RowScore("pair cosine", Direction.TWO_SIDED, (values, row) -> values.get(MetricNames.COSINE)[row]);
+  }
+
   @Override
   protected String requirementReason(String field) {
     return field.equals(TOKENIZER) ? " (tokenizer.uri and tokenizer.sha256)" : "";

@@ -80,6 +80,9 @@ public abstract class TaskSpec {
     return metrics;
   }
 
+  /** The per-row number reviewers compare between versions (see {@link RowScore}). */
+  public abstract RowScore rowScore();
+
   public final Optional<MetricSpec> metric(String metric) {
     return metrics.stream().filter(m -> m.name().equals(metric)).findFirst();
   }

@@ -2,7 +2,7 @@ package io.evalfleet.dispatcher.baseline;
 
 import io.evalfleet.common.task.EmbeddingConventions;
 import java.time.Instant;
-import io.evalfleet.dispatcher.archive.EvaluationLock;
+import io.evalfleet.common.archive.EvaluationLock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

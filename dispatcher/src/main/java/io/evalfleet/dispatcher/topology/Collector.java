@@ -67,6 +67,7 @@ final class Collector {
       run.closed();
       run.count(shard);
       flow.released(1);
+      book.progressed(run);
       if (run.complete()) {
         conclusion.conclude(run);
       }

@@ -7,7 +7,7 @@ import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.metrics.FleetMeter;
-import io.evalfleet.dispatcher.archive.BaselineSnapshot;
+import io.evalfleet.common.archive.BaselineSnapshot;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.decision.RowColumns;
 import io.evalfleet.dispatcher.run.FirstVersions;
@@ -297,7 +297,7 @@ final class Conclusion {
     DriftFlag driftFlag = new DriftFlag(SchemaVersion.CURRENT, run.runId(), event.eventId(), event.model(),
         event.version(), baselineVersion, flag, metrics, new ArrayList<>(reasons), coverage, providers, run.stagedAt(),
         now, Duration.between(run.stagedAt(), now).toMillis(), byPolicy ? dispatching.policy.policyVersion() : null,
-        lockfile);
+        lockfile, event.review());
     book.publish(run.runId(), driftFlag, event.model());
   }
 }

@@ -7,10 +7,10 @@ import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Evaluator;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.Task;
-import io.evalfleet.dispatcher.archive.BaselineSnapshot;
-import io.evalfleet.dispatcher.archive.EvaluationArchive;
-import io.evalfleet.dispatcher.archive.EvaluationLock;
-import io.evalfleet.dispatcher.archive.ScoreKey;
+import io.evalfleet.common.archive.BaselineSnapshot;
+import io.evalfleet.common.archive.EvaluationArchive;
+import io.evalfleet.common.archive.EvaluationLock;
+import io.evalfleet.common.archive.ScoreKey;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.decision.MetricVector;
 import io.evalfleet.dispatcher.decision.Verdict;
@@ -179,12 +179,11 @@ final class Decision implements Callable<Decision.Outcome> {
             + " evaluator and windowing): " + scores);
       }
       Map<String, EvaluationLock.LockedMetric> locked = new LinkedHashMap<>();
-      verdict.metrics().forEach((name, m) -> locked.put(name, new EvaluationLock.LockedMetric(m.value(),
-          m.relativeDelta(), m.ciLow(), m.ciHigh(), m.ciConfidence(), m.status())));
+      verdict.metrics().forEach((name, m) -> locked.put(name, EvaluationLock.LockedMetric.of(m)));
       EvaluationLock lock = new EvaluationLock(EvaluationLock.CURRENT, event.model(), event.version(), event.eventId(),
           run.runId(), event.commit(), event.task().wireName(), event.artifact(),
           event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().uri(),
-          event.goldenSubset().sha256(), Evaluator.VERSION, provenance.onnxRuntime(), provenance.executionProviders(),
+          event.goldenSubset().sha256(), event.goldenSubset().columns(), Evaluator.VERSION, provenance.onnxRuntime(), provenance.executionProviders(),
           provenance.hardware(), event.hardwareProfile(), event.quantizationBits(), event.maxSeqLen(), event.stride(),
           event.baseModelSha256(), provenance.modelSignature(), dispatching.policy.policyVersion(), baselineVersion,
           verdict.flag(), locked, scores, reusedScores != null, now, conventionsOf(event));

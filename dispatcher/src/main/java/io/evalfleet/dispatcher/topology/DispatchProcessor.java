@@ -23,6 +23,8 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
   /** How often decided run ids past the look-back are forgotten. */
   private static final Duration EXPIRE_DECIDED = Duration.ofMinutes(1);
   private static final Duration DECISIONS_DUE = Duration.ofMillis(20);
+  /** How often the progress of runs that moved is published. */
+  private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
 
   private final Dispatching dispatching;
   private ProcessorContext<String, byte[]> context;
@@ -50,6 +52,7 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
       conclusion.applyDecisions();
       flow.tick(intake, conclusion);
     });
+    context.schedule(PROGRESS_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> book.publishProgress());
     context.schedule(EXPIRE_DECIDED, PunctuationType.WALL_CLOCK_TIME, now -> book.expireDecided());
     // Decisions computed off the stream thread are published as soon as the thread looks.
     context.schedule(DECISIONS_DUE, PunctuationType.WALL_CLOCK_TIME, now -> conclusion.applyDecisions());

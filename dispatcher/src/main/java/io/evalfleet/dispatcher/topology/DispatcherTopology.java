@@ -34,6 +34,7 @@ public final class DispatcherTopology {
   public static final String FLAGS_SINK = "flags-out";
   public static final String BASELINES_SINK = "baselines-out";
   public static final String DEAD_LETTERS_SINK = "dead-letters-out";
+  public static final String PROGRESS_SINK = "progress-out";
   /** Staged events that were not keyed by model, staged again keyed by model. */
   public static final String RESTAGED_SINK = "restaged-out";
 
@@ -76,6 +77,7 @@ public final class DispatcherTopology {
     topology.addSink(JOBS_SINK, Topics.JOBS, out, raw, DISPATCH);
     topology.addSink(FLAGS_SINK, Topics.DRIFT_FLAGS, out, raw, DISPATCH);
     topology.addSink(BASELINES_SINK, Topics.BASELINES, out, raw, DISPATCH);
+    topology.addSink(PROGRESS_SINK, Topics.RUN_PROGRESS, out, raw, DISPATCH);
     topology.addSink(DEAD_LETTERS_SINK, Topics.DLQ, out, raw, DISPATCH);
     topology.addSink(RESTAGED_SINK, Topics.STAGED, out, raw, DISPATCH);
     return topology;

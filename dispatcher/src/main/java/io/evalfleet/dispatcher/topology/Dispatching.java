@@ -5,7 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.metrics.FleetMeter;
-import io.evalfleet.dispatcher.archive.EvaluationArchive;
+import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.dispatcher.decision.Decider;
 import io.evalfleet.dispatcher.decision.Policy;
 import io.evalfleet.dispatcher.plan.ShardPlanner;

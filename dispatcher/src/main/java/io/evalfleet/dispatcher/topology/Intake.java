@@ -16,8 +16,8 @@ import io.evalfleet.common.task.CausalLmTask;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.SubsetLayout;
 import io.evalfleet.common.task.Task;
-import io.evalfleet.dispatcher.archive.EvaluationArchive;
-import io.evalfleet.dispatcher.archive.ScoreKey;
+import io.evalfleet.common.archive.EvaluationArchive;
+import io.evalfleet.common.archive.ScoreKey;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.plan.RowLengths;
 import io.evalfleet.dispatcher.plan.Shard;
@@ -149,6 +149,7 @@ final class Intake {
     log.info("run {} for {} {}: {} rows in {} shards{}", run.runId(), event.model(), event.version(), subset.rowCount(),
         plan.size(), run.baseline().map(b -> ", compared with version " + b.version()).orElse(""));
     flow.started(run);
+    book.progressed(run);
     flow.publish();
   }
 

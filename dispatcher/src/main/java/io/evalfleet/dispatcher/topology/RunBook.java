@@ -2,6 +2,8 @@ package io.evalfleet.dispatcher.topology;
 
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.RunProgress;
+import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.kafka.DeadLetters;
@@ -52,6 +54,19 @@ final class RunBook {
   final KeyValueStore<String, BaselineRecord> baselines;
   final KeyValueStore<String, FirstVersions> firstVersions;
   final KeyValueStore<String, Long> decided;
+  /** Per run followed by this task: since when, at how many rows, and whether progress changed since last published. */
+  private final Map<String, ProgressMark> progress = new HashMap<>();
+
+  private static final class ProgressMark {
+    final Instant since;
+    final long rowsAtStart;
+    boolean changed = true;
+
+    ProgressMark(Instant since, long rowsAtStart) {
+      this.since = since;
+      this.rowsAtStart = rowsAtStart;
+    }
+  }
 
   RunBook(ProcessorContext<String, byte[]> context, Dispatching dispatching) {
     this.context = context;
@@ -159,6 +174,38 @@ final class RunBook {
         flag.version() == null ? "(version unknown)" : flag.version(), runId, String.join("; ", flag.reasons()));
   }
 
+  /** Notes that a run's progress moved; published by {@link #publishProgress}, at once when it is complete. */
+  void progressed(RunState run) {
+    progress.computeIfAbsent(run.runId(), r -> new ProgressMark(now(), run.coverage().rowsScored())).changed = true;
+    if (run.complete()) {
+      publishProgress(run);
+    }
+  }
+
+  /** Publishes the progress of every run whose progress moved since it was last published. */
+  void publishProgress() {
+    progress.forEach((runId, mark) -> {
+      RunState run = runCache.get(runId);
+      if (mark.changed && run != null) {
+        publishProgress(run);
+      }
+    });
+  }
+
+  private void publishProgress(RunState run) {
+    ProgressMark mark = progress.computeIfAbsent(run.runId(), r -> new ProgressMark(now(), run.coverage().rowsScored()));
+    mark.changed = false;
+    var coverage = run.coverage();
+    Instant at = now();
+    double seconds = Duration.between(mark.since, at).toMillis() / 1000.0;
+    double rate = seconds <= 0 ? 0 : (coverage.rowsScored() - mark.rowsAtStart) / seconds;
+    var event = run.event();
+    RunProgress record = new RunProgress(SchemaVersion.CURRENT, run.runId(), event.eventId(), event.model(),
+        event.version(), coverage.shardsDone(), coverage.shardsTotal(), coverage.rowsScored(), coverage.rowsTotal(),
+        rate, run.stagedAt(), at);
+    forward(DispatcherTopology.PROGRESS_SINK, event.model(), Json.write(record), null);
+  }
+
   /** Copies a record that cannot be processed to the dead-letter topic, with where it came from and why. */
   void deadLetter(String topic, int partition, long offset, String key, byte[] value, Headers original, Exception cause) {
     Headers headers = new RecordHeaders(original == null ? new org.apache.kafka.common.header.Header[0] : original.toArray());
@@ -204,6 +251,7 @@ final class RunBook {
     runs.delete(runId);
     runCache.remove(runId);
     openShards.remove(runId);
+    progress.remove(runId);
     List<String> keys = new ArrayList<>();
     forEachShard(runId, (key, shard) -> keys.add(key));
     keys.forEach(key -> {

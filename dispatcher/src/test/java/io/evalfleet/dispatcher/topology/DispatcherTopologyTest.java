@@ -15,7 +15,7 @@ import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
 import io.evalfleet.common.task.Task;
-import io.evalfleet.dispatcher.archive.EvaluationArchive;
+import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.decision.PolicyFile;
 import io.evalfleet.dispatcher.preflight.Preflight;

@@ -2,6 +2,7 @@ package io.evalfleet.laptop.embedded;
 
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.dispatcher.DispatcherRole;
+import io.evalfleet.notifier.NotifierRole;
 import io.evalfleet.worker.WorkerRole;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -11,15 +12,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A whole fleet in one process: an embedded KRaft broker, the dispatcher and {@code workers}
- * workers, connected through the broker exactly as separate processes would be. Closes in reverse
- * order of start.
+ * A whole fleet in one process: an embedded KRaft broker, the dispatcher, {@code workers} workers
+ * and, when asked for, the notifier, connected through the broker exactly as separate processes
+ * would be. Closes in reverse order of start.
  */
 public final class LocalFleet implements AutoCloseable {
   private final EmbeddedKafka kafka;
   private final FleetConfig config;
   private final DispatcherRole dispatcher;
   private final List<WorkerRole> workers = new ArrayList<>();
+  private NotifierRole notifier;
 
   private LocalFleet(EmbeddedKafka kafka, FleetConfig config, DispatcherRole dispatcher) {
     this.kafka = kafka;
@@ -37,6 +39,15 @@ public final class LocalFleet implements AutoCloseable {
   /** @param registry where every role's meters go (workers' carry their {@code worker} tag) */
   public static LocalFleet start(FleetConfig base, int workers, Path cacheDir,
       io.micrometer.core.instrument.MeterRegistry registry) throws Exception {
+    return start(base, workers, cacheDir, registry, false);
+  }
+
+  /**
+   * @param notifier whether to run the notifier too (reports into the archive, and the review
+   *     targets the settings and environment name)
+   */
+  public static LocalFleet start(FleetConfig base, int workers, Path cacheDir,
+      io.micrometer.core.instrument.MeterRegistry registry, boolean notifier) throws Exception {
     EmbeddedKafka kafka = EmbeddedKafka.start(Math.max(6, workers * 2));
     try {
       // A fresh broker: the dispatcher's local state must start fresh too.
@@ -50,6 +61,9 @@ public final class LocalFleet implements AutoCloseable {
       for (int i = 1; i <= workers; i++) {
         fleet.workers.add(new WorkerRole(config, "worker-" + i, cacheDir, registry).start());
       }
+      if (notifier) {
+        fleet.notifier = new NotifierRole(config, registry).start();
+      }
       return fleet;
     } catch (Exception e) {
       kafka.close();
@@ -57,9 +71,9 @@ public final class LocalFleet implements AutoCloseable {
     }
   }
 
-  /** Whether the dispatcher and every worker still run. */
+  /** Whether every role still runs. */
   public boolean alive() {
-    return dispatcher.alive() && workers.stream().allMatch(WorkerRole::alive);
+    return dispatcher.alive() && workers.stream().allMatch(WorkerRole::alive) && (notifier == null || notifier.alive());
   }
 
   /** Settings for clients of this fleet (they point at the embedded broker). */
@@ -77,6 +91,9 @@ public final class LocalFleet implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    if (notifier != null) {
+      notifier.close(Duration.ofSeconds(10));
+    }
     for (WorkerRole worker : workers) {
       worker.close(Duration.ofSeconds(10));
     }

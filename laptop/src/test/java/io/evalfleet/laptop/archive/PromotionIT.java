@@ -10,10 +10,10 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.storage.Storage;
-import io.evalfleet.dispatcher.archive.BaselineSnapshot;
-import io.evalfleet.dispatcher.archive.EvaluationArchive;
-import io.evalfleet.dispatcher.archive.EvaluationLock;
-import io.evalfleet.dispatcher.archive.ScoreKey;
+import io.evalfleet.common.archive.BaselineSnapshot;
+import io.evalfleet.common.archive.EvaluationArchive;
+import io.evalfleet.common.archive.EvaluationLock;
+import io.evalfleet.common.archive.ScoreKey;
 import io.evalfleet.dispatcher.baseline.BaselineStore;
 import io.evalfleet.laptop.embedded.EmbeddedKafka;
 import java.nio.file.Path;
@@ -39,7 +39,7 @@ class PromotionIT {
     EvaluationLock base = lock(version, flag);
     EvaluationLock lock = new EvaluationLock(base.lockVersion(), "m", version, base.eventId(), base.runId(), "commit-" + version,
         base.task(), base.artifact(), base.tokenizerSha256(), base.goldenSubsetUri(), base.goldenSubsetSha256(),
-        base.evaluatorVersion(), base.onnxRuntime(), base.executionProviders(), base.hardware(), null, null, null, null,
+        base.goldenSubsetColumns(), base.evaluatorVersion(), base.onnxRuntime(), base.executionProviders(), base.hardware(), null, null, null, null,
         null, base.modelSignature(), "1", null, flag, base.metrics(), scores, false, Instant.now(), base.embedding());
     archive.writeLock(lock);
     return lock;
@@ -112,7 +112,7 @@ class PromotionIT {
   private static EvaluationLock lock(String version, Flag flag) {
     return new EvaluationLock(EvaluationLock.CURRENT, "m", version, "ev-" + version, "run-" + version, "c0ffee",
         "embedding", new ArtifactRef("file:///models/" + version + "/model.onnx", "a".repeat(64)), "t".repeat(64),
-        "file:///golden/pairs.parquet", "d".repeat(64), "evalfleet-scoring/1", List.of("onnxruntime 1.29.0"),
+        "file:///golden/pairs.parquet", "d".repeat(64), null, "evalfleet-scoring/1", List.of("onnxruntime 1.29.0"),
         List.of("cpu"), List.of("linux/amd64, 2 cores"), null, 32, 256, null, null, "in a -> out b", "1", "v0",
         flag, Map.of("spearman", new EvaluationLock.LockedMetric(1.0, 0.001, -0.004, 0.008, 0.95, flag)),
         "file:///archive/scores/x.parquet", false, Instant.parse("2026-11-20T10:00:00Z"), null);

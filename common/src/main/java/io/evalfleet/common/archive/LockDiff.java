@@ -1,7 +1,7 @@
-package io.evalfleet.cli.archive;
+package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.dispatcher.archive.EvaluationLock;
+import io.evalfleet.common.archive.EvaluationLock;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.evalfleet.dispatcher.archive;
+package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Flag;
@@ -14,6 +14,7 @@ import java.util.Map;
  *
  * @param artifact the model file with its external data files
  * @param tokenizerSha256 the tokenizer's digest (null when the subset is pre-tokenised)
+ * @param goldenSubsetColumns the subset's column of each role, where it differs from the role's name
  * @param evaluatorVersion {@link io.evalfleet.common.task.Evaluator#VERSION}
  * @param onnxRuntime the ONNX Runtime versions the workers ran
  * @param executionProviders the execution providers that scored the shards
@@ -37,6 +38,7 @@ public record EvaluationLock(
     String tokenizerSha256,
     String goldenSubsetUri,
     String goldenSubsetSha256,
+    Map<String, String> goldenSubsetColumns,
     String evaluatorVersion,
     List<String> onnxRuntime,
     List<String> executionProviders,
@@ -62,13 +64,28 @@ public record EvaluationLock(
     onnxRuntime = onnxRuntime == null ? List.of() : List.copyOf(onnxRuntime);
     executionProviders = executionProviders == null ? List.of() : List.copyOf(executionProviders);
     hardware = hardware == null ? List.of() : List.copyOf(hardware);
+    goldenSubsetColumns = goldenSubsetColumns == null ? Map.of() : Map.copyOf(goldenSubsetColumns);
     metrics = metrics == null ? Map.of() : Map.copyOf(new java.util.TreeMap<>(metrics));
   }
 
   /**
    * One metric as locked: its value, and against the baseline its relative change with the
-   * confidence interval and the status it earned.
+   * confidence interval and the status it earned, the baseline's value on the same rows, the
+   * policy's margin and the production band at the time (those three are absent from lockfiles
+   * written before they were kept).
    */
   public record LockedMetric(double value, Double relativeChange, Double ciLow, Double ciHigh, Double ciConfidence,
-      Flag status) {}
+      Flag status, Double baseline, Double margin, Double bandLow, Double bandHigh) {
+
+    /** A metric locked without baseline value, margin or band. */
+    public LockedMetric(double value, Double relativeChange, Double ciLow, Double ciHigh, Double ciConfidence,
+        Flag status) {
+      this(value, relativeChange, ciLow, ciHigh, ciConfidence, status, null, null, null, null);
+    }
+
+    public static LockedMetric of(io.evalfleet.common.contract.MetricValue m) {
+      return new LockedMetric(m.value(), m.relativeDelta(), m.ciLow(), m.ciHigh(), m.ciConfidence(), m.status(),
+          m.baseline(), m.margin(), m.bandLow(), m.bandHigh());
+    }
+  }
 }

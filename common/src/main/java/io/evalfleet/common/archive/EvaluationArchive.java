@@ -1,4 +1,4 @@
-package io.evalfleet.dispatcher.archive;
+package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
@@ -37,6 +37,7 @@ import org.apache.parquet.schema.Types;
  * scores/&lt;subset sha256&gt;/&lt;artifact sha256&gt;/&lt;score key digest&gt;.parquet   per-row scores (row, one double column per value)
  * locks/&lt;model&gt;/&lt;version&gt;.lock.json                                   evaluation lockfiles
  * baselines/&lt;model&gt;/&lt;epoch millis&gt;-&lt;version&gt;.json                     baseline history
+ * reports/&lt;model&gt;/&lt;version&gt;/report.html, review.md, *.png               what reviewers read
  * checkpoints/&lt;run id&gt;/&lt;shard&gt;.json                                   shard results of runs in progress
  * </pre>
  *
@@ -167,6 +168,65 @@ public final class EvaluationArchive {
       return Json.read(in.readAllBytes(), EvaluationLock.class);
     } catch (ContractViolation e) {
       throw new IOException(uri + " is not an evaluation lockfile: " + e.getMessage(), e);
+    }
+  }
+
+  /** Every lockfile of {@code model}, oldest decision first. */
+  public List<EvaluationLock> locks(String model) throws IOException {
+    Path dir = new Path(root, "locks/" + segment(model));
+    if (!fs().exists(dir)) {
+      return List.of();
+    }
+    List<EvaluationLock> locks = new ArrayList<>();
+    for (FileStatus file : fs().listStatus(dir, p -> p.getName().endsWith(".lock.json"))) {
+      locks.add(readJson(file.getPath(), EvaluationLock.class));
+    }
+    locks.sort(Comparator.comparing(EvaluationLock::decidedAt, Comparator.nullsFirst(Comparator.naturalOrder())));
+    return locks;
+  }
+
+  // ---- reports
+
+  /** Where a file of the review of {@code model} {@code version} is kept. */
+  public Path reportPath(String model, String version, String file) {
+    return new Path(root, reportRelativePath(model, version, file));
+  }
+
+  /** {@link #reportPath} relative to the archive's root, for an archive published at another URL. */
+  public static String reportRelativePath(String model, String version, String file) {
+    return "reports/" + segment(model) + "/" + segment(version) + "/" + file;
+  }
+
+  /** Writes a file of a version's review (the HTML report, its images, the comment); returns where. */
+  public String writeReportFile(String model, String version, String file, byte[] content) throws IOException {
+    Path target = reportPath(model, version, file);
+    Path partial = partial(target);
+    try (OutputStream out = fs().create(partial, true)) {
+      out.write(content);
+    }
+    commit(partial, target);
+    return target.toString();
+  }
+
+  /** Writes a page about all of a model's versions ({@code reports/<model>/<file>}); returns where. */
+  public String writeModelPage(String model, String file, byte[] content) throws IOException {
+    Path target = new Path(root, "reports/" + segment(model) + "/" + file);
+    Path partial = partial(target);
+    try (OutputStream out = fs().create(partial, true)) {
+      out.write(content);
+    }
+    commit(partial, target);
+    return target.toString();
+  }
+
+  /** A file of a version's review, if it was written. */
+  public Optional<byte[]> reportFile(String model, String version, String file) throws IOException {
+    Path path = reportPath(model, version, file);
+    if (!fs().exists(path)) {
+      return Optional.empty();
+    }
+    try (InputStream in = fs().open(path)) {
+      return Optional.of(in.readAllBytes());
     }
   }
 

@@ -1,4 +1,4 @@
-package io.evalfleet.dispatcher.archive;
+package io.evalfleet.common.archive;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

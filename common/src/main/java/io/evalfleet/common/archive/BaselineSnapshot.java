@@ -1,4 +1,4 @@
-package io.evalfleet.dispatcher.archive;
+package io.evalfleet.common.archive;
 
 import java.time.Instant;
 import java.util.Map;

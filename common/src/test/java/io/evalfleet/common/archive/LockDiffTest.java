@@ -1,11 +1,11 @@
-package io.evalfleet.cli.archive;
+package io.evalfleet.common.archive;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.task.EmbeddingConventions;
-import io.evalfleet.dispatcher.archive.EvaluationLock;
+import io.evalfleet.common.archive.EvaluationLock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -16,7 +16,7 @@ class LockDiffTest {
       double spearman) {
     return new EvaluationLock(EvaluationLock.CURRENT, "m", version, "ev-" + version, "run-" + version, "c0ffee",
         "embedding", new ArtifactRef("file:///models/" + version + "/model.onnx", artifactSha), tokenizerSha,
-        "file:///golden/pairs.parquet", "d".repeat(64), "evalfleet-scoring/1", List.of("onnxruntime 1.29.0"),
+        "file:///golden/pairs.parquet", "d".repeat(64), null, "evalfleet-scoring/1", List.of("onnxruntime 1.29.0"),
         List.of("cpu"), List.of("linux/amd64, 2 cores"), null, 32, maxSeqLen, null, null, "in a → out b", "1", "v0",
         flag, Map.of("spearman", new EvaluationLock.LockedMetric(spearman, 0.001, -0.004, 0.008, 0.95, flag)),
         "file:///archive/scores/x.parquet", false, Instant.parse("2026-11-20T10:00:00Z"),
@@ -62,7 +62,7 @@ class LockDiffTest {
     EvaluationLock base = lock("v2", "a".repeat(64), "t".repeat(64), 256, Flag.GREEN, 0.87);
     EvaluationLock cls = new EvaluationLock(base.lockVersion(), base.model(), base.version(), base.eventId(),
         base.runId(), base.commit(), base.task(), base.artifact(), base.tokenizerSha256(), base.goldenSubsetUri(),
-        base.goldenSubsetSha256(), base.evaluatorVersion(), base.onnxRuntime(), base.executionProviders(),
+        base.goldenSubsetSha256(), base.goldenSubsetColumns(), base.evaluatorVersion(), base.onnxRuntime(), base.executionProviders(),
         base.hardware(), base.requestedHardwareProfile(), base.quantizationBits(), base.maxSeqLen(), base.stride(),
         base.baseModelSha256(), base.modelSignature(), base.policyVersion(), base.baselineVersion(), base.flag(),
         base.metrics(), base.scores(), base.scoresReused(), base.decidedAt(),

@@ -1,4 +1,4 @@
-package io.evalfleet.dispatcher.archive;
+package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.task.EmbeddingConventions;

@@ -1,0 +1,131 @@
+package io.evalfleet.notifier;
+
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.notifier.target.DeliveryException;
+import io.evalfleet.notifier.target.DeliveryPolicy;
+import io.evalfleet.notifier.target.ReviewTarget;
+import io.github.resilience4j.retry.Retry;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes each flag's review and delivers it to every target that takes it, on a bounded pool.
+ * Deliveries of one model to one target run one after another, in the order of the flags, so two
+ * deliveries never race to create the same comment; a target that is down delays only its own
+ * deliveries. A delivery that fails for good (a permanent answer, or the last attempt) is handed to
+ * the dead-letter callback with its reason. Thread-safe.
+ */
+public final class ReviewDeliveries {
+  private static final Logger log = LoggerFactory.getLogger(ReviewDeliveries.class);
+
+  /** Where a review that could not be delivered goes, with why. */
+  @FunctionalInterface
+  public interface DeadLetter {
+    void accept(DriftFlag flag, ReviewTarget target, Exception cause);
+  }
+
+  private final ReviewPublisher publisher;
+  private final List<ReviewTarget> targets;
+  private final Map<String, Retry> retries = new HashMap<>();
+  private final ExecutorService pool;
+  private final MeterRegistry registry;
+  private final DeadLetter deadLetter;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  /** The last delivery of each (target, model), which the next one waits for. */
+  private final Map<String, CompletableFuture<Void>> lanes = new HashMap<>();
+
+  /** @param pool runs the deliveries; the caller owns and shuts it down */
+  public ReviewDeliveries(ReviewPublisher publisher, List<ReviewTarget> targets, DeliveryPolicy policy,
+      ExecutorService pool, MeterRegistry registry, DeadLetter deadLetter) {
+    this.publisher = publisher;
+    this.targets = List.copyOf(targets);
+    this.pool = pool;
+    this.registry = registry;
+    this.deadLetter = deadLetter;
+    for (ReviewTarget target : targets) {
+      Retry retry = policy.retry(target.name());
+      retry.getEventPublisher().onRetry(event -> {
+        FleetMeter.REVIEW_ATTEMPTS_FAILED.counter(registry, target.name()).increment();
+        log.warn("review delivery to {} failed (attempt {}), trying again in {} ms: {}", target.name(),
+            event.getNumberOfRetryAttempts(), event.getWaitInterval().toMillis(),
+            event.getLastThrowable() == null ? "" : event.getLastThrowable().getMessage());
+      });
+      retries.put(target.name(), retry);
+    }
+    FleetMeter.REVIEWS_IN_FLIGHT.gauge(registry, inFlight::get);
+  }
+
+  /** Reviews being written or delivered. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  /**
+   * Writes the flag's review and delivers it; the future completes (never exceptionally) when every
+   * target has it or has dead-lettered it.
+   */
+  public CompletableFuture<Review> handle(DriftFlag flag) {
+    inFlight.incrementAndGet();
+    long started = System.nanoTime();
+    CompletableFuture<Review> written = CompletableFuture.supplyAsync(() -> publisher.publish(flag), pool);
+    List<CompletableFuture<Void>> deliveries = new ArrayList<>();
+    synchronized (lanes) {
+      for (ReviewTarget target : targets) {
+        String lane = target.name() + "\u0000" + flag.model();
+        CompletableFuture<Void> previous = lanes.getOrDefault(lane, CompletableFuture.completedFuture(null));
+        CompletableFuture<Void> delivery = previous.thenCombine(written, (ignored, review) -> review)
+            .thenAcceptAsync(review -> deliver(target, review, started), pool)
+            .exceptionally(e -> {
+              log.error("review of {} {} for {}: {}", flag.model(), flag.version(), target.name(), e.toString());
+              return null;
+            });
+        lanes.put(lane, delivery);
+        deliveries.add(delivery);
+        delivery.whenComplete((ignored, e) -> {
+          synchronized (lanes) {
+            lanes.remove(lane, delivery);
+          }
+        });
+      }
+    }
+    return CompletableFuture.allOf(deliveries.toArray(CompletableFuture[]::new))
+        .thenCombine(written, (ignored, review) -> review)
+        .whenComplete((review, e) -> inFlight.decrementAndGet());
+  }
+
+  private void deliver(ReviewTarget target, Review review, long started) {
+    if (!target.accepts(review)) {
+      return;
+    }
+    DriftFlag flag = review.flag();
+    try {
+      Retry.decorateCheckedRunnable(retries.get(target.name()), () -> target.deliver(review)).run();
+      FleetMeter.REVIEW_DELIVERIES.counter(registry, target.name(), "delivered").increment();
+      log.info("review of {} {} ({}) delivered to {}", flag.model(), flag.version(), flag.flag(), target.name());
+    } catch (Throwable e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      String why = e instanceof DeliveryException failure && failure.retryable()
+          ? e.getMessage() + " (gave up after " + retries.get(target.name()).getRetryConfig().getMaxAttempts() + " attempts)"
+          : e.getMessage() + " (not retried: the failure is permanent)";
+      Exception cause = new DeliveryException("review of " + flag.model() + " " + flag.version() + " not delivered to "
+          + target.name() + ": " + why, false, null, e);
+      log.error("{}; sent to the dead-letter topic", cause.getMessage());
+      FleetMeter.REVIEW_DELIVERIES.counter(registry, target.name(), "dead_lettered").increment();
+      deadLetter.accept(flag, target, cause);
+    } finally {
+      FleetMeter.REVIEW_DELIVERY_DURATION.timer(registry, target.name())
+          .record(java.time.Duration.ofNanos(System.nanoTime() - started));
+    }
+  }
+}

@@ -1,0 +1,197 @@
+package io.evalfleet.notifier.report;
+
+import io.evalfleet.common.archive.EvaluationLock;
+import io.evalfleet.common.contract.MetricValue;
+import io.evalfleet.common.task.Direction;
+import io.evalfleet.notifier.review.RowChanges;
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.List;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.SymbolAxis;
+import org.jfree.chart.plot.IntervalMarker;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.StandardXYBarPainter;
+import org.jfree.chart.renderer.xy.XYBarRenderer;
+import org.jfree.chart.renderer.xy.XYErrorRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.data.xy.XYIntervalSeries;
+import org.jfree.data.xy.XYIntervalSeriesCollection;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * The report's charts, drawn on the server by JFreeChart as PNG. Each kind of chart draws its data
+ * in its own colour ({@link #HISTOGRAM}, {@link #SCATTER}, {@link #INTERVAL}, {@link #HISTORY}), so
+ * that a rendered page can be checked for them. Thread-safe (each call builds its own chart).
+ */
+public final class Charts {
+  public static final Color HISTOGRAM = new Color(0x1f, 0x77, 0xb4);
+  public static final Color SCATTER = new Color(0xd6, 0x27, 0x28);
+  public static final Color INTERVAL = new Color(0x2c, 0xa0, 0x2c);
+  public static final Color HISTORY = new Color(0x94, 0x67, 0xbd);
+  /** The side of a margin a metric must not cross, and the production band. */
+  private static final Color BAD_REGION = new Color(0xf4, 0xcc, 0xcc);
+  private static final Color BAND = new Color(0xdd, 0xdd, 0xf4);
+  private static final Font TITLE = new Font(Font.SANS_SERIF, Font.BOLD, 14);
+
+  static {
+    System.setProperty("java.awt.headless", "true");
+  }
+
+  private Charts() {}
+
+  /** The per-row change (or score, without a baseline) as a histogram. */
+  public static byte[] histogram(RowChanges changes, int bins, String title) {
+    RowChanges.Bins histogram = changes.bins(bins);
+    XYIntervalSeries series = new XYIntervalSeries("rows");
+    for (int i = 0; i < histogram.counts().length; i++) {
+      double low = histogram.edges()[i];
+      double high = histogram.edges()[i + 1];
+      series.add((low + high) / 2, low, high, histogram.counts()[i], 0, histogram.counts()[i]);
+    }
+    XYIntervalSeriesCollection data = new XYIntervalSeriesCollection();
+    data.addSeries(series);
+    XYBarRenderer bars = new XYBarRenderer(0.05);
+    bars.setBarPainter(new StandardXYBarPainter());
+    bars.setShadowVisible(false);
+    bars.setSeriesPaint(0, HISTOGRAM);
+    XYPlot plot = new XYPlot(data, new NumberAxis(changes.hasBaseline() ? "change of " + changes.score().name()
+        : changes.score().name()), new NumberAxis("rows"), bars);
+    if (changes.hasBaseline()) {
+      plot.addDomainMarker(new ValueMarker(0, Color.DARK_GRAY, new BasicStroke(1f)));
+    }
+    return png(chart(title, plot), 720, 360);
+  }
+
+  /** Each row's score in the baseline against the candidate, with the line of no change. */
+  public static byte[] scatter(RowChanges changes, String baselineVersion, String version) {
+    XYSeries rows = new XYSeries("rows", false, true);
+    double low = Double.POSITIVE_INFINITY;
+    double high = Double.NEGATIVE_INFINITY;
+    for (RowChanges.MovedRow row : changes.pairs()) {
+      rows.add(row.baseline(), row.candidate());
+      low = Math.min(low, Math.min(row.baseline(), row.candidate()));
+      high = Math.max(high, Math.max(row.baseline(), row.candidate()));
+    }
+    XYSeries same = new XYSeries("no change", false, true);
+    if (low <= high) {
+      same.add(low, low);
+      same.add(high, high);
+    }
+    XYSeriesCollection data = new XYSeriesCollection();
+    data.addSeries(rows);
+    data.addSeries(same);
+    XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
+    renderer.setSeriesLinesVisible(0, false);
+    renderer.setSeriesShapesVisible(0, true);
+    renderer.setSeriesShape(0, new java.awt.geom.Ellipse2D.Double(-2.5, -2.5, 5, 5));
+    renderer.setSeriesPaint(0, SCATTER);
+    renderer.setSeriesShapesVisible(1, false);
+    renderer.setSeriesPaint(1, Color.GRAY);
+    String name = changes.score().name();
+    NumberAxis x = new NumberAxis(name + ", " + baselineVersion);
+    NumberAxis y = new NumberAxis(name + ", " + version);
+    x.setAutoRangeIncludesZero(false);
+    y.setAutoRangeIncludesZero(false);
+    return png(chart("per row: baseline against candidate", new XYPlot(data, x, y, renderer)), 520, 520);
+  }
+
+  /**
+   * A metric's relative change with its confidence interval, against the margin the policy allows
+   * (the forbidden side shaded).
+   */
+  public static byte[] interval(String metric, MetricValue value) {
+    XYIntervalSeries series = new XYIntervalSeries("relative change");
+    double change = 100 * value.relativeDelta();
+    double low = value.ciLow() == null ? change : 100 * value.ciLow();
+    double high = value.ciHigh() == null ? change : 100 * value.ciHigh();
+    series.add(change, low, high, 0, 0, 0);
+    XYIntervalSeriesCollection data = new XYIntervalSeriesCollection();
+    data.addSeries(series);
+    XYErrorRenderer renderer = new XYErrorRenderer();
+    renderer.setDrawYError(false);
+    renderer.setDrawXError(true);
+    renderer.setErrorPaint(INTERVAL);
+    renderer.setErrorStroke(new BasicStroke(4f));
+    renderer.setCapLength(14);
+    renderer.setSeriesPaint(0, INTERVAL);
+    renderer.setSeriesShape(0, new java.awt.geom.Ellipse2D.Double(-6, -6, 12, 12));
+    NumberAxis x = new NumberAxis("relative change (%)");
+    NumberAxis y = new NumberAxis();
+    y.setVisible(false);
+    y.setRange(-1, 1);
+    XYPlot plot = new XYPlot(data, x, y, renderer);
+    plot.addDomainMarker(new ValueMarker(0, Color.DARK_GRAY, new BasicStroke(1f)));
+    double extent = Math.max(Math.abs(low), Math.abs(high));
+    if (value.margin() != null) {
+      double margin = 100 * value.margin();
+      extent = Math.max(extent, margin);
+      Direction direction = Direction.valueOf(value.direction().toUpperCase(java.util.Locale.ROOT));
+      double far = 1e6;
+      if (direction != Direction.HIGHER_IS_BETTER) {
+        plot.addDomainMarker(new IntervalMarker(margin, far, BAD_REGION), org.jfree.chart.ui.Layer.BACKGROUND);
+      }
+      if (direction != Direction.LOWER_IS_BETTER) {
+        plot.addDomainMarker(new IntervalMarker(-far, -margin, BAD_REGION), org.jfree.chart.ui.Layer.BACKGROUND);
+      }
+    }
+    extent = Math.max(extent * 1.3, 1e-3);
+    x.setRange(-extent, extent);
+    return png(chart(metric + ": change and interval against the margin", plot), 720, 180);
+  }
+
+  /** A metric's value in each archived evaluation, oldest first, over the production band when there is one. */
+  public static byte[] history(String metric, List<EvaluationLock> locks, Double bandLow, Double bandHigh) {
+    XYSeries series = new XYSeries(metric, false, true);
+    String[] versions = new String[locks.size()];
+    for (int i = 0; i < locks.size(); i++) {
+      versions[i] = locks.get(i).version();
+      EvaluationLock.LockedMetric value = locks.get(i).metrics().get(metric);
+      if (value != null) {
+        series.add(i, value.value());
+      }
+    }
+    XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+    renderer.setSeriesPaint(0, HISTORY);
+    renderer.setSeriesStroke(0, new BasicStroke(2.5f));
+    renderer.setSeriesShape(0, new java.awt.geom.Ellipse2D.Double(-4, -4, 8, 8));
+    SymbolAxis x = new SymbolAxis("version", versions);
+    x.setGridBandsVisible(false);
+    NumberAxis y = new NumberAxis(metric);
+    y.setAutoRangeIncludesZero(false);
+    XYPlot plot = new XYPlot(new XYSeriesCollection(series), x, y, renderer);
+    if (bandLow != null && bandHigh != null) {
+      plot.addRangeMarker(new IntervalMarker(bandLow, bandHigh, BAND), org.jfree.chart.ui.Layer.BACKGROUND);
+    }
+    return png(chart(metric + " across versions" + (bandLow != null ? " (shaded: production band)" : ""), plot),
+        720, 300);
+  }
+
+  private static JFreeChart chart(String title, XYPlot plot) {
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(new Color(0xe0, 0xe0, 0xe0));
+    plot.setRangeGridlinePaint(new Color(0xe0, 0xe0, 0xe0));
+    JFreeChart chart = new JFreeChart(title, TITLE, plot, false);
+    chart.setBackgroundPaint(Color.WHITE);
+    return chart;
+  }
+
+  private static byte[] png(JFreeChart chart, int width, int height) {
+    BufferedImage image = chart.createBufferedImage(width, height);
+    try (ByteArrayOutputStream out = new ByteArrayOutputStream()) {
+      ChartUtils.writeBufferedImageAsPNG(out, image);
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}
