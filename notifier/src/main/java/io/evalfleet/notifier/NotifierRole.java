@@ -87,7 +87,7 @@ public final class NotifierRole implements AutoCloseable {
     int concurrency = config.get(FleetConfig.NOTIFIER_CONCURRENCY);
     this.pool = Executors.newFixedThreadPool(concurrency, r -> new Thread(r, "notifier-delivery"));
     this.producer = KafkaClients.producer(config, "evalfleet-notifier");
-    this.deliveries = new ReviewDeliveries(publisher, targets, new DeliveryPolicy(config.get(FleetConfig.DELIVERY_ATTEMPTS),
+    this.deliveries = new ReviewDeliveries(publisher::publish, targets, new DeliveryPolicy(config.get(FleetConfig.DELIVERY_ATTEMPTS),
         config.get(FleetConfig.DELIVERY_BACKOFF), config.get(FleetConfig.DELIVERY_MAX_WAIT)), pool, registry,
         (flag, target, cause) -> deadLetter(flag, target, cause));
     this.consumer = KafkaClients.consumer(config, GROUP, "evalfleet-notifier", MAX_IN_FLIGHT);

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +34,7 @@ public final class ReviewDeliveries {
     void accept(DriftFlag flag, ReviewTarget target, Exception cause);
   }
 
-  private final ReviewPublisher publisher;
+  private final Function<DriftFlag, Review> reviews;
   private final List<ReviewTarget> targets;
   private final Map<String, Retry> retries = new HashMap<>();
   private final ExecutorService pool;
@@ -43,10 +44,13 @@ public final class ReviewDeliveries {
   /** The last delivery of each (target, model), which the next one waits for. */
   private final Map<String, CompletableFuture<Void>> lanes = new HashMap<>();
 
-  /** @param pool runs the deliveries; the caller owns and shuts it down */
-  public ReviewDeliveries(ReviewPublisher publisher, List<ReviewTarget> targets, DeliveryPolicy policy,
+  /**
+   * @param reviews writes a flag's review (normally {@link ReviewPublisher#publish}); must not throw
+   * @param pool runs the deliveries; the caller owns and shuts it down
+   */
+  public ReviewDeliveries(Function<DriftFlag, Review> reviews, List<ReviewTarget> targets, DeliveryPolicy policy,
       ExecutorService pool, MeterRegistry registry, DeadLetter deadLetter) {
-    this.publisher = publisher;
+    this.reviews = reviews;
     this.targets = List.copyOf(targets);
     this.pool = pool;
     this.registry = registry;
@@ -76,7 +80,7 @@ public final class ReviewDeliveries {
   public CompletableFuture<Review> handle(DriftFlag flag) {
     inFlight.incrementAndGet();
     long started = System.nanoTime();
-    CompletableFuture<Review> written = CompletableFuture.supplyAsync(() -> publisher.publish(flag), pool);
+    CompletableFuture<Review> written = CompletableFuture.supplyAsync(() -> reviews.apply(flag), pool);
     List<CompletableFuture<Void>> deliveries = new ArrayList<>();
     synchronized (lanes) {
       for (ReviewTarget target : targets) {
