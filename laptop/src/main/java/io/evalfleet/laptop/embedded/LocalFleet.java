@@ -19,14 +19,17 @@ import java.util.Map;
 public final class LocalFleet implements AutoCloseable {
   private final EmbeddedKafka kafka;
   private final FleetConfig config;
-  private final DispatcherRole dispatcher;
+  private DispatcherRole dispatcher;
+  private final io.micrometer.core.instrument.MeterRegistry registry;
   private final List<WorkerRole> workers = new ArrayList<>();
   private NotifierRole notifier;
 
-  private LocalFleet(EmbeddedKafka kafka, FleetConfig config, DispatcherRole dispatcher) {
+  private LocalFleet(EmbeddedKafka kafka, FleetConfig config, DispatcherRole dispatcher,
+      io.micrometer.core.instrument.MeterRegistry registry) {
     this.kafka = kafka;
     this.config = config;
     this.dispatcher = dispatcher;
+    this.registry = registry;
   }
 
   /**
@@ -57,7 +60,8 @@ public final class LocalFleet implements AutoCloseable {
       Path state = java.nio.file.Files.createTempDirectory(parent, "dispatcher-state-");
       FleetConfig config = base.with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
           FleetConfig.DISPATCHER_STATE_DIR.key(), state.toString()));
-      LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC(), registry).start());
+      LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC(), registry).start(),
+          registry);
       for (int i = 1; i <= workers; i++) {
         fleet.workers.add(new WorkerRole(config, "worker-" + i, cacheDir, registry).start());
       }
@@ -74,6 +78,29 @@ public final class LocalFleet implements AutoCloseable {
   /** Whether every role still runs. */
   public boolean alive() {
     return dispatcher.alive() && workers.stream().allMatch(WorkerRole::alive) && (notifier == null || notifier.alive());
+  }
+
+  /** Stops the dispatcher and starts a new one on the same state directory, as a restarted process would. */
+  public void restartDispatcher() throws Exception {
+    dispatcher.close(Duration.ofSeconds(10));
+    dispatcher = new DispatcherRole(config, Clock.systemUTC(), registry).start();
+  }
+
+  /**
+   * Stops the notifier and starts a new one; with {@code forgetOffsets}, its consumer group's
+   * offsets are deleted first, so the new one reads every flag again (a redelivery of all of them).
+   */
+  public void restartNotifier(boolean forgetOffsets) throws Exception {
+    if (notifier != null) {
+      notifier.close(Duration.ofSeconds(10));
+    }
+    if (forgetOffsets) {
+      try (var admin = org.apache.kafka.clients.admin.Admin.create(
+          io.evalfleet.common.kafka.KafkaClients.adminProperties(config))) {
+        admin.deleteConsumerGroups(List.of(NotifierRole.GROUP)).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      }
+    }
+    notifier = new NotifierRole(config, registry).start();
   }
 
   /** Settings for clients of this fleet (they point at the embedded broker). */
