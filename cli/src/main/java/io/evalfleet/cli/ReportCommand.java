@@ -3,7 +3,7 @@ package io.evalfleet.cli;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.storage.Storage;
-import io.evalfleet.notifier.Review;
+import io.evalfleet.notifier.review.Review;
 import io.evalfleet.notifier.ReviewPublisher;
 import io.evalfleet.notifier.review.ReviewAssembler;
 import java.time.Clock;

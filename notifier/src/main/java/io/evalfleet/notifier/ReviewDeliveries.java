@@ -1,5 +1,6 @@
 package io.evalfleet.notifier;
 
+import io.evalfleet.notifier.review.Review;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.notifier.target.DeliveryException;

@@ -1,5 +1,6 @@
 package io.evalfleet.notifier;
 
+import io.evalfleet.notifier.review.Review;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.evalfleet.common.contract.DriftFlag;

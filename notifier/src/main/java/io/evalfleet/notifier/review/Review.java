@@ -1,4 +1,4 @@
-package io.evalfleet.notifier;
+package io.evalfleet.notifier.review;
 
 import io.evalfleet.common.contract.DriftFlag;
 
