@@ -162,6 +162,18 @@ flags = build("evalfleet-drift-flags", "evalfleet / drift flags",
     panel("Time from staged event to flag (p95) by flag", [t(f"histogram_quantile(0.95, sum by (le, flag) (rate(evalfleet_run_duration_seconds_bucket[{RI}])))", "{{flag}}")],
           unit="s"),
     panel("Runs in progress", [t("sum(evalfleet_dispatcher_runs_active)", "runs")]),
+    panel("Reviews delivered and dead-lettered by target", [
+        t(f"sum by (target, outcome) (increase(evalfleet_notifier_deliveries_total[{RI}]))", "{{target}} {{outcome}}")],
+          stack=True, description="Each flag's review (comment, report link) per target: webhook, github, gitlab. "
+          "dead_lettered: the target refused it or stayed down through every attempt; the flag is on evalfleet.dlq with the reason."),
+    panel("Failed delivery attempts by target", [
+        t(f"sum by (target) (increase(evalfleet_notifier_attempts_failed_total[{RI}]))", "{{target}}")],
+          description="5xx, 429 and connection failures, each retried with backoff (Retry-After honoured) until the last attempt."),
+    panel("Review delivery time (p95) by target", [
+        t(f"histogram_quantile(0.95, sum by (le, target) (rate(evalfleet_notifier_delivery_seconds_bucket[{RI}])))", "{{target}}")],
+          unit="s", description="From a flag read by the notifier to its review delivered or dead-lettered, retries included."),
+    panel("Reviews in progress", [t("sum(evalfleet_notifier_reviews_in_flight)", "reviews")],
+          description="Flags whose reviews are being written or delivered; the notifier stops reading flags at 64."),
 ], variables=[model_variable()])
 
 check = "--check" in sys.argv[1:]

@@ -92,6 +92,13 @@ final class FleetHarness implements AutoCloseable {
     return role(logName, heap, jvmArgs, "worker", args);
   }
 
+  /** The notifier, writing reviews into this fleet's archive. */
+  FleetProcess notifier(String name, String... settings) throws Exception {
+    List<String> args = new ArrayList<>(List.of("-D", "archive.root=" + dir.resolve("archive").toUri()));
+    args.addAll(List.of(settings));
+    return role(name, "256m", List.of(), "notifier", args);
+  }
+
   private FleetProcess role(String name, String heap, List<String> jvmArgs, String command, List<String> settings)
       throws Exception {
     List<String> args = new ArrayList<>(List.of(command, "-b", broker.bootstrapServers()));

@@ -46,7 +46,7 @@ class PrometheusIT {
   static final ObjectMapper JSON = new ObjectMapper();
   /** The test stages a RED version and an unparseable event on purpose. */
   static final java.util.Set<String> ALERTS_THE_TRAFFIC_CAUSES = java.util.Set.of("EvalfleetRedFlag",
-      "EvalfleetDeadLettersRising");
+      "EvalfleetDeadLettersRising", "EvalfleetReviewsNotDelivered");
 
   @TempDir Path dir;
   final HttpClient http = HttpClient.newHttpClient();
@@ -61,9 +61,16 @@ class PrometheusIT {
       fleet.dispatcher("dispatcher", "-D", "metrics.port=" + dispatcherPort);
       fleet.worker("worker-a", "384m", "-D", "metrics.port=" + workerPorts.get(0));
       fleet.worker("worker-b", "384m", "-D", "metrics.port=" + workerPorts.get(1));
-      FleetProcess prometheus = startPrometheus(dispatcherPort, workerPorts);
+      // The notifier's webhook points at a port nobody listens on: its reviews end as dead letters.
+      int notifierPort = FleetHarness.freePort();
+      Path secret = Files.writeString(dir.resolve("webhook-secret"), "s3cret");
+      fleet.notifier("notifier", "-D", "metrics.port=" + notifierPort,
+          "-D", "notifier.webhook-url=http://127.0.0.1:" + FleetHarness.freePort() + "/hook",
+          "-D", "notifier.webhook-secret-file=" + secret, "-D", "notifier.delivery-attempts=2",
+          "-D", "notifier.delivery-backoff=PT0.1S");
+      FleetProcess prometheus = startPrometheus(dispatcherPort, workerPorts, notifierPort);
       String api = "http://127.0.0.1:" + prometheusPort;
-      awaitTargetsUp(api, 3);
+      awaitTargetsUp(api, 4);
 
       // Traffic with every flag value but INCOMPLETE: GREEN, WARN, RED, ERROR (and a dead letter).
       List<StagedWeightEvent> events = new ArrayList<>(fleet.stage("prom-minilm", 2, 120));
@@ -85,7 +92,7 @@ class PrometheusIT {
       int panels = evaluation.panels();
       int alerts = evaluation.alerts();
       Map<String, String> failures = evaluation.failures();
-      System.out.printf("Prometheus %s evaluated %d panel queries and %d alert queries against a fleet of 3 processes:"
+      System.out.printf("Prometheus %s evaluated %d panel queries and %d alert queries against a fleet of 4 processes:"
           + " %d failed%n", version(api), panels, alerts, failures.size());
       assertThat(panels).as("panel queries").isGreaterThanOrEqualTo(20);
       assertThat(alerts).as("alert rules").isGreaterThanOrEqualTo(5);
@@ -168,7 +175,7 @@ class PrometheusIT {
     }
   }
 
-  private FleetProcess startPrometheus(int dispatcherPort, List<Integer> workerPorts) throws Exception {
+  private FleetProcess startPrometheus(int dispatcherPort, List<Integer> workerPorts, int notifierPort) throws Exception {
     prometheusPort = FleetHarness.freePort();
     Path rules = dir.resolve("alerts.yml");
     Files.copy(ALERTS, rules);
@@ -182,8 +189,10 @@ class PrometheusIT {
             static_configs: [{targets: ["127.0.0.1:%d"]}]
           - job_name: scorers
             static_configs: [{targets: [%s]}]
+          - job_name: reviewers
+            static_configs: [{targets: ["127.0.0.1:%d"]}]
         """.formatted(rules, dispatcherPort,
-        workerPorts.stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", ")));
+        workerPorts.stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", ")), notifierPort);
     Path file = Files.writeString(dir.resolve("prometheus.yml"), config);
     FleetProcess prometheus = FleetProcess.external("prometheus", dir.resolve("logs"), List.of(PROMETHEUS.toString(),
         "--config.file=" + file, "--storage.tsdb.path=" + dir.resolve("tsdb"),
