@@ -20,7 +20,25 @@ import me.tongfei.progressbar.ProgressBarStyle;
 public abstract class ProgressDisplay implements AutoCloseable {
   /** A display for {@code out}: bars when the process has a terminal, plain lines when it has not. */
   public static ProgressDisplay forConsole(PrintStream out) {
-    return System.console() != null ? bars(out) : lines(out);
+    return onTerminal() ? bars(out) : lines(out);
+  }
+
+  /**
+   * Whether the process talks to a terminal. From Java 22 {@code System.console()} exists without one
+   * too, and {@code Console.isTerminal()} tells; before, a console exists only on a terminal.
+   */
+  static boolean onTerminal() {
+    java.io.Console console = System.console();
+    if (console == null) {
+      return false;
+    }
+    try {
+      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+    } catch (NoSuchMethodException e) {
+      return true;
+    } catch (ReflectiveOperationException e) {
+      return false;
+    }
   }
 
   public static ProgressDisplay bars(PrintStream out) {

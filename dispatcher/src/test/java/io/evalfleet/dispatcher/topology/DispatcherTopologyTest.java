@@ -7,6 +7,7 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.RunProgress;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
@@ -178,6 +179,41 @@ class DispatcherTopologyTest {
     stage(event("m", "v1")); // the same event again
     assertThat(publishedJobs()).isEmpty();
     assertThat(publishedFlags()).isEmpty();
+  }
+
+  @Test
+  void progressIsPublishedWhenARunIsPlannedAtMostOnceASecondAndWhenItsLastShardIsIn() throws Exception {
+    var progress = driver.createOutputTopic(Topics.RUN_PROGRESS, Serdes.String().deserializer(),
+        Serdes.ByteArray().deserializer());
+    stage(event("p", "v1"));
+    List<ScoringJob> first = publishedJobs();
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    List<RunProgress> planned = progress.readValuesToList().stream().map(v -> Json.read(v, RunProgress.class)).toList();
+    assertThat(planned).singleElement().satisfies(p -> {
+      assertThat(p.shardsDone()).isZero();
+      assertThat(p.shardsTotal()).isEqualTo(ROWS / 10);
+      assertThat(p.rowsTotal()).isEqualTo(ROWS);
+    });
+    answer(first.get(0), row -> 0.9);
+    answer(first.get(1), row -> 0.9);
+    assertThat(progress.readValuesToList()).as("nothing before the next second").isEmpty();
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    List<RunProgress> moved = progress.readValuesToList().stream().map(v -> Json.read(v, RunProgress.class)).toList();
+    assertThat(moved).singleElement().satisfies(p -> {
+      assertThat(p.shardsDone()).isEqualTo(2);
+      assertThat(p.rowsScored()).isEqualTo(20);
+      assertThat(p.rowsPerSecond()).isEqualTo(10.0); // 20 rows in the 2 s since the run was planned
+    });
+    driver.advanceWallClockTime(Duration.ofSeconds(1));
+    assertThat(progress.readValuesToList()).as("nothing when nothing moved").isEmpty();
+    first.subList(2, first.size()).forEach(job -> answer(job, row -> 0.9));
+    scoreAll("v1", row -> 0.9, new ArrayList<>());
+    List<RunProgress> last = progress.readValuesToList().stream().map(v -> Json.read(v, RunProgress.class)).toList();
+    assertThat(last).last().satisfies(p -> {
+      assertThat(p.complete()).isTrue();
+      assertThat(p.rowsScored()).isEqualTo(ROWS);
+    });
+    assertThat(publishedFlags()).singleElement();
   }
 
   @Test
