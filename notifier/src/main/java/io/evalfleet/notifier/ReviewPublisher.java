@@ -47,6 +47,11 @@ public final class ReviewPublisher {
 
   public Review publish(DriftFlag flag) {
     ReviewMaterial material = assembler.assemble(flag);
+    if (flag.model() == null) {
+      // An event too broken to name its model: a comment, but nowhere in the archive to keep a report.
+      String reason = "(no report: the event named no model)";
+      return new Review(flag, ReviewMarkdown.render(material, new ReviewMarkdown.Links(reason, null)), null, reason);
+    }
     EvaluationArchive archive = assembler.archive();
     String model = material.model();
     String version = material.version();

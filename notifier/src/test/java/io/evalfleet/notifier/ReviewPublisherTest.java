@@ -1,0 +1,132 @@
+package io.evalfleet.notifier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.evalfleet.common.archive.EvaluationArchive;
+import io.evalfleet.common.archive.EvaluationLock;
+import io.evalfleet.common.archive.ScoreKey;
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.MetricValue;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.notifier.review.Review;
+import io.evalfleet.notifier.review.ReviewAssembler;
+import io.evalfleet.notifier.review.ReviewMarkdown;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reviews written from a real archive on the local file system: two versions scored on one subset. */
+class ReviewPublisherTest {
+  static final int ROWS = 50;
+  @TempDir Path dir;
+  EvaluationArchive archive;
+  ReviewPublisher publisher;
+  String subsetUri;
+
+  @BeforeEach
+  void archiveTwoVersions() throws Exception {
+    Storage storage = Storage.withDefaults();
+    archive = new EvaluationArchive(storage, dir.resolve("archive").toUri().toString());
+    publisher = new ReviewPublisher(new ReviewAssembler(storage, archive), "",
+        Clock.fixed(Instant.parse("2026-12-01T12:00:00Z"), ZoneOffset.UTC));
+    List<GoldenSubsetWriter.Pair> pairs = new ArrayList<>();
+    for (int i = 0; i < ROWS; i++) {
+      pairs.add(new GoldenSubsetWriter.Pair(100 + i, "first text " + i, "second text " + i, i % 5));
+    }
+    Path subset = dir.resolve("pairs.parquet");
+    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(subset.toUri()), pairs, 1 << 20);
+    subsetUri = subset.toUri().toString();
+    // v1 moves row 17 most (down by 0.5), every other row by 0.01
+    archiveVersion("v0", i -> 0.6, null, Flag.WARN, Instant.parse("2026-12-01T10:00:00Z"));
+    archiveVersion("v1", i -> i == 17 ? 0.1 : 0.61, "v0", Flag.RED, Instant.parse("2026-12-01T11:00:00Z"));
+  }
+
+  private void archiveVersion(String version, java.util.function.IntToDoubleFunction cosine, String baseline, Flag flag,
+      Instant decided) throws Exception {
+    double[] values = new double[ROWS];
+    for (int i = 0; i < ROWS; i++) {
+      values[i] = cosine.applyAsDouble(i);
+    }
+    String sha = version.equals("v0") ? "a".repeat(64) : "b".repeat(64);
+    String scores = archive.writeScores(new ScoreKey(sha, "", "t".repeat(64), "d".repeat(64), "{}", "embedding", "e/1",
+        null, null, null), Map.of("cosine", values), new EvaluationArchive.Provenance(List.of(), List.of("cpu"), List.of(),
+        "sig", "run-" + version));
+    archive.writeLock(new EvaluationLock(EvaluationLock.CURRENT, "m", version, "ev-" + version, "run-" + version,
+        "commit-" + version, "embedding", new ArtifactRef("file:///models/" + version + ".onnx", sha), "t".repeat(64),
+        subsetUri, "d".repeat(64), Map.of(), "e/1", List.of(), List.of("cpu"), List.of(), null, null, null, null, null,
+        "sig", "1", baseline, flag, Map.of("mean_cosine", new EvaluationLock.LockedMetric(0.6, baseline == null ? null
+            : -0.0067, baseline == null ? null : -0.02, baseline == null ? null : 0.005, 0.95, baseline == null ? null : flag,
+            baseline == null ? null : 0.6, 0.02, null, null)), scores, false, decided, null));
+  }
+
+  private DriftFlag flagOfV1() {
+    MetricValue metric = new MetricValue(0.6, ROWS, "two_sided", 0.6, -0.004, -0.0067, -0.02, 0.005, 0.95, 0.02, true,
+        0.01, null, null, Flag.RED, "mean_cosine RED: 0.7% lower");
+    return new DriftFlag(1, "run-v1", "ev-v1", "m", "v1", "v0", Flag.RED, Map.of("mean_cosine", metric),
+        List.of("mean_cosine RED: 0.7% lower"), null, List.of("cpu"), null, Instant.parse("2026-12-01T11:00:00Z"), null,
+        "1", archive.lockPath("m", "v1").toString(), null);
+  }
+
+  @Test
+  void writesTheReportTheCommentAndTheFlagIntoTheArchive() throws Exception {
+    Review review = publisher.publish(flagOfV1());
+    assertThat(review.reportUri()).endsWith("reports/m/v1/report.html");
+    String html = new String(archive.reportFile("m", "v1", ReviewPublisher.REPORT).orElseThrow(), StandardCharsets.UTF_8);
+    // interval, histogram, scatter, and one history chart for the one metric
+    assertThat(html.split("src=\"data:image/png;base64,", -1)).hasSize(5);
+    assertThat(html).contains("first text 17", "commit-v1", "v0", "Content-Security-Policy");
+    assertThat(archive.reportFile("m", "v1", ReviewPublisher.HISTOGRAM)).isPresent();
+    assertThat(archive.reportFile("m", "v1", ReviewPublisher.COMMENT).map(b -> new String(b, StandardCharsets.UTF_8)))
+        .contains(review.markdown());
+    assertThat(Json.read(archive.reportFile("m", "v1", ReviewPublisher.FLAG).orElseThrow(), DriftFlag.class))
+        .isEqualTo(flagOfV1());
+  }
+
+  @Test
+  void theCommentListsTheRowThatMovedMostFirstWithItsIdAndText() {
+    String md = publisher.publish(flagOfV1()).markdown();
+    int table = md.indexOf("#### Rows that moved most");
+    assertThat(table).isPositive();
+    String firstRow = md.substring(table).lines().skip(4).findFirst().orElseThrow();
+    assertThat(firstRow).startsWith("| 117 | first text 17 ⟷ second text 17 | 0.6000 | 0.1000 | -0.5000 |");
+    assertThat(md).contains("#### What changed since the baseline (lockfile)", "artifact.sha256");
+    assertThat(md).contains("History of m (2 evaluations)");
+  }
+
+  @Test
+  void aFlagWithoutLockfileStillGetsAReviewNamingItsCause() {
+    DriftFlag error = new DriftFlag(1, "run-x", "ev-x", "m", "broken", null, Flag.ERROR, Map.of(),
+        List.of("artifact: sha256 mismatch"), null, List.of(), null, Instant.now(), null);
+    Review review = publisher.publish(error);
+    assertThat(review.markdown()).contains("could not be evaluated: artifact: sha256 mismatch", "Fix the cause");
+    assertThat(review.reportUri()).isNotNull();
+    DriftFlag nameless = new DriftFlag(1, "run-y", "unparsed:t/0/1", null, null, null, Flag.ERROR, Map.of(),
+        List.of("not JSON"), null, List.of(), null, Instant.now(), null);
+    assertThat(publisher.publish(nameless).markdown()).startsWith(ReviewMarkdown.marker(null)).contains("not JSON");
+  }
+
+  @Test
+  void rebuildsAReviewFromTheKeptFlagOrFromTheLockfile() throws Exception {
+    assertThat(publisher.rebuild("m", "v0").markdown()).contains("rebuilt from the lockfile");
+    publisher.publish(flagOfV1());
+    Files.delete(Path.of(java.net.URI.create(archive.reportPath("m", "v1", ReviewPublisher.REPORT).toString())));
+    Review again = publisher.rebuild("m", "v1");
+    assertThat(again.markdown()).doesNotContain("rebuilt from the lockfile").contains("RED: 0.7% lower");
+    assertThat(Path.of(java.net.URI.create(again.reportUri()))).exists();
+    assertThatThrownBy(() -> publisher.rebuild("m", "never")).hasMessageContaining("no evaluation of m never");
+  }
+}
