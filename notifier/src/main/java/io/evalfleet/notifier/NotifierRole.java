@@ -104,10 +104,10 @@ public final class NotifierRole implements AutoCloseable {
     List<ReviewTarget> targets = new ArrayList<>();
     String webhook = config.get(FleetConfig.WEBHOOK_URL);
     if (!webhook.isEmpty()) {
-      String secret = secret(config.get(FleetConfig.WEBHOOK_SECRET_FILE), env, "EVALFLEET_WEBHOOK_SECRET", problems);
+      String secret = secret(config.get(FleetConfig.WEBHOOK_SECRET_FILE), env, "WEBHOOK_SECRET", problems);
       if (secret == null) {
         problems.add("notifier.webhook-url is set but there is no secret to sign with: set notifier.webhook-secret-file"
-            + " or EVALFLEET_WEBHOOK_SECRET");
+            + " or WEBHOOK_SECRET");
       } else {
         targets.add(new WebhookTarget(URI.create(webhook), secret));
       }

@@ -94,7 +94,7 @@ public final class FleetConfig {
       "Where the notifier POSTs every review as signed JSON; empty: no webhook.");
   public static final Setting<String> WEBHOOK_SECRET_FILE = new Setting<>("notifier.webhook-secret-file", "", String::trim,
       s -> true, "a file path, or empty",
-      "A file holding the webhook's HMAC-SHA256 secret; empty: the environment variable `EVALFLEET_WEBHOOK_SECRET`. A webhook needs one.");
+      "A file holding the webhook's HMAC-SHA256 secret; empty: the environment variable `WEBHOOK_SECRET`. A webhook needs one.");
   public static final Setting<String> GITHUB_API = Setting.text("notifier.github-api-url", "https://api.github.com",
       "GitHub's REST API (GitHub Enterprise: `https://host/api/v3`).");
   public static final Setting<String> GITHUB_TOKEN_FILE = new Setting<>("notifier.github-token-file", "", String::trim,

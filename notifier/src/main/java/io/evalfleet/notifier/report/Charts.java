@@ -72,12 +72,28 @@ public final class Charts {
     return png(chart(title, plot), 720, 360);
   }
 
-  /** Each row's score in the baseline against the candidate, with the line of no change. */
+  /** The most points a scatter draws; larger runs are drawn from an evenly spaced sample of their rows. */
+  static final int SCATTER_POINTS = 20_000;
+
+  /**
+   * Each row's score in the baseline against the candidate, with the line of no change. Over {@link
+   * #SCATTER_POINTS} rows, every k-th row is drawn (and the title says so), plus the rows that moved
+   * most, so that the outliers a reviewer looks for are never sampled away.
+   */
   public static byte[] scatter(RowChanges changes, String baselineVersion, String version) {
     XYSeries rows = new XYSeries("rows", false, true);
     double low = Double.POSITIVE_INFINITY;
     double high = Double.NEGATIVE_INFINITY;
-    for (RowChanges.MovedRow row : changes.pairs()) {
+    List<RowChanges.MovedRow> pairs = changes.pairs();
+    int step = Math.max(1, (int) Math.ceil(pairs.size() / (double) SCATTER_POINTS));
+    List<RowChanges.MovedRow> drawn = new java.util.ArrayList<>();
+    for (int i = 0; i < pairs.size(); i += step) {
+      drawn.add(pairs.get(i));
+    }
+    if (step > 1) {
+      drawn.addAll(changes.mostMoved(100));
+    }
+    for (RowChanges.MovedRow row : drawn) {
       rows.add(row.baseline(), row.candidate());
       low = Math.min(low, Math.min(row.baseline(), row.candidate()));
       high = Math.max(high, Math.max(row.baseline(), row.candidate()));
@@ -102,7 +118,10 @@ public final class Charts {
     NumberAxis y = new NumberAxis(name + ", " + version);
     x.setAutoRangeIncludesZero(false);
     y.setAutoRangeIncludesZero(false);
-    return png(chart("per row: baseline against candidate", new XYPlot(data, x, y, renderer)), 520, 520);
+    String title = step == 1 ? "per row: baseline against candidate"
+        : String.format(java.util.Locale.ROOT, "per row: baseline against candidate (every %d. of %,d rows)", step,
+            pairs.size());
+    return png(chart(title, new XYPlot(data, x, y, renderer)), 520, 520);
   }
 
   /**
