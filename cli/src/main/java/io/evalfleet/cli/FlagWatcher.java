@@ -1,5 +1,7 @@
 package io.evalfleet.cli;
 
+import io.evalfleet.cli.progress.ProgressDisplay;
+import io.evalfleet.cli.progress.ProgressWatcher;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.DriftFlag;
@@ -64,6 +66,20 @@ public final class FlagWatcher implements AutoCloseable {
       meanwhile.run();
     }
     throw new TimeoutException("no drift flag for event " + eventId + " within " + timeout);
+  }
+
+  /**
+   * Waits for the flag of {@code eventId}, showing the run's progress on {@code display} meanwhile:
+   * the progress that commits with the flag too, then the run's bar finished.
+   */
+  public DriftFlag await(String eventId, Duration timeout, ProgressWatcher progress, ProgressDisplay display)
+      throws TimeoutException {
+    java.util.function.Consumer<Duration> show = wait -> progress.poll(wait).stream()
+        .filter(p -> eventId.equals(p.eventId())).forEach(display::show);
+    DriftFlag flag = await(eventId, timeout, () -> show.accept(Duration.ZERO));
+    show.accept(Duration.ofMillis(300));
+    display.finish(flag.runId());
+    return flag;
   }
 
   /** The latest flag read so far for each event id. */

@@ -102,12 +102,8 @@ final class SubmitCommand implements Callable<Integer> {
       submitter.submit(event);
       System.out.println("submitted event " + event.eventId() + " for " + event.model() + " " + event.version());
       if (watcher != null) {
-        DriftFlag flag = watcher.await(event.eventId(), wait, () -> {
-          if (progress != null) {
-            progress.poll(Duration.ZERO).stream().filter(p -> event.eventId().equals(p.eventId())).forEach(display::show);
-          }
-        });
-        display.finish(flag.runId());
+        DriftFlag flag = progress == null ? watcher.await(event.eventId(), wait)
+            : watcher.await(event.eventId(), wait, progress, display);
         System.out.print(FlagPrinter.render(flag));
         return flag.flag() == io.evalfleet.common.contract.Flag.ERROR ? 2 : 0;
       }

@@ -2,11 +2,9 @@ package io.evalfleet.cli.progress;
 
 import io.evalfleet.common.contract.RunProgress;
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -49,11 +47,30 @@ public abstract class ProgressDisplay implements AutoCloseable {
     return new Lines(out);
   }
 
-  /** Shows one progress record. */
-  public abstract void show(RunProgress progress);
+  /** Runs whose flag arrived, the most recent ones: progress read after a run's flag is not shown again. */
+  private final Map<String, Boolean> finished = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+      return size() > 10_000;
+    }
+  };
+
+  /** Shows one progress record, unless its run already ended. */
+  public final void show(RunProgress progress) {
+    if (!finished.containsKey(progress.runId())) {
+      draw(progress);
+    }
+  }
 
   /** The run ended (its flag arrived): its bar is completed and closed. */
-  public abstract void finish(String runId);
+  public final void finish(String runId) {
+    finished.put(runId, Boolean.TRUE);
+    end(runId);
+  }
+
+  protected abstract void draw(RunProgress progress);
+
+  protected abstract void end(String runId);
 
   @Override
   public abstract void close();
@@ -73,21 +90,18 @@ public abstract class ProgressDisplay implements AutoCloseable {
   private static final class Bars extends ProgressDisplay {
     private final PrintStream out;
     private final Map<String, ProgressBar> bars = new LinkedHashMap<>();
-    private final Map<String, RunProgress> latest = new LinkedHashMap<>();
 
     Bars(PrintStream out) {
       this.out = out;
     }
 
     @Override
-    public void show(RunProgress p) {
-      latest.put(p.runId(), p);
+    protected void draw(RunProgress p) {
       ProgressBar bar = bars.computeIfAbsent(p.runId(), id -> new ProgressBarBuilder()
           .setTaskName(p.model() + " " + p.version()).setInitialMax(Math.max(1, p.rowsTotal()))
           .setUnit(" rows", 1).setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(250)
+          // The library's own ETA would be from this process's view; the message carries the dispatcher's.
           .setConsumer(new ConsoleProgressBarConsumer(out)).hideEta()
-          .setEtaFunction(state -> Optional.ofNullable(latest.get(id)).flatMap(l -> l.etaSeconds().isPresent()
-              ? Optional.of(Duration.ofSeconds(l.etaSeconds().getAsLong())) : Optional.empty()))
           .build());
       bar.maxHint(Math.max(1, p.rowsTotal()));
       bar.stepTo(p.rowsScored());
@@ -98,13 +112,12 @@ public abstract class ProgressDisplay implements AutoCloseable {
     }
 
     @Override
-    public void finish(String runId) {
+    protected void end(String runId) {
       ProgressBar bar = bars.remove(runId);
       if (bar != null) {
         bar.stepTo(bar.getMax());
         bar.close();
       }
-      latest.remove(runId);
     }
 
     @Override
@@ -123,7 +136,7 @@ public abstract class ProgressDisplay implements AutoCloseable {
     }
 
     @Override
-    public void show(RunProgress p) {
+    protected void draw(RunProgress p) {
       Long before = shown.put(p.runId(), p.rowsScored());
       if (before != null && before == p.rowsScored() && !p.complete()) {
         return;
@@ -135,7 +148,7 @@ public abstract class ProgressDisplay implements AutoCloseable {
     }
 
     @Override
-    public void finish(String runId) {
+    protected void end(String runId) {
       shown.remove(runId);
     }
 

@@ -179,6 +179,11 @@ class ReviewIT {
     server.received("/hook").forEach(request -> assertThat(request.headers().get("x-evalfleet-signature-256"))
         .isEqualTo(io.evalfleet.notifier.target.WebhookTarget.signature("s3cret".getBytes(StandardCharsets.UTF_8),
             request.body().getBytes(StandardCharsets.UTF_8))));
+    var github = server.received("/github");
+    System.out.printf("review: 5 flags of 2 models on one pull request (and 2 of them redelivered): %d comments; GitHub saw"
+        + " %d GET, %d POST, %d PATCH; the webhook %d signed deliveries%n", server.comments(THREAD).size(),
+        github.stream().filter(r -> r.method().equals("GET")).count(),
+        github.stream().filter(r -> r.method().equals("POST")).count(), patches(), server.received("/hook").size());
   }
 
   @Test
@@ -204,6 +209,9 @@ class ReviewIT {
       }
       assertThat(registry.find(FleetMeter.REVIEW_DELIVERIES.meterName()).tags("target", "webhook", "outcome",
           "dead_lettered").counter().count()).isGreaterThanOrEqualTo(2);
+      System.out.printf("webhook down: flags in %.1f s and %.1f s after staging; %d webhook requests in this test class, 2 dead letters:"
+          + " %s%n", a.durationMs() / 1000.0, b.durationMs() / 1000.0, server.received("/hook").size(),
+          header(dead.get(0), DeadLetters.ERROR_MESSAGE));
     } finally {
       server.failAlways(null, 0);
     }
@@ -224,6 +232,10 @@ class ReviewIT {
     assertThat(page.pixels(Charts.SCATTER)).as("scatter points").isGreaterThan(500);
     assertThat(page.pixels(Charts.INTERVAL)).as("interval whiskers").isGreaterThan(200);
     assertThat(page.pixels(Charts.HISTORY)).as("history points").isGreaterThan(50);
+    System.out.printf("report in chromium: %d x %d screenshot; pixels of histogram %d, scatter %d, intervals %d,"
+        + " history %d; console lines %d%n", page.screenshot().getWidth(), page.screenshot().getHeight(),
+        page.pixels(Charts.HISTOGRAM), page.pixels(Charts.SCATTER), page.pixels(Charts.INTERVAL),
+        page.pixels(Charts.HISTORY), page.console().size());
 
     // The same check fails on a page that loads something its policy forbids, or draws nothing.
     Path broken = dir.resolve("broken.html");
@@ -256,15 +268,26 @@ class ReviewIT {
          ProgressDisplay bars = ProgressDisplay.bars(new PrintStream(barOut, true, StandardCharsets.UTF_8));
          ProgressDisplay lines = ProgressDisplay.lines(new PrintStream(lineOut, true, StandardCharsets.UTF_8))) {
       StagedWeightEvent event = event("progress", "fp32", fp32, null);
+      ProgressDisplay both = new ProgressDisplay() {
+        @Override
+        protected void draw(RunProgress p) {
+          seen.add(p);
+          bars.show(p);
+          lines.show(p);
+        }
+
+        @Override
+        protected void end(String runId) {
+          bars.finish(runId);
+          lines.finish(runId);
+        }
+
+        @Override
+        public void close() {}
+      };
       submitter.submit(event);
-      DriftFlag flag = flags.await(event.eventId(), WAIT, () -> progress.poll(Duration.ZERO).stream()
-          .filter(p -> p.eventId().equals(event.eventId())).forEach(p -> {
-            seen.add(p);
-            bars.show(p);
-            lines.show(p);
-          }));
-      progress.poll(Duration.ofSeconds(1)).stream().filter(p -> p.eventId().equals(event.eventId())).forEach(seen::add);
-      bars.finish(flag.runId());
+      // as `submit --wait` does
+      DriftFlag flag = flags.await(event.eventId(), WAIT, progress, both);
       assertThat(seen).hasSizeGreaterThanOrEqualTo(2);
       assertThat(seen).extracting(RunProgress::rowsScored).isSorted();
       RunProgress last = seen.get(seen.size() - 1);
@@ -272,6 +295,7 @@ class ReviewIT {
       assertThat(last.rowsScored()).isEqualTo(last.rowsTotal()).isEqualTo(flag.coverage().rowsTotal());
       assertThat(last.shardsTotal()).isEqualTo(flag.coverage().shardsTotal());
     }
+    System.out.printf("progress: %d records for one run of %d rows%n", seen.size(), seen.get(0).rowsTotal());
     String bar = barOut.toString(StandardCharsets.UTF_8);
     assertThat(bar).contains("progress fp32", "100%", "shards");
     assertThat(bar).contains("\r");
