@@ -5,6 +5,7 @@ import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.ReviewRef;
 import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.StagedWeightEvent;
@@ -248,14 +249,18 @@ final class Intake {
   private void reject(Record<String, byte[]> record, RecordMetadata source, ContractViolation violation) {
     String eventId = StagedWeightEvent.eventIdOf(record.value(), source.topic(), source.partition(), source.offset());
     String model = record.key();
+    ReviewRef review = null;
     try {
       JsonNode tree = record.value() == null || record.value().length > StagedWeightEvent.MAX_BYTES ? null
           : Json.mapper().readTree(record.value());
       if (tree != null && tree.path("model").isTextual()) {
         model = tree.path("model").asText();
       }
+      // A rejected event still reaches its pull request, when it names a valid one.
+      review = tree == null || !tree.path("review").isObject() ? null
+          : Json.mapper().treeToValue(tree.get("review"), ReviewRef.class);
     } catch (IOException | RuntimeException e) {
-      // not JSON at all: the record's key names the model, if anything does
+      // not JSON at all, or no valid review: the record's key names the model, if anything does
     }
     String runId = RunState.runIdOf(eventId);
     if (book.decided.get(runId) != null) {
@@ -266,6 +271,6 @@ final class Intake {
     String reason = "staged event rejected: " + violation.getMessage();
     log.warn("{} (event {}, {}-{}@{})", reason, eventId, source.topic(), source.partition(), source.offset());
     book.publish(runId, new DriftFlag(SchemaVersion.CURRENT, runId, eventId, model, null, null, Flag.ERROR, Map.of(),
-        List.of(reason), null, List.of(), null, book.now(), null), model);
+        List.of(reason), null, List.of(), null, book.now(), null, null, null, review), model);
   }
 }

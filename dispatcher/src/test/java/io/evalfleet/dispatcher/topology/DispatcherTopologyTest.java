@@ -217,6 +217,19 @@ class DispatcherTopologyTest {
   }
 
   @Test
+  void aRejectedEventsErrorFlagCarriesTheReviewItNamed() {
+    staged.pipeInput("m", ("{\"schema_version\": 1, \"event_id\": \"bad-1\", \"model\": \"m\", \"version\": \"v9\","
+        + " \"task\": \"embedding\", \"review\": {\"provider\": \"github\", \"repository\": \"acme/models\","
+        + " \"pull_request\": 5}}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(publishedFlags()).singleElement().satisfies(flag -> {
+      assertThat(flag.flag()).isEqualTo(Flag.ERROR);
+      assertThat(flag.reasons().get(0)).contains("artifact");
+      assertThat(flag.review()).isEqualTo(new io.evalfleet.common.contract.ReviewRef(
+          io.evalfleet.common.contract.ReviewRef.Provider.GITHUB, "acme/models", 5, null));
+    });
+  }
+
+  @Test
   void versionsStagedTogetherGetTheSameVerdictsWhateverOrderTheyFinishIn() throws Exception {
     assertThat(verdicts(true)).isEqualTo(verdicts(false));
   }
