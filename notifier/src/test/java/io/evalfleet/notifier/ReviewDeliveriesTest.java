@@ -60,7 +60,7 @@ class ReviewDeliveriesTest {
 
   @Test
   void serverErrorsAreRetriedAndARetryAfterIsHonoured() throws Exception {
-    server.failNext(2, 502, null);
+    server.failNext(2, 502, (String) null);
     server.failNext(1, 429, "1");
     ReviewDeliveries deliveries = deliveries(List.of(new GitHubTarget(server.github(), "t0ken")), 6);
     deliveries.handle(Flags.flag("m", "v1", Flag.GREEN, PR)).get(30, TimeUnit.SECONDS);
@@ -104,7 +104,7 @@ class ReviewDeliveriesTest {
 
   @Test
   void deliveriesOfOneModelToOneTargetKeepTheOrderOfTheFlags() throws Exception {
-    server.failNext(3, 502, null);
+    server.failNext(3, 502, (String) null);
     ReviewDeliveries deliveries = deliveries(List.of(new GitHubTarget(server.github(), "t0ken")), 6);
     var futures = new java.util.ArrayList<java.util.concurrent.CompletableFuture<Review>>();
     for (int v = 1; v <= 5; v++) {

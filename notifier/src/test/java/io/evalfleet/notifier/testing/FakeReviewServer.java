@@ -34,7 +34,7 @@ public final class FakeReviewServer implements AutoCloseable {
   /** A comment as stored: its thread (e.g. {@code github owner/repo#7}), id and body. */
   public record Comment(String thread, long id, String body) {}
 
-  private record Failure(int status, String retryAfter) {}
+  private record Failure(int status, Map<String, String> headers) {}
 
   private static final Pattern GITHUB_ISSUE = Pattern.compile("/github/repos/(.+)/issues/(\\d+)/comments");
   private static final Pattern GITHUB_ISSUE_COMMENT = Pattern.compile("/github/repos/(.+)/issues/comments/(\\d+)");
@@ -74,8 +74,13 @@ public final class FakeReviewServer implements AutoCloseable {
 
   /** The next {@code times} requests are answered with {@code status} (and {@code Retry-After} when not null). */
   public synchronized void failNext(int times, int status, String retryAfter) {
+    failNext(times, status, retryAfter == null ? Map.of() : Map.of("Retry-After", retryAfter));
+  }
+
+  /** The next {@code times} requests are answered with {@code status} and these headers. */
+  public synchronized void failNext(int times, int status, Map<String, String> headers) {
     for (int i = 0; i < times; i++) {
-      failures.add(new Failure(status, retryAfter));
+      failures.add(new Failure(status, headers));
     }
   }
 
@@ -124,12 +129,10 @@ public final class FakeReviewServer implements AutoCloseable {
     }
     String prefix = failingPrefix;
     if (failure == null && prefix != null && path.startsWith(prefix)) {
-      failure = new Failure(failingStatus, null);
+      failure = new Failure(failingStatus, Map.of());
     }
     if (failure != null) {
-      if (failure.retryAfter() != null) {
-        exchange.getResponseHeaders().add("Retry-After", failure.retryAfter());
-      }
+      failure.headers().forEach((name, value) -> exchange.getResponseHeaders().add(name, value));
       respond(exchange, failure.status(), "{\"message\":\"injected failure\"}");
       return;
     }
