@@ -177,7 +177,7 @@ class ReviewIT {
     await().atMost(WAIT).until(() -> webhookDeliveries(rerun.runId()) >= 1 && webhookDeliveries(other.runId()) >= 1);
     assertThat(webhookDeliveries(v1.runId())).isEqualTo(2);
     server.received("/hook").forEach(request -> assertThat(request.headers().get("x-evalfleet-signature-256"))
-        .isEqualTo(io.evalfleet.notifier.target.WebhookTarget.signature("s3cret".getBytes(StandardCharsets.UTF_8),
+        .isEqualTo(io.evalfleet.notifier.delivery.WebhookTarget.signature("s3cret".getBytes(StandardCharsets.UTF_8),
             request.body().getBytes(StandardCharsets.UTF_8))));
     var github = server.received("/github");
     System.out.printf("review: 5 flags of 2 models on one pull request (and 2 of them redelivered): %d comments; GitHub saw"
