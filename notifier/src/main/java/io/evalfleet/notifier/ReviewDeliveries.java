@@ -90,7 +90,15 @@ public final class ReviewDeliveries {
         CompletableFuture<Void> delivery = previous.thenCombine(written, (ignored, review) -> review)
             .thenAcceptAsync(review -> deliver(target, review, started), pool)
             .exceptionally(e -> {
-              log.error("review of {} {} for {}: {}", flag.model(), flag.version(), target.name(), e.toString());
+              // The review itself could not be written: nothing to deliver, but it must not vanish.
+              Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                  ? e.getCause() : e;
+              log.error("review of {} {} for {} could not be written: {}", flag.model(), flag.version(),
+                  target.name(), cause.toString(), cause);
+              FleetMeter.REVIEW_DELIVERIES.counter(registry, target.name(), "dead_lettered").increment();
+              deadLetter.accept(flag, target, new DeliveryException("review of " + flag.model() + " " + flag.version()
+                  + " could not be written, so it was not delivered to " + target.name() + ": " + cause, false, null,
+                  cause instanceof Exception ex ? ex : null));
               return null;
             });
         lanes.put(lane, delivery);

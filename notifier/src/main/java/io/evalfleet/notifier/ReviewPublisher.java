@@ -55,10 +55,10 @@ public final class ReviewPublisher {
     EvaluationArchive archive = assembler.archive();
     String model = material.model();
     String version = material.version();
-    HtmlReport.Rendered report = HtmlReport.render(material, clock.instant());
     String reportUri = null;
     boolean histogramWritten = false;
     try {
+      HtmlReport.Rendered report = HtmlReport.render(material, clock.instant());
       archive.writeReportFile(model, version, FLAG, io.evalfleet.common.contract.Json.write(flag));
       reportUri = archive.writeReportFile(model, version, REPORT, report.html().getBytes(StandardCharsets.UTF_8));
       if (report.histogramPng() != null) {
@@ -66,10 +66,10 @@ public final class ReviewPublisher {
         histogramWritten = true;
       }
     } catch (IOException | RuntimeException e) {
-      log.error("cannot write the report of {} {} to {}: {}", model, version, archive.root(), e.toString());
+      log.error("cannot write the report of {} {} to {}: {}", model, version, archive.root(), e.toString(), e);
     }
-    String reportLink = publicBaseUrl != null ? publicBaseUrl + EvaluationArchive.reportRelativePath(model, version, REPORT)
-        : reportUri != null ? reportUri : "(the report could not be written to " + archive.root() + ")";
+    String reportLink = reportUri == null ? "(the report could not be written to " + archive.root() + ")"
+        : publicBaseUrl != null ? publicBaseUrl + EvaluationArchive.reportRelativePath(model, version, REPORT) : reportUri;
     String histogramLink = publicBaseUrl != null && histogramWritten
         ? publicBaseUrl + EvaluationArchive.reportRelativePath(model, version, HISTOGRAM) : null;
     String markdown = ReviewMarkdown.render(material, new ReviewMarkdown.Links(reportLink, histogramLink));

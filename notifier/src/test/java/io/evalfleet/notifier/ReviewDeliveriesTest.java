@@ -95,6 +95,19 @@ class ReviewDeliveriesTest {
   }
 
   @Test
+  void aReviewThatCannotBeWrittenIsDeadLetteredNotDropped() throws Exception {
+    ReviewDeliveries deliveries = new ReviewDeliveries(flag -> {
+      throw new IllegalStateException("archive on fire");
+    }, List.of(new GitHubTarget(server.github(), "t0ken")), new DeliveryPolicy(3, Duration.ofMillis(10),
+        Duration.ofSeconds(1)), pool, registry,
+        (flag, target, cause) -> deadLetters.add(new DeadLettered(flag, target.name(), cause.getMessage())));
+    deliveries.handle(Flags.flag("m", "v1", Flag.GREEN, PR)).handle((r, e) -> null).get(30, TimeUnit.SECONDS);
+    assertThat(deadLetters).singleElement().satisfies(d -> assertThat(d.why()).contains("could not be written",
+        "archive on fire"));
+    assertThat(deliveries.inFlight()).isZero();
+  }
+
+  @Test
   void aPermanentAnswerIsNotRetried() throws Exception {
     ReviewDeliveries deliveries = deliveries(List.of(new GitHubTarget(server.github(), "not-the-token")), 6);
     deliveries.handle(Flags.flag("m", "v1", Flag.GREEN, PR)).get(30, TimeUnit.SECONDS);

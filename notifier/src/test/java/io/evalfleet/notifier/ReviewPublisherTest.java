@@ -120,6 +120,19 @@ class ReviewPublisherTest {
   }
 
   @Test
+  void aMetricWhoseChangeIsNotFiniteStillGetsAReport() {
+    DriftFlag v1 = flagOfV1();
+    MetricValue infinite = new MetricValue(0.6, ROWS, "two_sided", 0.0, 0.6, Double.POSITIVE_INFINITY,
+        Double.NaN, Double.NaN, 0.95, 0.02, true, null, null, null, Flag.RED, "mean_cosine RED from 0");
+    DriftFlag flag = new DriftFlag(1, v1.runId(), v1.eventId(), "m", "v1", "v0", Flag.RED,
+        Map.of("mean_cosine", infinite), v1.reasons(), null, List.of(), null, v1.decidedAt(), null, "1", v1.lockfile(),
+        null);
+    Review review = publisher.publish(flag);
+    assertThat(review.reportUri()).isNotNull();
+    assertThat(review.markdown()).contains("| mean_cosine |");
+  }
+
+  @Test
   void rebuildsAReviewFromTheKeptFlagOrFromTheLockfile() throws Exception {
     assertThat(publisher.rebuild("m", "v0").markdown()).contains("rebuilt from the lockfile");
     publisher.publish(flagOfV1());

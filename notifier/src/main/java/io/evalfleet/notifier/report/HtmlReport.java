@@ -49,6 +49,11 @@ public final class HtmlReport {
     scope.put("policyVersion", flag.policyVersion());
     scope.put("runId", flag.runId());
     scope.put("commit", m.lock() == null ? null : m.lock().commit());
+    if (flag.coverage() != null) {
+      scope.put("coverage", String.format(Locale.ROOT, "%d of %d shards, %,d of %,d rows", flag.coverage().shardsDone(),
+          flag.coverage().shardsTotal(), flag.coverage().rowsScored(), flag.coverage().rowsTotal()));
+    }
+    scope.put("providers", flag.executionProviders().isEmpty() ? null : String.join(", ", flag.executionProviders()));
     List<Map<String, Object>> metrics = new ArrayList<>();
     flag.metrics().forEach((name, v) -> metrics.add(metric(name, v)));
     scope.put("hasMetrics", !metrics.isEmpty());
@@ -116,7 +121,7 @@ public final class HtmlReport {
     row.put("band", v.bandLow() == null || v.bandHigh() == null ? "–"
         : "[" + Verdicts.number(v.bandLow()) + ", " + Verdicts.number(v.bandHigh()) + "]");
     row.put("evidence", v.evidence());
-    if (v.relativeDelta() != null) {
+    if (finite(v.relativeDelta()) && (v.ciLow() == null || finite(v.ciLow())) && (v.ciHigh() == null || finite(v.ciHigh()))) {
       row.put("intervalChart", dataUri(Charts.interval(name, v)));
     }
     return row;
@@ -176,6 +181,10 @@ public final class HtmlReport {
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       return "cannot show: " + e.getMessage();
     }
+  }
+
+  private static boolean finite(Double value) {
+    return value != null && Double.isFinite(value);
   }
 
   static String dataUri(byte[] png) {

@@ -27,6 +27,7 @@ class HtmlReportTest {
     String html = HtmlReport.render(material("plain"), Instant.parse("2026-12-01T00:00:00Z")).html();
     assertThat(html).contains("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:;");
     assertThat(html).doesNotContain("<script", "src=\"http", "href=\"http", "<link");
+    assertThat(html).contains("scored 3 of 3 shards, 240 of 240 rows on cpu");
     // the interval chart, the histogram, the scatter
     assertThat(html.split("src=\"data:image/png;base64,", -1)).hasSize(4);
   }
