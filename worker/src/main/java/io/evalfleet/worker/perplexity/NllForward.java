@@ -135,6 +135,90 @@ public final class NllForward {
     }
   }
 
+  /**
+   * How a candidate's next-token distribution moved from its baseline's over one window: the sums
+   * over its scored positions of KL(baseline ‖ candidate) and of the true token's probability
+   * change, how many positions' top-1 tokens agree, and each position's KL (for percentiles).
+   */
+  public record WindowShift(double klSum, long agreements, double dpTrueSum, float[] kl) {
+    public int positions() {
+      return kl.length;
+    }
+  }
+
+  /**
+   * Runs both models on the same windows and compares their next-token distributions with {@code
+   * head}, position by position, inside ONNX Runtime: neither model's logits reach the Java heap.
+   * Both models must share the tokenizer (the rows are one token sequence for both) and return
+   * float32 logits over one vocabulary.
+   *
+   * @throws ScoringException when the logits differ in shape or are not float32
+   */
+  public WindowShift[] shift(LoadedModel baseline, LoadedModel candidate, List<Window> batch, long[][] rows,
+      TokenShiftHead head) throws ScoringException {
+    int size = batch.size();
+    int seqLen = longest(batch);
+    long[][] targets = new long[size][seqLen];
+    float[][] weights = new float[size][seqLen];
+    for (int b = 0; b < size; b++) {
+      Window window = batch.get(b);
+      long[] row = rows[window.row()];
+      for (int t = 0; t < seqLen; t++) {
+        int next = window.begin() + t + 1;
+        boolean scored = t + 1 < window.length() && next >= window.scoreFrom();
+        targets[b][t] = scored ? row[next] : 0;
+        weights[b][t] = scored ? 1f : 0f;
+      }
+    }
+    Map<String, OnnxTensor> baselineInputs = new HashMap<>();
+    Map<String, OnnxTensor> candidateInputs = new HashMap<>();
+    try {
+      modelInputs(baseline, batch, rows, seqLen, baselineInputs);
+      modelInputs(candidate, batch, rows, seqLen, candidateInputs);
+      try (OrtSession.Result b = baseline.session().run(baselineInputs, Set.of(LOGITS));
+           OrtSession.Result c = candidate.session().run(candidateInputs, Set.of(LOGITS))) {
+        for (OnnxValue logits : List.of(b.get(0), c.get(0))) {
+          if (((TensorInfo) logits.getInfo()).type != OnnxJavaType.FLOAT) {
+            throw ScoringException.input("a token shift needs float32 logits from both models, got "
+                + ((TensorInfo) logits.getInfo()).type);
+          }
+        }
+        TokenShiftHead.Shift shift;
+        try {
+          shift = head.run((OnnxTensor) b.get(0), (OnnxTensor) c.get(0), targets, weights);
+        } catch (IllegalArgumentException e) {
+          throw ScoringException.input(e.getMessage());
+        }
+        WindowShift[] out = new WindowShift[size];
+        for (int w = 0; w < size; w++) {
+          int scored = 0;
+          for (float weight : weights[w]) {
+            scored += weight > 0 ? 1 : 0;
+          }
+          float[] kl = new float[scored];
+          double klSum = 0;
+          double dpSum = 0;
+          long agree = 0;
+          for (int t = 0, i = 0; t < seqLen; t++) {
+            if (weights[w][t] > 0) {
+              kl[i++] = shift.kl()[w][t];
+              klSum += shift.kl()[w][t];
+              dpSum += shift.dpTrue()[w][t];
+              agree += shift.agree()[w][t] > 0.5f ? 1 : 0;
+            }
+          }
+          out[w] = new WindowShift(klSum, agree, dpSum, kl);
+        }
+        return out;
+      }
+    } catch (OrtException e) {
+      throw ScoringException.fromModel("ONNX Runtime failed comparing the two causal LMs", e);
+    } finally {
+      baselineInputs.values().forEach(OnnxTensor::close);
+      candidateInputs.values().forEach(OnnxTensor::close);
+    }
+  }
+
   /** Runs the model alone on the same inputs, discarding the logits: the bare forward pass, for benchmarks. */
   public void forwardOnly(LoadedModel model, List<Window> batch, long[][] rows) throws OrtException, ScoringException {
     Map<String, OnnxTensor> inputs = new HashMap<>();
