@@ -31,6 +31,14 @@ public final class Evalfleet {
    */
   public static int execute(CommandLine commandLine, String[] args) {
     Logging.bridgeJavaUtilLogging();
+    // Settings that fail validation say every problem in words; a stack trace adds nothing to them.
+    commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
+      if (e instanceof IllegalArgumentException && e.getMessage() != null && e.getMessage().startsWith("invalid ")) {
+        line.getErr().println(e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
     return withHelp(commandLine).execute(args);
   }
 
