@@ -199,24 +199,12 @@ public final class EvaluationArchive {
 
   /** Writes a file of a version's review (the HTML report, its images, the comment); returns where. */
   public String writeReportFile(String model, String version, String file, byte[] content) throws IOException {
-    Path target = reportPath(model, version, file);
-    Path partial = partial(target);
-    try (OutputStream out = fs().create(partial, true)) {
-      out.write(content);
-    }
-    commit(partial, target);
-    return target.toString();
+    return writeBytes(reportPath(model, version, file), content);
   }
 
   /** Writes a page about all of a model's versions ({@code reports/<model>/<file>}); returns where. */
   public String writeModelPage(String model, String file, byte[] content) throws IOException {
-    Path target = new Path(root, "reports/" + segment(model) + "/" + file);
-    Path partial = partial(target);
-    try (OutputStream out = fs().create(partial, true)) {
-      out.write(content);
-    }
-    commit(partial, target);
-    return target.toString();
+    return writeBytes(new Path(root, "reports/" + segment(model) + "/" + file), content);
   }
 
   /** A file of a version's review, if it was written. */
@@ -254,12 +242,20 @@ public final class EvaluationArchive {
   // ---- files
 
   private void writeJson(Path target, Object value) throws IOException {
+    byte[] json = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(value);
+    byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+    line[json.length] = '\n';
+    writeBytes(target, line);
+  }
+
+  /** Writes {@code content} under a temporary name and renames it into place; returns where. */
+  private String writeBytes(Path target, byte[] content) throws IOException {
     Path partial = partial(target);
     try (OutputStream out = fs().create(partial, true)) {
-      out.write(Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(value));
-      out.write('\n');
+      out.write(content);
     }
     commit(partial, target);
+    return target.toString();
   }
 
   private <T> T readJson(Path path, Class<T> type) throws IOException {

@@ -54,7 +54,7 @@ class PrometheusIT {
   @Test
   void everyPanelAndEveryAlertQueryReturnsDataFromARealFleet() throws Exception {
     assumeTrue(Files.isExecutable(PROMETHEUS), "no Prometheus server at " + PROMETHEUS + ": the build installs Debian's"
-        + " `prometheus` package when apt-get may (scripts/ensure-prometheus.sh); install it to run this test");
+        + " `prometheus` package when apt-get may (scripts/ensure-debian-package.sh); install it to run this test");
     try (FleetHarness fleet = FleetHarness.start(dir, 4)) {
       int dispatcherPort = FleetHarness.freePort();
       List<Integer> workerPorts = List.of(FleetHarness.freePort(), FleetHarness.freePort());

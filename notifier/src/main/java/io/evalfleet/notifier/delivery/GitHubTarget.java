@@ -1,6 +1,5 @@
 package io.evalfleet.notifier.delivery;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.evalfleet.common.contract.ReviewRef;
 import io.evalfleet.notifier.review.Review;
 import java.net.URI;
@@ -13,7 +12,6 @@ import java.util.Map;
  * none. Works against GitHub Enterprise with its API URL. Thread-safe.
  */
 public final class GitHubTarget implements ReviewTarget {
-  private static final int PAGE = 100;
   private final URI api;
   private final String token;
   private final Http http = new Http();
@@ -40,23 +38,14 @@ public final class GitHubTarget implements ReviewTarget {
     String repo = "repos/" + where.repository() + "/";
     String list = where.pullRequest() != null ? repo + "issues/" + where.pullRequest() + "/comments"
         : repo + "commits/" + where.commit() + "/comments";
-    String existing = find(list, review.flag().model());
+    String existing = StickyComments.find(http, name(), page -> request(list + "?per_page=" + StickyComments.PAGE
+        + "&page=" + page).GET().build(), review.flag().model());
     Map<String, String> body = Map.of("body", StickyComments.body(review));
     if (existing != null) {
       http.send(name(), request(repo + (where.pullRequest() != null ? "issues/comments/" : "comments/") + existing)
           .method("PATCH", Http.json(body)).build());
     } else {
       http.send(name(), request(list).POST(Http.json(body)).build());
-    }
-  }
-
-  private String find(String list, String model) throws DeliveryException, InterruptedException {
-    for (int page = 1; ; page++) {
-      JsonNode comments = http.sendJson(name(), request(list + "?per_page=" + PAGE + "&page=" + page).GET().build());
-      String id = StickyComments.markedId(comments, model);
-      if (id != null || comments.size() < PAGE) {
-        return id;
-      }
     }
   }
 

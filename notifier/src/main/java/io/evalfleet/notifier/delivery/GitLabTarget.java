@@ -1,6 +1,5 @@
 package io.evalfleet.notifier.delivery;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.evalfleet.common.contract.ReviewRef;
 import io.evalfleet.notifier.review.Review;
 import java.net.URI;
@@ -16,7 +15,6 @@ import java.util.Map;
  * the merge request). Thread-safe.
  */
 public final class GitLabTarget implements ReviewTarget {
-  private static final int PAGE = 100;
   private final URI api;
   private final String token;
   private final Http http = new Http();
@@ -46,23 +44,13 @@ public final class GitLabTarget implements ReviewTarget {
     }
     String notes = "projects/" + URLEncoder.encode(where.repository(), StandardCharsets.UTF_8) + "/merge_requests/"
         + where.pullRequest() + "/notes";
-    String existing = find(notes, review.flag().model());
+    String existing = StickyComments.find(http, name(), page -> request(notes + "?per_page=" + StickyComments.PAGE
+        + "&page=" + page + "&sort=asc").GET().build(), review.flag().model());
     Map<String, String> body = Map.of("body", StickyComments.body(review));
     if (existing != null) {
       http.send(name(), request(notes + "/" + existing).PUT(Http.json(body)).build());
     } else {
       http.send(name(), request(notes).POST(Http.json(body)).build());
-    }
-  }
-
-  private String find(String notes, String model) throws DeliveryException, InterruptedException {
-    for (int page = 1; ; page++) {
-      JsonNode page1 = http.sendJson(name(), request(notes + "?per_page=" + PAGE + "&page=" + page + "&sort=asc")
-          .GET().build());
-      String id = StickyComments.markedId(page1, model);
-      if (id != null || page1.size() < PAGE) {
-        return id;
-      }
     }
   }
 

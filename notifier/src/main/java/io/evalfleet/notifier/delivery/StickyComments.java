@@ -22,6 +22,25 @@ final class StickyComments {
     return kept + "\n\n… the rest is in the [full report](" + review.reportLink() + ").\n";
   }
 
+  /** How many comments a page holds when the target asks for the most it may. */
+  static final int PAGE = 100;
+
+  /**
+   * The id of the comment carrying the model's marker, read page by page ({@code page(n)} is the
+   * request for page {@code n}, {@link #PAGE} comments each) until it is found or a page is not full;
+   * null when there is none.
+   */
+  static String find(Http http, String target, java.util.function.IntFunction<java.net.http.HttpRequest> page,
+      String model) throws DeliveryException, InterruptedException {
+    for (int n = 1; ; n++) {
+      JsonNode comments = http.sendJson(target, page.apply(n));
+      String id = markedId(comments, model);
+      if (id != null || comments.size() < PAGE) {
+        return id;
+      }
+    }
+  }
+
   /** The id of the element of {@code page} (a JSON array of comments) whose body carries the model's marker, or null. */
   static String markedId(JsonNode page, String model) {
     String marker = ReviewMarkdown.marker(model);
