@@ -103,11 +103,6 @@ public final class RowChanges {
     return Arrays.stream(values()).average().orElse(Double.NaN);
   }
 
-  /** How many scored rows changed in the score's bad direction by more than {@code threshold} (any direction when two-sided). */
-  public long worseBy(double threshold) {
-    return Arrays.stream(values()).filter(change -> badness(change) > threshold).count();
-  }
-
   /** The change in the bad direction: positive is worse. */
   public double badness(double change) {
     Direction direction = score.direction();

@@ -37,7 +37,9 @@ class RowChangesTest {
     RowChanges changes = RowChanges.of(Task.CAUSAL_LM.spec().rowScore(), candidate, baseline);
     assertThat(changes.values()).hasSize(3);
     assertThat(changes.mostMoved(3)).extracting(RowChanges.MovedRow::row).containsExactly(3, 0, 1);
-    assertThat(changes.worseBy(0.5)).isEqualTo(2);
+    // lower NLL is better: a rise is bad, a fall is not
+    assertThat(changes.badness(1.0)).isEqualTo(1.0);
+    assertThat(changes.badness(-0.5)).isEqualTo(-0.5);
   }
 
   @Test
