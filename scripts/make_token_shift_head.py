@@ -11,6 +11,8 @@ Outputs, per position (0 where it is not scored), float32 [batch, sequence]:
          kl        KL(baseline || candidate) = sum_v p_b(v) (log p_b(v) - log p_c(v)), in nats
          agree     1 when both models' most likely next token is the same, else 0
          dp_true   p_c(target) - p_b(target): how the probability of the true next token moved
+         nll       -log p_c(target): the candidate's token NLL, as the NLL head computes it, so a paired job
+                   scores the candidate's perplexity from the same forward pass
 
 A Scan over the batch holds one sequence's log-probabilities at a time, like the NLL head, so the
 head never needs more than the two models' logits and one sequence's worth of working memory."""
@@ -51,11 +53,13 @@ def shift_head():
         helper.make_node("Exp", ["logp_true_b"], ["p_true_b"]),
         helper.make_node("Exp", ["logp_true_c"], ["p_true_c"]),
         helper.make_node("Sub", ["p_true_c", "p_true_b"], ["dp_all"]),
+        helper.make_node("Neg", ["logp_true_c"], ["nll_all"]),
         # positions that are not scored are 0
         helper.make_node("Greater", ["row_weights", "zero"], ["scored"]),
         helper.make_node("Where", ["scored", "kl_all", "zero"], ["row_kl"]),
         helper.make_node("Where", ["scored", "agree_all", "zero"], ["row_agree"]),
         helper.make_node("Where", ["scored", "dp_all", "zero"], ["row_dp"]),
+        helper.make_node("Where", ["scored", "nll_all", "zero"], ["row_nll"]),
     ]
     body = helper.make_graph(body_nodes, "shift_row", [
         helper.make_tensor_value_info("row_base", TensorProto.FLOAT, ["sequence", "vocab"]),
@@ -66,9 +70,10 @@ def shift_head():
         helper.make_tensor_value_info("row_kl", TensorProto.FLOAT, ["sequence"]),
         helper.make_tensor_value_info("row_agree", TensorProto.FLOAT, ["sequence"]),
         helper.make_tensor_value_info("row_dp", TensorProto.FLOAT, ["sequence"]),
+        helper.make_tensor_value_info("row_nll", TensorProto.FLOAT, ["sequence"]),
     ])
     nodes = [helper.make_node("Scan", ["baseline_logits", "candidate_logits", "targets", "weights"],
-                              ["kl", "agree", "dp_true"], body=body, num_scan_inputs=4)]
+                              ["kl", "agree", "dp_true", "nll"], body=body, num_scan_inputs=4)]
     graph = helper.make_graph(nodes, "token_shift_head", [
         helper.make_tensor_value_info("baseline_logits", TensorProto.FLOAT, ["batch", "sequence", "vocab"]),
         helper.make_tensor_value_info("candidate_logits", TensorProto.FLOAT, ["batch", "sequence", "vocab"]),
@@ -78,6 +83,7 @@ def shift_head():
         helper.make_tensor_value_info("kl", TensorProto.FLOAT, ["batch", "sequence"]),
         helper.make_tensor_value_info("agree", TensorProto.FLOAT, ["batch", "sequence"]),
         helper.make_tensor_value_info("dp_true", TensorProto.FLOAT, ["batch", "sequence"]),
+        helper.make_tensor_value_info("nll", TensorProto.FLOAT, ["batch", "sequence"]),
     ])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="evalfleet")
     model.ir_version = 8

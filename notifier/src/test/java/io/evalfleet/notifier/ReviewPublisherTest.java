@@ -70,7 +70,7 @@ class ReviewPublisherTest {
         subsetUri, "d".repeat(64), Map.of(), "e/1", List.of(), List.of("cpu"), List.of(), null, null, null, null, null,
         "sig", "1", baseline, flag, Map.of("mean_cosine", new EvaluationLock.LockedMetric(0.6, baseline == null ? null
             : -0.0067, baseline == null ? null : -0.02, baseline == null ? null : 0.005, 0.95, baseline == null ? null : flag,
-            baseline == null ? null : 0.6, 0.02, null, null)), scores, false, decided, null));
+            baseline == null ? null : 0.6, 0.02, null, null, null)), scores, false, decided, null));
   }
 
   private DriftFlag flagOfV1() {

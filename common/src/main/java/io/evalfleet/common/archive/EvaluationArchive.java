@@ -19,12 +19,14 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.example.ExampleParquetWriter;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
@@ -67,11 +69,31 @@ public final class EvaluationArchive {
   public record Provenance(List<String> onnxRuntime, List<String> executionProviders, List<String> hardware,
       String modelSignature, String runId) {}
 
-  /** Archived per-row scores with their provenance. */
-  public record ArchivedScores(String uri, Map<String, double[]> rows, Provenance provenance) {}
+  /**
+   * Archived per-row scores with their provenance.
+   *
+   * @param sketches the run's per-token distributions (a {@link io.evalfleet.common.task.TokenSketch}
+   *     each, encoded), by name
+   */
+  public record ArchivedScores(String uri, Map<String, double[]> rows, Map<String, String> sketches,
+      Provenance provenance) {}
+
+  /** Key-value metadata of a score file that holds a per-token sketch, followed by its name. */
+  private static final String SKETCH_METADATA = "evalfleet.sketch.";
 
   /** Writes a run's per-row scores and their provenance; returns where. */
   public String writeScores(ScoreKey key, Map<String, double[]> rows, Provenance provenance) throws IOException {
+    return writeScores(key, rows, Map.of(), provenance);
+  }
+
+  /**
+   * Writes a run's per-row scores, its per-token sketches (in the file's key-value metadata) and
+   * their provenance; returns where.
+   */
+  public String writeScores(ScoreKey key, Map<String, double[]> rows, Map<String, String> sketches,
+      Provenance provenance) throws IOException {
+    Map<String, String> metadata = new LinkedHashMap<>();
+    sketches.forEach((name, sketch) -> metadata.put(SKETCH_METADATA + name, sketch));
     writeJson(provenancePath(key), provenance);
     Path target = scoresPath(key);
     Types.MessageTypeBuilder builder = Types.buildMessage();
@@ -83,7 +105,7 @@ public final class EvaluationArchive {
     SimpleGroupFactory groups = new SimpleGroupFactory(schema);
     try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(partial, storage.conf()))
         .withConf(storage.conf()).withType(schema).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-        .withCompressionCodec(CompressionCodecName.SNAPPY).build()) {
+        .withCompressionCodec(CompressionCodecName.SNAPPY).withExtraMetaData(metadata).build()) {
       for (int i = 0; i < count; i++) {
         Group row = groups.newGroup().append("row", (long) i);
         for (var column : rows.entrySet()) {
@@ -106,7 +128,21 @@ public final class EvaluationArchive {
     if (!fs().exists(path) || !fs().exists(provenancePath(key))) {
       return Optional.empty();
     }
-    return Optional.of(new ArchivedScores(path.toString(), readScores(path), readJson(provenancePath(key), Provenance.class)));
+    return Optional.of(new ArchivedScores(path.toString(), readScores(path), readSketches(path.toString()),
+        readJson(provenancePath(key), Provenance.class)));
+  }
+
+  /** The per-token sketches a score file holds, by name; empty when it holds none. */
+  public Map<String, String> readSketches(String uri) throws IOException {
+    Map<String, String> sketches = new LinkedHashMap<>();
+    try (var reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(uri), storage.conf()))) {
+      reader.getFooter().getFileMetaData().getKeyValueMetaData().forEach((name, value) -> {
+        if (name.startsWith(SKETCH_METADATA)) {
+          sketches.put(name.substring(SKETCH_METADATA.length()), value);
+        }
+      });
+    }
+    return sketches;
   }
 
   /** Whether the score file {@code uri} is there. */

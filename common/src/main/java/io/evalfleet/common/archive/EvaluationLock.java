@@ -72,20 +72,21 @@ public record EvaluationLock(
    * One metric as locked: its value, and against the baseline its relative change with the
    * confidence interval and the status it earned, the baseline's value on the same rows, the
    * policy's margin and the production band at the time (those three are absent from lockfiles
-   * written before they were kept).
+   * written before they were kept); for a metric judged on its own value (the token shift), the
+   * limit it was judged against, the interval then bounding the value itself.
    */
   public record LockedMetric(double value, Double relativeChange, Double ciLow, Double ciHigh, Double ciConfidence,
-      Flag status, Double baseline, Double margin, Double bandLow, Double bandHigh) {
+      Flag status, Double baseline, Double margin, Double bandLow, Double bandHigh, Double limit) {
 
     /** A metric locked without baseline value, margin or band. */
     public LockedMetric(double value, Double relativeChange, Double ciLow, Double ciHigh, Double ciConfidence,
         Flag status) {
-      this(value, relativeChange, ciLow, ciHigh, ciConfidence, status, null, null, null, null);
+      this(value, relativeChange, ciLow, ciHigh, ciConfidence, status, null, null, null, null, null);
     }
 
     public static LockedMetric of(io.evalfleet.common.contract.MetricValue m) {
       return new LockedMetric(m.value(), m.relativeDelta(), m.ciLow(), m.ciHigh(), m.ciConfidence(), m.status(),
-          m.baseline(), m.margin(), m.bandLow(), m.bandHigh());
+          m.baseline(), m.margin(), m.bandLow(), m.bandHigh(), m.limit());
     }
   }
 }

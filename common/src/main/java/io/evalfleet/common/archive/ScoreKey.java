@@ -17,24 +17,34 @@ import java.util.HexFormat;
  * @param stride the stride the run uses: the event's, or its task's default (so leaving it out and
  *     naming the default are the same evaluation)
  * @param embedding an embedding model's conventions (pooling, prefixes, output), defaults filled in
+ * @param referenceSha256 the baseline model a causal LM's token shift was measured against, or null
  */
 public record ScoreKey(String artifactSha256, String externalDataSha256, String tokenizerSha256,
     String subsetSha256, String subsetColumns, String task, String evaluatorVersion, Integer maxSeqLen, Integer stride,
-    String embedding) {
+    String embedding, String referenceSha256) {
 
+  /** The key of a run without a token-shift reference. */
   public static ScoreKey of(StagedWeightEvent event) {
+    return of(event, null);
+  }
+
+  /** The key of a run whose token shift is measured against the model {@code referenceSha256} (null: none). */
+  public static ScoreKey of(StagedWeightEvent event, String referenceSha256) {
     StringBuilder external = new StringBuilder();
     event.artifact().externalData().forEach(d -> external.append(d.fileName()).append('=').append(d.sha256()).append(';'));
     return new ScoreKey(event.artifact().sha256(), external.toString(),
         event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().sha256(),
         new java.util.TreeMap<>(event.goldenSubset().columns()).toString(), event.task().wireName(), io.evalfleet.common.task.Evaluator.VERSION,
         event.maxSeqLen(), event.task().spec().stride(event.maxSeqLen(), event.stride()),
-        event.task() == Task.EMBEDDING ? EmbeddingConventions.orDefaults(event.embedding()).toString() : null);
+        event.task() == Task.EMBEDDING ? EmbeddingConventions.orDefaults(event.embedding()).toString() : null,
+        referenceSha256);
   }
 
   /** A digest of every field, naming the archived score file. */
   public String digest() {
-    byte[] text = toString().getBytes(StandardCharsets.UTF_8);
+    // A key without a reference keeps the digest it had before references existed, so its archived scores stay reusable.
+    String fields = referenceSha256 == null ? toString().replace(", referenceSha256=null]", "]") : toString();
+    byte[] text = fields.getBytes(StandardCharsets.UTF_8);
     return HexFormat.of().formatHex(Storage.newDigest().digest(text));
   }
 }

@@ -9,7 +9,8 @@ package io.evalfleet.common.contract;
  * @param baseline the baseline's value on the same rows, when there is a baseline
  * @param delta {@code value - baseline}
  * @param relativeDelta {@code delta / |baseline|}
- * @param ciLow lower bound of the paired bootstrap confidence interval of {@code relativeDelta}
+ * @param ciLow lower bound of the paired bootstrap confidence interval of {@code relativeDelta}; for a
+ *     metric judged against a {@code limit}, of the value itself
  * @param ciHigh upper bound
  * @param ciConfidence the interval's confidence level, corrected for the number of gating metrics
  * @param margin the non-inferiority margin: the relative change in the bad direction the policy tolerates
@@ -20,6 +21,8 @@ package io.evalfleet.common.contract;
  * @param bandHigh upper end
  * @param status GREEN, WARN or RED for this metric alone; absent without a baseline
  * @param evidence the decision in one sentence a promotion reviewer understands
+ * @param limit for a metric judged on its own value (the token shift), the bound it must not pass in
+ *     its bad direction; then {@code baseline}, {@code delta} and {@code margin} are absent
  */
 public record MetricValue(
     double value,
@@ -37,7 +40,16 @@ public record MetricValue(
     Double bandLow,
     Double bandHigh,
     Flag status,
-    String evidence) {
+    String evidence,
+    Double limit) {
+
+  /** A metric compared with its baseline (or with nothing). */
+  public MetricValue(double value, long n, String direction, Double baseline, Double delta, Double relativeDelta,
+      Double ciLow, Double ciHigh, Double ciConfidence, Double margin, Boolean gating, Double pValue, Double bandLow,
+      Double bandHigh, Flag status, String evidence) {
+    this(value, n, direction, baseline, delta, relativeDelta, ciLow, ciHigh, ciConfidence, margin, gating, pValue,
+        bandLow, bandHigh, status, evidence, null);
+  }
 
   /** A value with nothing to compare it with. */
   public static MetricValue alone(double value, long n, String direction) {

@@ -22,6 +22,8 @@ import java.util.List;
  * @param attempt 1 for the first dispatch, higher when a job is dispatched again
  * @param deadline when the dispatcher stops waiting for this job's result
  * @param embedding the event's embedding conventions (null: the defaults)
+ * @param reference causal LM: the baseline model whose next-token distributions the job compares
+ *     with the candidate's on the same windows (the token shift); null for no comparison
  */
 public record ScoringJob(
     Integer schemaVersion,
@@ -43,7 +45,17 @@ public record ScoringJob(
     List<String> metrics,
     int attempt,
     Instant deadline,
-    EmbeddingConventions embedding) {
+    EmbeddingConventions embedding,
+    ArtifactRef reference) {
+
+  /** A job without a token-shift reference. */
+  public ScoringJob(Integer schemaVersion, String jobId, String runId, String eventId, String model, String version,
+      Task task, ArtifactRef artifact, ArtifactRef tokenizer, SubsetRef goldenSubset, Integer maxSeqLen, Integer stride,
+      int shardIndex, int shardCount, long rowStart, int rowCount, List<String> metrics, int attempt, Instant deadline,
+      EmbeddingConventions embedding) {
+    this(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer, goldenSubset, maxSeqLen, stride,
+        shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline, embedding, null);
+  }
 
   /** A job without embedding conventions (the defaults, or a task that has none). */
   public ScoringJob(Integer schemaVersion, String jobId, String runId, String eventId, String model, String version,
@@ -71,6 +83,15 @@ public record ScoringJob(
     Checks.positive(rowCount, "row_count");
     metrics = metrics == null ? List.of() : List.copyOf(metrics);
     Checks.positive(attempt, "attempt");
+    if (reference != null && task != Task.CAUSAL_LM) {
+      throw new ContractViolation("reference", "a token-shift reference applies to task causal-lm only, not to " + task.wireName());
+    }
+  }
+
+  /** This job's shard with the candidate compared, token by token, with {@code baseline}. */
+  public ScoringJob withReference(ArtifactRef baseline) {
+    return new ScoringJob(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer, goldenSubset,
+        maxSeqLen, stride, shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline, embedding, baseline);
   }
 
   /** The deterministic id of shard {@code shardIndex} of run {@code runId}. */

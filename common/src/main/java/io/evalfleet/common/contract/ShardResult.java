@@ -14,6 +14,8 @@ import java.util.TreeMap;
  * @param paddingRatio share of the token slots fed to the model that were padding (causal LM)
  * @param error set when the shard could not be scored; then {@code values} is empty
  * @param environment the runtime, hardware and model signature the shard was scored with
+ * @param sketches distributions over the shard's tokens, by name, each a {@link
+ *     io.evalfleet.common.task.TokenSketch} encoded: {@code kl} for a token shift
  */
 public record ShardResult(
     Integer schemaVersion,
@@ -30,7 +32,15 @@ public record ShardResult(
     long durationMs,
     int attempt,
     ShardError error,
-    ScoringEnvironment environment) {
+    ScoringEnvironment environment,
+    Map<String, String> sketches) {
+
+  public ShardResult(Integer schemaVersion, String jobId, String runId, int shardIndex, long rowStart, int rowCount,
+      Map<String, double[]> values, String workerId, String executionProvider, String batching, Double paddingRatio,
+      long durationMs, int attempt, ShardError error, ScoringEnvironment environment) {
+    this(schemaVersion, jobId, runId, shardIndex, rowStart, rowCount, values, workerId, executionProvider, batching,
+        paddingRatio, durationMs, attempt, error, environment, null);
+  }
 
   /** A result without a {@link ScoringEnvironment} (failures, and shards scored before it was reported). */
   public ShardResult(Integer schemaVersion, String jobId, String runId, int shardIndex, long rowStart, int rowCount,
@@ -46,6 +56,7 @@ public record ShardResult(
     Checks.identifier(runId, "run_id");
     Checks.nonNegative(shardIndex, "shard_index");
     values = values == null ? Map.of() : Map.copyOf(new TreeMap<>(values));
+    sketches = sketches == null ? Map.of() : Map.copyOf(sketches);
     if (error == null) {
       values.forEach((name, column) -> {
         if (column == null || column.length != rowCount) {

@@ -8,6 +8,9 @@ import java.util.List;
 /**
  * Causal language models, scored by perplexity pooled over tokens, and by bits per byte when the
  * rows are text. Rows longer than {@code max_seq_len} are scored with the strided sliding window.
+ * Against a baseline with the same tokenizer, each job runs both models on the same windows and
+ * also measures the token shift: how the next-token distribution moved ({@code kl_*},
+ * {@code top1_agreement}, {@code dp_true_mean}), judged against absolute limits.
  */
 public final class CausalLmTask extends TaskSpec {
   /** The row's pre-tokenised ids; read in preference to {@link #TEXT} when present. */
@@ -27,7 +30,15 @@ public final class CausalLmTask extends TaskSpec {
             new MetricSpec(MetricNames.PERPLEXITY, Direction.LOWER_IS_BETTER,
                 "exp(sum of token NLL / scored tokens), pooled over tokens"),
             new MetricSpec(MetricNames.BITS_PER_BYTE, Direction.LOWER_IS_BETTER,
-                "sum of token NLL / (UTF-8 bytes * ln 2), for text rows; comparable across tokenizers")));
+                "sum of token NLL / (UTF-8 bytes * ln 2), for text rows; comparable across tokenizers"),
+            new MetricSpec(MetricNames.KL_MEAN, Direction.LOWER_IS_BETTER,
+                "token shift: sum of per-token KL(baseline || candidate) / scored tokens, in nats"),
+            new MetricSpec(MetricNames.KL_P99, Direction.LOWER_IS_BETTER,
+                "token shift: 99th percentile of per-token KL(baseline || candidate), in nats (to 0.1%)"),
+            new MetricSpec(MetricNames.TOP1_AGREEMENT, Direction.HIGHER_IS_BETTER,
+                "token shift: share of scored tokens whose most likely next token is the baseline's"),
+            new MetricSpec(MetricNames.DP_TRUE_MEAN, Direction.HIGHER_IS_BETTER,
+                "token shift: mean change in the probability of the true next token, candidate minus baseline")));
   }
 
   /** A row's mean NLL per scored token, in nats; NaN for a row with no scored token. */

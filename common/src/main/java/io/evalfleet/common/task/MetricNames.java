@@ -14,10 +14,28 @@ public final class MetricNames {
   /** Per row (causal LM, text rows): the row's UTF-8 length in bytes. */
   public static final String BYTES = "bytes";
 
+  /** Per row (causal LM, token shift): Σ over scored tokens of KL(baseline ‖ candidate), in nats. */
+  public static final String KL_SUM = "kl_sum";
+  /** Per row (causal LM, token shift): how many scored tokens' most likely next token is the same in both models. */
+  public static final String TOP1_AGREE = "top1_agree";
+  /** Per row (causal LM, token shift): Σ over scored tokens of p_candidate(true next) − p_baseline(true next). */
+  public static final String DP_TRUE_SUM = "dp_true_sum";
+  /** Per run (causal LM, token shift): the sketch of every scored token's KL, for its percentiles. */
+  public static final String KL_TOKENS = "kl";
+
   /** Vector (causal LM): {@code exp(Σ nll_sum / Σ tokens)}, pooled over tokens. */
   public static final String PERPLEXITY = "perplexity";
   /** Vector (causal LM, text rows): {@code Σ nll_sum / (Σ bytes · ln 2)}; comparable across tokenizers. */
   public static final String BITS_PER_BYTE = "bits_per_byte";
+
+  /** Vector (token shift): {@code Σ kl_sum / Σ tokens}, the mean KL(baseline ‖ candidate) per token, in nats. */
+  public static final String KL_MEAN = "kl_mean";
+  /** Vector (token shift): the 99th percentile of the per-token KL(baseline ‖ candidate), in nats. */
+  public static final String KL_P99 = "kl_p99";
+  /** Vector (token shift): {@code Σ top1_agree / Σ tokens}, the share of tokens whose top-1 next token is unchanged. */
+  public static final String TOP1_AGREEMENT = "top1_agreement";
+  /** Vector (token shift): {@code Σ dp_true_sum / Σ tokens}, the mean change in the true next token's probability. */
+  public static final String DP_TRUE_MEAN = "dp_true_mean";
 
   /** Vector: Spearman rank correlation of per-pair cosine with the gold scores (STS style). */
   public static final String SPEARMAN = "spearman";

@@ -1,5 +1,6 @@
 package io.evalfleet.dispatcher.baseline;
 
+import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.task.EmbeddingConventions;
 import java.time.Instant;
 import io.evalfleet.common.archive.EvaluationLock;
@@ -21,6 +22,8 @@ import java.util.Map;
  * @param commit the source commit of its training code, when its event said
  * @param embedding an embedding model's conventions, defaults filled in; null for other tasks (and
  *     for records written before they were kept)
+ * @param artifact the model itself, for jobs that run it beside a candidate (a causal LM's token
+ *     shift); null in records written before it was kept
  */
 public record BaselineRecord(
     String model,
@@ -35,7 +38,8 @@ public record BaselineRecord(
     String scores,
     String commit,
     Instant recordedAt,
-    EmbeddingConventions embedding) {
+    EmbeddingConventions embedding,
+    ArtifactRef artifact) {
 
   /** The baseline record of an evaluated version, from its lockfile (which names its archived scores). */
   public static BaselineRecord of(EvaluationLock lock, Instant recordedAt) {
@@ -43,6 +47,6 @@ public record BaselineRecord(
     lock.metrics().forEach((name, m) -> metrics.put(name, m.value()));
     return new BaselineRecord(lock.model(), lock.version(), lock.runId(), lock.artifact().sha256(),
         lock.goldenSubsetSha256(), lock.tokenizerSha256(), lock.baseModelSha256(), lock.modelSignature(), metrics,
-        lock.scores(), lock.commit(), recordedAt, lock.embedding());
+        lock.scores(), lock.commit(), recordedAt, lock.embedding(), lock.artifact());
   }
 }

@@ -12,9 +12,11 @@ import java.util.Map;
  * @param candidate the candidate's metric vector on all rows
  * @param resampledChanges per metric: the relative change (candidate − baseline)/|baseline| in each
  *     resample, in draw order; only metrics present on both sides
+ * @param resampledValues per metric the candidate alone has (the token shift, already a comparison
+ *     with the baseline): its value in each resample, drawn with the same rows as the changes
  */
 public record BootstrapResult(int rows, int resamples, long seed, Map<String, Double> baseline,
-    Map<String, Double> candidate, Map<String, double[]> resampledChanges) {
+    Map<String, Double> candidate, Map<String, double[]> resampledChanges, Map<String, double[]> resampledValues) {
 
   /** The relative change on all rows (the point estimate) of {@code metric}. */
   public double observedChange(String metric) {

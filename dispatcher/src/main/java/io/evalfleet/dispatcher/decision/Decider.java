@@ -5,6 +5,7 @@ import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.task.Direction;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.Task;
+import io.evalfleet.common.task.TokenSketch;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -31,6 +32,12 @@ import java.util.stream.IntStream;
  * <p>Status: RED when degradation is significant; GREEN when non-inferiority is significant and
  * the candidate's value lies within its production band (or there is no band yet); WARN otherwise.
  * The flag is the worst gating status, WARN when no gating metric could be compared.
+ *
+ * <p>A metric with a limit (the token shift: already a comparison with the baseline) is judged on
+ * its own value with the same two one-sided tests, "beyond the limit" and "within the limit": a
+ * mean by the one-sample bootstrap over rows (the same draws as the paired one), a percentile over
+ * tokens by the binomial test of how many tokens lie at or below the limit. Its p-values join the
+ * gating family.
  *
  * <p>Immutable and thread-safe; a decision is a pure function of the rows, history and policy.
  */
@@ -66,20 +73,50 @@ public final class Decider {
    */
   public DecisionReport decide(Map<String, double[]> baselineRows, Map<String, double[]> candidateRows,
       Map<String, List<Double>> history, Map<String, String> notComparable) {
+    return decide(baselineRows, candidateRows, Map.of(), history, notComparable);
+  }
+
+  /**
+   * As {@link #decide(Map, Map, Map, Map)}, with the candidate's token sketches, for the
+   * percentiles over tokens of metrics judged against a limit.
+   */
+  public DecisionReport decide(Map<String, double[]> baselineRows, Map<String, double[]> candidateRows,
+      Map<String, TokenSketch> candidateSketches, Map<String, List<Double>> history, Map<String, String> notComparable) {
     BootstrapResult bootstrap = new PairedBootstrap(policy.bootstrapResamples(), policy.seed())
         .resample(baselineRows, candidateRows);
-    List<String> decided = new ArrayList<>(policy.metrics().keySet());
-    decided.retainAll(bootstrap.resampledChanges().keySet());
+    Map<String, TokenPercentile> percentiles = percentiles(candidateSketches);
+    List<String> decided = new ArrayList<>();
+    for (var rule : policy.metrics().entrySet()) {
+      String name = rule.getKey();
+      boolean available = rule.getValue().hasLimit()
+          ? bootstrap.resampledValues().containsKey(name) || percentiles.containsKey(name)
+          : bootstrap.resampledChanges().containsKey(name);
+      if (available) {
+        decided.add(name);
+      }
+    }
     List<String> gates = decided.stream()
         .filter(name -> policy.metrics().get(name).gate() && !notComparable.containsKey(name)).toList();
 
     double[] rawDegraded = new double[decided.size()];
     double[] rawNonInferior = new double[decided.size()];
     for (int i = 0; i < decided.size(); i++) {
-      double[] badness = badness(decided.get(i), bootstrap);
-      double margin = policy.metrics().get(decided.get(i)).margin();
-      rawDegraded[i] = pValue(badness, b -> b <= margin);
-      rawNonInferior[i] = pValue(badness, b -> b >= margin);
+      String metric = decided.get(i);
+      MetricPolicy rule = policy.metrics().get(metric);
+      if (percentiles.containsKey(metric)) {
+        double[] p = percentiles.get(metric).pValues(rule);
+        rawDegraded[i] = p[0];
+        rawNonInferior[i] = p[1];
+      } else if (rule.hasLimit()) {
+        double[] beyond = Arrays.stream(bootstrap.resampledValues().get(metric)).map(rule::beyondLimit).toArray();
+        rawDegraded[i] = pValue(beyond, b -> b <= 0);
+        rawNonInferior[i] = pValue(beyond, b -> b >= 0);
+      } else {
+        double[] badness = badness(metric, bootstrap);
+        double margin = rule.margin();
+        rawDegraded[i] = pValue(badness, b -> b <= margin);
+        rawNonInferior[i] = pValue(badness, b -> b >= margin);
+      }
     }
     double[] adjustedDegraded = adjustGates(decided, rawDegraded);
     double[] adjustedNonInferior = adjustGates(decided, rawNonInferior);
@@ -89,9 +126,13 @@ public final class Decider {
     Flag flag = gates.isEmpty() ? Flag.WARN : Flag.GREEN;
     for (int i = 0; i < decided.size(); i++) {
       String metric = decided.get(i);
-      MetricDecision decision = decide(metric, bootstrap, gates.size(),
-          test(rawDegraded[i], adjustedDegraded[i]), test(rawNonInferior[i], adjustedNonInferior[i]),
-          history.getOrDefault(metric, List.of()), baselineRows);
+      SignificanceTest degraded = test(rawDegraded[i], adjustedDegraded[i]);
+      SignificanceTest nonInferior = test(rawNonInferior[i], adjustedNonInferior[i]);
+      MetricDecision decision = policy.metrics().get(metric).hasLimit()
+          ? decideAgainstLimit(metric, bootstrap, percentiles.get(metric), gates.size(), degraded, nonInferior,
+              candidateRows)
+          : decide(metric, bootstrap, gates.size(), degraded, nonInferior, history.getOrDefault(metric, List.of()),
+              baselineRows);
       decisions.put(metric, decision);
       String why = notComparable.get(metric);
       if (why != null) {
@@ -110,9 +151,17 @@ public final class Decider {
       reasons.add("no gating metric of policy " + policy.policyVersion() + " could be compared "
           + bootstrap.resampledChanges().keySet() + "; nothing decided the flag");
     }
-    for (String metric : bootstrap.resampledChanges().keySet()) {
+    List<String> measured = new ArrayList<>(bootstrap.resampledChanges().keySet());
+    measured.addAll(bootstrap.resampledValues().keySet());
+    measured.addAll(percentiles.keySet());
+    for (String metric : measured) {
       if (!policy.metrics().containsKey(metric)) {
         reasons.add(metric + " has no entry in policy " + policy.policyVersion() + "; not decided");
+      } else if (!decided.contains(metric)) {
+        reasons.add(metric + (policy.metrics().get(metric).hasLimit()
+            ? " is judged on its own value in policy " + policy.policyVersion() + ", but has a limit only for a value"
+                + " measured against the baseline; not decided"
+            : " has a limit in policy " + policy.policyVersion() + ", but is compared with the baseline; not decided"));
       }
     }
     return new DecisionReport(flag, policy.policyVersion(), decisions, reasons, bootstrap.resamples(), bootstrap.seed());
@@ -142,6 +191,82 @@ public final class Decider {
     return new MetricDecision(metric, status, rule.gate(), rule.direction(), rule.margin(),
         bootstrap.baseline().get(metric), candidate, bootstrap.observedChange(metric), interval, degraded,
         nonInferior, sample, band.orElse(null), sentence, bandSentence);
+  }
+
+  /**
+   * A metric judged against its limit: the interval bounds its value (the percentile bootstrap of a
+   * mean over rows, or the order-statistic interval of a percentile over tokens).
+   */
+  private MetricDecision decideAgainstLimit(String metric, BootstrapResult bootstrap, TokenPercentile percentile,
+      int gateCount, SignificanceTest beyond, SignificanceTest within, Map<String, double[]> rows) {
+    MetricPolicy rule = policy.metrics().get(metric);
+    double confidence = rule.gate()
+        ? policy.correction().intervalConfidence(policy.alpha(), gateCount)
+        : 1 - policy.alpha();
+    double value;
+    Interval interval;
+    String method;
+    if (percentile != null) {
+      value = percentile.value();
+      interval = percentile.interval(confidence);
+      method = "order-statistic interval over tokens";
+    } else {
+      value = bootstrap.candidate().get(metric);
+      interval = interval(bootstrap.resampledValues().get(metric), confidence);
+      method = String.format(Locale.ROOT, "bootstrap over rows %d×, seed %d", bootstrap.resamples(), bootstrap.seed());
+    }
+    Flag status = beyond.significant() ? Flag.RED : within.significant() ? Flag.GREEN : Flag.WARN;
+    SampleSize sample = new SampleSize(bootstrap.rows(), total(rows.get(MetricNames.TOKENS)), null);
+    String sentence = Evidence.limitSentence(metric, status, rule.gate(), rule.direction(), rule.limit(), value,
+        interval, beyond, within, sample, method, policy.correction(), policy.alpha());
+    return new MetricDecision(metric, status, rule.gate(), rule.direction(), 0, Double.NaN, value,
+        rule.beyondLimit(value), interval, beyond, within, sample, null, sentence, null);
+  }
+
+  /** The percentiles over tokens the candidate's sketches give, by metric name. */
+  private static Map<String, TokenPercentile> percentiles(Map<String, TokenSketch> sketches) {
+    TokenSketch kl = sketches.get(MetricNames.KL_TOKENS);
+    if (kl == null || kl.isEmpty()) {
+      return Map.of();
+    }
+    return Map.of(MetricNames.KL_P99, new TokenPercentile(kl, 0.99));
+  }
+
+  /**
+   * The {@code q}-quantile of a value over tokens, tested against a limit by how many tokens lie at
+   * or below it: with F the share of tokens at or below the limit, "the quantile is within the
+   * limit" is F ≥ q, and the count is binomial. Tokens are treated as independent draws, so the
+   * interval is narrower than one that resamples rows would be.
+   */
+  record TokenPercentile(TokenSketch sketch, double q) {
+    double value() {
+      return sketch.quantile(q);
+    }
+
+    /** {p of "beyond the limit" (H0: within), p of "within the limit" (H0: beyond)}. */
+    double[] pValues(MetricPolicy rule) {
+      long n = sketch.count();
+      long atOrBelow = sketch.countAtMost(rule.limit());
+      var binomial = new org.apache.commons.math3.distribution.BinomialDistribution(null, Math.toIntExact(n), q);
+      double beyond = binomial.cumulativeProbability(Math.toIntExact(atOrBelow));
+      double within = atOrBelow == 0 ? 1 : 1 - binomial.cumulativeProbability(Math.toIntExact(atOrBelow - 1));
+      if (rule.direction() == Direction.HIGHER_IS_BETTER) {
+        return new double[] {within, beyond};
+      }
+      return new double[] {beyond, within};
+    }
+
+    /** The distribution-free interval between the order statistics around rank n·q. */
+    Interval interval(double confidence) {
+      long n = sketch.count();
+      double z = new org.apache.commons.math3.distribution.NormalDistribution(null, 0, 1)
+          .inverseCumulativeProbability(1 - (1 - confidence) / 2);
+      double spread = z * Math.sqrt(n * q * (1 - q));
+      double last = Math.max(1, n - 1);
+      double low = Math.max(0, Math.floor(n * q - spread)) / last;
+      double high = Math.min(last, Math.ceil(n * q + spread)) / last;
+      return new Interval(sketch.quantile(Math.min(1, low)), sketch.quantile(Math.min(1, high)), confidence);
+    }
   }
 
   /** Badness of each resample: positive is worse, |change| for a two-sided metric. */
@@ -226,12 +351,14 @@ public final class Decider {
    */
   public Verdict compare(MetricVector vector, String baselineVersion, Map<String, double[]> baselineRows,
       Map<String, List<Double>> history, Map<String, String> notComparable) {
-    DecisionReport report = decide(baselineRows, vector.rowValues(), history, notComparable);
+    DecisionReport report = decide(baselineRows, vector.rowValues(), vector.sketches(), history, notComparable);
     Map<String, MetricValue> metrics = new LinkedHashMap<>();
     for (MetricDecision decision : report.metrics().values()) {
       metrics.put(decision.metric(), notComparable.containsKey(decision.metric())
           ? MetricValue.alone(decision.candidateValue(), vector.rows(), decision.direction().wireName())
-          : value(decision, vector.rows()));
+          : policy.metrics().get(decision.metric()).hasLimit()
+              ? limitValue(decision, policy.metrics().get(decision.metric()).limit(), vector.rows())
+              : value(decision, vector.rows()));
     }
     alone(vector).forEach(metrics::putIfAbsent);
     List<String> reasons = new ArrayList<>(report.reasons());
@@ -253,6 +380,12 @@ public final class Decider {
   private Direction direction(String metric) {
     MetricPolicy rule = policy.metrics().get(metric);
     return rule != null ? rule.direction() : Task.direction(metric);
+  }
+
+  private static MetricValue limitValue(MetricDecision d, double limit, long rows) {
+    double p = d.status() == Flag.RED ? d.degraded().adjustedPValue() : d.nonInferior().adjustedPValue();
+    return new MetricValue(d.candidateValue(), rows, d.direction().wireName(), null, null, null, d.interval().low(),
+        d.interval().high(), d.interval().confidence(), null, d.gating(), p, null, null, d.status(), d.sentence(), limit);
   }
 
   private static MetricValue value(MetricDecision d, long rows) {

@@ -27,6 +27,37 @@ final class Evidence {
         verdictWords(status, degraded, nonInferior, gating ? correction : Correction.NONE, alpha, outsideBand));
   }
 
+  /**
+   * E.g. {@code kl_mean RED: 0.0831 against a limit of at most 0.05 (97.5% CI 0.0712 to 0.0950,
+   * n=40 rows / 5,321 tokens, bootstrap over rows 2000×, seed 7); the whole interval lies beyond
+   * the limit; beyond the limit significantly (Holm-adjusted p=0.0005, α=0.05)}.
+   */
+  static String limitSentence(String metric, Flag status, boolean gating, Direction direction, double limit,
+      double value, Interval interval, SignificanceTest beyond, SignificanceTest within, SampleSize sample,
+      String method, Correction correction, double alpha) {
+    boolean lowerIsBetter = direction != Direction.HIGHER_IS_BETTER;
+    double worst = lowerIsBetter ? interval.high() : interval.low();
+    double best = lowerIsBetter ? interval.low() : interval.high();
+    boolean bestBeyond = lowerIsBetter ? best > limit : best < limit;
+    boolean worstWithin = lowerIsBetter ? worst <= limit : worst >= limit;
+    String where = bestBeyond ? "the whole interval lies beyond the limit"
+        : worstWithin ? "the whole interval lies within the limit" : "the interval straddles the limit";
+    String adjusted = !gating || correction == Correction.NONE ? "p" : capitalized(correction.wireName()) + "-adjusted p";
+    String verdict = switch (status) {
+      case RED -> String.format(Locale.ROOT, "beyond the limit significantly (%s=%s, α=%s)", adjusted,
+          pValue(beyond.adjustedPValue()), trimmed(alpha));
+      case GREEN -> String.format(Locale.ROOT, "within the limit significantly (%s=%s, α=%s)", adjusted,
+          pValue(within.adjustedPValue()), trimmed(alpha));
+      default -> String.format(Locale.ROOT, "inconclusive: neither beyond (%s=%s) nor within the limit (%s=%s) is"
+          + " significant at α=%s", adjusted, pValue(beyond.adjustedPValue()), adjusted, pValue(within.adjustedPValue()),
+          trimmed(alpha));
+    };
+    return String.format(Locale.ROOT, "%s %s%s: %s against a limit of %s %s (%s CI %s to %s, n=%s, %s); %s; %s",
+        metric, status, gating ? "" : " (reported, not gating)", number(value), lowerIsBetter ? "at most" : "at least",
+        java.math.BigDecimal.valueOf(limit).stripTrailingZeros().toPlainString(), level(interval.confidence()), number(interval.low()), number(interval.high()),
+        sampleWords(sample), method, where, verdict);
+  }
+
   static String bandSentence(String metric, double candidate, VarianceBand band, int available, int needed) {
     if (band == null) {
       return String.format(Locale.ROOT, "%s: no production band yet (%d snapshot%s, %d needed); band check skipped",

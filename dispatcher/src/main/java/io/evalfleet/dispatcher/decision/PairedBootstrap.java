@@ -67,6 +67,13 @@ public final class PairedBootstrap {
     metrics.addAll(slow);
     ResampledMetrics before = new ResampledMetrics(baseline, fast);
     ResampledMetrics after = new ResampledMetrics(candidate, fast);
+    // Metrics of the candidate alone (a token shift compares it with the baseline already) are
+    // resampled with the same draws: a one-sample bootstrap of their values.
+    List<String> alone = candidateMetrics.keySet().stream()
+        .filter(m -> !baselineMetrics.containsKey(m) && fastMetrics.contains(m)).toList();
+    ResampledMetrics candidateAlone = new ResampledMetrics(candidate, alone);
+    double[] aloneValues = new double[alone.size()];
+    double[][] values = new double[alone.size()][resamples];
     double[] beforeValues = new double[fast.size()];
     double[] afterValues = new double[fast.size()];
     double[][] changes = new double[metrics.size()][resamples];
@@ -79,6 +86,10 @@ public final class PairedBootstrap {
       }
       before.compute(counts, beforeValues);
       after.compute(counts, afterValues);
+      candidateAlone.compute(counts, aloneValues);
+      for (int m = 0; m < alone.size(); m++) {
+        values[m][r] = aloneValues[m];
+      }
       for (int m = 0; m < fast.size(); m++) {
         changes[m][r] = BootstrapResult.relativeChange(beforeValues[m], afterValues[m]);
       }
@@ -95,7 +106,11 @@ public final class PairedBootstrap {
     for (int m = 0; m < metrics.size(); m++) {
       byMetric.put(metrics.get(m), changes[m]);
     }
-    return new BootstrapResult(rows, resamples, seed, baselineMetrics, candidateMetrics, byMetric);
+    Map<String, double[]> aloneByMetric = new LinkedHashMap<>();
+    for (int m = 0; m < alone.size(); m++) {
+      aloneByMetric.put(alone.get(m), values[m]);
+    }
+    return new BootstrapResult(rows, resamples, seed, baselineMetrics, candidateMetrics, byMetric, aloneByMetric);
   }
 
   /** The resample's rows: {@code counts[i]} copies of row i of each column, in row order. */

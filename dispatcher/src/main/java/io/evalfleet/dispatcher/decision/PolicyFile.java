@@ -168,15 +168,22 @@ public final class PolicyFile {
   private record RawMetric(
       @JsonProperty("direction") String direction,
       @JsonProperty("margin") Double margin,
+      @JsonProperty("limit") Double limit,
       @JsonProperty("gate") Boolean gate) {
 
     /**
      * A metric a task produces takes its direction from the task; the file may repeat it but not
-     * contradict it. A metric no task produces must say its direction.
+     * contradict it. A metric no task produces must say its direction. Each metric has a margin
+     * (compared with its baseline) or a limit (judged on its own value), not both.
      */
     List<String> problems(String path, String name) {
       List<String> problems = new ArrayList<>();
-      missing(problems, path + ".margin", margin);
+      if (margin == null && limit == null) {
+        problems.add(path + ".margin is missing (or a limit, for a metric judged on its own value)");
+      } else if (margin != null && limit != null) {
+        problems.add(path + " has both a margin and a limit: a metric is compared with its baseline (margin)"
+            + " or judged on its own value (limit), not both");
+      }
       missing(problems, path + ".gate", gate);
       Optional<MetricSpec> produced = Task.metricSpec(name);
       if (direction != null || produced.isEmpty()) {
@@ -188,13 +195,17 @@ public final class PolicyFile {
             + produced.get().direction().wireName() + " by its task's definition");
       }
       problems.addAll(MetricPolicy.marginProblems(path + ".margin", margin));
+      Direction effective = produced.map(MetricSpec::direction).orElse(stated);
+      if (effective != null) {
+        problems.addAll(MetricPolicy.limitProblems(path + ".limit", limit, effective));
+      }
       return problems;
     }
 
     MetricPolicy toMetricPolicy(String name) {
       Direction direction = Task.metricSpec(name).map(MetricSpec::direction)
           .orElseGet(() -> parse(Direction.class, this.direction));
-      return new MetricPolicy(direction, margin, gate);
+      return limit != null ? MetricPolicy.limited(direction, limit, gate) : new MetricPolicy(direction, margin, gate);
     }
   }
 

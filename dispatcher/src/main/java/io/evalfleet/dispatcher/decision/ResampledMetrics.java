@@ -17,7 +17,7 @@ import java.util.stream.IntStream;
  * Here each column is sorted once; a resample's tie-averaged ranks follow in one pass over that
  * order (rows with equal values, and copies of one row, share the average of their ranks), and
  * Spearman is the Pearson correlation of those ranks weighted by multiplicity. Perplexity and bits
- * per byte stay pooled over tokens and bytes inside each resample. The results agree with
+ * per byte, and the token shift's means, stay pooled over tokens and bytes inside each resample. The results agree with
  * {@code MetricVector.metrics} on the expanded resample to rounding (tested to 1e-12).
  *
  * <p>Not thread-safe: holds scratch buffers reused across resamples.
@@ -31,6 +31,9 @@ final class ResampledMetrics {
   private final double[] nll;
   private final double[] tokens;
   private final double[] bytes;
+  private final double[] klSum;
+  private final double[] agreements;
+  private final double[] dpTrue;
   private final double[] cosineRanks;
   private final double[] goldRanks;
 
@@ -42,6 +45,9 @@ final class ResampledMetrics {
     this.nll = rows.get(MetricNames.NLL_SUM);
     this.tokens = rows.get(MetricNames.TOKENS);
     this.bytes = rows.get(MetricNames.BYTES);
+    this.klSum = rows.get(MetricNames.KL_SUM);
+    this.agreements = rows.get(MetricNames.TOP1_AGREE);
+    this.dpTrue = rows.get(MetricNames.DP_TRUE_SUM);
     this.cosineOrder = cosine == null ? null : order(cosine);
     this.goldOrder = gold == null ? null : order(gold);
     this.cosineRanks = cosine == null ? null : new double[cosine.length];
@@ -50,7 +56,8 @@ final class ResampledMetrics {
 
   /** Names of the metrics this class can compute; any other metric needs {@code MetricVector.metrics}. */
   static final List<String> SUPPORTED = List.of(MetricNames.SPEARMAN, MetricNames.MEAN_COSINE,
-      MetricNames.PERPLEXITY, MetricNames.BITS_PER_BYTE);
+      MetricNames.PERPLEXITY, MetricNames.BITS_PER_BYTE, MetricNames.KL_MEAN, MetricNames.TOP1_AGREEMENT,
+      MetricNames.DP_TRUE_MEAN);
 
   /** Writes each metric's value for the resample with {@code counts[i]} copies of row i into {@code into}, in metric order. */
   void compute(int[] counts, double[] into) {
@@ -61,6 +68,9 @@ final class ResampledMetrics {
         case MetricNames.MEAN_COSINE -> weightedSum(cosine, counts) / n;
         case MetricNames.PERPLEXITY -> Math.exp(weightedSum(nll, counts) / weightedSum(tokens, counts));
         case MetricNames.BITS_PER_BYTE -> weightedSum(nll, counts) / (weightedSum(bytes, counts) * Math.log(2));
+        case MetricNames.KL_MEAN -> weightedSum(klSum, counts) / weightedSum(tokens, counts);
+        case MetricNames.TOP1_AGREEMENT -> weightedSum(agreements, counts) / weightedSum(tokens, counts);
+        case MetricNames.DP_TRUE_MEAN -> weightedSum(dpTrue, counts) / weightedSum(tokens, counts);
         default -> throw new IllegalStateException("no resampled form of metric '" + metrics.get(m) + "'");
       };
     }

@@ -1,17 +1,20 @@
 package io.evalfleet.dispatcher.decision;
 
 import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.task.TokenSketch;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * A run's per-row values, one column per value over all its rows, filled one shard result at a
- * time and in any order: each shard's values land at its rows, and nothing but the columns is held.
+ * time and in any order: each shard's values land at its rows, and nothing but the columns (and
+ * the merged token sketches) is held.
  * Not thread-safe.
  */
 public final class RowColumns {
   private final int rows;
   private final Map<String, double[]> columns = new LinkedHashMap<>();
+  private final Map<String, TokenSketch> sketches = new LinkedHashMap<>();
 
   public RowColumns(long rows) {
     this.rows = Math.toIntExact(rows);
@@ -35,9 +38,16 @@ public final class RowColumns {
     result.values().forEach((name, part) ->
         System.arraycopy(part, 0, columns.computeIfAbsent(name, n -> new double[rows]), (int) result.rowStart(),
             part.length));
+    result.sketches().forEach((name, encoded) ->
+        sketches.computeIfAbsent(name, n -> TokenSketch.empty()).merge(TokenSketch.decode(encoded)));
   }
 
   public Map<String, double[]> columns() {
     return columns;
+  }
+
+  /** The shards' token sketches, merged by name. */
+  public Map<String, TokenSketch> sketches() {
+    return sketches;
   }
 }

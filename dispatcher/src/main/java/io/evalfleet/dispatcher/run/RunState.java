@@ -50,6 +50,8 @@ public final class RunState {
   private BaselineRecord baseline;
   /** The archived version the event names as its baseline, once read. */
   private BaselineRecord namedBaseline;
+  /** Causal LM: the baseline its jobs run beside the candidate for the token shift; null for none. */
+  private BaselineRecord shiftReference;
   private int shardsTotal;
   private long rowsTotal;
   // Counters over the run's shards: not stored with the run (that would rewrite it on every result)
@@ -208,6 +210,16 @@ public final class RunState {
 
   public void namedBaseline(BaselineRecord named) {
     this.namedBaseline = named;
+  }
+
+  /** Measures the token shift against {@code baseline}: every job runs it beside the candidate. */
+  public void shiftAgainst(BaselineRecord baseline) {
+    this.shiftReference = baseline;
+  }
+
+  /** The baseline the token shift is measured against, if any. */
+  public Optional<BaselineRecord> shiftReference() {
+    return Optional.ofNullable(shiftReference);
   }
 
   private static void addIfPresent(TreeSet<String> set, String value) {

@@ -115,7 +115,7 @@ final class Conclusion {
       if (run == null || run.stage() != RunState.Stage.DECIDING) {
         continue;
       }
-      Map<String, double[]> columns;
+      RowColumns columns;
       try {
         columns = run.reusedScores().isPresent() ? null : assemble(run);
       } catch (RuntimeException e) {
@@ -167,11 +167,14 @@ final class Conclusion {
     }
   }
 
-  /** The per-row values of a complete run, one column per value, its shard results copied in one at a time. */
-  private Map<String, double[]> assemble(RunState run) {
+  /**
+   * The per-row values of a complete run, one column per value, its shard results copied in one at a
+   * time, and its token sketches merged.
+   */
+  private RowColumns assemble(RunState run) {
     RowColumns columns = new RowColumns(run.rowsTotal());
     book.forEachResult(run.runId(), columns::add);
-    return columns.columns();
+    return columns;
   }
 
   /** The model's first version becomes its baseline; the versions waiting for it are decided next. */

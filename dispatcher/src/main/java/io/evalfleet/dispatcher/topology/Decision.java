@@ -7,12 +7,14 @@ import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Evaluator;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.Task;
+import io.evalfleet.common.task.TokenSketch;
 import io.evalfleet.common.archive.BaselineSnapshot;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.archive.EvaluationLock;
 import io.evalfleet.common.archive.ScoreKey;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.decision.MetricVector;
+import io.evalfleet.dispatcher.decision.RowColumns;
 import io.evalfleet.dispatcher.decision.Verdict;
 import io.evalfleet.dispatcher.run.RunState;
 import java.io.IOException;
@@ -35,6 +37,9 @@ import org.slf4j.LoggerFactory;
  */
 final class Decision implements Callable<Decision.Outcome> {
   private static final Logger log = LoggerFactory.getLogger(Decision.class);
+  /** The metrics of a token shift, which hold only against the version it was measured against. */
+  private static final List<String> SHIFT_METRICS = List.of(MetricNames.KL_MEAN, MetricNames.KL_P99,
+      MetricNames.TOP1_AGREEMENT, MetricNames.DP_TRUE_MEAN);
 
   /**
    * What a decision found.
@@ -47,15 +52,20 @@ final class Decision implements Callable<Decision.Outcome> {
 
   private final Dispatching dispatching;
   private final RunState run;
-  /** The run's per-row values; null when they come from an identical archived evaluation. */
-  private final Map<String, double[]> columns;
+  /** The run's per-row values and token sketches; null when they come from an identical archived evaluation. */
+  private final RowColumns columns;
   private final Instant now;
 
-  Decision(Dispatching dispatching, RunState run, Map<String, double[]> columns, Instant now) {
+  Decision(Dispatching dispatching, RunState run, RowColumns columns, Instant now) {
     this.dispatching = dispatching;
     this.run = run;
     this.columns = columns;
     this.now = now;
+  }
+
+  /** Everything the run's scores depend on, its token-shift reference included. */
+  static ScoreKey scoreKey(RunState run) {
+    return ScoreKey.of(run.event(), run.shiftReference().map(BaselineRecord::artifactSha256).orElse(null));
   }
 
   @Override
@@ -77,13 +87,15 @@ final class Decision implements Callable<Decision.Outcome> {
     EvaluationArchive.Provenance provenance;
     String scores = null;
     if (columns == null) {
-      var reused = dispatching.archive.scores(ScoreKey.of(event)).orElseThrow(() -> new IOException(
+      var reused = dispatching.archive.scores(scoreKey(run)).orElseThrow(() -> new IOException(
           "the archived scores of an identical evaluation are gone: " + run.reusedScores().orElse("?")));
-      vector = MetricVector.of(event.task(), reused.rows(), run.rowsTotal());
+      Map<String, TokenSketch> sketches = new LinkedHashMap<>();
+      reused.sketches().forEach((name, encoded) -> sketches.put(name, TokenSketch.decode(encoded)));
+      vector = MetricVector.of(event.task(), reused.rows(), sketches, run.rowsTotal());
       provenance = reused.provenance();
       scores = reused.uri();
     } else {
-      vector = MetricVector.of(event.task(), columns, run.rowsTotal());
+      vector = MetricVector.of(event.task(), columns.columns(), columns.sketches(), run.rowsTotal());
       provenance = new EvaluationArchive.Provenance(run.runtimes(), run.providers(), run.hardware(),
           run.signatures().size() == 1 ? run.signatures().get(0) : null, run.runId());
     }
@@ -107,7 +119,7 @@ final class Decision implements Callable<Decision.Outcome> {
       pinned = new BaselineRecord(event.model(), event.version(), run.runId(), event.artifact().sha256(),
           event.goldenSubset().sha256(), event.tokenizer() == null ? null : event.tokenizer().sha256(),
           event.baseModelSha256(), provenance.modelSignature(), vector.metrics(), archived[0], event.commit(), now,
-          conventionsOf(event));
+          conventionsOf(event), event.artifact());
     }
     return new Outcome(run.runId(), verdict.flag(), verdict.metrics(), reasons,
         baseline == null ? null : baseline.version(), provenance.executionProviders(), archived[1], pinned, null,
@@ -154,9 +166,13 @@ final class Decision implements Callable<Decision.Outcome> {
       return "cannot read the per-row scores of baseline version " + baseline.version() + " (" + baseline.scores()
           + "): " + e.getMessage();
     }
+    Map<String, String> notComparable = new LinkedHashMap<>(run.notComparable());
+    run.shiftReference().filter(reference -> !reference.version().equals(baseline.version())).ifPresent(reference ->
+        SHIFT_METRICS.forEach(metric -> notComparable.put(metric, "the token shift was measured against version "
+            + reference.version() + ", but the run is compared with version " + baseline.version())));
     try {
       return dispatching.decider.compare(vector, baseline.version(), baselineRows,
-          bandHistory(event.model(), baseline.version()), run.notComparable());
+          bandHistory(event.model(), baseline.version()), notComparable);
     } catch (IllegalArgumentException e) {
       return "cannot compare with baseline version " + baseline.version() + ": " + e.getMessage();
     }
@@ -173,7 +189,9 @@ final class Decision implements Callable<Decision.Outcome> {
     String scores = reusedScores;
     try {
       if (scores == null) {
-        scores = dispatching.archive.writeScores(ScoreKey.of(event), vector.rowValues(), provenance);
+        Map<String, String> sketches = new LinkedHashMap<>();
+        vector.sketches().forEach((name, sketch) -> sketches.put(name, sketch.encode()));
+        scores = dispatching.archive.writeScores(scoreKey(run), vector.rowValues(), sketches, provenance);
       } else {
         reasons.add("scores reused from an identical earlier evaluation (same artifact, tokenizer, golden subset,"
             + " evaluator and windowing): " + scores);

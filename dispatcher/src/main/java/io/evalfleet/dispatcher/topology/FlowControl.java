@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.topology;
 
 import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.run.RunState;
 import io.evalfleet.dispatcher.run.ShardState;
 import java.time.Duration;
@@ -150,7 +151,8 @@ final class FlowControl {
     return new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run.runId(), shard.index()), run.runId(),
         event.eventId(), event.model(), event.version(), event.task(), event.artifact(), event.tokenizer(),
         event.goldenSubset(), event.maxSeqLen(), event.stride(), shard.index(), run.shardsTotal(), shard.rowStart(),
-        shard.rowCount(), event.task().spec().rowValues(), shard.attempt(), run.deadline(), event.embedding());
+        shard.rowCount(), event.task().spec().rowValues(), shard.attempt(), run.deadline(), event.embedding(),
+        run.shiftReference().map(BaselineRecord::artifact).orElse(null));
   }
 
   /** 1, 2, 4 ... seconds, at most 30: long enough for a circuit breaker to close again. */

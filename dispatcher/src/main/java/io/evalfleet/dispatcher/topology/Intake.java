@@ -134,7 +134,7 @@ final class Intake {
       conclusion.refuse(run, refused.get());
       return;
     }
-    Optional<EvaluationArchive.ArchivedScores> reusable = archivedScores(event);
+    Optional<EvaluationArchive.ArchivedScores> reusable = archivedScores(run);
     if (reusable.isPresent()) {
       log.info("run {} for {} {}: reusing the scores of an identical evaluation ({})", run.runId(), event.model(),
           event.version(), reusable.get().uri());
@@ -228,16 +228,28 @@ final class Intake {
         run.note(change + "; embeddings are compared as the models' outputs on the same texts");
       }
     }
+    if (event.task() == Task.CAUSAL_LM) {
+      if (!java.util.Objects.equals(tokenizer, baseline.tokenizerSha256())) {
+        run.note("token shift not measured: the tokenizer changed, so the two models' next-token distributions are"
+            + " over different vocabularies");
+      } else if (baseline.artifact() == null) {
+        run.note("token shift not measured: the record of baseline version " + baseline.version()
+            + " does not name its model file (it was pinned before records kept it)");
+      } else {
+        run.shiftAgainst(baseline);
+      }
+    }
     return Optional.empty();
   }
 
   /** Scores archived by an identical earlier evaluation, if any. */
-  private Optional<EvaluationArchive.ArchivedScores> archivedScores(StagedWeightEvent event) {
+  private Optional<EvaluationArchive.ArchivedScores> archivedScores(RunState run) {
     if (!dispatching.reuseScores) {
       return Optional.empty();
     }
+    StagedWeightEvent event = run.event();
     try {
-      return dispatching.archive.scores(ScoreKey.of(event));
+      return dispatching.archive.scores(Decision.scoreKey(run));
     } catch (IOException | RuntimeException e) {
       log.warn("cannot look up archived scores of {} {} (scoring it instead): {}", event.model(), event.version(),
           e.toString());

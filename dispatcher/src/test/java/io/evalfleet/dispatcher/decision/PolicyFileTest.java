@@ -79,7 +79,7 @@ class PolicyFileTest {
         .isInstanceOfSatisfying(InvalidPolicyException.class, e -> assertThat(e.problems()).contains(
             "family_confidence is missing", "bootstrap_resamples is missing", "seed is missing",
             "unknown correction 'sidak' (one of holm, bonferroni, none)",
-            "metrics.spearman.margin is missing", "metrics.spearman.gate is missing"));
+            "metrics.spearman.margin is missing (or a limit, for a metric judged on its own value)", "metrics.spearman.gate is missing"));
   }
 
   @Test
@@ -94,5 +94,35 @@ class PolicyFileTest {
         .hasMessageContaining("band_window must be at least band_min_snapshots (1), was 0");
     assertThatThrownBy(() -> new MetricPolicy(Direction.TWO_SIDED, -0.5, true))
         .hasMessageContaining("margin must be a finite number >= 0, was -0.5");
+  }
+
+  @Test
+  void aMetricHasAMarginOrALimitNotBoth() throws IOException {
+    Path file = dir.resolve("limits.json");
+    Files.writeString(file, """
+        {
+          "policy_version": "limits", "family_confidence": 0.95, "bootstrap_resamples": 2000, "seed": 7,
+          "correction": "holm", "band_k": 3.0, "band_min_snapshots": 3, "band_window": 10,
+          "metrics": {
+            "kl_mean": { "limit": 0.05, "margin": 0.02, "gate": true },
+            "mean_cosine": { "limit": 0.9, "gate": true },
+            "top1_agreement": { "limit": "NaN", "gate": true }
+          }
+        }
+        """);
+    assertThatThrownBy(() -> PolicyFile.load(file))
+        .isInstanceOfSatisfying(InvalidPolicyException.class, e -> assertThat(e.problems()).contains(
+            "metrics.kl_mean has both a margin and a limit: a metric is compared with its baseline (margin) or judged"
+                + " on its own value (limit), not both",
+            "metrics.mean_cosine.limit needs a direction (higher_is_better or lower_is_better), not two_sided",
+            "metrics.top1_agreement.limit must be a finite number, was NaN"));
+  }
+
+  @Test
+  void theDefaultPolicyJudgesTheTokenShiftAgainstLimits() {
+    Policy policy = PolicyFile.defaults();
+    assertThat(policy.metrics().get("kl_mean")).isEqualTo(MetricPolicy.limited(Direction.LOWER_IS_BETTER, 0.05, true));
+    assertThat(policy.metrics().get("top1_agreement").beyondLimit(0.85)).isCloseTo(0.05, org.assertj.core.api.Assertions.within(1e-12));
+    assertThat(policy.metrics().get("perplexity").hasLimit()).isFalse();
   }
 }

@@ -42,6 +42,7 @@ public final class ModelSessions implements AutoCloseable {
   private static final int MAX_TOKENIZERS = 16;
   /** By the type of logits they take; guarded by {@code this}. */
   private final java.util.Map<OnnxJavaType, OrtSession> nllHeads = new java.util.EnumMap<>(OnnxJavaType.class);
+  private OrtSession tokenShiftHead;
 
   private final ExecutionProvider provider;
   private volatile io.micrometer.core.instrument.MeterRegistry metrics =
@@ -258,15 +259,30 @@ public final class ModelSessions implements AutoCloseable {
    */
   public synchronized OrtSession nllHead(OnnxJavaType type) {
     OrtSession head = nllHeads.get(type);
-    if (head != null) {
-      return head;
+    if (head == null) {
+      head = loadHead(switch (type) {
+        case FLOAT -> "/onnx/nll-head.onnx";
+        case FLOAT16 -> "/onnx/nll-head-fp16.onnx";
+        case BFLOAT16 -> "/onnx/nll-head-bf16.onnx";
+        default -> throw new IllegalArgumentException("no NLL head for " + type + " logits");
+      });
+      nllHeads.put(type, head);
     }
-    String resource = switch (type) {
-      case FLOAT -> "/onnx/nll-head.onnx";
-      case FLOAT16 -> "/onnx/nll-head-fp16.onnx";
-      case BFLOAT16 -> "/onnx/nll-head-bf16.onnx";
-      default -> throw new IllegalArgumentException("no NLL head for " + type + " logits");
-    };
+    return head;
+  }
+
+  /**
+   * The token-shift head ({@code /onnx/token-shift-head.onnx}: KL, top-1 agreement and true-token
+   * change between two causal LMs' logits), shared by every pair of models.
+   */
+  public synchronized OrtSession tokenShiftHead() {
+    if (tokenShiftHead == null) {
+      tokenShiftHead = loadHead("/onnx/token-shift-head.onnx");
+    }
+    return tokenShiftHead;
+  }
+
+  private OrtSession loadHead(String resource) {
     try (var in = ModelSessions.class.getResourceAsStream(resource);
          OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       if (in == null) {
@@ -274,15 +290,13 @@ public final class ModelSessions implements AutoCloseable {
       }
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
-      // The head runs right after the model, on the same cores: if its pool spun while idle it would
+      // A head runs right after the model, on the same cores: if its pool spun while idle it would
       // steal them from the model's next run (measured: perplexity at 0.52x of the bare forward loop).
       options.addConfigEntry("session.intra_op.allow_spinning", "0");
-      head = env.createSession(in.readAllBytes(), options);
+      return env.createSession(in.readAllBytes(), options);
     } catch (IOException | OrtException e) {
       throw new IllegalStateException("cannot load " + resource, e);
     }
-    nllHeads.put(type, head);
-    return head;
   }
 
   private ArtifactCache.Use use(ArtifactRef ref, String what) throws ScoringException {
@@ -304,6 +318,14 @@ public final class ModelSessions implements AutoCloseable {
       }
     }
     nllHeads.clear();
+    if (tokenShiftHead != null) {
+      try {
+        tokenShiftHead.close();
+      } catch (OrtException e) {
+        log.warn("closing the token-shift head failed", e);
+      }
+      tokenShiftHead = null;
+    }
     tokenizers.clear();
   }
 }

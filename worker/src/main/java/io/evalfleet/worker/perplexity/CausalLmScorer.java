@@ -8,6 +8,7 @@ import io.evalfleet.common.task.CausalLmTask;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.SubsetLayout;
 import io.evalfleet.common.task.Task;
+import io.evalfleet.common.task.TokenSketch;
 import io.evalfleet.worker.model.LoadedModel;
 import io.evalfleet.worker.model.ModelSessions;
 import io.evalfleet.worker.scoring.Scored;
@@ -69,13 +70,20 @@ public final class CausalLmScorer implements TaskScorer {
     return Task.CAUSAL_LM;
   }
 
-  /** Per row: {@code nll_sum}, {@code tokens}, and {@code bytes} for text rows. */
+  /**
+   * Per row: {@code nll_sum}, {@code tokens}, and {@code bytes} for text rows; with a reference
+   * model also the token shift ({@code kl_sum}, {@code top1_agree}, {@code dp_true_sum}, and the
+   * sketch of every token's KL).
+   */
   @Override
   public Scored score(ScoringJob job) throws ScoringException {
     // The job's constructor has checked max_seq_len and stride against the task's spec.
     int maxLen = job.maxSeqLen();
     int stride = job.task().spec().stride(job.maxSeqLen(), job.stride());
     Rows rows = readRows(job);
+    if (job.reference() != null) {
+      return scoreShift(job, rows, maxLen, stride);
+    }
     try (ModelSessions.Lease lease = sessions.lease(job.artifact())) {
       LoadedModel model = lease.model();
       long vocabulary = NllForward.checkSignature(model);
@@ -89,6 +97,84 @@ public final class CausalLmScorer implements TaskScorer {
       }
       return new Scored(values, scores.batching(), scores.paddingRatio(), model.executionProvider(), model.signature());
     }
+  }
+
+  private Scored scoreShift(ScoringJob job, Rows rows, int maxLen, int stride) throws ScoringException {
+    try (ModelSessions.Lease candidateLease = sessions.lease(job.artifact());
+         ModelSessions.Lease baselineLease = sessions.lease(job.reference())) {
+      LoadedModel candidate = candidateLease.model();
+      LoadedModel baseline = baselineLease.model();
+      long vocabulary = NllForward.checkSignature(candidate);
+      long baselineVocabulary = NllForward.checkSignature(baseline);
+      if (vocabulary != baselineVocabulary) {
+        throw ScoringException.input("token shift: the baseline model " + job.reference().uri() + " predicts over "
+            + baselineVocabulary + " tokens and the candidate over " + vocabulary
+            + "; next-token distributions over different vocabularies cannot be compared");
+      }
+      validate(rows.ids, vocabulary, job.rowStart());
+      Shifts shifts = shiftRows(baseline, candidate, rows.ids, maxLen, stride, job.rowStart());
+      Map<String, double[]> values = new LinkedHashMap<>();
+      values.put(MetricNames.NLL_SUM, shifts.nllSum());
+      values.put(MetricNames.TOKENS, shifts.tokens());
+      if (rows.bytes != null) {
+        values.put(MetricNames.BYTES, rows.bytes);
+      }
+      values.put(MetricNames.KL_SUM, shifts.klSum());
+      values.put(MetricNames.TOP1_AGREE, shifts.agreements());
+      values.put(MetricNames.DP_TRUE_SUM, shifts.dpTrueSum());
+      return new Scored(values, shifts.batching(), shifts.paddingRatio(), candidate.executionProvider(),
+          candidate.signature(), Map.of(MetricNames.KL_TOKENS, shifts.kl().encode()));
+    }
+  }
+
+  /** Per-row sums of a token shift, the candidate's NLL among them, and the sketch of every token's KL. */
+  public record Shifts(double[] nllSum, double[] tokens, double[] klSum, double[] agreements, double[] dpTrueSum,
+      TokenSketch kl, String batching, double paddingRatio) {}
+
+  /**
+   * Runs both models on the same windows of token rows (each at least 2 tokens, all ids in the
+   * vocabulary) and compares their next-token distributions token by token; batches hold half the
+   * logits of a single model's, since both models' logits are alive at once.
+   */
+  public Shifts shiftRows(LoadedModel baseline, LoadedModel candidate, long[][] rows, int maxLen, int stride,
+      long firstRow) throws ScoringException {
+    NllForward forward = new NllForward(sessions.environment(), sessions::nllHead);
+    TokenShiftHead head = new TokenShiftHead(sessions.environment(), sessions.tokenShiftHead());
+    boolean invariant = isBatchInvariant(candidate, forward, rows[0], maxLen)
+        && isBatchInvariant(baseline, forward, rows[0], maxLen);
+    List<Window> windows = new ArrayList<>();
+    for (int r = 0; r < rows.length; r++) {
+      windows.addAll(Windows.plan(r, rows[r].length, maxLen, stride));
+    }
+    List<List<Window>> batches = LengthBatches.plan(windows, invariant ? batchSize : 1,
+        tokenSlots(invariant ? batchSize : 1, maxLen, NllForward.checkSignature(candidate), logitsBudget / 2));
+    double[] nll = new double[rows.length];
+    double[] tokens = new double[rows.length];
+    double[] kl = new double[rows.length];
+    double[] agree = new double[rows.length];
+    double[] dp = new double[rows.length];
+    TokenSketch sketch = TokenSketch.empty();
+    for (List<Window> batch : batches) {
+      NllForward.WindowShift[] shifts = forward.shift(baseline, candidate, batch, rows, head);
+      for (int i = 0; i < shifts.length; i++) {
+        Window window = batch.get(i);
+        NllForward.WindowShift shift = shifts[i];
+        if (!Double.isFinite(shift.nllSum()) || !Double.isFinite(shift.klSum())) {
+          throw ScoringException.input("row " + (firstRow + window.row()) + ": the token shift is not finite (NLL "
+              + shift.nllSum() + ", KL " + shift.klSum() + "): a model's logits contain NaN or infinity");
+        }
+        nll[window.row()] += shift.nllSum();
+        tokens[window.row()] += window.scored();
+        kl[window.row()] += shift.klSum();
+        agree[window.row()] += shift.agreements();
+        dp[window.row()] += shift.dpTrueSum();
+        for (float value : shift.kl()) {
+          sketch.add(value);
+        }
+      }
+    }
+    return new Shifts(nll, tokens, kl, agree, dp, sketch, invariant ? "length-buckets" : "one-window-at-a-time",
+        LengthBatches.paddingRatio(batches));
   }
 
   /**

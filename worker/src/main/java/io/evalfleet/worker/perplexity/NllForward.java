@@ -137,10 +137,11 @@ public final class NllForward {
 
   /**
    * How a candidate's next-token distribution moved from its baseline's over one window: the sums
-   * over its scored positions of KL(baseline ‖ candidate) and of the true token's probability
-   * change, how many positions' top-1 tokens agree, and each position's KL (for percentiles).
+   * over its scored positions of KL(baseline ‖ candidate), of the true token's probability change
+   * and of the candidate's NLL, how many positions' top-1 tokens agree, and each position's KL (for
+   * percentiles).
    */
-  public record WindowShift(double klSum, long agreements, double dpTrueSum, float[] kl) {
+  public record WindowShift(double klSum, long agreements, double dpTrueSum, double nllSum, float[] kl) {
     public int positions() {
       return kl.length;
     }
@@ -198,16 +199,18 @@ public final class NllForward {
           float[] kl = new float[scored];
           double klSum = 0;
           double dpSum = 0;
+          double nllSum = 0;
           long agree = 0;
           for (int t = 0, i = 0; t < seqLen; t++) {
             if (weights[w][t] > 0) {
               kl[i++] = shift.kl()[w][t];
               klSum += shift.kl()[w][t];
               dpSum += shift.dpTrue()[w][t];
+              nllSum += shift.nll()[w][t];
               agree += shift.agree()[w][t] > 0.5f ? 1 : 0;
             }
           }
-          out[w] = new WindowShift(klSum, agree, dpSum, kl);
+          out[w] = new WindowShift(klSum, agree, dpSum, nllSum, kl);
         }
         return out;
       }

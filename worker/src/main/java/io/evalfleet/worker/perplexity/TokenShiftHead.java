@@ -16,14 +16,18 @@ import java.util.Map;
  * position, computed inside ONNX Runtime by a small graph ({@code onnx/token-shift-head.onnx}, made
  * by {@code scripts/make_token_shift_head.py}) from both models' logits, which stay native: per
  * scored position, KL(baseline ‖ candidate) in nats, whether both models' most likely next token
- * agrees, and the change in probability of the true next token. Positions that are not scored are
+ * agrees, the change in probability of the true next token, and the candidate's NLL of it. Positions that are not scored are
  * 0. Float32 logits. Thread-safe (ONNX Runtime sessions are).
  */
 public final class TokenShiftHead {
   public static final String RESOURCE = "/onnx/token-shift-head.onnx";
 
-  /** Per window and position: KL(baseline ‖ candidate), top-1 agreement (0 or 1), p_c(true) − p_b(true). */
-  public record Shift(float[][] kl, float[][] agree, float[][] dpTrue) {}
+  /**
+   * Per window and position: KL(baseline ‖ candidate), top-1 agreement (0 or 1), p_c(true) − p_b(true),
+   * and the candidate's NLL of the true token (the NLL head's value, so the candidate's perplexity
+   * comes from the same forward pass).
+   */
+  public record Shift(float[][] kl, float[][] agree, float[][] dpTrue, float[][] nll) {}
 
   private final OrtEnvironment env;
   private final OrtSession head;
@@ -76,7 +80,7 @@ public final class TokenShiftHead {
          OrtSession.Result result = head.run(Map.of("baseline_logits", baselineLogits,
              "candidate_logits", candidateLogits, "targets", targetTensor, "weights", weightTensor))) {
       return new Shift(read(result, "kl", batch, sequence), read(result, "agree", batch, sequence),
-          read(result, "dp_true", batch, sequence));
+          read(result, "dp_true", batch, sequence), read(result, "nll", batch, sequence));
     }
   }
 

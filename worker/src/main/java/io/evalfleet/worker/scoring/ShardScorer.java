@@ -76,6 +76,7 @@ public final class ShardScorer implements JobScorer {
     return new ShardResult(SchemaVersion.CURRENT, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(),
         job.rowCount(), scored == null ? Map.of() : scored.values(), workerId,
         scored == null ? null : scored.executionProvider(), scored == null ? null : scored.batching(),
-        scored == null ? null : scored.paddingRatio(), durationMs, job.attempt(), error, environment);
+        scored == null ? null : scored.paddingRatio(), durationMs, job.attempt(), error, environment,
+        scored == null ? Map.of() : scored.sketches());
   }
 }

@@ -97,6 +97,7 @@ class TokenShiftForwardTest {
       float[][] c = logits(tuned, rows[w]);
       double kl = 0;
       double dp = 0;
+      double nll = 0;
       long agree = 0;
       for (int t = 0; t + 1 < rows[w].length; t++) {
         double[] pb = softmax(b[t]);
@@ -106,12 +107,14 @@ class TokenShiftForwardTest {
         }
         int next = (int) rows[w][t + 1];
         dp += pc[next] - pb[next];
+        nll -= Math.log(pc[next]);
         agree += argmax(pb) == argmax(pc) ? 1 : 0;
       }
       assertThat(shifts[w].klSum()).as("window %d KL", w).isCloseTo(kl, within(1e-4 * kl + 1e-5)).isPositive();
       assertThat(shifts[w].agreements()).as("window %d top-1 agreements", w).isEqualTo(agree)
           .isLessThan(shifts[w].positions());
       assertThat(shifts[w].dpTrueSum()).as("window %d true-token probability change", w).isCloseTo(dp, within(1e-4));
+      assertThat(shifts[w].nllSum()).as("window %d candidate NLL", w).isCloseTo(nll, within(1e-5 * nll));
     }
   }
 
