@@ -15,17 +15,15 @@ public final class FlagPrinter {
     out.append(String.format(Locale.ROOT, "event %s, run %s, baseline %s%n", flag.eventId(), flag.runId(),
         flag.baselineVersion() == null ? "none" : flag.baselineVersion()));
     if (!flag.metrics().isEmpty()) {
-      out.append(String.format(Locale.ROOT, "  %-13s %10s %10s %9s %-22s %7s %5s  %s%n",
-          "metric", "value", "baseline", "change", "confidence interval", "margin", "n", "status"));
+      out.append(String.format(Locale.ROOT, "  %-15s %10s %10s %9s %-24s %7s %5s  %s%n",
+          "metric", "value", "baseline", "change", "confidence interval", "bound", "n", "status"));
       for (var entry : flag.metrics().entrySet()) {
         MetricValue m = entry.getValue();
-        out.append(String.format(Locale.ROOT, "  %-13s %10.4f %10s %9s %-22s %7s %5d  %s%n", entry.getKey(), m.value(),
+        out.append(String.format(Locale.ROOT, "  %-15s %10.4f %10s %9s %-24s %7s %5d  %s%n", entry.getKey(), m.value(),
             m.baseline() == null ? "-" : String.format(Locale.ROOT, "%.4f", m.baseline()),
             m.relativeDelta() == null ? "-" : String.format(Locale.ROOT, "%+.2f%%", 100 * m.relativeDelta()),
-            m.ciLow() == null ? "-" : String.format(Locale.ROOT, "[%+.2f%%, %+.2f%%] %.1f%%", 100 * m.ciLow(),
-                100 * m.ciHigh(), 100 * m.ciConfidence()),
-            m.margin() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * m.margin()),
-            m.n(), m.status() == null ? "-" : m.status() + (Boolean.FALSE.equals(m.gating()) ? " (not gating)" : "")));
+            interval(m), bound(m), m.n(),
+            m.status() == null ? "-" : m.status() + (Boolean.FALSE.equals(m.gating()) ? " (not gating)" : "")));
       }
     }
     for (String reason : flag.reasons()) {
@@ -40,5 +38,25 @@ public final class FlagPrinter {
           flag.coverage().rowsTotal(), flag.executionProviders(), flag.durationMs()));
     }
     return out.toString();
+  }
+
+  /** The interval of the relative change, or of the value itself for a metric judged against a limit. */
+  private static String interval(MetricValue m) {
+    if (m.ciLow() == null) {
+      return "-";
+    }
+    return m.limit() != null
+        ? String.format(Locale.ROOT, "[%.4f, %.4f] %.1f%%", m.ciLow(), m.ciHigh(), 100 * m.ciConfidence())
+        : String.format(Locale.ROOT, "[%+.2f%%, %+.2f%%] %.1f%%", 100 * m.ciLow(), 100 * m.ciHigh(),
+            100 * m.ciConfidence());
+  }
+
+  /** The margin against the baseline, or the limit a metric judged on its own value must keep. */
+  private static String bound(MetricValue m) {
+    if (m.limit() != null) {
+      return ("higher_is_better".equals(m.direction()) ? ">=" : "<=")
+          + java.math.BigDecimal.valueOf(m.limit()).stripTrailingZeros().toPlainString();
+    }
+    return m.margin() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * m.margin());
   }
 }

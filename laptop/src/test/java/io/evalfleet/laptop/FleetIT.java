@@ -242,6 +242,21 @@ class FleetIT {
     assertThat(tuned.metrics().get(MetricNames.PERPLEXITY).value()).isCloseTo(386.2976, within(1e-3));
     assertThat(tuned.metrics().get(MetricNames.PERPLEXITY).status()).isEqualTo(Flag.RED);
     assertThat(tuned.metrics().get(MetricNames.BITS_PER_BYTE).baseline()).isCloseTo(3.278299, within(1e-5));
+    // The token shift of the fine-tune against its base, measured on the same windows in one paired job per shard.
+    assertThat(base.metrics()).doesNotContainKey(MetricNames.KL_MEAN);
+    for (String metric : List.of(MetricNames.KL_MEAN, MetricNames.KL_P99, MetricNames.TOP1_AGREEMENT)) {
+      assertThat(tuned.metrics().get(metric).status()).as(metric).isEqualTo(Flag.RED);
+      assertThat(tuned.metrics().get(metric).limit()).as(metric).isNotNull();
+    }
+    assertThat(tuned.metrics().get(MetricNames.KL_MEAN).value()).isGreaterThan(1.0);
+    assertThat(tuned.metrics().get(MetricNames.TOP1_AGREEMENT).value()).isLessThan(0.5);
+    assertThat(tuned.reasons()).anyMatch(r -> r.startsWith("kl_mean RED: ") && r.contains("against a limit of at most"));
+    // The base model against itself: no shift at all, and GREEN.
+    DriftFlag again = stage(causalEvent("lm", "base-again", assets.causalModel(DemoAssets.CausalModel.BYTEGPT_BASE), heldout));
+    assertThat(again.flag()).as(String.join("\n", again.reasons())).isEqualTo(Flag.GREEN);
+    assertThat(again.metrics().get(MetricNames.KL_MEAN).value()).isCloseTo(0, within(1e-6));
+    assertThat(again.metrics().get(MetricNames.KL_P99).value()).isCloseTo(0, within(1e-6));
+    assertThat(again.metrics().get(MetricNames.TOP1_AGREEMENT).value()).isEqualTo(1.0);
 
     // (An event without max_seq_len is refused by the contract itself: BadInputMatrixIT.)
     StagedWeightEvent notAnLm = causalEvent("lm", "minilm", fp32, heldout);

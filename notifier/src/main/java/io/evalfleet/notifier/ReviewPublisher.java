@@ -105,7 +105,8 @@ public final class ReviewPublisher {
     lock.metrics().forEach((name, m) -> metrics.put(name, new MetricValue(m.value(), 0,
         io.evalfleet.common.task.Task.direction(name).wireName(), m.baseline(),
         m.baseline() == null ? null : m.value() - m.baseline(), m.relativeChange(), m.ciLow(), m.ciHigh(),
-        m.ciConfidence(), m.margin(), m.status() != null, null, m.bandLow(), m.bandHigh(), m.status(), null)));
+        m.ciConfidence(), m.margin(), m.status() != null, null, m.bandLow(), m.bandHigh(), m.status(), null,
+        m.limit())));
     return new DriftFlag(SchemaVersion.CURRENT, lock.runId(), lock.eventId(), lock.model(), lock.version(),
         lock.baselineVersion(), lock.flag(), metrics, List.of("rebuilt from the lockfile " + lockUri
             + " (the flag's own evidence sentences were not kept)"), null, lock.executionProviders(), null,

@@ -63,7 +63,7 @@ class ReviewPublisherTest {
     }
     String sha = version.equals("v0") ? "a".repeat(64) : "b".repeat(64);
     String scores = archive.writeScores(new ScoreKey(sha, "", "t".repeat(64), "d".repeat(64), "{}", "embedding", "e/1",
-        null, null, null), Map.of("cosine", values), new EvaluationArchive.Provenance(List.of(), List.of("cpu"), List.of(),
+        null, null, null, null), Map.of("cosine", values), new EvaluationArchive.Provenance(List.of(), List.of("cpu"), List.of(),
         "sig", "run-" + version));
     archive.writeLock(new EvaluationLock(EvaluationLock.CURRENT, "m", version, "ev-" + version, "run-" + version,
         "commit-" + version, "embedding", new ArtifactRef("file:///models/" + version + ".onnx", sha), "t".repeat(64),

@@ -156,6 +156,10 @@ final class Decision implements Callable<Decision.Outcome> {
       reasons.add("the model's signature changed with its tokenizer (baseline " + baseline.modelSignature()
           + "; candidate " + signature + ")");
     }
+    if (run.shiftReference().isPresent() && !vector.metrics().containsKey(MetricNames.KL_MEAN)) {
+      reasons.add("token shift not measured: the candidate predicts over another vocabulary than baseline version "
+          + run.shiftReference().get().version() + ", so it was scored alone");
+    }
     Map<String, double[]> baselineRows;
     try {
       if (baseline.scores() == null) {

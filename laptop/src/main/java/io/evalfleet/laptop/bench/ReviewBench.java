@@ -99,7 +99,7 @@ public final class ReviewBench implements Callable<Integer> {
       String baseline) throws Exception {
     String sha = (version.equals("v0") ? "a" : "b").repeat(64);
     String scores = archive.writeScores(new ScoreKey(sha, "", "t".repeat(64), "d".repeat(64), "{}", "embedding", "e/1",
-        null, null, null), Map.of("cosine", cosine), new EvaluationArchive.Provenance(List.of(), List.of("cpu"),
+        null, null, null, null), Map.of("cosine", cosine), new EvaluationArchive.Provenance(List.of(), List.of("cpu"),
         List.of(), "sig", "run-" + version));
     archive.writeLock(new EvaluationLock(EvaluationLock.CURRENT, "bench", version, "ev-" + version, "run-" + version,
         null, "embedding", new ArtifactRef("file:///models/" + version + ".onnx", sha), "t".repeat(64),

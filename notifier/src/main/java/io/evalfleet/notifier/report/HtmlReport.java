@@ -116,7 +116,7 @@ public final class HtmlReport {
     row.put("baseline", Verdicts.number(v.baseline()));
     row.put("change", Verdicts.percent(v.relativeDelta()));
     row.put("interval", ReviewMarkdown.intervalText(v));
-    row.put("margin", v.margin() == null ? "–" : String.format(Locale.ROOT, "%.2f%%", 100 * v.margin()));
+    row.put("margin", Verdicts.bound(v));
     row.put("status", v.status() == null ? null : v.status().name());
     row.put("band", v.bandLow() == null || v.bandHigh() == null ? "–"
         : "[" + Verdicts.number(v.bandLow()) + ", " + Verdicts.number(v.bandHigh()) + "]");

@@ -61,20 +61,25 @@ public final class ReviewMarkdown {
     if (flag.metrics().isEmpty()) {
       return;
     }
-    out.append("| metric | value | baseline | change | interval | margin | status |\n");
+    out.append("| metric | value | baseline | change | interval | margin / limit | status |\n");
     out.append("|---|---:|---:|---:|---|---:|---|\n");
     flag.metrics().forEach((name, v) -> out.append("| ").append(name).append(Boolean.TRUE.equals(v.gating()) ? "" : " (info)")
         .append(" | ").append(Verdicts.number(v.value())).append(" | ").append(Verdicts.number(v.baseline()))
         .append(" | ").append(Verdicts.percent(v.relativeDelta())).append(" | ").append(intervalText(v))
-        .append(" | ").append(v.margin() == null ? "–" : String.format(Locale.ROOT, "%.2f%%", 100 * v.margin()))
+        .append(" | ").append(Verdicts.bound(v))
         .append(" | ").append(v.status() == null ? "–" : Verdicts.emoji(v.status()) + " " + v.status())
         .append(" |\n"));
     out.append('\n');
   }
 
+  /** The interval of the relative change, or of the value itself for a metric judged against a limit. */
   public static String intervalText(MetricValue v) {
     if (v.ciLow() == null || v.ciHigh() == null) {
       return "–";
+    }
+    if (v.limit() != null) {
+      return String.format(Locale.ROOT, "[%s, %s] at %.1f%%", Verdicts.number(v.ciLow()), Verdicts.number(v.ciHigh()),
+          100 * (v.ciConfidence() == null ? 0.95 : v.ciConfidence()));
     }
     return String.format(Locale.ROOT, "[%s, %s] at %.1f%%", Verdicts.percent(v.ciLow()), Verdicts.percent(v.ciHigh()),
         100 * (v.ciConfidence() == null ? 0.95 : v.ciConfidence()));

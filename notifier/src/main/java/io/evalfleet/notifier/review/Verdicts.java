@@ -77,6 +77,18 @@ public final class Verdicts {
     };
   }
 
+  /**
+   * What a metric is held to: its margin against the baseline ("2.00%"), or for a metric judged on
+   * its own value its limit ("≤ 0.05", "≥ 0.9"); "–" for neither.
+   */
+  public static String bound(MetricValue v) {
+    if (v.limit() != null) {
+      return ("higher_is_better".equals(v.direction()) ? "≥ " : "≤ ")
+          + java.math.BigDecimal.valueOf(v.limit()).stripTrailingZeros().toPlainString();
+    }
+    return v.margin() == null ? "–" : String.format(java.util.Locale.ROOT, "%.2f%%", 100 * v.margin());
+  }
+
   public static String percent(Double relative) {
     return relative == null ? "–" : String.format(Locale.ROOT, "%+.2f%%", 100 * relative);
   }

@@ -86,19 +86,27 @@ public final class CausalLmScorer implements TaskScorer {
     }
     try (ModelSessions.Lease lease = sessions.lease(job.artifact())) {
       LoadedModel model = lease.model();
-      long vocabulary = NllForward.checkSignature(model);
-      validate(rows.ids, vocabulary, job.rowStart());
-      Scores scores = scoreRows(model, rows.ids, maxLen, stride, job.rowStart());
-      Map<String, double[]> values = new LinkedHashMap<>();
-      values.put(MetricNames.NLL_SUM, scores.nllSum());
-      values.put(MetricNames.TOKENS, scores.tokens());
-      if (rows.bytes != null) {
-        values.put(MetricNames.BYTES, rows.bytes);
-      }
-      return new Scored(values, scores.batching(), scores.paddingRatio(), model.executionProvider(), model.signature());
+      validate(rows.ids, NllForward.checkSignature(model), job.rowStart());
+      return alone(model, rows, maxLen, stride, job.rowStart());
     }
   }
 
+  private Scored alone(LoadedModel model, Rows rows, int maxLen, int stride, long firstRow) throws ScoringException {
+    Scores scores = scoreRows(model, rows.ids, maxLen, stride, firstRow);
+    Map<String, double[]> values = new LinkedHashMap<>();
+    values.put(MetricNames.NLL_SUM, scores.nllSum());
+    values.put(MetricNames.TOKENS, scores.tokens());
+    if (rows.bytes != null) {
+      values.put(MetricNames.BYTES, rows.bytes);
+    }
+    return new Scored(values, scores.batching(), scores.paddingRatio(), model.executionProvider(), model.signature());
+  }
+
+  /**
+   * The candidate scored beside its baseline. Models over different vocabularies have different
+   * signatures, which the dispatcher's signature gate judges (RED): the candidate is then scored
+   * alone, without a token shift, rather than failing the job.
+   */
   private Scored scoreShift(ScoringJob job, Rows rows, int maxLen, int stride) throws ScoringException {
     try (ModelSessions.Lease candidateLease = sessions.lease(job.artifact());
          ModelSessions.Lease baselineLease = sessions.lease(job.reference())) {
@@ -106,12 +114,12 @@ public final class CausalLmScorer implements TaskScorer {
       LoadedModel baseline = baselineLease.model();
       long vocabulary = NllForward.checkSignature(candidate);
       long baselineVocabulary = NllForward.checkSignature(baseline);
-      if (vocabulary != baselineVocabulary) {
-        throw ScoringException.input("token shift: the baseline model " + job.reference().uri() + " predicts over "
-            + baselineVocabulary + " tokens and the candidate over " + vocabulary
-            + "; next-token distributions over different vocabularies cannot be compared");
-      }
       validate(rows.ids, vocabulary, job.rowStart());
+      if (vocabulary != baselineVocabulary) {
+        log.warn("job {}: the baseline {} predicts over {} tokens and the candidate over {}; scoring the candidate"
+            + " alone, without a token shift", job.jobId(), job.reference().uri(), baselineVocabulary, vocabulary);
+        return alone(candidate, rows, maxLen, stride, job.rowStart());
+      }
       Shifts shifts = shiftRows(baseline, candidate, rows.ids, maxLen, stride, job.rowStart());
       Map<String, double[]> values = new LinkedHashMap<>();
       values.put(MetricNames.NLL_SUM, shifts.nllSum());

@@ -14,6 +14,7 @@ import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.Task;
+import io.evalfleet.common.task.TokenSketch;
 import io.evalfleet.worker.embedding.EmbeddingScorer;
 import io.evalfleet.worker.model.ArtifactCache;
 import io.evalfleet.worker.model.ModelSessions;
@@ -186,6 +187,60 @@ class CausalLmScorerTest {
       assertThat(worst).as(variant.getKey()).isLessThanOrEqualTo(variant.getValue());
       assertThat(result.values().get(MetricNames.TOKENS)).containsExactly(plain.values().get(MetricNames.TOKENS));
     }
+  }
+
+  static ShardResult shift(String baseline, String candidate) throws Exception {
+    return scorer.score(job(candidate, heldoutText, heldout.size()).withReference(fixture(baseline)));
+  }
+
+  @Test
+  void aModelAgainstItselfHasNoTokenShiftAndItsOwnPerplexity() throws Exception {
+    ShardResult alone = score("bytegpt-base.onnx", heldoutText, heldout.size());
+    ShardResult paired = shift("bytegpt-base.onnx", "bytegpt-base.onnx");
+    assertThat(paired.error()).isNull();
+    double[] tokens = paired.values().get(MetricNames.TOKENS);
+    assertThat(tokens).containsExactly(alone.values().get(MetricNames.TOKENS));
+    for (int r = 0; r < tokens.length; r++) {
+      double nll = alone.values().get(MetricNames.NLL_SUM)[r];
+      assertThat(paired.values().get(MetricNames.NLL_SUM)[r]).as("row %d NLL", r).isCloseTo(nll, within(RELATIVE * nll));
+      assertThat(paired.values().get(MetricNames.KL_SUM)[r]).as("row %d KL", r).isCloseTo(0, within(1e-4));
+      assertThat(paired.values().get(MetricNames.TOP1_AGREE)[r]).as("row %d agreements", r).isEqualTo(tokens[r]);
+      assertThat(paired.values().get(MetricNames.DP_TRUE_SUM)[r]).isCloseTo(0, within(1e-5));
+    }
+    TokenSketch kl = TokenSketch.decode(paired.sketches().get(MetricNames.KL_TOKENS));
+    assertThat(kl.count()).isEqualTo(Math.round(sum(tokens)));
+    assertThat(kl.quantile(0.99)).isLessThan(1e-6);
+  }
+
+  @Test
+  void theFineTuneShiftsAwayFromItsBaseWhileItsPerplexityIsTheOneItScoresAlone() throws Exception {
+    ShardResult alone = score("bytegpt-finetuned.onnx", heldoutText, heldout.size());
+    ShardResult paired = shift("bytegpt-base.onnx", "bytegpt-finetuned.onnx");
+    assertThat(paired.error()).isNull();
+    double nll = sum(paired.values().get(MetricNames.NLL_SUM));
+    assertThat(nll).isCloseTo(sum(alone.values().get(MetricNames.NLL_SUM)), within(RELATIVE * nll));
+    assertThat(nll).isCloseTo(reference.at("/models/bytegpt-finetuned/heldout_sum_nll").asDouble(), within(RELATIVE * nll));
+    double tokens = sum(paired.values().get(MetricNames.TOKENS));
+    double klMean = sum(paired.values().get(MetricNames.KL_SUM)) / tokens;
+    double agreement = sum(paired.values().get(MetricNames.TOP1_AGREE)) / tokens;
+    System.out.printf("bytegpt fine-tune vs base on the held-out text: mean KL %.4f nats, top-1 agreement %.3f%n",
+        klMean, agreement);
+    assertThat(klMean).isPositive();
+    assertThat(agreement).isLessThan(1.0);
+    TokenSketch kl = TokenSketch.decode(paired.sketches().get(MetricNames.KL_TOKENS));
+    assertThat(kl.count()).isEqualTo(Math.round(tokens));
+    assertThat(kl.quantile(0.99)).isGreaterThan(klMean); // a percentile far in the tail lies above the mean
+  }
+
+  @Test
+  void aCandidateOverAnotherVocabularyIsScoredAloneForTheSignatureGateToJudge() throws Exception {
+    SubsetRef ids = tokenSubset("ids-256", List.of(new int[] {1, 2, 3}));
+    ShardResult paired = scorer.score(job("uniform-v300.onnx", ids, 1).withReference(fixture("bytegpt-base.onnx")));
+    assertThat(paired.error()).isNull();
+    assertThat(paired.values()).containsOnlyKeys(MetricNames.NLL_SUM, MetricNames.TOKENS);
+    assertThat(paired.values().get(MetricNames.NLL_SUM)[0]).isCloseTo(2 * Math.log(300), within(1e-5));
+    assertThat(paired.sketches()).isEmpty();
+    assertThat(paired.environment().modelSignature()).contains("300");
   }
 
   @Test
