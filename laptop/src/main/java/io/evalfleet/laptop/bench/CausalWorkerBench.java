@@ -42,12 +42,15 @@ import picocli.CommandLine.Option;
 /**
  * A causal LM scored by one worker through Kafka (jobs in, results out) next to a bare ONNX Runtime
  * loop that only computes the logits, on the same rows, windows, batches and threads, in alternating
- * rounds of one process.
+ * rounds of one process. With {@code --token-shift}, the jobs also run a baseline beside the
+ * candidate (the token shift), and the bare side is two forward loops, one per model.
  */
 @Command(name = "causal-worker", description = {
     "Scored tokens/s of one worker scoring a causal LM through Kafka vs a bare ONNX Runtime forward loop",
     "(logits only) on the same rows, windows, batches and threads. For a GPT-2-small-shaped model, make it",
-    "with scripts/make_gpt2_small_shape.py and pass --model .evalfleet/bench/gpt2-small-shape.onnx --max-seq-len 256."})
+    "with scripts/make_gpt2_small_shape.py and pass --model .evalfleet/bench/gpt2-small-shape.onnx --max-seq-len 256.",
+    "With --token-shift: paired jobs (candidate and baseline on the same windows, compared by the token-shift",
+    "head) vs two bare forward loops, one per model."})
 public final class CausalWorkerBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
   @picocli.CommandLine.Mixin FleetBenchOptions options;
@@ -61,6 +64,14 @@ public final class CausalWorkerBench implements Callable<Integer> {
   @Option(names = "--rows", defaultValue = "200", description = "Rows of 16 to 400 bytes of English text. Default: ${DEFAULT-VALUE}.")
   int rows;
 
+  @Option(names = "--token-shift", description = "Score paired token-shift jobs against a baseline (--baseline)."
+      + " Default model pair: the bundled GPT's fine-tune against its base.")
+  boolean tokenShift;
+
+  @Option(names = "--baseline", description = "With --token-shift: the baseline causal LM. Default: the bundled base GPT"
+      + " when --model is not given, else --model itself.")
+  Path baselineModel;
+
   @Option(names = "--logits-budget", defaultValue = "16777216", description = "As worker.logits-budget. Default: ${DEFAULT-VALUE}.")
   long logitsBudget;
 
@@ -73,8 +84,11 @@ public final class CausalWorkerBench implements Callable<Integer> {
     int rounds = options.rounds;
     Path workDir = options.workDir;
     Storage storage = Storage.withDefaults();
+    DemoAssets assets = new DemoAssets(workDir);
     ArtifactRef artifact = model != null ? ref(storage, model)
-        : new DemoAssets(workDir).causalModel(DemoAssets.CausalModel.BYTEGPT_BASE).onnx();
+        : assets.causalModel(tokenShift ? DemoAssets.CausalModel.BYTEGPT_FINETUNED : DemoAssets.CausalModel.BYTEGPT_BASE).onnx();
+    ArtifactRef baseline = !tokenShift ? null : baselineModel != null ? ref(storage, baselineModel)
+        : model != null ? artifact : assets.causalModel(DemoAssets.CausalModel.BYTEGPT_BASE).onnx();
     long[][] tokenRows = PerplexityBench.textRows(rows, new Random(42));
     List<int[]> asInts = new ArrayList<>();
     for (long[] row : tokenRows) {
@@ -90,6 +104,7 @@ public final class CausalWorkerBench implements Callable<Integer> {
     try (ModelSessions sessions = new ModelSessions(new ArtifactCache(storage, workDir.resolve("cache"), Long.MAX_VALUE),
         threads)) {
       LoadedModel loaded = sessions.lease(artifact).model();
+      LoadedModel loadedBaseline = baseline == null ? null : sessions.lease(baseline).model();
       long vocabulary = NllForward.checkSignature(loaded);
       List<Window> windows = new ArrayList<>();
       for (int r = 0; r < tokenRows.length; r++) {
@@ -118,18 +133,14 @@ public final class CausalWorkerBench implements Callable<Integer> {
           results.assign(partitions);
           results.seekToEnd(partitions);
           partitions.forEach(results::position);
-          FleetJobs.run(producer, results, jobs(artifact, subset, shards, "warm-up"));
-          for (List<Window> batch : batches) {
-            bare.forwardOnly(loaded, batch, tokenRows);
-          }
+          FleetJobs.run(producer, results, jobs(artifact, baseline, subset, shards, "warm-up"));
+          bareLoops(bare, loaded, loadedBaseline, batches, tokenRows);
           for (int round = 0; round < rounds; round++) {
             long start = System.nanoTime();
-            for (List<Window> batch : batches) {
-              bare.forwardOnly(loaded, batch, tokenRows);
-            }
+            bareLoops(bare, loaded, loadedBaseline, batches, tokenRows);
             forward[round] = (System.nanoTime() - start) / 1e9;
             start = System.nanoTime();
-            scoringMillis += FleetJobs.run(producer, results, jobs(artifact, subset, shards, "round-" + round));
+            scoringMillis += FleetJobs.run(producer, results, jobs(artifact, baseline, subset, shards, "round-" + round));
             fleet[round] = (System.nanoTime() - start) / 1e9;
           }
         }
@@ -140,10 +151,15 @@ public final class CausalWorkerBench implements Callable<Integer> {
           + " stride %d), %d batches of up to %d windows, %d intra-op threads%n", artifact.uri(), vocabulary,
           tokenRows.length, shards.size(), windows.size(), maxSeqLen, stride, batches.size(),
           batches.stream().mapToInt(List::size).max().orElse(0), threads);
-      System.out.printf(Locale.ROOT, "bare ONNX Runtime forward loop (logits only): %9.0f scored tokens/s  (median of %d"
-          + " rounds, %.2f s)%n", tokensScored / forwardSeconds, rounds, forwardSeconds);
-      System.out.printf(Locale.ROOT, "worker through Kafka (job in, result out):    %9.0f scored tokens/s  (median of %d"
-          + " rounds, %.2f s)%n", tokensScored / fleetSeconds, rounds, fleetSeconds);
+      if (baseline != null) {
+        System.out.printf(Locale.ROOT, "token shift of %s against baseline %s%n", artifact.uri(), baseline.uri());
+      }
+      System.out.printf(Locale.ROOT, "%s %9.0f scored tokens/s  (median of %d rounds, %.2f s)%n", baseline == null
+          ? "bare ONNX Runtime forward loop (logits only):" : "two bare forward loops, one per model:       ",
+          tokensScored / forwardSeconds, rounds, forwardSeconds);
+      System.out.printf(Locale.ROOT, "%s %9.0f scored tokens/s  (median of %d rounds, %.2f s)%n", baseline == null
+          ? "worker through Kafka (job in, result out):   " : "worker through Kafka, paired token-shift jobs:",
+          tokensScored / fleetSeconds, rounds, fleetSeconds);
       System.out.printf(Locale.ROOT, "ratio worker / bare loop:                     %9.3f%n", forwardSeconds / fleetSeconds);
       System.out.printf(Locale.ROOT, "of which the worker reported scoring:         %9.2f s per round%n",
           scoringMillis / 1000.0 / rounds);
@@ -151,13 +167,27 @@ public final class CausalWorkerBench implements Callable<Integer> {
     return 0;
   }
 
-  private List<ScoringJob> jobs(ArtifactRef artifact, SubsetRef subset, List<Shard> shards, String runId) {
+  /** The bare side: the candidate's forward loop, and the baseline's after it for a token shift. */
+  private static void bareLoops(NllForward bare, LoadedModel candidate, LoadedModel baseline, List<List<Window>> batches,
+      long[][] rows) throws Exception {
+    for (List<Window> batch : batches) {
+      bare.forwardOnly(candidate, batch, rows);
+    }
+    if (baseline != null) {
+      for (List<Window> batch : batches) {
+        bare.forwardOnly(baseline, batch, rows);
+      }
+    }
+  }
+
+  private List<ScoringJob> jobs(ArtifactRef artifact, ArtifactRef baseline, SubsetRef subset, List<Shard> shards,
+      String runId) {
     String run = "bench-" + runId + "-" + System.nanoTime();
     List<ScoringJob> jobs = new ArrayList<>();
     for (Shard shard : shards) {
       jobs.add(new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run, shard.index()), run, run, "bench", "v",
           Task.CAUSAL_LM, artifact, null, subset, maxSeqLen, null, shard.index(), shards.size(), shard.start(),
-          shard.count(), Task.CAUSAL_LM.spec().rowValues(), 1, Instant.now().plusSeconds(600)));
+          shard.count(), Task.CAUSAL_LM.spec().rowValues(), 1, Instant.now().plusSeconds(600), null, baseline));
     }
     return jobs;
   }

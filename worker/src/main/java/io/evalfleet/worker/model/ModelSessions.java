@@ -193,6 +193,7 @@ public final class ModelSessions implements AutoCloseable {
          OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
+      options.addConfigEntry("session.intra_op.allow_spinning", "0");
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
       ExecutionProvider.Choice choice = provider.apply(options);
       long started = System.nanoTime();
