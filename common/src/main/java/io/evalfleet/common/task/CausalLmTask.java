@@ -41,6 +41,12 @@ public final class CausalLmTask extends TaskSpec {
                 "token shift: mean change in the probability of the true next token, candidate minus baseline")));
   }
 
+  /** The token shift's per-row sums. */
+  @Override
+  public List<String> comparisonValues() {
+    return List.of(MetricNames.KL_SUM, MetricNames.TOP1_AGREE, MetricNames.DP_TRUE_SUM);
+  }
+
   /** A row's mean NLL per scored token, in nats; NaN for a row with no scored token. */
   @Override
   public RowScore rowScore() {

@@ -33,6 +33,20 @@ public enum Task {
     return Optional.empty();
   }
 
+  /**
+   * Whether a per-row value compares a run with the baseline it was measured against (a token
+   * shift's KL): such a value is judged on its own, never paired with the same value of the baseline's
+   * own run, which was measured against another version.
+   */
+  public static boolean isComparisonValue(String value) {
+    for (Task task : values()) {
+      if (task.spec.comparisonValues().contains(value)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The direction of {@code metric} by its task's definition; two-sided for a metric no task defines. */
   public static Direction direction(String metric) {
     return metricSpec(metric).map(MetricSpec::direction).orElse(Direction.TWO_SIDED);

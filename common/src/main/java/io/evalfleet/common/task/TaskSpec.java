@@ -80,6 +80,14 @@ public abstract class TaskSpec {
     return metrics;
   }
 
+  /**
+   * The per-row values that compare a run with its baseline (measured on both models at once), as
+   * opposed to values of the run alone; none by default.
+   */
+  public List<String> comparisonValues() {
+    return List.of();
+  }
+
   /** The per-row number reviewers compare between versions (see {@link RowScore}). */
   public abstract RowScore rowScore();
 

@@ -82,8 +82,11 @@ public final class Decider {
    */
   public DecisionReport decide(Map<String, double[]> baselineRows, Map<String, double[]> candidateRows,
       Map<String, TokenSketch> candidateSketches, Map<String, List<Double>> history, Map<String, String> notComparable) {
+    // The baseline's own comparison with its predecessor (its token shift) is not the candidate's to pair with.
+    Map<String, double[]> baselineOwn = new LinkedHashMap<>(baselineRows);
+    baselineOwn.keySet().removeIf(Task::isComparisonValue);
     BootstrapResult bootstrap = new PairedBootstrap(policy.bootstrapResamples(), policy.seed())
-        .resample(baselineRows, candidateRows);
+        .resample(baselineOwn, candidateRows);
     Map<String, TokenPercentile> percentiles = percentiles(candidateSketches);
     List<String> decided = new ArrayList<>();
     for (var rule : policy.metrics().entrySet()) {

@@ -107,6 +107,22 @@ class TokenShiftDecisionTest {
   }
 
   @Test
+  void aBaselineThatWasItselfMeasuredForAShiftIsNotPairedWithTheCandidatesShift() {
+    // The baseline's archived rows hold its own shift against its predecessor (large); the candidate's
+    // shift against the baseline is small, and is judged on its own against the limits.
+    Map<String, double[]> baseline = new java.util.LinkedHashMap<>(baselineRows());
+    ShardResult baselineShift = shifted(0.3, 0.6, 6);
+    for (String value : List.of(MetricNames.KL_SUM, MetricNames.TOP1_AGREE, MetricNames.DP_TRUE_SUM)) {
+      baseline.put(value, baselineShift.values().get(value));
+    }
+    MetricVector vector = MetricVector.of(Task.CAUSAL_LM, List.of(shifted(0.005, 0.99, 7)));
+    Verdict verdict = decider.compare(vector, "v1", baseline, Map.of(), Map.of());
+    assertThat(verdict.metrics().get(MetricNames.KL_MEAN).status()).isEqualTo(Flag.GREEN);
+    assertThat(verdict.metrics().get(MetricNames.KL_MEAN).baseline()).isNull();
+    assertThat(verdict.flag()).isEqualTo(Flag.GREEN);
+  }
+
+  @Test
   void aShiftMeasuredAgainstAnotherVersionDecidesNothing() {
     MetricVector vector = MetricVector.of(Task.CAUSAL_LM, List.of(shifted(0.2, 0.7, 5)));
     Verdict verdict = decider.compare(vector, "v1", baselineRows(), Map.of(),
