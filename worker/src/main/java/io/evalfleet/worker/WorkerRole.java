@@ -9,6 +9,8 @@ import io.evalfleet.worker.model.ArtifactCache;
 import io.evalfleet.worker.model.ExecutionProvider;
 import io.evalfleet.worker.model.ModelSessions;
 import io.evalfleet.worker.perplexity.CausalLmScorer;
+import io.evalfleet.worker.retrieval.EmbeddingFiles;
+import io.evalfleet.worker.retrieval.RetrievalScorer;
 import io.evalfleet.worker.scoring.ShardScorer;
 import io.evalfleet.worker.subset.SubsetReader;
 import java.nio.file.Path;
@@ -60,10 +62,13 @@ public class WorkerRole implements AutoCloseable {
     SubsetReader subsets = new SubsetReader(storage);
     int batchSize = config.get(FleetConfig.BATCH_SIZE);
     // One scorer per task: the router sends each job to the scorer of its task.
+    EmbeddingScorer embeddings = new EmbeddingScorer(sessions, subsets, batchSize, config.get(FleetConfig.MAX_SEQ_LEN));
     ShardScorer scorer = new ShardScorer(java.util.List.of(
-        new EmbeddingScorer(sessions, subsets, batchSize, config.get(FleetConfig.MAX_SEQ_LEN)),
-        new CausalLmScorer(sessions, subsets, batchSize, config.get(FleetConfig.LOGITS_BUDGET))), workerId,
-        Clock.systemUTC());
+        embeddings,
+        new CausalLmScorer(sessions, subsets, batchSize, config.get(FleetConfig.LOGITS_BUDGET)),
+        // Corpora kept between query jobs: a quarter of the heap.
+        new RetrievalScorer(sessions, subsets, embeddings, new EmbeddingFiles(storage), config.get(FleetConfig.MAX_SEQ_LEN),
+            Runtime.getRuntime().maxMemory() / 4)), workerId, Clock.systemUTC());
     this.producer = KafkaClients.producer(config, workerId);
     var consumer = KafkaClients.consumer(config, GROUP, workerId, capacity, workerId);
     this.clientMetrics = java.util.List.of(

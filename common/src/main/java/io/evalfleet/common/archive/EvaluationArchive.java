@@ -118,6 +118,19 @@ public final class EvaluationArchive {
     return target.toString();
   }
 
+  /**
+   * Where a retrieval run's embeddings are written, beside its scores: its workers write one file
+   * per shard there (see the worker's {@code EmbeddingFiles}).
+   */
+  public Path embeddingsPath(ScoreKey key) {
+    return embeddingsOf(scoresPath(key).toString());
+  }
+
+  /** The embeddings folder beside the score file {@code scoresUri}. */
+  public static Path embeddingsOf(String scoresUri) {
+    return new Path(scoresUri.replaceFirst("\\.parquet$", "") + ".embeddings");
+  }
+
   private Path provenancePath(ScoreKey key) {
     return new Path(root, "scores/" + key.subsetSha256() + "/" + key.artifactSha256() + "/" + key.digest() + ".json");
   }

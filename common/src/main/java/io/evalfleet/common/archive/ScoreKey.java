@@ -36,7 +36,7 @@ public record ScoreKey(String artifactSha256, String externalDataSha256, String 
         event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().sha256(),
         new java.util.TreeMap<>(event.goldenSubset().columns()).toString(), event.task().wireName(), io.evalfleet.common.task.Evaluator.VERSION,
         event.maxSeqLen(), event.task().spec().stride(event.maxSeqLen(), event.stride()),
-        event.task() == Task.EMBEDDING ? EmbeddingConventions.orDefaults(event.embedding()).toString() : null,
+        event.task().usesEmbeddingConventions() ? EmbeddingConventions.orDefaults(event.embedding()).toString() : null,
         referenceSha256);
   }
 

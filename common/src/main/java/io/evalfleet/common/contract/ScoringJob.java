@@ -24,6 +24,7 @@ import java.util.List;
  * @param embedding the event's embedding conventions (null: the defaults)
  * @param reference causal LM: the baseline model whose next-token distributions the job compares
  *     with the candidate's on the same windows (the token shift); null for no comparison
+ * @param retrieval retrieval: the job's step and the run's embeddings folders; null for other tasks
  */
 public record ScoringJob(
     Integer schemaVersion,
@@ -46,15 +47,16 @@ public record ScoringJob(
     int attempt,
     Instant deadline,
     EmbeddingConventions embedding,
-    ArtifactRef reference) {
+    ArtifactRef reference,
+    RetrievalStep retrieval) {
 
-  /** A job without a token-shift reference. */
+  /** A job without a token-shift reference or a retrieval step. */
   public ScoringJob(Integer schemaVersion, String jobId, String runId, String eventId, String model, String version,
       Task task, ArtifactRef artifact, ArtifactRef tokenizer, SubsetRef goldenSubset, Integer maxSeqLen, Integer stride,
       int shardIndex, int shardCount, long rowStart, int rowCount, List<String> metrics, int attempt, Instant deadline,
       EmbeddingConventions embedding) {
     this(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer, goldenSubset, maxSeqLen, stride,
-        shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline, embedding, null);
+        shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline, embedding, null, null);
   }
 
   /** A job without embedding conventions (the defaults, or a task that has none). */
@@ -86,12 +88,17 @@ public record ScoringJob(
     if (reference != null && task != Task.CAUSAL_LM) {
       throw new ContractViolation("reference", "a token-shift reference applies to task causal-lm only, not to " + task.wireName());
     }
+    if ((retrieval != null) != (task == Task.RETRIEVAL)) {
+      throw new ContractViolation("retrieval", task == Task.RETRIEVAL ? "is required for task retrieval"
+          : "applies to task retrieval only, not to " + task.wireName());
+    }
   }
 
   /** This job's shard with the candidate compared, token by token, with {@code baseline}. */
   public ScoringJob withReference(ArtifactRef baseline) {
     return new ScoringJob(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer, goldenSubset,
-        maxSeqLen, stride, shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline, embedding, baseline);
+        maxSeqLen, stride, shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline, embedding, baseline,
+        retrieval);
   }
 
   /** The deterministic id of shard {@code shardIndex} of run {@code runId}. */

@@ -47,7 +47,43 @@ public final class GoldenSubsetWriter {
       .requiredList().requiredElement(PrimitiveTypeName.INT32).named("input_ids")
       .named("token_rows");
 
+  /** A retrieval subset (one file, a {@code role} column): its docs, then its queries, then its judgements. */
+  public static final MessageType RETRIEVAL_SCHEMA = Types.buildMessage()
+      .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("role")
+      .optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("text")
+      .optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("query_id")
+      .optional(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("doc_id")
+      .optional(PrimitiveTypeName.DOUBLE).named("relevance")
+      .named("retrieval");
+
+  /** A retrieval subset's rows: docs (id → text), queries (id → text) and graded judgements. */
+  public record Retrieval(java.util.Map<String, String> docs, java.util.Map<String, String> queries, List<Judgement> qrels) {}
+
+  /** Query {@code queryId} finds doc {@code docId} relevant with grade {@code relevance} (0: judged not relevant). */
+  public record Judgement(String queryId, String docId, int relevance) {}
+
   private GoldenSubsetWriter() {}
+
+  /** Writes a retrieval subset: a row per doc, then per query, then per judgement, in the maps' order. */
+  public static void writeRetrieval(Path path, Retrieval subset, long rowGroupBytes) throws IOException {
+    List<String> docIds = List.copyOf(subset.docs().keySet());
+    List<String> queryIds = List.copyOf(subset.queries().keySet());
+    int docs = docIds.size();
+    int queries = queryIds.size();
+    write(path, RETRIEVAL_SCHEMA, rowGroupBytes, docs + queries + subset.qrels().size(), (groups, i) -> {
+      if (i < docs) {
+        return groups.newGroup().append("role", "doc").append("text", subset.docs().get(docIds.get(i)))
+            .append("doc_id", docIds.get(i));
+      }
+      if (i < docs + queries) {
+        String id = queryIds.get(i - docs);
+        return groups.newGroup().append("role", "query").append("text", subset.queries().get(id)).append("query_id", id);
+      }
+      Judgement judgement = subset.qrels().get(i - docs - queries);
+      return groups.newGroup().append("role", "qrel").append("query_id", judgement.queryId())
+          .append("doc_id", judgement.docId()).append("relevance", (double) judgement.relevance());
+    });
+  }
 
   public static void writeTexts(Path path, List<String> texts, long rowGroupBytes) throws IOException {
     write(path, TEXT_SCHEMA, rowGroupBytes, texts.size(), (groups, i) -> groups.newGroup()

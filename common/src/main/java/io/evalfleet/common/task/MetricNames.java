@@ -37,6 +37,23 @@ public final class MetricNames {
   /** Vector (token shift): {@code Σ dp_true_sum / Σ tokens}, the mean change in the true next token's probability. */
   public static final String DP_TRUE_MEAN = "dp_true_mean";
 
+  /** Per query (retrieval): 1 / rank of its first relevant doc within the top 10, else 0; vector: its mean is {@link #MRR_AT_10}. */
+  public static final String RR_AT_10 = "rr@10";
+  /** Per query and vector (retrieval): nDCG@10 with gain (2^rel − 1)/log2(rank + 1); the vector's is the mean over queries. */
+  public static final String NDCG_AT_10 = "ndcg@10";
+  /** Vector (retrieval): mean reciprocal rank within the top 10. */
+  public static final String MRR_AT_10 = "mrr@10";
+  /** Per query and vector (retrieval): nDCG@10 of the candidate's query against the baseline's corpus embeddings. */
+  public static final String INDEX_NDCG_AT_10 = "index_ndcg@10";
+  /** Vector (retrieval): {@code 1 − Σ index_ndcg@10 / Σ ndcg@10}, the loss of keeping the baseline's index. */
+  public static final String INDEX_LOSS = "index_loss";
+  /** Per query and vector (retrieval): share of the baseline's top 10 docs also in the candidate's top 10. */
+  public static final String OVERLAP_AT_10 = "overlap@10";
+  /** Per doc and query (retrieval): cosine between the text's baseline and candidate embeddings. */
+  public static final String COSINE_TO_BASELINE = "cosine_to_baseline";
+  /** Vector (retrieval): mean of {@link #COSINE_TO_BASELINE} over every doc and query. */
+  public static final String TEXT_COSINE = "text_cosine";
+
   /** Vector: Spearman rank correlation of per-pair cosine with the gold scores (STS style). */
   public static final String SPEARMAN = "spearman";
   /** Vector: mean per-pair cosine similarity. */

@@ -6,7 +6,8 @@ import java.util.Optional;
 /** What kind of model a staged artifact is; its {@link TaskSpec} says how it is scored. */
 public enum Task {
   @JsonProperty("embedding") EMBEDDING(new EmbeddingTask()),
-  @JsonProperty("causal-lm") CAUSAL_LM(new CausalLmTask());
+  @JsonProperty("causal-lm") CAUSAL_LM(new CausalLmTask()),
+  @JsonProperty("retrieval") RETRIEVAL(new RetrievalTask());
 
   private final TaskSpec spec;
 
@@ -20,6 +21,11 @@ public enum Task {
 
   public String wireName() {
     return spec.name();
+  }
+
+  /** Whether the task embeds text with a sentence-embedding model's conventions (pooling, prefixes). */
+  public boolean usesEmbeddingConventions() {
+    return spec.optionalFields().contains(TaskSpec.EMBEDDING);
   }
 
   /** The definition of {@code metric} in whichever task produces it. */

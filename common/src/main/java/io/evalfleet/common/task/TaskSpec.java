@@ -124,7 +124,7 @@ public abstract class TaskSpec {
     }
     // Task-specific options given to a task that has no use for them would be silently ignored.
     if (parameters.has(EMBEDDING) && !requiredFields.contains(EMBEDDING) && !optionalFields.contains(EMBEDDING)) {
-      problems.add(new Problem(EMBEDDING, "applies to task embedding only, not to task " + name));
+      problems.add(new Problem(EMBEDDING, "applies to the tasks that embed text (embedding, retrieval), not to task " + name));
     }
     if (problems.isEmpty()) {
       problems.addAll(checkValues(parameters.maxSeqLen(), parameters.stride()));

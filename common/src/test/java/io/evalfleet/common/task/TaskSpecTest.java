@@ -156,7 +156,7 @@ class TaskSpecTest {
     assertThatThrownBy(() -> new StagedWeightEvent(1, "e1", "m", "v1", Task.CAUSAL_LM, MODEL, null, SUBSET, null, null,
         128, null, null, null, null, Instant.EPOCH, EmbeddingConventions.DEFAULTS))
         .isInstanceOf(ContractViolation.class)
-        .hasMessageContaining("field 'embedding': applies to task embedding only, not to task causal-lm");
+        .hasMessageContaining("field 'embedding': applies to the tasks that embed text (embedding, retrieval), not to task causal-lm");
     assertThatThrownBy(() -> io.evalfleet.common.contract.Json.read("""
         {"schema_version": 1, "event_id": "e-1", "model": "bge", "version": "v1", "task": "embedding",
          "artifact": {"uri": "file:///m/model.onnx", "sha256": "%s"},

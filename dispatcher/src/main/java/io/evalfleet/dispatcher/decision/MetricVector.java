@@ -3,11 +3,13 @@ package io.evalfleet.dispatcher.decision;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.MetricSpec;
+import io.evalfleet.common.task.RetrievalTask;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.common.task.TokenSketch;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 
@@ -87,6 +89,75 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, TokenSke
         metrics.put(MetricNames.DP_TRUE_MEAN, Arrays.stream(dpTrue).sum() / totalTokens);
       }
     }
+    retrievalMetrics(values, metrics);
     return metrics;
+  }
+
+  /** Retrieval: means over the queries (the rows where a query's value is not NaN), the text cosine over every text. */
+  private static void retrievalMetrics(Map<String, double[]> values, Map<String, Double> metrics) {
+    double[] ndcg = values.get(MetricNames.NDCG_AT_10);
+    if (ndcg == null) {
+      return;
+    }
+    for (int k : RetrievalTask.RECALL_CUTOFFS) {
+      putMean(metrics, RetrievalTask.recall(k), values.get(RetrievalTask.recall(k)));
+    }
+    putMean(metrics, MetricNames.MRR_AT_10, values.get(MetricNames.RR_AT_10));
+    putMean(metrics, MetricNames.NDCG_AT_10, ndcg);
+    double[] index = values.get(MetricNames.INDEX_NDCG_AT_10);
+    if (index != null) {
+      putMean(metrics, MetricNames.INDEX_NDCG_AT_10, index);
+      double rebuilt = 0;
+      double kept = 0;
+      for (int i = 0; i < ndcg.length; i++) {
+        if (!Double.isNaN(ndcg[i]) && !Double.isNaN(index[i])) {
+          rebuilt += ndcg[i];
+          kept += index[i];
+        }
+      }
+      if (rebuilt > 0) {
+        metrics.put(MetricNames.INDEX_LOSS, 1 - kept / rebuilt);
+      }
+    }
+    putMean(metrics, MetricNames.OVERLAP_AT_10, values.get(MetricNames.OVERLAP_AT_10));
+    putMean(metrics, MetricNames.TEXT_COSINE, values.get(MetricNames.COSINE_TO_BASELINE));
+  }
+
+  /** The mean of a column's values that are not NaN; nothing when the column is missing or all NaN. */
+  private static void putMean(Map<String, Double> metrics, String name, double[] column) {
+    if (column == null) {
+      return;
+    }
+    double sum = 0;
+    long n = 0;
+    for (double value : column) {
+      if (!Double.isNaN(value)) {
+        sum += value;
+        n++;
+      }
+    }
+    if (n > 0) {
+      metrics.put(name, sum / n);
+    }
+  }
+
+  /**
+   * The rows a run is judged on: those where every per-row value its task always returns is a
+   * number (every row, but for a retrieval run only its queries).
+   */
+  public static long units(Task task, Map<String, double[]> values) {
+    List<double[]> columns = task.spec().rowValues().stream().map(values::get).filter(java.util.Objects::nonNull).toList();
+    if (columns.isEmpty()) {
+      return values.values().stream().findFirst().map(c -> (long) c.length).orElse(0L);
+    }
+    long units = 0;
+    for (int i = 0; i < columns.get(0).length; i++) {
+      boolean scored = true;
+      for (double[] column : columns) {
+        scored &= !Double.isNaN(column[i]);
+      }
+      units += scored ? 1 : 0;
+    }
+    return units;
   }
 }

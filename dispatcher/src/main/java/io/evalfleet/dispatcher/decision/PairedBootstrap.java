@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * Paired bootstrap of the relative change of every metric between a baseline and a candidate
@@ -77,12 +78,13 @@ public final class PairedBootstrap {
     double[] beforeValues = new double[fast.size()];
     double[] afterValues = new double[fast.size()];
     double[][] changes = new double[metrics.size()][resamples];
+    int[] units = units(columns, baseline, candidate, rows);
     int[] counts = new int[rows];
     SplittableRandom random = new SplittableRandom(seed);
     for (int r = 0; r < resamples; r++) {
       Arrays.fill(counts, 0);
-      for (int i = 0; i < rows; i++) {
-        counts[random.nextInt(rows)]++;
+      for (int i = 0; i < units.length; i++) {
+        counts[units[random.nextInt(units.length)]]++;
       }
       before.compute(counts, beforeValues);
       after.compute(counts, afterValues);
@@ -94,8 +96,8 @@ public final class PairedBootstrap {
         changes[m][r] = BootstrapResult.relativeChange(beforeValues[m], afterValues[m]);
       }
       if (!slow.isEmpty()) {
-        Map<String, Double> beforeSlow = MetricVector.metrics(expand(baseline, columns, counts, rows));
-        Map<String, Double> afterSlow = MetricVector.metrics(expand(candidate, columns, counts, rows));
+        Map<String, Double> beforeSlow = MetricVector.metrics(expand(baseline, columns, counts, units.length));
+        Map<String, Double> afterSlow = MetricVector.metrics(expand(candidate, columns, counts, units.length));
         for (int m = 0; m < slow.size(); m++) {
           changes[fast.size() + m][r] = BootstrapResult.relativeChange(beforeSlow.get(slow.get(m)),
               afterSlow.get(slow.get(m)));
@@ -110,15 +112,29 @@ public final class PairedBootstrap {
     for (int m = 0; m < alone.size(); m++) {
       aloneByMetric.put(alone.get(m), values[m]);
     }
-    return new BootstrapResult(rows, resamples, seed, baselineMetrics, candidateMetrics, byMetric, aloneByMetric);
+    return new BootstrapResult(units.length, resamples, seed, baselineMetrics, candidateMetrics, byMetric, aloneByMetric);
+  }
+
+  /**
+   * The rows both runs scored, the units that are drawn: every row, except rows whose shared values
+   * are NaN on either side (a retrieval run's docs and judgements, which only its queries are judged on).
+   */
+  private static int[] units(List<String> columns, Map<String, double[]> baseline, Map<String, double[]> candidate,
+      int rows) {
+    int[] units = IntStream.range(0, rows).filter(i -> columns.stream()
+        .noneMatch(c -> Double.isNaN(baseline.get(c)[i]) || Double.isNaN(candidate.get(c)[i]))).toArray();
+    if (units.length == 0) {
+      throw new IllegalArgumentException("no row was scored by both runs; nothing to compare");
+    }
+    return units;
   }
 
   /** The resample's rows: {@code counts[i]} copies of row i of each column, in row order. */
-  private static Map<String, double[]> expand(Map<String, double[]> run, List<String> columns, int[] counts, int rows) {
+  private static Map<String, double[]> expand(Map<String, double[]> run, List<String> columns, int[] counts, int drawn) {
     Map<String, double[]> expanded = new LinkedHashMap<>();
     for (String column : columns) {
       double[] values = run.get(column);
-      double[] out = new double[rows];
+      double[] out = new double[drawn];
       int at = 0;
       for (int i = 0; i < counts.length; i++) {
         for (int c = 0; c < counts[i]; c++) {

@@ -1,12 +1,14 @@
 package io.evalfleet.dispatcher.decision;
 
 import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.common.task.RetrievalTask;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * The metrics of {@link MetricVector#metrics} for a resample given
@@ -34,6 +36,7 @@ final class ResampledMetrics {
   private final double[] klSum;
   private final double[] agreements;
   private final double[] dpTrue;
+  private final Map<String, double[]> rows;
   private final double[] cosineRanks;
   private final double[] goldRanks;
 
@@ -48,6 +51,7 @@ final class ResampledMetrics {
     this.klSum = rows.get(MetricNames.KL_SUM);
     this.agreements = rows.get(MetricNames.TOP1_AGREE);
     this.dpTrue = rows.get(MetricNames.DP_TRUE_SUM);
+    this.rows = rows;
     this.cosineOrder = cosine == null ? null : order(cosine);
     this.goldOrder = gold == null ? null : order(gold);
     this.cosineRanks = cosine == null ? null : new double[cosine.length];
@@ -55,9 +59,11 @@ final class ResampledMetrics {
   }
 
   /** Names of the metrics this class can compute; any other metric needs {@code MetricVector.metrics}. */
-  static final List<String> SUPPORTED = List.of(MetricNames.SPEARMAN, MetricNames.MEAN_COSINE,
-      MetricNames.PERPLEXITY, MetricNames.BITS_PER_BYTE, MetricNames.KL_MEAN, MetricNames.TOP1_AGREEMENT,
-      MetricNames.DP_TRUE_MEAN);
+  static final List<String> SUPPORTED = Stream.concat(Stream.of(MetricNames.SPEARMAN,
+      MetricNames.MEAN_COSINE, MetricNames.PERPLEXITY, MetricNames.BITS_PER_BYTE, MetricNames.KL_MEAN,
+      MetricNames.TOP1_AGREEMENT, MetricNames.DP_TRUE_MEAN, MetricNames.MRR_AT_10, MetricNames.NDCG_AT_10,
+      MetricNames.INDEX_LOSS, MetricNames.OVERLAP_AT_10),
+      RetrievalTask.RECALL_CUTOFFS.stream().map(RetrievalTask::recall)).toList();
 
   /** Writes each metric's value for the resample with {@code counts[i]} copies of row i into {@code into}, in metric order. */
   void compute(int[] counts, double[] into) {
@@ -71,7 +77,18 @@ final class ResampledMetrics {
         case MetricNames.KL_MEAN -> weightedSum(klSum, counts) / weightedSum(tokens, counts);
         case MetricNames.TOP1_AGREEMENT -> weightedSum(agreements, counts) / weightedSum(tokens, counts);
         case MetricNames.DP_TRUE_MEAN -> weightedSum(dpTrue, counts) / weightedSum(tokens, counts);
-        default -> throw new IllegalStateException("no resampled form of metric '" + metrics.get(m) + "'");
+        // Retrieval: only queries are drawn, and every query has each of these values.
+        case MetricNames.MRR_AT_10 -> weightedSum(rows.get(MetricNames.RR_AT_10), counts) / n;
+        case MetricNames.INDEX_LOSS -> 1 - weightedSum(rows.get(MetricNames.INDEX_NDCG_AT_10), counts)
+            / weightedSum(rows.get(MetricNames.NDCG_AT_10), counts);
+        case MetricNames.NDCG_AT_10, MetricNames.OVERLAP_AT_10 ->
+            weightedSum(rows.get(metrics.get(m)), counts) / n;
+        default -> {
+          if (!metrics.get(m).startsWith("recall@")) {
+            throw new IllegalStateException("no resampled form of metric '" + metrics.get(m) + "'");
+          }
+          yield weightedSum(rows.get(metrics.get(m)), counts) / n;
+        }
       };
     }
   }
@@ -121,10 +138,13 @@ final class ResampledMetrics {
         .sorted(Comparator.comparingDouble(i -> values[i])).mapToInt(Integer::intValue).toArray();
   }
 
+  /** Σ counts[i]·values[i] over the drawn rows (a row never drawn may hold NaN: a retrieval run's docs). */
   private static double weightedSum(double[] values, int[] counts) {
     double sum = 0;
     for (int i = 0; i < counts.length; i++) {
-      sum += counts[i] * values[i];
+      if (counts[i] != 0) {
+        sum += counts[i] * values[i];
+      }
     }
     return sum;
   }

@@ -36,10 +36,17 @@ public final class RowColumns {
           + result.rowCount() + ", outside the run's " + rows);
     }
     result.values().forEach((name, part) ->
-        System.arraycopy(part, 0, columns.computeIfAbsent(name, n -> new double[rows]), (int) result.rowStart(),
+        System.arraycopy(part, 0, columns.computeIfAbsent(name, n -> unscored(rows)), (int) result.rowStart(),
             part.length));
     result.sketches().forEach((name, encoded) ->
         sketches.computeIfAbsent(name, n -> TokenSketch.empty()).merge(TokenSketch.decode(encoded)));
+  }
+
+  /** A column whose rows no shard scored (a retrieval subset's judgements) hold NaN, never a made-up 0. */
+  private static double[] unscored(int rows) {
+    double[] column = new double[rows];
+    java.util.Arrays.fill(column, Double.NaN);
+    return column;
   }
 
   public Map<String, double[]> columns() {

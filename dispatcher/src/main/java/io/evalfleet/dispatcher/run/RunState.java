@@ -53,7 +53,12 @@ public final class RunState {
   /** Causal LM: the baseline its jobs run beside the candidate for the token shift; null for none. */
   private BaselineRecord shiftReference;
   private int shardsTotal;
+  /** The rows its shards score. */
   private long rowsTotal;
+  /** The subset's rows, scored or not (a retrieval subset's judgements are read, not scored). */
+  private long rowsInFile;
+  /** Retrieval: where its embeddings go and which shards embed the corpus (before {@code queriesFrom}). */
+  private RetrievalPlan retrieval;
   // Counters over the run's shards: not stored with the run (that would rewrite it on every result)
   // but derived from its shards when a task starts (see restore) and kept current in memory.
   /** The next shard never published, in shard order. */
@@ -92,12 +97,50 @@ public final class RunState {
     return "run-" + HexFormat.of().formatHex(digest, 0, 10);
   }
 
-  /** Starts scoring: {@code shards} shards over {@code rows} rows. */
+  /** Starts scoring: {@code shards} shards over {@code rows} rows, every row of the subset. */
   public void planned(int shards, long rows) {
+    planned(shards, rows, rows);
+  }
+
+  /** Starts scoring: {@code shards} shards over {@code rows} of the subset's {@code rowsInFile} rows. */
+  public void planned(int shards, long rows, long rowsInFile) {
     this.stage = Stage.SCORING;
     this.shardsTotal = shards;
     this.rowsTotal = rows;
+    this.rowsInFile = rowsInFile;
     this.preflightAt = null;
+  }
+
+  /**
+   * A retrieval run's two steps: shards before {@code queriesFrom} embed the corpus into {@code
+   * embeddings}; the others score queries, and are published only when every corpus shard is done.
+   *
+   * @param baselineEmbeddings the baseline's embeddings folder, or null
+   */
+  public record RetrievalPlan(int queriesFrom, String embeddings, String baselineEmbeddings, List<Integer> recallAt) {}
+
+  public void retrieval(RetrievalPlan plan) {
+    this.retrieval = plan;
+  }
+
+  public Optional<RetrievalPlan> retrieval() {
+    return Optional.ofNullable(retrieval);
+  }
+
+  /** The retrieval step of shard {@code index}; null for other tasks. */
+  public io.evalfleet.common.contract.RetrievalStep retrievalStep(int index) {
+    if (retrieval == null) {
+      return null;
+    }
+    return new io.evalfleet.common.contract.RetrievalStep(index < retrieval.queriesFrom()
+        ? io.evalfleet.common.contract.RetrievalStep.Phase.CORPUS : io.evalfleet.common.contract.RetrievalStep.Phase.QUERIES,
+        retrieval.embeddings(), retrieval.baselineEmbeddings(), retrieval.recallAt());
+  }
+
+  /** Whether its next shard scores queries while some of the corpus is not embedded yet. */
+  public boolean waitsForCorpus() {
+    return retrieval != null && hasUnpublished() && nextShard >= retrieval.queriesFrom()
+        && shardsDone < retrieval.queriesFrom();
   }
 
   public void preflightLater(Instant at, String why) {
@@ -263,6 +306,11 @@ public final class RunState {
 
   public long rowsTotal() {
     return rowsTotal;
+  }
+
+  /** The subset's rows: the length of the run's per-row columns. */
+  public long rowsInFile() {
+    return rowsInFile > 0 ? rowsInFile : rowsTotal;
   }
 
   public int open() {

@@ -172,7 +172,7 @@ final class Conclusion {
    * time, and its token sketches merged.
    */
   private RowColumns assemble(RunState run) {
-    RowColumns columns = new RowColumns(run.rowsTotal());
+    RowColumns columns = new RowColumns(run.rowsInFile());
     book.forEachResult(run.runId(), columns::add);
     return columns;
   }

@@ -91,11 +91,12 @@ final class Decision implements Callable<Decision.Outcome> {
           "the archived scores of an identical evaluation are gone: " + run.reusedScores().orElse("?")));
       Map<String, TokenSketch> sketches = new LinkedHashMap<>();
       reused.sketches().forEach((name, encoded) -> sketches.put(name, TokenSketch.decode(encoded)));
-      vector = MetricVector.of(event.task(), reused.rows(), sketches, run.rowsTotal());
+      vector = MetricVector.of(event.task(), reused.rows(), sketches, MetricVector.units(event.task(), reused.rows()));
       provenance = reused.provenance();
       scores = reused.uri();
     } else {
-      vector = MetricVector.of(event.task(), columns.columns(), columns.sketches(), run.rowsTotal());
+      vector = MetricVector.of(event.task(), columns.columns(), columns.sketches(),
+          MetricVector.units(event.task(), columns.columns()));
       provenance = new EvaluationArchive.Provenance(run.runtimes(), run.providers(), run.hardware(),
           run.signatures().size() == 1 ? run.signatures().get(0) : null, run.runId());
     }
@@ -112,6 +113,7 @@ final class Decision implements Callable<Decision.Outcome> {
       }
       verdict = (Verdict) compared;
     }
+    reindexing(vector, verdict, baseline).ifPresent(reasons::add);
     reasons.addAll(verdict.reasons());
     String[] archived = archive(vector, provenance, scores, verdict, baseline == null ? null : baseline.version(), reasons);
     BaselineRecord pinned = null;
@@ -218,6 +220,38 @@ final class Decision implements Callable<Decision.Outcome> {
     }
   }
 
+  /**
+   * For a retrieval run against a baseline: whether the index built with the baseline's embeddings
+   * must be rebuilt before this version serves queries, or why that was not measured.
+   */
+  private java.util.Optional<String> reindexing(MetricVector vector, Verdict verdict, BaselineRecord baseline) {
+    if (baseline == null || run.retrieval().isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    MetricValue loss = verdict.metrics().get(MetricNames.INDEX_LOSS);
+    if (loss == null) {
+      return java.util.Optional.of(vector.metrics().containsKey(MetricNames.OVERLAP_AT_10)
+          ? "index compatibility not measured: this version's embeddings have other dimensions than baseline version "
+              + baseline.version() + "'s, so its index must be rebuilt"
+          : "index compatibility not measured: the embeddings of baseline version " + baseline.version()
+              + " are not in the archive (" + run.retrieval().get().baselineEmbeddings() + ")");
+    }
+    String cost = String.format(java.util.Locale.ROOT, "keeping the index built by version %s costs %.1f%% of nDCG@10"
+        + " (%.4f against %.4f rebuilt)", baseline.version(), 100 * loss.value(),
+        vector.metrics().get(MetricNames.INDEX_NDCG_AT_10), vector.metrics().get(MetricNames.NDCG_AT_10));
+    if (loss.status() == null || loss.limit() == null) {
+      return java.util.Optional.of("re-index not judged (the policy has no limit for index_loss): " + cost);
+    }
+    if (loss.status() == Flag.RED) {
+      return java.util.Optional.of("re-index required: " + cost + ", beyond the policy's limit of " + loss.limit());
+    }
+    if (loss.status() == Flag.GREEN) {
+      return java.util.Optional.of("no re-index needed: " + cost + ", within the policy's limit of " + loss.limit());
+    }
+    return java.util.Optional.of("re-index may be required: " + cost + "; the policy's limit of " + loss.limit()
+        + " is within its interval");
+  }
+
   /** Per metric, its values in the model's production snapshots, oldest first: the band's data. */
   private Map<String, List<Double>> bandHistory(String model, String productionVersion) {
     return dispatching.bandHistory.get(model + "@" + productionVersion, k -> {
@@ -244,7 +278,7 @@ final class Decision implements Callable<Decision.Outcome> {
 
   /** An embedding event's conventions, defaults filled in; null for other tasks. */
   static EmbeddingConventions conventionsOf(StagedWeightEvent event) {
-    return event.task() == Task.EMBEDDING ? EmbeddingConventions.orDefaults(event.embedding()) : null;
+    return event.task().usesEmbeddingConventions() ? EmbeddingConventions.orDefaults(event.embedding()) : null;
   }
 
   static String short12(String sha256) {

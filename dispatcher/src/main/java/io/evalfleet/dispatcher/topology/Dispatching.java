@@ -6,6 +6,8 @@ import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.common.archive.EvaluationArchive;
+import io.evalfleet.common.task.RetrievalTask;
+import io.evalfleet.dispatcher.plan.RetrievalPlanner;
 import io.evalfleet.dispatcher.decision.Decider;
 import io.evalfleet.dispatcher.decision.Policy;
 import io.evalfleet.dispatcher.plan.ShardPlanner;
@@ -29,6 +31,9 @@ public final class Dispatching {
   final Policy policy;
   final Decider decider;
   final ShardPlanner planner;
+  final RetrievalPlanner retrievalPlanner;
+  /** The cut-offs of recall a retrieval run scores: those the policy names, at least {@code recall@10}. */
+  final List<Integer> recallAt;
   final int maxInFlightPerRun;
   final int maxInFlight;
   final Duration runDeadline;
@@ -65,6 +70,9 @@ public final class Dispatching {
     this.policy = policy;
     this.decider = new Decider(policy);
     this.planner = new ShardPlanner(config.get(FleetConfig.SHARD_ROWS), config.get(FleetConfig.JOB_TOKENS));
+    this.retrievalPlanner = new RetrievalPlanner(config.get(FleetConfig.SHARD_ROWS));
+    this.recallAt = RetrievalTask.RECALL_CUTOFFS.stream()
+        .filter(k -> k == RetrievalTask.CUTOFF || policy.metrics().containsKey(RetrievalTask.recall(k))).toList();
     this.maxInFlightPerRun = config.get(FleetConfig.MAX_IN_FLIGHT_PER_RUN);
     this.maxInFlight = config.get(FleetConfig.MAX_IN_FLIGHT);
     this.runDeadline = config.get(FleetConfig.RUN_DEADLINE);

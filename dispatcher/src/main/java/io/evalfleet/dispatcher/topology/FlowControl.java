@@ -72,7 +72,7 @@ final class FlowControl {
       if (run == null || !run.hasUnpublished()) {
         continue;
       }
-      if (run.open() >= dispatching.maxInFlightPerRun) {
+      if (run.open() >= dispatching.maxInFlightPerRun || run.waitsForCorpus()) {
         publishable.add(runId);
         skipped++;
         continue;
@@ -152,7 +152,7 @@ final class FlowControl {
         event.eventId(), event.model(), event.version(), event.task(), event.artifact(), event.tokenizer(),
         event.goldenSubset(), event.maxSeqLen(), event.stride(), shard.index(), run.shardsTotal(), shard.rowStart(),
         shard.rowCount(), event.task().spec().rowValues(), shard.attempt(), run.deadline(), event.embedding(),
-        run.shiftReference().map(BaselineRecord::artifact).orElse(null));
+        run.shiftReference().map(BaselineRecord::artifact).orElse(null), run.retrievalStep(shard.index()));
   }
 
   /** 1, 2, 4 ... seconds, at most 30: long enough for a circuit breaker to close again. */

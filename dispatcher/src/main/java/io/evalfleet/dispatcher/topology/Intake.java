@@ -11,17 +11,20 @@ import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
+import io.evalfleet.common.failure.InputException;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.task.CausalLmTask;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.SubsetLayout;
+import io.evalfleet.common.task.RetrievalTask;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.archive.ScoreKey;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.plan.RowLengths;
 import io.evalfleet.dispatcher.plan.Shard;
+import io.evalfleet.dispatcher.plan.RetrievalPlanner;
 import io.evalfleet.dispatcher.plan.ShardPlanner;
 import io.evalfleet.dispatcher.preflight.Preflight;
 import io.evalfleet.dispatcher.run.FirstVersions;
@@ -126,13 +129,39 @@ final class Intake {
       return;
     }
     GoldenSubsetFile subset = checked.footer();
-    List<Shard> plan = rowTokens == null ? dispatching.planner.plan(subset.rowGroupSizes())
-        : dispatching.planner.plan(subset.rowGroupSizes(), rowTokens);
-    run.planned(plan.size(), subset.rowCount());
+    List<Shard> plan;
+    RetrievalPlanner.Plan retrieval = null;
+    if (event.task() == Task.RETRIEVAL) {
+      try {
+        retrieval = dispatching.retrievalPlanner.plan(dispatching.preflight.storage(), subset.uri(), subset.schema(),
+            checked.layout().column(RetrievalTask.ROLE), subset.rowCount());
+      } catch (IOException | RuntimeException e) {
+        if (Failures.kindOf(e) == FailureKind.UNAVAILABLE) {
+          preflightLater(run, e.getMessage() != null ? e.getMessage() : e.toString());
+          return;
+        }
+        conclusion.refuse(run, e instanceof InputException ? e.getMessage() : "pre-flight failed: " + Failures.describe(e));
+        return;
+      }
+      plan = retrieval.shards();
+      run.planned(plan.size(), retrieval.scoredRows(), subset.rowCount());
+    } else {
+      plan = rowTokens == null ? dispatching.planner.plan(subset.rowGroupSizes())
+          : dispatching.planner.plan(subset.rowGroupSizes(), rowTokens);
+      run.planned(plan.size(), subset.rowCount());
+    }
     Optional<String> refused = gates(run, checked.layout());
     if (refused.isPresent()) {
       conclusion.refuse(run, refused.get());
       return;
+    }
+    if (retrieval != null) {
+      String baselineEmbeddings = run.baseline().or(run::namedBaseline)
+          .filter(b -> b.scores() != null && b.subsetSha256().equals(event.goldenSubset().sha256()))
+          .map(b -> EvaluationArchive.embeddingsOf(b.scores()).toString()).orElse(null);
+      run.retrieval(new RunState.RetrievalPlan(retrieval.queriesFrom(),
+          dispatching.archive.embeddingsPath(Decision.scoreKey(run)).toString(), baselineEmbeddings,
+          dispatching.recallAt));
     }
     Optional<EvaluationArchive.ArchivedScores> reusable = archivedScores(run);
     if (reusable.isPresent()) {

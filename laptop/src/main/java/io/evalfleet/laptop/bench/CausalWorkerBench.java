@@ -187,7 +187,7 @@ public final class CausalWorkerBench implements Callable<Integer> {
     for (Shard shard : shards) {
       jobs.add(new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run, shard.index()), run, run, "bench", "v",
           Task.CAUSAL_LM, artifact, null, subset, maxSeqLen, null, shard.index(), shards.size(), shard.start(),
-          shard.count(), Task.CAUSAL_LM.spec().rowValues(), 1, Instant.now().plusSeconds(600), null, baseline));
+          shard.count(), Task.CAUSAL_LM.spec().rowValues(), 1, Instant.now().plusSeconds(600), null, baseline, null));
     }
     return jobs;
   }

