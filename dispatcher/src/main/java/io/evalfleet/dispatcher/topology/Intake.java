@@ -176,7 +176,7 @@ final class Intake {
       book.saveShard(ScoringJob.jobId(run.runId(), shard.index()), new ShardState(shard.index(), shard.start(), shard.count()));
     }
     book.save(run);
-    log.info("run {} for {} {}: {} rows in {} shards{}", run.runId(), event.model(), event.version(), subset.rowCount(),
+    log.info("run {} for {} {}: {} rows in {} shards{}", run.runId(), event.model(), event.version(), run.rowsTotal(),
         plan.size(), run.baseline().map(b -> ", compared with version " + b.version()).orElse(""));
     flow.started(run);
     book.progressed(run);

@@ -5,6 +5,7 @@ import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetWriter.Pair;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.common.task.EmbeddingConventions;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,10 +24,14 @@ import java.util.Map;
  * subset of sentence pairs, written as Parquet.
  */
 public final class DemoAssets {
-  /** all-MiniLM-L6-v2 in fp32 and its dynamically quantised int8 variant, with their tokenizer. */
+  /**
+   * all-MiniLM-L6-v2 in fp32 and its dynamically quantised int8 variant, with their tokenizer, and
+   * bge-small-en-v1.5 (another model of the same dimensions, CLS-pooled: {@link #BGE_CONVENTIONS}).
+   */
   public enum Model {
     MINILM_FP32("all-minilm-l6-v2", "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", 32),
-    MINILM_INT8("all-minilm-l6-v2-q", "all-minilm-l6-v2-q.onnx", "all-minilm-l6-v2-q-tokenizer.json", 8);
+    MINILM_INT8("all-minilm-l6-v2-q", "all-minilm-l6-v2-q.onnx", "all-minilm-l6-v2-q-tokenizer.json", 8),
+    BGE_SMALL("bge-small-en-v1.5", "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json", 32);
 
     final String dir;
     final String onnxResource;
@@ -60,6 +65,10 @@ public final class DemoAssets {
 
   /** A model copied to disk: its ONNX file and tokenizer, with digests. */
   public record ModelFiles(ArtifactRef onnx, ArtifactRef tokenizer) {}
+
+  /** bge-small-en-v1.5 as its sentence-transformers configuration says, with its retrieval query instruction. */
+  public static final EmbeddingConventions BGE_CONVENTIONS = new EmbeddingConventions(EmbeddingConventions.Pooling.CLS,
+      true, "Represent this sentence for searching relevant passages: ", null, null);
 
   /** The golden subset's source, a TSV authored for this project. */
   public static final String PAIRS_RESOURCE = "/golden/sts-pairs.tsv";
@@ -107,6 +116,32 @@ public final class DemoAssets {
     Path file = dir.resolve("sts-pairs-v1.parquet");
     GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), readPairs(), 4 * 1024);
     return new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), "sts-pairs-v1", Map.of());
+  }
+
+  /**
+   * A retrieval subset made from the sentence pairs: each distinct first text is a query, each
+   * distinct second text a doc, and each pair a judgement graded from its similarity score (5 → 3,
+   * 4 → 2, 3 → 1, below → 0): 48 queries, 192 docs, 240 judgements.
+   */
+  public SubsetRef retrievalSubset() throws IOException {
+    Map<String, String> docs = new java.util.LinkedHashMap<>();
+    Map<String, String> queries = new java.util.LinkedHashMap<>();
+    Map<String, String> docIds = new java.util.HashMap<>();
+    Map<String, String> queryIds = new java.util.HashMap<>();
+    List<GoldenSubsetWriter.Judgement> judgements = new ArrayList<>();
+    for (Pair pair : readPairs()) {
+      String query = queryIds.computeIfAbsent(pair.textA(), t -> "q" + queryIds.size());
+      queries.putIfAbsent(query, pair.textA());
+      String doc = docIds.computeIfAbsent(pair.textB(), t -> "d" + docIds.size());
+      docs.putIfAbsent(doc, pair.textB());
+      judgements.add(new GoldenSubsetWriter.Judgement(query, doc, (int) Math.max(0, Math.round(pair.gold()) - 2)));
+    }
+    Path dir = root.resolve("golden");
+    Files.createDirectories(dir);
+    Path file = dir.resolve("sts-retrieval-v1.parquet");
+    GoldenSubsetWriter.writeRetrieval(new org.apache.hadoop.fs.Path(file.toUri()),
+        new GoldenSubsetWriter.Retrieval(docs, queries, judgements), 16 * 1024);
+    return new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), "sts-retrieval-v1", Map.of());
   }
 
   public static List<Pair> readPairs() throws IOException {
