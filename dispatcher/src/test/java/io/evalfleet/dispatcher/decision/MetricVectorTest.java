@@ -72,4 +72,39 @@ class MetricVectorTest {
         .containsOnlyKeys(MetricNames.SPEARMAN, MetricNames.MEAN_COSINE);
     assertThat(MetricVector.of(Task.CAUSAL_LM, rows, 3).metrics()).containsOnlyKeys(MetricNames.PERPLEXITY);
   }
+
+  @Test
+  void retrievalMetricsAreMeansOverQueriesAndTheIndexLossIsPooled() {
+    double nan = Double.NaN;
+    // Rows: two docs (only their drift), three queries (the third without a relevant judgement), one judgement row.
+    Map<String, double[]> values = Map.of(
+        MetricNames.NDCG_AT_10, new double[] {nan, nan, 1.0, 0.5, nan, nan},
+        MetricNames.RR_AT_10, new double[] {nan, nan, 1.0, 0.5, nan, nan},
+        "recall@10", new double[] {nan, nan, 1.0, 1.0, nan, nan},
+        MetricNames.INDEX_NDCG_AT_10, new double[] {nan, nan, 0.9, 0.3, nan, nan},
+        MetricNames.OVERLAP_AT_10, new double[] {nan, nan, 0.8, 0.6, nan, nan},
+        MetricNames.COSINE_TO_BASELINE, new double[] {0.9, 0.7, 0.8, 0.6, 1.0, nan});
+    MetricVector vector = MetricVector.of(Task.RETRIEVAL, values, 4);
+    assertThat(vector.metrics().get(MetricNames.NDCG_AT_10)).isCloseTo(0.75, within(1e-12));
+    assertThat(vector.metrics().get(MetricNames.MRR_AT_10)).isCloseTo(0.75, within(1e-12));
+    assertThat(vector.metrics().get("recall@10")).isCloseTo(1.0, within(1e-12));
+    assertThat(vector.metrics().get(MetricNames.INDEX_LOSS)).isCloseTo(1 - 1.2 / 1.5, within(1e-12));
+    assertThat(vector.metrics().get(MetricNames.OVERLAP_AT_10)).isCloseTo(0.7, within(1e-12));
+    // every doc and query with both embeddings: (0.9 + 0.7 + 0.8 + 0.6 + 1.0) / 5
+    assertThat(vector.metrics().get(MetricNames.TEXT_COSINE)).isCloseTo(0.8, within(1e-12));
+    assertThat(MetricVector.units(Task.RETRIEVAL, values)).isEqualTo(2);
+  }
+
+  @Test
+  void thePairedBootstrapDrawsOnlyTheRowsBothRunsScored() {
+    double nan = Double.NaN;
+    Map<String, double[]> baseline = Map.of(MetricNames.NDCG_AT_10, new double[] {nan, 0.5, 0.7, nan},
+        MetricNames.RR_AT_10, new double[] {nan, 0.5, 1.0, nan});
+    Map<String, double[]> candidate = Map.of(MetricNames.NDCG_AT_10, new double[] {nan, 0.6, 0.7, nan},
+        MetricNames.RR_AT_10, new double[] {nan, 0.5, 1.0, nan});
+    BootstrapResult result = new PairedBootstrap(500, 3).resample(baseline, candidate);
+    assertThat(result.rows()).isEqualTo(2);
+    assertThat(java.util.Arrays.stream(result.resampledChanges().get(MetricNames.NDCG_AT_10)).boxed().toList())
+        .allMatch(change -> change >= 0 && change <= 0.2 + 1e-12);
+  }
 }
