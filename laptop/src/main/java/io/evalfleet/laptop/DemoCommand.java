@@ -63,6 +63,8 @@ public final class DemoCommand implements Callable<Integer> {
     SubsetRef heldout = assets.heldoutText();
     DemoAssets.ModelFiles lmBase = assets.causalModel(DemoAssets.CausalModel.BYTEGPT_BASE);
     DemoAssets.ModelFiles lmTuned = assets.causalModel(DemoAssets.CausalModel.BYTEGPT_FINETUNED);
+    SubsetRef retrieval = assets.retrievalSubset();
+    DemoAssets.ModelFiles bge = assets.model(DemoAssets.Model.BGE_SMALL);
 
     System.out.println("starting an embedded Kafka broker, the dispatcher and " + workers + " workers");
     try (LocalFleet fleet = LocalFleet.start(base, workers, workDir.resolve("cache"),
@@ -74,31 +76,49 @@ public final class DemoCommand implements Callable<Integer> {
 
       StagedWeightEvent baseline = event("demo-fp32-" + stamp, "fp32", fp32, subset, DemoAssets.Model.MINILM_FP32.bits);
       DriftFlag baselineFlag = stageAndAwait(submitter, flags, baseline,
-          "1/5 staging the baseline: all-MiniLM-L6-v2 fp32 (first version of the model, so nothing to compare with)");
+          "1/8 staging the baseline: all-MiniLM-L6-v2 fp32 (first version of the model, so nothing to compare with)");
 
       StagedWeightEvent candidate = event("demo-int8-" + stamp, "int8", int8, subset, DemoAssets.Model.MINILM_INT8.bits);
       DriftFlag candidateFlag = stageAndAwait(submitter, flags, candidate,
-          "2/5 staging the candidate: all-MiniLM-L6-v2 dynamically quantised to int8, compared with fp32");
+          "2/8 staging the candidate: all-MiniLM-L6-v2 dynamically quantised to int8, compared with fp32");
       printReview(fleet.config(), candidateFlag);
 
       StagedWeightEvent lmBaseline = causalEvent("demo-lm-base-" + stamp, "base", lmBase, heldout);
       DriftFlag lmBaselineFlag = stageAndAwait(submitter, flags, lmBaseline,
-          "3/5 staging a causal LM: byte-level GPT trained on English (first version, nothing to compare with)");
+          "3/8 staging a causal LM: byte-level GPT trained on English (first version, nothing to compare with)");
 
       StagedWeightEvent lmCandidate = causalEvent("demo-lm-tuned-" + stamp, "finetuned-on-code", lmTuned, heldout);
       DriftFlag lmCandidateFlag = stageAndAwait(submitter, flags, lmCandidate,
-          "4/5 staging its fine-tune on program code, scored on the same held-out English");
+          "4/8 staging its fine-tune on program code, scored on the same held-out English, with its token shift"
+              + " against the base (both models run on the same windows)");
+
+      StagedWeightEvent searchBaseline = searchEvent("demo-search-fp32-" + stamp, "fp32", fp32, retrieval, null);
+      DriftFlag searchBaselineFlag = stageAndAwait(submitter, flags, searchBaseline,
+          "5/8 staging a search model: all-MiniLM-L6-v2 on retrieval (192 docs embedded by corpus jobs, then 48"
+              + " queries ranked against them; first version)");
+
+      StagedWeightEvent searchInt8 = searchEvent("demo-search-int8-" + stamp, "int8", int8, retrieval, null);
+      DriftFlag searchInt8Flag = stageAndAwait(submitter, flags, searchInt8,
+          "6/8 staging its int8 quantisation: can the index built with fp32 embeddings keep serving it?");
+
+      StagedWeightEvent searchBge = searchEvent("demo-search-bge-" + stamp, "bge-small", bge, retrieval,
+          DemoAssets.BGE_CONVENTIONS);
+      DriftFlag searchBgeFlag = stageAndAwait(submitter, flags, searchBge,
+          "7/8 staging another model of the same dimensions, bge-small-en-v1.5, against the same index");
 
       ArtifactRef wrongDigest = new ArtifactRef(int8.onnx().uri(), "0".repeat(64));
       StagedWeightEvent corrupt = event("demo-bad-digest-" + stamp, "int8-tampered",
           new DemoAssets.ModelFiles(wrongDigest, int8.tokenizer()), subset, 8);
       DriftFlag corruptFlag = stageAndAwait(submitter, flags, corrupt,
-          "5/5 staging an event whose artifact sha256 does not match the file");
+          "8/8 staging an event whose artifact sha256 does not match the file");
 
       boolean asExpected = baselineFlag.flag() == Flag.WARN && !baselineFlag.metrics().isEmpty()
           && candidateFlag.flag() != Flag.ERROR && candidateFlag.flag() != Flag.INCOMPLETE
           && lmBaselineFlag.flag() == Flag.WARN && lmBaselineFlag.metrics().containsKey("perplexity")
-          && lmCandidateFlag.flag() == Flag.RED
+          && lmCandidateFlag.flag() == Flag.RED && lmCandidateFlag.metrics().containsKey("kl_mean")
+          && searchBaselineFlag.flag() == Flag.WARN && searchBaselineFlag.metrics().containsKey("ndcg@10")
+          && searchInt8Flag.metrics().containsKey("index_loss")
+          && searchBgeFlag.reasons().stream().anyMatch(r -> r.startsWith("re-index required"))
           && corruptFlag.flag() == Flag.ERROR;
       System.out.println(asExpected ? "\ndemo finished: every event got its flag."
           : "\ndemo finished, but a flag was not what the demo expects (see above).");
@@ -144,6 +164,13 @@ public final class DemoCommand implements Callable<Integer> {
     return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "bytegpt", version, Task.CAUSAL_LM, model.onnx(),
         model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, 32, DemoAssets.CAUSAL_CONTEXT,
         DemoAssets.CAUSAL_CONTEXT / 2, "cpu", null, null, Instant.now());
+  }
+
+  private static StagedWeightEvent searchEvent(String eventId, String version, DemoAssets.ModelFiles model,
+      SubsetRef subset, io.evalfleet.common.task.EmbeddingConventions conventions) {
+    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "minilm-search", version, Task.RETRIEVAL, model.onnx(),
+        model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, null, 256, null, "cpu", null, null, Instant.now(),
+        conventions, null);
   }
 
   private static StagedWeightEvent event(String eventId, String version, DemoAssets.ModelFiles model, SubsetRef subset,

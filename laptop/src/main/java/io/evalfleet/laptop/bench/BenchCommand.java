@@ -5,5 +5,5 @@ import picocli.CommandLine.Command;
 /** Benchmarks that print figures measured side by side in one run. */
 @Command(name = "bench", description = "Benchmarks, each next to a bare ONNX Runtime loop on the same inputs.",
     subcommands = {PerplexityBench.class, WorkerBench.class, CausalWorkerBench.class, NllHeadBench.class,
-        BootstrapBench.class, DispatcherBench.class, ReviewBench.class})
+        BootstrapBench.class, DispatcherBench.class, ReviewBench.class, RetrievalBench.class})
 public final class BenchCommand {}
