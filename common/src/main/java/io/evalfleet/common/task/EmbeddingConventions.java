@@ -13,8 +13,8 @@ import java.util.Locale;
  *
  * @param pooling how token vectors become one vector
  * @param normalize whether the pooled vector is L2-normalised
- * @param prefixA text prepended to each pair's first text
- * @param prefixB text prepended to each pair's second text
+ * @param prefixA text prepended to each pair's first text (retrieval: to each query)
+ * @param prefixB text prepended to each pair's second text (retrieval: to each doc)
  * @param output the name of the model output to read; null for the default
  */
 public record EmbeddingConventions(Pooling pooling, Boolean normalize, String prefixA, String prefixB, String output) {
