@@ -143,7 +143,7 @@ class BadInputMatrixIT {
     cases.add(raw("unsupported URI scheme", edited(j -> j.replaceFirst("\"uri\":\"file:", "\"uri\":\"http:")),
         "unsupported scheme 'http'"));
     cases.add(raw("unknown task", edited(j -> j.replace("\"task\":\"embedding\"", "\"task\":\"vision\"")),
-        "must be one of [embedding, causal-lm]"));
+        "must be one of [embedding, causal-lm, retrieval]"));
     cases.add(raw("oversized message", edited(j -> j.replace("\"version\":\"v1\"", "\"version\":\"v1\",\"commit\":\""
         + "x".repeat(100_000) + "\"")), "a staged event may be at most 65536"));
     cases.add(staged("artifact that does not exist", event(new ArtifactRef(dir.resolve("gone.onnx").toUri().toString(),
@@ -178,7 +178,23 @@ class BadInputMatrixIT {
     cases.add(staged("row of one token", new StagedWeightEvent(SchemaVersion.CURRENT, "bad-" + UUID.randomUUID(),
         "matrix-lm", "v1", Task.CAUSAL_LM, lm.onnx(), lm.tokenizer(), oneToken, null, null, 128, null, null, null, null,
         null), "row 1 has a single token"));
+    cases.add(staged("retrieval subset without judgements", retrievalEvent(retrievalSubset("no-qrels", List.of())),
+        "has 2 doc, 1 query and 0 qrel rows"));
+    cases.add(staged("retrieval judgement of a doc not in the corpus", retrievalEvent(retrievalSubset("stray-qrel",
+        List.of(new GoldenSubsetWriter.Judgement("q0", "d7", 1)))), "judges doc 'd7', which is not in the corpus"));
     return cases;
+  }
+
+  static SubsetRef retrievalSubset(String name, List<GoldenSubsetWriter.Judgement> qrels) throws Exception {
+    Path file = dir.resolve(name + ".parquet");
+    GoldenSubsetWriter.writeRetrieval(new org.apache.hadoop.fs.Path(file.toUri()), new GoldenSubsetWriter.Retrieval(
+        Map.of("d0", "A dog runs in the park.", "d1", "Stocks fell."), Map.of("q0", "a running dog"), qrels), 1 << 20);
+    return new SubsetRef(file.toUri().toString(), sha(file), null, Map.of());
+  }
+
+  static StagedWeightEvent retrievalEvent(SubsetRef subset) {
+    return new StagedWeightEvent(SchemaVersion.CURRENT, "bad-" + UUID.randomUUID(), "matrix-search", "v1",
+        Task.RETRIEVAL, minilm.onnx(), minilm.tokenizer(), subset, null, null, null, null, null, null, null, null);
   }
 
   static SubsetRef textSubset(String name, List<String> texts) throws Exception {

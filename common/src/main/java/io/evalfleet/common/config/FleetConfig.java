@@ -50,7 +50,7 @@ public final class FleetConfig {
   public static final Setting<String> ARCHIVE_ROOT = new Setting<>("archive.root",
       java.nio.file.Path.of(System.getProperty("user.home"), ".evalfleet", "archive").toUri().toString(), String::trim,
       s -> !s.isBlank(), "a directory URI",
-      "Where per-row scores, evaluation lockfiles and baseline history are kept (any Hadoop file system: `file:`, `hdfs:`, `s3a:`).");
+      "Where per-row scores, retrieval embeddings (written by workers), evaluation lockfiles and baseline history are kept (any Hadoop file system: `file:`, `hdfs:`, `s3a:`); the dispatcher, the workers and the notifier all reach it.");
   public static final Setting<Integer> WORKER_CONCURRENCY = Setting.positiveInt("worker.concurrency", 1,
       "Jobs a worker scores at the same time; its partitions are paused while this many are running.");
   public static final Setting<Integer> INTRA_OP_THREADS = Setting.positiveInt("worker.intra-op-threads", 2,
@@ -68,7 +68,7 @@ public final class FleetConfig {
       "ONNX Runtime execution provider: auto uses CUDA when the GPU build (mvn -Pgpu) finds a GPU, else CPU, and says so in the log and in every shard result; cuda refuses to start without it.");
   public static final Setting<String> ALLOWED_ROOTS = new Setting<>("storage.allowed-roots", "", String::trim, s -> true,
       "a comma-separated list of URIs",
-      "Where artifacts and golden subsets may be read from, e.g. `file:///data/models,s3a://ml/staged`; anything outside is an ERROR flag. Empty: anywhere.");
+      "Where artifacts and golden subsets may be read from, e.g. `file:///data/models,s3a://ml/staged`; anything outside is an ERROR flag. Empty: anywhere. The archive (`archive.root`) is always allowed: workers write a retrieval run's embeddings there.");
   public static final Setting<Integer> STORAGE_ATTEMPTS = Setting.positiveInt("storage.attempts", 3,
       "Tries per storage call on transient I/O errors (exponential backoff from 200 ms); a missing file or a digest mismatch is never retried.");
   public static final Setting<Duration> STORAGE_BREAKER_OPEN = Setting.duration("storage.breaker-open", "PT30S",

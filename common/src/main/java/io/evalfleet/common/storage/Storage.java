@@ -84,9 +84,16 @@ public final class Storage {
     return new Storage(new Configuration(), AllowedRoots.any(), 3, Duration.ofMillis(200));
   }
 
-  /** Storage as the settings say: allowed roots and retry attempts. */
+  /**
+   * Storage as the settings say: allowed roots (with the archive, which the fleet writes itself:
+   * workers keep a retrieval run's embeddings there) and retry attempts.
+   */
   public static Storage of(io.evalfleet.common.config.FleetConfig config) {
-    return new Storage(new Configuration(), AllowedRoots.parse(config.get(io.evalfleet.common.config.FleetConfig.ALLOWED_ROOTS)),
+    String roots = config.get(io.evalfleet.common.config.FleetConfig.ALLOWED_ROOTS);
+    if (!roots.isBlank()) {
+      roots = roots + "," + config.get(io.evalfleet.common.config.FleetConfig.ARCHIVE_ROOT);
+    }
+    return new Storage(new Configuration(), AllowedRoots.parse(roots),
         config.get(io.evalfleet.common.config.FleetConfig.STORAGE_ATTEMPTS), Duration.ofMillis(200),
         config.get(io.evalfleet.common.config.FleetConfig.STORAGE_BREAKER_OPEN));
   }

@@ -61,7 +61,7 @@ class StagedWeightEventTest {
         Arguments.of("negative integer", "\"max_seq_len\": 128", "\"max_seq_len\": -5", "max_seq_len",
             "must be positive"),
         Arguments.of("unknown task", "\"task\": \"embedding\"", "\"task\": \"vision\"", "task",
-            "must be one of [embedding, causal-lm]"),
+            "must be one of [embedding, causal-lm, retrieval]"),
         Arguments.of("unsupported version", "\"schema_version\": 1", "\"schema_version\": 7", "schema_version",
             "version 7 is not supported"),
         Arguments.of("number for string", "\"model\": \"minilm\"", "\"model\": 42", "model", "wrong type"),

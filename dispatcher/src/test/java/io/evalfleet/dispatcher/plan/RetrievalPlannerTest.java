@@ -58,4 +58,22 @@ class RetrievalPlannerTest {
     assertThatThrownBy(() -> plan(3, 0, 2, 4)).isInstanceOf(SubsetSchemaException.class)
         .hasMessageContaining("has 3 doc, 0 query and 2 qrel rows");
   }
+
+  @Test
+  void aRowOfAnotherRoleIsRefusedNamingItsRowAndRole() throws Exception {
+    Path file = dir.resolve("passages.parquet");
+    var schema = GoldenSubsetWriter.RETRIEVAL_SCHEMA;
+    var groups = new org.apache.parquet.example.data.simple.SimpleGroupFactory(schema);
+    try (var writer = org.apache.parquet.hadoop.example.ExampleParquetWriter.builder(
+        org.apache.parquet.hadoop.util.HadoopOutputFile.fromPath(new org.apache.hadoop.fs.Path(file.toUri()),
+            new org.apache.hadoop.conf.Configuration())).withType(schema).build()) {
+      writer.write(groups.newGroup().append("role", "doc").append("text", "a doc").append("doc_id", "d0"));
+      writer.write(groups.newGroup().append("role", "passage").append("text", "a passage").append("doc_id", "p0"));
+    }
+    Storage storage = Storage.withDefaults();
+    GoldenSubsetFile footer = GoldenSubsetFile.readFooter(storage, file.toUri().toString());
+    assertThatThrownBy(() -> new RetrievalPlanner(4).plan(storage, footer.uri(), footer.schema(), "role", footer.rowCount()))
+        .isInstanceOf(SubsetSchemaException.class)
+        .hasMessageContaining("row 1 has role 'passage' in column 'role'; a retrieval subset's rows are doc, query or qrel");
+  }
 }
