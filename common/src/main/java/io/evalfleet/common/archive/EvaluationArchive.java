@@ -194,6 +194,24 @@ public final class EvaluationArchive {
     return columns;
   }
 
+  // ---- golden subsets built from traffic
+
+  public Path subsetManifestPath(String name, String version) {
+    return new Path(root, "subsets/" + segment(name) + "/" + segment(version) + ".manifest.json");
+  }
+
+  /** Registers a built subset version; returns where its manifest is. */
+  public String writeSubsetManifest(SubsetManifest manifest) throws IOException {
+    Path target = subsetManifestPath(manifest.name(), manifest.version());
+    writeJson(target, manifest);
+    return target.toString();
+  }
+
+  public Optional<SubsetManifest> subsetManifest(String name, String version) throws IOException {
+    Path path = subsetManifestPath(name, version);
+    return fs().exists(path) ? Optional.of(readJson(path, SubsetManifest.class)) : Optional.empty();
+  }
+
   // ---- lockfiles
 
   public Path lockPath(String model, String version) {
