@@ -44,7 +44,8 @@ final class SubsetCommand {
     public Integer call() throws Exception {
       FleetConfig loaded = config.load();
       Storage storage = Storage.of(loaded);
-      String output = Storage.path(out).toString();
+      org.apache.hadoop.fs.Path outPath = Storage.path(out);
+      String output = outPath.getFileSystem(storage.conf()).makeQualified(outPath).toString();
       SubsetManifest manifest = new SubsetBuilder(storage).build(new SubsetBuilder.Settings(name, version, sources,
           textColumn, where == null ? List.of() : where, stratifyBy, size, minPerStratum, seed, output));
       byte[] json = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
