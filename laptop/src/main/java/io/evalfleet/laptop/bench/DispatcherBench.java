@@ -161,12 +161,7 @@ public final class DispatcherBench implements Callable<Integer> {
       long started = System.nanoTime();
       long expectedJobs = 0;
       try (KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "bench-stager");
-           KafkaConsumer<String, byte[]> flags = KafkaClients.reader(config, "bench-flags")) {
-        var partitions = flags.partitionsFor(Topics.DRIFT_FLAGS).stream()
-            .map(p -> new org.apache.kafka.common.TopicPartition(p.topic(), p.partition())).toList();
-        flags.assign(partitions);
-        flags.seekToEnd(partitions);
-        partitions.forEach(flags::position);
+           KafkaConsumer<String, byte[]> flags = FleetJobs.readerAtEnd(config, "bench-flags", Topics.DRIFT_FLAGS)) {
         for (StagedWeightEvent event : events) {
           producer.send(new ProducerRecord<>(Topics.STAGED, event.model(), Json.write(event)));
         }

@@ -1,8 +1,10 @@
 package io.evalfleet.laptop.bench;
 
+import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
 import java.time.Duration;
 import java.util.HashSet;
@@ -12,10 +14,23 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 
 /** Publishes jobs straight onto {@code evalfleet.jobs} and waits for every result, as a dispatcher would. */
 final class FleetJobs {
   private FleetJobs() {}
+
+  /** A reader of every partition of {@code topic}, positioned at its end: it sees only what comes next. */
+  static KafkaConsumer<String, byte[]> readerAtEnd(FleetConfig config, String name,
+      String topic) {
+    KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, name);
+    List<TopicPartition> partitions = reader.partitionsFor(topic).stream()
+        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    reader.assign(partitions);
+    reader.seekToEnd(partitions);
+    partitions.forEach(reader::position);
+    return reader;
+  }
 
   /**
    * @return the milliseconds the worker reported spending on the jobs

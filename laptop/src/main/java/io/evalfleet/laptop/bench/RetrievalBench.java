@@ -35,7 +35,6 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -106,12 +105,7 @@ public final class RetrievalBench implements Callable<Integer> {
           FleetConfig.EXECUTION_PROVIDER.key(), "cpu"));
       try (WorkerRole worker = new WorkerRole(config, "bench-worker", workDir.resolve("cache")).start();
            KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "bench");
-           KafkaConsumer<String, byte[]> results = KafkaClients.reader(config, "bench-results")) {
-        List<TopicPartition> partitions = results.partitionsFor(Topics.RESULTS).stream()
-            .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        results.assign(partitions);
-        results.seekToEnd(partitions);
-        partitions.forEach(results::position);
+           KafkaConsumer<String, byte[]> results = FleetJobs.readerAtEnd(config, "bench-results", Topics.RESULTS)) {
         long start = System.nanoTime();
         FleetJobs.run(producer, results, jobs(model, subset, plan, embeddings, 0, plan.queriesFrom()));
         corpusSeconds = (System.nanoTime() - start) / 1e9;

@@ -42,7 +42,6 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -102,14 +101,9 @@ public final class WorkerBench implements Callable<Integer> {
           FleetConfig.EXECUTION_PROVIDER.key(), "cpu"));
       try (WorkerRole worker = new WorkerRole(config, "bench-worker", workDir.resolve("cache")).start();
            KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "bench");
-           KafkaConsumer<String, byte[]> results = KafkaClients.reader(config, "bench-results");
+           KafkaConsumer<String, byte[]> results = FleetJobs.readerAtEnd(config, "bench-results", Topics.RESULTS);
            BareLoop loop = new BareLoop(Path.of(java.net.URI.create(model.onnx().uri())),
                Path.of(java.net.URI.create(model.tokenizer().uri())), threads, batchSize)) {
-        List<TopicPartition> partitions = results.partitionsFor(Topics.RESULTS).stream()
-            .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-        results.assign(partitions);
-        results.seekToEnd(partitions);
-        partitions.forEach(results::position);
         throughFleet(producer, results, model, subset, shards, "warm-up");
         loop.run(texts);
         for (int round = 0; round < rounds; round++) {
