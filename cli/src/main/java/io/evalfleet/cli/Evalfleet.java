@@ -14,7 +14,7 @@ import picocli.CommandLine;
     description = "Decides whether newly trained model weights are fit to ship: staged-weight events in, drift flags out.",
     subcommands = {DispatcherCommand.class, WorkerCommand.class, SubmitCommand.class, WatchCommand.class,
         TopicsCommand.class, ConfigCommand.class, BaselineCommand.class, LockCommand.class, InspectCommand.class,
-        NotifierCommand.class, ReportCommand.class, HistoryCommand.class, SubsetCommand.class})
+        NotifierCommand.class, ReportCommand.class, HistoryCommand.class, SubsetCommand.class, MonitorCommand.class})
 public final class Evalfleet {
   public static void main(String[] args) {
     System.exit(execute(commandLine(), args));

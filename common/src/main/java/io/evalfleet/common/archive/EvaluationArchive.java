@@ -212,6 +212,29 @@ public final class EvaluationArchive {
     return fs().exists(path) ? Optional.of(readJson(path, SubsetManifest.class)) : Optional.empty();
   }
 
+  // ---- the monitor's checks
+
+  /** Keeps one check of a production model on its traffic, in the model's monitor history. */
+  public String writeMonitorResult(io.evalfleet.common.contract.MonitorResult result) throws IOException {
+    Path target = new Path(root, "monitor/" + segment(result.model()) + "/" + result.windowEnd().toEpochMilli() + ".json");
+    writeJson(target, result);
+    return target.toString();
+  }
+
+  /** The model's monitor history, oldest window first. */
+  public List<io.evalfleet.common.contract.MonitorResult> monitorHistory(String model) throws IOException {
+    Path dir = new Path(root, "monitor/" + segment(model));
+    if (!fs().exists(dir)) {
+      return List.of();
+    }
+    List<io.evalfleet.common.contract.MonitorResult> history = new ArrayList<>();
+    for (FileStatus file : fs().listStatus(dir, p -> p.getName().endsWith(".json"))) {
+      history.add(readJson(file.getPath(), io.evalfleet.common.contract.MonitorResult.class));
+    }
+    history.sort(Comparator.comparing(io.evalfleet.common.contract.MonitorResult::windowEnd));
+    return history;
+  }
+
   // ---- lockfiles
 
   public Path lockPath(String model, String version) {

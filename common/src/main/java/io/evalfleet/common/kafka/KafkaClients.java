@@ -38,6 +38,34 @@ public final class KafkaClients {
   }
 
   /**
+   * A transactional producer: what it sends between {@code beginTransaction} and {@code
+   * commitTransaction} is seen by read-committed readers all at once or not at all, and a newer
+   * producer with the same {@code transactionalId} fences an older one (a stale process).
+   */
+  public static KafkaProducer<String, byte[]> transactionalProducer(FleetConfig config, String clientId,
+      String transactionalId) {
+    Map<String, Object> props = config.kafkaClientProperties();
+    props.put(ProducerConfig.ACKS_CONFIG, "all");
+    props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+    props.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    props.put(ProducerConfig.CLIENT_ID_CONFIG, clientId + "-producer");
+    dropConsumerOnly(props);
+    return new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** A reader (see {@link #reader}) that sees only records of committed transactions. */
+  public static KafkaConsumer<String, byte[]> committedReader(FleetConfig config, String clientId) {
+    Map<String, Object> props = config.kafkaClientProperties();
+    props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    props.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    props.remove(ConsumerConfig.GROUP_PROTOCOL_CONFIG);
+    dropProducerOnly(props);
+    return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+  }
+
+  /**
    * A group member with cooperative rebalancing (the classic protocol with the cooperative sticky
    * assignor), so that members joining or leaving do not stop the others. {@code
    * kafka.group.protocol=consumer} selects the KIP-848 protocol instead; in Kafka 4.3 its consumer

@@ -21,14 +21,20 @@ public final class Topics {
   /** Progress of runs in progress ({@code RunProgress}); keyed by model name, kept briefly. */
   public static final String RUN_PROGRESS = "evalfleet.run-progress";
 
+  /** The monitor's scheduled checks of production models on their traffic ({@code MonitorResult}); keyed by model name. */
+  public static final String MONITOR = "evalfleet.monitor";
+  /** Requests to retrain a model ({@code RetrainRequest}), one per cause; keyed by cause id (compacted). */
+  public static final String RETRAIN_REQUESTS = "evalfleet.retrain-requests";
+
   /** Records that could not be parsed or processed, with headers saying where from and why; keyed as the original. */
   public static final String DLQ = "evalfleet.dlq";
 
-  public static final List<String> ALL = List.of(STAGED, JOBS, RESULTS, DRIFT_FLAGS, BASELINES, RUN_PROGRESS, DLQ);
+  public static final List<String> ALL = List.of(STAGED, JOBS, RESULTS, DRIFT_FLAGS, BASELINES, RUN_PROGRESS, MONITOR,
+      RETRAIN_REQUESTS, DLQ);
 
   /** Topics whose latest value per key is all that matters. */
   public static boolean isCompacted(String topic) {
-    return topic.equals(DRIFT_FLAGS) || topic.equals(BASELINES);
+    return topic.equals(DRIFT_FLAGS) || topic.equals(BASELINES) || topic.equals(RETRAIN_REQUESTS);
   }
 
   private Topics() {}

@@ -92,6 +92,16 @@ public enum FleetMeter {
   REVIEWS_IN_FLIGHT("evalfleet.notifier.reviews.in.flight", Type.GAUGE, "reviews",
       "Flags read by the notifier whose reviews are still being written or delivered."),
 
+  // ---- monitor
+  MONITOR_CHECKS("evalfleet.monitor.checks", Type.COUNTER, "checks",
+      "Scheduled checks of a production model on a window of its traffic, by model and outcome: drift, no_drift, too_little_traffic.",
+      "model", "outcome"),
+  MONITOR_P_VALUE("evalfleet.monitor.p.value", Type.GAUGE, "",
+      "The latest check's permutation p-value of \"the window's traffic is distributed as the reference window's\" (NaN before the first), by model.",
+      "model"),
+  RETRAIN_REQUESTS("evalfleet.retrain.requests", Type.COUNTER, "requests",
+      "Retraining requests published, once per cause, by model and cause: drift, cadence.", "model", "cause"),
+
   // ---- every role
   DEAD_LETTERS("evalfleet.dead.letters", Type.COUNTER, "records",
       "Records copied to evalfleet.dlq, by the topic they came from.", "source"),

@@ -1,0 +1,193 @@
+package io.evalfleet.monitor;
+
+import io.evalfleet.common.archive.EvaluationArchive;
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.MonitorResult;
+import io.evalfleet.common.contract.RetrainRequest;
+import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.task.EmbeddingConventions;
+import io.evalfleet.monitor.drift.DriftCheck;
+import io.evalfleet.monitor.retrain.RetrainCauses;
+import io.evalfleet.monitor.traffic.TrafficWindows;
+import io.evalfleet.worker.embedding.EmbeddingScorer;
+import io.evalfleet.worker.model.ArtifactCache;
+import io.evalfleet.worker.model.ModelSessions;
+import io.evalfleet.worker.scoring.ScoringException;
+import io.evalfleet.worker.subset.SubsetReader;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The monitor role for one production model: on its schedule, a {@link DriftCheck} of the window
+ * of traffic that just ended, embedded in-process by the production model (a window is a sample of
+ * a few hundred texts); the result goes to {@code evalfleet.monitor} and the archive's monitor
+ * history, and each retraining cause it raises to {@code evalfleet.retrain-requests}, exactly once:
+ * the result and the requests are sent in one Kafka transaction, and the causes already published
+ * are read back from that compacted topic (read-committed) when the role starts, so a restarted or
+ * repeated check sends no cause twice.
+ */
+public final class MonitorRole implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(MonitorRole.class);
+
+  private final MonitorSpec spec;
+  private final FleetConfig config;
+  private final EvaluationArchive archive;
+  private final ModelSessions sessions;
+  private final DriftCheck check;
+  private final KafkaProducer<String, byte[]> producer;
+  private final MeterRegistry registry;
+  private final Clock clock;
+  private final Set<String> published;
+  private final AtomicReference<Double> lastPValue = new AtomicReference<>(Double.NaN);
+  private MonitorResult previous;
+  private Thread loop;
+  private volatile boolean running;
+
+  public MonitorRole(FleetConfig config, MonitorSpec spec, Path cacheDir, MeterRegistry registry, Clock clock)
+      throws IOException {
+    this.spec = spec;
+    this.config = config;
+    this.registry = registry;
+    this.clock = clock;
+    Storage storage = Storage.of(config);
+    this.archive = new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT));
+    this.sessions = new ModelSessions(new ArtifactCache(storage, cacheDir, Long.MAX_VALUE),
+        config.get(FleetConfig.INTRA_OP_THREADS));
+    EmbeddingScorer embedder = new EmbeddingScorer(sessions, new SubsetReader(storage),
+        config.get(FleetConfig.BATCH_SIZE), config.get(FleetConfig.MAX_SEQ_LEN));
+    EmbeddingConventions conventions = EmbeddingConventions.orDefaults(spec.embedding());
+    this.check = new DriftCheck(new DriftCheck.Settings(spec.model(), spec.version(), spec.window(), spec.sample(),
+        spec.referenceStart(), spec.referenceEnd(), spec.alpha(), spec.permutations(), spec.seed()),
+        new TrafficWindows(storage, spec.traffic().uri(), spec.traffic().textColumn(), spec.traffic().timeColumn()),
+        texts -> embed(embedder, conventions, texts));
+    List<MonitorResult> history = archive.monitorHistory(spec.model());
+    this.previous = history.isEmpty() ? null : history.get(history.size() - 1);
+    this.published = publishedCauses(config);
+    this.producer = KafkaClients.transactionalProducer(config, "evalfleet-monitor", "evalfleet-monitor-" + spec.model());
+    producer.initTransactions();
+    FleetMeter.MONITOR_P_VALUE.gauge(registry, lastPValue::get, spec.model());
+    log.info("monitor for {} {}: {}, windows of {}, {} causes already published", spec.model(), spec.version(),
+        spec.schedule(), spec.window(), published.size());
+  }
+
+  private double[][] embed(EmbeddingScorer embedder, EmbeddingConventions conventions, List<String> texts)
+      throws IOException {
+    int maxLen = config.get(FleetConfig.MAX_SEQ_LEN);
+    try (ModelSessions.TokenizerLease tokenizer = sessions.tokenizer(spec.tokenizer(), maxLen);
+         ModelSessions.Lease model = sessions.lease(spec.artifact())) {
+      return embedder.embed(model.model(), tokenizer.tokenizer(), conventions,
+          texts.stream().map(t -> conventions.prefixA() + t).toList());
+    } catch (ScoringException e) {
+      throw new IOException("embedding the traffic with " + spec.artifact().uri() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The cause ids on the retrain-requests topic, as committed. */
+  private static Set<String> publishedCauses(FleetConfig config) {
+    Set<String> causes = new HashSet<>();
+    try (KafkaConsumer<String, byte[]> reader = KafkaClients.committedReader(config, "evalfleet-monitor-restore")) {
+      List<TopicPartition> partitions = reader.partitionsFor(Topics.RETRAIN_REQUESTS, Duration.ofSeconds(30)).stream()
+          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      reader.assign(partitions);
+      reader.seekToBeginning(partitions);
+      var end = reader.endOffsets(partitions);
+      while (partitions.stream().anyMatch(p -> reader.position(p) < end.get(p))) {
+        for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
+          causes.add(record.key());
+        }
+      }
+    }
+    return causes;
+  }
+
+  /**
+   * Checks the window ending at {@code windowEnd}, publishes the result and its new retraining
+   * causes in one transaction, and keeps the result in the archive.
+   */
+  public synchronized MonitorResult checkAt(Instant windowEnd) throws IOException {
+    MonitorResult result = check.check(windowEnd, previous, clock.instant());
+    List<RetrainRequest> causes = RetrainCauses.of(result, spec.retrainCadence(), spec.retrainSince(), spec.subset(),
+        clock.instant()).stream().filter(cause -> !published.contains(cause.causeId())).toList();
+    producer.beginTransaction();
+    try {
+      producer.send(new ProducerRecord<>(Topics.MONITOR, spec.model(), Json.write(result)));
+      for (RetrainRequest cause : causes) {
+        producer.send(new ProducerRecord<>(Topics.RETRAIN_REQUESTS, cause.causeId(), Json.write(cause)));
+      }
+      producer.commitTransaction();
+    } catch (RuntimeException e) {
+      producer.abortTransaction();
+      throw e;
+    }
+    for (RetrainRequest cause : causes) {
+      published.add(cause.causeId());
+      FleetMeter.RETRAIN_REQUESTS.counter(registry, spec.model(), cause.cause()).increment();
+      log.warn("retraining requested for {}: {} ({})", spec.model(), cause.causeId(), cause.evidence());
+    }
+    archive.writeMonitorResult(result);
+    previous = result;
+    String outcome = result.pValue() == null ? "too_little_traffic" : result.drifted() ? "drift" : "no_drift";
+    FleetMeter.MONITOR_CHECKS.counter(registry, spec.model(), outcome).increment();
+    if (result.pValue() != null) {
+      lastPValue.set(result.pValue());
+    }
+    log.info("monitor {}: {}", spec.model(), result.evidence());
+    return result;
+  }
+
+  /** Checks on the spec's schedule, each window ending at its check time, until closed. */
+  public MonitorRole start() {
+    running = true;
+    loop = new Thread(() -> {
+      while (running) {
+        Instant next = spec.schedule().next(clock.instant());
+        try {
+          Thread.sleep(Math.max(0, Duration.between(clock.instant(), next).toMillis()));
+          checkAt(next);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return;
+        } catch (IOException | RuntimeException e) {
+          log.error("monitor check of {} at {} failed; trying again at the next one: {}", spec.model(), next, e.toString());
+        }
+      }
+    }, "evalfleet-monitor-" + spec.model());
+    loop.start();
+    return this;
+  }
+
+  /** Whether its schedule loop is running (false before start and after close). */
+  public boolean alive() {
+    return running && loop != null && loop.isAlive();
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    running = false;
+    if (loop != null) {
+      loop.interrupt();
+      loop.join();
+    }
+    producer.close(Duration.ofSeconds(10));
+    sessions.close();
+  }
+}

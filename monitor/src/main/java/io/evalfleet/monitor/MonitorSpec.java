@@ -1,0 +1,94 @@
+package io.evalfleet.monitor;
+
+import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.task.EmbeddingConventions;
+import io.evalfleet.monitor.schedule.Schedule;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * What one monitor watches and how, read from a JSON file ({@code evalfleet monitor --spec}).
+ *
+ * @param model the production model's name; {@code version} its version, for the records
+ * @param artifact the production model (an embedding model) with its tokenizer and conventions
+ * @param traffic where its traffic is logged
+ * @param window the length of each checked window, ending at the check time
+ * @param sample texts sampled from each window (and from the reference window)
+ * @param referenceStart the reference window, the traffic the model is known to serve well
+ * @param interval check every this long; or {@code cron}, a Unix cron expression (UTC); one of both
+ * @param alpha the false-alarm rate per window
+ * @param permutations of the MMD² permutation test
+ * @param retrainCadence retrain at least this often, counted from {@code retrainSince}; null for
+ *     drift alone
+ * @param subset the golden subset a retraining request asks to rebuild, or null
+ */
+public record MonitorSpec(String model, String version, ArtifactRef artifact, ArtifactRef tokenizer,
+    EmbeddingConventions embedding, Traffic traffic, Duration window, int sample, Instant referenceStart,
+    Instant referenceEnd, Duration interval, String cron, double alpha, int permutations, long seed,
+    Duration retrainCadence, Instant retrainSince, String subset) {
+
+  /** Traffic logs: Parquet files under {@code uri}, with a text column and an epoch-millisecond time column. */
+  public record Traffic(String uri, String textColumn, String timeColumn) {}
+
+  /** The problems with this spec, each naming its field; empty when it is fine. */
+  public List<String> problems() {
+    List<String> problems = new ArrayList<>();
+    if (model == null || model.isBlank()) {
+      problems.add("model is missing");
+    }
+    if (artifact == null || tokenizer == null) {
+      problems.add("artifact and tokenizer ({uri, sha256}) are required");
+    }
+    if (traffic == null || traffic.uri() == null || traffic.textColumn() == null || traffic.timeColumn() == null) {
+      problems.add("traffic needs uri, text_column and time_column");
+    }
+    if (window == null || window.isNegative() || window.isZero()) {
+      problems.add("window must be a positive duration, e.g. PT1H");
+    }
+    if (sample < 10) {
+      problems.add("sample must be at least 10 texts, was " + sample);
+    }
+    if (referenceStart == null || referenceEnd == null || !referenceStart.isBefore(referenceEnd)) {
+      problems.add("reference_start must be before reference_end");
+    }
+    if ((interval == null) == (cron == null)) {
+      problems.add("give exactly one of interval (e.g. PT1H) and cron (e.g. \"0 * * * *\")");
+    } else {
+      try {
+        schedule();
+      } catch (IllegalArgumentException e) {
+        problems.add(e.getMessage());
+      }
+    }
+    if (!(alpha > 0 && alpha < 1)) {
+      problems.add("alpha must be in (0, 1), was " + alpha);
+    }
+    if (permutations < 99) {
+      problems.add("permutations must be at least 99 (a p-value's resolution is 1/(permutations + 1)), was " + permutations);
+    }
+    if (retrainCadence != null && retrainSince == null) {
+      problems.add("retrain_cadence needs retrain_since, when the cadence starts counting");
+    }
+    return problems;
+  }
+
+  public Schedule schedule() {
+    return interval != null ? Schedule.every(interval) : Schedule.cron(cron);
+  }
+
+  /** @throws IllegalArgumentException listing every problem of the file */
+  public static MonitorSpec read(Path file) throws IOException {
+    MonitorSpec spec = Json.read(Files.readAllBytes(file), MonitorSpec.class);
+    List<String> problems = spec.problems();
+    if (!problems.isEmpty()) {
+      throw new IllegalArgumentException("monitor spec " + file + " is invalid: " + String.join("; ", problems));
+    }
+    return spec;
+  }
+}

@@ -1,0 +1,86 @@
+package io.evalfleet.monitor.drift;
+
+import io.evalfleet.common.contract.MonitorResult;
+import io.evalfleet.common.contract.SchemaVersion;
+import io.evalfleet.monitor.traffic.TrafficWindows;
+import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * One check of a production model on its traffic: a sample of the window ending at the check time,
+ * embedded by the model and tested against the reference window's sample (embedded once) with the
+ * MMD² permutation test. Not thread-safe (the reference embeddings are computed on first use).
+ */
+public final class DriftCheck {
+  /** Fewer texts than this in a window: nothing is tested. */
+  public static final int MIN_TEXTS = 10;
+
+  /** Embeds texts with the production model. */
+  @FunctionalInterface
+  public interface Embedder {
+    double[][] embed(List<String> texts) throws IOException;
+  }
+
+  /**
+   * @param window each checked window's length
+   * @param sample texts per window
+   */
+  public record Settings(String model, String version, Duration window, int sample, Instant referenceStart,
+      Instant referenceEnd, double alpha, int permutations, long seed) {}
+
+  private final Settings settings;
+  private final TrafficWindows traffic;
+  private final Embedder embedder;
+  private double[][] reference;
+
+  public DriftCheck(Settings settings, TrafficWindows traffic, Embedder embedder) {
+    this.settings = settings;
+    this.traffic = traffic;
+    this.embedder = embedder;
+  }
+
+  /**
+   * @param windowEnd the check time: the window is {@code [windowEnd − window, windowEnd)}
+   * @param previous the check before this one, or null: a drifted window continues its drift episode
+   */
+  public MonitorResult check(Instant windowEnd, MonitorResult previous, Instant now) throws IOException {
+    Instant windowStart = windowEnd.minus(settings.window());
+    double[][] baseline = reference();
+    List<String> texts = traffic.sample(windowStart, windowEnd, settings.sample(), settings.seed());
+    if (texts.size() < MIN_TEXTS) {
+      return new MonitorResult(SchemaVersion.CURRENT, settings.model(), settings.version(), windowStart, windowEnd,
+          settings.referenceStart(), settings.referenceEnd(), texts.size(), baseline.length, null, null, settings.alpha(),
+          false, null, "too little traffic: " + texts.size() + " texts in the window, " + MIN_TEXTS
+              + " needed; nothing tested", now);
+    }
+    MmdPermutationTest.Result tested = new MmdPermutationTest(settings.permutations(),
+        settings.seed() ^ windowEnd.toEpochMilli()).test(baseline, embedder.embed(texts));
+    boolean drifted = tested.drifted(settings.alpha());
+    Instant episode = !drifted ? null
+        : previous != null && previous.drifted() && previous.episodeStart() != null ? previous.episodeStart() : windowEnd;
+    String evidence = String.format(Locale.ROOT, "%s: %d texts of %s to %s against %d of the reference window %s to %s,"
+            + " MMD² %.5f (Gaussian kernel, bandwidth %.4f), permutation p=%.4f (%d permutations); %s at α=%s",
+        drifted ? "drift" : "no drift", texts.size(), windowStart, windowEnd, baseline.length,
+        settings.referenceStart(), settings.referenceEnd(), tested.mmd2(), tested.bandwidth(), tested.pValue(),
+        tested.permutations(), drifted ? "significant" : "not significant", settings.alpha());
+    return new MonitorResult(SchemaVersion.CURRENT, settings.model(), settings.version(), windowStart, windowEnd,
+        settings.referenceStart(), settings.referenceEnd(), texts.size(), baseline.length, tested.mmd2(),
+        tested.pValue(), settings.alpha(), drifted, episode, evidence, now);
+  }
+
+  private double[][] reference() throws IOException {
+    if (reference == null) {
+      List<String> texts = traffic.sample(settings.referenceStart(), settings.referenceEnd(), settings.sample(),
+          settings.seed());
+      if (texts.size() < MIN_TEXTS) {
+        throw new io.evalfleet.common.failure.InputException("the reference window " + settings.referenceStart()
+            + " to " + settings.referenceEnd() + " holds " + texts.size() + " texts; " + MIN_TEXTS + " needed");
+      }
+      reference = embedder.embed(texts);
+    }
+    return reference;
+  }
+}
