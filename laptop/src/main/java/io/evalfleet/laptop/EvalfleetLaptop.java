@@ -19,6 +19,7 @@ public final class EvalfleetLaptop {
   public static CommandLine commandLine() {
     return Evalfleet.commandLine()
         .addSubcommand(new DemoCommand())
+        .addSubcommand(new MonitorDemoCommand())
         .addSubcommand(new LocalCommand())
         .addSubcommand(new BenchCommand());
   }

@@ -12,7 +12,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The laptop's own commands answer {@code --help} too, without starting anything. */
 class LaptopCommandLineHelpTest {
   @ParameterizedTest(name = "evalfleet {0} --help")
-  @ValueSource(strings = {"demo", "local", "bench", "bench perplexity", "bench worker", "bench causal-worker",
+  @ValueSource(strings = {"demo", "demo-monitor", "local", "bench", "bench perplexity", "bench worker", "bench causal-worker", "bench retrieval",
       "bench nll-head", "bench bootstrap", "submit", "inspect"})
   void answersHelp(String command) {
     StringWriter out = new StringWriter();
