@@ -174,6 +174,14 @@ flags = build("evalfleet-drift-flags", "evalfleet / drift flags",
           unit="s", description="From a flag read by the notifier to its review delivered or dead-lettered, retries included."),
     panel("Reviews in progress", [t("sum(evalfleet_notifier_reviews_in_flight)", "reviews")],
           description="Flags whose reviews are being written or delivered; the notifier stops reading flags at 64."),
+    panel("Traffic drift: p-value of the latest check by model", [t("min by (model) (evalfleet_monitor_p_value{model=~\"$model\"})", "{{model}}")],
+          description="The monitor's MMD² permutation test of the last traffic window against the reference window; below the spec's alpha is drift."),
+    panel("Monitor checks by outcome", [
+        t(f"sum by (model, outcome) (increase(evalfleet_monitor_checks_total{{model=~\"$model\"}}[{RI}]))", "{{model}} {{outcome}}")],
+          stack=True, description="drift, no_drift, or too_little_traffic (fewer than 10 texts in the window: nothing tested)."),
+    panel("Retraining requests by cause", [
+        t("sum by (model, cause) (increase(evalfleet_retrain_requests_total{model=~\"$model\"}[$__range]))", "{{model}} {{cause}}")],
+          kind="table", description="Requests on evalfleet.retrain-requests: one per drift episode and per expired cadence period."),
 ], variables=[model_variable()])
 
 check = "--check" in sys.argv[1:]

@@ -99,6 +99,27 @@ final class FleetHarness implements AutoCloseable {
     return role(name, "256m", List.of(), "notifier", args);
   }
 
+  /**
+   * A monitor of the demo's fp32 MiniLM on synthetic support-chat traffic of the last ten hours,
+   * whose last two hours are shifted (the checks, every two seconds on the last hour, find drift),
+   * against its first six hours.
+   */
+  FleetProcess monitor(String name, String... settings) throws Exception {
+    DemoAssets.ModelFiles model = assets.model(DemoAssets.Model.MINILM_FP32);
+    java.time.Instant start = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.HOURS)
+        .minus(java.time.Duration.ofHours(9));
+    String traffic = io.evalfleet.laptop.demo.SupportTraffic.write(dir.resolve("traffic-" + name), start, 11, 8, 3);
+    var spec = new io.evalfleet.monitor.MonitorSpec("support-embedder", "prod-1", model.onnx(), model.tokenizer(), null,
+        new io.evalfleet.monitor.MonitorSpec.Traffic(traffic, "message", "ts"), java.time.Duration.ofHours(1), 40, start,
+        start.plus(java.time.Duration.ofHours(6)), java.time.Duration.ofSeconds(2), null, 0.05, 99, 7, null, null,
+        "support-chat");
+    Path file = java.nio.file.Files.write(dir.resolve(name + "-spec.json"), io.evalfleet.common.contract.Json.write(spec));
+    List<String> args = new ArrayList<>(List.of("-D", "archive.root=" + dir.resolve("archive").toUri(),
+        "-D", "worker.intra-op-threads=1", "--spec", file.toString(), "--cache-dir", dir.resolve("cache-" + name).toString()));
+    args.addAll(List.of(settings));
+    return role(name, "384m", List.of(), "monitor", args);
+  }
+
   private FleetProcess role(String name, String heap, List<String> jvmArgs, String command, List<String> settings)
       throws Exception {
     List<String> args = new ArrayList<>(List.of(command, "-b", broker.bootstrapServers()));

@@ -46,7 +46,7 @@ class PrometheusIT {
   static final ObjectMapper JSON = new ObjectMapper();
   /** The test stages a RED version and an unparseable event on purpose. */
   static final java.util.Set<String> ALERTS_THE_TRAFFIC_CAUSES = java.util.Set.of("EvalfleetRedFlag",
-      "EvalfleetDeadLettersRising", "EvalfleetReviewsNotDelivered");
+      "EvalfleetDeadLettersRising", "EvalfleetReviewsNotDelivered", "EvalfleetTrafficDrift");
 
   @TempDir Path dir;
   final HttpClient http = HttpClient.newHttpClient();
@@ -68,9 +68,12 @@ class PrometheusIT {
           "-D", "notifier.webhook-url=http://127.0.0.1:" + FleetHarness.freePort() + "/hook",
           "-D", "notifier.webhook-secret-file=" + secret, "-D", "notifier.delivery-attempts=2",
           "-D", "notifier.delivery-backoff=PT0.1S");
-      FleetProcess prometheus = startPrometheus(dispatcherPort, workerPorts, notifierPort);
+      // The monitor checks shifted traffic every two seconds: its checks find drift.
+      int monitorPort = FleetHarness.freePort();
+      fleet.monitor("monitor", "-D", "metrics.port=" + monitorPort);
+      FleetProcess prometheus = startPrometheus(dispatcherPort, workerPorts, notifierPort, monitorPort);
       String api = "http://127.0.0.1:" + prometheusPort;
-      awaitTargetsUp(api, 4);
+      awaitTargetsUp(api, 5);
 
       // Traffic with every flag value but INCOMPLETE: GREEN, WARN, RED, ERROR (and a dead letter).
       List<StagedWeightEvent> events = new ArrayList<>(fleet.stage("prom-minilm", 2, 120));
@@ -92,7 +95,7 @@ class PrometheusIT {
       int panels = evaluation.panels();
       int alerts = evaluation.alerts();
       Map<String, String> failures = evaluation.failures();
-      System.out.printf("Prometheus %s evaluated %d panel queries and %d alert queries against a fleet of 4 processes:"
+      System.out.printf("Prometheus %s evaluated %d panel queries and %d alert queries against a fleet of 5 processes:"
           + " %d failed%n", version(api), panels, alerts, failures.size());
       assertThat(panels).as("panel queries").isGreaterThanOrEqualTo(20);
       assertThat(alerts).as("alert rules").isGreaterThanOrEqualTo(5);
@@ -175,7 +178,8 @@ class PrometheusIT {
     }
   }
 
-  private FleetProcess startPrometheus(int dispatcherPort, List<Integer> workerPorts, int notifierPort) throws Exception {
+  private FleetProcess startPrometheus(int dispatcherPort, List<Integer> workerPorts, int notifierPort, int monitorPort)
+      throws Exception {
     prometheusPort = FleetHarness.freePort();
     Path rules = dir.resolve("alerts.yml");
     Files.copy(ALERTS, rules);
@@ -191,8 +195,11 @@ class PrometheusIT {
             static_configs: [{targets: [%s]}]
           - job_name: reviewers
             static_configs: [{targets: ["127.0.0.1:%d"]}]
+          - job_name: monitors
+            static_configs: [{targets: ["127.0.0.1:%d"]}]
         """.formatted(rules, dispatcherPort,
-        workerPorts.stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", ")), notifierPort);
+        workerPorts.stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", ")), notifierPort,
+        monitorPort);
     Path file = Files.writeString(dir.resolve("prometheus.yml"), config);
     FleetProcess prometheus = FleetProcess.external("prometheus", dir.resolve("logs"), List.of(PROMETHEUS.toString(),
         "--config.file=" + file, "--storage.tsdb.path=" + dir.resolve("tsdb"),
