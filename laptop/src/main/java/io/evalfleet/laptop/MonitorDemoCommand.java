@@ -48,7 +48,7 @@ public final class MonitorDemoCommand implements Callable<Integer> {
         + " messages ask about parcels instead of accounts%n", HOURS, SupportTraffic.PER_HOUR, traffic, SHIFT_HOUR);
     MonitorSpec spec = new MonitorSpec("support-embedder", "prod-1", model.onnx(), model.tokenizer(), null,
         new MonitorSpec.Traffic(traffic, "message", "ts"), Duration.ofHours(1), 40, START, START.plus(Duration.ofHours(6)),
-        Duration.ofHours(1), null, 0.01, 199, 7, Duration.ofDays(1), START, "support-chat");
+        Duration.ofHours(1), null, 0.01, 199, 7, Duration.ofDays(1), START, "support-chat", null, null, null);
     FleetConfig base = config.load().with(Map.of(
         FleetConfig.ARCHIVE_ROOT.key(), workDir.toAbsolutePath().resolve("archive").toUri().toString(),
         FleetConfig.INTRA_OP_THREADS.key(), "2"));

@@ -59,7 +59,7 @@ class MonitorIT {
   static MonitorSpec spec() {
     return new MonitorSpec("support-embedder", "prod-1", model.onnx(), model.tokenizer(), null,
         new MonitorSpec.Traffic(traffic, "message", "ts"), Duration.ofHours(1), 40, START, START.plus(Duration.ofHours(6)),
-        Duration.ofHours(1), null, ALPHA, 199, 7, Duration.ofDays(2), START, "support-chat");
+        Duration.ofHours(1), null, ALPHA, 199, 7, Duration.ofDays(2), START, "support-chat", null, null, null);
   }
 
   static Instant hour(int hour) {
@@ -109,5 +109,47 @@ class MonitorIT {
           assertThat(r.subset()).isEqualTo("support-chat");
           assertThat(r.metrics()).containsKeys("mmd2", "p_value", "alpha");
         });
+  }
+
+  /**
+   * A byte-level GPT trained on English as the production model, its fine-tune on code in shadow:
+   * from hour 20 half the traffic is code, so perplexity on the traffic rises against the reference.
+   */
+  @Test
+  void aCausalLmsPerplexityOnShiftedTrafficIsCaughtAndItsShadowCandidatesShiftIsReported() throws Exception {
+    DemoAssets assets = new DemoAssets(dir);
+    DemoAssets.ModelFiles base = assets.causalModel(DemoAssets.CausalModel.BYTEGPT_BASE);
+    DemoAssets.ModelFiles tuned = assets.causalModel(DemoAssets.CausalModel.BYTEGPT_FINETUNED);
+    List<String> english = java.nio.file.Files.readAllLines(Path.of("..", "fixtures", "causal-lm", "heldout.txt"))
+        .stream().filter(line -> !line.isBlank()).toList();
+    List<String> code = List.of("for (int i = 0; i < n; i++) { sum += values[i]; }", "return a.compareTo(b) < 0 ? a : b;",
+        "if (x == null) throw new IllegalArgumentException(\"x\");", "def mean(xs): return sum(xs) / len(xs)",
+        "while (it.hasNext()) { out.add(it.next()); }", "import java.util.List;", "x = [i * i for i in range(10)]",
+        "map.computeIfAbsent(key, k -> new ArrayList<>()).add(v);");
+    String lmTraffic = SupportTraffic.write(dir.resolve("lm-traffic"), START, 30, 20, 5,
+        (random, shifted) -> shifted && random.nextBoolean() ? code.get(random.nextInt(code.size()))
+            : english.get(random.nextInt(english.size())));
+    MonitorSpec spec = new MonitorSpec("chat-lm", "prod-1", base.onnx(), base.tokenizer(), null,
+        new MonitorSpec.Traffic(lmTraffic, "message", "ts"), Duration.ofHours(1), 30, START, START.plus(Duration.ofHours(6)),
+        Duration.ofHours(1), null, ALPHA, 199, 7, null, null, null, io.evalfleet.common.task.Task.CAUSAL_LM,
+        DemoAssets.CAUSAL_CONTEXT, tuned.onnx());
+    assertThat(spec.problems()).isEmpty();
+    List<MonitorResult> results = new ArrayList<>();
+    try (MonitorRole monitor = new MonitorRole(fleet.config(), spec, dir.resolve("cache"), new SimpleMeterRegistry(),
+        Clock.systemUTC())) {
+      for (int hour = 7; hour <= 24; hour++) {
+        results.add(monitor.checkAt(hour(hour)));
+      }
+    }
+    MonitorResult firstAfter = results.stream().filter(r -> r.windowEnd().equals(hour(21))).findFirst().orElseThrow();
+    System.out.println("causal LM, first window after the shift: " + firstAfter.evidence());
+    assertThat(firstAfter.drifted()).isTrue();
+    assertThat(firstAfter.perplexity()).isGreaterThan(firstAfter.referencePerplexity());
+    assertThat(firstAfter.mmd2()).isNull();
+    assertThat(firstAfter.shadow()).containsKeys("kl_mean", "kl_p99", "top1_agreement");
+    assertThat(firstAfter.shadow().get("kl_mean")).isPositive();
+    assertThat(firstAfter.shadow().get("top1_agreement")).isLessThan(1.0);
+    long falseAlarms = results.stream().filter(r -> !r.windowEnd().isAfter(hour(20)) && r.drifted()).count();
+    assertThat(falseAlarms).as("false alarms in 14 undrifted windows at alpha 0.05").isLessThanOrEqualTo(3);
   }
 }

@@ -10,12 +10,16 @@ import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.task.EmbeddingConventions;
+import io.evalfleet.common.task.Task;
 import io.evalfleet.monitor.drift.DriftCheck;
+import io.evalfleet.monitor.drift.PerplexityCheck;
+import io.evalfleet.monitor.drift.WindowCheck;
 import io.evalfleet.monitor.retrain.RetrainCauses;
 import io.evalfleet.monitor.traffic.TrafficWindows;
 import io.evalfleet.worker.embedding.EmbeddingScorer;
 import io.evalfleet.worker.model.ArtifactCache;
 import io.evalfleet.worker.model.ModelSessions;
+import io.evalfleet.worker.perplexity.CausalLmScorer;
 import io.evalfleet.worker.scoring.ScoringException;
 import io.evalfleet.worker.subset.SubsetReader;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -26,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -37,9 +42,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The monitor role for one production model: on its schedule, a {@link DriftCheck} of the window
- * of traffic that just ended, embedded in-process by the production model (a window is a sample of
- * a few hundred texts); the result goes to {@code evalfleet.monitor} and the archive's monitor
+ * The monitor role for one production model: on its schedule, a check of the window of traffic
+ * that just ended, scored in-process by the production model (a window is a sample of a few hundred
+ * texts): embedding drift ({@link DriftCheck}) for an embedding model, perplexity against the
+ * reference window and a shadow candidate's token shift ({@link PerplexityCheck}) for a causal LM; the result goes to {@code evalfleet.monitor} and the archive's monitor
  * history, and each retraining cause it raises to {@code evalfleet.retrain-requests}, exactly once:
  * the result and the requests are sent in one Kafka transaction, and the causes already published
  * are read back from that compacted topic (read-committed) when the role starts, so a restarted or
@@ -52,7 +58,7 @@ public final class MonitorRole implements AutoCloseable {
   private final FleetConfig config;
   private final EvaluationArchive archive;
   private final ModelSessions sessions;
-  private final DriftCheck check;
+  private final WindowCheck check;
   private final KafkaProducer<String, byte[]> producer;
   private final MeterRegistry registry;
   private final Clock clock;
@@ -72,13 +78,21 @@ public final class MonitorRole implements AutoCloseable {
     this.archive = new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT));
     this.sessions = new ModelSessions(new ArtifactCache(storage, cacheDir, Long.MAX_VALUE),
         config.get(FleetConfig.INTRA_OP_THREADS));
-    EmbeddingScorer embedder = new EmbeddingScorer(sessions, new SubsetReader(storage),
-        config.get(FleetConfig.BATCH_SIZE), config.get(FleetConfig.MAX_SEQ_LEN));
-    EmbeddingConventions conventions = EmbeddingConventions.orDefaults(spec.embedding());
-    this.check = new DriftCheck(new DriftCheck.Settings(spec.model(), spec.version(), spec.window(), spec.sample(),
-        spec.referenceStart(), spec.referenceEnd(), spec.alpha(), spec.permutations(), spec.seed()),
-        new TrafficWindows(storage, spec.traffic().uri(), spec.traffic().textColumn(), spec.traffic().timeColumn()),
-        texts -> embed(embedder, conventions, texts));
+    SubsetReader subsets = new SubsetReader(storage);
+    DriftCheck.Settings settings = new DriftCheck.Settings(spec.model(), spec.version(), spec.window(), spec.sample(),
+        spec.referenceStart(), spec.referenceEnd(), spec.alpha(), spec.permutations(), spec.seed());
+    TrafficWindows traffic = new TrafficWindows(storage, spec.traffic().uri(), spec.traffic().textColumn(),
+        spec.traffic().timeColumn());
+    if (spec.task() == Task.CAUSAL_LM) {
+      CausalLmScorer scorer = new CausalLmScorer(sessions, subsets, config.get(FleetConfig.BATCH_SIZE),
+          config.get(FleetConfig.LOGITS_BUDGET));
+      this.check = new PerplexityCheck(settings, traffic, new LanguageModel(scorer));
+    } else {
+      EmbeddingScorer embedder = new EmbeddingScorer(sessions, subsets, config.get(FleetConfig.BATCH_SIZE),
+          config.get(FleetConfig.MAX_SEQ_LEN));
+      EmbeddingConventions conventions = EmbeddingConventions.orDefaults(spec.embedding());
+      this.check = new DriftCheck(settings, traffic, texts -> embed(embedder, conventions, texts));
+    }
     List<MonitorResult> history = archive.monitorHistory(spec.model());
     this.previous = history.isEmpty() ? null : history.get(history.size() - 1);
     this.published = publishedCauses(config);
@@ -98,6 +112,56 @@ public final class MonitorRole implements AutoCloseable {
           texts.stream().map(t -> conventions.prefixA() + t).toList());
     } catch (ScoringException e) {
       throw new IOException("embedding the traffic with " + spec.artifact().uri() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The production causal LM, and its shadow candidate, on traffic texts, through the worker's scorer. */
+  private final class LanguageModel implements PerplexityCheck.LanguageModel {
+    private final CausalLmScorer scorer;
+
+    LanguageModel(CausalLmScorer scorer) {
+      this.scorer = scorer;
+    }
+
+    @Override
+    public double[][] nll(List<String> texts) throws IOException {
+      try (ModelSessions.Lease model = sessions.lease(spec.artifact())) {
+        long[][] rows = tokens(texts);
+        CausalLmScorer.Scores scores = scorer.scoreRows(model.model(), rows, spec.maxSeqLen(), stride(), 0);
+        return new double[][] {scores.nllSum(), scores.tokens()};
+      } catch (ScoringException e) {
+        throw new IOException("scoring the traffic with " + spec.artifact().uri() + ": " + e.getMessage(), e);
+      }
+    }
+
+    @Override
+    public Map<String, Double> shadowShift(List<String> texts) throws IOException {
+      if (spec.shadow() == null) {
+        return Map.of();
+      }
+      try (ModelSessions.Lease production = sessions.lease(spec.artifact());
+           ModelSessions.Lease shadow = sessions.lease(spec.shadow())) {
+        CausalLmScorer.Shifts shifts = scorer.shiftRows(production.model(), shadow.model(), tokens(texts),
+            spec.maxSeqLen(), stride(), 0);
+        double tokens = java.util.Arrays.stream(shifts.tokens()).sum();
+        return Map.of("kl_mean", java.util.Arrays.stream(shifts.klSum()).sum() / tokens,
+            "kl_p99", shifts.kl().quantile(0.99),
+            "top1_agreement", java.util.Arrays.stream(shifts.agreements()).sum() / tokens);
+      } catch (ScoringException e) {
+        throw new IOException("scoring the shadow candidate " + spec.shadow().uri() + ": " + e.getMessage(), e);
+      }
+    }
+
+    private int stride() {
+      return Task.CAUSAL_LM.spec().stride(spec.maxSeqLen(), null);
+    }
+
+    /** The texts' token ids; texts of fewer than 2 tokens are scored as they are (no token to score). */
+    private long[][] tokens(List<String> texts) throws ScoringException {
+      try (ModelSessions.TokenizerLease tokenizer = sessions.tokenizer(spec.tokenizer(), 0)) {
+        return texts.stream().map(t -> tokenizer.tokenizer().encode(t).getIds())
+            .filter(ids -> ids.length >= 2).toArray(long[][]::new);
+      }
     }
   }
 

@@ -3,6 +3,7 @@ package io.evalfleet.monitor;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.task.EmbeddingConventions;
+import io.evalfleet.common.task.Task;
 import io.evalfleet.monitor.schedule.Schedule;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,11 +28,20 @@ import java.util.List;
  * @param retrainCadence retrain at least this often, counted from {@code retrainSince}; null for
  *     drift alone
  * @param subset the golden subset a retraining request asks to rebuild, or null
+ * @param task {@code embedding} (the default: embedding drift, MMD²) or {@code causal-lm} (perplexity
+ *     on the traffic against the reference window)
+ * @param maxSeqLen a causal LM's context (longer texts are scored with the sliding window)
+ * @param shadow a causal-LM candidate with the same tokenizer, run in shadow: its token shift from
+ *     the production model on each window's texts is reported; null for none
  */
 public record MonitorSpec(String model, String version, ArtifactRef artifact, ArtifactRef tokenizer,
     EmbeddingConventions embedding, Traffic traffic, Duration window, int sample, Instant referenceStart,
     Instant referenceEnd, Duration interval, String cron, double alpha, int permutations, long seed,
-    Duration retrainCadence, Instant retrainSince, String subset) {
+    Duration retrainCadence, Instant retrainSince, String subset, Task task, Integer maxSeqLen, ArtifactRef shadow) {
+
+  public MonitorSpec {
+    task = task == null ? Task.EMBEDDING : task;
+  }
 
   /** Traffic logs: Parquet files under {@code uri}, with a text column and an epoch-millisecond time column. */
   public record Traffic(String uri, String textColumn, String timeColumn) {}
@@ -71,6 +81,12 @@ public record MonitorSpec(String model, String version, ArtifactRef artifact, Ar
     }
     if (permutations < 99) {
       problems.add("permutations must be at least 99 (a p-value's resolution is 1/(permutations + 1)), was " + permutations);
+    }
+    if (task == Task.CAUSAL_LM && (maxSeqLen == null || maxSeqLen < 2)) {
+      problems.add("max_seq_len (at least 2) is required for task causal-lm");
+    }
+    if (shadow != null && task != Task.CAUSAL_LM) {
+      problems.add("shadow applies to task causal-lm only");
     }
     if (retrainCadence != null && retrainSince == null) {
       problems.add("retrain_cadence needs retrain_since, when the cadence starts counting");

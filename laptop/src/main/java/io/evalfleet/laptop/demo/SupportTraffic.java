@@ -34,6 +34,18 @@ public final class SupportTraffic {
 
   /** Writes {@code hours} hours of traffic from {@code start} into {@code folder}; returns the folder's URI. */
   public static String write(Path folder, Instant start, int hours, int shiftHour, long seed) throws IOException {
+    return write(folder, start, hours, shiftHour, seed, SupportTraffic::text);
+  }
+
+  /** Makes one message, shifted or not. */
+  @FunctionalInterface
+  public interface Messages {
+    String next(Random random, boolean shifted);
+  }
+
+  /** As {@link #write(Path, Instant, int, int, long)}, with messages of one's own making. */
+  public static String write(Path folder, Instant start, int hours, int shiftHour, long seed, Messages messages)
+      throws IOException {
     MessageType schema = Types.buildMessage()
         .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("message")
         .required(PrimitiveTypeName.INT64).named("ts")
@@ -47,7 +59,7 @@ public final class SupportTraffic {
       for (int hour = 0; hour < hours; hour++) {
         for (int i = 0; i < PER_HOUR; i++) {
           long at = start.plus(Duration.ofHours(hour)).toEpochMilli() + i * (3_600_000L / PER_HOUR);
-          writer.write(groups.newGroup().append("message", text(random, hour >= shiftHour)).append("ts", at));
+          writer.write(groups.newGroup().append("message", messages.next(random, hour >= shiftHour)).append("ts", at));
         }
       }
     }

@@ -112,7 +112,7 @@ final class FleetHarness implements AutoCloseable {
     var spec = new io.evalfleet.monitor.MonitorSpec("support-embedder", "prod-1", model.onnx(), model.tokenizer(), null,
         new io.evalfleet.monitor.MonitorSpec.Traffic(traffic, "message", "ts"), java.time.Duration.ofHours(1), 40, start,
         start.plus(java.time.Duration.ofHours(6)), java.time.Duration.ofSeconds(2), null, 0.05, 99, 7, null, null,
-        "support-chat");
+        "support-chat", null, null, null);
     Path file = java.nio.file.Files.write(dir.resolve(name + "-spec.json"), io.evalfleet.common.contract.Json.write(spec));
     List<String> args = new ArrayList<>(List.of("-D", "archive.root=" + dir.resolve("archive").toUri(),
         "-D", "worker.intra-op-threads=1", "--spec", file.toString(), "--cache-dir", dir.resolve("cache-" + name).toString()));

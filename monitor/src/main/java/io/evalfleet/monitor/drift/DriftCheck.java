@@ -14,7 +14,7 @@ import java.util.Locale;
  * embedded by the model and tested against the reference window's sample (embedded once) with the
  * MMD² permutation test. Not thread-safe (the reference embeddings are computed on first use).
  */
-public final class DriftCheck {
+public final class DriftCheck implements WindowCheck {
   /** Fewer texts than this in a window: nothing is tested. */
   public static final int MIN_TEXTS = 10;
 
@@ -42,10 +42,7 @@ public final class DriftCheck {
     this.embedder = embedder;
   }
 
-  /**
-   * @param windowEnd the check time: the window is {@code [windowEnd − window, windowEnd)}
-   * @param previous the check before this one, or null: a drifted window continues its drift episode
-   */
+  @Override
   public MonitorResult check(Instant windowEnd, MonitorResult previous, Instant now) throws IOException {
     Instant windowStart = windowEnd.minus(settings.window());
     double[][] baseline = reference();

@@ -29,7 +29,13 @@ public final class RetrainCauses {
     List<RetrainRequest> causes = new ArrayList<>();
     if (result.drifted()) {
       Map<String, Double> metrics = new LinkedHashMap<>();
-      metrics.put("mmd2", result.mmd2());
+      if (result.mmd2() != null) {
+        metrics.put("mmd2", result.mmd2());
+      }
+      if (result.perplexity() != null) {
+        metrics.put("perplexity", result.perplexity());
+        metrics.put("reference_perplexity", result.referencePerplexity());
+      }
       metrics.put("p_value", result.pValue());
       metrics.put("alpha", result.alpha());
       causes.add(new RetrainRequest(SchemaVersion.CURRENT, result.model() + ":drift:" + result.episodeStart(),
