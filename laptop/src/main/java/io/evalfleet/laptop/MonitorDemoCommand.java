@@ -9,6 +9,7 @@ import io.evalfleet.laptop.demo.SupportTraffic;
 import io.evalfleet.laptop.embedded.LocalFleet;
 import io.evalfleet.monitor.MonitorRole;
 import io.evalfleet.monitor.MonitorSpec;
+import io.evalfleet.monitor.retrain.RetrainLedger;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -70,7 +71,7 @@ public final class MonitorDemoCommand implements Callable<Integer> {
         }
       }
       System.out.println("\nretraining requests on evalfleet.retrain-requests (once per cause):");
-      for (var request : MonitorRequests.read(fleet.config())) {
+      for (var request : RetrainLedger.read(fleet.config())) {
         System.out.println("  " + request.causeId() + ": " + request.evidence());
       }
     }

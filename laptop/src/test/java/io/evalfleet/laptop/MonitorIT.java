@@ -10,6 +10,7 @@ import io.evalfleet.laptop.demo.SupportTraffic;
 import io.evalfleet.laptop.embedded.LocalFleet;
 import io.evalfleet.monitor.MonitorRole;
 import io.evalfleet.monitor.MonitorSpec;
+import io.evalfleet.monitor.retrain.RetrainLedger;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -95,7 +96,7 @@ class MonitorIT {
         monitor.checkAt(hour(hour));
       }
     }
-    List<RetrainRequest> requests = MonitorRequests.read(fleet.config());
+    List<RetrainRequest> requests = RetrainLedger.read(fleet.config());
     System.out.println("retraining requests: " + requests.stream().map(RetrainRequest::causeId).toList());
     assertThat(requests).extracting(RetrainRequest::causeId).doesNotHaveDuplicates()
         .contains("support-embedder:drift:" + hour(SHIFT_HOUR + 1), "support-embedder:cadence:1",

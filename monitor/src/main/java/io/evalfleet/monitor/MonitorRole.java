@@ -15,6 +15,7 @@ import io.evalfleet.monitor.drift.DriftCheck;
 import io.evalfleet.monitor.drift.PerplexityCheck;
 import io.evalfleet.monitor.drift.WindowCheck;
 import io.evalfleet.monitor.retrain.RetrainCauses;
+import io.evalfleet.monitor.retrain.RetrainLedger;
 import io.evalfleet.monitor.traffic.TrafficWindows;
 import io.evalfleet.worker.embedding.EmbeddingScorer;
 import io.evalfleet.worker.model.ArtifactCache;
@@ -33,11 +34,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,7 +93,7 @@ public final class MonitorRole implements AutoCloseable {
     }
     List<MonitorResult> history = archive.monitorHistory(spec.model());
     this.previous = history.isEmpty() ? null : history.get(history.size() - 1);
-    this.published = publishedCauses(config);
+    this.published = new HashSet<>(RetrainLedger.read(config).stream().map(RetrainRequest::causeId).toList());
     this.producer = KafkaClients.transactionalProducer(config, "evalfleet-monitor", "evalfleet-monitor-" + spec.model());
     producer.initTransactions();
     FleetMeter.MONITOR_P_VALUE.gauge(registry, lastPValue::get, spec.model());
@@ -163,24 +161,6 @@ public final class MonitorRole implements AutoCloseable {
             .filter(ids -> ids.length >= 2).toArray(long[][]::new);
       }
     }
-  }
-
-  /** The cause ids on the retrain-requests topic, as committed. */
-  private static Set<String> publishedCauses(FleetConfig config) {
-    Set<String> causes = new HashSet<>();
-    try (KafkaConsumer<String, byte[]> reader = KafkaClients.committedReader(config, "evalfleet-monitor-restore")) {
-      List<TopicPartition> partitions = reader.partitionsFor(Topics.RETRAIN_REQUESTS, Duration.ofSeconds(30)).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
-      reader.assign(partitions);
-      reader.seekToBeginning(partitions);
-      var end = reader.endOffsets(partitions);
-      while (partitions.stream().anyMatch(p -> reader.position(p) < end.get(p))) {
-        for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
-          causes.add(record.key());
-        }
-      }
-    }
-    return causes;
   }
 
   /**

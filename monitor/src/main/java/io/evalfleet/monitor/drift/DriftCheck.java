@@ -56,8 +56,7 @@ public final class DriftCheck implements WindowCheck {
     MmdPermutationTest.Result tested = new MmdPermutationTest(settings.permutations(),
         settings.seed() ^ windowEnd.toEpochMilli()).test(baseline, embedder.embed(texts));
     boolean drifted = tested.drifted(settings.alpha());
-    Instant episode = !drifted ? null
-        : previous != null && previous.drifted() && previous.episodeStart() != null ? previous.episodeStart() : windowEnd;
+    Instant episode = WindowCheck.episodeStart(drifted, previous, windowEnd);
     String evidence = String.format(Locale.ROOT, "%s: %d texts of %s to %s against %d of the reference window %s to %s,"
             + " MMD² %.5f (Gaussian kernel, bandwidth %.4f), permutation p=%.4f (%d permutations); %s at α=%s",
         drifted ? "drift" : "no drift", texts.size(), windowStart, windowEnd, baseline.length,
@@ -70,14 +69,19 @@ public final class DriftCheck implements WindowCheck {
 
   private double[][] reference() throws IOException {
     if (reference == null) {
-      List<String> texts = traffic.sample(settings.referenceStart(), settings.referenceEnd(), settings.sample(),
-          settings.seed());
-      if (texts.size() < MIN_TEXTS) {
-        throw new io.evalfleet.common.failure.InputException("the reference window " + settings.referenceStart()
-            + " to " + settings.referenceEnd() + " holds " + texts.size() + " texts; " + MIN_TEXTS + " needed");
-      }
-      reference = embedder.embed(texts);
+      reference = embedder.embed(referenceSample(traffic, settings));
     }
     return reference;
+  }
+
+  /** The reference window's sample, which a check cannot do without. */
+  static List<String> referenceSample(TrafficWindows traffic, Settings settings) throws IOException {
+    List<String> texts = traffic.sample(settings.referenceStart(), settings.referenceEnd(), settings.sample(),
+        settings.seed());
+    if (texts.size() < MIN_TEXTS) {
+      throw new io.evalfleet.common.failure.InputException("the reference window " + settings.referenceStart()
+          + " to " + settings.referenceEnd() + " holds " + texts.size() + " texts; " + MIN_TEXTS + " needed");
+    }
+    return texts;
   }
 }

@@ -55,8 +55,7 @@ public final class PerplexityCheck implements WindowCheck {
     double perplexity = Math.exp(sum(after[0]) / sum(after[1]));
     double referencePerplexity = Math.exp(sum(before[0]) / sum(before[1]));
     boolean drifted = pValue <= settings.alpha();
-    Instant episode = !drifted ? null
-        : previous != null && previous.drifted() && previous.episodeStart() != null ? previous.episodeStart() : windowEnd;
+    Instant episode = WindowCheck.episodeStart(drifted, previous, windowEnd);
     Map<String, Double> shadow = model.shadowShift(texts);
     String evidence = String.format(Locale.ROOT, "%s: perplexity %.4g on %d texts of %s to %s against %.4g on %d of the"
             + " reference window %s to %s, permutation p=%.4f (%d permutations of rows); %s at α=%s%s",
@@ -124,13 +123,7 @@ public final class PerplexityCheck implements WindowCheck {
 
   private double[][] reference() throws IOException {
     if (reference == null) {
-      List<String> texts = traffic.sample(settings.referenceStart(), settings.referenceEnd(), settings.sample(),
-          settings.seed());
-      if (texts.size() < DriftCheck.MIN_TEXTS) {
-        throw new io.evalfleet.common.failure.InputException("the reference window " + settings.referenceStart()
-            + " to " + settings.referenceEnd() + " holds " + texts.size() + " texts; " + DriftCheck.MIN_TEXTS + " needed");
-      }
-      reference = model.nll(texts);
+      reference = model.nll(DriftCheck.referenceSample(traffic, settings));
     }
     return reference;
   }

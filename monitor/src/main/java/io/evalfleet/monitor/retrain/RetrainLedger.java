@@ -1,4 +1,4 @@
-package io.evalfleet.laptop;
+package io.evalfleet.monitor.retrain;
 
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
@@ -12,14 +12,14 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
-/** Every committed retraining request on {@code evalfleet.retrain-requests}, read from the beginning. */
-public final class MonitorRequests {
-  private MonitorRequests() {}
+/** The retraining requests on {@code evalfleet.retrain-requests}, as committed, read from the beginning. */
+public final class RetrainLedger {
+  private RetrainLedger() {}
 
   public static List<RetrainRequest> read(FleetConfig config) {
     List<RetrainRequest> requests = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> reader = KafkaClients.committedReader(config, "evalfleet-retrain-reader")) {
-      List<TopicPartition> partitions = reader.partitionsFor(Topics.RETRAIN_REQUESTS).stream()
+    try (KafkaConsumer<String, byte[]> reader = KafkaClients.committedReader(config, "evalfleet-retrain-ledger")) {
+      List<TopicPartition> partitions = reader.partitionsFor(Topics.RETRAIN_REQUESTS, Duration.ofSeconds(30)).stream()
           .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
       reader.assign(partitions);
       reader.seekToBeginning(partitions);
