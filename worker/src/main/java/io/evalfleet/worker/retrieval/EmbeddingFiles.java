@@ -29,8 +29,8 @@ import org.apache.parquet.schema.Types;
  * docs-<first row>.parquet} or {@code queries-<first row>.parquet}, with the subset row of each
  * text ({@code row}, int64) and its L2-normalised embedding ({@code embedding}, the float32 values
  * little-endian in one binary: {@code numpy.frombuffer(value, "<f4")}). A file is written under a
- * temporary name and renamed into place, so a reader never sees half of one, and a job scored
- * again writes the same file again.
+ * temporary name and renamed into place, so a reader never sees half of one; a job scored again
+ * (with the same embeddings: scoring is batch-invariant) leaves the first file in place.
  */
 public final class EmbeddingFiles {
   public static final String DOCS = "docs";
@@ -80,9 +80,13 @@ public final class EmbeddingFiles {
           writer.write(groups.newGroup().append("row", firstRow + i).append("embedding", Binary.fromConstantByteArray(bytes.array())));
         }
       }
-      fs.delete(target, false);
+      // A shard scored again (a job sent twice) writes the same embeddings: the first file stays, so
+      // that a query job listing the folder never finds it missing.
       if (!fs.rename(partial, target)) {
-        throw new IOException("cannot rename " + partial + " to " + target);
+        fs.delete(partial, false);
+        if (!fs.exists(target)) {
+          throw new IOException("cannot rename " + partial + " to " + target);
+        }
       }
       return null;
     });
