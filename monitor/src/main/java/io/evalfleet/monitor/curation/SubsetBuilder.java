@@ -3,6 +3,7 @@ package io.evalfleet.monitor.curation;
 import io.evalfleet.common.archive.SubsetManifest;
 import io.evalfleet.common.failure.InputException;
 import io.evalfleet.common.storage.Storage;
+import io.evalfleet.monitor.traffic.TrafficLogs;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -16,12 +17,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
-import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetFileWriter;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.ParquetWriter;
@@ -29,7 +27,6 @@ import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.ExampleParquetWriter;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
@@ -96,7 +93,7 @@ public final class SubsetBuilder {
     String stratumType = null;
     for (Path file : expand(settings.sources())) {
       String uri = file.toString();
-      MessageType schema = footerSchema(file);
+      MessageType schema = TrafficLogs.schema(storage, file);
       requireColumn(schema, uri, settings.textColumn(), true);
       if (settings.stratifyBy() != null) {
         requireColumn(schema, uri, settings.stratifyBy(), false);
@@ -231,19 +228,7 @@ public final class SubsetBuilder {
   private List<Path> expand(List<String> sources) throws IOException {
     List<Path> files = new ArrayList<>();
     for (String source : sources) {
-      Path path = Storage.path(source);
-      FileSystem fs = path.getFileSystem(storage.conf());
-      FileStatus status = storage.call(source, () -> fs.getFileStatus(path));
-      if (status.isDirectory()) {
-        List<Path> inside = new ArrayList<>();
-        for (FileStatus file : fs.listStatus(path, p -> p.getName().endsWith(".parquet"))) {
-          inside.add(file.getPath());
-        }
-        inside.sort(Comparator.comparing(Path::getName));
-        files.addAll(inside);
-      } else {
-        files.add(status.getPath());
-      }
+      files.addAll(TrafficLogs.files(storage, source));
     }
     if (files.isEmpty()) {
       throw new InputException("no traffic-log Parquet file in " + sources);
@@ -251,22 +236,9 @@ public final class SubsetBuilder {
     return files;
   }
 
-  private MessageType footerSchema(Path file) throws IOException {
-    return storage.call(file.toString(), () -> {
-      try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(file, storage.conf()))) {
-        return reader.getFooter().getFileMetaData().getSchema();
-      } catch (RuntimeException e) {
-        throw new InputException(file + " is not a readable Parquet file: " + e.getMessage(), e);
-      }
-    });
-  }
-
   private static void requireColumn(MessageType schema, String uri, String column, boolean text)
       throws InputException {
-    if (!schema.containsField(column)) {
-      throw new InputException("traffic log " + uri + " has no column '" + column + "'; its columns are "
-          + schema.getFields().stream().map(Type::getName).toList());
-    }
+    TrafficLogs.requireColumn(schema, uri, column);
     Type type = schema.getType(column);
     boolean string = type.isPrimitive() && type.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.BINARY
         && type.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;

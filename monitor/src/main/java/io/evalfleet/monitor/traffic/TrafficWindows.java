@@ -10,15 +10,11 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
-import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
@@ -49,7 +45,7 @@ public final class TrafficWindows {
   /** Up to {@code size} texts of the rows logged in {@code [from, to)}. */
   public List<String> sample(Instant from, Instant to, int size, long seed) throws IOException {
     List<String> texts = new ArrayList<>();
-    for (Path file : files()) {
+    for (Path file : TrafficLogs.files(storage, uri)) {
       read(file, from.toEpochMilli(), to.toEpochMilli(), texts);
     }
     List<String[]> keyed = new ArrayList<>(texts.size());
@@ -60,33 +56,10 @@ public final class TrafficWindows {
     return keyed.stream().limit(size).map(k -> k[1]).toList();
   }
 
-  private List<Path> files() throws IOException {
-    Path root = Storage.path(uri);
-    FileSystem fs = root.getFileSystem(storage.conf());
-    FileStatus status = storage.call(uri, () -> fs.getFileStatus(root));
-    if (!status.isDirectory()) {
-      return List.of(status.getPath());
-    }
-    List<Path> files = new ArrayList<>();
-    for (FileStatus file : storage.call(uri, () -> fs.listStatus(root, p -> p.getName().endsWith(".parquet")))) {
-      files.add(file.getPath());
-    }
-    files.sort(Comparator.comparing(Path::getName));
-    return files;
-  }
-
   private void read(Path file, long from, long to, List<String> into) throws IOException {
-    MessageType schema = storage.call(file.toString(), () -> {
-      try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(file, storage.conf()))) {
-        return reader.getFooter().getFileMetaData().getSchema();
-      }
-    });
-    for (String column : List.of(textColumn, timeColumn)) {
-      if (!schema.containsField(column)) {
-        throw new InputException("traffic log " + file + " has no column '" + column + "'; its columns are "
-            + schema.getFields().stream().map(Type::getName).toList());
-      }
-    }
+    MessageType schema = TrafficLogs.schema(storage, file);
+    TrafficLogs.requireColumn(schema, file, textColumn);
+    TrafficLogs.requireColumn(schema, file, timeColumn);
     Type time = schema.getType(timeColumn);
     if (!time.isPrimitive() || time.asPrimitiveType().getPrimitiveTypeName() != PrimitiveTypeName.INT64) {
       throw new InputException("traffic log " + file + ": time column '" + timeColumn + "' must be int64 (epoch"
