@@ -48,10 +48,7 @@ public final class DriftCheck implements WindowCheck {
     double[][] baseline = reference();
     List<String> texts = traffic.sample(windowStart, windowEnd, settings.sample(), settings.seed());
     if (texts.size() < MIN_TEXTS) {
-      return new MonitorResult(SchemaVersion.CURRENT, settings.model(), settings.version(), windowStart, windowEnd,
-          settings.referenceStart(), settings.referenceEnd(), texts.size(), baseline.length, null, null, settings.alpha(),
-          false, null, "too little traffic: " + texts.size() + " texts in the window, " + MIN_TEXTS
-              + " needed; nothing tested", now);
+      return tooLittleTraffic(settings, windowEnd, texts.size(), baseline.length, now);
     }
     MmdPermutationTest.Result tested = new MmdPermutationTest(settings.permutations(),
         settings.seed() ^ windowEnd.toEpochMilli()).test(baseline, embedder.embed(texts));
@@ -72,6 +69,14 @@ public final class DriftCheck implements WindowCheck {
       reference = embedder.embed(referenceSample(traffic, settings));
     }
     return reference;
+  }
+
+  /** The result of a window with fewer than {@link #MIN_TEXTS} texts: nothing tested, no drift. */
+  static MonitorResult tooLittleTraffic(Settings settings, Instant windowEnd, int texts, int referenceTexts, Instant now) {
+    return new MonitorResult(SchemaVersion.CURRENT, settings.model(), settings.version(),
+        windowEnd.minus(settings.window()), windowEnd, settings.referenceStart(), settings.referenceEnd(), texts,
+        referenceTexts, null, null, settings.alpha(), false, null, "too little traffic: " + texts + " texts in the window, "
+            + MIN_TEXTS + " needed; nothing tested", now);
   }
 
   /** The reference window's sample, which a check cannot do without. */

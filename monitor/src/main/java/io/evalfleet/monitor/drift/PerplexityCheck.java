@@ -45,10 +45,7 @@ public final class PerplexityCheck implements WindowCheck {
     double[][] before = reference();
     List<String> texts = traffic.sample(windowStart, windowEnd, settings.sample(), settings.seed());
     if (texts.size() < DriftCheck.MIN_TEXTS) {
-      return new MonitorResult(SchemaVersion.CURRENT, settings.model(), settings.version(), windowStart, windowEnd,
-          settings.referenceStart(), settings.referenceEnd(), texts.size(), before[0].length, null, null, settings.alpha(),
-          false, null, "too little traffic: " + texts.size() + " texts in the window, " + DriftCheck.MIN_TEXTS
-              + " needed; nothing tested", now, null, null, Map.of());
+      return DriftCheck.tooLittleTraffic(settings, windowEnd, texts.size(), before[0].length, now);
     }
     double[][] after = model.nll(texts);
     double pValue = permutationPValue(before, after, settings.permutations(), settings.seed() ^ windowEnd.toEpochMilli());
