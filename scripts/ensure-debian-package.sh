@@ -5,15 +5,17 @@
 # stops a process, and the tests start what they use themselves. When it cannot install, it says so
 # and the tests that need the package are skipped.
 #
-#   scripts/ensure-debian-package.sh PACKAGE "WHAT FOR" EXECUTABLE...
+#   scripts/ensure-debian-package.sh PACKAGE "WHAT FOR" FILE...
 #   e.g. scripts/ensure-debian-package.sh prometheus "the observability tests" /usr/bin/prometheus /usr/bin/promtool
+#        scripts/ensure-debian-package.sh python3-kafka "the client matrix" /usr/lib/python3/dist-packages/kafka/__init__.py
+# The package counts as present when every FILE exists (an executable, or a library's file).
 set -euo pipefail
 package=$1
 purpose=$2
 shift 2
 present=true
-for executable in "$@"; do
-  [[ -x $executable ]] || present=false
+for file in "$@"; do
+  [[ -e $file ]] || present=false
 done
 if [[ $present == true ]]; then
   exit 0
