@@ -175,6 +175,18 @@ final class FleetHarness implements AutoCloseable {
     return event;
   }
 
+  /** An event staging the demo's fp32 MiniLM as {@code model} {@code version} on {@code subset}, not published. */
+  StagedWeightEvent event(String eventId, String model, String version, SubsetRef subset) throws Exception {
+    DemoAssets.ModelFiles files = assets.model(DemoAssets.Model.MINILM_FP32);
+    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, model, version, Task.EMBEDDING, files.onnx(),
+        files.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
+  }
+
+  /** The first {@code pairs} pairs of the demo's golden subset (graded). */
+  SubsetRef goldenPairs(int pairs) throws Exception {
+    return smallSubset(pairs);
+  }
+
   /** Waits until {@code count} reaches {@code at least}. */
   static void awaitCount(String what, java.util.function.LongSupplier count, long atLeast, Duration timeout) {
     org.awaitility.Awaitility.await(what).atMost(timeout).pollInterval(Duration.ofMillis(200))
@@ -249,7 +261,8 @@ final class FleetHarness implements AutoCloseable {
     return count[0];
   }
 
-  private void readAll(String topic, java.util.function.Consumer<ConsumerRecord<String, byte[]>> each) {
+  /** Hands every record of {@code topic} published so far to {@code each}, in offset order per partition. */
+  void readAll(String topic, java.util.function.Consumer<ConsumerRecord<String, byte[]>> each) {
     try (KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, "fault-test-reader")) {
       List<TopicPartition> partitions = reader.partitionsFor(topic, Duration.ofSeconds(30)).stream()
           .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
