@@ -69,7 +69,7 @@ public class DispatcherRole implements AutoCloseable {
     Storage storage = Storage.of(config);
     storage.bindTo(registry);
     this.admin = Admin.create(KafkaClients.adminProperties(config));
-    checkCoPartitioned(admin);
+    int partitions = checkCoPartitioned(admin);
     int deciders = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
     this.decisions = java.util.concurrent.Executors.newFixedThreadPool(deciders, r -> {
       Thread thread = new Thread(r, "evalfleet-decisions");
@@ -77,9 +77,10 @@ public class DispatcherRole implements AutoCloseable {
       return thread;
     });
     Dispatching dispatching = new Dispatching(config, new Preflight(storage),
-        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), policy(config), registry, decisions);
+        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), policy(config), registry, decisions)
+        .resultsPartitions(partitions);
     Properties properties = properties(config);
-    Topology topology = DispatcherTopology.build(dispatching, properties);
+    Topology topology = DispatcherTopology.build(dispatching, properties, java.util.OptionalInt.of(partitions));
     log.debug("dispatcher topology:\n{}", topology.describe());
     this.streams = new KafkaStreams(topology, properties);
     streams.setUncaughtExceptionHandler(e -> {
@@ -128,8 +129,11 @@ public class DispatcherRole implements AutoCloseable {
     return props;
   }
 
-  /** Refuses to start when the model-keyed topics differ in partitions: a model's results would reach another task. */
-  private static void checkCoPartitioned(Admin admin) {
+  /**
+   * Refuses to start when the model-keyed topics differ in partitions: a model's results would reach
+   * another task. Returns their number.
+   */
+  private static int checkCoPartitioned(Admin admin) {
     Map<String, TopicDescription> topics;
     try {
       topics = admin.describeTopics(CO_PARTITIONED).allTopicNames().get(60, TimeUnit.SECONDS);
@@ -144,6 +148,7 @@ public class DispatcherRole implements AutoCloseable {
           + " (they are keyed by model and co-partitioned), but they have " + partitions
           + ": add partitions to the smaller ones before any event is staged");
     }
+    return partitions.get(Topics.RESULTS);
   }
 
   /** The policy file the settings name, or the bundled one; a bad file stops the start with every problem listed. */

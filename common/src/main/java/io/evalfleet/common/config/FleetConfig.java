@@ -14,6 +14,8 @@ import java.util.Properties;
  * without the prefix (for example {@code kafka.security.protocol=SASL_SSL}). Immutable.
  */
 public final class FleetConfig {
+  /** What Kafka accepts as a group member id ({@code group.instance.id}). */
+  private static final java.util.regex.Pattern VALID_MEMBER_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,249}");
   public static final Setting<String> BOOTSTRAP_SERVERS = Setting.text("kafka.bootstrap.servers", "localhost:9092",
       "Kafka brokers to connect to. Every other `kafka.*` key is passed to the Kafka clients as is (TLS, SASL, ...).");
   public static final Setting<Integer> SHARD_ROWS = Setting.positiveInt("dispatcher.shard-rows", 256,
@@ -85,8 +87,9 @@ public final class FleetConfig {
   public static final Setting<Integer> METRICS_PORT = new Setting<>("metrics.port", "9400", Integer::valueOf,
       p -> p >= -1 && p <= 65535, "a port number, 0 for any free port, or -1 for none",
       "Port of the role's HTTP endpoints: `/metrics` (Prometheus), `/health/live` and `/health/ready`.");
-  public static final Setting<String> WORKER_ID = Setting.text("worker.id", defaultWorkerId(),
-      "Name of this worker in shard results and logs, and its static member id in the workers' consumer group: a worker restarted under the same id takes its partitions back at once, without a rebalance. Must be unique in the fleet (a pod's name); the default (process id and host) is.");
+  public static final Setting<String> WORKER_ID = new Setting<>("worker.id", defaultWorkerId(), String::trim,
+      id -> VALID_MEMBER_ID.matcher(id).matches(), "at most 249 ASCII letters, digits, '.', '_' or '-' (Kafka's rule for a group member id)",
+      "Name of this worker in shard results and logs, and its static member id in the workers' consumer group: a worker restarted under the same id takes its partitions back at once, without a rebalance. Must be unique in the fleet (a pod's name); the default (`<host>-<pid>`, other characters replaced by `-`) is.");
   public static final Setting<Integer> MAX_DELIVERIES = Setting.positiveInt("worker.max-deliveries", 3,
       "How many workers a job may be delivered to without an answer (each killed by it: a native crash, out of memory) before a worker answers it with an error naming the shard instead of scoring it.");
   public static final Setting<String> WEBHOOK_URL = new Setting<>("notifier.webhook-url", "", String::trim,
@@ -198,7 +201,7 @@ public final class FleetConfig {
   public static String markdownReference() {
     StringBuilder out = new StringBuilder("| key | default | environment | meaning |\n|---|---|---|---|\n");
     for (Setting<?> s : SETTINGS) {
-      String def = s == WORKER_ID ? "host name and pid"
+      String def = s == WORKER_ID ? "`<host>-<pid>`"
           : s == ARCHIVE_ROOT ? "`~/.evalfleet/archive`"
           : s == DISPATCHER_STATE_DIR ? "`~/.evalfleet/dispatcher-state`"
           : s.defaultValue().isEmpty() ? "(empty)" : "`" + s.defaultValue() + "`";
@@ -224,7 +227,8 @@ public final class FleetConfig {
   }
 
   private static String defaultWorkerId() {
-    return ProcessHandle.current().pid() + "@" + hostName();
+    String id = hostName().replaceAll("[^A-Za-z0-9._-]", "-") + "-" + ProcessHandle.current().pid();
+    return id.length() <= 249 ? id : id.substring(id.length() - 249);
   }
 
   private static String hostName() {

@@ -32,6 +32,22 @@ class FleetConfigTest {
   }
 
   @Test
+  void theDefaultWorkerIdIsAGroupMemberIdKafkaAccepts() {
+    String id = FleetConfig.defaults().get(FleetConfig.WORKER_ID);
+    assertThat(id).endsWith("-" + ProcessHandle.current().pid());
+    // Kafka's own check of group.instance.id, which refused the old default (pid@host) at start.
+    org.apache.kafka.common.requests.JoinGroupRequest.validateGroupInstanceId(id);
+  }
+
+  @Test
+  void aWorkerIdKafkaWouldRefuseIsRefusedAtStartNamingTheRule() {
+    assertThatThrownBy(() -> FleetConfig.of(Map.of("worker.id", "26150@vm")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("worker.id must be at most 249 ASCII letters, digits, '.', '_' or '-'")
+        .hasMessageContaining("got '26150@vm'");
+  }
+
+  @Test
   void overridesBeatEnvironmentWhichBeatsTheFile() {
     Properties file = new Properties();
     file.setProperty("dispatcher.shard-rows", "10");

@@ -45,6 +45,10 @@ final class Collector {
       return;
     }
     RunState run = book.run(result.runId());
+    if (run == null && book.decided.get(result.runId()) == null) {
+      unknownRun(record, source, result);
+      return;
+    }
     ShardState shard = run == null ? null : book.shard(result.jobId());
     if (shard == null || shard.status() != ShardState.Status.IN_FLIGHT || shard.index() != result.shardIndex()) {
       FleetMeter.RESULTS_DUPLICATE.counter(book.dispatching.registry).increment();
@@ -73,6 +77,27 @@ final class Collector {
       }
     }
     flow.publish();
+  }
+
+  /**
+   * A result for a run this task neither holds nor decided. Read on another partition than its key
+   * hashes to (by the Java client's partitioner, as the repartitioned events are), it belongs to
+   * another task: it is sent on, keyed as it came. Otherwise its run is unknown here (decided longer
+   * ago than the look-back, or staged on another dispatcher application): counted and named.
+   */
+  private void unknownRun(Record<String, byte[]> record, RecordMetadata source, ShardResult result) {
+    int partitions = book.dispatching.resultsPartitions();
+    if (partitions > 0 && record.key() != null && ModelPartition.of(record.key(), partitions) != source.partition()) {
+      FleetMeter.RESULTS_REROUTED.counter(book.dispatching.registry).increment();
+      log.info("result {} for model {} was read on partition {} of {}, not {}: sending it on to the task of its model",
+          result.jobId(), record.key(), source.partition(), partitions, ModelPartition.of(record.key(), partitions));
+      book.reroute(record);
+      return;
+    }
+    FleetMeter.RESULTS_UNKNOWN_RUN.counter(book.dispatching.registry).increment();
+    log.warn("result {} (key {}, {}-{}@{}) is for run {}, which this dispatcher neither holds nor decided within"
+        + " dispatcher.decided-look-back: ignored", result.jobId(), record.key(), source.topic(), source.partition(),
+        source.offset(), result.runId());
   }
 
   private void onFailure(RunState run, ShardState shard, ShardResult result) {

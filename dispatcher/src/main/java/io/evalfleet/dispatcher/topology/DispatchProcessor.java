@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The dispatcher's processor, one per task (a partition of the model-keyed topics): routes staged
- * events to {@link Intake}, shard results to {@link Collector} and baseline records to the {@code
+ * events (repartitioned by model, see {@link DispatcherTopology}) to {@link Intake}, shard results to {@link Collector} and baseline records to the {@code
  * baselines} store, and runs {@link FlowControl#tick} on a wall-clock punctuator.
  */
 final class DispatchProcessor implements Processor<String, byte[], String, byte[]> {
@@ -33,6 +33,9 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
   private Conclusion conclusion;
   private Intake intake;
   private Collector collector;
+  /** The repartition topics through which staged events and baseline records arrive, keyed by model. */
+  private String stagedByModel;
+  private String baselinesByModel;
 
   DispatchProcessor(Dispatching dispatching) {
     this.dispatching = dispatching;
@@ -41,6 +44,9 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
   @Override
   public void init(ProcessorContext<String, byte[]> context) {
     this.context = context;
+    this.stagedByModel = DispatcherTopology.repartitionTopic(context.applicationId(), DispatcherTopology.STAGED_BY_MODEL);
+    this.baselinesByModel = DispatcherTopology.repartitionTopic(context.applicationId(),
+        DispatcherTopology.BASELINES_BY_MODEL);
     this.book = new RunBook(context, dispatching);
     this.flow = new FlowControl(book);
     this.conclusion = new Conclusion(book, flow);
@@ -60,18 +66,23 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
 
   @Override
   public void process(Record<String, byte[]> record) {
-    RecordMetadata source = context.recordMetadata().orElseThrow();
-    switch (source.topic()) {
-      case Topics.STAGED -> intake.onStaged(record, source);
-      case Topics.RESULTS -> collector.onResult(record, source);
-      case Topics.BASELINES -> onBaseline(record, source);
-      default -> throw new IllegalStateException("no route for records of " + source.topic());
+    RecordMetadata read = context.recordMetadata().orElseThrow();
+    if (read.topic().equals(Topics.RESULTS)) {
+      collector.onResult(record, read);
+    } else if (read.topic().equals(stagedByModel)) {
+      intake.onStaged(record, KeyByModel.Origin.of(record.headers(), read));
+    } else if (read.topic().equals(baselinesByModel)) {
+      onBaseline(record, KeyByModel.Origin.of(record.headers(), read));
+    } else {
+      throw new IllegalStateException("no route for records of " + read.topic());
     }
   }
 
   /** A version pinned or promoted (here, or from the command line) becomes the model's baseline for events staged from now on. */
   private void onBaseline(Record<String, byte[]> record, RecordMetadata source) {
-    if (record.key() == null) {
+    if (record.key() == null || record.key().isEmpty()) {
+      log.warn("ignoring a baseline record that names no model at {}-{}@{}", source.topic(), source.partition(),
+          source.offset());
       return;
     }
     if (record.value() == null) {

@@ -49,6 +49,11 @@ public final class Dispatching {
    * from the archive once per baseline; bounded, since models come and go.
    */
   final Cache<String, Map<String, List<Double>>> bandHistory = Caffeine.newBuilder().maximumSize(1_000).build();
+  /**
+   * The partitions of {@code evalfleet.results}, once the dispatcher has read them (0: unknown): a
+   * result found on another partition than its key's is sent on to the task that owns its model.
+   */
+  private volatile int resultsPartitions;
   /** Per task: runs and jobs in flight, summed by the gauges. */
   private final Map<String, int[]> load = new ConcurrentHashMap<>();
 
@@ -91,8 +96,20 @@ public final class Dispatching {
       FleetMeter.DEAD_LETTERS.counter(registry, source);
     }
     FleetMeter.RESULTS_DUPLICATE.counter(registry);
+    FleetMeter.RESULTS_REROUTED.counter(registry);
+    FleetMeter.RESULTS_UNKNOWN_RUN.counter(registry);
     FleetMeter.RESULTS_ACCEPTED.counter(registry);
     FleetMeter.DECISION_DURATION.timer(registry);
+  }
+
+  /** Tells result collection how many partitions {@code evalfleet.results} has (see {@link Collector}). */
+  public Dispatching resultsPartitions(int partitions) {
+    this.resultsPartitions = partitions;
+    return this;
+  }
+
+  int resultsPartitions() {
+    return resultsPartitions;
   }
 
   void load(String task, int runs, int jobsInFlight) {

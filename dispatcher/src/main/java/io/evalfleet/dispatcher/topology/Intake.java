@@ -74,13 +74,6 @@ final class Intake {
       reject(record, source, e);
       return;
     }
-    if (!event.model().equals(record.key())) {
-      // Another partition's task owns this model (and will receive its results): the event goes there.
-      log.info("event {} was keyed '{}', not by its model {}: staging it again keyed by model", event.eventId(),
-          record.key(), event.model());
-      book.restage(event.model(), record.value(), record.headers());
-      return;
-    }
     String runId = RunState.runIdOf(event.eventId());
     if (book.decided.get(runId) != null || book.run(runId) != null) {
       log.info("event {} is already being evaluated or decided ({}); ignoring the duplicate", event.eventId(), runId);
@@ -289,7 +282,7 @@ final class Intake {
   /** A staged record that is not a valid event: one ERROR flag naming why, and a dead letter. */
   private void reject(Record<String, byte[]> record, RecordMetadata source, ContractViolation violation) {
     String eventId = StagedWeightEvent.eventIdOf(record.value(), source.topic(), source.partition(), source.offset());
-    String model = record.key();
+    String model = record.key() == null || record.key().isEmpty() ? null : record.key();
     ReviewRef review = null;
     try {
       JsonNode tree = record.value() == null || record.value().length > StagedWeightEvent.MAX_BYTES ? null
@@ -307,7 +300,7 @@ final class Intake {
     if (book.decided.get(runId) != null) {
       return;
     }
-    book.deadLetter(source.topic(), source.partition(), source.offset(), record.key(), record.value(), record.headers(),
+    book.deadLetter(source.topic(), source.partition(), source.offset(), model, record.value(), record.headers(),
         violation);
     String reason = "staged event rejected: " + violation.getMessage();
     log.warn("{} (event {}, {}-{}@{})", reason, eventId, source.topic(), source.partition(), source.offset());

@@ -149,9 +149,9 @@ final class RunBook {
     FleetMeter.JOBS_PUBLISHED.counter(dispatching.registry, kind).increment();
   }
 
-  /** Stages an event again under the key that routes it to the task owning its model. */
-  void restage(String model, byte[] event, Headers headers) {
-    forward(DispatcherTopology.RESTAGED_SINK, model, event, headers);
+  /** Sends a shard result on to the task that owns its model (see {@link Collector}). */
+  void reroute(Record<String, byte[]> result) {
+    forward(DispatcherTopology.REROUTED_RESULTS_SINK, result.key(), result.value(), result.headers());
   }
 
   void publish(BaselineRecord baseline) {

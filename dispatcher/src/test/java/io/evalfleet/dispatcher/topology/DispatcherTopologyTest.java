@@ -12,6 +12,7 @@ import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
@@ -60,6 +61,7 @@ class DispatcherTopologyTest {
   TestOutputTopic<String, byte[]> deadLetters;
   SubsetRef subset;
   EvaluationArchive archive;
+  SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   @BeforeEach
   void start() throws Exception {
@@ -79,7 +81,7 @@ class DispatcherTopologyTest {
     Storage storage = Storage.of(config);
     archive = new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT));
     Dispatching dispatching = new Dispatching(config, new Preflight(storage), archive, PolicyFile.defaults(),
-        new SimpleMeterRegistry(), Runnable::run, Duration.ofSeconds(1));
+        registry, Runnable::run, Duration.ofSeconds(1));
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dispatcher-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
@@ -299,14 +301,47 @@ class DispatcherTopologyTest {
   }
 
   @Test
-  void anEventNotKeyedByItsModelIsStagedAgainKeyedByModelAndEvaluatedOnce() throws Exception {
-    StagedWeightEvent event = event("keyed", "v1");
-    staged.pipeInput("some-other-key", Json.write(event));
+  void eventsKeyedByAnythingOrNothingReachTheirModelsTaskAndAreEvaluatedOnceEach() throws Exception {
+    StagedWeightEvent wrongKey = event("keyed", "v1");
+    StagedWeightEvent noKey = event("unkeyed", "v1");
+    staged.pipeInput("some-other-key", Json.write(wrongKey));
+    staged.pipeInput((String) null, Json.write(noKey));
     List<ScoringJob> jobs = publishedJobs();
-    assertThat(jobs).isNotEmpty().allSatisfy(job -> assertThat(job.model()).isEqualTo("keyed"));
-    jobs.forEach(job -> answer(job, row -> 0.5));
+    assertThat(jobs).extracting(ScoringJob::model).containsOnly("keyed", "unkeyed").contains("keyed", "unkeyed");
+    List<ScoringJob> pending = new ArrayList<>(jobs);
+    while (!pending.isEmpty()) {
+      answer(pending.remove(0), row -> 0.5);
+      pending.addAll(publishedJobs());
+    }
+    assertThat(publishedFlags()).extracting(DriftFlag::eventId)
+        .containsExactlyInAnyOrder(wrongKey.eventId(), noKey.eventId());
+  }
+
+  @Test
+  void aBaselineRecordKeyedOtherwiseStillBecomesItsModelsBaseline() throws Exception {
+    StagedWeightEvent first = event("pinned", "v1");
+    stage(first);
     scoreAll("v1", row -> 0.5, new ArrayList<>());
-    assertThat(publishedFlags()).singleElement().satisfies(flag -> assertThat(flag.eventId()).isEqualTo(event.eventId()));
+    BaselineRecord pinned = Json.read(baselinesOut.readValue(), BaselineRecord.class);
+    assertThat(pinned.version()).isEqualTo("v1");
+    // Version v1's scores pinned under the name v2, as another client might write it: keyed by something else.
+    String renamed = new String(Json.write(pinned), java.nio.charset.StandardCharsets.UTF_8)
+        .replace("\"version\":\"v1\"", "\"version\":\"v2\"");
+    assertThat(renamed).contains("\"version\":\"v2\"");
+    baselinesIn.pipeInput("not-the-model", renamed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    StagedWeightEvent third = event("pinned", "v3");
+    stage(third);
+    scoreAll("v3", row -> 0.5, new ArrayList<>());
+    assertThat(publishedFlags()).filteredOn(flag -> flag.eventId().equals(third.eventId())).singleElement()
+        .satisfies(flag -> assertThat(flag.baselineVersion()).isEqualTo("v2"));
+  }
+
+  @Test
+  void aResultForARunNoTaskHoldsIsCountedNotSilentlyDropped() {
+    results.pipeInput("ghost", Json.write(new ShardResult(1, "run-ghost/0", "run-ghost", 0, 0, 1,
+        Map.of("cosine", new double[] {0.5}), "w1", "cpu", null, null, 5, 1, null)));
+    assertThat(registry.find("evalfleet.results.unknown.run").counter().count()).isEqualTo(1.0);
+    assertThat(publishedFlags()).isEmpty();
   }
 
   @Test
@@ -316,6 +351,11 @@ class DispatcherTopologyTest {
       assertThat(flag.flag()).isEqualTo(Flag.ERROR);
       assertThat(flag.reasons().get(0)).startsWith("staged event rejected:");
     });
-    assertThat(deadLetters.readKeyValuesToList()).hasSize(1);
+    assertThat(deadLetters.readRecordsToList()).singleElement().satisfies(deadLetter -> {
+      // Named by where its producer wrote it, not by the repartition topic it travelled through.
+      assertThat(new String(deadLetter.headers().lastHeader(DeadLetters.ORIGINAL_TOPIC).value()))
+          .isEqualTo(Topics.STAGED);
+      assertThat(deadLetter.headers().lastHeader("evalfleet.origin.topic")).isNull();
+    });
   }
 }

@@ -212,6 +212,15 @@ public final class RetrievalScorer implements TaskScorer {
       sameSpace = baseline.docs().dimensions() == corpus.dimensions();
     }
     for (int i = 0; i < vectors.length; i++) {
+      float[] before = null;
+      if (oldIndex != null) {
+        int at = Arrays.binarySearch(baseline.queries().rows(), job.rowStart() + i);
+        before = at >= 0 ? baseline.queries().vector(at) : null;
+      }
+      if (before != null && sameSpace) {
+        // Every query's text drift counts, judged or not, as every doc's does.
+        values.get(MetricNames.COSINE_TO_BASELINE)[i] = dot(before, vectors[i]);
+      }
       Map<Integer, Integer> grades = judged.of(queryIds.get(i));
       if (grades.values().stream().noneMatch(g -> g > 0)) {
         continue; // no relevant doc: no recall, rank or nDCG
@@ -225,14 +234,9 @@ public final class RetrievalScorer implements TaskScorer {
       if (oldIndex == null) {
         continue;
       }
-      int at = Arrays.binarySearch(baseline.queries().rows(), job.rowStart() + i);
-      if (at >= 0) {
-        float[] before = baseline.queries().vector(at);
+      if (before != null) {
         int[] baselineTop = oldIndex.nearest(before, RetrievalTask.CUTOFF);
         values.get(MetricNames.OVERLAP_AT_10)[i] = overlap(baselineTop, ranking, RetrievalTask.CUTOFF);
-        if (sameSpace) {
-          values.get(MetricNames.COSINE_TO_BASELINE)[i] = dot(before, vectors[i]);
-        }
       }
       if (sameSpace) {
         values.get(MetricNames.INDEX_NDCG_AT_10)[i] =

@@ -167,6 +167,9 @@ class RetrievalScorerTest {
       assertThat(queries.values().get(MetricNames.OVERLAP_AT_10)[q]).isEqualTo(1.0);
       assertThat(queries.values().get(MetricNames.COSINE_TO_BASELINE)[q]).isCloseTo(1.0, within(1e-6));
     }
+    // The query nobody judged has no ranking metric, but its text drifted (here: not at all) like any other.
+    assertThat(queries.values().get(MetricNames.NDCG_AT_10)[4]).isNaN();
+    assertThat(queries.values().get(MetricNames.COSINE_TO_BASELINE)[4]).isCloseTo(1.0, within(1e-6));
   }
 
   @Test
@@ -183,6 +186,19 @@ class RetrievalScorerTest {
           queries.values().get(MetricNames.OVERLAP_AT_10)[q]);
       assertThat(cosine).isBetween(0.9, 1.0 - 1e-6);
     }
+    // Every text counts in text_cosine, the unjudged query too: its value is the two models' cosine.
+    double unjudged = queries.values().get(MetricNames.COSINE_TO_BASELINE)[4];
+    double[][] both = new double[2][];
+    try (var tokenizer = sessions.tokenizer(TestModels.tokenizer(), 256)) {
+      int i = 0;
+      for (ArtifactRef model : List.of(TestModels.fp32(), TestModels.int8())) {
+        try (var lease = sessions.lease(model)) {
+          both[i++] = embedder.embed(lease.model(), tokenizer.tokenizer(), EmbeddingConventions.DEFAULTS,
+              List.of(QUERIES.get("q-none")))[0];
+        }
+      }
+    }
+    assertThat(unjudged).isCloseTo(cosine(both[0], both[1]), within(1e-6)).isBetween(0.9, 1.0 - 1e-6);
   }
 
   static double cosine(double[] a, double[] b) {
