@@ -31,6 +31,15 @@ final class BrokerProcess implements AutoCloseable {
 
   /** Formats a fresh data directory under {@code dir}, starts the broker and creates the fleet's topics. */
   static BrokerProcess start(Path dir, int jobPartitions) throws Exception {
+    BrokerProcess broker = startWithoutTopics(dir);
+    try (Admin admin = broker.admin()) {
+      TopicSetup.ensure(admin, jobPartitions);
+    }
+    return broker;
+  }
+
+  /** Formats a fresh data directory under {@code dir} and starts the broker, with no topic (it creates none itself). */
+  static BrokerProcess startWithoutTopics(Path dir) throws Exception {
     int port = freePort();
     int controllerPort = freePort();
     Path config = dir.resolve("broker.properties");
@@ -61,9 +70,6 @@ final class BrokerProcess implements AutoCloseable {
     BrokerProcess broker = new BrokerProcess(port,
         FleetProcess.laptop("broker", dir, jvm, "kafka.Kafka", List.of(config.toString())));
     broker.restart();
-    try (Admin admin = broker.admin()) {
-      TopicSetup.ensure(admin, jobPartitions);
-    }
     return broker;
   }
 

@@ -94,6 +94,7 @@ class ClientMatrixIT {
       SubsetRef subset = fleet.goldenPairs(16);
 
       Map<Lane, List<StagedWeightEvent>> published = new LinkedHashMap<>();
+      Map<Lane, Double> publishSecondsOf = new HashMap<>();
       long publishing = System.nanoTime();
       for (Lane lane : Lane.values()) {
         List<StagedWeightEvent> candidates = new ArrayList<>();
@@ -103,7 +104,9 @@ class ClientMatrixIT {
           String model = lane.label() + "-model-" + i;
           candidates.add(fleet.event(model + "-v1", model, "v1", subset));
         }
+        long laneStarted = System.nanoTime();
         published.put(lane, publish(lane, fleet.broker.bootstrapServers(), candidates));
+        publishSecondsOf.put(lane, (System.nanoTime() - laneStarted) / 1e9);
       }
       double publishSeconds = (System.nanoTime() - publishing) / 1e9;
 
@@ -137,9 +140,9 @@ class ClientMatrixIT {
           assertThat(offJava).as("%s events staged off the partition the Java client would choose", lane.getKey())
               .isPositive();
         }
-        figures.append(String.format(Locale.ROOT, "%n  %-26s %2d events, %2d models, partitions %s, %2d off the Java"
-            + " client's partition", lane.getKey().label() + " (" + lane.getKey().client + ")", lane.getValue().size(),
-            models.size(), partitions, offJava));
+        figures.append(String.format(Locale.ROOT, "%n  %-43s %2d events, %2d models, partitions %s, %2d off the Java"
+            + " client's partition, published in %.1f s", lane.getKey().label() + " (" + lane.getKey().client + ")",
+            lane.getValue().size(), models.size(), partitions, offJava, publishSecondsOf.get(lane.getKey())));
       }
       System.out.printf(Locale.ROOT, "client matrix: %d events from %d lanes, each exactly one flag (WARN, pinned as"
           + " baseline); published in %.1f s, fleet start to last flag %.1f s%s%n", all.size(), published.size(),

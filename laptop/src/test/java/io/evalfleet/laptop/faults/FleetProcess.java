@@ -28,12 +28,20 @@ final class FleetProcess implements AutoCloseable {
   private final String name;
   private final List<String> command;
   private final Path log;
+  private final Path workDir;
+  private final java.util.Map<String, String> environment;
   private Process process;
 
   private FleetProcess(String name, List<String> command, Path log) {
+    this(name, command, log, null, java.util.Map.of());
+  }
+
+  private FleetProcess(String name, List<String> command, Path log, Path workDir, java.util.Map<String, String> environment) {
     this.name = name;
     this.command = List.copyOf(command);
     this.log = log;
+    this.workDir = workDir;
+    this.environment = java.util.Map.copyOf(environment);
   }
 
   /** {@code java [jvmArgs] -cp <target>/<jar>:<target>/lib/* mainClass args}, not started yet. */
@@ -58,6 +66,15 @@ final class FleetProcess implements AutoCloseable {
     return new FleetProcess(name, command, logDir.resolve(name + ".log"));
   }
 
+  /**
+   * A command line as a user types it, run by {@code bash -c} in {@code workDir} with {@code environment}
+   * added to this JVM's (bash runs a lone command in its own place, so the process is the command's).
+   */
+  static FleetProcess shell(String name, Path logDir, Path workDir, java.util.Map<String, String> environment,
+      String commandLine) {
+    return new FleetProcess(name, List.of("bash", "-c", commandLine), logDir.resolve(name + ".log"), workDir, environment);
+  }
+
   /** An evalfleet role: {@code evalfleet <args>}. */
   static FleetProcess evalfleet(String name, Path logDir, String heap, List<String> args) {
     return evalfleet(name, logDir, heap, List.of(), args);
@@ -79,8 +96,13 @@ final class FleetProcess implements AutoCloseable {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException(name + " is already running");
     }
-    process = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    if (workDir != null) {
+      builder.directory(workDir.toFile());
+    }
+    builder.environment().putAll(environment);
+    process = builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     return this;
   }
 
@@ -93,6 +115,15 @@ final class FleetProcess implements AutoCloseable {
     if (process.exitValue() != 0) {
       throw new IllegalStateException(name + " exited with " + process.exitValue() + "; its log:\n" + tail());
     }
+  }
+
+  /** Waits for the process to end by itself; returns its exit status. */
+  int awaitExitStatus(Duration timeout) throws InterruptedException, IOException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new IllegalStateException(name + " did not finish within " + timeout + "; its log:\n" + tail());
+    }
+    return process.exitValue();
   }
 
   long pid() {
