@@ -48,8 +48,9 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code model.onnx}, {@code tokenizer.json}, {@code pairs.parquet}, {@code bge.onnx}, {@code
  * event.json}) are the demo's models and golden pairs, in the directory the commands run in, which
  * holds the checkout's {@code evalfleet} script and {@code docs} as links. The roles run as the docs
- * print them, with default settings, on one machine: each process gets the same fresh {@code HOME}
- * (the default archive, state and cache directories, shared as on one host), {@code
+ * print them, with default settings, on one machine: each process gets the same fresh home directory
+ * ({@code HOME} and Java's {@code user.home}: the default archive, state and cache directories, shared
+ * as on one host, never the real home's), {@code
  * EVALFLEET_METRICS_PORT=0} (the docs' way to give roles sharing a machine their own metrics port;
  * other builds may hold 9400 here) and Debian's {@code /usr/bin} first on {@code PATH} (its python3 has
  * confluent-kafka).
@@ -101,8 +102,9 @@ class DocumentedCommandsIT {
     Path home = Files.createDirectories(dir.resolve("home"));
     broker = BrokerProcess.startWithoutTopics(Files.createDirectories(dir.resolve("broker")));
     String bootstrap = broker.bootstrapServers();
-    environment = Map.of("HOME", home.toString(), "B", bootstrap, "EVALFLEET_METRICS_PORT", "0",
-        "PATH", "/usr/bin:/bin:" + System.getenv().getOrDefault("PATH", ""));
+    // Java takes ~ from the password database, not from HOME: both point at the fresh home
+    environment = Map.of("HOME", home.toString(), "JAVA_TOOL_OPTIONS", "-Duser.home=" + home, "B", bootstrap,
+        "EVALFLEET_METRICS_PORT", "0", "PATH", "/usr/bin:/bin:" + System.getenv().getOrDefault("PATH", ""));
     FleetConfig config = FleetConfig.defaults().with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), bootstrap));
     try {
       ran.add(doc("B=$(cat .evalfleet/local/bootstrap.servers)")); // the substitution itself: $B is set
@@ -209,9 +211,9 @@ class DocumentedCommandsIT {
         }
       }
       assertThat(left).as("documented commands neither run here nor named in NOT_RUN with a reason").isEmpty();
-      System.out.printf(Locale.ROOT, "documented commands: %d found in %d files, %d run as written (%d processes),"
-          + " %d not run (%s); %d events flagged as expected; %.1f s%n", documented.size(),
-          documented.stream().map(DocCommand::file).distinct().count(), ran.size(), commands,
+      System.out.printf(Locale.ROOT, "documented commands: %d found in %d files, %d run as written (%d processes)"
+          + " and $B set for `B=$(cat ...)`, %d not run (%s); %d events flagged as expected; %.1f s%n",
+          documented.size(), documented.stream().map(DocCommand::file).distinct().count(), ran.size() - 1, commands,
           documented.size() - ran.size(), String.join("; ", NOT_RUN.keySet()), flags.size(),
           (System.nanoTime() - started) / 1e9);
     } catch (Throwable e) {
