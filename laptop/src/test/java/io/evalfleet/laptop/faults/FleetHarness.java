@@ -42,6 +42,7 @@ final class FleetHarness implements AutoCloseable {
   final FleetConfig config;
   private final DemoAssets assets;
   private final List<FleetProcess> processes = new ArrayList<>();
+  private DemoAssets.ModelFiles minilm;
 
   private FleetHarness(Path dir, BrokerProcess broker) {
     this.dir = dir;
@@ -177,7 +178,10 @@ final class FleetHarness implements AutoCloseable {
 
   /** An event staging the demo's fp32 MiniLM as {@code model} {@code version} on {@code subset}, not published. */
   StagedWeightEvent event(String eventId, String model, String version, SubsetRef subset) throws Exception {
-    DemoAssets.ModelFiles files = assets.model(DemoAssets.Model.MINILM_FP32);
+    if (minilm == null) { // copied out and hashed once, not per event
+      minilm = assets.model(DemoAssets.Model.MINILM_FP32);
+    }
+    DemoAssets.ModelFiles files = minilm;
     return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, model, version, Task.EMBEDDING, files.onnx(),
         files.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
   }
