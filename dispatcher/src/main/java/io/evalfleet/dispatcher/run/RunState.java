@@ -52,6 +52,11 @@ public final class RunState {
   private BaselineRecord namedBaseline;
   /** Causal LM: the baseline its jobs run beside the candidate for the token shift; null for none. */
   private BaselineRecord shiftReference;
+  /**
+   * The version pre-flight checked it against while that version, the model's first staged, was
+   * not decided yet (its baseline-to-be); null when the baseline was already fixed.
+   */
+  private String provisionalBaseline;
   private int shardsTotal;
   /** The rows its shards score. */
   private long rowsTotal;
@@ -116,11 +121,38 @@ public final class RunState {
    * embeddings}; the others score queries, and are published only when every corpus shard is done.
    *
    * @param baselineEmbeddings the baseline's embeddings folder, or null
+   * @param index whose embeddings {@code baselineEmbeddings} holds, or why there are none; null in
+   *     runs stored before it was kept
    */
-  public record RetrievalPlan(int queriesFrom, String embeddings, String baselineEmbeddings, List<Integer> recallAt) {}
+  public record RetrievalPlan(int queriesFrom, String embeddings, String baselineEmbeddings, List<Integer> recallAt,
+      IndexReference index) {
+
+    /** The same plan without the baseline's embeddings: index compatibility is not measured, for {@code why}. */
+    public RetrievalPlan withoutIndex(String why) {
+      return new RetrievalPlan(queriesFrom, embeddings, null, recallAt,
+          new IndexReference(index == null ? null : index.version(), null, why));
+    }
+  }
+
+  /**
+   * The version whose corpus embeddings a retrieval run's queries are ranked against (the index as
+   * it stands).
+   *
+   * @param version that version; null when the run has no baseline
+   * @param scoringRun while that version, the model's first staged, is still being scored in this
+   *     task: its run, which must be scored in full (its docs and queries embedded) before this
+   *     run's jobs go out; null when its embeddings are archived
+   * @param notMeasured why index compatibility is not measured, or null
+   */
+  public record IndexReference(String version, String scoringRun, String notMeasured) {}
 
   public void retrieval(RetrievalPlan plan) {
     this.retrieval = plan;
+  }
+
+  /** The run whose embeddings this run's jobs must wait for, if any (see {@link IndexReference#scoringRun}). */
+  public Optional<String> indexWaitsFor() {
+    return Optional.ofNullable(retrieval).map(RetrievalPlan::index).map(IndexReference::scoringRun);
   }
 
   public Optional<RetrievalPlan> retrieval() {
@@ -258,6 +290,16 @@ public final class RunState {
   /** Measures the token shift against {@code baseline}: every job runs it beside the candidate. */
   public void shiftAgainst(BaselineRecord baseline) {
     this.shiftReference = baseline;
+  }
+
+  /** Pre-flight checked the run against {@code version}, the model's first staged, before it was decided. */
+  public void provisionalBaseline(String version) {
+    this.provisionalBaseline = version;
+  }
+
+  /** The undecided first version pre-flight checked the run against, if it was checked against one. */
+  public Optional<String> provisionalBaseline() {
+    return Optional.ofNullable(provisionalBaseline);
   }
 
   /** The baseline the token shift is measured against, if any. */

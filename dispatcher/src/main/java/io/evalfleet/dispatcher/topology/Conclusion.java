@@ -260,6 +260,9 @@ final class Conclusion {
   private void end(RunState run, Flag flag, List<String> reasons, Coverage coverage) {
     flow.released(run.open());
     boolean wasHead = leaveFirstVersions(run);
+    if (!run.complete()) {
+      dropIndexOf(run, flag);
+    }
     flag(run, flag, Map.of(), reasons, null, coverage, run.providers(), null, false);
     if (wasHead) {
       // The next version in line becomes the first; if it was already waiting, it is decided now.
@@ -268,6 +271,26 @@ final class Conclusion {
         first.head().map(book::run).filter(next -> next.stage() == RunState.Stage.AWAITING_BASELINE)
             .ifPresent(this::conclude);
       }
+    }
+  }
+
+  /**
+   * A first version that ends before it is scored in full leaves its embeddings incomplete: the
+   * retrieval runs waiting to rank their queries against them go ahead without index compatibility,
+   * and say why.
+   */
+  private void dropIndexOf(RunState ended, Flag flag) {
+    for (RunState waiting : book.allRuns()) {
+      if (waiting.indexWaitsFor().filter(ended.runId()::equals).isEmpty()) {
+        continue;
+      }
+      waiting.retrieval(waiting.retrieval().orElseThrow().withoutIndex("index compatibility not measured: version "
+          + ended.event().version() + ", the model's first staged and the baseline-to-be when version "
+          + waiting.event().version() + " was staged, ended " + flag + " before its docs and queries were embedded"));
+      book.save(waiting);
+      log.info("run {} for {} {}: its first staged version {} ended {} before it was scored; scoring without index"
+          + " compatibility", waiting.runId(), waiting.event().model(), waiting.event().version(),
+          ended.event().version(), flag);
     }
   }
 

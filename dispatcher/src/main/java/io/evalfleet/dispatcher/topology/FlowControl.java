@@ -72,7 +72,7 @@ final class FlowControl {
       if (run == null || !run.hasUnpublished()) {
         continue;
       }
-      if (run.open() >= dispatching.maxInFlightPerRun || run.waitsForCorpus()) {
+      if (run.open() >= dispatching.maxInFlightPerRun || run.waitsForCorpus() || waitsForFirstVersion(run)) {
         publishable.add(runId);
         skipped++;
         continue;
@@ -89,6 +89,16 @@ final class FlowControl {
         publishable.add(runId);
       }
     }
+  }
+
+  /**
+   * Whether a retrieval run's jobs wait for the model's first staged version, its baseline-to-be,
+   * to be scored in full: they read that version's doc and query embeddings (which the worker keeps
+   * once read), so every one must be written first. A first version that ends before that takes
+   * its embeddings off this run's plan ({@link Conclusion}), so nothing waits for a run that is gone.
+   */
+  private boolean waitsForFirstVersion(RunState run) {
+    return run.indexWaitsFor().map(book::run).filter(first -> !first.complete()).isPresent();
   }
 
   /**
