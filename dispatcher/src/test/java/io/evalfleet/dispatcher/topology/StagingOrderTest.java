@@ -256,6 +256,11 @@ class StagingOrderTest {
   }
 
   StagedWeightEvent event(String model, String version, Task task) throws Exception {
+    return event(model, version, task, null);
+  }
+
+  /** @param baseModelSha256 for an adapter, the model it was trained on; else null */
+  StagedWeightEvent event(String model, String version, Task task, String baseModelSha256) throws Exception {
     Path artifact = files.resolve(model + "-" + version + ".onnx");
     Files.writeString(artifact, "weights of " + model + " " + version);
     String uri = artifact.toUri().toString();
@@ -268,7 +273,7 @@ class StagingOrderTest {
     return new StagedWeightEvent(1, "ev-" + model + "-" + version + "-" + System.nanoTime(), model, version, task,
         new ArtifactRef(uri, Storage.withDefaults().sha256(uri)), tokenizer,
         task == Task.RETRIEVAL ? retrievalSubset : tokenSubset, null, null, task == Task.CAUSAL_LM ? 16 : null,
-        task == Task.CAUSAL_LM ? 8 : null, null, null, "commit-" + version, Instant.parse("2026-01-01T00:00:00Z"));
+        task == Task.CAUSAL_LM ? 8 : null, null, baseModelSha256, "commit-" + version, Instant.parse("2026-01-01T00:00:00Z"));
   }
 
   /** The candidate's flag as a promotion service reads it: flag, baseline, metric values and reasons. */
@@ -320,15 +325,15 @@ class StagingOrderTest {
     assertThat(afterFlag.metrics()).containsKeys(MetricNames.KL_MEAN, MetricNames.KL_P99, MetricNames.TOP1_AGREEMENT,
         MetricNames.DP_TRUE_MEAN);
     assertThat(afterFlag.reasons()).anyMatch(r -> r.startsWith("kl_mean RED: "));
-    System.out.printf("tuned against base, three orders: %s, kl_mean %s, kl_p99 %s, top1_agreement %s%n",
-        candidateFirst.flag(), candidateFirst.metrics().get(MetricNames.KL_MEAN).value(),
-        candidateFirst.metrics().get(MetricNames.KL_P99).value(),
-        candidateFirst.metrics().get(MetricNames.TOP1_AGREEMENT).value());
     assertThat(Verdict.of(firstFirst)).isEqualTo(Verdict.of(afterFlag));
     assertThat(Verdict.of(candidateFirst)).isEqualTo(Verdict.of(afterFlag));
     assertThat(jobsSeen.get(Order.FIRST_FINISHES_FIRST)).as("the reference the jobs carry")
         .isEqualTo(jobsSeen.get(Order.AFTER_FLAG)).isEqualTo(jobsSeen.get(Order.CANDIDATE_FINISHES_FIRST));
     assertThat(jobsSeen.get(Order.AFTER_FLAG).get(0)).isNotEqualTo("null");
+    System.out.printf("tuned against base, three orders: %s, kl_mean %s, kl_p99 %s, top1_agreement %s%n",
+        candidateFirst.flag(), candidateFirst.metrics().get(MetricNames.KL_MEAN).value(),
+        candidateFirst.metrics().get(MetricNames.KL_P99).value(),
+        candidateFirst.metrics().get(MetricNames.TOP1_AGREEMENT).value());
   }
 
   @Test
@@ -350,6 +355,27 @@ class StagingOrderTest {
       System.out.printf("%s against fp32, three orders: %s, index_loss %s; %s%n", candidate, candidateFirst.flag(),
           candidateFirst.metrics().get(MetricNames.INDEX_LOSS).value(), candidateFirst.reasons().get(0));
     }
+  }
+
+  @Test
+  void anAdapterOnAnotherBaseModelStagedBehindItsFirstVersionIsRefusedAsWhenStagedAfterItsFlag() throws Exception {
+    Scenario together = new Scenario("adapter-together");
+    together.stage(event("m", "base", Task.CAUSAL_LM));
+    together.stage(event("m", "lora", Task.CAUSAL_LM, "b".repeat(64)));
+    DriftFlag refused = together.flagOf("lora");
+    assertThat(together.pendingOf("lora")).isEmpty();
+
+    Scenario after = new Scenario("adapter-after");
+    after.stage(event("m", "base", Task.CAUSAL_LM));
+    after.score("base");
+    after.stage(event("m", "lora", Task.CAUSAL_LM, "b".repeat(64)));
+    DriftFlag afterFlag = after.flagOf("lora");
+
+    assertThat(refused.flag()).isEqualTo(Flag.ERROR);
+    assertThat(refused.reasons()).singleElement().asString()
+        .startsWith("adapter gate: version lora is an adapter on base model bbbbbbbbbbbb, but baseline version base");
+    assertThat(refused.reasons()).isEqualTo(afterFlag.reasons());
+    assertThat(refused.flag()).isEqualTo(afterFlag.flag());
   }
 
   @Test
