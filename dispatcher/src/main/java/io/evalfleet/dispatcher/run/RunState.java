@@ -54,9 +54,11 @@ public final class RunState {
   private BaselineRecord shiftReference;
   /**
    * The version pre-flight checked it against while that version, the model's first staged, was
-   * not decided yet (its baseline-to-be); null when the baseline was already fixed.
+   * not decided yet (its baseline-to-be), and that version's run; null when the baseline was
+   * already fixed.
    */
   private String provisionalBaseline;
+  private String provisionalRun;
   private int shardsTotal;
   /** The rows its shards score. */
   private long rowsTotal;
@@ -121,18 +123,11 @@ public final class RunState {
    * embeddings}; the others score queries, and are published only when every corpus shard is done.
    *
    * @param baselineEmbeddings the baseline's embeddings folder, or null
-   * @param index whose embeddings {@code baselineEmbeddings} holds, or why there are none; null in
-   *     runs stored before it was kept
+   * @param index whose embeddings {@code baselineEmbeddings} holds; null in runs stored before it
+   *     was kept
    */
   public record RetrievalPlan(int queriesFrom, String embeddings, String baselineEmbeddings, List<Integer> recallAt,
-      IndexReference index) {
-
-    /** The same plan without the baseline's embeddings: index compatibility is not measured, for {@code why}. */
-    public RetrievalPlan withoutIndex(String why) {
-      return new RetrievalPlan(queriesFrom, embeddings, null, recallAt,
-          new IndexReference(index == null ? null : index.version(), null, why));
-    }
-  }
+      IndexReference index) {}
 
   /**
    * The version whose corpus embeddings a retrieval run's queries are ranked against (the index as
@@ -142,9 +137,8 @@ public final class RunState {
    * @param scoringRun while that version, the model's first staged, is still being scored in this
    *     task: its run, which must be scored in full (its docs and queries embedded) before this
    *     run's jobs go out; null when its embeddings are archived
-   * @param notMeasured why index compatibility is not measured, or null
    */
-  public record IndexReference(String version, String scoringRun, String notMeasured) {}
+  public record IndexReference(String version, String scoringRun) {}
 
   public void retrieval(RetrievalPlan plan) {
     this.retrieval = plan;
@@ -180,6 +174,27 @@ public final class RunState {
     this.preflightAt = at;
     this.preflightRetries++;
     this.whyWaiting = why;
+  }
+
+  /**
+   * Pre-flights the run again at {@code at}, from scratch: the first version it was checked against
+   * ended before any of this run's jobs went out, so it is checked against the next one in line.
+   */
+  public void preflightAgain(Instant at, String why) {
+    this.stage = Stage.PREFLIGHT;
+    this.preflightAt = at;
+    this.whyWaiting = why;
+    this.notes.clear();
+    this.notComparable.clear();
+    this.shiftReference = null;
+    this.provisionalBaseline = null;
+    this.provisionalRun = null;
+    this.retrieval = null;
+  }
+
+  /** Whether any of its jobs was ever published. */
+  public boolean hasPublished() {
+    return nextShard > 0;
   }
 
   public void awaitBaseline() {
@@ -292,14 +307,23 @@ public final class RunState {
     this.shiftReference = baseline;
   }
 
-  /** Pre-flight checked the run against {@code version}, the model's first staged, before it was decided. */
-  public void provisionalBaseline(String version) {
+  /**
+   * Pre-flight checked the run against {@code version}, the model's first staged, of run {@code
+   * runId}, before it was decided.
+   */
+  public void provisionalBaseline(String version, String runId) {
     this.provisionalBaseline = version;
+    this.provisionalRun = runId;
   }
 
   /** The undecided first version pre-flight checked the run against, if it was checked against one. */
   public Optional<String> provisionalBaseline() {
     return Optional.ofNullable(provisionalBaseline);
+  }
+
+  /** The run of {@link #provisionalBaseline()}. */
+  public Optional<String> provisionalRun() {
+    return Optional.ofNullable(provisionalRun);
   }
 
   /** The baseline the token shift is measured against, if any. */

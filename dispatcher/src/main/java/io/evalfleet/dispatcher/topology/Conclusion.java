@@ -260,9 +260,7 @@ final class Conclusion {
   private void end(RunState run, Flag flag, List<String> reasons, Coverage coverage) {
     flow.released(run.open());
     boolean wasHead = leaveFirstVersions(run);
-    if (!run.complete()) {
-      dropIndexOf(run, flag);
-    }
+    preflightAgainBehind(run, flag);
     flag(run, flag, Map.of(), reasons, null, coverage, run.providers(), null, false);
     if (wasHead) {
       // The next version in line becomes the first; if it was already waiting, it is decided now.
@@ -275,22 +273,21 @@ final class Conclusion {
   }
 
   /**
-   * A first version that ends before it is scored in full leaves its embeddings incomplete: the
-   * retrieval runs waiting to rank their queries against them go ahead without index compatibility,
-   * and say why.
+   * The runs checked against a first version that ended without becoming the baseline, none of
+   * whose jobs went out yet (they were waiting for it), are pre-flighted again by the next tick,
+   * against the next one in line: as if they had been staged after it. Runs that already published
+   * jobs keep what they measured, and their flags say against which version.
    */
-  private void dropIndexOf(RunState ended, Flag flag) {
+  private void preflightAgainBehind(RunState ended, Flag flag) {
     for (RunState waiting : book.allRuns()) {
-      if (waiting.indexWaitsFor().filter(ended.runId()::equals).isEmpty()) {
+      if (waiting.provisionalRun().filter(ended.runId()::equals).isEmpty() || waiting.hasPublished()) {
         continue;
       }
-      waiting.retrieval(waiting.retrieval().orElseThrow().withoutIndex("index compatibility not measured: version "
-          + ended.event().version() + ", the model's first staged and the baseline-to-be when version "
-          + waiting.event().version() + " was staged, ended " + flag + " before its docs and queries were embedded"));
+      waiting.preflightAgain(book.now(), "version " + ended.event().version() + ", the model's first staged, ended "
+          + flag + " before this version's jobs went out; checking it again against the next version in line");
       book.save(waiting);
-      log.info("run {} for {} {}: its first staged version {} ended {} before it was scored; scoring without index"
-          + " compatibility", waiting.runId(), waiting.event().model(), waiting.event().version(),
-          ended.event().version(), flag);
+      log.info("run {} for {} {}: its first staged version {} ended {}; pre-flighting it again", waiting.runId(),
+          waiting.event().model(), waiting.event().version(), ended.event().version(), flag);
     }
   }
 

@@ -241,10 +241,6 @@ final class Decision implements Callable<Decision.Outcome> {
     if (baseline == null || run.retrieval().isEmpty()) {
       return java.util.Optional.empty();
     }
-    RunState.IndexReference index = run.retrieval().get().index();
-    if (index != null && index.notMeasured() != null) {
-      return java.util.Optional.of(index.notMeasured());
-    }
     if (indexVersion().filter(version -> !version.equals(baseline.version())).isPresent()) {
       return java.util.Optional.of("re-index not judged: the index compared was built by version "
           + indexVersion().get() + ", not by version " + baseline.version() + ", which this one is compared with");

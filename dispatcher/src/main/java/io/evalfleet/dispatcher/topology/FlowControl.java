@@ -92,13 +92,22 @@ final class FlowControl {
   }
 
   /**
-   * Whether a retrieval run's jobs wait for the model's first staged version, its baseline-to-be,
-   * to be scored in full: they read that version's doc and query embeddings (which the worker keeps
-   * once read), so every one must be written first. A first version that ends before that takes
-   * its embeddings off this run's plan ({@link Conclusion}), so nothing waits for a run that is gone.
+   * Whether a run's jobs wait for the model's first staged version, its baseline-to-be, still being
+   * scored. A retrieval run reads that version's doc and query embeddings (and the worker keeps what
+   * it read), so it waits until every shard of that version is scored. A causal LM runs that version
+   * beside itself for the token shift, so it waits until one of its shards is scored: its model
+   * loads and runs. A first version that ends before that has this run pre-flighted again against
+   * the next in line ({@link Conclusion}), as if staged after it.
    */
   private boolean waitsForFirstVersion(RunState run) {
-    return run.indexWaitsFor().map(book::run).filter(first -> !first.complete()).isPresent();
+    RunState first = run.provisionalRun().map(book::run).orElse(null);
+    if (first == null || first.complete()) {
+      return false;
+    }
+    if (run.indexWaitsFor().isPresent()) {
+      return true;
+    }
+    return run.shiftReference().isPresent() && first.coverage().shardsDone() == 0;
   }
 
   /**

@@ -228,7 +228,7 @@ final class Intake {
     if (found.isEmpty() && first != null) {
       found = Optional.of(first.baseline());
       if (first.scoring() != null) {
-        run.provisionalBaseline(first.baseline().version());
+        run.provisionalBaseline(first.baseline().version(), first.scoring().runId());
       }
     }
     if (found.isEmpty()) {
@@ -329,7 +329,7 @@ final class Intake {
       }
     }
     return new RunState.RetrievalPlan(retrieval.queriesFrom(), own, baselineEmbeddings, dispatching.recallAt,
-        new RunState.IndexReference(against.map(BaselineRecord::version).orElse(null), waitFor, null));
+        new RunState.IndexReference(against.map(BaselineRecord::version).orElse(null), waitFor));
   }
 
   /** Scores archived by an identical earlier evaluation, if any. */

@@ -113,6 +113,7 @@ class StagingOrderTest {
     final TestOutputTopic<String, byte[]> flags;
     final Path archiveRoot;
     final List<ScoringJob> pending = new ArrayList<>();
+    final List<ScoringJob> answered = new ArrayList<>();
     final List<DriftFlag> published = new ArrayList<>();
 
     Scenario(String name) throws Exception {
@@ -166,6 +167,7 @@ class StagingOrderTest {
           return;
         }
         pending.remove(job);
+        answered.add(job);
         results.pipeInput(job.model(), Json.write(answer(job)));
         collect();
       }
@@ -181,6 +183,12 @@ class StagingOrderTest {
 
     List<ScoringJob> pendingOf(String version) {
       return pending.stream().filter(job -> job.version().equals(version)).toList();
+    }
+
+    /** Lets the wall-clock tick run (runs pre-flighted again, jobs released). */
+    void tick() {
+      driver.advanceWallClockTime(Duration.ofSeconds(1));
+      collect();
     }
 
     DriftFlag flagOf(String version) {
@@ -294,20 +302,26 @@ class StagingOrderTest {
       assertThat(s.flagOf(first).flag()).isEqualTo(Flag.WARN);
     }
     s.stage(event("m", candidate, task));
-    List<ScoringJob> candidateJobs = new ArrayList<>(s.pendingOf(candidate));
+    if (order != Order.AFTER_FLAG) {
+      assertThat(s.pendingOf(candidate)).as("its jobs wait for the first version").isEmpty();
+    }
     if (order == Order.CANDIDATE_FINISHES_FIRST) {
-      s.score(candidate);
       if (task == Task.CAUSAL_LM) {
+        // One shard of the first version scored: its model loads, so it may run beside the candidate.
+        ScoringJob one = s.pendingOf(first).get(0);
+        s.score(job -> job == one);
+        assertThat(s.pendingOf(candidate)).isNotEmpty();
+        s.score(candidate);
         assertThat(s.published).as("the candidate waits for its baseline").isEmpty();
       } else {
+        s.score(job -> job.version().equals(first) && s.pendingOf(first).size() > 1);
         assertThat(s.pendingOf(candidate)).as("its jobs wait until the first version is scored in full").isEmpty();
       }
     }
     s.score(first);
-    candidateJobs.addAll(s.pendingOf(candidate));
     s.score(candidate);
     DriftFlag flag = s.flagOf(candidate);
-    ScoringJob job = candidateJobs.get(candidateJobs.size() - 1);
+    ScoringJob job = s.answered.stream().filter(j -> j.version().equals(candidate)).reduce((a, b) -> b).orElseThrow();
     jobsSeen.put(order, List.of(String.valueOf(job.reference() == null ? null : job.reference().sha256()),
         String.valueOf(job.retrieval() == null ? null : s.inArchive(job.retrieval().baselineEmbeddings()))));
     return flag;
@@ -401,7 +415,7 @@ class StagingOrderTest {
   }
 
   @Test
-  void aFirstVersionThatFailsBeforeItsIndexIsBuiltLeavesTheNextWithoutIndexCompatibilityAndSaysWhy() throws Exception {
+  void aFirstVersionThatFailsBeforeItsIndexIsBuiltHandsOverAsIfTheOthersWereStagedAfterTheNext() throws Exception {
     Scenario s = new Scenario("fails");
     s.stage(event("m", "fp32", Task.RETRIEVAL));
     s.stage(event("m", "int8", Task.RETRIEVAL));
@@ -409,26 +423,62 @@ class StagingOrderTest {
     assertThat(s.pendingOf("int8")).isEmpty();
     s.fail(s.pendingOf("fp32").get(0));
     assertThat(s.flagOf("fp32").flag()).isEqualTo(Flag.ERROR);
-    assertThat(s.pendingOf("int8")).isNotEmpty().allSatisfy(job -> assertThat(job.retrieval().baselineEmbeddings()).isNull());
-    assertThat(s.pendingOf("bge")).isNotEmpty().allSatisfy(job -> assertThat(job.retrieval().baselineEmbeddings()).isNull());
-    s.score("bge");
+    s.tick();
+    assertThat(s.pendingOf("int8")).as("int8 is the first now").isNotEmpty()
+        .allSatisfy(job -> assertThat(job.retrieval().baselineEmbeddings()).isNull());
+    assertThat(s.pendingOf("bge")).as("bge waits for int8's index").isEmpty();
     s.score("int8");
-    s.score("bge");
     assertThat(s.flagOf("int8").flag()).isEqualTo(Flag.WARN);
+    s.score("bge");
     DriftFlag bge = s.flagOf("bge");
+
+    Scenario after = new Scenario("int8-then-bge");
+    after.stage(event("m", "int8", Task.RETRIEVAL));
+    after.score("int8");
+    after.stage(event("m", "bge", Task.RETRIEVAL));
+    after.score("bge");
+    DriftFlag bgeAfter = after.flagOf("bge");
+
     assertThat(bge.baselineVersion()).isEqualTo("int8");
-    assertThat(bge.metrics()).doesNotContainKey(MetricNames.INDEX_LOSS);
-    assertThat(bge.reasons()).contains("index compatibility not measured: version fp32, the model's first staged and"
-        + " the baseline-to-be when version bge was staged, ended ERROR before its docs and queries were embedded");
-    assertThat(bge.reasons()).anyMatch(r -> r.startsWith("pre-flight checked this version against version fp32"));
+    assertThat(bge.reasons()).anyMatch(r -> r.contains("keeping the index built by version int8"));
+    assertThat(Verdict.of(bge)).isEqualTo(Verdict.of(bgeAfter));
   }
 
   @Test
-  void aTokenShiftMeasuredAgainstAFirstVersionThatFailedJudgesNothingAndSaysSo() throws Exception {
+  void aCausalLmWhoseFirstVersionFailsBeforeItsModelRanIsMeasuredAgainstTheNextAsIfStagedAfterIt() throws Exception {
+    Scenario s = new Scenario("broken-base");
+    s.stage(event("m", "broken", Task.CAUSAL_LM));
+    s.stage(event("m", "tuned", Task.CAUSAL_LM));
+    s.stage(event("m", "tuned2", Task.CAUSAL_LM));
+    assertThat(s.pendingOf("tuned")).as("no job runs a model not yet seen to load").isEmpty();
+    s.fail(s.pendingOf("broken").get(0));
+    s.tick();
+    assertThat(s.pendingOf("tuned")).isNotEmpty().allSatisfy(job -> assertThat(job.reference()).isNull());
+    s.score("tuned");
+    s.tick();
+    s.score("tuned2");
+    DriftFlag tuned2 = s.flagOf("tuned2");
+
+    Scenario after = new Scenario("tuned-then-tuned2");
+    after.stage(event("m", "tuned", Task.CAUSAL_LM));
+    after.score("tuned");
+    after.stage(event("m", "tuned2", Task.CAUSAL_LM));
+    after.score("tuned2");
+
+    assertThat(s.flagOf("tuned").flag()).isEqualTo(Flag.WARN);
+    assertThat(tuned2.metrics()).containsKey(MetricNames.KL_MEAN);
+    assertThat(Verdict.of(tuned2)).isEqualTo(Verdict.of(after.flagOf("tuned2")));
+    assertThat(Verdict.of(s.flagOf("tuned"))).isEqualTo(Verdict.of(after.flagOf("tuned")));
+  }
+
+  @Test
+  void aTokenShiftMeasuredAgainstAFirstVersionThatFailedLaterJudgesNothingAndSaysSo() throws Exception {
     Scenario s = new Scenario("shift-fails");
     s.stage(event("m", "base", Task.CAUSAL_LM));
     s.stage(event("m", "tuned", Task.CAUSAL_LM));
     s.stage(event("m", "tuned2", Task.CAUSAL_LM));
+    ScoringJob one = s.pendingOf("base").get(0);
+    s.score(job -> job == one);
     assertThat(s.pendingOf("tuned2")).isNotEmpty().allSatisfy(job -> assertThat(job.reference()).isNotNull());
     s.score("tuned");
     s.score("tuned2");
@@ -443,6 +493,7 @@ class StagingOrderTest {
     assertThat(tuned2.reasons()).contains("kl_mean not compared: the token shift was measured against version base"
         + " (the model's first staged when this version was, which ended without becoming its baseline), but the run is"
         + " compared with version tuned");
+    assertThat(tuned2.reasons()).anyMatch(r -> r.startsWith("pre-flight checked this version against version base"));
     assertThat(tuned2.metrics().get(MetricNames.KL_MEAN).status()).isNull();
   }
 }
