@@ -51,7 +51,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Verdicts in staging order through a real fleet: a version staged right behind its model's first
  * version gets the flag, metric values (to the last digit) and reasons it gets when staged after
  * that version's flag, whichever run finishes first. The fleet starts without a worker, so the first
- * case can put the fine-tune's jobs ahead of its base's on the jobs topic before one starts.
+ * case can hand the base's jobs to the first worker only once the fine-tune is scored.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StagingOrderIT {
@@ -108,11 +108,16 @@ class StagingOrderIT {
     StagedWeightEvent fineTune = causal("lm-tuned-first", "tuned", DemoAssets.CausalModel.BYTEGPT_FINETUNED, heldout);
     submitter.submit(base);
     submitter.submit(fineTune);
-    // No worker yet: the jobs of both runs wait on the topic. Put the fine-tune's ahead of its base's, on one
-    // partition, and start one worker (one job at a time) there.
-    Map<String, List<ConsumerRecord<String, byte[]>>> jobs = awaitJobs(List.of("base", "tuned"));
-    reorderJobs(jobs.get("tuned"), jobs.get("base"));
+    // No worker yet: the base's jobs wait on the topic, the fine-tune's in the dispatcher (they run the base
+    // beside the fine-tune, so they go out once one of its shards is scored). Move the workers' group past them,
+    // and hand one worker (one job at a time) the base's first job alone, then the fine-tune's jobs as they come,
+    // then, once the fine-tune is scored in full, the base's other jobs.
+    List<ConsumerRecord<String, byte[]>> baseJobs = awaitJobs("base");
+    skipJobsOnTopic();
+    republish(baseJobs.subList(0, 1));
     fleet.startWorker();
+    completedAt("lm-tuned-first", List.of("tuned"));
+    republish(baseJobs.subList(1, baseJobs.size()));
     DriftFlag baseFlag = flags.await(base.eventId(), WAIT);
     tuned.put("staged together, tuned scored first", flags.await(fineTune.eventId(), WAIT));
     assertThat(baseFlag.flag()).isEqualTo(Flag.WARN);
@@ -226,34 +231,30 @@ class StagingOrderIT {
         Instant.now(), conventions, null);
   }
 
-  /** The jobs of the given versions on the jobs topic, by version, once every one of their shards has one. */
-  static Map<String, List<ConsumerRecord<String, byte[]>>> awaitJobs(List<String> versions) throws Exception {
+  /** The jobs of {@code version} on the jobs topic, once every one of its shards has one. */
+  static List<ConsumerRecord<String, byte[]>> awaitJobs(String version) throws Exception {
     try (KafkaConsumer<String, byte[]> consumer = KafkaClients.committedReader(fleet.config(), "it-jobs")) {
       List<TopicPartition> partitions = partitions(consumer, Topics.JOBS);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
-      Map<String, List<ConsumerRecord<String, byte[]>>> byVersion = new HashMap<>();
+      List<ConsumerRecord<String, byte[]>> jobs = new ArrayList<>();
       long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
       while (System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          ScoringJob job = Json.read(record.value(), ScoringJob.class);
-          byVersion.computeIfAbsent(job.version(), v -> new ArrayList<>()).add(record);
+          if (Json.read(record.value(), ScoringJob.class).version().equals(version)) {
+            jobs.add(record);
+          }
         }
-        if (versions.stream().allMatch(v -> byVersion.containsKey(v) && byVersion.get(v).size()
-            == Json.read(byVersion.get(v).get(0).value(), ScoringJob.class).shardCount())) {
-          return byVersion;
+        if (!jobs.isEmpty() && jobs.size() == Json.read(jobs.get(0).value(), ScoringJob.class).shardCount()) {
+          return jobs;
         }
       }
-      throw new AssertionError("the jobs of " + versions + " were not all published: " + byVersion.keySet());
+      throw new AssertionError("the jobs of " + version + " were not all published: " + jobs.size());
     }
   }
 
-  /**
-   * Moves the workers' group past every job on the topic, then publishes {@code first} and then
-   * {@code second} again on partition 0, in that order: one worker scores them in that order.
-   */
-  static void reorderJobs(List<ConsumerRecord<String, byte[]>> first, List<ConsumerRecord<String, byte[]>> second)
-      throws Exception {
+  /** Moves the workers' group past every job on the topic now. */
+  static void skipJobsOnTopic() throws Exception {
     Map<TopicPartition, OffsetAndMetadata> ends = new HashMap<>();
     try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(fleet.config(), "it-ends")) {
       List<TopicPartition> partitions = partitions(consumer, Topics.JOBS);
@@ -262,11 +263,13 @@ class StagingOrderIT {
     try (Admin admin = Admin.create(KafkaClients.adminProperties(fleet.config()))) {
       admin.alterConsumerGroupOffsets(WorkerRole.GROUP, ends).all().get(30, TimeUnit.SECONDS);
     }
-    try (KafkaProducer<String, byte[]> producer = KafkaClients.producer(fleet.config(), "it-reorder")) {
-      for (List<ConsumerRecord<String, byte[]>> jobs : List.of(first, second)) {
-        for (ConsumerRecord<String, byte[]> job : jobs) {
-          KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.JOBS, 0, job.key(), job.value()), job.key());
-        }
+  }
+
+  /** Publishes {@code jobs} again, in order, on partition 0. */
+  static void republish(List<ConsumerRecord<String, byte[]>> jobs) {
+    try (KafkaProducer<String, byte[]> producer = KafkaClients.producer(fleet.config(), "it-republish")) {
+      for (ConsumerRecord<String, byte[]> job : jobs) {
+        KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.JOBS, 0, job.key(), job.value()), job.key());
       }
     }
   }
@@ -281,7 +284,7 @@ class StagingOrderIT {
       List<TopicPartition> partitions = partitions(consumer, Topics.RUN_PROGRESS);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
-      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
       while (!at.keySet().containsAll(versions) && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           RunProgress progress = Json.read(record.value(), RunProgress.class);
