@@ -47,9 +47,8 @@ import picocli.CommandLine.Option;
  * result to its flag; then one model's two versions on a large subset, whose decision time (the
  * statistics off the stream thread) is printed.
  */
-@Command(name = "dispatcher", description = {
-    "Time the dispatcher on an embedded broker with a stand-in worker that answers at once: jobs and results",
-    "per second over many runs, the delay from a run's last result to its flag, and the decision of a large subset."})
+@Command(name = "dispatcher", header = "Times the dispatcher's intake, jobs, results and decisions with a stand-in worker.",
+    description = "Time the dispatcher on an embedded broker with a stand-in worker that answers at once: jobs and results per second over many runs, the delay from a run's last result to its flag, and the decision of a large subset.")
 public final class DispatcherBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
 
