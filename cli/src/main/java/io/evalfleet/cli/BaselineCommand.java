@@ -36,7 +36,7 @@ final class BaselineCommand {
   static final class Show implements Callable<Integer> {
     @Mixin ConfigOptions config;
 
-    @Option(names = "--model", required = true)
+    @Option(names = "--model", required = true, description = "The model's name.")
     String model;
 
     @Override
@@ -61,7 +61,7 @@ final class BaselineCommand {
   static final class History implements Callable<Integer> {
     @Mixin ConfigOptions config;
 
-    @Option(names = "--model", required = true)
+    @Option(names = "--model", required = true, description = "The model's name.")
     String model;
 
     @Override
@@ -74,7 +74,7 @@ final class BaselineCommand {
   abstract static class Change implements Callable<Integer> {
     @Mixin ConfigOptions config;
 
-    @Option(names = "--model", required = true)
+    @Option(names = "--model", required = true, description = "The model's name.")
     String model;
 
     @Option(names = "--version", required = true, description = "An evaluated version (it has a lockfile in the archive).")

@@ -1,17 +1,21 @@
 package io.evalfleet.cli;
 
+import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.cli.logging.Logging;
+import java.nio.file.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine;
+import picocli.CommandLine.ParseResult;
 
 /**
  * The deployable evalfleet command line: the roles and the operator commands. The laptop build
  * ({@code io.evalfleet.laptop.EvalfleetLaptop}) adds the demo, the local fleet and the benchmarks.
  */
 @Command(name = "evalfleet", mixinStandardHelpOptions = true, version = "evalfleet 0.1.0",
-    description = "Decides whether newly trained model weights are fit to ship: staged-weight events in, drift flags out.",
+    header = "Decides whether newly trained model weights are fit to ship.",
+    description = "Staged-weight events in, drift flags out: a dispatcher, a fleet of workers and a notifier on Kafka, and the commands around them.",
     subcommands = {DispatcherCommand.class, WorkerCommand.class, SubmitCommand.class, WatchCommand.class,
         TopicsCommand.class, ConfigCommand.class, BaselineCommand.class, LockCommand.class, InspectCommand.class,
         NotifierCommand.class, ReportCommand.class, HistoryCommand.class, SubsetCommand.class, MonitorCommand.class})
@@ -31,15 +35,50 @@ public final class Evalfleet {
    */
   public static int execute(CommandLine commandLine, String[] args) {
     Logging.bridgeJavaUtilLogging();
-    // Settings that fail validation say every problem in words; a stack trace adds nothing to them.
-    commandLine.setExecutionExceptionHandler((e, line, parsed) -> {
-      if (e instanceof IllegalArgumentException && e.getMessage() != null && e.getMessage().startsWith("invalid ")) {
-        line.getErr().println(e.getMessage());
-        return 2;
-      }
-      throw e;
-    });
+    CommandErrors errors = new CommandErrors();
+    commandLine.setExecutionExceptionHandler(errors);
+    commandLine.setParameterExceptionHandler(errors);
+    commandLine.setExecutionStrategy(Evalfleet::runWithLogging);
+    withExitCodes(commandLine);
     return withHelp(commandLine).execute(args);
+  }
+
+  /** Commands that run until stopped and log JSON lines on stdout, for a log collector. */
+  private static final java.util.Set<String> ROLES = java.util.Set.of("dispatcher", "worker", "notifier", "monitor");
+
+  /**
+   * Runs the command that was asked for. A command for a person (all but the roles, and {@code
+   * monitor --at}) logs to {@code .evalfleet/logs/<command>.log}, with only warnings on the console,
+   * unless it sets up its logging itself ({@link InteractiveLogging}).
+   */
+  private static int runWithLogging(ParseResult parsed) {
+    ParseResult leaf = parsed;
+    while (leaf.subcommand() != null) {
+      leaf = leaf.subcommand();
+    }
+    boolean help = false;
+    for (ParseResult level = parsed; level != null; level = level.subcommand()) {
+      help |= level.isUsageHelpRequested() || level.isVersionHelpRequested();
+    }
+    CommandSpec spec = leaf.commandSpec();
+    boolean role = ROLES.contains(spec.name()) && !leaf.hasMatchedOption("--at");
+    boolean ownLogging = spec.mixins().values().stream().anyMatch(m -> m.userObject() instanceof InteractiveLogging);
+    if (!help && !role && !ownLogging && spec.userObject() instanceof java.util.concurrent.Callable<?>) {
+      try {
+        Logging.interactive(Path.of(".evalfleet", "logs", spec.qualifiedName("-").replaceFirst("^evalfleet-", "") + ".log"),
+            false);
+      } catch (java.io.IOException e) {
+        // no log file here (a read-only directory): the console set-up stays
+      }
+    }
+    return new CommandLine.RunLast().execute(parsed);
+  }
+
+  /** Lists the {@link ExitCode}s at the end of every command's help. */
+  static CommandLine withExitCodes(CommandLine line) {
+    line.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCode.helpList());
+    line.getSubcommands().values().forEach(Evalfleet::withExitCodes);
+    return line;
   }
 
   /**

@@ -14,14 +14,13 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "history", description = {"Every archived evaluation of a model, oldest first: version, commit, flag, and",
-    "each metric with its change against its baseline, interval and production band; --html also draws them."})
+@Command(name = "history", header = "Lists every archived evaluation of a model, with its metrics and band.", description = "Every archived evaluation of a model, oldest first: version, commit, flag, and each metric with its change against its baseline, interval and production band; --html also draws them.")
 final class HistoryCommand implements Callable<Integer> {
   static final String PAGE = "history.html";
 
   @Mixin ConfigOptions config;
 
-  @Option(names = "--model", required = true) String model;
+  @Option(names = "--model", required = true, description = "The model's name.") String model;
   @Option(names = "--html", description = "Also write the history as an HTML page with a chart per metric into the archive.")
   boolean html;
   @Option(names = "--open", description = "With --html: open the page in the desktop's browser.") boolean open;

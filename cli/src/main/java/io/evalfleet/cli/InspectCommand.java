@@ -16,10 +16,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "inspect", description = {
-    "Show what the fleet would make of a model: its inputs and outputs, the task it looks like, how a worker",
-    "would feed it (pooling, an empty past, the logits' type), and one probe run through the worker's own code.",
-    "Exits 3, saying why, when the fleet cannot score it."})
+@Command(name = "inspect", header = "Shows how the fleet would feed a model, and whether it can score it.", description = "Show what the fleet would make of a model: its inputs and outputs, the task it looks like, how a worker would feed it (pooling, an empty past, the logits' type), and one probe run through the worker's own code. Exits 3, saying why, when the fleet cannot score it.")
 final class InspectCommand implements Callable<Integer> {
   /** The exit code for a model the fleet cannot score. */
   static final int NOT_SCORABLE = 3;

@@ -27,8 +27,7 @@ final class LockCommand {
     return EvaluationArchive.readLock(storage, uri);
   }
 
-  @Command(name = "diff", description = {"What changed between two evaluations: the inputs (artifact, tokenizer, subset,",
-      "evaluator, runtime, providers, hardware, windowing, base model, signature, policy), then the metrics."})
+  @Command(name = "diff", header = "Shows what changed between two evaluations.", description = "What changed between two evaluations: the inputs (artifact, tokenizer, subset, evaluator, runtime, providers, hardware, windowing, base model, signature, policy), then the metrics.")
   static final class Diff implements Callable<Integer> {
     @Mixin ConfigOptions config;
 
@@ -38,7 +37,7 @@ final class LockCommand {
     @Parameters(index = "0", paramLabel = "BEFORE", description = "A lockfile path or URI, or a version with --model.")
     String before;
 
-    @Parameters(index = "1", paramLabel = "AFTER")
+    @Parameters(index = "1", paramLabel = "AFTER", description = "The later lockfile path or URI, or a version with --model.")
     String after;
 
     @Override

@@ -13,11 +13,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "monitor", description = {"Run the monitor of one production model until stopped (SIGTERM or Ctrl-C):",
-    "on the spec's schedule, a sample of the traffic window that just ended, embedded by the model, is tested against",
-    "the reference window (MMD² permutation test); results go to evalfleet.monitor and the archive, and each",
-    "retraining cause (a drift episode, an expired cadence period) to evalfleet.retrain-requests, once.",
-    "With --at: one check of the window ending then, printed, and exit (1 when it drifted)."})
+@Command(name = "monitor", header = "Runs the monitor of one production model until stopped, or checks one window.", description = "Run the monitor of one production model until stopped (SIGTERM or Ctrl-C): on the spec's schedule, a sample of the traffic window that just ended, embedded by the model, is tested against the reference window (MMD² permutation test); results go to evalfleet.monitor and the archive, and each retraining cause (a drift episode, an expired cadence period) to evalfleet.retrain-requests, once. With --at: one check of the window ending then, printed, and exit (1 when it drifted).")
 final class MonitorCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 

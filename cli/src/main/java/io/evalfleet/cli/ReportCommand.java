@@ -12,13 +12,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "report", description = {"Write the HTML report (and the pull-request comment) of an evaluated version",
-    "into the archive, from its flag or lockfile and the archive as it is now; print where it is."})
+@Command(name = "report", header = "Writes the HTML report of an evaluated version and prints where it is.", description = "Write the HTML report (and the pull-request comment) of an evaluated version into the archive, from its flag or lockfile and the archive as it is now; print where it is.")
 final class ReportCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 
-  @Option(names = "--model", required = true) String model;
-  @Option(names = "--version", required = true) String version;
+  @Option(names = "--model", required = true, description = "The model's name.") String model;
+  @Option(names = "--version", required = true, description = "The evaluated version, as staged.") String version;
   @Option(names = "--open", description = "Open the report in the desktop's browser.") boolean open;
   @Option(names = "--markdown", description = "Also print the pull-request comment.") boolean markdown;
 

@@ -27,8 +27,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "submit", description = {"Publish a staged-weight event to evalfleet.weights.staged.",
-    "Either give a JSON event file, or describe the event with options (digests of local files are computed)."})
+@Command(name = "submit", header = "Publishes a staged-weight event, and with --wait waits for its flag.", description = "Publish a staged-weight event to evalfleet.weights.staged. Either give a JSON event file, or describe the event with options (digests of local files are computed).")
 final class SubmitCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
   @Mixin InteractiveLogging logging;
@@ -45,15 +44,15 @@ final class SubmitCommand implements Callable<Integer> {
   }
 
   static final class Described {
-    @Option(names = "--model", required = true) String model;
-    @Option(names = "--version", required = true) String version;
+    @Option(names = "--model", required = true, description = "The model's name; its versions are compared with each other.") String model;
+    @Option(names = "--version", required = true, description = "This version's name, e.g. a commit sha or v2.") String version;
     @Option(names = "--task", defaultValue = "embedding", converter = TaskConverter.class,
         description = "embedding or causal-lm. Default: ${DEFAULT-VALUE}.")
     Task task;
     @Option(names = "--artifact", required = true, paramLabel = "URI", description = "The ONNX file.") String artifact;
     @Option(names = "--tokenizer", paramLabel = "URI", description = "The model's tokenizer.json.") String tokenizer;
     @Option(names = "--subset", required = true, paramLabel = "URI", description = "The golden subset (Parquet).") String subset;
-    @Option(names = "--baseline", defaultValue = "production") String baseline;
+    @Option(names = "--baseline", defaultValue = "production", description = "The version to compare with: production (the pinned baseline) or an evaluated version. Default: ${DEFAULT-VALUE}.") String baseline;
     @Option(names = "--max-seq-len", description = "The model's context in tokens (causal-lm needs it).") Integer maxSeqLen;
     @Option(names = "--stride", description = "Sliding-window stride for causal-lm. Default: half of --max-seq-len.")
     Integer stride;

@@ -18,12 +18,7 @@ import picocli.CommandLine.Parameters;
     subcommands = {SubsetCommand.Build.class, SubsetCommand.Diff.class})
 final class SubsetCommand {
 
-  @Command(name = "build", description = {
-      "Builds a golden subset from traffic-log Parquet files (files or folders, any Hadoop file system): rows that",
-      "pass --where, without repeats (exact, then normalised), sized to --size with every --stratify-by stratum",
-      "keeping at least --min-per-stratum rows, chosen by the seed alone. Writes the subset and its manifest",
-      "(<out>.manifest.json: the sha256 of the subset and of each source, seed, filter, strata, schema) and",
-      "registers the version in the archive. The same sources, settings and seed give the same bytes."})
+  @Command(name = "build", header = "Builds a golden subset from traffic-log Parquet files, chosen by a seed.", description = "Builds a golden subset from traffic-log Parquet files (files or folders, any Hadoop file system): rows that pass --where, without repeats (exact, then normalised), sized to --size with every --stratify-by stratum keeping at least --min-per-stratum rows, chosen by the seed alone. Writes the subset and its manifest (<out>.manifest.json: the sha256 of the subset and of each source, seed, filter, strata, schema) and registers the version in the archive. The same sources, settings and seed give the same bytes.")
   static final class Build implements Callable<Integer> {
     @Mixin ConfigOptions config;
     @Option(names = "--name", required = true, description = "The subset's name, e.g. support-chat.") String name;
@@ -65,7 +60,7 @@ final class SubsetCommand {
     }
   }
 
-  @Command(name = "diff", description = "What changed between two registered versions of a subset: texts added and"
+  @Command(name = "diff", header = "Shows what changed between two registered versions of a subset.", description = "What changed between two registered versions of a subset: texts added and"
       + " removed (after normalisation), and each stratum's rows.")
   static final class Diff implements Callable<Integer> {
     @Mixin ConfigOptions config;

@@ -37,6 +37,22 @@ class CommandLineHelpTest {
     assertThat(help(Evalfleet.withHelp(Evalfleet.commandLine()), path)).contains("Usage: evalfleet" + (path.isEmpty() ? "" : " " + String.join(" ", path)));
   }
 
+  @org.junit.jupiter.api.Test
+  void everyHelpReadsWhole() {
+    assertThat(HelpTextRules.breaches(Evalfleet.withHelp(Evalfleet.commandLine()))).isEmpty();
+  }
+
+  @org.junit.jupiter.api.Test
+  void everyHelpListsTheExitCodes() {
+    CommandLine line = Evalfleet.withExitCodes(Evalfleet.withHelp(Evalfleet.commandLine()));
+    List<List<String>> paths = new ArrayList<>();
+    collect(line, new ArrayList<>(), paths);
+    for (List<String> path : paths) {
+      assertThat(help(line, path)).as("%s --help", path).contains("Exit codes:", "0   Done", "2   Bad usage or input",
+          "4   A bug in evalfleet");
+    }
+  }
+
   /** The output of {@code <path> --help}; fails unless it exits with 0. */
   public static String help(CommandLine line, List<String> path) {
     StringWriter out = new StringWriter();

@@ -27,12 +27,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo", description = {
-    "Run the whole fleet on an embedded Kafka broker and judge real models:",
-    "stage all-MiniLM-L6-v2 (fp32) as the baseline, then its int8 quantisation as the candidate;",
-    "stage a small byte-level causal LM, then a version fine-tuned on other text (perplexity drift, token shift);",
-    "judge a search model on retrieval (fp32, then int8 and bge-small against fp32's index);",
-    "then an event with a wrong sha256. Print each metric vector and drift flag, then exit."})
+@Command(name = "demo", header = "Runs the whole fleet on an embedded broker and judges real models, then exits.",
+    description = "Run the whole fleet on an embedded Kafka broker and judge real models: stage all-MiniLM-L6-v2 (fp32) as the baseline, then its int8 quantisation as the candidate; stage a small byte-level causal LM, then a version fine-tuned on other text (perplexity drift, token shift); judge a search model on retrieval (fp32, then int8 and bge-small against fp32's index); then an event with a wrong sha256. Print each metric vector and drift flag, then exit.")
 public final class DemoCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
   @Mixin InteractiveLogging logging;

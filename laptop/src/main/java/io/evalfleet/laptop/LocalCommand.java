@@ -13,9 +13,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "local", description = {
-    "Run an embedded Kafka broker, the dispatcher, workers and the notifier in this process until stopped.",
-    "The broker listens on a free port of 127.0.0.1; its address is printed and written to --bootstrap-file."})
+@Command(name = "local", header = "Runs an embedded broker, the dispatcher, workers and the notifier until stopped.",
+    description = "Run an embedded Kafka broker, the dispatcher, workers and the notifier in this process until stopped. The broker listens on a free port of 127.0.0.1; its address is printed and written to --bootstrap-file.")
 public final class LocalCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
   @Mixin InteractiveLogging logging;

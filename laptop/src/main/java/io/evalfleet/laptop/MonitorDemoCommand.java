@@ -22,11 +22,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "demo-monitor", description = {
-    "Monitor a production model on its traffic, on an embedded Kafka broker: two days of synthetic support-chat",
-    "traffic with a shift injected at hour 36, checked hour by hour against the first six hours with",
-    "all-MiniLM-L6-v2 (MMD² permutation test); prints each window and the retraining requests, then exits",
-    "(0 when the shift is caught in the first window after it)."})
+@Command(name = "demo-monitor", header = "Monitors a model on two days of synthetic traffic with a shift at hour 36.",
+    description = "Monitor a production model on its traffic, on an embedded Kafka broker: two days of synthetic support-chat traffic with a shift injected at hour 36, checked hour by hour against the first six hours with all-MiniLM-L6-v2 (MMD² permutation test); prints each window and the retraining requests, then exits (0 when the shift is caught in the first window after it).")
 public final class MonitorDemoCommand implements Callable<Integer> {
   static final Instant START = Instant.parse("2026-11-01T00:00:00Z");
   static final int HOURS = 48;

@@ -23,4 +23,9 @@ class LaptopCommandLineHelpTest {
     assertThat(line.execute(args.toArray(String[]::new))).isZero();
     assertThat(out.toString()).contains("Usage: evalfleet " + command);
   }
+
+  @org.junit.jupiter.api.Test
+  void everyHelpReadsWhole() {
+    assertThat(io.evalfleet.cli.HelpTextRules.breaches(Evalfleet.withHelp(EvalfleetLaptop.commandLine()))).isEmpty();
+  }
 }

@@ -19,6 +19,10 @@ public final class KnownNoise extends Filter<ILoggingEvent> {
       // A laptop fleet's dispatcher state is thrown away with its embedded broker, wherever it lies.
       new Noise("org.apache.kafka.streams.processor.internals.StateDirectory",
           "Using an OS temp directory in the state.dir property", "state.dir"),
+      // A dispatcher's first start: Kafka Streams creates its repartition topics while its consumer
+      // already asks for them (evalfleet's own topics are checked before the start, by name).
+      new Noise("org.apache.kafka.clients.NetworkClient", "[Consumer clientId=evalfleet-dispatcher",
+          "by-model-repartition=UNKNOWN_TOPIC_OR_PARTITION"),
       // Kafka Streams 4.3 advises on its global-store thread, which the dispatcher does not have.
       new Noise("org.apache.kafka.streams.StreamsConfig", "Processing exception handler is not enabled for the GlobalThread",
           "GlobalThread"));

@@ -52,6 +52,13 @@ public final class RunState {
   private BaselineRecord namedBaseline;
   /** Causal LM: the baseline its jobs run beside the candidate for the token shift; null for none. */
   private BaselineRecord shiftReference;
+  /**
+   * The version pre-flight checked it against while that version, the model's first staged, was
+   * not decided yet (its baseline-to-be), and that version's run; null when the baseline was
+   * already fixed.
+   */
+  private String provisionalBaseline;
+  private String provisionalRun;
   private int shardsTotal;
   /** The rows its shards score. */
   private long rowsTotal;
@@ -116,11 +123,30 @@ public final class RunState {
    * embeddings}; the others score queries, and are published only when every corpus shard is done.
    *
    * @param baselineEmbeddings the baseline's embeddings folder, or null
+   * @param index whose embeddings {@code baselineEmbeddings} holds; null in runs stored before it
+   *     was kept
    */
-  public record RetrievalPlan(int queriesFrom, String embeddings, String baselineEmbeddings, List<Integer> recallAt) {}
+  public record RetrievalPlan(int queriesFrom, String embeddings, String baselineEmbeddings, List<Integer> recallAt,
+      IndexReference index) {}
+
+  /**
+   * The version whose corpus embeddings a retrieval run's queries are ranked against (the index as
+   * it stands).
+   *
+   * @param version that version; null when the run has no baseline
+   * @param scoringRun while that version, the model's first staged, is still being scored in this
+   *     task: its run, which must be scored in full (its docs and queries embedded) before this
+   *     run's jobs go out; null when its embeddings are archived
+   */
+  public record IndexReference(String version, String scoringRun) {}
 
   public void retrieval(RetrievalPlan plan) {
     this.retrieval = plan;
+  }
+
+  /** The run whose embeddings this run's jobs must wait for, if any (see {@link IndexReference#scoringRun}). */
+  public Optional<String> indexWaitsFor() {
+    return Optional.ofNullable(retrieval).map(RetrievalPlan::index).map(IndexReference::scoringRun);
   }
 
   public Optional<RetrievalPlan> retrieval() {
@@ -148,6 +174,27 @@ public final class RunState {
     this.preflightAt = at;
     this.preflightRetries++;
     this.whyWaiting = why;
+  }
+
+  /**
+   * Pre-flights the run again at {@code at}, from scratch: the first version it was checked against
+   * ended before any of this run's jobs went out, so it is checked against the next one in line.
+   */
+  public void preflightAgain(Instant at, String why) {
+    this.stage = Stage.PREFLIGHT;
+    this.preflightAt = at;
+    this.whyWaiting = why;
+    this.notes.clear();
+    this.notComparable.clear();
+    this.shiftReference = null;
+    this.provisionalBaseline = null;
+    this.provisionalRun = null;
+    this.retrieval = null;
+  }
+
+  /** Whether any of its jobs was ever published. */
+  public boolean hasPublished() {
+    return nextShard > 0;
   }
 
   public void awaitBaseline() {
@@ -258,6 +305,25 @@ public final class RunState {
   /** Measures the token shift against {@code baseline}: every job runs it beside the candidate. */
   public void shiftAgainst(BaselineRecord baseline) {
     this.shiftReference = baseline;
+  }
+
+  /**
+   * Pre-flight checked the run against {@code version}, the model's first staged, of run {@code
+   * runId}, before it was decided.
+   */
+  public void provisionalBaseline(String version, String runId) {
+    this.provisionalBaseline = version;
+    this.provisionalRun = runId;
+  }
+
+  /** The undecided first version pre-flight checked the run against, if it was checked against one. */
+  public Optional<String> provisionalBaseline() {
+    return Optional.ofNullable(provisionalBaseline);
+  }
+
+  /** The run of {@link #provisionalBaseline()}. */
+  public Optional<String> provisionalRun() {
+    return Optional.ofNullable(provisionalRun);
   }
 
   /** The baseline the token shift is measured against, if any. */

@@ -260,6 +260,7 @@ final class Conclusion {
   private void end(RunState run, Flag flag, List<String> reasons, Coverage coverage) {
     flow.released(run.open());
     boolean wasHead = leaveFirstVersions(run);
+    preflightAgainBehind(run, flag);
     flag(run, flag, Map.of(), reasons, null, coverage, run.providers(), null, false);
     if (wasHead) {
       // The next version in line becomes the first; if it was already waiting, it is decided now.
@@ -268,6 +269,25 @@ final class Conclusion {
         first.head().map(book::run).filter(next -> next.stage() == RunState.Stage.AWAITING_BASELINE)
             .ifPresent(this::conclude);
       }
+    }
+  }
+
+  /**
+   * The runs checked against a first version that ended without becoming the baseline, none of
+   * whose jobs went out yet (they were waiting for it), are pre-flighted again by the next tick,
+   * against the next one in line: as if they had been staged after it. Runs that already published
+   * jobs keep what they measured, and their flags say against which version.
+   */
+  private void preflightAgainBehind(RunState ended, Flag flag) {
+    for (RunState waiting : book.allRuns()) {
+      if (waiting.provisionalRun().filter(ended.runId()::equals).isEmpty() || waiting.hasPublished()) {
+        continue;
+      }
+      waiting.preflightAgain(book.now(), "version " + ended.event().version() + ", the model's first staged, ended "
+          + flag + " before this version's jobs went out; checking it again against the next version in line");
+      book.save(waiting);
+      log.info("run {} for {} {}: its first staged version {} ended {}; pre-flighting it again", waiting.runId(),
+          waiting.event().model(), waiting.event().version(), ended.event().version(), flag);
     }
   }
 

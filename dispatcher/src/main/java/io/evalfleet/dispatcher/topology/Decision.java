@@ -40,6 +40,9 @@ final class Decision implements Callable<Decision.Outcome> {
   /** The metrics of a token shift, which hold only against the version it was measured against. */
   private static final List<String> SHIFT_METRICS = List.of(MetricNames.KL_MEAN, MetricNames.KL_P99,
       MetricNames.TOP1_AGREEMENT, MetricNames.DP_TRUE_MEAN);
+  /** The metrics of index compatibility, which hold only against the version whose embeddings were read. */
+  private static final List<String> INDEX_METRICS = List.of(MetricNames.INDEX_NDCG_AT_10, MetricNames.INDEX_LOSS,
+      MetricNames.OVERLAP_AT_10, MetricNames.TEXT_COSINE);
 
   /**
    * What a decision found.
@@ -106,6 +109,7 @@ final class Decision implements Callable<Decision.Outcome> {
     if (baseline == null) {
       verdict = dispatching.decider.withoutBaseline(vector, "no production baseline for model " + event.model()
           + ": nothing to compare with; version " + event.version() + " is now pinned as its production baseline");
+      measuredAgainstAnEarlierFirst(vector).ifPresent(reasons::add);
     } else {
       Object compared = compare(vector, provenance, baseline, reasons);
       if (compared instanceof String failure) {
@@ -173,9 +177,18 @@ final class Decision implements Callable<Decision.Outcome> {
           + "): " + e.getMessage();
     }
     Map<String, String> notComparable = new LinkedHashMap<>(run.notComparable());
+    run.provisionalBaseline().filter(first -> !first.equals(baseline.version())).ifPresent(first -> reasons.add(
+        "pre-flight checked this version against version " + first + ", the model's first staged when it was staged,"
+            + " which ended without becoming its baseline; the adapter and tokenizer gates were not checked again"
+            + " against version " + baseline.version() + ", which it is compared with"));
     run.shiftReference().filter(reference -> !reference.version().equals(baseline.version())).ifPresent(reference ->
         SHIFT_METRICS.forEach(metric -> notComparable.put(metric, "the token shift was measured against version "
-            + reference.version() + ", but the run is compared with version " + baseline.version())));
+            + reference.version() + endedFirst(reference.version()) + ", but the run is compared with version "
+            + baseline.version())));
+    indexVersion().filter(version -> !version.equals(baseline.version())).ifPresent(version ->
+        INDEX_METRICS.forEach(metric -> notComparable.put(metric, "index compatibility was measured against the"
+            + " embeddings of version " + version + endedFirst(version) + ", but the run is compared with version "
+            + baseline.version())));
     try {
       return dispatching.decider.compare(vector, baseline.version(), baselineRows,
           bandHistory(event.model(), baseline.version()), notComparable);
@@ -228,6 +241,10 @@ final class Decision implements Callable<Decision.Outcome> {
     if (baseline == null || run.retrieval().isEmpty()) {
       return java.util.Optional.empty();
     }
+    if (indexVersion().filter(version -> !version.equals(baseline.version())).isPresent()) {
+      return java.util.Optional.of("re-index not judged: the index compared was built by version "
+          + indexVersion().get() + ", not by version " + baseline.version() + ", which this one is compared with");
+    }
     MetricValue loss = verdict.metrics().get(MetricNames.INDEX_LOSS);
     if (loss == null) {
       return java.util.Optional.of(vector.metrics().containsKey(MetricNames.OVERLAP_AT_10)
@@ -250,6 +267,32 @@ final class Decision implements Callable<Decision.Outcome> {
     }
     return java.util.Optional.of("re-index may be required: " + cost + "; the policy's limit of " + loss.limit()
         + " is within its interval");
+  }
+
+  /** The version whose corpus embeddings a retrieval run's queries were also ranked against, if any. */
+  private java.util.Optional<String> indexVersion() {
+    return run.retrieval().filter(plan -> plan.baselineEmbeddings() != null).map(RunState.RetrievalPlan::index)
+        .map(RunState.IndexReference::version);
+  }
+
+  /** Says, when {@code version} was the model's first staged when this run was, that it never became the baseline. */
+  private String endedFirst(String version) {
+    return run.provisionalBaseline().filter(version::equals).isPresent()
+        ? " (the model's first staged when this version was, which ended without becoming its baseline)" : "";
+  }
+
+  /**
+   * For a model's first version pinned as its baseline after the one staged before it ended
+   * without a verdict: its token shift or index compatibility compare it with that earlier one.
+   */
+  private java.util.Optional<String> measuredAgainstAnEarlierFirst(MetricVector vector) {
+    java.util.Optional<String> shift = run.shiftReference().map(BaselineRecord::version)
+        .filter(v -> vector.metrics().containsKey(MetricNames.KL_MEAN));
+    java.util.Optional<String> index = indexVersion().filter(v -> vector.metrics().containsKey(MetricNames.OVERLAP_AT_10));
+    return shift.map(v -> "the token shift (" + String.join(", ", SHIFT_METRICS) + ") was measured against version "
+            + v + endedFirst(v) + "; it is reported, and judges nothing")
+        .or(() -> index.map(v -> "index compatibility (" + String.join(", ", INDEX_METRICS) + ") was measured against"
+            + " the embeddings of version " + v + endedFirst(v) + "; it is reported, and judges nothing"));
   }
 
   /** Per metric, its values in the model's production snapshots, oldest first: the band's data. */

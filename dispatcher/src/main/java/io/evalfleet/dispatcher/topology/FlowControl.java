@@ -72,7 +72,7 @@ final class FlowControl {
       if (run == null || !run.hasUnpublished()) {
         continue;
       }
-      if (run.open() >= dispatching.maxInFlightPerRun || run.waitsForCorpus()) {
+      if (run.open() >= dispatching.maxInFlightPerRun || run.waitsForCorpus() || waitsForFirstVersion(run)) {
         publishable.add(runId);
         skipped++;
         continue;
@@ -89,6 +89,25 @@ final class FlowControl {
         publishable.add(runId);
       }
     }
+  }
+
+  /**
+   * Whether a run's jobs wait for the model's first staged version, its baseline-to-be, still being
+   * scored. A retrieval run reads that version's doc and query embeddings (and the worker keeps what
+   * it read), so it waits until every shard of that version is scored. A causal LM runs that version
+   * beside itself for the token shift, so it waits until one of its shards is scored: its model
+   * loads and runs. A first version that ends before that has this run pre-flighted again against
+   * the next in line ({@link Conclusion}), as if staged after it.
+   */
+  private boolean waitsForFirstVersion(RunState run) {
+    RunState first = run.provisionalRun().map(book::run).orElse(null);
+    if (first == null || first.complete()) {
+      return false;
+    }
+    if (run.indexWaitsFor().isPresent()) {
+      return true;
+    }
+    return run.shiftReference().isPresent() && first.coverage().shardsDone() == 0;
   }
 
   /**

@@ -143,18 +143,14 @@ final class Intake {
           : dispatching.planner.plan(subset.rowGroupSizes(), rowTokens);
       run.planned(plan.size(), subset.rowCount());
     }
-    Optional<String> refused = gates(run, checked.layout());
+    FirstInLine first = firstInLine(run);
+    Optional<String> refused = gates(run, checked.layout(), first);
     if (refused.isPresent()) {
       conclusion.refuse(run, refused.get());
       return;
     }
     if (retrieval != null) {
-      String baselineEmbeddings = run.baseline().or(run::namedBaseline)
-          .filter(b -> b.scores() != null && b.subsetSha256().equals(event.goldenSubset().sha256()))
-          .map(b -> EvaluationArchive.embeddingsOf(b.scores()).toString()).orElse(null);
-      run.retrieval(new RunState.RetrievalPlan(retrieval.queriesFrom(),
-          dispatching.archive.embeddingsPath(Decision.scoreKey(run)).toString(), baselineEmbeddings,
-          dispatching.recallAt));
+      run.retrieval(retrievalPlan(run, retrieval, first));
     }
     Optional<EvaluationArchive.ArchivedScores> reusable = archivedScores(run);
     if (reusable.isPresent()) {
@@ -215,12 +211,18 @@ final class Intake {
    * base model is not comparable (ERROR); under a changed tokenizer, perplexity counts tokens of
    * another vocabulary, so bits per byte is compared instead (ERROR when the subset has no text).
    */
-  private Optional<String> gates(RunState run, SubsetLayout layout) {
+  private Optional<String> gates(RunState run, SubsetLayout layout, FirstInLine first) {
     StagedWeightEvent event = run.event();
     Optional<BaselineRecord> found = run.baseline();
     if (found.isEmpty() && !event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
       found = conclusion.archivedVersion(event.model(), event.baseline()); // unknown versions fail when the run concludes
       found.ifPresent(run::namedBaseline);
+    }
+    if (found.isEmpty() && first != null) {
+      found = Optional.of(first.baseline());
+      if (first.scoring() != null) {
+        run.provisionalBaseline(first.baseline().version(), first.scoring().runId());
+      }
     }
     if (found.isEmpty()) {
       return Optional.empty();
@@ -262,6 +264,65 @@ final class Intake {
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * For a run staged while its model had no baseline: the version it will be compared with, the
+   * model's first staged. When that version is not decided yet, its record is made from its staged
+   * event (what pre-flight, the token shift and the index need is known at staging) and its run,
+   * which is in this task since runs are partitioned by model, comes with it.
+   *
+   * @param baseline the version's record: as pinned, or as made from its event (no scores yet)
+   * @param scoring its run while it is not decided, else null
+   */
+  record FirstInLine(BaselineRecord baseline, RunState scoring) {}
+
+  /** The first version a run waits for, or null: the run has another baseline, or is itself first in line. */
+  private FirstInLine firstInLine(RunState run) {
+    StagedWeightEvent event = run.event();
+    if (run.baseline().isPresent() || !event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
+      return null;
+    }
+    FirstVersions first = book.firstVersions.get(event.model());
+    if (first == null || !first.contains(run.runId())) {
+      return null;
+    }
+    if (first.pinned().isPresent()) {
+      return new FirstInLine(first.pinned().get(), null);
+    }
+    RunState head = first.head().filter(id -> !id.equals(run.runId())).map(book::run).orElse(null);
+    if (head == null) {
+      return null;
+    }
+    StagedWeightEvent staged = head.event();
+    return new FirstInLine(new BaselineRecord(staged.model(), staged.version(), head.runId(), staged.artifact().sha256(),
+        staged.goldenSubset().sha256(), staged.tokenizer() == null ? null : staged.tokenizer().sha256(),
+        staged.baseModelSha256(), null, Map.of(), null, staged.commit(), null, Decision.conventionsOf(staged),
+        staged.artifact()), head);
+  }
+
+  /**
+   * A retrieval run's plan: its own embeddings folder, and the baseline's, whose corpus its queries
+   * are also ranked against. A first version still being scored writes its embeddings where its
+   * scores will be archived; this run's jobs wait until it is scored in full.
+   */
+  private RunState.RetrievalPlan retrievalPlan(RunState run, RetrievalPlanner.Plan retrieval, FirstInLine first) {
+    StagedWeightEvent event = run.event();
+    String own = dispatching.archive.embeddingsPath(Decision.scoreKey(run)).toString();
+    Optional<BaselineRecord> against = run.baseline().or(run::namedBaseline)
+        .or(() -> Optional.ofNullable(first).map(FirstInLine::baseline));
+    String baselineEmbeddings = null;
+    String waitFor = null;
+    if (against.isPresent() && against.get().subsetSha256().equals(event.goldenSubset().sha256())) {
+      if (first != null && first.scoring() != null) {
+        baselineEmbeddings = dispatching.archive.embeddingsPath(Decision.scoreKey(first.scoring())).toString();
+        waitFor = first.scoring().runId();
+      } else if (against.get().scores() != null) {
+        baselineEmbeddings = EvaluationArchive.embeddingsOf(against.get().scores()).toString();
+      }
+    }
+    return new RunState.RetrievalPlan(retrieval.queriesFrom(), own, baselineEmbeddings, dispatching.recallAt,
+        new RunState.IndexReference(against.map(BaselineRecord::version).orElse(null), waitFor));
   }
 
   /** Scores archived by an identical earlier evaluation, if any. */

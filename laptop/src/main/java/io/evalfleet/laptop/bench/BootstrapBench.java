@@ -16,9 +16,8 @@ import picocli.CommandLine.Option;
  * The paired bootstrap's cost, next to the obvious way of computing it: copy every resample's rows
  * and compute its metrics from scratch (commons-math Spearman, which sorts and boxes every value).
  */
-@Command(name = "bootstrap", description = {
-    "Time the paired bootstrap (2000 resamples by default) on synthetic STS rows, next to rebuilding",
-    "each resample's rows and recomputing its metrics from scratch; prints both and their ratio."})
+@Command(name = "bootstrap", header = "Times the paired bootstrap next to recomputing every resample.",
+    description = "Time the paired bootstrap (2000 resamples by default) on synthetic STS rows, next to rebuilding each resample's rows and recomputing its metrics from scratch; prints both and their ratio.")
 public final class BootstrapBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
 

@@ -44,12 +44,8 @@ import picocli.CommandLine.Option;
  * rounds of one process. With {@code --token-shift}, the jobs also run a baseline beside the
  * candidate (the token shift), and the bare side is two forward loops, one per model.
  */
-@Command(name = "causal-worker", description = {
-    "Scored tokens/s of one worker scoring a causal LM through Kafka vs a bare ONNX Runtime forward loop",
-    "(logits only) on the same rows, windows, batches and threads. For a GPT-2-small-shaped model, make it",
-    "with scripts/make_gpt2_small_shape.py and pass --model .evalfleet/bench/gpt2-small-shape.onnx --max-seq-len 256.",
-    "With --token-shift: paired jobs (candidate and baseline on the same windows, compared by the token-shift",
-    "head) vs two bare forward loops, one per model."})
+@Command(name = "causal-worker", header = "Times one worker's scored tokens/s on a causal LM next to a bare forward loop.",
+    description = "Scored tokens/s of one worker scoring a causal LM through Kafka vs a bare ONNX Runtime forward loop (logits only) on the same rows, windows, batches and threads. For a GPT-2-small-shaped model, make it with scripts/make_gpt2_small_shape.py and pass --model .evalfleet/bench/gpt2-small-shape.onnx --max-seq-len 256. With --token-shift: paired jobs (candidate and baseline on the same windows, compared by the token-shift head) vs two bare forward loops, one per model.")
 public final class CausalWorkerBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
   @picocli.CommandLine.Mixin FleetBenchOptions options;

@@ -47,9 +47,8 @@ import picocli.CommandLine.Option;
  * result to its flag; then one model's two versions on a large subset, whose decision time (the
  * statistics off the stream thread) is printed.
  */
-@Command(name = "dispatcher", description = {
-    "Time the dispatcher on an embedded broker with a stand-in worker that answers at once: jobs and results",
-    "per second over many runs, the delay from a run's last result to its flag, and the decision of a large subset."})
+@Command(name = "dispatcher", header = "Times the dispatcher's intake, jobs, results and decisions with a stand-in worker.",
+    description = "Time the dispatcher on an embedded broker with a stand-in worker that answers at once: jobs and results per second over many runs, the delay from a run's last result to its flag, and the decision of a large subset.")
 public final class DispatcherBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
 
@@ -73,6 +72,9 @@ public final class DispatcherBench implements Callable<Integer> {
 
   @Option(names = "--gold", defaultValue = "false", description = "Give the large subset gold scores, so Spearman is bootstrapped too (slow at a million rows). Default: ${DEFAULT-VALUE}.")
   boolean gold;
+
+  @Option(names = "--intake-events", defaultValue = "20", description = "Events staged one at a time to time staging to first job (0: skip). Default: ${DEFAULT-VALUE}.")
+  int intakeEvents;
 
   @Option(names = "--work-dir", defaultValue = ".evalfleet/bench/dispatcher", description = "Subsets, archive and state. Default: ${DEFAULT-VALUE}.")
   Path workDir;
@@ -109,6 +111,12 @@ public final class DispatcherBench implements Callable<Integer> {
             big.decisionMs.get());
         System.out.printf(Locale.ROOT, "  this JVM's peak heap (broker, dispatcher and stand-in worker): %d MiB%n",
             io.evalfleet.common.process.ProcessMemory.peakHeapBytes() >> 20);
+      }
+      if (intakeEvents > 0) {
+        long[] latencies = intake(kafka, archive, state, subset("intake-40.parquet", 40));
+        System.out.printf(Locale.ROOT, "intake: %d events staged one at a time, staging to first job published:"
+            + " median %d ms, p90 %d ms, max %d ms%n", latencies.length, latencies[latencies.length / 2],
+            latencies[(int) (latencies.length * 0.9)], latencies[latencies.length - 1]);
       }
     }
     return 0;
@@ -208,6 +216,44 @@ public final class DispatcherBench implements Callable<Integer> {
       worker.join(10_000);
     }
     return measured;
+  }
+
+  /**
+   * Stages events one at a time, each for a new model, and times each from its send to its first
+   * job on the jobs topic: what a pipeline waits before scoring starts (intake, pre-flight, planning,
+   * and the repartition of staged events by model). Sorted.
+   */
+  private long[] intake(EmbeddedKafka kafka, Path archive, Path state, SubsetRef subset) throws Exception {
+    FleetConfig config = FleetConfig.defaults().with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+        FleetConfig.ARCHIVE_ROOT.key(), archive.toUri().toString(),
+        FleetConfig.DISPATCHER_STATE_DIR.key(), state.resolve("intake").toString(),
+        FleetConfig.REUSE_SCORES.key(), "false"));
+    long[] latencies = new long[intakeEvents];
+    try (DispatcherRole dispatcher = new DispatcherRole(config, Clock.systemUTC(), new SimpleMeterRegistry()).start();
+         KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "bench-intake");
+         // As workers read jobs: only once the dispatcher's transaction has committed them.
+         KafkaConsumer<String, byte[]> jobs = FleetJobs.readerAtEnd(
+             config.with(Map.of("kafka.isolation.level", "read_committed")), "bench-intake-jobs", Topics.JOBS)) {
+      await(dispatcher);
+      for (int i = 0; i < intakeEvents; i++) {
+        StagedWeightEvent event = event("intake-" + i, "v1", subset);
+        long sent = System.nanoTime();
+        producer.send(new ProducerRecord<>(Topics.STAGED, event.model(), Json.write(event))).get();
+        long deadline = sent + TimeUnit.MINUTES.toNanos(2);
+        boolean found = false;
+        while (!found && System.nanoTime() < deadline) {
+          for (ConsumerRecord<String, byte[]> record : jobs.poll(Duration.ofMillis(5))) {
+            found |= Json.read(record.value(), ScoringJob.class).model().equals(event.model());
+          }
+        }
+        if (!found) {
+          throw new IllegalStateException("no job of " + event.model() + " within 2 minutes of staging");
+        }
+        latencies[i] = (System.nanoTime() - sent) / 1_000_000;
+      }
+    }
+    java.util.Arrays.sort(latencies);
+    return latencies;
   }
 
   /** Waits until the dispatcher owns its partitions. */

@@ -25,9 +25,8 @@ import picocli.CommandLine.Option;
  * high-water mark before and after the head runs on a batch of random logits. Run one vocabulary per
  * process: a high-water mark only rises.
  */
-@Command(name = "nll-head", description = {
-    "Peak native memory and time of the NLL head on [batch, length, vocabulary] float32 logits, beyond the",
-    "logits themselves. One vocabulary per run (the resident high-water mark only rises)."})
+@Command(name = "nll-head", header = "Measures the NLL head's peak native memory and time on large logits.",
+    description = "Peak native memory and time of the NLL head on [batch, length, vocabulary] float32 logits, beyond the logits themselves. One vocabulary per run (the resident high-water mark only rises).")
 public final class NllHeadBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
 

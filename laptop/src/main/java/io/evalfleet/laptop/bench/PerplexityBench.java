@@ -28,9 +28,8 @@ import picocli.CommandLine.Option;
  * Perplexity throughput next to a bare ONNX Runtime forward loop, on the same model, rows, windows
  * and batches, measured in alternating rounds in one process so that machine noise hits both.
  */
-@Command(name = "perplexity", description = {
-    "Tokens/s of evalfleet's perplexity scoring vs a bare ONNX Runtime loop that only computes the logits,",
-    "on the same model, rows and length buckets, plus the padding ratio."})
+@Command(name = "perplexity", header = "Times perplexity scoring in tokens/s next to a bare ONNX Runtime loop.",
+    description = "Tokens/s of evalfleet's perplexity scoring vs a bare ONNX Runtime loop that only computes the logits, on the same model, rows and length buckets, plus the padding ratio.")
 public final class PerplexityBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
 
@@ -56,7 +55,7 @@ public final class PerplexityBench implements Callable<Integer> {
   @Option(names = "--rounds", defaultValue = "5", description = "Measured rounds of each loop, alternating. Default: ${DEFAULT-VALUE}.")
   int rounds;
 
-  @Option(names = "--work-dir", defaultValue = ".evalfleet/bench")
+  @Option(names = "--work-dir", defaultValue = ".evalfleet/bench", description = "Where the generated rows are kept. Default: ${DEFAULT-VALUE}.")
   Path workDir;
 
   @Override

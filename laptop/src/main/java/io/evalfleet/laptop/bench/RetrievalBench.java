@@ -45,9 +45,8 @@ import picocli.CommandLine.Option;
  * embeddings' size and the worker's memory, and, side by side in the same process, the same
  * embedding code on a sample of the docs without jobs or files.
  */
-@Command(name = "retrieval", description = {
-    "Docs embedded/s and queries scored/s of one worker on a synthetic retrieval subset (all-MiniLM-L6-v2),",
-    "with the worker's memory; beside it, the embedding loop alone on a sample of the docs."})
+@Command(name = "retrieval", header = "Times one worker's docs embedded/s and queries scored/s on a retrieval subset.",
+    description = "Docs embedded/s and queries scored/s of one worker on a synthetic retrieval subset (all-MiniLM-L6-v2), with the worker's memory; beside it, the embedding loop alone on a sample of the docs.")
 public final class RetrievalBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
 

@@ -30,9 +30,8 @@ import picocli.CommandLine.Option;
  * moved rows' text from the archive, drawing the charts, writing the report and the comment; next
  * to the floor, reading the two score files alone.
  */
-@Command(name = "review", description = {
-    "Time the notifier's review of one flag (read the archive, draw the charts, write report and comment) on a",
-    "synthetic archive of two versions, next to reading their two score files alone; prints both and the report size."})
+@Command(name = "review", header = "Times the notifier's review of one flag next to reading its score files alone.",
+    description = "Time the notifier's review of one flag (read the archive, draw the charts, write report and comment) on a synthetic archive of two versions, next to reading their two score files alone; prints both and the report size.")
 public final class ReviewBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
 

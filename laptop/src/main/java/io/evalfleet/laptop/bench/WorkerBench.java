@@ -50,9 +50,8 @@ import picocli.CommandLine.Option;
  * ONNX Runtime loop that tokenises the same rows and runs the same model on them in the same
  * batches, measured in alternating rounds in one process.
  */
-@Command(name = "worker", description = {
-    "Rows/s of one worker scoring sentence pairs through Kafka (jobs in, results out) vs a bare",
-    "ONNX Runtime loop over the same rows with the same model, tokenizer and batch size."})
+@Command(name = "worker", header = "Times one worker's rows/s through Kafka next to a bare ONNX Runtime loop.",
+    description = "Rows/s of one worker scoring sentence pairs through Kafka (jobs in, results out) vs a bare ONNX Runtime loop over the same rows with the same model, tokenizer and batch size.")
 public final class WorkerBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
   @picocli.CommandLine.Mixin FleetBenchOptions options;

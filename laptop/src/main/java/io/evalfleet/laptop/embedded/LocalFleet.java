@@ -22,6 +22,7 @@ public final class LocalFleet implements AutoCloseable {
   private DispatcherRole dispatcher;
   private final io.micrometer.core.instrument.MeterRegistry registry;
   private final List<WorkerRole> workers = new ArrayList<>();
+  private Path cacheDir;
   private NotifierRole notifier;
 
   private LocalFleet(EmbeddedKafka kafka, FleetConfig config, DispatcherRole dispatcher,
@@ -62,8 +63,9 @@ public final class LocalFleet implements AutoCloseable {
           FleetConfig.DISPATCHER_STATE_DIR.key(), state.toString()));
       LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC(), registry).start(),
           registry);
+      fleet.cacheDir = cacheDir;
       for (int i = 1; i <= workers; i++) {
-        fleet.workers.add(new WorkerRole(config, "worker-" + i, cacheDir, registry).start());
+        fleet.startWorker();
       }
       if (notifier) {
         fleet.notifier = new NotifierRole(config, registry).start();
@@ -73,6 +75,14 @@ public final class LocalFleet implements AutoCloseable {
       kafka.close();
       throw e;
     }
+  }
+
+  /**
+   * Starts one more worker, {@code worker-<n>}, sharing the fleet's model cache: a fleet started
+   * with no worker holds its jobs on the topic until then.
+   */
+  public void startWorker() throws Exception {
+    workers.add(new WorkerRole(config, "worker-" + (workers.size() + 1), cacheDir, registry).start());
   }
 
   /** Whether every role still runs. */

@@ -1,0 +1,33 @@
+package io.evalfleet.cli.logging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.core.spi.FilterReply;
+import org.junit.jupiter.api.Test;
+
+class KnownNoiseTest {
+  private static final String PREFIX = "[Consumer clientId=evalfleet-dispatcher-StreamThread-1-consumer,"
+      + " groupId=evalfleet-dispatcher] The metadata response from the cluster reported a recoverable issue with"
+      + " correlation id 63 : ";
+
+  private static FilterReply decide(String logger, String message) {
+    LoggerContext context = new LoggerContext();
+    LoggingEvent event = new LoggingEvent(logger, context.getLogger(logger), Level.WARN, message, null, null);
+    return new KnownNoise().decide(event);
+  }
+
+  @Test
+  void theRepartitionTopicsMissingAtADispatchersFirstStartAreNotShown() {
+    assertThat(decide("org.apache.kafka.clients.NetworkClient", PREFIX
+        + "{evalfleet-dispatcher-staged-by-model-repartition=UNKNOWN_TOPIC_OR_PARTITION}")).isEqualTo(FilterReply.DENY);
+  }
+
+  @Test
+  void aMissingTopicOfTheFleetIsStillShown() {
+    assertThat(decide("org.apache.kafka.clients.NetworkClient", PREFIX + "{evalfleet.results=UNKNOWN_TOPIC_OR_PARTITION}"))
+        .isEqualTo(FilterReply.NEUTRAL);
+  }
+}
