@@ -59,13 +59,15 @@ class DocumentedCommandsIT {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
   private static final Pattern SUBMITTED = Pattern.compile("submitted event (\\S+) for");
   private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(3);
+  /** What the directory the commands run in links from the checkout. */
+  private static final List<String> LINKED = List.of("evalfleet", "laptop", "docs");
 
   /** Documented commands not run here: each a prefix, and why. */
   static final Map<String, String> NOT_RUN = new LinkedHashMap<>();
 
   static {
     NOT_RUN.put("./evalfleet demo", "the whole demo takes minutes; FleetIT and RetrievalIT run its fleet and models");
-    NOT_RUN.put("mvn -B verify", "the build this test is part of");
+    NOT_RUN.put("mvn -B ", "the build, of which this test is part");
     NOT_RUN.put("./evalfleet local", "an embedded broker and fleet in one process: the commands after it run here"
         + " against a broker and role processes instead, with $B set to that broker");
     NOT_RUN.put("./evalfleet bench ", "benchmarks of minutes each; their figures are in the README");
@@ -96,7 +98,7 @@ class DocumentedCommandsIT {
     long started = System.nanoTime();
     work = Files.createDirectories(dir.resolve("checkout"));
     logs = Files.createDirectories(dir.resolve("logs"));
-    for (String linked : List.of("evalfleet", "laptop", "docs")) {
+    for (String linked : LINKED) {
       Files.createSymbolicLink(work.resolve(linked), ROOT.resolve(linked));
     }
     Path home = Files.createDirectories(dir.resolve("home"));
@@ -223,6 +225,9 @@ class DocumentedCommandsIT {
         process.close();
       }
       broker.close();
+      for (String linked : LINKED) {
+        Files.deleteIfExists(work.resolve(linked)); // the link only, before the temporary directory goes
+      }
     }
   }
 
