@@ -6,7 +6,8 @@ by its model name, with confluent-kafka's default settings, then waits for the f
 on evalfleet.drift-flags and prints it.
 
 Exit status: 0 GREEN or WARN (WARN: inconclusive, or the model's first version; worth a look),
-1 RED, 2 ERROR or INCOMPLETE, 3 no flag within --timeout, 4 the event could not be published.
+1 RED, 2 ERROR or INCOMPLETE, 3 no flag within --timeout, 4 the event could not be published
+(or the flags topic cannot be read).
 
   python3 stage_and_wait.py --bootstrap-servers kafka:9092 --event event.json --timeout 1200
 """
@@ -39,8 +40,13 @@ def main():
     # Start reading the flags where they end now, before staging: the flag cannot come before that.
     flags = Consumer({"bootstrap.servers": args.bootstrap_servers, "group.id": "evalfleet-stage-and-wait",
                       "enable.auto.commit": False})
+    topic = flags.list_topics(FLAGS, timeout=30).topics[FLAGS]
+    if topic.error is not None or not topic.partitions:
+        print(f"cannot read {FLAGS} on {args.bootstrap_servers}: {topic.error or 'no partitions'}"
+              " (are the topics created? evalfleet topics -b ...)", file=sys.stderr)
+        return NOT_PUBLISHED
     partitions = []
-    for partition in flags.list_topics(FLAGS, timeout=30).topics[FLAGS].partitions:
+    for partition in topic.partitions:
         low, high = flags.get_watermark_offsets(TopicPartition(FLAGS, partition), timeout=30)
         partitions.append(TopicPartition(FLAGS, partition, high))
     flags.assign(partitions)
