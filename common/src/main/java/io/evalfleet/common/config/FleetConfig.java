@@ -177,11 +177,21 @@ public final class FleetConfig {
 
   /** A copy with some keys changed. */
   public FleetConfig with(Map<String, String> overrides) {
+    Map<String, String> raw = settings();
+    raw.putAll(overrides);
+    return of(raw);
+  }
+
+  /**
+   * Every effective setting as text, {@code kafka.*} keys included: {@link #of} of this map gives an
+   * equal configuration, e.g. in a process that a role starts to do part of its work. It holds
+   * whatever secrets the {@code kafka.*} keys hold: pass it on privately (a pipe), never as arguments.
+   */
+  public Map<String, String> settings() {
     Map<String, String> raw = new LinkedHashMap<>();
     values.forEach((k, v) -> raw.put(k, String.valueOf(v)));
     kafka.forEach((k, v) -> raw.put("kafka." + k, v));
-    raw.putAll(overrides);
-    return of(raw);
+    return raw;
   }
 
   @SuppressWarnings("unchecked")
