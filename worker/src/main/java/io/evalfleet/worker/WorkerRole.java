@@ -4,6 +4,7 @@ import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.worker.consumer.JobConsumer;
 import io.evalfleet.worker.isolation.IsolatedScoring;
+import io.evalfleet.worker.scorers.WorkerScorers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;

@@ -3,7 +3,7 @@ package io.evalfleet.worker.isolation;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ShardResult;
-import io.evalfleet.worker.WorkerScorers;
+import io.evalfleet.worker.scorers.WorkerScorers;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -40,6 +40,24 @@ public final class ScoreOneJob {
       Runtime.getRuntime().halt(WORKER_GONE);
     }
     exitWhenTheWorkerIsGone(in);
+    // On a thread of its own with a generous stack: a JVM's main thread may have less than a worker's
+    // threads, and ONNX Runtime's initialisation has been seen to overflow 1 MiB; scoring alone must
+    // never fail where the worker would not.
+    int[] status = {SETUP_FAILED};
+    Thread scoring = new Thread(null, () -> status[0] = score(line, answer), "isolated-scoring", SCORING_STACK_BYTES);
+    scoring.start();
+    try {
+      scoring.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    System.exit(status[0]);
+  }
+
+  private static final long SCORING_STACK_BYTES = 16L << 20;
+
+  /** Scores the requested job and writes the answer; returns the exit status. */
+  private static int score(String line, PrintStream answer) {
     IsolatedJob request;
     WorkerScorers scorers;
     try {
@@ -48,14 +66,13 @@ public final class ScoreOneJob {
           new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     } catch (RuntimeException e) {
       System.err.println("cannot set up scoring alone: " + e);
-      System.exit(SETUP_FAILED);
-      return;
+      return SETUP_FAILED;
     }
     ShardResult result = scorers.scorer().score(request.job());
     answer.println(RESULT + Json.writeString(result));
     answer.flush();
     scorers.close();
-    System.exit(answer.checkError() ? SETUP_FAILED : 0);
+    return answer.checkError() ? SETUP_FAILED : 0;
   }
 
   /** The worker holds our standard input open while it waits for us; its end means the worker is gone. */

@@ -1,4 +1,4 @@
-package io.evalfleet.worker;
+package io.evalfleet.worker.scorers;
 
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.storage.Storage;
