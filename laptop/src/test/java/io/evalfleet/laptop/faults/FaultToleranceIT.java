@@ -33,7 +33,7 @@ class FaultToleranceIT {
   private static final Pattern JOB_STARTED = Pattern.compile("scoring job (\\S+) attempt");
   private static final Pattern RUN_STARTED = Pattern.compile("run (run-\\S+) for \\S+ \\S+: \\d+ rows");
   private static final Duration FLAGS_WITHIN = Duration.ofMinutes(4);
-  private static final int MAX_SPOT_KILLS = 25;
+  private static final int MAX_SPOT_KILLS = 20;
   private static final Pattern SCORED_ALONE = Pattern.compile("scoring job (\\S+) alone in process");
   private static final Pattern ANSWERED_ALONE = Pattern.compile("job (\\S+) scored alone answered");
 
@@ -164,14 +164,14 @@ class FaultToleranceIT {
       List<FleetProcess> incarnations = new ArrayList<>(workers.values());
       List<StagedWeightEvent> events = new ArrayList<>();
       for (String model : List.of("spot-a", "spot-b", "spot-c")) {
-        events.addAll(fleet.stage(model, 10, 80));
+        events.addAll(fleet.stage(model, 10, 40));
       }
       workers.get("worker-a").awaitLog(JOB_STARTED, Duration.ofMinutes(2));
 
       Random random = new Random(20261206);
       List<ProcessHandle> leftByKilled = new ArrayList<>();
       int kills = 0;
-      // Until every event is flagged, or for about a minute and a half, so that a slow machine ends too.
+      // Until every event is flagged, or for about a minute (20 kills), so that a slow machine ends too.
       while (kills < MAX_SPOT_KILLS && fleet.flaggedEvents().size() < events.size()) {
         Thread.sleep(2_000 + random.nextInt(3_000));
         String id = random.nextBoolean() ? "worker-a" : "worker-b";
