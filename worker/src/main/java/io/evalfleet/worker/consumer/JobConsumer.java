@@ -287,8 +287,8 @@ public final class JobConsumer implements Runnable {
         + ") was delivered to " + unanswered + " workers that stopped without answering it";
     if (outcome instanceof Isolation.Answered answered) {
       FleetMeter.ISOLATED_SCORINGS.counter(registry, "answered").increment();
-      log.info("job {} scored alone answered{}: the workers that stopped on it did not stop because of it",
-          job.jobId(), answered.result().failed() ? " with a failure" : "");
+      log.info("job {} scored alone answered{}: no evidence that it stops the workers that score it", job.jobId(),
+          answered.result().failed() ? " with a failure" : "");
       return answered.result();
     }
     if (outcome instanceof Isolation.Died died) {
