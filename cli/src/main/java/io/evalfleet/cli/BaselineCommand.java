@@ -97,8 +97,10 @@ final class BaselineCommand {
             + outcome.previous().map(p -> " (was version " + p.version() + ")").orElse(" (it had none)"));
         return 0;
       } catch (Promotion.Refused e) {
-        System.err.println("refused: " + e.getMessage());
-        return 2;
+        String why = "refused: " + e.getMessage();
+        // A version that was evaluated but may not be promoted is a finding; one never evaluated, a mistake.
+        throw e.getMessage().contains("flagged") ? new CommandFailure(ExitCode.PROBLEM_FOUND, why)
+            : CommandFailure.badInput(why);
       }
     }
   }

@@ -84,14 +84,26 @@ final class CommandErrors implements IExecutionExceptionHandler, IParameterExcep
     if (failure instanceof java.util.concurrent.TimeoutException && failure.getMessage() == null) {
       return "timed out";
     }
-    String message = failure.getMessage();
+    // Java class names inside a message ("...: org.apache.kafka...TimeoutException: Timed out") say nothing to a user.
+    String message = failure.getMessage() == null ? null
+        : failure.getMessage().replaceAll("\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ", "");
     if (message == null || message.isBlank()) {
       return failure.getClass().getSimpleName();
     }
     if (Failures.kindOf(failure) == FailureKind.UNAVAILABLE && !(failure instanceof CommandFailure)) {
-      return "cannot reach a dependency: " + message;
+      return fromKafka(failure) ? "cannot reach Kafka (is it up at the address -b or kafka.bootstrap.servers gives?): "
+          + message : "cannot reach a dependency: " + message;
     }
     return message;
+  }
+
+  private static boolean fromKafka(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof org.apache.kafka.common.KafkaException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Throwable unwrap(Throwable failure) {

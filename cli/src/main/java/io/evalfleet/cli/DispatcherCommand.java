@@ -23,7 +23,28 @@ final class DispatcherCommand implements Callable<Integer> {
       return 0;
     }
     Observability observability = new Observability("dispatcher");
-    DispatcherRole role = new DispatcherRole(loaded, Clock.systemUTC(), observability.registry()).start();
+    DispatcherRole role;
+    try {
+      role = new DispatcherRole(loaded, Clock.systemUTC(), observability.registry()).start();
+    } catch (org.apache.kafka.streams.errors.StreamsException e) {
+      observability.close();
+      if (String.valueOf(e.getMessage()).contains("same state directory")
+          || e.getCause() != null && String.valueOf(e.getCause().getMessage()).contains("lock")) {
+        throw CommandFailure.badInput("another dispatcher on this machine holds the state directory "
+            + loaded.get(io.evalfleet.common.config.FleetConfig.DISPATCHER_STATE_DIR)
+            + ": give each instance its own (-D dispatcher.state-dir=...)");
+      }
+      throw e;
+    } catch (IllegalStateException e) {
+      observability.close();
+      // The topics are missing or differ in partitions, or the broker does not answer: the message says which.
+      boolean missing = false;
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        missing |= t instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+      }
+      throw missing || io.evalfleet.common.failure.Failures.kindOf(e) != io.evalfleet.common.failure.FailureKind.UNAVAILABLE
+          ? CommandFailure.badInput(e.getMessage()) : CommandFailure.unavailable(e.getMessage());
+    }
     Endpoints.serve(observability, loaded, role::alive);
     return Shutdown.awaitSignalOrDeath(role::alive, role::close, observability::close) ? 0 : 1;
   }

@@ -31,6 +31,10 @@ final class HistoryCommand implements Callable<Integer> {
     Storage storage = Storage.of(loaded);
     EvaluationArchive archive = new EvaluationArchive(storage, loaded.get(FleetConfig.ARCHIVE_ROOT));
     List<EvaluationLock> locks = archive.locks(model);
+    if (locks.isEmpty()) {
+      throw CommandFailure.badInput("no evaluation of " + model + " is archived in " + archive.root()
+          + " (is archive.root the fleet's?)");
+    }
     System.out.print(HistoryTable.render(model, locks));
     if (html) {
       String uri = archive.writeModelPage(model, PAGE,
@@ -40,6 +44,6 @@ final class HistoryCommand implements Callable<Integer> {
         Browser.open(storage, uri);
       }
     }
-    return locks.isEmpty() ? 1 : 0;
+    return ExitCode.OK;
   }
 }

@@ -47,6 +47,9 @@ final class InspectCommand implements Callable<Integer> {
       modelRef = ref(storage, model);
       tokenizerRef = tokenizer == null ? null : ref(storage, tokenizer);
     } catch (java.io.IOException e) {
+      if (io.evalfleet.common.failure.Failures.isMissingFile(e)) {
+        throw CommandFailure.badInput(CommandErrors.messageOf(e));
+      }
       System.out.println("cannot be scored: " + e.getMessage());
       return NOT_SCORABLE;
     }

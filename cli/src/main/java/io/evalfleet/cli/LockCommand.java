@@ -20,7 +20,7 @@ final class LockCommand {
     Storage storage = Storage.of(config);
     if (model != null) {
       EvaluationArchive archive = new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT));
-      return archive.lock(model, versionOrPath).orElseThrow(() -> new IOException("no lockfile for " + model + " "
+      return archive.lock(model, versionOrPath).orElseThrow(() -> new io.evalfleet.common.failure.InputException("no lockfile for " + model + " "
           + versionOrPath + " at " + archive.lockPath(model, versionOrPath)));
     }
     String uri = versionOrPath.contains(":") ? versionOrPath : java.nio.file.Path.of(versionOrPath).toAbsolutePath().toUri().toString();

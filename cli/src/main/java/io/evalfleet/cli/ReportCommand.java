@@ -32,8 +32,7 @@ final class ReportCommand implements Callable<Integer> {
       System.out.println(review.markdown());
     }
     if (review.reportUri() == null) {
-      System.err.println("the report could not be written to " + archive.root() + " (see the log)");
-      return 1;
+      throw CommandFailure.unavailable("the report could not be written to " + archive.root() + " (see the log)");
     }
     System.out.println(review.reportUri());
     if (open) {

@@ -104,7 +104,11 @@ final class SubmitCommand implements Callable<Integer> {
         DriftFlag flag = progress == null ? watcher.await(event.eventId(), wait)
             : watcher.await(event.eventId(), wait, progress, display);
         System.out.print(FlagPrinter.render(flag));
-        return flag.flag() == io.evalfleet.common.contract.Flag.ERROR ? 2 : 0;
+        // A gate: only GREEN and WARN let the version through.
+        return switch (flag.flag()) {
+          case GREEN, WARN -> ExitCode.OK;
+          case RED, ERROR, INCOMPLETE -> ExitCode.PROBLEM_FOUND;
+        };
       }
     }
     return 0;
@@ -112,7 +116,12 @@ final class SubmitCommand implements Callable<Integer> {
 
   private static StagedWeightEvent readEvent(String file) throws Exception {
     byte[] bytes = file.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file));
-    return Json.read(bytes, StagedWeightEvent.class);
+    try {
+      return Json.read(bytes, StagedWeightEvent.class);
+    } catch (io.evalfleet.common.contract.ContractViolation e) {
+      throw CommandFailure.badInput((file.equals("-") ? "the event on stdin" : file) + " is not a valid staged event: "
+          + e.getMessage() + " (docs/wire-format.md describes one)");
+    }
   }
 
   private static StagedWeightEvent describe(Described d) throws Exception {

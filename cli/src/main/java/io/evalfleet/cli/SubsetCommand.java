@@ -32,23 +32,32 @@ final class SubsetCommand {
     @Option(names = "--min-per-stratum", defaultValue = "0", description = "Rows each stratum keeps at least. Default: ${DEFAULT-VALUE}.")
     int minPerStratum;
     @Option(names = "--size", required = true, description = "Rows to select.") int size;
-    @Option(names = "--seed", defaultValue = "7", description = "Default: ${DEFAULT-VALUE}.") long seed;
+    @Option(names = "--allow-smaller", description = "Write a smaller subset when fewer distinct rows than --size are left (otherwise nothing is written and the command exits 2).")
+    boolean allowSmaller;
+    @Option(names = "--seed", defaultValue = "7", description = "Orders the rows, with each one's normalised text: the same seed picks the same rows. Default: ${DEFAULT-VALUE}.") long seed;
     @Option(names = "--out", required = true, description = "Where to write the subset (a Parquet file URI or path).") String out;
 
     @Override
     public Integer call() throws Exception {
+      if (size < 1) {
+        throw CommandFailure.badInput("--size must be at least 1 row, got " + size);
+      }
       FleetConfig loaded = config.load();
       Storage storage = Storage.of(loaded);
       org.apache.hadoop.fs.Path outPath = Storage.path(out);
       String output = outPath.getFileSystem(storage.conf()).makeQualified(outPath).toString();
       SubsetManifest manifest = new SubsetBuilder(storage).build(new SubsetBuilder.Settings(name, version, sources,
-          textColumn, where == null ? List.of() : where, stratifyBy, size, minPerStratum, seed, output));
+          textColumn, where == null ? List.of() : where, stratifyBy, size, minPerStratum, seed, output), allowSmaller);
       byte[] json = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
       org.apache.hadoop.fs.Path manifestPath = new org.apache.hadoop.fs.Path(output + ".manifest.json");
       try (var stream = manifestPath.getFileSystem(storage.conf()).create(manifestPath, true)) {
         stream.write(json);
       }
       String registered = new EvaluationArchive(storage, loaded.get(FleetConfig.ARCHIVE_ROOT)).writeSubsetManifest(manifest);
+      if (manifest.output().rows() < size) {
+        System.err.printf("note: %d rows written, fewer than --size %d: only that many distinct rows are left%n",
+            manifest.output().rows(), size);
+      }
       System.out.printf("subset %s %s: %d rows from %d rows read (%d after --where; %d exact and %d normalised"
           + " repeats dropped)%n", name, version, manifest.output().rows(), manifest.rowsRead(), manifest.rowsFiltered(),
           manifest.exactDuplicates(), manifest.normalizedDuplicates());
@@ -78,9 +87,8 @@ final class SubsetCommand {
       SubsetManifest older = archive.subsetManifest(name, from).orElse(null);
       SubsetManifest newer = archive.subsetManifest(name, to).orElse(null);
       if (older == null || newer == null) {
-        System.err.println("subset " + name + " has no registered version " + (older == null ? from : to) + " in "
-            + archive.root());
-        return 2;
+        throw CommandFailure.badInput("subset " + name + " has no registered version " + (older == null ? from : to)
+            + " in " + archive.root() + " (subset build registers one)");
       }
       System.out.print(SubsetDiff.of(storage, older, newer).render(examples));
       return 0;

@@ -18,7 +18,7 @@ class InvalidSettingsTest {
   @Test
   void badSettingsAreListedInWordsWithExitCode2() {
     assertThat(run(2, "worker", "-D", "worker.concurrency=x", "-D", "worker.batch-size=0"))
-        .startsWith("invalid configuration:").contains("worker.concurrency must be a positive integer, got 'x'",
+        .startsWith("evalfleet worker: invalid configuration:").contains("worker.concurrency must be a positive integer, got 'x'",
             "worker.batch-size").doesNotContain("\tat ");
   }
 

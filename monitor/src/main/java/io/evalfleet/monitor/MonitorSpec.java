@@ -100,7 +100,12 @@ public record MonitorSpec(String model, String version, ArtifactRef artifact, Ar
 
   /** @throws IllegalArgumentException listing every problem of the file */
   public static MonitorSpec read(Path file) throws IOException {
-    MonitorSpec spec = Json.read(Files.readAllBytes(file), MonitorSpec.class);
+    MonitorSpec spec;
+    try {
+      spec = Json.read(Files.readAllBytes(file), MonitorSpec.class);
+    } catch (io.evalfleet.common.contract.ContractViolation e) {
+      throw new IllegalArgumentException("monitor spec " + file + " is invalid: " + e.getMessage(), e);
+    }
     List<String> problems = spec.problems();
     if (!problems.isEmpty()) {
       throw new IllegalArgumentException("monitor spec " + file + " is invalid: " + String.join("; ", problems));

@@ -94,7 +94,7 @@ public final class ReviewPublisher {
     if (kept.isPresent()) {
       return publish(io.evalfleet.common.contract.Json.read(kept.get(), DriftFlag.class));
     }
-    EvaluationLock lock = archive.lock(model, version).orElseThrow(() -> new IOException("the archive " + archive.root()
+    EvaluationLock lock = archive.lock(model, version).orElseThrow(() -> new io.evalfleet.common.failure.InputException("the archive " + archive.root()
         + " has no evaluation of " + model + " " + version + " (no lockfile at " + archive.lockPath(model, version) + ")"));
     return publish(flagOf(lock, archive.lockPath(model, version).toString()));
   }

@@ -2,19 +2,10 @@ package io.evalfleet.worker;
 
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.KafkaClients;
-import io.evalfleet.common.storage.Storage;
 import io.evalfleet.worker.consumer.JobConsumer;
-import io.evalfleet.worker.embedding.EmbeddingScorer;
-import io.evalfleet.worker.model.ArtifactCache;
-import io.evalfleet.worker.model.ExecutionProvider;
-import io.evalfleet.worker.model.ModelSessions;
-import io.evalfleet.worker.perplexity.CausalLmScorer;
-import io.evalfleet.worker.retrieval.EmbeddingFiles;
-import io.evalfleet.worker.retrieval.RetrievalScorer;
-import io.evalfleet.worker.scoring.ShardScorer;
-import io.evalfleet.worker.subset.SubsetReader;
+import io.evalfleet.worker.isolation.IsolatedScoring;
+import io.evalfleet.worker.scorers.WorkerScorers;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -32,7 +23,8 @@ public class WorkerRole implements AutoCloseable {
 
   private final FleetConfig config;
   private final String workerId;
-  private final ModelSessions sessions;
+  private final WorkerScorers scorers;
+  private final IsolatedScoring isolation;
   private final ExecutorService scoring;
   private final KafkaProducer<String, byte[]> producer;
   private final JobConsumer jobs;
@@ -51,32 +43,19 @@ public class WorkerRole implements AutoCloseable {
     registry.config().commonTags("worker", workerId);
     registry.add(shared);
     this.workerId = workerId;
-    Storage storage = Storage.of(config);
-    storage.bindTo(registry);
-    this.sessions = new ModelSessions(new ArtifactCache(storage, cacheDir, config.get(FleetConfig.CACHE_MAX_BYTES)),
-        config.get(FleetConfig.INTRA_OP_THREADS), ExecutionProvider.parse(config.get(FleetConfig.EXECUTION_PROVIDER)),
-        config.get(FleetConfig.CONCURRENT_MODEL_LOADS), config.get(FleetConfig.MAX_LOADED_MODELS));
-    sessions.bindTo(registry);
+    this.scorers = WorkerScorers.build(config, workerId, cacheDir, registry);
+    // Suspect jobs are scored alone in a JVM started as this one, with the same settings.
+    this.isolation = IsolatedScoring.ofThisJvm(config, workerId, cacheDir);
     int capacity = config.get(FleetConfig.WORKER_CONCURRENCY);
     this.scoring = Executors.newFixedThreadPool(capacity, r -> new Thread(r, workerId + "-scoring"));
-    SubsetReader subsets = new SubsetReader(storage);
-    int batchSize = config.get(FleetConfig.BATCH_SIZE);
-    // One scorer per task: the router sends each job to the scorer of its task.
-    EmbeddingScorer embeddings = new EmbeddingScorer(sessions, subsets, batchSize, config.get(FleetConfig.MAX_SEQ_LEN));
-    ShardScorer scorer = new ShardScorer(java.util.List.of(
-        embeddings,
-        new CausalLmScorer(sessions, subsets, batchSize, config.get(FleetConfig.LOGITS_BUDGET)),
-        // Corpora kept between query jobs: a quarter of the heap.
-        new RetrievalScorer(sessions, subsets, embeddings, new EmbeddingFiles(storage), config.get(FleetConfig.MAX_SEQ_LEN),
-            Runtime.getRuntime().maxMemory() / 4)), workerId, Clock.systemUTC());
     this.producer = KafkaClients.producer(config, workerId);
     var consumer = KafkaClients.consumer(config, GROUP, workerId, capacity, workerId);
     this.clientMetrics = java.util.List.of(
         new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer),
         new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer));
     clientMetrics.forEach(m -> m.bindTo(registry));
-    this.jobs = new JobConsumer(consumer, producer, scorer, scoring, capacity, config.get(FleetConfig.MAX_DELIVERIES),
-        registry);
+    this.jobs = new JobConsumer(consumer, producer, scorers.scorer(), scoring, capacity,
+        config.get(FleetConfig.MAX_DELIVERIES), isolation, registry);
     this.pollThread = new Thread(jobs, workerId + "-poll");
   }
 
@@ -99,13 +78,15 @@ public class WorkerRole implements AutoCloseable {
 
   /** Stops polling, lets running jobs finish within {@code timeout}, commits, and closes everything. */
   public void close(Duration timeout) throws InterruptedException {
+    // A job being scored alone is abandoned, not blamed: it is delivered again.
+    isolation.close();
     jobs.close(timeout);
     pollThread.join(timeout.toMillis() + 10_000);
     scoring.shutdown();
     scoring.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
     clientMetrics.forEach(io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics::close);
     producer.close(Duration.ofSeconds(5));
-    sessions.close();
+    scorers.close();
     log.info("worker {} stopped: {}", workerId, io.evalfleet.common.process.ProcessMemory.summary());
   }
 

@@ -19,6 +19,10 @@ public final class KnownNoise extends Filter<ILoggingEvent> {
       // A laptop fleet's dispatcher state is thrown away with its embedded broker, wherever it lies.
       new Noise("org.apache.kafka.streams.processor.internals.StateDirectory",
           "Using an OS temp directory in the state.dir property", "state.dir"),
+      // A broker that does not answer, said once per try: a command for a person says it once, in
+      // its error, when it gives up (the log file keeps every try).
+      new Noise("org.apache.kafka.clients.NetworkClient", "[", "could not be established. Node may not be available"),
+      new Noise("org.apache.kafka.clients.NetworkClient", "[", ") disconnected"),
       // A dispatcher's first start: Kafka Streams creates its repartition topics while its consumer
       // already asks for them (evalfleet's own topics are checked before the start, by name).
       new Noise("org.apache.kafka.clients.NetworkClient", "[Consumer clientId=evalfleet-dispatcher",

@@ -91,7 +91,7 @@ public final class FleetConfig {
       id -> VALID_MEMBER_ID.matcher(id).matches(), "at most 249 ASCII letters, digits, '.', '_' or '-' (Kafka's rule for a group member id)",
       "Name of this worker in shard results and logs, and its static member id in the workers' consumer group: a worker restarted under the same id takes its partitions back at once, without a rebalance. Must be unique in the fleet (a pod's name); the default (`<host>-<pid>`, other characters replaced by `-`) is.");
   public static final Setting<Integer> MAX_DELIVERIES = Setting.positiveInt("worker.max-deliveries", 3,
-      "How many workers a job may be delivered to without an answer (each killed by it: a native crash, out of memory) before a worker answers it with an error naming the shard instead of scoring it.");
+      "How many workers a job may be delivered to without an answer before its next delivery is scored alone, in a JVM that the worker starts as it was started (same java, class path, heap and settings). Workers also die of causes of their own (a crash-looping node, spot instances), so these deliveries only make the job a suspect: scored alone, its answer is the job's answer; only that process dying while its worker lives (out of memory, a signal, a native crash) answers the job with an error naming the shard and the evidence. A worker killed meanwhile blames nothing: the job is delivered again.");
   public static final Setting<String> WEBHOOK_URL = new Setting<>("notifier.webhook-url", "", String::trim,
       s -> s.isEmpty() || s.startsWith("http://") || s.startsWith("https://"), "an http(s) URL, or empty",
       "Where the notifier POSTs every review as signed JSON; empty: no webhook.");
@@ -180,11 +180,21 @@ public final class FleetConfig {
 
   /** A copy with some keys changed. */
   public FleetConfig with(Map<String, String> overrides) {
+    Map<String, String> raw = settings();
+    raw.putAll(overrides);
+    return of(raw);
+  }
+
+  /**
+   * Every effective setting as text, {@code kafka.*} keys included: {@link #of} of this map gives an
+   * equal configuration, e.g. in a process that a role starts to do part of its work. It holds
+   * whatever secrets the {@code kafka.*} keys hold: pass it on privately (a pipe), never as arguments.
+   */
+  public Map<String, String> settings() {
     Map<String, String> raw = new LinkedHashMap<>();
     values.forEach((k, v) -> raw.put(k, String.valueOf(v)));
     kafka.forEach((k, v) -> raw.put("kafka." + k, v));
-    raw.putAll(overrides);
-    return of(raw);
+    return raw;
   }
 
   @SuppressWarnings("unchecked")

@@ -16,8 +16,10 @@ public enum FailureKind {
   /** evalfleet itself is wrong: never retried, ends in ERROR naming it as a bug. */
   @JsonProperty("bug") BUG("internal error (a bug in evalfleet)", false),
   /**
-   * The job stopped every worker it was delivered to (a native crash, the kernel's out-of-memory
-   * killer) within {@code worker.max-deliveries}: not delivered again, ends in ERROR naming the shard.
+   * The job stops whoever scores it: after {@code worker.max-deliveries} workers stopped without
+   * answering it, it was scored alone in a process of its own, and that process died of it (out of
+   * memory, a signal, a native crash) while its worker lived. Not delivered again; ends in ERROR
+   * naming the shard and the evidence.
    */
   @JsonProperty("crashed") CRASHED("it stopped the workers that took it", false);
 

@@ -66,4 +66,16 @@ class FleetConfigTest {
     String doc = FleetConfig.markdownReference();
     FleetConfig.SETTINGS.forEach(s -> assertThat(doc).contains("`" + s.key() + "`", s.envName()));
   }
+
+  @Test
+  void effectiveSettingsGiveAnEqualConfigurationInAnotherProcess() {
+    FleetConfig config = FleetConfig.of(Map.of("worker.drain-timeout", "PT7S", "worker.max-deliveries", "5",
+        "kafka.security.protocol", "SASL_SSL", "kafka.bootstrap.servers", "b1:9093"));
+    FleetConfig copy = FleetConfig.of(config.settings());
+    assertThat(copy.settings()).isEqualTo(config.settings());
+    assertThat(copy.get(FleetConfig.DRAIN_TIMEOUT)).isEqualTo(java.time.Duration.ofSeconds(7));
+    assertThat(copy.get(FleetConfig.MAX_DELIVERIES)).isEqualTo(5);
+    assertThat(copy.kafkaClientProperties()).containsEntry("security.protocol", "SASL_SSL")
+        .containsEntry("bootstrap.servers", "b1:9093");
+  }
 }

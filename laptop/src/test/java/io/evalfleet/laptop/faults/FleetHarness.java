@@ -204,6 +204,13 @@ final class FleetHarness implements AutoCloseable {
     return found[0];
   }
 
+  /** The events that have a flag by now. */
+  java.util.Set<String> flaggedEvents() {
+    java.util.Set<String> flagged = new java.util.HashSet<>();
+    readAll(Topics.DRIFT_FLAGS, record -> flagged.add(Json.read(record.value(), DriftFlag.class).eventId()));
+    return flagged;
+  }
+
   private SubsetRef smallSubset(int pairs) throws Exception {
     Path file = dir.resolve("assets").resolve("pairs-" + pairs + ".parquet");
     if (!Files.exists(file)) {

@@ -134,6 +134,11 @@ final class FleetProcess implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
+  /** The processes this one started that are still running (e.g. a worker's scoring of a job alone). */
+  List<ProcessHandle> descendants() {
+    return process == null ? List.of() : process.descendants().toList();
+  }
+
   /** SIGKILL: no shutdown hook, no commit, no goodbye to the group. */
   void kill() throws InterruptedException {
     process.destroyForcibly();

@@ -84,6 +84,14 @@ public final class SubsetBuilder {
    *     another type, when a filter is malformed, or when no row is left
    */
   public SubsetManifest build(Settings settings) throws IOException {
+    return build(settings, true);
+  }
+
+  /**
+   * As {@link #build(Settings)}; unless {@code allowSmaller}, refuses (writing nothing) when fewer
+   * distinct rows than the target pass the filter, saying how many do.
+   */
+  public SubsetManifest build(Settings settings, boolean allowSmaller) throws IOException {
     Map<String, String> filter = parseFilter(settings.filter());
     List<SubsetManifest.Source> sources = new ArrayList<>();
     Map<String, List<Row>> strata = new TreeMap<>();
@@ -135,6 +143,13 @@ public final class SubsetBuilder {
     }
     Map<String, Integer> available = new TreeMap<>();
     strata.forEach((stratum, rows) -> available.put(stratum, rows.size()));
+    int distinct = available.values().stream().mapToInt(Integer::intValue).sum();
+    if (!allowSmaller && distinct < settings.targetRows()) {
+      throw new InputException("a subset of " + settings.targetRows() + " rows was asked for, but only " + distinct
+          + " distinct rows are left (" + counts[0] + " read, " + counts[1] + " after the filter, " + counts[2]
+          + " exact and " + counts[3] + " normalised repeats dropped): ask for at most " + distinct
+          + " rows, or accept a smaller subset");
+    }
     Map<String, Integer> quotas = quotas(available, settings.targetRows(), settings.minPerStratum());
     List<Row> chosen = new ArrayList<>();
     Map<String, SubsetManifest.Stratum> strataCounts = new LinkedHashMap<>();

@@ -118,6 +118,19 @@ class SubsetBuilderTest {
   }
 
   @Test
+  void aSizeBeyondTheDistinctRowsIsRefusedSayingHowManyThereAreUnlessASmallerSubsetIsFine() throws Exception {
+    // day-1 in English: 450 billing + 300 refund + 5 security questions, and two repeats.
+    var asked = new SubsetBuilder.Settings("support", "v1", List.of(day1), "message", List.of("lang=en"), "category",
+        100_000, 0, 7, dir.resolve("too-big.parquet").toUri().toString());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> new SubsetBuilder(storage).build(asked, false))
+        .isInstanceOf(io.evalfleet.common.failure.InputException.class)
+        .hasMessageContaining("a subset of 100000 rows was asked for, but only 755 distinct rows are left")
+        .hasMessageContaining("ask for at most 755 rows");
+    assertThat(java.nio.file.Files.exists(dir.resolve("too-big.parquet"))).as("nothing written").isFalse();
+    assertThat(new SubsetBuilder(storage).build(asked, true).output().rows()).isEqualTo(755);
+  }
+
+  @Test
   void aMissingColumnIsNamedWithItsFile() {
     SubsetBuilder.Settings wrong = new SubsetBuilder.Settings("support", "v1", List.of(day1), "text", List.of(), null,
         100, 0, 7, dir.resolve("wrong.parquet").toUri().toString());

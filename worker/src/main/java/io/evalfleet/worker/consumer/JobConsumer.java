@@ -9,6 +9,7 @@ import io.evalfleet.common.kafka.ContiguousOffsets;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.worker.isolation.Isolation;
 import io.evalfleet.worker.scoring.JobScorer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -44,8 +45,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A job that stops the workers it is delivered to (a native crash, the out-of-memory killer)
  * would otherwise stop every worker in turn: before a job is scored, the delivery is counted in the
- * partition's committed offset metadata, which survives the worker; a job delivered {@code
- * maxDeliveries} times without an answer is answered with a {@code crashed} failure instead.
+ * partition's committed offset metadata, which survives the worker. A job delivered {@code
+ * maxDeliveries} times without an answer is a suspect, not a culprit: workers also die of causes of
+ * their own (a node that crash-loops, a spot instance taken back). Its next delivery is scored
+ * alone, by the {@link Isolation} (a process of its own): its answer is the job's answer; a death
+ * of that process while this worker lives is evidence, and the job is answered with a {@code
+ * crashed} failure naming it; an isolation cut short by this worker stopping blames nothing, and the
+ * job is delivered again with its deliveries still counted.
  *
  * <p>Threading: {@link #run()} owns the consumer; scoring threads only publish results and report
  * starts and completions through queues. {@link #close(Duration)} may be called from any thread.
@@ -60,6 +66,7 @@ public final class JobConsumer implements Runnable {
   private final ExecutorService executor;
   private final int capacity;
   private final int maxDeliveries;
+  private final Isolation isolation;
   private final Map<TopicPartition, ContiguousOffsets> offsets = new HashMap<>();
   /** Per partition, how often each unfinished offset was started, as committed in the offset metadata. */
   private final Map<TopicPartition, Deliveries> deliveries = new HashMap<>();
@@ -85,17 +92,25 @@ public final class JobConsumer implements Runnable {
   private record Start(TopicPartition partition, long offset, java.util.concurrent.CompletableFuture<Integer> deliveries) {}
 
   /**
+   * A consumer whose suspect jobs (3 deliveries without an answer) are scored again by {@code scorer}
+   * in this process, for tests and embedded use.
+   *
    * @param executor runs scoring with {@code capacity} threads and an unbounded queue (this class bounds
    *     what it submits). Not shut down here.
    */
   public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
       ExecutorService executor, int capacity) {
-    this(consumer, producer, scorer, executor, capacity, 3, new SimpleMeterRegistry());
+    this(consumer, producer, scorer, executor, capacity, 3, job -> new Isolation.Answered(scorer.score(job)),
+        new SimpleMeterRegistry());
   }
 
-  /** @param maxDeliveries deliveries of a job without an answer after which it is answered as {@code crashed} */
+  /**
+   * @param maxDeliveries deliveries of a job without an answer after which its next delivery is scored by
+   *     {@code isolation} instead of {@code scorer}
+   * @param isolation scores suspect jobs alone; not closed here
+   */
   public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
-      ExecutorService executor, int capacity, int maxDeliveries, MeterRegistry registry) {
+      ExecutorService executor, int capacity, int maxDeliveries, Isolation isolation, MeterRegistry registry) {
     this.registry = registry;
     FleetMeter.WORKER_JOBS_IN_FLIGHT.gauge(registry, () -> inFlight);
     FleetMeter.WORKER_CAPACITY.gauge(registry, () -> capacity);
@@ -105,12 +120,16 @@ public final class JobConsumer implements Runnable {
       FleetMeter.REBALANCES.counter(registry, kind);
     }
     FleetMeter.DEAD_LETTERS.counter(registry, Topics.JOBS);
+    for (String outcome : List.of("answered", "died", "abandoned", "failed")) {
+      FleetMeter.ISOLATED_SCORINGS.counter(registry, outcome);
+    }
     this.consumer = consumer;
     this.producer = producer;
     this.scorer = scorer;
     this.executor = executor;
     this.capacity = capacity;
     this.maxDeliveries = maxDeliveries;
+    this.isolation = isolation;
   }
 
   @Override
@@ -213,7 +232,17 @@ public final class JobConsumer implements Runnable {
     log.debug("scoring job {} attempt {} from {}-{}@{}", job.jobId(), job.attempt(), record.topic(), record.partition(),
         record.offset());
     int delivered = starting(new TopicPartition(record.topic(), record.partition()), record.offset());
-    ShardResult result = delivered > maxDeliveries ? crashed(job, delivered - 1) : scorer.score(job);
+    ShardResult result;
+    if (delivered > maxDeliveries) {
+      result = scoredAlone(job, delivered - 1);
+      if (result == null) {
+        // Not scored, and not answered: its deliveries stay counted and it is delivered again.
+        done.accept(false);
+        return;
+      }
+    } else {
+      result = scorer.score(job);
+    }
     scored.add(new Completion(new TopicPartition(record.topic(), record.partition()), record.offset(), true));
     if (result.failed()) {
       log.warn("job {} failed: {}", job.jobId(), result.error().message());
@@ -245,14 +274,45 @@ public final class JobConsumer implements Runnable {
     }
   }
 
-  /** The answer to a job that stopped the workers it was delivered to before this one. */
-  private ShardResult crashed(ScoringJob job, int stoppedWorkers) {
-    String message = "job " + job.jobId() + " was delivered to " + stoppedWorkers + " workers that stopped without"
-        + " answering it (killed by a native crash or by running out of memory?); it is not scored again";
+  /**
+   * Scores a suspect job alone and returns its answer: the isolated scoring's own result, a {@code
+   * crashed} failure naming the evidence when the isolated scoring died, a {@code bug} failure when it
+   * could not be done; null when it was cut short by this worker stopping.
+   */
+  private ShardResult scoredAlone(ScoringJob job, int unanswered) {
+    log.warn("job {} was delivered to {} workers that stopped without answering it; scoring it alone", job.jobId(),
+        unanswered);
+    Isolation.Outcome outcome = isolation.score(job);
+    String suspect = "job " + job.jobId() + " (rows " + job.rowStart() + "-" + (job.rowStart() + job.rowCount() - 1)
+        + ") was delivered to " + unanswered + " workers that stopped without answering it";
+    if (outcome instanceof Isolation.Answered answered) {
+      FleetMeter.ISOLATED_SCORINGS.counter(registry, "answered").increment();
+      log.info("job {} scored alone answered{}: no evidence that it stops the workers that score it", job.jobId(),
+          answered.result().failed() ? " with a failure" : "");
+      return answered.result();
+    }
+    if (outcome instanceof Isolation.Died died) {
+      FleetMeter.ISOLATED_SCORINGS.counter(registry, "died").increment();
+      return failure(job, io.evalfleet.common.failure.FailureKind.CRASHED, suspect
+          + "; scored alone in a process of its own, it stopped that process too: " + died.evidence()
+          + "; it is not scored again");
+    }
+    if (outcome instanceof Isolation.Failed failed) {
+      FleetMeter.ISOLATED_SCORINGS.counter(registry, "failed").increment();
+      return failure(job, io.evalfleet.common.failure.FailureKind.BUG, suspect + ", and it could not be scored alone: "
+          + failed.why());
+    }
+    FleetMeter.ISOLATED_SCORINGS.counter(registry, "abandoned").increment();
+    log.info("scoring job {} alone was cut short ({}); it will be delivered again", job.jobId(),
+        ((Isolation.Abandoned) outcome).why());
+    return null;
+  }
+
+  private ShardResult failure(ScoringJob job, io.evalfleet.common.failure.FailureKind kind, String message) {
     log.error(message);
     return new ShardResult(io.evalfleet.common.contract.SchemaVersion.CURRENT, job.jobId(), job.runId(),
         job.shardIndex(), job.rowStart(), job.rowCount(), Map.of(), workerIdOf(), null, null, null, 0, job.attempt(),
-        new io.evalfleet.common.contract.ShardError(io.evalfleet.common.failure.FailureKind.CRASHED, message));
+        new io.evalfleet.common.contract.ShardError(kind, message));
   }
 
   private String workerIdOf() {

@@ -11,6 +11,7 @@ import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.task.Task;
+import io.evalfleet.worker.isolation.Isolation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -77,10 +78,30 @@ class JobConsumerTest {
 
   /** As the worker wires it: {@code capacity} scoring threads. */
   void startConsumer(int capacity) {
+    startConsumer(capacity, job -> new Isolation.Answered(answer(job)));
+  }
+
+  /** With {@code isolation} scoring the suspect jobs (3 deliveries without an answer). */
+  void startConsumer(int capacity, Isolation isolation) {
     executor = Executors.newFixedThreadPool(capacity);
-    jobs = new JobConsumer(consumer, producer, this::answer, executor, capacity);
+    jobs = new JobConsumer(consumer, producer, this::answer, executor, capacity, 3, isolation,
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     loop = new Thread(jobs);
     loop.start();
+  }
+
+  /** A job at offset 0 that {@code stopped} workers took without answering, and a job at offset 1 that none took. */
+  void startWithSuspect(int stopped, Isolation isolation) {
+    consumer.updateBeginningOffsets(Map.of(P0, 0L));
+    consumer.schedulePollTask(() -> {
+      consumer.rebalance(List.of(P0));
+      // What the workers left before they stopped scoring the job at offset 0.
+      consumer.commitSync(Map.of(P0, new org.apache.kafka.clients.consumer.OffsetAndMetadata(0, "d=0:" + stopped)));
+      consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, 0, "k0", job(0)));
+      consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, 1, "k1", job(1)));
+    });
+    release.release(2);
+    startConsumer(1, isolation);
   }
 
   @AfterEach
@@ -193,37 +214,71 @@ class JobConsumerTest {
   }
 
   @Test
-  void aJobDeliveredToWorkersThatDiedOnItIsAnsweredAsCrashedNotScored() throws Exception {
-    consumer.updateBeginningOffsets(Map.of(P0, 0L));
-    consumer.schedulePollTask(() -> {
-      consumer.rebalance(List.of(P0));
-      // What three workers left before they died scoring the job at offset 0.
-      consumer.commitSync(Map.of(P0, new org.apache.kafka.clients.consumer.OffsetAndMetadata(0, "d=0:3")));
-      consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, 0, "k0", job(0)));
-      consumer.addRecord(new ConsumerRecord<>(Topics.JOBS, 0, 1, "k1", job(1)));
+  void aJobDeliveredToWorkersThatStoppedIsScoredAloneAndItsAnswerPublished() throws Exception {
+    List<String> isolated = new java.util.concurrent.CopyOnWriteArrayList<>();
+    startWithSuspect(3, job -> {
+      isolated.add(job.jobId());
+      return new Isolation.Answered(new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(),
+          job.rowCount(), Map.of("cosine", new double[job.rowCount()]), "w", "cpu", null, null, 1, 1, null));
     });
-    release.release(1);
-    startConsumer(1);
+    await("both jobs answered", () -> producer.history().size() == 2);
+    assertThat(isolated).as("only the suspect was scored alone").containsExactly(ScoringJob.jobId("run-1", 0));
+    ShardResult suspect = Json.read(producer.history().get(0).value(), ShardResult.class);
+    assertThat(suspect.jobId()).isEqualTo(ScoringJob.jobId("run-1", 0));
+    assertThat(suspect.failed()).as("three stopped workers are no evidence against the job").isFalse();
+    assertThat(started.get()).as("only the second job was scored in the worker").isEqualTo(1);
+    await("both offsets committed", () -> Long.valueOf(2).equals(committed()));
+    assertThat(consumer.committed(Set.of(P0)).get(P0).metadata()).as("nothing left to count").isEqualTo("d=");
+  }
+
+  @Test
+  void aJobDeliveredFewerTimesThanTheLimitIsScoredInTheWorker() throws Exception {
+    AtomicInteger isolated = new AtomicInteger();
+    startWithSuspect(2, job -> {
+      isolated.incrementAndGet();
+      return new Isolation.Died("never");
+    });
+    await("both jobs answered", () -> producer.history().size() == 2);
+    assertThat(isolated.get()).isZero();
+    assertThat(started.get()).isEqualTo(2);
+  }
+
+  @Test
+  void aJobWhoseIsolatedScoringDiesIsAnsweredAsCrashedNamingTheEvidenceAndTheRows() throws Exception {
+    startWithSuspect(3, job -> new Isolation.Died("ran out of memory (-Xmx256m), exit status 3"));
     await("both jobs answered", () -> producer.history().size() == 2);
     ShardResult crashed = Json.read(producer.history().get(0).value(), ShardResult.class);
     assertThat(crashed.jobId()).isEqualTo(ScoringJob.jobId("run-1", 0));
     assertThat(crashed.error().kind()).isEqualTo(io.evalfleet.common.failure.FailureKind.CRASHED);
-    assertThat(crashed.error().message()).contains("delivered to 3 workers that stopped without answering it");
+    assertThat(crashed.error().message()).contains("(rows 0-9) was delivered to 3 workers that stopped without answering it",
+        "scored alone in a process of its own, it stopped that process too: ran out of memory (-Xmx256m), exit status 3");
     assertThat(Json.read(producer.history().get(1).value(), ShardResult.class).failed()).isFalse();
-    assertThat(started.get()).as("only the second job was scored").isEqualTo(1);
+    assertThat(started.get()).as("only the second job was scored in the worker").isEqualTo(1);
     await("both offsets committed", () -> Long.valueOf(2).equals(committed()));
   }
 
   @Test
-  void eachStartOfAJobIsCountedInTheCommittedMetadataBeforeItIsScored() throws Exception {
-    start(1, 1);
-    await("the job runs", () -> started.get() == 1);
-    var committed = consumer.committed(Set.of(P0)).get(P0);
-    assertThat(committed.offset()).isZero();
-    assertThat(committed.metadata()).isEqualTo("d=0:1");
-    release.release(1);
-    await("its offset committed", () -> Long.valueOf(1).equals(committed()));
-    assertThat(consumer.committed(Set.of(P0)).get(P0).metadata()).as("nothing left unfinished").isEqualTo("d=");
+  void aJobWhoseIsolatedScoringCouldNotStartIsAnsweredAsABugNotBlamed() throws Exception {
+    startWithSuspect(3, job -> new Isolation.Failed("cannot start a process: no java"));
+    await("both jobs answered", () -> producer.history().size() == 2);
+    ShardResult failed = Json.read(producer.history().get(0).value(), ShardResult.class);
+    assertThat(failed.error().kind()).isEqualTo(io.evalfleet.common.failure.FailureKind.BUG);
+    assertThat(failed.error().message()).contains("could not be scored alone: cannot start a process: no java");
+  }
+
+  @Test
+  void aJobWhoseIsolatedScoringIsCutShortIsNeitherAnsweredNorForgiven() throws Exception {
+    AtomicInteger calls = new AtomicInteger();
+    startWithSuspect(3, job -> {
+      calls.incrementAndGet();
+      return new Isolation.Abandoned("the worker is stopping");
+    });
+    await("the other job answered", () -> producer.history().size() == 1);
+    assertThat(Json.read(producer.history().get(0).value(), ShardResult.class).jobId())
+        .as("the cut-short scoring published nothing").isEqualTo(ScoringJob.jobId("run-1", 1));
+    assertThat(calls.get()).isEqualTo(1);
+    await("the other job's completion recorded", () -> "d=0:4".equals(consumer.committed(Set.of(P0)).get(P0).metadata()));
+    assertThat(committed()).as("left uncommitted: it is delivered again").isZero();
   }
 
   static String header(org.apache.kafka.clients.producer.ProducerRecord<String, byte[]> record, String key) {
