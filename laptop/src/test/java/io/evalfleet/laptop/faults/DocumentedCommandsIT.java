@@ -52,8 +52,8 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code HOME} and Java's {@code user.home}: the default archive, state and cache directories, shared
  * as on one host, never the real home's), {@code
  * EVALFLEET_METRICS_PORT=0} (the docs' way to give roles sharing a machine their own metrics port;
- * other builds may hold 9400 here) and Debian's {@code /usr/bin} first on {@code PATH} (its python3 has
- * confluent-kafka).
+ * other builds may hold 9400 here), Debian's {@code /usr/bin} first on {@code PATH} (its python3 has
+ * confluent-kafka) and no desktop (so that {@code report --open} opens no window).
  */
 class DocumentedCommandsIT {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -105,8 +105,10 @@ class DocumentedCommandsIT {
     broker = BrokerProcess.startWithoutTopics(Files.createDirectories(dir.resolve("broker")));
     String bootstrap = broker.bootstrapServers();
     // Java takes ~ from the password database, not from HOME: both point at the fresh home
+    // `report --open` runs xdg-open: with no desktop it opens with $BROWSER, here a no-op, not a browser window
     environment = Map.of("HOME", home.toString(), "JAVA_TOOL_OPTIONS", "-Duser.home=" + home, "B", bootstrap,
-        "EVALFLEET_METRICS_PORT", "0", "PATH", "/usr/bin:/bin:" + System.getenv().getOrDefault("PATH", ""));
+        "EVALFLEET_METRICS_PORT", "0", "PATH", "/usr/bin:/bin:" + System.getenv().getOrDefault("PATH", ""),
+        "DISPLAY", "", "WAYLAND_DISPLAY", "", "XDG_CURRENT_DESKTOP", "", "BROWSER", "true");
     FleetConfig config = FleetConfig.defaults().with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), bootstrap));
     try {
       ran.add(doc("B=$(cat .evalfleet/local/bootstrap.servers)")); // the substitution itself: $B is set
