@@ -60,7 +60,8 @@ public record ModelVocabulary(long size, String source) {
    * The vocabulary an ONNX model's graph fixes, or empty when it leaves it open (a symbolic logits
    * dimension and no embedding table found).
    *
-   * @throws IOException when the stream cannot be read or is not an ONNX model
+   * @throws NotOnnx when the bytes are not an ONNX model's wire format
+   * @throws IOException when the stream cannot be read
    */
   public static Optional<ModelVocabulary> read(InputStream onnx) throws IOException {
     Graph graph = new Graph();
@@ -77,9 +78,16 @@ public record ModelVocabulary(long size, String source) {
         }
       }
     } catch (com.google.protobuf.InvalidProtocolBufferException e) {
-      throw new IOException("not an ONNX model: " + e.getMessage(), e);
+      throw new NotOnnx(e);
     }
     return graph.vocabulary();
+  }
+
+  /** The bytes read are not a protobuf message, so not an ONNX model. */
+  public static final class NotOnnx extends IOException {
+    NotOnnx(Throwable cause) {
+      super("not an ONNX model: " + cause.getMessage(), cause);
+    }
   }
 
   private static boolean lengthDelimited(int tag) {

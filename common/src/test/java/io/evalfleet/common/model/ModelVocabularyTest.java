@@ -41,7 +41,7 @@ class ModelVocabularyTest {
   @Test
   void aFileThatIsNotAnOnnxModelIsRefused() {
     assertThatThrownBy(() -> ModelVocabulary.read(new ByteArrayInputStream(new byte[] {(byte) 0xff, (byte) 0xff, 0x07})))
-        .isInstanceOf(IOException.class);
+        .isInstanceOf(ModelVocabulary.NotOnnx.class);
   }
 
   @Test

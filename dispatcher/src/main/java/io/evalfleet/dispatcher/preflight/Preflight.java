@@ -4,16 +4,22 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
+import io.evalfleet.common.model.ModelVocabulary;
+import io.evalfleet.common.model.TokenizerVocabulary;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.task.SubsetLayout;
 import io.evalfleet.common.task.Task;
 import java.io.IOException;
+import java.io.InputStream;
+import java.util.Optional;
 
 /**
  * Checks a staged event before any job is published: the artifact, tokenizer and golden subset
- * exist and have their promised digests, and the subset has the columns its task's {@link
- * io.evalfleet.common.task.TaskSpec} reads. Blocking (it reads files): run it off the poll thread.
+ * exist and have their promised digests, the tokenizer's ids fit the vocabulary the model's graph
+ * fixes ({@link ModelVocabulary}: its embedding table or its logits), and the subset has the columns
+ * its task's {@link io.evalfleet.common.task.TaskSpec} reads. Blocking (it reads files): run it off
+ * the poll thread.
  */
 public final class Preflight {
   private final Storage storage;
@@ -46,6 +52,10 @@ public final class Preflight {
     }
     if (event.tokenizer() != null) {
       verify("tokenizer", event.tokenizer());
+      Optional<String> misfit = vocabularyMisfit(event);
+      if (misfit.isPresent()) {
+        throw new Rejected("tokenizer: " + misfit.get(), null);
+      }
     }
     verify("golden_subset", new ArtifactRef(event.goldenSubset().uri(), event.goldenSubset().sha256()));
     GoldenSubsetFile footer;
@@ -67,6 +77,30 @@ public final class Preflight {
 
   /** What pre-flight learned: the subset's footer (for the shard plan) and its columns for the task. */
   public record Checked(GoldenSubsetFile footer, SubsetLayout layout) {}
+
+  /**
+   * Why the event's tokenizer cannot feed its model: ids beyond the vocabulary the model's graph
+   * fixes. Empty when they fit, and when either file does not say (a graph that leaves its vocabulary
+   * symbolic, a file that is not an ONNX graph or a tokenizer.json): the worker then finds out.
+   */
+  private Optional<String> vocabularyMisfit(StagedWeightEvent event) throws IOException {
+    Optional<TokenizerVocabulary> tokenizer;
+    try (InputStream in = storage.open(event.tokenizer().uri())) {
+      tokenizer = TokenizerVocabulary.read(in);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      return Optional.empty();
+    }
+    if (tokenizer.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<ModelVocabulary> model;
+    try (InputStream in = storage.open(event.artifact().uri())) {
+      model = ModelVocabulary.read(in);
+    } catch (ModelVocabulary.NotOnnx e) {
+      return Optional.empty();
+    }
+    return model.flatMap(vocabulary -> tokenizer.get().misfit(vocabulary));
+  }
 
   private void verify(String field, ArtifactRef ref) throws Rejected, IOException {
     try {
