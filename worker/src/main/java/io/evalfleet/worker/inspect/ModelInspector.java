@@ -164,9 +164,16 @@ public final class ModelInspector {
       }
     }
     TensorInfo logits = (TensorInfo) model.outputs().get(NllForward.LOGITS).getInfo();
+    // The head a job's logits go to: one that takes another type than float32 casts before its log-softmax.
+    boolean cast;
+    try {
+      cast = ((TensorInfo) sessions.nllHead(logits.type).getInputInfo().get(NllForward.LOGITS).getInfo()).type
+          != ai.onnxruntime.OnnxJavaType.FLOAT;
+    } catch (ai.onnxruntime.OrtException e) {
+      throw ScoringException.of("reading the NLL head for " + logits.type + " logits", e);
+    }
     feeding.add("logits: " + logits.type + " over " + (logitsSize > 0 ? logitsSize + " tokens" : "a symbolic vocabulary")
-        + (logits.type == ai.onnxruntime.OnnxJavaType.FLOAT ? "" : ", cast to float32 before the log-softmax")
-        + "; only logits is fetched");
+        + (cast ? ", cast to float32 before the log-softmax" : "") + "; only logits is fetched");
     Optional<ModelVocabulary> vocabulary = vocabulary(subject.model());
     if (vocabulary.isEmpty() && logitsSize > 0) {
       vocabulary = Optional.of(new ModelVocabulary(logitsSize, "its logits output"));
@@ -190,9 +197,9 @@ public final class ModelInspector {
           + " finite), not a perplexity; give --tokenizer to probe it on text");
       return;
     }
+    fits(vocabulary, subject.tokenizer(), -1).ifPresent(feeding::add);
     long[] ids;
     try (ModelSessions.TokenizerLease held = sessions.tokenizer(subject.tokenizer(), 0)) {
-      fits(vocabulary, subject.tokenizer(), -1).ifPresent(feeding::add);
       ids = held.tokenizer().encode(PROBE).getIds();
     }
     if (ids.length < 2) {
