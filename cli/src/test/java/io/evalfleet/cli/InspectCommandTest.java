@@ -87,7 +87,7 @@ class InspectCommandTest {
         "--pooling", "mean");
     assertThat(run.exit()).as(run.out()).isZero();
     assertThat(run.out()).contains("warning: --pooling mean contradicts the model's own sentence-transformers"
-        + " configuration (1_Pooling/config.json pools by cls)", "pooled by mean");
+        + " configuration (1_Pooling/config.json pools by cls)", "output last_hidden_state: token vectors, pooled by mean\n");
   }
 
   @Test

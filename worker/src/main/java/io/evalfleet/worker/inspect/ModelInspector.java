@@ -238,8 +238,7 @@ public final class ModelInspector {
     long[] shape = ((TensorInfo) model.outputs().get(output).getInfo()).getShape();
     feeding.add(shape.length == 2 ? "output " + output + ": already pooled, used as it is"
         : "output " + output + ": token vectors, pooled by " + conventions.pooling().wireName()
-            + (subject.conventions() == null || subject.conventions().equals(EmbeddingConventions.DEFAULTS)
-                ? " (the default; a model's own sentence-transformers pooling, 1_Pooling/config.json, is read when"
+            + (subject.conventions() == null ? " (the default; a model's own sentence-transformers pooling, 1_Pooling/config.json, is read when"
                     + " the model is given as its folder, or set --pooling)" : ""));
     feeding.add("conventions: " + conventions.describe());
     Optional<ModelVocabulary> vocabulary = vocabulary(subject.model());
