@@ -1,5 +1,7 @@
 package io.evalfleet.dispatcher.preflight;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.failure.FailureKind;
@@ -23,6 +25,13 @@ import java.util.Optional;
  */
 public final class Preflight {
   private final Storage storage;
+  /**
+   * By digest, what a model's graph or a tokenizer says about token ids (empty: it does not say):
+   * read once per digest, so a burst of events staging one large model reads it once, as verify hashes
+   * it once.
+   */
+  private final Cache<String, Optional<ModelVocabulary>> models = Caffeine.newBuilder().maximumSize(1_000).build();
+  private final Cache<String, Optional<TokenizerVocabulary>> tokenizers = Caffeine.newBuilder().maximumSize(1_000).build();
 
   public Preflight(Storage storage) {
     this.storage = storage;
@@ -84,22 +93,29 @@ public final class Preflight {
    * symbolic, a file that is not an ONNX graph or a tokenizer.json): the worker then finds out.
    */
   private Optional<String> vocabularyMisfit(StagedWeightEvent event) throws IOException {
-    Optional<TokenizerVocabulary> tokenizer;
-    try (InputStream in = storage.open(event.tokenizer().uri())) {
-      tokenizer = TokenizerVocabulary.read(in);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-      return Optional.empty();
+    Optional<TokenizerVocabulary> tokenizer = tokenizers.getIfPresent(event.tokenizer().sha256());
+    if (tokenizer == null) {
+      try (InputStream in = storage.open(event.tokenizer().uri())) {
+        tokenizer = TokenizerVocabulary.read(in);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        tokenizer = Optional.empty();
+      }
+      tokenizers.put(event.tokenizer().sha256(), tokenizer);
     }
     if (tokenizer.isEmpty()) {
       return Optional.empty();
     }
-    Optional<ModelVocabulary> model;
-    try (InputStream in = storage.open(event.artifact().uri())) {
-      model = ModelVocabulary.read(in);
-    } catch (ModelVocabulary.NotOnnx e) {
-      return Optional.empty();
+    Optional<ModelVocabulary> model = models.getIfPresent(event.artifact().sha256());
+    if (model == null) {
+      try (InputStream in = storage.open(event.artifact().uri())) {
+        model = ModelVocabulary.read(in);
+      } catch (ModelVocabulary.NotOnnx e) {
+        model = Optional.empty();
+      }
+      models.put(event.artifact().sha256(), model);
     }
-    return model.flatMap(vocabulary -> tokenizer.get().misfit(vocabulary));
+    TokenizerVocabulary ids = tokenizer.get();
+    return model.flatMap(ids::misfit);
   }
 
   private void verify(String field, ArtifactRef ref) throws Rejected, IOException {
