@@ -131,6 +131,20 @@ class ModelInspectorTest {
         .anyMatch(line -> line.startsWith("probe: a 384-dimensional embedding"));
   }
 
+  @Test
+  void bgeUnderTheSentenceTransformersConfigurationItShipsIsClsPooledAndNormalized() throws Exception {
+    EmbeddingConventions shipped = io.evalfleet.common.model.SentenceTransformersFolder.read(
+        FIXTURES.resolve("embedding/bge-small-en-v1.5-st")).conventions();
+    ModelInspector.Report report = inspector.inspect(TestModelsAccess.bge(), TestModelsAccess.bgeTokenizer(), null,
+        shipped);
+    assertThat(report.scorable()).as(report.problem()).isTrue();
+    assertThat(report.feeding()).contains("output last_hidden_state: token vectors, pooled by cls",
+        "conventions: pooling cls, normalized, no prefix, output default");
+    ModelInspector.Report bare = inspector.inspect(TestModelsAccess.bge(), TestModelsAccess.bgeTokenizer(), null, null);
+    assertThat(bare.feeding()).anyMatch(line -> line.startsWith("output last_hidden_state: token vectors, pooled by mean"
+        + " (the default; a model's own sentence-transformers pooling, 1_Pooling/config.json, is read"));
+  }
+
   /**
    * The batching inspect prints is the batching a worker's result reports for the same model: the
    * dynamically quantised int8 MiniLM one text at a time, fp32 MiniLM in padded batches, the
