@@ -13,6 +13,7 @@ import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.model.SentenceTransformersFolder;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Task;
 import java.nio.file.Files;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
@@ -49,7 +51,10 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--task", defaultValue = "embedding", converter = TaskConverter.class,
         description = "embedding or causal-lm. Default: ${DEFAULT-VALUE}.")
     Task task;
-    @Option(names = "--artifact", required = true, paramLabel = "URI", description = "The ONNX file.") String artifact;
+    @Option(names = "--artifact", required = true, paramLabel = "URI", description = "The ONNX file, or a model folder"
+        + " (model.onnx or onnx/model.onnx in it). An embedding model's sentence-transformers configuration beside it"
+        + " (modules.json, 1_Pooling/config.json, config_sentence_transformers.json) sets the event's pooling,"
+        + " normalisation and prefixes, unless the options below set them.") String artifact;
     @Option(names = "--tokenizer", paramLabel = "URI", description = "The model's tokenizer.json.") String tokenizer;
     @Option(names = "--subset", required = true, paramLabel = "URI", description = "The golden subset (Parquet).") String subset;
     @Option(names = "--baseline", defaultValue = "production", description = "The version to compare with: production (the pinned baseline) or an evaluated version. Default: ${DEFAULT-VALUE}.") String baseline;
@@ -58,7 +63,7 @@ final class SubmitCommand implements Callable<Integer> {
     Integer stride;
     @Option(names = "--event-id", description = "Default: a random UUID.") String eventId;
     @Option(names = "--pooling", description = "Embedding: mean, cls, max or last_token (the model's own convention)."
-        + " Default: mean.", converter = PoolingConverter.class)
+        + " Default: as the model's sentence-transformers configuration says, else mean.", converter = PoolingConverter.class)
     EmbeddingConventions.Pooling pooling;
     @Option(names = "--no-normalize", description = "Embedding: do not L2-normalise the pooled vector.")
     boolean noNormalize;
@@ -81,6 +86,18 @@ final class SubmitCommand implements Callable<Integer> {
       }
       return new EmbeddingConventions(pooling, noNormalize ? Boolean.FALSE : null, prefixA, prefixB, output);
     }
+
+    /**
+     * The conventions the model ships, each overridden by an option the user set; a warning for each
+     * option that contradicts what the model ships.
+     */
+    EmbeddingConventions conventions(SentenceTransformersFolder shipped, java.util.function.Consumer<String> warnings) {
+      EmbeddingConventions asked = new EmbeddingConventions(pooling != null ? pooling : shipped.pooling(),
+          noNormalize ? Boolean.FALSE : shipped.normalize(), prefixA != null ? prefixA : shipped.queryPrompt(),
+          prefixB != null ? prefixB : shipped.documentPrompt(), output);
+      shipped.contradictions(asked, pooling != null, noNormalize).forEach(warnings);
+      return asked;
+    }
   }
 
   @Option(names = "--wait", paramLabel = "DURATION", description = "Wait this long (e.g. PT5M) for the flag and print it.")
@@ -93,7 +110,7 @@ final class SubmitCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     System.err.println("full log: " + logging.apply("submit"));
     FleetConfig loaded = config.load();
-    StagedWeightEvent event = source.eventFile != null ? readEvent(source.eventFile) : describe(source.described);
+    StagedWeightEvent event = source.eventFile != null ? readEvent(source.eventFile) : describe(source.described, System.err);
     try (FlagWatcher watcher = wait == null ? null : new FlagWatcher(loaded, false);
          ProgressWatcher progress = wait == null || noProgress ? null : new ProgressWatcher(loaded);
          ProgressDisplay display = ProgressDisplay.forConsole(System.err);
@@ -124,12 +141,29 @@ final class SubmitCommand implements Callable<Integer> {
     }
   }
 
-  private static StagedWeightEvent describe(Described d) throws Exception {
+  static StagedWeightEvent describe(Described d, java.io.PrintStream console) throws Exception {
     Storage storage = Storage.withDefaults();
+    String artifact = d.artifact;
+    EmbeddingConventions conventions = d.conventions();
+    Path local = InspectCommand.localPath(d.artifact);
+    if (local != null) {
+      try {
+        artifact = SentenceTransformersFolder.modelFile(local).toString();
+        Optional<SentenceTransformersFolder> shipped = d.task == Task.CAUSAL_LM ? Optional.empty()
+            : SentenceTransformersFolder.find(local);
+        if (shipped.isPresent()) {
+          conventions = d.conventions(shipped.get(), warning -> console.println("warning: " + warning));
+          console.println("embedding conventions from " + shipped.get().folder() + ": " + shipped.get().describe()
+              + (d.conventions() == null ? "" : "; the event's: " + conventions.describe()));
+        }
+      } catch (io.evalfleet.common.failure.InputException e) {
+        throw new IllegalArgumentException("invalid --artifact " + d.artifact + ": " + e.getMessage(), e);
+      }
+    }
     return new StagedWeightEvent(SchemaVersion.CURRENT, d.eventId != null ? d.eventId : UUID.randomUUID().toString(),
-        d.model, d.version, d.task, ref(storage, d.artifact), d.tokenizer == null ? null : ref(storage, d.tokenizer),
+        d.model, d.version, d.task, ref(storage, artifact), d.tokenizer == null ? null : ref(storage, d.tokenizer),
         new SubsetRef(uri(d.subset), storage.sha256(uri(d.subset)), null, Map.of()), d.baseline, null, d.maxSeqLen,
-        d.stride, null, null, d.commit, Instant.now(), d.conventions(), d.review);
+        d.stride, null, null, d.commit, Instant.now(), conventions, d.review);
   }
 
   /** A pooling by its wire name, as events spell it. */

@@ -1,22 +1,37 @@
 package io.evalfleet.dispatcher.preflight;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
+import io.evalfleet.common.model.ModelVocabulary;
+import io.evalfleet.common.model.TokenizerVocabulary;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.task.SubsetLayout;
 import io.evalfleet.common.task.Task;
 import java.io.IOException;
+import java.io.InputStream;
+import java.util.Optional;
 
 /**
  * Checks a staged event before any job is published: the artifact, tokenizer and golden subset
- * exist and have their promised digests, and the subset has the columns its task's {@link
- * io.evalfleet.common.task.TaskSpec} reads. Blocking (it reads files): run it off the poll thread.
+ * exist and have their promised digests, the tokenizer's ids fit the vocabulary the model's graph
+ * fixes ({@link ModelVocabulary}: its embedding table or its logits), and the subset has the columns
+ * its task's {@link io.evalfleet.common.task.TaskSpec} reads. Blocking (it reads files): run it off
+ * the poll thread.
  */
 public final class Preflight {
   private final Storage storage;
+  /**
+   * By digest, what a model's graph or a tokenizer says about token ids (empty: it does not say):
+   * read once per digest, so a burst of events staging one large model reads it once, as verify hashes
+   * it once.
+   */
+  private final Cache<String, Optional<ModelVocabulary>> models = Caffeine.newBuilder().maximumSize(1_000).build();
+  private final Cache<String, Optional<TokenizerVocabulary>> tokenizers = Caffeine.newBuilder().maximumSize(1_000).build();
 
   public Preflight(Storage storage) {
     this.storage = storage;
@@ -46,6 +61,10 @@ public final class Preflight {
     }
     if (event.tokenizer() != null) {
       verify("tokenizer", event.tokenizer());
+      Optional<String> misfit = vocabularyMisfit(event);
+      if (misfit.isPresent()) {
+        throw new Rejected("tokenizer: " + misfit.get(), null);
+      }
     }
     verify("golden_subset", new ArtifactRef(event.goldenSubset().uri(), event.goldenSubset().sha256()));
     GoldenSubsetFile footer;
@@ -67,6 +86,37 @@ public final class Preflight {
 
   /** What pre-flight learned: the subset's footer (for the shard plan) and its columns for the task. */
   public record Checked(GoldenSubsetFile footer, SubsetLayout layout) {}
+
+  /**
+   * Why the event's tokenizer cannot feed its model: ids beyond the vocabulary the model's graph
+   * fixes. Empty when they fit, and when either file does not say (a graph that leaves its vocabulary
+   * symbolic, a file that is not an ONNX graph or a tokenizer.json): the worker then finds out.
+   */
+  private Optional<String> vocabularyMisfit(StagedWeightEvent event) throws IOException {
+    Optional<TokenizerVocabulary> tokenizer = tokenizers.getIfPresent(event.tokenizer().sha256());
+    if (tokenizer == null) {
+      try (InputStream in = storage.open(event.tokenizer().uri())) {
+        tokenizer = TokenizerVocabulary.read(in);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        tokenizer = Optional.empty();
+      }
+      tokenizers.put(event.tokenizer().sha256(), tokenizer);
+    }
+    if (tokenizer.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<ModelVocabulary> model = models.getIfPresent(event.artifact().sha256());
+    if (model == null) {
+      try (InputStream in = storage.open(event.artifact().uri())) {
+        model = ModelVocabulary.read(in);
+      } catch (ModelVocabulary.NotOnnx e) {
+        model = Optional.empty();
+      }
+      models.put(event.artifact().sha256(), model);
+    }
+    TokenizerVocabulary ids = tokenizer.get();
+    return model.flatMap(ids::misfit);
+  }
 
   private void verify(String field, ArtifactRef ref) throws Rejected, IOException {
     try {

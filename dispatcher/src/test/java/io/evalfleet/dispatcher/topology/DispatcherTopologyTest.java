@@ -345,6 +345,29 @@ class DispatcherTopologyTest {
   }
 
   @Test
+  void aTokenizerBeyondTheModelsVocabularyIsRefusedBeforeAnyJobNamingBothSizes() throws Exception {
+    // The byte-level GPT's graph fixes 256 token ids (its embedding table and its logits); this
+    // tokenizer's ids reach 999, as a BERT tokenizer's reach 30521.
+    Path model = dir.resolve("bytegpt.onnx");
+    Files.copy(Path.of("..", "fixtures", "causal-lm", "bytegpt-base.onnx"), model);
+    Path tokenizer = dir.resolve("wide-tokenizer.json");
+    Files.writeString(tokenizer, "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"[UNK]\": 0, \"fox\": 1}},"
+        + " \"added_tokens\": [{\"id\": 999, \"content\": \"[SEP]\"}]}");
+    StagedWeightEvent fitting = event("m", "v1");
+    StagedWeightEvent event = new StagedWeightEvent(1, "ev-m-v1", "m", "v1", Task.EMBEDDING,
+        new ArtifactRef(model.toUri().toString(), Storage.withDefaults().sha256(model.toUri().toString())),
+        new ArtifactRef(tokenizer.toUri().toString(), Storage.withDefaults().sha256(tokenizer.toUri().toString())),
+        subset, null, null, null, null, null, null, "commit-v1", fitting.createdAt());
+    stage(event);
+    assertThat(publishedJobs()).isEmpty();
+    assertThat(publishedFlags()).singleElement().satisfies(flag -> {
+      assertThat(flag.flag()).isEqualTo(Flag.ERROR);
+      assertThat(flag.reasons().get(0)).contains("tokenizer: the tokenizer does not fit the model's vocabulary",
+          "ids go up to 999 (3 tokens)", "ids 0..255 (256 tokens");
+    });
+  }
+
+  @Test
   void aMalformedEventEndsInOneErrorAndADeadLetter() {
     staged.pipeInput("m", "{\"event_id\":\"e1\",\"model\":\"m\"}".getBytes());
     assertThat(publishedFlags()).singleElement().satisfies(flag -> {

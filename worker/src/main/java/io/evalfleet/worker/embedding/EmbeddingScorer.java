@@ -55,6 +55,11 @@ public final class EmbeddingScorer implements TaskScorer {
   private static final String PROBE_LONG =
       "Quarterly revenue rose sharply after the company opened three new factories overseas last spring.";
 
+  /** {@code batching} of a batch-invariant model: texts sorted by length, in padded batches. */
+  public static final String PADDED_BATCHES = "padded-batches";
+  /** {@code batching} of a model whose embeddings move with their batch: each text runs alone. */
+  public static final String ONE_AT_A_TIME = "one-at-a-time";
+
   private final ModelSessions sessions;
   private final SubsetReader subsets;
   private final int batchSize;
@@ -138,10 +143,19 @@ public final class EmbeddingScorer implements TaskScorer {
     }
   }
 
-  /** How texts are grouped for this model: {@code padded-batches} or {@code one-at-a-time}. */
+  /**
+   * How texts are grouped for this model, as a job's {@link Scored#batching()} reports it: {@link
+   * #PADDED_BATCHES}, or {@link #ONE_AT_A_TIME} for a model whose embeddings move with their batch
+   * (a dynamically quantised graph). Probed once per model, pooling and output.
+   */
   public String batching(LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions)
       throws ScoringException {
-    return isBatchInvariant(model, tokenizer, conventions) ? "padded-batches" : "one-at-a-time";
+    return isBatchInvariant(model, tokenizer, conventions) ? PADDED_BATCHES : ONE_AT_A_TIME;
+  }
+
+  /** The most texts one forward pass holds for a batch-invariant model ({@code worker.batch-size}). */
+  public int batchSize() {
+    return batchSize;
   }
 
   /** The L2-normalised embedding of every text, in input order. */

@@ -36,6 +36,11 @@ public final class CausalLmScorer implements TaskScorer {
   private static final Logger log = LoggerFactory.getLogger(CausalLmScorer.class);
   static final double INVARIANCE_TOLERANCE = 1e-6;
 
+  /** {@code batching} of a model whose windows are batched by length (it is batch-invariant). */
+  public static final String LENGTH_BUCKETS = "length-buckets";
+  /** {@code batching} of a model whose scores move with their batch: each window runs alone. */
+  public static final String ONE_WINDOW_AT_A_TIME = "one-window-at-a-time";
+
   private final ModelSessions sessions;
   private final SubsetReader subsets;
   private final int batchSize;
@@ -181,7 +186,7 @@ public final class CausalLmScorer implements TaskScorer {
         }
       }
     }
-    return new Shifts(nll, tokens, kl, agree, dp, sketch, invariant ? "length-buckets" : "one-window-at-a-time",
+    return new Shifts(nll, tokens, kl, agree, dp, sketch, invariant ? LENGTH_BUCKETS : ONE_WINDOW_AT_A_TIME,
         LengthBatches.paddingRatio(batches));
   }
 
@@ -218,7 +223,7 @@ public final class CausalLmScorer implements TaskScorer {
         throw new IllegalStateException("row " + (firstRow + r) + ": scored " + tokens[r] + " of " + (rows[r].length - 1) + " tokens");
       }
     }
-    return new Scores(nll, tokens, invariant ? "length-buckets" : "one-window-at-a-time", LengthBatches.paddingRatio(batches));
+    return new Scores(nll, tokens, invariant ? LENGTH_BUCKETS : ONE_WINDOW_AT_A_TIME, LengthBatches.paddingRatio(batches));
   }
 
   /**
@@ -231,6 +236,17 @@ public final class CausalLmScorer implements TaskScorer {
       slots = Math.min(slots, Math.max(maxLen, logitsBudget / vocabulary));
     }
     return (int) slots;
+  }
+
+  /**
+   * How this scorer batches {@code model}'s windows, as a job's {@link Scored#batching()} reports
+   * it: {@link #LENGTH_BUCKETS}, or {@link #ONE_WINDOW_AT_A_TIME} for a model whose scores move
+   * with their batch. Decided by the same probe as a job's (once per model; {@code sample} is the
+   * row it pads against, as a job's first row is).
+   */
+  public String batching(LoadedModel model, long[] sample, int maxLen) throws ScoringException {
+    return isBatchInvariant(model, new NllForward(sessions.environment(), sessions::nllHead), sample, maxLen)
+        ? LENGTH_BUCKETS : ONE_WINDOW_AT_A_TIME;
   }
 
   private boolean isBatchInvariant(LoadedModel model, NllForward forward, long[] sample, int maxLen) throws ScoringException {

@@ -10,6 +10,14 @@ public final class TestModelsAccess {
     return TestModels.fp32();
   }
 
+  public static ArtifactRef int8() throws java.io.IOException {
+    return TestModels.int8();
+  }
+
+  public static ArtifactRef tokenizer() throws java.io.IOException {
+    return TestModels.tokenizer();
+  }
+
   public static ArtifactRef bge() throws java.io.IOException {
     return TestModels.bge();
   }

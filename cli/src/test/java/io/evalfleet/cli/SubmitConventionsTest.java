@@ -1,0 +1,98 @@
+package io.evalfleet.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.task.EmbeddingConventions;
+import io.evalfleet.common.task.EmbeddingConventions.Pooling;
+import io.evalfleet.common.task.Task;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code submit --artifact} on a sentence-transformers folder records the conventions the model ships. */
+class SubmitConventionsTest {
+  static final Path FIXTURES = Path.of("..", "fixtures").toAbsolutePath().normalize();
+
+  @TempDir Path dir;
+  Path folder;
+  ByteArrayOutputStream console = new ByteArrayOutputStream();
+
+  @BeforeEach
+  void folder() throws Exception {
+    folder = dir.resolve("bytes-st");
+    Path from = FIXTURES.resolve("embedding/bytes-st");
+    try (var files = Files.walk(from)) {
+      for (Path file : files.toList()) {
+        Path target = folder.resolve(from.relativize(file).toString());
+        if (Files.isDirectory(file)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(file, target);
+        }
+      }
+    }
+    Files.copy(FIXTURES.resolve("embedding/bytes-no-token-types.onnx"), folder.resolve("model.onnx"));
+    Files.writeString(dir.resolve("pairs.parquet"), "a subset");
+  }
+
+  SubmitCommand.Described described(String artifact) {
+    SubmitCommand.Described d = new SubmitCommand.Described();
+    d.model = "m";
+    d.version = "v1";
+    d.task = Task.EMBEDDING;
+    d.artifact = artifact;
+    d.tokenizer = FIXTURES.resolve("causal-lm/tokenizer.json").toString();
+    d.subset = dir.resolve("pairs.parquet").toString();
+    d.baseline = "production";
+    return d;
+  }
+
+  StagedWeightEvent describe(SubmitCommand.Described d) throws Exception {
+    return SubmitCommand.describe(d, new PrintStream(console, true, StandardCharsets.UTF_8));
+  }
+
+  String console() {
+    return console.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void theFolderOrTheModelInItGivesTheShippedPoolingNormalizationAndPrefixes() throws Exception {
+    for (String artifact : new String[] {folder.toString(), folder.resolve("model.onnx").toString()}) {
+      StagedWeightEvent event = describe(described(artifact));
+      assertThat(event.embedding()).isEqualTo(new EmbeddingConventions(Pooling.CLS, true, "query: ", "passage: ", null));
+      assertThat(event.artifact().uri()).isEqualTo(folder.resolve("model.onnx").toUri().toString());
+    }
+    assertThat(console()).contains("embedding conventions from " + folder + ": pooling cls (1_Pooling/config.json)")
+        .doesNotContain("warning");
+  }
+
+  @Test
+  void anOptionTheUserSetWinsAndAContradictionIsWarnedAbout() throws Exception {
+    SubmitCommand.Described d = described(folder.toString());
+    d.pooling = Pooling.MEAN;
+    d.prefixA = "search: ";
+    StagedWeightEvent event = describe(d);
+    assertThat(event.embedding()).isEqualTo(new EmbeddingConventions(Pooling.MEAN, true, "search: ", "passage: ", null));
+    assertThat(console()).contains("warning: --pooling mean contradicts the model's own sentence-transformers"
+        + " configuration (1_Pooling/config.json pools by cls)");
+  }
+
+  @Test
+  void aModelFileOutsideAnyFolderConfigurationKeepsTheDefaults() throws Exception {
+    StagedWeightEvent plain = describe(described(FIXTURES.resolve("embedding/bytes-no-token-types.onnx").toString()));
+    assertThat(plain.embedding()).isNull();
+  }
+
+  @Test
+  void aFolderWithoutAModelIsRefusedInWords() {
+    assertThatThrownBy(() -> describe(described(dir.toString()))).isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("invalid --artifact " + dir + ": folder " + dir + " holds no model.onnx");
+  }
+}
