@@ -121,7 +121,8 @@ public final class HtmlReport {
     row.put("band", v.bandLow() == null || v.bandHigh() == null ? "–"
         : "[" + Verdicts.number(v.bandLow()) + ", " + Verdicts.number(v.bandHigh()) + "]");
     row.put("evidence", v.evidence());
-    if (finite(v.relativeDelta()) && (v.ciLow() == null || finite(v.ciLow())) && (v.ciHigh() == null || finite(v.ciHigh()))) {
+    boolean drawable = v.limit() != null ? Double.isFinite(v.value()) : finite(v.relativeDelta());
+    if (drawable && (v.ciLow() == null || finite(v.ciLow())) && (v.ciHigh() == null || finite(v.ciHigh()))) {
       row.put("intervalChart", dataUri(Charts.interval(name, v)));
     }
     return row;
