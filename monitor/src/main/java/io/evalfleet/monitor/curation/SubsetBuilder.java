@@ -305,8 +305,10 @@ public final class SubsetBuilder {
   private void write(Path target, MessageType schema, List<Row> rows, String stratumColumn) throws IOException {
     SimpleGroupFactory groups = new SimpleGroupFactory(schema);
     String textColumn = schema.getFields().get(1).getName();
-    try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(target, storage.conf()))
-        .withConf(storage.conf()).withType(schema).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+    // Written without Hadoop's .crc side file: the subset is handed to other tools and stores as it is.
+    Configuration conf = storage.writeConf(target);
+    try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(target, conf))
+        .withConf(conf).withType(schema).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
         .withCompressionCodec(CompressionCodecName.SNAPPY).build()) {
       for (int i = 0; i < rows.size(); i++) {
         Group group = groups.newGroup().append("id", (long) i).append(textColumn, rows.get(i).text());
