@@ -165,4 +165,13 @@ class SubsetBuilderTest {
     assertThat(manifest.output().sha256()).isEqualTo(storage.sha256(out));
     assertThat(manifest.output().rows()).isEqualTo(100);
   }
+
+  /** The rule the README gives to reproduce the order elsewhere, computed there with Python's hashlib. */
+  @Test
+  void aRowsKeyIsTheSha256OfTheSeedAsEightBigEndianBytesThenTheNormalisedText() {
+    assertThat(SubsetBuilder.key(7, TextNormalizer.normalize("  Reset my   PASSWORD!! ")))
+        .isEqualTo("9d8794c0a19d29beb20e83da6ebbe25cf8930aadd02e1f23eede79a092f671aa");
+    assertThat(SubsetBuilder.key(-1, "café"))
+        .isEqualTo("abb0fecb3625cb477e3d6dcc1e22168519acbbe19004d799484d1cf8857eb073");
+  }
 }
