@@ -14,7 +14,12 @@ public final class Endpoints {
     if (port < 0) {
       return;
     }
-    observability.serve(port, alive, alive);
+    try {
+      observability.serve(port, alive, alive);
+    } catch (java.net.BindException e) {
+      throw CommandFailure.badInput("metrics.port " + port + " is already in use on this machine (another evalfleet"
+          + " role, or `evalfleet local`?): give this one its own with -D metrics.port=<port>, or 0 for any free port");
+    }
     System.err.println("metrics on http://localhost:" + observability.port() + "/metrics, health on /health/live and /health/ready");
   }
 }

@@ -65,7 +65,8 @@ public final class FlagWatcher implements AutoCloseable {
       poll(Duration.ofMillis(200));
       meanwhile.run();
     }
-    throw new TimeoutException("no drift flag for event " + eventId + " within " + timeout);
+    throw new TimeoutException("no drift flag for event " + eventId + " within " + timeout + " (an event id is"
+        + " evaluated once: if this one was staged before, its flag came then; stage it under a new event_id)");
   }
 
   /**

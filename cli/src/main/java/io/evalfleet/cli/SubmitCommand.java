@@ -49,7 +49,7 @@ final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "The model's name; its versions are compared with each other.") String model;
     @Option(names = "--version", required = true, description = "This version's name, e.g. a commit sha or v2.") String version;
     @Option(names = "--task", defaultValue = "embedding", converter = TaskConverter.class,
-        description = "embedding or causal-lm. Default: ${DEFAULT-VALUE}.")
+        description = "embedding, causal-lm or retrieval (see docs/wire-format.md). Default: ${DEFAULT-VALUE}.")
     Task task;
     @Option(names = "--artifact", required = true, paramLabel = "URI", description = "The ONNX file, or a model folder"
         + " (model.onnx or onnx/model.onnx in it). An embedding model's sentence-transformers configuration beside it"

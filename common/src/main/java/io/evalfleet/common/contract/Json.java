@@ -50,7 +50,11 @@ public final class Json {
     } catch (JsonMappingException e) {
       throw violation(e);
     } catch (JacksonException e) {
-      throw new ContractViolation("", "malformed JSON: " + e.getOriginalMessage());
+      // Jackson's own words, without the parser's source description inside them; where, in words.
+      String what = e.getOriginalMessage().replaceAll("\\s*\\(start marker at \\[Source: [^\\]]*\\]\\)", "");
+      var at = e.getLocation();
+      throw new ContractViolation("", "malformed JSON: " + what
+          + (at != null && at.getLineNr() > 0 ? " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")" : ""));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -88,6 +88,10 @@ class StagedWeightEventTest {
   void malformedJsonIsAViolationOfTheWholeMessage() {
     assertThatThrownBy(() -> read("{\"schema_version\": 1, "))
         .isInstanceOf(ContractViolation.class).hasMessageContaining("malformed JSON");
+    // Said in words a person reads: where, not the parser's description of its source.
+    assertThatThrownBy(() -> read("{\"schema_version\":1,\"event_id\":\"e\",\"model\":\"m\"\n"))
+        .isInstanceOf(ContractViolation.class).hasMessageContaining("malformed JSON: Unexpected end-of-input")
+        .hasMessageContaining("(line ").hasMessageNotContaining("Source:").hasMessageNotContaining("REDACTED");
     assertThatThrownBy(() -> read(""))
         .isInstanceOf(ContractViolation.class).hasMessageContaining("empty");
     assertThatThrownBy(() -> read("[1,2]"))
