@@ -28,8 +28,9 @@ final class DispatcherCommand implements Callable<Integer> {
       role = new DispatcherRole(loaded, Clock.systemUTC(), observability.registry()).start();
     } catch (org.apache.kafka.streams.errors.StreamsException e) {
       observability.close();
-      if (String.valueOf(e.getMessage()).contains("same state directory")
-          || e.getCause() != null && String.valueOf(e.getCause().getMessage()).contains("lock")) {
+      // Kafka Streams: "Unable to initialize state, this can happen if multiple instances of Kafka
+      // Streams are running in the same state directory", or "Failed to lock the state directory".
+      if (String.valueOf(e.getMessage()).contains("state directory")) {
         throw CommandFailure.badInput("another dispatcher on this machine holds the state directory "
             + loaded.get(io.evalfleet.common.config.FleetConfig.DISPATCHER_STATE_DIR)
             + ": give each instance its own (-D dispatcher.state-dir=...)");
