@@ -1,5 +1,6 @@
 package io.evalfleet.cli;
 
+import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.MonitorResult;
 import io.evalfleet.common.metrics.Observability;
@@ -27,8 +28,14 @@ final class MonitorCommand implements Callable<Integer> {
       description = "Where models fetched from remote storage are kept. Default: ${DEFAULT-VALUE}.")
   Path cacheDir;
 
+  /** With --at the command is one a person runs: its log goes to a file, its result alone to stdout. */
+  @Mixin InteractiveLogging logging;
+
   @Override
   public Integer call() throws Exception {
+    if (at != null) {
+      System.err.println("full log: " + logging.apply("monitor"));
+    }
     FleetConfig loaded = config.load();
     MonitorSpec monitored = MonitorSpec.read(spec);
     Observability observability = new Observability("monitor");

@@ -50,7 +50,7 @@ final class SubsetCommand {
           textColumn, where == null ? List.of() : where, stratifyBy, size, minPerStratum, seed, output), allowSmaller);
       byte[] json = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
       org.apache.hadoop.fs.Path manifestPath = new org.apache.hadoop.fs.Path(output + ".manifest.json");
-      try (var stream = manifestPath.getFileSystem(storage.conf()).create(manifestPath, true)) {
+      try (var stream = storage.create(manifestPath)) {
         stream.write(json);
       }
       String registered = new EvaluationArchive(storage, loaded.get(FleetConfig.ARCHIVE_ROOT)).writeSubsetManifest(manifest);

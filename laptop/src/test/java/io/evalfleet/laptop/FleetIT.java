@@ -167,7 +167,7 @@ class FleetIT {
     assertThat(spearman.relativeDelta()).isCloseTo((spearman.value() - spearman.baseline()) / spearman.baseline(), within(1e-12));
     assertThat(spearman.ciLow()).isLessThanOrEqualTo(spearman.relativeDelta());
     assertThat(spearman.ciHigh()).isGreaterThanOrEqualTo(spearman.relativeDelta());
-    assertThat(spearman.evidence()).contains("paired bootstrap").contains("margin 2.0%");
+    assertThat(spearman.evidence()).contains("paired bootstrap").contains("margin 2.00%");
     assertThat(flag.policyVersion()).isEqualTo("1");
     assertThat(flag.lockfile()).endsWith("/locks/quantised/int8.lock.json");
   }

@@ -153,4 +153,48 @@ class MonitorIT {
     long falseAlarms = results.stream().filter(r -> !r.windowEnd().isAfter(hour(20)) && r.drifted()).count();
     assertThat(falseAlarms).as("false alarms in 14 undrifted windows at alpha 0.05").isLessThanOrEqualTo(3);
   }
+
+  /** The operators' artifact, built by the cli module. */
+  static final Path DEPLOYABLE = Path.of("..", "cli", "target").toAbsolutePath().normalize();
+
+  /**
+   * {@code evalfleet monitor --at}, as a person runs it (the deployable, in its own JVM):
+   * standard output holds the check's evidence and nothing else, the log goes to its file, and the
+   * result is archived under the window's end.
+   */
+  @Test
+  void monitorAtPrintsOnlyItsResultAndArchivesItUnderTheWindowEnd() throws Exception {
+    Path spec = dir.resolve("monitor-at-spec.json");
+    java.nio.file.Files.write(spec, io.evalfleet.common.contract.Json.mapper().writeValueAsBytes(spec()));
+    Path stdout = dir.resolve("monitor-at.stdout");
+    Path stderr = dir.resolve("monitor-at.stderr");
+    Path log = dir.resolve("monitor-at.log");
+    Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", DEPLOYABLE.resolve("evalfleet.jar") + java.io.File.pathSeparator + DEPLOYABLE.resolve("lib") + "/*",
+        "io.evalfleet.cli.Evalfleet", "monitor", "--spec", spec.toString(), "--at", hour(9).toString(),
+        "--cache-dir", dir.resolve("monitor-at-cache").toString(), "--log-file", log.toString(),
+        "-b", fleet.bootstrapServers(), "-D", FleetConfig.ARCHIVE_ROOT.key() + "=" + dir.resolve("archive").toUri())
+        .directory(dir.toFile()).redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+    assertThat(process.waitFor(3, java.util.concurrent.TimeUnit.MINUTES)).as("monitor --at finished").isTrue();
+    String crash;
+    try (var files = java.nio.file.Files.list(dir)) {
+      crash = files.filter(f -> f.getFileName().toString().startsWith("hs_err")).findFirst()
+          .map(f -> { try { return java.nio.file.Files.readString(f).substring(0, 3000); } catch (Exception e) { return ""; } })
+          .orElse("");
+    }
+    String logText = java.nio.file.Files.exists(log) ? java.nio.file.Files.readString(log) : "";
+    assertThat(process.exitValue()).as("stdout: %s%nstderr: %s%n%s%nlog: %s", java.nio.file.Files.readString(stdout),
+        java.nio.file.Files.readString(stderr), crash, logText.substring(Math.max(0, logText.length() - 4000)))
+        .isIn(0, 1);
+
+    List<String> printed = java.nio.file.Files.readAllLines(stdout);
+    MonitorResult archived = new io.evalfleet.common.archive.EvaluationArchive(io.evalfleet.common.storage.Storage
+        .withDefaults(), dir.resolve("archive").toUri().toString()).monitorHistory("support-embedder").stream()
+        .filter(r -> r.windowEnd().equals(hour(9))).findFirst().orElseThrow();
+    assertThat(printed).as("standard output of monitor --at").containsExactly(archived.evidence());
+    assertThat(java.nio.file.Files.readString(log)).as("the log file").isNotBlank();
+    assertThat(dir.resolve("archive/monitor/support-embedder/20261101T090000Z.json")).exists();
+    System.out.printf("monitor --at: stdout %s; stderr %d lines; log %d lines%n", printed,
+        java.nio.file.Files.readAllLines(stderr).size(), java.nio.file.Files.readAllLines(log).size());
+  }
 }

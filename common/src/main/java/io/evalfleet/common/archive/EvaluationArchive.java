@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
@@ -216,23 +217,53 @@ public final class EvaluationArchive {
 
   /** Keeps one check of a production model on its traffic, in the model's monitor history. */
   public String writeMonitorResult(io.evalfleet.common.contract.MonitorResult result) throws IOException {
-    Path target = new Path(root, "monitor/" + segment(result.model()) + "/" + result.windowEnd().toEpochMilli() + ".json");
+    Path target = monitorResultPath(result.model(), result.windowEnd());
     writeJson(target, result);
+    // Versions before 2026-12 named a result by its window end in epoch milliseconds: a window checked
+    // again keeps one result.
+    fs().delete(new Path(target.getParent(), result.windowEnd().toEpochMilli() + ".json"), false);
     return target.toString();
   }
 
-  /** The model's monitor history, oldest window first. */
+  private static final java.time.format.DateTimeFormatter WINDOW_END = java.time.format.DateTimeFormatter
+      .ofPattern("uuuuMMdd'T'HHmmss").withZone(java.time.ZoneOffset.UTC);
+
+  /**
+   * Where a monitor result is kept: {@code monitor/<model>/<window end>.json}, the window's end in
+   * UTC in ISO 8601's basic format ({@code 20261201T100000Z}, milliseconds added when it has them:
+   * {@code 20261201T100000.250Z}); no colons, which HDFS and Hadoop paths refuse, and names sort by time.
+   */
+  public Path monitorResultPath(String model, Instant windowEnd) {
+    String name = WINDOW_END.format(windowEnd)
+        + (windowEnd.getNano() == 0 ? "" : String.format(java.util.Locale.ROOT, ".%03d", windowEnd.getNano() / 1_000_000))
+        + "Z";
+    return new Path(root, "monitor/" + segment(model) + "/" + name + ".json");
+  }
+
+  /**
+   * The model's monitor history, oldest window first: one result per window end (the latest
+   * evaluated), whether its file is named by the window end or, as before 2026-12, by epoch milliseconds.
+   */
   public List<io.evalfleet.common.contract.MonitorResult> monitorHistory(String model) throws IOException {
     Path dir = new Path(root, "monitor/" + segment(model));
     if (!fs().exists(dir)) {
       return List.of();
     }
-    List<io.evalfleet.common.contract.MonitorResult> history = new ArrayList<>();
-    for (FileStatus file : fs().listStatus(dir, p -> p.getName().endsWith(".json"))) {
-      history.add(readJson(file.getPath(), io.evalfleet.common.contract.MonitorResult.class));
+    Map<Instant, io.evalfleet.common.contract.MonitorResult> byWindow = new java.util.TreeMap<>();
+    for (FileStatus file : fs().listStatus(dir, p -> p.getName().endsWith(".json") && !p.getName().startsWith("."))) {
+      io.evalfleet.common.contract.MonitorResult result = readJson(file.getPath(),
+          io.evalfleet.common.contract.MonitorResult.class);
+      byWindow.merge(result.windowEnd(), result, (a, b) -> later(a, b));
     }
-    history.sort(Comparator.comparing(io.evalfleet.common.contract.MonitorResult::windowEnd));
-    return history;
+    return new ArrayList<>(byWindow.values());
+  }
+
+  private static io.evalfleet.common.contract.MonitorResult later(io.evalfleet.common.contract.MonitorResult a,
+      io.evalfleet.common.contract.MonitorResult b) {
+    if (a.evaluatedAt() == null) {
+      return b;
+    }
+    return b.evaluatedAt() != null && b.evaluatedAt().isAfter(a.evaluatedAt()) ? b : a;
   }
 
   // ---- lockfiles
@@ -341,7 +372,7 @@ public final class EvaluationArchive {
   /** Writes {@code content} under a temporary name and renames it into place; returns where. */
   private String writeBytes(Path target, byte[] content) throws IOException {
     Path partial = partial(target);
-    try (OutputStream out = fs().create(partial, true)) {
+    try (OutputStream out = storage.create(partial)) {
       out.write(content);
     }
     commit(partial, target);

@@ -146,6 +146,30 @@ public final class Storage {
     return conf;
   }
 
+  /**
+   * The configuration to write {@code target} with. On the local file system that is the raw local
+   * file system, so no Hadoop {@code .crc} side file is left beside what evalfleet writes (a folder
+   * handed to other tools holds only the files); a side file an earlier write left is removed, since
+   * it would no longer match. Other file systems keep no side files: {@link #conf()} unchanged.
+   */
+  public Configuration writeConf(Path target) throws IOException {
+    FileSystem fs = target.getFileSystem(conf);
+    if (!(fs instanceof org.apache.hadoop.fs.ChecksumFileSystem checksummed)) {
+      return conf;
+    }
+    Path crc = checksummed.getChecksumFile(checksummed.makeQualified(target));
+    checksummed.getRawFileSystem().delete(crc, false);
+    Configuration raw = new Configuration(conf);
+    raw.setClass("fs.file.impl", org.apache.hadoop.fs.RawLocalFileSystem.class, FileSystem.class);
+    raw.setBoolean("fs.file.impl.disable.cache", true);
+    return raw;
+  }
+
+  /** Creates (or overwrites) {@code target} as {@link #writeConf} says: without a {@code .crc} side file. */
+  public OutputStream create(Path target) throws IOException {
+    return target.getFileSystem(writeConf(target)).create(target, true);
+  }
+
   public static Path path(String uri) {
     return new Path(URI.create(uri));
   }

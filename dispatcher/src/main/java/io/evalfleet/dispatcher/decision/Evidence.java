@@ -4,14 +4,23 @@ import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.task.Direction;
 import java.util.Locale;
 
-/** Puts a metric decision into words a promotion reviewer reads without the statistics. */
+/**
+ * Puts a metric decision into words a promotion reviewer reads without the statistics. Relative
+ * changes have two decimals, as in the review's metric table, so a sentence never says "0.0% worse"
+ * beside a table that says −0.05%. A two-sided metric (either way is a change, none is worse) is
+ * "changed by" a signed amount and its verdict speaks of a change beyond the margin, never of a
+ * degradation.
+ */
 final class Evidence {
   private Evidence() {}
 
   /**
-   * E.g. {@code perplexity RED: 5.1% worse than baseline 9.916 → 10.42 (97.5% CI 4.2% to 6.0%
-   * worse, n=40 rows / 5,321 tokens, paired bootstrap 2000×, seed 7); margin 2.0%: the whole
-   * interval lies beyond the margin; degradation beyond the margin is significant (Holm-adjusted p=0.0010, α=0.05)}.
+   * E.g. {@code perplexity RED: 5.10% worse than baseline 9.916 → 10.42 (97.5% CI 4.20% to 6.00%
+   * worse, n=40 rows / 5,321 tokens, paired bootstrap 2000×, seed 7); margin 2.00%: the whole
+   * interval lies beyond the margin; degradation beyond the margin is significant (Holm-adjusted p=0.0010, α=0.05)};
+   * for a two-sided metric {@code mean_cosine RED (reported, not gating): changed by +38.00% from baseline 0.6000 →
+   * 0.8280 (95% CI +35.10% to +40.90%, ...); margin 5.00% either way: the whole interval lies beyond the margin; a
+   * change beyond the margin either way is significant (p=0.0005, α=0.05)}.
    */
   static String sentence(String metric, Flag status, boolean gating, Direction direction, double margin,
       double baseline, double candidate, double estimate, Interval interval, SignificanceTest degraded,
@@ -24,7 +33,8 @@ final class Evidence {
         level(interval.confidence()), intervalWords(direction, interval), sampleWords(sample), resamples, seed,
         percent(margin), direction == Direction.TWO_SIDED ? " either way" : "",
         intervalVersusMargin(direction, interval, margin),
-        verdictWords(status, degraded, nonInferior, gating ? correction : Correction.NONE, alpha, outsideBand));
+        verdictWords(direction, status, degraded, nonInferior, gating ? correction : Correction.NONE, alpha,
+            outsideBand));
   }
 
   /**
@@ -73,9 +83,23 @@ final class Evidence {
         metric, number(candidate), where, number(band.low()), number(band.high()), width, band.snapshots(), tail);
   }
 
-  private static String verdictWords(Flag status, SignificanceTest degraded, SignificanceTest nonInferior,
-      Correction correction, double alpha, boolean outsideBand) {
+  private static String verdictWords(Direction direction, Flag status, SignificanceTest degraded,
+      SignificanceTest nonInferior, Correction correction, double alpha, boolean outsideBand) {
     String adjusted = correction == Correction.NONE ? "p" : capitalized(correction.wireName()) + "-adjusted p";
+    if (direction == Direction.TWO_SIDED) {
+      return switch (status) {
+        case RED -> String.format(Locale.ROOT, "a change beyond the margin either way is significant (%s=%s, α=%s)",
+            adjusted, pValue(degraded.adjustedPValue()), trimmed(alpha));
+        case GREEN -> String.format(Locale.ROOT, "staying within the margin either way is significant (%s=%s, α=%s)",
+            adjusted, pValue(nonInferior.adjustedPValue()), trimmed(alpha));
+        default -> nonInferior.significant() && outsideBand
+            ? String.format(Locale.ROOT, "within the margin (%s=%s, α=%s), but outside the production band",
+                adjusted, pValue(nonInferior.adjustedPValue()), trimmed(alpha))
+            : String.format(Locale.ROOT, "inconclusive: neither a change beyond the margin (%s=%s) nor staying within"
+                + " it (%s=%s) is significant at α=%s", adjusted, pValue(degraded.adjustedPValue()), adjusted,
+                pValue(nonInferior.adjustedPValue()), trimmed(alpha));
+      };
+    }
     return switch (status) {
       case RED -> String.format(Locale.ROOT, "degradation beyond the margin is significant (%s=%s, α=%s)",
           adjusted, pValue(degraded.adjustedPValue()), trimmed(alpha));
@@ -118,7 +142,7 @@ final class Evidence {
       return percent(-to) + " to " + percent(-from) + " better";
     }
     if (from == 0 && to == 0) {
-      return "0.0% to 0.0%";
+      return "0.00% to 0.00%";
     }
     return percent(-from) + " better to " + percent(to) + " worse";
   }
@@ -134,7 +158,7 @@ final class Evidence {
     if (change == 0) {
       return "unchanged from";
     }
-    return percent(Math.abs(change)) + (change > 0 ? " higher than" : " lower than");
+    return "changed by " + signedPercent(change) + " from";
   }
 
   private static String sampleWords(SampleSize sample) {
@@ -152,8 +176,9 @@ final class Evidence {
     return String.format(Locale.ROOT, "%.4g", value);
   }
 
-  private static String percent(double fraction) {
-    return String.format(Locale.ROOT, "%.1f%%", 100 * fraction);
+  /** Two decimals, as the review's tables show a relative change. */
+  static String percent(double fraction) {
+    return String.format(Locale.ROOT, "%.2f%%", 100 * fraction);
   }
 
   /** 0.95 → "95%", 0.975 → "97.5%", 0.98333 → "98.3%". */
@@ -161,8 +186,8 @@ final class Evidence {
     return new java.math.BigDecimal(String.format(Locale.ROOT, "%.1f", 100 * confidence)).stripTrailingZeros().toPlainString() + "%";
   }
 
-  private static String signedPercent(double fraction) {
-    return String.format(Locale.ROOT, "%+.1f%%", 100 * fraction);
+  static String signedPercent(double fraction) {
+    return String.format(Locale.ROOT, "%+.2f%%", 100 * fraction);
   }
 
   private static String pValue(double p) {

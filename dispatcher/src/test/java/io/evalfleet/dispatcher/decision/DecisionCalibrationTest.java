@@ -135,9 +135,9 @@ class DecisionCalibrationTest {
     assertThat(perplexity.sample()).isEqualTo(new SampleSize(40, tokens, null));
     assertThat(perplexity.interval().confidence()).isEqualTo(0.975);
     assertThat(perplexity.sentence())
-        .matches("perplexity RED: 4\\.\\d% worse than baseline 9\\.557 → 10\\.0\\d \\(97\\.5% CI \\d\\.\\d% to \\d\\.\\d% worse,"
+        .matches("perplexity RED: 4\\.\\d\\d% worse than baseline 9\\.557 → 10\\.0\\d \\(97\\.5% CI \\d\\.\\d\\d% to \\d\\.\\d\\d% worse,"
             + " n=40 rows / " + String.format(java.util.Locale.ROOT, "%,d", tokens) + " tokens, paired bootstrap 2000×, seed 7\\);"
-            + " margin 2\\.0%: the whole interval lies beyond the margin; degradation beyond the margin is significant .*");
+            + " margin 2\\.00%: the whole interval lies beyond the margin; degradation beyond the margin is significant .*");
   }
 
   private static double allowedRate() {

@@ -39,11 +39,12 @@ import org.apache.parquet.schema.Types;
  * Builds a golden subset from traffic-log Parquet files: rows that pass the filter, without
  * repeats (byte for byte, then after {@link TextNormalizer normalisation}; the first occurrence,
  * in source and row order, is kept), sized to a target with every stratum keeping at least its
- * quota (so rare categories survive) and the rest shared in proportion to the strata's sizes.
+ * quota (so rare categories survive) and the rest shared in proportion to the rows each stratum
+ * has beyond its quota ({@link #quotas}).
  *
  * <p>Which rows are chosen does not depend on file order or on chance beyond the seed: each row's
- * place is the sha256 of the seed and its normalised text, and a stratum takes its rows in that
- * order. The file written holds {@code id}, the text column and the stratum column, rows in that
+ * place is the sha256 of the seed (8 bytes, big-endian) followed by its normalised text in UTF-8
+ * ({@link #key}), and a stratum takes its rows in that order. The file written holds {@code id}, the text column and the stratum column, rows in that
  * order; the same sources, settings and seed give the same bytes. Sources may be files or
  * folders (their {@code .parquet} files, by name) on any Hadoop file system.
  */
@@ -320,8 +321,10 @@ public final class SubsetBuilder {
   private void write(Path target, MessageType schema, List<Row> rows, String stratumColumn) throws IOException {
     SimpleGroupFactory groups = new SimpleGroupFactory(schema);
     String textColumn = schema.getFields().get(1).getName();
-    try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(target, storage.conf()))
-        .withConf(storage.conf()).withType(schema).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+    // Written without Hadoop's .crc side file: the subset is handed to other tools and stores as it is.
+    Configuration conf = storage.writeConf(target);
+    try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(target, conf))
+        .withConf(conf).withType(schema).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
         .withCompressionCodec(CompressionCodecName.SNAPPY).build()) {
       for (int i = 0; i < rows.size(); i++) {
         Group group = groups.newGroup().append("id", (long) i).append(textColumn, rows.get(i).text());

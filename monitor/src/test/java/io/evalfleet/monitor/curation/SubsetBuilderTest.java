@@ -154,4 +154,37 @@ class SubsetBuilderTest {
     assertThat(diff.strata().get("security")).containsExactly(5, 8);
     assertThat(diff.render(2)).startsWith("subset support v1 → v2: ");
   }
+
+  @Test
+  void leavesNoHadoopChecksumFilesBesideItsOutputOrItsManifest() throws Exception {
+    Path folder = java.nio.file.Files.createDirectories(dir.resolve("no-crc"));
+    String out = folder.resolve("subset.parquet").toUri().toString();
+    // an earlier write through Hadoop's checksummed local file system left subset.parquet and .subset.parquet.crc
+    var local = org.apache.hadoop.fs.FileSystem.getLocal(new Configuration());
+    try (var stream = local.create(new org.apache.hadoop.fs.Path(out), true)) {
+      stream.write("an older file".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+    assertThat(folder.resolve(".subset.parquet.crc")).exists();
+
+    SubsetManifest manifest = new SubsetBuilder(storage).build(new SubsetBuilder.Settings("support", "v1",
+        List.of(day1), "message", List.of("lang=en"), "category", 100, 10, 7, out));
+    new io.evalfleet.common.archive.EvaluationArchive(storage, folder.resolve("archive").toUri().toString())
+        .writeSubsetManifest(manifest);
+
+    try (var files = java.nio.file.Files.walk(folder)) {
+      assertThat(files.filter(java.nio.file.Files::isRegularFile).map(p -> folder.relativize(p).toString()).sorted())
+          .containsExactly("archive/subsets/support/v1.manifest.json", "subset.parquet");
+    }
+    assertThat(manifest.output().sha256()).isEqualTo(storage.sha256(out));
+    assertThat(manifest.output().rows()).isEqualTo(100);
+  }
+
+  /** The rule the README gives to reproduce the order elsewhere, computed there with Python's hashlib. */
+  @Test
+  void aRowsKeyIsTheSha256OfTheSeedAsEightBigEndianBytesThenTheNormalisedText() {
+    assertThat(SubsetBuilder.key(7, TextNormalizer.normalize("  Reset my   PASSWORD!! ")))
+        .isEqualTo("9d8794c0a19d29beb20e83da6ebbe25cf8930aadd02e1f23eede79a092f671aa");
+    assertThat(SubsetBuilder.key(-1, "café"))
+        .isEqualTo("abb0fecb3625cb477e3d6dcc1e22168519acbbe19004d799484d1cf8857eb073");
+  }
 }

@@ -38,9 +38,18 @@ public final class Charts {
   public static final Color SCATTER = new Color(0xd6, 0x27, 0x28);
   public static final Color INTERVAL = new Color(0x2c, 0xa0, 0x2c);
   public static final Color HISTORY = new Color(0x94, 0x67, 0xbd);
-  /** The side of a margin a metric must not cross, and the production band. */
+  /** The side of a margin or limit a metric must not cross, and the production band. */
   private static final Color BAD_REGION = new Color(0xf4, 0xcc, 0xcc);
   private static final Color BAND = new Color(0xdd, 0xdd, 0xf4);
+  /**
+   * The edges of the production band and the margin or limit itself, drawn as lines only where they
+   * lie inside the plot: a rendered page shows both band edges, or the chart does not show its band.
+   */
+  public static final Color BAND_EDGE = new Color(0x55, 0x55, 0xc8);
+  public static final Color MARGIN_EDGE = new Color(0xc8, 0x3c, 0x3c);
+  private static final BasicStroke EDGE = new BasicStroke(2f);
+  /** The room an axis leaves beyond the outermost thing it must show, as a share of what it shows. */
+  static final double AXIS_PADDING = 0.08;
   private static final Font TITLE = new Font(Font.SANS_SERIF, Font.BOLD, 14);
 
   static {
@@ -126,14 +135,56 @@ public final class Charts {
 
   /**
    * A metric's relative change with its confidence interval, against the margin the policy allows
-   * (the forbidden side shaded).
+   * (the forbidden side shaded, the margin drawn); for a metric judged on its own value, the value
+   * and its interval against the limit. The axis always includes the interval, zero (or the
+   * limit) and the margin, so the line the metric is held to is inside the plot.
    */
   public static byte[] interval(String metric, MetricValue value) {
-    XYIntervalSeries series = new XYIntervalSeries("relative change");
+    return value.limit() != null ? limitInterval(metric, value) : changeInterval(metric, value);
+  }
+
+  private static byte[] changeInterval(String metric, MetricValue value) {
     double change = 100 * value.relativeDelta();
     double low = value.ciLow() == null ? change : 100 * value.ciLow();
     double high = value.ciHigh() == null ? change : 100 * value.ciHigh();
-    series.add(change, low, high, 0, 0, 0);
+    NumberAxis x = new NumberAxis("relative change (%)");
+    XYPlot plot = intervalPlot(change, low, high, x);
+    plot.addDomainMarker(new ValueMarker(0, Color.DARK_GRAY, new BasicStroke(1f)));
+    double extent = Math.max(Math.abs(low), Math.abs(high));
+    if (value.margin() != null) {
+      double margin = 100 * value.margin();
+      extent = Math.max(extent, margin);
+      Direction direction = Direction.valueOf(value.direction().toUpperCase(java.util.Locale.ROOT));
+      double far = 1e6;
+      if (direction != Direction.HIGHER_IS_BETTER) {
+        plot.addDomainMarker(forbidden(margin, far), org.jfree.chart.ui.Layer.BACKGROUND);
+      }
+      if (direction != Direction.LOWER_IS_BETTER) {
+        plot.addDomainMarker(forbidden(-far, -margin), org.jfree.chart.ui.Layer.BACKGROUND);
+      }
+    }
+    extent = Math.max(extent * (1 + 3 * AXIS_PADDING), 1e-3);
+    x.setRange(-extent, extent);
+    return png(chart(metric + ": change and interval against the margin", plot), 720, 180);
+  }
+
+  private static byte[] limitInterval(String metric, MetricValue value) {
+    double limit = value.limit();
+    double low = value.ciLow() == null ? value.value() : value.ciLow();
+    double high = value.ciHigh() == null ? value.value() : value.ciHigh();
+    NumberAxis x = new NumberAxis(metric);
+    XYPlot plot = intervalPlot(value.value(), low, high, x);
+    double far = 1e12;
+    plot.addDomainMarker("higher_is_better".equals(value.direction()) ? forbidden(-far, limit) : forbidden(limit, far),
+        org.jfree.chart.ui.Layer.BACKGROUND);
+    double[] range = padded(Math.min(Math.min(low, value.value()), limit), Math.max(Math.max(high, value.value()), limit));
+    x.setRange(range[0], range[1]);
+    return png(chart(metric + ": value and interval against the limit", plot), 720, 180);
+  }
+
+  private static XYPlot intervalPlot(double estimate, double low, double high, NumberAxis x) {
+    XYIntervalSeries series = new XYIntervalSeries("interval");
+    series.add(estimate, low, high, 0, 0, 0);
     XYIntervalSeriesCollection data = new XYIntervalSeriesCollection();
     data.addSeries(series);
     XYErrorRenderer renderer = new XYErrorRenderer();
@@ -144,31 +195,30 @@ public final class Charts {
     renderer.setCapLength(14);
     renderer.setSeriesPaint(0, INTERVAL);
     renderer.setSeriesShape(0, new java.awt.geom.Ellipse2D.Double(-6, -6, 12, 12));
-    NumberAxis x = new NumberAxis("relative change (%)");
     NumberAxis y = new NumberAxis();
     y.setVisible(false);
     y.setRange(-1, 1);
-    XYPlot plot = new XYPlot(data, x, y, renderer);
-    plot.addDomainMarker(new ValueMarker(0, Color.DARK_GRAY, new BasicStroke(1f)));
-    double extent = Math.max(Math.abs(low), Math.abs(high));
-    if (value.margin() != null) {
-      double margin = 100 * value.margin();
-      extent = Math.max(extent, margin);
-      Direction direction = Direction.valueOf(value.direction().toUpperCase(java.util.Locale.ROOT));
-      double far = 1e6;
-      if (direction != Direction.HIGHER_IS_BETTER) {
-        plot.addDomainMarker(new IntervalMarker(margin, far, BAD_REGION), org.jfree.chart.ui.Layer.BACKGROUND);
-      }
-      if (direction != Direction.LOWER_IS_BETTER) {
-        plot.addDomainMarker(new IntervalMarker(-far, -margin, BAD_REGION), org.jfree.chart.ui.Layer.BACKGROUND);
-      }
-    }
-    extent = Math.max(extent * 1.3, 1e-3);
-    x.setRange(-extent, extent);
-    return png(chart(metric + ": change and interval against the margin", plot), 720, 180);
+    return new XYPlot(data, x, y, renderer);
   }
 
-  /** A metric's value in each archived evaluation, oldest first, over the production band when there is one. */
+  /** The forbidden side of a margin or limit: shaded, its finite edge drawn as a line. */
+  private static IntervalMarker forbidden(double from, double to) {
+    IntervalMarker marker = new IntervalMarker(from, to, BAD_REGION, EDGE, MARGIN_EDGE, EDGE, 1f);
+    return marker;
+  }
+
+  /** {@code [low, high]} widened by {@link #AXIS_PADDING} on each side (around the value when they are equal). */
+  static double[] padded(double low, double high) {
+    double span = high - low;
+    double pad = span > 0 ? span * AXIS_PADDING : Math.max(Math.abs(low) * AXIS_PADDING, 1e-6);
+    return new double[] {low - pad, high + pad};
+  }
+
+  /**
+   * A metric's value in each archived evaluation, oldest first, over the production band when there
+   * is one. The value axis spans the points and the whole band (both edges drawn), so a band wider
+   * than the points' spread is seen as a band and not as a shaded plot.
+   */
   public static byte[] history(String metric, List<EvaluationLock> locks, Double bandLow, Double bandHigh) {
     XYSeries series = new XYSeries(metric, false, true);
     String[] versions = new String[locks.size()];
@@ -189,7 +239,16 @@ public final class Charts {
     y.setAutoRangeIncludesZero(false);
     XYPlot plot = new XYPlot(new XYSeriesCollection(series), x, y, renderer);
     if (bandLow != null && bandHigh != null) {
-      plot.addRangeMarker(new IntervalMarker(bandLow, bandHigh, BAND), org.jfree.chart.ui.Layer.BACKGROUND);
+      plot.addRangeMarker(new IntervalMarker(Math.min(bandLow, bandHigh), Math.max(bandLow, bandHigh), BAND, EDGE,
+          BAND_EDGE, EDGE, 1f), org.jfree.chart.ui.Layer.BACKGROUND);
+      double low = Math.min(bandLow, bandHigh);
+      double high = Math.max(bandLow, bandHigh);
+      if (!series.isEmpty()) {
+        low = Math.min(low, series.getMinY());
+        high = Math.max(high, series.getMaxY());
+      }
+      double[] range = padded(low, high);
+      y.setRange(range[0], range[1]);
     }
     return png(chart(metric + " across versions" + (bandLow != null ? " (shaded: production band)" : ""), plot),
         720, 300);

@@ -7,6 +7,7 @@ import io.evalfleet.common.archive.LockDiff;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.MetricValue;
+import io.evalfleet.notifier.review.NumberColumn;
 import io.evalfleet.notifier.review.ReviewMarkdown;
 import io.evalfleet.notifier.review.ReviewMaterial;
 import io.evalfleet.notifier.review.RowChanges;
@@ -55,7 +56,8 @@ public final class HtmlReport {
     }
     scope.put("providers", flag.executionProviders().isEmpty() ? null : String.join(", ", flag.executionProviders()));
     List<Map<String, Object>> metrics = new ArrayList<>();
-    flag.metrics().forEach((name, v) -> metrics.add(metric(name, v)));
+    NumberColumn values = ReviewMarkdown.valueColumn(flag);
+    flag.metrics().forEach((name, v) -> metrics.add(metric(name, v, values)));
     scope.put("hasMetrics", !metrics.isEmpty());
     scope.put("metrics", metrics);
     byte[] histogram = null;
@@ -65,29 +67,28 @@ public final class HtmlReport {
           ? "per-row change of " + changes.score().name() + " (candidate − baseline)"
           : changes.score().name() + " per row");
       scope.put("histogram", dataUri(histogram));
-      scope.put("distributionSummary", String.format(Locale.ROOT,
-          "%,d rows: median %s, 5th–95th percentile [%s, %s], mean %s.", changes.values().length,
-          Verdicts.number(changes.quantile(0.5)), Verdicts.number(changes.quantile(0.05)),
-          Verdicts.number(changes.quantile(0.95)), Verdicts.number(changes.mean())));
+      scope.put("distributionSummary", ReviewMarkdown.distributionSummary(changes));
       if (changes.hasBaseline()) {
         scope.put("scatter", dataUri(Charts.scatter(changes, flag.baselineVersion(), m.version())));
       }
     }
     List<Map<String, Object>> moved = new ArrayList<>();
+    NumberColumn[] movedColumns = ReviewMarkdown.movedColumns(m.moved());
     for (ReviewMaterial.MovedRowText row : m.moved()) {
       moved.add(Map.of("id", row.id(), "text", String.join("  ⟷  ", row.texts().values()),
-          "baseline", Verdicts.number(row.row().baseline()), "candidate", Verdicts.number(row.row().candidate()),
-          "change", String.format(Locale.ROOT, "%+.4f", row.row().change())));
+          "baseline", movedColumns[0].format(row.row().baseline()),
+          "candidate", movedColumns[0].format(row.row().candidate()),
+          "change", movedColumns[1].format(row.row().change())));
     }
     scope.put("hasMoved", !moved.isEmpty());
     scope.put("moved", moved);
     history(scope, m.history(), flag.metrics());
-    scope.put("nextSteps", Verdicts.nextSteps(flag));
-    scope.put("reasons", flag.reasons());
+    scope.put("nextSteps", inlineMarkdown(Verdicts.nextSteps(flag)));
+    scope.put("reasons", flag.reasons().stream().map(HtmlReport::inlineMarkdown).toList());
     scope.put("problems", m.problems());
     LockDiff diff = m.lockDiff();
     List<Map<String, String>> diffRows = diff == null ? List.of() : diff.inputChanges().stream()
-        .map(c -> Map.of("field", c.field(), "before", String.valueOf(c.before()), "after", String.valueOf(c.after())))
+        .map(c -> Map.of("field", c.field(), "before", digestCell(c.before()), "after", digestCell(c.after())))
         .toList();
     scope.put("hasLockDiff", !diffRows.isEmpty());
     scope.put("lockDiff", diffRows);
@@ -108,20 +109,21 @@ public final class HtmlReport {
     return execute(HISTORY, scope);
   }
 
-  private static Map<String, Object> metric(String name, MetricValue v) {
+  private static Map<String, Object> metric(String name, MetricValue v, NumberColumn values) {
     Map<String, Object> row = new LinkedHashMap<>();
     row.put("name", name);
     row.put("gating", Boolean.TRUE.equals(v.gating()));
-    row.put("value", Verdicts.number(v.value()));
-    row.put("baseline", Verdicts.number(v.baseline()));
+    row.put("value", values.format(v.value()));
+    row.put("baseline", values.format(v.baseline()));
     row.put("change", Verdicts.percent(v.relativeDelta()));
     row.put("interval", ReviewMarkdown.intervalText(v));
     row.put("margin", Verdicts.bound(v));
     row.put("status", v.status() == null ? null : v.status().name());
     row.put("band", v.bandLow() == null || v.bandHigh() == null ? "–"
-        : "[" + Verdicts.number(v.bandLow()) + ", " + Verdicts.number(v.bandHigh()) + "]");
+        : "[" + values.format(v.bandLow()) + ", " + values.format(v.bandHigh()) + "]");
     row.put("evidence", v.evidence());
-    if (finite(v.relativeDelta()) && (v.ciLow() == null || finite(v.ciLow())) && (v.ciHigh() == null || finite(v.ciHigh()))) {
+    boolean drawable = v.limit() != null ? Double.isFinite(v.value()) : finite(v.relativeDelta());
+    if (drawable && (v.ciLow() == null || finite(v.ciLow())) && (v.ciHigh() == null || finite(v.ciHigh()))) {
       row.put("intervalChart", dataUri(Charts.interval(name, v)));
     }
     return row;
@@ -156,11 +158,13 @@ public final class HtmlReport {
     scope.put("historyCharts", charts);
     scope.put("historyMetrics", metrics);
     List<Map<String, Object>> rows = new ArrayList<>();
+    Map<String, NumberColumn> columns = new LinkedHashMap<>();
+    metrics.forEach(metric -> columns.put(metric, ReviewMarkdown.historyColumn(locks, metric)));
     for (EvaluationLock lock : locks) {
       List<String> cells = new ArrayList<>();
       for (String metric : metrics) {
         EvaluationLock.LockedMetric value = lock.metrics().get(metric);
-        cells.add(value == null ? "–" : Verdicts.number(value.value()) + (value.relativeChange() == null ? ""
+        cells.add(value == null ? "–" : columns.get(metric).format(value.value()) + (value.relativeChange() == null ? ""
             : " (" + Verdicts.percent(value.relativeChange()) + (value.ciLow() == null ? "" : ", ["
                 + Verdicts.percent(value.ciLow()) + ", " + Verdicts.percent(value.ciHigh()) + "]") + ")"));
       }
@@ -173,6 +177,32 @@ public final class HtmlReport {
       rows.add(row);
     }
     scope.put("history", rows);
+  }
+
+  /**
+   * Prose with Markdown's inline code: HTML-escaped, then each {@code `...`} span as {@code
+   * <code>...</code>}. Nothing else of Markdown is read. For triple-brace (unescaped) template fields.
+   */
+  static String inlineMarkdown(String text) {
+    if (text == null) {
+      return null;
+    }
+    return java.util.regex.Pattern.compile("`([^`]+)`").matcher(escapeHtml(text)).replaceAll("<code>$1</code>");
+  }
+
+  /** A table cell: a digest shortened, its full value on hover; anything else as it is. Escaped HTML. */
+  static String digestCell(String value) {
+    String text = String.valueOf(value);
+    if (!ReviewMarkdown.isDigest(text)) {
+      return escapeHtml(text);
+    }
+    return "<code class=\"digest\" title=\"" + escapeHtml(text.strip()) + "\">"
+        + escapeHtml(ReviewMarkdown.shortDigest(text)) + "</code>";
+  }
+
+  static String escapeHtml(String text) {
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
+        .replace("'", "&#39;");
   }
 
   private static String prettyJson(Object value) {

@@ -63,13 +63,42 @@ public final class ReviewMarkdown {
     }
     out.append("| metric | value | baseline | change | interval | margin / limit | status |\n");
     out.append("|---|---:|---:|---:|---|---:|---|\n");
+    NumberColumn values = valueColumn(flag);
     flag.metrics().forEach((name, v) -> out.append("| ").append(name).append(Boolean.TRUE.equals(v.gating()) ? "" : " (info)")
-        .append(" | ").append(Verdicts.number(v.value())).append(" | ").append(Verdicts.number(v.baseline()))
+        .append(" | ").append(values.format(v.value())).append(" | ").append(values.format(v.baseline()))
         .append(" | ").append(Verdicts.percent(v.relativeDelta())).append(" | ").append(intervalText(v))
         .append(" | ").append(Verdicts.bound(v))
         .append(" | ").append(v.status() == null ? "–" : Verdicts.emoji(v.status()) + " " + v.status())
         .append(" |\n"));
     out.append('\n');
+  }
+
+  /** One format for the value and baseline columns of the metric table, so that they line up and every value shows. */
+  public static NumberColumn valueColumn(DriftFlag flag) {
+    List<Double> numbers = new java.util.ArrayList<>();
+    flag.metrics().values().forEach(v -> {
+      numbers.add(v.value());
+      numbers.add(v.baseline());
+    });
+    return NumberColumn.of(numbers, false);
+  }
+
+  /** The formats of the moved-rows table: scores (baseline and candidate) and their signed change. */
+  public static NumberColumn[] movedColumns(List<ReviewMaterial.MovedRowText> moved) {
+    List<Double> scores = new java.util.ArrayList<>();
+    List<Double> changes = new java.util.ArrayList<>();
+    for (ReviewMaterial.MovedRowText row : moved) {
+      scores.add(row.row().baseline());
+      scores.add(row.row().candidate());
+      changes.add(row.row().change());
+    }
+    return new NumberColumn[] {NumberColumn.of(scores, false), NumberColumn.of(changes, true)};
+  }
+
+  /** One format per metric column of the history table. */
+  public static NumberColumn historyColumn(List<EvaluationLock> history, String metric) {
+    return NumberColumn.of(history.stream().map(lock -> lock.metrics().get(metric))
+        .filter(java.util.Objects::nonNull).map(m -> (Double) m.value()).toList(), false);
   }
 
   /** The interval of the relative change, or of the value itself for a metric judged against a limit. */
@@ -78,7 +107,8 @@ public final class ReviewMarkdown {
       return "–";
     }
     if (v.limit() != null) {
-      return String.format(Locale.ROOT, "[%s, %s] at %.1f%%", Verdicts.number(v.ciLow()), Verdicts.number(v.ciHigh()),
+      NumberColumn bounds = NumberColumn.of(v.ciLow(), v.ciHigh());
+      return String.format(Locale.ROOT, "[%s, %s] at %.1f%%", bounds.format(v.ciLow()), bounds.format(v.ciHigh()),
           100 * (v.ciConfidence() == null ? 0.95 : v.ciConfidence()));
     }
     return String.format(Locale.ROOT, "[%s, %s] at %.1f%%", Verdicts.percent(v.ciLow()), Verdicts.percent(v.ciHigh()),
@@ -97,10 +127,16 @@ public final class ReviewMarkdown {
       out.append("![").append(what).append("](").append(links.histogramImage()).append(")\n\n");
     }
     out.append("```text\n").append(textHistogram(changes.bins(HISTOGRAM_BINS))).append("```\n");
-    out.append(String.format(Locale.ROOT, "%,d rows: median %s, 5th–95th percentile [%s, %s], mean %s",
-        changes.values().length, Verdicts.number(changes.quantile(0.5)), Verdicts.number(changes.quantile(0.05)),
-        Verdicts.number(changes.quantile(0.95)), Verdicts.number(changes.mean())));
-    out.append(".\n\n");
+    out.append(distributionSummary(changes)).append("\n\n");
+  }
+
+  /** The distribution's median, 5th–95th percentiles and mean, all in one number format. */
+  public static String distributionSummary(RowChanges changes) {
+    List<Double> numbers = List.of(changes.quantile(0.5), changes.quantile(0.05), changes.quantile(0.95), changes.mean());
+    NumberColumn format = NumberColumn.of(numbers, changes.hasBaseline());
+    return String.format(Locale.ROOT, "%,d rows: median %s, 5th–95th percentile [%s, %s], mean %s.",
+        changes.values().length, format.format(numbers.get(0)), format.format(numbers.get(1)),
+        format.format(numbers.get(2)), format.format(numbers.get(3)));
   }
 
   /** One line per bin: its range, a bar of block characters, and the count. */
@@ -123,11 +159,12 @@ public final class ReviewMarkdown {
       return;
     }
     out.append("#### Rows that moved most\n\n| row | text | baseline | candidate | change |\n|---|---|---:|---:|---:|\n");
+    NumberColumn[] columns = movedColumns(m.moved());
     for (ReviewMaterial.MovedRowText row : m.moved()) {
       String text = String.join(" ⟷ ", row.texts().values().stream().map(ReviewMarkdown::truncate).toList());
       out.append("| ").append(escape(row.id())).append(" | ").append(escape(text)).append(" | ")
-          .append(Verdicts.number(row.row().baseline())).append(" | ").append(Verdicts.number(row.row().candidate()))
-          .append(" | ").append(String.format(Locale.ROOT, "%+.4f", row.row().change())).append(" |\n");
+          .append(columns[0].format(row.row().baseline())).append(" | ").append(columns[0].format(row.row().candidate()))
+          .append(" | ").append(columns[1].format(row.row().change())).append(" |\n");
     }
     out.append('\n');
   }
@@ -146,10 +183,14 @@ public final class ReviewMarkdown {
     out.append("| input | ").append(code(m.baselineLock().version())).append(" | ").append(code(m.lock().version()))
         .append(" |\n|---|---|---|\n");
     for (LockDiff.Change change : changes) {
-      out.append("| ").append(change.field()).append(" | ").append(escape(truncate(change.before()))).append(" | ")
-          .append(escape(truncate(change.after()))).append(" |\n");
+      out.append("| ").append(change.field()).append(" | ").append(escape(truncate(shortDigest(change.before()))))
+          .append(" | ").append(escape(truncate(shortDigest(change.after())))).append(" |\n");
     }
     out.append('\n');
+    if (changes.stream().anyMatch(c -> isDigest(c.before()) || isDigest(c.after()))) {
+      out.append("Digests are shortened to their first ").append(DIGEST_CHARS)
+          .append(" characters; the lockfiles hold them in full.\n\n");
+    }
   }
 
   private static void evidence(StringBuilder out, ReviewMaterial m) {
@@ -183,17 +224,38 @@ public final class ReviewMarkdown {
         .append(" evaluations)</summary>\n\n| version | commit | flag |");
     metrics.forEach(metric -> out.append(' ').append(metric).append(" |"));
     out.append("\n|---|---|---|").append("---:|".repeat(metrics.size())).append('\n');
-    for (EvaluationLock lock : history.subList(Math.max(0, history.size() - HISTORY_ROWS), history.size())) {
+    Map<String, NumberColumn> columns = new java.util.HashMap<>();
+    List<EvaluationLock> shown = history.subList(Math.max(0, history.size() - HISTORY_ROWS), history.size());
+    metrics.forEach(metric -> columns.put(metric, historyColumn(shown, metric)));
+    for (EvaluationLock lock : shown) {
       out.append("| ").append(code(lock.version())).append(" | ").append(lock.commit() == null ? "–" : code(shortCommit(lock.commit())))
           .append(" | ").append(lock.flag() == null ? "–" : Verdicts.emoji(lock.flag()) + " " + lock.flag()).append(" |");
       for (String metric : metrics) {
         EvaluationLock.LockedMetric value = lock.metrics().get(metric);
-        out.append(' ').append(value == null ? "–" : Verdicts.number(value.value())
+        out.append(' ').append(value == null ? "–" : columns.get(metric).format(value.value())
             + (value.relativeChange() == null ? "" : " (" + Verdicts.percent(value.relativeChange()) + ")")).append(" |");
       }
       out.append('\n');
     }
     out.append("\n</details>\n\n");
+  }
+
+  static final int DIGEST_CHARS = 12;
+  private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("(sha256:)?[0-9a-fA-F]{40,}");
+
+  /** A sha256 or other long hex digest, alone or as {@code sha256:<hex>}. */
+  public static boolean isDigest(String text) {
+    return text != null && DIGEST.matcher(text.strip()).matches();
+  }
+
+  /** A digest's first {@link #DIGEST_CHARS} hex characters and "…"; any other text unchanged. */
+  public static String shortDigest(String text) {
+    if (!isDigest(text)) {
+      return text;
+    }
+    String stripped = text.strip();
+    int start = stripped.startsWith("sha256:") ? "sha256:".length() : 0;
+    return stripped.substring(0, start + DIGEST_CHARS) + "…";
   }
 
   private static String shortCommit(String commit) {

@@ -43,4 +43,56 @@ class HtmlReportTest {
     byte[] png = HtmlReport.render(material("t"), Instant.now()).histogramPng();
     assertThat(png).startsWith(0x89, 'P', 'N', 'G');
   }
+
+  static io.evalfleet.common.archive.EvaluationLock lock(String version, String tokenizerSha256) {
+    return new io.evalfleet.common.archive.EvaluationLock(io.evalfleet.common.archive.EvaluationLock.CURRENT, "m",
+        version, "ev-" + version, "run-" + version, "c0ffee", "embedding", null, tokenizerSha256, null, null, null, null,
+        null, null, null, null, null, null, null, null, null, "1", null, Flag.GREEN, Map.of(), null, false,
+        Instant.parse("2026-12-01T00:00:00Z"), null);
+  }
+
+  @Test
+  void whatToDoNextShowsItsCommandsAsCodeNotAsBackticks() {
+    var flag = Flags.flag("m", "v1", Flag.GREEN, null);
+    String html = HtmlReport.render(new ReviewMaterial(flag, null, null, null, List.of(), null, List.of(), List.of()),
+        Instant.now()).html();
+    assertThat(html).contains("<code>evalfleet baseline promote --model m --version v1</code>");
+    String next = html.substring(html.indexOf("<h2>What to do next</h2>"), html.indexOf("<h2>Evidence</h2>"));
+    assertThat(next).doesNotContain("`");
+  }
+
+  @Test
+  void lockfileDigestsAreShortenedWithTheFullValueOnHover() {
+    String before = "a".repeat(64);
+    String after = "0123456789ab" + "c".repeat(52);
+    var diff = new io.evalfleet.common.archive.LockDiff(lock("v0", before), lock("v1", after));
+    var flag = Flags.flag("m", "v1", Flag.GREEN, null);
+    String html = HtmlReport.render(new ReviewMaterial(flag, lock("v1", after), lock("v0", before), null, List.of(), diff,
+        List.of(), List.of()), Instant.now()).html();
+    String table = html.substring(html.indexOf("<h2>Lockfile: what changed"), html.indexOf("<h2>Lockfile</h2>"));
+    assertThat(table).contains("<code class=\"digest\" title=\"" + after + "\">0123456789ab…</code>");
+    assertThat(table.replace("title=\"" + after + "\"", "").replace("title=\"" + before + "\"", ""))
+        .doesNotContain(after, before);
+    assertThat(html).contains("overflow-wrap: anywhere");
+  }
+
+  @Test
+  void aTinyMetricValueSharesItsColumnsFormatInsteadOfScientificNotation() {
+    var spearman = new io.evalfleet.common.contract.MetricValue(0.85, 240, "higher_is_better", 0.8504, null, -0.0005,
+        -0.003, 0.002, 0.95, 0.02, true, 0.001, null, null, Flag.GREEN, "e");
+    var kl = new io.evalfleet.common.contract.MetricValue(5.679e-05, 240, "lower_is_better", null, null, null,
+        3e-5, 8e-5, 0.975, null, true, 0.001, null, null, Flag.GREEN, "e", 0.05);
+    var base = Flags.flag("m", "v1", Flag.GREEN, null);
+    var flag = new io.evalfleet.common.contract.DriftFlag(1, base.runId(), base.eventId(), "m", "v1", "v0", Flag.GREEN,
+        new java.util.TreeMap<>(Map.of("spearman", spearman, "kl_mean", kl)), List.of("r"), base.coverage(),
+        base.executionProviders(), base.stagedAt(), base.decidedAt(), 5000L, "1", null, null);
+    var material = new ReviewMaterial(flag, null, null, null, List.of(), null, List.of(), List.of());
+    String html = HtmlReport.render(material, Instant.now()).html();
+    assertThat(html).contains("<td class=\"num\">0.0000568</td>", "<td class=\"num\">0.8500000</td>",
+        "<td class=\"num\">0.8504000</td>").doesNotContain("5.679e-05");
+    String md = io.evalfleet.notifier.review.ReviewMarkdown.render(material,
+        new io.evalfleet.notifier.review.ReviewMarkdown.Links("r", null));
+    assertThat(md).contains("| kl_mean | 0.0000568 | – |", "| spearman | 0.8500000 | 0.8504000 | -0.05% |")
+        .doesNotContain("e-05");
+  }
 }
