@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
     description = "Show what the fleet would make of a model: its inputs and outputs, the task it looks like, how a worker would feed it (pooling, an empty past, the logits' type, windows, batching), whether the tokenizer's ids fit the model's vocabulary, and one probe run through the worker's own code. A sentence-transformers folder (modules.json, 1_Pooling/config.json) is inspected under the pooling, normalisation and prompts it ships. Exits 3, saying why, when the fleet cannot score it.")
 final class InspectCommand implements Callable<Integer> {
   /** The exit code for a model the fleet cannot score. */
-  static final int NOT_SCORABLE = 3;
+  static final int NOT_SCORABLE = ExitCode.UNAVAILABLE;
 
   @Mixin InteractiveLogging logging;
 

@@ -47,24 +47,8 @@ class InspectCommandTest {
     }
   }
 
-  /** The tiny byte embedding model inside a copy of a sentence-transformers folder that ships CLS pooling and e5 prompts. */
   Path bytesFolder(boolean inOnnxSubfolder) throws Exception {
-    Path folder = dir.resolve("bytes-st");
-    Path from = FIXTURES.resolve("embedding/bytes-st");
-    try (var files = Files.walk(from)) {
-      for (Path file : files.toList()) {
-        Path target = folder.resolve(from.relativize(file).toString());
-        if (Files.isDirectory(file)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(file, target);
-        }
-      }
-    }
-    Path model = inOnnxSubfolder ? folder.resolve("onnx").resolve("model.onnx") : folder.resolve("model.onnx");
-    Files.createDirectories(model.getParent());
-    Files.copy(FIXTURES.resolve("embedding/bytes-no-token-types.onnx"), model);
-    return folder;
+    return SentenceTransformersFixture.bytesFolder(dir, inOnnxSubfolder);
   }
 
   @Test

@@ -26,19 +26,7 @@ class SubmitConventionsTest {
 
   @BeforeEach
   void folder() throws Exception {
-    folder = dir.resolve("bytes-st");
-    Path from = FIXTURES.resolve("embedding/bytes-st");
-    try (var files = Files.walk(from)) {
-      for (Path file : files.toList()) {
-        Path target = folder.resolve(from.relativize(file).toString());
-        if (Files.isDirectory(file)) {
-          Files.createDirectories(target);
-        } else {
-          Files.copy(file, target);
-        }
-      }
-    }
-    Files.copy(FIXTURES.resolve("embedding/bytes-no-token-types.onnx"), folder.resolve("model.onnx"));
+    folder = SentenceTransformersFixture.bytesFolder(dir, false);
     Files.writeString(dir.resolve("pairs.parquet"), "a subset");
   }
 
