@@ -6,7 +6,6 @@ import io.evalfleet.dispatcher.run.ShardState;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
