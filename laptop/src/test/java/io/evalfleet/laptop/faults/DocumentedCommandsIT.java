@@ -70,7 +70,7 @@ class DocumentedCommandsIT {
     NOT_RUN.put("mvn -B ", "the build, of which this test is part");
     NOT_RUN.put("./evalfleet local", "an embedded broker and fleet in one process: the commands after it run here"
         + " against a broker and role processes instead, with $B set to that broker");
-    NOT_RUN.put("./evalfleet bench ", "benchmarks of minutes each; their figures are in the README");
+    NOT_RUN.put("./evalfleet bench ", "benchmarks of minutes each; their figures are in docs/benchmarks.md");
     NOT_RUN.put("./evalfleet subset ", "reads the user's traffic logs from s3a:// buckets; SubsetBuilderTest"
         + " builds subsets from local files");
   }
