@@ -13,14 +13,35 @@ class MonitorSpecWireTest {
 
   @Test
   void monitorSpec() {
-    Golden.assertMessage("monitor-spec.full.json", new MonitorSpec("gpt-small", "step-900",
-        new ArtifactRef("file:///models/m/model.onnx", SHA_A), new ArtifactRef("/models/m/tokenizer.json", "c".repeat(64)),
-        new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, false, "query: ", "passage: ", "sentence_embedding"),
-        new MonitorSpec.Traffic("file:///traffic", "text", "ts"), Duration.ofHours(1), 200,
-        Instant.parse("2026-11-01T00:00:00Z"), Instant.parse("2026-11-08T00:00:00Z"), Duration.ofMinutes(30),
-        "0 * * * *", 0.01, 999, 7L, Duration.ofDays(7), Instant.parse("2026-10-01T00:00:00Z"), "sts-traffic",
-        Task.CAUSAL_LM, 512, new ArtifactRef("/models/candidate/model.onnx", "d".repeat(64))), MonitorSpec.class);
-    Golden.assertMessage("monitor-spec.minimal.json", new MonitorSpec("minilm", null, null, null, null, null, null, 0,
-        null, null, null, null, 0, 0, 0, null, null, null, null, null, null), MonitorSpec.class);
+    Golden.assertMessage("monitor-spec.full.json", MonitorSpec.builder()
+        .model("gpt-small")
+        .version("step-900")
+        .artifact(new ArtifactRef("file:///models/m/model.onnx", SHA_A))
+        .tokenizer(new ArtifactRef("/models/m/tokenizer.json", "c".repeat(64)))
+        .embedding(new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, false, "query: ", "passage: ", "sentence_embedding"))
+        .traffic(new MonitorSpec.Traffic("file:///traffic", "text", "ts"))
+        .window(Duration.ofHours(1))
+        .sample(200)
+        .referenceStart(Instant.parse("2026-11-01T00:00:00Z"))
+        .referenceEnd(Instant.parse("2026-11-08T00:00:00Z"))
+        .interval(Duration.ofMinutes(30))
+        .cron("0 * * * *")
+        .alpha(0.01)
+        .permutations(999)
+        .seed(7L)
+        .retrainCadence(Duration.ofDays(7))
+        .retrainSince(Instant.parse("2026-10-01T00:00:00Z"))
+        .subset("sts-traffic")
+        .task(Task.CAUSAL_LM)
+        .maxSeqLen(512)
+        .shadow(new ArtifactRef("/models/candidate/model.onnx", "d".repeat(64)))
+        .build(), MonitorSpec.class);
+    Golden.assertMessage("monitor-spec.minimal.json", MonitorSpec.builder()
+        .model("minilm")
+        .sample(0)
+        .alpha(0)
+        .permutations(0)
+        .seed(0)
+        .build(), MonitorSpec.class);
   }
 }

@@ -55,60 +55,196 @@ class WireFormatTest {
 
   @Test
   void stagedWeightEvent() {
-    Golden.assertMessage("staged-weight-event.full.json", new StagedWeightEvent(1, "ev-1", "minilm", "abc123",
-        Task.EMBEDDING, MODEL, TOKENIZER, SUBSET, "v-prev", 8, 256, 128, "cpu-avx512", SHA_D, "deadbeef", T0,
-        EMBEDDING, REVIEW), StagedWeightEvent.class);
-    Golden.assertMessage("staged-weight-event.minimal.json", new StagedWeightEvent(1, "ev-2", "minilm", "abc124",
-        Task.EMBEDDING, new ArtifactRef("/models/m.onnx", SHA_A), TOKENIZER_MINIMAL, SUBSET_MINIMAL, null, null, null, null,
-        null,
-        null, null, null, null), StagedWeightEvent.class);
+    Golden.assertMessage("staged-weight-event.full.json", StagedWeightEvent.builder()
+        .eventId("ev-1")
+        .model("minilm")
+        .version("abc123")
+        .task(Task.EMBEDDING)
+        .artifact(MODEL)
+        .tokenizer(TOKENIZER)
+        .goldenSubset(SUBSET)
+        .baseline("v-prev")
+        .quantizationBits(8)
+        .maxSeqLen(256)
+        .stride(128)
+        .hardwareProfile("cpu-avx512")
+        .baseModelSha256(SHA_D)
+        .commit("deadbeef")
+        .createdAt(T0)
+        .embedding(EMBEDDING)
+        .review(REVIEW)
+        .build(), StagedWeightEvent.class);
+    Golden.assertMessage("staged-weight-event.minimal.json", StagedWeightEvent.builder()
+        .eventId("ev-2")
+        .model("minilm")
+        .version("abc124")
+        .task(Task.EMBEDDING)
+        .artifact(new ArtifactRef("/models/m.onnx", SHA_A))
+        .tokenizer(TOKENIZER_MINIMAL)
+        .goldenSubset(SUBSET_MINIMAL)
+        .build(), StagedWeightEvent.class);
   }
 
   @Test
   void stagedWeightEventOfACausalLm() {
-    Golden.assertMessage("staged-weight-event.causal-lm.json", new StagedWeightEvent(1, "ev-3", "gpt-small", "step-900",
-        Task.CAUSAL_LM, MODEL, TOKENIZER, SUBSET, null, 32, 512, 256, null, null, null, T0, null,
-        new ReviewRef(ReviewRef.Provider.GITLAB, "group/sub/project", null, "abcdef0")), StagedWeightEvent.class);
+    Golden.assertMessage("staged-weight-event.causal-lm.json", StagedWeightEvent.builder()
+        .eventId("ev-3")
+        .model("gpt-small")
+        .version("step-900")
+        .task(Task.CAUSAL_LM)
+        .artifact(MODEL)
+        .tokenizer(TOKENIZER)
+        .goldenSubset(SUBSET)
+        .quantizationBits(32)
+        .maxSeqLen(512)
+        .stride(256)
+        .createdAt(T0)
+        .review(new ReviewRef(ReviewRef.Provider.GITLAB, "group/sub/project", null, "abcdef0"))
+        .build(), StagedWeightEvent.class);
   }
 
   @Test
   void scoringJob() {
-    Golden.assertMessage("scoring-job.causal-lm.full.json", new ScoringJob(1, "run-1/00002", "run-1", "ev-1",
-        "gpt-small", "step-900", Task.CAUSAL_LM, MODEL, TOKENIZER, SUBSET, 512, 256, 2, 8, 128, 64,
-        List.of("nll", "tokens"), 3, T2, null, BASELINE_MODEL, null), ScoringJob.class);
-    Golden.assertMessage("scoring-job.retrieval.full.json", new ScoringJob(1, "run-2/00000", "run-2", "ev-2",
-        "minilm", "abc123", Task.RETRIEVAL, MODEL, TOKENIZER, SUBSET, 256, 128, 0, 2, 0, 100, List.of("cosine"), 1, T2,
-        EMBEDDING, null, new RetrievalStep(RetrievalStep.Phase.QUERIES, "file:///archive/runs/run-2/corpus",
-            "file:///archive/runs/run-1/corpus", List.of(1, 5, 10))), ScoringJob.class);
-    Golden.assertMessage("scoring-job.minimal.json", new ScoringJob(1, "run-3/00000", "run-3", null, "minilm", null,
-        Task.EMBEDDING, new ArtifactRef("/models/m.onnx", SHA_A), TOKENIZER_MINIMAL, SUBSET_MINIMAL, null, null, 0, 1, 0, 10,
-        null,
-        1, null, null, null, null), ScoringJob.class);
+    Golden.assertMessage("scoring-job.causal-lm.full.json", ScoringJob.builder()
+        .jobId("run-1/00002")
+        .runId("run-1")
+        .eventId("ev-1")
+        .model("gpt-small")
+        .version("step-900")
+        .task(Task.CAUSAL_LM)
+        .artifact(MODEL)
+        .tokenizer(TOKENIZER)
+        .goldenSubset(SUBSET)
+        .maxSeqLen(512)
+        .stride(256)
+        .shardIndex(2)
+        .shardCount(8)
+        .rowStart(128)
+        .rowCount(64)
+        .metrics(List.of("nll", "tokens"))
+        .attempt(3)
+        .deadline(T2)
+        .reference(BASELINE_MODEL)
+        .build(), ScoringJob.class);
+    Golden.assertMessage("scoring-job.retrieval.full.json", ScoringJob.builder()
+        .jobId("run-2/00000")
+        .runId("run-2")
+        .eventId("ev-2")
+        .model("minilm")
+        .version("abc123")
+        .task(Task.RETRIEVAL)
+        .artifact(MODEL)
+        .tokenizer(TOKENIZER)
+        .goldenSubset(SUBSET)
+        .maxSeqLen(256)
+        .stride(128)
+        .shardIndex(0)
+        .shardCount(2)
+        .rowStart(0)
+        .rowCount(100)
+        .metrics(List.of("cosine"))
+        .attempt(1)
+        .deadline(T2)
+        .embedding(EMBEDDING)
+        .retrieval(new RetrievalStep(RetrievalStep.Phase.QUERIES, "file:///archive/runs/run-2/corpus", "file:///archive/runs/run-1/corpus", List.of(1, 5, 10)))
+        .build(), ScoringJob.class);
+    Golden.assertMessage("scoring-job.minimal.json", ScoringJob.builder()
+        .jobId("run-3/00000")
+        .runId("run-3")
+        .model("minilm")
+        .task(Task.EMBEDDING)
+        .artifact(new ArtifactRef("/models/m.onnx", SHA_A))
+        .tokenizer(TOKENIZER_MINIMAL)
+        .goldenSubset(SUBSET_MINIMAL)
+        .shardIndex(0)
+        .shardCount(1)
+        .rowStart(0)
+        .rowCount(10)
+        .attempt(1)
+        .build(), ScoringJob.class);
   }
 
   @Test
   void shardResult() {
-    Golden.assertMessage("shard-result.full.json", new ShardResult(1, "run-1/00002", "run-1", 2, 128, 3,
-        Map.of("cosine", new double[] {0.1, -0.25, 0.75530001}), "worker-7", "cuda", "padded-batches", 0.125, 1234, 2,
-        null, new ScoringEnvironment("1.20.0", "cpu-avx512", "input_ids:int64[?,?] -> logits:float[?,?,?]"),
-        Map.of("kl", "AAECAw==")), ShardResult.class);
-    Golden.assertMessage("shard-result.error.json", new ShardResult(1, "run-1/00003", "run-1", 3, 192, 64, null,
-        "worker-7", "cpu", null, null, 15, 1, new ShardError(FailureKind.BAD_INPUT, "row 12: text_a is null"), null,
-        null), ShardResult.class);
-    Golden.assertMessage("shard-result.minimal.json", new ShardResult(1, "run-1/00004", "run-1", 4, 256, 0, null,
-        null, null, null, null, 0, 1, null, null, null), ShardResult.class);
+    Golden.assertMessage("shard-result.full.json", ShardResult.builder()
+        .jobId("run-1/00002")
+        .runId("run-1")
+        .shardIndex(2)
+        .rowStart(128)
+        .rowCount(3)
+        .values(Map.of("cosine", new double[] {0.1, -0.25, 0.75530001}))
+        .workerId("worker-7")
+        .executionProvider("cuda")
+        .batching("padded-batches")
+        .paddingRatio(0.125)
+        .durationMs(1234)
+        .attempt(2)
+        .environment(new ScoringEnvironment("1.20.0", "cpu-avx512", "input_ids:int64[?,?] -> logits:float[?,?,?]"))
+        .sketches(Map.of("kl", "AAECAw=="))
+        .build(), ShardResult.class);
+    Golden.assertMessage("shard-result.error.json", ShardResult.builder()
+        .jobId("run-1/00003")
+        .runId("run-1")
+        .shardIndex(3)
+        .rowStart(192)
+        .rowCount(64)
+        .workerId("worker-7")
+        .executionProvider("cpu")
+        .durationMs(15)
+        .attempt(1)
+        .error(new ShardError(FailureKind.BAD_INPUT, "row 12: text_a is null"))
+        .build(), ShardResult.class);
+    Golden.assertMessage("shard-result.minimal.json", ShardResult.builder()
+        .jobId("run-1/00004")
+        .runId("run-1")
+        .shardIndex(4)
+        .rowStart(256)
+        .rowCount(0)
+        .durationMs(0)
+        .attempt(1)
+        .build(), ShardResult.class);
   }
 
   @Test
   void driftFlag() {
-    MetricValue full = new MetricValue(0.8123, 1000, "higher_is_better", 0.8301, -0.0178, -0.0214, -0.031, -0.012,
-        0.95, 0.02, true, 0.003, 0.81, 0.85, Flag.RED, "dropped beyond the margin", 0.05);
-    Golden.assertMessage("drift-flag.full.json", new DriftFlag(1, "run-1", "ev-1", "minilm", "abc123", "v-prev",
-        Flag.RED, Map.of("spearman", full), List.of("spearman fell 2.1%", "beyond the 2% margin"),
-        new Coverage(8, 8, 1000, 1000), List.of("cpu", "cuda"), T0, T1, 330250L, "policy-7",
-        "file:///archive/locks/minilm/abc123.lock.json", REVIEW), DriftFlag.class);
-    Golden.assertMessage("drift-flag.minimal.json", new DriftFlag(1, null, null, null, null, null, Flag.ERROR, null,
-        null, null, null, null, null, null, null, null, null), DriftFlag.class);
+    MetricValue full = MetricValue.builder()
+        .value(0.8123)
+        .n(1000)
+        .direction("higher_is_better")
+        .baseline(0.8301)
+        .delta(-0.0178)
+        .relativeDelta(-0.0214)
+        .ciLow(-0.031)
+        .ciHigh(-0.012)
+        .ciConfidence(0.95)
+        .margin(0.02)
+        .gating(true)
+        .pValue(0.003)
+        .bandLow(0.81)
+        .bandHigh(0.85)
+        .status(Flag.RED)
+        .evidence("dropped beyond the margin")
+        .limit(0.05)
+        .build();
+    Golden.assertMessage("drift-flag.full.json", DriftFlag.builder()
+        .runId("run-1")
+        .eventId("ev-1")
+        .model("minilm")
+        .version("abc123")
+        .baselineVersion("v-prev")
+        .flag(Flag.RED)
+        .metrics(Map.of("spearman", full))
+        .reasons(List.of("spearman fell 2.1%", "beyond the 2% margin"))
+        .coverage(new Coverage(8, 8, 1000, 1000))
+        .executionProviders(List.of("cpu", "cuda"))
+        .stagedAt(T0)
+        .decidedAt(T1)
+        .durationMs(330250L)
+        .policyVersion("policy-7")
+        .lockfile("file:///archive/locks/minilm/abc123.lock.json")
+        .review(REVIEW)
+        .build(), DriftFlag.class);
+    Golden.assertMessage("drift-flag.minimal.json", DriftFlag.builder().flag(Flag.ERROR).build(), DriftFlag.class);
     Golden.assertMessage("metric-value.alone.json", MetricValue.alone(12.5, 40, "lower_is_better"), MetricValue.class);
   }
 
@@ -122,13 +258,36 @@ class WireFormatTest {
 
   @Test
   void monitorResult() {
-    MonitorResult full = new MonitorResult(1, "gpt-small", "step-900", T0, T2, Instant.parse("2026-11-01T00:00:00Z"),
-        Instant.parse("2026-11-08T00:00:00Z"), 500, 500, 0.0123, 0.004, 0.01, true, T0, "p 0.004 <= alpha 0.01", T2,
-        18.25, 17.5, Map.of("kl_mean", 0.042));
+    MonitorResult full = MonitorResult.builder()
+        .model("gpt-small")
+        .version("step-900")
+        .windowStart(T0)
+        .windowEnd(T2)
+        .referenceStart(Instant.parse("2026-11-01T00:00:00Z"))
+        .referenceEnd(Instant.parse("2026-11-08T00:00:00Z"))
+        .texts(500)
+        .referenceTexts(500)
+        .mmd2(0.0123)
+        .pValue(0.004)
+        .alpha(0.01)
+        .drifted(true)
+        .episodeStart(T0)
+        .evidence("p 0.004 <= alpha 0.01")
+        .evaluatedAt(T2)
+        .perplexity(18.25)
+        .referencePerplexity(17.5)
+        .shadow(Map.of("kl_mean", 0.042))
+        .build();
     Golden.assertMessage("monitor-result.full.json", full, MonitorResult.class);
     Golden.assertArchived("monitor-result.full.archived.json", full, MonitorResult.class);
-    Golden.assertMessage("monitor-result.minimal.json", new MonitorResult(1, "minilm", null, null, T2, null, null, 0,
-        0, null, null, 0.01, false, null, null, null, null, null, null), MonitorResult.class);
+    Golden.assertMessage("monitor-result.minimal.json", MonitorResult.builder()
+        .model("minilm")
+        .windowEnd(T2)
+        .texts(0)
+        .referenceTexts(0)
+        .alpha(0.01)
+        .drifted(false)
+        .build(), MonitorResult.class);
   }
 
   @Test
@@ -144,15 +303,43 @@ class WireFormatTest {
   void evaluationLock() {
     EvaluationLock.LockedMetric metric = new EvaluationLock.LockedMetric(0.8123, -0.0214, -0.031, -0.012, 0.95,
         Flag.RED, 0.8301, 0.02, 0.81, 0.85, 0.05);
-    Golden.assertArchived("evaluation-lock.full.json", new EvaluationLock(EvaluationLock.CURRENT, "minilm", "abc123",
-        "ev-1", "run-1", "deadbeef", "embedding", MODEL, SHA_C, "file:///golden/sts.parquet", SHA_B,
-        Map.of("text_a", "s1"), "evaluator-4", List.of("1.20.0"), List.of("cpu", "cuda"), List.of("cpu-avx512"),
-        "gpu-a10", 8, 256, 128, SHA_D, "input_ids:int64[?,?] -> last_hidden_state:float[?,?,?]", "policy-7",
-        "v-prev", Flag.RED, Map.of("spearman", metric), "file:///archive/scores/minilm/abc123", true, T1, EMBEDDING),
+    Golden.assertArchived("evaluation-lock.full.json", EvaluationLock.builder()
+        .model("minilm")
+        .version("abc123")
+        .eventId("ev-1")
+        .runId("run-1")
+        .commit("deadbeef")
+        .task("embedding")
+        .artifact(MODEL)
+        .tokenizerSha256(SHA_C)
+        .goldenSubsetUri("file:///golden/sts.parquet")
+        .goldenSubsetSha256(SHA_B)
+        .goldenSubsetColumns(Map.of("text_a", "s1"))
+        .evaluatorVersion("evaluator-4")
+        .onnxRuntime(List.of("1.20.0"))
+        .executionProviders(List.of("cpu", "cuda"))
+        .hardware(List.of("cpu-avx512"))
+        .requestedHardwareProfile("gpu-a10")
+        .quantizationBits(8)
+        .maxSeqLen(256)
+        .stride(128)
+        .baseModelSha256(SHA_D)
+        .modelSignature("input_ids:int64[?,?] -> last_hidden_state:float[?,?,?]")
+        .policyVersion("policy-7")
+        .baselineVersion("v-prev")
+        .flag(Flag.RED)
+        .metrics(Map.of("spearman", metric))
+        .scores("file:///archive/scores/minilm/abc123")
+        .scoresReused(true)
+        .decidedAt(T1)
+        .embedding(EMBEDDING)
+        .build(),
         EvaluationLock.class);
-    Golden.assertArchived("evaluation-lock.minimal.json", new EvaluationLock(EvaluationLock.CURRENT, "minilm",
-        "abc123", null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, false, null, null), EvaluationLock.class);
+    Golden.assertArchived("evaluation-lock.minimal.json", EvaluationLock.builder()
+        .model("minilm")
+        .version("abc123")
+        .scoresReused(false)
+        .build(), EvaluationLock.class);
   }
 
   @Test
