@@ -278,7 +278,9 @@ public record MonitorSpec(String model, String version, ArtifactRef artifact, Ar
 
     /** The record, through its canonical constructor. */
     public MonitorSpec build() {
-      return new MonitorSpec(model, version, artifact, tokenizer, embedding, traffic, window, sample, referenceStart, referenceEnd, interval, cron, alpha, permutations, seed, retrainCadence, retrainSince, subset, task, maxSeqLen, shadow);
+      return new MonitorSpec(model, version, artifact, tokenizer, embedding, traffic, window, sample, referenceStart,
+          referenceEnd, interval, cron, alpha, permutations, seed, retrainCadence, retrainSince, subset, task,
+          maxSeqLen, shadow);
     }
   }
 }

@@ -18,7 +18,8 @@ class MonitorSpecWireTest {
         .version("step-900")
         .artifact(new ArtifactRef("file:///models/m/model.onnx", SHA_A))
         .tokenizer(new ArtifactRef("/models/m/tokenizer.json", "c".repeat(64)))
-        .embedding(new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, false, "query: ", "passage: ", "sentence_embedding"))
+        .embedding(new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, false, "query: ", "passage: ",
+            "sentence_embedding"))
         .traffic(new MonitorSpec.Traffic("file:///traffic", "text", "ts"))
         .window(Duration.ofHours(1))
         .sample(200)

@@ -78,15 +78,109 @@ public record EvaluationLock(
   public record LockedMetric(double value, Double relativeChange, Double ciLow, Double ciHigh, Double ciConfidence,
       Flag status, Double baseline, Double margin, Double bandLow, Double bandHigh, Double limit) {
 
-    /** A metric locked without baseline value, margin or band. */
-    public LockedMetric(double value, Double relativeChange, Double ciLow, Double ciHigh, Double ciConfidence,
-        Flag status) {
-      this(value, relativeChange, ciLow, ciHigh, ciConfidence, status, null, null, null, null, null);
-    }
-
     public static LockedMetric of(io.evalfleet.common.contract.MetricValue m) {
       return new LockedMetric(m.value(), m.relativeDelta(), m.ciLow(), m.ciHigh(), m.ciConfidence(), m.status(),
           m.baseline(), m.margin(), m.bandLow(), m.bandHigh(), m.limit());
+    }
+
+    /** A new {@code LockedMetric}, set by component name. */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /** A builder that starts from this metric's components, to build a changed copy. */
+    public Builder toBuilder() {
+      Builder builder = new Builder();
+      builder.value = value;
+      builder.relativeChange = relativeChange;
+      builder.ciLow = ciLow;
+      builder.ciHigh = ciHigh;
+      builder.ciConfidence = ciConfidence;
+      builder.status = status;
+      builder.baseline = baseline;
+      builder.margin = margin;
+      builder.bandLow = bandLow;
+      builder.bandHigh = bandHigh;
+      builder.limit = limit;
+      return builder;
+    }
+
+    /** Builds a {@link LockedMetric}; a component left unset is null (0 for the value). */
+    public static final class Builder {
+      private double value;
+      private Double relativeChange;
+      private Double ciLow;
+      private Double ciHigh;
+      private Double ciConfidence;
+      private Flag status;
+      private Double baseline;
+      private Double margin;
+      private Double bandLow;
+      private Double bandHigh;
+      private Double limit;
+
+      private Builder() {}
+
+      public Builder value(double value) {
+        this.value = value;
+        return this;
+      }
+
+      public Builder relativeChange(Double relativeChange) {
+        this.relativeChange = relativeChange;
+        return this;
+      }
+
+      public Builder ciLow(Double ciLow) {
+        this.ciLow = ciLow;
+        return this;
+      }
+
+      public Builder ciHigh(Double ciHigh) {
+        this.ciHigh = ciHigh;
+        return this;
+      }
+
+      public Builder ciConfidence(Double ciConfidence) {
+        this.ciConfidence = ciConfidence;
+        return this;
+      }
+
+      public Builder status(Flag status) {
+        this.status = status;
+        return this;
+      }
+
+      public Builder baseline(Double baseline) {
+        this.baseline = baseline;
+        return this;
+      }
+
+      public Builder margin(Double margin) {
+        this.margin = margin;
+        return this;
+      }
+
+      public Builder bandLow(Double bandLow) {
+        this.bandLow = bandLow;
+        return this;
+      }
+
+      public Builder bandHigh(Double bandHigh) {
+        this.bandHigh = bandHigh;
+        return this;
+      }
+
+      public Builder limit(Double limit) {
+        this.limit = limit;
+        return this;
+      }
+
+      /** The record, through its canonical constructor. */
+      public LockedMetric build() {
+        return new LockedMetric(value, relativeChange, ciLow, ciHigh, ciConfidence, status, baseline, margin, bandLow,
+            bandHigh, limit);
+      }
     }
   }
 
@@ -321,7 +415,10 @@ public record EvaluationLock(
 
     /** The record, through its canonical constructor. */
     public EvaluationLock build() {
-      return new EvaluationLock(lockVersion, model, version, eventId, runId, commit, task, artifact, tokenizerSha256, goldenSubsetUri, goldenSubsetSha256, goldenSubsetColumns, evaluatorVersion, onnxRuntime, executionProviders, hardware, requestedHardwareProfile, quantizationBits, maxSeqLen, stride, baseModelSha256, modelSignature, policyVersion, baselineVersion, flag, metrics, scores, scoresReused, decidedAt, embedding);
+      return new EvaluationLock(lockVersion, model, version, eventId, runId, commit, task, artifact, tokenizerSha256,
+          goldenSubsetUri, goldenSubsetSha256, goldenSubsetColumns, evaluatorVersion, onnxRuntime, executionProviders,
+          hardware, requestedHardwareProfile, quantizationBits, maxSeqLen, stride, baseModelSha256, modelSignature,
+          policyVersion, baselineVersion, flag, metrics, scores, scoresReused, decidedAt, embedding);
     }
   }
 }

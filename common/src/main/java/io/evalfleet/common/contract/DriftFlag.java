@@ -185,7 +185,8 @@ public record DriftFlag(
 
     /** @throws ContractViolation where the record's checks refuse a component */
     public DriftFlag build() {
-      return new DriftFlag(schemaVersion, runId, eventId, model, version, baselineVersion, flag, metrics, reasons, coverage, executionProviders, stagedAt, decidedAt, durationMs, policyVersion, lockfile, review);
+      return new DriftFlag(schemaVersion, runId, eventId, model, version, baselineVersion, flag, metrics, reasons,
+          coverage, executionProviders, stagedAt, decidedAt, durationMs, policyVersion, lockfile, review);
     }
   }
 }

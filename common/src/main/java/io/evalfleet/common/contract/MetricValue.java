@@ -186,7 +186,8 @@ public record MetricValue(
 
     /** @throws ContractViolation where the record's checks refuse a component */
     public MetricValue build() {
-      return new MetricValue(value, n, direction, baseline, delta, relativeDelta, ciLow, ciHigh, ciConfidence, margin, gating, pValue, bandLow, bandHigh, status, evidence, limit);
+      return new MetricValue(value, n, direction, baseline, delta, relativeDelta, ciLow, ciHigh, ciConfidence, margin,
+          gating, pValue, bandLow, bandHigh, status, evidence, limit);
     }
   }
 }

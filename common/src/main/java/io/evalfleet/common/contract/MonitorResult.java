@@ -202,7 +202,9 @@ public record MonitorResult(
 
     /** @throws ContractViolation where the record's checks refuse a component */
     public MonitorResult build() {
-      return new MonitorResult(schemaVersion, model, version, windowStart, windowEnd, referenceStart, referenceEnd, texts, referenceTexts, mmd2, pValue, alpha, drifted, episodeStart, evidence, evaluatedAt, perplexity, referencePerplexity, shadow);
+      return new MonitorResult(schemaVersion, model, version, windowStart, windowEnd, referenceStart, referenceEnd,
+          texts, referenceTexts, mmd2, pValue, alpha, drifted, episodeStart, evidence, evaluatedAt, perplexity,
+          referencePerplexity, shadow);
     }
   }
 }

@@ -264,7 +264,9 @@ public record ScoringJob(
 
     /** @throws ContractViolation where the record's checks refuse a component */
     public ScoringJob build() {
-      return new ScoringJob(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer, goldenSubset, maxSeqLen, stride, shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline, embedding, reference, retrieval);
+      return new ScoringJob(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer,
+          goldenSubset, maxSeqLen, stride, shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline,
+          embedding, reference, retrieval);
     }
   }
 }

@@ -220,7 +220,8 @@ public record ShardResult(
 
     /** @throws ContractViolation where the record's checks refuse a component */
     public ShardResult build() {
-      return new ShardResult(schemaVersion, jobId, runId, shardIndex, rowStart, rowCount, values, workerId, executionProvider, batching, paddingRatio, durationMs, attempt, error, environment, sketches);
+      return new ShardResult(schemaVersion, jobId, runId, shardIndex, rowStart, rowCount, values, workerId,
+          executionProvider, batching, paddingRatio, durationMs, attempt, error, environment, sketches);
     }
   }
 }

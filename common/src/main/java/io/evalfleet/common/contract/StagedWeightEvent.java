@@ -246,7 +246,9 @@ public record StagedWeightEvent(
 
     /** @throws ContractViolation where the record's checks refuse a component */
     public StagedWeightEvent build() {
-      return new StagedWeightEvent(schemaVersion, eventId, model, version, task, artifact, tokenizer, goldenSubset, baseline, quantizationBits, maxSeqLen, stride, hardwareProfile, baseModelSha256, commit, createdAt, embedding, review);
+      return new StagedWeightEvent(schemaVersion, eventId, model, version, task, artifact, tokenizer, goldenSubset,
+          baseline, quantizationBits, maxSeqLen, stride, hardwareProfile, baseModelSha256, commit, createdAt,
+          embedding, review);
     }
   }
 }

@@ -146,7 +146,8 @@ class WireFormatTest {
         .attempt(1)
         .deadline(T2)
         .embedding(EMBEDDING)
-        .retrieval(new RetrievalStep(RetrievalStep.Phase.QUERIES, "file:///archive/runs/run-2/corpus", "file:///archive/runs/run-1/corpus", List.of(1, 5, 10)))
+        .retrieval(new RetrievalStep(RetrievalStep.Phase.QUERIES, "file:///archive/runs/run-2/corpus",
+            "file:///archive/runs/run-1/corpus", List.of(1, 5, 10)))
         .build(), ScoringJob.class);
     Golden.assertMessage("scoring-job.minimal.json", ScoringJob.builder()
         .jobId("run-3/00000")
@@ -301,8 +302,19 @@ class WireFormatTest {
 
   @Test
   void evaluationLock() {
-    EvaluationLock.LockedMetric metric = new EvaluationLock.LockedMetric(0.8123, -0.0214, -0.031, -0.012, 0.95,
-        Flag.RED, 0.8301, 0.02, 0.81, 0.85, 0.05);
+    EvaluationLock.LockedMetric metric = EvaluationLock.LockedMetric.builder()
+        .value(0.8123)
+        .relativeChange(-0.0214)
+        .ciLow(-0.031)
+        .ciHigh(-0.012)
+        .ciConfidence(0.95)
+        .status(Flag.RED)
+        .baseline(0.8301)
+        .margin(0.02)
+        .bandLow(0.81)
+        .bandHigh(0.85)
+        .limit(0.05)
+        .build();
     Golden.assertArchived("evaluation-lock.full.json", EvaluationLock.builder()
         .model("minilm")
         .version("abc123")

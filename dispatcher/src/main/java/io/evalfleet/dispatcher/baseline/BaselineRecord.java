@@ -45,9 +45,22 @@ public record BaselineRecord(
   public static BaselineRecord of(EvaluationLock lock, Instant recordedAt) {
     Map<String, Double> metrics = new LinkedHashMap<>();
     lock.metrics().forEach((name, m) -> metrics.put(name, m.value()));
-    return new BaselineRecord(lock.model(), lock.version(), lock.runId(), lock.artifact().sha256(),
-        lock.goldenSubsetSha256(), lock.tokenizerSha256(), lock.baseModelSha256(), lock.modelSignature(), metrics,
-        lock.scores(), lock.commit(), recordedAt, lock.embedding(), lock.artifact());
+    return builder()
+        .model(lock.model())
+        .version(lock.version())
+        .runId(lock.runId())
+        .artifactSha256(lock.artifact().sha256())
+        .subsetSha256(lock.goldenSubsetSha256())
+        .tokenizerSha256(lock.tokenizerSha256())
+        .baseModelSha256(lock.baseModelSha256())
+        .modelSignature(lock.modelSignature())
+        .metrics(metrics)
+        .scores(lock.scores())
+        .commit(lock.commit())
+        .recordedAt(recordedAt)
+        .embedding(lock.embedding())
+        .artifact(lock.artifact())
+        .build();
   }
 
   /** A new {@code BaselineRecord}, set by component name; {@link Builder#build()} runs the constructor's checks. */
@@ -166,7 +179,8 @@ public record BaselineRecord(
 
     /** The record, through its canonical constructor. */
     public BaselineRecord build() {
-      return new BaselineRecord(model, version, runId, artifactSha256, subsetSha256, tokenizerSha256, baseModelSha256, modelSignature, metrics, scores, commit, recordedAt, embedding, artifact);
+      return new BaselineRecord(model, version, runId, artifactSha256, subsetSha256, tokenizerSha256, baseModelSha256,
+          modelSignature, metrics, scores, commit, recordedAt, embedding, artifact);
     }
   }
 }

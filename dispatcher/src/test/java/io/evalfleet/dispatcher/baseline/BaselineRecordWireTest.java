@@ -27,8 +27,10 @@ class BaselineRecordWireTest {
         .scores("file:///archive/scores/minilm/abc123")
         .commit("deadbeef")
         .recordedAt(T1)
-        .embedding(new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, false, "query: ", "passage: ", "sentence_embedding"))
-        .artifact(new ArtifactRef("file:///models/m/model.onnx", SHA_A, List.of(new ArtifactRef("file:///models/m/model.onnx.data", "b".repeat(64)))))
+        .embedding(new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, false, "query: ", "passage: ",
+            "sentence_embedding"))
+        .artifact(new ArtifactRef("file:///models/m/model.onnx", SHA_A,
+            List.of(new ArtifactRef("file:///models/m/model.onnx.data", "b".repeat(64)))))
         .build(), BaselineRecord.class);
     Golden.assertMessage("baseline-record.minimal.json", BaselineRecord.builder()
         .model("minilm")

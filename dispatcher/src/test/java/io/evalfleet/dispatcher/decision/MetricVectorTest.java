@@ -78,7 +78,8 @@ class MetricVectorTest {
         .shardIndex(0)
         .rowStart(0)
         .rowCount(2)
-        .values(Map.of( MetricNames.NLL_SUM, new double[] {10, 8}, MetricNames.TOKENS, new double[] {10, 2}, MetricNames.BYTES, new double[] {11, 3}))
+        .values(Map.of(MetricNames.NLL_SUM, new double[] {10, 8}, MetricNames.TOKENS, new double[] {10, 2},
+            MetricNames.BYTES, new double[] {11, 3}))
         .workerId("w")
         .executionProvider("cpu")
         .paddingRatio(0.0)

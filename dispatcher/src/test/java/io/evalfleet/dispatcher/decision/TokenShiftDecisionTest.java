@@ -46,7 +46,8 @@ class TokenShiftDecisionTest {
         .shardIndex(0)
         .rowStart(0)
         .rowCount(ROWS)
-        .values(Map.of(MetricNames.NLL_SUM, nll, MetricNames.TOKENS, tokens, MetricNames.KL_SUM, kl, MetricNames.TOP1_AGREE, agree, MetricNames.DP_TRUE_SUM, dp))
+        .values(Map.of(MetricNames.NLL_SUM, nll, MetricNames.TOKENS, tokens, MetricNames.KL_SUM, kl,
+            MetricNames.TOP1_AGREE, agree, MetricNames.DP_TRUE_SUM, dp))
         .workerId("w")
         .executionProvider("cpu")
         .paddingRatio(0.0)

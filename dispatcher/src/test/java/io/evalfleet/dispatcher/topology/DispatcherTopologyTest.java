@@ -317,7 +317,8 @@ class DispatcherTopologyTest {
         .executionProvider("cpu")
         .durationMs(5)
         .attempt(1)
-        .error(new io.evalfleet.common.contract.ShardError(io.evalfleet.common.failure.FailureKind.BAD_INPUT, "cannot load"))
+        .error(new io.evalfleet.common.contract.ShardError(io.evalfleet.common.failure.FailureKind.BAD_INPUT,
+            "cannot load"))
         .build()));
     List<DriftFlag> decided = publishedFlags();
     assertThat(decided).extracting(DriftFlag::version).containsExactly("broken", "v2");
@@ -397,7 +398,8 @@ class DispatcherTopologyTest {
         .version("v1")
         .task(Task.EMBEDDING)
         .artifact(new ArtifactRef(model.toUri().toString(), Storage.withDefaults().sha256(model.toUri().toString())))
-        .tokenizer(new ArtifactRef(tokenizer.toUri().toString(), Storage.withDefaults().sha256(tokenizer.toUri().toString())))
+        .tokenizer(new ArtifactRef(tokenizer.toUri().toString(),
+            Storage.withDefaults().sha256(tokenizer.toUri().toString())))
         .goldenSubset(subset)
         .commit("commit-v1")
         .createdAt(fitting.createdAt())

@@ -144,7 +144,7 @@ public final class ReviewBench implements Callable<Integer> {
         .policyVersion("1")
         .baselineVersion(baseline)
         .flag(baseline == null ? Flag.WARN : Flag.GREEN)
-        .metrics(Map.of("mean_cosine", new EvaluationLock.LockedMetric(0.45, null, null, null, null, null)))
+        .metrics(Map.of("mean_cosine", EvaluationLock.LockedMetric.builder().value(0.45).build()))
         .scores(scores)
         .scoresReused(false)
         .decidedAt(Instant.now())

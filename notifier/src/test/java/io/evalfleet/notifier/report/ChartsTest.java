@@ -19,8 +19,13 @@ class ChartsTest {
   static List<EvaluationLock> history(double... values) {
     List<EvaluationLock> locks = new ArrayList<>();
     for (int i = 0; i < values.length; i++) {
-      locks.add(lock("v" + i, Map.of("spearman", new EvaluationLock.LockedMetric(values[i], null, null, null, null,
-          Flag.GREEN, null, 0.02, 0.23, 0.89, null))));
+      locks.add(lock("v" + i, Map.of("spearman", EvaluationLock.LockedMetric.builder()
+          .value(values[i])
+          .status(Flag.GREEN)
+          .margin(0.02)
+          .bandLow(0.23)
+          .bandHigh(0.89)
+          .build())));
     }
     return locks;
   }
