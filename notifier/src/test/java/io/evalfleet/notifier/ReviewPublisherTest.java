@@ -62,8 +62,15 @@ class ReviewPublisherTest {
       values[i] = cosine.applyAsDouble(i);
     }
     String sha = version.equals("v0") ? "a".repeat(64) : "b".repeat(64);
-    String scores = archive.writeScores(new ScoreKey(sha, "", "t".repeat(64), "d".repeat(64), "{}", "embedding", "e/1",
-        null, null, null, null), Map.of("cosine", values), new EvaluationArchive.Provenance(List.of(), List.of("cpu"), List.of(),
+    String scores = archive.writeScores(ScoreKey.builder()
+        .artifactSha256(sha)
+        .externalDataSha256("")
+        .tokenizerSha256("t".repeat(64))
+        .subsetSha256("d".repeat(64))
+        .subsetColumns("{}")
+        .task("embedding")
+        .evaluatorVersion("e/1")
+        .build(), Map.of("cosine", values), new EvaluationArchive.Provenance(List.of(), List.of("cpu"), List.of(),
         "sig", "run-" + version));
     archive.writeLock(EvaluationLock.builder()
         .model("m")

@@ -293,11 +293,23 @@ class WireFormatTest {
 
   @Test
   void retrainRequest() {
-    Golden.assertMessage("retrain-request.full.json", new RetrainRequest(1, "minilm/drift/2026-11-22T10:00:00Z",
-        "minilm", "abc123", "drift", "MMD² p 0.004 <= alpha 0.01", Map.of("mmd2", 0.0123), T0, T2, "sts-traffic", T2),
+    Golden.assertMessage("retrain-request.full.json", RetrainRequest.builder()
+        .causeId("minilm/drift/2026-11-22T10:00:00Z")
+        .model("minilm")
+        .version("abc123")
+        .cause("drift")
+        .evidence("MMD² p 0.004 <= alpha 0.01")
+        .metrics(Map.of("mmd2", 0.0123))
+        .windowStart(T0)
+        .windowEnd(T2)
+        .subset("sts-traffic")
+        .requestedAt(T2)
+        .build(),
         RetrainRequest.class);
-    Golden.assertMessage("retrain-request.minimal.json", new RetrainRequest(1, "cause-1", "minilm", null, null, null,
-        null, null, null, null, null), RetrainRequest.class);
+    Golden.assertMessage("retrain-request.minimal.json", RetrainRequest.builder()
+        .causeId("cause-1")
+        .model("minilm")
+        .build(), RetrainRequest.class);
   }
 
   @Test

@@ -122,8 +122,15 @@ public final class ReviewBench implements Callable<Integer> {
   private static String archiveVersion(EvaluationArchive archive, Path subset, String version, double[] cosine,
       String baseline) throws Exception {
     String sha = (version.equals("v0") ? "a" : "b").repeat(64);
-    String scores = archive.writeScores(new ScoreKey(sha, "", "t".repeat(64), "d".repeat(64), "{}", "embedding", "e/1",
-        null, null, null, null), Map.of("cosine", cosine), new EvaluationArchive.Provenance(List.of(), List.of("cpu"),
+    String scores = archive.writeScores(ScoreKey.builder()
+        .artifactSha256(sha)
+        .externalDataSha256("")
+        .tokenizerSha256("t".repeat(64))
+        .subsetSha256("d".repeat(64))
+        .subsetColumns("{}")
+        .task("embedding")
+        .evaluatorVersion("e/1")
+        .build(), Map.of("cosine", cosine), new EvaluationArchive.Provenance(List.of(), List.of("cpu"),
         List.of(), "sig", "run-" + version));
     archive.writeLock(EvaluationLock.builder()
         .model("bench")

@@ -32,8 +32,15 @@ class PromotionIT {
 
   EvaluationLock archived(EvaluationArchive archive, String version, Flag flag) throws Exception {
     Map<String, double[]> rows = Map.of("cosine", new double[] {0.5, 0.7, 0.9}, "gold", new double[] {1, 3, 5});
-    ScoreKey key = new ScoreKey("a".repeat(63) + version.length(), "", "t".repeat(64), "d".repeat(64), "{}",
-        "embedding", "evalfleet-scoring/1", null, null, null, null);
+    ScoreKey key = ScoreKey.builder()
+        .artifactSha256("a".repeat(63) + version.length())
+        .externalDataSha256("")
+        .tokenizerSha256("t".repeat(64))
+        .subsetSha256("d".repeat(64))
+        .subsetColumns("{}")
+        .task("embedding")
+        .evaluatorVersion("evalfleet-scoring/1")
+        .build();
     String scores = archive.writeScores(key, rows, new EvaluationArchive.Provenance(List.of(), List.of(), List.of(),
         null, "run-" + version));
     EvaluationLock base = lock(version, flag);
