@@ -86,7 +86,7 @@ final class InspectCommand implements Callable<Integer> {
       System.out.println("cannot be scored: " + e.getMessage());
       return NOT_SCORABLE;
     }
-    EmbeddingConventions conventions = pooling == null ? null : new EmbeddingConventions(pooling, null, null, null, null);
+    EmbeddingConventions conventions = pooling == null ? null : EmbeddingConventions.DEFAULTS.withPooling(pooling);
     if (shipped.isPresent() && task != Task.CAUSAL_LM) {
       SentenceTransformersFolder st = shipped.get();
       System.out.println("sentence-transformers configuration in " + st.folder() + ": " + st.describe());

@@ -9,7 +9,6 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ReviewRef;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.storage.Storage;
@@ -160,10 +159,22 @@ final class SubmitCommand implements Callable<Integer> {
         throw new IllegalArgumentException("invalid --artifact " + d.artifact + ": " + e.getMessage(), e);
       }
     }
-    return new StagedWeightEvent(SchemaVersion.CURRENT, d.eventId != null ? d.eventId : UUID.randomUUID().toString(),
-        d.model, d.version, d.task, ref(storage, artifact), d.tokenizer == null ? null : ref(storage, d.tokenizer),
-        new SubsetRef(uri(d.subset), storage.sha256(uri(d.subset)), null, Map.of()), d.baseline, null, d.maxSeqLen,
-        d.stride, null, null, d.commit, Instant.now(), conventions, d.review);
+    return StagedWeightEvent.builder()
+        .eventId(d.eventId != null ? d.eventId : UUID.randomUUID().toString())
+        .model(d.model)
+        .version(d.version)
+        .task(d.task)
+        .artifact(ref(storage, artifact))
+        .tokenizer(d.tokenizer == null ? null : ref(storage, d.tokenizer))
+        .goldenSubset(new SubsetRef(uri(d.subset), storage.sha256(uri(d.subset)), null, Map.of()))
+        .baseline(d.baseline)
+        .maxSeqLen(d.maxSeqLen)
+        .stride(d.stride)
+        .commit(d.commit)
+        .createdAt(Instant.now())
+        .embedding(conventions)
+        .review(d.review)
+        .build();
   }
 
   /** A pooling by its wire name, as events spell it. */

@@ -12,7 +12,6 @@ import io.evalfleet.notifier.ReviewPublisher;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.task.Task;
@@ -158,23 +157,57 @@ public final class DemoCommand implements Callable<Integer> {
 
   private static StagedWeightEvent causalEvent(String eventId, String version, DemoAssets.ModelFiles model,
       SubsetRef subset) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "bytegpt", version, Task.CAUSAL_LM, model.onnx(),
-        model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, 32, DemoAssets.CAUSAL_CONTEXT,
-        DemoAssets.CAUSAL_CONTEXT / 2, "cpu", null, null, Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId(eventId)
+        .model("bytegpt")
+        .version(version)
+        .task(Task.CAUSAL_LM)
+        .artifact(model.onnx())
+        .tokenizer(model.tokenizer())
+        .goldenSubset(subset)
+        .baseline(StagedWeightEvent.PRODUCTION)
+        .quantizationBits(32)
+        .maxSeqLen(DemoAssets.CAUSAL_CONTEXT)
+        .stride(DemoAssets.CAUSAL_CONTEXT / 2)
+        .hardwareProfile("cpu")
+        .createdAt(Instant.now())
+        .build();
   }
 
   private static StagedWeightEvent searchEvent(String eventId, String version, DemoAssets.ModelFiles model,
       SubsetRef subset, io.evalfleet.common.task.EmbeddingConventions conventions) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "minilm-search", version, Task.RETRIEVAL, model.onnx(),
-        model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, null, 256, null, "cpu", null, null, Instant.now(),
-        conventions, null);
+    return StagedWeightEvent.builder()
+        .eventId(eventId)
+        .model("minilm-search")
+        .version(version)
+        .task(Task.RETRIEVAL)
+        .artifact(model.onnx())
+        .tokenizer(model.tokenizer())
+        .goldenSubset(subset)
+        .baseline(StagedWeightEvent.PRODUCTION)
+        .maxSeqLen(256)
+        .hardwareProfile("cpu")
+        .createdAt(Instant.now())
+        .embedding(conventions)
+        .build();
   }
 
   private static StagedWeightEvent event(String eventId, String version, DemoAssets.ModelFiles model, SubsetRef subset,
       int bits) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "all-minilm-l6-v2", version, Task.EMBEDDING,
-        model.onnx(), model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, bits, 256, null, "cpu", null, null,
-        Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId(eventId)
+        .model("all-minilm-l6-v2")
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(model.onnx())
+        .tokenizer(model.tokenizer())
+        .goldenSubset(subset)
+        .baseline(StagedWeightEvent.PRODUCTION)
+        .quantizationBits(bits)
+        .maxSeqLen(256)
+        .hardwareProfile("cpu")
+        .createdAt(Instant.now())
+        .build();
   }
 
   static void deleteTree(Path dir) throws java.io.IOException {

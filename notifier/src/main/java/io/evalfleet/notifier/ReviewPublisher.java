@@ -9,7 +9,6 @@ import io.evalfleet.notifier.review.ReviewMarkdown;
 import io.evalfleet.notifier.review.ReviewMaterial;
 import io.evalfleet.common.archive.EvaluationLock;
 import io.evalfleet.common.contract.MetricValue;
-import io.evalfleet.common.contract.SchemaVersion;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -102,14 +101,36 @@ public final class ReviewPublisher {
   /** The flag a lockfile records, without what only the flag carries (evidence sentences, coverage). */
   static DriftFlag flagOf(EvaluationLock lock, String lockUri) {
     Map<String, MetricValue> metrics = new LinkedHashMap<>();
-    lock.metrics().forEach((name, m) -> metrics.put(name, new MetricValue(m.value(), 0,
-        io.evalfleet.common.task.Task.direction(name).wireName(), m.baseline(),
-        m.baseline() == null ? null : m.value() - m.baseline(), m.relativeChange(), m.ciLow(), m.ciHigh(),
-        m.ciConfidence(), m.margin(), m.status() != null, null, m.bandLow(), m.bandHigh(), m.status(), null,
-        m.limit())));
-    return new DriftFlag(SchemaVersion.CURRENT, lock.runId(), lock.eventId(), lock.model(), lock.version(),
-        lock.baselineVersion(), lock.flag(), metrics, List.of("rebuilt from the lockfile " + lockUri
-            + " (the flag's own evidence sentences were not kept)"), null, lock.executionProviders(), null,
-        lock.decidedAt(), null, lock.policyVersion(), lockUri, null);
+    lock.metrics().forEach((name, m) -> metrics.put(name, MetricValue.builder()
+        .value(m.value())
+        .n(0)
+        .direction(io.evalfleet.common.task.Task.direction(name).wireName())
+        .baseline(m.baseline())
+        .delta(m.baseline() == null ? null : m.value() - m.baseline())
+        .relativeDelta(m.relativeChange())
+        .ciLow(m.ciLow())
+        .ciHigh(m.ciHigh())
+        .ciConfidence(m.ciConfidence())
+        .margin(m.margin())
+        .gating(m.status() != null)
+        .bandLow(m.bandLow())
+        .bandHigh(m.bandHigh())
+        .status(m.status())
+        .limit(m.limit())
+        .build()));
+    return DriftFlag.builder()
+        .runId(lock.runId())
+        .eventId(lock.eventId())
+        .model(lock.model())
+        .version(lock.version())
+        .baselineVersion(lock.baselineVersion())
+        .flag(lock.flag())
+        .metrics(metrics)
+        .reasons(List.of("rebuilt from the lockfile " + lockUri + " (the flag's own evidence sentences were not kept)"))
+        .executionProviders(lock.executionProviders())
+        .decidedAt(lock.decidedAt())
+        .policyVersion(lock.policyVersion())
+        .lockfile(lockUri)
+        .build();
   }
 }

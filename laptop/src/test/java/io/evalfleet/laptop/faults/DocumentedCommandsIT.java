@@ -8,7 +8,6 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.Topics;
@@ -305,8 +304,16 @@ class DocumentedCommandsIT {
     SubsetRef pairs;
 
     void event(String eventId, String model, String version, ArtifactRef artifact) throws IOException {
-      StagedWeightEvent event = new StagedWeightEvent(SchemaVersion.CURRENT, eventId, model, version, Task.EMBEDDING,
-          artifact, tokenizer, pairs, null, null, null, null, null, null, null, Instant.now());
+      StagedWeightEvent event = StagedWeightEvent.builder()
+          .eventId(eventId)
+          .model(model)
+          .version(version)
+          .task(Task.EMBEDDING)
+          .artifact(artifact)
+          .tokenizer(tokenizer)
+          .goldenSubset(pairs)
+          .createdAt(Instant.now())
+          .build();
       // as a user writes it: indented, over several lines
       Files.writeString(work.resolve("event.json"),
           Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(event) + "\n");
