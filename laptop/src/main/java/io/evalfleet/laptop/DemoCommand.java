@@ -8,6 +8,7 @@ import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.notifier.ReviewPublisher;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
@@ -17,10 +18,16 @@ import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.laptop.demo.DemoAssets;
 import io.evalfleet.laptop.embedded.LocalFleet;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,7 +71,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     System.out.println("starting an embedded Kafka broker, the dispatcher and " + workers + " workers");
     try (LocalFleet fleet = LocalFleet.start(base, workers, workDir.resolve("cache"),
-        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), true);
+        new SimpleMeterRegistry(), true);
          FlagWatcher flags = new FlagWatcher(fleet.config(), false);
          Submitter submitter = new Submitter(fleet.config())) {
       System.out.println("fleet up, Kafka at " + fleet.bootstrapServers());
@@ -137,11 +144,11 @@ public final class DemoCommand implements Callable<Integer> {
   private void printReview(FleetConfig config, DriftFlag flag) throws Exception {
     var archive = new EvaluationArchive(Storage.of(config), config.get(FleetConfig.ARCHIVE_ROOT));
     long deadline = System.nanoTime() + timeout.toNanos();
-    java.util.Optional<byte[]> comment = java.util.Optional.empty();
+    Optional<byte[]> comment = Optional.empty();
     // The notifier writes the report, then the comment, once it has read the flag.
     while (comment.isEmpty() && System.nanoTime() < deadline) {
       comment = archive.reportFile(flag.model(), flag.version(), ReviewPublisher.COMMENT)
-          .filter(md -> new String(md, java.nio.charset.StandardCharsets.UTF_8).contains(flag.runId()));
+          .filter(md -> new String(md, StandardCharsets.UTF_8).contains(flag.runId()));
       if (comment.isEmpty()) {
         Thread.sleep(200);
       }
@@ -151,7 +158,7 @@ public final class DemoCommand implements Callable<Integer> {
       return;
     }
     System.out.println("\n  the pull-request comment the notifier wrote (" + ReviewPublisher.COMMENT + "):\n");
-    System.out.println(new String(comment.get(), java.nio.charset.StandardCharsets.UTF_8).indent(4));
+    System.out.println(new String(comment.get(), StandardCharsets.UTF_8).indent(4));
     System.out.println("  HTML report: " + archive.reportPath(flag.model(), flag.version(), ReviewPublisher.REPORT));
   }
 
@@ -175,7 +182,7 @@ public final class DemoCommand implements Callable<Integer> {
   }
 
   private static StagedWeightEvent searchEvent(String eventId, String version, DemoAssets.ModelFiles model,
-      SubsetRef subset, io.evalfleet.common.task.EmbeddingConventions conventions) {
+      SubsetRef subset, EmbeddingConventions conventions) {
     return StagedWeightEvent.builder()
         .eventId(eventId)
         .model("minilm-search")
@@ -210,13 +217,13 @@ public final class DemoCommand implements Callable<Integer> {
         .build();
   }
 
-  static void deleteTree(Path dir) throws java.io.IOException {
-    if (!java.nio.file.Files.exists(dir)) {
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
       return;
     }
-    try (var paths = java.nio.file.Files.walk(dir)) {
-      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        java.nio.file.Files.delete(path);
+    try (var paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
       }
     }
   }

@@ -1,5 +1,8 @@
 package io.evalfleet.notifier;
 
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.failure.InputException;
+import io.evalfleet.common.task.Task;
 import io.evalfleet.notifier.review.Review;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.contract.DriftFlag;
@@ -58,7 +61,7 @@ public final class ReviewPublisher {
     boolean histogramWritten = false;
     try {
       HtmlReport.Rendered report = HtmlReport.render(material, clock.instant());
-      archive.writeReportFile(model, version, FLAG, io.evalfleet.common.contract.Json.write(flag));
+      archive.writeReportFile(model, version, FLAG, Json.write(flag));
       reportUri = archive.writeReportFile(model, version, REPORT, report.html().getBytes(StandardCharsets.UTF_8));
       if (report.histogramPng() != null) {
         archive.writeReportFile(model, version, HISTOGRAM, report.histogramPng());
@@ -91,9 +94,9 @@ public final class ReviewPublisher {
     EvaluationArchive archive = assembler.archive();
     Optional<byte[]> kept = archive.reportFile(model, version, FLAG);
     if (kept.isPresent()) {
-      return publish(io.evalfleet.common.contract.Json.read(kept.get(), DriftFlag.class));
+      return publish(Json.read(kept.get(), DriftFlag.class));
     }
-    EvaluationLock lock = archive.lock(model, version).orElseThrow(() -> new io.evalfleet.common.failure.InputException("the archive " + archive.root()
+    EvaluationLock lock = archive.lock(model, version).orElseThrow(() -> new InputException("the archive " + archive.root()
         + " has no evaluation of " + model + " " + version + " (no lockfile at " + archive.lockPath(model, version) + ")"));
     return publish(flagOf(lock, archive.lockPath(model, version).toString()));
   }
@@ -104,7 +107,7 @@ public final class ReviewPublisher {
     lock.metrics().forEach((name, m) -> metrics.put(name, MetricValue.builder()
         .value(m.value())
         .n(0)
-        .direction(io.evalfleet.common.task.Task.direction(name).wireName())
+        .direction(Task.direction(name).wireName())
         .baseline(m.baseline())
         .delta(m.baseline() == null ? null : m.value() - m.baseline())
         .relativeDelta(m.relativeChange())

@@ -2,10 +2,12 @@ package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.task.EmbeddingConventions;
+import io.evalfleet.common.task.Evaluator;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.common.storage.Storage;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
+import java.util.TreeMap;
 
 /**
  * Everything a run's per-row scores depend on. Two runs with equal keys score every row the same,
@@ -34,7 +36,7 @@ public record ScoreKey(String artifactSha256, String externalDataSha256, String 
     event.artifact().externalData().forEach(d -> external.append(d.fileName()).append('=').append(d.sha256()).append(';'));
     return new ScoreKey(event.artifact().sha256(), external.toString(),
         event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().sha256(),
-        new java.util.TreeMap<>(event.goldenSubset().columns()).toString(), event.task().wireName(), io.evalfleet.common.task.Evaluator.VERSION,
+        new TreeMap<>(event.goldenSubset().columns()).toString(), event.task().wireName(), Evaluator.VERSION,
         event.maxSeqLen(), event.task().spec().stride(event.maxSeqLen(), event.stride()),
         event.task().usesEmbeddingConventions() ? EmbeddingConventions.orDefaults(event.embedding()).toString() : null,
         referenceSha256);

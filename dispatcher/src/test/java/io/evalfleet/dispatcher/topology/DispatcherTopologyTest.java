@@ -232,7 +232,7 @@ class DispatcherTopologyTest {
       assertThat(p.complete()).isTrue();
       assertThat(p.rowsScored()).isEqualTo(ROWS);
     });
-    assertThat(publishedFlags()).singleElement();
+    assertThat(publishedFlags()).hasSize(1);
   }
 
   @Test
