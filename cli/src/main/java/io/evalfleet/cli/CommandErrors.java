@@ -4,9 +4,13 @@ import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.lang.reflect.InvocationTargetException;
 import java.nio.file.NoSuchFileException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.common.KafkaException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -65,7 +69,7 @@ final class CommandErrors implements IExecutionExceptionHandler, IParameterExcep
         || failure instanceof IllegalArgumentException && failure.getMessage() != null) {
       return ExitCode.BAD_INPUT;
     }
-    if (failure instanceof java.util.concurrent.TimeoutException) {
+    if (failure instanceof TimeoutException) {
       return ExitCode.UNAVAILABLE;
     }
     FailureKind kind = Failures.kindOf(failure);
@@ -81,7 +85,7 @@ final class CommandErrors implements IExecutionExceptionHandler, IParameterExcep
     if (failure instanceof NoSuchFileException missing) {
       return "no such file: " + missing.getFile();
     }
-    if (failure instanceof java.util.concurrent.TimeoutException && failure.getMessage() == null) {
+    if (failure instanceof TimeoutException && failure.getMessage() == null) {
       return "timed out";
     }
     // Java class names inside a message ("...: org.apache.kafka...TimeoutException: Timed out") say nothing to a user.
@@ -99,7 +103,7 @@ final class CommandErrors implements IExecutionExceptionHandler, IParameterExcep
 
   private static boolean fromKafka(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof org.apache.kafka.common.KafkaException) {
+      if (t instanceof KafkaException) {
         return true;
       }
     }
@@ -109,7 +113,7 @@ final class CommandErrors implements IExecutionExceptionHandler, IParameterExcep
   private static Throwable unwrap(Throwable failure) {
     Throwable t = failure;
     while ((t instanceof ExecutionException || t instanceof CompletionException
-        || t instanceof java.io.UncheckedIOException || t instanceof java.lang.reflect.InvocationTargetException)
+        || t instanceof UncheckedIOException || t instanceof InvocationTargetException)
         && t.getCause() != null) {
       t = t.getCause();
     }

@@ -1,6 +1,7 @@
 package io.evalfleet.cli;
 
 import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.metrics.FleetMeter;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -19,7 +20,7 @@ final class ConfigCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (metrics) {
-      System.out.print(io.evalfleet.common.metrics.FleetMeter.markdownReference());
+      System.out.print(FleetMeter.markdownReference());
       return 0;
     }
     if (!effective) {

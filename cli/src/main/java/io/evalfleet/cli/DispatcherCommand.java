@@ -1,9 +1,14 @@
 package io.evalfleet.cli;
 
+import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.failure.FailureKind;
+import io.evalfleet.common.failure.Failures;
 import io.evalfleet.common.metrics.Observability;
 import io.evalfleet.dispatcher.DispatcherRole;
 import java.time.Clock;
 import java.util.concurrent.Callable;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+import org.apache.kafka.streams.errors.StreamsException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
@@ -26,13 +31,13 @@ final class DispatcherCommand implements Callable<Integer> {
     DispatcherRole role;
     try {
       role = new DispatcherRole(loaded, Clock.systemUTC(), observability.registry()).start();
-    } catch (org.apache.kafka.streams.errors.StreamsException e) {
+    } catch (StreamsException e) {
       observability.close();
       // Kafka Streams: "Unable to initialize state, this can happen if multiple instances of Kafka
       // Streams are running in the same state directory", or "Failed to lock the state directory".
       if (String.valueOf(e.getMessage()).contains("state directory")) {
         throw CommandFailure.badInput("another dispatcher on this machine holds the state directory "
-            + loaded.get(io.evalfleet.common.config.FleetConfig.DISPATCHER_STATE_DIR)
+            + loaded.get(FleetConfig.DISPATCHER_STATE_DIR)
             + ": give each instance its own (-D dispatcher.state-dir=...)");
       }
       throw e;
@@ -41,9 +46,9 @@ final class DispatcherCommand implements Callable<Integer> {
       // The topics are missing or differ in partitions, or the broker does not answer: the message says which.
       boolean missing = false;
       for (Throwable t = e; t != null; t = t.getCause()) {
-        missing |= t instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
+        missing |= t instanceof UnknownTopicOrPartitionException;
       }
-      throw missing || io.evalfleet.common.failure.Failures.kindOf(e) != io.evalfleet.common.failure.FailureKind.UNAVAILABLE
+      throw missing || Failures.kindOf(e) != FailureKind.UNAVAILABLE
           ? CommandFailure.badInput(e.getMessage()) : CommandFailure.unavailable(e.getMessage());
     }
     Endpoints.serve(observability, loaded, role::alive);

@@ -3,6 +3,7 @@ package io.evalfleet.cli;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.metrics.Observability;
 import java.io.IOException;
+import java.net.BindException;
 import java.util.function.BooleanSupplier;
 
 /** Starts a role's HTTP endpoints on {@code metrics.port} and says where they are. */
@@ -16,7 +17,7 @@ public final class Endpoints {
     }
     try {
       observability.serve(port, alive, alive);
-    } catch (java.net.BindException e) {
+    } catch (BindException e) {
       throw CommandFailure.badInput("metrics.port " + port + " is already in use on this machine (another evalfleet"
           + " role, or `evalfleet local`?): give this one its own with -D metrics.port=<port>, or 0 for any free port");
     }

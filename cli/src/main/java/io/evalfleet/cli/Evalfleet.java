@@ -2,7 +2,10 @@ package io.evalfleet.cli;
 
 import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.cli.logging.Logging;
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
@@ -44,7 +47,7 @@ public final class Evalfleet {
   }
 
   /** Commands that run until stopped and log JSON lines on stdout, for a log collector. */
-  private static final java.util.Set<String> ROLES = java.util.Set.of("dispatcher", "worker", "notifier", "monitor");
+  private static final Set<String> ROLES = Set.of("dispatcher", "worker", "notifier", "monitor");
 
   /**
    * Runs the command that was asked for. A command for a person (all but the roles, and {@code
@@ -63,11 +66,11 @@ public final class Evalfleet {
     CommandSpec spec = leaf.commandSpec();
     boolean role = ROLES.contains(spec.name()) && !leaf.hasMatchedOption("--at");
     boolean ownLogging = spec.mixins().values().stream().anyMatch(m -> m.userObject() instanceof InteractiveLogging);
-    if (!help && !role && !ownLogging && spec.userObject() instanceof java.util.concurrent.Callable<?>) {
+    if (!help && !role && !ownLogging && spec.userObject() instanceof Callable<?>) {
       try {
         Logging.interactive(Path.of(".evalfleet", "logs", spec.qualifiedName("-").replaceFirst("^evalfleet-", "") + ".log"),
             false);
-      } catch (java.io.IOException e) {
+      } catch (IOException e) {
         // no log file here (a read-only directory): the console set-up stays
       }
     }

@@ -2,6 +2,7 @@ package io.evalfleet.cli;
 
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.MetricValue;
+import java.math.BigDecimal;
 import java.util.Locale;
 
 /** Renders a drift flag for people: the verdict, the metric vector as a table, and the reasons. */
@@ -55,7 +56,7 @@ public final class FlagPrinter {
   private static String bound(MetricValue m) {
     if (m.limit() != null) {
       return ("higher_is_better".equals(m.direction()) ? ">=" : "<=")
-          + java.math.BigDecimal.valueOf(m.limit()).stripTrailingZeros().toPlainString();
+          + BigDecimal.valueOf(m.limit()).stripTrailingZeros().toPlainString();
     }
     return m.margin() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", 100 * m.margin());
   }

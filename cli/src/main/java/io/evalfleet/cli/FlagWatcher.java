@@ -8,11 +8,13 @@ import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.kafka.KafkaClients;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -39,7 +41,7 @@ public final class FlagWatcher implements AutoCloseable {
 
   /** The next flags published, waiting at most {@code timeout}. */
   public List<DriftFlag> poll(Duration timeout) {
-    List<DriftFlag> flags = new java.util.ArrayList<>();
+    List<DriftFlag> flags = new ArrayList<>();
     for (ConsumerRecord<String, byte[]> record : consumer.poll(timeout)) {
       DriftFlag flag = Json.read(record.value(), DriftFlag.class);
       seen.put(flag.eventId(), flag);
@@ -75,7 +77,7 @@ public final class FlagWatcher implements AutoCloseable {
    */
   public DriftFlag await(String eventId, Duration timeout, ProgressWatcher progress, ProgressDisplay display)
       throws TimeoutException {
-    java.util.function.Consumer<Duration> show = wait -> progress.poll(wait).stream()
+    Consumer<Duration> show = wait -> progress.poll(wait).stream()
         .filter(p -> eventId.equals(p.eventId())).forEach(display::show);
     DriftFlag flag = await(eventId, timeout, () -> show.accept(Duration.ZERO));
     show.accept(Duration.ofMillis(300));

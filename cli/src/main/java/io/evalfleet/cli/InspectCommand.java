@@ -2,6 +2,7 @@ package io.evalfleet.cli;
 
 import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.failure.Failures;
 import io.evalfleet.common.model.SentenceTransformersFolder;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.task.EmbeddingConventions;
@@ -9,8 +10,11 @@ import io.evalfleet.common.task.Task;
 import io.evalfleet.worker.inspect.ModelInspector;
 import io.evalfleet.worker.model.ArtifactCache;
 import io.evalfleet.worker.model.ModelSessions;
+import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -79,14 +83,14 @@ final class InspectCommand implements Callable<Integer> {
       }
       modelRef = ref(storage, modelLocation);
       tokenizerRef = tokenizerLocation == null ? null : ref(storage, tokenizerLocation);
-    } catch (java.io.IOException e) {
-      if (io.evalfleet.common.failure.Failures.isMissingFile(e)) {
+    } catch (IOException e) {
+      if (Failures.isMissingFile(e)) {
         throw CommandFailure.badInput(CommandErrors.messageOf(e));
       }
       System.out.println("cannot be scored: " + e.getMessage());
       return NOT_SCORABLE;
     }
-    EmbeddingConventions conventions = pooling == null ? null : new EmbeddingConventions(pooling, null, null, null, null);
+    EmbeddingConventions conventions = pooling == null ? null : EmbeddingConventions.DEFAULTS.withPooling(pooling);
     if (shipped.isPresent() && task != Task.CAUSAL_LM) {
       SentenceTransformersFolder st = shipped.get();
       System.out.println("sentence-transformers configuration in " + st.folder() + ": " + st.describe());
@@ -120,7 +124,7 @@ final class InspectCommand implements Callable<Integer> {
       return 0;
     } finally {
       try (var files = Files.walk(cache)) {
-        for (Path path : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        for (Path path : files.sorted(Comparator.reverseOrder()).toList()) {
           Files.deleteIfExists(path);
         }
       }
@@ -130,12 +134,12 @@ final class InspectCommand implements Callable<Integer> {
   /** The local file or folder a location names ({@code file:} URI or a path); null for other storage. */
   static Path localPath(String location) {
     if (location.startsWith("file:")) {
-      return Path.of(java.net.URI.create(location));
+      return Path.of(URI.create(location));
     }
     return location.contains(":") ? null : Path.of(location);
   }
 
-  private static ArtifactRef ref(Storage storage, String location) throws java.io.IOException {
+  private static ArtifactRef ref(Storage storage, String location) throws IOException {
     String uri = location.contains(":") ? location : Path.of(location).toAbsolutePath().normalize().toUri().toString();
     return new ArtifactRef(uri, storage.sha256(uri));
   }

@@ -3,10 +3,12 @@ package io.evalfleet.cli;
 import io.evalfleet.common.archive.LockDiff;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.failure.InputException;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.archive.EvaluationLock;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,10 +22,10 @@ final class LockCommand {
     Storage storage = Storage.of(config);
     if (model != null) {
       EvaluationArchive archive = new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT));
-      return archive.lock(model, versionOrPath).orElseThrow(() -> new io.evalfleet.common.failure.InputException("no lockfile for " + model + " "
+      return archive.lock(model, versionOrPath).orElseThrow(() -> new InputException("no lockfile for " + model + " "
           + versionOrPath + " at " + archive.lockPath(model, versionOrPath)));
     }
-    String uri = versionOrPath.contains(":") ? versionOrPath : java.nio.file.Path.of(versionOrPath).toAbsolutePath().toUri().toString();
+    String uri = versionOrPath.contains(":") ? versionOrPath : Path.of(versionOrPath).toAbsolutePath().toUri().toString();
     return EvaluationArchive.readLock(storage, uri);
   }
 

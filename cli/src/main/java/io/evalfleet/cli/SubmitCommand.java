@@ -6,24 +6,30 @@ import io.evalfleet.cli.progress.ProgressDisplay;
 import io.evalfleet.cli.progress.ProgressWatcher;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ReviewRef;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.failure.InputException;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.model.SentenceTransformersFolder;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Task;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -91,7 +97,7 @@ final class SubmitCommand implements Callable<Integer> {
      * The conventions the model ships, each overridden by an option the user set; a warning for each
      * option that contradicts what the model ships.
      */
-    EmbeddingConventions conventions(SentenceTransformersFolder shipped, java.util.function.Consumer<String> warnings) {
+    EmbeddingConventions conventions(SentenceTransformersFolder shipped, Consumer<String> warnings) {
       EmbeddingConventions asked = new EmbeddingConventions(pooling != null ? pooling : shipped.pooling(),
           noNormalize ? Boolean.FALSE : shipped.normalize(), prefixA != null ? prefixA : shipped.queryPrompt(),
           prefixB != null ? prefixB : shipped.documentPrompt(), output);
@@ -135,13 +141,13 @@ final class SubmitCommand implements Callable<Integer> {
     byte[] bytes = file.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file));
     try {
       return Json.read(bytes, StagedWeightEvent.class);
-    } catch (io.evalfleet.common.contract.ContractViolation e) {
+    } catch (ContractViolation e) {
       throw CommandFailure.badInput((file.equals("-") ? "the event on stdin" : file) + " is not a valid staged event: "
           + e.getMessage() + " (docs/wire-format.md describes one)");
     }
   }
 
-  static StagedWeightEvent describe(Described d, java.io.PrintStream console) throws Exception {
+  static StagedWeightEvent describe(Described d, PrintStream console) throws Exception {
     Storage storage = Storage.withDefaults();
     String artifact = d.artifact;
     EmbeddingConventions conventions = d.conventions();
@@ -156,14 +162,26 @@ final class SubmitCommand implements Callable<Integer> {
           console.println("embedding conventions from " + shipped.get().folder() + ": " + shipped.get().describe()
               + (d.conventions() == null ? "" : "; the event's: " + conventions.describe()));
         }
-      } catch (io.evalfleet.common.failure.InputException e) {
+      } catch (InputException e) {
         throw new IllegalArgumentException("invalid --artifact " + d.artifact + ": " + e.getMessage(), e);
       }
     }
-    return new StagedWeightEvent(SchemaVersion.CURRENT, d.eventId != null ? d.eventId : UUID.randomUUID().toString(),
-        d.model, d.version, d.task, ref(storage, artifact), d.tokenizer == null ? null : ref(storage, d.tokenizer),
-        new SubsetRef(uri(d.subset), storage.sha256(uri(d.subset)), null, Map.of()), d.baseline, null, d.maxSeqLen,
-        d.stride, null, null, d.commit, Instant.now(), conventions, d.review);
+    return StagedWeightEvent.builder()
+        .eventId(d.eventId != null ? d.eventId : UUID.randomUUID().toString())
+        .model(d.model)
+        .version(d.version)
+        .task(d.task)
+        .artifact(ref(storage, artifact))
+        .tokenizer(d.tokenizer == null ? null : ref(storage, d.tokenizer))
+        .goldenSubset(new SubsetRef(uri(d.subset), storage.sha256(uri(d.subset)), null, Map.of()))
+        .baseline(d.baseline)
+        .maxSeqLen(d.maxSeqLen)
+        .stride(d.stride)
+        .commit(d.commit)
+        .createdAt(Instant.now())
+        .embedding(conventions)
+        .review(d.review)
+        .build();
   }
 
   /** A pooling by its wire name, as events spell it. */
@@ -176,15 +194,15 @@ final class SubmitCommand implements Callable<Integer> {
         }
       }
       throw new picocli.CommandLine.TypeConversionException("unknown pooling '" + value + "' (known: "
-          + java.util.Arrays.stream(EmbeddingConventions.Pooling.values()).map(EmbeddingConventions.Pooling::wireName)
+          + Arrays.stream(EmbeddingConventions.Pooling.values()).map(EmbeddingConventions.Pooling::wireName)
               .toList() + ")");
     }
   }
 
   /** {@code provider:repository#number} or {@code provider:repository@commit}. */
   static final class ReviewConverter implements picocli.CommandLine.ITypeConverter<ReviewRef> {
-    private static final java.util.regex.Pattern FORM =
-        java.util.regex.Pattern.compile("(github|gitlab):([^#@]+)(?:#(\\d+)|@([0-9a-fA-F]+))");
+    private static final Pattern FORM =
+        Pattern.compile("(github|gitlab):([^#@]+)(?:#(\\d+)|@([0-9a-fA-F]+))");
 
     @Override
     public ReviewRef convert(String value) {
@@ -194,10 +212,10 @@ final class SubmitCommand implements Callable<Integer> {
             + "' is not github:owner/name#PR, gitlab:group/project#MR or provider:repository@COMMIT");
       }
       try {
-        return new ReviewRef(ReviewRef.Provider.valueOf(match.group(1).toUpperCase(java.util.Locale.ROOT)),
+        return new ReviewRef(ReviewRef.Provider.valueOf(match.group(1).toUpperCase(Locale.ROOT)),
             match.group(2), match.group(3) == null ? null : Integer.valueOf(match.group(3)),
-            match.group(4) == null ? null : match.group(4).toLowerCase(java.util.Locale.ROOT));
-      } catch (io.evalfleet.common.contract.ContractViolation e) {
+            match.group(4) == null ? null : match.group(4).toLowerCase(Locale.ROOT));
+      } catch (ContractViolation e) {
         throw new picocli.CommandLine.TypeConversionException(e.getMessage());
       }
     }
@@ -213,7 +231,7 @@ final class SubmitCommand implements Callable<Integer> {
         }
       }
       throw new picocli.CommandLine.TypeConversionException("unknown task '" + value + "' (known: "
-          + java.util.Arrays.stream(Task.values()).map(Task::wireName).toList() + ")");
+          + Arrays.stream(Task.values()).map(Task::wireName).toList() + ")");
     }
   }
 

@@ -9,6 +9,7 @@ import io.evalfleet.monitor.curation.SubsetBuilder;
 import io.evalfleet.monitor.curation.SubsetDiff;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.Path;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -44,12 +45,12 @@ final class SubsetCommand {
       }
       FleetConfig loaded = config.load();
       Storage storage = Storage.of(loaded);
-      org.apache.hadoop.fs.Path outPath = Storage.path(out);
+      Path outPath = Storage.path(out);
       String output = outPath.getFileSystem(storage.conf()).makeQualified(outPath).toString();
       SubsetManifest manifest = new SubsetBuilder(storage).build(new SubsetBuilder.Settings(name, version, sources,
           textColumn, where == null ? List.of() : where, stratifyBy, size, minPerStratum, seed, output), allowSmaller);
       byte[] json = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(manifest);
-      org.apache.hadoop.fs.Path manifestPath = new org.apache.hadoop.fs.Path(output + ".manifest.json");
+      Path manifestPath = new Path(output + ".manifest.json");
       try (var stream = storage.create(manifestPath)) {
         stream.write(json);
       }

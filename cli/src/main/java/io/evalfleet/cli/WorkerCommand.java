@@ -4,6 +4,7 @@ import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.metrics.Observability;
 import io.evalfleet.worker.WorkerRole;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,7 +24,7 @@ final class WorkerCommand implements Callable<Integer> {
     Observability observability = new Observability("worker");
     WorkerRole role = new WorkerRole(loaded, loaded.get(FleetConfig.WORKER_ID), cacheDir, observability.registry()).start();
     Endpoints.serve(observability, loaded, role::alive);
-    java.time.Duration drain = loaded.get(FleetConfig.DRAIN_TIMEOUT);
+    Duration drain = loaded.get(FleetConfig.DRAIN_TIMEOUT);
     return Shutdown.awaitSignalOrDeath(role::alive, () -> role.close(drain), observability::close) ? 0 : 1;
   }
 }

@@ -8,20 +8,26 @@ import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.notifier.ReviewPublisher;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.laptop.demo.DemoAssets;
 import io.evalfleet.laptop.embedded.LocalFleet;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -65,7 +71,7 @@ public final class DemoCommand implements Callable<Integer> {
 
     System.out.println("starting an embedded Kafka broker, the dispatcher and " + workers + " workers");
     try (LocalFleet fleet = LocalFleet.start(base, workers, workDir.resolve("cache"),
-        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), true);
+        new SimpleMeterRegistry(), true);
          FlagWatcher flags = new FlagWatcher(fleet.config(), false);
          Submitter submitter = new Submitter(fleet.config())) {
       System.out.println("fleet up, Kafka at " + fleet.bootstrapServers());
@@ -138,11 +144,11 @@ public final class DemoCommand implements Callable<Integer> {
   private void printReview(FleetConfig config, DriftFlag flag) throws Exception {
     var archive = new EvaluationArchive(Storage.of(config), config.get(FleetConfig.ARCHIVE_ROOT));
     long deadline = System.nanoTime() + timeout.toNanos();
-    java.util.Optional<byte[]> comment = java.util.Optional.empty();
+    Optional<byte[]> comment = Optional.empty();
     // The notifier writes the report, then the comment, once it has read the flag.
     while (comment.isEmpty() && System.nanoTime() < deadline) {
       comment = archive.reportFile(flag.model(), flag.version(), ReviewPublisher.COMMENT)
-          .filter(md -> new String(md, java.nio.charset.StandardCharsets.UTF_8).contains(flag.runId()));
+          .filter(md -> new String(md, StandardCharsets.UTF_8).contains(flag.runId()));
       if (comment.isEmpty()) {
         Thread.sleep(200);
       }
@@ -152,38 +158,72 @@ public final class DemoCommand implements Callable<Integer> {
       return;
     }
     System.out.println("\n  the pull-request comment the notifier wrote (" + ReviewPublisher.COMMENT + "):\n");
-    System.out.println(new String(comment.get(), java.nio.charset.StandardCharsets.UTF_8).indent(4));
+    System.out.println(new String(comment.get(), StandardCharsets.UTF_8).indent(4));
     System.out.println("  HTML report: " + archive.reportPath(flag.model(), flag.version(), ReviewPublisher.REPORT));
   }
 
   private static StagedWeightEvent causalEvent(String eventId, String version, DemoAssets.ModelFiles model,
       SubsetRef subset) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "bytegpt", version, Task.CAUSAL_LM, model.onnx(),
-        model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, 32, DemoAssets.CAUSAL_CONTEXT,
-        DemoAssets.CAUSAL_CONTEXT / 2, "cpu", null, null, Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId(eventId)
+        .model("bytegpt")
+        .version(version)
+        .task(Task.CAUSAL_LM)
+        .artifact(model.onnx())
+        .tokenizer(model.tokenizer())
+        .goldenSubset(subset)
+        .baseline(StagedWeightEvent.PRODUCTION)
+        .quantizationBits(32)
+        .maxSeqLen(DemoAssets.CAUSAL_CONTEXT)
+        .stride(DemoAssets.CAUSAL_CONTEXT / 2)
+        .hardwareProfile("cpu")
+        .createdAt(Instant.now())
+        .build();
   }
 
   private static StagedWeightEvent searchEvent(String eventId, String version, DemoAssets.ModelFiles model,
-      SubsetRef subset, io.evalfleet.common.task.EmbeddingConventions conventions) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "minilm-search", version, Task.RETRIEVAL, model.onnx(),
-        model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, null, 256, null, "cpu", null, null, Instant.now(),
-        conventions, null);
+      SubsetRef subset, EmbeddingConventions conventions) {
+    return StagedWeightEvent.builder()
+        .eventId(eventId)
+        .model("minilm-search")
+        .version(version)
+        .task(Task.RETRIEVAL)
+        .artifact(model.onnx())
+        .tokenizer(model.tokenizer())
+        .goldenSubset(subset)
+        .baseline(StagedWeightEvent.PRODUCTION)
+        .maxSeqLen(256)
+        .hardwareProfile("cpu")
+        .createdAt(Instant.now())
+        .embedding(conventions)
+        .build();
   }
 
   private static StagedWeightEvent event(String eventId, String version, DemoAssets.ModelFiles model, SubsetRef subset,
       int bits) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, "all-minilm-l6-v2", version, Task.EMBEDDING,
-        model.onnx(), model.tokenizer(), subset, StagedWeightEvent.PRODUCTION, bits, 256, null, "cpu", null, null,
-        Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId(eventId)
+        .model("all-minilm-l6-v2")
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(model.onnx())
+        .tokenizer(model.tokenizer())
+        .goldenSubset(subset)
+        .baseline(StagedWeightEvent.PRODUCTION)
+        .quantizationBits(bits)
+        .maxSeqLen(256)
+        .hardwareProfile("cpu")
+        .createdAt(Instant.now())
+        .build();
   }
 
-  static void deleteTree(Path dir) throws java.io.IOException {
-    if (!java.nio.file.Files.exists(dir)) {
+  static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
       return;
     }
-    try (var paths = java.nio.file.Files.walk(dir)) {
-      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        java.nio.file.Files.delete(path);
+    try (var paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
       }
     }
   }

@@ -44,9 +44,24 @@ public final class MonitorDemoCommand implements Callable<Integer> {
     String traffic = SupportTraffic.write(workDir.resolve("traffic"), START, HOURS, SHIFT_HOUR, 3);
     System.out.printf("wrote %d hours of support-chat traffic (%d messages an hour) to %s; from hour %d, half the"
         + " messages ask about parcels instead of accounts%n", HOURS, SupportTraffic.PER_HOUR, traffic, SHIFT_HOUR);
-    MonitorSpec spec = new MonitorSpec("support-embedder", "prod-1", model.onnx(), model.tokenizer(), null,
-        new MonitorSpec.Traffic(traffic, "message", "ts"), Duration.ofHours(1), 40, START, START.plus(Duration.ofHours(6)),
-        Duration.ofHours(1), null, 0.01, 199, 7, Duration.ofDays(1), START, "support-chat", null, null, null);
+    MonitorSpec spec = MonitorSpec.builder()
+        .model("support-embedder")
+        .version("prod-1")
+        .artifact(model.onnx())
+        .tokenizer(model.tokenizer())
+        .traffic(new MonitorSpec.Traffic(traffic, "message", "ts"))
+        .window(Duration.ofHours(1))
+        .sample(40)
+        .referenceStart(START)
+        .referenceEnd(START.plus(Duration.ofHours(6)))
+        .interval(Duration.ofHours(1))
+        .alpha(0.01)
+        .permutations(199)
+        .seed(7)
+        .retrainCadence(Duration.ofDays(1))
+        .retrainSince(START)
+        .subset("support-chat")
+        .build();
     FleetConfig base = config.load().with(Map.of(
         FleetConfig.ARCHIVE_ROOT.key(), workDir.toAbsolutePath().resolve("archive").toUri().toString(),
         FleetConfig.INTRA_OP_THREADS.key(), "2"));

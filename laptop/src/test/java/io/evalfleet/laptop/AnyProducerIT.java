@@ -8,7 +8,6 @@ import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.KafkaClients;
@@ -77,9 +76,16 @@ class AnyProducerIT {
            KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "other-clients")) {
         for (int i = 0; i < 12; i++) {
           String name = "any-producer-" + i;
-          StagedWeightEvent event = new StagedWeightEvent(SchemaVersion.CURRENT, "ev-" + name, name, "v1",
-              Task.EMBEDDING, model.onnx(), model.tokenizer(), subset, null, null, null, null, null, null, null,
-              Instant.now());
+          StagedWeightEvent event = StagedWeightEvent.builder()
+              .eventId("ev-" + name)
+              .model(name)
+              .version("v1")
+              .task(Task.EMBEDDING)
+              .artifact(model.onnx())
+              .tokenizer(model.tokenizer())
+              .goldenSubset(subset)
+              .createdAt(Instant.now())
+              .build();
           byte[] value = Json.write(event);
           int javaPartition = Utils.toPositive(Utils.murmur2(name.getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
           ProducerRecord<String, byte[]> record = switch (i % 4) {

@@ -9,7 +9,6 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.Topics;
@@ -97,8 +96,16 @@ class BadInputMatrixIT {
   }
 
   static StagedWeightEvent event(ArtifactRef model, ArtifactRef tokenizer, SubsetRef subset) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, "bad-" + UUID.randomUUID(), "matrix", "v1", Task.EMBEDDING, model,
-        tokenizer, subset, null, null, null, null, null, null, null, Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId("bad-" + UUID.randomUUID())
+        .model("matrix")
+        .version("v1")
+        .task(Task.EMBEDDING)
+        .artifact(model)
+        .tokenizer(tokenizer)
+        .goldenSubset(subset)
+        .createdAt(Instant.now())
+        .build();
   }
 
   /** A good event's JSON with one edit applied. */
@@ -175,9 +182,16 @@ class BadInputMatrixIT {
     cases.add(raw("causal LM stride equal to max_seq_len", edited(j -> j.replace("\"task\":\"embedding\"",
         "\"task\":\"causal-lm\",\"max_seq_len\":64,\"stride\":64")), "field 'stride': 64 must be smaller than max_seq_len 64"));
     SubsetRef oneToken = textSubset("one-token", List.of("Fine.", "x"));
-    cases.add(staged("row of one token", new StagedWeightEvent(SchemaVersion.CURRENT, "bad-" + UUID.randomUUID(),
-        "matrix-lm", "v1", Task.CAUSAL_LM, lm.onnx(), lm.tokenizer(), oneToken, null, null, 128, null, null, null, null,
-        null), "row 1 has a single token"));
+    cases.add(staged("row of one token", StagedWeightEvent.builder()
+        .eventId("bad-" + UUID.randomUUID())
+        .model("matrix-lm")
+        .version("v1")
+        .task(Task.CAUSAL_LM)
+        .artifact(lm.onnx())
+        .tokenizer(lm.tokenizer())
+        .goldenSubset(oneToken)
+        .maxSeqLen(128)
+        .build(), "row 1 has a single token"));
     cases.add(staged("retrieval subset without judgements", retrievalEvent(retrievalSubset("no-qrels", List.of())),
         "has 2 doc, 1 query and 0 qrel rows"));
     cases.add(staged("retrieval judgement of a doc not in the corpus", retrievalEvent(retrievalSubset("stray-qrel",
@@ -193,8 +207,15 @@ class BadInputMatrixIT {
   }
 
   static StagedWeightEvent retrievalEvent(SubsetRef subset) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, "bad-" + UUID.randomUUID(), "matrix-search", "v1",
-        Task.RETRIEVAL, minilm.onnx(), minilm.tokenizer(), subset, null, null, null, null, null, null, null, null);
+    return StagedWeightEvent.builder()
+        .eventId("bad-" + UUID.randomUUID())
+        .model("matrix-search")
+        .version("v1")
+        .task(Task.RETRIEVAL)
+        .artifact(minilm.onnx())
+        .tokenizer(minilm.tokenizer())
+        .goldenSubset(subset)
+        .build();
   }
 
   static SubsetRef textSubset(String name, List<String> texts) throws Exception {

@@ -9,7 +9,6 @@ import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.KafkaClients;
@@ -49,8 +48,18 @@ class DispatcherStateIT {
   StagedWeightEvent event(String eventId, String model, String version, SubsetRef subset, String baseline, String commit)
       throws Exception {
     DemoAssets.ModelFiles files = new DemoAssets(dir).model(DemoAssets.Model.MINILM_FP32);
-    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, model, version, Task.EMBEDDING, files.onnx(),
-        files.tokenizer(), subset, baseline, null, null, null, null, null, commit, Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId(eventId)
+        .model(model)
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(files.onnx())
+        .tokenizer(files.tokenizer())
+        .goldenSubset(subset)
+        .baseline(baseline)
+        .commit(commit)
+        .createdAt(Instant.now())
+        .build();
   }
 
   @Test

@@ -11,7 +11,6 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
@@ -114,8 +113,16 @@ class FleetIT {
   }
 
   static StagedWeightEvent event(String model, String version, DemoAssets.ModelFiles files, SubsetRef subset) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, model + "-" + version + "-" + UUID.randomUUID(), model, version,
-        Task.EMBEDDING, files.onnx(), files.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId(model + "-" + version + "-" + UUID.randomUUID())
+        .model(model)
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(files.onnx())
+        .tokenizer(files.tokenizer())
+        .goldenSubset(subset)
+        .createdAt(Instant.now())
+        .build();
   }
 
   static DriftFlag stage(StagedWeightEvent event) throws Exception {
@@ -176,9 +183,17 @@ class FleetIT {
   void aChangeOfEmbeddingConventionsIsInTheFlagsEvidenceAndTheLockDiff() throws Exception {
     stage(event("conventions", "mean", fp32, subset));
     StagedWeightEvent mean = event("conventions", "mean", fp32, subset);
-    StagedWeightEvent cls = new StagedWeightEvent(SchemaVersion.CURRENT, "conventions-cls-" + UUID.randomUUID(),
-        "conventions", "cls", Task.EMBEDDING, fp32.onnx(), fp32.tokenizer(), subset, null, null, null, null, null, null,
-        null, Instant.now(), new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, null, null, null, null));
+    StagedWeightEvent cls = StagedWeightEvent.builder()
+        .eventId("conventions-cls-" + UUID.randomUUID())
+        .model("conventions")
+        .version("cls")
+        .task(Task.EMBEDDING)
+        .artifact(fp32.onnx())
+        .tokenizer(fp32.tokenizer())
+        .goldenSubset(subset)
+        .createdAt(Instant.now())
+        .embedding(EmbeddingConventions.DEFAULTS.withPooling(EmbeddingConventions.Pooling.CLS))
+        .build();
     DriftFlag flag = stage(cls);
     assertThat(flag.flag()).isNotIn(Flag.ERROR, Flag.INCOMPLETE);
     assertThat(flag.reasons()).anyMatch(r -> r.contains("embedding conventions changed: baseline pooling mean")
@@ -264,8 +279,18 @@ class FleetIT {
   }
 
   static StagedWeightEvent causalEvent(String model, String version, DemoAssets.ModelFiles files, SubsetRef subset) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, model + "-" + version + "-" + UUID.randomUUID(), model, version,
-        Task.CAUSAL_LM, files.onnx(), files.tokenizer(), subset, null, null, 128, 64, null, null, null, Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId(model + "-" + version + "-" + UUID.randomUUID())
+        .model(model)
+        .version(version)
+        .task(Task.CAUSAL_LM)
+        .artifact(files.onnx())
+        .tokenizer(files.tokenizer())
+        .goldenSubset(subset)
+        .maxSeqLen(128)
+        .stride(64)
+        .createdAt(Instant.now())
+        .build();
   }
 
   static String header(ConsumerRecord<String, byte[]> record, String key) {

@@ -58,9 +58,24 @@ class MonitorIT {
   }
 
   static MonitorSpec spec() {
-    return new MonitorSpec("support-embedder", "prod-1", model.onnx(), model.tokenizer(), null,
-        new MonitorSpec.Traffic(traffic, "message", "ts"), Duration.ofHours(1), 40, START, START.plus(Duration.ofHours(6)),
-        Duration.ofHours(1), null, ALPHA, 199, 7, Duration.ofDays(2), START, "support-chat", null, null, null);
+    return MonitorSpec.builder()
+        .model("support-embedder")
+        .version("prod-1")
+        .artifact(model.onnx())
+        .tokenizer(model.tokenizer())
+        .traffic(new MonitorSpec.Traffic(traffic, "message", "ts"))
+        .window(Duration.ofHours(1))
+        .sample(40)
+        .referenceStart(START)
+        .referenceEnd(START.plus(Duration.ofHours(6)))
+        .interval(Duration.ofHours(1))
+        .alpha(ALPHA)
+        .permutations(199)
+        .seed(7)
+        .retrainCadence(Duration.ofDays(2))
+        .retrainSince(START)
+        .subset("support-chat")
+        .build();
   }
 
   static Instant hour(int hour) {
@@ -130,10 +145,24 @@ class MonitorIT {
     String lmTraffic = SupportTraffic.write(dir.resolve("lm-traffic"), START, 30, 20, 5,
         (random, shifted) -> shifted && random.nextBoolean() ? code.get(random.nextInt(code.size()))
             : english.get(random.nextInt(english.size())));
-    MonitorSpec spec = new MonitorSpec("chat-lm", "prod-1", base.onnx(), base.tokenizer(), null,
-        new MonitorSpec.Traffic(lmTraffic, "message", "ts"), Duration.ofHours(1), 30, START, START.plus(Duration.ofHours(6)),
-        Duration.ofHours(1), null, ALPHA, 199, 7, null, null, null, io.evalfleet.common.task.Task.CAUSAL_LM,
-        DemoAssets.CAUSAL_CONTEXT, tuned.onnx());
+    MonitorSpec spec = MonitorSpec.builder()
+        .model("chat-lm")
+        .version("prod-1")
+        .artifact(base.onnx())
+        .tokenizer(base.tokenizer())
+        .traffic(new MonitorSpec.Traffic(lmTraffic, "message", "ts"))
+        .window(Duration.ofHours(1))
+        .sample(30)
+        .referenceStart(START)
+        .referenceEnd(START.plus(Duration.ofHours(6)))
+        .interval(Duration.ofHours(1))
+        .alpha(ALPHA)
+        .permutations(199)
+        .seed(7)
+        .task(io.evalfleet.common.task.Task.CAUSAL_LM)
+        .maxSeqLen(DemoAssets.CAUSAL_CONTEXT)
+        .shadow(tuned.onnx())
+        .build();
     assertThat(spec.problems()).isEmpty();
     List<MonitorResult> results = new ArrayList<>();
     try (MonitorRole monitor = new MonitorRole(fleet.config(), spec, dir.resolve("cache"), new SimpleMeterRegistry(),

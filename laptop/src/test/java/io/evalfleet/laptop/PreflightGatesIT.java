@@ -8,7 +8,6 @@ import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.storage.Storage;
@@ -71,9 +70,19 @@ class PreflightGatesIT {
 
   static StagedWeightEvent event(String model, String version, ArtifactRef onnx, ArtifactRef tokenizer, SubsetRef subset,
       String baseModel) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, model + "-" + version + "-" + UUID.randomUUID(), model, version,
-        Task.CAUSAL_LM, onnx, tokenizer, subset, null, null, DemoAssets.CAUSAL_CONTEXT, 64, null, baseModel, null,
-        Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId(model + "-" + version + "-" + UUID.randomUUID())
+        .model(model)
+        .version(version)
+        .task(Task.CAUSAL_LM)
+        .artifact(onnx)
+        .tokenizer(tokenizer)
+        .goldenSubset(subset)
+        .maxSeqLen(DemoAssets.CAUSAL_CONTEXT)
+        .stride(64)
+        .baseModelSha256(baseModel)
+        .createdAt(Instant.now())
+        .build();
   }
 
   static DriftFlag stage(StagedWeightEvent event) throws Exception {

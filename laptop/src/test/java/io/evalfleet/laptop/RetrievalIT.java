@@ -8,7 +8,6 @@ import io.evalfleet.cli.Submitter;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.storage.Storage;
@@ -84,9 +83,18 @@ class RetrievalIT {
 
   static DriftFlag stage(String version, DemoAssets.Model model, EmbeddingConventions conventions) throws Exception {
     DemoAssets.ModelFiles files = assets.model(model);
-    StagedWeightEvent event = new StagedWeightEvent(SchemaVersion.CURRENT, "search-" + version + "-" + UUID.randomUUID(),
-        "search", version, Task.RETRIEVAL, files.onnx(), files.tokenizer(), subset, null, model.bits, null, null, null,
-        null, null, Instant.now(), conventions, null);
+    StagedWeightEvent event = StagedWeightEvent.builder()
+        .eventId("search-" + version + "-" + UUID.randomUUID())
+        .model("search")
+        .version(version)
+        .task(Task.RETRIEVAL)
+        .artifact(files.onnx())
+        .tokenizer(files.tokenizer())
+        .goldenSubset(subset)
+        .quantizationBits(model.bits)
+        .createdAt(Instant.now())
+        .embedding(conventions)
+        .build();
     submitter.submit(event);
     return flags.await(event.eventId(), WAIT);
   }

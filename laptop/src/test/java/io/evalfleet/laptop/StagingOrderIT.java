@@ -10,7 +10,6 @@ import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.contract.RunProgress;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
@@ -218,17 +217,35 @@ class StagingOrderIT {
   static StagedWeightEvent causal(String model, String version, DemoAssets.CausalModel which, SubsetRef subset)
       throws Exception {
     DemoAssets.ModelFiles files = assets.causalModel(which);
-    return new StagedWeightEvent(SchemaVersion.CURRENT, model + "-" + version + "-" + UUID.randomUUID(), model, version,
-        Task.CAUSAL_LM, files.onnx(), files.tokenizer(), subset, null, null, DemoAssets.CAUSAL_CONTEXT, 64, null, null,
-        null, Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId(model + "-" + version + "-" + UUID.randomUUID())
+        .model(model)
+        .version(version)
+        .task(Task.CAUSAL_LM)
+        .artifact(files.onnx())
+        .tokenizer(files.tokenizer())
+        .goldenSubset(subset)
+        .maxSeqLen(DemoAssets.CAUSAL_CONTEXT)
+        .stride(64)
+        .createdAt(Instant.now())
+        .build();
   }
 
   static StagedWeightEvent search(String model, String version, DemoAssets.Model which, EmbeddingConventions conventions,
       SubsetRef subset) throws Exception {
     DemoAssets.ModelFiles files = assets.model(which);
-    return new StagedWeightEvent(SchemaVersion.CURRENT, model + "-" + version + "-" + UUID.randomUUID(), model, version,
-        Task.RETRIEVAL, files.onnx(), files.tokenizer(), subset, null, which.bits, null, null, null, null, null,
-        Instant.now(), conventions, null);
+    return StagedWeightEvent.builder()
+        .eventId(model + "-" + version + "-" + UUID.randomUUID())
+        .model(model)
+        .version(version)
+        .task(Task.RETRIEVAL)
+        .artifact(files.onnx())
+        .tokenizer(files.tokenizer())
+        .goldenSubset(subset)
+        .quantizationBits(which.bits)
+        .createdAt(Instant.now())
+        .embedding(conventions)
+        .build();
   }
 
   /** The jobs of {@code version} on the jobs topic, once every one of its shards has one. */

@@ -112,4 +112,175 @@ public record MonitorSpec(String model, String version, ArtifactRef artifact, Ar
     }
     return spec;
   }
+
+  /** A new {@code MonitorSpec}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from this MonitorSpec's components, to build a changed copy. */
+  public Builder toBuilder() {
+    Builder builder = new Builder();
+    builder.model = model;
+    builder.version = version;
+    builder.artifact = artifact;
+    builder.tokenizer = tokenizer;
+    builder.embedding = embedding;
+    builder.traffic = traffic;
+    builder.window = window;
+    builder.sample = sample;
+    builder.referenceStart = referenceStart;
+    builder.referenceEnd = referenceEnd;
+    builder.interval = interval;
+    builder.cron = cron;
+    builder.alpha = alpha;
+    builder.permutations = permutations;
+    builder.seed = seed;
+    builder.retrainCadence = retrainCadence;
+    builder.retrainSince = retrainSince;
+    builder.subset = subset;
+    builder.task = task;
+    builder.maxSeqLen = maxSeqLen;
+    builder.shadow = shadow;
+    return builder;
+  }
+
+  /** Builds a {@link MonitorSpec}; a component left unset is null (0 or false for a primitive). */
+  public static final class Builder {
+    private String model;
+    private String version;
+    private ArtifactRef artifact;
+    private ArtifactRef tokenizer;
+    private EmbeddingConventions embedding;
+    private Traffic traffic;
+    private Duration window;
+    private int sample;
+    private Instant referenceStart;
+    private Instant referenceEnd;
+    private Duration interval;
+    private String cron;
+    private double alpha;
+    private int permutations;
+    private long seed;
+    private Duration retrainCadence;
+    private Instant retrainSince;
+    private String subset;
+    private Task task;
+    private Integer maxSeqLen;
+    private ArtifactRef shadow;
+
+    private Builder() {}
+
+    public Builder model(String model) {
+      this.model = model;
+      return this;
+    }
+
+    public Builder version(String version) {
+      this.version = version;
+      return this;
+    }
+
+    public Builder artifact(ArtifactRef artifact) {
+      this.artifact = artifact;
+      return this;
+    }
+
+    public Builder tokenizer(ArtifactRef tokenizer) {
+      this.tokenizer = tokenizer;
+      return this;
+    }
+
+    public Builder embedding(EmbeddingConventions embedding) {
+      this.embedding = embedding;
+      return this;
+    }
+
+    public Builder traffic(Traffic traffic) {
+      this.traffic = traffic;
+      return this;
+    }
+
+    public Builder window(Duration window) {
+      this.window = window;
+      return this;
+    }
+
+    public Builder sample(int sample) {
+      this.sample = sample;
+      return this;
+    }
+
+    public Builder referenceStart(Instant referenceStart) {
+      this.referenceStart = referenceStart;
+      return this;
+    }
+
+    public Builder referenceEnd(Instant referenceEnd) {
+      this.referenceEnd = referenceEnd;
+      return this;
+    }
+
+    public Builder interval(Duration interval) {
+      this.interval = interval;
+      return this;
+    }
+
+    public Builder cron(String cron) {
+      this.cron = cron;
+      return this;
+    }
+
+    public Builder alpha(double alpha) {
+      this.alpha = alpha;
+      return this;
+    }
+
+    public Builder permutations(int permutations) {
+      this.permutations = permutations;
+      return this;
+    }
+
+    public Builder seed(long seed) {
+      this.seed = seed;
+      return this;
+    }
+
+    public Builder retrainCadence(Duration retrainCadence) {
+      this.retrainCadence = retrainCadence;
+      return this;
+    }
+
+    public Builder retrainSince(Instant retrainSince) {
+      this.retrainSince = retrainSince;
+      return this;
+    }
+
+    public Builder subset(String subset) {
+      this.subset = subset;
+      return this;
+    }
+
+    public Builder task(Task task) {
+      this.task = task;
+      return this;
+    }
+
+    public Builder maxSeqLen(Integer maxSeqLen) {
+      this.maxSeqLen = maxSeqLen;
+      return this;
+    }
+
+    public Builder shadow(ArtifactRef shadow) {
+      this.shadow = shadow;
+      return this;
+    }
+
+    /** The record, through its canonical constructor. */
+    public MonitorSpec build() {
+      return new MonitorSpec(model, version, artifact, tokenizer, embedding, traffic, window, sample, referenceStart,
+          referenceEnd, interval, cron, alpha, permutations, seed, retrainCadence, retrainSince, subset, task,
+          maxSeqLen, shadow);
+    }
+  }
 }

@@ -8,11 +8,13 @@ import io.evalfleet.notifier.delivery.DeliveryPolicy;
 import io.evalfleet.notifier.delivery.ReviewTarget;
 import io.github.resilience4j.retry.Retry;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -91,7 +93,7 @@ public final class ReviewDeliveries {
             .thenAcceptAsync(review -> deliver(target, review, started), pool)
             .exceptionally(e -> {
               // The review itself could not be written: nothing to deliver, but it must not vanish.
-              Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+              Throwable cause = e instanceof CompletionException && e.getCause() != null
                   ? e.getCause() : e;
               log.error("review of {} {} for {} could not be written: {}", flag.model(), flag.version(),
                   target.name(), cause.toString(), cause);
@@ -138,7 +140,7 @@ public final class ReviewDeliveries {
       deadLetter.accept(flag, target, cause);
     } finally {
       FleetMeter.REVIEW_DELIVERY_DURATION.timer(registry, target.name())
-          .record(java.time.Duration.ofNanos(System.nanoTime() - started));
+          .record(Duration.ofNanos(System.nanoTime() - started));
     }
   }
 }

@@ -1,5 +1,8 @@
 package io.evalfleet.notifier;
 
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.failure.InputException;
+import io.evalfleet.common.task.Task;
 import io.evalfleet.notifier.review.Review;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.contract.DriftFlag;
@@ -9,7 +12,6 @@ import io.evalfleet.notifier.review.ReviewMarkdown;
 import io.evalfleet.notifier.review.ReviewMaterial;
 import io.evalfleet.common.archive.EvaluationLock;
 import io.evalfleet.common.contract.MetricValue;
-import io.evalfleet.common.contract.SchemaVersion;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -59,7 +61,7 @@ public final class ReviewPublisher {
     boolean histogramWritten = false;
     try {
       HtmlReport.Rendered report = HtmlReport.render(material, clock.instant());
-      archive.writeReportFile(model, version, FLAG, io.evalfleet.common.contract.Json.write(flag));
+      archive.writeReportFile(model, version, FLAG, Json.write(flag));
       reportUri = archive.writeReportFile(model, version, REPORT, report.html().getBytes(StandardCharsets.UTF_8));
       if (report.histogramPng() != null) {
         archive.writeReportFile(model, version, HISTOGRAM, report.histogramPng());
@@ -92,9 +94,9 @@ public final class ReviewPublisher {
     EvaluationArchive archive = assembler.archive();
     Optional<byte[]> kept = archive.reportFile(model, version, FLAG);
     if (kept.isPresent()) {
-      return publish(io.evalfleet.common.contract.Json.read(kept.get(), DriftFlag.class));
+      return publish(Json.read(kept.get(), DriftFlag.class));
     }
-    EvaluationLock lock = archive.lock(model, version).orElseThrow(() -> new io.evalfleet.common.failure.InputException("the archive " + archive.root()
+    EvaluationLock lock = archive.lock(model, version).orElseThrow(() -> new InputException("the archive " + archive.root()
         + " has no evaluation of " + model + " " + version + " (no lockfile at " + archive.lockPath(model, version) + ")"));
     return publish(flagOf(lock, archive.lockPath(model, version).toString()));
   }
@@ -102,14 +104,36 @@ public final class ReviewPublisher {
   /** The flag a lockfile records, without what only the flag carries (evidence sentences, coverage). */
   static DriftFlag flagOf(EvaluationLock lock, String lockUri) {
     Map<String, MetricValue> metrics = new LinkedHashMap<>();
-    lock.metrics().forEach((name, m) -> metrics.put(name, new MetricValue(m.value(), 0,
-        io.evalfleet.common.task.Task.direction(name).wireName(), m.baseline(),
-        m.baseline() == null ? null : m.value() - m.baseline(), m.relativeChange(), m.ciLow(), m.ciHigh(),
-        m.ciConfidence(), m.margin(), m.status() != null, null, m.bandLow(), m.bandHigh(), m.status(), null,
-        m.limit())));
-    return new DriftFlag(SchemaVersion.CURRENT, lock.runId(), lock.eventId(), lock.model(), lock.version(),
-        lock.baselineVersion(), lock.flag(), metrics, List.of("rebuilt from the lockfile " + lockUri
-            + " (the flag's own evidence sentences were not kept)"), null, lock.executionProviders(), null,
-        lock.decidedAt(), null, lock.policyVersion(), lockUri, null);
+    lock.metrics().forEach((name, m) -> metrics.put(name, MetricValue.builder()
+        .value(m.value())
+        .n(0)
+        .direction(Task.direction(name).wireName())
+        .baseline(m.baseline())
+        .delta(m.baseline() == null ? null : m.value() - m.baseline())
+        .relativeDelta(m.relativeChange())
+        .ciLow(m.ciLow())
+        .ciHigh(m.ciHigh())
+        .ciConfidence(m.ciConfidence())
+        .margin(m.margin())
+        .gating(m.status() != null)
+        .bandLow(m.bandLow())
+        .bandHigh(m.bandHigh())
+        .status(m.status())
+        .limit(m.limit())
+        .build()));
+    return DriftFlag.builder()
+        .runId(lock.runId())
+        .eventId(lock.eventId())
+        .model(lock.model())
+        .version(lock.version())
+        .baselineVersion(lock.baselineVersion())
+        .flag(lock.flag())
+        .metrics(metrics)
+        .reasons(List.of("rebuilt from the lockfile " + lockUri + " (the flag's own evidence sentences were not kept)"))
+        .executionProviders(lock.executionProviders())
+        .decidedAt(lock.decidedAt())
+        .policyVersion(lock.policyVersion())
+        .lockfile(lockUri)
+        .build();
   }
 }

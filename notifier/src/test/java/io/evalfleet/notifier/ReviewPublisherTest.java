@@ -62,23 +62,83 @@ class ReviewPublisherTest {
       values[i] = cosine.applyAsDouble(i);
     }
     String sha = version.equals("v0") ? "a".repeat(64) : "b".repeat(64);
-    String scores = archive.writeScores(new ScoreKey(sha, "", "t".repeat(64), "d".repeat(64), "{}", "embedding", "e/1",
-        null, null, null, null), Map.of("cosine", values), new EvaluationArchive.Provenance(List.of(), List.of("cpu"), List.of(),
+    String scores = archive.writeScores(ScoreKey.builder()
+        .artifactSha256(sha)
+        .externalDataSha256("")
+        .tokenizerSha256("t".repeat(64))
+        .subsetSha256("d".repeat(64))
+        .subsetColumns("{}")
+        .task("embedding")
+        .evaluatorVersion("e/1")
+        .build(), Map.of("cosine", values), new EvaluationArchive.Provenance(List.of(), List.of("cpu"), List.of(),
         "sig", "run-" + version));
-    archive.writeLock(new EvaluationLock(EvaluationLock.CURRENT, "m", version, "ev-" + version, "run-" + version,
-        "commit-" + version, "embedding", new ArtifactRef("file:///models/" + version + ".onnx", sha), "t".repeat(64),
-        subsetUri, "d".repeat(64), Map.of(), "e/1", List.of(), List.of("cpu"), List.of(), null, null, null, null, null,
-        "sig", "1", baseline, flag, Map.of("mean_cosine", new EvaluationLock.LockedMetric(0.6, baseline == null ? null
-            : -0.0067, baseline == null ? null : -0.02, baseline == null ? null : 0.005, 0.95, baseline == null ? null : flag,
-            baseline == null ? null : 0.6, 0.02, null, null, null)), scores, false, decided, null));
+    archive.writeLock(EvaluationLock.builder()
+        .model("m")
+        .version(version)
+        .eventId("ev-" + version)
+        .runId("run-" + version)
+        .commit("commit-" + version)
+        .task("embedding")
+        .artifact(new ArtifactRef("file:///models/" + version + ".onnx", sha))
+        .tokenizerSha256("t".repeat(64))
+        .goldenSubsetUri(subsetUri)
+        .goldenSubsetSha256("d".repeat(64))
+        .goldenSubsetColumns(Map.of())
+        .evaluatorVersion("e/1")
+        .onnxRuntime(List.of())
+        .executionProviders(List.of("cpu"))
+        .hardware(List.of())
+        .modelSignature("sig")
+        .policyVersion("1")
+        .baselineVersion(baseline)
+        .flag(flag)
+        .metrics(Map.of("mean_cosine", EvaluationLock.LockedMetric.builder()
+            .value(0.6)
+            .relativeChange(baseline == null ? null : -0.0067)
+            .ciLow(baseline == null ? null : -0.02)
+            .ciHigh(baseline == null ? null : 0.005)
+            .ciConfidence(0.95)
+            .status(baseline == null ? null : flag)
+            .baseline(baseline == null ? null : 0.6)
+            .margin(0.02)
+            .build()))
+        .scores(scores)
+        .scoresReused(false)
+        .decidedAt(decided)
+        .build());
   }
 
   private DriftFlag flagOfV1() {
-    MetricValue metric = new MetricValue(0.6, ROWS, "two_sided", 0.6, -0.004, -0.0067, -0.02, 0.005, 0.95, 0.02, true,
-        0.01, null, null, Flag.RED, "mean_cosine RED: 0.7% lower");
-    return new DriftFlag(1, "run-v1", "ev-v1", "m", "v1", "v0", Flag.RED, Map.of("mean_cosine", metric),
-        List.of("mean_cosine RED: 0.7% lower"), null, List.of("cpu"), null, Instant.parse("2026-12-01T11:00:00Z"), null,
-        "1", archive.lockPath("m", "v1").toString(), null);
+    MetricValue metric = MetricValue.builder()
+        .value(0.6)
+        .n(ROWS)
+        .direction("two_sided")
+        .baseline(0.6)
+        .delta(-0.004)
+        .relativeDelta(-0.0067)
+        .ciLow(-0.02)
+        .ciHigh(0.005)
+        .ciConfidence(0.95)
+        .margin(0.02)
+        .gating(true)
+        .pValue(0.01)
+        .status(Flag.RED)
+        .evidence("mean_cosine RED: 0.7% lower")
+        .build();
+    return DriftFlag.builder()
+        .runId("run-v1")
+        .eventId("ev-v1")
+        .model("m")
+        .version("v1")
+        .baselineVersion("v0")
+        .flag(Flag.RED)
+        .metrics(Map.of("mean_cosine", metric))
+        .reasons(List.of("mean_cosine RED: 0.7% lower"))
+        .executionProviders(List.of("cpu"))
+        .decidedAt(Instant.parse("2026-12-01T11:00:00Z"))
+        .policyVersion("1")
+        .lockfile(archive.lockPath("m", "v1").toString())
+        .build();
   }
 
   @Test
@@ -109,24 +169,64 @@ class ReviewPublisherTest {
 
   @Test
   void aFlagWithoutLockfileStillGetsAReviewNamingItsCause() {
-    DriftFlag error = new DriftFlag(1, "run-x", "ev-x", "m", "broken", null, Flag.ERROR, Map.of(),
-        List.of("artifact: sha256 mismatch"), null, List.of(), null, Instant.now(), null);
+    DriftFlag error = DriftFlag.builder()
+        .runId("run-x")
+        .eventId("ev-x")
+        .model("m")
+        .version("broken")
+        .flag(Flag.ERROR)
+        .metrics(Map.of())
+        .reasons(List.of("artifact: sha256 mismatch"))
+        .executionProviders(List.of())
+        .decidedAt(Instant.now())
+        .build();
     Review review = publisher.publish(error);
     assertThat(review.markdown()).contains("could not be evaluated: artifact: sha256 mismatch", "Fix the cause");
     assertThat(review.reportUri()).isNotNull();
-    DriftFlag nameless = new DriftFlag(1, "run-y", "unparsed:t/0/1", null, null, null, Flag.ERROR, Map.of(),
-        List.of("not JSON"), null, List.of(), null, Instant.now(), null);
+    DriftFlag nameless = DriftFlag.builder()
+        .runId("run-y")
+        .eventId("unparsed:t/0/1")
+        .flag(Flag.ERROR)
+        .metrics(Map.of())
+        .reasons(List.of("not JSON"))
+        .executionProviders(List.of())
+        .decidedAt(Instant.now())
+        .build();
     assertThat(publisher.publish(nameless).markdown()).startsWith(ReviewMarkdown.marker(null)).contains("not JSON");
   }
 
   @Test
   void aMetricWhoseChangeIsNotFiniteStillGetsAReport() {
     DriftFlag v1 = flagOfV1();
-    MetricValue infinite = new MetricValue(0.6, ROWS, "two_sided", 0.0, 0.6, Double.POSITIVE_INFINITY,
-        Double.NaN, Double.NaN, 0.95, 0.02, true, null, null, null, Flag.RED, "mean_cosine RED from 0");
-    DriftFlag flag = new DriftFlag(1, v1.runId(), v1.eventId(), "m", "v1", "v0", Flag.RED,
-        Map.of("mean_cosine", infinite), v1.reasons(), null, List.of(), null, v1.decidedAt(), null, "1", v1.lockfile(),
-        null);
+    MetricValue infinite = MetricValue.builder()
+        .value(0.6)
+        .n(ROWS)
+        .direction("two_sided")
+        .baseline(0.0)
+        .delta(0.6)
+        .relativeDelta(Double.POSITIVE_INFINITY)
+        .ciLow(Double.NaN)
+        .ciHigh(Double.NaN)
+        .ciConfidence(0.95)
+        .margin(0.02)
+        .gating(true)
+        .status(Flag.RED)
+        .evidence("mean_cosine RED from 0")
+        .build();
+    DriftFlag flag = DriftFlag.builder()
+        .runId(v1.runId())
+        .eventId(v1.eventId())
+        .model("m")
+        .version("v1")
+        .baselineVersion("v0")
+        .flag(Flag.RED)
+        .metrics(Map.of("mean_cosine", infinite))
+        .reasons(v1.reasons())
+        .executionProviders(List.of())
+        .decidedAt(v1.decidedAt())
+        .policyVersion("1")
+        .lockfile(v1.lockfile())
+        .build();
     Review review = publisher.publish(flag);
     assertThat(review.reportUri()).isNotNull();
     assertThat(review.markdown()).contains("| mean_cosine |");

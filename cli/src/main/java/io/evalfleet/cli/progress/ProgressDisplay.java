@@ -1,6 +1,7 @@
 package io.evalfleet.cli.progress;
 
 import io.evalfleet.common.contract.RunProgress;
+import java.io.Console;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -26,12 +27,12 @@ public abstract class ProgressDisplay implements AutoCloseable {
    * too, and {@code Console.isTerminal()} tells; before, a console exists only on a terminal.
    */
   static boolean onTerminal() {
-    java.io.Console console = System.console();
+    Console console = System.console();
     if (console == null) {
       return false;
     }
     try {
-      return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+      return (Boolean) Console.class.getMethod("isTerminal").invoke(console);
     } catch (NoSuchMethodException e) {
       return true;
     } catch (ReflectiveOperationException e) {

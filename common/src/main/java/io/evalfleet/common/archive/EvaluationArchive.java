@@ -2,19 +2,25 @@ package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.MonitorResult;
 import io.evalfleet.common.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -181,7 +187,7 @@ public final class EvaluationArchive {
           if (!name.equals("row")) {
             double[] column = columns.computeIfAbsent(name, n -> new double[1024]);
             if (rows == column.length) {
-              column = java.util.Arrays.copyOf(column, column.length * 2);
+              column = Arrays.copyOf(column, column.length * 2);
               columns.put(name, column);
             }
             column[rows] = row.getDouble(f, 0);
@@ -191,7 +197,7 @@ public final class EvaluationArchive {
       }
     }
     final int count = rows;
-    columns.replaceAll((name, column) -> java.util.Arrays.copyOf(column, count));
+    columns.replaceAll((name, column) -> Arrays.copyOf(column, count));
     return columns;
   }
 
@@ -216,7 +222,7 @@ public final class EvaluationArchive {
   // ---- the monitor's checks
 
   /** Keeps one check of a production model on its traffic, in the model's monitor history. */
-  public String writeMonitorResult(io.evalfleet.common.contract.MonitorResult result) throws IOException {
+  public String writeMonitorResult(MonitorResult result) throws IOException {
     Path target = monitorResultPath(result.model(), result.windowEnd());
     writeJson(target, result);
     // Versions before 2026-12 named a result by its window end in epoch milliseconds: a window checked
@@ -225,8 +231,8 @@ public final class EvaluationArchive {
     return target.toString();
   }
 
-  private static final java.time.format.DateTimeFormatter WINDOW_END = java.time.format.DateTimeFormatter
-      .ofPattern("uuuuMMdd'T'HHmmss").withZone(java.time.ZoneOffset.UTC);
+  private static final DateTimeFormatter WINDOW_END = DateTimeFormatter
+      .ofPattern("uuuuMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
 
   /**
    * Where a monitor result is kept: {@code monitor/<model>/<window end>.json}, the window's end in
@@ -235,7 +241,7 @@ public final class EvaluationArchive {
    */
   public Path monitorResultPath(String model, Instant windowEnd) {
     String name = WINDOW_END.format(windowEnd)
-        + (windowEnd.getNano() == 0 ? "" : String.format(java.util.Locale.ROOT, ".%03d", windowEnd.getNano() / 1_000_000))
+        + (windowEnd.getNano() == 0 ? "" : String.format(Locale.ROOT, ".%03d", windowEnd.getNano() / 1_000_000))
         + "Z";
     return new Path(root, "monitor/" + segment(model) + "/" + name + ".json");
   }
@@ -244,22 +250,22 @@ public final class EvaluationArchive {
    * The model's monitor history, oldest window first: one result per window end (the latest
    * evaluated), whether its file is named by the window end or, as before 2026-12, by epoch milliseconds.
    */
-  public List<io.evalfleet.common.contract.MonitorResult> monitorHistory(String model) throws IOException {
+  public List<MonitorResult> monitorHistory(String model) throws IOException {
     Path dir = new Path(root, "monitor/" + segment(model));
     if (!fs().exists(dir)) {
       return List.of();
     }
-    Map<Instant, io.evalfleet.common.contract.MonitorResult> byWindow = new java.util.TreeMap<>();
+    Map<Instant, MonitorResult> byWindow = new TreeMap<>();
     for (FileStatus file : fs().listStatus(dir, p -> p.getName().endsWith(".json") && !p.getName().startsWith("."))) {
-      io.evalfleet.common.contract.MonitorResult result = readJson(file.getPath(),
-          io.evalfleet.common.contract.MonitorResult.class);
+      MonitorResult result = readJson(file.getPath(),
+          MonitorResult.class);
       byWindow.merge(result.windowEnd(), result, (a, b) -> later(a, b));
     }
     return new ArrayList<>(byWindow.values());
   }
 
-  private static io.evalfleet.common.contract.MonitorResult later(io.evalfleet.common.contract.MonitorResult a,
-      io.evalfleet.common.contract.MonitorResult b) {
+  private static MonitorResult later(MonitorResult a,
+      MonitorResult b) {
     if (a.evaluatedAt() == null) {
       return b;
     }
@@ -364,7 +370,7 @@ public final class EvaluationArchive {
 
   private void writeJson(Path target, Object value) throws IOException {
     byte[] json = Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(value);
-    byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+    byte[] line = Arrays.copyOf(json, json.length + 1);
     line[json.length] = '\n';
     writeBytes(target, line);
   }

@@ -78,15 +78,347 @@ public record EvaluationLock(
   public record LockedMetric(double value, Double relativeChange, Double ciLow, Double ciHigh, Double ciConfidence,
       Flag status, Double baseline, Double margin, Double bandLow, Double bandHigh, Double limit) {
 
-    /** A metric locked without baseline value, margin or band. */
-    public LockedMetric(double value, Double relativeChange, Double ciLow, Double ciHigh, Double ciConfidence,
-        Flag status) {
-      this(value, relativeChange, ciLow, ciHigh, ciConfidence, status, null, null, null, null, null);
-    }
-
     public static LockedMetric of(io.evalfleet.common.contract.MetricValue m) {
       return new LockedMetric(m.value(), m.relativeDelta(), m.ciLow(), m.ciHigh(), m.ciConfidence(), m.status(),
           m.baseline(), m.margin(), m.bandLow(), m.bandHigh(), m.limit());
+    }
+
+    /** A new {@code LockedMetric}, set by component name. */
+    public static Builder builder() {
+      return new Builder();
+    }
+
+    /** A builder that starts from this metric's components, to build a changed copy. */
+    public Builder toBuilder() {
+      Builder builder = new Builder();
+      builder.value = value;
+      builder.relativeChange = relativeChange;
+      builder.ciLow = ciLow;
+      builder.ciHigh = ciHigh;
+      builder.ciConfidence = ciConfidence;
+      builder.status = status;
+      builder.baseline = baseline;
+      builder.margin = margin;
+      builder.bandLow = bandLow;
+      builder.bandHigh = bandHigh;
+      builder.limit = limit;
+      return builder;
+    }
+
+    /** Builds a {@link LockedMetric}; a component left unset is null (0 for the value). */
+    public static final class Builder {
+      private double value;
+      private Double relativeChange;
+      private Double ciLow;
+      private Double ciHigh;
+      private Double ciConfidence;
+      private Flag status;
+      private Double baseline;
+      private Double margin;
+      private Double bandLow;
+      private Double bandHigh;
+      private Double limit;
+
+      private Builder() {}
+
+      public Builder value(double value) {
+        this.value = value;
+        return this;
+      }
+
+      public Builder relativeChange(Double relativeChange) {
+        this.relativeChange = relativeChange;
+        return this;
+      }
+
+      public Builder ciLow(Double ciLow) {
+        this.ciLow = ciLow;
+        return this;
+      }
+
+      public Builder ciHigh(Double ciHigh) {
+        this.ciHigh = ciHigh;
+        return this;
+      }
+
+      public Builder ciConfidence(Double ciConfidence) {
+        this.ciConfidence = ciConfidence;
+        return this;
+      }
+
+      public Builder status(Flag status) {
+        this.status = status;
+        return this;
+      }
+
+      public Builder baseline(Double baseline) {
+        this.baseline = baseline;
+        return this;
+      }
+
+      public Builder margin(Double margin) {
+        this.margin = margin;
+        return this;
+      }
+
+      public Builder bandLow(Double bandLow) {
+        this.bandLow = bandLow;
+        return this;
+      }
+
+      public Builder bandHigh(Double bandHigh) {
+        this.bandHigh = bandHigh;
+        return this;
+      }
+
+      public Builder limit(Double limit) {
+        this.limit = limit;
+        return this;
+      }
+
+      /** The record, through its canonical constructor. */
+      public LockedMetric build() {
+        return new LockedMetric(value, relativeChange, ciLow, ciHigh, ciConfidence, status, baseline, margin, bandLow,
+            bandHigh, limit);
+      }
+    }
+  }
+
+  /** A new {@code EvaluationLock}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from this EvaluationLock's components, to build a changed copy. */
+  public Builder toBuilder() {
+    Builder builder = new Builder();
+    builder.lockVersion = lockVersion;
+    builder.model = model;
+    builder.version = version;
+    builder.eventId = eventId;
+    builder.runId = runId;
+    builder.commit = commit;
+    builder.task = task;
+    builder.artifact = artifact;
+    builder.tokenizerSha256 = tokenizerSha256;
+    builder.goldenSubsetUri = goldenSubsetUri;
+    builder.goldenSubsetSha256 = goldenSubsetSha256;
+    builder.goldenSubsetColumns = goldenSubsetColumns;
+    builder.evaluatorVersion = evaluatorVersion;
+    builder.onnxRuntime = onnxRuntime;
+    builder.executionProviders = executionProviders;
+    builder.hardware = hardware;
+    builder.requestedHardwareProfile = requestedHardwareProfile;
+    builder.quantizationBits = quantizationBits;
+    builder.maxSeqLen = maxSeqLen;
+    builder.stride = stride;
+    builder.baseModelSha256 = baseModelSha256;
+    builder.modelSignature = modelSignature;
+    builder.policyVersion = policyVersion;
+    builder.baselineVersion = baselineVersion;
+    builder.flag = flag;
+    builder.metrics = metrics;
+    builder.scores = scores;
+    builder.scoresReused = scoresReused;
+    builder.decidedAt = decidedAt;
+    builder.embedding = embedding;
+    return builder;
+  }
+
+  /**
+   * Builds a {@link EvaluationLock}; a component left unset is null (0 or false for a primitive), except
+   * {@code lockVersion}, which defaults to {@link #CURRENT}.
+   */
+  public static final class Builder {
+    private int lockVersion = CURRENT;
+    private String model;
+    private String version;
+    private String eventId;
+    private String runId;
+    private String commit;
+    private String task;
+    private ArtifactRef artifact;
+    private String tokenizerSha256;
+    private String goldenSubsetUri;
+    private String goldenSubsetSha256;
+    private Map<String, String> goldenSubsetColumns;
+    private String evaluatorVersion;
+    private List<String> onnxRuntime;
+    private List<String> executionProviders;
+    private List<String> hardware;
+    private String requestedHardwareProfile;
+    private Integer quantizationBits;
+    private Integer maxSeqLen;
+    private Integer stride;
+    private String baseModelSha256;
+    private String modelSignature;
+    private String policyVersion;
+    private String baselineVersion;
+    private Flag flag;
+    private Map<String, LockedMetric> metrics;
+    private String scores;
+    private boolean scoresReused;
+    private Instant decidedAt;
+    private EmbeddingConventions embedding;
+
+    private Builder() {}
+
+    public Builder lockVersion(int lockVersion) {
+      this.lockVersion = lockVersion;
+      return this;
+    }
+
+    public Builder model(String model) {
+      this.model = model;
+      return this;
+    }
+
+    public Builder version(String version) {
+      this.version = version;
+      return this;
+    }
+
+    public Builder eventId(String eventId) {
+      this.eventId = eventId;
+      return this;
+    }
+
+    public Builder runId(String runId) {
+      this.runId = runId;
+      return this;
+    }
+
+    public Builder commit(String commit) {
+      this.commit = commit;
+      return this;
+    }
+
+    public Builder task(String task) {
+      this.task = task;
+      return this;
+    }
+
+    public Builder artifact(ArtifactRef artifact) {
+      this.artifact = artifact;
+      return this;
+    }
+
+    public Builder tokenizerSha256(String tokenizerSha256) {
+      this.tokenizerSha256 = tokenizerSha256;
+      return this;
+    }
+
+    public Builder goldenSubsetUri(String goldenSubsetUri) {
+      this.goldenSubsetUri = goldenSubsetUri;
+      return this;
+    }
+
+    public Builder goldenSubsetSha256(String goldenSubsetSha256) {
+      this.goldenSubsetSha256 = goldenSubsetSha256;
+      return this;
+    }
+
+    public Builder goldenSubsetColumns(Map<String, String> goldenSubsetColumns) {
+      this.goldenSubsetColumns = goldenSubsetColumns;
+      return this;
+    }
+
+    public Builder evaluatorVersion(String evaluatorVersion) {
+      this.evaluatorVersion = evaluatorVersion;
+      return this;
+    }
+
+    public Builder onnxRuntime(List<String> onnxRuntime) {
+      this.onnxRuntime = onnxRuntime;
+      return this;
+    }
+
+    public Builder executionProviders(List<String> executionProviders) {
+      this.executionProviders = executionProviders;
+      return this;
+    }
+
+    public Builder hardware(List<String> hardware) {
+      this.hardware = hardware;
+      return this;
+    }
+
+    public Builder requestedHardwareProfile(String requestedHardwareProfile) {
+      this.requestedHardwareProfile = requestedHardwareProfile;
+      return this;
+    }
+
+    public Builder quantizationBits(Integer quantizationBits) {
+      this.quantizationBits = quantizationBits;
+      return this;
+    }
+
+    public Builder maxSeqLen(Integer maxSeqLen) {
+      this.maxSeqLen = maxSeqLen;
+      return this;
+    }
+
+    public Builder stride(Integer stride) {
+      this.stride = stride;
+      return this;
+    }
+
+    public Builder baseModelSha256(String baseModelSha256) {
+      this.baseModelSha256 = baseModelSha256;
+      return this;
+    }
+
+    public Builder modelSignature(String modelSignature) {
+      this.modelSignature = modelSignature;
+      return this;
+    }
+
+    public Builder policyVersion(String policyVersion) {
+      this.policyVersion = policyVersion;
+      return this;
+    }
+
+    public Builder baselineVersion(String baselineVersion) {
+      this.baselineVersion = baselineVersion;
+      return this;
+    }
+
+    public Builder flag(Flag flag) {
+      this.flag = flag;
+      return this;
+    }
+
+    public Builder metrics(Map<String, LockedMetric> metrics) {
+      this.metrics = metrics;
+      return this;
+    }
+
+    public Builder scores(String scores) {
+      this.scores = scores;
+      return this;
+    }
+
+    public Builder scoresReused(boolean scoresReused) {
+      this.scoresReused = scoresReused;
+      return this;
+    }
+
+    public Builder decidedAt(Instant decidedAt) {
+      this.decidedAt = decidedAt;
+      return this;
+    }
+
+    public Builder embedding(EmbeddingConventions embedding) {
+      this.embedding = embedding;
+      return this;
+    }
+
+    /** The record, through its canonical constructor. */
+    public EvaluationLock build() {
+      return new EvaluationLock(lockVersion, model, version, eventId, runId, commit, task, artifact, tokenizerSha256,
+          goldenSubsetUri, goldenSubsetSha256, goldenSubsetColumns, evaluatorVersion, onnxRuntime, executionProviders,
+          hardware, requestedHardwareProfile, quantizationBits, maxSeqLen, stride, baseModelSha256, modelSignature,
+          policyVersion, baselineVersion, flag, metrics, scores, scoresReused, decidedAt, embedding);
     }
   }
 }

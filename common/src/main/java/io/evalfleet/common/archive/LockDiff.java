@@ -3,6 +3,7 @@ package io.evalfleet.common.archive;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.archive.EvaluationLock;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -135,7 +136,7 @@ public final class LockDiff {
     return value == null ? "(none)" : value.toString();
   }
 
-  private static <T> List<T> union(java.util.Collection<T> a, java.util.Collection<T> b) {
+  private static <T> List<T> union(Collection<T> a, Collection<T> b) {
     List<T> all = new ArrayList<>(a);
     all.addAll(b);
     return all;

@@ -2,6 +2,7 @@ package io.evalfleet.common.archive;
 
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * How one version of a golden subset was built from traffic logs, kept in the archive beside the
@@ -55,7 +56,7 @@ public record SubsetManifest(
   public SubsetManifest {
     sources = List.copyOf(sources);
     filter = List.copyOf(filter);
-    strata = Map.copyOf(new java.util.TreeMap<>(strata));
+    strata = Map.copyOf(new TreeMap<>(strata));
     schema = Map.copyOf(schema);
   }
 }

@@ -1,11 +1,17 @@
 package io.evalfleet.common.config;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
 
 /**
  * The fleet's settings, read once at start-up from (lowest precedence first) the defaults, a
@@ -15,7 +21,7 @@ import java.util.Properties;
  */
 public final class FleetConfig {
   /** What Kafka accepts as a group member id ({@code group.instance.id}). */
-  private static final java.util.regex.Pattern VALID_MEMBER_ID = java.util.regex.Pattern.compile("[A-Za-z0-9._-]{1,249}");
+  private static final Pattern VALID_MEMBER_ID = Pattern.compile("[A-Za-z0-9._-]{1,249}");
   public static final Setting<String> BOOTSTRAP_SERVERS = Setting.text("kafka.bootstrap.servers", "localhost:9092",
       "Kafka brokers to connect to. Every other `kafka.*` key is passed to the Kafka clients as is (TLS, SASL, ...).");
   public static final Setting<Integer> SHARD_ROWS = Setting.positiveInt("dispatcher.shard-rows", 256,
@@ -34,7 +40,7 @@ public final class FleetConfig {
       "a positive number of tokens",
       "Most tokens in one causal-LM scoring job, counted from the golden subset's row lengths (token ids, or UTF-8 bytes of text) with each long row's sliding windows: a subset of long rows is split into more jobs than `dispatcher.shard-rows` alone gives, so it spreads over the fleet. A row longer than this is a job of its own. Embedding jobs are bounded by rows only.");
   public static final Setting<String> DISPATCHER_STATE_DIR = Setting.text("dispatcher.state-dir",
-      java.nio.file.Path.of(System.getProperty("user.home"), ".evalfleet", "dispatcher-state").toString(),
+      Path.of(System.getProperty("user.home"), ".evalfleet", "dispatcher-state").toString(),
       "Local directory of the dispatcher's state stores (a cache: they are restored from their changelog topics when it is empty). Two dispatchers on one machine need two directories.");
   public static final Setting<Integer> STANDBY_REPLICAS = new Setting<>("dispatcher.standby-replicas", "0", Integer::valueOf,
       v -> v >= 0, "0 or more",
@@ -50,7 +56,7 @@ public final class FleetConfig {
       Boolean::valueOf, v -> true, "true or false",
       "Whether an evaluation identical to an archived one (same artifact, tokenizer, golden subset, evaluator version, max_seq_len and stride) reuses its per-row scores instead of scoring again.");
   public static final Setting<String> ARCHIVE_ROOT = new Setting<>("archive.root",
-      java.nio.file.Path.of(System.getProperty("user.home"), ".evalfleet", "archive").toUri().toString(), String::trim,
+      Path.of(System.getProperty("user.home"), ".evalfleet", "archive").toUri().toString(), String::trim,
       s -> !s.isBlank(), "a directory URI",
       "Where per-row scores, retrieval embeddings (written by workers), evaluation lockfiles and baseline history are kept (any Hadoop file system: `file:`, `hdfs:`, `s3a:`); the dispatcher, the workers and the notifier all reach it.");
   public static final Setting<Integer> WORKER_CONCURRENCY = Setting.positiveInt("worker.concurrency", 1,
@@ -65,7 +71,7 @@ public final class FleetConfig {
   public static final Setting<Integer> MAX_SEQ_LEN = Setting.positiveInt("worker.default-max-seq-len", 256,
       "Token limit for an embedding model when the staged event gives no max_seq_len; longer texts are truncated.");
   public static final Setting<String> EXECUTION_PROVIDER = new Setting<>("worker.execution-provider", "auto",
-      s -> s.trim().toLowerCase(java.util.Locale.ROOT), s -> s.equals("cpu") || s.equals("cuda") || s.equals("auto"),
+      s -> s.trim().toLowerCase(Locale.ROOT), s -> s.equals("cpu") || s.equals("cuda") || s.equals("auto"),
       "cpu, cuda or auto",
       "ONNX Runtime execution provider: auto uses CUDA when the GPU build (mvn -Pgpu) finds a GPU, else CPU, and says so in the log and in every shard result; cuda refuses to start without it.");
   public static final Setting<String> ALLOWED_ROOTS = new Setting<>("storage.allowed-roots", "", String::trim, s -> true,
@@ -225,7 +231,7 @@ public final class FleetConfig {
     try {
       Object value = setting.parser().apply(text);
       @SuppressWarnings("unchecked")
-      boolean ok = ((java.util.function.Predicate<Object>) setting.valid()).test(value);
+      boolean ok = ((Predicate<Object>) setting.valid()).test(value);
       if (ok) {
         return value;
       }
@@ -245,8 +251,8 @@ public final class FleetConfig {
     String host = System.getenv("HOSTNAME");
     if (host == null || host.isBlank()) {
       try {
-        host = java.net.InetAddress.getLocalHost().getHostName();
-      } catch (java.io.IOException e) {
+        host = InetAddress.getLocalHost().getHostName();
+      } catch (IOException e) {
         host = "localhost";
       }
     }

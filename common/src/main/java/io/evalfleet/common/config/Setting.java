@@ -1,5 +1,6 @@
 package io.evalfleet.common.config;
 
+import java.time.Duration;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -14,8 +15,8 @@ public record Setting<T>(
     return new Setting<>(key, Integer.toString(defaultValue), Integer::valueOf, v -> v > 0, "a positive integer", doc);
   }
 
-  static Setting<java.time.Duration> duration(String key, String defaultValue, String doc) {
-    return new Setting<>(key, defaultValue, java.time.Duration::parse, d -> !d.isNegative() && !d.isZero(),
+  static Setting<Duration> duration(String key, String defaultValue, String doc) {
+    return new Setting<>(key, defaultValue, Duration::parse, d -> !d.isNegative() && !d.isZero(),
         "a positive ISO-8601 duration such as PT30S", doc);
   }
 

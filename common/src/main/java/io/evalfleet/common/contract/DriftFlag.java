@@ -37,19 +37,156 @@ public record DriftFlag(
     String lockfile,
     ReviewRef review) {
 
-  /** A flag decided without a policy or lockfile (events rejected before evaluation). */
-  public DriftFlag(Integer schemaVersion, String runId, String eventId, String model, String version,
-      String baselineVersion, Flag flag, Map<String, MetricValue> metrics, List<String> reasons, Coverage coverage,
-      List<String> executionProviders, Instant stagedAt, Instant decidedAt, Long durationMs) {
-    this(schemaVersion, runId, eventId, model, version, baselineVersion, flag, metrics, reasons, coverage,
-        executionProviders, stagedAt, decidedAt, durationMs, null, null, null);
-  }
-
   public DriftFlag {
     Checks.schemaVersion(schemaVersion);
     Checks.required(flag, "flag");
     metrics = metrics == null ? Map.of() : Map.copyOf(new TreeMap<>(metrics));
     reasons = reasons == null ? List.of() : List.copyOf(reasons);
     executionProviders = executionProviders == null ? List.of() : List.copyOf(executionProviders);
+  }
+
+  /** A new {@code DriftFlag}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from this DriftFlag's components, to build a changed copy. */
+  public Builder toBuilder() {
+    Builder builder = new Builder();
+    builder.schemaVersion = schemaVersion;
+    builder.runId = runId;
+    builder.eventId = eventId;
+    builder.model = model;
+    builder.version = version;
+    builder.baselineVersion = baselineVersion;
+    builder.flag = flag;
+    builder.metrics = metrics;
+    builder.reasons = reasons;
+    builder.coverage = coverage;
+    builder.executionProviders = executionProviders;
+    builder.stagedAt = stagedAt;
+    builder.decidedAt = decidedAt;
+    builder.durationMs = durationMs;
+    builder.policyVersion = policyVersion;
+    builder.lockfile = lockfile;
+    builder.review = review;
+    return builder;
+  }
+
+  /**
+   * Builds a {@link DriftFlag}; a component left unset is null (0 or false for a primitive), except
+   * {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
+   */
+  public static final class Builder {
+    private Integer schemaVersion = SchemaVersion.CURRENT;
+    private String runId;
+    private String eventId;
+    private String model;
+    private String version;
+    private String baselineVersion;
+    private Flag flag;
+    private Map<String, MetricValue> metrics;
+    private List<String> reasons;
+    private Coverage coverage;
+    private List<String> executionProviders;
+    private Instant stagedAt;
+    private Instant decidedAt;
+    private Long durationMs;
+    private String policyVersion;
+    private String lockfile;
+    private ReviewRef review;
+
+    private Builder() {}
+
+    public Builder schemaVersion(Integer schemaVersion) {
+      this.schemaVersion = schemaVersion;
+      return this;
+    }
+
+    public Builder runId(String runId) {
+      this.runId = runId;
+      return this;
+    }
+
+    public Builder eventId(String eventId) {
+      this.eventId = eventId;
+      return this;
+    }
+
+    public Builder model(String model) {
+      this.model = model;
+      return this;
+    }
+
+    public Builder version(String version) {
+      this.version = version;
+      return this;
+    }
+
+    public Builder baselineVersion(String baselineVersion) {
+      this.baselineVersion = baselineVersion;
+      return this;
+    }
+
+    public Builder flag(Flag flag) {
+      this.flag = flag;
+      return this;
+    }
+
+    public Builder metrics(Map<String, MetricValue> metrics) {
+      this.metrics = metrics;
+      return this;
+    }
+
+    public Builder reasons(List<String> reasons) {
+      this.reasons = reasons;
+      return this;
+    }
+
+    public Builder coverage(Coverage coverage) {
+      this.coverage = coverage;
+      return this;
+    }
+
+    public Builder executionProviders(List<String> executionProviders) {
+      this.executionProviders = executionProviders;
+      return this;
+    }
+
+    public Builder stagedAt(Instant stagedAt) {
+      this.stagedAt = stagedAt;
+      return this;
+    }
+
+    public Builder decidedAt(Instant decidedAt) {
+      this.decidedAt = decidedAt;
+      return this;
+    }
+
+    public Builder durationMs(Long durationMs) {
+      this.durationMs = durationMs;
+      return this;
+    }
+
+    public Builder policyVersion(String policyVersion) {
+      this.policyVersion = policyVersion;
+      return this;
+    }
+
+    public Builder lockfile(String lockfile) {
+      this.lockfile = lockfile;
+      return this;
+    }
+
+    public Builder review(ReviewRef review) {
+      this.review = review;
+      return this;
+    }
+
+    /** @throws ContractViolation where the record's checks refuse a component */
+    public DriftFlag build() {
+      return new DriftFlag(schemaVersion, runId, eventId, model, version, baselineVersion, flag, metrics, reasons,
+          coverage, executionProviders, stagedAt, decidedAt, durationMs, policyVersion, lockfile, review);
+    }
   }
 }

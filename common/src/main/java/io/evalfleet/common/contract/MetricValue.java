@@ -43,17 +43,151 @@ public record MetricValue(
     String evidence,
     Double limit) {
 
-  /** A metric compared with its baseline (or with nothing). */
-  public MetricValue(double value, long n, String direction, Double baseline, Double delta, Double relativeDelta,
-      Double ciLow, Double ciHigh, Double ciConfidence, Double margin, Boolean gating, Double pValue, Double bandLow,
-      Double bandHigh, Flag status, String evidence) {
-    this(value, n, direction, baseline, delta, relativeDelta, ciLow, ciHigh, ciConfidence, margin, gating, pValue,
-        bandLow, bandHigh, status, evidence, null);
-  }
-
   /** A value with nothing to compare it with. */
   public static MetricValue alone(double value, long n, String direction) {
-    return new MetricValue(value, n, direction, null, null, null, null, null, null, null, null, null, null, null, null,
-        null);
+    return builder().value(value).n(n).direction(direction).build();
+  }
+
+
+  /** A new {@code MetricValue}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from this MetricValue's components, to build a changed copy. */
+  public Builder toBuilder() {
+    Builder builder = new Builder();
+    builder.value = value;
+    builder.n = n;
+    builder.direction = direction;
+    builder.baseline = baseline;
+    builder.delta = delta;
+    builder.relativeDelta = relativeDelta;
+    builder.ciLow = ciLow;
+    builder.ciHigh = ciHigh;
+    builder.ciConfidence = ciConfidence;
+    builder.margin = margin;
+    builder.gating = gating;
+    builder.pValue = pValue;
+    builder.bandLow = bandLow;
+    builder.bandHigh = bandHigh;
+    builder.status = status;
+    builder.evidence = evidence;
+    builder.limit = limit;
+    return builder;
+  }
+
+  /** Builds a {@link MetricValue}; a component left unset is null (0 or false for a primitive). */
+  public static final class Builder {
+    private double value;
+    private long n;
+    private String direction;
+    private Double baseline;
+    private Double delta;
+    private Double relativeDelta;
+    private Double ciLow;
+    private Double ciHigh;
+    private Double ciConfidence;
+    private Double margin;
+    private Boolean gating;
+    private Double pValue;
+    private Double bandLow;
+    private Double bandHigh;
+    private Flag status;
+    private String evidence;
+    private Double limit;
+
+    private Builder() {}
+
+    public Builder value(double value) {
+      this.value = value;
+      return this;
+    }
+
+    public Builder n(long n) {
+      this.n = n;
+      return this;
+    }
+
+    public Builder direction(String direction) {
+      this.direction = direction;
+      return this;
+    }
+
+    public Builder baseline(Double baseline) {
+      this.baseline = baseline;
+      return this;
+    }
+
+    public Builder delta(Double delta) {
+      this.delta = delta;
+      return this;
+    }
+
+    public Builder relativeDelta(Double relativeDelta) {
+      this.relativeDelta = relativeDelta;
+      return this;
+    }
+
+    public Builder ciLow(Double ciLow) {
+      this.ciLow = ciLow;
+      return this;
+    }
+
+    public Builder ciHigh(Double ciHigh) {
+      this.ciHigh = ciHigh;
+      return this;
+    }
+
+    public Builder ciConfidence(Double ciConfidence) {
+      this.ciConfidence = ciConfidence;
+      return this;
+    }
+
+    public Builder margin(Double margin) {
+      this.margin = margin;
+      return this;
+    }
+
+    public Builder gating(Boolean gating) {
+      this.gating = gating;
+      return this;
+    }
+
+    public Builder pValue(Double pValue) {
+      this.pValue = pValue;
+      return this;
+    }
+
+    public Builder bandLow(Double bandLow) {
+      this.bandLow = bandLow;
+      return this;
+    }
+
+    public Builder bandHigh(Double bandHigh) {
+      this.bandHigh = bandHigh;
+      return this;
+    }
+
+    public Builder status(Flag status) {
+      this.status = status;
+      return this;
+    }
+
+    public Builder evidence(String evidence) {
+      this.evidence = evidence;
+      return this;
+    }
+
+    public Builder limit(Double limit) {
+      this.limit = limit;
+      return this;
+    }
+
+    /** @throws ContractViolation where the record's checks refuse a component */
+    public MetricValue build() {
+      return new MetricValue(value, n, direction, baseline, delta, relativeDelta, ciLow, ciHigh, ciConfidence, margin,
+          gating, pValue, bandLow, bandHigh, status, evidence, limit);
+    }
   }
 }

@@ -50,23 +50,6 @@ public record ScoringJob(
     ArtifactRef reference,
     RetrievalStep retrieval) {
 
-  /** A job without a token-shift reference or a retrieval step. */
-  public ScoringJob(Integer schemaVersion, String jobId, String runId, String eventId, String model, String version,
-      Task task, ArtifactRef artifact, ArtifactRef tokenizer, SubsetRef goldenSubset, Integer maxSeqLen, Integer stride,
-      int shardIndex, int shardCount, long rowStart, int rowCount, List<String> metrics, int attempt, Instant deadline,
-      EmbeddingConventions embedding) {
-    this(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer, goldenSubset, maxSeqLen, stride,
-        shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline, embedding, null, null);
-  }
-
-  /** A job without embedding conventions (the defaults, or a task that has none). */
-  public ScoringJob(Integer schemaVersion, String jobId, String runId, String eventId, String model, String version,
-      Task task, ArtifactRef artifact, ArtifactRef tokenizer, SubsetRef goldenSubset, Integer maxSeqLen, Integer stride,
-      int shardIndex, int shardCount, long rowStart, int rowCount, List<String> metrics, int attempt, Instant deadline) {
-    this(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer, goldenSubset, maxSeqLen, stride,
-        shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline, null);
-  }
-
   @JsonCreator
   public ScoringJob {
     Checks.schemaVersion(schemaVersion);
@@ -96,14 +79,194 @@ public record ScoringJob(
 
   /** This job's shard with the candidate compared, token by token, with {@code baseline}. */
   public ScoringJob withReference(ArtifactRef baseline) {
-    return new ScoringJob(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer, goldenSubset,
-        maxSeqLen, stride, shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline, embedding, baseline,
-        retrieval);
+    return toBuilder().reference(baseline).build();
   }
+
 
   /** The deterministic id of shard {@code shardIndex} of run {@code runId}. */
   public static String jobId(String runId, int shardIndex) {
     String index = Integer.toString(shardIndex);
     return index.length() >= 5 ? runId + "/" + index : runId + "/" + "00000".substring(index.length()) + index;
+  }
+
+  /** A new {@code ScoringJob}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from this ScoringJob's components, to build a changed copy. */
+  public Builder toBuilder() {
+    Builder builder = new Builder();
+    builder.schemaVersion = schemaVersion;
+    builder.jobId = jobId;
+    builder.runId = runId;
+    builder.eventId = eventId;
+    builder.model = model;
+    builder.version = version;
+    builder.task = task;
+    builder.artifact = artifact;
+    builder.tokenizer = tokenizer;
+    builder.goldenSubset = goldenSubset;
+    builder.maxSeqLen = maxSeqLen;
+    builder.stride = stride;
+    builder.shardIndex = shardIndex;
+    builder.shardCount = shardCount;
+    builder.rowStart = rowStart;
+    builder.rowCount = rowCount;
+    builder.metrics = metrics;
+    builder.attempt = attempt;
+    builder.deadline = deadline;
+    builder.embedding = embedding;
+    builder.reference = reference;
+    builder.retrieval = retrieval;
+    return builder;
+  }
+
+  /**
+   * Builds a {@link ScoringJob}; a component left unset is null (0 or false for a primitive), except
+   * {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
+   */
+  public static final class Builder {
+    private Integer schemaVersion = SchemaVersion.CURRENT;
+    private String jobId;
+    private String runId;
+    private String eventId;
+    private String model;
+    private String version;
+    private Task task;
+    private ArtifactRef artifact;
+    private ArtifactRef tokenizer;
+    private SubsetRef goldenSubset;
+    private Integer maxSeqLen;
+    private Integer stride;
+    private int shardIndex;
+    private int shardCount;
+    private long rowStart;
+    private int rowCount;
+    private List<String> metrics;
+    private int attempt;
+    private Instant deadline;
+    private EmbeddingConventions embedding;
+    private ArtifactRef reference;
+    private RetrievalStep retrieval;
+
+    private Builder() {}
+
+    public Builder schemaVersion(Integer schemaVersion) {
+      this.schemaVersion = schemaVersion;
+      return this;
+    }
+
+    public Builder jobId(String jobId) {
+      this.jobId = jobId;
+      return this;
+    }
+
+    public Builder runId(String runId) {
+      this.runId = runId;
+      return this;
+    }
+
+    public Builder eventId(String eventId) {
+      this.eventId = eventId;
+      return this;
+    }
+
+    public Builder model(String model) {
+      this.model = model;
+      return this;
+    }
+
+    public Builder version(String version) {
+      this.version = version;
+      return this;
+    }
+
+    public Builder task(Task task) {
+      this.task = task;
+      return this;
+    }
+
+    public Builder artifact(ArtifactRef artifact) {
+      this.artifact = artifact;
+      return this;
+    }
+
+    public Builder tokenizer(ArtifactRef tokenizer) {
+      this.tokenizer = tokenizer;
+      return this;
+    }
+
+    public Builder goldenSubset(SubsetRef goldenSubset) {
+      this.goldenSubset = goldenSubset;
+      return this;
+    }
+
+    public Builder maxSeqLen(Integer maxSeqLen) {
+      this.maxSeqLen = maxSeqLen;
+      return this;
+    }
+
+    public Builder stride(Integer stride) {
+      this.stride = stride;
+      return this;
+    }
+
+    public Builder shardIndex(int shardIndex) {
+      this.shardIndex = shardIndex;
+      return this;
+    }
+
+    public Builder shardCount(int shardCount) {
+      this.shardCount = shardCount;
+      return this;
+    }
+
+    public Builder rowStart(long rowStart) {
+      this.rowStart = rowStart;
+      return this;
+    }
+
+    public Builder rowCount(int rowCount) {
+      this.rowCount = rowCount;
+      return this;
+    }
+
+    public Builder metrics(List<String> metrics) {
+      this.metrics = metrics;
+      return this;
+    }
+
+    public Builder attempt(int attempt) {
+      this.attempt = attempt;
+      return this;
+    }
+
+    public Builder deadline(Instant deadline) {
+      this.deadline = deadline;
+      return this;
+    }
+
+    public Builder embedding(EmbeddingConventions embedding) {
+      this.embedding = embedding;
+      return this;
+    }
+
+    public Builder reference(ArtifactRef reference) {
+      this.reference = reference;
+      return this;
+    }
+
+    public Builder retrieval(RetrievalStep retrieval) {
+      this.retrieval = retrieval;
+      return this;
+    }
+
+    /** @throws ContractViolation where the record's checks refuse a component */
+    public ScoringJob build() {
+      return new ScoringJob(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer,
+          goldenSubset, maxSeqLen, stride, shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline,
+          embedding, reference, retrieval);
+    }
   }
 }

@@ -35,19 +35,15 @@ public record ShardResult(
     ScoringEnvironment environment,
     Map<String, String> sketches) {
 
-  public ShardResult(Integer schemaVersion, String jobId, String runId, int shardIndex, long rowStart, int rowCount,
-      Map<String, double[]> values, String workerId, String executionProvider, String batching, Double paddingRatio,
-      long durationMs, int attempt, ShardError error, ScoringEnvironment environment) {
-    this(schemaVersion, jobId, runId, shardIndex, rowStart, rowCount, values, workerId, executionProvider, batching,
-        paddingRatio, durationMs, attempt, error, environment, null);
-  }
-
-  /** A result without a {@link ScoringEnvironment} (failures, and shards scored before it was reported). */
+  /**
+   * A result without a {@link ScoringEnvironment} or sketches (failures, and shards scored before they were
+   * reported). New code builds results by name with {@link #builder()}.
+   */
   public ShardResult(Integer schemaVersion, String jobId, String runId, int shardIndex, long rowStart, int rowCount,
       Map<String, double[]> values, String workerId, String executionProvider, String batching, Double paddingRatio,
       long durationMs, int attempt, ShardError error) {
     this(schemaVersion, jobId, runId, shardIndex, rowStart, rowCount, values, workerId, executionProvider, batching,
-        paddingRatio, durationMs, attempt, error, null);
+        paddingRatio, durationMs, attempt, error, null, null);
   }
 
   public ShardResult {
@@ -89,5 +85,143 @@ public record ShardResult(
   @Override
   public String toString() {
     return "ShardResult[" + jobId + ", rows " + rowStart + "+" + rowCount + (error == null ? "" : ", " + error) + "]";
+  }
+
+  /** A new {@code ShardResult}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from this ShardResult's components, to build a changed copy. */
+  public Builder toBuilder() {
+    Builder builder = new Builder();
+    builder.schemaVersion = schemaVersion;
+    builder.jobId = jobId;
+    builder.runId = runId;
+    builder.shardIndex = shardIndex;
+    builder.rowStart = rowStart;
+    builder.rowCount = rowCount;
+    builder.values = values;
+    builder.workerId = workerId;
+    builder.executionProvider = executionProvider;
+    builder.batching = batching;
+    builder.paddingRatio = paddingRatio;
+    builder.durationMs = durationMs;
+    builder.attempt = attempt;
+    builder.error = error;
+    builder.environment = environment;
+    builder.sketches = sketches;
+    return builder;
+  }
+
+  /**
+   * Builds a {@link ShardResult}; a component left unset is null (0 or false for a primitive), except
+   * {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
+   */
+  public static final class Builder {
+    private Integer schemaVersion = SchemaVersion.CURRENT;
+    private String jobId;
+    private String runId;
+    private int shardIndex;
+    private long rowStart;
+    private int rowCount;
+    private Map<String, double[]> values;
+    private String workerId;
+    private String executionProvider;
+    private String batching;
+    private Double paddingRatio;
+    private long durationMs;
+    private int attempt;
+    private ShardError error;
+    private ScoringEnvironment environment;
+    private Map<String, String> sketches;
+
+    private Builder() {}
+
+    public Builder schemaVersion(Integer schemaVersion) {
+      this.schemaVersion = schemaVersion;
+      return this;
+    }
+
+    public Builder jobId(String jobId) {
+      this.jobId = jobId;
+      return this;
+    }
+
+    public Builder runId(String runId) {
+      this.runId = runId;
+      return this;
+    }
+
+    public Builder shardIndex(int shardIndex) {
+      this.shardIndex = shardIndex;
+      return this;
+    }
+
+    public Builder rowStart(long rowStart) {
+      this.rowStart = rowStart;
+      return this;
+    }
+
+    public Builder rowCount(int rowCount) {
+      this.rowCount = rowCount;
+      return this;
+    }
+
+    public Builder values(Map<String, double[]> values) {
+      this.values = values;
+      return this;
+    }
+
+    public Builder workerId(String workerId) {
+      this.workerId = workerId;
+      return this;
+    }
+
+    public Builder executionProvider(String executionProvider) {
+      this.executionProvider = executionProvider;
+      return this;
+    }
+
+    public Builder batching(String batching) {
+      this.batching = batching;
+      return this;
+    }
+
+    public Builder paddingRatio(Double paddingRatio) {
+      this.paddingRatio = paddingRatio;
+      return this;
+    }
+
+    public Builder durationMs(long durationMs) {
+      this.durationMs = durationMs;
+      return this;
+    }
+
+    public Builder attempt(int attempt) {
+      this.attempt = attempt;
+      return this;
+    }
+
+    public Builder error(ShardError error) {
+      this.error = error;
+      return this;
+    }
+
+    public Builder environment(ScoringEnvironment environment) {
+      this.environment = environment;
+      return this;
+    }
+
+    public Builder sketches(Map<String, String> sketches) {
+      this.sketches = sketches;
+      return this;
+    }
+
+    /** @throws ContractViolation where the record's checks refuse a component */
+    public ShardResult build() {
+      return new ShardResult(schemaVersion, jobId, runId, shardIndex, rowStart, rowCount, values, workerId,
+          executionProvider, batching, paddingRatio, durationMs, attempt, error, environment, sketches);
+    }
   }
 }

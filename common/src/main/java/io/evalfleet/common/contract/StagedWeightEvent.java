@@ -78,24 +78,6 @@ public record StagedWeightEvent(
     return "unparsed:" + topic + "/" + partition + "/" + offset;
   }
 
-  /** An event without embedding conventions (the defaults, or a task that has none). */
-  public StagedWeightEvent(Integer schemaVersion, String eventId, String model, String version, Task task,
-      ArtifactRef artifact, ArtifactRef tokenizer, SubsetRef goldenSubset, String baseline, Integer quantizationBits,
-      Integer maxSeqLen, Integer stride, String hardwareProfile, String baseModelSha256, String commit,
-      Instant createdAt) {
-    this(schemaVersion, eventId, model, version, task, artifact, tokenizer, goldenSubset, baseline, quantizationBits,
-        maxSeqLen, stride, hardwareProfile, baseModelSha256, commit, createdAt, null, null);
-  }
-
-  /** An event that names no review. */
-  public StagedWeightEvent(Integer schemaVersion, String eventId, String model, String version, Task task,
-      ArtifactRef artifact, ArtifactRef tokenizer, SubsetRef goldenSubset, String baseline, Integer quantizationBits,
-      Integer maxSeqLen, Integer stride, String hardwareProfile, String baseModelSha256, String commit,
-      Instant createdAt, EmbeddingConventions embedding) {
-    this(schemaVersion, eventId, model, version, task, artifact, tokenizer, goldenSubset, baseline, quantizationBits,
-        maxSeqLen, stride, hardwareProfile, baseModelSha256, commit, createdAt, embedding, null);
-  }
-
   @JsonCreator
   public StagedWeightEvent {
     Checks.schemaVersion(schemaVersion);
@@ -114,6 +96,159 @@ public record StagedWeightEvent(
     Checks.taskParameters(task, maxSeqLen, stride, tokenizer != null, embedding != null);
     if (baseModelSha256 != null) {
       baseModelSha256 = Checks.sha256(baseModelSha256, "base_model_sha256");
+    }
+  }
+
+  /** A new {@code StagedWeightEvent}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder that starts from this StagedWeightEvent's components, to build a changed copy. */
+  public Builder toBuilder() {
+    Builder builder = new Builder();
+    builder.schemaVersion = schemaVersion;
+    builder.eventId = eventId;
+    builder.model = model;
+    builder.version = version;
+    builder.task = task;
+    builder.artifact = artifact;
+    builder.tokenizer = tokenizer;
+    builder.goldenSubset = goldenSubset;
+    builder.baseline = baseline;
+    builder.quantizationBits = quantizationBits;
+    builder.maxSeqLen = maxSeqLen;
+    builder.stride = stride;
+    builder.hardwareProfile = hardwareProfile;
+    builder.baseModelSha256 = baseModelSha256;
+    builder.commit = commit;
+    builder.createdAt = createdAt;
+    builder.embedding = embedding;
+    builder.review = review;
+    return builder;
+  }
+
+  /**
+   * Builds a {@link StagedWeightEvent}; a component left unset is null (0 or false for a primitive), except
+   * {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
+   */
+  public static final class Builder {
+    private Integer schemaVersion = SchemaVersion.CURRENT;
+    private String eventId;
+    private String model;
+    private String version;
+    private Task task;
+    private ArtifactRef artifact;
+    private ArtifactRef tokenizer;
+    private SubsetRef goldenSubset;
+    private String baseline;
+    private Integer quantizationBits;
+    private Integer maxSeqLen;
+    private Integer stride;
+    private String hardwareProfile;
+    private String baseModelSha256;
+    private String commit;
+    private Instant createdAt;
+    private EmbeddingConventions embedding;
+    private ReviewRef review;
+
+    private Builder() {}
+
+    public Builder schemaVersion(Integer schemaVersion) {
+      this.schemaVersion = schemaVersion;
+      return this;
+    }
+
+    public Builder eventId(String eventId) {
+      this.eventId = eventId;
+      return this;
+    }
+
+    public Builder model(String model) {
+      this.model = model;
+      return this;
+    }
+
+    public Builder version(String version) {
+      this.version = version;
+      return this;
+    }
+
+    public Builder task(Task task) {
+      this.task = task;
+      return this;
+    }
+
+    public Builder artifact(ArtifactRef artifact) {
+      this.artifact = artifact;
+      return this;
+    }
+
+    public Builder tokenizer(ArtifactRef tokenizer) {
+      this.tokenizer = tokenizer;
+      return this;
+    }
+
+    public Builder goldenSubset(SubsetRef goldenSubset) {
+      this.goldenSubset = goldenSubset;
+      return this;
+    }
+
+    public Builder baseline(String baseline) {
+      this.baseline = baseline;
+      return this;
+    }
+
+    public Builder quantizationBits(Integer quantizationBits) {
+      this.quantizationBits = quantizationBits;
+      return this;
+    }
+
+    public Builder maxSeqLen(Integer maxSeqLen) {
+      this.maxSeqLen = maxSeqLen;
+      return this;
+    }
+
+    public Builder stride(Integer stride) {
+      this.stride = stride;
+      return this;
+    }
+
+    public Builder hardwareProfile(String hardwareProfile) {
+      this.hardwareProfile = hardwareProfile;
+      return this;
+    }
+
+    public Builder baseModelSha256(String baseModelSha256) {
+      this.baseModelSha256 = baseModelSha256;
+      return this;
+    }
+
+    public Builder commit(String commit) {
+      this.commit = commit;
+      return this;
+    }
+
+    public Builder createdAt(Instant createdAt) {
+      this.createdAt = createdAt;
+      return this;
+    }
+
+    public Builder embedding(EmbeddingConventions embedding) {
+      this.embedding = embedding;
+      return this;
+    }
+
+    public Builder review(ReviewRef review) {
+      this.review = review;
+      return this;
+    }
+
+    /** @throws ContractViolation where the record's checks refuse a component */
+    public StagedWeightEvent build() {
+      return new StagedWeightEvent(schemaVersion, eventId, model, version, task, artifact, tokenizer, goldenSubset,
+          baseline, quantizationBits, maxSeqLen, stride, hardwareProfile, baseModelSha256, commit, createdAt,
+          embedding, review);
     }
   }
 }

@@ -1,9 +1,11 @@
 package io.evalfleet.common.failure;
 
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
+import org.apache.kafka.common.errors.RetriableException;
 
 /** The one place that sorts exceptions into {@link FailureKind}s. */
 public final class Failures {
@@ -34,8 +36,8 @@ public final class Failures {
       }
     }
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof IOException || t instanceof org.apache.kafka.common.errors.RetriableException
-          || t instanceof io.github.resilience4j.circuitbreaker.CallNotPermittedException) {
+      if (t instanceof IOException || t instanceof RetriableException
+          || t instanceof CallNotPermittedException) {
         return FailureKind.UNAVAILABLE;
       }
     }

@@ -3,7 +3,9 @@ package io.evalfleet.common.kafka;
 import io.evalfleet.common.config.FleetConfig;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
@@ -90,7 +92,7 @@ public final class KafkaClients {
     props.putIfAbsent(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
     if ("classic".equalsIgnoreCase(String.valueOf(props.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG)))) {
       props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
-          org.apache.kafka.clients.consumer.CooperativeStickyAssignor.class.getName());
+          CooperativeStickyAssignor.class.getName());
     }
     props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.putIfAbsent(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 4 * 1024 * 1024);
@@ -134,8 +136,8 @@ public final class KafkaClients {
   /** Properties for an admin client: bootstrap servers and every {@code kafka.*} key it knows (security, ...). */
   public static Map<String, Object> adminProperties(FleetConfig config) {
     Map<String, Object> props = config.kafkaClientProperties();
-    props.keySet().removeIf(k -> !org.apache.kafka.clients.admin.AdminClientConfig.configNames().contains(k));
-    props.putIfAbsent(org.apache.kafka.clients.admin.AdminClientConfig.CLIENT_ID_CONFIG, "evalfleet-admin");
+    props.keySet().removeIf(k -> !AdminClientConfig.configNames().contains(k));
+    props.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "evalfleet-admin");
     return props;
   }
 

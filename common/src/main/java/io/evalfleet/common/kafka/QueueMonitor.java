@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -119,7 +120,7 @@ public final class QueueMonitor implements AutoCloseable {
     }
     reader.assign(lagging.keySet());
     lagging.forEach(reader::seek);
-    Set<TopicPartition> pending = new java.util.HashSet<>(lagging.keySet());
+    Set<TopicPartition> pending = new HashSet<>(lagging.keySet());
     long deadline = System.nanoTime() + Duration.ofSeconds(2).toNanos();
     while (!pending.isEmpty() && System.nanoTime() < deadline) {
       for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {

@@ -2,11 +2,14 @@ package io.evalfleet.common.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.util.List;
 import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 
 /**
  * Every meter the fleet exports, in one place: its name, what it measures, its type, unit and tag
@@ -191,13 +194,13 @@ public enum FleetMeter {
   /** A gauge sampling {@code value} (held strongly by the registry). */
   public void gauge(MeterRegistry registry, Supplier<Number> value, String... tagValues) {
     requireType(Type.GAUGE);
-    io.micrometer.core.instrument.Gauge.builder(meterName, value).description(description)
+    Gauge.builder(meterName, value).description(description)
         .baseUnit(baseUnit()).tags(tags(tagValues)).strongReference(true).register(registry);
   }
 
-  public <T> void functionCounter(MeterRegistry registry, T source, java.util.function.ToDoubleFunction<T> count) {
+  public <T> void functionCounter(MeterRegistry registry, T source, ToDoubleFunction<T> count) {
     requireType(Type.FUNCTION_COUNTER);
-    io.micrometer.core.instrument.FunctionCounter.builder(meterName, source, count).description(description)
+    FunctionCounter.builder(meterName, source, count).description(description)
         .baseUnit(baseUnit()).register(registry);
   }
 

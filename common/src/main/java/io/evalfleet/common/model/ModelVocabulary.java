@@ -1,6 +1,7 @@
 package io.evalfleet.common.model;
 
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
 import java.io.IOException;
 import java.io.InputStream;
@@ -77,7 +78,7 @@ public record ModelVocabulary(long size, String source) {
           in.skipField(tag);
         }
       }
-    } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+    } catch (InvalidProtocolBufferException e) {
       throw new NotOnnx(e);
     }
     return graph.vocabulary();

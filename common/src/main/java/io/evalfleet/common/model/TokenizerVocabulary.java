@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The ids a Hugging Face {@code tokenizer.json} can produce: those of its model's vocabulary
@@ -27,7 +29,7 @@ public record TokenizerVocabulary(long tokens, long maxId) {
    */
   public static Optional<TokenizerVocabulary> read(InputStream tokenizerJson) throws IOException {
     JsonNode root = JSON.readTree(tokenizerJson);
-    java.util.Set<Long> ids = new java.util.HashSet<>();
+    Set<Long> ids = new HashSet<>();
     JsonNode vocab = root.path("model").path("vocab");
     if (vocab.isObject()) {
       for (Iterator<Map.Entry<String, JsonNode>> it = vocab.fields(); it.hasNext(); ) {

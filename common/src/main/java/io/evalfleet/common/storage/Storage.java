@@ -2,16 +2,22 @@ package io.evalfleet.common.storage;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
 import io.evalfleet.common.failure.UnavailableException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.core.functions.CheckedSupplier;
+import io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics;
+import io.github.resilience4j.micrometer.tagged.TaggedRetryMetrics;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
+import io.github.resilience4j.retry.RetryRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,9 +33,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 
 /**
  * Reads artifacts and golden subsets through the Hadoop FileSystem API, so that local paths,
@@ -43,8 +51,8 @@ public final class Storage {
   private final AllowedRoots roots;
   private final Retry retry;
   private final CircuitBreaker breaker;
-  private final io.github.resilience4j.retry.RetryRegistry retries;
-  private final io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry breakers;
+  private final RetryRegistry retries;
+  private final CircuitBreakerRegistry breakers;
   /** Digests verified, by location, length and modification time; least recently used dropped first. */
   private final Cache<String, String> verified = Caffeine.newBuilder().maximumSize(4096).build();
 
@@ -56,13 +64,13 @@ public final class Storage {
   public Storage(Configuration conf, AllowedRoots roots, int attempts, Duration backoff, Duration breakerOpen) {
     this.conf = conf;
     this.roots = roots;
-    this.retries = io.github.resilience4j.retry.RetryRegistry.of(RetryConfig.custom()
+    this.retries = RetryRegistry.of(RetryConfig.custom()
         .maxAttempts(attempts)
         .intervalFunction(IntervalFunction.ofExponentialBackoff(backoff, 2.0))
         .retryOnException(Storage::isOutage)
         .build());
     this.retry = retries.retry("storage");
-    this.breakers = io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
+    this.breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
         .slidingWindowSize(20)
         .minimumNumberOfCalls(10)
         .failureRateThreshold(50)
@@ -73,9 +81,9 @@ public final class Storage {
   }
 
   /** Exports the retry's and the circuit breaker's state and calls (resilience4j's tagged meters). */
-  public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
-    io.github.resilience4j.micrometer.tagged.TaggedRetryMetrics.ofRetryRegistry(retries).bindTo(registry);
-    io.github.resilience4j.micrometer.tagged.TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers)
+  public void bindTo(MeterRegistry registry) {
+    TaggedRetryMetrics.ofRetryRegistry(retries).bindTo(registry);
+    TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers)
         .bindTo(registry);
   }
 
@@ -88,14 +96,14 @@ public final class Storage {
    * Storage as the settings say: allowed roots (with the archive, which the fleet writes itself:
    * workers keep a retrieval run's embeddings there) and retry attempts.
    */
-  public static Storage of(io.evalfleet.common.config.FleetConfig config) {
-    String roots = config.get(io.evalfleet.common.config.FleetConfig.ALLOWED_ROOTS);
+  public static Storage of(FleetConfig config) {
+    String roots = config.get(FleetConfig.ALLOWED_ROOTS);
     if (!roots.isBlank()) {
-      roots = roots + "," + config.get(io.evalfleet.common.config.FleetConfig.ARCHIVE_ROOT);
+      roots = roots + "," + config.get(FleetConfig.ARCHIVE_ROOT);
     }
     return new Storage(new Configuration(), AllowedRoots.parse(roots),
-        config.get(io.evalfleet.common.config.FleetConfig.STORAGE_ATTEMPTS), Duration.ofMillis(200),
-        config.get(io.evalfleet.common.config.FleetConfig.STORAGE_BREAKER_OPEN));
+        config.get(FleetConfig.STORAGE_ATTEMPTS), Duration.ofMillis(200),
+        config.get(FleetConfig.STORAGE_BREAKER_OPEN));
   }
 
   /** An I/O action on one location. */
@@ -154,13 +162,13 @@ public final class Storage {
    */
   public Configuration writeConf(Path target) throws IOException {
     FileSystem fs = target.getFileSystem(conf);
-    if (!(fs instanceof org.apache.hadoop.fs.ChecksumFileSystem checksummed)) {
+    if (!(fs instanceof ChecksumFileSystem checksummed)) {
       return conf;
     }
     Path crc = checksummed.getChecksumFile(checksummed.makeQualified(target));
     checksummed.getRawFileSystem().delete(crc, false);
     Configuration raw = new Configuration(conf);
-    raw.setClass("fs.file.impl", org.apache.hadoop.fs.RawLocalFileSystem.class, FileSystem.class);
+    raw.setClass("fs.file.impl", RawLocalFileSystem.class, FileSystem.class);
     raw.setBoolean("fs.file.impl.disable.cache", true);
     return raw;
   }

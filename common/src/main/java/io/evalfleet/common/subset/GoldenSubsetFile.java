@@ -2,11 +2,14 @@ package io.evalfleet.common.subset;
 
 import io.evalfleet.common.failure.InputException;
 import io.evalfleet.common.storage.Storage;
+import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.parquet.HadoopReadOptions;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
@@ -32,7 +35,7 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
   }
 
   /** The subset as described by an already read footer. */
-  public static GoldenSubsetFile of(String uri, org.apache.parquet.hadoop.metadata.ParquetMetadata footer) {
+  public static GoldenSubsetFile of(String uri, ParquetMetadata footer) {
     List<Long> sizes = new ArrayList<>();
     for (BlockMetaData block : footer.getBlocks()) {
       sizes.add(block.getRowCount());
@@ -42,9 +45,9 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
 
   private static GoldenSubsetFile footer(Storage storage, String uri) throws IOException {
     try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(Storage.path(uri), storage.conf()),
-        org.apache.parquet.HadoopReadOptions.builder(storage.conf()).build())) {
+        HadoopReadOptions.builder(storage.conf()).build())) {
       return of(uri, reader.getFooter());
-    } catch (RuntimeException | java.io.EOFException e) {
+    } catch (RuntimeException | EOFException e) {
       throw new InputException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
     }
   }

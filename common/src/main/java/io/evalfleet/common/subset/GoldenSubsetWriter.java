@@ -2,6 +2,8 @@ package io.evalfleet.common.subset;
 
 import java.io.IOException;
 import java.util.List;
+import java.util.Map;
+import java.util.function.IntFunction;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.example.data.Group;
@@ -57,7 +59,7 @@ public final class GoldenSubsetWriter {
       .named("retrieval");
 
   /** A retrieval subset's rows: docs (id → text), queries (id → text) and graded judgements. */
-  public record Retrieval(java.util.Map<String, String> docs, java.util.Map<String, String> queries, List<Judgement> qrels) {}
+  public record Retrieval(Map<String, String> docs, Map<String, String> queries, List<Judgement> qrels) {}
 
   /** Query {@code queryId} finds doc {@code docId} relevant with grade {@code relevance} (0: judged not relevant). */
   public record Judgement(String queryId, String docId, int relevance) {}
@@ -105,8 +107,8 @@ public final class GoldenSubsetWriter {
    * Writes {@code rows} ungraded pairs made on the fly by {@code textA} and {@code textB} (so that a
    * large subset is never held in memory).
    */
-  public static void writeUngradedPairs(Path path, int rows, java.util.function.IntFunction<String> textA,
-      java.util.function.IntFunction<String> textB, long rowGroupBytes) throws IOException {
+  public static void writeUngradedPairs(Path path, int rows, IntFunction<String> textA,
+      IntFunction<String> textB, long rowGroupBytes) throws IOException {
     write(path, UNGRADED_PAIR_SCHEMA, rowGroupBytes, rows, (groups, i) -> groups.newGroup()
         .append("id", (long) i).append("text_a", textA.apply(i)).append("text_b", textB.apply(i)));
   }

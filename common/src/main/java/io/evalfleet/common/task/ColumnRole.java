@@ -1,5 +1,7 @@
 package io.evalfleet.common.task;
 
+import java.util.Objects;
+
 /**
  * A role a task reads from a golden subset. {@code golden_subset.columns} maps the role to a column
  * name; a role left out is read from the column of its own name.
@@ -28,7 +30,7 @@ public record ColumnRole(String name, ColumnType type, Presence presence, String
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("a name is required");
     }
-    java.util.Objects.requireNonNull(type, "type");
-    java.util.Objects.requireNonNull(presence, "presence");
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(presence, "presence");
   }
 }

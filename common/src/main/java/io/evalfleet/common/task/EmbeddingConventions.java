@@ -48,6 +48,16 @@ public record EmbeddingConventions(Pooling pooling, Boolean normalize, String pr
     }
   }
 
+  /** These conventions with {@code pooling} instead (null: mean pooling). */
+  public EmbeddingConventions withPooling(Pooling pooling) {
+    return new EmbeddingConventions(pooling, normalize, prefixA, prefixB, output);
+  }
+
+  /** These conventions reading the model's output named {@code output} (null or blank: the default output). */
+  public EmbeddingConventions withOutput(String output) {
+    return new EmbeddingConventions(pooling, normalize, prefixA, prefixB, output);
+  }
+
   /** The conventions of an event or job that may leave them out. */
   public static EmbeddingConventions orDefaults(EmbeddingConventions conventions) {
     return conventions == null ? DEFAULTS : conventions;

@@ -1,5 +1,7 @@
 package io.evalfleet.common.task;
 
+import java.util.Objects;
+
 /**
  * A metric a task's runs produce in their metric vector.
  *
@@ -12,6 +14,6 @@ public record MetricSpec(String name, Direction direction, String description) {
     if (name == null || name.isBlank()) {
       throw new IllegalArgumentException("a name is required");
     }
-    java.util.Objects.requireNonNull(direction, "direction");
+    Objects.requireNonNull(direction, "direction");
   }
 }

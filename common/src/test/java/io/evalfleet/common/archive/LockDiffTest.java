@@ -14,13 +14,40 @@ import org.junit.jupiter.api.Test;
 class LockDiffTest {
   static EvaluationLock lock(String version, String artifactSha, String tokenizerSha, Integer maxSeqLen, Flag flag,
       double spearman) {
-    return new EvaluationLock(EvaluationLock.CURRENT, "m", version, "ev-" + version, "run-" + version, "c0ffee",
-        "embedding", new ArtifactRef("file:///models/" + version + "/model.onnx", artifactSha), tokenizerSha,
-        "file:///golden/pairs.parquet", "d".repeat(64), null, "evalfleet-scoring/1", List.of("onnxruntime 1.29.0"),
-        List.of("cpu"), List.of("linux/amd64, 2 cores"), null, 32, maxSeqLen, null, null, "in a → out b", "1", "v0",
-        flag, Map.of("spearman", new EvaluationLock.LockedMetric(spearman, 0.001, -0.004, 0.008, 0.95, flag)),
-        "file:///archive/scores/x.parquet", false, Instant.parse("2026-11-20T10:00:00Z"),
-        EmbeddingConventions.DEFAULTS);
+    return EvaluationLock.builder()
+        .model("m")
+        .version(version)
+        .eventId("ev-" + version)
+        .runId("run-" + version)
+        .commit("c0ffee")
+        .task("embedding")
+        .artifact(new ArtifactRef("file:///models/" + version + "/model.onnx", artifactSha))
+        .tokenizerSha256(tokenizerSha)
+        .goldenSubsetUri("file:///golden/pairs.parquet")
+        .goldenSubsetSha256("d".repeat(64))
+        .evaluatorVersion("evalfleet-scoring/1")
+        .onnxRuntime(List.of("onnxruntime 1.29.0"))
+        .executionProviders(List.of("cpu"))
+        .hardware(List.of("linux/amd64, 2 cores"))
+        .quantizationBits(32)
+        .maxSeqLen(maxSeqLen)
+        .modelSignature("in a → out b")
+        .policyVersion("1")
+        .baselineVersion("v0")
+        .flag(flag)
+        .metrics(Map.of("spearman", EvaluationLock.LockedMetric.builder()
+            .value(spearman)
+            .relativeChange(0.001)
+            .ciLow(-0.004)
+            .ciHigh(0.008)
+            .ciConfidence(0.95)
+            .status(flag)
+            .build()))
+        .scores("file:///archive/scores/x.parquet")
+        .scoresReused(false)
+        .decidedAt(Instant.parse("2026-11-20T10:00:00Z"))
+        .embedding(EmbeddingConventions.DEFAULTS)
+        .build();
   }
 
   @Test
@@ -60,13 +87,38 @@ class LockDiffTest {
   void aChangeOfEmbeddingConventionsIsAChangedInputThatMakesScoresIncomparable() {
     EvaluationLock mean = lock("v1", "a".repeat(64), "t".repeat(64), 256, Flag.GREEN, 0.87);
     EvaluationLock base = lock("v2", "a".repeat(64), "t".repeat(64), 256, Flag.GREEN, 0.87);
-    EvaluationLock cls = new EvaluationLock(base.lockVersion(), base.model(), base.version(), base.eventId(),
-        base.runId(), base.commit(), base.task(), base.artifact(), base.tokenizerSha256(), base.goldenSubsetUri(),
-        base.goldenSubsetSha256(), base.goldenSubsetColumns(), base.evaluatorVersion(), base.onnxRuntime(), base.executionProviders(),
-        base.hardware(), base.requestedHardwareProfile(), base.quantizationBits(), base.maxSeqLen(), base.stride(),
-        base.baseModelSha256(), base.modelSignature(), base.policyVersion(), base.baselineVersion(), base.flag(),
-        base.metrics(), base.scores(), base.scoresReused(), base.decidedAt(),
-        new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, null, "query: ", null, null));
+    EvaluationLock cls = EvaluationLock.builder()
+        .lockVersion(base.lockVersion())
+        .model(base.model())
+        .version(base.version())
+        .eventId(base.eventId())
+        .runId(base.runId())
+        .commit(base.commit())
+        .task(base.task())
+        .artifact(base.artifact())
+        .tokenizerSha256(base.tokenizerSha256())
+        .goldenSubsetUri(base.goldenSubsetUri())
+        .goldenSubsetSha256(base.goldenSubsetSha256())
+        .goldenSubsetColumns(base.goldenSubsetColumns())
+        .evaluatorVersion(base.evaluatorVersion())
+        .onnxRuntime(base.onnxRuntime())
+        .executionProviders(base.executionProviders())
+        .hardware(base.hardware())
+        .requestedHardwareProfile(base.requestedHardwareProfile())
+        .quantizationBits(base.quantizationBits())
+        .maxSeqLen(base.maxSeqLen())
+        .stride(base.stride())
+        .baseModelSha256(base.baseModelSha256())
+        .modelSignature(base.modelSignature())
+        .policyVersion(base.policyVersion())
+        .baselineVersion(base.baselineVersion())
+        .flag(base.flag())
+        .metrics(base.metrics())
+        .scores(base.scores())
+        .scoresReused(base.scoresReused())
+        .decidedAt(base.decidedAt())
+        .embedding(new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, null, "query: ", null, null))
+        .build();
     LockDiff diff = new LockDiff(mean, cls);
     assertThat(diff.inputChanges()).containsExactly(new LockDiff.Change("embedding",
         "pooling mean, normalized, no prefix, output default",

@@ -16,9 +16,22 @@ class MonitorArchiveTest {
   @TempDir Path dir;
 
   static MonitorResult result(Instant end, boolean drifted, Instant evaluatedAt) {
-    return new MonitorResult(1, "support-embedder", "prod-7", end.minusSeconds(3600), end,
-        Instant.parse("2026-11-01T00:00:00Z"), Instant.parse("2026-11-02T00:00:00Z"), 200, 200, 0.01, drifted ? 0.005 : 0.4,
-        0.05, drifted, null, "e", evaluatedAt);
+    return MonitorResult.builder()
+        .model("support-embedder")
+        .version("prod-7")
+        .windowStart(end.minusSeconds(3600))
+        .windowEnd(end)
+        .referenceStart(Instant.parse("2026-11-01T00:00:00Z"))
+        .referenceEnd(Instant.parse("2026-11-02T00:00:00Z"))
+        .texts(200)
+        .referenceTexts(200)
+        .mmd2(0.01)
+        .pValue(drifted ? 0.005 : 0.4)
+        .alpha(0.05)
+        .drifted(drifted)
+        .evidence("e")
+        .evaluatedAt(evaluatedAt)
+        .build();
   }
 
   @Test

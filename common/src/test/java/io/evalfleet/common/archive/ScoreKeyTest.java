@@ -15,8 +15,17 @@ class ScoreKeyTest {
   static final SubsetRef SUBSET = new SubsetRef("file:///g/text.parquet", "c".repeat(64), null, Map.of());
 
   static StagedWeightEvent event(String id, Integer stride) {
-    return new StagedWeightEvent(1, id, "lm", "v1", Task.CAUSAL_LM, MODEL, null, SUBSET, null, null, 128, stride, null,
-        null, null, Instant.EPOCH);
+    return StagedWeightEvent.builder()
+        .eventId(id)
+        .model("lm")
+        .version("v1")
+        .task(Task.CAUSAL_LM)
+        .artifact(MODEL)
+        .goldenSubset(SUBSET)
+        .maxSeqLen(128)
+        .stride(stride)
+        .createdAt(Instant.EPOCH)
+        .build();
   }
 
   @Test

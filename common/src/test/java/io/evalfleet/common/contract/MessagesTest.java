@@ -22,15 +22,43 @@ class MessagesTest {
 
   @Test
   void scoringJobRoundTrips() {
-    ScoringJob job = new ScoringJob(1, "run-1/00000", "run-1", "ev", "m", "v", Task.EMBEDDING, MODEL, MODEL, SUBSET,
-        256, null, 0, 3, 0, 64, List.of("cosine"), 1, Instant.parse("2026-01-01T00:00:00Z"));
+    ScoringJob job = ScoringJob.builder()
+        .jobId("run-1/00000")
+        .runId("run-1")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .task(Task.EMBEDDING)
+        .artifact(MODEL)
+        .tokenizer(MODEL)
+        .goldenSubset(SUBSET)
+        .maxSeqLen(256)
+        .shardIndex(0)
+        .shardCount(3)
+        .rowStart(0)
+        .rowCount(64)
+        .metrics(List.of("cosine"))
+        .attempt(1)
+        .deadline(Instant.parse("2026-01-01T00:00:00Z"))
+        .build();
     assertThat(Json.read(Json.write(job), ScoringJob.class)).isEqualTo(job);
   }
 
   @Test
   void shardResultRoundTripsItsPerRowValues() {
-    ShardResult result = new ShardResult(1, "run-1/00001", "run-1", 1, 64, 3,
-        Map.of("cosine", new double[] {0.1, 0.2, 0.75530001}), "w1", "cpu", "padded-batches", null, 12, 1, null);
+    ShardResult result = ShardResult.builder()
+        .jobId("run-1/00001")
+        .runId("run-1")
+        .shardIndex(1)
+        .rowStart(64)
+        .rowCount(3)
+        .values(Map.of("cosine", new double[] {0.1, 0.2, 0.75530001}))
+        .workerId("w1")
+        .executionProvider("cpu")
+        .batching("padded-batches")
+        .durationMs(12)
+        .attempt(1)
+        .build();
     ShardResult back = Json.read(Json.write(result), ShardResult.class);
     assertThat(back).isEqualTo(result);
     assertThat(back.values().get("cosine")).containsExactly(0.1, 0.2, 0.75530001);
@@ -38,15 +66,32 @@ class MessagesTest {
 
   @Test
   void shardResultMustHoldOneValuePerRow() {
-    assertThatThrownBy(() -> new ShardResult(1, "run-1/00001", "run-1", 1, 64, 3,
-        Map.of("cosine", new double[] {0.1}), "w1", "cpu", null, null, 12, 1, null))
+    assertThatThrownBy(() -> ShardResult.builder()
+        .jobId("run-1/00001")
+        .runId("run-1")
+        .shardIndex(1)
+        .rowStart(64)
+        .rowCount(3)
+        .values(Map.of("cosine", new double[] {0.1}))
+        .workerId("w1")
+        .executionProvider("cpu")
+        .durationMs(12)
+        .attempt(1)
+        .build())
         .isInstanceOfSatisfying(ContractViolation.class, v -> assertThat(v.field()).isEqualTo("values.cosine"));
   }
 
   @Test
   void driftFlagOmitsAbsentFieldsOnTheWire() {
-    DriftFlag flag = new DriftFlag(1, "run-1", "ev", "m", "v", null, Flag.ERROR, null, List.of("artifact: no such file"),
-        null, null, null, Instant.parse("2026-01-01T00:00:00Z"), null);
+    DriftFlag flag = DriftFlag.builder()
+        .runId("run-1")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .flag(Flag.ERROR)
+        .reasons(List.of("artifact: no such file"))
+        .decidedAt(Instant.parse("2026-01-01T00:00:00Z"))
+        .build();
     String json = Json.writeString(flag);
     assertThat(json).contains("\"flag\":\"ERROR\"", "\"reasons\":[\"artifact: no such file\"]")
         .doesNotContain("baseline_version", "coverage");

@@ -28,13 +28,41 @@ class TaskSpecTest {
   static final SubsetRef SUBSET = new SubsetRef("file:///g/s.parquet", "c".repeat(64), "v1", Map.of());
 
   static StagedWeightEvent event(Task task, Integer maxSeqLen, Integer stride, ArtifactRef tokenizer) {
-    return new StagedWeightEvent(1, "e1", "m", "v1", task, MODEL, tokenizer, SUBSET, null, null, maxSeqLen, stride,
-        null, null, null, Instant.EPOCH);
+    return StagedWeightEvent.builder()
+        .eventId("e1")
+        .model("m")
+        .version("v1")
+        .task(task)
+        .artifact(MODEL)
+        .tokenizer(tokenizer)
+        .goldenSubset(SUBSET)
+        .maxSeqLen(maxSeqLen)
+        .stride(stride)
+        .createdAt(Instant.EPOCH)
+        .build();
   }
 
   static ScoringJob job(Task task, Integer maxSeqLen, Integer stride, ArtifactRef tokenizer) {
-    return new ScoringJob(1, "run-1/00000", "run-1", "e1", "m", "v1", task, MODEL, tokenizer, SUBSET, maxSeqLen, stride,
-        0, 1, 0, 10, task.spec().rowValues(), 1, Instant.EPOCH);
+    return ScoringJob.builder()
+        .jobId("run-1/00000")
+        .runId("run-1")
+        .eventId("e1")
+        .model("m")
+        .version("v1")
+        .task(task)
+        .artifact(MODEL)
+        .tokenizer(tokenizer)
+        .goldenSubset(SUBSET)
+        .maxSeqLen(maxSeqLen)
+        .stride(stride)
+        .shardIndex(0)
+        .shardCount(1)
+        .rowStart(0)
+        .rowCount(10)
+        .metrics(task.spec().rowValues())
+        .attempt(1)
+        .deadline(Instant.EPOCH)
+        .build();
   }
 
   @ParameterizedTest(name = "max_seq_len {0}, stride {1}: {2}")
@@ -153,8 +181,17 @@ class TaskSpecTest {
 
   @Test
   void embeddingConventionsOnAnotherTaskAreRefusedNotIgnored() {
-    assertThatThrownBy(() -> new StagedWeightEvent(1, "e1", "m", "v1", Task.CAUSAL_LM, MODEL, null, SUBSET, null, null,
-        128, null, null, null, null, Instant.EPOCH, EmbeddingConventions.DEFAULTS))
+    assertThatThrownBy(() -> StagedWeightEvent.builder()
+        .eventId("e1")
+        .model("m")
+        .version("v1")
+        .task(Task.CAUSAL_LM)
+        .artifact(MODEL)
+        .goldenSubset(SUBSET)
+        .maxSeqLen(128)
+        .createdAt(Instant.EPOCH)
+        .embedding(EmbeddingConventions.DEFAULTS)
+        .build())
         .isInstanceOf(ContractViolation.class)
         .hasMessageContaining("field 'embedding': applies to the tasks that embed text (embedding, retrieval), not to task causal-lm");
     assertThatThrownBy(() -> io.evalfleet.common.contract.Json.read("""

@@ -387,15 +387,40 @@ public final class Decider {
 
   private static MetricValue limitValue(MetricDecision d, double limit, long rows) {
     double p = d.status() == Flag.RED ? d.degraded().adjustedPValue() : d.nonInferior().adjustedPValue();
-    return new MetricValue(d.candidateValue(), rows, d.direction().wireName(), null, null, null, d.interval().low(),
-        d.interval().high(), d.interval().confidence(), null, d.gating(), p, null, null, d.status(), d.sentence(), limit);
+    return MetricValue.builder()
+        .value(d.candidateValue())
+        .n(rows)
+        .direction(d.direction().wireName())
+        .ciLow(d.interval().low())
+        .ciHigh(d.interval().high())
+        .ciConfidence(d.interval().confidence())
+        .gating(d.gating())
+        .pValue(p)
+        .status(d.status())
+        .evidence(d.sentence())
+        .limit(limit)
+        .build();
   }
 
   private static MetricValue value(MetricDecision d, long rows) {
     double p = d.status() == Flag.RED ? d.degraded().adjustedPValue() : d.nonInferior().adjustedPValue();
-    return new MetricValue(d.candidateValue(), rows, d.direction().wireName(), d.baselineValue(),
-        d.candidateValue() - d.baselineValue(), d.estimate(), d.interval().low(), d.interval().high(),
-        d.interval().confidence(), d.margin(), d.gating(), p, d.band() == null ? null : d.band().low(),
-        d.band() == null ? null : d.band().high(), d.status(), d.sentence());
+    return MetricValue.builder()
+        .value(d.candidateValue())
+        .n(rows)
+        .direction(d.direction().wireName())
+        .baseline(d.baselineValue())
+        .delta(d.candidateValue() - d.baselineValue())
+        .relativeDelta(d.estimate())
+        .ciLow(d.interval().low())
+        .ciHigh(d.interval().high())
+        .ciConfidence(d.interval().confidence())
+        .margin(d.margin())
+        .gating(d.gating())
+        .pValue(p)
+        .bandLow(d.band() == null ? null : d.band().low())
+        .bandHigh(d.band() == null ? null : d.band().high())
+        .status(d.status())
+        .evidence(d.sentence())
+        .build();
   }
 }

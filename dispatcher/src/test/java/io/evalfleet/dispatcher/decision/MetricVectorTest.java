@@ -14,8 +14,18 @@ import org.junit.jupiter.api.Test;
 
 class MetricVectorTest {
   static ShardResult shard(int index, long start, double[] cosine, double[] gold) {
-    return new ShardResult(1, "run/" + index, "run", index, start, cosine.length,
-        Map.of(MetricNames.COSINE, cosine, MetricNames.GOLD, gold), "w", "cpu", null, null, 1, 1, null);
+    return ShardResult.builder()
+        .jobId("run/" + index)
+        .runId("run")
+        .shardIndex(index)
+        .rowStart(start)
+        .rowCount(cosine.length)
+        .values(Map.of(MetricNames.COSINE, cosine, MetricNames.GOLD, gold))
+        .workerId("w")
+        .executionProvider("cpu")
+        .durationMs(1)
+        .attempt(1)
+        .build();
   }
 
   @Test
@@ -31,8 +41,18 @@ class MetricVectorTest {
 
   @Test
   void aShardWithOtherValuesThanTheRestIsRefusedNotFilledWithZeros() {
-    ShardResult cosineOnly = new ShardResult(1, "run/1", "run", 1, 2, 2, Map.of(MetricNames.COSINE, new double[] {0.3, 0.4}),
-        "w", "cpu", null, null, 1, 1, null);
+    ShardResult cosineOnly = ShardResult.builder()
+        .jobId("run/1")
+        .runId("run")
+        .shardIndex(1)
+        .rowStart(2)
+        .rowCount(2)
+        .values(Map.of(MetricNames.COSINE, new double[] {0.3, 0.4}))
+        .workerId("w")
+        .executionProvider("cpu")
+        .durationMs(1)
+        .attempt(1)
+        .build();
     assertThatThrownBy(() -> MetricVector.of(Task.EMBEDDING, List.of(
         shard(0, 0, new double[] {0.1, 0.2}, new double[] {1, 2}), cosineOnly)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("shard run/1 has values [cosine]");
@@ -52,9 +72,20 @@ class MetricVectorTest {
   @Test
   void perplexityIsPooledOverTokensNotAveragedOverRows() {
     // Row 0: 10 tokens with NLL 10 (1.0 per token); row 1: 2 tokens with NLL 8 (4.0 per token).
-    ShardResult shard = new ShardResult(1, "run/0", "run", 0, 0, 2, Map.of(
-        MetricNames.NLL_SUM, new double[] {10, 8}, MetricNames.TOKENS, new double[] {10, 2},
-        MetricNames.BYTES, new double[] {11, 3}), "w", "cpu", null, 0.0, 1, 1, null);
+    ShardResult shard = ShardResult.builder()
+        .jobId("run/0")
+        .runId("run")
+        .shardIndex(0)
+        .rowStart(0)
+        .rowCount(2)
+        .values(Map.of(MetricNames.NLL_SUM, new double[] {10, 8}, MetricNames.TOKENS, new double[] {10, 2},
+            MetricNames.BYTES, new double[] {11, 3}))
+        .workerId("w")
+        .executionProvider("cpu")
+        .paddingRatio(0.0)
+        .durationMs(1)
+        .attempt(1)
+        .build();
     MetricVector vector = MetricVector.of(Task.CAUSAL_LM, List.of(shard));
     assertThat(vector.metrics().get(MetricNames.PERPLEXITY)).isCloseTo(Math.exp(18.0 / 12), within(1e-12));
     assertThat(vector.metrics().get(MetricNames.BITS_PER_BYTE)).isCloseTo(18.0 / (14 * Math.log(2)), within(1e-12));

@@ -40,9 +40,21 @@ class TokenShiftDecisionTest {
         dp[r] += -0.1 * value;
       }
     }
-    return new ShardResult(1, "run/0", "run", 0, 0, ROWS, Map.of(MetricNames.NLL_SUM, nll, MetricNames.TOKENS, tokens,
-        MetricNames.KL_SUM, kl, MetricNames.TOP1_AGREE, agree, MetricNames.DP_TRUE_SUM, dp), "w", "cpu", null, 0.0, 1, 1,
-        null, null, Map.of(MetricNames.KL_TOKENS, sketch.encode()));
+    return ShardResult.builder()
+        .jobId("run/0")
+        .runId("run")
+        .shardIndex(0)
+        .rowStart(0)
+        .rowCount(ROWS)
+        .values(Map.of(MetricNames.NLL_SUM, nll, MetricNames.TOKENS, tokens, MetricNames.KL_SUM, kl,
+            MetricNames.TOP1_AGREE, agree, MetricNames.DP_TRUE_SUM, dp))
+        .workerId("w")
+        .executionProvider("cpu")
+        .paddingRatio(0.0)
+        .durationMs(1)
+        .attempt(1)
+        .sketches(Map.of(MetricNames.KL_TOKENS, sketch.encode()))
+        .build();
   }
 
   private static Map<String, double[]> baselineRows() {

@@ -112,10 +112,17 @@ class DispatcherTopologyTest {
     Path tokenizer = dir.resolve("tokenizer.json");
     Files.writeString(tokenizer, "{}");
     String tokenizerUri = tokenizer.toUri().toString();
-    return new StagedWeightEvent(1, "ev-" + model + "-" + version, model, version, Task.EMBEDDING,
-        new ArtifactRef(uri, Storage.withDefaults().sha256(uri)),
-        new ArtifactRef(tokenizerUri, Storage.withDefaults().sha256(tokenizerUri)), subset, null, null, null, null, null, null,
-        "commit-" + version, Instant.parse("2026-01-01T00:00:00Z"));
+    return StagedWeightEvent.builder()
+        .eventId("ev-" + model + "-" + version)
+        .model(model)
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(new ArtifactRef(uri, Storage.withDefaults().sha256(uri)))
+        .tokenizer(new ArtifactRef(tokenizerUri, Storage.withDefaults().sha256(tokenizerUri)))
+        .goldenSubset(subset)
+        .commit("commit-" + version)
+        .createdAt(Instant.parse("2026-01-01T00:00:00Z"))
+        .build();
   }
 
   void stage(StagedWeightEvent event) {
@@ -137,8 +144,18 @@ class DispatcherTopologyTest {
     Map<String, double[]> values = new HashMap<>();
     values.put("cosine", cosine);
     values.put("gold", gold); // the subset's gold scores, which the worker returns with the cosines
-    results.pipeInput(job.model(), Json.write(new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(),
-        job.rowStart(), job.rowCount(), values, "w1", "cpu", null, null, 5, job.attempt(), null)));
+    results.pipeInput(job.model(), Json.write(ShardResult.builder()
+        .jobId(job.jobId())
+        .runId(job.runId())
+        .shardIndex(job.shardIndex())
+        .rowStart(job.rowStart())
+        .rowCount(job.rowCount())
+        .values(values)
+        .workerId("w1")
+        .executionProvider("cpu")
+        .durationMs(5)
+        .attempt(job.attempt())
+        .build()));
   }
 
   /** Answers every job of {@code version} as it is published, until none is left. */
@@ -215,7 +232,7 @@ class DispatcherTopologyTest {
       assertThat(p.complete()).isTrue();
       assertThat(p.rowsScored()).isEqualTo(ROWS);
     });
-    assertThat(publishedFlags()).singleElement();
+    assertThat(publishedFlags()).hasSize(1);
   }
 
   @Test
@@ -289,9 +306,20 @@ class DispatcherTopologyTest {
     scoreAll("v2", row -> 0.8, held);
     assertThat(publishedFlags()).isEmpty();
     ScoringJob broken = held.stream().filter(job -> job.version().equals("broken")).findFirst().orElseThrow();
-    results.pipeInput("m", Json.write(new ShardResult(1, broken.jobId(), broken.runId(), broken.shardIndex(),
-        broken.rowStart(), broken.rowCount(), Map.of(), "w1", "cpu", null, null, 5, 1,
-        new io.evalfleet.common.contract.ShardError(io.evalfleet.common.failure.FailureKind.BAD_INPUT, "cannot load"))));
+    results.pipeInput("m", Json.write(ShardResult.builder()
+        .jobId(broken.jobId())
+        .runId(broken.runId())
+        .shardIndex(broken.shardIndex())
+        .rowStart(broken.rowStart())
+        .rowCount(broken.rowCount())
+        .values(Map.of())
+        .workerId("w1")
+        .executionProvider("cpu")
+        .durationMs(5)
+        .attempt(1)
+        .error(new io.evalfleet.common.contract.ShardError(io.evalfleet.common.failure.FailureKind.BAD_INPUT,
+            "cannot load"))
+        .build()));
     List<DriftFlag> decided = publishedFlags();
     assertThat(decided).extracting(DriftFlag::version).containsExactly("broken", "v2");
     assertThat(decided.get(0).flag()).isEqualTo(Flag.ERROR);
@@ -338,8 +366,18 @@ class DispatcherTopologyTest {
 
   @Test
   void aResultForARunNoTaskHoldsIsCountedNotSilentlyDropped() {
-    results.pipeInput("ghost", Json.write(new ShardResult(1, "run-ghost/0", "run-ghost", 0, 0, 1,
-        Map.of("cosine", new double[] {0.5}), "w1", "cpu", null, null, 5, 1, null)));
+    results.pipeInput("ghost", Json.write(ShardResult.builder()
+        .jobId("run-ghost/0")
+        .runId("run-ghost")
+        .shardIndex(0)
+        .rowStart(0)
+        .rowCount(1)
+        .values(Map.of("cosine", new double[] {0.5}))
+        .workerId("w1")
+        .executionProvider("cpu")
+        .durationMs(5)
+        .attempt(1)
+        .build()));
     assertThat(registry.find("evalfleet.results.unknown.run").counter().count()).isEqualTo(1.0);
     assertThat(publishedFlags()).isEmpty();
   }
@@ -354,10 +392,18 @@ class DispatcherTopologyTest {
     Files.writeString(tokenizer, "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"[UNK]\": 0, \"fox\": 1}},"
         + " \"added_tokens\": [{\"id\": 999, \"content\": \"[SEP]\"}]}");
     StagedWeightEvent fitting = event("m", "v1");
-    StagedWeightEvent event = new StagedWeightEvent(1, "ev-m-v1", "m", "v1", Task.EMBEDDING,
-        new ArtifactRef(model.toUri().toString(), Storage.withDefaults().sha256(model.toUri().toString())),
-        new ArtifactRef(tokenizer.toUri().toString(), Storage.withDefaults().sha256(tokenizer.toUri().toString())),
-        subset, null, null, null, null, null, null, "commit-v1", fitting.createdAt());
+    StagedWeightEvent event = StagedWeightEvent.builder()
+        .eventId("ev-m-v1")
+        .model("m")
+        .version("v1")
+        .task(Task.EMBEDDING)
+        .artifact(new ArtifactRef(model.toUri().toString(), Storage.withDefaults().sha256(model.toUri().toString())))
+        .tokenizer(new ArtifactRef(tokenizer.toUri().toString(),
+            Storage.withDefaults().sha256(tokenizer.toUri().toString())))
+        .goldenSubset(subset)
+        .commit("commit-v1")
+        .createdAt(fitting.createdAt())
+        .build();
     stage(event);
     assertThat(publishedJobs()).isEmpty();
     assertThat(publishedFlags()).singleElement().satisfies(flag -> {

@@ -175,9 +175,19 @@ class StagingOrderTest {
 
     void fail(ScoringJob job) {
       pending.remove(job);
-      results.pipeInput(job.model(), Json.write(new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(),
-          job.rowStart(), job.rowCount(), Map.of(), "w1", "cpu", null, null, 5, job.attempt(),
-          new ShardError(FailureKind.BAD_INPUT, "cannot load the model"))));
+      results.pipeInput(job.model(), Json.write(ShardResult.builder()
+          .jobId(job.jobId())
+          .runId(job.runId())
+          .shardIndex(job.shardIndex())
+          .rowStart(job.rowStart())
+          .rowCount(job.rowCount())
+          .values(Map.of())
+          .workerId("w1")
+          .executionProvider("cpu")
+          .durationMs(5)
+          .attempt(job.attempt())
+          .error(new ShardError(FailureKind.BAD_INPUT, "cannot load the model"))
+          .build()));
       collect();
     }
 
@@ -259,8 +269,19 @@ class StagingOrderTest {
         values.put(name, column);
       }
     }
-    return new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(), job.rowCount(), values, "w1",
-        "cpu", null, null, 5, job.attempt(), null, null, sketches);
+    return ShardResult.builder()
+        .jobId(job.jobId())
+        .runId(job.runId())
+        .shardIndex(job.shardIndex())
+        .rowStart(job.rowStart())
+        .rowCount(job.rowCount())
+        .values(values)
+        .workerId("w1")
+        .executionProvider("cpu")
+        .durationMs(5)
+        .attempt(job.attempt())
+        .sketches(sketches)
+        .build();
   }
 
   StagedWeightEvent event(String model, String version, Task task) throws Exception {
@@ -278,10 +299,20 @@ class StagingOrderTest {
       Files.writeString(json, version.startsWith("bge") ? "{\"bge\": 1}" : "{}");
       tokenizer = new ArtifactRef(json.toUri().toString(), Storage.withDefaults().sha256(json.toUri().toString()));
     }
-    return new StagedWeightEvent(1, "ev-" + model + "-" + version + "-" + System.nanoTime(), model, version, task,
-        new ArtifactRef(uri, Storage.withDefaults().sha256(uri)), tokenizer,
-        task == Task.RETRIEVAL ? retrievalSubset : tokenSubset, null, null, task == Task.CAUSAL_LM ? 16 : null,
-        task == Task.CAUSAL_LM ? 8 : null, null, baseModelSha256, "commit-" + version, Instant.parse("2026-01-01T00:00:00Z"));
+    return StagedWeightEvent.builder()
+        .eventId("ev-" + model + "-" + version + "-" + System.nanoTime())
+        .model(model)
+        .version(version)
+        .task(task)
+        .artifact(new ArtifactRef(uri, Storage.withDefaults().sha256(uri)))
+        .tokenizer(tokenizer)
+        .goldenSubset(task == Task.RETRIEVAL ? retrievalSubset : tokenSubset)
+        .maxSeqLen(task == Task.CAUSAL_LM ? 16 : null)
+        .stride(task == Task.CAUSAL_LM ? 8 : null)
+        .baseModelSha256(baseModelSha256)
+        .commit("commit-" + version)
+        .createdAt(Instant.parse("2026-01-01T00:00:00Z"))
+        .build();
   }
 
   /** The candidate's flag as a promotion service reads it: flag, baseline, metric values and reasons. */

@@ -3,7 +3,6 @@ package io.evalfleet.laptop.bench;
 import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.KafkaClients;
@@ -175,9 +174,25 @@ public final class CausalWorkerBench implements Callable<Integer> {
     String run = "bench-" + runId + "-" + System.nanoTime();
     List<ScoringJob> jobs = new ArrayList<>();
     for (Shard shard : shards) {
-      jobs.add(new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run, shard.index()), run, run, "bench", "v",
-          Task.CAUSAL_LM, artifact, null, subset, maxSeqLen, null, shard.index(), shards.size(), shard.start(),
-          shard.count(), Task.CAUSAL_LM.spec().rowValues(), 1, Instant.now().plusSeconds(600), null, baseline, null));
+      jobs.add(ScoringJob.builder()
+          .jobId(ScoringJob.jobId(run, shard.index()))
+          .runId(run)
+          .eventId(run)
+          .model("bench")
+          .version("v")
+          .task(Task.CAUSAL_LM)
+          .artifact(artifact)
+          .goldenSubset(subset)
+          .maxSeqLen(maxSeqLen)
+          .shardIndex(shard.index())
+          .shardCount(shards.size())
+          .rowStart(shard.start())
+          .rowCount(shard.count())
+          .metrics(Task.CAUSAL_LM.spec().rowValues())
+          .attempt(1)
+          .deadline(Instant.now().plusSeconds(600))
+          .reference(baseline)
+          .build());
     }
     return jobs;
   }

@@ -286,9 +286,18 @@ public final class DispatcherBench implements Callable<Integer> {
             goldScores[i] = (row % 26) / 5.0;
             cosine[i] = 0.1 + 0.17 * goldScores[i] + ((row * 7919) % 1000) / 20000.0 + shift;
           }
-          ShardResult result = new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(),
-              job.rowCount(), sendGold ? Map.of("cosine", cosine, "gold", goldScores) : Map.of("cosine", cosine), "stand-in", "cpu", null, null, 0,
-              job.attempt(), null);
+          ShardResult result = ShardResult.builder()
+              .jobId(job.jobId())
+              .runId(job.runId())
+              .shardIndex(job.shardIndex())
+              .rowStart(job.rowStart())
+              .rowCount(job.rowCount())
+              .values(sendGold ? Map.of("cosine", cosine, "gold", goldScores) : Map.of("cosine", cosine))
+              .workerId("stand-in")
+              .executionProvider("cpu")
+              .durationMs(0)
+              .attempt(job.attempt())
+              .build();
           producer.send(new ProducerRecord<>(Topics.RESULTS, job.model(), Json.write(result)));
           lastResultAt.put(job.runId(), System.nanoTime());
           results.incrementAndGet();
@@ -325,9 +334,15 @@ public final class DispatcherBench implements Callable<Integer> {
     }
     String a = artifact.toUri().toString();
     String t = tokenizer.toUri().toString();
-    return new StagedWeightEvent(1, "bench-" + model + "-" + version + "-" + System.nanoTime(), model, version,
-        Task.EMBEDDING, new ArtifactRef(a, Storage.withDefaults().sha256(a)),
-        new ArtifactRef(t, Storage.withDefaults().sha256(t)), subset, null, null, null, null, null, null, null,
-        Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId("bench-" + model + "-" + version + "-" + System.nanoTime())
+        .model(model)
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(new ArtifactRef(a, Storage.withDefaults().sha256(a)))
+        .tokenizer(new ArtifactRef(t, Storage.withDefaults().sha256(t)))
+        .goldenSubset(subset)
+        .createdAt(Instant.now())
+        .build();
   }
 }

@@ -3,7 +3,6 @@ package io.evalfleet.laptop.bench;
 import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.RetrievalStep;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.KafkaClients;
@@ -138,10 +137,25 @@ public final class RetrievalBench implements Callable<Integer> {
     for (Shard shard : plan.shards().subList(from, to)) {
       RetrievalStep step = new RetrievalStep(shard.index() < plan.queriesFrom() ? RetrievalStep.Phase.CORPUS
           : RetrievalStep.Phase.QUERIES, embeddings.toUri().toString(), null, List.of(10));
-      jobs.add(new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run, shard.index()), run, run, "bench", "v",
-          Task.RETRIEVAL, model.onnx(), model.tokenizer(), subset, null, null, shard.index(), plan.shards().size(),
-          shard.start(), shard.count(), Task.RETRIEVAL.spec().rowValues(), 1, Instant.now().plusSeconds(3600), null,
-          null, step));
+      jobs.add(ScoringJob.builder()
+          .jobId(ScoringJob.jobId(run, shard.index()))
+          .runId(run)
+          .eventId(run)
+          .model("bench")
+          .version("v")
+          .task(Task.RETRIEVAL)
+          .artifact(model.onnx())
+          .tokenizer(model.tokenizer())
+          .goldenSubset(subset)
+          .shardIndex(shard.index())
+          .shardCount(plan.shards().size())
+          .rowStart(shard.start())
+          .rowCount(shard.count())
+          .metrics(Task.RETRIEVAL.spec().rowValues())
+          .attempt(1)
+          .deadline(Instant.now().plusSeconds(3600))
+          .retrieval(step)
+          .build());
     }
     return jobs;
   }

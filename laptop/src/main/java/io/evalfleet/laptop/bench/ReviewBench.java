@@ -61,10 +61,35 @@ public final class ReviewBench implements Callable<Integer> {
       String baseScores = archiveVersion(archive, subset, "v0", base, null);
       String candidateScores = archiveVersion(archive, subset, "v1", candidate, "v0");
       ReviewPublisher publisher = new ReviewPublisher(new ReviewAssembler(storage, archive), "", Clock.systemUTC());
-      DriftFlag flag = new DriftFlag(1, "run-v1", "ev-v1", "bench", "v1", "v0", Flag.GREEN,
-          Map.of("mean_cosine", new MetricValue(0.45, rows, "two_sided", 0.45, 0.0, 0.0001, -0.0004, 0.0006, 0.95, 0.02,
-              true, 0.001, null, null, Flag.GREEN, "mean_cosine GREEN")), List.of("mean_cosine GREEN"), null,
-          List.of("cpu"), null, Instant.now(), null, "1", archive.lockPath("bench", "v1").toString(), null);
+      DriftFlag flag = DriftFlag.builder()
+          .runId("run-v1")
+          .eventId("ev-v1")
+          .model("bench")
+          .version("v1")
+          .baselineVersion("v0")
+          .flag(Flag.GREEN)
+          .metrics(Map.of("mean_cosine", MetricValue.builder()
+              .value(0.45)
+              .n(rows)
+              .direction("two_sided")
+              .baseline(0.45)
+              .delta(0.0)
+              .relativeDelta(0.0001)
+              .ciLow(-0.0004)
+              .ciHigh(0.0006)
+              .ciConfidence(0.95)
+              .margin(0.02)
+              .gating(true)
+              .pValue(0.001)
+              .status(Flag.GREEN)
+              .evidence("mean_cosine GREEN")
+              .build()))
+          .reasons(List.of("mean_cosine GREEN"))
+          .executionProviders(List.of("cpu"))
+          .decidedAt(Instant.now())
+          .policyVersion("1")
+          .lockfile(archive.lockPath("bench", "v1").toString())
+          .build();
       publisher.publish(flag); // warm-up
       double[] review = new double[rounds];
       double[] floor = new double[rounds];
@@ -97,15 +122,40 @@ public final class ReviewBench implements Callable<Integer> {
   private static String archiveVersion(EvaluationArchive archive, Path subset, String version, double[] cosine,
       String baseline) throws Exception {
     String sha = (version.equals("v0") ? "a" : "b").repeat(64);
-    String scores = archive.writeScores(new ScoreKey(sha, "", "t".repeat(64), "d".repeat(64), "{}", "embedding", "e/1",
-        null, null, null, null), Map.of("cosine", cosine), new EvaluationArchive.Provenance(List.of(), List.of("cpu"),
+    String scores = archive.writeScores(ScoreKey.builder()
+        .artifactSha256(sha)
+        .externalDataSha256("")
+        .tokenizerSha256("t".repeat(64))
+        .subsetSha256("d".repeat(64))
+        .subsetColumns("{}")
+        .task("embedding")
+        .evaluatorVersion("e/1")
+        .build(), Map.of("cosine", cosine), new EvaluationArchive.Provenance(List.of(), List.of("cpu"),
         List.of(), "sig", "run-" + version));
-    archive.writeLock(new EvaluationLock(EvaluationLock.CURRENT, "bench", version, "ev-" + version, "run-" + version,
-        null, "embedding", new ArtifactRef("file:///models/" + version + ".onnx", sha), "t".repeat(64),
-        subset.toUri().toString(), "d".repeat(64), Map.of(), "e/1", List.of(), List.of("cpu"), List.of(), null, null,
-        null, null, null, "sig", "1", baseline, baseline == null ? Flag.WARN : Flag.GREEN,
-        Map.of("mean_cosine", new EvaluationLock.LockedMetric(0.45, null, null, null, null, null)), scores, false,
-        Instant.now(), null));
+    archive.writeLock(EvaluationLock.builder()
+        .model("bench")
+        .version(version)
+        .eventId("ev-" + version)
+        .runId("run-" + version)
+        .task("embedding")
+        .artifact(new ArtifactRef("file:///models/" + version + ".onnx", sha))
+        .tokenizerSha256("t".repeat(64))
+        .goldenSubsetUri(subset.toUri().toString())
+        .goldenSubsetSha256("d".repeat(64))
+        .goldenSubsetColumns(Map.of())
+        .evaluatorVersion("e/1")
+        .onnxRuntime(List.of())
+        .executionProviders(List.of("cpu"))
+        .hardware(List.of())
+        .modelSignature("sig")
+        .policyVersion("1")
+        .baselineVersion(baseline)
+        .flag(baseline == null ? Flag.WARN : Flag.GREEN)
+        .metrics(Map.of("mean_cosine", EvaluationLock.LockedMetric.builder().value(0.45).build()))
+        .scores(scores)
+        .scoresReused(false)
+        .decidedAt(Instant.now())
+        .build());
     return scores;
   }
 }

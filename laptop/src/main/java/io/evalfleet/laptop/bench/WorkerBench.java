@@ -9,7 +9,6 @@ import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.SubsetRef;
@@ -135,9 +134,25 @@ public final class WorkerBench implements Callable<Integer> {
     String run = "bench-" + runId + "-" + System.nanoTime();
     List<ScoringJob> jobs = new ArrayList<>();
     for (Shard shard : shards) {
-      jobs.add(new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run, shard.index()), run, run, "bench",
-          "fp32", Task.EMBEDDING, model.onnx(), model.tokenizer(), subset, 256, null, shard.index(), shards.size(),
-          shard.start(), shard.count(), List.of(MetricNames.COSINE), 1, Instant.now().plusSeconds(600)));
+      jobs.add(ScoringJob.builder()
+          .jobId(ScoringJob.jobId(run, shard.index()))
+          .runId(run)
+          .eventId(run)
+          .model("bench")
+          .version("fp32")
+          .task(Task.EMBEDDING)
+          .artifact(model.onnx())
+          .tokenizer(model.tokenizer())
+          .goldenSubset(subset)
+          .maxSeqLen(256)
+          .shardIndex(shard.index())
+          .shardCount(shards.size())
+          .rowStart(shard.start())
+          .rowCount(shard.count())
+          .metrics(List.of(MetricNames.COSINE))
+          .attempt(1)
+          .deadline(Instant.now().plusSeconds(600))
+          .build());
     }
     scoringMillis += FleetJobs.run(producer, results, jobs);
   }

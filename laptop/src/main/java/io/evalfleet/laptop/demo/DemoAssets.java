@@ -15,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -124,10 +126,10 @@ public final class DemoAssets {
    * 4 → 2, 3 → 1, below → 0): 48 queries, 192 docs, 240 judgements.
    */
   public SubsetRef retrievalSubset() throws IOException {
-    Map<String, String> docs = new java.util.LinkedHashMap<>();
-    Map<String, String> queries = new java.util.LinkedHashMap<>();
-    Map<String, String> docIds = new java.util.HashMap<>();
-    Map<String, String> queryIds = new java.util.HashMap<>();
+    Map<String, String> docs = new LinkedHashMap<>();
+    Map<String, String> queries = new LinkedHashMap<>();
+    Map<String, String> docIds = new HashMap<>();
+    Map<String, String> queryIds = new HashMap<>();
     List<GoldenSubsetWriter.Judgement> judgements = new ArrayList<>();
     for (Pair pair : readPairs()) {
       String query = queryIds.computeIfAbsent(pair.textA(), t -> "q" + queryIds.size());

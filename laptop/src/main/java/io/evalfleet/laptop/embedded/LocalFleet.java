@@ -1,15 +1,22 @@
 package io.evalfleet.laptop.embedded;
 
 import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.dispatcher.DispatcherRole;
 import io.evalfleet.notifier.NotifierRole;
 import io.evalfleet.worker.WorkerRole;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.utils.Utils;
 
 /**
  * A whole fleet in one process: an embedded KRaft broker, the dispatcher, {@code workers} workers
@@ -20,13 +27,13 @@ public final class LocalFleet implements AutoCloseable {
   private final EmbeddedKafka kafka;
   private final FleetConfig config;
   private DispatcherRole dispatcher;
-  private final io.micrometer.core.instrument.MeterRegistry registry;
+  private final MeterRegistry registry;
   private final List<WorkerRole> workers = new ArrayList<>();
   private Path cacheDir;
   private NotifierRole notifier;
 
   private LocalFleet(EmbeddedKafka kafka, FleetConfig config, DispatcherRole dispatcher,
-      io.micrometer.core.instrument.MeterRegistry registry) {
+      MeterRegistry registry) {
     this.kafka = kafka;
     this.config = config;
     this.dispatcher = dispatcher;
@@ -37,12 +44,12 @@ public final class LocalFleet implements AutoCloseable {
    * @param base settings; the bootstrap servers are replaced by the embedded broker's
    */
   public static LocalFleet start(FleetConfig base, int workers, Path cacheDir) throws Exception {
-    return start(base, workers, cacheDir, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    return start(base, workers, cacheDir, new SimpleMeterRegistry());
   }
 
   /** @param registry where every role's meters go (workers' carry their {@code worker} tag) */
   public static LocalFleet start(FleetConfig base, int workers, Path cacheDir,
-      io.micrometer.core.instrument.MeterRegistry registry) throws Exception {
+      MeterRegistry registry) throws Exception {
     return start(base, workers, cacheDir, registry, false);
   }
 
@@ -51,14 +58,14 @@ public final class LocalFleet implements AutoCloseable {
    *     targets the settings and environment name)
    */
   public static LocalFleet start(FleetConfig base, int workers, Path cacheDir,
-      io.micrometer.core.instrument.MeterRegistry registry, boolean notifier) throws Exception {
+      MeterRegistry registry, boolean notifier) throws Exception {
     EmbeddedKafka kafka = EmbeddedKafka.start(Math.max(6, workers * 2));
     try {
       // A fresh broker: the dispatcher's local state must start fresh too.
       // Beside the model cache, not in the OS temp directory (which may be cleaned under a running broker).
       Path parent = cacheDir.toAbsolutePath().getParent();
-      java.nio.file.Files.createDirectories(parent);
-      Path state = java.nio.file.Files.createTempDirectory(parent, "dispatcher-state-");
+      Files.createDirectories(parent);
+      Path state = Files.createTempDirectory(parent, "dispatcher-state-");
       FleetConfig config = base.with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
           FleetConfig.DISPATCHER_STATE_DIR.key(), state.toString()));
       LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC(), registry).start(),
@@ -105,9 +112,9 @@ public final class LocalFleet implements AutoCloseable {
       notifier.close(Duration.ofSeconds(10));
     }
     if (forgetOffsets) {
-      try (var admin = org.apache.kafka.clients.admin.Admin.create(
-          io.evalfleet.common.kafka.KafkaClients.adminProperties(config))) {
-        admin.deleteConsumerGroups(List.of(NotifierRole.GROUP)).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      try (var admin = Admin.create(
+          KafkaClients.adminProperties(config))) {
+        admin.deleteConsumerGroups(List.of(NotifierRole.GROUP)).all().get(30, TimeUnit.SECONDS);
       }
     }
     notifier = new NotifierRole(config, registry).start();
@@ -136,6 +143,6 @@ public final class LocalFleet implements AutoCloseable {
     }
     dispatcher.close(Duration.ofSeconds(10));
     kafka.close();
-    org.apache.kafka.common.utils.Utils.delete(java.nio.file.Path.of(config.get(FleetConfig.DISPATCHER_STATE_DIR)).toFile());
+    Utils.delete(Path.of(config.get(FleetConfig.DISPATCHER_STATE_DIR)).toFile());
   }
 }

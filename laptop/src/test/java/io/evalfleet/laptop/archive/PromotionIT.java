@@ -32,15 +32,44 @@ class PromotionIT {
 
   EvaluationLock archived(EvaluationArchive archive, String version, Flag flag) throws Exception {
     Map<String, double[]> rows = Map.of("cosine", new double[] {0.5, 0.7, 0.9}, "gold", new double[] {1, 3, 5});
-    ScoreKey key = new ScoreKey("a".repeat(63) + version.length(), "", "t".repeat(64), "d".repeat(64), "{}",
-        "embedding", "evalfleet-scoring/1", null, null, null, null);
+    ScoreKey key = ScoreKey.builder()
+        .artifactSha256("a".repeat(63) + version.length())
+        .externalDataSha256("")
+        .tokenizerSha256("t".repeat(64))
+        .subsetSha256("d".repeat(64))
+        .subsetColumns("{}")
+        .task("embedding")
+        .evaluatorVersion("evalfleet-scoring/1")
+        .build();
     String scores = archive.writeScores(key, rows, new EvaluationArchive.Provenance(List.of(), List.of(), List.of(),
         null, "run-" + version));
     EvaluationLock base = lock(version, flag);
-    EvaluationLock lock = new EvaluationLock(base.lockVersion(), "m", version, base.eventId(), base.runId(), "commit-" + version,
-        base.task(), base.artifact(), base.tokenizerSha256(), base.goldenSubsetUri(), base.goldenSubsetSha256(),
-        base.goldenSubsetColumns(), base.evaluatorVersion(), base.onnxRuntime(), base.executionProviders(), base.hardware(), null, null, null, null,
-        null, base.modelSignature(), "1", null, flag, base.metrics(), scores, false, Instant.now(), base.embedding());
+    EvaluationLock lock = EvaluationLock.builder()
+        .lockVersion(base.lockVersion())
+        .model("m")
+        .version(version)
+        .eventId(base.eventId())
+        .runId(base.runId())
+        .commit("commit-" + version)
+        .task(base.task())
+        .artifact(base.artifact())
+        .tokenizerSha256(base.tokenizerSha256())
+        .goldenSubsetUri(base.goldenSubsetUri())
+        .goldenSubsetSha256(base.goldenSubsetSha256())
+        .goldenSubsetColumns(base.goldenSubsetColumns())
+        .evaluatorVersion(base.evaluatorVersion())
+        .onnxRuntime(base.onnxRuntime())
+        .executionProviders(base.executionProviders())
+        .hardware(base.hardware())
+        .modelSignature(base.modelSignature())
+        .policyVersion("1")
+        .flag(flag)
+        .metrics(base.metrics())
+        .scores(scores)
+        .scoresReused(false)
+        .decidedAt(Instant.now())
+        .embedding(base.embedding())
+        .build();
     archive.writeLock(lock);
     return lock;
   }
@@ -110,11 +139,38 @@ class PromotionIT {
   }
 
   private static EvaluationLock lock(String version, Flag flag) {
-    return new EvaluationLock(EvaluationLock.CURRENT, "m", version, "ev-" + version, "run-" + version, "c0ffee",
-        "embedding", new ArtifactRef("file:///models/" + version + "/model.onnx", "a".repeat(64)), "t".repeat(64),
-        "file:///golden/pairs.parquet", "d".repeat(64), null, "evalfleet-scoring/1", List.of("onnxruntime 1.29.0"),
-        List.of("cpu"), List.of("linux/amd64, 2 cores"), null, 32, 256, null, null, "in a -> out b", "1", "v0",
-        flag, Map.of("spearman", new EvaluationLock.LockedMetric(1.0, 0.001, -0.004, 0.008, 0.95, flag)),
-        "file:///archive/scores/x.parquet", false, Instant.parse("2026-11-20T10:00:00Z"), null);
+    return EvaluationLock.builder()
+        .model("m")
+        .version(version)
+        .eventId("ev-" + version)
+        .runId("run-" + version)
+        .commit("c0ffee")
+        .task("embedding")
+        .artifact(new ArtifactRef("file:///models/" + version + "/model.onnx", "a".repeat(64)))
+        .tokenizerSha256("t".repeat(64))
+        .goldenSubsetUri("file:///golden/pairs.parquet")
+        .goldenSubsetSha256("d".repeat(64))
+        .evaluatorVersion("evalfleet-scoring/1")
+        .onnxRuntime(List.of("onnxruntime 1.29.0"))
+        .executionProviders(List.of("cpu"))
+        .hardware(List.of("linux/amd64, 2 cores"))
+        .quantizationBits(32)
+        .maxSeqLen(256)
+        .modelSignature("in a -> out b")
+        .policyVersion("1")
+        .baselineVersion("v0")
+        .flag(flag)
+        .metrics(Map.of("spearman", EvaluationLock.LockedMetric.builder()
+            .value(1.0)
+            .relativeChange(0.001)
+            .ciLow(-0.004)
+            .ciHigh(0.008)
+            .ciConfidence(0.95)
+            .status(flag)
+            .build()))
+        .scores("file:///archive/scores/x.parquet")
+        .scoresReused(false)
+        .decidedAt(Instant.parse("2026-11-20T10:00:00Z"))
+        .build();
   }
 }

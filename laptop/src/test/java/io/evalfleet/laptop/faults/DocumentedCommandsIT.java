@@ -8,7 +8,6 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.Topics;
@@ -70,7 +69,7 @@ class DocumentedCommandsIT {
     NOT_RUN.put("mvn -B ", "the build, of which this test is part");
     NOT_RUN.put("./evalfleet local", "an embedded broker and fleet in one process: the commands after it run here"
         + " against a broker and role processes instead, with $B set to that broker");
-    NOT_RUN.put("./evalfleet bench ", "benchmarks of minutes each; their figures are in the README");
+    NOT_RUN.put("./evalfleet bench ", "benchmarks of minutes each; their figures are in docs/benchmarks.md");
     NOT_RUN.put("./evalfleet subset ", "reads the user's traffic logs from s3a:// buckets; SubsetBuilderTest"
         + " builds subsets from local files");
   }
@@ -305,8 +304,16 @@ class DocumentedCommandsIT {
     SubsetRef pairs;
 
     void event(String eventId, String model, String version, ArtifactRef artifact) throws IOException {
-      StagedWeightEvent event = new StagedWeightEvent(SchemaVersion.CURRENT, eventId, model, version, Task.EMBEDDING,
-          artifact, tokenizer, pairs, null, null, null, null, null, null, null, Instant.now());
+      StagedWeightEvent event = StagedWeightEvent.builder()
+          .eventId(eventId)
+          .model(model)
+          .version(version)
+          .task(Task.EMBEDDING)
+          .artifact(artifact)
+          .tokenizer(tokenizer)
+          .goldenSubset(pairs)
+          .createdAt(Instant.now())
+          .build();
       // as a user writes it: indented, over several lines
       Files.writeString(work.resolve("event.json"),
           Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(event) + "\n");

@@ -8,13 +8,13 @@ import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.laptop.demo.DemoAssets;
+import io.evalfleet.monitor.MonitorSpec;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -110,10 +110,22 @@ final class FleetHarness implements AutoCloseable {
     java.time.Instant start = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.HOURS)
         .minus(java.time.Duration.ofHours(9));
     String traffic = io.evalfleet.laptop.demo.SupportTraffic.write(dir.resolve("traffic-" + name), start, 11, 8, 3);
-    var spec = new io.evalfleet.monitor.MonitorSpec("support-embedder", "prod-1", model.onnx(), model.tokenizer(), null,
-        new io.evalfleet.monitor.MonitorSpec.Traffic(traffic, "message", "ts"), java.time.Duration.ofHours(1), 40, start,
-        start.plus(java.time.Duration.ofHours(6)), java.time.Duration.ofSeconds(2), null, 0.05, 99, 7, null, null,
-        "support-chat", null, null, null);
+    var spec = MonitorSpec.builder()
+        .model("support-embedder")
+        .version("prod-1")
+        .artifact(model.onnx())
+        .tokenizer(model.tokenizer())
+        .traffic(new io.evalfleet.monitor.MonitorSpec.Traffic(traffic, "message", "ts"))
+        .window(java.time.Duration.ofHours(1))
+        .sample(40)
+        .referenceStart(start)
+        .referenceEnd(start.plus(java.time.Duration.ofHours(6)))
+        .interval(java.time.Duration.ofSeconds(2))
+        .alpha(0.05)
+        .permutations(99)
+        .seed(7)
+        .subset("support-chat")
+        .build();
     Path file = java.nio.file.Files.write(dir.resolve(name + "-spec.json"), io.evalfleet.common.contract.Json.write(spec));
     List<String> args = new ArrayList<>(List.of("-D", "archive.root=" + dir.resolve("archive").toUri(),
         "-D", "worker.intra-op-threads=1", "--spec", file.toString(), "--cache-dir", dir.resolve("cache-" + name).toString()));
@@ -139,9 +151,16 @@ final class FleetHarness implements AutoCloseable {
     List<StagedWeightEvent> events = new ArrayList<>();
     try (Submitter submitter = new Submitter(config)) {
       for (int i = 1; i <= count; i++) {
-        StagedWeightEvent event = new StagedWeightEvent(SchemaVersion.CURRENT, model + "-event-" + i, model, "v" + i,
-            Task.EMBEDDING, files.onnx(), files.tokenizer(), subset, null, null, null, null, null, null, null,
-            Instant.now());
+        StagedWeightEvent event = StagedWeightEvent.builder()
+            .eventId(model + "-event-" + i)
+            .model(model)
+            .version("v" + i)
+            .task(Task.EMBEDDING)
+            .artifact(files.onnx())
+            .tokenizer(files.tokenizer())
+            .goldenSubset(subset)
+            .createdAt(Instant.now())
+            .build();
         submitter.submit(event);
         events.add(event);
       }
@@ -168,8 +187,16 @@ final class FleetHarness implements AutoCloseable {
   /** Stages one version of the demo's fp32 MiniLM on {@code subset}. */
   StagedWeightEvent stage(String model, String version, SubsetRef subset) throws Exception {
     DemoAssets.ModelFiles files = assets.model(DemoAssets.Model.MINILM_FP32);
-    StagedWeightEvent event = new StagedWeightEvent(SchemaVersion.CURRENT, model + "-" + version, model, version,
-        Task.EMBEDDING, files.onnx(), files.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
+    StagedWeightEvent event = StagedWeightEvent.builder()
+        .eventId(model + "-" + version)
+        .model(model)
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(files.onnx())
+        .tokenizer(files.tokenizer())
+        .goldenSubset(subset)
+        .createdAt(Instant.now())
+        .build();
     try (Submitter submitter = new Submitter(config)) {
       submitter.submit(event);
     }
@@ -182,8 +209,16 @@ final class FleetHarness implements AutoCloseable {
       minilm = assets.model(DemoAssets.Model.MINILM_FP32);
     }
     DemoAssets.ModelFiles files = minilm;
-    return new StagedWeightEvent(SchemaVersion.CURRENT, eventId, model, version, Task.EMBEDDING, files.onnx(),
-        files.tokenizer(), subset, null, null, null, null, null, null, null, Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId(eventId)
+        .model(model)
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(files.onnx())
+        .tokenizer(files.tokenizer())
+        .goldenSubset(subset)
+        .createdAt(Instant.now())
+        .build();
   }
 
   /** The first {@code pairs} pairs of the demo's golden subset (graded). */

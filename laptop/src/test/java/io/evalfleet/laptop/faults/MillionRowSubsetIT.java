@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.storage.Storage;
@@ -79,8 +78,16 @@ class MillionRowSubsetIT {
   }
 
   private static StagedWeightEvent event(String version, ArtifactRef model, ArtifactRef tokenizer, SubsetRef subset) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, "million-" + version, "million", version, Task.EMBEDDING, model,
-        tokenizer, subset, null, null, null, null, null, null, null, Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId("million-" + version)
+        .model("million")
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(model)
+        .tokenizer(tokenizer)
+        .goldenSubset(subset)
+        .createdAt(Instant.now())
+        .build();
   }
 
   private static ArtifactRef ref(Path file) throws Exception {

@@ -10,7 +10,6 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.evalfleet.cli.Submitter;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.laptop.demo.DemoAssets;
@@ -222,11 +221,30 @@ class PrometheusIT {
     var tuned = assets.causalModel(DemoAssets.CausalModel.BYTEGPT_FINETUNED);
     var text = assets.heldoutText();
     List<StagedWeightEvent> events = List.of(
-        new StagedWeightEvent(SchemaVersion.CURRENT, "prom-lm-base", "prom-bytegpt", "base", Task.CAUSAL_LM, base.onnx(),
-            base.tokenizer(), text, null, null, DemoAssets.CAUSAL_CONTEXT, 64, null, null, null, Instant.now()),
-        new StagedWeightEvent(SchemaVersion.CURRENT, "prom-lm-tuned", "prom-bytegpt", "tuned", Task.CAUSAL_LM,
-            tuned.onnx(), tuned.tokenizer(), text, null, null, DemoAssets.CAUSAL_CONTEXT, 64, null, null, null,
-            Instant.now()));
+        StagedWeightEvent.builder()
+            .eventId("prom-lm-base")
+            .model("prom-bytegpt")
+            .version("base")
+            .task(Task.CAUSAL_LM)
+            .artifact(base.onnx())
+            .tokenizer(base.tokenizer())
+            .goldenSubset(text)
+            .maxSeqLen(DemoAssets.CAUSAL_CONTEXT)
+            .stride(64)
+            .createdAt(Instant.now())
+            .build(),
+        StagedWeightEvent.builder()
+            .eventId("prom-lm-tuned")
+            .model("prom-bytegpt")
+            .version("tuned")
+            .task(Task.CAUSAL_LM)
+            .artifact(tuned.onnx())
+            .tokenizer(tuned.tokenizer())
+            .goldenSubset(text)
+            .maxSeqLen(DemoAssets.CAUSAL_CONTEXT)
+            .stride(64)
+            .createdAt(Instant.now())
+            .build());
     try (Submitter submitter = new Submitter(fleet.config)) {
       submitter.submit(events.get(0));
       fleet.awaitFlags(List.of(events.get(0)), Duration.ofMinutes(2), false); // the baseline first

@@ -39,10 +39,25 @@ class ChartsIT {
     double[] values = {0.49, 0.55, 0.69, 0.6};
     List<EvaluationLock> locks = new ArrayList<>();
     for (int i = 0; i < values.length; i++) {
-      locks.add(new EvaluationLock(EvaluationLock.CURRENT, "m", "v" + i, "ev-v" + i, "run-v" + i, "c0ffee" + i,
-          "embedding", null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, "1",
-          null, Flag.GREEN, Map.of("spearman", new EvaluationLock.LockedMetric(values[i], null, null, null, null,
-              Flag.GREEN, null, 0.02, 0.23, 0.89, null)), null, false, Instant.parse("2026-12-01T00:00:00Z"), null));
+      locks.add(EvaluationLock.builder()
+          .model("m")
+          .version("v" + i)
+          .eventId("ev-v" + i)
+          .runId("run-v" + i)
+          .commit("c0ffee" + i)
+          .task("embedding")
+          .policyVersion("1")
+          .flag(Flag.GREEN)
+          .metrics(Map.of("spearman", EvaluationLock.LockedMetric.builder()
+              .value(values[i])
+              .status(Flag.GREEN)
+              .margin(0.02)
+              .bandLow(0.23)
+              .bandHigh(0.89)
+              .build()))
+          .scoresReused(false)
+          .decidedAt(Instant.parse("2026-12-01T00:00:00Z"))
+          .build());
     }
     return locks;
   }

@@ -13,7 +13,6 @@ import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.ReviewRef;
 import io.evalfleet.common.contract.RunProgress;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.DeadLetters;
@@ -120,9 +119,19 @@ class ReviewIT {
   }
 
   static StagedWeightEvent event(String model, String version, DemoAssets.ModelFiles files, ReviewRef review) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, model + "-" + version + "-" + UUID.randomUUID(), model, version,
-        Task.EMBEDDING, files.onnx(), files.tokenizer(), subset, null, files == int8 ? 8 : 32, null, null, null, null,
-        "c0ffee" + version, Instant.now(), null, review);
+    return StagedWeightEvent.builder()
+        .eventId(model + "-" + version + "-" + UUID.randomUUID())
+        .model(model)
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(files.onnx())
+        .tokenizer(files.tokenizer())
+        .goldenSubset(subset)
+        .quantizationBits(files == int8 ? 8 : 32)
+        .commit("c0ffee" + version)
+        .createdAt(Instant.now())
+        .review(review)
+        .build();
   }
 
   static DriftFlag stage(StagedWeightEvent event) throws Exception {

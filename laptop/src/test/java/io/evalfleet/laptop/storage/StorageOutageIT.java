@@ -10,7 +10,6 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
@@ -163,9 +162,19 @@ class StorageOutageIT {
   }
 
   private static StagedWeightEvent event(String version) {
-    return new StagedWeightEvent(SchemaVersion.CURRENT, "outage-" + version + "-" + UUID.randomUUID(), "outage-minilm",
-        version, Task.EMBEDDING, model.onnx(), model.tokenizer(), subset, null, 32, 256, null, "cpu", null, null,
-        Instant.now());
+    return StagedWeightEvent.builder()
+        .eventId("outage-" + version + "-" + UUID.randomUUID())
+        .model("outage-minilm")
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(model.onnx())
+        .tokenizer(model.tokenizer())
+        .goldenSubset(subset)
+        .quantizationBits(32)
+        .maxSeqLen(256)
+        .hardwareProfile("cpu")
+        .createdAt(Instant.now())
+        .build();
   }
 
   private static ArtifactRef onStore(ArtifactRef local) {

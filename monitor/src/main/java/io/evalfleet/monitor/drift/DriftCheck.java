@@ -1,7 +1,6 @@
 package io.evalfleet.monitor.drift;
 
 import io.evalfleet.common.contract.MonitorResult;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.monitor.traffic.TrafficWindows;
 import java.io.IOException;
 import java.time.Duration;
@@ -59,9 +58,23 @@ public final class DriftCheck implements WindowCheck {
         drifted ? "drift" : "no drift", texts.size(), windowStart, windowEnd, baseline.length,
         settings.referenceStart(), settings.referenceEnd(), tested.mmd2(), tested.bandwidth(), tested.pValue(),
         tested.permutations(), drifted ? "significant" : "not significant", settings.alpha());
-    return new MonitorResult(SchemaVersion.CURRENT, settings.model(), settings.version(), windowStart, windowEnd,
-        settings.referenceStart(), settings.referenceEnd(), texts.size(), baseline.length, tested.mmd2(),
-        tested.pValue(), settings.alpha(), drifted, episode, evidence, now);
+    return MonitorResult.builder()
+        .model(settings.model())
+        .version(settings.version())
+        .windowStart(windowStart)
+        .windowEnd(windowEnd)
+        .referenceStart(settings.referenceStart())
+        .referenceEnd(settings.referenceEnd())
+        .texts(texts.size())
+        .referenceTexts(baseline.length)
+        .mmd2(tested.mmd2())
+        .pValue(tested.pValue())
+        .alpha(settings.alpha())
+        .drifted(drifted)
+        .episodeStart(episode)
+        .evidence(evidence)
+        .evaluatedAt(now)
+        .build();
   }
 
   private double[][] reference() throws IOException {
@@ -73,10 +86,20 @@ public final class DriftCheck implements WindowCheck {
 
   /** The result of a window with fewer than {@link #MIN_TEXTS} texts: nothing tested, no drift. */
   static MonitorResult tooLittleTraffic(Settings settings, Instant windowEnd, int texts, int referenceTexts, Instant now) {
-    return new MonitorResult(SchemaVersion.CURRENT, settings.model(), settings.version(),
-        windowEnd.minus(settings.window()), windowEnd, settings.referenceStart(), settings.referenceEnd(), texts,
-        referenceTexts, null, null, settings.alpha(), false, null, "too little traffic: " + texts + " texts in the window, "
-            + MIN_TEXTS + " needed; nothing tested", now);
+    return MonitorResult.builder()
+        .model(settings.model())
+        .version(settings.version())
+        .windowStart(windowEnd.minus(settings.window()))
+        .windowEnd(windowEnd)
+        .referenceStart(settings.referenceStart())
+        .referenceEnd(settings.referenceEnd())
+        .texts(texts)
+        .referenceTexts(referenceTexts)
+        .alpha(settings.alpha())
+        .drifted(false)
+        .evidence("too little traffic: " + texts + " texts in the window, " + MIN_TEXTS + " needed; nothing tested")
+        .evaluatedAt(now)
+        .build();
   }
 
   /** The reference window's sample, which a check cannot do without. */

@@ -1,7 +1,6 @@
 package io.evalfleet.monitor.drift;
 
 import io.evalfleet.common.contract.MonitorResult;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.monitor.traffic.TrafficWindows;
 import java.io.IOException;
 import java.time.Duration;
@@ -61,9 +60,25 @@ public final class PerplexityCheck implements WindowCheck {
         drifted ? "significant" : "not significant", settings.alpha(), shadow.isEmpty() ? ""
             : String.format(Locale.ROOT, "; shadow candidate: mean KL %.4f, top-1 agreement %.3f",
                 shadow.get("kl_mean"), shadow.get("top1_agreement")));
-    return new MonitorResult(SchemaVersion.CURRENT, settings.model(), settings.version(), windowStart, windowEnd,
-        settings.referenceStart(), settings.referenceEnd(), texts.size(), before[0].length, null, pValue,
-        settings.alpha(), drifted, episode, evidence, now, perplexity, referencePerplexity, shadow);
+    return MonitorResult.builder()
+        .model(settings.model())
+        .version(settings.version())
+        .windowStart(windowStart)
+        .windowEnd(windowEnd)
+        .referenceStart(settings.referenceStart())
+        .referenceEnd(settings.referenceEnd())
+        .texts(texts.size())
+        .referenceTexts(before[0].length)
+        .pValue(pValue)
+        .alpha(settings.alpha())
+        .drifted(drifted)
+        .episodeStart(episode)
+        .evidence(evidence)
+        .evaluatedAt(now)
+        .perplexity(perplexity)
+        .referencePerplexity(referencePerplexity)
+        .shadow(shadow)
+        .build();
   }
 
   /**

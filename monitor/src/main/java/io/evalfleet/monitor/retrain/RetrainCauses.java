@@ -2,7 +2,6 @@ package io.evalfleet.monitor.retrain;
 
 import io.evalfleet.common.contract.MonitorResult;
 import io.evalfleet.common.contract.RetrainRequest;
-import io.evalfleet.common.contract.SchemaVersion;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,17 +37,33 @@ public final class RetrainCauses {
       }
       metrics.put("p_value", result.pValue());
       metrics.put("alpha", result.alpha());
-      causes.add(new RetrainRequest(SchemaVersion.CURRENT, result.model() + ":drift:" + result.episodeStart(),
-          result.model(), result.version(), "drift", result.evidence(), metrics,
-          result.episodeStart().minus(Duration.between(result.windowStart(), result.windowEnd())), result.episodeStart(),
-          subset, now));
+      causes.add(RetrainRequest.builder()
+          .causeId(result.model() + ":drift:" + result.episodeStart())
+          .model(result.model())
+          .version(result.version())
+          .cause("drift")
+          .evidence(result.evidence())
+          .metrics(metrics)
+          .windowStart(result.episodeStart().minus(Duration.between(result.windowStart(), result.windowEnd())))
+          .windowEnd(result.episodeStart())
+          .subset(subset)
+          .requestedAt(now)
+          .build());
     }
     if (cadence != null && since != null && !result.windowEnd().isBefore(since.plus(cadence))) {
       long period = Duration.between(since, result.windowEnd()).toMillis() / cadence.toMillis();
-      causes.add(new RetrainRequest(SchemaVersion.CURRENT, result.model() + ":cadence:" + period, result.model(),
-          result.version(), "cadence", "the retraining cadence of " + cadence + " since " + since + " expired (period "
-              + period + ")", Map.of("periods", (double) period), since.plus(cadence.multipliedBy(period)),
-          result.windowEnd(), subset, now));
+      causes.add(RetrainRequest.builder()
+          .causeId(result.model() + ":cadence:" + period)
+          .model(result.model())
+          .version(result.version())
+          .cause("cadence")
+          .evidence("the retraining cadence of " + cadence + " since " + since + " expired (period " + period + ")")
+          .metrics(Map.of("periods", (double) period))
+          .windowStart(since.plus(cadence.multipliedBy(period)))
+          .windowEnd(result.windowEnd())
+          .subset(subset)
+          .requestedAt(now)
+          .build());
     }
     return causes;
   }

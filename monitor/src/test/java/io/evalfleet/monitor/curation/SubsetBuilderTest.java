@@ -179,7 +179,7 @@ class SubsetBuilderTest {
     assertThat(manifest.output().rows()).isEqualTo(100);
   }
 
-  /** The rule the README gives to reproduce the order elsewhere, computed there with Python's hashlib. */
+  /** The rule docs/golden-subsets.md gives to reproduce the order elsewhere, computed there with Python's hashlib. */
   @Test
   void aRowsKeyIsTheSha256OfTheSeedAsEightBigEndianBytesThenTheNormalisedText() {
     assertThat(SubsetBuilder.key(7, TextNormalizer.normalize("  Reset my   PASSWORD!! ")))

@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
@@ -78,7 +79,7 @@ final class Http {
   /** The wait until {@code x-ratelimit-reset} (epoch seconds); null when it is not a number. */
   static Duration untilEpochSecond(String value) {
     try {
-      Duration wait = Duration.between(java.time.Instant.now(), java.time.Instant.ofEpochSecond(Long.parseLong(value.strip())));
+      Duration wait = Duration.between(Instant.now(), Instant.ofEpochSecond(Long.parseLong(value.strip())));
       return wait.isNegative() ? Duration.ZERO : wait;
     } catch (NumberFormatException e) {
       return null;

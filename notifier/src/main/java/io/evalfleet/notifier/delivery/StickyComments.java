@@ -3,6 +3,8 @@ package io.evalfleet.notifier.delivery;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.evalfleet.notifier.review.Review;
 import io.evalfleet.notifier.review.ReviewMarkdown;
+import java.net.http.HttpRequest;
+import java.util.function.IntFunction;
 
 /** What GitHub and GitLab targets share: the comment body within the service's limit, and finding the marked one. */
 final class StickyComments {
@@ -30,7 +32,7 @@ final class StickyComments {
    * request for page {@code n}, {@link #PAGE} comments each) until it is found or a page is not full;
    * null when there is none.
    */
-  static String find(Http http, String target, java.util.function.IntFunction<java.net.http.HttpRequest> page,
+  static String find(Http http, String target, IntFunction<HttpRequest> page,
       String model) throws DeliveryException, InterruptedException {
     for (int n = 1; ; n++) {
       JsonNode comments = http.sendJson(target, page.apply(n));

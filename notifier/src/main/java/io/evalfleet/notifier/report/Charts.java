@@ -7,11 +7,14 @@ import io.evalfleet.notifier.review.RowChanges;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
+import java.awt.geom.Ellipse2D;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.axis.NumberAxis;
@@ -23,6 +26,7 @@ import org.jfree.chart.renderer.xy.StandardXYBarPainter;
 import org.jfree.chart.renderer.xy.XYBarRenderer;
 import org.jfree.chart.renderer.xy.XYErrorRenderer;
 import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.Layer;
 import org.jfree.data.xy.XYIntervalSeries;
 import org.jfree.data.xy.XYIntervalSeriesCollection;
 import org.jfree.data.xy.XYSeries;
@@ -95,7 +99,7 @@ public final class Charts {
     double high = Double.NEGATIVE_INFINITY;
     List<RowChanges.MovedRow> pairs = changes.pairs();
     int step = Math.max(1, (int) Math.ceil(pairs.size() / (double) SCATTER_POINTS));
-    List<RowChanges.MovedRow> drawn = new java.util.ArrayList<>();
+    List<RowChanges.MovedRow> drawn = new ArrayList<>();
     for (int i = 0; i < pairs.size(); i += step) {
       drawn.add(pairs.get(i));
     }
@@ -118,7 +122,7 @@ public final class Charts {
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer();
     renderer.setSeriesLinesVisible(0, false);
     renderer.setSeriesShapesVisible(0, true);
-    renderer.setSeriesShape(0, new java.awt.geom.Ellipse2D.Double(-2.5, -2.5, 5, 5));
+    renderer.setSeriesShape(0, new Ellipse2D.Double(-2.5, -2.5, 5, 5));
     renderer.setSeriesPaint(0, SCATTER);
     renderer.setSeriesShapesVisible(1, false);
     renderer.setSeriesPaint(1, Color.GRAY);
@@ -128,7 +132,7 @@ public final class Charts {
     x.setAutoRangeIncludesZero(false);
     y.setAutoRangeIncludesZero(false);
     String title = step == 1 ? "per row: baseline against candidate"
-        : String.format(java.util.Locale.ROOT, "per row: baseline against candidate (every %d. of %,d rows)", step,
+        : String.format(Locale.ROOT, "per row: baseline against candidate (every %d. of %,d rows)", step,
             pairs.size());
     return png(chart(title, new XYPlot(data, x, y, renderer)), 520, 520);
   }
@@ -154,13 +158,13 @@ public final class Charts {
     if (value.margin() != null) {
       double margin = 100 * value.margin();
       extent = Math.max(extent, margin);
-      Direction direction = Direction.valueOf(value.direction().toUpperCase(java.util.Locale.ROOT));
+      Direction direction = Direction.valueOf(value.direction().toUpperCase(Locale.ROOT));
       double far = 1e6;
       if (direction != Direction.HIGHER_IS_BETTER) {
-        plot.addDomainMarker(forbidden(margin, far), org.jfree.chart.ui.Layer.BACKGROUND);
+        plot.addDomainMarker(forbidden(margin, far), Layer.BACKGROUND);
       }
       if (direction != Direction.LOWER_IS_BETTER) {
-        plot.addDomainMarker(forbidden(-far, -margin), org.jfree.chart.ui.Layer.BACKGROUND);
+        plot.addDomainMarker(forbidden(-far, -margin), Layer.BACKGROUND);
       }
     }
     extent = Math.max(extent * (1 + 3 * AXIS_PADDING), 1e-3);
@@ -176,7 +180,7 @@ public final class Charts {
     XYPlot plot = intervalPlot(value.value(), low, high, x);
     double far = 1e12;
     plot.addDomainMarker("higher_is_better".equals(value.direction()) ? forbidden(-far, limit) : forbidden(limit, far),
-        org.jfree.chart.ui.Layer.BACKGROUND);
+        Layer.BACKGROUND);
     double[] range = padded(Math.min(Math.min(low, value.value()), limit), Math.max(Math.max(high, value.value()), limit));
     x.setRange(range[0], range[1]);
     return png(chart(metric + ": value and interval against the limit", plot), 720, 180);
@@ -194,7 +198,7 @@ public final class Charts {
     renderer.setErrorStroke(new BasicStroke(4f));
     renderer.setCapLength(14);
     renderer.setSeriesPaint(0, INTERVAL);
-    renderer.setSeriesShape(0, new java.awt.geom.Ellipse2D.Double(-6, -6, 12, 12));
+    renderer.setSeriesShape(0, new Ellipse2D.Double(-6, -6, 12, 12));
     NumberAxis y = new NumberAxis();
     y.setVisible(false);
     y.setRange(-1, 1);
@@ -232,7 +236,7 @@ public final class Charts {
     XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
     renderer.setSeriesPaint(0, HISTORY);
     renderer.setSeriesStroke(0, new BasicStroke(2.5f));
-    renderer.setSeriesShape(0, new java.awt.geom.Ellipse2D.Double(-4, -4, 8, 8));
+    renderer.setSeriesShape(0, new Ellipse2D.Double(-4, -4, 8, 8));
     SymbolAxis x = new SymbolAxis("version", versions);
     x.setGridBandsVisible(false);
     NumberAxis y = new NumberAxis(metric);
@@ -240,7 +244,7 @@ public final class Charts {
     XYPlot plot = new XYPlot(new XYSeriesCollection(series), x, y, renderer);
     if (bandLow != null && bandHigh != null) {
       plot.addRangeMarker(new IntervalMarker(Math.min(bandLow, bandHigh), Math.max(bandLow, bandHigh), BAND, EDGE,
-          BAND_EDGE, EDGE, 1f), org.jfree.chart.ui.Layer.BACKGROUND);
+          BAND_EDGE, EDGE, 1f), Layer.BACKGROUND);
       double low = Math.min(bandLow, bandHigh);
       double high = Math.max(bandLow, bandHigh);
       if (!series.isEmpty()) {

@@ -1,5 +1,6 @@
 package io.evalfleet.notifier.report;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.github.mustachejava.DefaultMustacheFactory;
 import com.github.mustachejava.Mustache;
 import io.evalfleet.common.archive.EvaluationLock;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * The HTML report of one evaluation: one self-contained file (charts embedded as PNG data, no script,
@@ -187,7 +189,7 @@ public final class HtmlReport {
     if (text == null) {
       return null;
     }
-    return java.util.regex.Pattern.compile("`([^`]+)`").matcher(escapeHtml(text)).replaceAll("<code>$1</code>");
+    return Pattern.compile("`([^`]+)`").matcher(escapeHtml(text)).replaceAll("<code>$1</code>");
   }
 
   /** A table cell: a digest shortened, its full value on hover; anything else as it is. Escaped HTML. */
@@ -208,7 +210,7 @@ public final class HtmlReport {
   private static String prettyJson(Object value) {
     try {
       return Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(value);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       return "cannot show: " + e.getMessage();
     }
   }

@@ -10,6 +10,7 @@ import io.evalfleet.common.task.Task;
 import io.evalfleet.common.task.TaskSpec;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -80,7 +81,7 @@ public final class ReviewAssembler {
     Map<Integer, Map<String, String>> texts = SubsetTexts.read(storage, lock.goldenSubsetUri(), textColumns, wanted);
     List<ReviewMaterial.MovedRowText> moved = new ArrayList<>();
     for (RowChanges.MovedRow row : rows) {
-      Map<String, String> values = new java.util.LinkedHashMap<>(texts.getOrDefault(row.row(), Map.of()));
+      Map<String, String> values = new LinkedHashMap<>(texts.getOrDefault(row.row(), Map.of()));
       String id = values.remove(SubsetTexts.ID_COLUMN);
       moved.add(new ReviewMaterial.MovedRowText(id != null ? id : "row " + row.row(), values, row));
     }

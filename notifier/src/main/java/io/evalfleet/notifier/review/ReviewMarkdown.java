@@ -4,9 +4,13 @@ import io.evalfleet.common.archive.EvaluationLock;
 import io.evalfleet.common.archive.LockDiff;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.MetricValue;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * The review as a pull-request comment, in GitHub- and GitLab-flavoured Markdown: the flag and the
@@ -75,7 +79,7 @@ public final class ReviewMarkdown {
 
   /** One format for the value and baseline columns of the metric table, so that they line up and every value shows. */
   public static NumberColumn valueColumn(DriftFlag flag) {
-    List<Double> numbers = new java.util.ArrayList<>();
+    List<Double> numbers = new ArrayList<>();
     flag.metrics().values().forEach(v -> {
       numbers.add(v.value());
       numbers.add(v.baseline());
@@ -85,8 +89,8 @@ public final class ReviewMarkdown {
 
   /** The formats of the moved-rows table: scores (baseline and candidate) and their signed change. */
   public static NumberColumn[] movedColumns(List<ReviewMaterial.MovedRowText> moved) {
-    List<Double> scores = new java.util.ArrayList<>();
-    List<Double> changes = new java.util.ArrayList<>();
+    List<Double> scores = new ArrayList<>();
+    List<Double> changes = new ArrayList<>();
     for (ReviewMaterial.MovedRowText row : moved) {
       scores.add(row.row().baseline());
       scores.add(row.row().candidate());
@@ -98,7 +102,7 @@ public final class ReviewMarkdown {
   /** One format per metric column of the history table. */
   public static NumberColumn historyColumn(List<EvaluationLock> history, String metric) {
     return NumberColumn.of(history.stream().map(lock -> lock.metrics().get(metric))
-        .filter(java.util.Objects::nonNull).map(m -> (Double) m.value()).toList(), false);
+        .filter(Objects::nonNull).map(m -> (Double) m.value()).toList(), false);
   }
 
   /** The interval of the relative change, or of the value itself for a metric judged against a limit. */
@@ -224,7 +228,7 @@ public final class ReviewMarkdown {
         .append(" evaluations)</summary>\n\n| version | commit | flag |");
     metrics.forEach(metric -> out.append(' ').append(metric).append(" |"));
     out.append("\n|---|---|---|").append("---:|".repeat(metrics.size())).append('\n');
-    Map<String, NumberColumn> columns = new java.util.HashMap<>();
+    Map<String, NumberColumn> columns = new HashMap<>();
     List<EvaluationLock> shown = history.subList(Math.max(0, history.size() - HISTORY_ROWS), history.size());
     metrics.forEach(metric -> columns.put(metric, historyColumn(shown, metric)));
     for (EvaluationLock lock : shown) {
@@ -241,7 +245,7 @@ public final class ReviewMarkdown {
   }
 
   static final int DIGEST_CHARS = 12;
-  private static final java.util.regex.Pattern DIGEST = java.util.regex.Pattern.compile("(sha256:)?[0-9a-fA-F]{40,}");
+  private static final Pattern DIGEST = Pattern.compile("(sha256:)?[0-9a-fA-F]{40,}");
 
   /** A sha256 or other long hex digest, alone or as {@code sha256:<hex>}. */
   public static boolean isDigest(String text) {

@@ -1,7 +1,9 @@
 package io.evalfleet.notifier.review;
 
 import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetFile;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -34,9 +36,9 @@ public final class SubsetTexts {
     if (rows.isEmpty()) {
       return texts;
     }
-    var footer = io.evalfleet.common.subset.GoldenSubsetFile.readFooter(storage, uri);
+    var footer = GoldenSubsetFile.readFooter(storage, uri);
     Types.MessageTypeBuilder projection = Types.buildMessage();
-    List<String> wanted = new java.util.ArrayList<>();
+    List<String> wanted = new ArrayList<>();
     for (String column : concat(ID_COLUMN, textColumns)) {
       if (footer.hasColumn(column) && !wanted.contains(column)) {
         projection.addField(footer.schema().getType(column));
@@ -72,7 +74,7 @@ public final class SubsetTexts {
   }
 
   private static List<String> concat(String first, List<String> rest) {
-    List<String> all = new java.util.ArrayList<>();
+    List<String> all = new ArrayList<>();
     all.add(first);
     all.addAll(rest);
     return all;

@@ -3,6 +3,7 @@ package io.evalfleet.notifier.review;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
+import java.math.BigDecimal;
 import java.util.Comparator;
 import java.util.Locale;
 import java.util.Map;
@@ -84,9 +85,9 @@ public final class Verdicts {
   public static String bound(MetricValue v) {
     if (v.limit() != null) {
       return ("higher_is_better".equals(v.direction()) ? "≥ " : "≤ ")
-          + java.math.BigDecimal.valueOf(v.limit()).stripTrailingZeros().toPlainString();
+          + BigDecimal.valueOf(v.limit()).stripTrailingZeros().toPlainString();
     }
-    return v.margin() == null ? "–" : String.format(java.util.Locale.ROOT, "%.2f%%", 100 * v.margin());
+    return v.margin() == null ? "–" : String.format(Locale.ROOT, "%.2f%%", 100 * v.margin());
   }
 
   public static String percent(Double relative) {

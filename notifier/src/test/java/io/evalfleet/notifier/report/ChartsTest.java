@@ -19,16 +19,31 @@ class ChartsTest {
   static List<EvaluationLock> history(double... values) {
     List<EvaluationLock> locks = new ArrayList<>();
     for (int i = 0; i < values.length; i++) {
-      locks.add(lock("v" + i, Map.of("spearman", new EvaluationLock.LockedMetric(values[i], null, null, null, null,
-          Flag.GREEN, null, 0.02, 0.23, 0.89, null))));
+      locks.add(lock("v" + i, Map.of("spearman", EvaluationLock.LockedMetric.builder()
+          .value(values[i])
+          .status(Flag.GREEN)
+          .margin(0.02)
+          .bandLow(0.23)
+          .bandHigh(0.89)
+          .build())));
     }
     return locks;
   }
 
   static EvaluationLock lock(String version, Map<String, EvaluationLock.LockedMetric> metrics) {
-    return new EvaluationLock(EvaluationLock.CURRENT, "m", version, "ev-" + version, "run-" + version, "c0ffee",
-        "embedding", null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, "1",
-        null, Flag.GREEN, metrics, null, false, java.time.Instant.parse("2026-12-01T00:00:00Z"), null);
+    return EvaluationLock.builder()
+        .model("m")
+        .version(version)
+        .eventId("ev-" + version)
+        .runId("run-" + version)
+        .commit("c0ffee")
+        .task("embedding")
+        .policyVersion("1")
+        .flag(Flag.GREEN)
+        .metrics(metrics)
+        .scoresReused(false)
+        .decidedAt(java.time.Instant.parse("2026-12-01T00:00:00Z"))
+        .build();
   }
 
   @Test
@@ -58,8 +73,22 @@ class ChartsTest {
 
   @Test
   void intervalAxisIncludesTheMarginEvenWhenTheIntervalIsTiny() throws Exception {
-    MetricValue value = new MetricValue(0.85, 240, "higher_is_better", 0.85, 0.0, -0.0005, -0.001, 0.0, 0.95, 0.02,
-        true, 0.001, null, null, Flag.GREEN, "e");
+    MetricValue value = MetricValue.builder()
+        .value(0.85)
+        .n(240)
+        .direction("higher_is_better")
+        .baseline(0.85)
+        .delta(0.0)
+        .relativeDelta(-0.0005)
+        .ciLow(-0.001)
+        .ciHigh(0.0)
+        .ciConfidence(0.95)
+        .margin(0.02)
+        .gating(true)
+        .pValue(0.001)
+        .status(Flag.GREEN)
+        .evidence("e")
+        .build();
     BufferedImage chart = image(Charts.interval("spearman", value));
     assertThat(columns(chart, Charts.MARGIN_EDGE, 40)).as("the margin at -2%").hasSize(1);
   }
@@ -67,8 +96,19 @@ class ChartsTest {
   @Test
   void limitMetricIsDrawnAgainstItsLimitNotAsAPercentChange() throws Exception {
     // kl_mean 0.0831 (0.0712 to 0.0950) against a limit of at most 0.05: the limit lies left of the interval
-    MetricValue value = new MetricValue(0.0831, 40, "lower_is_better", null, null, null, 0.0712, 0.0950, 0.975, null,
-        true, 0.0005, null, null, Flag.RED, "e", 0.05);
+    MetricValue value = MetricValue.builder()
+        .value(0.0831)
+        .n(40)
+        .direction("lower_is_better")
+        .ciLow(0.0712)
+        .ciHigh(0.0950)
+        .ciConfidence(0.975)
+        .gating(true)
+        .pValue(0.0005)
+        .status(Flag.RED)
+        .evidence("e")
+        .limit(0.05)
+        .build();
     BufferedImage chart = image(Charts.interval("kl_mean", value));
     List<int[]> limit = columns(chart, Charts.MARGIN_EDGE, 40);
     assertThat(limit).as("the limit line").hasSize(1);

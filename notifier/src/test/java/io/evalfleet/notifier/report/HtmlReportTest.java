@@ -2,7 +2,10 @@ package io.evalfleet.notifier.report;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.evalfleet.common.archive.EvaluationLock;
+import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.contract.ReviewRef;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.notifier.review.ReviewMaterial;
@@ -45,10 +48,20 @@ class HtmlReportTest {
   }
 
   static io.evalfleet.common.archive.EvaluationLock lock(String version, String tokenizerSha256) {
-    return new io.evalfleet.common.archive.EvaluationLock(io.evalfleet.common.archive.EvaluationLock.CURRENT, "m",
-        version, "ev-" + version, "run-" + version, "c0ffee", "embedding", null, tokenizerSha256, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, "1", null, Flag.GREEN, Map.of(), null, false,
-        Instant.parse("2026-12-01T00:00:00Z"), null);
+    return EvaluationLock.builder()
+        .model("m")
+        .version(version)
+        .eventId("ev-" + version)
+        .runId("run-" + version)
+        .commit("c0ffee")
+        .task("embedding")
+        .tokenizerSha256(tokenizerSha256)
+        .policyVersion("1")
+        .flag(Flag.GREEN)
+        .metrics(Map.of())
+        .scoresReused(false)
+        .decidedAt(Instant.parse("2026-12-01T00:00:00Z"))
+        .build();
   }
 
   @Test
@@ -78,14 +91,51 @@ class HtmlReportTest {
 
   @Test
   void aTinyMetricValueSharesItsColumnsFormatInsteadOfScientificNotation() {
-    var spearman = new io.evalfleet.common.contract.MetricValue(0.85, 240, "higher_is_better", 0.8504, null, -0.0005,
-        -0.003, 0.002, 0.95, 0.02, true, 0.001, null, null, Flag.GREEN, "e");
-    var kl = new io.evalfleet.common.contract.MetricValue(5.679e-05, 240, "lower_is_better", null, null, null,
-        3e-5, 8e-5, 0.975, null, true, 0.001, null, null, Flag.GREEN, "e", 0.05);
+    var spearman = MetricValue.builder()
+        .value(0.85)
+        .n(240)
+        .direction("higher_is_better")
+        .baseline(0.8504)
+        .relativeDelta(-0.0005)
+        .ciLow(-0.003)
+        .ciHigh(0.002)
+        .ciConfidence(0.95)
+        .margin(0.02)
+        .gating(true)
+        .pValue(0.001)
+        .status(Flag.GREEN)
+        .evidence("e")
+        .build();
+    var kl = MetricValue.builder()
+        .value(5.679e-05)
+        .n(240)
+        .direction("lower_is_better")
+        .ciLow(3e-5)
+        .ciHigh(8e-5)
+        .ciConfidence(0.975)
+        .gating(true)
+        .pValue(0.001)
+        .status(Flag.GREEN)
+        .evidence("e")
+        .limit(0.05)
+        .build();
     var base = Flags.flag("m", "v1", Flag.GREEN, null);
-    var flag = new io.evalfleet.common.contract.DriftFlag(1, base.runId(), base.eventId(), "m", "v1", "v0", Flag.GREEN,
-        new java.util.TreeMap<>(Map.of("spearman", spearman, "kl_mean", kl)), List.of("r"), base.coverage(),
-        base.executionProviders(), base.stagedAt(), base.decidedAt(), 5000L, "1", null, null);
+    var flag = DriftFlag.builder()
+        .runId(base.runId())
+        .eventId(base.eventId())
+        .model("m")
+        .version("v1")
+        .baselineVersion("v0")
+        .flag(Flag.GREEN)
+        .metrics(new java.util.TreeMap<>(Map.of("spearman", spearman, "kl_mean", kl)))
+        .reasons(List.of("r"))
+        .coverage(base.coverage())
+        .executionProviders(base.executionProviders())
+        .stagedAt(base.stagedAt())
+        .decidedAt(base.decidedAt())
+        .durationMs(5000L)
+        .policyVersion("1")
+        .build();
     var material = new ReviewMaterial(flag, null, null, null, List.of(), null, List.of(), List.of());
     String html = HtmlReport.render(material, Instant.now()).html();
     assertThat(html).contains("<td class=\"num\">0.0000568</td>", "<td class=\"num\">0.8500000</td>",

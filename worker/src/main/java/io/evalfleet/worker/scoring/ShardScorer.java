@@ -1,6 +1,5 @@
 package io.evalfleet.worker.scoring;
 
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringEnvironment;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardError;
@@ -73,10 +72,22 @@ public final class ShardScorer implements JobScorer {
 
   private ShardResult result(ScoringJob job, Scored scored, long durationMs, ShardError error,
       ScoringEnvironment environment) {
-    return new ShardResult(SchemaVersion.CURRENT, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(),
-        job.rowCount(), scored == null ? Map.of() : scored.values(), workerId,
-        scored == null ? null : scored.executionProvider(), scored == null ? null : scored.batching(),
-        scored == null ? null : scored.paddingRatio(), durationMs, job.attempt(), error, environment,
-        scored == null ? Map.of() : scored.sketches());
+    return ShardResult.builder()
+        .jobId(job.jobId())
+        .runId(job.runId())
+        .shardIndex(job.shardIndex())
+        .rowStart(job.rowStart())
+        .rowCount(job.rowCount())
+        .values(scored == null ? Map.of() : scored.values())
+        .workerId(workerId)
+        .executionProvider(scored == null ? null : scored.executionProvider())
+        .batching(scored == null ? null : scored.batching())
+        .paddingRatio(scored == null ? null : scored.paddingRatio())
+        .durationMs(durationMs)
+        .attempt(job.attempt())
+        .error(error)
+        .environment(environment)
+        .sketches(scored == null ? Map.of() : scored.sketches())
+        .build();
   }
 }

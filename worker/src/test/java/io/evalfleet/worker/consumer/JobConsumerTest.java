@@ -49,9 +49,24 @@ class JobConsumerTest {
   Thread loop;
 
   static byte[] job(int shard) {
-    return Json.write(new ScoringJob(1, ScoringJob.jobId("run-1", shard), "run-1", "ev", "m", "v", Task.EMBEDDING, REF,
-        REF, new SubsetRef("/s.parquet", "b".repeat(64), null, Map.of()), null, null, shard, 5, shard * 10L, 10,
-        List.of("cosine"), 1, Instant.now()));
+    return Json.write(ScoringJob.builder()
+        .jobId(ScoringJob.jobId("run-1", shard))
+        .runId("run-1")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .task(Task.EMBEDDING)
+        .artifact(REF)
+        .tokenizer(REF)
+        .goldenSubset(new SubsetRef("/s.parquet", "b".repeat(64), null, Map.of()))
+        .shardIndex(shard)
+        .shardCount(5)
+        .rowStart(shard * 10L)
+        .rowCount(10)
+        .metrics(List.of("cosine"))
+        .attempt(1)
+        .deadline(Instant.now())
+        .build());
   }
 
   ShardResult answer(ScoringJob job) {
@@ -61,8 +76,18 @@ class JobConsumerTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    return new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(), job.rowCount(),
-        Map.of("cosine", new double[job.rowCount()]), "w", "cpu", null, null, 1, 1, null);
+    return ShardResult.builder()
+        .jobId(job.jobId())
+        .runId(job.runId())
+        .shardIndex(job.shardIndex())
+        .rowStart(job.rowStart())
+        .rowCount(job.rowCount())
+        .values(Map.of("cosine", new double[job.rowCount()]))
+        .workerId("w")
+        .executionProvider("cpu")
+        .durationMs(1)
+        .attempt(1)
+        .build();
   }
 
   void start(int capacity, int records) {
@@ -218,8 +243,18 @@ class JobConsumerTest {
     List<String> isolated = new java.util.concurrent.CopyOnWriteArrayList<>();
     startWithSuspect(3, job -> {
       isolated.add(job.jobId());
-      return new Isolation.Answered(new ShardResult(1, job.jobId(), job.runId(), job.shardIndex(), job.rowStart(),
-          job.rowCount(), Map.of("cosine", new double[job.rowCount()]), "w", "cpu", null, null, 1, 1, null));
+      return new Isolation.Answered(ShardResult.builder()
+          .jobId(job.jobId())
+          .runId(job.runId())
+          .shardIndex(job.shardIndex())
+          .rowStart(job.rowStart())
+          .rowCount(job.rowCount())
+          .values(Map.of("cosine", new double[job.rowCount()]))
+          .workerId("w")
+          .executionProvider("cpu")
+          .durationMs(1)
+          .attempt(1)
+          .build());
     });
     await("both jobs answered", () -> producer.history().size() == 2);
     assertThat(isolated).as("only the suspect was scored alone").containsExactly(ScoringJob.jobId("run-1", 0));

@@ -124,7 +124,7 @@ class ModelInspectorTest {
   @Test
   void anEmbeddingModelIsProbedUnderTheConventionsGiven() throws Exception {
     ModelInspector.Report report = inspector.inspect(TestModelsAccess.bge(), TestModelsAccess.bgeTokenizer(), null,
-        new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, null, null, null, null));
+        EmbeddingConventions.DEFAULTS.withPooling(EmbeddingConventions.Pooling.CLS));
     assertThat(report.scorable()).as(report.problem()).isTrue();
     assertThat(report.task()).isEqualTo(Task.EMBEDDING);
     assertThat(report.feeding()).contains("output last_hidden_state: token vectors, pooled by cls")
@@ -174,9 +174,25 @@ class ModelInspectorTest {
 
       for (ArtifactRef minilm : List.of(TestModelsAccess.int8(), TestModelsAccess.fp32())) {
         ModelInspector.Report inspected = inspector.inspect(minilm, TestModelsAccess.tokenizer(), null, null);
-        ShardResult result = worker.score(new ScoringJob(1, "run-b/00000", "run-b", "ev", "m", "v", Task.EMBEDDING,
-            minilm, TestModelsAccess.tokenizer(), pairs, 256, null, 0, 1, 0, 2, List.of(MetricNames.COSINE), 1,
-            Instant.now().plusSeconds(60), null));
+        ShardResult result = worker.score(ScoringJob.builder()
+            .jobId("run-b/00000")
+            .runId("run-b")
+            .eventId("ev")
+            .model("m")
+            .version("v")
+            .task(Task.EMBEDDING)
+            .artifact(minilm)
+            .tokenizer(TestModelsAccess.tokenizer())
+            .goldenSubset(pairs)
+            .maxSeqLen(256)
+            .shardIndex(0)
+            .shardCount(1)
+            .rowStart(0)
+            .rowCount(2)
+            .metrics(List.of(MetricNames.COSINE))
+            .attempt(1)
+            .deadline(Instant.now().plusSeconds(60))
+            .build());
         assertThat(result.error()).as("%s", result.error()).isNull();
         assertThat(inspected.batching()).as(minilm.uri()).isEqualTo(result.batching());
         assertThat(inspected.feeding()).anyMatch(line -> line.startsWith("batching: " + result.batching() + " ("));
@@ -188,9 +204,26 @@ class ModelInspectorTest {
 
       ModelInspector.Report gpt = inspector.inspect(ModelInspector.Subject.of(causal("bytegpt-base.onnx"))
           .tokenizer(causal("tokenizer.json")).window(128, 64));
-      ShardResult scored = worker.score(new ScoringJob(1, "run-g/00000", "run-g", "ev", "g", "v", Task.CAUSAL_LM,
-          causal("bytegpt-base.onnx"), causal("tokenizer.json"), texts, 128, 64, 0, 1, 0, 2, List.of("nll"), 1,
-          Instant.now().plusSeconds(60)));
+      ShardResult scored = worker.score(ScoringJob.builder()
+          .jobId("run-g/00000")
+          .runId("run-g")
+          .eventId("ev")
+          .model("g")
+          .version("v")
+          .task(Task.CAUSAL_LM)
+          .artifact(causal("bytegpt-base.onnx"))
+          .tokenizer(causal("tokenizer.json"))
+          .goldenSubset(texts)
+          .maxSeqLen(128)
+          .stride(64)
+          .shardIndex(0)
+          .shardCount(1)
+          .rowStart(0)
+          .rowCount(2)
+          .metrics(List.of("nll"))
+          .attempt(1)
+          .deadline(Instant.now().plusSeconds(60))
+          .build());
       assertThat(scored.error()).as("%s", scored.error()).isNull();
       assertThat(gpt.batching()).isEqualTo(scored.batching()).isEqualTo(CausalLmScorer.LENGTH_BUCKETS);
     }

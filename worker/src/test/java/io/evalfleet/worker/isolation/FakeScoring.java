@@ -24,9 +24,18 @@ public final class FakeScoring {
     switch (job.shardIndex()) {
       case ANSWERS -> {
         System.out.println("some chatter before the answer");
-        System.out.println(ScoreOneJob.RESULT + Json.writeString(new ShardResult(1, job.jobId(), job.runId(),
-            job.shardIndex(), job.rowStart(), job.rowCount(), Map.of("cosine", new double[job.rowCount()]), "w", "cpu",
-            null, null, 1, 1, null)));
+        System.out.println(ScoreOneJob.RESULT + Json.writeString(ShardResult.builder()
+            .jobId(job.jobId())
+            .runId(job.runId())
+            .shardIndex(job.shardIndex())
+            .rowStart(job.rowStart())
+            .rowCount(job.rowCount())
+            .values(Map.of("cosine", new double[job.rowCount()]))
+            .workerId("w")
+            .executionProvider("cpu")
+            .durationMs(1)
+            .attempt(1)
+            .build()));
         System.exit(0);
       }
       case RUNS_OUT_OF_MEMORY -> {

@@ -24,9 +24,24 @@ class IsolatedScoringTest {
 
   static ScoringJob job(int shard, String model) {
     ArtifactRef ref = new ArtifactRef(model, "a".repeat(64));
-    return new ScoringJob(1, ScoringJob.jobId("run-1", shard), "run-1", "ev", "m", "v", Task.EMBEDDING, ref, ref,
-        new SubsetRef("/nowhere/s.parquet", "b".repeat(64), null, Map.of()), null, null, shard, 5, 40L * shard, 40,
-        List.of("cosine"), 1, Instant.now());
+    return ScoringJob.builder()
+        .jobId(ScoringJob.jobId("run-1", shard))
+        .runId("run-1")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .task(Task.EMBEDDING)
+        .artifact(ref)
+        .tokenizer(ref)
+        .goldenSubset(new SubsetRef("/nowhere/s.parquet", "b".repeat(64), null, Map.of()))
+        .shardIndex(shard)
+        .shardCount(5)
+        .rowStart(40L * shard)
+        .rowCount(40)
+        .metrics(List.of("cosine"))
+        .attempt(1)
+        .deadline(Instant.now())
+        .build();
   }
 
   IsolatedScoring fake(String heap, String... jvmOptions) {

@@ -85,8 +85,26 @@ class CausalLmScorerTest {
   }
 
   static ScoringJob job(String model, SubsetRef subset, int rows) throws Exception {
-    return new ScoringJob(1, "run-p/" + rows, "run-p", "ev", "m", "v", Task.CAUSAL_LM, fixture(model),
-        fixture("tokenizer.json"), subset, 128, 64, 0, 1, 0, rows, List.of("nll"), 1, Instant.now().plusSeconds(60));
+    return ScoringJob.builder()
+        .jobId("run-p/" + rows)
+        .runId("run-p")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .task(Task.CAUSAL_LM)
+        .artifact(fixture(model))
+        .tokenizer(fixture("tokenizer.json"))
+        .goldenSubset(subset)
+        .maxSeqLen(128)
+        .stride(64)
+        .shardIndex(0)
+        .shardCount(1)
+        .rowStart(0)
+        .rowCount(rows)
+        .metrics(List.of("nll"))
+        .attempt(1)
+        .deadline(Instant.now().plusSeconds(60))
+        .build();
   }
 
   static ShardResult score(String model, SubsetRef subset, int rows) throws Exception {
@@ -281,19 +299,69 @@ class CausalLmScorerTest {
     assertThat(score("bytegpt-base.onnx", textSubset("nothing", List.of("x")), 1).error().message())
         .contains("row 0 has a single token");
 
-    assertThatThrownBy(() -> new ScoringJob(1, "run-p/x", "run-p", "ev", "m", "v", Task.CAUSAL_LM,
-        fixture("bytegpt-base.onnx"), null, heldoutText, null, null, 0, 1, 0, 1, List.of(), 1, Instant.now()))
+    assertThatThrownBy(() -> ScoringJob.builder()
+        .jobId("run-p/x")
+        .runId("run-p")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .task(Task.CAUSAL_LM)
+        .artifact(fixture("bytegpt-base.onnx"))
+        .goldenSubset(heldoutText)
+        .shardIndex(0)
+        .shardCount(1)
+        .rowStart(0)
+        .rowCount(1)
+        .metrics(List.of())
+        .attempt(1)
+        .deadline(Instant.now())
+        .build())
         .as("the job's contract applies the task's rules").hasMessageContaining("'max_seq_len': is required");
-    ScoringJob noTokenizer = new ScoringJob(1, "run-p/y", "run-p", "ev", "m", "v", Task.CAUSAL_LM,
-        fixture("bytegpt-base.onnx"), null, heldoutText, 128, 64, 0, 1, 0, 1, List.of(), 1, Instant.now());
+    ScoringJob noTokenizer = ScoringJob.builder()
+        .jobId("run-p/y")
+        .runId("run-p")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .task(Task.CAUSAL_LM)
+        .artifact(fixture("bytegpt-base.onnx"))
+        .goldenSubset(heldoutText)
+        .maxSeqLen(128)
+        .stride(64)
+        .shardIndex(0)
+        .shardCount(1)
+        .rowStart(0)
+        .rowCount(1)
+        .metrics(List.of())
+        .attempt(1)
+        .deadline(Instant.now())
+        .build();
     assertThat(scorer.score(noTokenizer).error().message()).contains("needs the model's tokenizer");
   }
 
   @Test
   void anEmbeddingModelIsNotACausalLm() throws Exception {
     ArtifactRef minilm = io.evalfleet.worker.scoring.TestModelsAccess.fp32();
-    ScoringJob job = new ScoringJob(1, "run-p/z", "run-p", "ev", "m", "v", Task.CAUSAL_LM, minilm,
-        fixture("tokenizer.json"), heldoutText, 128, 64, 0, 1, 0, 1, List.of(), 1, Instant.now());
+    ScoringJob job = ScoringJob.builder()
+        .jobId("run-p/z")
+        .runId("run-p")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .task(Task.CAUSAL_LM)
+        .artifact(minilm)
+        .tokenizer(fixture("tokenizer.json"))
+        .goldenSubset(heldoutText)
+        .maxSeqLen(128)
+        .stride(64)
+        .shardIndex(0)
+        .shardCount(1)
+        .rowStart(0)
+        .rowCount(1)
+        .metrics(List.of())
+        .attempt(1)
+        .deadline(Instant.now())
+        .build();
     assertThat(scorer.score(job).error().message()).contains("has no 'logits' output", "last_hidden_state");
   }
 }

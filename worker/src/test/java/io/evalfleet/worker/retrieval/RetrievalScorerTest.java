@@ -89,9 +89,25 @@ class RetrievalScorerTest {
 
   static ShardResult score(ArtifactRef model, RetrievalStep.Phase phase, String folder, String baseline, long start,
       int count) throws Exception {
-    ScoringJob job = new ScoringJob(1, "run-r/" + phase + start, "run-r", "ev", "m", "v", Task.RETRIEVAL, model,
-        TestModels.tokenizer(), subset, null, null, 0, 1, start, count, List.of(), 1, Instant.now().plusSeconds(60),
-        null, null, new RetrievalStep(phase, folder, baseline, List.of(1, 10)));
+    ScoringJob job = ScoringJob.builder()
+        .jobId("run-r/" + phase + start)
+        .runId("run-r")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .task(Task.RETRIEVAL)
+        .artifact(model)
+        .tokenizer(TestModels.tokenizer())
+        .goldenSubset(subset)
+        .shardIndex(0)
+        .shardCount(1)
+        .rowStart(start)
+        .rowCount(count)
+        .metrics(List.of())
+        .attempt(1)
+        .deadline(Instant.now().plusSeconds(60))
+        .retrieval(new RetrievalStep(phase, folder, baseline, List.of(1, 10)))
+        .build();
     ShardResult result = scorer.score(job);
     assertThat(result.error()).as("%s", result.error()).isNull();
     return result;

@@ -74,8 +74,26 @@ class EmbeddingConventionsTest {
   }
 
   static double[] cosines(ArtifactRef model, ArtifactRef tokenizer, SubsetRef subset, EmbeddingConventions conventions) {
-    ScoringJob job = new ScoringJob(1, "run-c/00000", "run-c", "ev", "m", "v", Task.EMBEDDING, model, tokenizer, subset,
-        512, null, 0, 1, 0, PAIRS.size(), List.of(MetricNames.COSINE), 1, Instant.now().plusSeconds(60), conventions);
+    ScoringJob job = ScoringJob.builder()
+        .jobId("run-c/00000")
+        .runId("run-c")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .task(Task.EMBEDDING)
+        .artifact(model)
+        .tokenizer(tokenizer)
+        .goldenSubset(subset)
+        .maxSeqLen(512)
+        .shardIndex(0)
+        .shardCount(1)
+        .rowStart(0)
+        .rowCount(PAIRS.size())
+        .metrics(List.of(MetricNames.COSINE))
+        .attempt(1)
+        .deadline(Instant.now().plusSeconds(60))
+        .embedding(conventions)
+        .build();
     ShardResult result = scorer.score(job);
     assertThat(result.error()).as("%s", result.error()).isNull();
     return result.values().get(MetricNames.COSINE);
@@ -159,9 +177,26 @@ class EmbeddingConventionsTest {
 
   @Test
   void anUnknownOutputIsBadInputNamingTheOutputs() throws Exception {
-    ScoringJob job = new ScoringJob(1, "run-c/00000", "run-c", "ev", "m", "v", Task.EMBEDDING, TestModels.fp32(),
-        TestModels.tokenizer(), pairs, 512, null, 0, 1, 0, 2, List.of(MetricNames.COSINE), 1,
-        Instant.now().plusSeconds(60), new EmbeddingConventions(null, null, null, null, "sentence_embedding"));
+    ScoringJob job = ScoringJob.builder()
+        .jobId("run-c/00000")
+        .runId("run-c")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .task(Task.EMBEDDING)
+        .artifact(TestModels.fp32())
+        .tokenizer(TestModels.tokenizer())
+        .goldenSubset(pairs)
+        .maxSeqLen(512)
+        .shardIndex(0)
+        .shardCount(1)
+        .rowStart(0)
+        .rowCount(2)
+        .metrics(List.of(MetricNames.COSINE))
+        .attempt(1)
+        .deadline(Instant.now().plusSeconds(60))
+        .embedding(EmbeddingConventions.DEFAULTS.withOutput("sentence_embedding"))
+        .build();
     ShardResult result = scorer.score(job);
     assertThat(result.error().message()).contains("embedding.output 'sentence_embedding' is not an output",
         "last_hidden_state");
@@ -198,7 +233,7 @@ class EmbeddingConventionsTest {
     ArtifactRef model = new ArtifactRef(modelUri, Storage.withDefaults().sha256(modelUri));
     ArtifactRef tokenizer = new ArtifactRef(tokenizerUri, Storage.withDefaults().sha256(tokenizerUri));
     for (Pooling pooling : List.of(Pooling.MEAN, Pooling.CLS)) {
-      double[] scored = cosines(model, tokenizer, pairs, new EmbeddingConventions(pooling, null, null, null, null));
+      double[] scored = cosines(model, tokenizer, pairs, EmbeddingConventions.DEFAULTS.withPooling(pooling));
       for (int i = 0; i < PAIRS.size(); i++) {
         double expected = Vectors.cosine(pooled(PAIRS.get(i).textA(), pooling), pooled(PAIRS.get(i).textB(), pooling));
         assertThat(scored[i]).as("%s pooling, pair %d", pooling, i).isCloseTo(expected,

@@ -65,8 +65,24 @@ class ShardScorerTest {
   }
 
   static ScoringJob job(ArtifactRef model, SubsetRef subset, long start, int count) {
-    return new ScoringJob(1, "run-t/" + start + "-" + count, "run-t", "ev", "m", "v", Task.EMBEDDING, model, tokenizer,
-        subset, null, null, 0, 1, start, count, List.of("cosine"), 1, Instant.now().plusSeconds(60));
+    return ScoringJob.builder()
+        .jobId("run-t/" + start + "-" + count)
+        .runId("run-t")
+        .eventId("ev")
+        .model("m")
+        .version("v")
+        .task(Task.EMBEDDING)
+        .artifact(model)
+        .tokenizer(tokenizer)
+        .goldenSubset(subset)
+        .shardIndex(0)
+        .shardCount(1)
+        .rowStart(start)
+        .rowCount(count)
+        .metrics(List.of("cosine"))
+        .attempt(1)
+        .deadline(Instant.now().plusSeconds(60))
+        .build();
   }
 
   @Test
