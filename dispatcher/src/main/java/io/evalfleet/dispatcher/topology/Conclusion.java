@@ -4,7 +4,6 @@ import io.evalfleet.common.contract.Coverage;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.archive.BaselineSnapshot;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
@@ -224,10 +223,24 @@ final class Conclusion {
       String baselineVersion, Coverage coverage, List<String> providers, String lockfile, boolean byPolicy) {
     StagedWeightEvent event = run.event();
     Instant now = book.now();
-    DriftFlag driftFlag = new DriftFlag(SchemaVersion.CURRENT, run.runId(), event.eventId(), event.model(),
-        event.version(), baselineVersion, flag, metrics, new ArrayList<>(reasons), coverage, providers, run.stagedAt(),
-        now, Duration.between(run.stagedAt(), now).toMillis(), byPolicy ? dispatching.policy.policyVersion() : null,
-        lockfile, event.review());
+    DriftFlag driftFlag = DriftFlag.builder()
+        .runId(run.runId())
+        .eventId(event.eventId())
+        .model(event.model())
+        .version(event.version())
+        .baselineVersion(baselineVersion)
+        .flag(flag)
+        .metrics(metrics)
+        .reasons(new ArrayList<>(reasons))
+        .coverage(coverage)
+        .executionProviders(providers)
+        .stagedAt(run.stagedAt())
+        .decidedAt(now)
+        .durationMs(Duration.between(run.stagedAt(), now).toMillis())
+        .policyVersion(byPolicy ? dispatching.policy.policyVersion() : null)
+        .lockfile(lockfile)
+        .review(event.review())
+        .build();
     book.publish(run.runId(), driftFlag, event.model());
   }
 }

@@ -138,10 +138,22 @@ final class Decision implements Callable<Decision.Outcome> {
     Archived archived = archive(vector, provenance, scores, verdict, baseline == null ? null : baseline.version(), reasons);
     BaselineRecord pinned = null;
     if (baseline == null) {
-      pinned = new BaselineRecord(event.model(), event.version(), run.runId(), event.artifact().sha256(),
-          event.goldenSubset().sha256(), event.tokenizer() == null ? null : event.tokenizer().sha256(),
-          event.baseModelSha256(), provenance.modelSignature(), vector.metrics(), archived.scores(), event.commit(), now,
-          conventionsOf(event), event.artifact());
+      pinned = BaselineRecord.builder()
+          .model(event.model())
+          .version(event.version())
+          .runId(run.runId())
+          .artifactSha256(event.artifact().sha256())
+          .subsetSha256(event.goldenSubset().sha256())
+          .tokenizerSha256(event.tokenizer() == null ? null : event.tokenizer().sha256())
+          .baseModelSha256(event.baseModelSha256())
+          .modelSignature(provenance.modelSignature())
+          .metrics(vector.metrics())
+          .scores(archived.scores())
+          .commit(event.commit())
+          .recordedAt(now)
+          .embedding(conventionsOf(event))
+          .artifact(event.artifact())
+          .build();
     }
     return new Outcome(run.runId(), verdict.flag(), verdict.metrics(), reasons,
         baseline == null ? null : baseline.version(), provenance.executionProviders(), archived.lockfile(), pinned, null,
@@ -233,13 +245,37 @@ final class Decision implements Callable<Decision.Outcome> {
       }
       Map<String, EvaluationLock.LockedMetric> locked = new LinkedHashMap<>();
       verdict.metrics().forEach((name, m) -> locked.put(name, EvaluationLock.LockedMetric.of(m)));
-      EvaluationLock lock = new EvaluationLock(EvaluationLock.CURRENT, event.model(), event.version(), event.eventId(),
-          run.runId(), event.commit(), event.task().wireName(), event.artifact(),
-          event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().uri(),
-          event.goldenSubset().sha256(), event.goldenSubset().columns(), Evaluator.VERSION, provenance.onnxRuntime(), provenance.executionProviders(),
-          provenance.hardware(), event.hardwareProfile(), event.quantizationBits(), event.maxSeqLen(), event.stride(),
-          event.baseModelSha256(), provenance.modelSignature(), dispatching.policy.policyVersion(), baselineVersion,
-          verdict.flag(), locked, scores, reusedScores != null, now, conventionsOf(event));
+      EvaluationLock lock = EvaluationLock.builder()
+          .model(event.model())
+          .version(event.version())
+          .eventId(event.eventId())
+          .runId(run.runId())
+          .commit(event.commit())
+          .task(event.task().wireName())
+          .artifact(event.artifact())
+          .tokenizerSha256(event.tokenizer() == null ? null : event.tokenizer().sha256())
+          .goldenSubsetUri(event.goldenSubset().uri())
+          .goldenSubsetSha256(event.goldenSubset().sha256())
+          .goldenSubsetColumns(event.goldenSubset().columns())
+          .evaluatorVersion(Evaluator.VERSION)
+          .onnxRuntime(provenance.onnxRuntime())
+          .executionProviders(provenance.executionProviders())
+          .hardware(provenance.hardware())
+          .requestedHardwareProfile(event.hardwareProfile())
+          .quantizationBits(event.quantizationBits())
+          .maxSeqLen(event.maxSeqLen())
+          .stride(event.stride())
+          .baseModelSha256(event.baseModelSha256())
+          .modelSignature(provenance.modelSignature())
+          .policyVersion(dispatching.policy.policyVersion())
+          .baselineVersion(baselineVersion)
+          .flag(verdict.flag())
+          .metrics(locked)
+          .scores(scores)
+          .scoresReused(reusedScores != null)
+          .decidedAt(now)
+          .embedding(conventionsOf(event))
+          .build();
       return new Archived(scores, dispatching.archive.writeLock(lock));
     } catch (IOException | RuntimeException e) {
       log.error("cannot archive run {} in {}: {}", run.runId(), dispatching.archive.root(), e.toString());

@@ -6,7 +6,6 @@ import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ReviewRef;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.failure.FailureKind;
@@ -306,10 +305,20 @@ final class Intake {
       return null;
     }
     StagedWeightEvent staged = head.event();
-    return new FirstInLine(new BaselineRecord(staged.model(), staged.version(), head.runId(), staged.artifact().sha256(),
-        staged.goldenSubset().sha256(), staged.tokenizer() == null ? null : staged.tokenizer().sha256(),
-        staged.baseModelSha256(), null, Map.of(), null, staged.commit(), null, Decision.conventionsOf(staged),
-        staged.artifact()), head);
+    BaselineRecord baseline = BaselineRecord.builder()
+        .model(staged.model())
+        .version(staged.version())
+        .runId(head.runId())
+        .artifactSha256(staged.artifact().sha256())
+        .subsetSha256(staged.goldenSubset().sha256())
+        .tokenizerSha256(staged.tokenizer() == null ? null : staged.tokenizer().sha256())
+        .baseModelSha256(staged.baseModelSha256())
+        .metrics(Map.of())
+        .commit(staged.commit())
+        .embedding(Decision.conventionsOf(staged))
+        .artifact(staged.artifact())
+        .build();
+    return new FirstInLine(baseline, head);
   }
 
   /**
@@ -376,7 +385,16 @@ final class Intake {
         violation);
     String reason = "staged event rejected: " + violation.getMessage();
     log.warn("{} (event {}, {}-{}@{})", reason, eventId, source.topic(), source.partition(), source.offset());
-    book.publish(runId, new DriftFlag(SchemaVersion.CURRENT, runId, eventId, model, null, null, Flag.ERROR, Map.of(),
-        List.of(reason), null, List.of(), null, book.now(), null, null, null, review), model);
+    book.publish(runId, DriftFlag.builder()
+        .runId(runId)
+        .eventId(eventId)
+        .model(model)
+        .flag(Flag.ERROR)
+        .metrics(Map.of())
+        .reasons(List.of(reason))
+        .executionProviders(List.of())
+        .decidedAt(book.now())
+        .review(review)
+        .build(), model);
   }
 }

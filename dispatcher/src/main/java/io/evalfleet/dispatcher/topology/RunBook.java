@@ -201,11 +201,29 @@ final class RunBook {
   /** The job of a shard at its current attempt. */
   static ScoringJob job(RunState run, ShardState shard) {
     var event = run.event();
-    return new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run.runId(), shard.index()), run.runId(),
-        event.eventId(), event.model(), event.version(), event.task(), event.artifact(), event.tokenizer(),
-        event.goldenSubset(), event.maxSeqLen(), event.stride(), shard.index(), run.shardsTotal(), shard.rowStart(),
-        shard.rowCount(), event.task().spec().rowValues(), shard.attempt(), run.deadline(), event.embedding(),
-        run.shiftReference().map(BaselineRecord::artifact).orElse(null), run.retrievalStep(shard.index()));
+    return ScoringJob.builder()
+        .jobId(ScoringJob.jobId(run.runId(), shard.index()))
+        .runId(run.runId())
+        .eventId(event.eventId())
+        .model(event.model())
+        .version(event.version())
+        .task(event.task())
+        .artifact(event.artifact())
+        .tokenizer(event.tokenizer())
+        .goldenSubset(event.goldenSubset())
+        .maxSeqLen(event.maxSeqLen())
+        .stride(event.stride())
+        .shardIndex(shard.index())
+        .shardCount(run.shardsTotal())
+        .rowStart(shard.rowStart())
+        .rowCount(shard.rowCount())
+        .metrics(event.task().spec().rowValues())
+        .attempt(shard.attempt())
+        .deadline(run.deadline())
+        .embedding(event.embedding())
+        .reference(run.shiftReference().map(BaselineRecord::artifact).orElse(null))
+        .retrieval(run.retrievalStep(shard.index()))
+        .build();
   }
 
   /** Sends a shard result on to the task that owns its model (see {@link Collector}). */

@@ -45,15 +45,32 @@ class CollectorTest {
   }
 
   static ShardResult scored(RunState run, ShardState shard, long rowStart, int rowCount) {
-    return new ShardResult(1, ScoringJob.jobId(run.runId(), shard.index()), run.runId(), shard.index(), rowStart,
-        rowCount, Map.of("cosine", new double[rowCount], "gold", new double[rowCount]), "w1", "cpu", null, null, 5,
-        shard.attempt(), null);
+    return ShardResult.builder()
+        .jobId(ScoringJob.jobId(run.runId(), shard.index()))
+        .runId(run.runId())
+        .shardIndex(shard.index())
+        .rowStart(rowStart)
+        .rowCount(rowCount)
+        .values(Map.of("cosine", new double[rowCount], "gold", new double[rowCount]))
+        .workerId("w1")
+        .executionProvider("cpu")
+        .durationMs(5)
+        .attempt(shard.attempt())
+        .build();
   }
 
   static ShardResult failed(RunState run, ShardState shard, FailureKind kind) {
-    return new ShardResult(1, ScoringJob.jobId(run.runId(), shard.index()), run.runId(), shard.index(),
-        shard.rowStart(), shard.rowCount(), null, "w1", null, null, null, 5, shard.attempt(),
-        new ShardError(kind, "model store unreachable"));
+    return ShardResult.builder()
+        .jobId(ScoringJob.jobId(run.runId(), shard.index()))
+        .runId(run.runId())
+        .shardIndex(shard.index())
+        .rowStart(shard.rowStart())
+        .rowCount(shard.rowCount())
+        .workerId("w1")
+        .durationMs(5)
+        .attempt(shard.attempt())
+        .error(new ShardError(kind, "model store unreachable"))
+        .build();
   }
 
   @Test

@@ -35,8 +35,18 @@ class DecisionQueueTest {
       cosine[i] = 0.9;
       gold[i] = i;
     }
-    ShardResult result = new ShardResult(1, ScoringJob.jobId(run.runId(), 0), run.runId(), 0, 0, 10,
-        Map.of("cosine", cosine, "gold", gold), "w1", "cpu", null, null, 5, 1, null);
+    ShardResult result = ShardResult.builder()
+        .jobId(ScoringJob.jobId(run.runId(), 0))
+        .runId(run.runId())
+        .shardIndex(0)
+        .rowStart(0)
+        .rowCount(10)
+        .values(Map.of("cosine", cosine, "gold", gold))
+        .workerId("w1")
+        .executionProvider("cpu")
+        .durationMs(5)
+        .attempt(1)
+        .build();
     shard.done(result);
     bench.book.saveShard(result.jobId(), shard);
     bench.book.recordShardResult(result);

@@ -68,11 +68,17 @@ final class StepBench {
   }
 
   static StagedWeightEvent event(String model, String version) {
-    return new StagedWeightEvent(1, "ev-" + model + "-" + version, model, version, Task.EMBEDDING,
-        new ArtifactRef("file:///models/" + model + "-" + version + ".onnx", SHA),
-        new ArtifactRef("file:///models/tokenizer.json", SHA),
-        new SubsetRef("file:///subsets/golden.parquet", SHA, "v1", Map.of()), null, null, null, null, null, null,
-        "commit-" + version, START);
+    return StagedWeightEvent.builder()
+        .eventId("ev-" + model + "-" + version)
+        .model(model)
+        .version(version)
+        .task(Task.EMBEDDING)
+        .artifact(new ArtifactRef("file:///models/" + model + "-" + version + ".onnx", SHA))
+        .tokenizer(new ArtifactRef("file:///models/tokenizer.json", SHA))
+        .goldenSubset(new SubsetRef("file:///subsets/golden.parquet", SHA, "v1", Map.of()))
+        .commit("commit-" + version)
+        .createdAt(START)
+        .build();
   }
 
   /** A run scoring {@code shards} shards of 10 rows, stored with its shards planned. */
