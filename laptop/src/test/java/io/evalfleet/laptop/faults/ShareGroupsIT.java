@@ -3,6 +3,7 @@ package io.evalfleet.laptop.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.evalfleet.laptop.embedded.EmbeddedKafka;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,11 +26,14 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What a share group (KIP-932) would do to the jobs topic, measured on the embedded broker: whether
- * share groups are on, what becomes of a record past the delivery limit, and whether the lag that the
+ * What a share group (KIP-932) would do to the jobs topic, measured on a broker set up as the
+ * embedded one ({@link EmbeddedKafka}) is: whether share groups are on, what becomes of a record past the delivery limit, and whether the lag that the
  * KEDA Kafka scaler reads (consumer-group offsets) exists for a share group. The findings are in
  * docs/share-groups.md.
  */
@@ -37,9 +41,32 @@ class ShareGroupsIT {
   static final String TOPIC = "share-probe";
   static final String GROUP = "share-probe-group";
 
+  /**
+   * The embedded broker's own settings plus a replication factor of 1 for the share-group state
+   * topic: with the default (3), a single broker cannot create {@code __share_group_state}, and a
+   * share consumer on {@link EmbeddedKafka} as it is receives nothing at all.
+   */
+  static KafkaClusterTestKit broker(Path dir) throws Exception {
+    TestKitNodes nodes = new TestKitNodes.Builder().setBaseDirectory(dir).setCombined(true).setNumBrokerNodes(1)
+        .setNumControllerNodes(1).build();
+    KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes)
+        .setConfigProp("auto.create.topics.enable", "false")
+        .setConfigProp("offsets.topic.replication.factor", "1")
+        .setConfigProp("transaction.state.log.replication.factor", "1")
+        .setConfigProp("group.initial.rebalance.delay.ms", "0")
+        .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
+        .setConfigProp("share.coordinator.state.topic.min.isr", "1")
+        .build();
+    cluster.format();
+    cluster.startup();
+    cluster.waitForReadyBrokers();
+    return cluster;
+  }
+
   @Test
-  void aRecordReleasedUpToTheDeliveryLimitIsArchivedAndAShareGroupHasNoConsumerGroupLag() throws Exception {
-    try (EmbeddedKafka kafka = EmbeddedKafka.start(1); Admin admin = kafka.admin()) {
+  void aRecordReleasedUpToTheDeliveryLimitIsArchivedAndAShareGroupHasNoConsumerGroupLag(@TempDir Path dir)
+      throws Exception {
+    try (KafkaClusterTestKit kafka = broker(dir); Admin admin = kafka.admin()) {
       FinalizedVersionRange share = admin.describeFeatures().featureMetadata().get(30, TimeUnit.SECONDS)
           .finalizedFeatures().get("share.version");
       System.out.println("share.version finalized: " + share);
