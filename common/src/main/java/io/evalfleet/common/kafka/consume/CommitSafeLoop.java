@@ -267,7 +267,7 @@ public final class CommitSafeLoop<K, V> implements Runnable {
     }
     if (!commits.isEmpty()) {
       try {
-        consumer.commitSync(commits);
+        commitSync(commits);
       } catch (RuntimeException e) {
         log.warn("{} cannot record deliveries in the offset metadata: {}", name, e.toString());
       }
@@ -342,11 +342,23 @@ public final class CommitSafeLoop<K, V> implements Runnable {
       });
     } else if (synchronousCommits) {
       try {
-        consumer.commitSync(commits);
+        commitSync(commits);
       } catch (RuntimeException e) {
         log.warn("{} offset commit failed (the records will be consumed again): {}", name, e.toString());
       }
     } else {
+      commitSync(commits);
+    }
+  }
+
+  /**
+   * Commits once more when the first try was interrupted by {@link #close}'s wakeup, which is meant
+   * for the poll and must not cost the commit: the offsets were already taken from their trackers.
+   */
+  private void commitSync(Map<TopicPartition, OffsetAndMetadata> commits) {
+    try {
+      consumer.commitSync(commits);
+    } catch (WakeupException e) {
       consumer.commitSync(commits);
     }
   }
