@@ -1,15 +1,15 @@
-package io.evalfleet.worker.consumer;
+package io.evalfleet.common.kafka.consume;
 
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * How often each unfinished record of one partition was started by a worker, kept in the metadata
- * of the partition's committed offset ({@code d=<offset>:<count>,...}) so that it outlives the
- * workers that a job kills. Only offsets at or past the committed position are kept, and at most
+ * How often each unfinished record of one partition was started, kept in the metadata of the
+ * partition's committed offset ({@code d=<offset>:<count>,...}) so that it outlives the processes
+ * that a record kills. Only offsets at or past the committed position are kept, and at most
  * {@link #MAX_ENTRIES}, so the metadata stays within the broker's limit. Used by the poll thread.
  */
-final class Deliveries {
+final class DeliveryCounts {
   static final int MAX_ENTRIES = 64;
   private static final String PREFIX = "d=";
 
@@ -20,7 +20,7 @@ final class Deliveries {
     return started.merge(offset, 1, Integer::sum);
   }
 
-  /** Forgets {@code offset}: its scoring ended, so it did not stop the worker. */
+  /** Forgets {@code offset}: its handling ended, so it did not stop the process. */
   void finished(long offset) {
     started.remove(offset);
   }
@@ -42,8 +42,8 @@ final class Deliveries {
   }
 
   /** The counts in committed metadata; none when it holds none (or is not ours). */
-  static Deliveries decode(String metadata) {
-    Deliveries deliveries = new Deliveries();
+  static DeliveryCounts decode(String metadata) {
+    DeliveryCounts deliveries = new DeliveryCounts();
     if (metadata == null || !metadata.startsWith(PREFIX)) {
       return deliveries;
     }
