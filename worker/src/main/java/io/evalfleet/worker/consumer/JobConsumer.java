@@ -10,7 +10,7 @@ import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.worker.isolation.Isolation;
-import io.evalfleet.worker.scoring.JobScorer;
+import io.evalfleet.scoring.JobScorer;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -316,7 +316,7 @@ public final class JobConsumer implements Runnable {
   }
 
   private String workerIdOf() {
-    return scorer instanceof io.evalfleet.worker.scoring.ShardScorer router ? router.workerId() : null;
+    return scorer instanceof io.evalfleet.scoring.ShardScorer router ? router.workerId() : null;
   }
 
   /** Counts the deliveries that scoring threads announced and commits them with the partition's position. */
