@@ -19,7 +19,7 @@ import java.util.Map;
  * agrees, the change in probability of the true next token, and the candidate's NLL of it. Positions that are not scored are
  * 0. Float32 logits. Thread-safe (ONNX Runtime sessions are).
  */
-public final class TokenShiftHead {
+final class TokenShiftHead {
   public static final String RESOURCE = "/onnx/token-shift-head.onnx";
 
   /**

@@ -8,7 +8,7 @@ import java.util.PriorityQueue;
  * the ranking is deterministic. The corpus is one flat {@code float[]} (documents × dimensions) and
  * products are summed in double. Immutable; thread-safe.
  */
-public final class ExactTopK {
+final class ExactTopK {
   private final float[] corpus;
   private final int dimensions;
   private final int documents;

@@ -19,7 +19,7 @@ import java.util.Map;
  * @param docRows the subset row of each doc, in order
  * @param grades by query id: doc index → grade (unjudged docs are not relevant)
  */
-public record Judgements(long[] docRows, Map<String, Map<Integer, Integer>> grades) {
+record Judgements(long[] docRows, Map<String, Map<Integer, Integer>> grades) {
 
   /** The judgements of a query; empty when it has none. */
   public Map<Integer, Integer> of(String queryId) {

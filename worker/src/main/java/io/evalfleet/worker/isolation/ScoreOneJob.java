@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * <p>Exit statuses: 0 answered; {@link #SETUP_FAILED} the request or the scorers could not be set
  * up; {@link #WORKER_GONE} the worker went away; anything else is how the JVM died.
  */
-public final class ScoreOneJob {
+final class ScoreOneJob {
   /** Prefix of the line that carries the answer on standard output. */
   static final String RESULT = "evalfleet-isolated-result ";
   static final int SETUP_FAILED = 70;
