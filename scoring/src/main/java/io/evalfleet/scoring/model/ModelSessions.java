@@ -12,6 +12,12 @@ import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.scoring.ScoringException;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
 import org.slf4j.Logger;
@@ -26,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * stay open: the least recently used one no job holds is closed to make room.
  * Thread-safe; closes what it created.
  */
-public final class ModelSessions implements AutoCloseable {
+public final class ModelSessions implements AutoCloseable, MeterBinder {
   private static final Logger log = LoggerFactory.getLogger(ModelSessions.class);
 
   private final OrtEnvironment env = OrtEnvironment.getEnvironment();
@@ -34,6 +40,8 @@ public final class ModelSessions implements AutoCloseable {
   private final int intraOpThreads;
   private final Bulkhead loads;
   private final io.github.resilience4j.bulkhead.BulkheadRegistry loadRegistry;
+  /** resilience4j's tagged meters of the load bulkhead. */
+  private final MeterBinder loadBulkheadMetrics;
   /** Open sessions by model digest, one unit of weight each; an evicted one is closed. */
   private final LeasePool<String, LoadedModel> models;
   /** Tokenizers by digest and length; native resources, so closed only once no job holds them. */
@@ -45,8 +53,20 @@ public final class ModelSessions implements AutoCloseable {
   private OrtSession tokenShiftHead;
 
   private final ExecutionProvider provider;
-  private volatile io.micrometer.core.instrument.MeterRegistry metrics =
-      new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+  /** Where loads are counted: a private registry until {@link #bindTo} names the real one. */
+  private volatile LoadMeters loadMeters = new LoadMeters(new SimpleMeterRegistry());
+
+  /** The meters a load updates, all on one registry. */
+  private record LoadMeters(MeterRegistry registry, Timer loaded, Timer failed, Counter fallbacks) {
+    LoadMeters(MeterRegistry registry) {
+      this(registry, FleetMeter.MODEL_LOADS.timer(registry, "loaded"), FleetMeter.MODEL_LOADS.timer(registry, "failed"),
+          FleetMeter.PROVIDER_FALLBACKS.counter(registry));
+    }
+
+    void sessionLoaded(String provider) {
+      FleetMeter.SESSIONS_BY_PROVIDER.counter(registry, provider).increment();
+    }
+  }
 
   /** A job's hold on a loaded model: the session stays open until the lease is closed. */
   public static final class Lease implements AutoCloseable {
@@ -108,6 +128,7 @@ public final class ModelSessions implements AutoCloseable {
         .maxWaitDuration(Duration.ofMinutes(30))
         .build());
     this.loads = loadRegistry.bulkhead("model-loads");
+    this.loadBulkheadMetrics = TaggedBulkheadMetrics.ofBulkheadRegistry(loadRegistry);
   }
 
   public OrtEnvironment environment() {
@@ -116,24 +137,22 @@ public final class ModelSessions implements AutoCloseable {
 
   /**
    * Exports the model cache, the sessions, loads (by outcome), provider fallbacks and the load
-   * bulkhead to {@code registry}.
+   * bulkhead to {@code registry}; loads from then on are counted there.
    */
-  public void bindTo(io.micrometer.core.instrument.MeterRegistry registry) {
-    this.metrics = registry;
+  @Override
+  public void bindTo(MeterRegistry registry) {
     FleetMeter.MODEL_CACHE_HITS.functionCounter(registry, cache, ArtifactCache::hits);
     FleetMeter.MODEL_CACHE_FETCHES.functionCounter(registry, cache, ArtifactCache::fetches);
     FleetMeter.MODEL_CACHE_EVICTIONS.functionCounter(registry, cache, ArtifactCache::evictions);
     FleetMeter.MODEL_CACHE_BYTES.gauge(registry, cache::bytes);
     FleetMeter.MODEL_CACHE_LIMIT.gauge(registry, cache::maxBytes);
     FleetMeter.MODEL_SESSIONS.gauge(registry, this::loaded);
-    FleetMeter.PROVIDER_FALLBACKS.counter(registry);
-    FleetMeter.MODEL_LOADS.timer(registry, "loaded");
-    FleetMeter.MODEL_LOADS.timer(registry, "failed");
-    io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics.ofBulkheadRegistry(loadRegistry).bindTo(registry);
+    loadBulkheadMetrics.bindTo(registry);
+    this.loadMeters = new LoadMeters(registry);
   }
 
   /** The bulkhead that bounds concurrent loads, for metrics. */
-  public Bulkhead loadBulkhead() {
+  Bulkhead loadBulkhead() {
     return loads;
   }
 
@@ -170,17 +189,18 @@ public final class ModelSessions implements AutoCloseable {
 
   /** A load through the bulkhead, timed and counted by outcome. */
   private LoadedModel loadCounted(ArtifactRef ref) throws Exception {
+    LoadMeters meters = loadMeters;
     long started = System.nanoTime();
     try {
       LoadedModel model = loads.executeCheckedSupplier(() -> load(ref));
-      FleetMeter.MODEL_LOADS.timer(metrics, "loaded").record(Duration.ofNanos(System.nanoTime() - started));
-      FleetMeter.SESSIONS_BY_PROVIDER.counter(metrics, model.executionProvider()).increment();
+      meters.loaded().record(Duration.ofNanos(System.nanoTime() - started));
+      meters.sessionLoaded(model.executionProvider());
       if (model.providerFallback() != null) {
-        FleetMeter.PROVIDER_FALLBACKS.counter(metrics).increment();
+        meters.fallbacks().increment();
       }
       return model;
     } catch (Throwable e) {
-      FleetMeter.MODEL_LOADS.timer(metrics, "failed").record(Duration.ofNanos(System.nanoTime() - started));
+      meters.failed().record(Duration.ofNanos(System.nanoTime() - started));
       if (e instanceof Exception exception) {
         throw exception;
       }
@@ -287,7 +307,7 @@ public final class ModelSessions implements AutoCloseable {
     try (var in = ModelSessions.class.getResourceAsStream(resource);
          OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       if (in == null) {
-        throw new IllegalStateException(resource + " is missing from the worker jar");
+        throw new IllegalStateException(resource + " is missing from the scoring jar");
       }
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
