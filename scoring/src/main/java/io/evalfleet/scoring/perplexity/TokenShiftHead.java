@@ -37,11 +37,11 @@ final class TokenShiftHead {
     this.head = head;
   }
 
-  /** A session of the head from the worker's resources; the caller closes it. */
+  /** A session of the head from this module's resources; the caller closes it. */
   public static OrtSession load(OrtEnvironment env, OrtSession.SessionOptions options) throws OrtException, IOException {
     try (var in = TokenShiftHead.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException(RESOURCE + " is missing from the worker jar");
+        throw new IllegalStateException(RESOURCE + " is missing from the scoring jar");
       }
       return env.createSession(in.readAllBytes(), options);
     }
