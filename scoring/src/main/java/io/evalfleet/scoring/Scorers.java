@@ -16,10 +16,10 @@ import java.time.Clock;
 import java.util.List;
 
 /**
- * What a worker scores jobs with, built from its configuration alone: storage, the model cache and
- * sessions, the subset reader and one scorer per task behind a {@link ShardScorer}. A worker builds
- * it once; a job scored in a process of its own builds the same from the same settings. Owns the
- * model sessions and closes them.
+ * What jobs are scored with, built from the fleet's configuration alone: storage, the model cache
+ * and sessions, the subset reader and one scorer per task behind a {@link ShardScorer}. A worker
+ * builds it once; a job scored in a process of its own builds the same from the same settings.
+ * Owns the model sessions and closes them.
  */
 public final class Scorers implements AutoCloseable {
   private final ModelSessions sessions;

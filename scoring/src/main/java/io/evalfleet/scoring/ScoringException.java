@@ -58,7 +58,7 @@ public final class ScoringException extends Exception implements Classified {
     return kind;
   }
 
-  public ShardError toShardError() {
+  ShardError toShardError() {
     return new ShardError(kind, getMessage());
   }
 }

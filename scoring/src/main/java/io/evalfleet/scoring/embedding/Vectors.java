@@ -11,7 +11,7 @@ public final class Vectors {
    * Mean of the token vectors of sequence {@code row} whose attention mask is 1, from a
    * {@code [batch, seq, dim]} tensor laid out row-major in {@code hidden}; then L2-normalised.
    */
-  public static double[] meanPoolNormalized(FloatBuffer hidden, int row, int seqLen, int dim, long[] mask) {
+  static double[] meanPoolNormalized(FloatBuffer hidden, int row, int seqLen, int dim, long[] mask) {
     return normalized(pool(Pooling.MEAN, hidden, row, seqLen, dim, mask));
   }
 
@@ -101,7 +101,7 @@ public final class Vectors {
     return out;
   }
 
-  public static double dot(double[] a, double[] b) {
+  static double dot(double[] a, double[] b) {
     if (a.length != b.length) {
       throw new IllegalArgumentException("dimensions differ: " + a.length + " vs " + b.length);
     }

@@ -116,7 +116,7 @@ public final class ArtifactCache {
     return new Use(lease.value().resolve(ref.fileName()), lease);
   }
 
-  public long maxBytes() {
+  long maxBytes() {
     return pool.maxWeight();
   }
 
@@ -124,7 +124,7 @@ public final class ArtifactCache {
     return pool.weight();
   }
 
-  public int entries() {
+  int entries() {
     return pool.size();
   }
 

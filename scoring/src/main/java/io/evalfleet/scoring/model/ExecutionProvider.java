@@ -32,7 +32,7 @@ public enum ExecutionProvider {
    * Checks at start-up that the requested provider can exist in this build: {@code cuda} without
    * the CUDA provider is refused here rather than failing every job later.
    */
-  public void checkAvailable() {
+  void checkAvailable() {
     if (this == CUDA && !OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
       throw new IllegalStateException("worker.execution-provider=cuda, but this ONNX Runtime build has no CUDA provider"
           + " (available: " + OrtEnvironment.getAvailableProviders() + "); build with -Pgpu, or use auto or cpu");

@@ -166,7 +166,7 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
   }
 
   /** Sessions closed to make room so far. */
-  public long sessionsClosed() {
+  long sessionsClosed() {
     return models.evictions();
   }
 

@@ -155,7 +155,7 @@ public final class NllForward {
    *
    * @throws ScoringException when the logits differ in shape or are not float32
    */
-  public WindowShift[] shift(LoadedModel baseline, LoadedModel candidate, List<Window> batch, long[][] rows,
+  WindowShift[] shift(LoadedModel baseline, LoadedModel candidate, List<Window> batch, long[][] rows,
       TokenShiftHead head) throws ScoringException {
     int size = batch.size();
     int seqLen = longest(batch);

@@ -25,7 +25,7 @@ public final class RankingMetrics {
   }
 
   /** 1 / the rank of the first relevant document within the first {@code k}; 0 when there is none. */
-  public static double reciprocalRank(int[] ranking, Map<Integer, Integer> grades, int k) {
+  static double reciprocalRank(int[] ranking, Map<Integer, Integer> grades, int k) {
     requireRelevant(grades.values().stream().filter(g -> g > 0).count());
     for (int i = 0; i < Math.min(k, ranking.length); i++) {
       if (grades.getOrDefault(ranking[i], 0) > 0) {
