@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.storage.Storage;
+import io.evalfleet.scoring.ScoringException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -63,6 +66,30 @@ class ModelSessionsTest {
       assertThat(sessions.loadBulkhead().getBulkheadConfig().getMaxConcurrentCalls()).isEqualTo(2);
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void boundToARegistryItExportsTheCatalogueMetersAndCountsLoadsThereByOutcome() throws Exception {
+    MeterRegistry registry = new SimpleMeterRegistry();
+    try (ModelSessions sessions = sessions(1, 2)) {
+      sessions.bindTo(registry);
+      assertThat(registry.get("evalfleet.model.loads").tag("outcome", "loaded").timer().count()).isZero();
+      assertThat(registry.get("evalfleet.execution.provider.fallbacks").counter().count()).isZero();
+      assertThat(registry.find("resilience4j.bulkhead.max.allowed.concurrent.calls").tag("name", "model-loads").gauge())
+          .isNotNull();
+
+      sessions.lease(fixture("bytegpt-base.onnx")).close();
+      try {
+        sessions.lease(new ArtifactRef(dir.resolve("missing.onnx").toUri().toString(), "0".repeat(64))).close();
+      } catch (ScoringException expected) {
+        // counted as a failed load
+      }
+
+      assertThat(registry.get("evalfleet.model.loads").tag("outcome", "loaded").timer().count()).isEqualTo(1);
+      assertThat(registry.get("evalfleet.model.loads").tag("outcome", "failed").timer().count()).isEqualTo(1);
+      assertThat(registry.get("evalfleet.model.sessions.loaded").tag("provider", "cpu").counter().count()).isEqualTo(1);
+      assertThat(registry.get("evalfleet.model.sessions").gauge().value()).isEqualTo(1);
     }
   }
 }
