@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Makes the small causal-LM fixtures in fixtures/causal-lm/ (and the worker's NLL head).
+"""Makes the small causal-LM fixtures in fixtures/causal-lm/ (and the scoring module's NLL heads).
 
 Run with Debian's python3 (apt-get install python3-torch python3-onnx libopenblas0-pthread):
 
@@ -16,8 +16,8 @@ Deterministic (fixed seeds, one thread). Writes:
   tokenizer.json          a Hugging Face byte-level tokenizer whose token id is the byte value
   heldout.txt             English text never trained on: the golden subset of the demo, one row per line
   reference.json          NLL sums computed here in float64 for known-answer tests
-  worker/src/main/resources/onnx/nll-head.onnx   log-softmax + gather of the next token, run inside ONNX Runtime
-  worker/src/main/resources/onnx/nll-head-fp16.onnx, nll-head-bf16.onnx   the same for float16 and bfloat16 logits:
+  scoring/src/main/resources/onnx/nll-head.onnx   log-softmax + gather of the next token, run inside ONNX Runtime
+  scoring/src/main/resources/onnx/nll-head-fp16.onnx, nll-head-bf16.onnx   the same for float16 and bfloat16 logits:
                           cast to float32 first, so the log-softmax is computed in float32
 CI never runs this script: its outputs are committed.
 """
@@ -38,7 +38,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "fixtures", "causal-lm")
 NLL_HEADS = {TensorProto.FLOAT: "nll-head.onnx", TensorProto.FLOAT16: "nll-head-fp16.onnx",
              TensorProto.BFLOAT16: "nll-head-bf16.onnx"}
-HEAD_DIR = os.path.join(ROOT, "worker", "src", "main", "resources", "onnx")
+HEAD_DIR = os.path.join(ROOT, "scoring", "src", "main", "resources", "onnx")
 VOCAB, D_MODEL, HEADS, BLOCKS, CONTEXT = 256, 64, 4, 2, 128
 OPSET = 17
 

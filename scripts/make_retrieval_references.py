@@ -8,7 +8,7 @@ documents.
     /usr/bin/python3 scripts/make_retrieval_references.py
 
 Needs Debian's python3-numpy. Writes fixtures/retrieval/ranking-reference.json, which
-RankingMetricsTest compares with what the worker computes.
+RankingMetricsTest compares with what the scorers compute.
 """
 import json
 import math

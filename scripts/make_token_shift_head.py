@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Makes worker/src/main/resources/onnx/token-shift-head.onnx: the next-token distribution shift
+"""Makes scoring/src/main/resources/onnx/token-shift-head.onnx: the next-token distribution shift
 between a baseline and a candidate causal LM, computed inside ONNX Runtime from both models' logits.
 
 Run with Debian's python3 (apt-get install python3-onnx): /usr/bin/python3 scripts/make_token_shift_head.py
@@ -22,7 +22,7 @@ import onnx
 from onnx import TensorProto, helper
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUT = os.path.join(ROOT, "worker", "src", "main", "resources", "onnx", "token-shift-head.onnx")
+OUT = os.path.join(ROOT, "scoring", "src", "main", "resources", "onnx", "token-shift-head.onnx")
 OPSET = 17
 
 

@@ -5,18 +5,21 @@ import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.kafka.ContiguousOffsets;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.kafka.consume.CommitSafeLoop;
+import io.evalfleet.common.kafka.consume.Delivery;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.common.storage.Storage;
+import io.evalfleet.notifier.review.Review;
 import io.evalfleet.notifier.review.ReviewAssembler;
 import io.evalfleet.notifier.delivery.DeliveryPolicy;
 import io.evalfleet.notifier.delivery.GitHubTarget;
 import io.evalfleet.notifier.delivery.GitLabTarget;
 import io.evalfleet.notifier.delivery.ReviewTarget;
 import io.evalfleet.notifier.delivery.WebhookTarget;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
@@ -26,22 +29,15 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collection;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import java.util.function.Function;
+import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.clients.producer.Producer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,7 +48,8 @@ import org.slf4j.LoggerFactory;
  * committed once its review is written and every target has it or has dead-lettered it, so a
  * restart delivers again what was not finished; targets update their one comment in place, so a
  * delivery repeated is harmless. Partitions are paused while {@link #MAX_IN_FLIGHT} reviews are in
- * progress.
+ * progress. The flags are read by a {@link CommitSafeLoop}, on its poll thread: a review is written
+ * and delivered on the notifier's own pool.
  */
 public final class NotifierRole implements AutoCloseable {
   public static final String GROUP = "evalfleet-notifier";
@@ -60,38 +57,58 @@ public final class NotifierRole implements AutoCloseable {
   static final int MAX_IN_FLIGHT = 64;
   private static final Logger log = LoggerFactory.getLogger(NotifierRole.class);
 
-  private final KafkaConsumer<String, byte[]> consumer;
-  private final KafkaProducer<String, byte[]> producer;
+  private static final Duration POLL = Duration.ofMillis(200);
+
+  private final Consumer<String, byte[]> consumer;
+  private final Producer<String, byte[]> producer;
   private final ExecutorService pool;
   private final ReviewDeliveries deliveries;
   private final List<ReviewTarget> targets;
-  private final Map<TopicPartition, ContiguousOffsets> offsets = new HashMap<>();
-  private final ConcurrentLinkedQueue<ConsumerRecord<String, byte[]>> finished = new ConcurrentLinkedQueue<>();
-  private final MeterRegistry registry;
-  private final Thread loop;
-  private volatile boolean running = true;
-  /** Set when closing: no new flag is read while the reviews in progress finish. */
-  private volatile boolean draining;
+  private final CommitSafeLoop<String, byte[]> flags;
+  /** Flags (unreadable ones) and reviews (undelivered ones) sent to the dead-letter topic. */
+  private final Counter deadLetters;
+  private final Thread pollThread;
+  private volatile boolean started;
 
   public NotifierRole(FleetConfig config, MeterRegistry registry) {
     this(config, registry, targets(config, System.getenv()), Clock.systemUTC());
   }
 
   public NotifierRole(FleetConfig config, MeterRegistry registry, List<ReviewTarget> targets, Clock clock) {
+    this(KafkaClients.consumer(config, GROUP, "evalfleet-notifier", MAX_IN_FLIGHT),
+        KafkaClients.producer(config, "evalfleet-notifier"), publisher(config, clock)::publish, targets,
+        new DeliveryPolicy(config.get(FleetConfig.DELIVERY_ATTEMPTS), config.get(FleetConfig.DELIVERY_BACKOFF),
+            config.get(FleetConfig.DELIVERY_MAX_WAIT)), config.get(FleetConfig.NOTIFIER_CONCURRENCY), registry);
+  }
+
+  /**
+   * The role on the given clients, which it closes.
+   *
+   * @param reviews writes a flag's review (normally {@link ReviewPublisher#publish}); must not throw
+   * @param concurrency threads that write and deliver reviews
+   */
+  NotifierRole(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, Function<DriftFlag, Review> reviews,
+      List<ReviewTarget> targets, DeliveryPolicy policy, int concurrency, MeterRegistry registry) {
     this.targets = List.copyOf(targets);
-    this.registry = registry;
+    this.consumer = consumer;
+    this.producer = producer;
+    this.deadLetters = FleetMeter.DEAD_LETTERS.counter(registry, Topics.DRIFT_FLAGS);
+    this.pool = Executors.newFixedThreadPool(concurrency, r -> new Thread(r, "notifier-delivery"));
+    this.deliveries = new ReviewDeliveries(reviews, targets, policy, pool, registry, this::deadLetter);
+    this.flags = CommitSafeLoop.builder(consumer, Topics.DRIFT_FLAGS, this::handle)
+        .name("notifier")
+        .backpressure(MAX_IN_FLIGHT, MAX_IN_FLIGHT - 1)
+        .pollTimeout(POLL)
+        .synchronousCommits()
+        .build();
+    this.pollThread = new Thread(flags, "notifier-poll");
+  }
+
+  private static ReviewPublisher publisher(FleetConfig config, Clock clock) {
     Storage storage = Storage.of(config);
-    ReviewPublisher publisher = new ReviewPublisher(new ReviewAssembler(storage,
+    return new ReviewPublisher(new ReviewAssembler(storage,
         new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT))), config.get(FleetConfig.REPORT_BASE_URL),
         clock);
-    int concurrency = config.get(FleetConfig.NOTIFIER_CONCURRENCY);
-    this.pool = Executors.newFixedThreadPool(concurrency, r -> new Thread(r, "notifier-delivery"));
-    this.producer = KafkaClients.producer(config, "evalfleet-notifier");
-    this.deliveries = new ReviewDeliveries(publisher::publish, targets, new DeliveryPolicy(config.get(FleetConfig.DELIVERY_ATTEMPTS),
-        config.get(FleetConfig.DELIVERY_BACKOFF), config.get(FleetConfig.DELIVERY_MAX_WAIT)), pool, registry,
-        (flag, target, cause) -> deadLetter(flag, target, cause));
-    this.consumer = KafkaClients.consumer(config, GROUP, "evalfleet-notifier", MAX_IN_FLIGHT);
-    this.loop = new Thread(this::run, "notifier-poll");
   }
 
   /**
@@ -147,54 +164,24 @@ public final class NotifierRole implements AutoCloseable {
   public NotifierRole start() {
     log.info("notifier delivering reviews to {}", targets.isEmpty() ? "no target (reports only)"
         : targets.stream().map(ReviewTarget::name).toList());
-    loop.start();
+    started = true;
+    pollThread.start();
     return this;
   }
 
   public boolean alive() {
-    return loop.isAlive();
+    return pollThread.isAlive();
   }
 
   public List<ReviewTarget> targets() {
     return targets;
   }
 
-  private void run() {
-    try {
-      consumer.subscribe(List.of(Topics.DRIFT_FLAGS), new ConsumerRebalanceListener() {
-        @Override
-        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-          commit();
-          partitions.forEach(offsets::remove);
-        }
-
-        @Override
-        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
-      });
-      while (running) {
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
-          accept(record);
-        }
-        commit();
-        if (draining || deliveries.inFlight() >= MAX_IN_FLIGHT) {
-          consumer.pause(consumer.assignment());
-        } else if (!consumer.paused().isEmpty()) {
-          consumer.resume(consumer.paused());
-        }
-      }
-    } catch (WakeupException e) {
-      // closing
-    } catch (RuntimeException e) {
-      log.error("notifier loop stopped: {}", e.toString(), e);
-    } finally {
-      commit();
-    }
-  }
-
-  private void accept(ConsumerRecord<String, byte[]> record) {
-    TopicPartition partition = new TopicPartition(record.topic(), record.partition());
-    ContiguousOffsets tracked = offsets.computeIfAbsent(partition, p -> new ContiguousOffsets());
-    tracked.started(record.offset());
+  /**
+   * Writes and delivers the flag's review; the flag is finished when every target has it or has
+   * dead-lettered it. An unreadable flag is dead-lettered at once.
+   */
+  private void handle(ConsumerRecord<String, byte[]> record, Delivery delivery) {
     DriftFlag flag;
     try {
       flag = Json.read(record.value(), DriftFlag.class);
@@ -202,46 +189,18 @@ public final class NotifierRole implements AutoCloseable {
       log.error("unreadable drift flag at {}-{}@{} sent to the dead-letter topic: {}", record.topic(),
           record.partition(), record.offset(), e.getMessage());
       DeadLetters.send(producer, record, e);
-      tracked.completed(record.offset());
+      deadLetters.increment();
+      delivery.done();
       return;
     }
-    deliveries.handle(flag).whenComplete((review, e) -> finished.add(record));
-  }
-
-  private void commit() {
-    ConsumerRecord<String, byte[]> done;
-    while ((done = finished.poll()) != null) {
-      ContiguousOffsets tracked = offsets.get(new TopicPartition(done.topic(), done.partition()));
-      if (tracked != null) {
-        tracked.completed(done.offset());
-      }
-    }
-    Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
-    offsets.forEach((partition, tracked) -> {
-      long next = tracked.advance();
-      if (next >= 0) {
-        commits.put(partition, new OffsetAndMetadata(next));
-      }
-    });
-    if (!commits.isEmpty()) {
-      try {
-        consumer.commitSync(commits);
-      } catch (RuntimeException e) {
-        log.warn("cannot commit the notifier's offsets (the reviews will be delivered again): {}", e.toString());
-      }
-    }
+    deliveries.handle(flag).whenComplete((review, e) -> delivery.done());
   }
 
   private void deadLetter(DriftFlag flag, ReviewTarget target, Exception cause) {
-    var headers = new org.apache.kafka.common.header.internals.RecordHeaders();
-    headers.add(DeadLetters.ORIGINAL_TOPIC, Topics.DRIFT_FLAGS.getBytes(StandardCharsets.UTF_8));
-    headers.add(DeadLetters.ERROR_CLASS, cause.getClass().getName().getBytes(StandardCharsets.UTF_8));
-    headers.add(DeadLetters.ERROR_MESSAGE, String.valueOf(cause.getMessage()).getBytes(StandardCharsets.UTF_8));
-    headers.add(TARGET_HEADER, target.name().getBytes(StandardCharsets.UTF_8));
     try {
-      KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.DLQ, null, flag.model(), Json.write(flag), headers),
-          "the undelivered review of " + flag.model() + " " + flag.version());
-      FleetMeter.DEAD_LETTERS.counter(registry, Topics.DRIFT_FLAGS).increment();
+      DeadLetters.send(producer, DeadLetters.from(Topics.DRIFT_FLAGS, cause).header(TARGET_HEADER, target.name())
+          .record(flag.model(), Json.write(flag)), "the undelivered review of " + flag.model() + " " + flag.version());
+      deadLetters.increment();
     } catch (RuntimeException e) {
       log.error("cannot dead-letter the review of {} {}: {}", flag.model(), flag.version(), e.toString());
     }
@@ -252,19 +211,16 @@ public final class NotifierRole implements AutoCloseable {
 
   /** Stops reading, lets reviews in progress finish within {@code timeout}, commits, closes the clients. */
   public void close(Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    draining = true;
-    while (loop.isAlive() && deliveries.inFlight() > 0 && System.nanoTime() < deadline) {
-      Thread.sleep(50);
+    if (started) {
+      flags.close(timeout); // closes the consumer
+      pollThread.join(timeout.toMillis() + 5_000);
+    } else {
+      consumer.close(Duration.ofSeconds(5));
     }
-    running = false;
-    consumer.wakeup();
-    loop.join(timeout.toMillis() + 5_000);
     pool.shutdown();
     if (!pool.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       pool.shutdownNow();
     }
-    consumer.close(Duration.ofSeconds(5));
     producer.close(Duration.ofSeconds(5));
   }
 

@@ -4,7 +4,7 @@ import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.worker.consumer.JobConsumer;
 import io.evalfleet.worker.isolation.IsolatedScoring;
-import io.evalfleet.worker.scorers.WorkerScorers;
+import io.evalfleet.scoring.Scorers;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
@@ -23,7 +23,7 @@ public class WorkerRole implements AutoCloseable {
 
   private final FleetConfig config;
   private final String workerId;
-  private final WorkerScorers scorers;
+  private final Scorers scorers;
   private final IsolatedScoring isolation;
   private final ExecutorService scoring;
   private final KafkaProducer<String, byte[]> producer;
@@ -43,7 +43,7 @@ public class WorkerRole implements AutoCloseable {
     registry.config().commonTags("worker", workerId);
     registry.add(shared);
     this.workerId = workerId;
-    this.scorers = WorkerScorers.build(config, workerId, cacheDir, registry);
+    this.scorers = Scorers.build(config, workerId, cacheDir, registry);
     // Suspect jobs are scored alone in a JVM started as this one, with the same settings.
     this.isolation = IsolatedScoring.ofThisJvm(config, workerId, cacheDir);
     int capacity = config.get(FleetConfig.WORKER_CONCURRENCY);

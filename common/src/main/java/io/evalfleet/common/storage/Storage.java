@@ -18,6 +18,7 @@ import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
 import io.github.resilience4j.retry.RetryRegistry;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,13 +47,16 @@ import org.apache.hadoop.fs.RawLocalFileSystem;
  * (transient I/O errors only: a missing file, a digest mismatch or a denied location is final) inside
  * a circuit breaker, so that a storage outage fails fast instead of piling up. Thread-safe.
  */
-public final class Storage {
+public final class Storage implements MeterBinder {
   private final Configuration conf;
   private final AllowedRoots roots;
   private final Retry retry;
   private final CircuitBreaker breaker;
   private final RetryRegistry retries;
   private final CircuitBreakerRegistry breakers;
+  /** resilience4j's tagged meters of the retry and the circuit breaker. */
+  private final MeterBinder retryMetrics;
+  private final MeterBinder breakerMetrics;
   /** Digests verified, by location, length and modification time; least recently used dropped first. */
   private final Cache<String, String> verified = Caffeine.newBuilder().maximumSize(4096).build();
 
@@ -78,13 +82,15 @@ public final class Storage {
         .recordException(Storage::isOutage)
         .build());
     this.breaker = breakers.circuitBreaker("storage");
+    this.retryMetrics = TaggedRetryMetrics.ofRetryRegistry(retries);
+    this.breakerMetrics = TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers);
   }
 
   /** Exports the retry's and the circuit breaker's state and calls (resilience4j's tagged meters). */
+  @Override
   public void bindTo(MeterRegistry registry) {
-    TaggedRetryMetrics.ofRetryRegistry(retries).bindTo(registry);
-    TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers)
-        .bindTo(registry);
+    retryMetrics.bindTo(registry);
+    breakerMetrics.bindTo(registry);
   }
 
   /** Storage with Hadoop's default configuration (plus any {@code core-site.xml} on the classpath), no root restriction. */

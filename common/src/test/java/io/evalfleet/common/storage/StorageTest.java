@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.catchThrowable;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
 import io.evalfleet.common.failure.UnavailableException;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -97,5 +99,13 @@ class StorageTest {
     Files.delete(file);
     assertThatThrownBy(() -> storage.verify(uri, v1)).isInstanceOf(FileNotFoundException.class)
         .hasMessageContaining("no such file");
+  }
+
+  @Test
+  void boundToARegistryItExportsTheRetryAndTheCircuitBreaker() {
+    MeterRegistry registry = new SimpleMeterRegistry();
+    storage("").bindTo(registry);
+    assertThat(registry.find("resilience4j.retry.calls").tag("name", "storage").functionCounters()).isNotEmpty();
+    assertThat(registry.find("resilience4j.circuitbreaker.state").tag("name", "storage").gauges()).isNotEmpty();
   }
 }

@@ -12,7 +12,6 @@ import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.run.FirstVersions;
 import io.evalfleet.dispatcher.run.RunState;
 import io.evalfleet.dispatcher.run.ShardState;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,7 +23,6 @@ import java.util.Optional;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.apache.kafka.common.header.Headers;
-import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -287,12 +285,7 @@ final class RunBook {
 
   /** Copies a record that cannot be processed to the dead-letter topic, with where it came from and why. */
   void deadLetter(String topic, int partition, long offset, String key, byte[] value, Headers original, Exception cause) {
-    Headers headers = new RecordHeaders(original == null ? new org.apache.kafka.common.header.Header[0] : original.toArray());
-    headers.add(DeadLetters.ORIGINAL_TOPIC, bytes(topic));
-    headers.add(DeadLetters.ORIGINAL_PARTITION, bytes(Integer.toString(partition)));
-    headers.add(DeadLetters.ORIGINAL_OFFSET, bytes(Long.toString(offset)));
-    headers.add(DeadLetters.ERROR_CLASS, bytes(cause.getClass().getName()));
-    headers.add(DeadLetters.ERROR_MESSAGE, bytes(String.valueOf(cause.getMessage())));
+    Headers headers = DeadLetters.from(topic, cause).copying(original).at(partition, offset).headers();
     forward(DispatcherTopology.DEAD_LETTERS_SINK, key, value, headers);
     FleetMeter.DEAD_LETTERS.counter(dispatching.registry, topic).increment();
   }
@@ -351,9 +344,5 @@ final class RunBook {
       });
     }
     expired.forEach(decided::delete);
-  }
-
-  private static byte[] bytes(String value) {
-    return value.getBytes(StandardCharsets.UTF_8);
   }
 }

@@ -69,7 +69,7 @@ public final class IsolatedScoring implements Isolation, AutoCloseable {
    * @param cacheDir the worker's model cache; the process uses {@code <cacheDir>/isolated}
    * @param grace how long to wait after a death before taking it as evidence
    */
-  public IsolatedScoring(List<String> command, String heap, FleetConfig config, String workerId, Path cacheDir,
+  IsolatedScoring(List<String> command, String heap, FleetConfig config, String workerId, Path cacheDir,
       Duration grace) {
     this.command = List.copyOf(command);
     this.heap = heap;
@@ -86,7 +86,7 @@ public final class IsolatedScoring implements Isolation, AutoCloseable {
   }
 
   /** {@code java <this JVM's options> -cp <this class path> mainClass}, with the options that open ports left out. */
-  public static List<String> javaCommand(Class<?> mainClass) {
+  static List<String> javaCommand(Class<?> mainClass) {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command()
         .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));

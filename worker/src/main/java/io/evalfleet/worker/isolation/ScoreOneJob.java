@@ -3,7 +3,7 @@ package io.evalfleet.worker.isolation;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ShardResult;
-import io.evalfleet.worker.scorers.WorkerScorers;
+import io.evalfleet.scoring.Scorers;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -22,7 +22,7 @@ import java.nio.file.Path;
  * <p>Exit statuses: 0 answered; {@link #SETUP_FAILED} the request or the scorers could not be set
  * up; {@link #WORKER_GONE} the worker went away; anything else is how the JVM died.
  */
-public final class ScoreOneJob {
+final class ScoreOneJob {
   /** Prefix of the line that carries the answer on standard output. */
   static final String RESULT = "evalfleet-isolated-result ";
   static final int SETUP_FAILED = 70;
@@ -59,10 +59,10 @@ public final class ScoreOneJob {
   /** Scores the requested job and writes the answer; returns the exit status. */
   private static int score(String line, PrintStream answer) {
     IsolatedJob request;
-    WorkerScorers scorers;
+    Scorers scorers;
     try {
       request = Json.read(line.getBytes(StandardCharsets.UTF_8), IsolatedJob.class);
-      scorers = WorkerScorers.build(FleetConfig.of(request.settings()), request.workerId(), Path.of(request.cacheDir()),
+      scorers = Scorers.build(FleetConfig.of(request.settings()), request.workerId(), Path.of(request.cacheDir()),
           new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
     } catch (RuntimeException e) {
       System.err.println("cannot set up scoring alone: " + e);

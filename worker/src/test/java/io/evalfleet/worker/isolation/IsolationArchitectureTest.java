@@ -11,12 +11,10 @@ import com.tngtech.archunit.lang.ArchRule;
  * A job scored alone must not touch Kafka: the process that scores it is no member of the workers'
  * group, and it reaches nothing but what scoring reaches (the scorers, models, subsets, storage).
  */
-@AnalyzeClasses(packages = "io.evalfleet.worker", importOptions = ImportOption.DoNotIncludeTests.class)
+@AnalyzeClasses(packages = {"io.evalfleet.worker", "io.evalfleet.scoring"}, importOptions = ImportOption.DoNotIncludeTests.class)
 class IsolationArchitectureTest {
   @ArchTest
   static final ArchRule scoringAloneOpensNoKafkaClient = noClasses().that().resideInAnyPackage(
-      "io.evalfleet.worker.isolation..", "io.evalfleet.worker.scorers..", "io.evalfleet.worker.scoring..",
-      "io.evalfleet.worker.embedding..", "io.evalfleet.worker.perplexity..", "io.evalfleet.worker.retrieval..",
-      "io.evalfleet.worker.model..", "io.evalfleet.worker.subset..")
+      "io.evalfleet.worker.isolation..", "io.evalfleet.scoring..")
       .should().dependOnClassesThat().resideInAnyPackage("org.apache.kafka..", "io.evalfleet.common.kafka..");
 }

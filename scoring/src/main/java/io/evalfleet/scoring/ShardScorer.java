@@ -1,0 +1,93 @@
+package io.evalfleet.scoring;
+
+import io.evalfleet.common.contract.ScoringEnvironment;
+import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardError;
+import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.failure.FailureKind;
+import io.evalfleet.common.task.Task;
+import java.time.Clock;
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * Routes each {@link ScoringJob} to the {@link TaskScorer} of its task and always answers with a
+ * {@link ShardResult}: per-row values on success, a {@link ShardError} with its failure kind
+ * otherwise. A scorer that returns fewer values than its task's spec promises, or throws anything
+ * but a {@link ScoringException}, is a bug and reported as one. Thread-safe.
+ */
+public final class ShardScorer implements JobScorer {
+  /** The ONNX Runtime library this worker runs, as recorded in lockfiles. */
+  static final String ONNX_RUNTIME = "onnxruntime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
+  /** This worker's machine, as recorded in lockfiles. */
+  static final String HARDWARE = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT) + "/"
+      + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cores";
+
+  private final Map<Task, TaskScorer> scorers = new EnumMap<>(Task.class);
+  private final String workerId;
+  private final Clock clock;
+
+  /** @throws IllegalArgumentException when two scorers claim one task */
+  public ShardScorer(Collection<? extends TaskScorer> scorers, String workerId, Clock clock) {
+    for (TaskScorer scorer : scorers) {
+      if (this.scorers.put(scorer.task(), scorer) != null) {
+        throw new IllegalArgumentException("two scorers for task " + scorer.task().wireName());
+      }
+    }
+    this.workerId = workerId;
+    this.clock = clock;
+  }
+  public String workerId() {
+    return workerId;
+  }
+
+
+  @Override
+  public ShardResult score(ScoringJob job) {
+    long started = clock.millis();
+    try {
+      TaskScorer scorer = scorers.get(job.task());
+      if (scorer == null) {
+        throw new ScoringException(FailureKind.BUG, "this worker has no scorer for task " + job.task().wireName(), null);
+      }
+      Scored scored = scorer.score(job);
+      for (String value : job.task().spec().rowValues()) {
+        double[] column = scored.values().get(value);
+        if (column == null || column.length != job.rowCount()) {
+          throw new ScoringException(FailureKind.BUG, "the " + job.task().wireName() + " scorer returned "
+              + (column == null ? "no '" + value + "' values" : column.length + " '" + value + "' values for "
+              + job.rowCount() + " rows"), null);
+        }
+      }
+      return result(job, scored, clock.millis() - started, null,
+          new ScoringEnvironment(ONNX_RUNTIME, HARDWARE, scored.modelSignature()));
+    } catch (ScoringException e) {
+      return result(job, null, clock.millis() - started, e.toShardError(), null);
+    } catch (RuntimeException | OutOfMemoryError e) {
+      return result(job, null, clock.millis() - started,
+          ScoringException.of("scoring " + job.jobId() + " failed", e).toShardError(), null);
+    }
+  }
+
+  private ShardResult result(ScoringJob job, Scored scored, long durationMs, ShardError error,
+      ScoringEnvironment environment) {
+    return ShardResult.builder()
+        .jobId(job.jobId())
+        .runId(job.runId())
+        .shardIndex(job.shardIndex())
+        .rowStart(job.rowStart())
+        .rowCount(job.rowCount())
+        .values(scored == null ? Map.of() : scored.values())
+        .workerId(workerId)
+        .executionProvider(scored == null ? null : scored.executionProvider())
+        .batching(scored == null ? null : scored.batching())
+        .paddingRatio(scored == null ? null : scored.paddingRatio())
+        .durationMs(durationMs)
+        .attempt(job.attempt())
+        .error(error)
+        .environment(environment)
+        .sketches(scored == null ? Map.of() : scored.sketches())
+        .build();
+  }
+}
