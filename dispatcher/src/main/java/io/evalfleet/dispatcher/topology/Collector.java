@@ -19,21 +19,41 @@ import org.slf4j.LoggerFactory;
  * duplicates and answers to decided runs are counted and dropped. A failed shard is sent again when
  * its failure may pass (a dependency unavailable: after a pause, until the deadline; a resource
  * exhausted: up to three attempts), and otherwise fails its run with an ERROR naming the shard.
+ * It reads and writes the run book only; what follows from a result (a free slot, a run to settle
+ * or to fail) it returns to the processor as {@link Collected}.
  */
 final class Collector {
   private static final Logger log = LoggerFactory.getLogger(Collector.class);
 
-  private final RunBook book;
-  private final FlowControl flow;
-  private final Conclusion conclusion;
+  /** What a result did, for the processor to carry on with. */
+  sealed interface Collected permits Ignored, Accepted, Retrying, Failed {}
 
-  Collector(RunBook book, FlowControl flow, Conclusion conclusion) {
+  /** Unreadable (dead-lettered), a duplicate, sent on to its model's task, or for a run unknown here. */
+  record Ignored() implements Collected {}
+
+  /** The shard is done: its slot is free, and its run may be complete. */
+  record Accepted(RunState run) implements Collected {}
+
+  /** The shard failed in a way that may pass: it is paused or was sent again, and holds its slot. */
+  record Retrying() implements Collected {}
+
+  /**
+   * The run fails for this shard's answer.
+   *
+   * @param answered whether the shard was closed with the answer (its slot is free apart from the run's)
+   */
+  record Failed(RunState run, String reason, boolean answered) implements Collected {}
+
+  private static final Collected IGNORED = new Ignored();
+  private static final Collected RETRYING = new Retrying();
+
+  private final RunBook book;
+
+  Collector(RunBook book) {
     this.book = book;
-    this.flow = flow;
-    this.conclusion = conclusion;
   }
 
-  void onResult(Record<String, byte[]> record, RecordMetadata source) {
+  Collected onResult(Record<String, byte[]> record, RecordMetadata source) {
     ShardResult result;
     try {
       result = Json.read(record.value(), ShardResult.class);
@@ -42,41 +62,35 @@ final class Collector {
           source.partition(), source.offset(), e.getMessage());
       book.deadLetter(source.topic(), source.partition(), source.offset(), record.key(), record.value(),
           record.headers(), e);
-      return;
+      return IGNORED;
     }
     RunState run = book.run(result.runId());
-    if (run == null && book.decided.get(result.runId()) == null) {
+    if (run == null && !book.isDecided(result.runId())) {
       unknownRun(record, source, result);
-      return;
+      return IGNORED;
     }
     ShardState shard = run == null ? null : book.shard(result.jobId());
     if (shard == null || shard.status() != ShardState.Status.IN_FLIGHT || shard.index() != result.shardIndex()) {
       FleetMeter.RESULTS_DUPLICATE.counter(book.dispatching.registry).increment();
       log.debug("ignoring result {} (duplicate, or its run is decided)", result.jobId());
-      return;
+      return IGNORED;
     }
     FleetMeter.RESULTS_ACCEPTED.counter(book.dispatching.registry).increment();
     if (result.failed()) {
-      onFailure(run, shard, result);
-    } else if (result.rowStart() != shard.rowStart() || result.rowCount() != shard.rowCount()) {
-      flow.released(1);
-      run.closed();
-      conclusion.fail(run, "shard " + shard.index() + " was answered for rows " + result.rowStart() + "+"
-          + result.rowCount() + ", but it holds rows " + shard.rowStart() + "+" + shard.rowCount());
-      return;
-    } else {
-      shard.done(result);
-      book.saveShard(result.jobId(), shard);
-      book.results.put(result.jobId(), record.value());
-      run.closed();
-      run.count(shard);
-      flow.released(1);
-      book.progressed(run);
-      if (run.complete()) {
-        conclusion.conclude(run);
-      }
+      return onFailure(run, shard, result);
     }
-    flow.publish();
+    if (result.rowStart() != shard.rowStart() || result.rowCount() != shard.rowCount()) {
+      run.closed();
+      return new Failed(run, "shard " + shard.index() + " was answered for rows " + result.rowStart() + "+"
+          + result.rowCount() + ", but it holds rows " + shard.rowStart() + "+" + shard.rowCount(), true);
+    }
+    shard.done(result);
+    book.saveShard(result.jobId(), shard);
+    book.recordShardResult(result);
+    run.closed();
+    run.count(shard);
+    book.progressed(run);
+    return new Accepted(run);
   }
 
   /**
@@ -100,19 +114,19 @@ final class Collector {
         source.offset(), result.runId());
   }
 
-  private void onFailure(RunState run, ShardState shard, ShardResult result) {
+  private Collected onFailure(RunState run, ShardState shard, ShardResult result) {
     ShardError error = result.error();
     switch (error.kind()) {
       case UNAVAILABLE -> {
         // Not the job's fault: sent again after a pause, as often as the run's deadline allows; a
         // run still waiting at its deadline ends INCOMPLETE naming the dependency.
-        Duration pause = FlowControl.unavailableBackoff(shard.unavailableRetries());
+        Duration pause = Dispatching.unavailableBackoff(shard.unavailableRetries());
         log.warn("job {}: {}; sending it again in {} s", result.jobId(), error.message(), pause.toSeconds());
         shard.pauseUntil(book.now().plus(pause));
         run.whyWaiting(error.message());
         book.saveShard(result.jobId(), shard);
         book.save(run);
-        return;
+        return RETRYING;
       }
       case RESOURCE_EXHAUSTED -> {
         if (shard.attempt() < Dispatching.MAX_ATTEMPTS) {
@@ -120,15 +134,15 @@ final class Collector {
               error.message());
           shard.sent(shard.attempt() + 1, book.now());
           book.saveShard(result.jobId(), shard);
-          book.publish(FlowControl.job(run, shard), "retry");
-          return;
+          book.publishJob(run, shard, "retry");
+          return RETRYING;
         }
       }
       case BAD_INPUT, BUG, CRASHED -> { }
     }
     String attempts = error.kind().retriable() ? " in " + result.attempt() + " attempts" : "";
-    conclusion.fail(run, "shard " + result.shardIndex() + " (rows " + result.rowStart() + "-"
+    return new Failed(run, "shard " + result.shardIndex() + " (rows " + result.rowStart() + "-"
         + (result.rowStart() + result.rowCount() - 1) + ") could not be scored" + attempts + ": "
-        + (error.kind() == FailureKind.BAD_INPUT ? "" : error.kind().description() + ": ") + error.message());
+        + (error.kind() == FailureKind.BAD_INPUT ? "" : error.kind().description() + ": ") + error.message(), false);
   }
 }

@@ -53,6 +53,22 @@ final class Decision implements Callable<Decision.Outcome> {
   record Outcome(String runId, Flag flag, Map<String, MetricValue> metrics, List<String> reasons, String baselineVersion,
       List<String> providers, String lockfile, BaselineRecord pinned, String failure, long rows, long millis) {}
 
+  /** The paired comparison with the baseline: made, or why it cannot be. */
+  sealed interface Comparison permits Compared, NotCompared {}
+
+  record Compared(Verdict verdict) implements Comparison {}
+
+  /** @param reason why the run cannot be compared with its baseline (it ends ERROR) */
+  record NotCompared(String reason) implements Comparison {}
+
+  /**
+   * Where a run's evaluation was archived.
+   *
+   * @param scores its per-row scores (its own, or those it reused), or null when they could not be written
+   * @param lockfile its lockfile, or null when the archive could not be written
+   */
+  record Archived(String scores, String lockfile) {}
+
   private final Dispatching dispatching;
   private final RunState run;
   /** The run's per-row values and token sketches; null when they come from an identical archived evaluation. */
@@ -111,46 +127,59 @@ final class Decision implements Callable<Decision.Outcome> {
           + ": nothing to compare with; version " + event.version() + " is now pinned as its production baseline");
       measuredAgainstAnEarlierFirst(vector).ifPresent(reasons::add);
     } else {
-      Object compared = compare(vector, provenance, baseline, reasons);
-      if (compared instanceof String failure) {
-        return failed(failure, started);
+      Comparison comparison = compare(vector, provenance, baseline, reasons);
+      if (comparison instanceof NotCompared notCompared) {
+        return failed(notCompared.reason(), started);
       }
-      verdict = (Verdict) compared;
+      verdict = ((Compared) comparison).verdict();
     }
     reindexing(vector, verdict, baseline).ifPresent(reasons::add);
     reasons.addAll(verdict.reasons());
-    String[] archived = archive(vector, provenance, scores, verdict, baseline == null ? null : baseline.version(), reasons);
+    Archived archived = archive(vector, provenance, scores, verdict, baseline == null ? null : baseline.version(), reasons);
     BaselineRecord pinned = null;
     if (baseline == null) {
-      pinned = new BaselineRecord(event.model(), event.version(), run.runId(), event.artifact().sha256(),
-          event.goldenSubset().sha256(), event.tokenizer() == null ? null : event.tokenizer().sha256(),
-          event.baseModelSha256(), provenance.modelSignature(), vector.metrics(), archived[0], event.commit(), now,
-          conventionsOf(event), event.artifact());
+      pinned = BaselineRecord.builder()
+          .model(event.model())
+          .version(event.version())
+          .runId(run.runId())
+          .artifactSha256(event.artifact().sha256())
+          .subsetSha256(event.goldenSubset().sha256())
+          .tokenizerSha256(event.tokenizer() == null ? null : event.tokenizer().sha256())
+          .baseModelSha256(event.baseModelSha256())
+          .modelSignature(provenance.modelSignature())
+          .metrics(vector.metrics())
+          .scores(archived.scores())
+          .commit(event.commit())
+          .recordedAt(now)
+          .embedding(conventionsOf(event))
+          .artifact(event.artifact())
+          .build();
     }
     return new Outcome(run.runId(), verdict.flag(), verdict.metrics(), reasons,
-        baseline == null ? null : baseline.version(), provenance.executionProviders(), archived[1], pinned, null,
+        baseline == null ? null : baseline.version(), provenance.executionProviders(), archived.lockfile(), pinned, null,
         vector.rows(), millisSince(started));
   }
 
-  /** The paired comparison with the baseline: a {@link Verdict}, or a String saying why it cannot be made. */
-  private Object compare(MetricVector vector, EvaluationArchive.Provenance provenance, BaselineRecord baseline,
+  /** The paired comparison with the baseline, or why it cannot be made. */
+  private Comparison compare(MetricVector vector, EvaluationArchive.Provenance provenance, BaselineRecord baseline,
       List<String> reasons) {
     StagedWeightEvent event = run.event();
     if (Collections.disjoint(baseline.metrics().keySet(), vector.metrics().keySet())) {
-      return "baseline version " + baseline.version() + " has metrics " + baseline.metrics().keySet()
-          + " and this run " + vector.metrics().keySet() + ": they were evaluated as different tasks";
+      return new NotCompared("baseline version " + baseline.version() + " has metrics " + baseline.metrics().keySet()
+          + " and this run " + vector.metrics().keySet() + ": they were evaluated as different tasks");
     }
     if (!baseline.subsetSha256().equals(event.goldenSubset().sha256())) {
-      return "baseline version " + baseline.version() + " was scored on golden subset "
+      return new NotCompared("baseline version " + baseline.version() + " was scored on golden subset "
           + short12(baseline.subsetSha256()) + ", this run on " + short12(event.goldenSubset().sha256())
-          + ": metrics on different subsets are not comparable";
+          + ": metrics on different subsets are not comparable");
     }
     String signature = provenance.modelSignature();
     boolean signatureChanged = baseline.modelSignature() != null && signature != null
         && !baseline.modelSignature().equals(signature);
     boolean tokenizerChanged = run.notComparable().containsKey(MetricNames.PERPLEXITY);
     if (signatureChanged && !tokenizerChanged) {
-      return dispatching.decider.signatureChanged(vector, baseline.version(), baseline.modelSignature(), signature);
+      return new Compared(dispatching.decider.signatureChanged(vector, baseline.version(), baseline.modelSignature(),
+          signature));
     }
     EmbeddingConventions candidateConventions = conventionsOf(event);
     if (candidateConventions != null && baseline.embedding() != null
@@ -173,8 +202,8 @@ final class Decision implements Callable<Decision.Outcome> {
       }
       baselineRows = dispatching.archive.readScores(baseline.scores());
     } catch (IOException | RuntimeException e) {
-      return "cannot read the per-row scores of baseline version " + baseline.version() + " (" + baseline.scores()
-          + "): " + e.getMessage();
+      return new NotCompared("cannot read the per-row scores of baseline version " + baseline.version() + " ("
+          + baseline.scores() + "): " + e.getMessage());
     }
     Map<String, String> notComparable = new LinkedHashMap<>(run.notComparable());
     run.provisionalBaseline().filter(first -> !first.equals(baseline.version())).ifPresent(first -> reasons.add(
@@ -190,19 +219,18 @@ final class Decision implements Callable<Decision.Outcome> {
             + " embeddings of version " + version + endedFirst(version) + ", but the run is compared with version "
             + baseline.version())));
     try {
-      return dispatching.decider.compare(vector, baseline.version(), baselineRows,
-          bandHistory(event.model(), baseline.version()), notComparable);
+      return new Compared(dispatching.decider.compare(vector, baseline.version(), baselineRows,
+          bandHistory(event.model(), baseline.version()), notComparable));
     } catch (IllegalArgumentException e) {
-      return "cannot compare with baseline version " + baseline.version() + ": " + e.getMessage();
+      return new NotCompared("cannot compare with baseline version " + baseline.version() + ": " + e.getMessage());
     }
   }
 
   /**
-   * Keeps the run's per-row scores (unless reused) and writes its lockfile; returns {scores,
-   * lockfile}. When the archive cannot be written the flag is published regardless, with a reason
+   * Keeps the run's per-row scores (unless reused) and writes its lockfile. When the archive cannot be written the flag is published regardless, with a reason
    * added, and no lockfile.
    */
-  private String[] archive(MetricVector vector, EvaluationArchive.Provenance provenance, String reusedScores,
+  private Archived archive(MetricVector vector, EvaluationArchive.Provenance provenance, String reusedScores,
       Verdict verdict, String baselineVersion, List<String> reasons) {
     StagedWeightEvent event = run.event();
     String scores = reusedScores;
@@ -217,19 +245,43 @@ final class Decision implements Callable<Decision.Outcome> {
       }
       Map<String, EvaluationLock.LockedMetric> locked = new LinkedHashMap<>();
       verdict.metrics().forEach((name, m) -> locked.put(name, EvaluationLock.LockedMetric.of(m)));
-      EvaluationLock lock = new EvaluationLock(EvaluationLock.CURRENT, event.model(), event.version(), event.eventId(),
-          run.runId(), event.commit(), event.task().wireName(), event.artifact(),
-          event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().uri(),
-          event.goldenSubset().sha256(), event.goldenSubset().columns(), Evaluator.VERSION, provenance.onnxRuntime(), provenance.executionProviders(),
-          provenance.hardware(), event.hardwareProfile(), event.quantizationBits(), event.maxSeqLen(), event.stride(),
-          event.baseModelSha256(), provenance.modelSignature(), dispatching.policy.policyVersion(), baselineVersion,
-          verdict.flag(), locked, scores, reusedScores != null, now, conventionsOf(event));
-      return new String[] {scores, dispatching.archive.writeLock(lock)};
+      EvaluationLock lock = EvaluationLock.builder()
+          .model(event.model())
+          .version(event.version())
+          .eventId(event.eventId())
+          .runId(run.runId())
+          .commit(event.commit())
+          .task(event.task().wireName())
+          .artifact(event.artifact())
+          .tokenizerSha256(event.tokenizer() == null ? null : event.tokenizer().sha256())
+          .goldenSubsetUri(event.goldenSubset().uri())
+          .goldenSubsetSha256(event.goldenSubset().sha256())
+          .goldenSubsetColumns(event.goldenSubset().columns())
+          .evaluatorVersion(Evaluator.VERSION)
+          .onnxRuntime(provenance.onnxRuntime())
+          .executionProviders(provenance.executionProviders())
+          .hardware(provenance.hardware())
+          .requestedHardwareProfile(event.hardwareProfile())
+          .quantizationBits(event.quantizationBits())
+          .maxSeqLen(event.maxSeqLen())
+          .stride(event.stride())
+          .baseModelSha256(event.baseModelSha256())
+          .modelSignature(provenance.modelSignature())
+          .policyVersion(dispatching.policy.policyVersion())
+          .baselineVersion(baselineVersion)
+          .flag(verdict.flag())
+          .metrics(locked)
+          .scores(scores)
+          .scoresReused(reusedScores != null)
+          .decidedAt(now)
+          .embedding(conventionsOf(event))
+          .build();
+      return new Archived(scores, dispatching.archive.writeLock(lock));
     } catch (IOException | RuntimeException e) {
       log.error("cannot archive run {} in {}: {}", run.runId(), dispatching.archive.root(), e.toString());
       reasons.add("the evaluation could not be archived in " + dispatching.archive.root() + " (" + e.getMessage()
           + "): no lockfile, and its scores cannot be reused");
-      return new String[] {reusedScores, null};
+      return new Archived(reusedScores, null);
     }
   }
 
@@ -317,6 +369,20 @@ final class Decision implements Callable<Decision.Outcome> {
 
   private static long millisSince(long started) {
     return (System.nanoTime() - started) / 1_000_000;
+  }
+
+  /**
+   * An evaluated version named as the baseline of an event, from its lockfile; empty when it was
+   * never evaluated (or its lockfile names no scores, or the archive cannot be read).
+   */
+  static java.util.Optional<BaselineRecord> archivedVersion(Dispatching dispatching, String model, String version) {
+    try {
+      return dispatching.archive.lock(model, version).filter(lock -> lock.scores() != null)
+          .map(lock -> BaselineRecord.of(lock, lock.decidedAt()));
+    } catch (IOException | RuntimeException e) {
+      log.warn("cannot read version {} of {} from the archive: {}", version, model, e.toString());
+      return java.util.Optional.empty();
+    }
   }
 
   /** An embedding event's conventions, defaults filled in; null for other tasks. */

@@ -1,5 +1,6 @@
 package io.evalfleet.dispatcher.topology;
 
+import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.kafka.JsonSerde;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
@@ -67,7 +68,7 @@ public final class DispatcherTopology {
   public static final String RUNS = "runs";
   /** Every shard of every run in progress by job id ({@link ShardState}). */
   public static final String SHARDS = "shards";
-  /** Accepted shard results by job id, as the workers sent them: one shard's per-row values each. */
+  /** Accepted shard results by job id ({@link ShardResult}, the workers' JSON): one shard's per-row values each. */
   public static final String SHARD_RESULTS = "shard-results";
   /** The production baseline of each model by model name, following {@code evalfleet.baselines}. */
   public static final String BASELINES = "baselines";
@@ -77,6 +78,8 @@ public final class DispatcherTopology {
   public static final String DECIDED = "decided";
 
   public static final Serde<BaselineRecord> BASELINE_SERDE = JsonSerde.of(BaselineRecord.class);
+  /** Shard results in the {@code shard-results} store: the same JSON as on {@code evalfleet.results}. */
+  static final Serde<ShardResult> SHARD_RESULT_SERDE = JsonSerde.of(ShardResult.class);
 
   private DispatcherTopology() {}
 
@@ -103,7 +106,7 @@ public final class DispatcherTopology {
     KStream<String, byte[]> results = builder.stream(Topics.RESULTS, Consumed.with(keys, bytes).withName(RESULTS_SOURCE));
 
     for (StoreBuilder<?> store : new StoreBuilder<?>[] {store(RUNS, RunState.SERDE), store(SHARDS, ShardState.SERDE),
-        store(SHARD_RESULTS, Serdes.ByteArray()), store(BASELINES, BASELINE_SERDE),
+        store(SHARD_RESULTS, SHARD_RESULT_SERDE), store(BASELINES, BASELINE_SERDE),
         store(FIRST_VERSIONS, FirstVersions.SERDE), store(DECIDED, Serdes.Long())}) {
       builder.addStateStore(store);
     }

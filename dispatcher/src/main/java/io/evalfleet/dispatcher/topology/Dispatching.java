@@ -108,6 +108,11 @@ public final class Dispatching {
     return this;
   }
 
+  /** The pause before a job (or a pre-flight) that met an unavailable dependency is tried again: 1, 2, 4 ... seconds, at most 30, long enough for a circuit breaker to close again. */
+  static Duration unavailableBackoff(int retriesSoFar) {
+    return Duration.ofSeconds(Math.min(30, 1L << Math.min(retriesSoFar, 5)));
+  }
+
   int resultsPartitions() {
     return resultsPartitions;
   }

@@ -1,15 +1,11 @@
 package io.evalfleet.dispatcher.topology;
 
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
-import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.run.RunState;
 import io.evalfleet.dispatcher.run.ShardState;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * Publishes a task's jobs under flow control: at most {@code dispatcher.max-jobs-in-flight-per-run}
  * open (unanswered or paused) jobs per run and {@code dispatcher.max-jobs-in-flight} per task, runs
  * served in turn. On each wall-clock tick it also releases paused jobs, sends overdue ones again
- * and ends runs past their deadline.
+ * and says which runs are past their deadline or due to be pre-flighted again ({@link #due}), for
+ * the processor to hand to the steps that end or pre-flight runs.
  *
  * <p>The counts it keeps in memory are derived from the stores ({@link #reload}) when the task
  * starts and on every tick: this processor is the only writer of its task's stores.
@@ -83,7 +80,7 @@ final class FlowControl {
       ShardState shard = book.shard(jobId);
       shard.sent(1, now);
       book.saveShard(jobId, shard);
-      book.publish(job(run, shard), "first");
+      book.publishJob(run, shard, "first");
       open++;
       if (run.hasUnpublished()) {
         publishable.add(runId);
@@ -97,7 +94,7 @@ final class FlowControl {
    * it read), so it waits until every shard of that version is scored. A causal LM runs that version
    * beside itself for the token shift, so it waits until one of its shards is scored: its model
    * loads and runs. A first version that ends before that has this run pre-flighted again against
-   * the next in line ({@link Conclusion}), as if staged after it.
+   * the next in line (see {@link Conclusion}), as if staged after it.
    */
   private boolean waitsForFirstVersion(RunState run) {
     RunState first = run.provisionalRun().map(book::run).orElse(null);
@@ -110,35 +107,43 @@ final class FlowControl {
     return run.shiftReference().isPresent() && first.coverage().shardsDone() == 0;
   }
 
+  /** What the wall-clock tick finds due for a run. */
+  enum Due {
+    /** Past its deadline: it ends INCOMPLETE. */
+    DEADLINE,
+    /** Its pre-flight is to be tried again. */
+    PREFLIGHT,
+    /** It has jobs open: paused ones may be due, unanswered ones overdue ({@link #resend}). */
+    OPEN_JOBS,
+    NOTHING
+  }
+
   /**
-   * The wall-clock step: pre-flights due again, runs past their deadline, paused jobs due, jobs
-   * unanswered past {@code dispatcher.job-timeout}; then publishing.
+   * The wall-clock step for one run: past its deadline, pre-flight due again, or jobs open (paused
+   * jobs due, jobs unanswered past {@code dispatcher.job-timeout}). After every run, the processor
+   * recounts ({@link #reload}) and publishes.
    */
-  void tick(Intake intake, Conclusion conclusion) {
-    Instant now = book.now();
-    for (RunState run : book.allRuns()) {
-      if (now.isAfter(run.deadline())) {
-        conclusion.expire(run);
-      } else if (run.stage() == RunState.Stage.PREFLIGHT && run.preflightAt() != null
-          && !run.preflightAt().isAfter(now)) {
-        intake.preflight(run, null);
-      } else if (run.stage() == RunState.Stage.SCORING && run.open() > 0) {
-        resend(run, now);
-      }
+  Due due(RunState run, Instant now) {
+    if (now.isAfter(run.deadline())) {
+      return Due.DEADLINE;
+    } else if (run.stage() == RunState.Stage.PREFLIGHT && run.preflightAt() != null
+        && !run.preflightAt().isAfter(now)) {
+      return Due.PREFLIGHT;
+    } else if (run.stage() == RunState.Stage.SCORING && run.open() > 0) {
+      return Due.OPEN_JOBS;
     }
-    reload();
-    publish();
+    return Due.NOTHING;
   }
 
   /** Releases paused jobs that are due and sends overdue ones again, or stops at their last attempt. */
-  private void resend(RunState run, Instant now) {
+  void resend(RunState run, Instant now) {
     Instant sentBefore = now.minus(dispatching.jobTimeout);
     boolean changed = false;
     for (ShardState shard : book.openShards(run.runId())) {
       String jobId = ScoringJob.jobId(run.runId(), shard.index());
       if (shard.status() == ShardState.Status.PAUSED && !shard.releaseAt().isAfter(now)) {
         shard.sent(shard.attempt(), now);
-        book.publish(job(run, shard), "retry");
+        book.publishJob(run, shard, "retry");
       } else if (shard.status() == ShardState.Status.IN_FLIGHT && !shard.lastAttempt()
           && shard.sentAt().isBefore(sentBefore)) {
         if (shard.attempt() >= Dispatching.MAX_ATTEMPTS) {
@@ -151,7 +156,7 @@ final class FlowControl {
           shard.sent(shard.attempt() + 1, now);
           log.warn("job {} unanswered after {} s; sending attempt {}", jobId, dispatching.jobTimeout.toSeconds(),
               shard.attempt());
-          book.publish(job(run, shard), "resent");
+          book.publishJob(run, shard, "resent");
         }
       } else {
         continue;
@@ -162,20 +167,5 @@ final class FlowControl {
     if (changed) {
       book.save(run);
     }
-  }
-
-  /** The job of a shard at its current attempt. */
-  static ScoringJob job(RunState run, ShardState shard) {
-    var event = run.event();
-    return new ScoringJob(SchemaVersion.CURRENT, ScoringJob.jobId(run.runId(), shard.index()), run.runId(),
-        event.eventId(), event.model(), event.version(), event.task(), event.artifact(), event.tokenizer(),
-        event.goldenSubset(), event.maxSeqLen(), event.stride(), shard.index(), run.shardsTotal(), shard.rowStart(),
-        shard.rowCount(), event.task().spec().rowValues(), shard.attempt(), run.deadline(), event.embedding(),
-        run.shiftReference().map(BaselineRecord::artifact).orElse(null), run.retrievalStep(shard.index()));
-  }
-
-  /** 1, 2, 4 ... seconds, at most 30: long enough for a circuit breaker to close again. */
-  static Duration unavailableBackoff(int retriesSoFar) {
-    return Duration.ofSeconds(Math.min(30, 1L << Math.min(retriesSoFar, 5)));
   }
 }

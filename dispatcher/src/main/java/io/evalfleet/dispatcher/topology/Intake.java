@@ -6,7 +6,6 @@ import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ReviewRef;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.failure.FailureKind;
@@ -45,24 +44,41 @@ import org.slf4j.LoggerFactory;
  * baseline it will be compared with (the production version now, or, for a model's first version,
  * the first one staged), pre-flights its files, plans its shards and starts the run. Pre-flight
  * reads storage on the stream thread: when storage cannot be reached, it is tried again later by
- * the wall-clock tick, until the run's deadline.
+ * the wall-clock tick, until the run's deadline. What follows (a run to refuse, to start, or to
+ * settle from reused scores) it returns to the processor as {@link Preflighted}.
  */
 final class Intake {
   private static final Logger log = LoggerFactory.getLogger(Intake.class);
 
+  /** What taking an event in, or pre-flighting its run, came to. */
+  sealed interface Preflighted permits Ignored, Waiting, Refused, Scoring, Reused {}
+
+  /** Not a run: a duplicate, or rejected (flagged ERROR and dead-lettered here). */
+  record Ignored() implements Preflighted {}
+
+  /** Storage could not be reached: the tick pre-flights the run again. */
+  record Waiting(RunState run) implements Preflighted {}
+
+  /** The run cannot be evaluated: it ends ERROR with {@code reason} (its event is dead-lettered, where so). */
+  record Refused(RunState run, String reason) implements Preflighted {}
+
+  /** The run's shards are planned and stored: its jobs may be published. */
+  record Scoring(RunState run) implements Preflighted {}
+
+  /** The scores of an identical evaluation are reused: the run is complete, to be settled. */
+  record Reused(RunState run) implements Preflighted {}
+
+  private static final Preflighted IGNORED = new Ignored();
+
   private final RunBook book;
   private final Dispatching dispatching;
-  private final FlowControl flow;
-  private final Conclusion conclusion;
 
-  Intake(RunBook book, FlowControl flow, Conclusion conclusion) {
+  Intake(RunBook book) {
     this.book = book;
     this.dispatching = book.dispatching;
-    this.flow = flow;
-    this.conclusion = conclusion;
   }
 
-  void onStaged(Record<String, byte[]> record, RecordMetadata source) {
+  Preflighted onStaged(Record<String, byte[]> record, RecordMetadata source) {
     StagedWeightEvent event;
     try {
       if (record.value() != null && record.value().length > StagedWeightEvent.MAX_BYTES) {
@@ -72,27 +88,27 @@ final class Intake {
       event = Json.read(record.value(), StagedWeightEvent.class);
     } catch (ContractViolation e) {
       reject(record, source, e);
-      return;
+      return IGNORED;
     }
     String runId = RunState.runIdOf(event.eventId());
-    if (book.decided.get(runId) != null || book.run(runId) != null) {
+    if (book.isDecided(runId) || book.run(runId) != null) {
       log.info("event {} is already being evaluated or decided ({}); ignoring the duplicate", event.eventId(), runId);
-      return;
+      return IGNORED;
     }
     Instant now = book.now();
-    Optional<BaselineRecord> production = Optional.ofNullable(book.baselines.get(event.model()));
+    Optional<BaselineRecord> production = book.productionBaseline(event.model());
     BaselineRecord fixed = null;
     if (production.isPresent() && (event.baseline().equals(StagedWeightEvent.PRODUCTION)
         || event.baseline().equals(production.get().version()))) {
       fixed = production.get();
     } else if (production.isEmpty() && event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
-      FirstVersions first = Optional.ofNullable(book.firstVersions.get(event.model())).orElseGet(FirstVersions::new);
+      FirstVersions first = Optional.ofNullable(book.firstVersions(event.model())).orElseGet(FirstVersions::new);
       first.staged(runId);
-      book.firstVersions.put(event.model(), first);
+      book.saveFirstVersions(event.model(), first);
     }
     RunState run = new RunState(event, now, now.plus(dispatching.runDeadline), fixed);
     book.save(run);
-    preflight(run, new Source(source.topic(), source.partition(), source.offset(), record));
+    return preflight(run, new Source(source.topic(), source.partition(), source.offset(), record));
   }
 
   /** Where a staged event came from, for its dead letter; null when pre-flight is tried again later. */
@@ -102,7 +118,7 @@ final class Intake {
    * Pre-flights a run: it starts scoring, or is decided at once (rejected: ERROR; scores reused
    * from the archive), or waits for storage to come back.
    */
-  void preflight(RunState run, Source source) {
+  Preflighted preflight(RunState run, Source source) {
     StagedWeightEvent event = run.event();
     Preflight.Checked checked;
     long[] rowTokens;
@@ -111,15 +127,13 @@ final class Intake {
       rowTokens = rowTokens(event, checked);
     } catch (Preflight.Rejected | IOException | RuntimeException e) {
       if (!(e instanceof Preflight.Rejected) && Failures.kindOf(e) == FailureKind.UNAVAILABLE) {
-        preflightLater(run, e.getMessage() != null ? e.getMessage() : e.toString());
-        return;
+        return preflightLater(run, e.getMessage() != null ? e.getMessage() : e.toString());
       }
       String reason = e instanceof Preflight.Rejected ? e.getMessage() : "pre-flight failed: " + Failures.describe(e);
       byte[] value = source != null ? source.record().value() : Json.write(event);
       book.deadLetter(Topics.STAGED, source != null ? source.partition() : -1, source != null ? source.offset() : -1,
           event.model(), value, source != null ? source.record().headers() : null, e);
-      conclusion.refuse(run, reason);
-      return;
+      return new Refused(run, reason);
     }
     GoldenSubsetFile subset = checked.footer();
     List<Shard> plan;
@@ -130,11 +144,9 @@ final class Intake {
             checked.layout().column(RetrievalTask.ROLE), subset.rowCount());
       } catch (IOException | RuntimeException e) {
         if (Failures.kindOf(e) == FailureKind.UNAVAILABLE) {
-          preflightLater(run, e.getMessage() != null ? e.getMessage() : e.toString());
-          return;
+          return preflightLater(run, e.getMessage() != null ? e.getMessage() : e.toString());
         }
-        conclusion.refuse(run, e instanceof InputException ? e.getMessage() : "pre-flight failed: " + Failures.describe(e));
-        return;
+        return new Refused(run, e instanceof InputException ? e.getMessage() : "pre-flight failed: " + Failures.describe(e));
       }
       plan = retrieval.shards();
       run.planned(plan.size(), retrieval.scoredRows(), subset.rowCount());
@@ -146,8 +158,7 @@ final class Intake {
     FirstInLine first = firstInLine(run);
     Optional<String> refused = gates(run, checked.layout(), first);
     if (refused.isPresent()) {
-      conclusion.refuse(run, refused.get());
-      return;
+      return new Refused(run, refused.get());
     }
     if (retrieval != null) {
       run.retrieval(retrievalPlan(run, retrieval, first));
@@ -158,8 +169,7 @@ final class Intake {
           event.version(), reusable.get().uri());
       run.reuse(reusable.get().uri());
       book.save(run);
-      conclusion.conclude(run);
-      return;
+      return new Reused(run);
     }
     for (Shard shard : plan) {
       book.saveShard(ScoringJob.jobId(run.runId(), shard.index()), new ShardState(shard.index(), shard.start(), shard.count()));
@@ -167,14 +177,13 @@ final class Intake {
     book.save(run);
     log.info("run {} for {} {}: {} rows in {} shards{}", run.runId(), event.model(), event.version(), run.rowsTotal(),
         plan.size(), run.baseline().map(b -> ", compared with version " + b.version()).orElse(""));
-    flow.started(run);
     book.progressed(run);
-    flow.publish();
+    return new Scoring(run);
   }
 
   /** Pre-flight could not reach storage: try again after a pause (the deadline ends it as INCOMPLETE). */
-  private void preflightLater(RunState run, String failure) {
-    Instant next = book.now().plus(FlowControl.unavailableBackoff(run.preflightRetries()));
+  private Preflighted preflightLater(RunState run, String failure) {
+    Instant next = book.now().plus(Dispatching.unavailableBackoff(run.preflightRetries()));
     if (next.isAfter(run.deadline())) {
       next = run.deadline();
     }
@@ -182,6 +191,7 @@ final class Intake {
         failure, next);
     run.preflightLater(next, failure);
     book.save(run);
+    return new Waiting(run);
   }
 
   /**
@@ -215,7 +225,7 @@ final class Intake {
     StagedWeightEvent event = run.event();
     Optional<BaselineRecord> found = run.baseline();
     if (found.isEmpty() && !event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
-      found = conclusion.archivedVersion(event.model(), event.baseline()); // unknown versions fail when the run concludes
+      found = Decision.archivedVersion(dispatching, event.model(), event.baseline()); // unknown versions fail when the run concludes
       found.ifPresent(run::namedBaseline);
     }
     if (found.isEmpty() && first != null) {
@@ -283,7 +293,7 @@ final class Intake {
     if (run.baseline().isPresent() || !event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
       return null;
     }
-    FirstVersions first = book.firstVersions.get(event.model());
+    FirstVersions first = book.firstVersions(event.model());
     if (first == null || !first.contains(run.runId())) {
       return null;
     }
@@ -295,10 +305,20 @@ final class Intake {
       return null;
     }
     StagedWeightEvent staged = head.event();
-    return new FirstInLine(new BaselineRecord(staged.model(), staged.version(), head.runId(), staged.artifact().sha256(),
-        staged.goldenSubset().sha256(), staged.tokenizer() == null ? null : staged.tokenizer().sha256(),
-        staged.baseModelSha256(), null, Map.of(), null, staged.commit(), null, Decision.conventionsOf(staged),
-        staged.artifact()), head);
+    BaselineRecord baseline = BaselineRecord.builder()
+        .model(staged.model())
+        .version(staged.version())
+        .runId(head.runId())
+        .artifactSha256(staged.artifact().sha256())
+        .subsetSha256(staged.goldenSubset().sha256())
+        .tokenizerSha256(staged.tokenizer() == null ? null : staged.tokenizer().sha256())
+        .baseModelSha256(staged.baseModelSha256())
+        .metrics(Map.of())
+        .commit(staged.commit())
+        .embedding(Decision.conventionsOf(staged))
+        .artifact(staged.artifact())
+        .build();
+    return new FirstInLine(baseline, head);
   }
 
   /**
@@ -358,14 +378,23 @@ final class Intake {
       // not JSON at all, or no valid review: the record's key names the model, if anything does
     }
     String runId = RunState.runIdOf(eventId);
-    if (book.decided.get(runId) != null) {
+    if (book.isDecided(runId)) {
       return;
     }
     book.deadLetter(source.topic(), source.partition(), source.offset(), model, record.value(), record.headers(),
         violation);
     String reason = "staged event rejected: " + violation.getMessage();
     log.warn("{} (event {}, {}-{}@{})", reason, eventId, source.topic(), source.partition(), source.offset());
-    book.publish(runId, new DriftFlag(SchemaVersion.CURRENT, runId, eventId, model, null, null, Flag.ERROR, Map.of(),
-        List.of(reason), null, List.of(), null, book.now(), null, null, null, review), model);
+    book.publish(runId, DriftFlag.builder()
+        .runId(runId)
+        .eventId(eventId)
+        .model(model)
+        .flag(Flag.ERROR)
+        .metrics(Map.of())
+        .reasons(List.of(reason))
+        .executionProviders(List.of())
+        .decidedAt(book.now())
+        .review(review)
+        .build(), model);
   }
 }

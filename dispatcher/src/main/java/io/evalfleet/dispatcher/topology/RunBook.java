@@ -19,7 +19,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.BiConsumer;
+import java.util.function.Consumer;
 import org.apache.kafka.common.header.Headers;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
@@ -48,10 +50,10 @@ final class RunBook {
    */
   private final Map<String, RunState> runCache = new LinkedHashMap<>();
   private final Map<String, Map<String, ShardState>> openShards = new HashMap<>();
-  final KeyValueStore<String, byte[]> results;
-  final KeyValueStore<String, BaselineRecord> baselines;
-  final KeyValueStore<String, FirstVersions> firstVersions;
-  final KeyValueStore<String, Long> decided;
+  private final KeyValueStore<String, ShardResult> results;
+  private final KeyValueStore<String, BaselineRecord> baselines;
+  private final KeyValueStore<String, FirstVersions> firstVersions;
+  private final KeyValueStore<String, Long> decided;
   /** Per run followed by this task: since when, at how many rows, and whether progress changed since last published. */
   private final Map<String, ProgressMark> progress = new HashMap<>();
 
@@ -89,8 +91,53 @@ final class RunBook {
     }
   }
 
+  /** The run in progress under {@code runId}, or null. */
   RunState run(String runId) {
     return runCache.get(runId);
+  }
+
+  /** Whether the run was decided within {@code dispatcher.decided-look-back}. */
+  boolean isDecided(String runId) {
+    return decided.get(runId) != null;
+  }
+
+  /** The production baseline of a model, if it has one. */
+  Optional<BaselineRecord> productionBaseline(String model) {
+    return Optional.ofNullable(baselines.get(model));
+  }
+
+  /**
+   * Makes {@code baseline} its model's production baseline in the store (what {@code
+   * evalfleet.baselines} says, or what this task pins); returns the one it replaces, if any.
+   */
+  Optional<BaselineRecord> followBaseline(BaselineRecord baseline) {
+    BaselineRecord before = baselines.get(baseline.model());
+    baselines.put(baseline.model(), baseline);
+    return Optional.ofNullable(before);
+  }
+
+  /** Forgets a model's production baseline (a tombstone on {@code evalfleet.baselines}). */
+  void dropBaseline(String model) {
+    baselines.delete(model);
+  }
+
+  /** The runs of a model staged while it had no baseline, or null when there are none. */
+  FirstVersions firstVersions(String model) {
+    return firstVersions.get(model);
+  }
+
+  /** Stores a model's first versions; an empty list is deleted. */
+  void saveFirstVersions(String model, FirstVersions first) {
+    if (first.isEmpty()) {
+      firstVersions.delete(model);
+    } else {
+      firstVersions.put(model, first);
+    }
+  }
+
+  /** Keeps an accepted shard result (in {@code shard-results}) until its run is assembled. */
+  void recordShardResult(ShardResult result) {
+    results.put(result.jobId(), result);
   }
 
   /**
@@ -142,9 +189,39 @@ final class RunBook {
     return context.taskId().toString();
   }
 
-  void publish(ScoringJob job, String kind) {
+  /** Publishes the job of a shard at its current attempt; {@code kind} is first, retry or resent. */
+  void publishJob(RunState run, ShardState shard, String kind) {
+    ScoringJob job = job(run, shard);
     forward(DispatcherTopology.JOBS_SINK, job.jobId(), Json.write(job), null);
     FleetMeter.JOBS_PUBLISHED.counter(dispatching.registry, kind).increment();
+  }
+
+  /** The job of a shard at its current attempt. */
+  static ScoringJob job(RunState run, ShardState shard) {
+    var event = run.event();
+    return ScoringJob.builder()
+        .jobId(ScoringJob.jobId(run.runId(), shard.index()))
+        .runId(run.runId())
+        .eventId(event.eventId())
+        .model(event.model())
+        .version(event.version())
+        .task(event.task())
+        .artifact(event.artifact())
+        .tokenizer(event.tokenizer())
+        .goldenSubset(event.goldenSubset())
+        .maxSeqLen(event.maxSeqLen())
+        .stride(event.stride())
+        .shardIndex(shard.index())
+        .shardCount(run.shardsTotal())
+        .rowStart(shard.rowStart())
+        .rowCount(shard.rowCount())
+        .metrics(event.task().spec().rowValues())
+        .attempt(shard.attempt())
+        .deadline(run.deadline())
+        .embedding(event.embedding())
+        .reference(run.shiftReference().map(BaselineRecord::artifact).orElse(null))
+        .retrieval(run.retrievalStep(shard.index()))
+        .build();
   }
 
   /** Sends a shard result on to the task that owns its model (see {@link Collector}). */
@@ -152,7 +229,9 @@ final class RunBook {
     forward(DispatcherTopology.REROUTED_RESULTS_SINK, result.key(), result.value(), result.headers());
   }
 
-  void publish(BaselineRecord baseline) {
+  /** Makes {@code baseline} its model's production baseline here and publishes it on {@code evalfleet.baselines}. */
+  void pinBaseline(BaselineRecord baseline) {
+    baselines.put(baseline.model(), baseline);
     forward(DispatcherTopology.BASELINES_SINK, baseline.model(), Json.write(baseline), null);
   }
 
@@ -232,10 +311,10 @@ final class RunBook {
     }
   }
 
-  /** Visits the accepted results of a run. */
-  void forEachResult(String runId, java.util.function.Consumer<ShardResult> visitor) {
-    try (KeyValueIterator<String, byte[]> it = results.prefixScan(runId + "/", Serdes.String().serializer())) {
-      it.forEachRemaining(entry -> visitor.accept(Json.read(entry.value, ShardResult.class)));
+  /** Visits the accepted results of a run, as {@link #recordShardResult} kept them. */
+  void forEachResult(String runId, Consumer<ShardResult> visitor) {
+    try (KeyValueIterator<String, ShardResult> it = results.prefixScan(runId + "/", Serdes.String().serializer())) {
+      it.forEachRemaining(entry -> visitor.accept(entry.value));
     }
   }
 
