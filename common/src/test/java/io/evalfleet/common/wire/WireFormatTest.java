@@ -1,5 +1,7 @@
 package io.evalfleet.common.wire;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.evalfleet.common.archive.BaselineSnapshot;
 import io.evalfleet.common.archive.EvaluationLock;
 import io.evalfleet.common.archive.SubsetManifest;
@@ -7,6 +9,7 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Coverage;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.contract.MonitorResult;
 import io.evalfleet.common.contract.RetrainRequest;
@@ -23,6 +26,8 @@ import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Task;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -31,7 +36,8 @@ import org.junit.jupiter.api.Test;
  * The wire format of every message and archive file, held by golden files: a fully populated value
  * (every optional field set) and a minimal one (required fields only) of each. Maps that a record
  * copies with {@code Map.copyOf} hold one entry here, since such a map's iteration order (and so its
- * JSON key order) differs from one JVM to the next.
+ * JSON key order) differs from one JVM to the next; {@link #mapsAreWrittenInKeyOrder} holds that the
+ * mapper writes every map's keys in order, whatever the map's own order.
  */
 class WireFormatTest {
   static final String SHA_A = "a".repeat(64);
@@ -204,6 +210,20 @@ class WireFormatTest {
         .durationMs(0)
         .attempt(1)
         .build(), ShardResult.class);
+  }
+
+  @Test
+  void mapsAreWrittenInKeyOrder() throws Exception {
+    Map<String, MetricValue> metrics = new LinkedHashMap<>();
+    for (String name : List.of("spearman", "cosine_mean", "pearson", "ndcg_at_10", "mrr", "bits_per_byte")) {
+      metrics.put(name, MetricValue.alone(0.5, 10, "higher_is_better"));
+    }
+    String json = Json.writeString(
+        DriftFlag.builder().flag(Flag.GREEN).metrics(metrics).build());
+    List<String> written = new ArrayList<>();
+    Json.mapper().readTree(json).get("metrics").fieldNames().forEachRemaining(written::add);
+    assertThat(written)
+        .containsExactly("bits_per_byte", "cosine_mean", "mrr", "ndcg_at_10", "pearson", "spearman");
   }
 
   @Test
