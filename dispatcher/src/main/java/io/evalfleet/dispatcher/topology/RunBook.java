@@ -3,7 +3,6 @@ package io.evalfleet.dispatcher.topology;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.RunProgress;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.kafka.DeadLetters;
@@ -277,9 +276,19 @@ final class RunBook {
     double seconds = Duration.between(mark.since, at).toMillis() / 1000.0;
     double rate = seconds <= 0 ? 0 : (coverage.rowsScored() - mark.rowsAtStart) / seconds;
     var event = run.event();
-    RunProgress record = new RunProgress(SchemaVersion.CURRENT, run.runId(), event.eventId(), event.model(),
-        event.version(), coverage.shardsDone(), coverage.shardsTotal(), coverage.rowsScored(), coverage.rowsTotal(),
-        rate, run.stagedAt(), at);
+    RunProgress record = RunProgress.builder()
+        .runId(run.runId())
+        .eventId(event.eventId())
+        .model(event.model())
+        .version(event.version())
+        .shardsDone(coverage.shardsDone())
+        .shardsTotal(coverage.shardsTotal())
+        .rowsScored(coverage.rowsScored())
+        .rowsTotal(coverage.rowsTotal())
+        .rowsPerSecond(rate)
+        .stagedAt(run.stagedAt())
+        .at(at)
+        .build();
     forward(DispatcherTopology.PROGRESS_SINK, event.model(), Json.write(record), null);
   }
 

@@ -2,7 +2,6 @@ package io.evalfleet.worker.consumer;
 
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardError;
 import io.evalfleet.common.contract.ShardResult;
@@ -219,9 +218,17 @@ public final class JobConsumer implements Runnable {
 
   private ShardResult failure(ScoringJob job, FailureKind kind, String message) {
     log.error(message);
-    return new ShardResult(SchemaVersion.CURRENT, job.jobId(), job.runId(),
-        job.shardIndex(), job.rowStart(), job.rowCount(), Map.of(), workerIdOf(), null, null, null, 0, job.attempt(),
-        new ShardError(kind, message));
+    return ShardResult.builder()
+        .jobId(job.jobId())
+        .runId(job.runId())
+        .shardIndex(job.shardIndex())
+        .rowStart(job.rowStart())
+        .rowCount(job.rowCount())
+        .values(Map.of())
+        .workerId(workerIdOf())
+        .attempt(job.attempt())
+        .error(new ShardError(kind, message))
+        .build();
   }
 
   private String workerIdOf() {
