@@ -2,8 +2,6 @@ package io.evalfleet.worker;
 
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.KafkaClients;
-import io.evalfleet.worker.consumer.JobConsumer;
-import io.evalfleet.worker.isolation.IsolatedScoring;
 import io.evalfleet.scoring.Scorers;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -1,4 +1,4 @@
-package io.evalfleet.worker.consumer;
+package io.evalfleet.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.evalfleet.common.contract.ContractViolation;

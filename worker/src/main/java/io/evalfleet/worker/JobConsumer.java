@@ -1,4 +1,4 @@
-package io.evalfleet.worker.consumer;
+package io.evalfleet.worker;
 
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
@@ -14,7 +14,6 @@ import io.evalfleet.common.kafka.consume.Delivery;
 import io.evalfleet.common.kafka.consume.LoopMeters;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.common.task.MetricNames;
-import io.evalfleet.worker.isolation.Isolation;
 import io.evalfleet.scoring.JobScorer;
 import io.evalfleet.scoring.ShardScorer;
 import io.micrometer.core.instrument.Counter;
@@ -59,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: {@link #run()} owns the consumer; scoring threads only publish results and report
  * through the loop. {@link #close(Duration)} may be called from any thread.
  */
-public final class JobConsumer implements Runnable {
+final class JobConsumer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(JobConsumer.class);
   private static final Duration POLL = Duration.ofMillis(100);
 
@@ -87,7 +86,7 @@ public final class JobConsumer implements Runnable {
    * @param executor runs scoring with {@code capacity} threads and an unbounded queue (this class bounds
    *     what it submits). Not shut down here.
    */
-  public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
+  JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
       ExecutorService executor, int capacity) {
     this(consumer, producer, scorer, executor, capacity, 3, job -> new Isolation.Answered(scorer.score(job)),
         new SimpleMeterRegistry());
@@ -98,7 +97,7 @@ public final class JobConsumer implements Runnable {
    *     {@code isolation} instead of {@code scorer}
    * @param isolation scores suspect jobs alone; not closed here
    */
-  public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
+  JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
       ExecutorService executor, int capacity, int maxDeliveries, Isolation isolation, MeterRegistry registry) {
     this.registry = registry;
     this.producer = producer;
@@ -128,7 +127,7 @@ public final class JobConsumer implements Runnable {
   }
 
   /** Stops taking jobs, lets running jobs finish for up to {@code timeout}, commits and leaves the group. */
-  public void close(Duration timeout) throws InterruptedException {
+  void close(Duration timeout) throws InterruptedException {
     loop.close(timeout);
   }
 

@@ -1,4 +1,4 @@
-package io.evalfleet.worker.isolation;
+package io.evalfleet.worker;
 
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
