@@ -192,7 +192,7 @@ final class RunBook {
   void publishJob(RunState run, ShardState shard, String kind) {
     ScoringJob job = job(run, shard);
     forward(DispatcherTopology.JOBS_SINK, job.jobId(), Json.write(job), null);
-    FleetMeter.JOBS_PUBLISHED.counter(dispatching.registry, kind).increment();
+    dispatching.jobsPublished(kind).increment();
   }
 
   /** The job of a shard at its current attempt. */
@@ -296,7 +296,7 @@ final class RunBook {
   void deadLetter(String topic, int partition, long offset, String key, byte[] value, Headers original, Exception cause) {
     Headers headers = DeadLetters.from(topic, cause).copying(original).at(partition, offset).headers();
     forward(DispatcherTopology.DEAD_LETTERS_SINK, key, value, headers);
-    FleetMeter.DEAD_LETTERS.counter(dispatching.registry, topic).increment();
+    dispatching.deadLetters(topic).increment();
   }
 
   private void forward(String sink, String key, byte[] value, Headers headers) {
