@@ -1,12 +1,12 @@
 package io.evalfleet.dispatcher;
 
+import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.QueueMonitor;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.process.ProcessMemory;
 import io.evalfleet.common.storage.Storage;
-import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.dispatcher.decision.Policy;
 import io.evalfleet.dispatcher.decision.PolicyFile;
 import io.evalfleet.dispatcher.preflight.Preflight;
@@ -15,11 +15,16 @@ import io.evalfleet.dispatcher.topology.Dispatching;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -54,7 +59,7 @@ public class DispatcherRole implements AutoCloseable {
 
   private final KafkaStreams streams;
   /** Decisions of complete runs, off the stream threads. */
-  private final java.util.concurrent.ExecutorService decisions;
+  private final ExecutorService decisions;
   private final KafkaStreamsMetrics streamsMetrics;
   private final Admin admin;
   private final KafkaConsumer<String, byte[]> monitorReader;
@@ -71,7 +76,7 @@ public class DispatcherRole implements AutoCloseable {
     this.admin = Admin.create(KafkaClients.adminProperties(config));
     int partitions = checkCoPartitioned(admin);
     int deciders = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-    this.decisions = java.util.concurrent.Executors.newFixedThreadPool(deciders, r -> {
+    this.decisions = Executors.newFixedThreadPool(deciders, r -> {
       Thread thread = new Thread(r, "evalfleet-decisions");
       thread.setDaemon(true);
       return thread;
@@ -80,7 +85,7 @@ public class DispatcherRole implements AutoCloseable {
         new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), policy(config), registry, decisions)
         .resultsPartitions(partitions);
     Properties properties = properties(config);
-    Topology topology = DispatcherTopology.build(dispatching, properties, java.util.OptionalInt.of(partitions));
+    Topology topology = DispatcherTopology.build(dispatching, properties, OptionalInt.of(partitions));
     log.debug("dispatcher topology:\n{}", topology.describe());
     this.streams = new KafkaStreams(topology, properties);
     streams.setUncaughtExceptionHandler(e -> {
@@ -141,7 +146,7 @@ public class DispatcherRole implements AutoCloseable {
       throw new IllegalStateException("cannot describe the topics " + CO_PARTITIONED + " (run `evalfleet topics`"
           + " first): " + e.getMessage(), e);
     }
-    Map<String, Integer> partitions = new java.util.TreeMap<>();
+    Map<String, Integer> partitions = new TreeMap<>();
     topics.forEach((name, description) -> partitions.put(name, description.partitions().size()));
     if (partitions.values().stream().distinct().count() > 1) {
       throw new IllegalStateException("the topics " + CO_PARTITIONED + " must have the same number of partitions"
@@ -154,7 +159,7 @@ public class DispatcherRole implements AutoCloseable {
   /** The policy file the settings name, or the bundled one; a bad file stops the start with every problem listed. */
   static Policy policy(FleetConfig config) {
     String file = config.get(FleetConfig.POLICY);
-    Policy policy = file.isEmpty() ? PolicyFile.defaults() : PolicyFile.load(java.nio.file.Path.of(file));
+    Policy policy = file.isEmpty() ? PolicyFile.defaults() : PolicyFile.load(Path.of(file));
     log.info("decision policy {}{}", policy.policyVersion(), file.isEmpty() ? " (bundled)" : " from " + file);
     return policy;
   }

@@ -17,11 +17,11 @@ import io.evalfleet.monitor.drift.WindowCheck;
 import io.evalfleet.monitor.retrain.RetrainCauses;
 import io.evalfleet.monitor.retrain.RetrainLedger;
 import io.evalfleet.monitor.traffic.TrafficWindows;
+import io.evalfleet.scoring.ScoringException;
 import io.evalfleet.scoring.embedding.EmbeddingScorer;
 import io.evalfleet.scoring.model.ArtifactCache;
 import io.evalfleet.scoring.model.ModelSessions;
 import io.evalfleet.scoring.perplexity.CausalLmScorer;
-import io.evalfleet.scoring.ScoringException;
 import io.evalfleet.scoring.subset.SubsetReader;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -29,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -141,10 +142,10 @@ public final class MonitorRole implements AutoCloseable {
            ModelSessions.Lease shadow = sessions.lease(spec.shadow())) {
         CausalLmScorer.Shifts shifts = scorer.shiftRows(production.model(), shadow.model(), tokens(texts),
             spec.maxSeqLen(), stride(), 0);
-        double tokens = java.util.Arrays.stream(shifts.tokens()).sum();
-        return Map.of("kl_mean", java.util.Arrays.stream(shifts.klSum()).sum() / tokens,
+        double tokens = Arrays.stream(shifts.tokens()).sum();
+        return Map.of("kl_mean", Arrays.stream(shifts.klSum()).sum() / tokens,
             "kl_p99", shifts.kl().quantile(0.99),
-            "top1_agreement", java.util.Arrays.stream(shifts.agreements()).sum() / tokens);
+            "top1_agreement", Arrays.stream(shifts.agreements()).sum() / tokens);
       } catch (ScoringException e) {
         throw new IOException("scoring the shadow candidate " + spec.shadow().uri() + ": " + e.getMessage(), e);
       }

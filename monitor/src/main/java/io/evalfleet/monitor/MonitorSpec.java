@@ -1,6 +1,7 @@
 package io.evalfleet.monitor;
 
 import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Task;
@@ -103,7 +104,7 @@ public record MonitorSpec(String model, String version, ArtifactRef artifact, Ar
     MonitorSpec spec;
     try {
       spec = Json.read(Files.readAllBytes(file), MonitorSpec.class);
-    } catch (io.evalfleet.common.contract.ContractViolation e) {
+    } catch (ContractViolation e) {
       throw new IllegalArgumentException("monitor spec " + file + " is invalid: " + e.getMessage(), e);
     }
     List<String> problems = spec.problems();

@@ -7,7 +7,9 @@ import io.evalfleet.notifier.delivery.DeliveryException;
 import io.evalfleet.notifier.delivery.DeliveryPolicy;
 import io.evalfleet.notifier.delivery.ReviewTarget;
 import io.github.resilience4j.retry.Retry;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -41,7 +43,8 @@ public final class ReviewDeliveries {
   private final List<ReviewTarget> targets;
   private final Map<String, Retry> retries = new HashMap<>();
   private final ExecutorService pool;
-  private final MeterRegistry registry;
+  /** Per target name, its meters, registered once. */
+  private final Map<String, TargetMeters> meters = new HashMap<>();
   private final DeadLetter deadLetter;
   private final AtomicInteger inFlight = new AtomicInteger();
   /** The last delivery of each (target, model), which the next one waits for. */
@@ -56,12 +59,13 @@ public final class ReviewDeliveries {
     this.reviews = reviews;
     this.targets = List.copyOf(targets);
     this.pool = pool;
-    this.registry = registry;
     this.deadLetter = deadLetter;
     for (ReviewTarget target : targets) {
+      TargetMeters counted = new TargetMeters(registry, target.name());
+      meters.put(target.name(), counted);
       Retry retry = policy.retry(target.name());
       retry.getEventPublisher().onRetry(event -> {
-        FleetMeter.REVIEW_ATTEMPTS_FAILED.counter(registry, target.name()).increment();
+        counted.attemptsFailed().increment();
         log.warn("review delivery to {} failed (attempt {}), trying again in {} ms: {}", target.name(),
             event.getNumberOfRetryAttempts(), event.getWaitInterval().toMillis(),
             event.getLastThrowable() == null ? "" : event.getLastThrowable().getMessage());
@@ -97,7 +101,7 @@ public final class ReviewDeliveries {
                   ? e.getCause() : e;
               log.error("review of {} {} for {} could not be written: {}", flag.model(), flag.version(),
                   target.name(), cause.toString(), cause);
-              FleetMeter.REVIEW_DELIVERIES.counter(registry, target.name(), "dead_lettered").increment();
+              meters.get(target.name()).deadLettered().increment();
               deadLetter.accept(flag, target, new DeliveryException("review of " + flag.model() + " " + flag.version()
                   + " could not be written, so it was not delivered to " + target.name() + ": " + cause, false, null,
                   cause instanceof Exception ex ? ex : null));
@@ -124,7 +128,7 @@ public final class ReviewDeliveries {
     DriftFlag flag = review.flag();
     try {
       Retry.decorateCheckedRunnable(retries.get(target.name()), () -> target.deliver(review)).run();
-      FleetMeter.REVIEW_DELIVERIES.counter(registry, target.name(), "delivered").increment();
+      meters.get(target.name()).delivered().increment();
       log.info("review of {} {} ({}) delivered to {}", flag.model(), flag.version(), flag.flag(), target.name());
     } catch (Throwable e) {
       if (e instanceof InterruptedException) {
@@ -136,11 +140,20 @@ public final class ReviewDeliveries {
       Exception cause = new DeliveryException("review of " + flag.model() + " " + flag.version() + " not delivered to "
           + target.name() + ": " + why, false, null, e);
       log.error("{}; sent to the dead-letter topic", cause.getMessage());
-      FleetMeter.REVIEW_DELIVERIES.counter(registry, target.name(), "dead_lettered").increment();
+      meters.get(target.name()).deadLettered().increment();
       deadLetter.accept(flag, target, cause);
     } finally {
-      FleetMeter.REVIEW_DELIVERY_DURATION.timer(registry, target.name())
-          .record(Duration.ofNanos(System.nanoTime() - started));
+      meters.get(target.name()).duration().record(Duration.ofNanos(System.nanoTime() - started));
+    }
+  }
+
+  /** One target's delivery meters. */
+  private record TargetMeters(Counter attemptsFailed, Counter delivered, Counter deadLettered, Timer duration) {
+    TargetMeters(MeterRegistry registry, String target) {
+      this(FleetMeter.REVIEW_ATTEMPTS_FAILED.counter(registry, target),
+          FleetMeter.REVIEW_DELIVERIES.counter(registry, target, "delivered"),
+          FleetMeter.REVIEW_DELIVERIES.counter(registry, target, "dead_lettered"),
+          FleetMeter.REVIEW_DELIVERY_DURATION.timer(registry, target));
     }
   }
 }

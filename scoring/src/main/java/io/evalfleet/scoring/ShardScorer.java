@@ -9,6 +9,7 @@ import io.evalfleet.common.task.Task;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.EnumMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -21,7 +22,7 @@ public final class ShardScorer implements JobScorer {
   /** The ONNX Runtime library this worker runs, as recorded in lockfiles. */
   static final String ONNX_RUNTIME = "onnxruntime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
   /** This worker's machine, as recorded in lockfiles. */
-  static final String HARDWARE = System.getProperty("os.name").toLowerCase(java.util.Locale.ROOT) + "/"
+  static final String HARDWARE = System.getProperty("os.name").toLowerCase(Locale.ROOT) + "/"
       + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cores";
 
   private final Map<Task, TaskScorer> scorers = new EnumMap<>(Task.class);

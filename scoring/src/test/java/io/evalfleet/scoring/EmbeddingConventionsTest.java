@@ -147,7 +147,7 @@ class EmbeddingConventionsTest {
     ArtifactRef bge = TestModels.bge();
     ArtifactRef tokenizer = TestModels.bgeTokenizer();
     double[] reference = clsCosines(bge, tokenizer);
-    EmbeddingConventions cls = new EmbeddingConventions(Pooling.CLS, true, null, null, null);
+    EmbeddingConventions cls = EmbeddingConventions.DEFAULTS.withPooling(Pooling.CLS);
     double[] scored = cosines(bge, tokenizer, pairs, cls);
     double[] meanPooled = cosines(bge, tokenizer, pairs, EmbeddingConventions.DEFAULTS);
     double largestMeanError = 0;

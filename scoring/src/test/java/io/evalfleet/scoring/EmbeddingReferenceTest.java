@@ -33,7 +33,7 @@ class EmbeddingReferenceTest {
     assertThat(reference.path("layers").asInt()).as("every layer's weights were found").isEqualTo(12);
     List<String> texts = new ArrayList<>();
     reference.path("texts").forEach(t -> texts.add(t.path("text").asText()));
-    EmbeddingConventions cls = new EmbeddingConventions(Pooling.CLS, true, null, null, null);
+    EmbeddingConventions cls = EmbeddingConventions.DEFAULTS.withPooling(Pooling.CLS);
     try (ModelSessions sessions = new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE), 2);
          ModelSessions.TokenizerLease tokenizer = sessions.tokenizer(TestModels.bgeTokenizer(), 512);
          ModelSessions.Lease model = sessions.lease(TestModels.bge())) {

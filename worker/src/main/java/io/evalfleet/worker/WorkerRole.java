@@ -2,22 +2,28 @@ package io.evalfleet.worker;
 
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.KafkaClients;
-import io.evalfleet.worker.consumer.JobConsumer;
-import io.evalfleet.worker.isolation.IsolatedScoring;
+import io.evalfleet.common.process.ProcessMemory;
 import io.evalfleet.scoring.Scorers;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Wires one worker: Kafka clients, model sessions, scorer, executor and poll loop. Owns and closes
  * everything it creates. Subclass and override the factory methods to swap parts in tests.
  */
 public class WorkerRole implements AutoCloseable {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkerRole.class);
+  private static final Logger log = LoggerFactory.getLogger(WorkerRole.class);
   /** The consumer group every worker joins. */
   public static final String GROUP = "evalfleet-workers";
 
@@ -29,17 +35,17 @@ public class WorkerRole implements AutoCloseable {
   private final KafkaProducer<String, byte[]> producer;
   private final JobConsumer jobs;
   private final Thread pollThread;
-  private final java.util.List<io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics> clientMetrics;
+  private final List<KafkaClientMetrics> clientMetrics;
 
   public WorkerRole(FleetConfig config, String workerId, Path cacheDir) {
-    this(config, workerId, cacheDir, new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+    this(config, workerId, cacheDir, new SimpleMeterRegistry());
   }
 
   /** @param registry where the worker's meters go (a Prometheus registry in production) */
-  public WorkerRole(FleetConfig config, String workerId, Path cacheDir, io.micrometer.core.instrument.MeterRegistry shared) {
+  public WorkerRole(FleetConfig config, String workerId, Path cacheDir, MeterRegistry shared) {
     this.config = config;
     // Every worker meter carries the worker's id, also when several workers share one registry (local mode).
-    var registry = new io.micrometer.core.instrument.composite.CompositeMeterRegistry(shared.config().clock());
+    var registry = new CompositeMeterRegistry(shared.config().clock());
     registry.config().commonTags("worker", workerId);
     registry.add(shared);
     this.workerId = workerId;
@@ -50,9 +56,9 @@ public class WorkerRole implements AutoCloseable {
     this.scoring = Executors.newFixedThreadPool(capacity, r -> new Thread(r, workerId + "-scoring"));
     this.producer = KafkaClients.producer(config, workerId);
     var consumer = KafkaClients.consumer(config, GROUP, workerId, capacity, workerId);
-    this.clientMetrics = java.util.List.of(
-        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(producer),
-        new io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics(consumer));
+    this.clientMetrics = List.of(
+        new KafkaClientMetrics(producer),
+        new KafkaClientMetrics(consumer));
     clientMetrics.forEach(m -> m.bindTo(registry));
     this.jobs = new JobConsumer(consumer, producer, scorers.scorer(), scoring, capacity,
         config.get(FleetConfig.MAX_DELIVERIES), isolation, registry);
@@ -84,10 +90,10 @@ public class WorkerRole implements AutoCloseable {
     pollThread.join(timeout.toMillis() + 10_000);
     scoring.shutdown();
     scoring.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    clientMetrics.forEach(io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics::close);
+    clientMetrics.forEach(KafkaClientMetrics::close);
     producer.close(Duration.ofSeconds(5));
     scorers.close();
-    log.info("worker {} stopped: {}", workerId, io.evalfleet.common.process.ProcessMemory.summary());
+    log.info("worker {} stopped: {}", workerId, ProcessMemory.summary());
   }
 
   @Override

@@ -11,7 +11,20 @@ import org.junit.jupiter.api.Test;
 
 class ProgressDisplayTest {
   private static RunProgress progress(String run, int shards, long rows, double rate) {
-    return new RunProgress(1, run, "ev-" + run, "m", "v1", shards, 10, rows, 1000, rate, Instant.EPOCH, Instant.EPOCH);
+    return RunProgress.builder()
+        .schemaVersion(1)
+        .runId(run)
+        .eventId("ev-" + run)
+        .model("m")
+        .version("v1")
+        .shardsDone(shards)
+        .shardsTotal(10)
+        .rowsScored(rows)
+        .rowsTotal(1000)
+        .rowsPerSecond(rate)
+        .stagedAt(Instant.EPOCH)
+        .at(Instant.EPOCH)
+        .build();
   }
 
   @Test

@@ -2,10 +2,12 @@ package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.task.EmbeddingConventions;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The evaluation lockfile of one evaluated version: everything its scores and its flag depend on,
@@ -65,7 +67,7 @@ public record EvaluationLock(
     executionProviders = executionProviders == null ? List.of() : List.copyOf(executionProviders);
     hardware = hardware == null ? List.of() : List.copyOf(hardware);
     goldenSubsetColumns = goldenSubsetColumns == null ? Map.of() : Map.copyOf(goldenSubsetColumns);
-    metrics = metrics == null ? Map.of() : Map.copyOf(new java.util.TreeMap<>(metrics));
+    metrics = metrics == null ? Map.of() : Map.copyOf(new TreeMap<>(metrics));
   }
 
   /**
@@ -78,7 +80,7 @@ public record EvaluationLock(
   public record LockedMetric(double value, Double relativeChange, Double ciLow, Double ciHigh, Double ciConfidence,
       Flag status, Double baseline, Double margin, Double bandLow, Double bandHigh, Double limit) {
 
-    public static LockedMetric of(io.evalfleet.common.contract.MetricValue m) {
+    public static LockedMetric of(MetricValue m) {
       return new LockedMetric(m.value(), m.relativeDelta(), m.ciLow(), m.ciHigh(), m.ciConfidence(), m.status(),
           m.baseline(), m.margin(), m.bandLow(), m.bandHigh(), m.limit());
     }

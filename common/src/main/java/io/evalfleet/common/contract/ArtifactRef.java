@@ -1,6 +1,7 @@
 package io.evalfleet.common.contract;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import java.net.URI;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -45,7 +46,7 @@ public record ArtifactRef(String uri, String sha256,
   }
 
   private static String fileNameOf(String uri) {
-    String path = java.net.URI.create(uri).getPath();
+    String path = URI.create(uri).getPath();
     if (path == null) {
       path = uri;
     }

@@ -20,6 +20,8 @@ import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The JSON codec of the wire format: snake_case field names, ISO-8601 instants, absent fields
@@ -126,10 +128,10 @@ public final class Json {
     if (type == String.class) {
       return "a string";
     }
-    if (type.isRecord() || java.util.Map.class.isAssignableFrom(type)) {
+    if (type.isRecord() || Map.class.isAssignableFrom(type)) {
       return "an object";
     }
-    if (java.util.List.class.isAssignableFrom(type) || type.isArray()) {
+    if (List.class.isAssignableFrom(type) || type.isArray()) {
       return "an array";
     }
     return type.getSimpleName();

@@ -1,6 +1,7 @@
 package io.evalfleet.common.contract;
 
 import java.time.Instant;
+import java.util.Map;
 
 /**
  * One scheduled check of a production model on its traffic, published by the monitor on {@code
@@ -39,10 +40,10 @@ public record MonitorResult(
     Instant evaluatedAt,
     Double perplexity,
     Double referencePerplexity,
-    java.util.Map<String, Double> shadow) {
+    Map<String, Double> shadow) {
 
   public MonitorResult {
-    shadow = shadow == null ? java.util.Map.of() : java.util.Map.copyOf(shadow);
+    shadow = shadow == null ? Map.of() : Map.copyOf(shadow);
     Checks.schemaVersion(schemaVersion);
     Checks.identifier(model, "model");
     Checks.required(windowEnd, "window_end");
@@ -101,7 +102,7 @@ public record MonitorResult(
     private Instant evaluatedAt;
     private Double perplexity;
     private Double referencePerplexity;
-    private java.util.Map<String, Double> shadow;
+    private Map<String, Double> shadow;
 
     private Builder() {}
 
@@ -195,7 +196,7 @@ public record MonitorResult(
       return this;
     }
 
-    public Builder shadow(java.util.Map<String, Double> shadow) {
+    public Builder shadow(Map<String, Double> shadow) {
       this.shadow = shadow;
       return this;
     }

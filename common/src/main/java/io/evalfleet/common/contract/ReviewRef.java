@@ -1,6 +1,7 @@
 package io.evalfleet.common.contract;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.Locale;
 import java.util.regex.Pattern;
 
 /**
@@ -41,7 +42,7 @@ public record ReviewRef(Provider provider, String repository, Integer pullReques
 
   /** Where the comment goes, in words: {@code github owner/name#12} or {@code gitlab group/p@abc123}. */
   public String describe() {
-    return provider.name().toLowerCase(java.util.Locale.ROOT) + " " + repository
+    return provider.name().toLowerCase(Locale.ROOT) + " " + repository
         + (pullRequest != null ? "#" + pullRequest : "@" + commit);
   }
 }

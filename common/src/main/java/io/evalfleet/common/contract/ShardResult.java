@@ -35,17 +35,6 @@ public record ShardResult(
     ScoringEnvironment environment,
     Map<String, String> sketches) {
 
-  /**
-   * A result without a {@link ScoringEnvironment} or sketches (failures, and shards scored before they were
-   * reported). New code builds results by name with {@link #builder()}.
-   */
-  public ShardResult(Integer schemaVersion, String jobId, String runId, int shardIndex, long rowStart, int rowCount,
-      Map<String, double[]> values, String workerId, String executionProvider, String batching, Double paddingRatio,
-      long durationMs, int attempt, ShardError error) {
-    this(schemaVersion, jobId, runId, shardIndex, rowStart, rowCount, values, workerId, executionProvider, batching,
-        paddingRatio, durationMs, attempt, error, null, null);
-  }
-
   public ShardResult {
     Checks.schemaVersion(schemaVersion);
     Checks.identifier(jobId, "job_id");

@@ -3,6 +3,7 @@ package io.evalfleet.common.contract;
 import com.fasterxml.jackson.annotation.JsonCreator;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Task;
+import java.io.IOException;
 import java.time.Instant;
 
 /**
@@ -71,7 +72,7 @@ public record StagedWeightEvent(
         if (tree != null && tree.path("event_id").isTextual()) {
           return tree.get("event_id").asText();
         }
-      } catch (java.io.IOException | RuntimeException e) {
+      } catch (IOException | RuntimeException e) {
         // not JSON: the record's coordinates identify it
       }
     }

@@ -53,6 +53,11 @@ public record EmbeddingConventions(Pooling pooling, Boolean normalize, String pr
     return new EmbeddingConventions(pooling, normalize, prefixA, prefixB, output);
   }
 
+  /** These conventions with {@code normalize} instead (null: normalised). */
+  public EmbeddingConventions withNormalize(Boolean normalize) {
+    return new EmbeddingConventions(pooling, normalize, prefixA, prefixB, output);
+  }
+
   /** These conventions reading the model's output named {@code output} (null or blank: the default output). */
   public EmbeddingConventions withOutput(String output) {
     return new EmbeddingConventions(pooling, normalize, prefixA, prefixB, output);

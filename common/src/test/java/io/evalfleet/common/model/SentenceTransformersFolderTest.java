@@ -46,12 +46,12 @@ class SentenceTransformersFolderTest {
   @Test
   void anExplicitPoolingThatContradictsTheShippedOneIsNamed() throws Exception {
     SentenceTransformersFolder bge = SentenceTransformersFolder.read(EMBEDDING.resolve("bge-small-en-v1.5-st"));
-    EmbeddingConventions mean = new EmbeddingConventions(Pooling.MEAN, true, null, null, null);
+    EmbeddingConventions mean = EmbeddingConventions.DEFAULTS;
     assertThat(bge.contradictions(mean, true, false)).singleElement().asString()
         .startsWith("--pooling mean contradicts the model's own sentence-transformers configuration"
             + " (1_Pooling/config.json pools by cls)");
-    assertThat(bge.contradictions(new EmbeddingConventions(Pooling.CLS, true, null, null, null), true, false)).isEmpty();
-    assertThat(bge.contradictions(new EmbeddingConventions(Pooling.CLS, false, null, null, null), false, true))
+    assertThat(bge.contradictions(EmbeddingConventions.DEFAULTS.withPooling(Pooling.CLS), true, false)).isEmpty();
+    assertThat(bge.contradictions(EmbeddingConventions.DEFAULTS.withPooling(Pooling.CLS).withNormalize(false), false, true))
         .singleElement().asString().startsWith("--no-normalize contradicts");
   }
 

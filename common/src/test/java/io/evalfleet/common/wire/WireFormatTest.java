@@ -271,10 +271,23 @@ class WireFormatTest {
 
   @Test
   void runProgress() {
-    Golden.assertMessage("run-progress.full.json", new RunProgress(1, "run-1", "ev-1", "minilm", "abc123", 3, 8, 384,
-        1000, 52.5, T0, T1), RunProgress.class);
-    Golden.assertMessage("run-progress.minimal.json", new RunProgress(1, "run-1", null, null, null, 0, 0, 0, 0, 0,
-        null, null), RunProgress.class);
+    RunProgress full = RunProgress.builder()
+        .schemaVersion(1)
+        .runId("run-1")
+        .eventId("ev-1")
+        .model("minilm")
+        .version("abc123")
+        .shardsDone(3)
+        .shardsTotal(8)
+        .rowsScored(384)
+        .rowsTotal(1000)
+        .rowsPerSecond(52.5)
+        .stagedAt(T0)
+        .at(T1)
+        .build();
+    Golden.assertMessage("run-progress.full.json", full, RunProgress.class);
+    Golden.assertMessage("run-progress.minimal.json", RunProgress.builder().schemaVersion(1).runId("run-1").build(),
+        RunProgress.class);
   }
 
   @Test

@@ -15,6 +15,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.DoublePredicate;
 import java.util.stream.IntStream;
+import org.apache.commons.math3.distribution.BinomialDistribution;
+import org.apache.commons.math3.distribution.NormalDistribution;
 
 /**
  * The one place a run's flag is decided from its scores: whether a candidate may replace its
@@ -250,7 +252,7 @@ public final class Decider {
     double[] pValues(MetricPolicy rule) {
       long n = sketch.count();
       long atOrBelow = sketch.countAtMost(rule.limit());
-      var binomial = new org.apache.commons.math3.distribution.BinomialDistribution(null, Math.toIntExact(n), q);
+      var binomial = new BinomialDistribution(null, Math.toIntExact(n), q);
       double beyond = binomial.cumulativeProbability(Math.toIntExact(atOrBelow));
       double within = atOrBelow == 0 ? 1 : 1 - binomial.cumulativeProbability(Math.toIntExact(atOrBelow - 1));
       if (rule.direction() == Direction.HIGHER_IS_BETTER) {
@@ -262,7 +264,7 @@ public final class Decider {
     /** The distribution-free interval between the order statistics around rank n·q. */
     Interval interval(double confidence) {
       long n = sketch.count();
-      double z = new org.apache.commons.math3.distribution.NormalDistribution(null, 0, 1)
+      double z = new NormalDistribution(null, 0, 1)
           .inverseCumulativeProbability(1 - (1 - confidence) / 2);
       double spread = z * Math.sqrt(n * q * (1 - q));
       double last = Math.max(1, n - 1);

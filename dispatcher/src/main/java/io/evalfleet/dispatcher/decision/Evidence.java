@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.decision;
 
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.task.Direction;
+import java.math.BigDecimal;
 import java.util.Locale;
 
 /**
@@ -64,7 +65,7 @@ final class Evidence {
     };
     return String.format(Locale.ROOT, "%s %s%s: %s against a limit of %s %s (%s CI %s to %s, n=%s, %s); %s; %s",
         metric, status, gating ? "" : " (reported, not gating)", number(value), lowerIsBetter ? "at most" : "at least",
-        java.math.BigDecimal.valueOf(limit).stripTrailingZeros().toPlainString(), level(interval.confidence()), number(interval.low()), number(interval.high()),
+        BigDecimal.valueOf(limit).stripTrailingZeros().toPlainString(), level(interval.confidence()), number(interval.low()), number(interval.high()),
         sampleWords(sample), method, where, verdict);
   }
 
@@ -183,7 +184,7 @@ final class Evidence {
 
   /** 0.95 → "95%", 0.975 → "97.5%", 0.98333 → "98.3%". */
   private static String level(double confidence) {
-    return new java.math.BigDecimal(String.format(Locale.ROOT, "%.1f", 100 * confidence)).stripTrailingZeros().toPlainString() + "%";
+    return new BigDecimal(String.format(Locale.ROOT, "%.1f", 100 * confidence)).stripTrailingZeros().toPlainString() + "%";
   }
 
   static String signedPercent(double fraction) {
@@ -196,7 +197,7 @@ final class Evidence {
 
   /** 0.05 → "0.05", 3.0 → "3": at most 4 decimals, no trailing zeros. */
   private static String trimmed(double value) {
-    return new java.math.BigDecimal(String.format(Locale.ROOT, "%.4f", value)).stripTrailingZeros().toPlainString();
+    return new BigDecimal(String.format(Locale.ROOT, "%.4f", value)).stripTrailingZeros().toPlainString();
   }
 
   private static String capitalized(String word) {

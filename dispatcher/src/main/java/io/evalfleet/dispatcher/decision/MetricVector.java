@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 
 /**
@@ -146,7 +147,7 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, TokenSke
    * number (every row, but for a retrieval run only its queries).
    */
   public static long units(Task task, Map<String, double[]> values) {
-    List<double[]> columns = task.spec().rowValues().stream().map(values::get).filter(java.util.Objects::nonNull).toList();
+    List<double[]> columns = task.spec().rowValues().stream().map(values::get).filter(Objects::nonNull).toList();
     if (columns.isEmpty()) {
       return values.values().stream().findFirst().map(c -> (long) c.length).orElse(0L);
     }

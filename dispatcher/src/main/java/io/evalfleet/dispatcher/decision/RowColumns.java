@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.decision;
 
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.task.TokenSketch;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -45,7 +46,7 @@ public final class RowColumns {
   /** A column whose rows no shard scored (a retrieval subset's judgements) hold NaN, never a made-up 0. */
   private static double[] unscored(int rows) {
     double[] column = new double[rows];
-    java.util.Arrays.fill(column, Double.NaN);
+    Arrays.fill(column, Double.NaN);
     return column;
   }
 

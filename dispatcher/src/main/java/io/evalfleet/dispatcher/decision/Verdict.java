@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.decision;
 
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,7 +15,7 @@ import java.util.Map;
  */
 public record Verdict(Flag flag, Map<String, MetricValue> metrics, List<String> reasons) {
   public Verdict {
-    metrics = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+    metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
     reasons = List.copyOf(reasons);
   }
 }

@@ -1,5 +1,6 @@
 package io.evalfleet.dispatcher.preflight;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.evalfleet.common.contract.ArtifactRef;
@@ -97,7 +98,7 @@ public final class Preflight {
     if (tokenizer == null) {
       try (InputStream in = storage.open(event.tokenizer().uri())) {
         tokenizer = TokenizerVocabulary.read(in);
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      } catch (JsonProcessingException e) {
         tokenizer = Optional.empty();
       }
       tokenizers.put(event.tokenizer().sha256(), tokenizer);

@@ -1,9 +1,10 @@
 package io.evalfleet.dispatcher.run;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
-import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
+import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.evalfleet.common.contract.Coverage;
+import io.evalfleet.common.contract.RetrievalStep;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.kafka.JsonSerde;
 import io.evalfleet.common.storage.Storage;
@@ -154,12 +155,12 @@ public final class RunState {
   }
 
   /** The retrieval step of shard {@code index}; null for other tasks. */
-  public io.evalfleet.common.contract.RetrievalStep retrievalStep(int index) {
+  public RetrievalStep retrievalStep(int index) {
     if (retrieval == null) {
       return null;
     }
-    return new io.evalfleet.common.contract.RetrievalStep(index < retrieval.queriesFrom()
-        ? io.evalfleet.common.contract.RetrievalStep.Phase.CORPUS : io.evalfleet.common.contract.RetrievalStep.Phase.QUERIES,
+    return new RetrievalStep(index < retrieval.queriesFrom()
+        ? RetrievalStep.Phase.CORPUS : RetrievalStep.Phase.QUERIES,
         retrieval.embeddings(), retrieval.baselineEmbeddings(), retrieval.recallAt());
   }
 

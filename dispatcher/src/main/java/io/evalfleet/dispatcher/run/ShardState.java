@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.run;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
+import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.kafka.JsonSerde;
 import java.time.Instant;
 import org.apache.kafka.common.serialization.Serde;
@@ -107,7 +108,7 @@ public final class ShardState {
   }
 
   /** The shard is scored, as {@code result} says, and where. */
-  public void done(io.evalfleet.common.contract.ShardResult result) {
+  public void done(ShardResult result) {
     this.status = Status.DONE;
     this.sentAt = null;
     this.releaseAt = null;

@@ -5,7 +5,6 @@ import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ShardError;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.failure.FailureKind;
-import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.dispatcher.run.RunState;
 import io.evalfleet.dispatcher.run.ShardState;
 import java.time.Duration;
@@ -71,11 +70,11 @@ final class Collector {
     }
     ShardState shard = run == null ? null : book.shard(result.jobId());
     if (shard == null || shard.status() != ShardState.Status.IN_FLIGHT || shard.index() != result.shardIndex()) {
-      FleetMeter.RESULTS_DUPLICATE.counter(book.dispatching.registry).increment();
+      book.dispatching.resultsDuplicate.increment();
       log.debug("ignoring result {} (duplicate, or its run is decided)", result.jobId());
       return IGNORED;
     }
-    FleetMeter.RESULTS_ACCEPTED.counter(book.dispatching.registry).increment();
+    book.dispatching.resultsAccepted.increment();
     if (result.failed()) {
       return onFailure(run, shard, result);
     }
@@ -102,13 +101,13 @@ final class Collector {
   private void unknownRun(Record<String, byte[]> record, RecordMetadata source, ShardResult result) {
     int partitions = book.dispatching.resultsPartitions();
     if (partitions > 0 && record.key() != null && ModelPartition.of(record.key(), partitions) != source.partition()) {
-      FleetMeter.RESULTS_REROUTED.counter(book.dispatching.registry).increment();
+      book.dispatching.resultsRerouted.increment();
       log.info("result {} for model {} was read on partition {} of {}, not {}: sending it on to the task of its model",
           result.jobId(), record.key(), source.partition(), partitions, ModelPartition.of(record.key(), partitions));
       book.reroute(record);
       return;
     }
-    FleetMeter.RESULTS_UNKNOWN_RUN.counter(book.dispatching.registry).increment();
+    book.dispatching.resultsUnknownRun.increment();
     log.warn("result {} (key {}, {}-{}@{}) is for run {}, which this dispatcher neither holds nor decided within"
         + " dispatcher.decided-look-back: ignored", result.jobId(), record.key(), source.topic(), source.partition(),
         source.offset(), result.runId());

@@ -1,5 +1,9 @@
 package io.evalfleet.dispatcher.topology;
 
+import io.evalfleet.common.archive.BaselineSnapshot;
+import io.evalfleet.common.archive.EvaluationArchive;
+import io.evalfleet.common.archive.EvaluationLock;
+import io.evalfleet.common.archive.ScoreKey;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.contract.StagedWeightEvent;
@@ -8,10 +12,6 @@ import io.evalfleet.common.task.Evaluator;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.common.task.TokenSketch;
-import io.evalfleet.common.archive.BaselineSnapshot;
-import io.evalfleet.common.archive.EvaluationArchive;
-import io.evalfleet.common.archive.EvaluationLock;
-import io.evalfleet.common.archive.ScoreKey;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.decision.MetricVector;
 import io.evalfleet.dispatcher.decision.RowColumns;
@@ -23,7 +23,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -289,40 +291,40 @@ final class Decision implements Callable<Decision.Outcome> {
    * For a retrieval run against a baseline: whether the index built with the baseline's embeddings
    * must be rebuilt before this version serves queries, or why that was not measured.
    */
-  private java.util.Optional<String> reindexing(MetricVector vector, Verdict verdict, BaselineRecord baseline) {
+  private Optional<String> reindexing(MetricVector vector, Verdict verdict, BaselineRecord baseline) {
     if (baseline == null || run.retrieval().isEmpty()) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     if (indexVersion().filter(version -> !version.equals(baseline.version())).isPresent()) {
-      return java.util.Optional.of("re-index not judged: the index compared was built by version "
+      return Optional.of("re-index not judged: the index compared was built by version "
           + indexVersion().get() + ", not by version " + baseline.version() + ", which this one is compared with");
     }
     MetricValue loss = verdict.metrics().get(MetricNames.INDEX_LOSS);
     if (loss == null) {
-      return java.util.Optional.of(vector.metrics().containsKey(MetricNames.OVERLAP_AT_10)
+      return Optional.of(vector.metrics().containsKey(MetricNames.OVERLAP_AT_10)
           ? "index compatibility not measured: this version's embeddings have other dimensions than baseline version "
               + baseline.version() + "'s, so its index must be rebuilt"
           : "index compatibility not measured: the embeddings of baseline version " + baseline.version()
               + " are not in the archive (" + run.retrieval().get().baselineEmbeddings() + ")");
     }
-    String cost = String.format(java.util.Locale.ROOT, "keeping the index built by version %s costs %.1f%% of nDCG@10"
+    String cost = String.format(Locale.ROOT, "keeping the index built by version %s costs %.1f%% of nDCG@10"
         + " (%.4f against %.4f rebuilt)", baseline.version(), 100 * loss.value(),
         vector.metrics().get(MetricNames.INDEX_NDCG_AT_10), vector.metrics().get(MetricNames.NDCG_AT_10));
     if (loss.status() == null || loss.limit() == null) {
-      return java.util.Optional.of("re-index not judged (the policy has no limit for index_loss): " + cost);
+      return Optional.of("re-index not judged (the policy has no limit for index_loss): " + cost);
     }
     if (loss.status() == Flag.RED) {
-      return java.util.Optional.of("re-index required: " + cost + ", beyond the policy's limit of " + loss.limit());
+      return Optional.of("re-index required: " + cost + ", beyond the policy's limit of " + loss.limit());
     }
     if (loss.status() == Flag.GREEN) {
-      return java.util.Optional.of("no re-index needed: " + cost + ", within the policy's limit of " + loss.limit());
+      return Optional.of("no re-index needed: " + cost + ", within the policy's limit of " + loss.limit());
     }
-    return java.util.Optional.of("re-index may be required: " + cost + "; the policy's limit of " + loss.limit()
+    return Optional.of("re-index may be required: " + cost + "; the policy's limit of " + loss.limit()
         + " is within its interval");
   }
 
   /** The version whose corpus embeddings a retrieval run's queries were also ranked against, if any. */
-  private java.util.Optional<String> indexVersion() {
+  private Optional<String> indexVersion() {
     return run.retrieval().filter(plan -> plan.baselineEmbeddings() != null).map(RunState.RetrievalPlan::index)
         .map(RunState.IndexReference::version);
   }
@@ -337,10 +339,10 @@ final class Decision implements Callable<Decision.Outcome> {
    * For a model's first version pinned as its baseline after the one staged before it ended
    * without a verdict: its token shift or index compatibility compare it with that earlier one.
    */
-  private java.util.Optional<String> measuredAgainstAnEarlierFirst(MetricVector vector) {
-    java.util.Optional<String> shift = run.shiftReference().map(BaselineRecord::version)
+  private Optional<String> measuredAgainstAnEarlierFirst(MetricVector vector) {
+    Optional<String> shift = run.shiftReference().map(BaselineRecord::version)
         .filter(v -> vector.metrics().containsKey(MetricNames.KL_MEAN));
-    java.util.Optional<String> index = indexVersion().filter(v -> vector.metrics().containsKey(MetricNames.OVERLAP_AT_10));
+    Optional<String> index = indexVersion().filter(v -> vector.metrics().containsKey(MetricNames.OVERLAP_AT_10));
     return shift.map(v -> "the token shift (" + String.join(", ", SHIFT_METRICS) + ") was measured against version "
             + v + endedFirst(v) + "; it is reported, and judges nothing")
         .or(() -> index.map(v -> "index compatibility (" + String.join(", ", INDEX_METRICS) + ") was measured against"
@@ -375,13 +377,13 @@ final class Decision implements Callable<Decision.Outcome> {
    * An evaluated version named as the baseline of an event, from its lockfile; empty when it was
    * never evaluated (or its lockfile names no scores, or the archive cannot be read).
    */
-  static java.util.Optional<BaselineRecord> archivedVersion(Dispatching dispatching, String model, String version) {
+  static Optional<BaselineRecord> archivedVersion(Dispatching dispatching, String model, String version) {
     try {
       return dispatching.archive.lock(model, version).filter(lock -> lock.scores() != null)
           .map(lock -> BaselineRecord.of(lock, lock.decidedAt()));
     } catch (IOException | RuntimeException e) {
       log.warn("cannot read version {} of {} from the archive: {}", version, model, e.toString());
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
   }
 

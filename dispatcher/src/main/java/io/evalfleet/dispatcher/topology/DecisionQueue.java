@@ -1,6 +1,5 @@
 package io.evalfleet.dispatcher.topology;
 
-import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.dispatcher.decision.RowColumns;
 import io.evalfleet.dispatcher.run.RunState;
 import java.time.Duration;
@@ -111,7 +110,7 @@ final class DecisionQueue {
       if (run == null || run.stage() != RunState.Stage.DECIDING) {
         continue; // decided meanwhile (its deadline passed)
       }
-      FleetMeter.DECISION_DURATION.timer(dispatching.registry).record(Duration.ofMillis(outcome.millis()));
+      dispatching.decisionDuration.record(Duration.ofMillis(outcome.millis()));
       return new Decided(run, outcome);
     }
     return null;

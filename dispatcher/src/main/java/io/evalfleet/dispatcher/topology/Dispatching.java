@@ -2,21 +2,24 @@ package io.evalfleet.dispatcher.topology;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.metrics.FleetMeter;
-import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.task.RetrievalTask;
-import io.evalfleet.dispatcher.plan.RetrievalPlanner;
 import io.evalfleet.dispatcher.decision.Decider;
 import io.evalfleet.dispatcher.decision.Policy;
+import io.evalfleet.dispatcher.plan.RetrievalPlanner;
 import io.evalfleet.dispatcher.plan.ShardPlanner;
 import io.evalfleet.dispatcher.preflight.Preflight;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 
 /**
  * What every task of the dispatcher shares: its settings, pre-flight, the archive, the policy and
@@ -43,7 +46,7 @@ public final class Dispatching {
   final Duration tick;
   final MeterRegistry registry;
   /** Computes decisions off the stream threads. */
-  final java.util.concurrent.Executor decisions;
+  final Executor decisions;
   /**
    * Per model and production version, its production snapshots' metric values (the band), read
    * from the archive once per baseline; bounded, since models come and go.
@@ -56,19 +59,28 @@ public final class Dispatching {
   private volatile int resultsPartitions;
   /** Per task: runs and jobs in flight, summed by the gauges. */
   private final Map<String, int[]> load = new ConcurrentHashMap<>();
+  /** Jobs published, by kind (first, retry, resent): looked up once per kind, not once per job. */
+  private final Map<String, Counter> jobsPublished = new ConcurrentHashMap<>();
+  /** Records dead-lettered, by the topic they came from. */
+  private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
+  final Counter resultsDuplicate;
+  final Counter resultsRerouted;
+  final Counter resultsUnknownRun;
+  final Counter resultsAccepted;
+  final Timer decisionDuration;
 
   /**
    * @param decisions runs the statistics of complete runs (a thread pool owned by the caller; a
    *     direct executor decides on the stream thread, as tests may)
    */
   public Dispatching(FleetConfig config, Preflight preflight, EvaluationArchive archive, Policy policy,
-      MeterRegistry registry, java.util.concurrent.Executor decisions) {
+      MeterRegistry registry, Executor decisions) {
     this(config, preflight, archive, policy, registry, decisions, Duration.ofMillis(250));
   }
 
   /** @param tick how often flow control, job timeouts and run deadlines are looked at (wall-clock time) */
   public Dispatching(FleetConfig config, Preflight preflight, EvaluationArchive archive, Policy policy,
-      MeterRegistry registry, java.util.concurrent.Executor decisions, Duration tick) {
+      MeterRegistry registry, Executor decisions, Duration tick) {
     this.decisions = decisions;
     this.preflight = preflight;
     this.archive = archive;
@@ -90,16 +102,26 @@ public final class Dispatching {
     FleetMeter.DISPATCHER_JOBS_IN_FLIGHT.gauge(registry, () -> load.values().stream().mapToInt(l -> l[1]).sum());
     FleetMeter.DISPATCHER_JOBS_LIMIT.gauge(registry, () -> maxInFlight);
     for (String kind : List.of("first", "retry", "resent")) {
-      FleetMeter.JOBS_PUBLISHED.counter(registry, kind);
+      jobsPublished(kind);
     }
     for (String source : List.of(Topics.STAGED, Topics.RESULTS)) {
-      FleetMeter.DEAD_LETTERS.counter(registry, source);
+      deadLetters(source);
     }
-    FleetMeter.RESULTS_DUPLICATE.counter(registry);
-    FleetMeter.RESULTS_REROUTED.counter(registry);
-    FleetMeter.RESULTS_UNKNOWN_RUN.counter(registry);
-    FleetMeter.RESULTS_ACCEPTED.counter(registry);
-    FleetMeter.DECISION_DURATION.timer(registry);
+    this.resultsDuplicate = FleetMeter.RESULTS_DUPLICATE.counter(registry);
+    this.resultsRerouted = FleetMeter.RESULTS_REROUTED.counter(registry);
+    this.resultsUnknownRun = FleetMeter.RESULTS_UNKNOWN_RUN.counter(registry);
+    this.resultsAccepted = FleetMeter.RESULTS_ACCEPTED.counter(registry);
+    this.decisionDuration = FleetMeter.DECISION_DURATION.timer(registry);
+  }
+
+  /** The counter of jobs published of {@code kind} (first, retry or resent). */
+  Counter jobsPublished(String kind) {
+    return jobsPublished.computeIfAbsent(kind, k -> FleetMeter.JOBS_PUBLISHED.counter(registry, k));
+  }
+
+  /** The counter of records dead-lettered from {@code topic}. */
+  Counter deadLetters(String topic) {
+    return deadLetters.computeIfAbsent(topic, t -> FleetMeter.DEAD_LETTERS.counter(registry, t));
   }
 
   /** Tells result collection how many partitions {@code evalfleet.results} has (see {@link Collector}). */

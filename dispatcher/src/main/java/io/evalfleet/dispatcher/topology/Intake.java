@@ -1,6 +1,8 @@
 package io.evalfleet.dispatcher.topology;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.evalfleet.common.archive.EvaluationArchive;
+import io.evalfleet.common.archive.ScoreKey;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
@@ -15,15 +17,13 @@ import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.task.CausalLmTask;
 import io.evalfleet.common.task.MetricNames;
-import io.evalfleet.common.task.SubsetLayout;
 import io.evalfleet.common.task.RetrievalTask;
+import io.evalfleet.common.task.SubsetLayout;
 import io.evalfleet.common.task.Task;
-import io.evalfleet.common.archive.EvaluationArchive;
-import io.evalfleet.common.archive.ScoreKey;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.plan.RetrievalPlanner;
 import io.evalfleet.dispatcher.plan.RowLengths;
 import io.evalfleet.dispatcher.plan.Shard;
-import io.evalfleet.dispatcher.plan.RetrievalPlanner;
 import io.evalfleet.dispatcher.plan.ShardPlanner;
 import io.evalfleet.dispatcher.preflight.Preflight;
 import io.evalfleet.dispatcher.run.FirstVersions;
@@ -33,6 +33,7 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.processor.api.RecordMetadata;
@@ -263,7 +264,7 @@ final class Intake {
       }
     }
     if (event.task() == Task.CAUSAL_LM) {
-      if (!java.util.Objects.equals(tokenizer, baseline.tokenizerSha256())) {
+      if (!Objects.equals(tokenizer, baseline.tokenizerSha256())) {
         run.note("token shift not measured: the tokenizer changed, so the two models' next-token distributions are"
             + " over different vocabularies");
       } else if (baseline.artifact() == null) {

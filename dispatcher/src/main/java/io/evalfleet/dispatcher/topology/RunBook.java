@@ -3,7 +3,6 @@ package io.evalfleet.dispatcher.topology;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.RunProgress;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.kafka.DeadLetters;
@@ -193,7 +192,7 @@ final class RunBook {
   void publishJob(RunState run, ShardState shard, String kind) {
     ScoringJob job = job(run, shard);
     forward(DispatcherTopology.JOBS_SINK, job.jobId(), Json.write(job), null);
-    FleetMeter.JOBS_PUBLISHED.counter(dispatching.registry, kind).increment();
+    dispatching.jobsPublished(kind).increment();
   }
 
   /** The job of a shard at its current attempt. */
@@ -277,9 +276,19 @@ final class RunBook {
     double seconds = Duration.between(mark.since, at).toMillis() / 1000.0;
     double rate = seconds <= 0 ? 0 : (coverage.rowsScored() - mark.rowsAtStart) / seconds;
     var event = run.event();
-    RunProgress record = new RunProgress(SchemaVersion.CURRENT, run.runId(), event.eventId(), event.model(),
-        event.version(), coverage.shardsDone(), coverage.shardsTotal(), coverage.rowsScored(), coverage.rowsTotal(),
-        rate, run.stagedAt(), at);
+    RunProgress record = RunProgress.builder()
+        .runId(run.runId())
+        .eventId(event.eventId())
+        .model(event.model())
+        .version(event.version())
+        .shardsDone(coverage.shardsDone())
+        .shardsTotal(coverage.shardsTotal())
+        .rowsScored(coverage.rowsScored())
+        .rowsTotal(coverage.rowsTotal())
+        .rowsPerSecond(rate)
+        .stagedAt(run.stagedAt())
+        .at(at)
+        .build();
     forward(DispatcherTopology.PROGRESS_SINK, event.model(), Json.write(record), null);
   }
 
@@ -287,7 +296,7 @@ final class RunBook {
   void deadLetter(String topic, int partition, long offset, String key, byte[] value, Headers original, Exception cause) {
     Headers headers = DeadLetters.from(topic, cause).copying(original).at(partition, offset).headers();
     forward(DispatcherTopology.DEAD_LETTERS_SINK, key, value, headers);
-    FleetMeter.DEAD_LETTERS.counter(dispatching.registry, topic).increment();
+    dispatching.deadLetters(topic).increment();
   }
 
   private void forward(String sink, String key, byte[] value, Headers headers) {

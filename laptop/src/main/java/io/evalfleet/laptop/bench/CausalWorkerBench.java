@@ -15,7 +15,6 @@ import io.evalfleet.dispatcher.plan.Shard;
 import io.evalfleet.dispatcher.plan.ShardPlanner;
 import io.evalfleet.laptop.demo.DemoAssets;
 import io.evalfleet.laptop.embedded.EmbeddedKafka;
-import io.evalfleet.worker.WorkerRole;
 import io.evalfleet.scoring.model.ArtifactCache;
 import io.evalfleet.scoring.model.LoadedModel;
 import io.evalfleet.scoring.model.ModelSessions;
@@ -24,9 +23,13 @@ import io.evalfleet.scoring.perplexity.LengthBatches;
 import io.evalfleet.scoring.perplexity.NllForward;
 import io.evalfleet.scoring.perplexity.Window;
 import io.evalfleet.scoring.perplexity.Windows;
+import io.evalfleet.worker.WorkerRole;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -86,10 +89,10 @@ public final class CausalWorkerBench implements Callable<Integer> {
     long[][] tokenRows = PerplexityBench.textRows(rows, new Random(42));
     List<int[]> asInts = new ArrayList<>();
     for (long[] row : tokenRows) {
-      asInts.add(java.util.Arrays.stream(row).mapToInt(v -> (int) v).toArray());
+      asInts.add(Arrays.stream(row).mapToInt(v -> (int) v).toArray());
     }
     Path file = workDir.toAbsolutePath().resolve("golden").resolve("bench-tokens.parquet");
-    java.nio.file.Files.createDirectories(file.getParent());
+    Files.createDirectories(file.getParent());
     GoldenSubsetWriter.writeTokenIds(new org.apache.hadoop.fs.Path(file.toUri()), asInts, 64 * 1024);
     SubsetRef subset = new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), null, Map.of());
     List<Shard> shards = new ShardPlanner(shardRows).plan(GoldenSubsetFile.readFooter(storage, subset.uri()).rowGroupSizes());
@@ -197,7 +200,7 @@ public final class CausalWorkerBench implements Callable<Integer> {
     return jobs;
   }
 
-  private static ArtifactRef ref(Storage storage, Path file) throws java.io.IOException {
+  private static ArtifactRef ref(Storage storage, Path file) throws IOException {
     String uri = file.toAbsolutePath().normalize().toUri().toString();
     return new ArtifactRef(uri, storage.sha256(uri));
   }

@@ -1,8 +1,10 @@
 package io.evalfleet.laptop.bench;
 
+import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
+import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
@@ -10,24 +12,28 @@ import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
-import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.common.process.ProcessMemory;
 import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.dispatcher.DispatcherRole;
 import io.evalfleet.laptop.embedded.EmbeddedKafka;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -110,7 +116,7 @@ public final class DispatcherBench implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  decision (metric vector, bootstrap, archive) of the compared version: %d ms%n",
             big.decisionMs.get());
         System.out.printf(Locale.ROOT, "  this JVM's peak heap (broker, dispatcher and stand-in worker): %d MiB%n",
-            io.evalfleet.common.process.ProcessMemory.peakHeapBytes() >> 20);
+            ProcessMemory.peakHeapBytes() >> 20);
       }
       if (intakeEvents > 0) {
         long[] latencies = intake(kafka, archive, state, subset("intake-40.parquet", 40));
@@ -128,7 +134,7 @@ public final class DispatcherBench implements Callable<Integer> {
     double seconds;
     double publishedSeconds;
     double aggregatedSeconds;
-    final Map<String, Long> delays = new java.util.TreeMap<>();
+    final Map<String, Long> delays = new TreeMap<>();
     final AtomicLong decisionMs = new AtomicLong();
 
     long medianDelayMs() {
@@ -201,7 +207,7 @@ public final class DispatcherBench implements Callable<Integer> {
           throw new IllegalStateException(seen.size() + " of " + events.size() + " runs flagged within 30 minutes");
         }
         for (DriftFlag flag : seen.values()) {
-          if (flag.flag() == io.evalfleet.common.contract.Flag.ERROR || flag.flag() == io.evalfleet.common.contract.Flag.INCOMPLETE) {
+          if (flag.flag() == Flag.ERROR || flag.flag() == Flag.INCOMPLETE) {
             throw new IllegalStateException("run " + flag.runId() + " ended " + flag.flag() + ": " + flag.reasons());
           }
         }
@@ -252,7 +258,7 @@ public final class DispatcherBench implements Callable<Integer> {
         latencies[i] = (System.nanoTime() - sent) / 1_000_000;
       }
     }
-    java.util.Arrays.sort(latencies);
+    Arrays.sort(latencies);
     return latencies;
   }
 
@@ -264,8 +270,8 @@ public final class DispatcherBench implements Callable<Integer> {
     }
   }
 
-  private long subsetRows(SubsetRef subset) throws java.io.IOException {
-    return io.evalfleet.common.subset.GoldenSubsetFile.readFooter(Storage.withDefaults(), subset.uri()).rowCount();
+  private long subsetRows(SubsetRef subset) throws IOException {
+    return GoldenSubsetFile.readFooter(Storage.withDefaults(), subset.uri()).rowCount();
   }
 
   /** Answers every job at once: cosine from the version and row, gold the row's own. */

@@ -13,10 +13,12 @@ import io.evalfleet.scoring.perplexity.NllForward;
 import io.evalfleet.scoring.perplexity.Window;
 import io.evalfleet.scoring.perplexity.Windows;
 import io.evalfleet.scoring.subset.SubsetReader;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -102,7 +104,7 @@ public final class PerplexityBench implements Callable<Integer> {
       }
       double fleetSeconds = Rounds.median(fleet);
       double forwardSeconds = Rounds.median(forward);
-      double nll = java.util.Arrays.stream(check.nllSum()).sum();
+      double nll = Arrays.stream(check.nllSum()).sum();
       System.out.printf(Locale.ROOT, "model %s, %d rows, %d windows (max_seq_len %d, stride %d), %d batches of up to %d, %d intra-op threads%n",
           artifact.uri(), tokenRows.length, windows.size(), maxSeqLen, stride, batches.size(),
           batches.stream().mapToInt(List::size).max().orElse(0), threads);
@@ -119,7 +121,7 @@ public final class PerplexityBench implements Callable<Integer> {
   }
 
   /** Rows of 16 to 400 UTF-8 bytes cut from the held-out English text, as byte token ids. */
-  static long[][] textRows(int count, Random random) throws java.io.IOException {
+  static long[][] textRows(int count, Random random) throws IOException {
     String text;
     try (InputStream in = PerplexityBench.class.getResourceAsStream("/causal-lm/heldout.txt")) {
       text = new String(in.readAllBytes(), StandardCharsets.UTF_8).replace('\n', ' ');
@@ -137,7 +139,7 @@ public final class PerplexityBench implements Callable<Integer> {
     return rows;
   }
 
-  private static ArtifactRef ref(Path file) throws java.io.IOException {
+  private static ArtifactRef ref(Path file) throws IOException {
     String uri = file.toAbsolutePath().normalize().toUri().toString();
     return new ArtifactRef(uri, Storage.withDefaults().sha256(uri));
   }

@@ -17,15 +17,18 @@ import io.evalfleet.dispatcher.plan.RetrievalPlanner;
 import io.evalfleet.dispatcher.plan.Shard;
 import io.evalfleet.laptop.demo.DemoAssets;
 import io.evalfleet.laptop.embedded.EmbeddedKafka;
-import io.evalfleet.worker.WorkerRole;
 import io.evalfleet.scoring.embedding.EmbeddingScorer;
 import io.evalfleet.scoring.model.ArtifactCache;
 import io.evalfleet.scoring.model.ModelSessions;
 import io.evalfleet.scoring.subset.SubsetReader;
+import io.evalfleet.worker.WorkerRole;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -164,8 +167,8 @@ public final class RetrievalBench implements Callable<Integer> {
    * Sentences of 8 to 40 English words drawn from the words of the demo's sentence pairs, the
    * frequent ones more often (real words tokenise as real text does: about a token each).
    */
-  static List<String> corpus(int docs, Random random) throws java.io.IOException {
-    Map<String, Integer> counts = new java.util.HashMap<>();
+  static List<String> corpus(int docs, Random random) throws IOException {
+    Map<String, Integer> counts = new HashMap<>();
     for (var pair : DemoAssets.readPairs()) {
       for (String text : List.of(pair.textA(), pair.textB())) {
         for (String word : text.toLowerCase(Locale.ROOT).split("[^a-z']+")) {
@@ -192,7 +195,7 @@ public final class RetrievalBench implements Callable<Integer> {
   }
 
   /** The docs, then queries made of a few words of one doc each (that doc judged relevant), then the judgements. */
-  private void writeSubset(Path file, List<String> docTexts, Random random) throws java.io.IOException {
+  private void writeSubset(Path file, List<String> docTexts, Random random) throws IOException {
     Map<String, String> docMap = new LinkedHashMap<>();
     for (int d = 0; d < docTexts.size(); d++) {
       docMap.put("d" + d, docTexts.get(d));
@@ -203,7 +206,7 @@ public final class RetrievalBench implements Callable<Integer> {
       int doc = random.nextInt(docTexts.size());
       String[] words = docTexts.get(doc).split(" ");
       int from = random.nextInt(Math.max(1, words.length - 5));
-      queryMap.put("q" + q, String.join(" ", java.util.Arrays.copyOfRange(words, from, Math.min(words.length, from + 5))));
+      queryMap.put("q" + q, String.join(" ", Arrays.copyOfRange(words, from, Math.min(words.length, from + 5))));
       qrels.add(new GoldenSubsetWriter.Judgement("q" + q, "d" + doc, 1));
     }
     GoldenSubsetWriter.writeRetrieval(new org.apache.hadoop.fs.Path(file.toUri()),

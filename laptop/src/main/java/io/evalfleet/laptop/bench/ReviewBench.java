@@ -13,10 +13,12 @@ import io.evalfleet.common.subset.GoldenSubsetWriter;
 import io.evalfleet.notifier.ReviewPublisher;
 import io.evalfleet.notifier.review.Review;
 import io.evalfleet.notifier.review.ReviewAssembler;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -103,7 +105,7 @@ public final class ReviewBench implements Callable<Integer> {
         last = publisher.publish(flag);
         review[r] = (System.nanoTime() - started) / 1e9;
       }
-      long reportBytes = Files.size(Path.of(java.net.URI.create(last.reportUri())));
+      long reportBytes = Files.size(Path.of(URI.create(last.reportUri())));
       double f = Rounds.median(floor);
       double w = Rounds.median(review);
       System.out.printf(Locale.ROOT, "review of one flag, %,d golden rows (median of %d rounds):%n", rows, rounds);
@@ -114,7 +116,7 @@ public final class ReviewBench implements Callable<Integer> {
       return 0;
     } finally {
       try (var files = Files.walk(dir)) {
-        files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
   }

@@ -6,13 +6,15 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.evalfleet.cli.logging.InteractiveLogging;
-import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.Task;
@@ -21,6 +23,7 @@ import io.evalfleet.dispatcher.plan.ShardPlanner;
 import io.evalfleet.laptop.demo.DemoAssets;
 import io.evalfleet.laptop.embedded.EmbeddedKafka;
 import io.evalfleet.worker.WorkerRole;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
@@ -78,11 +81,11 @@ public final class WorkerBench implements Callable<Integer> {
     // Row groups of about one job each, as the dispatcher's shard planner would find them.
     GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), pairs, 6 * 1024);
     SubsetRef subset = new SubsetRef(file.toUri().toString(),
-        io.evalfleet.common.storage.Storage.withDefaults().sha256(file.toUri().toString()), null, Map.of());
+        Storage.withDefaults().sha256(file.toUri().toString()), null, Map.of());
 
     // Jobs as the dispatcher would plan them from the file's row groups.
     List<Shard> shards = new ShardPlanner(shardRows).plan(
-        io.evalfleet.common.subset.GoldenSubsetFile.readFooter(io.evalfleet.common.storage.Storage.withDefaults(),
+        GoldenSubsetFile.readFooter(Storage.withDefaults(),
             subset.uri()).rowGroupSizes());
     List<String> texts = new ArrayList<>();
     pairs.forEach(p -> {
@@ -100,8 +103,8 @@ public final class WorkerBench implements Callable<Integer> {
       try (WorkerRole worker = new WorkerRole(config, "bench-worker", workDir.resolve("cache")).start();
            KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "bench");
            KafkaConsumer<String, byte[]> results = FleetJobs.readerAtEnd(config, "bench-results", Topics.RESULTS);
-           BareLoop loop = new BareLoop(Path.of(java.net.URI.create(model.onnx().uri())),
-               Path.of(java.net.URI.create(model.tokenizer().uri())), threads, batchSize)) {
+           BareLoop loop = new BareLoop(Path.of(URI.create(model.onnx().uri())),
+               Path.of(URI.create(model.tokenizer().uri())), threads, batchSize)) {
         throughFleet(producer, results, model, subset, shards, "warm-up");
         loop.run(texts);
         for (int round = 0; round < rounds; round++) {

@@ -81,7 +81,7 @@ class ChartsIT {
   @Test
   void reportPageDrawsTheMarginInsideTheIntervalChartAndTheBandInsideTheHistoryChart() throws Exception {
     var flag = Flags.flag("m", "v4", Flag.GREEN, null);
-    ReviewMaterial material = new ReviewMaterial(flag, null, null, null, List.of(), null, history(), List.of());
+    ReviewMaterial material = ReviewMaterial.unarchived(flag, history());
     Path page = dir.resolve("report.html");
     Files.writeString(page, HtmlReport.render(material, Instant.parse("2026-12-02T00:00:00Z")).html());
     BufferedImage shot = HeadlessChromium.open(page, dir).screenshot();

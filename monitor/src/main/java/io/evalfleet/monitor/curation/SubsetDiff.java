@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
@@ -53,7 +55,7 @@ public record SubsetDiff(String name, String from, String to, long kept, List<St
         .equals(newer.sources().stream().map(SubsetManifest.Source::sha256).toList());
     boolean sameSettings = older.seed() == newer.seed() && older.targetRows() == newer.targetRows()
         && older.minPerStratum() == newer.minPerStratum() && older.filter().equals(newer.filter())
-        && java.util.Objects.equals(older.stratifyBy(), newer.stratifyBy());
+        && Objects.equals(older.stratifyBy(), newer.stratifyBy());
     return new SubsetDiff(newer.name(), older.version(), newer.version(), after.size() - added.size(), added, removed,
         strata, sameSources, sameSettings);
   }
@@ -77,11 +79,11 @@ public record SubsetDiff(String name, String from, String to, long kept, List<St
   /** The diff for people: counts, strata, and the first few texts each way. */
   public String render(int examples) {
     StringBuilder out = new StringBuilder();
-    out.append(String.format(java.util.Locale.ROOT, "subset %s %s → %s: %d kept, %d added, %d removed%n", name, from, to,
+    out.append(String.format(Locale.ROOT, "subset %s %s → %s: %d kept, %d added, %d removed%n", name, from, to,
         kept, added.size(), removed.size()));
     out.append(sameSources ? "same sources" : "other sources").append(", ")
         .append(sameSettings ? "same settings and seed" : "other settings or seed").append(System.lineSeparator());
-    strata.forEach((stratum, counts) -> out.append(String.format(java.util.Locale.ROOT, "  stratum %-20s %6d → %6d%n",
+    strata.forEach((stratum, counts) -> out.append(String.format(Locale.ROOT, "  stratum %-20s %6d → %6d%n",
         stratum.isEmpty() ? "(all)" : stratum, counts[0], counts[1])));
     added.stream().limit(examples).forEach(text -> out.append("  + ").append(text).append(System.lineSeparator()));
     removed.stream().limit(examples).forEach(text -> out.append("  - ").append(text).append(System.lineSeparator()));

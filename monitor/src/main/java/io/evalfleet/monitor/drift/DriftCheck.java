@@ -1,6 +1,7 @@
 package io.evalfleet.monitor.drift;
 
 import io.evalfleet.common.contract.MonitorResult;
+import io.evalfleet.common.failure.InputException;
 import io.evalfleet.monitor.traffic.TrafficWindows;
 import java.io.IOException;
 import java.time.Duration;
@@ -107,7 +108,7 @@ public final class DriftCheck implements WindowCheck {
     List<String> texts = traffic.sample(settings.referenceStart(), settings.referenceEnd(), settings.sample(),
         settings.seed());
     if (texts.size() < MIN_TEXTS) {
-      throw new io.evalfleet.common.failure.InputException("the reference window " + settings.referenceStart()
+      throw new InputException("the reference window " + settings.referenceStart()
           + " to " + settings.referenceEnd() + " holds " + texts.size() + " texts; " + MIN_TEXTS + " needed");
     }
     return texts;

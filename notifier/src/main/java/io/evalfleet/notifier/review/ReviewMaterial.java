@@ -35,6 +35,14 @@ public record ReviewMaterial(
     problems = List.copyOf(problems);
   }
 
+  /**
+   * The review of a flag whose run was not archived (an ERROR before scoring): the flag and the model's
+   * history, nothing else.
+   */
+  public static ReviewMaterial unarchived(DriftFlag flag, List<EvaluationLock> history) {
+    return new ReviewMaterial(flag, null, null, null, List.of(), null, history, List.of());
+  }
+
   public String model() {
     return flag.model();
   }

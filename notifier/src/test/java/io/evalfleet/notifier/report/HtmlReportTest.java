@@ -67,7 +67,7 @@ class HtmlReportTest {
   @Test
   void whatToDoNextShowsItsCommandsAsCodeNotAsBackticks() {
     var flag = Flags.flag("m", "v1", Flag.GREEN, null);
-    String html = HtmlReport.render(new ReviewMaterial(flag, null, null, null, List.of(), null, List.of(), List.of()),
+    String html = HtmlReport.render(ReviewMaterial.unarchived(flag, List.of()),
         Instant.now()).html();
     assertThat(html).contains("<code>evalfleet baseline promote --model m --version v1</code>");
     String next = html.substring(html.indexOf("<h2>What to do next</h2>"), html.indexOf("<h2>Evidence</h2>"));
@@ -136,7 +136,7 @@ class HtmlReportTest {
         .durationMs(5000L)
         .policyVersion("1")
         .build();
-    var material = new ReviewMaterial(flag, null, null, null, List.of(), null, List.of(), List.of());
+    var material = ReviewMaterial.unarchived(flag, List.of());
     String html = HtmlReport.render(material, Instant.now()).html();
     assertThat(html).contains("<td class=\"num\">0.0000568</td>", "<td class=\"num\">0.8500000</td>",
         "<td class=\"num\">0.8504000</td>").doesNotContain("5.679e-05");

@@ -15,11 +15,11 @@ import io.evalfleet.common.task.EmbeddingTask;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.SubsetLayout;
 import io.evalfleet.common.task.Task;
-import io.evalfleet.scoring.model.LoadedModel;
-import io.evalfleet.scoring.model.ModelSessions;
 import io.evalfleet.scoring.Scored;
 import io.evalfleet.scoring.ScoringException;
 import io.evalfleet.scoring.TaskScorer;
+import io.evalfleet.scoring.model.LoadedModel;
+import io.evalfleet.scoring.model.ModelSessions;
 import io.evalfleet.scoring.subset.Cells;
 import io.evalfleet.scoring.subset.SubsetReader;
 import java.io.IOException;
@@ -34,6 +34,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.parquet.example.data.Group;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -247,7 +248,7 @@ public final class EmbeddingScorer implements TaskScorer {
         throw ScoringException.input("embedding model has no 'input_ids' input; its inputs are " + model.inputs().keySet());
       }
       String outputName = outputName(model, conventions);
-      try (OrtSession.Result result = model.session().run(inputs, java.util.Set.of(outputName))) {
+      try (OrtSession.Result result = model.session().run(inputs, Set.of(outputName))) {
         OnnxTensor output = (OnnxTensor) result.get(0);
         long[] outShape = output.getInfo().getShape();
         FloatBuffer values = output.getFloatBuffer();

@@ -2,6 +2,7 @@ package io.evalfleet.scoring.embedding;
 
 import io.evalfleet.common.task.EmbeddingConventions.Pooling;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /** Pooling and similarity arithmetic on embeddings, in double precision. */
 public final class Vectors {
@@ -52,7 +53,7 @@ public final class Vectors {
 
   private static double[] max(FloatBuffer hidden, int row, int seqLen, int dim, long[] mask) {
     double[] max = new double[dim];
-    java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+    Arrays.fill(max, Double.NEGATIVE_INFINITY);
     lastUnmasked(row, seqLen, mask);
     for (int t = 0; t < seqLen; t++) {
       if (mask[t] == 0) {

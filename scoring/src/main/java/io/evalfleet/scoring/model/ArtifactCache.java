@@ -10,7 +10,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -173,7 +175,7 @@ public final class ArtifactCache {
         fetches.incrementAndGet();
         log.info("cached {} ({} files, {} bytes) as {}", ref.uri(), 1 + ref.externalData().size(), sizeOf(target),
             target);
-      } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+      } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
         // fetched meanwhile by another thread or process; that copy was verified too
       }
       return target;

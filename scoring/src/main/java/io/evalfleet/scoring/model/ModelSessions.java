@@ -12,6 +12,8 @@ import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.scoring.ScoringException;
 import io.github.resilience4j.bulkhead.Bulkhead;
 import io.github.resilience4j.bulkhead.BulkheadConfig;
+import io.github.resilience4j.bulkhead.BulkheadFullException;
+import io.github.resilience4j.bulkhead.BulkheadRegistry;
 import io.github.resilience4j.micrometer.tagged.TaggedBulkheadMetrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,6 +22,8 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,7 +43,7 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
   private final ArtifactCache cache;
   private final int intraOpThreads;
   private final Bulkhead loads;
-  private final io.github.resilience4j.bulkhead.BulkheadRegistry loadRegistry;
+  private final BulkheadRegistry loadRegistry;
   /** resilience4j's tagged meters of the load bulkhead. */
   private final MeterBinder loadBulkheadMetrics;
   /** Open sessions by model digest, one unit of weight each; an evicted one is closed. */
@@ -49,7 +53,7 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
       new LeasePool<>(MAX_TOKENIZERS, t -> 1, (key, tokenizer) -> tokenizer.close());
   private static final int MAX_TOKENIZERS = 16;
   /** By the type of logits they take; guarded by {@code this}. */
-  private final java.util.Map<OnnxJavaType, OrtSession> nllHeads = new java.util.EnumMap<>(OnnxJavaType.class);
+  private final Map<OnnxJavaType, OrtSession> nllHeads = new EnumMap<>(OnnxJavaType.class);
   private OrtSession tokenShiftHead;
 
   private final ExecutionProvider provider;
@@ -123,7 +127,7 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
     this.intraOpThreads = intraOpThreads;
     this.provider = provider;
     this.models = new LeasePool<>(maxLoaded, model -> 1, (sha256, model) -> closeSession(model, maxLoaded));
-    this.loadRegistry = io.github.resilience4j.bulkhead.BulkheadRegistry.of(BulkheadConfig.custom()
+    this.loadRegistry = BulkheadRegistry.of(BulkheadConfig.custom()
         .maxConcurrentCalls(concurrentLoads)
         .maxWaitDuration(Duration.ofMinutes(30))
         .build());
@@ -180,7 +184,7 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
       return new Lease(models.acquire(ref.sha256(), () -> loadCounted(ref)));
     } catch (ScoringException e) {
       throw e;
-    } catch (io.github.resilience4j.bulkhead.BulkheadFullException e) {
+    } catch (BulkheadFullException e) {
       throw new ScoringException(FailureKind.RESOURCE_EXHAUSTED, "no model load slot became free: " + e.getMessage(), e);
     } catch (Exception e) {
       throw ScoringException.of("loading model " + ref.uri(), e);

@@ -9,16 +9,17 @@ import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.SubsetLayout;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.common.task.TokenSketch;
-import io.evalfleet.scoring.model.LoadedModel;
-import io.evalfleet.scoring.model.ModelSessions;
 import io.evalfleet.scoring.Scored;
 import io.evalfleet.scoring.ScoringException;
 import io.evalfleet.scoring.TaskScorer;
+import io.evalfleet.scoring.model.LoadedModel;
+import io.evalfleet.scoring.model.ModelSessions;
 import io.evalfleet.scoring.subset.SubsetReader;
 import io.evalfleet.scoring.subset.TokenIds;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -259,7 +260,7 @@ public final class CausalLmScorer implements TaskScorer {
     for (int i = 0; i < maxLen; i++) {
       longer[i] = sample[i % sample.length];
     }
-    long[][] rows = {java.util.Arrays.copyOf(sample, n), longer};
+    long[][] rows = {Arrays.copyOf(sample, n), longer};
     double alone = forward.run(model, List.of(new Window(0, 0, n, 1)), rows)[0];
     double padded = forward.run(model, List.of(new Window(1, 0, maxLen, 1), new Window(0, 0, n, 1)), rows)[1];
     double difference = Math.abs(alone - padded) / Math.max(1e-12, Math.abs(alone));

@@ -8,17 +8,19 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import io.evalfleet.scoring.model.LoadedModel;
 import io.evalfleet.scoring.ScoringException;
+import io.evalfleet.scoring.model.LoadedModel;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 /**
  * Runs a causal LM over a batch of windows and returns, per window, the summed negative
@@ -39,7 +41,7 @@ public final class NllForward {
   public static final String LOGITS = "logits";
   private static final Set<String> PLAIN_INPUTS = Set.of("input_ids", "attention_mask", "position_ids");
   static final String USE_CACHE_BRANCH = "use_cache_branch";
-  private static final java.util.regex.Pattern PAST = java.util.regex.Pattern.compile("past_key_values\\.\\d+\\.(key|value)");
+  private static final Pattern PAST = Pattern.compile("past_key_values\\.\\d+\\.(key|value)");
   /** Logits types a head exists for. */
   private static final Set<OnnxJavaType> LOGITS_TYPES = Set.of(OnnxJavaType.FLOAT, OnnxJavaType.FLOAT16,
       OnnxJavaType.BFLOAT16);
@@ -110,7 +112,7 @@ public final class NllForward {
         OnnxValue logits = forward.get(0);
         long[] logitsShape = ((TensorInfo) logits.getInfo()).getShape();
         if (logitsShape.length != 3 || logitsShape[0] != size || logitsShape[1] != seqLen) {
-          throw ScoringException.input("causal LM returned logits of shape " + java.util.Arrays.toString(logitsShape)
+          throw ScoringException.input("causal LM returned logits of shape " + Arrays.toString(logitsShape)
               + " for input [" + size + ", " + seqLen + "]");
         }
         OrtSession head = heads.apply(((TensorInfo) logits.getInfo()).type);
@@ -290,7 +292,7 @@ public final class NllForward {
     long headDim = info.getShape()[3];
     if (heads < 1 || headDim < 1) {
       throw ScoringException.input("causal LM input '" + name + "' leaves its heads or head size symbolic ("
-          + java.util.Arrays.toString(info.getShape()) + "): an empty past cannot be shaped for it");
+          + Arrays.toString(info.getShape()) + "): an empty past cannot be shaped for it");
     }
     return new long[] {batch, heads, 0, headDim};
   }

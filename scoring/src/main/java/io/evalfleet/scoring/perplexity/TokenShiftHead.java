@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
+import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -57,9 +58,9 @@ final class TokenShiftHead {
       throws OrtException {
     long[] shape = baselineLogits.getInfo().getShape();
     long[] other = candidateLogits.getInfo().getShape();
-    if (!java.util.Arrays.equals(shape, other)) {
+    if (!Arrays.equals(shape, other)) {
       throw new IllegalArgumentException("the two models' logits differ in shape: baseline "
-          + java.util.Arrays.toString(shape) + ", candidate " + java.util.Arrays.toString(other)
+          + Arrays.toString(shape) + ", candidate " + Arrays.toString(other)
           + " (a token shift needs one vocabulary and the same windows)");
     }
     int batch = (int) shape[0];

@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -67,7 +68,7 @@ public final class EmbeddingFiles {
   /** Writes the embeddings of rows {@code firstRow ..} of one shard. */
   public void write(String folder, String kind, long firstRow, float[][] vectors) throws IOException {
     Path target = new Path(folder, kind + "-" + firstRow + ".parquet");
-    Path partial = new Path(folder, "." + kind + "-" + firstRow + ".parquet." + java.util.UUID.randomUUID() + ".partial");
+    Path partial = new Path(folder, "." + kind + "-" + firstRow + ".parquet." + UUID.randomUUID() + ".partial");
     storage.call(folder, () -> {
       FileSystem fs = target.getFileSystem(storage.conf());
       SimpleGroupFactory groups = new SimpleGroupFactory(SCHEMA);

@@ -8,6 +8,7 @@ import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.subset.SubsetSchemaException;
 import io.evalfleet.common.task.SubsetLayout;
+import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -29,6 +30,7 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.io.ColumnIOFactory;
 import org.apache.parquet.io.RecordReader;
 import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.Type;
 
 /**
  * Reads one row range of a golden subset, decoding only the requested columns of the row groups
@@ -61,7 +63,7 @@ public final class SubsetReader {
       if (footer == null) {
         try (ParquetFileReader reader = ParquetFileReader.open(file)) {
           footer = reader.getFooter();
-        } catch (RuntimeException | java.io.EOFException e) {
+        } catch (RuntimeException | EOFException e) {
           throw new InputException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
         }
         footers.put(key, footer);
@@ -82,7 +84,7 @@ public final class SubsetReader {
     long end = start + count;
     long delivered = 0;
     MessageType fileSchema = opened.footer().getFileMetaData().getSchema();
-    List<org.apache.parquet.schema.Type> fields = new ArrayList<>();
+    List<Type> fields = new ArrayList<>();
     for (String column : columns) {
       if (!fileSchema.containsField(column)) {
         throw new SubsetSchemaException("golden subset " + uri + " has no column '" + column + "'");

@@ -81,14 +81,14 @@ class ModelInspectorTest {
 
   @Test
   void halfPrecisionLogitsAreSaidToBeCast() throws Exception {
-    ModelInspector.Report report = inspector.inspect(causal("bytegpt-base-fp16.onnx"), null, null, null);
+    ModelInspector.Report report = inspector.inspect(ModelInspector.Subject.of(causal("bytegpt-base-fp16.onnx")));
     assertThat(report.scorable()).as(report.problem()).isTrue();
     assertThat(report.feeding()).anyMatch(line -> line.contains("FLOAT16") && line.contains("cast to float32"));
   }
 
   @Test
   void aProbeWithoutATokenizerSaysWhatItFedAndPrintsNoPerplexity() throws Exception {
-    ModelInspector.Report report = inspector.inspect(causal("bytegpt-base.onnx"), null, null, null);
+    ModelInspector.Report report = inspector.inspect(ModelInspector.Subject.of(causal("bytegpt-base.onnx")));
     assertThat(report.scorable()).as(report.problem()).isTrue();
     assertThat(report.feeding()).contains("probe: no tokenizer: fed token ids 0..3, a smoke test of the graph (its"
             + " log-likelihoods are finite), not a perplexity; give --tokenizer to probe it on text")

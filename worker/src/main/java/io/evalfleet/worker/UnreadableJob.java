@@ -1,11 +1,12 @@
-package io.evalfleet.worker.consumer;
+package io.evalfleet.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ShardError;
 import io.evalfleet.common.contract.ShardResult;
+import io.evalfleet.common.failure.FailureKind;
+import java.io.IOException;
 import java.util.Map;
 import java.util.Optional;
 
@@ -26,11 +27,18 @@ final class UnreadableJob {
           || !tree.path("model").isTextual() || !tree.path("shard_index").canConvertToInt()) {
         return Optional.empty();
       }
-      return Optional.of(new Failure(tree.get("model").asText(), new ShardResult(SchemaVersion.CURRENT, tree.get("job_id").asText(), tree.get("run_id").asText(),
-          tree.get("shard_index").asInt(), tree.path("row_start").asLong(0), tree.path("row_count").asInt(0), Map.of(),
-          null, null, null, null, 0, tree.path("attempt").asInt(1),
-          new ShardError(io.evalfleet.common.failure.FailureKind.BAD_INPUT, "scoring job is unreadable: " + cause.getMessage()))));
-    } catch (java.io.IOException | RuntimeException e) {
+      ShardResult result = ShardResult.builder()
+          .jobId(tree.get("job_id").asText())
+          .runId(tree.get("run_id").asText())
+          .shardIndex(tree.get("shard_index").asInt())
+          .rowStart(tree.path("row_start").asLong(0))
+          .rowCount(tree.path("row_count").asInt(0))
+          .values(Map.of())
+          .attempt(tree.path("attempt").asInt(1))
+          .error(new ShardError(FailureKind.BAD_INPUT, "scoring job is unreadable: " + cause.getMessage()))
+          .build();
+      return Optional.of(new Failure(tree.get("model").asText(), result));
+    } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
   }

@@ -1,8 +1,7 @@
-package io.evalfleet.worker.consumer;
+package io.evalfleet.worker;
 
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.SchemaVersion;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardError;
 import io.evalfleet.common.contract.ShardResult;
@@ -15,7 +14,6 @@ import io.evalfleet.common.kafka.consume.Delivery;
 import io.evalfleet.common.kafka.consume.LoopMeters;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.common.task.MetricNames;
-import io.evalfleet.worker.isolation.Isolation;
 import io.evalfleet.scoring.JobScorer;
 import io.evalfleet.scoring.ShardScorer;
 import io.micrometer.core.instrument.Counter;
@@ -60,7 +58,7 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: {@link #run()} owns the consumer; scoring threads only publish results and report
  * through the loop. {@link #close(Duration)} may be called from any thread.
  */
-public final class JobConsumer implements Runnable {
+final class JobConsumer implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(JobConsumer.class);
   private static final Duration POLL = Duration.ofMillis(100);
 
@@ -88,7 +86,7 @@ public final class JobConsumer implements Runnable {
    * @param executor runs scoring with {@code capacity} threads and an unbounded queue (this class bounds
    *     what it submits). Not shut down here.
    */
-  public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
+  JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
       ExecutorService executor, int capacity) {
     this(consumer, producer, scorer, executor, capacity, 3, job -> new Isolation.Answered(scorer.score(job)),
         new SimpleMeterRegistry());
@@ -99,7 +97,7 @@ public final class JobConsumer implements Runnable {
    *     {@code isolation} instead of {@code scorer}
    * @param isolation scores suspect jobs alone; not closed here
    */
-  public JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
+  JobConsumer(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, JobScorer scorer,
       ExecutorService executor, int capacity, int maxDeliveries, Isolation isolation, MeterRegistry registry) {
     this.registry = registry;
     this.producer = producer;
@@ -129,7 +127,7 @@ public final class JobConsumer implements Runnable {
   }
 
   /** Stops taking jobs, lets running jobs finish for up to {@code timeout}, commits and leaves the group. */
-  public void close(Duration timeout) throws InterruptedException {
+  void close(Duration timeout) throws InterruptedException {
     loop.close(timeout);
   }
 
@@ -219,9 +217,17 @@ public final class JobConsumer implements Runnable {
 
   private ShardResult failure(ScoringJob job, FailureKind kind, String message) {
     log.error(message);
-    return new ShardResult(SchemaVersion.CURRENT, job.jobId(), job.runId(),
-        job.shardIndex(), job.rowStart(), job.rowCount(), Map.of(), workerIdOf(), null, null, null, 0, job.attempt(),
-        new ShardError(kind, message));
+    return ShardResult.builder()
+        .jobId(job.jobId())
+        .runId(job.runId())
+        .shardIndex(job.shardIndex())
+        .rowStart(job.rowStart())
+        .rowCount(job.rowCount())
+        .values(Map.of())
+        .workerId(workerIdOf())
+        .attempt(job.attempt())
+        .error(new ShardError(kind, message))
+        .build();
   }
 
   private String workerIdOf() {

@@ -1,4 +1,4 @@
-package io.evalfleet.worker.isolation;
+package io.evalfleet.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

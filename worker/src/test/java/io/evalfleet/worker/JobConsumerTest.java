@@ -1,4 +1,4 @@
-package io.evalfleet.worker.consumer;
+package io.evalfleet.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,7 +11,6 @@ import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.task.Task;
-import io.evalfleet.worker.isolation.Isolation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

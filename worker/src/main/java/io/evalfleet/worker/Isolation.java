@@ -1,4 +1,4 @@
-package io.evalfleet.worker.isolation;
+package io.evalfleet.worker;
 
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
@@ -9,7 +9,7 @@ import io.evalfleet.common.contract.ShardResult;
  * Implementations are thread-safe.
  */
 @FunctionalInterface
-public interface Isolation {
+interface Isolation {
   /** Scores {@code job} alone; never throws. */
   Outcome score(ScoringJob job);
 

@@ -1,4 +1,4 @@
-package io.evalfleet.worker.isolation;
+package io.evalfleet.worker;
 
 import io.evalfleet.common.contract.ScoringJob;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package io.evalfleet.worker.isolation;
+package io.evalfleet.worker;
 
 import java.util.List;
 import java.util.Map;

@@ -1,9 +1,10 @@
-package io.evalfleet.worker.isolation;
+package io.evalfleet.worker;
 
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.scoring.Scorers;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -63,7 +64,7 @@ final class ScoreOneJob {
     try {
       request = Json.read(line.getBytes(StandardCharsets.UTF_8), IsolatedJob.class);
       scorers = Scorers.build(FleetConfig.of(request.settings()), request.workerId(), Path.of(request.cacheDir()),
-          new io.micrometer.core.instrument.simple.SimpleMeterRegistry());
+          new SimpleMeterRegistry());
     } catch (RuntimeException e) {
       System.err.println("cannot set up scoring alone: " + e);
       return SETUP_FAILED;

@@ -1,4 +1,4 @@
-package io.evalfleet.worker.isolation;
+package io.evalfleet.worker;
 
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ContractViolation;
@@ -46,7 +46,7 @@ import org.slf4j.LoggerFactory;
  * processes do not die at the same instant, and a worker about to die must not blame the job.
  * Thread-safe; {@link #close()} ends running processes.
  */
-public final class IsolatedScoring implements Isolation, AutoCloseable {
+final class IsolatedScoring implements Isolation, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(IsolatedScoring.class);
   private static final int TAIL_LINES = 40;
   /** JVM options a second JVM must not repeat: they open ports this worker holds. */
@@ -80,7 +80,7 @@ public final class IsolatedScoring implements Isolation, AutoCloseable {
   }
 
   /** Scoring in a JVM started as this one was, waiting a second before taking a death as evidence. */
-  public static IsolatedScoring ofThisJvm(FleetConfig config, String workerId, Path cacheDir) {
+  static IsolatedScoring ofThisJvm(FleetConfig config, String workerId, Path cacheDir) {
     return new IsolatedScoring(javaCommand(ScoreOneJob.class), thisHeap(), config, workerId, cacheDir,
         Duration.ofSeconds(1));
   }

@@ -1,7 +1,8 @@
-package io.evalfleet.worker.isolation;
+package io.evalfleet.worker;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.evalfleet.common.contract.Json;
+import java.io.IOException;
 
 /** Reads a role's log line (one JSON object per line in production) as the words it carries. Stateless. */
 final class LogLines {
@@ -22,7 +23,7 @@ final class LogLines {
       String className = throwable.path("className").asText("");
       return className.isEmpty() ? message : message + " (" + className + ": " + throwable.path("message").asText("")
           + ")";
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       return line; // a line cut short: kept as it is
     }
   }
