@@ -41,7 +41,7 @@ public class WorkerRole implements AutoCloseable {
     this(config, workerId, cacheDir, new SimpleMeterRegistry());
   }
 
-  /** @param registry where the worker's meters go (a Prometheus registry in production) */
+  /** @param shared where the worker's meters go (a Prometheus registry in production) */
   public WorkerRole(FleetConfig config, String workerId, Path cacheDir, MeterRegistry shared) {
     this.config = config;
     // Every worker meter carries the worker's id, also when several workers share one registry (local mode).
