@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Task;
+import io.evalfleet.common.wire.Golden;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

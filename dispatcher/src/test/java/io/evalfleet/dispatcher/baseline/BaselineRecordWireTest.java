@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.baseline;
 
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.task.EmbeddingConventions;
+import io.evalfleet.common.wire.Golden;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
