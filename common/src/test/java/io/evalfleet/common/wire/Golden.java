@@ -15,7 +15,8 @@ import java.nio.file.Path;
  * Golden files of the wire and archive formats, under {@code src/test/resources/wire/}: a value
  * serialised with the project's mapper must equal its file byte for byte, and the file read back and
  * serialised again must equal it too. Run the tests with {@code -Dwire.golden.write=true} to write
- * the files from the values instead (only when a format change is meant).
+ * the files from the values instead (only when a format change is meant). A record with a builder
+ * must also come back equal from {@code toBuilder().build()}: see {@link RecordBuilders}.
  */
 public final class Golden {
   private Golden() {}
@@ -31,6 +32,7 @@ public final class Golden {
   }
 
   private static <T> void check(String file, T value, Class<T> type, boolean pretty) {
+    RecordBuilders.assertComplete(value);
     String written = serialise(value, pretty);
     if (Boolean.getBoolean("wire.golden.write")) {
       try {

@@ -223,11 +223,8 @@ final class Conclusion {
       String baselineVersion, Coverage coverage, List<String> providers, String lockfile, boolean byPolicy) {
     StagedWeightEvent event = run.event();
     Instant now = book.now();
-    DriftFlag driftFlag = DriftFlag.builder()
+    DriftFlag driftFlag = FlagFromEvent.of(event)
         .runId(run.runId())
-        .eventId(event.eventId())
-        .model(event.model())
-        .version(event.version())
         .baselineVersion(baselineVersion)
         .flag(flag)
         .metrics(metrics)
@@ -239,7 +236,6 @@ final class Conclusion {
         .durationMs(Duration.between(run.stagedAt(), now).toMillis())
         .policyVersion(byPolicy ? dispatching.policy.policyVersion() : null)
         .lockfile(lockfile)
-        .review(event.review())
         .build();
     book.publish(run.runId(), driftFlag, event.model());
   }

@@ -7,7 +7,6 @@ import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.ReviewRef;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.failure.FailureKind;
@@ -364,20 +363,15 @@ final class Intake {
   /** A staged record that is not a valid event: one ERROR flag naming why, and a dead letter. */
   private void reject(Record<String, byte[]> record, RecordMetadata source, ContractViolation violation) {
     String eventId = StagedWeightEvent.eventIdOf(record.value(), source.topic(), source.partition(), source.offset());
-    String model = record.key() == null || record.key().isEmpty() ? null : record.key();
-    ReviewRef review = null;
+    JsonNode tree = null;
     try {
-      JsonNode tree = record.value() == null || record.value().length > StagedWeightEvent.MAX_BYTES ? null
+      tree = record.value() == null || record.value().length > StagedWeightEvent.MAX_BYTES ? null
           : Json.mapper().readTree(record.value());
-      if (tree != null && tree.path("model").isTextual()) {
-        model = tree.path("model").asText();
-      }
-      // A rejected event still reaches its pull request, when it names a valid one.
-      review = tree == null || !tree.path("review").isObject() ? null
-          : Json.mapper().treeToValue(tree.get("review"), ReviewRef.class);
     } catch (IOException | RuntimeException e) {
-      // not JSON at all, or no valid review: the record's key names the model, if anything does
+      // not JSON at all: the record's key names the model, if anything does
     }
+    DriftFlag.Builder flag = FlagFromEvent.ofRejected(eventId, tree, record.key());
+    String model = FlagFromEvent.modelOfRejected(tree, record.key());
     String runId = RunState.runIdOf(eventId);
     if (book.isDecided(runId)) {
       return;
@@ -386,16 +380,13 @@ final class Intake {
         violation);
     String reason = "staged event rejected: " + violation.getMessage();
     log.warn("{} (event {}, {}-{}@{})", reason, eventId, source.topic(), source.partition(), source.offset());
-    book.publish(runId, DriftFlag.builder()
+    book.publish(runId, flag
         .runId(runId)
-        .eventId(eventId)
-        .model(model)
         .flag(Flag.ERROR)
         .metrics(Map.of())
         .reasons(List.of(reason))
         .executionProviders(List.of())
         .decidedAt(book.now())
-        .review(review)
         .build(), model);
   }
 }
