@@ -2,10 +2,10 @@ package io.evalfleet.cli;
 
 import io.evalfleet.cli.archive.BaselineHistoryTable;
 import io.evalfleet.cli.archive.Promotion;
+import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.storage.Storage;
-import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.dispatcher.baseline.BaselineStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,9 +16,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "baseline", description = "Show, pin or promote a model's production baseline, and show its history.",
-    subcommands = {BaselineCommand.Show.class, BaselineCommand.History.class, BaselineCommand.Pin.class,
-        BaselineCommand.Promote.class})
+@Command(
+    name = "baseline",
+    description = "Show, pin or promote a model's production baseline, and show its history.",
+    subcommands = {
+      BaselineCommand.Show.class,
+      BaselineCommand.History.class,
+      BaselineCommand.Pin.class,
+      BaselineCommand.Promote.class
+    })
 final class BaselineCommand {
   static EvaluationArchive archive(FleetConfig config) {
     return new EvaluationArchive(Storage.of(config), config.get(FleetConfig.ARCHIVE_ROOT));
@@ -26,13 +32,16 @@ final class BaselineCommand {
 
   static BaselineStore load(FleetConfig config, KafkaProducer<String, byte[]> producer) {
     BaselineStore store = new BaselineStore(producer);
-    try (KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, "evalfleet-baseline-cli")) {
+    try (KafkaConsumer<String, byte[]> reader =
+        KafkaClients.reader(config, "evalfleet-baseline-cli")) {
       store.load(reader, Duration.ofSeconds(30));
     }
     return store;
   }
 
-  @Command(name = "show", description = "The model's current production baseline, from the baselines topic.")
+  @Command(
+      name = "show",
+      description = "The model's current production baseline, from the baselines topic.")
   static final class Show implements Callable<Integer> {
     @Mixin ConfigOptions config;
 
@@ -42,22 +51,31 @@ final class BaselineCommand {
     @Override
     public Integer call() throws Exception {
       FleetConfig loaded = config.load();
-      try (KafkaProducer<String, byte[]> producer = KafkaClients.producer(loaded, "evalfleet-baseline-cli")) {
+      try (KafkaProducer<String, byte[]> producer =
+          KafkaClients.producer(loaded, "evalfleet-baseline-cli")) {
         var production = load(loaded, producer).production(model);
         if (production.isEmpty()) {
           System.out.println("model " + model + " has no production baseline");
           return 0;
         }
         var record = production.get();
-        System.out.println("model " + model + ": production version " + record.version() + " since " + record.recordedAt()
-            + (record.commit() == null ? "" : ", commit " + record.commit()));
+        System.out.println(
+            "model "
+                + model
+                + ": production version "
+                + record.version()
+                + " since "
+                + record.recordedAt()
+                + (record.commit() == null ? "" : ", commit " + record.commit()));
         record.metrics().forEach((name, value) -> System.out.printf("  %-14s %.4f%n", name, value));
         return 0;
       }
     }
   }
 
-  @Command(name = "history", description = "The model's production versions over time, with their metrics.")
+  @Command(
+      name = "history",
+      description = "The model's production versions over time, with their metrics.")
   static final class History implements Callable<Integer> {
     @Mixin ConfigOptions config;
 
@@ -66,7 +84,8 @@ final class BaselineCommand {
 
     @Override
     public Integer call() throws Exception {
-      System.out.print(BaselineHistoryTable.render(model, archive(config.load()).baselineHistory(model)));
+      System.out.print(
+          BaselineHistoryTable.render(model, archive(config.load()).baselineHistory(model)));
       return 0;
     }
   }
@@ -77,7 +96,10 @@ final class BaselineCommand {
     @Option(names = "--model", required = true, description = "The model's name.")
     String model;
 
-    @Option(names = "--version", required = true, description = "An evaluated version (it has a lockfile in the archive).")
+    @Option(
+        names = "--version",
+        required = true,
+        description = "An evaluated version (it has a lockfile in the archive).")
     String version;
 
     abstract boolean promote();
@@ -89,23 +111,39 @@ final class BaselineCommand {
     @Override
     public Integer call() throws Exception {
       FleetConfig loaded = config.load();
-      try (KafkaProducer<String, byte[]> producer = KafkaClients.producer(loaded, "evalfleet-baseline-cli")) {
-        Promotion.Outcome outcome = new Promotion(archive(loaded), load(loaded, producer), Clock.systemUTC())
-            .apply(model, version, promote(), force());
-        System.out.println(outcome.reason() + (outcome.forced() ? " (forced)" : "") + ": model " + model + " version "
-            + version + " is now the production baseline"
-            + outcome.previous().map(p -> " (was version " + p.version() + ")").orElse(" (it had none)"));
+      try (KafkaProducer<String, byte[]> producer =
+          KafkaClients.producer(loaded, "evalfleet-baseline-cli")) {
+        Promotion.Outcome outcome =
+            new Promotion(archive(loaded), load(loaded, producer), Clock.systemUTC())
+                .apply(model, version, promote(), force());
+        System.out.println(
+            outcome.reason()
+                + (outcome.forced() ? " (forced)" : "")
+                + ": model "
+                + model
+                + " version "
+                + version
+                + " is now the production baseline"
+                + outcome
+                    .previous()
+                    .map(p -> " (was version " + p.version() + ")")
+                    .orElse(" (it had none)"));
         return 0;
       } catch (Promotion.Refused e) {
         String why = "refused: " + e.getMessage();
-        // A version that was evaluated but may not be promoted is a finding; one never evaluated, a mistake.
-        throw e.getMessage().contains("flagged") ? new CommandFailure(ExitCode.PROBLEM_FOUND, why)
+        // A version that was evaluated but may not be promoted is a finding; one never evaluated, a
+        // mistake.
+        throw e.getMessage().contains("flagged")
+            ? new CommandFailure(ExitCode.PROBLEM_FOUND, why)
             : CommandFailure.badInput(why);
       }
     }
   }
 
-  @Command(name = "pin", description = "Make an evaluated version the production baseline, whatever its flag (not ERROR/INCOMPLETE).")
+  @Command(
+      name = "pin",
+      description =
+          "Make an evaluated version the production baseline, whatever its flag (not ERROR/INCOMPLETE).")
   static final class Pin extends Change {
     @Override
     boolean promote() {
@@ -115,7 +153,9 @@ final class BaselineCommand {
 
   @Command(name = "promote", description = "Make a version flagged GREEN the production baseline.")
   static final class Promote extends Change {
-    @Option(names = "--force", description = "Promote a version whose flag was not GREEN (recorded as forced).")
+    @Option(
+        names = "--force",
+        description = "Promote a version whose flag was not GREEN (recorded as forced).")
     boolean force;
 
     @Override

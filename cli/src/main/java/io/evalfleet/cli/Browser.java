@@ -13,7 +13,10 @@ import java.util.Locale;
 final class Browser {
   private Browser() {}
 
-  /** Copies a page from the archive's file system to a local file when it is elsewhere, then opens it. */
+  /**
+   * Copies a page from the archive's file system to a local file when it is elsewhere, then opens
+   * it.
+   */
   static void open(Storage storage, String uri) throws IOException, InterruptedException {
     Path local;
     if (uri.startsWith("file:")) {
@@ -24,12 +27,16 @@ final class Browser {
         Files.copy(in, local, StandardCopyOption.REPLACE_EXISTING);
       }
     }
-    String opener = System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("mac") ? "open" : "xdg-open";
+    String opener =
+        System.getProperty("os.name").toLowerCase(Locale.ROOT).contains("mac")
+            ? "open"
+            : "xdg-open";
     try {
       Process process = new ProcessBuilder(opener, local.toString()).inheritIO().start();
       process.waitFor();
     } catch (IOException e) {
-      System.err.println("cannot start " + opener + " (" + e.getMessage() + "): open " + local + " in a browser");
+      System.err.println(
+          "cannot start " + opener + " (" + e.getMessage() + "): open " + local + " in a browser");
     }
   }
 }

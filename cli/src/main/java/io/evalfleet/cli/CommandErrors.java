@@ -65,7 +65,8 @@ final class CommandErrors implements IExecutionExceptionHandler, IParameterExcep
     if (failure instanceof CommandFailure known) {
       return known.exitCode();
     }
-    if (failure instanceof ParameterException || failure instanceof ContractViolation
+    if (failure instanceof ParameterException
+        || failure instanceof ContractViolation
         || failure instanceof IllegalArgumentException && failure.getMessage() != null) {
       return ExitCode.BAD_INPUT;
     }
@@ -88,15 +89,23 @@ final class CommandErrors implements IExecutionExceptionHandler, IParameterExcep
     if (failure instanceof TimeoutException && failure.getMessage() == null) {
       return "timed out";
     }
-    // Java class names inside a message ("...: org.apache.kafka...TimeoutException: Timed out") say nothing to a user.
-    String message = failure.getMessage() == null ? null
-        : failure.getMessage().replaceAll("\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ", "");
+    // Java class names inside a message ("...: org.apache.kafka...TimeoutException: Timed out") say
+    // nothing to a user.
+    String message =
+        failure.getMessage() == null
+            ? null
+            : failure
+                .getMessage()
+                .replaceAll("\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ", "");
     if (message == null || message.isBlank()) {
       return failure.getClass().getSimpleName();
     }
-    if (Failures.kindOf(failure) == FailureKind.UNAVAILABLE && !(failure instanceof CommandFailure)) {
-      return fromKafka(failure) ? "cannot reach Kafka (is it up at the address -b or kafka.bootstrap.servers gives?): "
-          + message : "cannot reach a dependency: " + message;
+    if (Failures.kindOf(failure) == FailureKind.UNAVAILABLE
+        && !(failure instanceof CommandFailure)) {
+      return fromKafka(failure)
+          ? "cannot reach Kafka (is it up at the address -b or kafka.bootstrap.servers gives?): "
+              + message
+          : "cannot reach a dependency: " + message;
     }
     return message;
   }
@@ -112,8 +121,10 @@ final class CommandErrors implements IExecutionExceptionHandler, IParameterExcep
 
   private static Throwable unwrap(Throwable failure) {
     Throwable t = failure;
-    while ((t instanceof ExecutionException || t instanceof CompletionException
-        || t instanceof UncheckedIOException || t instanceof InvocationTargetException)
+    while ((t instanceof ExecutionException
+            || t instanceof CompletionException
+            || t instanceof UncheckedIOException
+            || t instanceof InvocationTargetException)
         && t.getCause() != null) {
       t = t.getCause();
     }

@@ -1,8 +1,8 @@
 package io.evalfleet.cli;
 
 /**
- * A command cannot do what it was asked, for a reason the user can act on: the message says what
- * is wrong and, where useful, what to do; no stack trace is shown. Carries its {@link ExitCode}.
+ * A command cannot do what it was asked, for a reason the user can act on: the message says what is
+ * wrong and, where useful, what to do; no stack trace is shown. Carries its {@link ExitCode}.
  */
 public final class CommandFailure extends RuntimeException {
   private final int exitCode;

@@ -7,14 +7,18 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "config", description = "Print the settings reference, or check and print the effective settings.")
+@Command(
+    name = "config",
+    description = "Print the settings reference, or check and print the effective settings.")
 final class ConfigCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 
   @Option(names = "--effective", description = "Load the settings as a role would and print them.")
   boolean effective;
 
-  @Option(names = "--metrics", description = "Print the reference of the Prometheus metrics every role exports.")
+  @Option(
+      names = "--metrics",
+      description = "Print the reference of the Prometheus metrics every role exports.")
   boolean metrics;
 
   @Override

@@ -12,14 +12,22 @@ import picocli.CommandLine.Option;
 
 /** Options every command shares: where the settings come from. */
 public final class ConfigOptions {
-  @Option(names = "--config", paramLabel = "FILE", description = "Properties file with evalfleet settings.")
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Properties file with evalfleet settings.")
   Path file;
 
-  @Option(names = {"-b", "--bootstrap-servers"}, paramLabel = "HOST:PORT",
+  @Option(
+      names = {"-b", "--bootstrap-servers"},
+      paramLabel = "HOST:PORT",
       description = "Kafka brokers (same as -D kafka.bootstrap.servers=...).")
   String bootstrapServers;
 
-  @Option(names = "-D", paramLabel = "KEY=VALUE", description = "Override one setting; see `evalfleet config`.")
+  @Option(
+      names = "-D",
+      paramLabel = "KEY=VALUE",
+      description = "Override one setting; see `evalfleet config`.")
   Map<String, String> overrides = new LinkedHashMap<>();
 
   public FleetConfig load() throws IOException {

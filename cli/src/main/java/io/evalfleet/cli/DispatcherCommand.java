@@ -12,11 +12,14 @@ import org.apache.kafka.streams.errors.StreamsException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "dispatcher", description = "Run the dispatcher against a Kafka cluster until stopped (SIGTERM or Ctrl-C).")
+@Command(
+    name = "dispatcher",
+    description = "Run the dispatcher against a Kafka cluster until stopped (SIGTERM or Ctrl-C).")
 final class DispatcherCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 
-  @picocli.CommandLine.Option(names = "--print-topology",
+  @picocli.CommandLine.Option(
+      names = "--print-topology",
       description = "Print the Kafka Streams topology (topics, processor, state stores) and exit.")
   boolean printTopology;
 
@@ -36,20 +39,23 @@ final class DispatcherCommand implements Callable<Integer> {
       // Kafka Streams: "Unable to initialize state, this can happen if multiple instances of Kafka
       // Streams are running in the same state directory", or "Failed to lock the state directory".
       if (String.valueOf(e.getMessage()).contains("state directory")) {
-        throw CommandFailure.badInput("another dispatcher on this machine holds the state directory "
-            + loaded.get(FleetConfig.DISPATCHER_STATE_DIR)
-            + ": give each instance its own (-D dispatcher.state-dir=...)");
+        throw CommandFailure.badInput(
+            "another dispatcher on this machine holds the state directory "
+                + loaded.get(FleetConfig.DISPATCHER_STATE_DIR)
+                + ": give each instance its own (-D dispatcher.state-dir=...)");
       }
       throw e;
     } catch (IllegalStateException e) {
       observability.close();
-      // The topics are missing or differ in partitions, or the broker does not answer: the message says which.
+      // The topics are missing or differ in partitions, or the broker does not answer: the message
+      // says which.
       boolean missing = false;
       for (Throwable t = e; t != null; t = t.getCause()) {
         missing |= t instanceof UnknownTopicOrPartitionException;
       }
       throw missing || Failures.kindOf(e) != FailureKind.UNAVAILABLE
-          ? CommandFailure.badInput(e.getMessage()) : CommandFailure.unavailable(e.getMessage());
+          ? CommandFailure.badInput(e.getMessage())
+          : CommandFailure.unavailable(e.getMessage());
     }
     Endpoints.serve(observability, loaded, role::alive);
     return Shutdown.awaitSignalOrDeath(role::alive, role::close, observability::close) ? 0 : 1;

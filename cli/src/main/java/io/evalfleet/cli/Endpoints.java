@@ -10,7 +10,8 @@ import java.util.function.BooleanSupplier;
 public final class Endpoints {
   private Endpoints() {}
 
-  public static void serve(Observability observability, FleetConfig config, BooleanSupplier alive) throws IOException {
+  public static void serve(Observability observability, FleetConfig config, BooleanSupplier alive)
+      throws IOException {
     int port = config.get(FleetConfig.METRICS_PORT);
     if (port < 0) {
       return;
@@ -18,9 +19,15 @@ public final class Endpoints {
     try {
       observability.serve(port, alive, alive);
     } catch (BindException e) {
-      throw CommandFailure.badInput("metrics.port " + port + " is already in use on this machine (another evalfleet"
-          + " role, or `evalfleet local`?): give this one its own with -D metrics.port=<port>, or 0 for any free port");
+      throw CommandFailure.badInput(
+          "metrics.port "
+              + port
+              + " is already in use on this machine (another evalfleet"
+              + " role, or `evalfleet local`?): give this one its own with -D metrics.port=<port>, or 0 for any free port");
     }
-    System.err.println("metrics on http://localhost:" + observability.port() + "/metrics, health on /health/live and /health/ready");
+    System.err.println(
+        "metrics on http://localhost:"
+            + observability.port()
+            + "/metrics, health on /health/live and /health/ready");
   }
 }

@@ -11,20 +11,51 @@ public final class FlagPrinter {
 
   public static String render(DriftFlag flag) {
     StringBuilder out = new StringBuilder();
-    out.append(String.format(Locale.ROOT, "%n== %s %s  →  %s ==%n", flag.model(),
-        flag.version() == null ? "(version unknown)" : flag.version(), flag.flag()));
-    out.append(String.format(Locale.ROOT, "event %s, run %s, baseline %s%n", flag.eventId(), flag.runId(),
-        flag.baselineVersion() == null ? "none" : flag.baselineVersion()));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "%n== %s %s  →  %s ==%n",
+            flag.model(),
+            flag.version() == null ? "(version unknown)" : flag.version(),
+            flag.flag()));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "event %s, run %s, baseline %s%n",
+            flag.eventId(),
+            flag.runId(),
+            flag.baselineVersion() == null ? "none" : flag.baselineVersion()));
     if (!flag.metrics().isEmpty()) {
-      out.append(String.format(Locale.ROOT, "  %-15s %10s %10s %9s %-24s %7s %5s  %s%n",
-          "metric", "value", "baseline", "change", "confidence interval", "bound", "n", "status"));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "  %-15s %10s %10s %9s %-24s %7s %5s  %s%n",
+              "metric",
+              "value",
+              "baseline",
+              "change",
+              "confidence interval",
+              "bound",
+              "n",
+              "status"));
       for (var entry : flag.metrics().entrySet()) {
         MetricValue m = entry.getValue();
-        out.append(String.format(Locale.ROOT, "  %-15s %10.4f %10s %9s %-24s %7s %5d  %s%n", entry.getKey(), m.value(),
-            m.baseline() == null ? "-" : String.format(Locale.ROOT, "%.4f", m.baseline()),
-            m.relativeDelta() == null ? "-" : String.format(Locale.ROOT, "%+.2f%%", 100 * m.relativeDelta()),
-            interval(m), bound(m), m.n(),
-            m.status() == null ? "-" : m.status() + (Boolean.FALSE.equals(m.gating()) ? " (not gating)" : "")));
+        out.append(
+            String.format(
+                Locale.ROOT,
+                "  %-15s %10.4f %10s %9s %-24s %7s %5d  %s%n",
+                entry.getKey(),
+                m.value(),
+                m.baseline() == null ? "-" : String.format(Locale.ROOT, "%.4f", m.baseline()),
+                m.relativeDelta() == null
+                    ? "-"
+                    : String.format(Locale.ROOT, "%+.2f%%", 100 * m.relativeDelta()),
+                interval(m),
+                bound(m),
+                m.n(),
+                m.status() == null
+                    ? "-"
+                    : m.status() + (Boolean.FALSE.equals(m.gating()) ? " (not gating)" : "")));
       }
     }
     for (String reason : flag.reasons()) {
@@ -34,21 +65,36 @@ public final class FlagPrinter {
       out.append("  lockfile ").append(flag.lockfile()).append(System.lineSeparator());
     }
     if (flag.coverage() != null) {
-      out.append(String.format(Locale.ROOT, "  coverage %d/%d shards, %d/%d rows; providers %s; %s ms%n",
-          flag.coverage().shardsDone(), flag.coverage().shardsTotal(), flag.coverage().rowsScored(),
-          flag.coverage().rowsTotal(), flag.executionProviders(), flag.durationMs()));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "  coverage %d/%d shards, %d/%d rows; providers %s; %s ms%n",
+              flag.coverage().shardsDone(),
+              flag.coverage().shardsTotal(),
+              flag.coverage().rowsScored(),
+              flag.coverage().rowsTotal(),
+              flag.executionProviders(),
+              flag.durationMs()));
     }
     return out.toString();
   }
 
-  /** The interval of the relative change, or of the value itself for a metric judged against a limit. */
+  /**
+   * The interval of the relative change, or of the value itself for a metric judged against a
+   * limit.
+   */
   private static String interval(MetricValue m) {
     if (m.ciLow() == null) {
       return "-";
     }
     return m.limit() != null
-        ? String.format(Locale.ROOT, "[%.4f, %.4f] %.1f%%", m.ciLow(), m.ciHigh(), 100 * m.ciConfidence())
-        : String.format(Locale.ROOT, "[%+.2f%%, %+.2f%%] %.1f%%", 100 * m.ciLow(), 100 * m.ciHigh(),
+        ? String.format(
+            Locale.ROOT, "[%.4f, %.4f] %.1f%%", m.ciLow(), m.ciHigh(), 100 * m.ciConfidence())
+        : String.format(
+            Locale.ROOT,
+            "[%+.2f%%, %+.2f%%] %.1f%%",
+            100 * m.ciLow(),
+            100 * m.ciHigh(),
             100 * m.ciConfidence());
   }
 

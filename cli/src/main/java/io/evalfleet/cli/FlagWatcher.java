@@ -2,11 +2,11 @@ package io.evalfleet.cli;
 
 import io.evalfleet.cli.progress.ProgressDisplay;
 import io.evalfleet.cli.progress.ProgressWatcher;
-import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.kafka.Topics;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,11 +25,15 @@ public final class FlagWatcher implements AutoCloseable {
   private final Map<String, DriftFlag> seen = new HashMap<>();
   private final Map<String, Integer> counts = new HashMap<>();
 
-  /** @param fromBeginning read the whole topic, or only flags published from now on */
+  /**
+   * @param fromBeginning read the whole topic, or only flags published from now on
+   */
   public FlagWatcher(FleetConfig config, boolean fromBeginning) {
     consumer = KafkaClients.reader(config, "evalfleet-flag-watcher");
-    List<TopicPartition> partitions = consumer.partitionsFor(Topics.DRIFT_FLAGS, Duration.ofSeconds(30)).stream()
-        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    List<TopicPartition> partitions =
+        consumer.partitionsFor(Topics.DRIFT_FLAGS, Duration.ofSeconds(30)).stream()
+            .map(p -> new TopicPartition(p.topic(), p.partition()))
+            .toList();
     consumer.assign(partitions);
     if (fromBeginning) {
       consumer.seekToBeginning(partitions);
@@ -56,8 +60,12 @@ public final class FlagWatcher implements AutoCloseable {
     return await(eventId, timeout, () -> {});
   }
 
-  /** Waits for the flag of {@code eventId}, running {@code meanwhile} between polls (e.g. to show progress). */
-  public DriftFlag await(String eventId, Duration timeout, Runnable meanwhile) throws TimeoutException {
+  /**
+   * Waits for the flag of {@code eventId}, running {@code meanwhile} between polls (e.g. to show
+   * progress).
+   */
+  public DriftFlag await(String eventId, Duration timeout, Runnable meanwhile)
+      throws TimeoutException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       Optional<DriftFlag> flag = Optional.ofNullable(seen.get(eventId));
@@ -67,18 +75,27 @@ public final class FlagWatcher implements AutoCloseable {
       poll(Duration.ofMillis(200));
       meanwhile.run();
     }
-    throw new TimeoutException("no drift flag for event " + eventId + " within " + timeout + " (an event id is"
-        + " evaluated once: if this one was staged before, its flag came then; stage it under a new event_id)");
+    throw new TimeoutException(
+        "no drift flag for event "
+            + eventId
+            + " within "
+            + timeout
+            + " (an event id is"
+            + " evaluated once: if this one was staged before, its flag came then; stage it under a new event_id)");
   }
 
   /**
    * Waits for the flag of {@code eventId}, showing the run's progress on {@code display} meanwhile:
    * the progress that commits with the flag too, then the run's bar finished.
    */
-  public DriftFlag await(String eventId, Duration timeout, ProgressWatcher progress, ProgressDisplay display)
+  public DriftFlag await(
+      String eventId, Duration timeout, ProgressWatcher progress, ProgressDisplay display)
       throws TimeoutException {
-    Consumer<Duration> show = wait -> progress.poll(wait).stream()
-        .filter(p -> eventId.equals(p.eventId())).forEach(display::show);
+    Consumer<Duration> show =
+        wait ->
+            progress.poll(wait).stream()
+                .filter(p -> eventId.equals(p.eventId()))
+                .forEach(display::show);
     DriftFlag flag = await(eventId, timeout, () -> show.accept(Duration.ZERO));
     show.accept(Duration.ofMillis(300));
     display.finish(flag.runId());

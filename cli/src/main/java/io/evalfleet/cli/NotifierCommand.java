@@ -6,7 +6,12 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "notifier", header = "Runs the notifier until stopped: reviews of flags to the archive, pull requests and webhooks.", description = "Run the notifier until stopped (SIGTERM or Ctrl-C): writes each flag's review (HTML report, comment) into the archive and delivers it to the webhook, GitHub and GitLab targets configured.")
+@Command(
+    name = "notifier",
+    header =
+        "Runs the notifier until stopped: reviews of flags to the archive, pull requests and webhooks.",
+    description =
+        "Run the notifier until stopped (SIGTERM or Ctrl-C): writes each flag's review (HTML report, comment) into the archive and delivers it to the webhook, GitHub and GitLab targets configured.")
 final class NotifierCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 

@@ -1,6 +1,5 @@
 package io.evalfleet.cli;
 
-import io.evalfleet.cli.FlagPrinter;
 import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.cli.progress.ProgressDisplay;
 import io.evalfleet.cli.progress.ProgressWatcher;
@@ -13,8 +12,8 @@ import io.evalfleet.common.contract.ReviewRef;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.failure.InputException;
-import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.model.SentenceTransformersFolder;
+import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Task;
 import java.io.PrintStream;
@@ -35,7 +34,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "submit", header = "Publishes a staged-weight event, and with --wait waits for its flag.", description = "Publish a staged-weight event to evalfleet.weights.staged. Either give a JSON event file, or describe the event with options (digests of local files are computed).")
+@Command(
+    name = "submit",
+    header = "Publishes a staged-weight event, and with --wait waits for its flag.",
+    description =
+        "Publish a staged-weight event to evalfleet.weights.staged. Either give a JSON event file, or describe the event with options (digests of local files are computed).")
 final class SubmitCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
   @Mixin InteractiveLogging logging;
@@ -44,7 +47,10 @@ final class SubmitCommand implements Callable<Integer> {
   Source source;
 
   static final class Source {
-    @Option(names = "--event", paramLabel = "FILE", description = "A StagedWeightEvent as JSON ('-' for stdin).")
+    @Option(
+        names = "--event",
+        paramLabel = "FILE",
+        description = "A StagedWeightEvent as JSON ('-' for stdin).")
     String eventFile;
 
     @ArgGroup(exclusive = false)
@@ -52,61 +58,141 @@ final class SubmitCommand implements Callable<Integer> {
   }
 
   static final class Described {
-    @Option(names = "--model", required = true, description = "The model's name; its versions are compared with each other.") String model;
-    @Option(names = "--version", required = true, description = "This version's name, e.g. a commit sha or v2.") String version;
-    @Option(names = "--task", defaultValue = "embedding", converter = TaskConverter.class,
-        description = "embedding, causal-lm or retrieval (see docs/wire-format.md). Default: ${DEFAULT-VALUE}.")
+    @Option(
+        names = "--model",
+        required = true,
+        description = "The model's name; its versions are compared with each other.")
+    String model;
+
+    @Option(
+        names = "--version",
+        required = true,
+        description = "This version's name, e.g. a commit sha or v2.")
+    String version;
+
+    @Option(
+        names = "--task",
+        defaultValue = "embedding",
+        converter = TaskConverter.class,
+        description =
+            "embedding, causal-lm or retrieval (see docs/wire-format.md). Default: ${DEFAULT-VALUE}.")
     Task task;
-    @Option(names = "--artifact", required = true, paramLabel = "URI", description = "The ONNX file, or a model folder"
-        + " (model.onnx or onnx/model.onnx in it). An embedding model's sentence-transformers configuration beside it"
-        + " (modules.json, 1_Pooling/config.json, config_sentence_transformers.json) sets the event's pooling,"
-        + " normalisation and prefixes, unless the options below set them.") String artifact;
-    @Option(names = "--tokenizer", paramLabel = "URI", description = "The model's tokenizer.json.") String tokenizer;
-    @Option(names = "--subset", required = true, paramLabel = "URI", description = "The golden subset (Parquet).") String subset;
-    @Option(names = "--baseline", defaultValue = "production", description = "The version to compare with: production (the pinned baseline) or an evaluated version. Default: ${DEFAULT-VALUE}.") String baseline;
-    @Option(names = "--max-seq-len", description = "The model's context in tokens (causal-lm needs it).") Integer maxSeqLen;
-    @Option(names = "--stride", description = "Sliding-window stride for causal-lm. Default: half of --max-seq-len.")
+
+    @Option(
+        names = "--artifact",
+        required = true,
+        paramLabel = "URI",
+        description =
+            "The ONNX file, or a model folder"
+                + " (model.onnx or onnx/model.onnx in it). An embedding model's sentence-transformers configuration beside it"
+                + " (modules.json, 1_Pooling/config.json, config_sentence_transformers.json) sets the event's pooling,"
+                + " normalisation and prefixes, unless the options below set them.")
+    String artifact;
+
+    @Option(names = "--tokenizer", paramLabel = "URI", description = "The model's tokenizer.json.")
+    String tokenizer;
+
+    @Option(
+        names = "--subset",
+        required = true,
+        paramLabel = "URI",
+        description = "The golden subset (Parquet).")
+    String subset;
+
+    @Option(
+        names = "--baseline",
+        defaultValue = "production",
+        description =
+            "The version to compare with: production (the pinned baseline) or an evaluated version. Default: ${DEFAULT-VALUE}.")
+    String baseline;
+
+    @Option(
+        names = "--max-seq-len",
+        description = "The model's context in tokens (causal-lm needs it).")
+    Integer maxSeqLen;
+
+    @Option(
+        names = "--stride",
+        description = "Sliding-window stride for causal-lm. Default: half of --max-seq-len.")
     Integer stride;
-    @Option(names = "--event-id", description = "Default: a random UUID.") String eventId;
-    @Option(names = "--pooling", description = "Embedding: mean, cls, max or last_token (the model's own convention)."
-        + " Default: as the model's sentence-transformers configuration says, else mean.", converter = PoolingConverter.class)
+
+    @Option(names = "--event-id", description = "Default: a random UUID.")
+    String eventId;
+
+    @Option(
+        names = "--pooling",
+        description =
+            "Embedding: mean, cls, max or last_token (the model's own convention)."
+                + " Default: as the model's sentence-transformers configuration says, else mean.",
+        converter = PoolingConverter.class)
     EmbeddingConventions.Pooling pooling;
-    @Option(names = "--no-normalize", description = "Embedding: do not L2-normalise the pooled vector.")
+
+    @Option(
+        names = "--no-normalize",
+        description = "Embedding: do not L2-normalise the pooled vector.")
     boolean noNormalize;
-    @Option(names = "--prefix-a", paramLabel = "TEXT", description = "Embedding: prepended to each first text (e5: 'query: ').")
+
+    @Option(
+        names = "--prefix-a",
+        paramLabel = "TEXT",
+        description = "Embedding: prepended to each first text (e5: 'query: ').")
     String prefixA;
-    @Option(names = "--prefix-b", paramLabel = "TEXT", description = "Embedding: prepended to each second text.")
+
+    @Option(
+        names = "--prefix-b",
+        paramLabel = "TEXT",
+        description = "Embedding: prepended to each second text.")
     String prefixB;
-    @Option(names = "--output", paramLabel = "NAME", description = "Embedding: the model output to read.")
+
+    @Option(
+        names = "--output",
+        paramLabel = "NAME",
+        description = "Embedding: the model output to read.")
     String output;
-    @Option(names = "--review", paramLabel = "WHERE", converter = ReviewConverter.class,
-        description = "Where the version is reviewed, for the notifier's comment: github:owner/name#PR,"
-            + " gitlab:group/project#MR, or provider:repository@COMMIT.")
+
+    @Option(
+        names = "--review",
+        paramLabel = "WHERE",
+        converter = ReviewConverter.class,
+        description =
+            "Where the version is reviewed, for the notifier's comment: github:owner/name#PR,"
+                + " gitlab:group/project#MR, or provider:repository@COMMIT.")
     ReviewRef review;
-    @Option(names = "--commit", description = "The source commit of the training code.") String commit;
+
+    @Option(names = "--commit", description = "The source commit of the training code.")
+    String commit;
 
     /** The conventions the options give; null when none is given (the defaults apply). */
     EmbeddingConventions conventions() {
       if (pooling == null && !noNormalize && prefixA == null && prefixB == null && output == null) {
         return null;
       }
-      return new EmbeddingConventions(pooling, noNormalize ? Boolean.FALSE : null, prefixA, prefixB, output);
+      return new EmbeddingConventions(
+          pooling, noNormalize ? Boolean.FALSE : null, prefixA, prefixB, output);
     }
 
     /**
-     * The conventions the model ships, each overridden by an option the user set; a warning for each
-     * option that contradicts what the model ships.
+     * The conventions the model ships, each overridden by an option the user set; a warning for
+     * each option that contradicts what the model ships.
      */
-    EmbeddingConventions conventions(SentenceTransformersFolder shipped, Consumer<String> warnings) {
-      EmbeddingConventions asked = new EmbeddingConventions(pooling != null ? pooling : shipped.pooling(),
-          noNormalize ? Boolean.FALSE : shipped.normalize(), prefixA != null ? prefixA : shipped.queryPrompt(),
-          prefixB != null ? prefixB : shipped.documentPrompt(), output);
+    EmbeddingConventions conventions(
+        SentenceTransformersFolder shipped, Consumer<String> warnings) {
+      EmbeddingConventions asked =
+          new EmbeddingConventions(
+              pooling != null ? pooling : shipped.pooling(),
+              noNormalize ? Boolean.FALSE : shipped.normalize(),
+              prefixA != null ? prefixA : shipped.queryPrompt(),
+              prefixB != null ? prefixB : shipped.documentPrompt(),
+              output);
       shipped.contradictions(asked, pooling != null, noNormalize).forEach(warnings);
       return asked;
     }
   }
 
-  @Option(names = "--wait", paramLabel = "DURATION", description = "Wait this long (e.g. PT5M) for the flag and print it.")
+  @Option(
+      names = "--wait",
+      paramLabel = "DURATION",
+      description = "Wait this long (e.g. PT5M) for the flag and print it.")
   Duration wait;
 
   @Option(names = "--no-progress", description = "With --wait: do not show the run's progress.")
@@ -116,16 +202,22 @@ final class SubmitCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     System.err.println("full log: " + logging.apply("submit"));
     FleetConfig loaded = config.load();
-    StagedWeightEvent event = source.eventFile != null ? readEvent(source.eventFile) : describe(source.described, System.err);
+    StagedWeightEvent event =
+        source.eventFile != null
+            ? readEvent(source.eventFile)
+            : describe(source.described, System.err);
     try (FlagWatcher watcher = wait == null ? null : new FlagWatcher(loaded, false);
-         ProgressWatcher progress = wait == null || noProgress ? null : new ProgressWatcher(loaded);
-         ProgressDisplay display = ProgressDisplay.forConsole(System.err);
-         Submitter submitter = new Submitter(loaded)) {
+        ProgressWatcher progress = wait == null || noProgress ? null : new ProgressWatcher(loaded);
+        ProgressDisplay display = ProgressDisplay.forConsole(System.err);
+        Submitter submitter = new Submitter(loaded)) {
       submitter.submit(event);
-      System.out.println("submitted event " + event.eventId() + " for " + event.model() + " " + event.version());
+      System.out.println(
+          "submitted event " + event.eventId() + " for " + event.model() + " " + event.version());
       if (watcher != null) {
-        DriftFlag flag = progress == null ? watcher.await(event.eventId(), wait)
-            : watcher.await(event.eventId(), wait, progress, display);
+        DriftFlag flag =
+            progress == null
+                ? watcher.await(event.eventId(), wait)
+                : watcher.await(event.eventId(), wait, progress, display);
         System.out.print(FlagPrinter.render(flag));
         // A gate: only GREEN and WARN let the version through.
         return switch (flag.flag()) {
@@ -142,8 +234,11 @@ final class SubmitCommand implements Callable<Integer> {
     try {
       return Json.read(bytes, StagedWeightEvent.class);
     } catch (ContractViolation e) {
-      throw CommandFailure.badInput((file.equals("-") ? "the event on stdin" : file) + " is not a valid staged event: "
-          + e.getMessage() + " (docs/wire-format.md describes one)");
+      throw CommandFailure.badInput(
+          (file.equals("-") ? "the event on stdin" : file)
+              + " is not a valid staged event: "
+              + e.getMessage()
+              + " (docs/wire-format.md describes one)");
     }
   }
 
@@ -155,15 +250,21 @@ final class SubmitCommand implements Callable<Integer> {
     if (local != null) {
       try {
         artifact = SentenceTransformersFolder.modelFile(local).toString();
-        Optional<SentenceTransformersFolder> shipped = d.task == Task.CAUSAL_LM ? Optional.empty()
-            : SentenceTransformersFolder.find(local);
+        Optional<SentenceTransformersFolder> shipped =
+            d.task == Task.CAUSAL_LM ? Optional.empty() : SentenceTransformersFolder.find(local);
         if (shipped.isPresent()) {
-          conventions = d.conventions(shipped.get(), warning -> console.println("warning: " + warning));
-          console.println("embedding conventions from " + shipped.get().folder() + ": " + shipped.get().describe()
-              + (d.conventions() == null ? "" : "; the event's: " + conventions.describe()));
+          conventions =
+              d.conventions(shipped.get(), warning -> console.println("warning: " + warning));
+          console.println(
+              "embedding conventions from "
+                  + shipped.get().folder()
+                  + ": "
+                  + shipped.get().describe()
+                  + (d.conventions() == null ? "" : "; the event's: " + conventions.describe()));
         }
       } catch (InputException e) {
-        throw new IllegalArgumentException("invalid --artifact " + d.artifact + ": " + e.getMessage(), e);
+        throw new IllegalArgumentException(
+            "invalid --artifact " + d.artifact + ": " + e.getMessage(), e);
       }
     }
     return StagedWeightEvent.builder()
@@ -185,7 +286,8 @@ final class SubmitCommand implements Callable<Integer> {
   }
 
   /** A pooling by its wire name, as events spell it. */
-  static final class PoolingConverter implements picocli.CommandLine.ITypeConverter<EmbeddingConventions.Pooling> {
+  static final class PoolingConverter
+      implements picocli.CommandLine.ITypeConverter<EmbeddingConventions.Pooling> {
     @Override
     public EmbeddingConventions.Pooling convert(String value) {
       for (EmbeddingConventions.Pooling pooling : EmbeddingConventions.Pooling.values()) {
@@ -193,9 +295,14 @@ final class SubmitCommand implements Callable<Integer> {
           return pooling;
         }
       }
-      throw new picocli.CommandLine.TypeConversionException("unknown pooling '" + value + "' (known: "
-          + Arrays.stream(EmbeddingConventions.Pooling.values()).map(EmbeddingConventions.Pooling::wireName)
-              .toList() + ")");
+      throw new picocli.CommandLine.TypeConversionException(
+          "unknown pooling '"
+              + value
+              + "' (known: "
+              + Arrays.stream(EmbeddingConventions.Pooling.values())
+                  .map(EmbeddingConventions.Pooling::wireName)
+                  .toList()
+              + ")");
     }
   }
 
@@ -208,12 +315,16 @@ final class SubmitCommand implements Callable<Integer> {
     public ReviewRef convert(String value) {
       var match = FORM.matcher(value);
       if (!match.matches()) {
-        throw new picocli.CommandLine.TypeConversionException("'" + value
-            + "' is not github:owner/name#PR, gitlab:group/project#MR or provider:repository@COMMIT");
+        throw new picocli.CommandLine.TypeConversionException(
+            "'"
+                + value
+                + "' is not github:owner/name#PR, gitlab:group/project#MR or provider:repository@COMMIT");
       }
       try {
-        return new ReviewRef(ReviewRef.Provider.valueOf(match.group(1).toUpperCase(Locale.ROOT)),
-            match.group(2), match.group(3) == null ? null : Integer.valueOf(match.group(3)),
+        return new ReviewRef(
+            ReviewRef.Provider.valueOf(match.group(1).toUpperCase(Locale.ROOT)),
+            match.group(2),
+            match.group(3) == null ? null : Integer.valueOf(match.group(3)),
             match.group(4) == null ? null : match.group(4).toLowerCase(Locale.ROOT));
       } catch (ContractViolation e) {
         throw new picocli.CommandLine.TypeConversionException(e.getMessage());
@@ -230,8 +341,12 @@ final class SubmitCommand implements Callable<Integer> {
           return task;
         }
       }
-      throw new picocli.CommandLine.TypeConversionException("unknown task '" + value + "' (known: "
-          + Arrays.stream(Task.values()).map(Task::wireName).toList() + ")");
+      throw new picocli.CommandLine.TypeConversionException(
+          "unknown task '"
+              + value
+              + "' (known: "
+              + Arrays.stream(Task.values()).map(Task::wireName).toList()
+              + ")");
     }
   }
 
@@ -242,6 +357,8 @@ final class SubmitCommand implements Callable<Integer> {
 
   /** Local relative paths become absolute {@code file:} URIs. */
   private static String uri(String location) {
-    return location.contains(":") ? location : Path.of(location).toAbsolutePath().normalize().toUri().toString();
+    return location.contains(":")
+        ? location
+        : Path.of(location).toAbsolutePath().normalize().toUri().toString();
   }
 }

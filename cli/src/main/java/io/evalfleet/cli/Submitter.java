@@ -1,10 +1,10 @@
 package io.evalfleet.cli;
 
-import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.kafka.Topics;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -22,8 +22,12 @@ public final class Submitter implements AutoCloseable {
     submitRaw(event.model(), Json.write(event));
   }
 
-  /** Publishes bytes as they are (for events written by hand or by another tool); says where they landed. */
-  public RecordMetadata submitRaw(String key, byte[] value) throws ExecutionException, InterruptedException {
+  /**
+   * Publishes bytes as they are (for events written by hand or by another tool); says where they
+   * landed.
+   */
+  public RecordMetadata submitRaw(String key, byte[] value)
+      throws ExecutionException, InterruptedException {
     return producer.send(new ProducerRecord<>(Topics.STAGED, key, value)).get();
   }
 

@@ -7,11 +7,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "topics", description = "Create the evalfleet topics on a Kafka cluster where they are missing.")
+@Command(
+    name = "topics",
+    description = "Create the evalfleet topics on a Kafka cluster where they are missing.")
 final class TopicsCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 
-  @Option(names = "--job-partitions", defaultValue = "12", description = "Partitions of the jobs topic (caps the number of busy workers). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--job-partitions",
+      defaultValue = "12",
+      description =
+          "Partitions of the jobs topic (caps the number of busy workers). Default: ${DEFAULT-VALUE}.")
   int jobPartitions;
 
   @Override

@@ -1,6 +1,5 @@
 package io.evalfleet.cli;
 
-import io.evalfleet.cli.FlagPrinter;
 import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.cli.progress.ProgressDisplay;
 import io.evalfleet.cli.progress.ProgressWatcher;
@@ -23,10 +22,15 @@ final class WatchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print each flag as one line of JSON.")
   boolean json;
 
-  @Option(names = "--for", paramLabel = "DURATION", description = "Stop after this long (e.g. PT1M); default: run until stopped.")
+  @Option(
+      names = "--for",
+      paramLabel = "DURATION",
+      description = "Stop after this long (e.g. PT1M); default: run until stopped.")
   Duration duration;
 
-  @Option(names = "--no-progress", description = "Do not show the progress of runs in progress (on stderr).")
+  @Option(
+      names = "--no-progress",
+      description = "Do not show the progress of runs in progress (on stderr).")
   boolean noProgress;
 
   @Override
@@ -35,12 +39,13 @@ final class WatchCommand implements Callable<Integer> {
     long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
     var loaded = config.load();
     try (FlagWatcher watcher = new FlagWatcher(loaded, fromBeginning);
-         ProgressWatcher progress = noProgress ? null : new ProgressWatcher(loaded);
-         ProgressDisplay display = ProgressDisplay.forConsole(System.err)) {
+        ProgressWatcher progress = noProgress ? null : new ProgressWatcher(loaded);
+        ProgressDisplay display = ProgressDisplay.forConsole(System.err)) {
       while (System.nanoTime() < end) {
         for (DriftFlag flag : watcher.poll(Duration.ofMillis(500))) {
           display.finish(flag.runId());
-          System.out.print(json ? Json.writeString(flag) + System.lineSeparator() : FlagPrinter.render(flag));
+          System.out.print(
+              json ? Json.writeString(flag) + System.lineSeparator() : FlagPrinter.render(flag));
           System.out.flush();
         }
         if (progress != null) {

@@ -10,11 +10,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "worker", description = "Run one worker against a Kafka cluster until stopped (SIGTERM or Ctrl-C).")
+@Command(
+    name = "worker",
+    description = "Run one worker against a Kafka cluster until stopped (SIGTERM or Ctrl-C).")
 final class WorkerCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 
-  @Option(names = "--cache-dir", defaultValue = "${sys:user.home}/.evalfleet/cache",
+  @Option(
+      names = "--cache-dir",
+      defaultValue = "${sys:user.home}/.evalfleet/cache",
       description = "Where models fetched from remote storage are kept. Default: ${DEFAULT-VALUE}.")
   Path cacheDir;
 
@@ -22,9 +26,14 @@ final class WorkerCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     FleetConfig loaded = config.load();
     Observability observability = new Observability("worker");
-    WorkerRole role = new WorkerRole(loaded, loaded.get(FleetConfig.WORKER_ID), cacheDir, observability.registry()).start();
+    WorkerRole role =
+        new WorkerRole(
+                loaded, loaded.get(FleetConfig.WORKER_ID), cacheDir, observability.registry())
+            .start();
     Endpoints.serve(observability, loaded, role::alive);
     Duration drain = loaded.get(FleetConfig.DRAIN_TIMEOUT);
-    return Shutdown.awaitSignalOrDeath(role::alive, () -> role.close(drain), observability::close) ? 0 : 1;
+    return Shutdown.awaitSignalOrDeath(role::alive, () -> role.close(drain), observability::close)
+        ? 0
+        : 1;
   }
 }

@@ -24,46 +24,126 @@ class CommandErrorsTest {
   @TempDir static Path dir;
 
   static Stream<Arguments> mistakes() throws Exception {
-    Path notParquet = Files.writeString(dir.resolve("traffic.parquet"), "this is not a Parquet file");
+    Path notParquet =
+        Files.writeString(dir.resolve("traffic.parquet"), "this is not a Parquet file");
     Path notJson = Files.writeString(dir.resolve("event.json"), "{\"model\": ");
     Path badSpec = Files.writeString(dir.resolve("spec.json"), "{\"model\": \"m\"}");
     String archive = "-D archive.root=" + dir.resolve("archive").toUri();
-    String noBroker = "-b 127.0.0.1:1 -D kafka.default.api.timeout.ms=1500 -D kafka.request.timeout.ms=1000"
-        + " -D kafka.max.block.ms=1500";
+    String noBroker =
+        "-b 127.0.0.1:1 -D kafka.default.api.timeout.ms=1500 -D kafka.request.timeout.ms=1000"
+            + " -D kafka.max.block.ms=1500";
     String missing = dir.resolve("missing.parquet").toString();
     return Stream.of(
-        Arguments.of("an unknown option, with a suggestion", 2, "history --model m --htm", "Unknown option: '--htm'"),
-        Arguments.of("a missing required option", 2, "report --model m", "Missing required option: '--version"),
-        Arguments.of("an invalid setting", 2, "lock show -D worker.concurrency=x --model m v1", "worker.concurrency must be a positive integer"),
-        Arguments.of("a subset size of 0", 2, "subset build --name s --version v1 --from " + missing + " --size 0 --out "
-            + dir.resolve("out.parquet") + " " + archive, "--size"),
-        Arguments.of("a missing traffic log", 2, "subset build --name s --version v1 --from " + missing + " --size 5 --out "
-            + dir.resolve("out.parquet") + " " + archive, "missing.parquet"),
-        Arguments.of("a traffic log that is not Parquet", 2, "subset build --name s --version v1 --from " + notParquet
-            + " --size 5 --out " + dir.resolve("out.parquet") + " " + archive, "traffic.parquet"),
-        Arguments.of("a subset version never registered", 2, "subset diff --name s v1 v2 " + archive, "v1"),
-        Arguments.of("a report of a version never evaluated", 2, "report --model m --version v9 " + archive, "v9"),
-        Arguments.of("a lockfile of a version never evaluated", 2, "lock show --model m v9 " + archive, "v9"),
-        Arguments.of("lockfiles that do not exist", 2, "lock diff " + dir.resolve("a.lock.json") + " "
-            + dir.resolve("b.lock.json"), "a.lock.json"),
-        Arguments.of("the history of a model never evaluated", 2, "history --model nothing-here " + archive, "nothing-here"),
-        Arguments.of("a monitor spec that is not valid", 2, "monitor --spec " + badSpec + " --at 2026-12-01T10:00:00Z "
-            + archive, "spec"),
-        Arguments.of("a monitor spec that does not exist", 2, "monitor --spec " + dir.resolve("nope.json")
-            + " --at 2026-12-01T10:00:00Z", "nope.json"),
-        Arguments.of("a model file that does not exist", 2, "inspect " + dir.resolve("model.onnx"), "model.onnx"),
-        Arguments.of("an event file that is not JSON", 2, "submit " + noBroker + " --event " + notJson, "event.json"),
-        Arguments.of("an artifact that does not exist", 2, "submit " + noBroker + " --model m --version v1 --artifact "
-            + dir.resolve("model.onnx") + " --subset " + missing, "model.onnx"),
-        Arguments.of("a broker that does not answer", 3, "topics " + noBroker, "cannot reach Kafka"),
-        Arguments.of("a broker that does not answer, for a baseline", 3, "baseline show --model m " + noBroker,
+        Arguments.of(
+            "an unknown option, with a suggestion",
+            2,
+            "history --model m --htm",
+            "Unknown option: '--htm'"),
+        Arguments.of(
+            "a missing required option",
+            2,
+            "report --model m",
+            "Missing required option: '--version"),
+        Arguments.of(
+            "an invalid setting",
+            2,
+            "lock show -D worker.concurrency=x --model m v1",
+            "worker.concurrency must be a positive integer"),
+        Arguments.of(
+            "a subset size of 0",
+            2,
+            "subset build --name s --version v1 --from "
+                + missing
+                + " --size 0 --out "
+                + dir.resolve("out.parquet")
+                + " "
+                + archive,
+            "--size"),
+        Arguments.of(
+            "a missing traffic log",
+            2,
+            "subset build --name s --version v1 --from "
+                + missing
+                + " --size 5 --out "
+                + dir.resolve("out.parquet")
+                + " "
+                + archive,
+            "missing.parquet"),
+        Arguments.of(
+            "a traffic log that is not Parquet",
+            2,
+            "subset build --name s --version v1 --from "
+                + notParquet
+                + " --size 5 --out "
+                + dir.resolve("out.parquet")
+                + " "
+                + archive,
+            "traffic.parquet"),
+        Arguments.of(
+            "a subset version never registered", 2, "subset diff --name s v1 v2 " + archive, "v1"),
+        Arguments.of(
+            "a report of a version never evaluated",
+            2,
+            "report --model m --version v9 " + archive,
+            "v9"),
+        Arguments.of(
+            "a lockfile of a version never evaluated",
+            2,
+            "lock show --model m v9 " + archive,
+            "v9"),
+        Arguments.of(
+            "lockfiles that do not exist",
+            2,
+            "lock diff " + dir.resolve("a.lock.json") + " " + dir.resolve("b.lock.json"),
+            "a.lock.json"),
+        Arguments.of(
+            "the history of a model never evaluated",
+            2,
+            "history --model nothing-here " + archive,
+            "nothing-here"),
+        Arguments.of(
+            "a monitor spec that is not valid",
+            2,
+            "monitor --spec " + badSpec + " --at 2026-12-01T10:00:00Z " + archive,
+            "spec"),
+        Arguments.of(
+            "a monitor spec that does not exist",
+            2,
+            "monitor --spec " + dir.resolve("nope.json") + " --at 2026-12-01T10:00:00Z",
+            "nope.json"),
+        Arguments.of(
+            "a model file that does not exist",
+            2,
+            "inspect " + dir.resolve("model.onnx"),
+            "model.onnx"),
+        Arguments.of(
+            "an event file that is not JSON",
+            2,
+            "submit " + noBroker + " --event " + notJson,
+            "event.json"),
+        Arguments.of(
+            "an artifact that does not exist",
+            2,
+            "submit "
+                + noBroker
+                + " --model m --version v1 --artifact "
+                + dir.resolve("model.onnx")
+                + " --subset "
+                + missing,
+            "model.onnx"),
+        Arguments.of(
+            "a broker that does not answer", 3, "topics " + noBroker, "cannot reach Kafka"),
+        Arguments.of(
+            "a broker that does not answer, for a baseline",
+            3,
+            "baseline show --model m " + noBroker,
             "cannot reach Kafka"));
   }
 
   @ParameterizedTest(name = "{0}: exit {1}")
   @MethodSource("mistakes")
-  void aMistakeIsOneClearMessageWithItsExitCodeAndNoStackTrace(String mistake, int exitCode, String command,
-      String named) {
+  void aMistakeIsOneClearMessageWithItsExitCodeAndNoStackTrace(
+      String mistake, int exitCode, String command, String named) {
     List<String> args = new ArrayList<>(List.of(command.split(" ")));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -83,8 +163,14 @@ class CommandErrorsTest {
     }
     String console = out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
     System.out.printf("%s (exit %d):%n%s%n", mistake, code, console.indent(4));
-    assertThat(console).as("console").doesNotContain("\tat ").doesNotContain("Exception:").contains(named);
-    assertThat(console.lines().filter(l -> !l.isBlank()).count()).as("lines on the console").isLessThanOrEqualTo(4);
+    assertThat(console)
+        .as("console")
+        .doesNotContain("\tat ")
+        .doesNotContain("Exception:")
+        .contains(named);
+    assertThat(console.lines().filter(l -> !l.isBlank()).count())
+        .as("lines on the console")
+        .isLessThanOrEqualTo(4);
     assertThat(code).as("exit code; console:%n%s", console).isEqualTo(exitCode);
   }
 }

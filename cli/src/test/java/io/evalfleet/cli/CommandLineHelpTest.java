@@ -22,19 +22,22 @@ class CommandLineHelpTest {
   /** The command paths below {@code line}, e.g. {@code [baseline, show]}. */
   static void collect(CommandLine line, List<String> path, List<List<String>> into) {
     into.add(List.copyOf(path));
-    line.getSubcommands().forEach((name, sub) -> {
-      if (sub.getCommandSpec().name().equals(name)) { // aliases once
-        List<String> deeper = new ArrayList<>(path);
-        deeper.add(name);
-        collect(sub, deeper, into);
-      }
-    });
+    line.getSubcommands()
+        .forEach(
+            (name, sub) -> {
+              if (sub.getCommandSpec().name().equals(name)) { // aliases once
+                List<String> deeper = new ArrayList<>(path);
+                deeper.add(name);
+                collect(sub, deeper, into);
+              }
+            });
   }
 
   @ParameterizedTest(name = "evalfleet {0} --help")
   @MethodSource("commands")
   void answersHelp(List<String> path) {
-    assertThat(help(Evalfleet.withHelp(Evalfleet.commandLine()), path)).contains("Usage: evalfleet" + (path.isEmpty() ? "" : " " + String.join(" ", path)));
+    assertThat(help(Evalfleet.withHelp(Evalfleet.commandLine()), path))
+        .contains("Usage: evalfleet" + (path.isEmpty() ? "" : " " + String.join(" ", path)));
   }
 
   @org.junit.jupiter.api.Test
@@ -48,8 +51,9 @@ class CommandLineHelpTest {
     List<List<String>> paths = new ArrayList<>();
     collect(line, new ArrayList<>(), paths);
     for (List<String> path : paths) {
-      assertThat(help(line, path)).as("%s --help", path).contains("Exit codes:", "0   Done", "2   Bad usage or input",
-          "4   A bug in evalfleet");
+      assertThat(help(line, path))
+          .as("%s --help", path)
+          .contains("Exit codes:", "0   Done", "2   Bad usage or input", "4   A bug in evalfleet");
     }
   }
 
@@ -59,7 +63,9 @@ class CommandLineHelpTest {
     line.setOut(new PrintWriter(out));
     List<String> args = new ArrayList<>(path);
     args.add("--help");
-    assertThat(line.execute(args.toArray(String[]::new))).as("exit code of %s --help", path).isZero();
+    assertThat(line.execute(args.toArray(String[]::new)))
+        .as("exit code of %s --help", path)
+        .isZero();
     return out.toString();
   }
 }

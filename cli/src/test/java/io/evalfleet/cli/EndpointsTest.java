@@ -12,11 +12,14 @@ import org.junit.jupiter.api.Test;
 class EndpointsTest {
   @Test
   void aMetricsPortInUseIsNamedWithTheSettingThatMovesIt() throws Exception {
-    try (ServerSocket taken = new ServerSocket(0); Observability observability = new Observability("test")) {
-      FleetConfig config = FleetConfig.defaults().with(Map.of(FleetConfig.METRICS_PORT.key(),
-          Integer.toString(taken.getLocalPort())));
+    try (ServerSocket taken = new ServerSocket(0);
+        Observability observability = new Observability("test")) {
+      FleetConfig config =
+          FleetConfig.defaults()
+              .with(Map.of(FleetConfig.METRICS_PORT.key(), Integer.toString(taken.getLocalPort())));
       assertThatThrownBy(() -> Endpoints.serve(observability, config, () -> true))
-          .isInstanceOfSatisfying(CommandFailure.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.BAD_INPUT))
+          .isInstanceOfSatisfying(
+              CommandFailure.class, e -> assertThat(e.exitCode()).isEqualTo(ExitCode.BAD_INPUT))
           .hasMessageContaining("metrics.port " + taken.getLocalPort() + " is already in use")
           .hasMessageContaining("-D metrics.port=");
     }

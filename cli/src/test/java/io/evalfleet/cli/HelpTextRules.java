@@ -13,12 +13,16 @@ import picocli.CommandLine.Model.PositionalParamSpec;
  * wraps), every option and parameter described.
  */
 public final class HelpTextRules {
-  /** The longest summary that fits a command list beside its command name on an 120-column terminal. */
+  /**
+   * The longest summary that fits a command list beside its command name on an 120-column terminal.
+   */
   static final int MAX_SUMMARY = 100;
 
   private HelpTextRules() {}
 
-  /** Every breach of the rules below {@code line}, one line each, naming the command and the text. */
+  /**
+   * Every breach of the rules below {@code line}, one line each, naming the command and the text.
+   */
   public static List<String> breaches(CommandLine line) {
     List<String> found = new ArrayList<>();
     collect(line, found);
@@ -37,12 +41,20 @@ public final class HelpTextRules {
     if (!sentence(summary)) {
       found.add(name + ": the summary is not a complete sentence: '" + summary + "'");
     } else if (summary.length() > MAX_SUMMARY) {
-      found.add(name + ": the summary is " + summary.length() + " characters (at most " + MAX_SUMMARY
-          + " fit a command list; put the rest in the description): '" + summary + "'");
+      found.add(
+          name
+              + ": the summary is "
+              + summary.length()
+              + " characters (at most "
+              + MAX_SUMMARY
+              + " fit a command list; put the rest in the description): '"
+              + summary
+              + "'");
     }
     for (String paragraph : description) {
       if (!paragraph.isBlank() && !sentence(paragraph) && !paragraph.endsWith(":")) {
-        found.add(name + ": a description line ends mid-sentence (a hard wrap?): '" + paragraph + "'");
+        found.add(
+            name + ": a description line ends mid-sentence (a hard wrap?): '" + paragraph + "'");
       }
     }
     for (OptionSpec option : spec.options()) {
@@ -55,16 +67,19 @@ public final class HelpTextRules {
         found.add(name + ": parameter " + parameter.paramLabel() + " has no description");
       }
     }
-    line.getSubcommands().forEach((alias, sub) -> {
-      if (sub.getCommandSpec().name().equals(alias)) {
-        collect(sub, found);
-      }
-    });
+    line.getSubcommands()
+        .forEach(
+            (alias, sub) -> {
+              if (sub.getCommandSpec().name().equals(alias)) {
+                collect(sub, found);
+              }
+            });
   }
 
   private static boolean sentence(String text) {
     String trimmed = text.strip();
-    return !trimmed.isEmpty() && Character.isUpperCase(trimmed.codePointAt(0))
+    return !trimmed.isEmpty()
+        && Character.isUpperCase(trimmed.codePointAt(0))
         && (trimmed.endsWith(".") || trimmed.endsWith(".)") || trimmed.endsWith("?"));
   }
 }

@@ -18,13 +18,15 @@ class InvalidSettingsTest {
   @Test
   void badSettingsAreListedInWordsWithExitCode2() {
     assertThat(run(2, "worker", "-D", "worker.concurrency=x", "-D", "worker.batch-size=0"))
-        .startsWith("evalfleet worker: invalid configuration:").contains("worker.concurrency must be a positive integer, got 'x'",
-            "worker.batch-size").doesNotContain("\tat ");
+        .startsWith("evalfleet worker: invalid configuration:")
+        .contains("worker.concurrency must be a positive integer, got 'x'", "worker.batch-size")
+        .doesNotContain("\tat ");
   }
 
   @Test
   void aWebhookWithoutASecretIsRefusedBeforeTheNotifierStarts() {
     assertThat(run(2, "notifier", "-D", "notifier.webhook-url=https://hooks.example/x"))
-        .contains("invalid notifier configuration", "no secret to sign with").doesNotContain("\tat ");
+        .contains("invalid notifier configuration", "no secret to sign with")
+        .doesNotContain("\tat ");
   }
 }

@@ -9,15 +9,21 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * The packages of this module depend on each other in one direction only, and only the top
- * package (the wiring) may use the others: nothing below depends on it.
+ * The packages of this module depend on each other in one direction only, and only the top package
+ * (the wiring) may use the others: nothing below depends on it.
  */
 @AnalyzeClasses(packages = "io.evalfleet.cli", importOptions = ImportOption.DoNotIncludeTests.class)
 class PackageCyclesTest {
   @ArchTest
-  static final ArchRule packagesAreFreeOfCycles = slices().matching("io.evalfleet.cli.(*)..").should().beFreeOfCycles();
+  static final ArchRule packagesAreFreeOfCycles =
+      slices().matching("io.evalfleet.cli.(*)..").should().beFreeOfCycles();
 
   @ArchTest
-  static final ArchRule nothingBelowDependsOnTheTopPackage = noClasses().that().resideInAPackage("io.evalfleet.cli.*..")
-      .should().dependOnClassesThat().resideInAPackage("io.evalfleet.cli");
+  static final ArchRule nothingBelowDependsOnTheTopPackage =
+      noClasses()
+          .that()
+          .resideInAPackage("io.evalfleet.cli.*..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("io.evalfleet.cli");
 }

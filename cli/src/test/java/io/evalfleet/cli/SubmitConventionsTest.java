@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code submit --artifact} on a sentence-transformers folder records the conventions the model ships. */
+/**
+ * {@code submit --artifact} on a sentence-transformers folder records the conventions the model
+ * ships.
+ */
 class SubmitConventionsTest {
   static final Path FIXTURES = Path.of("..", "fixtures").toAbsolutePath().normalize();
 
@@ -52,12 +55,15 @@ class SubmitConventionsTest {
 
   @Test
   void theFolderOrTheModelInItGivesTheShippedPoolingNormalizationAndPrefixes() throws Exception {
-    for (String artifact : new String[] {folder.toString(), folder.resolve("model.onnx").toString()}) {
+    for (String artifact :
+        new String[] {folder.toString(), folder.resolve("model.onnx").toString()}) {
       StagedWeightEvent event = describe(described(artifact));
-      assertThat(event.embedding()).isEqualTo(new EmbeddingConventions(Pooling.CLS, true, "query: ", "passage: ", null));
+      assertThat(event.embedding())
+          .isEqualTo(new EmbeddingConventions(Pooling.CLS, true, "query: ", "passage: ", null));
       assertThat(event.artifact().uri()).isEqualTo(folder.resolve("model.onnx").toUri().toString());
     }
-    assertThat(console()).contains("embedding conventions from " + folder + ": pooling cls (1_Pooling/config.json)")
+    assertThat(console())
+        .contains("embedding conventions from " + folder + ": pooling cls (1_Pooling/config.json)")
         .doesNotContain("warning");
   }
 
@@ -67,20 +73,26 @@ class SubmitConventionsTest {
     d.pooling = Pooling.MEAN;
     d.prefixA = "search: ";
     StagedWeightEvent event = describe(d);
-    assertThat(event.embedding()).isEqualTo(new EmbeddingConventions(Pooling.MEAN, true, "search: ", "passage: ", null));
-    assertThat(console()).contains("warning: --pooling mean contradicts the model's own sentence-transformers"
-        + " configuration (1_Pooling/config.json pools by cls)");
+    assertThat(event.embedding())
+        .isEqualTo(new EmbeddingConventions(Pooling.MEAN, true, "search: ", "passage: ", null));
+    assertThat(console())
+        .contains(
+            "warning: --pooling mean contradicts the model's own sentence-transformers"
+                + " configuration (1_Pooling/config.json pools by cls)");
   }
 
   @Test
   void aModelFileOutsideAnyFolderConfigurationKeepsTheDefaults() throws Exception {
-    StagedWeightEvent plain = describe(described(FIXTURES.resolve("embedding/bytes-no-token-types.onnx").toString()));
+    StagedWeightEvent plain =
+        describe(described(FIXTURES.resolve("embedding/bytes-no-token-types.onnx").toString()));
     assertThat(plain.embedding()).isNull();
   }
 
   @Test
   void aFolderWithoutAModelIsRefusedInWords() {
-    assertThatThrownBy(() -> describe(described(dir.toString()))).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageStartingWith("invalid --artifact " + dir + ": folder " + dir + " holds no model.onnx");
+    assertThatThrownBy(() -> describe(described(dir.toString())))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(
+            "invalid --artifact " + dir + ": folder " + dir + " holds no model.onnx");
   }
 }

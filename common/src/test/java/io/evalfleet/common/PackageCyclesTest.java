@@ -9,15 +9,23 @@ import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * The packages of this module depend on each other in one direction only, and only the top
- * package (the wiring) may use the others: nothing below depends on it.
+ * The packages of this module depend on each other in one direction only, and only the top package
+ * (the wiring) may use the others: nothing below depends on it.
  */
-@AnalyzeClasses(packages = "io.evalfleet.common", importOptions = ImportOption.DoNotIncludeTests.class)
+@AnalyzeClasses(
+    packages = "io.evalfleet.common",
+    importOptions = ImportOption.DoNotIncludeTests.class)
 class PackageCyclesTest {
   @ArchTest
-  static final ArchRule packagesAreFreeOfCycles = slices().matching("io.evalfleet.common.(*)..").should().beFreeOfCycles();
+  static final ArchRule packagesAreFreeOfCycles =
+      slices().matching("io.evalfleet.common.(*)..").should().beFreeOfCycles();
 
   @ArchTest
-  static final ArchRule nothingBelowDependsOnTheTopPackage = noClasses().that().resideInAPackage("io.evalfleet.common.*..")
-      .should().dependOnClassesThat().resideInAPackage("io.evalfleet.common");
+  static final ArchRule nothingBelowDependsOnTheTopPackage =
+      noClasses()
+          .that()
+          .resideInAPackage("io.evalfleet.common.*..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("io.evalfleet.common");
 }

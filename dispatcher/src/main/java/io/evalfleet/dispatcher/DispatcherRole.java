@@ -46,10 +46,14 @@ import org.slf4j.LoggerFactory;
  */
 public class DispatcherRole implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DispatcherRole.class);
+
   /** The application id, hence the consumer group and the prefix of the changelog topics. */
   public static final String GROUP = "evalfleet-dispatcher";
+
   /** The topics whose partitions must match: all keyed by model, so one task owns a model. */
-  public static final List<String> CO_PARTITIONED = List.of(Topics.STAGED, Topics.RESULTS, Topics.BASELINES);
+  public static final List<String> CO_PARTITIONED =
+      List.of(Topics.STAGED, Topics.RESULTS, Topics.BASELINES);
+
   /**
    * Bounds a transaction: a killed instance's open transaction holds back readers of its output
    * (and the restore of its state elsewhere) until it times out, so this is short; a run's decision
@@ -58,8 +62,10 @@ public class DispatcherRole implements AutoCloseable {
   private static final Duration TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
 
   private final KafkaStreams streams;
+
   /** Decisions of complete runs, off the stream threads. */
   private final ExecutorService decisions;
+
   private final KafkaStreamsMetrics streamsMetrics;
   private final Admin admin;
   private final KafkaConsumer<String, byte[]> monitorReader;
@@ -69,46 +75,72 @@ public class DispatcherRole implements AutoCloseable {
     this(config, clock, new SimpleMeterRegistry());
   }
 
-  /** @param registry where the dispatcher's meters go (a Prometheus registry in production) */
+  /**
+   * @param registry where the dispatcher's meters go (a Prometheus registry in production)
+   */
   public DispatcherRole(FleetConfig config, Clock clock, MeterRegistry registry) {
     Storage storage = Storage.of(config);
     storage.bindTo(registry);
     this.admin = Admin.create(KafkaClients.adminProperties(config));
     int partitions = checkCoPartitioned(admin);
     int deciders = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-    this.decisions = Executors.newFixedThreadPool(deciders, r -> {
-      Thread thread = new Thread(r, "evalfleet-decisions");
-      thread.setDaemon(true);
-      return thread;
-    });
-    Dispatching dispatching = new Dispatching(config, new Preflight(storage),
-        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), policy(config), registry, decisions)
-        .resultsPartitions(partitions);
+    this.decisions =
+        Executors.newFixedThreadPool(
+            deciders,
+            r -> {
+              Thread thread = new Thread(r, "evalfleet-decisions");
+              thread.setDaemon(true);
+              return thread;
+            });
+    Dispatching dispatching =
+        new Dispatching(
+                config,
+                new Preflight(storage),
+                new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)),
+                policy(config),
+                registry,
+                decisions)
+            .resultsPartitions(partitions);
     Properties properties = properties(config);
-    Topology topology = DispatcherTopology.build(dispatching, properties, OptionalInt.of(partitions));
+    Topology topology =
+        DispatcherTopology.build(dispatching, properties, OptionalInt.of(partitions));
     log.debug("dispatcher topology:\n{}", topology.describe());
     this.streams = new KafkaStreams(topology, properties);
-    streams.setUncaughtExceptionHandler(e -> {
-      log.error("a dispatcher stream thread failed; replacing it", e);
-      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-    });
+    streams.setUncaughtExceptionHandler(
+        e -> {
+          log.error("a dispatcher stream thread failed; replacing it", e);
+          return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
     this.streamsMetrics = new KafkaStreamsMetrics(streams);
     streamsMetrics.bindTo(registry);
     this.monitorReader = KafkaClients.reader(config, "evalfleet-queue-monitor");
-    this.queues = new QueueMonitor(admin, monitorReader, Map.of(Topics.JOBS, "evalfleet-workers", Topics.STAGED, GROUP),
-        registry, clock);
+    this.queues =
+        new QueueMonitor(
+            admin,
+            monitorReader,
+            Map.of(Topics.JOBS, "evalfleet-workers", Topics.STAGED, GROUP),
+            registry,
+            clock);
   }
 
   /** The dispatcher's topology as Kafka Streams describes it: sources, processor, stores, sinks. */
   public static String describeTopology(FleetConfig config) {
     Storage storage = Storage.of(config);
-    Dispatching dispatching = new Dispatching(config, new Preflight(storage),
-        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), PolicyFile.defaults(),
-        new SimpleMeterRegistry(), Runnable::run);
+    Dispatching dispatching =
+        new Dispatching(
+            config,
+            new Preflight(storage),
+            new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)),
+            PolicyFile.defaults(),
+            new SimpleMeterRegistry(),
+            Runnable::run);
     return DispatcherTopology.build(dispatching, properties(config)).describe().toString();
   }
 
-  /** The Kafka Streams settings: exactly-once, the state directory, standbys, and the fleet's client settings. */
+  /**
+   * The Kafka Streams settings: exactly-once, the state directory, standbys, and the fleet's client
+   * settings.
+   */
   static Properties properties(FleetConfig config) {
     Properties props = new Properties();
     props.putAll(config.kafkaClientProperties());
@@ -118,16 +150,25 @@ public class DispatcherRole implements AutoCloseable {
     props.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, config.get(FleetConfig.STANDBY_REPLICAS));
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, config.get(FleetConfig.STREAM_THREADS));
     long session = config.get(FleetConfig.DISPATCHER_SESSION_TIMEOUT).toMillis();
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) session);
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG), (int) Math.max(500, session / 4));
+    props.put(
+        StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) session);
+    props.put(
+        StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+        (int) Math.max(500, session / 4));
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    props.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG), 4 * 1024 * 1024);
-    props.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 4 * 1024 * 1024);
+    props.put(
+        StreamsConfig.consumerPrefix(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG),
+        4 * 1024 * 1024);
+    props.put(
+        StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 4 * 1024 * 1024);
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
-    props.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+    props.put(
+        StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
         (int) TRANSACTION_TIMEOUT.toMillis());
     // A changelog record holds one shard's results: as large as the results topic allows.
-    props.put(StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG), Integer.toString(4 * 1024 * 1024));
+    props.put(
+        StreamsConfig.topicPrefix(TopicConfig.MAX_MESSAGE_BYTES_CONFIG),
+        Integer.toString(4 * 1024 * 1024));
     props.put(StreamsConfig.CLIENT_ID_CONFIG, "evalfleet-dispatcher");
     // Processing failures are handled in the processor; this only opts in to the coming default.
     props.put("processing.exception.handler.global.enabled", true);
@@ -135,32 +176,47 @@ public class DispatcherRole implements AutoCloseable {
   }
 
   /**
-   * Refuses to start when the model-keyed topics differ in partitions: a model's results would reach
-   * another task. Returns their number.
+   * Refuses to start when the model-keyed topics differ in partitions: a model's results would
+   * reach another task. Returns their number.
    */
   private static int checkCoPartitioned(Admin admin) {
     Map<String, TopicDescription> topics;
     try {
       topics = admin.describeTopics(CO_PARTITIONED).allTopicNames().get(60, TimeUnit.SECONDS);
     } catch (Exception e) {
-      throw new IllegalStateException("cannot describe the topics " + CO_PARTITIONED + " (run `evalfleet topics`"
-          + " first): " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot describe the topics "
+              + CO_PARTITIONED
+              + " (run `evalfleet topics`"
+              + " first): "
+              + e.getMessage(),
+          e);
     }
     Map<String, Integer> partitions = new TreeMap<>();
     topics.forEach((name, description) -> partitions.put(name, description.partitions().size()));
     if (partitions.values().stream().distinct().count() > 1) {
-      throw new IllegalStateException("the topics " + CO_PARTITIONED + " must have the same number of partitions"
-          + " (they are keyed by model and co-partitioned), but they have " + partitions
-          + ": add partitions to the smaller ones before any event is staged");
+      throw new IllegalStateException(
+          "the topics "
+              + CO_PARTITIONED
+              + " must have the same number of partitions"
+              + " (they are keyed by model and co-partitioned), but they have "
+              + partitions
+              + ": add partitions to the smaller ones before any event is staged");
     }
     return partitions.get(Topics.RESULTS);
   }
 
-  /** The policy file the settings name, or the bundled one; a bad file stops the start with every problem listed. */
+  /**
+   * The policy file the settings name, or the bundled one; a bad file stops the start with every
+   * problem listed.
+   */
   static Policy policy(FleetConfig config) {
     String file = config.get(FleetConfig.POLICY);
     Policy policy = file.isEmpty() ? PolicyFile.defaults() : PolicyFile.load(Path.of(file));
-    log.info("decision policy {}{}", policy.policyVersion(), file.isEmpty() ? " (bundled)" : " from " + file);
+    log.info(
+        "decision policy {}{}",
+        policy.policyVersion(),
+        file.isEmpty() ? " (bundled)" : " from " + file);
     return policy;
   }
 
@@ -170,10 +226,14 @@ public class DispatcherRole implements AutoCloseable {
     return this;
   }
 
-  /** Whether the instance still runs (or is starting or rebalancing). A failed instance should exit so that it is restarted. */
+  /**
+   * Whether the instance still runs (or is starting or rebalancing). A failed instance should exit
+   * so that it is restarted.
+   */
   public boolean alive() {
     KafkaStreams.State state = streams.state();
-    return state != KafkaStreams.State.ERROR && state != KafkaStreams.State.NOT_RUNNING
+    return state != KafkaStreams.State.ERROR
+        && state != KafkaStreams.State.NOT_RUNNING
         && state != KafkaStreams.State.PENDING_ERROR;
   }
 

@@ -13,11 +13,17 @@ class TopologyDocTest {
   void docsHoldTheTopologyTheCodeBuilds() throws Exception {
     String doc = Files.readString(Path.of("..", "docs", "topology.md"));
     String described = DispatcherRole.describeTopology(FleetConfig.defaults()).strip();
-    assertThat(doc).as("docs/topology.md is stale: regenerate it with scripts/regenerate-topology-doc.sh")
+    assertThat(doc)
+        .as("docs/topology.md is stale: regenerate it with scripts/regenerate-topology-doc.sh")
         .contains(described);
-    for (String store : java.util.List.of(DispatcherTopology.RUNS, DispatcherTopology.SHARDS,
-        DispatcherTopology.SHARD_RESULTS, DispatcherTopology.BASELINES, DispatcherTopology.FIRST_VERSIONS,
-        DispatcherTopology.DECIDED)) {
+    for (String store :
+        java.util.List.of(
+            DispatcherTopology.RUNS,
+            DispatcherTopology.SHARDS,
+            DispatcherTopology.SHARD_RESULTS,
+            DispatcherTopology.BASELINES,
+            DispatcherTopology.FIRST_VERSIONS,
+            DispatcherTopology.DECIDED)) {
       assertThat(described).contains(store);
       assertThat(doc).contains("| `" + store + "` |");
     }

@@ -52,74 +52,99 @@ class AnyProducerIT {
   @TempDir Path dir;
 
   @Test
-  void eventsOnAnyPartitionUnderAnyKeyEachGetOneFlagAndStrayResultsReachTheirRun() throws Exception {
+  void eventsOnAnyPartitionUnderAnyKeyEachGetOneFlagAndStrayResultsReachTheirRun()
+      throws Exception {
     Path file = dir.resolve("pairs.parquet");
-    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), DemoAssets.readPairs().subList(0, 8),
-        1 << 20);
-    SubsetRef subset = new SubsetRef(file.toUri().toString(), Storage.withDefaults().sha256(file.toUri().toString()),
-        null, Map.of());
+    GoldenSubsetWriter.writePairs(
+        new org.apache.hadoop.fs.Path(file.toUri()), DemoAssets.readPairs().subList(0, 8), 1 << 20);
+    SubsetRef subset =
+        new SubsetRef(
+            file.toUri().toString(),
+            Storage.withDefaults().sha256(file.toUri().toString()),
+            null,
+            Map.of());
     DemoAssets.ModelFiles model = new DemoAssets(dir).model(DemoAssets.Model.MINILM_FP32);
 
     try (EmbeddedKafka kafka = EmbeddedKafka.start(2)) {
-      FleetConfig config = FleetConfig.defaults().with(Map.of(
-          FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
-          FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
-          FleetConfig.SHARD_ROWS.key(), "4",
-          FleetConfig.DISPATCHER_STATE_DIR.key(), dir.resolve("state").toString(),
-          FleetConfig.INTRA_OP_THREADS.key(), "1"));
+      FleetConfig config =
+          FleetConfig.defaults()
+              .with(
+                  Map.of(
+                      FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+                      FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
+                      FleetConfig.SHARD_ROWS.key(), "4",
+                      FleetConfig.DISPATCHER_STATE_DIR.key(), dir.resolve("state").toString(),
+                      FleetConfig.INTRA_OP_THREADS.key(), "1"));
       SimpleMeterRegistry dispatcherMeters = new SimpleMeterRegistry();
       List<StagedWeightEvent> events = new ArrayList<>();
       Set<String> placements = new HashSet<>();
-      try (DispatcherRole dispatcher = new DispatcherRole(config, Clock.systemUTC(), dispatcherMeters).start();
-           WorkerRole worker = new WorkerRole(config, "worker-1", dir.resolve("cache")).start();
-           FlagWatcher flags = new FlagWatcher(config, true);
-           KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "other-clients")) {
+      try (DispatcherRole dispatcher =
+              new DispatcherRole(config, Clock.systemUTC(), dispatcherMeters).start();
+          WorkerRole worker = new WorkerRole(config, "worker-1", dir.resolve("cache")).start();
+          FlagWatcher flags = new FlagWatcher(config, true);
+          KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "other-clients")) {
         for (int i = 0; i < 12; i++) {
           String name = "any-producer-" + i;
-          StagedWeightEvent event = StagedWeightEvent.builder()
-              .eventId("ev-" + name)
-              .model(name)
-              .version("v1")
-              .task(Task.EMBEDDING)
-              .artifact(model.onnx())
-              .tokenizer(model.tokenizer())
-              .goldenSubset(subset)
-              .createdAt(Instant.now())
-              .build();
+          StagedWeightEvent event =
+              StagedWeightEvent.builder()
+                  .eventId("ev-" + name)
+                  .model(name)
+                  .version("v1")
+                  .task(Task.EMBEDDING)
+                  .artifact(model.onnx())
+                  .tokenizer(model.tokenizer())
+                  .goldenSubset(subset)
+                  .createdAt(Instant.now())
+                  .build();
           byte[] value = Json.write(event);
-          int javaPartition = Utils.toPositive(Utils.murmur2(name.getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
-          ProducerRecord<String, byte[]> record = switch (i % 4) {
-            // librdkafka's default for a keyed record: CRC32 of the key
-            case 0 -> new ProducerRecord<>(Topics.STAGED, crc32(name) % PARTITIONS, name, value);
-            // a null key, on any partition
-            case 1 -> new ProducerRecord<>(Topics.STAGED, i % PARTITIONS, null, value);
-            // a key that is not the model's name
-            case 2 -> new ProducerRecord<>(Topics.STAGED, null, "pipeline-" + i, value);
-            // keyed by model, but on a partition that is certainly not the Java client's
-            default -> new ProducerRecord<>(Topics.STAGED, (javaPartition + 1) % PARTITIONS, name, value);
-          };
+          int javaPartition =
+              Utils.toPositive(Utils.murmur2(name.getBytes(StandardCharsets.UTF_8))) % PARTITIONS;
+          ProducerRecord<String, byte[]> record =
+              switch (i % 4) {
+                // librdkafka's default for a keyed record: CRC32 of the key
+                case 0 ->
+                    new ProducerRecord<>(Topics.STAGED, crc32(name) % PARTITIONS, name, value);
+                // a null key, on any partition
+                case 1 -> new ProducerRecord<>(Topics.STAGED, i % PARTITIONS, null, value);
+                // a key that is not the model's name
+                case 2 -> new ProducerRecord<>(Topics.STAGED, null, "pipeline-" + i, value);
+                // keyed by model, but on a partition that is certainly not the Java client's
+                default ->
+                    new ProducerRecord<>(
+                        Topics.STAGED, (javaPartition + 1) % PARTITIONS, name, value);
+              };
           var written = producer.send(record).get();
           placements.add(written.partition() + (written.partition() == javaPartition ? "=" : "≠"));
           events.add(event);
         }
-        System.out.printf("12 events placed as other producers place them: partitions %s (= on the Java client's"
-            + " partition for their model, ≠ elsewhere)%n", placements);
-        assertThat(placements).as("events off their model's partition").anyMatch(p -> p.endsWith("≠"));
+        System.out.printf(
+            "12 events placed as other producers place them: partitions %s (= on the Java client's"
+                + " partition for their model, ≠ elsewhere)%n",
+            placements);
+        assertThat(placements)
+            .as("events off their model's partition")
+            .anyMatch(p -> p.endsWith("≠"));
 
         for (StagedWeightEvent event : events) {
           DriftFlag flag = flags.await(event.eventId(), Duration.ofMinutes(3));
-          assertThat(flag.flag()).as("%s: %s", event.model(), flag.reasons()).isIn(Flag.GREEN, Flag.WARN);
+          assertThat(flag.flag())
+              .as("%s: %s", event.model(), flag.reasons())
+              .isIn(Flag.GREEN, Flag.WARN);
         }
         flags.poll(Duration.ofSeconds(3));
         for (StagedWeightEvent event : events) {
           assertThat(flags.count(event.eventId())).as("flags for %s", event.eventId()).isEqualTo(1);
         }
 
-        // A result on another partition than its model's: sent on to its model's task (there, a duplicate).
+        // A result on another partition than its model's: sent on to its model's task (there, a
+        // duplicate).
         ConsumerRecord<String, byte[]> result = firstResult(config);
         int stray = (result.partition() + 1) % PARTITIONS;
-        producer.send(new ProducerRecord<>(Topics.RESULTS, stray, result.key(), result.value())).get();
-        await("the stray result is sent on").atMost(Duration.ofSeconds(30))
+        producer
+            .send(new ProducerRecord<>(Topics.RESULTS, stray, result.key(), result.value()))
+            .get();
+        await("the stray result is sent on")
+            .atMost(Duration.ofSeconds(30))
             .until(() -> dispatcherMeters.counter("evalfleet.results.rerouted").count() >= 1);
         assertThat(dispatcherMeters.counter("evalfleet.results.unknown.run").count()).isZero();
       }
@@ -133,7 +158,8 @@ class AnyProducerIT {
   }
 
   private static ConsumerRecord<String, byte[]> firstResult(FleetConfig config) {
-    try (KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, "any-producer-results")) {
+    try (KafkaConsumer<String, byte[]> reader =
+        KafkaClients.reader(config, "any-producer-results")) {
       List<TopicPartition> partitions = new ArrayList<>();
       for (int p = 0; p < PARTITIONS; p++) {
         partitions.add(new TopicPartition(Topics.RESULTS, p));

@@ -21,18 +21,30 @@ class DeployableArtifactIT {
   @Test
   void deployableJarsCarryNoTestKitNoBrokerAndNoDemoModels() throws IOException {
     List<String> jars = jars(DEPLOYABLE.resolve("lib"));
-    assertThat(jars).as("the deployable's dependencies").isNotEmpty()
-        .noneMatch(j -> j.startsWith("junit-") || j.startsWith("opentest4j") || j.startsWith("assertj"))
-        .noneMatch(j -> j.startsWith("kafka_2.13") || j.startsWith("kafka-test-common") || j.startsWith("kafka-server"))
+    assertThat(jars)
+        .as("the deployable's dependencies")
+        .isNotEmpty()
+        .noneMatch(
+            j -> j.startsWith("junit-") || j.startsWith("opentest4j") || j.startsWith("assertj"))
+        .noneMatch(
+            j ->
+                j.startsWith("kafka_2.13")
+                    || j.startsWith("kafka-test-common")
+                    || j.startsWith("kafka-server"))
         .noneMatch(j -> j.startsWith("scala-"))
         .noneMatch(j -> j.startsWith("langchain4j-"))
-        .noneMatch(j -> j.startsWith("slf4j-simple") || j.startsWith("log4j-core") || j.startsWith("log4j-slf4j"))
+        .noneMatch(
+            j ->
+                j.startsWith("slf4j-simple")
+                    || j.startsWith("log4j-core")
+                    || j.startsWith("log4j-slf4j"))
         .anyMatch(j -> j.startsWith("logback-classic"))
         .anyMatch(j -> j.startsWith("jul-to-slf4j"))
         .anyMatch(j -> j.startsWith("log4j-to-slf4j"));
     try (JarFile jar = new JarFile(DEPLOYABLE.resolve("evalfleet.jar").toFile())) {
       assertThat(jar.stream().map(e -> e.getName()))
-          .as("the deployable jar's entries").noneMatch(n -> n.startsWith("io/evalfleet/laptop/"))
+          .as("the deployable jar's entries")
+          .noneMatch(n -> n.startsWith("io/evalfleet/laptop/"))
           .noneMatch(n -> n.endsWith(".onnx") || n.startsWith("golden/"));
     }
     long bytes = 0;
@@ -40,13 +52,20 @@ class DeployableArtifactIT {
       bytes += Files.size(DEPLOYABLE.resolve("lib").resolve(jar));
     }
     bytes += Files.size(DEPLOYABLE.resolve("evalfleet.jar"));
-    System.out.printf(Locale.ROOT, "deployable: evalfleet.jar and %d jars in lib/, %.1f MiB%n", jars.size(),
+    System.out.printf(
+        Locale.ROOT,
+        "deployable: evalfleet.jar and %d jars in lib/, %.1f MiB%n",
+        jars.size(),
         bytes / (1024.0 * 1024));
   }
 
   private static List<String> jars(Path dir) throws IOException {
     try (Stream<Path> files = Files.list(dir)) {
-      return files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".jar")).sorted().toList();
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith(".jar"))
+          .sorted()
+          .toList();
     }
   }
 }

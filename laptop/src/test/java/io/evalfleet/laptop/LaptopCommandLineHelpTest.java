@@ -12,8 +12,21 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** The laptop's own commands answer {@code --help} too, without starting anything. */
 class LaptopCommandLineHelpTest {
   @ParameterizedTest(name = "evalfleet {0} --help")
-  @ValueSource(strings = {"demo", "demo-monitor", "local", "bench", "bench perplexity", "bench worker", "bench causal-worker", "bench retrieval",
-      "bench nll-head", "bench bootstrap", "submit", "inspect"})
+  @ValueSource(
+      strings = {
+        "demo",
+        "demo-monitor",
+        "local",
+        "bench",
+        "bench perplexity",
+        "bench worker",
+        "bench causal-worker",
+        "bench retrieval",
+        "bench nll-head",
+        "bench bootstrap",
+        "submit",
+        "inspect"
+      })
   void answersHelp(String command) {
     StringWriter out = new StringWriter();
     var line = Evalfleet.withHelp(EvalfleetLaptop.commandLine());
@@ -26,6 +39,9 @@ class LaptopCommandLineHelpTest {
 
   @org.junit.jupiter.api.Test
   void everyHelpReadsWhole() {
-    assertThat(io.evalfleet.cli.HelpTextRules.breaches(Evalfleet.withHelp(EvalfleetLaptop.commandLine()))).isEmpty();
+    assertThat(
+            io.evalfleet.cli.HelpTextRules.breaches(
+                Evalfleet.withHelp(EvalfleetLaptop.commandLine())))
+        .isEmpty();
   }
 }

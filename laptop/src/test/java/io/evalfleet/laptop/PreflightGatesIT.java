@@ -50,13 +50,27 @@ class PreflightGatesIT {
     base = assets.causalModel(DemoAssets.CausalModel.BYTEGPT_BASE);
     v300 = assets.causalModel(DemoAssets.CausalModel.UNIFORM_V300);
     text = assets.heldoutText();
-    // The same vocabulary written differently: another file, another digest, as a retrained tokenizer has.
-    Path tokenizer = Files.writeString(dir.resolve("other-tokenizer.json"),
-        Files.readString(Path.of(java.net.URI.create(base.tokenizer().uri()))) + "\n");
-    otherTokenizer = new ArtifactRef(tokenizer.toUri().toString(), Storage.withDefaults().sha256(tokenizer.toUri().toString()));
-    fleet = LocalFleet.start(FleetConfig.defaults().with(Map.of(
-        FleetConfig.INTRA_OP_THREADS.key(), "1",
-        FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString())), 1, dir.resolve("cache"));
+    // The same vocabulary written differently: another file, another digest, as a retrained
+    // tokenizer has.
+    Path tokenizer =
+        Files.writeString(
+            dir.resolve("other-tokenizer.json"),
+            Files.readString(Path.of(java.net.URI.create(base.tokenizer().uri()))) + "\n");
+    otherTokenizer =
+        new ArtifactRef(
+            tokenizer.toUri().toString(),
+            Storage.withDefaults().sha256(tokenizer.toUri().toString()));
+    fleet =
+        LocalFleet.start(
+            FleetConfig.defaults()
+                .with(
+                    Map.of(
+                        FleetConfig.INTRA_OP_THREADS.key(),
+                        "1",
+                        FleetConfig.ARCHIVE_ROOT.key(),
+                        dir.resolve("archive").toUri().toString())),
+            1,
+            dir.resolve("cache"));
     flags = new FlagWatcher(fleet.config(), true);
     submitter = new Submitter(fleet.config());
   }
@@ -68,7 +82,12 @@ class PreflightGatesIT {
     fleet.close();
   }
 
-  static StagedWeightEvent event(String model, String version, ArtifactRef onnx, ArtifactRef tokenizer, SubsetRef subset,
+  static StagedWeightEvent event(
+      String model,
+      String version,
+      ArtifactRef onnx,
+      ArtifactRef tokenizer,
+      SubsetRef subset,
       String baseModel) {
     return StagedWeightEvent.builder()
         .eventId(model + "-" + version + "-" + UUID.randomUUID())
@@ -92,12 +111,16 @@ class PreflightGatesIT {
 
   @Test
   void changedOutputSignatureIsRedNamingBothSignatures() throws Exception {
-    assertThat(stage(event("sig", "v1", base.onnx(), base.tokenizer(), text, null)).flag()).isEqualTo(Flag.WARN);
+    assertThat(stage(event("sig", "v1", base.onnx(), base.tokenizer(), text, null)).flag())
+        .isEqualTo(Flag.WARN);
     DriftFlag flag = stage(event("sig", "v2", v300.onnx(), base.tokenizer(), text, null));
     assertThat(flag.flag()).isEqualTo(Flag.RED);
-    assertThat(flag.reasons()).singleElement().asString()
+    assertThat(flag.reasons())
+        .singleElement()
+        .asString()
         .startsWith("signature gate: the model's inputs or outputs changed")
-        .contains("logits:FLOAT[-1,-1,256]").contains("logits:FLOAT[-1,-1,300]");
+        .contains("logits:FLOAT[-1,-1,256]")
+        .contains("logits:FLOAT[-1,-1,300]");
   }
 
   @Test
@@ -105,23 +128,37 @@ class PreflightGatesIT {
     stage(event("tok", "v1", base.onnx(), base.tokenizer(), text, null));
     DriftFlag flag = stage(event("tok", "v2", base.onnx(), otherTokenizer, text, null));
     assertThat(flag.flag()).as(String.join("\n", flag.reasons())).isEqualTo(Flag.GREEN);
-    assertThat(flag.metrics().get(MetricNames.PERPLEXITY).status()).as("perplexity decides nothing").isNull();
+    assertThat(flag.metrics().get(MetricNames.PERPLEXITY).status())
+        .as("perplexity decides nothing")
+        .isNull();
     assertThat(flag.metrics().get(MetricNames.BITS_PER_BYTE).status()).isEqualTo(Flag.GREEN);
-    assertThat(flag.reasons()).anyMatch(r -> r.startsWith("perplexity not compared: tokenizer changed (baseline ")
-        && r.contains("bits per byte is compared instead"));
+    assertThat(flag.reasons())
+        .anyMatch(
+            r ->
+                r.startsWith("perplexity not compared: tokenizer changed (baseline ")
+                    && r.contains("bits per byte is compared instead"));
   }
 
   @Test
   void changedTokenizerOnTokenIdsIsAnErrorBeforeScoring() throws Exception {
     Path file = dir.resolve("token-rows.parquet");
-    GoldenSubsetWriter.writeTokenIds(new org.apache.hadoop.fs.Path(file.toUri()),
-        List.of(new int[] {72, 101, 108, 108, 111}, new int[] {87, 111, 114, 108, 100, 33}), 1 << 20);
-    SubsetRef tokens = new SubsetRef(file.toUri().toString(), Storage.withDefaults().sha256(file.toUri().toString()),
-        null, Map.of());
+    GoldenSubsetWriter.writeTokenIds(
+        new org.apache.hadoop.fs.Path(file.toUri()),
+        List.of(new int[] {72, 101, 108, 108, 111}, new int[] {87, 111, 114, 108, 100, 33}),
+        1 << 20);
+    SubsetRef tokens =
+        new SubsetRef(
+            file.toUri().toString(),
+            Storage.withDefaults().sha256(file.toUri().toString()),
+            null,
+            Map.of());
     stage(event("ids", "v1", base.onnx(), base.tokenizer(), tokens, null));
     DriftFlag flag = stage(event("ids", "v2", base.onnx(), otherTokenizer, tokens, null));
     assertThat(flag.flag()).isEqualTo(Flag.ERROR);
-    assertThat(flag.reasons()).singleElement().asString().startsWith("tokenizer gate: tokenizer changed")
+    assertThat(flag.reasons())
+        .singleElement()
+        .asString()
+        .startsWith("tokenizer gate: tokenizer changed")
         .contains("neither perplexity nor bits per byte can be compared");
     assertThat(flag.coverage()).as("nothing was scored").isNull();
   }
@@ -132,9 +169,13 @@ class PreflightGatesIT {
     stage(event("adapter", "v1", base.onnx(), base.tokenizer(), text, baseA));
     DriftFlag same = stage(event("adapter", "v2", base.onnx(), base.tokenizer(), text, baseA));
     assertThat(same.flag()).isEqualTo(Flag.GREEN);
-    DriftFlag other = stage(event("adapter", "v3", base.onnx(), base.tokenizer(), text, "b".repeat(64)));
+    DriftFlag other =
+        stage(event("adapter", "v3", base.onnx(), base.tokenizer(), text, "b".repeat(64)));
     assertThat(other.flag()).isEqualTo(Flag.ERROR);
-    assertThat(other.reasons()).singleElement().asString().startsWith("adapter gate: version v3 is an adapter on base model bbbbbbbbbbbb")
+    assertThat(other.reasons())
+        .singleElement()
+        .asString()
+        .startsWith("adapter gate: version v3 is an adapter on base model bbbbbbbbbbbb")
         .contains("baseline version v1 is built on aaaaaaaaaaaa");
   }
 }

@@ -49,8 +49,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Verdicts in staging order through a real fleet: a version staged right behind its model's first
  * version gets the flag, metric values (to the last digit) and reasons it gets when staged after
- * that version's flag, whichever run finishes first. The fleet starts without a worker, so the first
- * case can hand the base's jobs to the first worker only once the fine-tune is scored.
+ * that version's flag, whichever run finishes first. The fleet starts without a worker, so the
+ * first case can hand the base's jobs to the first worker only once the fine-tune is scored.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StagingOrderIT {
@@ -69,16 +69,20 @@ class StagingOrderIT {
     assets = new DemoAssets(dir);
     heldout = assets.heldoutText();
     retrieval = assets.retrievalSubset();
-    FleetConfig config = FleetConfig.defaults().with(Map.of(
-        FleetConfig.SHARD_ROWS.key(), "64",
-        // The held-out text's 16 rows (about 1,700 tokens) in several causal-LM jobs.
-        FleetConfig.JOB_TOKENS.key(), "600",
-        FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "16",
-        FleetConfig.MAX_IN_FLIGHT.key(), "64",
-        // Every run is scored here, so that no flag says its scores were reused from an identical one.
-        FleetConfig.REUSE_SCORES.key(), "false",
-        FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
-        FleetConfig.INTRA_OP_THREADS.key(), "1"));
+    FleetConfig config =
+        FleetConfig.defaults()
+            .with(
+                Map.of(
+                    FleetConfig.SHARD_ROWS.key(), "64",
+                    // The held-out text's 16 rows (about 1,700 tokens) in several causal-LM jobs.
+                    FleetConfig.JOB_TOKENS.key(), "600",
+                    FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "16",
+                    FleetConfig.MAX_IN_FLIGHT.key(), "64",
+                    // Every run is scored here, so that no flag says its scores were reused from an
+                    // identical one.
+                    FleetConfig.REUSE_SCORES.key(), "false",
+                    FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString(),
+                    FleetConfig.INTRA_OP_THREADS.key(), "1"));
     fleet = LocalFleet.start(config, 0, dir.resolve("cache"));
     flags = new FlagWatcher(fleet.config(), true);
     submitter = new Submitter(fleet.config());
@@ -103,13 +107,18 @@ class StagingOrderIT {
   @Test
   @Order(1)
   void aFineTuneScoredBeforeItsBaseIsDecidedAsIfStagedAfterIt() throws Exception {
-    StagedWeightEvent base = causal("lm-tuned-first", "base", DemoAssets.CausalModel.BYTEGPT_BASE, heldout);
-    StagedWeightEvent fineTune = causal("lm-tuned-first", "tuned", DemoAssets.CausalModel.BYTEGPT_FINETUNED, heldout);
+    StagedWeightEvent base =
+        causal("lm-tuned-first", "base", DemoAssets.CausalModel.BYTEGPT_BASE, heldout);
+    StagedWeightEvent fineTune =
+        causal("lm-tuned-first", "tuned", DemoAssets.CausalModel.BYTEGPT_FINETUNED, heldout);
     submitter.submit(base);
     submitter.submit(fineTune);
-    // No worker yet: the base's jobs wait on the topic, the fine-tune's in the dispatcher (they run the base
-    // beside the fine-tune, so they go out once one of its shards is scored). Move the workers' group past them,
-    // and hand one worker (one job at a time) the base's first job alone, then the fine-tune's jobs as they come,
+    // No worker yet: the base's jobs wait on the topic, the fine-tune's in the dispatcher (they run
+    // the base
+    // beside the fine-tune, so they go out once one of its shards is scored). Move the workers'
+    // group past them,
+    // and hand one worker (one job at a time) the base's first job alone, then the fine-tune's jobs
+    // as they come,
     // then, once the fine-tune is scored in full, the base's other jobs.
     List<ConsumerRecord<String, byte[]>> baseJobs = awaitJobs("base");
     skipJobsOnTopic();
@@ -121,51 +130,79 @@ class StagingOrderIT {
     tuned.put("staged together, tuned scored first", flags.await(fineTune.eventId(), WAIT));
     assertThat(baseFlag.flag()).isEqualTo(Flag.WARN);
     Map<String, Instant> scored = completedAt("lm-tuned-first", List.of("base", "tuned"));
-    assertThat(scored.get("tuned")).as("the fine-tune was scored in full before its base").isBefore(scored.get("base"));
+    assertThat(scored.get("tuned"))
+        .as("the fine-tune was scored in full before its base")
+        .isBefore(scored.get("base"));
     fleet.startWorker();
   }
 
   @Test
   @Order(2)
   void aFineTuneStagedBehindItsBaseGetsTheFlagItGetsWhenStagedAfterItsBasesFlag() throws Exception {
-    StagedWeightEvent base = causal("lm-together", "base", DemoAssets.CausalModel.BYTEGPT_BASE, heldout);
-    StagedWeightEvent fineTune = causal("lm-together", "tuned", DemoAssets.CausalModel.BYTEGPT_FINETUNED, heldout);
+    StagedWeightEvent base =
+        causal("lm-together", "base", DemoAssets.CausalModel.BYTEGPT_BASE, heldout);
+    StagedWeightEvent fineTune =
+        causal("lm-together", "tuned", DemoAssets.CausalModel.BYTEGPT_FINETUNED, heldout);
     submitter.submit(base);
     submitter.submit(fineTune);
     flags.await(base.eventId(), WAIT);
     tuned.put("staged together", flags.await(fineTune.eventId(), WAIT));
     Map<String, Instant> scored = completedAt("lm-together", List.of("base", "tuned"));
-    System.out.println("staged together, the " + (scored.get("tuned").isBefore(scored.get("base")) ? "fine-tune" : "base")
-        + " was scored first");
+    System.out.println(
+        "staged together, the "
+            + (scored.get("tuned").isBefore(scored.get("base")) ? "fine-tune" : "base")
+            + " was scored first");
 
-    assertThat(stage(causal("lm-after", "base", DemoAssets.CausalModel.BYTEGPT_BASE, heldout)).flag())
+    assertThat(
+            stage(causal("lm-after", "base", DemoAssets.CausalModel.BYTEGPT_BASE, heldout)).flag())
         .isEqualTo(Flag.WARN);
-    DriftFlag afterFlag = stage(causal("lm-after", "tuned", DemoAssets.CausalModel.BYTEGPT_FINETUNED, heldout));
+    DriftFlag afterFlag =
+        stage(causal("lm-after", "tuned", DemoAssets.CausalModel.BYTEGPT_FINETUNED, heldout));
     tuned.put("staged after the base's flag", afterFlag);
 
     assertThat(afterFlag.flag()).isEqualTo(Flag.RED);
-    for (String metric : List.of(MetricNames.KL_MEAN, MetricNames.KL_P99, MetricNames.TOP1_AGREEMENT,
-        MetricNames.DP_TRUE_MEAN)) {
+    for (String metric :
+        List.of(
+            MetricNames.KL_MEAN,
+            MetricNames.KL_P99,
+            MetricNames.TOP1_AGREEMENT,
+            MetricNames.DP_TRUE_MEAN)) {
       assertThat(afterFlag.metrics()).containsKey(metric);
     }
-    tuned.forEach((how, flag) -> {
-      System.out.printf("tuned, %s: %s, perplexity %s, kl_mean %s, kl_p99 %s, top1_agreement %s, dp_true_mean %s%n",
-          how, flag.flag(), value(flag, MetricNames.PERPLEXITY), value(flag, MetricNames.KL_MEAN),
-          value(flag, MetricNames.KL_P99), value(flag, MetricNames.TOP1_AGREEMENT), value(flag, MetricNames.DP_TRUE_MEAN));
-      assertThat(verdict(flag)).as(how).isEqualTo(verdict(afterFlag));
-    });
+    tuned.forEach(
+        (how, flag) -> {
+          System.out.printf(
+              "tuned, %s: %s, perplexity %s, kl_mean %s, kl_p99 %s, top1_agreement %s, dp_true_mean %s%n",
+              how,
+              flag.flag(),
+              value(flag, MetricNames.PERPLEXITY),
+              value(flag, MetricNames.KL_MEAN),
+              value(flag, MetricNames.KL_P99),
+              value(flag, MetricNames.TOP1_AGREEMENT),
+              value(flag, MetricNames.DP_TRUE_MEAN));
+          assertThat(verdict(flag)).as(how).isEqualTo(verdict(afterFlag));
+        });
     assertThat(tuned).hasSize(3);
   }
 
   @Test
   @Order(3)
-  void searchModelsStagedBehindTheirFirstVersionGetTheIndexVerdictTheyGetWhenStagedAfterItsFlag() throws Exception {
+  void searchModelsStagedBehindTheirFirstVersionGetTheIndexVerdictTheyGetWhenStagedAfterItsFlag()
+      throws Exception {
     SubsetRef subset = retrieval;
-    // Staged together first, while no embeddings of fp32 are archived: int8's and bge's jobs wait for fp32's.
-    StagedWeightEvent fp32 = search("search-together", "fp32", DemoAssets.Model.MINILM_FP32, null, subset);
-    StagedWeightEvent int8 = search("search-together", "int8", DemoAssets.Model.MINILM_INT8, null, subset);
-    StagedWeightEvent bge = search("search-together", "bge", DemoAssets.Model.BGE_SMALL, DemoAssets.BGE_CONVENTIONS,
-        subset);
+    // Staged together first, while no embeddings of fp32 are archived: int8's and bge's jobs wait
+    // for fp32's.
+    StagedWeightEvent fp32 =
+        search("search-together", "fp32", DemoAssets.Model.MINILM_FP32, null, subset);
+    StagedWeightEvent int8 =
+        search("search-together", "int8", DemoAssets.Model.MINILM_INT8, null, subset);
+    StagedWeightEvent bge =
+        search(
+            "search-together",
+            "bge",
+            DemoAssets.Model.BGE_SMALL,
+            DemoAssets.BGE_CONVENTIONS,
+            subset);
     submitter.submit(fp32);
     submitter.submit(int8);
     submitter.submit(bge);
@@ -173,34 +210,53 @@ class StagingOrderIT {
     DriftFlag int8Together = flags.await(int8.eventId(), WAIT);
     DriftFlag bgeTogether = flags.await(bge.eventId(), WAIT);
 
-    assertThat(stage(search("search-after", "fp32", DemoAssets.Model.MINILM_FP32, null, subset)).flag())
+    assertThat(
+            stage(search("search-after", "fp32", DemoAssets.Model.MINILM_FP32, null, subset))
+                .flag())
         .isEqualTo(Flag.WARN);
-    StagedWeightEvent int8After = search("search-after", "int8", DemoAssets.Model.MINILM_INT8, null, subset);
-    StagedWeightEvent bgeAfter = search("search-after", "bge", DemoAssets.Model.BGE_SMALL, DemoAssets.BGE_CONVENTIONS,
-        subset);
+    StagedWeightEvent int8After =
+        search("search-after", "int8", DemoAssets.Model.MINILM_INT8, null, subset);
+    StagedWeightEvent bgeAfter =
+        search(
+            "search-after", "bge", DemoAssets.Model.BGE_SMALL, DemoAssets.BGE_CONVENTIONS, subset);
     submitter.submit(int8After);
     submitter.submit(bgeAfter);
     DriftFlag int8AfterFlag = flags.await(int8After.eventId(), WAIT);
     DriftFlag bgeAfterFlag = flags.await(bgeAfter.eventId(), WAIT);
 
-    assertThat(int8AfterFlag.reasons()).anyMatch(r -> r.startsWith("no re-index needed: keeping the index built by"
-        + " version fp32"));
-    assertThat(bgeAfterFlag.reasons()).anyMatch(r -> r.startsWith("re-index required: keeping the index built by"
-        + " version fp32"));
+    assertThat(int8AfterFlag.reasons())
+        .anyMatch(
+            r -> r.startsWith("no re-index needed: keeping the index built by" + " version fp32"));
+    assertThat(bgeAfterFlag.reasons())
+        .anyMatch(
+            r -> r.startsWith("re-index required: keeping the index built by" + " version fp32"));
     for (DriftFlag flag : List.of(int8Together, int8AfterFlag, bgeTogether, bgeAfterFlag)) {
-      System.out.printf("%s %s: %s, nDCG@10 %s, index_loss %s, overlap@10 %s, text_cosine %s%n", flag.model(),
-          flag.version(), flag.flag(), value(flag, MetricNames.NDCG_AT_10), value(flag, MetricNames.INDEX_LOSS),
-          value(flag, MetricNames.OVERLAP_AT_10), value(flag, MetricNames.TEXT_COSINE));
+      System.out.printf(
+          "%s %s: %s, nDCG@10 %s, index_loss %s, overlap@10 %s, text_cosine %s%n",
+          flag.model(),
+          flag.version(),
+          flag.flag(),
+          value(flag, MetricNames.NDCG_AT_10),
+          value(flag, MetricNames.INDEX_LOSS),
+          value(flag, MetricNames.OVERLAP_AT_10),
+          value(flag, MetricNames.TEXT_COSINE));
     }
     assertThat(verdict(int8Together)).isEqualTo(verdict(int8AfterFlag));
     assertThat(verdict(bgeTogether)).isEqualTo(verdict(bgeAfterFlag));
   }
 
-  /** A flag as a promotion service reads it, its model's name left out (each case stages its own model). */
-  record Verdict(Flag flag, String baselineVersion, Map<String, MetricValue> metrics, List<String> reasons) {}
+  /**
+   * A flag as a promotion service reads it, its model's name left out (each case stages its own
+   * model).
+   */
+  record Verdict(
+      Flag flag, String baselineVersion, Map<String, MetricValue> metrics, List<String> reasons) {}
 
   static Verdict verdict(DriftFlag flag) {
-    return new Verdict(flag.flag(), flag.baselineVersion(), new TreeMap<>(flag.metrics()),
+    return new Verdict(
+        flag.flag(),
+        flag.baselineVersion(),
+        new TreeMap<>(flag.metrics()),
         flag.reasons().stream().map(r -> r.replace(flag.model(), "<model>")).toList());
   }
 
@@ -214,7 +270,8 @@ class StagingOrderIT {
     return flags.await(event.eventId(), WAIT);
   }
 
-  static StagedWeightEvent causal(String model, String version, DemoAssets.CausalModel which, SubsetRef subset)
+  static StagedWeightEvent causal(
+      String model, String version, DemoAssets.CausalModel which, SubsetRef subset)
       throws Exception {
     DemoAssets.ModelFiles files = assets.causalModel(which);
     return StagedWeightEvent.builder()
@@ -231,8 +288,13 @@ class StagingOrderIT {
         .build();
   }
 
-  static StagedWeightEvent search(String model, String version, DemoAssets.Model which, EmbeddingConventions conventions,
-      SubsetRef subset) throws Exception {
+  static StagedWeightEvent search(
+      String model,
+      String version,
+      DemoAssets.Model which,
+      EmbeddingConventions conventions,
+      SubsetRef subset)
+      throws Exception {
     DemoAssets.ModelFiles files = assets.model(which);
     return StagedWeightEvent.builder()
         .eventId(model + "-" + version + "-" + UUID.randomUUID())
@@ -250,7 +312,8 @@ class StagingOrderIT {
 
   /** The jobs of {@code version} on the jobs topic, once every one of its shards has one. */
   static List<ConsumerRecord<String, byte[]>> awaitJobs(String version) throws Exception {
-    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.committedReader(fleet.config(), "it-jobs")) {
+    try (KafkaConsumer<String, byte[]> consumer =
+        KafkaClients.committedReader(fleet.config(), "it-jobs")) {
       List<TopicPartition> partitions = partitions(consumer, Topics.JOBS);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
@@ -262,11 +325,13 @@ class StagingOrderIT {
             jobs.add(record);
           }
         }
-        if (!jobs.isEmpty() && jobs.size() == Json.read(jobs.get(0).value(), ScoringJob.class).shardCount()) {
+        if (!jobs.isEmpty()
+            && jobs.size() == Json.read(jobs.get(0).value(), ScoringJob.class).shardCount()) {
           return jobs;
         }
       }
-      throw new AssertionError("the jobs of " + version + " were not all published: " + jobs.size());
+      throw new AssertionError(
+          "the jobs of " + version + " were not all published: " + jobs.size());
     }
   }
 
@@ -275,7 +340,9 @@ class StagingOrderIT {
     Map<TopicPartition, OffsetAndMetadata> ends = new HashMap<>();
     try (KafkaConsumer<String, byte[]> consumer = KafkaClients.reader(fleet.config(), "it-ends")) {
       List<TopicPartition> partitions = partitions(consumer, Topics.JOBS);
-      consumer.endOffsets(partitions).forEach((partition, end) -> ends.put(partition, new OffsetAndMetadata(end)));
+      consumer
+          .endOffsets(partitions)
+          .forEach((partition, end) -> ends.put(partition, new OffsetAndMetadata(end)));
     }
     try (Admin admin = Admin.create(KafkaClients.adminProperties(fleet.config()))) {
       admin.alterConsumerGroupOffsets(WorkerRole.GROUP, ends).all().get(30, TimeUnit.SECONDS);
@@ -284,20 +351,24 @@ class StagingOrderIT {
 
   /** Publishes {@code jobs} again, in order, on partition 0. */
   static void republish(List<ConsumerRecord<String, byte[]>> jobs) {
-    try (KafkaProducer<String, byte[]> producer = KafkaClients.producer(fleet.config(), "it-republish")) {
+    try (KafkaProducer<String, byte[]> producer =
+        KafkaClients.producer(fleet.config(), "it-republish")) {
       for (ConsumerRecord<String, byte[]> job : jobs) {
-        KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.JOBS, 0, job.key(), job.value()), job.key());
+        KafkaClients.sendAndWait(
+            producer, new ProducerRecord<>(Topics.JOBS, 0, job.key(), job.value()), job.key());
       }
     }
   }
 
   /**
    * When each of {@code versions} of {@code model} had every shard scored, from the run-progress
-   * topic (read until all are there: a flag may be seen before the transaction that carries it ends).
+   * topic (read until all are there: a flag may be seen before the transaction that carries it
+   * ends).
    */
   static Map<String, Instant> completedAt(String model, List<String> versions) {
     Map<String, Instant> at = new HashMap<>();
-    try (KafkaConsumer<String, byte[]> consumer = KafkaClients.committedReader(fleet.config(), "it-progress")) {
+    try (KafkaConsumer<String, byte[]> consumer =
+        KafkaClients.committedReader(fleet.config(), "it-progress")) {
       List<TopicPartition> partitions = partitions(consumer, Topics.RUN_PROGRESS);
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
@@ -311,12 +382,15 @@ class StagingOrderIT {
         }
       }
     }
-    assertThat(at).as("completion of " + versions + " of " + model).containsKeys(versions.toArray(String[]::new));
+    assertThat(at)
+        .as("completion of " + versions + " of " + model)
+        .containsKeys(versions.toArray(String[]::new));
     return at;
   }
 
   static List<TopicPartition> partitions(KafkaConsumer<String, byte[]> consumer, String topic) {
     return consumer.partitionsFor(topic, Duration.ofSeconds(10)).stream()
-        .map(p -> new TopicPartition(topic, p.partition())).toList();
+        .map(p -> new TopicPartition(topic, p.partition()))
+        .toList();
   }
 }

@@ -29,22 +29,43 @@ import java.util.List;
  * @param retrainCadence retrain at least this often, counted from {@code retrainSince}; null for
  *     drift alone
  * @param subset the golden subset a retraining request asks to rebuild, or null
- * @param task {@code embedding} (the default: embedding drift, MMD²) or {@code causal-lm} (perplexity
- *     on the traffic against the reference window)
+ * @param task {@code embedding} (the default: embedding drift, MMD²) or {@code causal-lm}
+ *     (perplexity on the traffic against the reference window)
  * @param maxSeqLen a causal LM's context (longer texts are scored with the sliding window)
  * @param shadow a causal-LM candidate with the same tokenizer, run in shadow: its token shift from
  *     the production model on each window's texts is reported; null for none
  */
-public record MonitorSpec(String model, String version, ArtifactRef artifact, ArtifactRef tokenizer,
-    EmbeddingConventions embedding, Traffic traffic, Duration window, int sample, Instant referenceStart,
-    Instant referenceEnd, Duration interval, String cron, double alpha, int permutations, long seed,
-    Duration retrainCadence, Instant retrainSince, String subset, Task task, Integer maxSeqLen, ArtifactRef shadow) {
+public record MonitorSpec(
+    String model,
+    String version,
+    ArtifactRef artifact,
+    ArtifactRef tokenizer,
+    EmbeddingConventions embedding,
+    Traffic traffic,
+    Duration window,
+    int sample,
+    Instant referenceStart,
+    Instant referenceEnd,
+    Duration interval,
+    String cron,
+    double alpha,
+    int permutations,
+    long seed,
+    Duration retrainCadence,
+    Instant retrainSince,
+    String subset,
+    Task task,
+    Integer maxSeqLen,
+    ArtifactRef shadow) {
 
   public MonitorSpec {
     task = task == null ? Task.EMBEDDING : task;
   }
 
-  /** Traffic logs: Parquet files under {@code uri}, with a text column and an epoch-millisecond time column. */
+  /**
+   * Traffic logs: Parquet files under {@code uri}, with a text column and an epoch-millisecond time
+   * column.
+   */
   public record Traffic(String uri, String textColumn, String timeColumn) {}
 
   /** The problems with this spec, each naming its field; empty when it is fine. */
@@ -56,7 +77,10 @@ public record MonitorSpec(String model, String version, ArtifactRef artifact, Ar
     if (artifact == null || tokenizer == null) {
       problems.add("artifact and tokenizer ({uri, sha256}) are required");
     }
-    if (traffic == null || traffic.uri() == null || traffic.textColumn() == null || traffic.timeColumn() == null) {
+    if (traffic == null
+        || traffic.uri() == null
+        || traffic.textColumn() == null
+        || traffic.timeColumn() == null) {
       problems.add("traffic needs uri, text_column and time_column");
     }
     if (window == null || window.isNegative() || window.isZero()) {
@@ -81,7 +105,9 @@ public record MonitorSpec(String model, String version, ArtifactRef artifact, Ar
       problems.add("alpha must be in (0, 1), was " + alpha);
     }
     if (permutations < 99) {
-      problems.add("permutations must be at least 99 (a p-value's resolution is 1/(permutations + 1)), was " + permutations);
+      problems.add(
+          "permutations must be at least 99 (a p-value's resolution is 1/(permutations + 1)), was "
+              + permutations);
     }
     if (task == Task.CAUSAL_LM && (maxSeqLen == null || maxSeqLen < 2)) {
       problems.add("max_seq_len (at least 2) is required for task causal-lm");
@@ -99,22 +125,29 @@ public record MonitorSpec(String model, String version, ArtifactRef artifact, Ar
     return interval != null ? Schedule.every(interval) : Schedule.cron(cron);
   }
 
-  /** @throws IllegalArgumentException listing every problem of the file */
+  /**
+   * @throws IllegalArgumentException listing every problem of the file
+   */
   public static MonitorSpec read(Path file) throws IOException {
     MonitorSpec spec;
     try {
       spec = Json.read(Files.readAllBytes(file), MonitorSpec.class);
     } catch (ContractViolation e) {
-      throw new IllegalArgumentException("monitor spec " + file + " is invalid: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "monitor spec " + file + " is invalid: " + e.getMessage(), e);
     }
     List<String> problems = spec.problems();
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("monitor spec " + file + " is invalid: " + String.join("; ", problems));
+      throw new IllegalArgumentException(
+          "monitor spec " + file + " is invalid: " + String.join("; ", problems));
     }
     return spec;
   }
 
-  /** A new {@code MonitorSpec}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code MonitorSpec}, set by component name; {@link Builder#build()} runs the
+   * constructor's checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -279,9 +312,28 @@ public record MonitorSpec(String model, String version, ArtifactRef artifact, Ar
 
     /** The record, through its canonical constructor. */
     public MonitorSpec build() {
-      return new MonitorSpec(model, version, artifact, tokenizer, embedding, traffic, window, sample, referenceStart,
-          referenceEnd, interval, cron, alpha, permutations, seed, retrainCadence, retrainSince, subset, task,
-          maxSeqLen, shadow);
+      return new MonitorSpec(
+          model,
+          version,
+          artifact,
+          tokenizer,
+          embedding,
+          traffic,
+          window,
+          sample,
+          referenceStart,
+          referenceEnd,
+          interval,
+          cron,
+          alpha,
+          permutations,
+          seed,
+          retrainCadence,
+          retrainSince,
+          subset,
+          task,
+          maxSeqLen,
+          shadow);
     }
   }
 }

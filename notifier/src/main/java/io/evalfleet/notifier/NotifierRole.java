@@ -12,13 +12,13 @@ import io.evalfleet.common.kafka.consume.CommitSafeLoop;
 import io.evalfleet.common.kafka.consume.Delivery;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.common.storage.Storage;
-import io.evalfleet.notifier.review.Review;
-import io.evalfleet.notifier.review.ReviewAssembler;
 import io.evalfleet.notifier.delivery.DeliveryPolicy;
 import io.evalfleet.notifier.delivery.GitHubTarget;
 import io.evalfleet.notifier.delivery.GitLabTarget;
 import io.evalfleet.notifier.delivery.ReviewTarget;
 import io.evalfleet.notifier.delivery.WebhookTarget;
+import io.evalfleet.notifier.review.Review;
+import io.evalfleet.notifier.review.ReviewAssembler;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -53,8 +53,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class NotifierRole implements AutoCloseable {
   public static final String GROUP = "evalfleet-notifier";
+
   /** Reviews in progress before the notifier stops reading flags. */
   static final int MAX_IN_FLIGHT = 64;
+
   private static final Logger log = LoggerFactory.getLogger(NotifierRole.class);
 
   private static final Duration POLL = Duration.ofMillis(200);
@@ -65,8 +67,10 @@ public final class NotifierRole implements AutoCloseable {
   private final ReviewDeliveries deliveries;
   private final List<ReviewTarget> targets;
   private final CommitSafeLoop<String, byte[]> flags;
+
   /** Flags (unreadable ones) and reviews (undelivered ones) sent to the dead-letter topic. */
   private final Counter deadLetters;
+
   private final Thread pollThread;
   private volatile boolean started;
 
@@ -74,76 +78,101 @@ public final class NotifierRole implements AutoCloseable {
     this(config, registry, targets(config, System.getenv()), Clock.systemUTC());
   }
 
-  public NotifierRole(FleetConfig config, MeterRegistry registry, List<ReviewTarget> targets, Clock clock) {
-    this(KafkaClients.consumer(config, GROUP, "evalfleet-notifier", MAX_IN_FLIGHT),
-        KafkaClients.producer(config, "evalfleet-notifier"), publisher(config, clock)::publish, targets,
-        new DeliveryPolicy(config.get(FleetConfig.DELIVERY_ATTEMPTS), config.get(FleetConfig.DELIVERY_BACKOFF),
-            config.get(FleetConfig.DELIVERY_MAX_WAIT)), config.get(FleetConfig.NOTIFIER_CONCURRENCY), registry);
+  public NotifierRole(
+      FleetConfig config, MeterRegistry registry, List<ReviewTarget> targets, Clock clock) {
+    this(
+        KafkaClients.consumer(config, GROUP, "evalfleet-notifier", MAX_IN_FLIGHT),
+        KafkaClients.producer(config, "evalfleet-notifier"),
+        publisher(config, clock)::publish,
+        targets,
+        new DeliveryPolicy(
+            config.get(FleetConfig.DELIVERY_ATTEMPTS),
+            config.get(FleetConfig.DELIVERY_BACKOFF),
+            config.get(FleetConfig.DELIVERY_MAX_WAIT)),
+        config.get(FleetConfig.NOTIFIER_CONCURRENCY),
+        registry);
   }
 
   /**
    * The role on the given clients, which it closes.
    *
-   * @param reviews writes a flag's review (normally {@link ReviewPublisher#publish}); must not throw
+   * @param reviews writes a flag's review (normally {@link ReviewPublisher#publish}); must not
+   *     throw
    * @param concurrency threads that write and deliver reviews
    */
-  NotifierRole(Consumer<String, byte[]> consumer, Producer<String, byte[]> producer, Function<DriftFlag, Review> reviews,
-      List<ReviewTarget> targets, DeliveryPolicy policy, int concurrency, MeterRegistry registry) {
+  NotifierRole(
+      Consumer<String, byte[]> consumer,
+      Producer<String, byte[]> producer,
+      Function<DriftFlag, Review> reviews,
+      List<ReviewTarget> targets,
+      DeliveryPolicy policy,
+      int concurrency,
+      MeterRegistry registry) {
     this.targets = List.copyOf(targets);
     this.consumer = consumer;
     this.producer = producer;
     this.deadLetters = FleetMeter.DEAD_LETTERS.counter(registry, Topics.DRIFT_FLAGS);
     this.pool = Executors.newFixedThreadPool(concurrency, r -> new Thread(r, "notifier-delivery"));
-    this.deliveries = new ReviewDeliveries(reviews, targets, policy, pool, registry, this::deadLetter);
-    this.flags = CommitSafeLoop.builder(consumer, Topics.DRIFT_FLAGS, this::handle)
-        .name("notifier")
-        .backpressure(MAX_IN_FLIGHT, MAX_IN_FLIGHT - 1)
-        .pollTimeout(POLL)
-        .synchronousCommits()
-        .build();
+    this.deliveries =
+        new ReviewDeliveries(reviews, targets, policy, pool, registry, this::deadLetter);
+    this.flags =
+        CommitSafeLoop.builder(consumer, Topics.DRIFT_FLAGS, this::handle)
+            .name("notifier")
+            .backpressure(MAX_IN_FLIGHT, MAX_IN_FLIGHT - 1)
+            .pollTimeout(POLL)
+            .synchronousCommits()
+            .build();
     this.pollThread = new Thread(flags, "notifier-poll");
   }
 
   private static ReviewPublisher publisher(FleetConfig config, Clock clock) {
     Storage storage = Storage.of(config);
-    return new ReviewPublisher(new ReviewAssembler(storage,
-        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT))), config.get(FleetConfig.REPORT_BASE_URL),
+    return new ReviewPublisher(
+        new ReviewAssembler(
+            storage, new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT))),
+        config.get(FleetConfig.REPORT_BASE_URL),
         clock);
   }
 
   /**
-   * The targets the configuration names: the webhook when {@code notifier.webhook-url} is set, GitHub
-   * and GitLab when their token is there. Throws listing every problem (a webhook without a secret,
-   * an unreadable secret file).
+   * The targets the configuration names: the webhook when {@code notifier.webhook-url} is set,
+   * GitHub and GitLab when their token is there. Throws listing every problem (a webhook without a
+   * secret, an unreadable secret file).
    */
   public static List<ReviewTarget> targets(FleetConfig config, Map<String, String> env) {
     List<String> problems = new ArrayList<>();
     List<ReviewTarget> targets = new ArrayList<>();
     String webhook = config.get(FleetConfig.WEBHOOK_URL);
     if (!webhook.isEmpty()) {
-      String secret = secret(config.get(FleetConfig.WEBHOOK_SECRET_FILE), env, "WEBHOOK_SECRET", problems);
+      String secret =
+          secret(config.get(FleetConfig.WEBHOOK_SECRET_FILE), env, "WEBHOOK_SECRET", problems);
       if (secret == null) {
-        problems.add("notifier.webhook-url is set but there is no secret to sign with: set notifier.webhook-secret-file"
-            + " or WEBHOOK_SECRET");
+        problems.add(
+            "notifier.webhook-url is set but there is no secret to sign with: set notifier.webhook-secret-file"
+                + " or WEBHOOK_SECRET");
       } else {
         targets.add(new WebhookTarget(URI.create(webhook), secret));
       }
     }
-    String github = secret(config.get(FleetConfig.GITHUB_TOKEN_FILE), env, "GITHUB_TOKEN", problems);
+    String github =
+        secret(config.get(FleetConfig.GITHUB_TOKEN_FILE), env, "GITHUB_TOKEN", problems);
     if (github != null) {
       targets.add(new GitHubTarget(URI.create(config.get(FleetConfig.GITHUB_API)), github));
     }
-    String gitlab = secret(config.get(FleetConfig.GITLAB_TOKEN_FILE), env, "GITLAB_TOKEN", problems);
+    String gitlab =
+        secret(config.get(FleetConfig.GITLAB_TOKEN_FILE), env, "GITLAB_TOKEN", problems);
     if (gitlab != null) {
       targets.add(new GitLabTarget(URI.create(config.get(FleetConfig.GITLAB_API)), gitlab));
     }
     if (!problems.isEmpty()) {
-      throw new IllegalArgumentException("invalid notifier configuration:\n  - " + String.join("\n  - ", problems));
+      throw new IllegalArgumentException(
+          "invalid notifier configuration:\n  - " + String.join("\n  - ", problems));
     }
     return targets;
   }
 
-  private static String secret(String file, Map<String, String> env, String variable, List<String> problems) {
+  private static String secret(
+      String file, Map<String, String> env, String variable, List<String> problems) {
     if (!file.isEmpty()) {
       try {
         String value = Files.readString(Path.of(file), StandardCharsets.UTF_8).strip();
@@ -162,8 +191,11 @@ public final class NotifierRole implements AutoCloseable {
   }
 
   public NotifierRole start() {
-    log.info("notifier delivering reviews to {}", targets.isEmpty() ? "no target (reports only)"
-        : targets.stream().map(ReviewTarget::name).toList());
+    log.info(
+        "notifier delivering reviews to {}",
+        targets.isEmpty()
+            ? "no target (reports only)"
+            : targets.stream().map(ReviewTarget::name).toList());
     started = true;
     pollThread.start();
     return this;
@@ -186,8 +218,12 @@ public final class NotifierRole implements AutoCloseable {
     try {
       flag = Json.read(record.value(), DriftFlag.class);
     } catch (ContractViolation e) {
-      log.error("unreadable drift flag at {}-{}@{} sent to the dead-letter topic: {}", record.topic(),
-          record.partition(), record.offset(), e.getMessage());
+      log.error(
+          "unreadable drift flag at {}-{}@{} sent to the dead-letter topic: {}",
+          record.topic(),
+          record.partition(),
+          record.offset(),
+          e.getMessage());
       DeadLetters.send(producer, record, e);
       deadLetters.increment();
       delivery.done();
@@ -198,18 +234,26 @@ public final class NotifierRole implements AutoCloseable {
 
   private void deadLetter(DriftFlag flag, ReviewTarget target, Exception cause) {
     try {
-      DeadLetters.send(producer, DeadLetters.from(Topics.DRIFT_FLAGS, cause).header(TARGET_HEADER, target.name())
-          .record(flag.model(), Json.write(flag)), "the undelivered review of " + flag.model() + " " + flag.version());
+      DeadLetters.send(
+          producer,
+          DeadLetters.from(Topics.DRIFT_FLAGS, cause)
+              .header(TARGET_HEADER, target.name())
+              .record(flag.model(), Json.write(flag)),
+          "the undelivered review of " + flag.model() + " " + flag.version());
       deadLetters.increment();
     } catch (RuntimeException e) {
-      log.error("cannot dead-letter the review of {} {}: {}", flag.model(), flag.version(), e.toString());
+      log.error(
+          "cannot dead-letter the review of {} {}: {}", flag.model(), flag.version(), e.toString());
     }
   }
 
   /** The dead-letter header naming the review target a flag could not be delivered to. */
   public static final String TARGET_HEADER = "evalfleet.notifier.target";
 
-  /** Stops reading, lets reviews in progress finish within {@code timeout}, commits, closes the clients. */
+  /**
+   * Stops reading, lets reviews in progress finish within {@code timeout}, commits, closes the
+   * clients.
+   */
   public void close(Duration timeout) throws InterruptedException {
     if (started) {
       flags.close(timeout); // closes the consumer

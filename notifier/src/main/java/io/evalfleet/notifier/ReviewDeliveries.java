@@ -1,11 +1,11 @@
 package io.evalfleet.notifier;
 
-import io.evalfleet.notifier.review.Review;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.notifier.delivery.DeliveryException;
 import io.evalfleet.notifier.delivery.DeliveryPolicy;
 import io.evalfleet.notifier.delivery.ReviewTarget;
+import io.evalfleet.notifier.review.Review;
 import io.github.resilience4j.retry.Retry;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -43,19 +43,28 @@ public final class ReviewDeliveries {
   private final List<ReviewTarget> targets;
   private final Map<String, Retry> retries = new HashMap<>();
   private final ExecutorService pool;
+
   /** Per target name, its meters, registered once. */
   private final Map<String, TargetMeters> meters = new HashMap<>();
+
   private final DeadLetter deadLetter;
   private final AtomicInteger inFlight = new AtomicInteger();
+
   /** The last delivery of each (target, model), which the next one waits for. */
   private final Map<String, CompletableFuture<Void>> lanes = new HashMap<>();
 
   /**
-   * @param reviews writes a flag's review (normally {@link ReviewPublisher#publish}); must not throw
+   * @param reviews writes a flag's review (normally {@link ReviewPublisher#publish}); must not
+   *     throw
    * @param pool runs the deliveries; the caller owns and shuts it down
    */
-  public ReviewDeliveries(Function<DriftFlag, Review> reviews, List<ReviewTarget> targets, DeliveryPolicy policy,
-      ExecutorService pool, MeterRegistry registry, DeadLetter deadLetter) {
+  public ReviewDeliveries(
+      Function<DriftFlag, Review> reviews,
+      List<ReviewTarget> targets,
+      DeliveryPolicy policy,
+      ExecutorService pool,
+      MeterRegistry registry,
+      DeadLetter deadLetter) {
     this.reviews = reviews;
     this.targets = List.copyOf(targets);
     this.pool = pool;
@@ -64,12 +73,18 @@ public final class ReviewDeliveries {
       TargetMeters counted = new TargetMeters(registry, target.name());
       meters.put(target.name(), counted);
       Retry retry = policy.retry(target.name());
-      retry.getEventPublisher().onRetry(event -> {
-        counted.attemptsFailed().increment();
-        log.warn("review delivery to {} failed (attempt {}), trying again in {} ms: {}", target.name(),
-            event.getNumberOfRetryAttempts(), event.getWaitInterval().toMillis(),
-            event.getLastThrowable() == null ? "" : event.getLastThrowable().getMessage());
-      });
+      retry
+          .getEventPublisher()
+          .onRetry(
+              event -> {
+                counted.attemptsFailed().increment();
+                log.warn(
+                    "review delivery to {} failed (attempt {}), trying again in {} ms: {}",
+                    target.name(),
+                    event.getNumberOfRetryAttempts(),
+                    event.getWaitInterval().toMillis(),
+                    event.getLastThrowable() == null ? "" : event.getLastThrowable().getMessage());
+              });
       retries.put(target.name(), retry);
     }
     FleetMeter.REVIEWS_IN_FLIGHT.gauge(registry, inFlight::get);
@@ -87,33 +102,59 @@ public final class ReviewDeliveries {
   public CompletableFuture<Review> handle(DriftFlag flag) {
     inFlight.incrementAndGet();
     long started = System.nanoTime();
-    CompletableFuture<Review> written = CompletableFuture.supplyAsync(() -> reviews.apply(flag), pool);
+    CompletableFuture<Review> written =
+        CompletableFuture.supplyAsync(() -> reviews.apply(flag), pool);
     List<CompletableFuture<Void>> deliveries = new ArrayList<>();
     synchronized (lanes) {
       for (ReviewTarget target : targets) {
         String lane = target.name() + "\u0000" + flag.model();
-        CompletableFuture<Void> previous = lanes.getOrDefault(lane, CompletableFuture.completedFuture(null));
-        CompletableFuture<Void> delivery = previous.thenCombine(written, (ignored, review) -> review)
-            .thenAcceptAsync(review -> deliver(target, review, started), pool)
-            .exceptionally(e -> {
-              // The review itself could not be written: nothing to deliver, but it must not vanish.
-              Throwable cause = e instanceof CompletionException && e.getCause() != null
-                  ? e.getCause() : e;
-              log.error("review of {} {} for {} could not be written: {}", flag.model(), flag.version(),
-                  target.name(), cause.toString(), cause);
-              meters.get(target.name()).deadLettered().increment();
-              deadLetter.accept(flag, target, new DeliveryException("review of " + flag.model() + " " + flag.version()
-                  + " could not be written, so it was not delivered to " + target.name() + ": " + cause, false, null,
-                  cause instanceof Exception ex ? ex : null));
-              return null;
-            });
+        CompletableFuture<Void> previous =
+            lanes.getOrDefault(lane, CompletableFuture.completedFuture(null));
+        CompletableFuture<Void> delivery =
+            previous
+                .thenCombine(written, (ignored, review) -> review)
+                .thenAcceptAsync(review -> deliver(target, review, started), pool)
+                .exceptionally(
+                    e -> {
+                      // The review itself could not be written: nothing to deliver, but it must not
+                      // vanish.
+                      Throwable cause =
+                          e instanceof CompletionException && e.getCause() != null
+                              ? e.getCause()
+                              : e;
+                      log.error(
+                          "review of {} {} for {} could not be written: {}",
+                          flag.model(),
+                          flag.version(),
+                          target.name(),
+                          cause.toString(),
+                          cause);
+                      meters.get(target.name()).deadLettered().increment();
+                      deadLetter.accept(
+                          flag,
+                          target,
+                          new DeliveryException(
+                              "review of "
+                                  + flag.model()
+                                  + " "
+                                  + flag.version()
+                                  + " could not be written, so it was not delivered to "
+                                  + target.name()
+                                  + ": "
+                                  + cause,
+                              false,
+                              null,
+                              cause instanceof Exception ex ? ex : null));
+                      return null;
+                    });
         lanes.put(lane, delivery);
         deliveries.add(delivery);
-        delivery.whenComplete((ignored, e) -> {
-          synchronized (lanes) {
-            lanes.remove(lane, delivery);
-          }
-        });
+        delivery.whenComplete(
+            (ignored, e) -> {
+              synchronized (lanes) {
+                lanes.remove(lane, delivery);
+              }
+            });
       }
     }
     return CompletableFuture.allOf(deliveries.toArray(CompletableFuture[]::new))
@@ -129,16 +170,36 @@ public final class ReviewDeliveries {
     try {
       Retry.decorateCheckedRunnable(retries.get(target.name()), () -> target.deliver(review)).run();
       meters.get(target.name()).delivered().increment();
-      log.info("review of {} {} ({}) delivered to {}", flag.model(), flag.version(), flag.flag(), target.name());
+      log.info(
+          "review of {} {} ({}) delivered to {}",
+          flag.model(),
+          flag.version(),
+          flag.flag(),
+          target.name());
     } catch (Throwable e) {
       if (e instanceof InterruptedException) {
         Thread.currentThread().interrupt();
       }
-      String why = e instanceof DeliveryException failure && failure.retryable()
-          ? e.getMessage() + " (gave up after " + retries.get(target.name()).getRetryConfig().getMaxAttempts() + " attempts)"
-          : e.getMessage() + " (not retried: the failure is permanent)";
-      Exception cause = new DeliveryException("review of " + flag.model() + " " + flag.version() + " not delivered to "
-          + target.name() + ": " + why, false, null, e);
+      String why =
+          e instanceof DeliveryException failure && failure.retryable()
+              ? e.getMessage()
+                  + " (gave up after "
+                  + retries.get(target.name()).getRetryConfig().getMaxAttempts()
+                  + " attempts)"
+              : e.getMessage() + " (not retried: the failure is permanent)";
+      Exception cause =
+          new DeliveryException(
+              "review of "
+                  + flag.model()
+                  + " "
+                  + flag.version()
+                  + " not delivered to "
+                  + target.name()
+                  + ": "
+                  + why,
+              false,
+              null,
+              e);
       log.error("{}; sent to the dead-letter topic", cause.getMessage());
       meters.get(target.name()).deadLettered().increment();
       deadLetter.accept(flag, target, cause);
@@ -148,9 +209,11 @@ public final class ReviewDeliveries {
   }
 
   /** One target's delivery meters. */
-  private record TargetMeters(Counter attemptsFailed, Counter delivered, Counter deadLettered, Timer duration) {
+  private record TargetMeters(
+      Counter attemptsFailed, Counter delivered, Counter deadLettered, Timer duration) {
     TargetMeters(MeterRegistry registry, String target) {
-      this(FleetMeter.REVIEW_ATTEMPTS_FAILED.counter(registry, target),
+      this(
+          FleetMeter.REVIEW_ATTEMPTS_FAILED.counter(registry, target),
           FleetMeter.REVIEW_DELIVERIES.counter(registry, target, "delivered"),
           FleetMeter.REVIEW_DELIVERIES.counter(registry, target, "dead_lettered"),
           FleetMeter.REVIEW_DELIVERY_DURATION.timer(registry, target));

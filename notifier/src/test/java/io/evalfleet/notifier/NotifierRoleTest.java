@@ -36,56 +36,73 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The notifier's use of the commit-safe loop: a flag is committed only once its review is delivered or dead-lettered. */
+/**
+ * The notifier's use of the commit-safe loop: a flag is committed only once its review is delivered
+ * or dead-lettered.
+ */
 class NotifierRoleTest {
   static final TopicPartition P0 = new TopicPartition(Topics.DRIFT_FLAGS, 0);
   static final ReviewRef PR = new ReviewRef(ReviewRef.Provider.GITHUB, "acme/models", 7, null);
 
   final AtomicBoolean consumerClosed = new AtomicBoolean();
+
   /** Keeps its commits readable after the role closed it. */
-  final MockConsumer<String, byte[]> consumer = new MockConsumer<>("earliest") {
-    @Override
-    public void close(CloseOptions options) {
-      consumerClosed.set(true);
-    }
-  };
+  final MockConsumer<String, byte[]> consumer =
+      new MockConsumer<>("earliest") {
+        @Override
+        public void close(CloseOptions options) {
+          consumerClosed.set(true);
+        }
+      };
+
   final MockProducer<String, byte[]> producer =
       new MockProducer<>(true, null, new StringSerializer(), new ByteArraySerializer());
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
   /** Holds every delivery until released. */
   final CountDownLatch release = new CountDownLatch(1);
+
   NotifierRole role;
 
   /** A target that takes every review, waits for the test, then refuses it for good. */
-  final ReviewTarget refusing = new ReviewTarget() {
-    @Override
-    public String name() {
-      return "webhook";
-    }
+  final ReviewTarget refusing =
+      new ReviewTarget() {
+        @Override
+        public String name() {
+          return "webhook";
+        }
 
-    @Override
-    public boolean accepts(Review review) {
-      return true;
-    }
+        @Override
+        public boolean accepts(Review review) {
+          return true;
+        }
 
-    @Override
-    public void deliver(Review review) throws DeliveryException, InterruptedException {
-      release.await(10, TimeUnit.SECONDS);
-      throw new DeliveryException("webhook answered 410 Gone", false, null, null);
-    }
-  };
+        @Override
+        public void deliver(Review review) throws DeliveryException, InterruptedException {
+          release.await(10, TimeUnit.SECONDS);
+          throw new DeliveryException("webhook answered 410 Gone", false, null, null);
+        }
+      };
 
   void start(byte[]... flags) {
     consumer.updateBeginningOffsets(Map.of(P0, 0L));
-    consumer.schedulePollTask(() -> {
-      consumer.rebalance(List.of(P0));
-      for (int i = 0; i < flags.length; i++) {
-        consumer.addRecord(new ConsumerRecord<>(Topics.DRIFT_FLAGS, 0, i, "m", flags[i]));
-      }
-    });
-    role = new NotifierRole(consumer, producer, flag -> new Review(flag, "review of " + flag.version(), "file:/r",
-        "file:/r"), List.of(refusing), new DeliveryPolicy(1, Duration.ofMillis(10), Duration.ofSeconds(1)), 2, registry)
-        .start();
+    consumer.schedulePollTask(
+        () -> {
+          consumer.rebalance(List.of(P0));
+          for (int i = 0; i < flags.length; i++) {
+            consumer.addRecord(new ConsumerRecord<>(Topics.DRIFT_FLAGS, 0, i, "m", flags[i]));
+          }
+        });
+    role =
+        new NotifierRole(
+                consumer,
+                producer,
+                flag -> new Review(flag, "review of " + flag.version(), "file:/r", "file:/r"),
+                List.of(refusing),
+                new DeliveryPolicy(1, Duration.ofMillis(10), Duration.ofSeconds(1)),
+                2,
+                registry)
+            .start();
   }
 
   @AfterEach
@@ -101,12 +118,17 @@ class NotifierRoleTest {
   }
 
   static void await(String what, BooleanSupplier condition) {
-    Awaitility.await(what).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+    Awaitility.await(what)
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(5))
         .until(condition::getAsBoolean);
   }
 
   static void holds(String what, BooleanSupplier condition, Duration period) {
-    Awaitility.await(what).during(period).atMost(period.plusSeconds(5)).pollInterval(Duration.ofMillis(5))
+    Awaitility.await(what)
+        .during(period)
+        .atMost(period.plusSeconds(5))
+        .pollInterval(Duration.ofMillis(5))
         .until(condition::getAsBoolean);
   }
 
@@ -120,13 +142,20 @@ class NotifierRoleTest {
   }
 
   double deadLetters() {
-    return registry.find(FleetMeter.DEAD_LETTERS.meterName()).tag("source", Topics.DRIFT_FLAGS).counter().count();
+    return registry
+        .find(FleetMeter.DEAD_LETTERS.meterName())
+        .tag("source", Topics.DRIFT_FLAGS)
+        .counter()
+        .count();
   }
 
   @Test
   void aFlagWhoseReviewIsNotDeliveredYetIsNotCommitted() {
     start(flag("v1"));
-    holds("nothing committed while the delivery is in progress", () -> committed() == null, Duration.ofMillis(300));
+    holds(
+        "nothing committed while the delivery is in progress",
+        () -> committed() == null,
+        Duration.ofMillis(300));
     assertThat(producer.history()).isEmpty();
   }
 
@@ -142,8 +171,11 @@ class NotifierRoleTest {
     assertThat(Json.read(dead.value(), DriftFlag.class).version()).isEqualTo("v1");
     assertThat(header(dead, DeadLetters.ORIGINAL_TOPIC)).isEqualTo(Topics.DRIFT_FLAGS);
     assertThat(header(dead, NotifierRole.TARGET_HEADER)).isEqualTo("webhook");
-    assertThat(header(dead, DeadLetters.ERROR_MESSAGE)).contains("not delivered to webhook", "410 Gone");
-    assertThat(dead.headers().lastHeader(DeadLetters.ORIGINAL_OFFSET)).as("a review is not one record").isNull();
+    assertThat(header(dead, DeadLetters.ERROR_MESSAGE))
+        .contains("not delivered to webhook", "410 Gone");
+    assertThat(dead.headers().lastHeader(DeadLetters.ORIGINAL_OFFSET))
+        .as("a review is not one record")
+        .isNull();
     assertThat(deadLetters()).isEqualTo(1);
   }
 
@@ -155,7 +187,9 @@ class NotifierRoleTest {
     assertThat(dead.value()).isEqualTo("{oops".getBytes(StandardCharsets.UTF_8));
     assertThat(header(dead, DeadLetters.ORIGINAL_OFFSET)).isEqualTo("0");
     assertThat(header(dead, DeadLetters.ERROR_MESSAGE)).contains("malformed JSON");
-    holds("committed up to the flag still being delivered", () -> Long.valueOf(1).equals(committed()),
+    holds(
+        "committed up to the flag still being delivered",
+        () -> Long.valueOf(1).equals(committed()),
         Duration.ofMillis(200));
     release.countDown();
     await("both committed", () -> Long.valueOf(2).equals(committed()));
@@ -165,14 +199,16 @@ class NotifierRoleTest {
   void closeLetsTheDeliveryInProgressFinishAndCommitsItsFlag() throws Exception {
     start(flag("v1"));
     await("the flag is read", () -> consumer.position(P0) == 1);
-    Thread releaser = new Thread(() -> {
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      release.countDown();
-    });
+    Thread releaser =
+        new Thread(
+            () -> {
+              try {
+                Thread.sleep(200);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              release.countDown();
+            });
     releaser.start();
     role.close(Duration.ofSeconds(5));
     role = null;

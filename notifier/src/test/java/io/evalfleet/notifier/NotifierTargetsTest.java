@@ -22,17 +22,31 @@ class NotifierTargetsTest {
   @Test
   void targetsComeFromSettingsSecretFilesAndTheEnvironment() throws Exception {
     Path secret = Files.writeString(dir.resolve("secret"), "s3cret\n");
-    FleetConfig config = FleetConfig.defaults().with(Map.of("notifier.webhook-url", "https://hooks.example/x",
-        "notifier.webhook-secret-file", secret.toString()));
-    assertThat(NotifierRole.targets(config, Map.of("GITLAB_TOKEN", "glpat"))).extracting(ReviewTarget::name)
+    FleetConfig config =
+        FleetConfig.defaults()
+            .with(
+                Map.of(
+                    "notifier.webhook-url",
+                    "https://hooks.example/x",
+                    "notifier.webhook-secret-file",
+                    secret.toString()));
+    assertThat(NotifierRole.targets(config, Map.of("GITLAB_TOKEN", "glpat")))
+        .extracting(ReviewTarget::name)
         .containsExactly("webhook", "gitlab");
   }
 
   @Test
   void everyProblemIsListedAtOnce() {
-    FleetConfig config = FleetConfig.defaults().with(Map.of("notifier.webhook-url", "https://hooks.example/x",
-        "notifier.github-token-file", dir.resolve("missing-token").toString()));
+    FleetConfig config =
+        FleetConfig.defaults()
+            .with(
+                Map.of(
+                    "notifier.webhook-url",
+                    "https://hooks.example/x",
+                    "notifier.github-token-file",
+                    dir.resolve("missing-token").toString()));
     assertThatThrownBy(() -> NotifierRole.targets(config, Map.of()))
-        .hasMessageContaining("no secret to sign with").hasMessageContaining("missing-token");
+        .hasMessageContaining("no secret to sign with")
+        .hasMessageContaining("missing-token");
   }
 }

@@ -10,12 +10,22 @@ import java.util.Map;
  * @param paddingRatio padded positions over all positions, when the scorer pads
  * @param executionProvider the ONNX Runtime provider the model ran on
  * @param modelSignature the model's inputs and outputs, for the signature gate
- * @param sketches per-token distributions by name, encoded (see {@link io.evalfleet.common.task.TokenSketch})
+ * @param sketches per-token distributions by name, encoded (see {@link
+ *     io.evalfleet.common.task.TokenSketch})
  */
-public record Scored(Map<String, double[]> values, String batching, Double paddingRatio, String executionProvider,
-    String modelSignature, Map<String, String> sketches) {
+public record Scored(
+    Map<String, double[]> values,
+    String batching,
+    Double paddingRatio,
+    String executionProvider,
+    String modelSignature,
+    Map<String, String> sketches) {
 
-  public Scored(Map<String, double[]> values, String batching, Double paddingRatio, String executionProvider,
+  public Scored(
+      Map<String, double[]> values,
+      String batching,
+      Double paddingRatio,
+      String executionProvider,
       String modelSignature) {
     this(values, batching, paddingRatio, executionProvider, modelSignature, Map.of());
   }

@@ -18,8 +18,8 @@ import java.util.List;
 /**
  * What jobs are scored with, built from the fleet's configuration alone: storage, the model cache
  * and sessions, the subset reader and one scorer per task behind a {@link ShardScorer}. A worker
- * builds it once; a job scored in a process of its own builds the same from the same settings.
- * Owns the model sessions and closes them.
+ * builds it once; a job scored in a process of its own builds the same from the same settings. Owns
+ * the model sessions and closes them.
  */
 public final class Scorers implements AutoCloseable {
   private final ModelSessions sessions;
@@ -35,24 +35,39 @@ public final class Scorers implements AutoCloseable {
    *     unfinished downloads when it opens)
    * @param registry where storage and model meters go
    */
-  public static Scorers build(FleetConfig config, String workerId, Path cacheDir, MeterRegistry registry) {
+  public static Scorers build(
+      FleetConfig config, String workerId, Path cacheDir, MeterRegistry registry) {
     Storage storage = Storage.of(config);
     storage.bindTo(registry);
-    ModelSessions sessions = new ModelSessions(
-        new ArtifactCache(storage, cacheDir, config.get(FleetConfig.CACHE_MAX_BYTES)),
-        config.get(FleetConfig.INTRA_OP_THREADS), ExecutionProvider.parse(config.get(FleetConfig.EXECUTION_PROVIDER)),
-        config.get(FleetConfig.CONCURRENT_MODEL_LOADS), config.get(FleetConfig.MAX_LOADED_MODELS));
+    ModelSessions sessions =
+        new ModelSessions(
+            new ArtifactCache(storage, cacheDir, config.get(FleetConfig.CACHE_MAX_BYTES)),
+            config.get(FleetConfig.INTRA_OP_THREADS),
+            ExecutionProvider.parse(config.get(FleetConfig.EXECUTION_PROVIDER)),
+            config.get(FleetConfig.CONCURRENT_MODEL_LOADS),
+            config.get(FleetConfig.MAX_LOADED_MODELS));
     sessions.bindTo(registry);
     SubsetReader subsets = new SubsetReader(storage);
     int batchSize = config.get(FleetConfig.BATCH_SIZE);
     // One scorer per task: the router sends each job to the scorer of its task.
-    EmbeddingScorer embeddings = new EmbeddingScorer(sessions, subsets, batchSize, config.get(FleetConfig.MAX_SEQ_LEN));
-    ShardScorer scorer = new ShardScorer(List.of(
-        embeddings,
-        new CausalLmScorer(sessions, subsets, batchSize, config.get(FleetConfig.LOGITS_BUDGET)),
-        // Corpora kept between query jobs: a quarter of the heap.
-        new RetrievalScorer(sessions, subsets, embeddings, new EmbeddingFiles(storage), config.get(FleetConfig.MAX_SEQ_LEN),
-            Runtime.getRuntime().maxMemory() / 4)), workerId, Clock.systemUTC());
+    EmbeddingScorer embeddings =
+        new EmbeddingScorer(sessions, subsets, batchSize, config.get(FleetConfig.MAX_SEQ_LEN));
+    ShardScorer scorer =
+        new ShardScorer(
+            List.of(
+                embeddings,
+                new CausalLmScorer(
+                    sessions, subsets, batchSize, config.get(FleetConfig.LOGITS_BUDGET)),
+                // Corpora kept between query jobs: a quarter of the heap.
+                new RetrievalScorer(
+                    sessions,
+                    subsets,
+                    embeddings,
+                    new EmbeddingFiles(storage),
+                    config.get(FleetConfig.MAX_SEQ_LEN),
+                    Runtime.getRuntime().maxMemory() / 4)),
+            workerId,
+            Clock.systemUTC());
     return new Scorers(sessions, scorer);
   }
 

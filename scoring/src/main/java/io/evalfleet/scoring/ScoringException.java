@@ -5,7 +5,10 @@ import io.evalfleet.common.failure.Classified;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
 
-/** A shard that cannot be scored, with the {@link FailureKind} that decides whether it is tried again. */
+/**
+ * A shard that cannot be scored, with the {@link FailureKind} that decides whether it is tried
+ * again.
+ */
 public final class ScoringException extends Exception implements Classified {
   private final FailureKind kind;
 
@@ -24,20 +27,26 @@ public final class ScoringException extends Exception implements Classified {
   }
 
   /**
-   * A failure while scoring a job, of the kind {@link Failures#kindOfVerifiedInput} decides from its
-   * cause (a job's files were all found by pre-flight); {@code context} says what was being done.
+   * A failure while scoring a job, of the kind {@link Failures#kindOfVerifiedInput} decides from
+   * its cause (a job's files were all found by pre-flight); {@code context} says what was being
+   * done.
    */
   public static ScoringException of(String context, Throwable cause) {
     FailureKind kind = Failures.kindOfVerifiedInput(cause);
     String detail = cause.getMessage() != null ? cause.getMessage() : cause.toString();
-    String message = switch (kind) {
-      case RESOURCE_EXHAUSTED -> context + ": out of memory: " + detail;
-      case BUG -> context + ": " + cause; // the exception's class says what broke
-      case UNAVAILABLE -> Failures.isMissingFile(cause)
-          ? context + ": storage unavailable: " + detail + " (pre-flight found it: it went away since)"
-          : context + ": " + detail;
-      default -> context + ": " + detail;
-    };
+    String message =
+        switch (kind) {
+          case RESOURCE_EXHAUSTED -> context + ": out of memory: " + detail;
+          case BUG -> context + ": " + cause; // the exception's class says what broke
+          case UNAVAILABLE ->
+              Failures.isMissingFile(cause)
+                  ? context
+                      + ": storage unavailable: "
+                      + detail
+                      + " (pre-flight found it: it went away since)"
+                  : context + ": " + detail;
+          default -> context + ": " + detail;
+        };
     return new ScoringException(kind, message, cause);
   }
 
@@ -47,7 +56,9 @@ public final class ScoringException extends Exception implements Classified {
    */
   public static ScoringException fromModel(String context, Throwable cause) {
     if (Failures.isOutOfMemory(cause)) {
-      return new ScoringException(FailureKind.RESOURCE_EXHAUSTED, context + ": out of memory: " + cause.getMessage(),
+      return new ScoringException(
+          FailureKind.RESOURCE_EXHAUSTED,
+          context + ": out of memory: " + cause.getMessage(),
           cause);
     }
     return input(context + ": " + cause.getMessage(), cause);

@@ -20,16 +20,25 @@ import java.util.Map;
  */
 public final class ShardScorer implements JobScorer {
   /** The ONNX Runtime library this worker runs, as recorded in lockfiles. */
-  static final String ONNX_RUNTIME = "onnxruntime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
+  static final String ONNX_RUNTIME =
+      "onnxruntime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
+
   /** This worker's machine, as recorded in lockfiles. */
-  static final String HARDWARE = System.getProperty("os.name").toLowerCase(Locale.ROOT) + "/"
-      + System.getProperty("os.arch") + ", " + Runtime.getRuntime().availableProcessors() + " cores";
+  static final String HARDWARE =
+      System.getProperty("os.name").toLowerCase(Locale.ROOT)
+          + "/"
+          + System.getProperty("os.arch")
+          + ", "
+          + Runtime.getRuntime().availableProcessors()
+          + " cores";
 
   private final Map<Task, TaskScorer> scorers = new EnumMap<>(Task.class);
   private final String workerId;
   private final Clock clock;
 
-  /** @throws IllegalArgumentException when two scorers claim one task */
+  /**
+   * @throws IllegalArgumentException when two scorers claim one task
+   */
   public ShardScorer(Collection<? extends TaskScorer> scorers, String workerId, Clock clock) {
     for (TaskScorer scorer : scorers) {
       if (this.scorers.put(scorer.task(), scorer) != null) {
@@ -39,10 +48,10 @@ public final class ShardScorer implements JobScorer {
     this.workerId = workerId;
     this.clock = clock;
   }
+
   public String workerId() {
     return workerId;
   }
-
 
   @Override
   public ShardResult score(ScoringJob job) {
@@ -50,28 +59,47 @@ public final class ShardScorer implements JobScorer {
     try {
       TaskScorer scorer = scorers.get(job.task());
       if (scorer == null) {
-        throw new ScoringException(FailureKind.BUG, "this worker has no scorer for task " + job.task().wireName(), null);
+        throw new ScoringException(
+            FailureKind.BUG, "this worker has no scorer for task " + job.task().wireName(), null);
       }
       Scored scored = scorer.score(job);
       for (String value : job.task().spec().rowValues()) {
         double[] column = scored.values().get(value);
         if (column == null || column.length != job.rowCount()) {
-          throw new ScoringException(FailureKind.BUG, "the " + job.task().wireName() + " scorer returned "
-              + (column == null ? "no '" + value + "' values" : column.length + " '" + value + "' values for "
-              + job.rowCount() + " rows"), null);
+          throw new ScoringException(
+              FailureKind.BUG,
+              "the "
+                  + job.task().wireName()
+                  + " scorer returned "
+                  + (column == null
+                      ? "no '" + value + "' values"
+                      : column.length + " '" + value + "' values for " + job.rowCount() + " rows"),
+              null);
         }
       }
-      return result(job, scored, clock.millis() - started, null,
+      return result(
+          job,
+          scored,
+          clock.millis() - started,
+          null,
           new ScoringEnvironment(ONNX_RUNTIME, HARDWARE, scored.modelSignature()));
     } catch (ScoringException e) {
       return result(job, null, clock.millis() - started, e.toShardError(), null);
     } catch (RuntimeException | OutOfMemoryError e) {
-      return result(job, null, clock.millis() - started,
-          ScoringException.of("scoring " + job.jobId() + " failed", e).toShardError(), null);
+      return result(
+          job,
+          null,
+          clock.millis() - started,
+          ScoringException.of("scoring " + job.jobId() + " failed", e).toShardError(),
+          null);
     }
   }
 
-  private ShardResult result(ScoringJob job, Scored scored, long durationMs, ShardError error,
+  private ShardResult result(
+      ScoringJob job,
+      Scored scored,
+      long durationMs,
+      ShardError error,
       ScoringEnvironment environment) {
     return ShardResult.builder()
         .jobId(job.jobId())

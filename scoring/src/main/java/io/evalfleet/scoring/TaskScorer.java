@@ -13,10 +13,14 @@ import java.io.IOException;
 public interface TaskScorer {
   Task task();
 
-  /** @throws ScoringException naming the cause, with its failure kind */
+  /**
+   * @throws ScoringException naming the cause, with its failure kind
+   */
   Scored score(ScoringJob job) throws ScoringException;
 
-  /** The columns the job's task reads from its golden subset, as its spec finds them in the file. */
+  /**
+   * The columns the job's task reads from its golden subset, as its spec finds them in the file.
+   */
   static SubsetLayout layout(SubsetReader subsets, ScoringJob job) throws ScoringException {
     try {
       return subsets.layout(job);

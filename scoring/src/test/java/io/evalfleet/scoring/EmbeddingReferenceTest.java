@@ -23,22 +23,28 @@ import org.junit.jupiter.api.io.TempDir;
  * component (ONNX Runtime computes in float32).
  */
 class EmbeddingReferenceTest {
-  static final Path REFERENCE = Path.of("..", "fixtures", "embedding", "bge-small-en-v1.5-reference.json");
+  static final Path REFERENCE =
+      Path.of("..", "fixtures", "embedding", "bge-small-en-v1.5-reference.json");
 
   @TempDir Path dir;
 
   @Test
   void bgeSmallEmbedsAsAnIndependentNumpyForwardPass() throws Exception {
     JsonNode reference = Json.mapper().readTree(REFERENCE.toFile());
-    assertThat(reference.path("layers").asInt()).as("every layer's weights were found").isEqualTo(12);
+    assertThat(reference.path("layers").asInt())
+        .as("every layer's weights were found")
+        .isEqualTo(12);
     List<String> texts = new ArrayList<>();
     reference.path("texts").forEach(t -> texts.add(t.path("text").asText()));
     EmbeddingConventions cls = EmbeddingConventions.DEFAULTS.withPooling(Pooling.CLS);
-    try (ModelSessions sessions = new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE), 2);
-         ModelSessions.TokenizerLease tokenizer = sessions.tokenizer(TestModels.bgeTokenizer(), 512);
-         ModelSessions.Lease model = sessions.lease(TestModels.bge())) {
-      double[][] embeddings = new EmbeddingScorer(sessions, null, 8, 512).embed(model.model(), tokenizer.tokenizer(),
-          cls, texts);
+    try (ModelSessions sessions =
+            new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE), 2);
+        ModelSessions.TokenizerLease tokenizer =
+            sessions.tokenizer(TestModels.bgeTokenizer(), 512);
+        ModelSessions.Lease model = sessions.lease(TestModels.bge())) {
+      double[][] embeddings =
+          new EmbeddingScorer(sessions, null, 8, 512)
+              .embed(model.model(), tokenizer.tokenizer(), cls, texts);
       double worst = 0;
       for (int i = 0; i < texts.size(); i++) {
         JsonNode expected = reference.path("texts").get(i);
@@ -46,13 +52,17 @@ class EmbeddingReferenceTest {
         for (int t = 0; t < ids.length; t++) {
           ids[t] = expected.path("input_ids").get(t).asLong();
         }
-        assertThat(tokenizer.tokenizer().encode(texts.get(i)).getIds()).as("token ids of %s", texts.get(i))
+        assertThat(tokenizer.tokenizer().encode(texts.get(i)).getIds())
+            .as("token ids of %s", texts.get(i))
             .containsExactly(ids);
         for (int d = 0; d < embeddings[i].length; d++) {
-          worst = Math.max(worst, Math.abs(embeddings[i][d] - expected.path("embedding").get(d).asDouble()));
+          worst =
+              Math.max(
+                  worst, Math.abs(embeddings[i][d] - expected.path("embedding").get(d).asDouble()));
         }
       }
-      System.out.printf("bge-small-en-v1.5: largest difference of an embedding component from the numpy reference: %.2e%n",
+      System.out.printf(
+          "bge-small-en-v1.5: largest difference of an embedding component from the numpy reference: %.2e%n",
           worst);
       assertThat(worst).isLessThan(1e-5);
     }

@@ -12,13 +12,25 @@ import com.tngtech.archunit.lang.ArchRule;
  * The packages of this module depend on each other in one direction only, and scoring knows no
  * role: nothing here reaches the worker, the monitor or the command line, or opens a Kafka client.
  */
-@AnalyzeClasses(packages = "io.evalfleet.scoring", importOptions = ImportOption.DoNotIncludeTests.class)
+@AnalyzeClasses(
+    packages = "io.evalfleet.scoring",
+    importOptions = ImportOption.DoNotIncludeTests.class)
 class PackageCyclesTest {
   @ArchTest
-  static final ArchRule packagesAreFreeOfCycles = slices().matching("io.evalfleet.scoring.(*)..").should().beFreeOfCycles();
+  static final ArchRule packagesAreFreeOfCycles =
+      slices().matching("io.evalfleet.scoring.(*)..").should().beFreeOfCycles();
 
   @ArchTest
-  static final ArchRule scoringKnowsNoRole = noClasses().should().dependOnClassesThat().resideInAnyPackage(
-      "io.evalfleet.worker..", "io.evalfleet.monitor..", "io.evalfleet.cli..", "io.evalfleet.dispatcher..",
-      "io.evalfleet.notifier..", "org.apache.kafka..", "io.evalfleet.common.kafka..");
+  static final ArchRule scoringKnowsNoRole =
+      noClasses()
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "io.evalfleet.worker..",
+              "io.evalfleet.monitor..",
+              "io.evalfleet.cli..",
+              "io.evalfleet.dispatcher..",
+              "io.evalfleet.notifier..",
+              "org.apache.kafka..",
+              "io.evalfleet.common.kafka..");
 }

@@ -9,8 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * The real sentence-embedding models from the Maven Central jars on the test classpath, copied
- * once into {@code target/test-models} so that they can be referenced by file URI.
+ * The real sentence-embedding models from the Maven Central jars on the test classpath, copied once
+ * into {@code target/test-models} so that they can be referenced by file URI.
  */
 public final class TestModels {
   static final Path DIR = Path.of("target", "test-models").toAbsolutePath();

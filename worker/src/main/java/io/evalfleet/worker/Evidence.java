@@ -11,13 +11,16 @@ import java.util.regex.Pattern;
  * death by signal {@code n} as {@code 128 + n}) and the last lines it wrote. Running out of heap
  * ({@code java.lang.OutOfMemoryError} anywhere in the output: {@code -XX:+ExitOnOutOfMemoryError}
  * writes it to standard output and exits 3) is named with the heap limit; a JVM's native crash
- * report with its signal and problematic frame; anything else with the signal or exit status and the
- * last meaningful line. Stateless.
+ * report with its signal and problematic frame; anything else with the signal or exit status and
+ * the last meaningful line. Stateless.
  */
 final class Evidence {
-  private static final Map<Integer, String> SIGNALS = Map.of(1, "SIGHUP", 2, "SIGINT", 4, "SIGILL", 6, "SIGABRT",
-      7, "SIGBUS", 8, "SIGFPE", 9, "SIGKILL", 11, "SIGSEGV", 15, "SIGTERM");
-  private static final Pattern FATAL_SIGNAL = Pattern.compile("^#\\s+(SIG[A-Z]+) \\(0x[0-9a-f]+\\)");
+  private static final Map<Integer, String> SIGNALS =
+      Map.of(
+          1, "SIGHUP", 2, "SIGINT", 4, "SIGILL", 6, "SIGABRT", 7, "SIGBUS", 8, "SIGFPE", 9,
+          "SIGKILL", 11, "SIGSEGV", 15, "SIGTERM");
+  private static final Pattern FATAL_SIGNAL =
+      Pattern.compile("^#\\s+(SIG[A-Z]+) \\(0x[0-9a-f]+\\)");
   private static final int MAX_LINE = 300;
 
   private Evidence() {}
@@ -38,9 +41,10 @@ final class Evidence {
     if (nativeCrash.isPresent()) {
       return "crashed in native code (" + nativeCrash.get() + "), exit status " + exitStatus;
     }
-    String how = exitStatus > 128 && exitStatus < 128 + 65
-        ? "was killed by signal " + (exitStatus - 128) + signalName(exitStatus - 128)
-        : "exited with status " + exitStatus;
+    String how =
+        exitStatus > 128 && exitStatus < 128 + 65
+            ? "was killed by signal " + (exitStatus - 128) + signalName(exitStatus - 128)
+            : "exited with status " + exitStatus;
     return lastMeaningful(output).map(line -> how + "; its last words: " + line).orElse(how);
   }
 
@@ -49,7 +53,10 @@ final class Evidence {
     return name == null ? "" : " (" + name + ")";
   }
 
-  /** The signal and the problematic frame of a HotSpot fatal error report, when the output holds one. */
+  /**
+   * The signal and the problematic frame of a HotSpot fatal error report, when the output holds
+   * one.
+   */
   private static Optional<String> nativeCrash(List<String> output) {
     String signal = null;
     String frame = null;

@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Scores a suspect job in a JVM of its own ({@link ScoreOneJob}), started like this worker's: the
  * same {@code java}, class path, heap limit and JVM options (debugger and JMX ports left out), and
- * this worker's effective settings, so that the job meets what it met in the workers that stopped on
- * it. The job goes in on the process's standard input, which stays open while the worker waits: a
- * worker killed meanwhile closes it, and the process exits (then nothing is known and the job is
+ * this worker's effective settings, so that the job meets what it met in the workers that stopped
+ * on it. The job goes in on the process's standard input, which stays open while the worker waits:
+ * a worker killed meanwhile closes it, and the process exits (then nothing is known and the job is
  * delivered again). What comes back:
  *
  * <ul>
@@ -49,9 +49,15 @@ import org.slf4j.LoggerFactory;
 final class IsolatedScoring implements Isolation, AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(IsolatedScoring.class);
   private static final int TAIL_LINES = 40;
+
   /** JVM options a second JVM must not repeat: they open ports this worker holds. */
-  private static final List<String> NOT_INHERITED = List.of("-agentlib:jdwp", "-Xrunjdwp", "-Xdebug",
-      "-Dcom.sun.management.jmxremote", "-XX:StartFlightRecording");
+  private static final List<String> NOT_INHERITED =
+      List.of(
+          "-agentlib:jdwp",
+          "-Xrunjdwp",
+          "-Xdebug",
+          "-Dcom.sun.management.jmxremote",
+          "-XX:StartFlightRecording");
 
   private final List<String> command;
   private final String heap;
@@ -69,7 +75,12 @@ final class IsolatedScoring implements Isolation, AutoCloseable {
    * @param cacheDir the worker's model cache; the process uses {@code <cacheDir>/isolated}
    * @param grace how long to wait after a death before taking it as evidence
    */
-  IsolatedScoring(List<String> command, String heap, FleetConfig config, String workerId, Path cacheDir,
+  IsolatedScoring(
+      List<String> command,
+      String heap,
+      FleetConfig config,
+      String workerId,
+      Path cacheDir,
       Duration grace) {
     this.command = List.copyOf(command);
     this.heap = heap;
@@ -79,17 +90,30 @@ final class IsolatedScoring implements Isolation, AutoCloseable {
     this.grace = grace;
   }
 
-  /** Scoring in a JVM started as this one was, waiting a second before taking a death as evidence. */
+  /**
+   * Scoring in a JVM started as this one was, waiting a second before taking a death as evidence.
+   */
   static IsolatedScoring ofThisJvm(FleetConfig config, String workerId, Path cacheDir) {
-    return new IsolatedScoring(javaCommand(ScoreOneJob.class), thisHeap(), config, workerId, cacheDir,
+    return new IsolatedScoring(
+        javaCommand(ScoreOneJob.class),
+        thisHeap(),
+        config,
+        workerId,
+        cacheDir,
         Duration.ofSeconds(1));
   }
 
-  /** {@code java <this JVM's options> -cp <this class path> mainClass}, with the options that open ports left out. */
+  /**
+   * {@code java <this JVM's options> -cp <this class path> mainClass}, with the options that open
+   * ports left out.
+   */
   static List<String> javaCommand(Class<?> mainClass) {
     List<String> command = new ArrayList<>();
-    command.add(ProcessHandle.current().info().command()
-        .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.add(
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
       if (NOT_INHERITED.stream().noneMatch(option::startsWith)) {
         command.add(option);
@@ -135,7 +159,8 @@ final class IsolatedScoring implements Isolation, AutoCloseable {
     try {
       process = new ProcessBuilder(command).start();
     } catch (IOException e) {
-      return new Failed("cannot start a process to score " + job.jobId() + " alone: " + e.getMessage());
+      return new Failed(
+          "cannot start a process to score " + job.jobId() + " alone: " + e.getMessage());
     }
     running.add(process);
     try {
@@ -146,7 +171,8 @@ final class IsolatedScoring implements Isolation, AutoCloseable {
       Thread err = read(process.getErrorStream(), job, tail, null, "err");
       OutputStream in = process.getOutputStream();
       try {
-        in.write(Json.write(new IsolatedJob(config.settings(), workerId, cacheDir.toString(), job)));
+        in.write(
+            Json.write(new IsolatedJob(config.settings(), workerId, cacheDir.toString(), job)));
         in.write('\n');
         in.flush();
       } catch (IOException e) {
@@ -170,9 +196,12 @@ final class IsolatedScoring implements Isolation, AutoCloseable {
         return new Abandoned("the worker is stopping");
       }
       if (status == ScoreOneJob.SETUP_FAILED || status == 0) {
-        return new Failed("the process that scores " + job.jobId() + " alone "
-            + (status == 0 ? "exited without an answer" : "could not set itself up")
-            + Evidence.lastMeaningful(lines).map(line -> ": " + line).orElse(""));
+        return new Failed(
+            "the process that scores "
+                + job.jobId()
+                + " alone "
+                + (status == 0 ? "exited without an answer" : "could not set itself up")
+                + Evidence.lastMeaningful(lines).map(line -> ": " + line).orElse(""));
       }
       return new Died(Evidence.of(status, heap, lines));
     } catch (InterruptedException e) {
@@ -191,34 +220,48 @@ final class IsolatedScoring implements Isolation, AutoCloseable {
    * Reads one of the process's streams to its end: the answer line into {@code answer} (standard
    * output only), every other line into {@code tail} and this worker's debug log.
    */
-  private static Thread read(InputStream stream, ScoringJob job, ArrayDeque<String> tail,
-      AtomicReference<ShardResult> answer, String name) {
-    Thread reader = new Thread(() -> {
-      try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = lines.readLine()) != null) {
-          if (answer != null && line.startsWith(ScoreOneJob.RESULT)) {
-            try {
-              answer.set(Json.read(line.substring(ScoreOneJob.RESULT.length()).getBytes(StandardCharsets.UTF_8),
-                  ShardResult.class));
-            } catch (ContractViolation e) {
-              log.warn("unreadable answer from the process scoring {} alone: {}", job.jobId(), e.getMessage());
-            }
-            continue;
-          }
-          String message = LogLines.message(line);
-          log.debug("scoring {} alone: {}", job.jobId(), message);
-          synchronized (tail) {
-            tail.addLast(message);
-            if (tail.size() > TAIL_LINES) {
-              tail.removeFirst();
-            }
-          }
-        }
-      } catch (IOException e) {
-        // the process is gone: what was read is all there is
-      }
-    }, "isolated-" + name);
+  private static Thread read(
+      InputStream stream,
+      ScoringJob job,
+      ArrayDeque<String> tail,
+      AtomicReference<ShardResult> answer,
+      String name) {
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader lines =
+                  new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                  if (answer != null && line.startsWith(ScoreOneJob.RESULT)) {
+                    try {
+                      answer.set(
+                          Json.read(
+                              line.substring(ScoreOneJob.RESULT.length())
+                                  .getBytes(StandardCharsets.UTF_8),
+                              ShardResult.class));
+                    } catch (ContractViolation e) {
+                      log.warn(
+                          "unreadable answer from the process scoring {} alone: {}",
+                          job.jobId(),
+                          e.getMessage());
+                    }
+                    continue;
+                  }
+                  String message = LogLines.message(line);
+                  log.debug("scoring {} alone: {}", job.jobId(), message);
+                  synchronized (tail) {
+                    tail.addLast(message);
+                    if (tail.size() > TAIL_LINES) {
+                      tail.removeFirst();
+                    }
+                  }
+                }
+              } catch (IOException e) {
+                // the process is gone: what was read is all there is
+              }
+            },
+            "isolated-" + name);
     reader.setDaemon(true);
     reader.start();
     return reader;

@@ -26,9 +26,15 @@ interface Isolation {
    */
   record Died(String evidence) implements Outcome {}
 
-  /** It was cut short by this worker stopping: nothing is known about the job, which is delivered again. */
+  /**
+   * It was cut short by this worker stopping: nothing is known about the job, which is delivered
+   * again.
+   */
   record Abandoned(String why) implements Outcome {}
 
-  /** It could not be done for reasons of this worker's own (the process would not start): a bug or a broken install. */
+  /**
+   * It could not be done for reasons of this worker's own (the process would not start): a bug or a
+   * broken install.
+   */
   record Failed(String why) implements Outcome {}
 }

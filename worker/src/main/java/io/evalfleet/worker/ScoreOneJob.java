@@ -26,6 +26,7 @@ import java.nio.file.Path;
 final class ScoreOneJob {
   /** Prefix of the line that carries the answer on standard output. */
   static final String RESULT = "evalfleet-isolated-result ";
+
   static final int SETUP_FAILED = 70;
   static final int WORKER_GONE = 75;
 
@@ -33,19 +34,25 @@ final class ScoreOneJob {
 
   public static void main(String[] args) throws IOException {
     PrintStream answer = System.out;
-    // Standard output carries the answer alone: the log and anything else printed go to standard error.
+    // Standard output carries the answer alone: the log and anything else printed go to standard
+    // error.
     System.setOut(System.err);
-    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line = in.readLine();
     if (line == null) {
       Runtime.getRuntime().halt(WORKER_GONE);
     }
     exitWhenTheWorkerIsGone(in);
-    // On a thread of its own with a generous stack: a JVM's main thread may have less than a worker's
-    // threads, and ONNX Runtime's initialisation has been seen to overflow 1 MiB; scoring alone must
+    // On a thread of its own with a generous stack: a JVM's main thread may have less than a
+    // worker's
+    // threads, and ONNX Runtime's initialisation has been seen to overflow 1 MiB; scoring alone
+    // must
     // never fail where the worker would not.
     int[] status = {SETUP_FAILED};
-    Thread scoring = new Thread(null, () -> status[0] = score(line, answer), "isolated-scoring", SCORING_STACK_BYTES);
+    Thread scoring =
+        new Thread(
+            null, () -> status[0] = score(line, answer), "isolated-scoring", SCORING_STACK_BYTES);
     scoring.start();
     try {
       scoring.join();
@@ -63,8 +70,12 @@ final class ScoreOneJob {
     Scorers scorers;
     try {
       request = Json.read(line.getBytes(StandardCharsets.UTF_8), IsolatedJob.class);
-      scorers = Scorers.build(FleetConfig.of(request.settings()), request.workerId(), Path.of(request.cacheDir()),
-          new SimpleMeterRegistry());
+      scorers =
+          Scorers.build(
+              FleetConfig.of(request.settings()),
+              request.workerId(),
+              Path.of(request.cacheDir()),
+              new SimpleMeterRegistry());
     } catch (RuntimeException e) {
       System.err.println("cannot set up scoring alone: " + e);
       return SETUP_FAILED;
@@ -76,21 +87,28 @@ final class ScoreOneJob {
     return answer.checkError() ? SETUP_FAILED : 0;
   }
 
-  /** The worker holds our standard input open while it waits for us; its end means the worker is gone. */
+  /**
+   * The worker holds our standard input open while it waits for us; its end means the worker is
+   * gone.
+   */
   private static void exitWhenTheWorkerIsGone(BufferedReader in) {
-    Thread watcher = new Thread(() -> {
-      try {
-        while (in.read() >= 0) {
-          // nothing more is expected: only the end matters
-        }
-      } catch (IOException e) {
-        // a broken pipe is an end too
-      }
-      Runtime.getRuntime().halt(WORKER_GONE);
-    }, "worker-watch");
+    Thread watcher =
+        new Thread(
+            () -> {
+              try {
+                while (in.read() >= 0) {
+                  // nothing more is expected: only the end matters
+                }
+              } catch (IOException e) {
+                // a broken pipe is an end too
+              }
+              Runtime.getRuntime().halt(WORKER_GONE);
+            },
+            "worker-watch");
     watcher.setDaemon(true);
     watcher.start();
-    ProcessHandle.current().parent()
+    ProcessHandle.current()
+        .parent()
         .ifPresent(worker -> worker.onExit().thenRun(() -> Runtime.getRuntime().halt(WORKER_GONE)));
   }
 }

@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
  */
 public class WorkerRole implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerRole.class);
+
   /** The consumer group every worker joins. */
   public static final String GROUP = "evalfleet-workers";
 
@@ -41,10 +42,13 @@ public class WorkerRole implements AutoCloseable {
     this(config, workerId, cacheDir, new SimpleMeterRegistry());
   }
 
-  /** @param shared where the worker's meters go (a Prometheus registry in production) */
+  /**
+   * @param shared where the worker's meters go (a Prometheus registry in production)
+   */
   public WorkerRole(FleetConfig config, String workerId, Path cacheDir, MeterRegistry shared) {
     this.config = config;
-    // Every worker meter carries the worker's id, also when several workers share one registry (local mode).
+    // Every worker meter carries the worker's id, also when several workers share one registry
+    // (local mode).
     var registry = new CompositeMeterRegistry(shared.config().clock());
     registry.config().commonTags("worker", workerId);
     registry.add(shared);
@@ -53,15 +57,23 @@ public class WorkerRole implements AutoCloseable {
     // Suspect jobs are scored alone in a JVM started as this one, with the same settings.
     this.isolation = IsolatedScoring.ofThisJvm(config, workerId, cacheDir);
     int capacity = config.get(FleetConfig.WORKER_CONCURRENCY);
-    this.scoring = Executors.newFixedThreadPool(capacity, r -> new Thread(r, workerId + "-scoring"));
+    this.scoring =
+        Executors.newFixedThreadPool(capacity, r -> new Thread(r, workerId + "-scoring"));
     this.producer = KafkaClients.producer(config, workerId);
     var consumer = KafkaClients.consumer(config, GROUP, workerId, capacity, workerId);
-    this.clientMetrics = List.of(
-        new KafkaClientMetrics(producer),
-        new KafkaClientMetrics(consumer));
+    this.clientMetrics =
+        List.of(new KafkaClientMetrics(producer), new KafkaClientMetrics(consumer));
     clientMetrics.forEach(m -> m.bindTo(registry));
-    this.jobs = new JobConsumer(consumer, producer, scorers.scorer(), scoring, capacity,
-        config.get(FleetConfig.MAX_DELIVERIES), isolation, registry);
+    this.jobs =
+        new JobConsumer(
+            consumer,
+            producer,
+            scorers.scorer(),
+            scoring,
+            capacity,
+            config.get(FleetConfig.MAX_DELIVERIES),
+            isolation,
+            registry);
     this.pollThread = new Thread(jobs, workerId + "-poll");
   }
 
@@ -76,13 +88,16 @@ public class WorkerRole implements AutoCloseable {
 
   /**
    * Whether the role's loop thread is still running. A loop that ended without being closed hit an
-   * error it could not handle (it was logged); the process should then exit so that it is restarted.
+   * error it could not handle (it was logged); the process should then exit so that it is
+   * restarted.
    */
   public boolean alive() {
     return pollThread.isAlive();
   }
 
-  /** Stops polling, lets running jobs finish within {@code timeout}, commits, and closes everything. */
+  /**
+   * Stops polling, lets running jobs finish within {@code timeout}, commits, and closes everything.
+   */
   public void close(Duration timeout) throws InterruptedException {
     // A job being scored alone is abandoned, not blamed: it is delivered again.
     isolation.close();

@@ -10,7 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-/** Stands in for {@link ScoreOneJob}: a job's shard index says what happens to the process that scores it. */
+/**
+ * Stands in for {@link ScoreOneJob}: a job's shard index says what happens to the process that
+ * scores it.
+ */
 public final class FakeScoring {
   static final int ANSWERS = 0;
   static final int RUNS_OUT_OF_MEMORY = 1;
@@ -19,23 +22,27 @@ public final class FakeScoring {
   static final int FAILS = 4;
 
   public static void main(String[] args) throws Exception {
-    String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
+    String line =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
     ScoringJob job = Json.read(line.getBytes(StandardCharsets.UTF_8), IsolatedJob.class).job();
     switch (job.shardIndex()) {
       case ANSWERS -> {
         System.out.println("some chatter before the answer");
-        System.out.println(ScoreOneJob.RESULT + Json.writeString(ShardResult.builder()
-            .jobId(job.jobId())
-            .runId(job.runId())
-            .shardIndex(job.shardIndex())
-            .rowStart(job.rowStart())
-            .rowCount(job.rowCount())
-            .values(Map.of("cosine", new double[job.rowCount()]))
-            .workerId("w")
-            .executionProvider("cpu")
-            .durationMs(1)
-            .attempt(1)
-            .build()));
+        System.out.println(
+            ScoreOneJob.RESULT
+                + Json.writeString(
+                    ShardResult.builder()
+                        .jobId(job.jobId())
+                        .runId(job.runId())
+                        .shardIndex(job.shardIndex())
+                        .rowStart(job.rowStart())
+                        .rowCount(job.rowCount())
+                        .values(Map.of("cosine", new double[job.rowCount()]))
+                        .workerId("w")
+                        .executionProvider("cpu")
+                        .durationMs(1)
+                        .attempt(1)
+                        .build()));
         System.exit(0);
       }
       case RUNS_OUT_OF_MEMORY -> {
@@ -45,7 +52,9 @@ public final class FakeScoring {
         }
       }
       case IS_KILLED -> {
-        new ProcessBuilder("kill", "-9", Long.toString(ProcessHandle.current().pid())).start().waitFor();
+        new ProcessBuilder("kill", "-9", Long.toString(ProcessHandle.current().pid()))
+            .start()
+            .waitFor();
         Thread.sleep(60_000);
       }
       case HANGS -> Thread.sleep(600_000);

@@ -45,36 +45,46 @@ class IsolatedScoringTest {
   }
 
   IsolatedScoring fake(String heap, String... jvmOptions) {
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
     command.addAll(List.of(jvmOptions));
-    command.addAll(List.of("-cp", System.getProperty("java.class.path"), FakeScoring.class.getName()));
-    return new IsolatedScoring(command, heap, FleetConfig.defaults(), "worker-t", cache, Duration.ZERO);
+    command.addAll(
+        List.of("-cp", System.getProperty("java.class.path"), FakeScoring.class.getName()));
+    return new IsolatedScoring(
+        command, heap, FleetConfig.defaults(), "worker-t", cache, Duration.ZERO);
   }
 
   @Test
   void anAnswerIsTheJobsResult() {
-    Isolation.Outcome outcome = fake("-Xmx64m", "-Xmx64m").score(job(FakeScoring.ANSWERS, "/m.onnx"));
+    Isolation.Outcome outcome =
+        fake("-Xmx64m", "-Xmx64m").score(job(FakeScoring.ANSWERS, "/m.onnx"));
     assertThat(outcome).isInstanceOf(Isolation.Answered.class);
-    assertThat(((Isolation.Answered) outcome).result().jobId()).isEqualTo(ScoringJob.jobId("run-1", 0));
+    assertThat(((Isolation.Answered) outcome).result().jobId())
+        .isEqualTo(ScoringJob.jobId("run-1", 0));
   }
 
   @Test
   void runningOutOfMemoryIsEvidenceNamingTheHeap() {
-    Isolation.Outcome outcome = fake("-Xmx32m", "-Xmx32m", "-XX:+ExitOnOutOfMemoryError")
-        .score(job(FakeScoring.RUNS_OUT_OF_MEMORY, "/m.onnx"));
+    Isolation.Outcome outcome =
+        fake("-Xmx32m", "-Xmx32m", "-XX:+ExitOnOutOfMemoryError")
+            .score(job(FakeScoring.RUNS_OUT_OF_MEMORY, "/m.onnx"));
     assertThat(outcome).isEqualTo(new Isolation.Died("ran out of memory (-Xmx32m), exit status 3"));
   }
 
   @Test
   void aKillIsEvidenceNamingTheSignal() {
-    Isolation.Outcome outcome = fake("-Xmx64m", "-Xmx64m").score(job(FakeScoring.IS_KILLED, "/m.onnx"));
+    Isolation.Outcome outcome =
+        fake("-Xmx64m", "-Xmx64m").score(job(FakeScoring.IS_KILLED, "/m.onnx"));
     assertThat(outcome).isEqualTo(new Isolation.Died("was killed by signal 9 (SIGKILL)"));
   }
 
   @Test
   void aFailingExitIsEvidenceNamingItsLastWords() {
     Isolation.Outcome outcome = fake("-Xmx64m", "-Xmx64m").score(job(FakeScoring.FAILS, "/m.onnx"));
-    assertThat(outcome).isEqualTo(new Isolation.Died("exited with status 2; its last words: the row reader broke"));
+    assertThat(outcome)
+        .isEqualTo(
+            new Isolation.Died("exited with status 2; its last words: the row reader broke"));
   }
 
   @Test
@@ -89,16 +99,26 @@ class IsolatedScoringTest {
 
   @Test
   void theChildBuildsTheWorkersScorersFromItsSettingsAndAnswersWithoutKafka() {
-    // Nothing listens on this address: a child that opened a Kafka client would hang or fail, not answer.
-    FleetConfig config = FleetConfig.defaults().with(Map.of("kafka.bootstrap.servers", "127.0.0.1:1",
-        "worker.intra-op-threads", "1"));
-    IsolatedScoring isolation = new IsolatedScoring(IsolatedScoring.javaCommand(ScoreOneJob.class), "-Xmx?", config,
-        "worker-t", cache, Duration.ZERO);
+    // Nothing listens on this address: a child that opened a Kafka client would hang or fail, not
+    // answer.
+    FleetConfig config =
+        FleetConfig.defaults()
+            .with(Map.of("kafka.bootstrap.servers", "127.0.0.1:1", "worker.intra-op-threads", "1"));
+    IsolatedScoring isolation =
+        new IsolatedScoring(
+            IsolatedScoring.javaCommand(ScoreOneJob.class),
+            "-Xmx?",
+            config,
+            "worker-t",
+            cache,
+            Duration.ZERO);
     Isolation.Outcome outcome = isolation.score(job(0, cache.resolve("missing.onnx").toString()));
     assertThat(outcome).isInstanceOf(Isolation.Answered.class);
     var result = ((Isolation.Answered) outcome).result();
     assertThat(result.workerId()).isEqualTo("worker-t");
     assertThat(result.failed()).isTrue();
-    assertThat(result.error().message()).as("scored as the worker scores: the subset is read first").contains("/nowhere/s.parquet");
+    assertThat(result.error().message())
+        .as("scored as the worker scores: the subset is read first")
+        .contains("/nowhere/s.parquet");
   }
 }

@@ -7,34 +7,53 @@ import java.util.List;
 
 /**
  * Drops warnings that are known to be harmless and that a user can do nothing about, so that a
- * warning on an interactive console always means something. Each entry is one logger and the
- * start of one message; anything else passes.
+ * warning on an interactive console always means something. Each entry is one logger and the start
+ * of one message; anything else passes.
  */
 public final class KnownNoise extends Filter<ILoggingEvent> {
   private record Noise(String logger, String messageStart, String contains) {}
 
-  private static final List<Noise> KNOWN = List.of(
-      // The embedded broker closes its controller channel twice on shutdown (a Kafka quirk, harmless).
-      new Noise("org.apache.kafka.clients.NetworkClient", "[NodeToControllerChannelManager", "already been closed"),
-      // A laptop fleet's dispatcher state is thrown away with its embedded broker, wherever it lies.
-      new Noise("org.apache.kafka.streams.processor.internals.StateDirectory",
-          "Using an OS temp directory in the state.dir property", "state.dir"),
-      // A broker that does not answer, said once per try: a command for a person says it once, in
-      // its error, when it gives up (the log file keeps every try).
-      new Noise("org.apache.kafka.clients.NetworkClient", "[", "could not be established. Node may not be available"),
-      new Noise("org.apache.kafka.clients.NetworkClient", "[", ") disconnected"),
-      // A dispatcher's first start: Kafka Streams creates its repartition topics while its consumer
-      // already asks for them (evalfleet's own topics are checked before the start, by name).
-      new Noise("org.apache.kafka.clients.NetworkClient", "[Consumer clientId=evalfleet-dispatcher",
-          "by-model-repartition=UNKNOWN_TOPIC_OR_PARTITION"),
-      // Kafka Streams 4.3 advises on its global-store thread, which the dispatcher does not have.
-      new Noise("org.apache.kafka.streams.StreamsConfig", "Processing exception handler is not enabled for the GlobalThread",
-          "GlobalThread"));
+  private static final List<Noise> KNOWN =
+      List.of(
+          // The embedded broker closes its controller channel twice on shutdown (a Kafka quirk,
+          // harmless).
+          new Noise(
+              "org.apache.kafka.clients.NetworkClient",
+              "[NodeToControllerChannelManager",
+              "already been closed"),
+          // A laptop fleet's dispatcher state is thrown away with its embedded broker, wherever it
+          // lies.
+          new Noise(
+              "org.apache.kafka.streams.processor.internals.StateDirectory",
+              "Using an OS temp directory in the state.dir property",
+              "state.dir"),
+          // A broker that does not answer, said once per try: a command for a person says it once,
+          // in
+          // its error, when it gives up (the log file keeps every try).
+          new Noise(
+              "org.apache.kafka.clients.NetworkClient",
+              "[",
+              "could not be established. Node may not be available"),
+          new Noise("org.apache.kafka.clients.NetworkClient", "[", ") disconnected"),
+          // A dispatcher's first start: Kafka Streams creates its repartition topics while its
+          // consumer
+          // already asks for them (evalfleet's own topics are checked before the start, by name).
+          new Noise(
+              "org.apache.kafka.clients.NetworkClient",
+              "[Consumer clientId=evalfleet-dispatcher",
+              "by-model-repartition=UNKNOWN_TOPIC_OR_PARTITION"),
+          // Kafka Streams 4.3 advises on its global-store thread, which the dispatcher does not
+          // have.
+          new Noise(
+              "org.apache.kafka.streams.StreamsConfig",
+              "Processing exception handler is not enabled for the GlobalThread",
+              "GlobalThread"));
 
   @Override
   public FilterReply decide(ILoggingEvent event) {
     for (Noise noise : KNOWN) {
-      if (event.getLoggerName().equals(noise.logger()) && event.getMessage() != null
+      if (event.getLoggerName().equals(noise.logger())
+          && event.getMessage() != null
           && event.getMessage().startsWith(noise.messageStart())
           && event.getFormattedMessage().contains(noise.contains())) {
         return FilterReply.DENY;

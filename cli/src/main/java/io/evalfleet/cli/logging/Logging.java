@@ -13,7 +13,8 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 /**
  * The one logging set-up: SLF4J with logback, ONNX Runtime's {@code java.util.logging} and the
  * log4j API (Kafka's broker) bridged into it. Roles keep {@code logback.xml} (JSON lines on
- * stdout); interactive commands switch to {@code evalfleet-interactive.xml} with {@link #interactive}.
+ * stdout); interactive commands switch to {@code evalfleet-interactive.xml} with {@link
+ * #interactive}.
  */
 public final class Logging {
   private Logging() {}
@@ -36,7 +37,8 @@ public final class Logging {
     LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
     URL config = Logging.class.getResource("/evalfleet-interactive.xml");
     if (config == null) {
-      throw new IllegalStateException("evalfleet-interactive.xml is missing from the evalfleet jar");
+      throw new IllegalStateException(
+          "evalfleet-interactive.xml is missing from the evalfleet jar");
     }
     context.reset();
     context.putProperty("evalfleet.log.file", file.toString());

@@ -12,19 +12,21 @@ import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
- * Shows runs' progress as it arrives: on a terminal, one live bar per run (the progressbar
- * library) with rows scored, rows/s and the ETA the dispatcher's rate gives; elsewhere (a pipe, a CI
- * log) one plain line per update. Not thread-safe.
+ * Shows runs' progress as it arrives: on a terminal, one live bar per run (the progressbar library)
+ * with rows scored, rows/s and the ETA the dispatcher's rate gives; elsewhere (a pipe, a CI log)
+ * one plain line per update. Not thread-safe.
  */
 public abstract class ProgressDisplay implements AutoCloseable {
-  /** A display for {@code out}: bars when the process has a terminal, plain lines when it has not. */
+  /**
+   * A display for {@code out}: bars when the process has a terminal, plain lines when it has not.
+   */
   public static ProgressDisplay forConsole(PrintStream out) {
     return onTerminal() ? bars(out) : lines(out);
   }
 
   /**
-   * Whether the process talks to a terminal. From Java 22 {@code System.console()} exists without one
-   * too, and {@code Console.isTerminal()} tells; before, a console exists only on a terminal.
+   * Whether the process talks to a terminal. From Java 22 {@code System.console()} exists without
+   * one too, and {@code Console.isTerminal()} tells; before, a console exists only on a terminal.
    */
   static boolean onTerminal() {
     Console console = System.console();
@@ -48,13 +50,17 @@ public abstract class ProgressDisplay implements AutoCloseable {
     return new Lines(out);
   }
 
-  /** Runs whose flag arrived, the most recent ones: progress read after a run's flag is not shown again. */
-  private final Map<String, Boolean> finished = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-      return size() > 10_000;
-    }
-  };
+  /**
+   * Runs whose flag arrived, the most recent ones: progress read after a run's flag is not shown
+   * again.
+   */
+  private final Map<String, Boolean> finished =
+      new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > 10_000;
+        }
+      };
 
   /** Shows one progress record, unless its run already ended. */
   public final void show(RunProgress progress) {
@@ -79,13 +85,21 @@ public abstract class ProgressDisplay implements AutoCloseable {
   /** {@code 12/55 shards · 2,300 rows/s · ETA 5 s}, the words both displays use. */
   static String describe(RunProgress p) {
     String eta = p.etaSeconds().isPresent() ? " · ETA " + duration(p.etaSeconds().getAsLong()) : "";
-    return String.format(Locale.ROOT, "%d/%d shards · %,.0f rows/s%s", p.shardsDone(), p.shardsTotal(),
-        p.rowsPerSecond(), eta);
+    return String.format(
+        Locale.ROOT,
+        "%d/%d shards · %,.0f rows/s%s",
+        p.shardsDone(),
+        p.shardsTotal(),
+        p.rowsPerSecond(),
+        eta);
   }
 
   private static String duration(long seconds) {
-    return seconds < 60 ? seconds + " s" : seconds < 3600 ? (seconds / 60) + " min " + (seconds % 60) + " s"
-        : (seconds / 3600) + " h " + (seconds % 3600 / 60) + " min";
+    return seconds < 60
+        ? seconds + " s"
+        : seconds < 3600
+            ? (seconds / 60) + " min " + (seconds % 60) + " s"
+            : (seconds / 3600) + " h " + (seconds % 3600 / 60) + " min";
   }
 
   private static final class Bars extends ProgressDisplay {
@@ -98,12 +112,21 @@ public abstract class ProgressDisplay implements AutoCloseable {
 
     @Override
     protected void draw(RunProgress p) {
-      ProgressBar bar = bars.computeIfAbsent(p.runId(), id -> new ProgressBarBuilder()
-          .setTaskName(p.model() + " " + p.version()).setInitialMax(Math.max(1, p.rowsTotal()))
-          .setUnit(" rows", 1).setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(250)
-          // The library's own ETA would be from this process's view; the message carries the dispatcher's.
-          .setConsumer(new ConsoleProgressBarConsumer(out)).hideEta()
-          .build());
+      ProgressBar bar =
+          bars.computeIfAbsent(
+              p.runId(),
+              id ->
+                  new ProgressBarBuilder()
+                      .setTaskName(p.model() + " " + p.version())
+                      .setInitialMax(Math.max(1, p.rowsTotal()))
+                      .setUnit(" rows", 1)
+                      .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
+                      .setUpdateIntervalMillis(250)
+                      // The library's own ETA would be from this process's view; the message
+                      // carries the dispatcher's.
+                      .setConsumer(new ConsoleProgressBarConsumer(out))
+                      .hideEta()
+                      .build());
       bar.maxHint(Math.max(1, p.rowsTotal()));
       bar.stepTo(p.rowsScored());
       bar.setExtraMessage(describe(p));
@@ -143,8 +166,16 @@ public abstract class ProgressDisplay implements AutoCloseable {
         return;
       }
       double percent = p.rowsTotal() == 0 ? 0 : 100.0 * p.rowsScored() / p.rowsTotal();
-      out.println(String.format(Locale.ROOT, "progress %s %s: %,d/%,d rows (%.0f%%) · %s", p.model(), p.version(),
-          p.rowsScored(), p.rowsTotal(), percent, describe(p)));
+      out.println(
+          String.format(
+              Locale.ROOT,
+              "progress %s %s: %,d/%,d rows (%.0f%%) · %s",
+              p.model(),
+              p.version(),
+              p.rowsScored(),
+              p.rowsTotal(),
+              percent,
+              describe(p)));
       out.flush();
     }
 

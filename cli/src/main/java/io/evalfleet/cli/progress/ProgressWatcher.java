@@ -13,14 +13,19 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
-/** Reads run progress from {@code evalfleet.run-progress} as it is published, outside any consumer group. Not thread-safe. */
+/**
+ * Reads run progress from {@code evalfleet.run-progress} as it is published, outside any consumer
+ * group. Not thread-safe.
+ */
 public final class ProgressWatcher implements AutoCloseable {
   private final KafkaConsumer<String, byte[]> consumer;
 
   public ProgressWatcher(FleetConfig config) {
     consumer = KafkaClients.reader(config, "evalfleet-progress-watcher");
-    List<TopicPartition> partitions = consumer.partitionsFor(Topics.RUN_PROGRESS, Duration.ofSeconds(30)).stream()
-        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    List<TopicPartition> partitions =
+        consumer.partitionsFor(Topics.RUN_PROGRESS, Duration.ofSeconds(30)).stream()
+            .map(p -> new TopicPartition(p.topic(), p.partition()))
+            .toList();
     consumer.assign(partitions);
     consumer.seekToEnd(partitions);
     partitions.forEach(consumer::position); // fix the position now, before anything is submitted

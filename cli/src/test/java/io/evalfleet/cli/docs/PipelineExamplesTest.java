@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The training-pipeline examples of {@code docs/pipelines.md}: the code the page shows is, byte for
- * byte, the files in {@code docs/examples/} (the Python one is what {@code DocumentedCommandsIT} runs
- * against a fleet), and the CI examples are valid YAML whose evaluation job runs after training and
- * calls the example with the arguments it declares and the page documents.
+ * byte, the files in {@code docs/examples/} (the Python one is what {@code DocumentedCommandsIT}
+ * runs against a fleet), and the CI examples are valid YAML whose evaluation job runs after
+ * training and calls the example with the arguments it declares and the page documents.
  */
 class PipelineExamplesTest {
   static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
@@ -31,20 +31,26 @@ class PipelineExamplesTest {
 
   @Test
   void pageShowsThePythonExampleByteForByte() throws IOException {
-    assertThat(fencedBlocks(read(PAGE), "python")).as("python blocks of %s", PAGE)
+    assertThat(fencedBlocks(read(PAGE), "python"))
+        .as("python blocks of %s", PAGE)
         .containsExactly(read(EXAMPLES.resolve(SCRIPT)));
   }
 
   @Test
   void pageShowsTheCiExamplesByteForByte() throws IOException {
-    assertThat(fencedBlocks(read(PAGE), "yaml")).as("yaml blocks of %s", PAGE)
-        .containsExactly(read(EXAMPLES.resolve("github-actions.yml")), read(EXAMPLES.resolve("gitlab-ci.yml")));
+    assertThat(fencedBlocks(read(PAGE), "yaml"))
+        .as("yaml blocks of %s", PAGE)
+        .containsExactly(
+            read(EXAMPLES.resolve("github-actions.yml")), read(EXAMPLES.resolve("gitlab-ci.yml")));
   }
 
   @Test
   void pageDocumentsEveryOptionTheExampleDeclares() throws IOException {
-    List<String> usage = fencedBlocks(read(PAGE), "bash").stream().flatMap(b -> b.lines())
-        .filter(line -> line.contains(SCRIPT)).toList();
+    List<String> usage =
+        fencedBlocks(read(PAGE), "bash").stream()
+            .flatMap(b -> b.lines())
+            .filter(line -> line.contains(SCRIPT))
+            .toList();
     assertThat(usage).as("the usage line in %s", PAGE).hasSize(1);
     assertThat(options(usage.get(0))).isEqualTo(declaredOptions());
   }
@@ -54,7 +60,9 @@ class PipelineExamplesTest {
     JsonNode workflow = new YAMLMapper().readTree(EXAMPLES.resolve("github-actions.yml").toFile());
     assertThat(workflow.has("on") || workflow.has("true")).as("the workflow has triggers").isTrue();
     JsonNode evaluate = workflow.path("jobs").path("evaluate");
-    assertThat(workflow.path("jobs").path("train").path("steps").isArray()).as("a train job").isTrue();
+    assertThat(workflow.path("jobs").path("train").path("steps").isArray())
+        .as("a train job")
+        .isTrue();
     assertThat(evaluate.path("needs").asText()).as("evaluate runs after train").isEqualTo("train");
     List<String> calls = new ArrayList<>();
     for (JsonNode step : evaluate.path("steps")) {
@@ -87,8 +95,12 @@ class PipelineExamplesTest {
     List<String> words = List.of(calls.get(0).trim().split("\\s+"));
     assertThat(words.get(0)).isEqualTo("python3");
     assertThat(words.get(1)).endsWith("/" + SCRIPT);
-    assertThat(options(calls.get(0))).as("options of %s", calls.get(0)).isEqualTo(declaredOptions());
-    assertThat(words).as("the event file the train job wrote").containsSubsequence("--event", "event.json");
+    assertThat(options(calls.get(0)))
+        .as("options of %s", calls.get(0))
+        .isEqualTo(declaredOptions());
+    assertThat(words)
+        .as("the event file the train job wrote")
+        .containsSubsequence("--event", "event.json");
   }
 
   /** The options the example's argument parser declares, in order. */
@@ -98,7 +110,9 @@ class PipelineExamplesTest {
     while (matcher.find()) {
       declared.add(matcher.group(1));
     }
-    assertThat(declared).as("options declared by %s", SCRIPT).contains("--bootstrap-servers", "--event", "--timeout");
+    assertThat(declared)
+        .as("options declared by %s", SCRIPT)
+        .contains("--bootstrap-servers", "--event", "--timeout");
     return declared;
   }
 
@@ -112,7 +126,10 @@ class PipelineExamplesTest {
     return options;
   }
 
-  /** The contents of the page's fenced code blocks in {@code language}, each ending with its last newline. */
+  /**
+   * The contents of the page's fenced code blocks in {@code language}, each ending with its last
+   * newline.
+   */
   static List<String> fencedBlocks(String markdown, String language) {
     List<String> blocks = new ArrayList<>();
     String open = "```" + language + "\n";
@@ -123,7 +140,8 @@ class PipelineExamplesTest {
         return blocks;
       }
       int body = markdown.indexOf(open, start) + open.length();
-      int end = markdown.startsWith("```\n", body) ? body : markdown.indexOf("\n```\n", body - 1) + 1;
+      int end =
+          markdown.startsWith("```\n", body) ? body : markdown.indexOf("\n```\n", body - 1) + 1;
       if (end <= 0) {
         throw new IllegalStateException("a ```" + language + " block is not closed");
       }

@@ -9,25 +9,34 @@ import ch.qos.logback.core.spi.FilterReply;
 import org.junit.jupiter.api.Test;
 
 class KnownNoiseTest {
-  private static final String PREFIX = "[Consumer clientId=evalfleet-dispatcher-StreamThread-1-consumer,"
-      + " groupId=evalfleet-dispatcher] The metadata response from the cluster reported a recoverable issue with"
-      + " correlation id 63 : ";
+  private static final String PREFIX =
+      "[Consumer clientId=evalfleet-dispatcher-StreamThread-1-consumer,"
+          + " groupId=evalfleet-dispatcher] The metadata response from the cluster reported a recoverable issue with"
+          + " correlation id 63 : ";
 
   private static FilterReply decide(String logger, String message) {
     LoggerContext context = new LoggerContext();
-    LoggingEvent event = new LoggingEvent(logger, context.getLogger(logger), Level.WARN, message, null, null);
+    LoggingEvent event =
+        new LoggingEvent(logger, context.getLogger(logger), Level.WARN, message, null, null);
     return new KnownNoise().decide(event);
   }
 
   @Test
   void theRepartitionTopicsMissingAtADispatchersFirstStartAreNotShown() {
-    assertThat(decide("org.apache.kafka.clients.NetworkClient", PREFIX
-        + "{evalfleet-dispatcher-staged-by-model-repartition=UNKNOWN_TOPIC_OR_PARTITION}")).isEqualTo(FilterReply.DENY);
+    assertThat(
+            decide(
+                "org.apache.kafka.clients.NetworkClient",
+                PREFIX
+                    + "{evalfleet-dispatcher-staged-by-model-repartition=UNKNOWN_TOPIC_OR_PARTITION}"))
+        .isEqualTo(FilterReply.DENY);
   }
 
   @Test
   void aMissingTopicOfTheFleetIsStillShown() {
-    assertThat(decide("org.apache.kafka.clients.NetworkClient", PREFIX + "{evalfleet.results=UNKNOWN_TOPIC_OR_PARTITION}"))
+    assertThat(
+            decide(
+                "org.apache.kafka.clients.NetworkClient",
+                PREFIX + "{evalfleet.results=UNKNOWN_TOPIC_OR_PARTITION}"))
         .isEqualTo(FilterReply.NEUTRAL);
   }
 }

@@ -30,7 +30,8 @@ class ProgressDisplayTest {
   @Test
   void plainLinesShowEachChangeOnceWithTheTimeLeftAtTheDispatchersRate() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (ProgressDisplay lines = ProgressDisplay.lines(new PrintStream(out, true, StandardCharsets.UTF_8))) {
+    try (ProgressDisplay lines =
+        ProgressDisplay.lines(new PrintStream(out, true, StandardCharsets.UTF_8))) {
       lines.show(progress("r", 0, 0, 0));
       lines.show(progress("r", 2, 200, 100));
       lines.show(progress("r", 2, 200, 100)); // nothing moved
@@ -38,16 +39,18 @@ class ProgressDisplayTest {
       lines.finish("r");
       lines.show(progress("r", 10, 1000, 100)); // read after the flag
     }
-    assertThat(out.toString(StandardCharsets.UTF_8).lines().toList()).containsExactly(
-        "progress m v1: 0/1,000 rows (0%) · 0/10 shards · 0 rows/s",
-        "progress m v1: 200/1,000 rows (20%) · 2/10 shards · 100 rows/s · ETA 8 s",
-        "progress m v1: 1,000/1,000 rows (100%) · 10/10 shards · 100 rows/s · ETA 0 s");
+    assertThat(out.toString(StandardCharsets.UTF_8).lines().toList())
+        .containsExactly(
+            "progress m v1: 0/1,000 rows (0%) · 0/10 shards · 0 rows/s",
+            "progress m v1: 200/1,000 rows (20%) · 2/10 shards · 100 rows/s · ETA 8 s",
+            "progress m v1: 1,000/1,000 rows (100%) · 10/10 shards · 100 rows/s · ETA 0 s");
   }
 
   @Test
   void barsRedrawInPlace() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (ProgressDisplay bars = ProgressDisplay.bars(new PrintStream(out, true, StandardCharsets.UTF_8))) {
+    try (ProgressDisplay bars =
+        ProgressDisplay.bars(new PrintStream(out, true, StandardCharsets.UTF_8))) {
       bars.show(progress("r", 5, 500, 250));
       bars.finish("r");
     }

@@ -8,7 +8,16 @@ import java.util.Map;
  * why, and what it scored. The history is what the variance band is computed from.
  *
  * @param commit the source commit of the version's training code, from its staged event
- * @param reason {@code first} (the model's first evaluated version), {@code pinned} or {@code promoted}
+ * @param reason {@code first} (the model's first evaluated version), {@code pinned} or {@code
+ *     promoted}
  */
-public record BaselineSnapshot(String model, String version, String commit, String runId, String artifactSha256,
-    String subsetSha256, Map<String, Double> metrics, String reason, Instant recordedAt) {}
+public record BaselineSnapshot(
+    String model,
+    String version,
+    String commit,
+    String runId,
+    String artifactSha256,
+    String subsetSha256,
+    Map<String, Double> metrics,
+    String reason,
+    Instant recordedAt) {}

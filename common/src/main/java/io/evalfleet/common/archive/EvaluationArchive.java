@@ -69,27 +69,43 @@ public final class EvaluationArchive {
   // ---- per-row scores
 
   public Path scoresPath(ScoreKey key) {
-    return new Path(root, "scores/" + key.subsetSha256() + "/" + key.artifactSha256() + "/" + key.digest() + ".parquet");
+    return new Path(
+        root,
+        "scores/"
+            + key.subsetSha256()
+            + "/"
+            + key.artifactSha256()
+            + "/"
+            + key.digest()
+            + ".parquet");
   }
 
   /** Where and how a run's per-row scores were computed, kept beside them. */
-  public record Provenance(List<String> onnxRuntime, List<String> executionProviders, List<String> hardware,
-      String modelSignature, String runId) {}
+  public record Provenance(
+      List<String> onnxRuntime,
+      List<String> executionProviders,
+      List<String> hardware,
+      String modelSignature,
+      String runId) {}
 
   /**
    * Archived per-row scores with their provenance.
    *
-   * @param sketches the run's per-token distributions (a {@link io.evalfleet.common.task.TokenSketch}
-   *     each, encoded), by name
+   * @param sketches the run's per-token distributions (a {@link
+   *     io.evalfleet.common.task.TokenSketch} each, encoded), by name
    */
-  public record ArchivedScores(String uri, Map<String, double[]> rows, Map<String, String> sketches,
+  public record ArchivedScores(
+      String uri,
+      Map<String, double[]> rows,
+      Map<String, String> sketches,
       Provenance provenance) {}
 
   /** Key-value metadata of a score file that holds a per-token sketch, followed by its name. */
   private static final String SKETCH_METADATA = "evalfleet.sketch.";
 
   /** Writes a run's per-row scores and their provenance; returns where. */
-  public String writeScores(ScoreKey key, Map<String, double[]> rows, Provenance provenance) throws IOException {
+  public String writeScores(ScoreKey key, Map<String, double[]> rows, Provenance provenance)
+      throws IOException {
     return writeScores(key, rows, Map.of(), provenance);
   }
 
@@ -97,8 +113,9 @@ public final class EvaluationArchive {
    * Writes a run's per-row scores, its per-token sketches (in the file's key-value metadata) and
    * their provenance; returns where.
    */
-  public String writeScores(ScoreKey key, Map<String, double[]> rows, Map<String, String> sketches,
-      Provenance provenance) throws IOException {
+  public String writeScores(
+      ScoreKey key, Map<String, double[]> rows, Map<String, String> sketches, Provenance provenance)
+      throws IOException {
     Map<String, String> metadata = new LinkedHashMap<>();
     sketches.forEach((name, sketch) -> metadata.put(SKETCH_METADATA + name, sketch));
     writeJson(provenancePath(key), provenance);
@@ -110,9 +127,14 @@ public final class EvaluationArchive {
     int count = rows.values().stream().mapToInt(v -> v.length).max().orElse(0);
     Path partial = partial(target);
     SimpleGroupFactory groups = new SimpleGroupFactory(schema);
-    try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(partial, storage.conf()))
-        .withConf(storage.conf()).withType(schema).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-        .withCompressionCodec(CompressionCodecName.SNAPPY).withExtraMetaData(metadata).build()) {
+    try (ParquetWriter<Group> writer =
+        ExampleParquetWriter.builder(HadoopOutputFile.fromPath(partial, storage.conf()))
+            .withConf(storage.conf())
+            .withType(schema)
+            .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+            .withCompressionCodec(CompressionCodecName.SNAPPY)
+            .withExtraMetaData(metadata)
+            .build()) {
       for (int i = 0; i < count; i++) {
         Group row = groups.newGroup().append("row", (long) i);
         for (var column : rows.entrySet()) {
@@ -139,7 +161,9 @@ public final class EvaluationArchive {
   }
 
   private Path provenancePath(ScoreKey key) {
-    return new Path(root, "scores/" + key.subsetSha256() + "/" + key.artifactSha256() + "/" + key.digest() + ".json");
+    return new Path(
+        root,
+        "scores/" + key.subsetSha256() + "/" + key.artifactSha256() + "/" + key.digest() + ".json");
   }
 
   /** The archived per-row scores for {@code key}, if a run with the same key was scored before. */
@@ -148,19 +172,29 @@ public final class EvaluationArchive {
     if (!fs().exists(path) || !fs().exists(provenancePath(key))) {
       return Optional.empty();
     }
-    return Optional.of(new ArchivedScores(path.toString(), readScores(path), readSketches(path.toString()),
-        readJson(provenancePath(key), Provenance.class)));
+    return Optional.of(
+        new ArchivedScores(
+            path.toString(),
+            readScores(path),
+            readSketches(path.toString()),
+            readJson(provenancePath(key), Provenance.class)));
   }
 
   /** The per-token sketches a score file holds, by name; empty when it holds none. */
   public Map<String, String> readSketches(String uri) throws IOException {
     Map<String, String> sketches = new LinkedHashMap<>();
-    try (var reader = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(uri), storage.conf()))) {
-      reader.getFooter().getFileMetaData().getKeyValueMetaData().forEach((name, value) -> {
-        if (name.startsWith(SKETCH_METADATA)) {
-          sketches.put(name.substring(SKETCH_METADATA.length()), value);
-        }
-      });
+    try (var reader =
+        ParquetFileReader.open(HadoopInputFile.fromPath(new Path(uri), storage.conf()))) {
+      reader
+          .getFooter()
+          .getFileMetaData()
+          .getKeyValueMetaData()
+          .forEach(
+              (name, value) -> {
+                if (name.startsWith(SKETCH_METADATA)) {
+                  sketches.put(name.substring(SKETCH_METADATA.length()), value);
+                }
+              });
     }
     return sketches;
   }
@@ -178,7 +212,8 @@ public final class EvaluationArchive {
   private Map<String, double[]> readScores(Path path) throws IOException {
     Map<String, double[]> columns = new LinkedHashMap<>();
     int rows = 0;
-    try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), path).withConf(storage.conf()).build()) {
+    try (ParquetReader<Group> reader =
+        ParquetReader.builder(new GroupReadSupport(), path).withConf(storage.conf()).build()) {
       Group row;
       while ((row = reader.read()) != null) {
         var type = row.getType();
@@ -225,30 +260,36 @@ public final class EvaluationArchive {
   public String writeMonitorResult(MonitorResult result) throws IOException {
     Path target = monitorResultPath(result.model(), result.windowEnd());
     writeJson(target, result);
-    // Versions before 2026-12 named a result by its window end in epoch milliseconds: a window checked
+    // Versions before 2026-12 named a result by its window end in epoch milliseconds: a window
+    // checked
     // again keeps one result.
     fs().delete(new Path(target.getParent(), result.windowEnd().toEpochMilli() + ".json"), false);
     return target.toString();
   }
 
-  private static final DateTimeFormatter WINDOW_END = DateTimeFormatter
-      .ofPattern("uuuuMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter WINDOW_END =
+      DateTimeFormatter.ofPattern("uuuuMMdd'T'HHmmss").withZone(ZoneOffset.UTC);
 
   /**
    * Where a monitor result is kept: {@code monitor/<model>/<window end>.json}, the window's end in
    * UTC in ISO 8601's basic format ({@code 20261201T100000Z}, milliseconds added when it has them:
-   * {@code 20261201T100000.250Z}); no colons, which HDFS and Hadoop paths refuse, and names sort by time.
+   * {@code 20261201T100000.250Z}); no colons, which HDFS and Hadoop paths refuse, and names sort by
+   * time.
    */
   public Path monitorResultPath(String model, Instant windowEnd) {
-    String name = WINDOW_END.format(windowEnd)
-        + (windowEnd.getNano() == 0 ? "" : String.format(Locale.ROOT, ".%03d", windowEnd.getNano() / 1_000_000))
-        + "Z";
+    String name =
+        WINDOW_END.format(windowEnd)
+            + (windowEnd.getNano() == 0
+                ? ""
+                : String.format(Locale.ROOT, ".%03d", windowEnd.getNano() / 1_000_000))
+            + "Z";
     return new Path(root, "monitor/" + segment(model) + "/" + name + ".json");
   }
 
   /**
    * The model's monitor history, oldest window first: one result per window end (the latest
-   * evaluated), whether its file is named by the window end or, as before 2026-12, by epoch milliseconds.
+   * evaluated), whether its file is named by the window end or, as before 2026-12, by epoch
+   * milliseconds.
    */
   public List<MonitorResult> monitorHistory(String model) throws IOException {
     Path dir = new Path(root, "monitor/" + segment(model));
@@ -256,16 +297,15 @@ public final class EvaluationArchive {
       return List.of();
     }
     Map<Instant, MonitorResult> byWindow = new TreeMap<>();
-    for (FileStatus file : fs().listStatus(dir, p -> p.getName().endsWith(".json") && !p.getName().startsWith("."))) {
-      MonitorResult result = readJson(file.getPath(),
-          MonitorResult.class);
+    for (FileStatus file :
+        fs().listStatus(dir, p -> p.getName().endsWith(".json") && !p.getName().startsWith("."))) {
+      MonitorResult result = readJson(file.getPath(), MonitorResult.class);
       byWindow.merge(result.windowEnd(), result, (a, b) -> later(a, b));
     }
     return new ArrayList<>(byWindow.values());
   }
 
-  private static MonitorResult later(MonitorResult a,
-      MonitorResult b) {
+  private static MonitorResult later(MonitorResult a, MonitorResult b) {
     if (a.evaluatedAt() == null) {
       return b;
     }
@@ -308,7 +348,9 @@ public final class EvaluationArchive {
     for (FileStatus file : fs().listStatus(dir, p -> p.getName().endsWith(".lock.json"))) {
       locks.add(readJson(file.getPath(), EvaluationLock.class));
     }
-    locks.sort(Comparator.comparing(EvaluationLock::decidedAt, Comparator.nullsFirst(Comparator.naturalOrder())));
+    locks.sort(
+        Comparator.comparing(
+            EvaluationLock::decidedAt, Comparator.nullsFirst(Comparator.naturalOrder())));
     return locks;
   }
 
@@ -319,17 +361,24 @@ public final class EvaluationArchive {
     return new Path(root, reportRelativePath(model, version, file));
   }
 
-  /** {@link #reportPath} relative to the archive's root, for an archive published at another URL. */
+  /**
+   * {@link #reportPath} relative to the archive's root, for an archive published at another URL.
+   */
   public static String reportRelativePath(String model, String version, String file) {
     return "reports/" + segment(model) + "/" + segment(version) + "/" + file;
   }
 
-  /** Writes a file of a version's review (the HTML report, its images, the comment); returns where. */
-  public String writeReportFile(String model, String version, String file, byte[] content) throws IOException {
+  /**
+   * Writes a file of a version's review (the HTML report, its images, the comment); returns where.
+   */
+  public String writeReportFile(String model, String version, String file, byte[] content)
+      throws IOException {
     return writeBytes(reportPath(model, version, file), content);
   }
 
-  /** Writes a page about all of a model's versions ({@code reports/<model>/<file>}); returns where. */
+  /**
+   * Writes a page about all of a model's versions ({@code reports/<model>/<file>}); returns where.
+   */
   public String writeModelPage(String model, String file, byte[] content) throws IOException {
     return writeBytes(new Path(root, "reports/" + segment(model) + "/" + file), content);
   }
@@ -348,8 +397,17 @@ public final class EvaluationArchive {
   // ---- baseline history
 
   public void recordBaseline(BaselineSnapshot snapshot) throws IOException {
-    writeJson(new Path(root, "baselines/" + segment(snapshot.model()) + "/" + snapshot.recordedAt().toEpochMilli()
-        + "-" + segment(snapshot.version()) + ".json"), snapshot);
+    writeJson(
+        new Path(
+            root,
+            "baselines/"
+                + segment(snapshot.model())
+                + "/"
+                + snapshot.recordedAt().toEpochMilli()
+                + "-"
+                + segment(snapshot.version())
+                + ".json"),
+        snapshot);
   }
 
   /** The model's baseline history, oldest first. */
@@ -414,7 +472,9 @@ public final class EvaluationArchive {
     if (name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
       return name;
     }
-    String digest = HexFormat.of().formatHex(Storage.newDigest().digest(name.getBytes(StandardCharsets.UTF_8)), 0, 4);
+    String digest =
+        HexFormat.of()
+            .formatHex(Storage.newDigest().digest(name.getBytes(StandardCharsets.UTF_8)), 0, 4);
     return name.replaceAll("[^A-Za-z0-9._-]", "_") + "-" + digest;
   }
 }

@@ -16,7 +16,8 @@ import java.util.TreeMap;
  *
  * @param artifact the model file with its external data files
  * @param tokenizerSha256 the tokenizer's digest (null when the subset is pre-tokenised)
- * @param goldenSubsetColumns the subset's column of each role, where it differs from the role's name
+ * @param goldenSubsetColumns the subset's column of each role, where it differs from the role's
+ *     name
  * @param evaluatorVersion {@link io.evalfleet.common.task.Evaluator#VERSION}
  * @param onnxRuntime the ONNX Runtime versions the workers ran
  * @param executionProviders the execution providers that scored the shards
@@ -25,8 +26,8 @@ import java.util.TreeMap;
  * @param baseModelSha256 for adapters, the base model they were trained on
  * @param metrics the metric vector with the decision's evidence
  * @param scores where the per-row scores are archived
- * @param embedding an embedding model's conventions (pooling, normalisation, prefixes, output), with
- *     the defaults filled in; null for other tasks
+ * @param embedding an embedding model's conventions (pooling, normalisation, prefixes, output),
+ *     with the defaults filled in; null for other tasks
  */
 public record EvaluationLock(
     int lockVersion,
@@ -77,12 +78,32 @@ public record EvaluationLock(
    * written before they were kept); for a metric judged on its own value (the token shift), the
    * limit it was judged against, the interval then bounding the value itself.
    */
-  public record LockedMetric(double value, Double relativeChange, Double ciLow, Double ciHigh, Double ciConfidence,
-      Flag status, Double baseline, Double margin, Double bandLow, Double bandHigh, Double limit) {
+  public record LockedMetric(
+      double value,
+      Double relativeChange,
+      Double ciLow,
+      Double ciHigh,
+      Double ciConfidence,
+      Flag status,
+      Double baseline,
+      Double margin,
+      Double bandLow,
+      Double bandHigh,
+      Double limit) {
 
     public static LockedMetric of(MetricValue m) {
-      return new LockedMetric(m.value(), m.relativeDelta(), m.ciLow(), m.ciHigh(), m.ciConfidence(), m.status(),
-          m.baseline(), m.margin(), m.bandLow(), m.bandHigh(), m.limit());
+      return new LockedMetric(
+          m.value(),
+          m.relativeDelta(),
+          m.ciLow(),
+          m.ciHigh(),
+          m.ciConfidence(),
+          m.status(),
+          m.baseline(),
+          m.margin(),
+          m.bandLow(),
+          m.bandHigh(),
+          m.limit());
     }
 
     /** A new {@code LockedMetric}, set by component name. */
@@ -180,13 +201,26 @@ public record EvaluationLock(
 
       /** The record, through its canonical constructor. */
       public LockedMetric build() {
-        return new LockedMetric(value, relativeChange, ciLow, ciHigh, ciConfidence, status, baseline, margin, bandLow,
-            bandHigh, limit);
+        return new LockedMetric(
+            value,
+            relativeChange,
+            ciLow,
+            ciHigh,
+            ciConfidence,
+            status,
+            baseline,
+            margin,
+            bandLow,
+            bandHigh,
+            limit);
       }
     }
   }
 
-  /** A new {@code EvaluationLock}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code EvaluationLock}, set by component name; {@link Builder#build()} runs the
+   * constructor's checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -228,8 +262,8 @@ public record EvaluationLock(
   }
 
   /**
-   * Builds a {@link EvaluationLock}; a component left unset is null (0 or false for a primitive), except
-   * {@code lockVersion}, which defaults to {@link #CURRENT}.
+   * Builds a {@link EvaluationLock}; a component left unset is null (0 or false for a primitive),
+   * except {@code lockVersion}, which defaults to {@link #CURRENT}.
    */
   public static final class Builder {
     private int lockVersion = CURRENT;
@@ -417,10 +451,37 @@ public record EvaluationLock(
 
     /** The record, through its canonical constructor. */
     public EvaluationLock build() {
-      return new EvaluationLock(lockVersion, model, version, eventId, runId, commit, task, artifact, tokenizerSha256,
-          goldenSubsetUri, goldenSubsetSha256, goldenSubsetColumns, evaluatorVersion, onnxRuntime, executionProviders,
-          hardware, requestedHardwareProfile, quantizationBits, maxSeqLen, stride, baseModelSha256, modelSignature,
-          policyVersion, baselineVersion, flag, metrics, scores, scoresReused, decidedAt, embedding);
+      return new EvaluationLock(
+          lockVersion,
+          model,
+          version,
+          eventId,
+          runId,
+          commit,
+          task,
+          artifact,
+          tokenizerSha256,
+          goldenSubsetUri,
+          goldenSubsetSha256,
+          goldenSubsetColumns,
+          evaluatorVersion,
+          onnxRuntime,
+          executionProviders,
+          hardware,
+          requestedHardwareProfile,
+          quantizationBits,
+          maxSeqLen,
+          stride,
+          baseModelSha256,
+          modelSignature,
+          policyVersion,
+          baselineVersion,
+          flag,
+          metrics,
+          scores,
+          scoresReused,
+          decidedAt,
+          embedding);
     }
   }
 }

@@ -1,7 +1,6 @@
 package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.archive.EvaluationLock;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -13,23 +12,31 @@ import java.util.TreeSet;
 import java.util.function.Function;
 
 /**
- * What changed between two evaluation lockfiles: first the inputs of the evaluation (what the scores
- * depend on, and how they were judged), then the metrics. Pure; {@link #render} writes it for people.
+ * What changed between two evaluation lockfiles: first the inputs of the evaluation (what the
+ * scores depend on, and how they were judged), then the metrics. Pure; {@link #render} writes it
+ * for people.
  */
 public final class LockDiff {
   /** One evaluation input that differs: {@code field: before → after}. */
   public record Change(String field, String before, String after) {}
 
   /** One metric of either lockfile, with both sides (null where a side lacks it). */
-  public record MetricChange(String metric, EvaluationLock.LockedMetric before, EvaluationLock.LockedMetric after) {}
+  public record MetricChange(
+      String metric, EvaluationLock.LockedMetric before, EvaluationLock.LockedMetric after) {}
 
   private static final Map<String, Function<EvaluationLock, Object>> INPUTS = new LinkedHashMap<>();
 
   static {
     INPUTS.put("task", EvaluationLock::task);
     INPUTS.put("artifact.sha256", l -> l.artifact() == null ? null : l.artifact().sha256());
-    INPUTS.put("artifact.external_data", l -> l.artifact() == null ? null
-        : l.artifact().externalData().stream().map(d -> d.fileName() + "=" + d.sha256()).toList());
+    INPUTS.put(
+        "artifact.external_data",
+        l ->
+            l.artifact() == null
+                ? null
+                : l.artifact().externalData().stream()
+                    .map(d -> d.fileName() + "=" + d.sha256())
+                    .toList());
     INPUTS.put("tokenizer_sha256", EvaluationLock::tokenizerSha256);
     INPUTS.put("golden_subset_sha256", EvaluationLock::goldenSubsetSha256);
     INPUTS.put("evaluator_version", EvaluationLock::evaluatorVersion);
@@ -58,13 +65,14 @@ public final class LockDiff {
   /** The evaluation inputs that differ, in a fixed order. */
   public List<Change> inputChanges() {
     List<Change> changes = new ArrayList<>();
-    INPUTS.forEach((field, read) -> {
-      Object a = read.apply(before);
-      Object b = read.apply(after);
-      if (!Objects.equals(a, b)) {
-        changes.add(new Change(field, text(a), text(b)));
-      }
-    });
+    INPUTS.forEach(
+        (field, read) -> {
+          Object a = read.apply(before);
+          Object b = read.apply(after);
+          if (!Objects.equals(a, b)) {
+            changes.add(new Change(field, text(a), text(b)));
+          }
+        });
     return changes;
   }
 
@@ -77,34 +85,79 @@ public final class LockDiff {
     return metrics;
   }
 
-  /** Whether the scores of the two evaluations were computed the same way (they compare row by row). */
+  /**
+   * Whether the scores of the two evaluations were computed the same way (they compare row by row).
+   */
   public boolean sameScoringInputs() {
-    return inputChanges().stream().allMatch(c -> c.field().equals("policy_version") || c.field().equals("baseline_version")
-        || c.field().equals("artifact.sha256") || c.field().equals("artifact.external_data")
-        || c.field().equals("quantization_bits") || c.field().equals("requested_hardware_profile"));
+    return inputChanges().stream()
+        .allMatch(
+            c ->
+                c.field().equals("policy_version")
+                    || c.field().equals("baseline_version")
+                    || c.field().equals("artifact.sha256")
+                    || c.field().equals("artifact.external_data")
+                    || c.field().equals("quantization_bits")
+                    || c.field().equals("requested_hardware_profile"));
   }
 
   public String render() {
     StringBuilder out = new StringBuilder();
-    out.append(String.format(Locale.ROOT, "%s %s (%s, %s)  →  %s %s (%s, %s)%n", before.model(), before.version(),
-        before.flag(), before.decidedAt(), after.model(), after.version(), after.flag(), after.decidedAt()));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "%s %s (%s, %s)  →  %s %s (%s, %s)%n",
+            before.model(),
+            before.version(),
+            before.flag(),
+            before.decidedAt(),
+            after.model(),
+            after.version(),
+            after.flag(),
+            after.decidedAt()));
     List<Change> changes = inputChanges();
-    out.append(changes.isEmpty() ? "evaluation inputs: identical\n" : "evaluation inputs that differ:\n");
+    out.append(
+        changes.isEmpty() ? "evaluation inputs: identical\n" : "evaluation inputs that differ:\n");
     for (Change change : changes) {
-      out.append("  ").append(change.field()).append(": ").append(change.before()).append(" → ").append(change.after())
+      out.append("  ")
+          .append(change.field())
+          .append(": ")
+          .append(change.before())
+          .append(" → ")
+          .append(change.after())
           .append('\n');
     }
     out.append("metrics:\n");
     for (MetricChange metric : metrics()) {
-      out.append(String.format(Locale.ROOT, "  %-14s %s → %s%s%n", metric.metric(), value(metric.before()),
-          value(metric.after()), relative(metric.before(), metric.after())));
-      out.append(String.format(Locale.ROOT, "  %-14s   %s | %s%n", "", judged(metric.before()), judged(metric.after())));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "  %-14s %s → %s%s%n",
+              metric.metric(),
+              value(metric.before()),
+              value(metric.after()),
+              relative(metric.before(), metric.after())));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "  %-14s   %s | %s%n",
+              "",
+              judged(metric.before()),
+              judged(metric.after())));
     }
-    List<String> differing = changes.stream().map(Change::field).filter(f -> !f.equals("baseline_version")).toList();
-    out.append(differing.isEmpty()
-        ? "same evaluation inputs: the scores are comparable row by row\n"
-        : differing.size() + " input" + (differing.size() == 1 ? "" : "s") + " differ: " + String.join(", ", differing)
-            + (sameScoringInputs() ? " (the rows were scored the same way: compare them row by row)" : "") + "\n");
+    List<String> differing =
+        changes.stream().map(Change::field).filter(f -> !f.equals("baseline_version")).toList();
+    out.append(
+        differing.isEmpty()
+            ? "same evaluation inputs: the scores are comparable row by row\n"
+            : differing.size()
+                + " input"
+                + (differing.size() == 1 ? "" : "s")
+                + " differ: "
+                + String.join(", ", differing)
+                + (sameScoringInputs()
+                    ? " (the rows were scored the same way: compare them row by row)"
+                    : "")
+                + "\n");
     return out.toString();
   }
 
@@ -116,7 +169,8 @@ public final class LockDiff {
     if (a == null || b == null || a.value() == 0) {
       return "";
     }
-    return String.format(Locale.ROOT, "  (%+.2f%%)", 100 * (b.value() - a.value()) / Math.abs(a.value()));
+    return String.format(
+        Locale.ROOT, "  (%+.2f%%)", 100 * (b.value() - a.value()) / Math.abs(a.value()));
   }
 
   private static String judged(EvaluationLock.LockedMetric m) {
@@ -127,8 +181,13 @@ public final class LockDiff {
     if (m.ciLow() == null) {
       return status == null ? "not compared" : status.name();
     }
-    return String.format(Locale.ROOT, "%s, %+.2f%% vs its baseline [%+.2f%%, %+.2f%%] at %.1f%%",
-        status == null ? "not gating" : status, 100 * m.relativeChange(), 100 * m.ciLow(), 100 * m.ciHigh(),
+    return String.format(
+        Locale.ROOT,
+        "%s, %+.2f%% vs its baseline [%+.2f%%, %+.2f%%] at %.1f%%",
+        status == null ? "not gating" : status,
+        100 * m.relativeChange(),
+        100 * m.ciLow(),
+        100 * m.ciHigh(),
         100 * m.ciConfidence());
   }
 

@@ -1,10 +1,9 @@
 package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Evaluator;
-import io.evalfleet.common.task.Task;
-import io.evalfleet.common.storage.Storage;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import java.util.TreeMap;
@@ -21,36 +20,64 @@ import java.util.TreeMap;
  * @param embedding an embedding model's conventions (pooling, prefixes, output), defaults filled in
  * @param referenceSha256 the baseline model a causal LM's token shift was measured against, or null
  */
-public record ScoreKey(String artifactSha256, String externalDataSha256, String tokenizerSha256,
-    String subsetSha256, String subsetColumns, String task, String evaluatorVersion, Integer maxSeqLen, Integer stride,
-    String embedding, String referenceSha256) {
+public record ScoreKey(
+    String artifactSha256,
+    String externalDataSha256,
+    String tokenizerSha256,
+    String subsetSha256,
+    String subsetColumns,
+    String task,
+    String evaluatorVersion,
+    Integer maxSeqLen,
+    Integer stride,
+    String embedding,
+    String referenceSha256) {
 
   /** The key of a run without a token-shift reference. */
   public static ScoreKey of(StagedWeightEvent event) {
     return of(event, null);
   }
 
-  /** The key of a run whose token shift is measured against the model {@code referenceSha256} (null: none). */
+  /**
+   * The key of a run whose token shift is measured against the model {@code referenceSha256} (null:
+   * none).
+   */
   public static ScoreKey of(StagedWeightEvent event, String referenceSha256) {
     StringBuilder external = new StringBuilder();
-    event.artifact().externalData().forEach(d -> external.append(d.fileName()).append('=').append(d.sha256()).append(';'));
-    return new ScoreKey(event.artifact().sha256(), external.toString(),
-        event.tokenizer() == null ? null : event.tokenizer().sha256(), event.goldenSubset().sha256(),
-        new TreeMap<>(event.goldenSubset().columns()).toString(), event.task().wireName(), Evaluator.VERSION,
-        event.maxSeqLen(), event.task().spec().stride(event.maxSeqLen(), event.stride()),
-        event.task().usesEmbeddingConventions() ? EmbeddingConventions.orDefaults(event.embedding()).toString() : null,
+    event
+        .artifact()
+        .externalData()
+        .forEach(d -> external.append(d.fileName()).append('=').append(d.sha256()).append(';'));
+    return new ScoreKey(
+        event.artifact().sha256(),
+        external.toString(),
+        event.tokenizer() == null ? null : event.tokenizer().sha256(),
+        event.goldenSubset().sha256(),
+        new TreeMap<>(event.goldenSubset().columns()).toString(),
+        event.task().wireName(),
+        Evaluator.VERSION,
+        event.maxSeqLen(),
+        event.task().spec().stride(event.maxSeqLen(), event.stride()),
+        event.task().usesEmbeddingConventions()
+            ? EmbeddingConventions.orDefaults(event.embedding()).toString()
+            : null,
         referenceSha256);
   }
 
   /** A digest of every field, naming the archived score file. */
   public String digest() {
-    // A key without a reference keeps the digest it had before references existed, so its archived scores stay reusable.
-    String fields = referenceSha256 == null ? toString().replace(", referenceSha256=null]", "]") : toString();
+    // A key without a reference keeps the digest it had before references existed, so its archived
+    // scores stay reusable.
+    String fields =
+        referenceSha256 == null ? toString().replace(", referenceSha256=null]", "]") : toString();
     byte[] text = fields.getBytes(StandardCharsets.UTF_8);
     return HexFormat.of().formatHex(Storage.newDigest().digest(text));
   }
 
-  /** A new {@code ScoreKey}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code ScoreKey}, set by component name; {@link Builder#build()} runs the constructor's
+   * checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -145,8 +172,18 @@ public record ScoreKey(String artifactSha256, String externalDataSha256, String 
 
     /** The record, through its canonical constructor. */
     public ScoreKey build() {
-      return new ScoreKey(artifactSha256, externalDataSha256, tokenizerSha256, subsetSha256, subsetColumns, task,
-          evaluatorVersion, maxSeqLen, stride, embedding, referenceSha256);
+      return new ScoreKey(
+          artifactSha256,
+          externalDataSha256,
+          tokenizerSha256,
+          subsetSha256,
+          subsetColumns,
+          task,
+          evaluatorVersion,
+          maxSeqLen,
+          stride,
+          embedding,
+          referenceSha256);
     }
   }
 }

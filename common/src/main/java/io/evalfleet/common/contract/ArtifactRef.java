@@ -9,13 +9,16 @@ import java.util.Set;
 /**
  * A file the fleet must read, with the sha256 it must have.
  *
- * @param uri an absolute path or a Hadoop FileSystem URI ({@code file:}, {@code hdfs:}, {@code s3a:}, ...)
+ * @param uri an absolute path or a Hadoop FileSystem URI ({@code file:}, {@code hdfs:}, {@code
+ *     s3a:}, ...)
  * @param sha256 the expected digest of the file's bytes, 64 hex characters
  * @param externalData for an ONNX model saved with external data (models over 2 GB must be): the
  *     data files it references, each with its digest. ONNX Runtime opens them by file name relative
  *     to the model, so they keep their names and lie beside it (locally, in the same directory).
  */
-public record ArtifactRef(String uri, String sha256,
+public record ArtifactRef(
+    String uri,
+    String sha256,
     @JsonInclude(JsonInclude.Include.NON_EMPTY) List<ArtifactRef> externalData) {
 
   public ArtifactRef {
@@ -25,13 +28,16 @@ public record ArtifactRef(String uri, String sha256,
     Set<String> names = new HashSet<>();
     for (ArtifactRef data : externalData) {
       if (!data.externalData().isEmpty()) {
-        throw new ContractViolation("external_data", "an external data file has no external data of its own");
+        throw new ContractViolation(
+            "external_data", "an external data file has no external data of its own");
       }
       if (!names.add(data.fileName())) {
-        throw new ContractViolation("external_data", "two files are named '" + data.fileName() + "'");
+        throw new ContractViolation(
+            "external_data", "two files are named '" + data.fileName() + "'");
       }
       if (data.fileName().equals(fileNameOf(uri))) {
-        throw new ContractViolation("external_data", "'" + data.fileName() + "' has the model's own file name");
+        throw new ContractViolation(
+            "external_data", "'" + data.fileName() + "' has the model's own file name");
       }
     }
   }

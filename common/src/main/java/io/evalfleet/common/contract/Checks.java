@@ -12,6 +12,7 @@ import java.util.regex.Pattern;
 public final class Checks {
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
   private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,199}");
+
   /** Hadoop FileSystem schemes an artifact may live on; a missing connector is reported at use. */
   public static final Set<String> STORAGE_SCHEMES =
       Set.of("file", "hdfs", "s3a", "abfs", "abfss", "gs", "viewfs", "wasb", "wasbs");
@@ -37,8 +38,11 @@ public final class Checks {
   public static String identifier(String value, String field) {
     requiredText(value, field);
     if (!IDENTIFIER.matcher(value).matches()) {
-      throw new ContractViolation(field, "must be 1-200 characters of letters, digits and ._:@/+- "
-          + "starting with a letter or digit, got " + quote(value));
+      throw new ContractViolation(
+          field,
+          "must be 1-200 characters of letters, digits and ._:@/+- "
+              + "starting with a letter or digit, got "
+              + quote(value));
     }
     return value;
   }
@@ -48,14 +52,15 @@ public final class Checks {
     requiredText(value, field);
     String lower = value.toLowerCase(Locale.ROOT);
     if (!SHA256.matcher(lower).matches()) {
-      throw new ContractViolation(field, "must be a sha256 digest of 64 hex characters, got " + quote(value));
+      throw new ContractViolation(
+          field, "must be a sha256 digest of 64 hex characters, got " + quote(value));
     }
     return lower;
   }
 
   /**
-   * A storage location: an absolute path, or a URI with a Hadoop FileSystem scheme
-   * ({@link #STORAGE_SCHEMES}). Relative paths and {@code ..} segments are rejected.
+   * A storage location: an absolute path, or a URI with a Hadoop FileSystem scheme ({@link
+   * #STORAGE_SCHEMES}). Relative paths and {@code ..} segments are rejected.
    */
   public static String storageUri(String value, String field) {
     requiredText(value, field);
@@ -68,11 +73,17 @@ public final class Checks {
     String scheme = uri.getScheme();
     if (scheme == null) {
       if (!value.startsWith("/")) {
-        throw new ContractViolation(field, "must be an absolute path or a URI with a scheme, got " + quote(value));
+        throw new ContractViolation(
+            field, "must be an absolute path or a URI with a scheme, got " + quote(value));
       }
     } else if (!STORAGE_SCHEMES.contains(scheme.toLowerCase(Locale.ROOT))) {
-      throw new ContractViolation(field, "has unsupported scheme '" + scheme + "' (supported: "
-          + String.join(", ", STORAGE_SCHEMES.stream().sorted().toList()) + ")");
+      throw new ContractViolation(
+          field,
+          "has unsupported scheme '"
+              + scheme
+              + "' (supported: "
+              + String.join(", ", STORAGE_SCHEMES.stream().sorted().toList())
+              + ")");
     }
     String path = uri.getPath();
     if (path == null || path.isEmpty() || !path.startsWith("/")) {
@@ -105,11 +116,19 @@ public final class Checks {
     return value;
   }
 
-  /** The rules of the task's {@link TaskSpec} on a run's parameters; the first broken one is thrown. */
-  public static void taskParameters(Task task, Integer maxSeqLen, Integer stride, boolean hasTokenizer,
+  /**
+   * The rules of the task's {@link TaskSpec} on a run's parameters; the first broken one is thrown.
+   */
+  public static void taskParameters(
+      Task task,
+      Integer maxSeqLen,
+      Integer stride,
+      boolean hasTokenizer,
       boolean hasEmbeddingConventions) {
-    var problems = task.spec().checkParameters(
-        new TaskSpec.Parameters(maxSeqLen, stride, hasTokenizer, hasEmbeddingConventions));
+    var problems =
+        task.spec()
+            .checkParameters(
+                new TaskSpec.Parameters(maxSeqLen, stride, hasTokenizer, hasEmbeddingConventions));
     if (!problems.isEmpty()) {
       throw new ContractViolation(problems.get(0).field(), problems.get(0).message());
     }
@@ -118,8 +137,13 @@ public final class Checks {
   public static int schemaVersion(Integer value) {
     required(value, "schema_version");
     if (value != SchemaVersion.CURRENT) {
-      throw new ContractViolation("schema_version", "version " + value
-          + " is not supported (this evalfleet reads version " + SchemaVersion.CURRENT + ")");
+      throw new ContractViolation(
+          "schema_version",
+          "version "
+              + value
+              + " is not supported (this evalfleet reads version "
+              + SchemaVersion.CURRENT
+              + ")");
     }
     return value;
   }

@@ -32,7 +32,9 @@ public final class ContractViolation extends IllegalArgumentException implements
     return problem;
   }
 
-  /** The same violation, located under {@code parent} (used when a nested record rejects a value). */
+  /**
+   * The same violation, located under {@code parent} (used when a nested record rejects a value).
+   */
   ContractViolation under(String parent) {
     if (parent == null || parent.isEmpty()) {
       return this;

@@ -6,8 +6,8 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The verdict on one staged event: exactly one per event id. Published on
- * {@code evalfleet.drift-flags}, keyed by model name.
+ * The verdict on one staged event: exactly one per event id. Published on {@code
+ * evalfleet.drift-flags}, keyed by model name.
  *
  * @param baselineVersion the version compared with; absent when there was none
  * @param metrics the metric vector, by metric name
@@ -16,7 +16,8 @@ import java.util.TreeMap;
  * @param executionProviders the execution providers that scored the run's shards
  * @param policyVersion the decision policy that set the flag
  * @param lockfile where the evaluation lockfile of this version was written
- * @param review where the version is reviewed, as its staged event named it (absent when it did not)
+ * @param review where the version is reviewed, as its staged event named it (absent when it did
+ *     not)
  */
 public record DriftFlag(
     Integer schemaVersion,
@@ -45,7 +46,10 @@ public record DriftFlag(
     executionProviders = executionProviders == null ? List.of() : List.copyOf(executionProviders);
   }
 
-  /** A new {@code DriftFlag}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code DriftFlag}, set by component name; {@link Builder#build()} runs the constructor's
+   * checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -183,10 +187,28 @@ public record DriftFlag(
       return this;
     }
 
-    /** @throws ContractViolation where the record's checks refuse a component */
+    /**
+     * @throws ContractViolation where the record's checks refuse a component
+     */
     public DriftFlag build() {
-      return new DriftFlag(schemaVersion, runId, eventId, model, version, baselineVersion, flag, metrics, reasons,
-          coverage, executionProviders, stagedAt, decidedAt, durationMs, policyVersion, lockfile, review);
+      return new DriftFlag(
+          schemaVersion,
+          runId,
+          eventId,
+          model,
+          version,
+          baselineVersion,
+          flag,
+          metrics,
+          reasons,
+          coverage,
+          executionProviders,
+          stagedAt,
+          decidedAt,
+          durationMs,
+          policyVersion,
+          lockfile,
+          review);
     }
   }
 }

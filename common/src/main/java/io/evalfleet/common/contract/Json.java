@@ -26,8 +26,8 @@ import java.util.Map;
 /**
  * The JSON codec of the wire format: snake_case field names, ISO-8601 instants, absent fields
  * omitted, unknown fields ignored (so that newer producers can add optional fields), and no
- * coercion between strings, numbers and booleans. Every failure to read becomes a
- * {@link ContractViolation} naming the field.
+ * coercion between strings, numbers and booleans. Every failure to read becomes a {@link
+ * ContractViolation} naming the field.
  */
 public final class Json {
   private static final ObjectMapper MAPPER = newMapper();
@@ -53,10 +53,16 @@ public final class Json {
       throw violation(e);
     } catch (JacksonException e) {
       // Jackson's own words, without the parser's source description inside them; where, in words.
-      String what = e.getOriginalMessage().replaceAll("\\s*\\(start marker at \\[Source: [^\\]]*\\]\\)", "");
+      String what =
+          e.getOriginalMessage().replaceAll("\\s*\\(start marker at \\[Source: [^\\]]*\\]\\)", "");
       var at = e.getLocation();
-      throw new ContractViolation("", "malformed JSON: " + what
-          + (at != null && at.getLineNr() > 0 ? " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")" : ""));
+      throw new ContractViolation(
+          "",
+          "malformed JSON: "
+              + what
+              + (at != null && at.getLineNr() > 0
+                  ? " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")"
+                  : ""));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -83,16 +89,28 @@ public final class Json {
     if (e instanceof ValueInstantiationException && e.getCause() instanceof ContractViolation cv) {
       return cv.under(path);
     }
-    if (e instanceof InvalidFormatException ife && ife.getTargetType() != null && ife.getTargetType().isEnum()) {
-      return new ContractViolation(path, "must be one of " + Arrays.toString(enumNames(ife.getTargetType()))
-          + ", got " + ife.getValue());
+    if (e instanceof InvalidFormatException ife
+        && ife.getTargetType() != null
+        && ife.getTargetType().isEnum()) {
+      return new ContractViolation(
+          path,
+          "must be one of "
+              + Arrays.toString(enumNames(ife.getTargetType()))
+              + ", got "
+              + ife.getValue());
     }
-    if (e instanceof MismatchedInputException && e.getOriginalMessage().startsWith("Cannot map `null` into type")) {
+    if (e instanceof MismatchedInputException
+        && e.getOriginalMessage().startsWith("Cannot map `null` into type")) {
       return new ContractViolation(path, "is required"); // a missing or null number or flag
     }
     if (e instanceof MismatchedInputException mie && mie.getTargetType() != null) {
-      return new ContractViolation(path, "has the wrong type: expected " + describe(mie.getTargetType())
-          + " (" + e.getOriginalMessage().split("\n")[0] + ")");
+      return new ContractViolation(
+          path,
+          "has the wrong type: expected "
+              + describe(mie.getTargetType())
+              + " ("
+              + e.getOriginalMessage().split("\n")[0]
+              + ")");
     }
     return new ContractViolation(path, e.getOriginalMessage().split("\n")[0]);
   }
@@ -138,29 +156,49 @@ public final class Json {
   }
 
   private static ObjectMapper newMapper() {
-    JsonMapper mapper = JsonMapper.builder()
-        .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
-        .addModule(new JavaTimeModule())
-        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-        // Records copy their maps with Map.copyOf, whose order changes from one JVM to the next: keys
-        // in order keep a message's bytes (and a lockfile's digest and diff) the same wherever it is written.
-        .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-        .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-        .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
-        .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-        .serializationInclusion(JsonInclude.Include.NON_NULL)
-        .build();
-    for (LogicalType type : new LogicalType[] {LogicalType.Textual, LogicalType.Integer, LogicalType.Float,
-        LogicalType.Boolean, LogicalType.Enum}) {
-      mapper.coercionConfigFor(type)
-          .setCoercion(CoercionInputShape.Integer, type == LogicalType.Integer || type == LogicalType.Float
-              ? CoercionAction.TryConvert : CoercionAction.Fail)
-          .setCoercion(CoercionInputShape.Float, type == LogicalType.Float ? CoercionAction.TryConvert : CoercionAction.Fail)
-          .setCoercion(CoercionInputShape.Boolean, type == LogicalType.Boolean ? CoercionAction.TryConvert : CoercionAction.Fail)
-          .setCoercion(CoercionInputShape.String, type == LogicalType.Textual || type == LogicalType.Enum
-              ? CoercionAction.TryConvert : CoercionAction.Fail);
+    JsonMapper mapper =
+        JsonMapper.builder()
+            .propertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
+            .addModule(new JavaTimeModule())
+            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+            // Records copy their maps with Map.copyOf, whose order changes from one JVM to the
+            // next: keys
+            // in order keep a message's bytes (and a lockfile's digest and diff) the same wherever
+            // it is written.
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+            .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+            .serializationInclusion(JsonInclude.Include.NON_NULL)
+            .build();
+    for (LogicalType type :
+        new LogicalType[] {
+          LogicalType.Textual,
+          LogicalType.Integer,
+          LogicalType.Float,
+          LogicalType.Boolean,
+          LogicalType.Enum
+        }) {
+      mapper
+          .coercionConfigFor(type)
+          .setCoercion(
+              CoercionInputShape.Integer,
+              type == LogicalType.Integer || type == LogicalType.Float
+                  ? CoercionAction.TryConvert
+                  : CoercionAction.Fail)
+          .setCoercion(
+              CoercionInputShape.Float,
+              type == LogicalType.Float ? CoercionAction.TryConvert : CoercionAction.Fail)
+          .setCoercion(
+              CoercionInputShape.Boolean,
+              type == LogicalType.Boolean ? CoercionAction.TryConvert : CoercionAction.Fail)
+          .setCoercion(
+              CoercionInputShape.String,
+              type == LogicalType.Textual || type == LogicalType.Enum
+                  ? CoercionAction.TryConvert
+                  : CoercionAction.Fail);
     }
     return mapper;
   }

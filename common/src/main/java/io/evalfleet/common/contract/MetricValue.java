@@ -9,11 +9,12 @@ package io.evalfleet.common.contract;
  * @param baseline the baseline's value on the same rows, when there is a baseline
  * @param delta {@code value - baseline}
  * @param relativeDelta {@code delta / |baseline|}
- * @param ciLow lower bound of the paired bootstrap confidence interval of {@code relativeDelta}; for a
- *     metric judged against a {@code limit}, of the value itself
+ * @param ciLow lower bound of the paired bootstrap confidence interval of {@code relativeDelta};
+ *     for a metric judged against a {@code limit}, of the value itself
  * @param ciHigh upper bound
  * @param ciConfidence the interval's confidence level, corrected for the number of gating metrics
- * @param margin the non-inferiority margin: the relative change in the bad direction the policy tolerates
+ * @param margin the non-inferiority margin: the relative change in the bad direction the policy
+ *     tolerates
  * @param gating whether this metric's status counts towards the flag
  * @param pValue the multiple-comparison-adjusted p-value of the test that decided the status
  *     (degradation beyond the margin for RED, non-inferiority otherwise)
@@ -21,8 +22,8 @@ package io.evalfleet.common.contract;
  * @param bandHigh upper end
  * @param status GREEN, WARN or RED for this metric alone; absent without a baseline
  * @param evidence the decision in one sentence a promotion reviewer understands
- * @param limit for a metric judged on its own value (the token shift), the bound it must not pass in
- *     its bad direction; then {@code baseline}, {@code delta} and {@code margin} are absent
+ * @param limit for a metric judged on its own value (the token shift), the bound it must not pass
+ *     in its bad direction; then {@code baseline}, {@code delta} and {@code margin} are absent
  */
 public record MetricValue(
     double value,
@@ -48,8 +49,10 @@ public record MetricValue(
     return builder().value(value).n(n).direction(direction).build();
   }
 
-
-  /** A new {@code MetricValue}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code MetricValue}, set by component name; {@link Builder#build()} runs the
+   * constructor's checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -184,10 +187,28 @@ public record MetricValue(
       return this;
     }
 
-    /** @throws ContractViolation where the record's checks refuse a component */
+    /**
+     * @throws ContractViolation where the record's checks refuse a component
+     */
     public MetricValue build() {
-      return new MetricValue(value, n, direction, baseline, delta, relativeDelta, ciLow, ciHigh, ciConfidence, margin,
-          gating, pValue, bandLow, bandHigh, status, evidence, limit);
+      return new MetricValue(
+          value,
+          n,
+          direction,
+          baseline,
+          delta,
+          relativeDelta,
+          ciLow,
+          ciHigh,
+          ciConfidence,
+          margin,
+          gating,
+          pValue,
+          bandLow,
+          bandHigh,
+          status,
+          evidence,
+          limit);
     }
   }
 }

@@ -16,8 +16,8 @@ import java.util.Map;
  * @param episodeStart for a drifted window, the end of the first window of its run of drifted
  *     windows: one drift episode, one retraining cause
  * @param perplexity causal LM: the window sample's perplexity (pooled over tokens); {@code
- *     referencePerplexity} the reference sample's. For a causal LM the p-value is a permutation test
- *     of rows on the difference of NLL per token, and {@code mmd2} is absent
+ *     referencePerplexity} the reference sample's. For a causal LM the p-value is a permutation
+ *     test of rows on the difference of NLL per token, and {@code mmd2} is absent
  * @param shadow with a shadow candidate: its token shift from the production model on the window's
  *     texts ({@code kl_mean}, {@code kl_p99}, {@code top1_agreement})
  */
@@ -49,7 +49,10 @@ public record MonitorResult(
     Checks.required(windowEnd, "window_end");
   }
 
-  /** A new {@code MonitorResult}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code MonitorResult}, set by component name; {@link Builder#build()} runs the
+   * constructor's checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -80,8 +83,8 @@ public record MonitorResult(
   }
 
   /**
-   * Builds a {@link MonitorResult}; a component left unset is null (0 or false for a primitive), except
-   * {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
+   * Builds a {@link MonitorResult}; a component left unset is null (0 or false for a primitive),
+   * except {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
    */
   public static final class Builder {
     private Integer schemaVersion = SchemaVersion.CURRENT;
@@ -201,11 +204,30 @@ public record MonitorResult(
       return this;
     }
 
-    /** @throws ContractViolation where the record's checks refuse a component */
+    /**
+     * @throws ContractViolation where the record's checks refuse a component
+     */
     public MonitorResult build() {
-      return new MonitorResult(schemaVersion, model, version, windowStart, windowEnd, referenceStart, referenceEnd,
-          texts, referenceTexts, mmd2, pValue, alpha, drifted, episodeStart, evidence, evaluatedAt, perplexity,
-          referencePerplexity, shadow);
+      return new MonitorResult(
+          schemaVersion,
+          model,
+          version,
+          windowStart,
+          windowEnd,
+          referenceStart,
+          referenceEnd,
+          texts,
+          referenceTexts,
+          mmd2,
+          pValue,
+          alpha,
+          drifted,
+          episodeStart,
+          evidence,
+          evaluatedAt,
+          perplexity,
+          referencePerplexity,
+          shadow);
     }
   }
 }

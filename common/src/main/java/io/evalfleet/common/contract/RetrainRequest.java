@@ -11,7 +11,8 @@ import java.util.Map;
  * @param causeId {@code <model>:drift:<episode start>} or {@code <model>:cadence:<period>}
  * @param cause {@code drift} or {@code cadence}
  * @param metrics the evidence in numbers (for drift: {@code mmd2}, {@code p_value}, {@code alpha})
- * @param windowStart the window that raised the cause (the first drifted one; the current one for cadence)
+ * @param windowStart the window that raised the cause (the first drifted one; the current one for
+ *     cadence)
  * @param subset the golden subset to rebuild from fresh traffic before retraining, when configured
  */
 public record RetrainRequest(
@@ -34,7 +35,10 @@ public record RetrainRequest(
     metrics = metrics == null ? Map.of() : Map.copyOf(metrics);
   }
 
-  /** A new {@code RetrainRequest}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code RetrainRequest}, set by component name; {@link Builder#build()} runs the
+   * constructor's checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -57,8 +61,8 @@ public record RetrainRequest(
   }
 
   /**
-   * Builds a {@link RetrainRequest}; a component left unset is null (0 or false for a primitive), except
-   * {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
+   * Builds a {@link RetrainRequest}; a component left unset is null (0 or false for a primitive),
+   * except {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
    */
   public static final class Builder {
     private Integer schemaVersion = SchemaVersion.CURRENT;
@@ -130,10 +134,22 @@ public record RetrainRequest(
       return this;
     }
 
-    /** @throws ContractViolation where the record's checks refuse a component */
+    /**
+     * @throws ContractViolation where the record's checks refuse a component
+     */
     public RetrainRequest build() {
-      return new RetrainRequest(schemaVersion, causeId, model, version, cause, evidence, metrics, windowStart,
-          windowEnd, subset, requestedAt);
+      return new RetrainRequest(
+          schemaVersion,
+          causeId,
+          model,
+          version,
+          cause,
+          evidence,
+          metrics,
+          windowStart,
+          windowEnd,
+          subset,
+          requestedAt);
     }
   }
 }

@@ -15,11 +15,14 @@ import java.util.List;
  *     neighbour overlap and each text's drift; null without a baseline
  * @param recallAt the cut-offs of recall each query is scored at
  */
-public record RetrievalStep(Phase phase, String embeddings, String baselineEmbeddings, List<Integer> recallAt) {
+public record RetrievalStep(
+    Phase phase, String embeddings, String baselineEmbeddings, List<Integer> recallAt) {
 
   public enum Phase {
-    @JsonProperty("corpus") CORPUS,
-    @JsonProperty("queries") QUERIES
+    @JsonProperty("corpus")
+    CORPUS,
+    @JsonProperty("queries")
+    QUERIES
   }
 
   public RetrievalStep {

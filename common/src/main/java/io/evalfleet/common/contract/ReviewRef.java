@@ -21,28 +21,37 @@ public record ReviewRef(Provider provider, String repository, Integer pullReques
 
   /** The code-review services the notifier speaks to. */
   public enum Provider {
-    @JsonProperty("github") GITHUB,
-    @JsonProperty("gitlab") GITLAB
+    @JsonProperty("github")
+    GITHUB,
+    @JsonProperty("gitlab")
+    GITLAB
   }
 
   public ReviewRef {
     Checks.required(provider, "review.provider");
     Checks.requiredText(repository, "review.repository");
     if (!REPOSITORY.matcher(repository).matches()) {
-      throw new ContractViolation("review.repository", "must be owner/name, got \"" + repository + "\"");
+      throw new ContractViolation(
+          "review.repository", "must be owner/name, got \"" + repository + "\"");
     }
     if (pullRequest == null && commit == null) {
       throw new ContractViolation("review", "needs pull_request or commit");
     }
     Checks.optionalPositive(pullRequest, "review.pull_request");
     if (commit != null && !COMMIT.matcher(commit).matches()) {
-      throw new ContractViolation("review.commit", "must be a hex commit sha, got \"" + commit + "\"");
+      throw new ContractViolation(
+          "review.commit", "must be a hex commit sha, got \"" + commit + "\"");
     }
   }
 
-  /** Where the comment goes, in words: {@code github owner/name#12} or {@code gitlab group/p@abc123}. */
+  /**
+   * Where the comment goes, in words: {@code github owner/name#12} or {@code gitlab
+   * group/p@abc123}.
+   */
   public String describe() {
-    return provider.name().toLowerCase(Locale.ROOT) + " " + repository
+    return provider.name().toLowerCase(Locale.ROOT)
+        + " "
+        + repository
         + (pullRequest != null ? "#" + pullRequest : "@" + commit);
   }
 }

@@ -44,7 +44,10 @@ public record RunProgress(
     return OptionalLong.of((long) Math.ceil((rowsTotal - rowsScored) / rowsPerSecond));
   }
 
-  /** A new {@code RunProgress}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code RunProgress}, set by component name; {@link Builder#build()} runs the
+   * constructor's checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -68,8 +71,8 @@ public record RunProgress(
   }
 
   /**
-   * Builds a {@link RunProgress}; a component left unset is null (0 for a number), except
-   * {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
+   * Builds a {@link RunProgress}; a component left unset is null (0 for a number), except {@code
+   * schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
    */
   public static final class Builder {
     private Integer schemaVersion = SchemaVersion.CURRENT;
@@ -147,9 +150,23 @@ public record RunProgress(
       return this;
     }
 
-    /** @throws ContractViolation where the record's checks refuse a component */
+    /**
+     * @throws ContractViolation where the record's checks refuse a component
+     */
     public RunProgress build() {
-      return new RunProgress(schemaVersion, runId, eventId, model, version, shardsDone, shardsTotal, rowsScored, rowsTotal, rowsPerSecond, stagedAt, at);
+      return new RunProgress(
+          schemaVersion,
+          runId,
+          eventId,
+          model,
+          version,
+          shardsDone,
+          shardsTotal,
+          rowsScored,
+          rowsTotal,
+          rowsPerSecond,
+          stagedAt,
+          at);
     }
   }
 }

@@ -69,11 +69,16 @@ public record ScoringJob(
     metrics = metrics == null ? List.of() : List.copyOf(metrics);
     Checks.positive(attempt, "attempt");
     if (reference != null && task != Task.CAUSAL_LM) {
-      throw new ContractViolation("reference", "a token-shift reference applies to task causal-lm only, not to " + task.wireName());
+      throw new ContractViolation(
+          "reference",
+          "a token-shift reference applies to task causal-lm only, not to " + task.wireName());
     }
     if ((retrieval != null) != (task == Task.RETRIEVAL)) {
-      throw new ContractViolation("retrieval", task == Task.RETRIEVAL ? "is required for task retrieval"
-          : "applies to task retrieval only, not to " + task.wireName());
+      throw new ContractViolation(
+          "retrieval",
+          task == Task.RETRIEVAL
+              ? "is required for task retrieval"
+              : "applies to task retrieval only, not to " + task.wireName());
     }
   }
 
@@ -82,14 +87,18 @@ public record ScoringJob(
     return toBuilder().reference(baseline).build();
   }
 
-
   /** The deterministic id of shard {@code shardIndex} of run {@code runId}. */
   public static String jobId(String runId, int shardIndex) {
     String index = Integer.toString(shardIndex);
-    return index.length() >= 5 ? runId + "/" + index : runId + "/" + "00000".substring(index.length()) + index;
+    return index.length() >= 5
+        ? runId + "/" + index
+        : runId + "/" + "00000".substring(index.length()) + index;
   }
 
-  /** A new {@code ScoringJob}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code ScoringJob}, set by component name; {@link Builder#build()} runs the constructor's
+   * checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -123,8 +132,8 @@ public record ScoringJob(
   }
 
   /**
-   * Builds a {@link ScoringJob}; a component left unset is null (0 or false for a primitive), except
-   * {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
+   * Builds a {@link ScoringJob}; a component left unset is null (0 or false for a primitive),
+   * except {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
    */
   public static final class Builder {
     private Integer schemaVersion = SchemaVersion.CURRENT;
@@ -262,11 +271,33 @@ public record ScoringJob(
       return this;
     }
 
-    /** @throws ContractViolation where the record's checks refuse a component */
+    /**
+     * @throws ContractViolation where the record's checks refuse a component
+     */
     public ScoringJob build() {
-      return new ScoringJob(schemaVersion, jobId, runId, eventId, model, version, task, artifact, tokenizer,
-          goldenSubset, maxSeqLen, stride, shardIndex, shardCount, rowStart, rowCount, metrics, attempt, deadline,
-          embedding, reference, retrieval);
+      return new ScoringJob(
+          schemaVersion,
+          jobId,
+          runId,
+          eventId,
+          model,
+          version,
+          task,
+          artifact,
+          tokenizer,
+          goldenSubset,
+          maxSeqLen,
+          stride,
+          shardIndex,
+          shardCount,
+          rowStart,
+          rowCount,
+          metrics,
+          attempt,
+          deadline,
+          embedding,
+          reference,
+          retrieval);
     }
   }
 }

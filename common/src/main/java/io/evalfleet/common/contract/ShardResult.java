@@ -10,7 +10,8 @@ import java.util.TreeMap;
  *
  * @param values per-row values, aligned with rows {@code row_start .. row_start + row_count - 1};
  *     e.g. {@code cosine} (the pair's cosine similarity) and {@code gold} (the subset's gold score)
- * @param executionProvider the ONNX Runtime execution provider that scored the rows, e.g. {@code cpu}
+ * @param executionProvider the ONNX Runtime execution provider that scored the rows, e.g. {@code
+ *     cpu}
  * @param paddingRatio share of the token slots fed to the model that were padding (causal LM)
  * @param error set when the shard could not be scored; then {@code values} is empty
  * @param environment the runtime, hardware and model signature the shard was scored with
@@ -43,12 +44,17 @@ public record ShardResult(
     values = values == null ? Map.of() : Map.copyOf(new TreeMap<>(values));
     sketches = sketches == null ? Map.of() : Map.copyOf(sketches);
     if (error == null) {
-      values.forEach((name, column) -> {
-        if (column == null || column.length != rowCount) {
-          throw new ContractViolation("values." + name, "must hold one value per row (" + rowCount
-              + "), got " + (column == null ? "null" : column.length));
-        }
-      });
+      values.forEach(
+          (name, column) -> {
+            if (column == null || column.length != rowCount) {
+              throw new ContractViolation(
+                  "values." + name,
+                  "must hold one value per row ("
+                      + rowCount
+                      + "), got "
+                      + (column == null ? "null" : column.length));
+            }
+          });
     }
   }
 
@@ -58,8 +64,11 @@ public record ShardResult(
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ShardResult r && jobId.equals(r.jobId) && attempt == r.attempt
-        && error == null == (r.error == null) && sameValues(values, r.values);
+    return o instanceof ShardResult r
+        && jobId.equals(r.jobId)
+        && attempt == r.attempt
+        && error == null == (r.error == null)
+        && sameValues(values, r.values);
   }
 
   @Override
@@ -68,15 +77,26 @@ public record ShardResult(
   }
 
   private static boolean sameValues(Map<String, double[]> a, Map<String, double[]> b) {
-    return a.keySet().equals(b.keySet()) && a.keySet().stream().allMatch(k -> Arrays.equals(a.get(k), b.get(k)));
+    return a.keySet().equals(b.keySet())
+        && a.keySet().stream().allMatch(k -> Arrays.equals(a.get(k), b.get(k)));
   }
 
   @Override
   public String toString() {
-    return "ShardResult[" + jobId + ", rows " + rowStart + "+" + rowCount + (error == null ? "" : ", " + error) + "]";
+    return "ShardResult["
+        + jobId
+        + ", rows "
+        + rowStart
+        + "+"
+        + rowCount
+        + (error == null ? "" : ", " + error)
+        + "]";
   }
 
-  /** A new {@code ShardResult}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code ShardResult}, set by component name; {@link Builder#build()} runs the
+   * constructor's checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -104,8 +124,8 @@ public record ShardResult(
   }
 
   /**
-   * Builds a {@link ShardResult}; a component left unset is null (0 or false for a primitive), except
-   * {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
+   * Builds a {@link ShardResult}; a component left unset is null (0 or false for a primitive),
+   * except {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
    */
   public static final class Builder {
     private Integer schemaVersion = SchemaVersion.CURRENT;
@@ -207,10 +227,27 @@ public record ShardResult(
       return this;
     }
 
-    /** @throws ContractViolation where the record's checks refuse a component */
+    /**
+     * @throws ContractViolation where the record's checks refuse a component
+     */
     public ShardResult build() {
-      return new ShardResult(schemaVersion, jobId, runId, shardIndex, rowStart, rowCount, values, workerId,
-          executionProvider, batching, paddingRatio, durationMs, attempt, error, environment, sketches);
+      return new ShardResult(
+          schemaVersion,
+          jobId,
+          runId,
+          shardIndex,
+          rowStart,
+          rowCount,
+          values,
+          workerId,
+          executionProvider,
+          batching,
+          paddingRatio,
+          durationMs,
+          attempt,
+          error,
+          environment,
+          sketches);
     }
   }
 }

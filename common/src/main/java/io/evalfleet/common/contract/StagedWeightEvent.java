@@ -7,8 +7,8 @@ import java.io.IOException;
 import java.time.Instant;
 
 /**
- * A training pipeline's announcement that new weights are staged and should be judged. Published
- * on {@code evalfleet.weights.staged}, keyed by model name.
+ * A training pipeline's announcement that new weights are staged and should be judged. Published on
+ * {@code evalfleet.weights.staged}, keyed by model name.
  *
  * @param schemaVersion wire-format version, must be {@link SchemaVersion#CURRENT}
  * @param eventId unique id of this event; the fleet publishes exactly one flag per event id
@@ -30,8 +30,8 @@ import java.time.Instant;
  * @param baseModelSha256 for adapters, the digest of the base model they were trained on
  * @param commit the source commit of the training code (informational)
  * @param createdAt when the pipeline staged the weights
- * @param embedding for task embedding: the model's pooling, normalisation, prompt prefixes and output
- *     (optional; see {@link EmbeddingConventions} for the defaults)
+ * @param embedding for task embedding: the model's pooling, normalisation, prompt prefixes and
+ *     output (optional; see {@link EmbeddingConventions} for the defaults)
  * @param review where the version is reviewed (a pull request or commit), for the notifier's
  *     comment (optional)
  */
@@ -57,7 +57,10 @@ public record StagedWeightEvent(
 
   /** The {@code baseline} value that means the model's pinned production version. */
   public static final String PRODUCTION = "production";
-  /** A staged event is a small description of where things are; a larger record is refused unread. */
+
+  /**
+   * A staged event is a small description of where things are; a larger record is refused unread.
+   */
   public static final int MAX_BYTES = 64 * 1024;
 
   /**
@@ -90,7 +93,8 @@ public record StagedWeightEvent(
     Checks.required(goldenSubset, "golden_subset");
     baseline = baseline == null ? PRODUCTION : Checks.identifier(baseline, "baseline");
     if (quantizationBits != null && (quantizationBits < 1 || quantizationBits > 64)) {
-      throw new ContractViolation("quantization_bits", "must be between 1 and 64, got " + quantizationBits);
+      throw new ContractViolation(
+          "quantization_bits", "must be between 1 and 64, got " + quantizationBits);
     }
     Checks.optionalPositive(maxSeqLen, "max_seq_len");
     Checks.optionalPositive(stride, "stride");
@@ -100,7 +104,10 @@ public record StagedWeightEvent(
     }
   }
 
-  /** A new {@code StagedWeightEvent}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code StagedWeightEvent}, set by component name; {@link Builder#build()} runs the
+   * constructor's checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -130,8 +137,8 @@ public record StagedWeightEvent(
   }
 
   /**
-   * Builds a {@link StagedWeightEvent}; a component left unset is null (0 or false for a primitive), except
-   * {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
+   * Builds a {@link StagedWeightEvent}; a component left unset is null (0 or false for a
+   * primitive), except {@code schemaVersion}, which defaults to {@link SchemaVersion#CURRENT}.
    */
   public static final class Builder {
     private Integer schemaVersion = SchemaVersion.CURRENT;
@@ -245,11 +252,29 @@ public record StagedWeightEvent(
       return this;
     }
 
-    /** @throws ContractViolation where the record's checks refuse a component */
+    /**
+     * @throws ContractViolation where the record's checks refuse a component
+     */
     public StagedWeightEvent build() {
-      return new StagedWeightEvent(schemaVersion, eventId, model, version, task, artifact, tokenizer, goldenSubset,
-          baseline, quantizationBits, maxSeqLen, stride, hardwareProfile, baseModelSha256, commit, createdAt,
-          embedding, review);
+      return new StagedWeightEvent(
+          schemaVersion,
+          eventId,
+          model,
+          version,
+          task,
+          artifact,
+          tokenizer,
+          goldenSubset,
+          baseline,
+          quantizationBits,
+          maxSeqLen,
+          stride,
+          hardwareProfile,
+          baseModelSha256,
+          commit,
+          createdAt,
+          embedding,
+          review);
     }
   }
 }

@@ -9,8 +9,8 @@ import java.util.TreeMap;
  * @param uri where the Parquet file is
  * @param sha256 the expected digest of the file
  * @param version a human name for this version of the subset (optional, e.g. {@code sts-v1})
- * @param columns maps the roles the scorer needs (e.g. {@code text_a}, {@code text_b}, {@code gold})
- *     to the file's column names; roles left out use their own name as the column name
+ * @param columns maps the roles the scorer needs (e.g. {@code text_a}, {@code text_b}, {@code
+ *     gold}) to the file's column names; roles left out use their own name as the column name
  */
 public record SubsetRef(String uri, String sha256, String version, Map<String, String> columns) {
   public SubsetRef {

@@ -13,13 +13,14 @@ public final class Failures {
 
   /**
    * The kind of {@code failure}, looking through wrapping exceptions for a classified cause:
+   *
    * <ul>
    *   <li>a {@link Classified} exception says its own kind;
    *   <li>a missing file is {@link FailureKind#BAD_INPUT};
-   *   <li>running out of memory, host or device (ONNX Runtime's CUDA and arena allocation
-   *       failures included), is {@link FailureKind#RESOURCE_EXHAUSTED};
-   *   <li>any other I/O failure, a retriable Kafka error or an open circuit breaker is
-   *       {@link FailureKind#UNAVAILABLE};
+   *   <li>running out of memory, host or device (ONNX Runtime's CUDA and arena allocation failures
+   *       included), is {@link FailureKind#RESOURCE_EXHAUSTED};
+   *   <li>any other I/O failure, a retriable Kafka error or an open circuit breaker is {@link
+   *       FailureKind#UNAVAILABLE};
    *   <li>anything else is a {@link FailureKind#BUG}.
    * </ul>
    */
@@ -36,7 +37,8 @@ public final class Failures {
       }
     }
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof IOException || t instanceof RetriableException
+      if (t instanceof IOException
+          || t instanceof RetriableException
           || t instanceof CallNotPermittedException) {
         return FailureKind.UNAVAILABLE;
       }
@@ -70,8 +72,10 @@ public final class Failures {
       return true;
     }
     String message = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
-    return message.contains("out of memory") || message.contains("failed to allocate memory")
-        || message.contains("cudaerrormemoryallocation") || message.contains("bad_alloc");
+    return message.contains("out of memory")
+        || message.contains("failed to allocate memory")
+        || message.contains("cudaerrormemoryallocation")
+        || message.contains("bad_alloc");
   }
 
   /** {@code kind description: message}, e.g. "dependency unavailable: storage unavailable: ...". */

@@ -23,8 +23,8 @@ public final class ContiguousOffsets {
   }
 
   /**
-   * The offset to commit (one past the last record of the contiguous done prefix), or -1 if
-   * nothing new can be committed since the last call.
+   * The offset to commit (one past the last record of the contiguous done prefix), or -1 if nothing
+   * new can be committed since the last call.
    */
   public long advance() {
     long next = -1;

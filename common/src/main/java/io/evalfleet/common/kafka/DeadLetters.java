@@ -12,11 +12,11 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 
 /**
  * The one place where dead letters are built: a record that could not be parsed or processed goes
- * to {@code evalfleet.dlq} with headers saying where it came from ({@link #ORIGINAL_TOPIC},
- * {@link #ORIGINAL_PARTITION}, {@link #ORIGINAL_OFFSET}) and why it failed ({@link #ERROR_CLASS},
- * {@link #ERROR_MESSAGE}), after the headers it already carried and before any a role adds of its own.
- * The worker and the notifier publish them with {@link #send}; the dispatcher forwards
- * {@link Builder#headers()} to its dead-letter sink inside its transaction.
+ * to {@code evalfleet.dlq} with headers saying where it came from ({@link #ORIGINAL_TOPIC}, {@link
+ * #ORIGINAL_PARTITION}, {@link #ORIGINAL_OFFSET}) and why it failed ({@link #ERROR_CLASS}, {@link
+ * #ERROR_MESSAGE}), after the headers it already carried and before any a role adds of its own. The
+ * worker and the notifier publish them with {@link #send}; the dispatcher forwards {@link
+ * Builder#headers()} to its dead-letter sink inside its transaction.
  */
 public final class DeadLetters {
   public static final String ORIGINAL_TOPIC = "evalfleet.original.topic";
@@ -32,27 +32,42 @@ public final class DeadLetters {
     return new Builder(topic, cause);
   }
 
-  /** The dead letter of a consumed record: its key, value and headers unchanged, and where it was read. */
-  public static ProducerRecord<String, byte[]> of(ConsumerRecord<String, byte[]> record, Exception cause) {
-    return from(record.topic(), cause).copying(record.headers()).at(record.partition(), record.offset())
+  /**
+   * The dead letter of a consumed record: its key, value and headers unchanged, and where it was
+   * read.
+   */
+  public static ProducerRecord<String, byte[]> of(
+      ConsumerRecord<String, byte[]> record, Exception cause) {
+    return from(record.topic(), cause)
+        .copying(record.headers())
+        .at(record.partition(), record.offset())
         .record(record.key(), record.value());
   }
 
-  /** Publishes the dead letter and waits for the broker, so that it is not lost when the offset is committed. */
-  public static void send(Producer<String, byte[]> producer, ConsumerRecord<String, byte[]> record, Exception cause) {
-    send(producer, of(record, cause), "a dead letter from " + record.topic() + "-" + record.partition() + "@"
-        + record.offset());
+  /**
+   * Publishes the dead letter and waits for the broker, so that it is not lost when the offset is
+   * committed.
+   */
+  public static void send(
+      Producer<String, byte[]> producer, ConsumerRecord<String, byte[]> record, Exception cause) {
+    send(
+        producer,
+        of(record, cause),
+        "a dead letter from " + record.topic() + "-" + record.partition() + "@" + record.offset());
   }
 
   /**
    * Publishes a dead letter built by {@link Builder#record} and waits for the broker; throws as
    * {@link KafkaClients#sendAndWait} does when it is not acknowledged.
    */
-  public static void send(Producer<String, byte[]> producer, ProducerRecord<String, byte[]> deadLetter, String what) {
+  public static void send(
+      Producer<String, byte[]> producer, ProducerRecord<String, byte[]> deadLetter, String what) {
     KafkaClients.sendAndWait(producer, deadLetter, what);
   }
 
-  /** The headers (and the record) of one dead letter. Not thread-safe; build one per dead letter. */
+  /**
+   * The headers (and the record) of one dead letter. Not thread-safe; build one per dead letter.
+   */
   public static final class Builder {
     private final String topic;
     private final Exception cause;
@@ -63,27 +78,38 @@ public final class DeadLetters {
 
     private Builder(String topic, Exception cause) {
       if (topic == null || cause == null) {
-        throw new IllegalArgumentException("a dead letter needs the topic it came from and its cause, got topic "
-            + topic + " and cause " + cause);
+        throw new IllegalArgumentException(
+            "a dead letter needs the topic it came from and its cause, got topic "
+                + topic
+                + " and cause "
+                + cause);
       }
       this.topic = topic;
       this.cause = cause;
     }
 
-    /** Keeps the headers the record carried (none when {@code headers} is null), ahead of the dead letter's own. */
+    /**
+     * Keeps the headers the record carried (none when {@code headers} is null), ahead of the dead
+     * letter's own.
+     */
     public Builder copying(Headers headers) {
       this.original = headers == null ? new Header[0] : headers.toArray();
       return this;
     }
 
-    /** Where in {@code topic} the record was read; left out for something that was never one record. */
+    /**
+     * Where in {@code topic} the record was read; left out for something that was never one record.
+     */
     public Builder at(int partition, long offset) {
       this.partition = partition;
       this.offset = offset;
       return this;
     }
 
-    /** A header of the role's own (the notifier names the target it could not deliver to), after the standard ones. */
+    /**
+     * A header of the role's own (the notifier names the target it could not deliver to), after the
+     * standard ones.
+     */
     public Builder header(String key, String value) {
       extra.put(key, value);
       return this;

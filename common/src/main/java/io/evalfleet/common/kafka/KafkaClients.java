@@ -9,8 +9,8 @@ import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -44,8 +44,8 @@ public final class KafkaClients {
    * commitTransaction} is seen by read-committed readers all at once or not at all, and a newer
    * producer with the same {@code transactionalId} fences an older one (a stale process).
    */
-  public static KafkaProducer<String, byte[]> transactionalProducer(FleetConfig config, String clientId,
-      String transactionalId) {
+  public static KafkaProducer<String, byte[]> transactionalProducer(
+      FleetConfig config, String clientId, String transactionalId) {
     Map<String, Object> props = config.kafkaClientProperties();
     props.put(ProducerConfig.ACKS_CONFIG, "all");
     props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -74,8 +74,8 @@ public final class KafkaClients {
    * spends a core's share of CPU on a small {@code max.poll.records} (KAFKA-18376), which is why it
    * is not the default for workers that must leave the cores to ONNX Runtime.
    */
-  public static KafkaConsumer<String, byte[]> consumer(FleetConfig config, String groupId, String clientId,
-      int maxPollRecords) {
+  public static KafkaConsumer<String, byte[]> consumer(
+      FleetConfig config, String groupId, String clientId, int maxPollRecords) {
     return consumer(config, groupId, clientId, maxPollRecords, null);
   }
 
@@ -83,15 +83,17 @@ public final class KafkaClients {
    * A static group member when {@code instanceId} is given ({@code group.instance.id}): restarted
    * under the same id, it takes its partitions back at once, without a rebalance.
    */
-  public static KafkaConsumer<String, byte[]> consumer(FleetConfig config, String groupId, String clientId,
-      int maxPollRecords, String instanceId) {
+  public static KafkaConsumer<String, byte[]> consumer(
+      FleetConfig config, String groupId, String clientId, int maxPollRecords, String instanceId) {
     Map<String, Object> props = config.kafkaClientProperties();
     if (instanceId != null) {
       props.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, instanceId);
     }
     props.putIfAbsent(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
-    if ("classic".equalsIgnoreCase(String.valueOf(props.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG)))) {
-      props.putIfAbsent(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
+    if ("classic"
+        .equalsIgnoreCase(String.valueOf(props.get(ConsumerConfig.GROUP_PROTOCOL_CONFIG)))) {
+      props.putIfAbsent(
+          ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG,
           CooperativeStickyAssignor.class.getName());
     }
     props.putIfAbsent(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -105,7 +107,9 @@ public final class KafkaClients {
     return new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
   }
 
-  /** A consumer outside any group, for reading a topic by assignment (e.g. a compacted state topic). */
+  /**
+   * A consumer outside any group, for reading a topic by assignment (e.g. a compacted state topic).
+   */
   public static KafkaConsumer<String, byte[]> reader(FleetConfig config, String clientId) {
     Map<String, Object> props = config.kafkaClientProperties();
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
@@ -120,9 +124,11 @@ public final class KafkaClients {
    * Sends one record and waits for the broker's acknowledgement.
    *
    * @param what names the record in the exception, e.g. {@code "the flag of run-1"}
-   * @throws IllegalStateException if the send fails or the thread is interrupted (the interrupt flag is kept)
+   * @throws IllegalStateException if the send fails or the thread is interrupted (the interrupt
+   *     flag is kept)
    */
-  public static <K, V> void sendAndWait(Producer<K, V> producer, ProducerRecord<K, V> record, String what) {
+  public static <K, V> void sendAndWait(
+      Producer<K, V> producer, ProducerRecord<K, V> record, String what) {
     try {
       producer.send(record).get();
     } catch (InterruptedException e) {
@@ -133,7 +139,10 @@ public final class KafkaClients {
     }
   }
 
-  /** Properties for an admin client: bootstrap servers and every {@code kafka.*} key it knows (security, ...). */
+  /**
+   * Properties for an admin client: bootstrap servers and every {@code kafka.*} key it knows
+   * (security, ...).
+   */
   public static Map<String, Object> adminProperties(FleetConfig config) {
     Map<String, Object> props = config.kafkaClientProperties();
     props.keySet().removeIf(k -> !AdminClientConfig.configNames().contains(k));

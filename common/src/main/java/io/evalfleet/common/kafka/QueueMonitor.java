@@ -40,11 +40,13 @@ public final class QueueMonitor implements AutoCloseable {
   private final MeterRegistry registry;
   private final Clock clock;
   private final Map<TopicPartition, Sample> samples = new ConcurrentHashMap<>();
-  private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "evalfleet-queue-monitor");
-    t.setDaemon(true);
-    return t;
-  });
+  private final ScheduledExecutorService thread =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "evalfleet-queue-monitor");
+            t.setDaemon(true);
+            return t;
+          });
 
   /** The latest reading of one partition. */
   private static final class Sample {
@@ -53,9 +55,15 @@ public final class QueueMonitor implements AutoCloseable {
     volatile double oldestAgeSeconds;
   }
 
-  /** @param groupOfTopic the consumer group that drains each watched topic */
-  public QueueMonitor(Admin admin, Consumer<String, byte[]> reader, Map<String, String> groupOfTopic,
-      MeterRegistry registry, Clock clock) {
+  /**
+   * @param groupOfTopic the consumer group that drains each watched topic
+   */
+  public QueueMonitor(
+      Admin admin,
+      Consumer<String, byte[]> reader,
+      Map<String, String> groupOfTopic,
+      MeterRegistry registry,
+      Clock clock) {
     this.admin = admin;
     this.reader = reader;
     this.groupOfTopic = Map.copyOf(groupOfTopic);
@@ -64,7 +72,8 @@ public final class QueueMonitor implements AutoCloseable {
   }
 
   public QueueMonitor start(Duration interval) {
-    thread.scheduleWithFixedDelay(this::sampleQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
+    thread.scheduleWithFixedDelay(
+        this::sampleQuietly, 0, interval.toMillis(), TimeUnit.MILLISECONDS);
     return this;
   }
 
@@ -80,26 +89,36 @@ public final class QueueMonitor implements AutoCloseable {
   public void sample() throws Exception {
     for (var watched : groupOfTopic.entrySet()) {
       String topic = watched.getKey();
-      var description = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
+      var description =
+          admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
       Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
       Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
-      description.partitions().forEach(p -> {
-        TopicPartition tp = new TopicPartition(topic, p.partition());
-        latest.put(tp, OffsetSpec.latest());
-        earliest.put(tp, OffsetSpec.earliest());
-      });
+      description
+          .partitions()
+          .forEach(
+              p -> {
+                TopicPartition tp = new TopicPartition(topic, p.partition());
+                latest.put(tp, OffsetSpec.latest());
+                earliest.put(tp, OffsetSpec.earliest());
+              });
       Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
           admin.listOffsets(latest).all().get(10, TimeUnit.SECONDS);
       Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> starts =
           admin.listOffsets(earliest).all().get(10, TimeUnit.SECONDS);
-      Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(watched.getValue())
-          .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+      Map<TopicPartition, OffsetAndMetadata> committed =
+          admin
+              .listConsumerGroupOffsets(watched.getValue())
+              .partitionsToOffsetAndMetadata()
+              .get(10, TimeUnit.SECONDS);
       Map<TopicPartition, Long> lagging = new HashMap<>();
       for (TopicPartition tp : latest.keySet()) {
         long end = ends.get(tp).offset();
         OffsetAndMetadata done = committed.get(tp);
-        // A group that never committed here starts from the earliest record (auto.offset.reset=earliest).
-        long position = Math.max(done == null ? starts.get(tp).offset() : done.offset(), starts.get(tp).offset());
+        // A group that never committed here starts from the earliest record
+        // (auto.offset.reset=earliest).
+        long position =
+            Math.max(
+                done == null ? starts.get(tp).offset() : done.offset(), starts.get(tp).offset());
         Sample sample = samples.computeIfAbsent(tp, this::register);
         sample.endOffset = end;
         sample.committedOffset = position;
@@ -126,7 +145,8 @@ public final class QueueMonitor implements AutoCloseable {
       for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
         TopicPartition tp = new TopicPartition(record.topic(), record.partition());
         if (pending.remove(tp)) {
-          samples.get(tp).oldestAgeSeconds = Math.max(0, (clock.millis() - record.timestamp()) / 1000.0);
+          samples.get(tp).oldestAgeSeconds =
+              Math.max(0, (clock.millis() - record.timestamp()) / 1000.0);
           reader.pause(List.of(tp));
         }
       }
@@ -138,10 +158,12 @@ public final class QueueMonitor implements AutoCloseable {
     Sample sample = new Sample();
     String topic = tp.topic();
     String partition = Integer.toString(tp.partition());
-    FleetMeter.QUEUE_LAG.gauge(registry, () -> Math.max(0, sample.endOffset - sample.committedOffset), topic, partition);
+    FleetMeter.QUEUE_LAG.gauge(
+        registry, () -> Math.max(0, sample.endOffset - sample.committedOffset), topic, partition);
     FleetMeter.QUEUE_LAG_SECONDS.gauge(registry, () -> sample.oldestAgeSeconds, topic, partition);
     FleetMeter.QUEUE_END_OFFSET.gauge(registry, () -> sample.endOffset, topic, partition);
-    FleetMeter.QUEUE_COMMITTED_OFFSET.gauge(registry, () -> sample.committedOffset, topic, partition);
+    FleetMeter.QUEUE_COMMITTED_OFFSET.gauge(
+        registry, () -> sample.committedOffset, topic, partition);
     return sample;
   }
 

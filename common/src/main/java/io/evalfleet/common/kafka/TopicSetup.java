@@ -41,10 +41,12 @@ public final class TopicSetup {
         int partitions = topic.equals(Topics.JOBS) ? jobPartitions : defaultPartitions(topic);
         NewTopic newTopic = new NewTopic(topic, Optional.of(partitions), Optional.empty());
         if (Topics.isCompacted(topic)) {
-          newTopic.configs(Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
+          newTopic.configs(
+              Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT));
         } else if (topic.equals(Topics.RUN_PROGRESS)) {
           // Progress is only worth watching while a run lasts.
-          newTopic.configs(Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(TimeUnit.HOURS.toMillis(6))));
+          newTopic.configs(
+              Map.of(TopicConfig.RETENTION_MS_CONFIG, String.valueOf(TimeUnit.HOURS.toMillis(6))));
         }
         missing.add(newTopic);
       }

@@ -6,31 +6,57 @@ import java.util.List;
 public final class Topics {
   /** Staged-weight events published by training pipelines; keyed by model name. */
   public static final String STAGED = "evalfleet.weights.staged";
+
   /** Bounded scoring jobs, one per shard of a run; keyed by job id. */
   public static final String JOBS = "evalfleet.jobs";
+
   /**
    * Shard results published by workers; keyed by model name, like the staged events, so that a
    * run's results reach the dispatcher task that owns its model (the topics are co-partitioned).
    */
   public static final String RESULTS = "evalfleet.results";
-  /** Exactly one drift flag per staged event; keyed by model name (compacted: latest verdict per model). */
+
+  /**
+   * Exactly one drift flag per staged event; keyed by model name (compacted: latest verdict per
+   * model).
+   */
   public static final String DRIFT_FLAGS = "evalfleet.drift-flags";
+
   /** The production baseline per model; keyed by model name (compacted). */
   public static final String BASELINES = "evalfleet.baselines";
 
   /** Progress of runs in progress ({@code RunProgress}); keyed by model name, kept briefly. */
   public static final String RUN_PROGRESS = "evalfleet.run-progress";
 
-  /** The monitor's scheduled checks of production models on their traffic ({@code MonitorResult}); keyed by model name. */
+  /**
+   * The monitor's scheduled checks of production models on their traffic ({@code MonitorResult});
+   * keyed by model name.
+   */
   public static final String MONITOR = "evalfleet.monitor";
-  /** Requests to retrain a model ({@code RetrainRequest}), one per cause; keyed by cause id (compacted). */
+
+  /**
+   * Requests to retrain a model ({@code RetrainRequest}), one per cause; keyed by cause id
+   * (compacted).
+   */
   public static final String RETRAIN_REQUESTS = "evalfleet.retrain-requests";
 
-  /** Records that could not be parsed or processed, with headers saying where from and why; keyed as the original. */
+  /**
+   * Records that could not be parsed or processed, with headers saying where from and why; keyed as
+   * the original.
+   */
   public static final String DLQ = "evalfleet.dlq";
 
-  public static final List<String> ALL = List.of(STAGED, JOBS, RESULTS, DRIFT_FLAGS, BASELINES, RUN_PROGRESS, MONITOR,
-      RETRAIN_REQUESTS, DLQ);
+  public static final List<String> ALL =
+      List.of(
+          STAGED,
+          JOBS,
+          RESULTS,
+          DRIFT_FLAGS,
+          BASELINES,
+          RUN_PROGRESS,
+          MONITOR,
+          RETRAIN_REQUESTS,
+          DLQ);
 
   /** Topics whose latest value per key is all that matters. */
   public static boolean isCompacted(String topic) {

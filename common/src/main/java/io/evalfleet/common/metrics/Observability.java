@@ -27,13 +27,16 @@ import java.util.function.BooleanSupplier;
  * Closes the server it started.
  */
 public final class Observability implements AutoCloseable {
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final JvmGcMetrics gc = new JvmGcMetrics();
   private HttpServer server;
   private volatile BooleanSupplier live = () -> true;
   private volatile BooleanSupplier ready = () -> false;
 
-  /** @param role {@code dispatcher}, {@code worker} or {@code local} (a whole fleet in one process) */
+  /**
+   * @param role {@code dispatcher}, {@code worker} or {@code local} (a whole fleet in one process)
+   */
   public Observability(String role) {
     registry.config().commonTags("role", role);
     new ClassLoaderMetrics().bindTo(registry);
@@ -56,19 +59,24 @@ public final class Observability implements AutoCloseable {
    * @param live whether the role's loop still runs
    * @param ready whether the role is ready to work
    */
-  public Observability serve(int port, BooleanSupplier live, BooleanSupplier ready) throws IOException {
+  public Observability serve(int port, BooleanSupplier live, BooleanSupplier ready)
+      throws IOException {
     this.live = live;
     this.ready = ready;
     server = HttpServer.create(new InetSocketAddress(port), 0);
-    server.createContext("/metrics", exchange -> respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8",
-        registry.scrape()));
+    server.createContext(
+        "/metrics",
+        exchange ->
+            respond(exchange, 200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()));
     server.createContext("/health/live", exchange -> health(exchange, this.live));
     server.createContext("/health/ready", exchange -> health(exchange, this.ready));
-    server.setExecutor(Executors.newSingleThreadExecutor(r -> {
-      Thread thread = new Thread(r, "evalfleet-metrics-http");
-      thread.setDaemon(true);
-      return thread;
-    }));
+    server.setExecutor(
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread thread = new Thread(r, "evalfleet-metrics-http");
+              thread.setDaemon(true);
+              return thread;
+            }));
     server.start();
     return this;
   }
@@ -83,7 +91,8 @@ public final class Observability implements AutoCloseable {
     respond(exchange, ok ? 200 : 503, "text/plain; charset=utf-8", ok ? "ok\n" : "unavailable\n");
   }
 
-  private static void respond(HttpExchange exchange, int status, String type, String body) throws IOException {
+  private static void respond(HttpExchange exchange, int status, String type, String body)
+      throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
     exchange.getResponseHeaders().set("Content-Type", type);
     exchange.sendResponseHeaders(status, bytes.length);

@@ -16,8 +16,8 @@ import java.util.Set;
 /**
  * How many token ids a model accepts, as its ONNX graph fixes it: the rows of the embedding table
  * that {@code input_ids} index (a {@code Gather} on an initializer, or the word embedding of an
- * {@code EmbedLayerNormalization}) and the last dimension of a {@code logits} output; the smaller of
- * the two when both are fixed.
+ * {@code EmbedLayerNormalization}) and the last dimension of a {@code logits} output; the smaller
+ * of the two when both are fixed.
  *
  * <p>The graph is read from the ONNX file's wire format with protobuf's {@link CodedInputStream},
  * without loading the model: weights are skipped, not held, so a large model costs one sequential
@@ -36,9 +36,13 @@ public record ModelVocabulary(long size, String source) {
 
   private static final String INPUT_IDS = "input_ids";
   private static final String LOGITS = "logits";
-  /** Ops that pass token ids (or an embedding table) through unchanged, for following them in the graph. */
-  private static final Set<String> PASS_THROUGH = Set.of("Cast", "Reshape", "Unsqueeze", "Squeeze", "Flatten",
-      "Identity", "DequantizeLinear");
+
+  /**
+   * Ops that pass token ids (or an embedding table) through unchanged, for following them in the
+   * graph.
+   */
+  private static final Set<String> PASS_THROUGH =
+      Set.of("Cast", "Reshape", "Unsqueeze", "Squeeze", "Flatten", "Identity", "DequantizeLinear");
 
   // ONNX's onnx.proto field numbers.
   private static final int MODEL_GRAPH = 7;
@@ -105,7 +109,8 @@ public record ModelVocabulary(long size, String source) {
     void read(CodedInputStream in) throws IOException {
       for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
         int field = WireFormat.getTagFieldNumber(tag);
-        if (!lengthDelimited(tag) || (field != GRAPH_NODE && field != GRAPH_INITIALIZER && field != GRAPH_OUTPUT)) {
+        if (!lengthDelimited(tag)
+            || (field != GRAPH_NODE && field != GRAPH_INITIALIZER && field != GRAPH_OUTPUT)) {
           in.skipField(tag);
           continue;
         }
@@ -189,7 +194,8 @@ public record ModelVocabulary(long size, String source) {
           int limit = in.pushLimit(in.readRawVarint32());
           long value = -1;
           for (int t = in.readTag(); t != 0; t = in.readTag()) {
-            if (WireFormat.getTagFieldNumber(t) == DIM_VALUE && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_VARINT) {
+            if (WireFormat.getTagFieldNumber(t) == DIM_VALUE
+                && WireFormat.getTagWireType(t) == WireFormat.WIRETYPE_VARINT) {
               value = in.readInt64();
             } else {
               in.skipField(t);
@@ -208,8 +214,12 @@ public record ModelVocabulary(long size, String source) {
       T read(CodedInputStream in) throws IOException;
     }
 
-    /** The value of one length-delimited field of the message being read, read by {@code reader}; null if absent. */
-    private static <T> T nested(CodedInputStream in, int field, Reader<T> reader) throws IOException {
+    /**
+     * The value of one length-delimited field of the message being read, read by {@code reader};
+     * null if absent.
+     */
+    private static <T> T nested(CodedInputStream in, int field, Reader<T> reader)
+        throws IOException {
       T found = null;
       for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
         if (WireFormat.getTagFieldNumber(tag) == field && lengthDelimited(tag)) {
@@ -225,8 +235,10 @@ public record ModelVocabulary(long size, String source) {
 
     Optional<ModelVocabulary> vocabulary() {
       Optional<ModelVocabulary> table = embeddingTable();
-      Optional<ModelVocabulary> predicted = logits == null ? Optional.empty()
-          : Optional.of(new ModelVocabulary(logits, "its logits output"));
+      Optional<ModelVocabulary> predicted =
+          logits == null
+              ? Optional.empty()
+              : Optional.of(new ModelVocabulary(logits, "its logits output"));
       if (table.isPresent() && predicted.isPresent()) {
         return table.get().size() <= predicted.get().size() ? table : predicted;
       }
@@ -238,7 +250,9 @@ public record ModelVocabulary(long size, String source) {
       Set<String> ids = new HashSet<>(Set.of(INPUT_IDS));
       Map<String, String> producedFrom = new HashMap<>();
       for (Node node : nodes) {
-        if (PASS_THROUGH.contains(node.opType()) && !node.inputs().isEmpty() && node.outputs().size() == 1) {
+        if (PASS_THROUGH.contains(node.opType())
+            && !node.inputs().isEmpty()
+            && node.outputs().size() == 1) {
           producedFrom.put(node.outputs().get(0), node.inputs().get(0));
           if (ids.contains(node.inputs().get(0))) {
             ids.add(node.outputs().get(0));
@@ -247,9 +261,12 @@ public record ModelVocabulary(long size, String source) {
       }
       for (Node node : nodes) {
         String table = null;
-        if (node.opType().equals("Gather") && node.inputs().size() >= 2 && ids.contains(node.inputs().get(1))) {
+        if (node.opType().equals("Gather")
+            && node.inputs().size() >= 2
+            && ids.contains(node.inputs().get(1))) {
           table = node.inputs().get(0);
-        } else if (node.opType().equals("EmbedLayerNormalization") && node.inputs().size() >= 3
+        } else if (node.opType().equals("EmbedLayerNormalization")
+            && node.inputs().size() >= 3
             && ids.contains(node.inputs().get(0))) {
           table = node.inputs().get(2);
         }
@@ -257,7 +274,8 @@ public record ModelVocabulary(long size, String source) {
           table = producedFrom.get(table);
         }
         if (table != null && tableRows.containsKey(table) && tableRows.get(table) > 0) {
-          return Optional.of(new ModelVocabulary(tableRows.get(table), "its embedding table '" + table + "'"));
+          return Optional.of(
+              new ModelVocabulary(tableRows.get(table), "its embedding table '" + table + "'"));
         }
       }
       return Optional.empty();

@@ -16,8 +16,8 @@ import java.util.Optional;
 
 /**
  * The conventions a sentence-transformers model folder ships with its weights: the pooling its
- * {@code Pooling} module's {@code config.json} sets ({@code pooling_mode_cls_token},
- * {@code pooling_mode_mean_tokens}, {@code pooling_mode_max_tokens}, {@code pooling_mode_lasttoken}),
+ * {@code Pooling} module's {@code config.json} sets ({@code pooling_mode_cls_token}, {@code
+ * pooling_mode_mean_tokens}, {@code pooling_mode_max_tokens}, {@code pooling_mode_lasttoken}),
  * whether {@code modules.json} ends in a {@code Normalize} module, and the prompt prefixes of
  * {@code config_sentence_transformers.json} ({@code prompts.query} before a query or a pair's first
  * text, {@code prompts.document}, {@code passage} or {@code corpus} before a document or a pair's
@@ -25,27 +25,40 @@ import java.util.Optional;
  * read as mean pooling moves its cosines by up to 0.10.
  *
  * @param folder the folder holding {@code modules.json}
- * @param pooling the pooling its Pooling module sets; null when it has none (an already pooled output)
+ * @param pooling the pooling its Pooling module sets; null when it has none (an already pooled
+ *     output)
  * @param normalize whether its modules end in Normalize
  * @param queryPrompt the prefix before a query or a pair's first text, "" for none
  * @param documentPrompt the prefix before a document or a pair's second text, "" for none
  * @param sources where each of the above was read, by field name, for messages
  */
-public record SentenceTransformersFolder(Path folder, Pooling pooling, boolean normalize, String queryPrompt,
-    String documentPrompt, Map<String, String> sources) {
+public record SentenceTransformersFolder(
+    Path folder,
+    Pooling pooling,
+    boolean normalize,
+    String queryPrompt,
+    String documentPrompt,
+    Map<String, String> sources) {
   private static final ObjectMapper JSON = new ObjectMapper();
   static final String MODULES = "modules.json";
   private static final String POOLING_MODULE = "sentence_transformers.models.Pooling";
   private static final String NORMALIZE_MODULE = "sentence_transformers.models.Normalize";
-  private static final Map<String, Pooling> MODES = Map.of("pooling_mode_cls_token", Pooling.CLS,
-      "pooling_mode_mean_tokens", Pooling.MEAN, "pooling_mode_max_tokens", Pooling.MAX,
-      "pooling_mode_lasttoken", Pooling.LAST_TOKEN);
-  private static final List<String> UNSUPPORTED_MODES = List.of("pooling_mode_mean_sqrt_len_tokens",
-      "pooling_mode_weightedmean_tokens");
+  private static final Map<String, Pooling> MODES =
+      Map.of(
+          "pooling_mode_cls_token",
+          Pooling.CLS,
+          "pooling_mode_mean_tokens",
+          Pooling.MEAN,
+          "pooling_mode_max_tokens",
+          Pooling.MAX,
+          "pooling_mode_lasttoken",
+          Pooling.LAST_TOKEN);
+  private static final List<String> UNSUPPORTED_MODES =
+      List.of("pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens");
 
   /**
-   * The ONNX file of a model given as a folder ({@code model.onnx}, else {@code onnx/model.onnx}, as
-   * sentence-transformers and optimum write them) or as the file itself.
+   * The ONNX file of a model given as a folder ({@code model.onnx}, else {@code onnx/model.onnx},
+   * as sentence-transformers and optimum write them) or as the file itself.
    *
    * @throws InputException when a folder holds neither
    */
@@ -53,22 +66,28 @@ public record SentenceTransformersFolder(Path folder, Pooling pooling, boolean n
     if (!Files.isDirectory(folderOrFile)) {
       return folderOrFile;
     }
-    for (Path candidate : List.of(folderOrFile.resolve("model.onnx"), folderOrFile.resolve("onnx").resolve("model.onnx"))) {
+    for (Path candidate :
+        List.of(
+            folderOrFile.resolve("model.onnx"),
+            folderOrFile.resolve("onnx").resolve("model.onnx"))) {
       if (Files.isRegularFile(candidate)) {
         return candidate;
       }
     }
-    throw new InputException("folder " + folderOrFile + " holds no model.onnx (looked for model.onnx and"
-        + " onnx/model.onnx); name the ONNX file");
+    throw new InputException(
+        "folder "
+            + folderOrFile
+            + " holds no model.onnx (looked for model.onnx and"
+            + " onnx/model.onnx); name the ONNX file");
   }
 
   /**
    * The sentence-transformers configuration of a model given as its folder or as an ONNX file in it
-   * ({@code modules.json} in the folder, beside the file, or one level up, for {@code onnx/model.onnx});
-   * empty when there is none.
+   * ({@code modules.json} in the folder, beside the file, or one level up, for {@code
+   * onnx/model.onnx}); empty when there is none.
    *
-   * @throws InputException when the configuration is unreadable or sets a pooling evalfleet does not
-   *     compute
+   * @throws InputException when the configuration is unreadable or sets a pooling evalfleet does
+   *     not compute
    */
   public static Optional<SentenceTransformersFolder> find(Path folderOrFile) throws InputException {
     Path absolute = folderOrFile.toAbsolutePath().normalize();
@@ -108,7 +127,9 @@ public record SentenceTransformersFolder(Path folder, Pooling pooling, boolean n
         normalize = true;
       }
     }
-    sources.put("normalize", normalize ? "a Normalize module in " + MODULES : "no Normalize module in " + MODULES);
+    sources.put(
+        "normalize",
+        normalize ? "a Normalize module in " + MODULES : "no Normalize module in " + MODULES);
     String query = "";
     String document = "";
     Path st = folder.resolve("config_sentence_transformers.json");
@@ -124,7 +145,8 @@ public record SentenceTransformersFolder(Path folder, Pooling pooling, boolean n
         sources.put("prompts", "prompts in " + folder.relativize(st));
       }
     }
-    return new SentenceTransformersFolder(folder, pooling, normalize, query, document, Map.copyOf(sources));
+    return new SentenceTransformersFolder(
+        folder, pooling, normalize, query, document, Map.copyOf(sources));
   }
 
   /** The event's embedding conventions as the folder ships them. */
@@ -137,26 +159,53 @@ public record SentenceTransformersFolder(Path folder, Pooling pooling, boolean n
    * (1_Pooling/config.json), normalized (a Normalize module in modules.json), no prefix}.
    */
   public String describe() {
-    String prompts = queryPrompt.isEmpty() && documentPrompt.isEmpty() ? "no prefix"
-        : "prefixes \"" + queryPrompt + "\"/\"" + documentPrompt + "\" (" + sources.get("prompts") + ")";
-    return (pooling == null ? "no pooling module" : "pooling " + pooling.wireName() + " (" + sources.get("pooling") + ")")
-        + ", " + (normalize ? "normalized" : "not normalized") + " (" + sources.get("normalize") + "), " + prompts;
+    String prompts =
+        queryPrompt.isEmpty() && documentPrompt.isEmpty()
+            ? "no prefix"
+            : "prefixes \""
+                + queryPrompt
+                + "\"/\""
+                + documentPrompt
+                + "\" ("
+                + sources.get("prompts")
+                + ")";
+    return (pooling == null
+            ? "no pooling module"
+            : "pooling " + pooling.wireName() + " (" + sources.get("pooling") + ")")
+        + ", "
+        + (normalize ? "normalized" : "not normalized")
+        + " ("
+        + sources.get("normalize")
+        + "), "
+        + prompts;
   }
 
   /**
    * Where {@code asked} (a user's explicit conventions) contradicts what the folder ships, one
    * sentence each; empty when it does not.
    */
-  public List<String> contradictions(EmbeddingConventions asked, boolean poolingAsked, boolean normalizeAsked) {
+  public List<String> contradictions(
+      EmbeddingConventions asked, boolean poolingAsked, boolean normalizeAsked) {
     List<String> out = new ArrayList<>();
     if (poolingAsked && pooling != null && asked.pooling() != pooling) {
-      out.add("--pooling " + asked.pooling().wireName() + " contradicts the model's own sentence-transformers"
-          + " configuration (" + sources.get("pooling") + " pools by " + pooling.wireName() + "); scoring with "
-          + asked.pooling().wireName() + " as asked measures another model than the one that ships");
+      out.add(
+          "--pooling "
+              + asked.pooling().wireName()
+              + " contradicts the model's own sentence-transformers"
+              + " configuration ("
+              + sources.get("pooling")
+              + " pools by "
+              + pooling.wireName()
+              + "); scoring with "
+              + asked.pooling().wireName()
+              + " as asked measures another model than the one that ships");
     }
     if (normalizeAsked && asked.normalize() != normalize) {
-      out.add((asked.normalize() ? "normalizing" : "--no-normalize") + " contradicts the model's own configuration ("
-          + sources.get("normalize") + ")");
+      out.add(
+          (asked.normalize() ? "normalizing" : "--no-normalize")
+              + " contradicts the model's own configuration ("
+              + sources.get("normalize")
+              + ")");
     }
     return out;
   }
@@ -166,8 +215,14 @@ public record SentenceTransformersFolder(Path folder, Pooling pooling, boolean n
     List<Pooling> set = new ArrayList<>();
     for (String unsupported : UNSUPPORTED_MODES) {
       if (node.path(unsupported).asBoolean(false)) {
-        throw new InputException(config + " sets " + unsupported + ", a pooling evalfleet does not compute (it"
-            + " computes " + MODES.keySet().stream().sorted().toList() + ")");
+        throw new InputException(
+            config
+                + " sets "
+                + unsupported
+                + ", a pooling evalfleet does not compute (it"
+                + " computes "
+                + MODES.keySet().stream().sorted().toList()
+                + ")");
       }
     }
     for (Map.Entry<String, Pooling> mode : MODES.entrySet()) {
@@ -176,9 +231,14 @@ public record SentenceTransformersFolder(Path folder, Pooling pooling, boolean n
       }
     }
     if (set.size() != 1) {
-      throw new InputException(config + " sets " + (set.isEmpty() ? "no pooling mode" : set.size()
-          + " pooling modes (their vectors concatenated)") + "; evalfleet computes exactly one of "
-          + MODES.keySet().stream().sorted().toList());
+      throw new InputException(
+          config
+              + " sets "
+              + (set.isEmpty()
+                  ? "no pooling mode"
+                  : set.size() + " pooling modes (their vectors concatenated)")
+              + "; evalfleet computes exactly one of "
+              + MODES.keySet().stream().sorted().toList());
     }
     return set.get(0);
   }

@@ -51,7 +51,9 @@ public record TokenizerVocabulary(long tokens, long maxId) {
     if (ids.isEmpty()) {
       return Optional.empty();
     }
-    return Optional.of(new TokenizerVocabulary(ids.size(), ids.stream().mapToLong(Long::longValue).max().orElseThrow()));
+    return Optional.of(
+        new TokenizerVocabulary(
+            ids.size(), ids.stream().mapToLong(Long::longValue).max().orElseThrow()));
   }
 
   /**
@@ -62,8 +64,17 @@ public record TokenizerVocabulary(long tokens, long maxId) {
     if (maxId < model.size()) {
       return Optional.empty();
     }
-    return Optional.of("the tokenizer does not fit the model's vocabulary: its ids go up to " + maxId + " ("
-        + tokens + " tokens), but the model accepts ids 0.." + (model.size() - 1) + " (" + model.size()
-        + " tokens, from " + model.source() + "); give the model its own tokenizer.json");
+    return Optional.of(
+        "the tokenizer does not fit the model's vocabulary: its ids go up to "
+            + maxId
+            + " ("
+            + tokens
+            + " tokens), but the model accepts ids 0.."
+            + (model.size() - 1)
+            + " ("
+            + model.size()
+            + " tokens, from "
+            + model.source()
+            + "); give the model its own tokenizer.json");
   }
 }

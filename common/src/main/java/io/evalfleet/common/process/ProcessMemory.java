@@ -40,8 +40,12 @@ public final class ProcessMemory {
   /** One line for logs: {@code peak heap 123 MiB of 256 MiB max, peak RSS 456 MiB}. */
   public static String summary() {
     long rss = peakRssBytes();
-    return String.format(Locale.ROOT, "peak heap %d MiB of %d MiB max, peak RSS %s", peakHeapBytes() / MIB,
-        Runtime.getRuntime().maxMemory() / MIB, rss < 0 ? "unknown" : rss / MIB + " MiB");
+    return String.format(
+        Locale.ROOT,
+        "peak heap %d MiB of %d MiB max, peak RSS %s",
+        peakHeapBytes() / MIB,
+        Runtime.getRuntime().maxMemory() / MIB,
+        rss < 0 ? "unknown" : rss / MIB + " MiB");
   }
 
   private static long procStatusKib(String field) {

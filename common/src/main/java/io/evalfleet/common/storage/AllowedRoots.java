@@ -5,10 +5,10 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * The storage locations artifacts and golden subsets may come from, e.g.
- * {@code file:///data/models, s3a://ml-artifacts/staged}. A location is allowed when, after
- * normalisation, it lies inside one of the roots (on a path-segment boundary: {@code /data/models2}
- * is not inside {@code /data/models}). No roots: everything is allowed.
+ * The storage locations artifacts and golden subsets may come from, e.g. {@code
+ * file:///data/models, s3a://ml-artifacts/staged}. A location is allowed when, after normalisation,
+ * it lies inside one of the roots (on a path-segment boundary: {@code /data/models2} is not inside
+ * {@code /data/models}). No roots: everything is allowed.
  */
 public final class AllowedRoots {
   private final List<URI> roots;
@@ -23,8 +23,12 @@ public final class AllowedRoots {
 
   /** Parses a comma-separated list; blank means no restriction. */
   public static AllowedRoots parse(String list) {
-    return new AllowedRoots(Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty())
-        .map(AllowedRoots::normalized).toList());
+    return new AllowedRoots(
+        Arrays.stream(list.split(","))
+            .map(String::trim)
+            .filter(s -> !s.isEmpty())
+            .map(AllowedRoots::normalized)
+            .toList());
   }
 
   public void check(String location) throws AccessDeniedException {
@@ -41,7 +45,8 @@ public final class AllowedRoots {
   }
 
   private static boolean inside(URI uri, URI root) {
-    if (!same(uri.getScheme(), root.getScheme()) || !same(uri.getAuthority(), root.getAuthority())) {
+    if (!same(uri.getScheme(), root.getScheme())
+        || !same(uri.getAuthority(), root.getAuthority())) {
       return false;
     }
     String path = uri.getPath();
@@ -53,7 +58,9 @@ public final class AllowedRoots {
     return a == null ? b == null : a.equalsIgnoreCase(b);
   }
 
-  /** Absolute paths become {@code file:} URIs; {@code .} and {@code ..} segments are resolved away. */
+  /**
+   * Absolute paths become {@code file:} URIs; {@code .} and {@code ..} segments are resolved away.
+   */
   private static URI normalized(String location) {
     URI uri = URI.create(location.startsWith("/") ? "file://" + location : location).normalize();
     if ("file".equalsIgnoreCase(uri.getScheme()) && uri.getAuthority() == null) {

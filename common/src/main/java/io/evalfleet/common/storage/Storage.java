@@ -28,11 +28,7 @@ import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FileStatus;
@@ -41,11 +37,11 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RawLocalFileSystem;
 
 /**
- * Reads artifacts and golden subsets through the Hadoop FileSystem API, so that local paths,
- * {@code file:}, {@code hdfs:} and (with its connector on the classpath) {@code s3a:} all work.
- * Every call checks the location against the allowed roots, then goes through a resilience4j retry
- * (transient I/O errors only: a missing file, a digest mismatch or a denied location is final) inside
- * a circuit breaker, so that a storage outage fails fast instead of piling up. Thread-safe.
+ * Reads artifacts and golden subsets through the Hadoop FileSystem API, so that local paths, {@code
+ * file:}, {@code hdfs:} and (with its connector on the classpath) {@code s3a:} all work. Every call
+ * checks the location against the allowed roots, then goes through a resilience4j retry (transient
+ * I/O errors only: a missing file, a digest mismatch or a denied location is final) inside a
+ * circuit breaker, so that a storage outage fails fast instead of piling up. Thread-safe.
  */
 public final class Storage implements MeterBinder {
   private final Configuration conf;
@@ -54,46 +50,68 @@ public final class Storage implements MeterBinder {
   private final CircuitBreaker breaker;
   private final RetryRegistry retries;
   private final CircuitBreakerRegistry breakers;
+
   /** resilience4j's tagged meters of the retry and the circuit breaker. */
   private final MeterBinder retryMetrics;
+
   private final MeterBinder breakerMetrics;
-  /** Digests verified, by location, length and modification time; least recently used dropped first. */
+
+  /**
+   * Digests verified, by location, length and modification time; least recently used dropped first.
+   */
   private final Cache<String, String> verified = Caffeine.newBuilder().maximumSize(4096).build();
 
   public Storage(Configuration conf, AllowedRoots roots, int attempts, Duration backoff) {
     this(conf, roots, attempts, backoff, Duration.ofSeconds(30));
   }
 
-  /** @param breakerOpen how long the circuit breaker stays open (failing fast) before a call is tried again */
-  public Storage(Configuration conf, AllowedRoots roots, int attempts, Duration backoff, Duration breakerOpen) {
+  /**
+   * @param breakerOpen how long the circuit breaker stays open (failing fast) before a call is
+   *     tried again
+   */
+  public Storage(
+      Configuration conf,
+      AllowedRoots roots,
+      int attempts,
+      Duration backoff,
+      Duration breakerOpen) {
     this.conf = conf;
     this.roots = roots;
-    this.retries = RetryRegistry.of(RetryConfig.custom()
-        .maxAttempts(attempts)
-        .intervalFunction(IntervalFunction.ofExponentialBackoff(backoff, 2.0))
-        .retryOnException(Storage::isOutage)
-        .build());
+    this.retries =
+        RetryRegistry.of(
+            RetryConfig.custom()
+                .maxAttempts(attempts)
+                .intervalFunction(IntervalFunction.ofExponentialBackoff(backoff, 2.0))
+                .retryOnException(Storage::isOutage)
+                .build());
     this.retry = retries.retry("storage");
-    this.breakers = CircuitBreakerRegistry.of(CircuitBreakerConfig.custom()
-        .slidingWindowSize(20)
-        .minimumNumberOfCalls(10)
-        .failureRateThreshold(50)
-        .waitDurationInOpenState(breakerOpen)
-        .recordException(Storage::isOutage)
-        .build());
+    this.breakers =
+        CircuitBreakerRegistry.of(
+            CircuitBreakerConfig.custom()
+                .slidingWindowSize(20)
+                .minimumNumberOfCalls(10)
+                .failureRateThreshold(50)
+                .waitDurationInOpenState(breakerOpen)
+                .recordException(Storage::isOutage)
+                .build());
     this.breaker = breakers.circuitBreaker("storage");
     this.retryMetrics = TaggedRetryMetrics.ofRetryRegistry(retries);
     this.breakerMetrics = TaggedCircuitBreakerMetrics.ofCircuitBreakerRegistry(breakers);
   }
 
-  /** Exports the retry's and the circuit breaker's state and calls (resilience4j's tagged meters). */
+  /**
+   * Exports the retry's and the circuit breaker's state and calls (resilience4j's tagged meters).
+   */
   @Override
   public void bindTo(MeterRegistry registry) {
     retryMetrics.bindTo(registry);
     breakerMetrics.bindTo(registry);
   }
 
-  /** Storage with Hadoop's default configuration (plus any {@code core-site.xml} on the classpath), no root restriction. */
+  /**
+   * Storage with Hadoop's default configuration (plus any {@code core-site.xml} on the classpath),
+   * no root restriction.
+   */
   public static Storage withDefaults() {
     return new Storage(new Configuration(), AllowedRoots.any(), 3, Duration.ofMillis(200));
   }
@@ -107,8 +125,11 @@ public final class Storage implements MeterBinder {
     if (!roots.isBlank()) {
       roots = roots + "," + config.get(FleetConfig.ARCHIVE_ROOT);
     }
-    return new Storage(new Configuration(), AllowedRoots.parse(roots),
-        config.get(FleetConfig.STORAGE_ATTEMPTS), Duration.ofMillis(200),
+    return new Storage(
+        new Configuration(),
+        AllowedRoots.parse(roots),
+        config.get(FleetConfig.STORAGE_ATTEMPTS),
+        Duration.ofMillis(200),
         config.get(FleetConfig.STORAGE_BREAKER_OPEN));
   }
 
@@ -128,14 +149,28 @@ public final class Storage implements MeterBinder {
       CheckedSupplier<T> guarded = CircuitBreaker.decorateCheckedSupplier(breaker, action::call);
       return Retry.decorateCheckedSupplier(retry, guarded).get();
     } catch (CallNotPermittedException e) {
-      throw new UnavailableException("storage", "circuit breaker '" + breaker.getName() + "' is "
-          + breaker.getState() + " after repeated failures; not reading " + uri, e);
+      throw new UnavailableException(
+          "storage",
+          "circuit breaker '"
+              + breaker.getName()
+              + "' is "
+              + breaker.getState()
+              + " after repeated failures; not reading "
+              + uri,
+          e);
     } catch (IOException e) {
       if (e instanceof UnavailableException || !isOutage(e)) {
         throw e;
       }
-      throw new UnavailableException("storage", "cannot read " + uri + " after "
-          + retry.getRetryConfig().getMaxAttempts() + " attempts: " + e, e);
+      throw new UnavailableException(
+          "storage",
+          "cannot read "
+              + uri
+              + " after "
+              + retry.getRetryConfig().getMaxAttempts()
+              + " attempts: "
+              + e,
+          e);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable e) {
@@ -143,7 +178,9 @@ public final class Storage implements MeterBinder {
     }
   }
 
-  /** A failure of the store rather than of the file: retried, and counted by the circuit breaker. */
+  /**
+   * A failure of the store rather than of the file: retried, and counted by the circuit breaker.
+   */
   private static boolean isOutage(Throwable e) {
     return e instanceof IOException && Failures.kindOf(e) == FailureKind.UNAVAILABLE;
   }
@@ -163,8 +200,9 @@ public final class Storage implements MeterBinder {
   /**
    * The configuration to write {@code target} with. On the local file system that is the raw local
    * file system, so no Hadoop {@code .crc} side file is left beside what evalfleet writes (a folder
-   * handed to other tools holds only the files); a side file an earlier write left is removed, since
-   * it would no longer match. Other file systems keep no side files: {@link #conf()} unchanged.
+   * handed to other tools holds only the files); a side file an earlier write left is removed,
+   * since it would no longer match. Other file systems keep no side files: {@link #conf()}
+   * unchanged.
    */
   public Configuration writeConf(Path target) throws IOException {
     FileSystem fs = target.getFileSystem(conf);
@@ -179,7 +217,10 @@ public final class Storage implements MeterBinder {
     return raw;
   }
 
-  /** Creates (or overwrites) {@code target} as {@link #writeConf} says: without a {@code .crc} side file. */
+  /**
+   * Creates (or overwrites) {@code target} as {@link #writeConf} says: without a {@code .crc} side
+   * file.
+   */
   public OutputStream create(Path target) throws IOException {
     return target.getFileSystem(writeConf(target)).create(target, true);
   }
@@ -188,7 +229,9 @@ public final class Storage implements MeterBinder {
     return new Path(URI.create(uri));
   }
 
-  /** The file's size in bytes; throws {@link FileNotFoundException} naming the URI if it is missing. */
+  /**
+   * The file's size in bytes; throws {@link FileNotFoundException} naming the URI if it is missing.
+   */
   public long size(String uri) throws IOException {
     return call(uri, () -> rawSize(uri));
   }
@@ -225,12 +268,14 @@ public final class Storage implements MeterBinder {
 
   /** The sha256 of the file's bytes, as 64 lower-case hex characters, computed while streaming. */
   public String sha256(String uri) throws IOException {
-    return call(uri, () -> {
-      try (InputStream in = new DigestInputStream(rawOpen(uri), newDigest())) {
-        in.transferTo(OutputStream.nullOutputStream());
-        return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
-      }
-    });
+    return call(
+        uri,
+        () -> {
+          try (InputStream in = new DigestInputStream(rawOpen(uri), newDigest())) {
+            in.transferTo(OutputStream.nullOutputStream());
+            return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
+          }
+        });
   }
 
   /**
@@ -239,10 +284,13 @@ public final class Storage implements MeterBinder {
    * burst of events staging the same large model hashes it once.
    */
   public void verify(String uri, String expectedSha256) throws IOException {
-    String stamp = call(uri, () -> {
-      FileStatus status = rawStatus(uri);
-      return uri + "|" + status.getLen() + "|" + status.getModificationTime();
-    });
+    String stamp =
+        call(
+            uri,
+            () -> {
+              FileStatus status = rawStatus(uri);
+              return uri + "|" + status.getLen() + "|" + status.getModificationTime();
+            });
     if (expectedSha256.equals(verified.getIfPresent(stamp))) {
       return;
     }

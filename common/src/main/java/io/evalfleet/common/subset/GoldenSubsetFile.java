@@ -13,8 +13,8 @@ import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
-import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.parquet.schema.PrimitiveType;
+import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.parquet.schema.Type;
 
 /**
@@ -44,11 +44,14 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
   }
 
   private static GoldenSubsetFile footer(Storage storage, String uri) throws IOException {
-    try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(Storage.path(uri), storage.conf()),
-        HadoopReadOptions.builder(storage.conf()).build())) {
+    try (ParquetFileReader reader =
+        ParquetFileReader.open(
+            HadoopInputFile.fromPath(Storage.path(uri), storage.conf()),
+            HadoopReadOptions.builder(storage.conf()).build())) {
       return of(uri, reader.getFooter());
     } catch (RuntimeException | EOFException e) {
-      throw new InputException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
+      throw new InputException(
+          "not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
     }
   }
 
@@ -60,9 +63,17 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
   public void requireText(String role, String column) throws SubsetSchemaException {
     PrimitiveType type = primitive(role, column);
     if (type.getPrimitiveTypeName() != PrimitiveTypeName.BINARY
-        || !(type.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation)) {
-      throw new SubsetSchemaException("golden subset " + uri + ": column '" + column + "' (" + role
-          + ") must be a UTF-8 string column, but is " + describe(type));
+        || !(type.getLogicalTypeAnnotation()
+            instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation)) {
+      throw new SubsetSchemaException(
+          "golden subset "
+              + uri
+              + ": column '"
+              + column
+              + "' ("
+              + role
+              + ") must be a UTF-8 string column, but is "
+              + describe(type));
     }
   }
 
@@ -71,16 +82,34 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
     PrimitiveType type = primitive(role, column);
     switch (type.getPrimitiveTypeName()) {
       case DOUBLE, FLOAT, INT32, INT64 -> {}
-      default -> throw new SubsetSchemaException("golden subset " + uri + ": column '" + column + "' (" + role
-          + ") must be numeric, but is " + describe(type));
+      default ->
+          throw new SubsetSchemaException(
+              "golden subset "
+                  + uri
+                  + ": column '"
+                  + column
+                  + "' ("
+                  + role
+                  + ") must be numeric, but is "
+                  + describe(type));
     }
   }
 
-  /** Checks that {@code column} is a list of int32 or int64 (Parquet's LIST, or a legacy repeated field). */
+  /**
+   * Checks that {@code column} is a list of int32 or int64 (Parquet's LIST, or a legacy repeated
+   * field).
+   */
   public void requireTokenIds(String role, String column) throws SubsetSchemaException {
     if (!schema.containsField(column)) {
-      throw new SubsetSchemaException("golden subset " + uri + " has no column '" + column + "' (" + role
-          + "); its columns are " + schema.getFields().stream().map(Type::getName).toList());
+      throw new SubsetSchemaException(
+          "golden subset "
+              + uri
+              + " has no column '"
+              + column
+              + "' ("
+              + role
+              + "); its columns are "
+              + schema.getFields().stream().map(Type::getName).toList());
     }
     Type type = schema.getType(column);
     Type element = type;
@@ -92,12 +121,23 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
       }
       element = group.getType(0);
     }
-    boolean list = type.isRepetition(Type.Repetition.REPEATED)
-        || type.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.ListLogicalTypeAnnotation;
-    if (!list || element == null || !(element.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.INT32
-        || element.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.INT64)) {
-      throw new SubsetSchemaException("golden subset " + uri + ": column '" + column + "' (" + role
-          + ") must be a list of int32 or int64 token ids, but is " + type.toString().trim().replaceAll("\\s+", " "));
+    boolean list =
+        type.isRepetition(Type.Repetition.REPEATED)
+            || type.getLogicalTypeAnnotation()
+                instanceof LogicalTypeAnnotation.ListLogicalTypeAnnotation;
+    if (!list
+        || element == null
+        || !(element.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.INT32
+            || element.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.INT64)) {
+      throw new SubsetSchemaException(
+          "golden subset "
+              + uri
+              + ": column '"
+              + column
+              + "' ("
+              + role
+              + ") must be a list of int32 or int64 token ids, but is "
+              + type.toString().trim().replaceAll("\\s+", " "));
     }
   }
 
@@ -107,19 +147,34 @@ public record GoldenSubsetFile(String uri, MessageType schema, List<Long> rowGro
 
   private PrimitiveType primitive(String role, String column) throws SubsetSchemaException {
     if (!schema.containsField(column)) {
-      throw new SubsetSchemaException("golden subset " + uri + " has no column '" + column + "' (" + role
-          + "); its columns are " + schema.getFields().stream().map(Type::getName).toList());
+      throw new SubsetSchemaException(
+          "golden subset "
+              + uri
+              + " has no column '"
+              + column
+              + "' ("
+              + role
+              + "); its columns are "
+              + schema.getFields().stream().map(Type::getName).toList());
     }
     Type type = schema.getType(column);
     if (!type.isPrimitive() || type.isRepetition(Type.Repetition.REPEATED)) {
-      throw new SubsetSchemaException("golden subset " + uri + ": column '" + column + "' (" + role
-          + ") must be a plain column, but is " + type);
+      throw new SubsetSchemaException(
+          "golden subset "
+              + uri
+              + ": column '"
+              + column
+              + "' ("
+              + role
+              + ") must be a plain column, but is "
+              + type);
     }
     return type.asPrimitiveType();
   }
 
   private static String describe(PrimitiveType type) {
     LogicalTypeAnnotation logical = type.getLogicalTypeAnnotation();
-    return type.getPrimitiveTypeName().name().toLowerCase() + (logical == null ? "" : " (" + logical + ")");
+    return type.getPrimitiveTypeName().name().toLowerCase()
+        + (logical == null ? "" : " (" + logical + ")");
   }
 }

@@ -20,8 +20,8 @@ public record ColumnRole(String name, ColumnType type, Presence presence, String
     /** Read when the subset has it. */
     OPTIONAL,
     /**
-     * One of the task's {@code ONE_OF} roles must be present; the first present one, in the
-     * task's order, is read and the others are ignored.
+     * One of the task's {@code ONE_OF} roles must be present; the first present one, in the task's
+     * order, is read and the others are ignored.
      */
     ONE_OF
   }

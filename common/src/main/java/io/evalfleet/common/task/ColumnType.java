@@ -12,7 +12,10 @@ public enum ColumnType {
   /** A list of int32 or int64 token ids. */
   TOKEN_IDS;
 
-  /** Checks that {@code column} of {@code file} has this type; the message names the role and the column. */
+  /**
+   * Checks that {@code column} of {@code file} has this type; the message names the role and the
+   * column.
+   */
   void check(GoldenSubsetFile file, String role, String column) throws SubsetSchemaException {
     switch (this) {
       case TEXT -> file.requireText(role, column);

@@ -12,13 +12,17 @@ import java.util.List;
 public final class EmbeddingTask extends TaskSpec {
   /** The pair's first text. */
   public static final String TEXT_A = "text_a";
+
   /** The pair's second text. */
   public static final String TEXT_B = "text_b";
+
   /** Optional: the pair's human similarity score. */
   public static final String GOLD = "gold";
 
   EmbeddingTask() {
-    super("embedding", "a sentence-embedding model scored on text pairs by cosine similarity",
+    super(
+        "embedding",
+        "a sentence-embedding model scored on text pairs by cosine similarity",
         List.of(TOKENIZER),
         List.of(EMBEDDING),
         List.of(
@@ -27,15 +31,19 @@ public final class EmbeddingTask extends TaskSpec {
             new ColumnRole(GOLD, ColumnType.NUMBER, OPTIONAL, "the pair's human similarity score")),
         List.of(MetricNames.COSINE),
         List.of(
-            new MetricSpec(MetricNames.SPEARMAN, Direction.HIGHER_IS_BETTER,
+            new MetricSpec(
+                MetricNames.SPEARMAN,
+                Direction.HIGHER_IS_BETTER,
                 "Spearman rank correlation of per-pair cosine with the gold scores (needs gold, at least 3 pairs)"),
-            new MetricSpec(MetricNames.MEAN_COSINE, Direction.TWO_SIDED, "mean per-pair cosine similarity")));
+            new MetricSpec(
+                MetricNames.MEAN_COSINE, Direction.TWO_SIDED, "mean per-pair cosine similarity")));
   }
 
   /** A pair's cosine similarity. */
   @Override
   public RowScore rowScore() {
-    return new RowScore("pair cosine", Direction.TWO_SIDED, (values, row) -> values.get(MetricNames.COSINE)[row]);
+    return new RowScore(
+        "pair cosine", Direction.TWO_SIDED, (values, row) -> values.get(MetricNames.COSINE)[row]);
   }
 
   @Override

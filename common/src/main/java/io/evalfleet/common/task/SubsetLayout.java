@@ -22,7 +22,8 @@ public record SubsetLayout(String uri, Map<String, String> columns) {
   public String column(String role) {
     String column = columns.get(role);
     if (column == null) {
-      throw new IllegalArgumentException("role '" + role + "' is not present in golden subset " + uri);
+      throw new IllegalArgumentException(
+          "role '" + role + "' is not present in golden subset " + uri);
     }
     return column;
   }

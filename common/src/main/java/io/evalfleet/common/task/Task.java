@@ -5,9 +5,12 @@ import java.util.Optional;
 
 /** What kind of model a staged artifact is; its {@link TaskSpec} says how it is scored. */
 public enum Task {
-  @JsonProperty("embedding") EMBEDDING(new EmbeddingTask()),
-  @JsonProperty("causal-lm") CAUSAL_LM(new CausalLmTask()),
-  @JsonProperty("retrieval") RETRIEVAL(new RetrievalTask());
+  @JsonProperty("embedding")
+  EMBEDDING(new EmbeddingTask()),
+  @JsonProperty("causal-lm")
+  CAUSAL_LM(new CausalLmTask()),
+  @JsonProperty("retrieval")
+  RETRIEVAL(new RetrievalTask());
 
   private final TaskSpec spec;
 
@@ -23,7 +26,9 @@ public enum Task {
     return spec.name();
   }
 
-  /** Whether the task embeds text with a sentence-embedding model's conventions (pooling, prefixes). */
+  /**
+   * Whether the task embeds text with a sentence-embedding model's conventions (pooling, prefixes).
+   */
   public boolean usesEmbeddingConventions() {
     return spec.optionalFields().contains(TaskSpec.EMBEDDING);
   }
@@ -41,8 +46,8 @@ public enum Task {
 
   /**
    * Whether a per-row value compares a run with the baseline it was measured against (a token
-   * shift's KL): such a value is judged on its own, never paired with the same value of the baseline's
-   * own run, which was measured against another version.
+   * shift's KL): such a value is judged on its own, never paired with the same value of the
+   * baseline's own run, which was measured against another version.
    */
   public static boolean isComparisonValue(String value) {
     for (Task task : values()) {
@@ -53,7 +58,10 @@ public enum Task {
     return false;
   }
 
-  /** The direction of {@code metric} by its task's definition; two-sided for a metric no task defines. */
+  /**
+   * The direction of {@code metric} by its task's definition; two-sided for a metric no task
+   * defines.
+   */
   public static Direction direction(String metric) {
     return metricSpec(metric).map(MetricSpec::direction).orElse(Direction.TWO_SIDED);
   }

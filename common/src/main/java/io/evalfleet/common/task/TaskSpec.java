@@ -23,6 +23,7 @@ import java.util.function.UnaryOperator;
 public abstract class TaskSpec {
   /** Event field names that tasks may require. */
   public static final String MAX_SEQ_LEN = "max_seq_len";
+
   public static final String STRIDE = "stride";
   public static final String TOKENIZER = "tokenizer";
   public static final String EMBEDDING = "embedding";
@@ -35,8 +36,14 @@ public abstract class TaskSpec {
   private final List<String> rowValues;
   private final List<MetricSpec> metrics;
 
-  protected TaskSpec(String name, String description, List<String> requiredFields, List<String> optionalFields,
-      List<ColumnRole> columns, List<String> rowValues, List<MetricSpec> metrics) {
+  protected TaskSpec(
+      String name,
+      String description,
+      List<String> requiredFields,
+      List<String> optionalFields,
+      List<ColumnRole> columns,
+      List<String> rowValues,
+      List<MetricSpec> metrics) {
     this.name = name;
     this.description = description;
     this.requiredFields = List.copyOf(requiredFields);
@@ -60,7 +67,10 @@ public abstract class TaskSpec {
     return requiredFields;
   }
 
-  /** Task-specific event fields the task accepts but does not need (e.g. {@code embedding}); others are refused. */
+  /**
+   * Task-specific event fields the task accepts but does not need (e.g. {@code embedding}); others
+   * are refused.
+   */
   public final List<String> optionalFields() {
     return optionalFields;
   }
@@ -70,7 +80,9 @@ public abstract class TaskSpec {
     return columns;
   }
 
-  /** The per-row values a worker always returns for a job of this task (a job's {@code metrics}). */
+  /**
+   * The per-row values a worker always returns for a job of this task (a job's {@code metrics}).
+   */
   public final List<String> rowValues() {
     return rowValues;
   }
@@ -99,7 +111,8 @@ public abstract class TaskSpec {
   public record Problem(String field, String message) {}
 
   /** The event-level parameters of a run, as an event or a job carries them. */
-  public record Parameters(Integer maxSeqLen, Integer stride, boolean hasTokenizer, boolean hasEmbeddingConventions) {
+  public record Parameters(
+      Integer maxSeqLen, Integer stride, boolean hasTokenizer, boolean hasEmbeddingConventions) {
     boolean has(String field) {
       return switch (field) {
         case MAX_SEQ_LEN -> maxSeqLen != null;
@@ -123,8 +136,13 @@ public abstract class TaskSpec {
       }
     }
     // Task-specific options given to a task that has no use for them would be silently ignored.
-    if (parameters.has(EMBEDDING) && !requiredFields.contains(EMBEDDING) && !optionalFields.contains(EMBEDDING)) {
-      problems.add(new Problem(EMBEDDING, "applies to the tasks that embed text (embedding, retrieval), not to task " + name));
+    if (parameters.has(EMBEDDING)
+        && !requiredFields.contains(EMBEDDING)
+        && !optionalFields.contains(EMBEDDING)) {
+      problems.add(
+          new Problem(
+              EMBEDDING,
+              "applies to the tasks that embed text (embedding, retrieval), not to task " + name));
     }
     if (problems.isEmpty()) {
       problems.addAll(checkValues(parameters.maxSeqLen(), parameters.stride()));
@@ -155,11 +173,12 @@ public abstract class TaskSpec {
    *
    * @param columnOf maps a role to its column name (the subset reference's mapping)
    * @param hasTokenizer whether the event names the model's tokenizer
-   * @throws SubsetSchemaException naming the file, the role and the column, when a required
-   *     column is missing or a present one has the wrong type, or when the columns found need
-   *     something the event lacks
+   * @throws SubsetSchemaException naming the file, the role and the column, when a required column
+   *     is missing or a present one has the wrong type, or when the columns found need something
+   *     the event lacks
    */
-  public final SubsetLayout layout(GoldenSubsetFile file, UnaryOperator<String> columnOf, boolean hasTokenizer)
+  public final SubsetLayout layout(
+      GoldenSubsetFile file, UnaryOperator<String> columnOf, boolean hasTokenizer)
       throws SubsetSchemaException {
     Map<String, String> present = new LinkedHashMap<>();
     List<ColumnRole> alternatives = new ArrayList<>();
@@ -188,9 +207,17 @@ public abstract class TaskSpec {
       }
     }
     if (!alternatives.isEmpty() && !alternativeFound) {
-      throw new SubsetSchemaException("golden subset " + file.uri() + " has none of the columns task " + name
-          + " reads its rows from: " + String.join(" or ", alternatives.stream()
-              .map(r -> "'" + columnOf.apply(r.name()) + "' (" + r.name() + ")").toList()));
+      throw new SubsetSchemaException(
+          "golden subset "
+              + file.uri()
+              + " has none of the columns task "
+              + name
+              + " reads its rows from: "
+              + String.join(
+                  " or ",
+                  alternatives.stream()
+                      .map(r -> "'" + columnOf.apply(r.name()) + "' (" + r.name() + ")")
+                      .toList()));
     }
     SubsetLayout layout = new SubsetLayout(file.uri(), present);
     checkLayout(layout, hasTokenizer);
@@ -198,7 +225,8 @@ public abstract class TaskSpec {
   }
 
   /** Rules that depend on which columns the subset has; the default has none. */
-  protected void checkLayout(SubsetLayout layout, boolean hasTokenizer) throws SubsetSchemaException {}
+  protected void checkLayout(SubsetLayout layout, boolean hasTokenizer)
+      throws SubsetSchemaException {}
 
   @Override
   public final String toString() {

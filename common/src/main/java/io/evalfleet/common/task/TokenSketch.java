@@ -22,11 +22,13 @@ import java.util.function.Supplier;
 public final class TokenSketch {
   /** Relative accuracy of every quantile: 0.1%. */
   public static final double RELATIVE_ACCURACY = 0.001;
+
   /**
    * Bins kept; beyond them the lowest collapse into one. 8192 bins of 0.2% cover seven orders of
    * magnitude below the largest value, far below any percentile a policy gates on.
    */
   static final int MAX_BINS = 8192;
+
   private static final Supplier<Store> STORES = () -> new CollapsingLowestDenseStore(MAX_BINS);
 
   private final DDSketch sketch;
@@ -39,7 +41,10 @@ public final class TokenSketch {
     return new TokenSketch(DDSketch.memoryOptimalCollapsingLowest(RELATIVE_ACCURACY, MAX_BINS));
   }
 
-  /** Adds one token's value; a value below 0 (rounding of a quantity that is never negative) counts as 0. */
+  /**
+   * Adds one token's value; a value below 0 (rounding of a quantity that is never negative) counts
+   * as 0.
+   */
   public void add(double value) {
     if (!Double.isFinite(value)) {
       throw new IllegalArgumentException("a token value must be finite, got " + value);
@@ -64,7 +69,10 @@ public final class TokenSketch {
     return sketch.isEmpty() ? Double.NaN : sketch.getValueAtQuantile(q);
   }
 
-  /** How many tokens have a value of at most {@code limit} (by their bins: to the relative accuracy). */
+  /**
+   * How many tokens have a value of at most {@code limit} (by their bins: to the relative
+   * accuracy).
+   */
   public long countAtMost(double limit) {
     if (sketch.isEmpty()) {
       return 0;
@@ -95,7 +103,9 @@ public final class TokenSketch {
     return Base64.getEncoder().encodeToString(output.trimmedCopy());
   }
 
-  /** @throws IllegalArgumentException when {@code encoded} is not a sketch this class wrote */
+  /**
+   * @throws IllegalArgumentException when {@code encoded} is not a sketch this class wrote
+   */
   public static TokenSketch decode(String encoded) {
     try {
       byte[] bytes = Base64.getDecoder().decode(encoded);

@@ -36,9 +36,16 @@ class MonitorArchiveTest {
 
   @Test
   void aResultIsArchivedUnderItsWindowEndInUtcBasicFormatWithoutChecksumFiles() throws Exception {
-    EvaluationArchive archive = new EvaluationArchive(Storage.withDefaults(), dir.toUri().toString());
-    archive.writeMonitorResult(result(Instant.parse("2026-12-01T10:00:00Z"), false, Instant.parse("2026-12-01T10:01:00Z")));
-    archive.writeMonitorResult(result(Instant.parse("2026-12-01T11:00:00.250Z"), false, Instant.parse("2026-12-01T11:01:00Z")));
+    EvaluationArchive archive =
+        new EvaluationArchive(Storage.withDefaults(), dir.toUri().toString());
+    archive.writeMonitorResult(
+        result(
+            Instant.parse("2026-12-01T10:00:00Z"), false, Instant.parse("2026-12-01T10:01:00Z")));
+    archive.writeMonitorResult(
+        result(
+            Instant.parse("2026-12-01T11:00:00.250Z"),
+            false,
+            Instant.parse("2026-12-01T11:01:00Z")));
     try (Stream<Path> files = Files.list(dir.resolve("monitor/support-embedder"))) {
       assertThat(files.map(p -> p.getFileName().toString()).sorted())
           .containsExactly("20261201T100000Z.json", "20261201T110000.250Z.json");
@@ -47,19 +54,27 @@ class MonitorArchiveTest {
 
   @Test
   void resultsUnderEpochMillisecondsAreStillReadAndACheckAgainReplacesThem() throws Exception {
-    EvaluationArchive archive = new EvaluationArchive(Storage.withDefaults(), dir.toUri().toString());
+    EvaluationArchive archive =
+        new EvaluationArchive(Storage.withDefaults(), dir.toUri().toString());
     Instant nine = Instant.parse("2026-12-01T09:00:00Z");
     Instant ten = Instant.parse("2026-12-01T10:00:00Z");
     Path folder = Files.createDirectories(dir.resolve("monitor/support-embedder"));
-    Files.write(folder.resolve(nine.toEpochMilli() + ".json"), Json.mapper().writeValueAsBytes(result(nine, false,
-        nine.plusSeconds(60))));
-    Files.write(folder.resolve(ten.toEpochMilli() + ".json"), Json.mapper().writeValueAsBytes(result(ten, false,
-        ten.plusSeconds(60))));
-    assertThat(archive.monitorHistory("support-embedder")).extracting(MonitorResult::windowEnd).containsExactly(nine, ten);
+    Files.write(
+        folder.resolve(nine.toEpochMilli() + ".json"),
+        Json.mapper().writeValueAsBytes(result(nine, false, nine.plusSeconds(60))));
+    Files.write(
+        folder.resolve(ten.toEpochMilli() + ".json"),
+        Json.mapper().writeValueAsBytes(result(ten, false, ten.plusSeconds(60))));
+    assertThat(archive.monitorHistory("support-embedder"))
+        .extracting(MonitorResult::windowEnd)
+        .containsExactly(nine, ten);
 
     archive.writeMonitorResult(result(ten, true, ten.plusSeconds(600)));
-    assertThat(archive.monitorHistory("support-embedder")).extracting(MonitorResult::windowEnd, MonitorResult::drifted)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple(nine, false), org.assertj.core.groups.Tuple.tuple(ten, true));
+    assertThat(archive.monitorHistory("support-embedder"))
+        .extracting(MonitorResult::windowEnd, MonitorResult::drifted)
+        .containsExactly(
+            org.assertj.core.groups.Tuple.tuple(nine, false),
+            org.assertj.core.groups.Tuple.tuple(ten, true));
     try (Stream<Path> files = Files.list(folder)) {
       assertThat(files.map(p -> p.getFileName().toString()).sorted())
           .containsExactly(nine.toEpochMilli() + ".json", "20261201T100000Z.json");

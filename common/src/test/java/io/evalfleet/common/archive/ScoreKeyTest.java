@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 class ScoreKeyTest {
   static final ArtifactRef MODEL = new ArtifactRef("file:///m/lm.onnx", "b".repeat(64));
-  static final SubsetRef SUBSET = new SubsetRef("file:///g/text.parquet", "c".repeat(64), null, Map.of());
+  static final SubsetRef SUBSET =
+      new SubsetRef("file:///g/text.parquet", "c".repeat(64), null, Map.of());
 
   static StagedWeightEvent event(String id, Integer stride) {
     return StagedWeightEvent.builder()
@@ -30,7 +31,9 @@ class ScoreKeyTest {
 
   @Test
   void theDefaultStrideAndTheSameStrideNamedAreOneEvaluation() {
-    assertThat(ScoreKey.of(event("a", null)).digest()).isEqualTo(ScoreKey.of(event("b", 64)).digest());
-    assertThat(ScoreKey.of(event("a", null)).digest()).isNotEqualTo(ScoreKey.of(event("c", 32)).digest());
+    assertThat(ScoreKey.of(event("a", null)).digest())
+        .isEqualTo(ScoreKey.of(event("b", 64)).digest());
+    assertThat(ScoreKey.of(event("a", null)).digest())
+        .isNotEqualTo(ScoreKey.of(event("c", 32)).digest());
   }
 }

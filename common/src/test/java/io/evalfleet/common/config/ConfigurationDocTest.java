@@ -10,7 +10,8 @@ class ConfigurationDocTest {
   @Test
   void docsHoldTheReferenceGeneratedFromTheCode() throws Exception {
     String doc = Files.readString(Path.of("..", "docs", "configuration.md"));
-    assertThat(doc).as("docs/configuration.md is stale: regenerate it with scripts/regenerate-config-doc.sh")
+    assertThat(doc)
+        .as("docs/configuration.md is stale: regenerate it with scripts/regenerate-config-doc.sh")
         .contains(FleetConfig.markdownReference());
   }
 }

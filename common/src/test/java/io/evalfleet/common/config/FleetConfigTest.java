@@ -19,11 +19,14 @@ class FleetConfigTest {
 
   @Test
   void reportsEveryBadKeyAtOnce() {
-    assertThatThrownBy(() -> FleetConfig.of(Map.of(
-        "dispatcher.shard-rows", "zero",
-        "worker.concurrency", "-1",
-        "dispatcher.run-deadline", "10 minutes",
-        "dispatcher.shard-row", "5")))
+    assertThatThrownBy(
+            () ->
+                FleetConfig.of(
+                    Map.of(
+                        "dispatcher.shard-rows", "zero",
+                        "worker.concurrency", "-1",
+                        "dispatcher.run-deadline", "10 minutes",
+                        "dispatcher.shard-row", "5")))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("dispatcher.shard-rows must be a positive integer, got 'zero'")
         .hasMessageContaining("worker.concurrency must be a positive integer, got '-1'")
@@ -43,7 +46,8 @@ class FleetConfigTest {
   void aWorkerIdKafkaWouldRefuseIsRefusedAtStartNamingTheRule() {
     assertThatThrownBy(() -> FleetConfig.of(Map.of("worker.id", "26150@vm")))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("worker.id must be at most 249 ASCII letters, digits, '.', '_' or '-'")
+        .hasMessageContaining(
+            "worker.id must be at most 249 ASCII letters, digits, '.', '_' or '-'")
         .hasMessageContaining("got '26150@vm'");
   }
 
@@ -53,9 +57,11 @@ class FleetConfigTest {
     file.setProperty("dispatcher.shard-rows", "10");
     file.setProperty("worker.batch-size", "8");
     file.setProperty("kafka.security.protocol", "SASL_SSL");
-    FleetConfig config = FleetConfig.load(file,
-        Map.of("EVALFLEET_DISPATCHER_SHARD_ROWS", "20", "EVALFLEET_WORKER_BATCH_SIZE", "16"),
-        Map.of("worker.batch-size", "4"));
+    FleetConfig config =
+        FleetConfig.load(
+            file,
+            Map.of("EVALFLEET_DISPATCHER_SHARD_ROWS", "20", "EVALFLEET_WORKER_BATCH_SIZE", "16"),
+            Map.of("worker.batch-size", "4"));
     assertThat(config.get(FleetConfig.SHARD_ROWS)).isEqualTo(20);
     assertThat(config.get(FleetConfig.BATCH_SIZE)).isEqualTo(4);
     assertThat(config.kafkaClientProperties()).containsEntry("security.protocol", "SASL_SSL");
@@ -69,13 +75,23 @@ class FleetConfigTest {
 
   @Test
   void effectiveSettingsGiveAnEqualConfigurationInAnotherProcess() {
-    FleetConfig config = FleetConfig.of(Map.of("worker.drain-timeout", "PT7S", "worker.max-deliveries", "5",
-        "kafka.security.protocol", "SASL_SSL", "kafka.bootstrap.servers", "b1:9093"));
+    FleetConfig config =
+        FleetConfig.of(
+            Map.of(
+                "worker.drain-timeout",
+                "PT7S",
+                "worker.max-deliveries",
+                "5",
+                "kafka.security.protocol",
+                "SASL_SSL",
+                "kafka.bootstrap.servers",
+                "b1:9093"));
     FleetConfig copy = FleetConfig.of(config.settings());
     assertThat(copy.settings()).isEqualTo(config.settings());
     assertThat(copy.get(FleetConfig.DRAIN_TIMEOUT)).isEqualTo(java.time.Duration.ofSeconds(7));
     assertThat(copy.get(FleetConfig.MAX_DELIVERIES)).isEqualTo(5);
-    assertThat(copy.kafkaClientProperties()).containsEntry("security.protocol", "SASL_SSL")
+    assertThat(copy.kafkaClientProperties())
+        .containsEntry("security.protocol", "SASL_SSL")
         .containsEntry("bootstrap.servers", "b1:9093");
   }
 }

@@ -28,18 +28,28 @@ class FailuresTest {
         Arguments.of(new ContractViolation("max_seq_len", "is required"), FailureKind.BAD_INPUT),
         Arguments.of(new ConnectException("Connection refused"), FailureKind.UNAVAILABLE),
         Arguments.of(new IOException("namenode down"), FailureKind.UNAVAILABLE),
-        Arguments.of(new UnavailableException("storage", "breaker open", null), FailureKind.UNAVAILABLE),
-        Arguments.of(CallNotPermittedException.createCallNotPermittedException(open), FailureKind.UNAVAILABLE),
+        Arguments.of(
+            new UnavailableException("storage", "breaker open", null), FailureKind.UNAVAILABLE),
+        Arguments.of(
+            CallNotPermittedException.createCallNotPermittedException(open),
+            FailureKind.UNAVAILABLE),
         Arguments.of(new TimeoutException("metadata not available"), FailureKind.UNAVAILABLE),
-        Arguments.of(new UncheckedIOException(new ConnectException("refused")), FailureKind.UNAVAILABLE),
+        Arguments.of(
+            new UncheckedIOException(new ConnectException("refused")), FailureKind.UNAVAILABLE),
         Arguments.of(new OutOfMemoryError("Java heap space"), FailureKind.RESOURCE_EXHAUSTED),
-        Arguments.of(new RuntimeException("Error code - ORT_RUNTIME_EXCEPTION - message: CUDA failure 2: out of memory"),
+        Arguments.of(
+            new RuntimeException(
+                "Error code - ORT_RUNTIME_EXCEPTION - message: CUDA failure 2: out of memory"),
             FailureKind.RESOURCE_EXHAUSTED),
-        Arguments.of(new RuntimeException("Failed to allocate memory for requested buffer of size 1073741824"),
+        Arguments.of(
+            new RuntimeException(
+                "Failed to allocate memory for requested buffer of size 1073741824"),
             FailureKind.RESOURCE_EXHAUSTED),
         Arguments.of(new NullPointerException("model"), FailureKind.BUG),
         Arguments.of(new IllegalStateException("scored 3 of 4 tokens"), FailureKind.BUG),
-        Arguments.of(new IllegalStateException("wrapped", new FileNotFoundException("x")), FailureKind.BAD_INPUT));
+        Arguments.of(
+            new IllegalStateException("wrapped", new FileNotFoundException("x")),
+            FailureKind.BAD_INPUT));
   }
 
   @ParameterizedTest(name = "{0} is {1}")
@@ -51,8 +61,11 @@ class FailuresTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("failures")
   void aJobsVerifiedInputThatIsMissingNowIsAnUnavailableStore(Throwable failure, FailureKind kind) {
-    FailureKind expected = failure instanceof FileNotFoundException
-        || failure.getCause() instanceof FileNotFoundException ? FailureKind.UNAVAILABLE : kind;
+    FailureKind expected =
+        failure instanceof FileNotFoundException
+                || failure.getCause() instanceof FileNotFoundException
+            ? FailureKind.UNAVAILABLE
+            : kind;
     assertThat(Failures.kindOfVerifiedInput(failure)).isEqualTo(expected);
   }
 }

@@ -34,8 +34,12 @@ class FleetMeterTest {
       }
       String scrape = registry.scrape();
       for (FleetMeter meter : FleetMeter.values()) {
-        String name = meter.type() == FleetMeter.Type.TIMER ? meter.prometheusName() + "_count"
-            : meter.type() == FleetMeter.Type.SUMMARY ? meter.prometheusName() + "_count" : meter.prometheusName();
+        String name =
+            meter.type() == FleetMeter.Type.TIMER
+                ? meter.prometheusName() + "_count"
+                : meter.type() == FleetMeter.Type.SUMMARY
+                    ? meter.prometheusName() + "_count"
+                    : meter.prometheusName();
         assertThat(scrape).as(meter.name()).containsPattern("(?m)^" + name + "\\{");
       }
     }
@@ -55,22 +59,35 @@ class FleetMeterTest {
     try (Observability observability = new Observability("test").serve(0, alive::get, alive::get)) {
       HttpClient http = HttpClient.newHttpClient();
       String base = "http://localhost:" + observability.port();
-      HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> metrics =
+          http.send(
+              HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(metrics.statusCode()).isEqualTo(200);
-      assertThat(metrics.body()).contains("evalfleet_build_info{").contains("jvm_memory_used_bytes");
-      assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/health/live")).build(),
-          HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+      assertThat(metrics.body())
+          .contains("evalfleet_build_info{")
+          .contains("jvm_memory_used_bytes");
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(base + "/health/live")).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .statusCode())
+          .isEqualTo(200);
       alive.set(false);
-      assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/health/ready")).build(),
-          HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(503);
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(URI.create(base + "/health/ready")).build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .statusCode())
+          .isEqualTo(503);
     }
   }
 
   @Test
   void docsHoldTheReferenceGeneratedFromTheCatalogue() throws Exception {
     String doc = Files.readString(Path.of("..", "docs", "metrics.md"));
-    assertThat(doc).as("docs/metrics.md is stale: regenerate it with scripts/regenerate-metrics-doc.sh")
+    assertThat(doc)
+        .as("docs/metrics.md is stale: regenerate it with scripts/regenerate-metrics-doc.sh")
         .contains(FleetMeter.markdownReference());
   }
 }

@@ -30,42 +30,64 @@ class StorageTest {
   void transientFailuresAreRetriedAndFinalOnesAreNot() throws Exception {
     Storage storage = storage("");
     AtomicInteger calls = new AtomicInteger();
-    String value = storage.call("file:///x", () -> {
-      if (calls.incrementAndGet() < 3) {
-        throw new IOException("connection reset");
-      }
-      return "ok";
-    });
+    String value =
+        storage.call(
+            "file:///x",
+            () -> {
+              if (calls.incrementAndGet() < 3) {
+                throw new IOException("connection reset");
+              }
+              return "ok";
+            });
     assertThat(value).isEqualTo("ok");
     assertThat(calls).hasValue(3);
 
     calls.set(0);
-    assertThatThrownBy(() -> storage.call("file:///x", () -> {
-      calls.incrementAndGet();
-      throw new FileNotFoundException("no such file: file:///x");
-    })).isInstanceOf(FileNotFoundException.class);
+    assertThatThrownBy(
+            () ->
+                storage.call(
+                    "file:///x",
+                    () -> {
+                      calls.incrementAndGet();
+                      throw new FileNotFoundException("no such file: file:///x");
+                    }))
+        .isInstanceOf(FileNotFoundException.class);
     assertThat(calls).as("a missing file is final").hasValue(1);
   }
 
   @Test
   void circuitBreakerOpensWhenStorageKeepsFailing() {
     Storage storage = storage("");
-    assertThatThrownBy(() -> storage.call("hdfs://nn/x", () -> {
-      throw new java.net.ConnectException("namenode down");
-    })).isInstanceOf(UnavailableException.class).hasMessageContaining("storage unavailable")
-        .hasMessageContaining("after 3 attempts").hasMessageContaining("namenode down");
+    assertThatThrownBy(
+            () ->
+                storage.call(
+                    "hdfs://nn/x",
+                    () -> {
+                      throw new java.net.ConnectException("namenode down");
+                    }))
+        .isInstanceOf(UnavailableException.class)
+        .hasMessageContaining("storage unavailable")
+        .hasMessageContaining("after 3 attempts")
+        .hasMessageContaining("namenode down");
     for (int i = 0; i < 10; i++) {
-      assertThatThrownBy(() -> storage.call("hdfs://nn/x", () -> {
-        throw new java.net.ConnectException("namenode down");
-      })).isInstanceOf(UnavailableException.class);
+      assertThatThrownBy(
+              () ->
+                  storage.call(
+                      "hdfs://nn/x",
+                      () -> {
+                        throw new java.net.ConnectException("namenode down");
+                      }))
+          .isInstanceOf(UnavailableException.class);
     }
     AtomicInteger calls = new AtomicInteger();
     assertThatThrownBy(() -> storage.call("hdfs://nn/x", () -> calls.incrementAndGet()))
-        .isInstanceOf(UnavailableException.class).hasMessageContaining("storage unavailable")
+        .isInstanceOf(UnavailableException.class)
+        .hasMessageContaining("storage unavailable")
         .hasMessageContaining("circuit breaker 'storage' is OPEN");
     assertThat(calls).as("an open breaker does not call storage").hasValue(0);
     assertThat(Failures.kindOf(catchThrowable(() -> storage.call("hdfs://nn/x", () -> 1))))
-        .as("an open breaker is an unavailable dependency, not bad input").isEqualTo(FailureKind.UNAVAILABLE);
+        .as("an open breaker is an unavailable dependency, not bad input")
+        .isEqualTo(FailureKind.UNAVAILABLE);
   }
 
   @Test
@@ -76,11 +98,13 @@ class StorageTest {
     Storage storage = storage(models.toUri().toString() + ", s3a://bucket/staged");
     assertThat(storage.size(file.toUri().toString())).isEqualTo(1);
     assertThatThrownBy(() -> storage.size(sibling.toUri().toString()))
-        .isInstanceOf(AccessDeniedException.class).hasMessageContaining("outside the allowed storage roots");
+        .isInstanceOf(AccessDeniedException.class)
+        .hasMessageContaining("outside the allowed storage roots");
     assertThatThrownBy(() -> storage.size("file://" + models + "/../models2.onnx"))
         .isInstanceOf(AccessDeniedException.class);
     assertThatThrownBy(() -> storage.size("/etc/passwd")).isInstanceOf(AccessDeniedException.class);
-    assertThatThrownBy(() -> storage.size("s3a://other/staged/m.onnx")).isInstanceOf(AccessDeniedException.class);
+    assertThatThrownBy(() -> storage.size("s3a://other/staged/m.onnx"))
+        .isInstanceOf(AccessDeniedException.class);
     AllowedRoots.parse("s3a://bucket/staged").check("s3a://bucket/staged/run-1/m.onnx");
   }
 
@@ -97,7 +121,8 @@ class StorageTest {
     Files.writeString(file, "weights v2, longer");
     assertThatThrownBy(() -> storage.verify(uri, v1)).isInstanceOf(DigestMismatchException.class);
     Files.delete(file);
-    assertThatThrownBy(() -> storage.verify(uri, v1)).isInstanceOf(FileNotFoundException.class)
+    assertThatThrownBy(() -> storage.verify(uri, v1))
+        .isInstanceOf(FileNotFoundException.class)
         .hasMessageContaining("no such file");
   }
 
@@ -105,7 +130,9 @@ class StorageTest {
   void boundToARegistryItExportsTheRetryAndTheCircuitBreaker() {
     MeterRegistry registry = new SimpleMeterRegistry();
     storage("").bindTo(registry);
-    assertThat(registry.find("resilience4j.retry.calls").tag("name", "storage").functionCounters()).isNotEmpty();
-    assertThat(registry.find("resilience4j.circuitbreaker.state").tag("name", "storage").gauges()).isNotEmpty();
+    assertThat(registry.find("resilience4j.retry.calls").tag("name", "storage").functionCounters())
+        .isNotEmpty();
+    assertThat(registry.find("resilience4j.circuitbreaker.state").tag("name", "storage").gauges())
+        .isNotEmpty();
   }
 }

@@ -20,8 +20,12 @@ class GoldenSubsetFileTest {
   static List<GoldenSubsetWriter.Pair> pairs(int n) {
     List<GoldenSubsetWriter.Pair> pairs = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      pairs.add(new GoldenSubsetWriter.Pair(i, "sentence number " + i + " about topic " + (i % 7),
-          "another sentence " + i, i % 6));
+      pairs.add(
+          new GoldenSubsetWriter.Pair(
+              i,
+              "sentence number " + i + " about topic " + (i % 7),
+              "another sentence " + i,
+              i % 6));
     }
     return pairs;
   }
@@ -47,15 +51,20 @@ class GoldenSubsetFileTest {
         .hasMessageContaining("has no column 'sentence1' (text_a)")
         .hasMessageContaining("[id, text_a, text_b, gold]");
     assertThatThrownBy(() -> footer.requireText("text_b", "gold"))
-        .hasMessageContaining("column 'gold' (text_b) must be a UTF-8 string column, but is double");
+        .hasMessageContaining(
+            "column 'gold' (text_b) must be a UTF-8 string column, but is double");
     assertThatThrownBy(() -> footer.requireNumber("gold", "text_a"))
         .hasMessageContaining("column 'text_a' (gold) must be numeric");
   }
 
   @Test
   void missingAndNonParquetFilesAreNamed() throws Exception {
-    assertThatThrownBy(() -> GoldenSubsetFile.readFooter(storage, dir.resolve("none.parquet").toUri().toString()))
-        .isInstanceOf(FileNotFoundException.class).hasMessageContaining("none.parquet");
+    assertThatThrownBy(
+            () ->
+                GoldenSubsetFile.readFooter(
+                    storage, dir.resolve("none.parquet").toUri().toString()))
+        .isInstanceOf(FileNotFoundException.class)
+        .hasMessageContaining("none.parquet");
     Path text = Files.writeString(dir.resolve("notes.parquet"), "not parquet at all");
     assertThatThrownBy(() -> GoldenSubsetFile.readFooter(storage, text.toUri().toString()))
         .hasMessageContaining("notes.parquet");
@@ -65,7 +74,8 @@ class GoldenSubsetFileTest {
   void digestsAreCheckedWhileStreaming() throws Exception {
     Path file = Files.writeString(dir.resolve("x.bin"), "abc");
     String uri = file.toUri().toString();
-    assertThat(storage.sha256(uri)).isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assertThat(storage.sha256(uri))
+        .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     assertThatThrownBy(() -> storage.verify(uri, "0".repeat(64)))
         .isInstanceOf(DigestMismatchException.class)
         .hasMessageContaining("expected " + "0".repeat(64))

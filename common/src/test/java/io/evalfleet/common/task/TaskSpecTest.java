@@ -25,9 +25,11 @@ import org.junit.jupiter.params.provider.CsvSource;
 class TaskSpecTest {
   static final ArtifactRef MODEL = new ArtifactRef("file:///m/model.onnx", "b".repeat(64));
   static final ArtifactRef TOKENIZER = new ArtifactRef("file:///m/tokenizer.json", "d".repeat(64));
-  static final SubsetRef SUBSET = new SubsetRef("file:///g/s.parquet", "c".repeat(64), "v1", Map.of());
+  static final SubsetRef SUBSET =
+      new SubsetRef("file:///g/s.parquet", "c".repeat(64), "v1", Map.of());
 
-  static StagedWeightEvent event(Task task, Integer maxSeqLen, Integer stride, ArtifactRef tokenizer) {
+  static StagedWeightEvent event(
+      Task task, Integer maxSeqLen, Integer stride, ArtifactRef tokenizer) {
     return StagedWeightEvent.builder()
         .eventId("e1")
         .model("m")
@@ -66,16 +68,22 @@ class TaskSpecTest {
   }
 
   @ParameterizedTest(name = "max_seq_len {0}, stride {1}: {2}")
-  @CsvSource(nullValues = "null", value = {
-      "null, null, 'field ''max_seq_len'': is required for task causal-lm'",
-      "1, null, 'field ''max_seq_len'': 1 leaves no token to score with context'",
-      "64, 64, 'field ''stride'': 64 must be smaller than max_seq_len 64'",
-      "64, 65, 'field ''stride'': 65 must be smaller than max_seq_len 64'"})
-  void eventAndJobRejectTheSameCausalLmParameters(Integer maxSeqLen, Integer stride, String message) {
+  @CsvSource(
+      nullValues = "null",
+      value = {
+        "null, null, 'field ''max_seq_len'': is required for task causal-lm'",
+        "1, null, 'field ''max_seq_len'': 1 leaves no token to score with context'",
+        "64, 64, 'field ''stride'': 64 must be smaller than max_seq_len 64'",
+        "64, 65, 'field ''stride'': 65 must be smaller than max_seq_len 64'"
+      })
+  void eventAndJobRejectTheSameCausalLmParameters(
+      Integer maxSeqLen, Integer stride, String message) {
     assertThatThrownBy(() -> event(Task.CAUSAL_LM, maxSeqLen, stride, null))
-        .isInstanceOf(ContractViolation.class).hasMessageContaining(message);
+        .isInstanceOf(ContractViolation.class)
+        .hasMessageContaining(message);
     assertThatThrownBy(() -> job(Task.CAUSAL_LM, maxSeqLen, stride, null))
-        .isInstanceOf(ContractViolation.class).hasMessageContaining(message);
+        .isInstanceOf(ContractViolation.class)
+        .hasMessageContaining(message);
   }
 
   @Test
@@ -89,7 +97,8 @@ class TaskSpecTest {
 
   @Test
   void embeddingNeedsTheModelsTokenizer() {
-    assertThatThrownBy(() -> event(Task.EMBEDDING, 256, null, null)).isInstanceOf(ContractViolation.class)
+    assertThatThrownBy(() -> event(Task.EMBEDDING, 256, null, null))
+        .isInstanceOf(ContractViolation.class)
         .hasMessageContaining("field 'tokenizer': is required for task embedding");
     assertThat(event(Task.EMBEDDING, null, null, TOKENIZER).task()).isEqualTo(Task.EMBEDDING);
   }
@@ -100,7 +109,10 @@ class TaskSpecTest {
       TaskSpec spec = task.spec();
       assertThat(spec.name()).isEqualTo(task.wireName());
       assertThat(spec.rowValues()).as(task + " row values").isNotEmpty();
-      assertThat(spec.metrics()).as(task + " metrics").isNotEmpty().allSatisfy(m -> assertThat(m.direction()).isNotNull());
+      assertThat(spec.metrics())
+          .as(task + " metrics")
+          .isNotEmpty()
+          .allSatisfy(m -> assertThat(m.direction()).isNotNull());
       assertThat(spec.columns()).as(task + " columns").isNotEmpty();
     }
     assertThat(Task.direction(MetricNames.PERPLEXITY)).isEqualTo(Direction.LOWER_IS_BETTER);
@@ -110,14 +122,23 @@ class TaskSpecTest {
 
   @Test
   void embeddingLayoutReadsRequiredAndOptionalColumns() throws Exception {
-    SubsetLayout withGold = Task.EMBEDDING.spec().layout(file(GoldenSubsetWriter.PAIR_SCHEMA), SUBSET::column, true);
-    assertThat(withGold.columns()).containsOnlyKeys(EmbeddingTask.TEXT_A, EmbeddingTask.TEXT_B, EmbeddingTask.GOLD);
+    SubsetLayout withGold =
+        Task.EMBEDDING.spec().layout(file(GoldenSubsetWriter.PAIR_SCHEMA), SUBSET::column, true);
+    assertThat(withGold.columns())
+        .containsOnlyKeys(EmbeddingTask.TEXT_A, EmbeddingTask.TEXT_B, EmbeddingTask.GOLD);
 
-    MessageType noGold = Types.buildMessage()
-        .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("a")
-        .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("b")
-        .named("pairs");
-    SubsetRef mapped = new SubsetRef("file:///g/s.parquet", "c".repeat(64), null, Map.of("text_a", "a", "text_b", "b"));
+    MessageType noGold =
+        Types.buildMessage()
+            .required(PrimitiveTypeName.BINARY)
+            .as(LogicalTypeAnnotation.stringType())
+            .named("a")
+            .required(PrimitiveTypeName.BINARY)
+            .as(LogicalTypeAnnotation.stringType())
+            .named("b")
+            .named("pairs");
+    SubsetRef mapped =
+        new SubsetRef(
+            "file:///g/s.parquet", "c".repeat(64), null, Map.of("text_a", "a", "text_b", "b"));
     SubsetLayout layout = Task.EMBEDDING.spec().layout(file(noGold), mapped::column, true);
     assertThat(layout.column(EmbeddingTask.TEXT_A)).isEqualTo("a");
     assertThat(layout.has(EmbeddingTask.GOLD)).isFalse();
@@ -125,83 +146,130 @@ class TaskSpecTest {
 
   @Test
   void missingOrMistypedColumnIsRejectedNamingRoleAndColumn() {
-    assertThatThrownBy(() -> Task.EMBEDDING.spec().layout(file(GoldenSubsetWriter.TEXT_SCHEMA), SUBSET::column, true))
-        .isInstanceOf(SubsetSchemaException.class).hasMessageContaining("no column 'text_a' (text_a)");
-    MessageType textGold = Types.buildMessage()
-        .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("text_a")
-        .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("text_b")
-        .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("gold")
-        .named("pairs");
+    assertThatThrownBy(
+            () ->
+                Task.EMBEDDING
+                    .spec()
+                    .layout(file(GoldenSubsetWriter.TEXT_SCHEMA), SUBSET::column, true))
+        .isInstanceOf(SubsetSchemaException.class)
+        .hasMessageContaining("no column 'text_a' (text_a)");
+    MessageType textGold =
+        Types.buildMessage()
+            .required(PrimitiveTypeName.BINARY)
+            .as(LogicalTypeAnnotation.stringType())
+            .named("text_a")
+            .required(PrimitiveTypeName.BINARY)
+            .as(LogicalTypeAnnotation.stringType())
+            .named("text_b")
+            .required(PrimitiveTypeName.BINARY)
+            .as(LogicalTypeAnnotation.stringType())
+            .named("gold")
+            .named("pairs");
     assertThatThrownBy(() -> Task.EMBEDDING.spec().layout(file(textGold), SUBSET::column, true))
-        .isInstanceOf(SubsetSchemaException.class).hasMessageContaining("column 'gold' (gold) must be numeric");
+        .isInstanceOf(SubsetSchemaException.class)
+        .hasMessageContaining("column 'gold' (gold) must be numeric");
   }
 
   @Test
   void causalLmReadsTokenIdsInPreferenceToTextAndNeedsATokenizerForText() throws Exception {
-    MessageType both = Types.buildMessage()
-        .requiredList().requiredElement(PrimitiveTypeName.INT64).named("input_ids")
-        .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named("text")
-        .named("rows");
+    MessageType both =
+        Types.buildMessage()
+            .requiredList()
+            .requiredElement(PrimitiveTypeName.INT64)
+            .named("input_ids")
+            .required(PrimitiveTypeName.BINARY)
+            .as(LogicalTypeAnnotation.stringType())
+            .named("text")
+            .named("rows");
     assertThat(Task.CAUSAL_LM.spec().layout(file(both), SUBSET::column, false).columns())
         .containsOnlyKeys(CausalLmTask.INPUT_IDS);
-    assertThat(Task.CAUSAL_LM.spec().layout(file(GoldenSubsetWriter.TEXT_SCHEMA), SUBSET::column, true).columns())
+    assertThat(
+            Task.CAUSAL_LM
+                .spec()
+                .layout(file(GoldenSubsetWriter.TEXT_SCHEMA), SUBSET::column, true)
+                .columns())
         .containsOnlyKeys(CausalLmTask.TEXT);
-    assertThatThrownBy(() -> Task.CAUSAL_LM.spec().layout(file(GoldenSubsetWriter.TEXT_SCHEMA), SUBSET::column, false))
-        .isInstanceOf(SubsetSchemaException.class).hasMessageContaining("holds text, so task causal-lm needs the"
-            + " model's tokenizer");
-    assertThatThrownBy(() -> Task.CAUSAL_LM.spec().layout(file(GoldenSubsetWriter.PAIR_SCHEMA), SUBSET::column, true))
+    assertThatThrownBy(
+            () ->
+                Task.CAUSAL_LM
+                    .spec()
+                    .layout(file(GoldenSubsetWriter.TEXT_SCHEMA), SUBSET::column, false))
         .isInstanceOf(SubsetSchemaException.class)
-        .hasMessageContaining("has none of the columns task causal-lm reads its rows from: 'input_ids' (input_ids) or"
-            + " 'text' (text)");
+        .hasMessageContaining("holds text, so task causal-lm needs the" + " model's tokenizer");
+    assertThatThrownBy(
+            () ->
+                Task.CAUSAL_LM
+                    .spec()
+                    .layout(file(GoldenSubsetWriter.PAIR_SCHEMA), SUBSET::column, true))
+        .isInstanceOf(SubsetSchemaException.class)
+        .hasMessageContaining(
+            "has none of the columns task causal-lm reads its rows from: 'input_ids' (input_ids) or"
+                + " 'text' (text)");
   }
 
   @Test
   void embeddingConventionsTravelInTheEventWithTheirDefaultsFilledIn() {
-    String json = """
+    String json =
+        """
         {"schema_version": 1, "event_id": "e-1", "model": "bge", "version": "v1", "task": "embedding",
          "artifact": {"uri": "file:///m/model.onnx", "sha256": "%s"},
          "tokenizer": {"uri": "file:///m/tokenizer.json", "sha256": "%s"},
          "golden_subset": {"uri": "file:///g/s.parquet", "sha256": "%s"},
          "embedding": {"pooling": "cls", "prefix_a": "query: "}}
-        """.formatted("b".repeat(64), "d".repeat(64), "c".repeat(64));
-    StagedWeightEvent event = io.evalfleet.common.contract.Json.read(json.getBytes(java.nio.charset.StandardCharsets.UTF_8),
-        StagedWeightEvent.class);
+        """
+            .formatted("b".repeat(64), "d".repeat(64), "c".repeat(64));
+    StagedWeightEvent event =
+        io.evalfleet.common.contract.Json.read(
+            json.getBytes(java.nio.charset.StandardCharsets.UTF_8), StagedWeightEvent.class);
     EmbeddingConventions conventions = event.embedding();
     assertThat(conventions.pooling()).isEqualTo(EmbeddingConventions.Pooling.CLS);
     assertThat(conventions.normalize()).isTrue();
     assertThat(conventions.prefixA()).isEqualTo("query: ");
     assertThat(conventions.prefixB()).isEmpty();
     assertThat(conventions.output()).isNull();
-    assertThat(conventions.describe()).isEqualTo("pooling cls, normalized, prefixes \"query: \"/\"\", output default");
-    StagedWeightEvent again = io.evalfleet.common.contract.Json.read(io.evalfleet.common.contract.Json.write(event),
-        StagedWeightEvent.class);
+    assertThat(conventions.describe())
+        .isEqualTo("pooling cls, normalized, prefixes \"query: \"/\"\", output default");
+    StagedWeightEvent again =
+        io.evalfleet.common.contract.Json.read(
+            io.evalfleet.common.contract.Json.write(event), StagedWeightEvent.class);
     assertThat(again).isEqualTo(event);
-    assertThat(EmbeddingConventions.orDefaults(null).pooling()).isEqualTo(EmbeddingConventions.Pooling.MEAN);
+    assertThat(EmbeddingConventions.orDefaults(null).pooling())
+        .isEqualTo(EmbeddingConventions.Pooling.MEAN);
   }
 
   @Test
   void embeddingConventionsOnAnotherTaskAreRefusedNotIgnored() {
-    assertThatThrownBy(() -> StagedWeightEvent.builder()
-        .eventId("e1")
-        .model("m")
-        .version("v1")
-        .task(Task.CAUSAL_LM)
-        .artifact(MODEL)
-        .goldenSubset(SUBSET)
-        .maxSeqLen(128)
-        .createdAt(Instant.EPOCH)
-        .embedding(EmbeddingConventions.DEFAULTS)
-        .build())
+    assertThatThrownBy(
+            () ->
+                StagedWeightEvent.builder()
+                    .eventId("e1")
+                    .model("m")
+                    .version("v1")
+                    .task(Task.CAUSAL_LM)
+                    .artifact(MODEL)
+                    .goldenSubset(SUBSET)
+                    .maxSeqLen(128)
+                    .createdAt(Instant.EPOCH)
+                    .embedding(EmbeddingConventions.DEFAULTS)
+                    .build())
         .isInstanceOf(ContractViolation.class)
-        .hasMessageContaining("field 'embedding': applies to the tasks that embed text (embedding, retrieval), not to task causal-lm");
-    assertThatThrownBy(() -> io.evalfleet.common.contract.Json.read("""
+        .hasMessageContaining(
+            "field 'embedding': applies to the tasks that embed text (embedding, retrieval), not to task causal-lm");
+    assertThatThrownBy(
+            () ->
+                io.evalfleet.common.contract.Json.read(
+                    """
         {"schema_version": 1, "event_id": "e-1", "model": "bge", "version": "v1", "task": "embedding",
          "artifact": {"uri": "file:///m/model.onnx", "sha256": "%s"},
          "tokenizer": {"uri": "file:///m/tokenizer.json", "sha256": "%s"},
          "golden_subset": {"uri": "file:///g/s.parquet", "sha256": "%s"},
          "embedding": {"pooling": "median"}}
-        """.formatted("b".repeat(64), "d".repeat(64), "c".repeat(64)).getBytes(java.nio.charset.StandardCharsets.UTF_8),
-        StagedWeightEvent.class)).isInstanceOf(ContractViolation.class).hasMessageContaining("embedding.pooling");
+        """
+                        .formatted("b".repeat(64), "d".repeat(64), "c".repeat(64))
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                    StagedWeightEvent.class))
+        .isInstanceOf(ContractViolation.class)
+        .hasMessageContaining("embedding.pooling");
   }
 
   private static GoldenSubsetFile file(MessageType schema) {

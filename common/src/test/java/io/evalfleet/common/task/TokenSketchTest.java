@@ -29,7 +29,8 @@ class TokenSketchTest {
     Arrays.sort(sorted);
     for (double q : new double[] {0.5, 0.9, 0.99, 0.999}) {
       double exact = sorted[(int) Math.floor(q * (sorted.length - 1))];
-      assertThat(sketch.quantile(q)).as("q=%s", q)
+      assertThat(sketch.quantile(q))
+          .as("q=%s", q)
           .isCloseTo(exact, within(exact * TokenSketch.RELATIVE_ACCURACY * 1.0001));
     }
     assertThat(sketch.count()).isEqualTo(50_000);
@@ -61,7 +62,8 @@ class TokenSketchTest {
     sketch.add(0);
     sketch.add(-1e-9); // rounding below 0 counts as 0
     assertThat(sketch.countAtMost(0)).isEqualTo(2);
-    // 0.5 ± 0.1% holds the values 0.001 .. 0.5: a value within the accuracy of the limit may fall either way.
+    // 0.5 ± 0.1% holds the values 0.001 .. 0.5: a value within the accuracy of the limit may fall
+    // either way.
     assertThat(sketch.countAtMost(0.5)).isBetween(501L, 503L);
     assertThat(sketch.countAtMost(10)).isEqualTo(1002);
   }
@@ -77,8 +79,10 @@ class TokenSketchTest {
 
   @Test
   void refusesWhatIsNotASketchAndValuesThatAreNotFinite() {
-    assertThatThrownBy(() -> TokenSketch.decode("bm90IGEgc2tldGNo")).isInstanceOf(IllegalArgumentException.class)
+    assertThatThrownBy(() -> TokenSketch.decode("bm90IGEgc2tldGNo"))
+        .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("not an encoded token sketch");
-    assertThatThrownBy(() -> TokenSketch.empty().add(Double.NaN)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> TokenSketch.empty().add(Double.NaN))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -13,10 +13,10 @@ import java.nio.file.Path;
 
 /**
  * Golden files of the wire and archive formats, under {@code src/test/resources/wire/}: a value
- * serialised with the project's mapper must equal its file byte for byte, and the file read back and
- * serialised again must equal it too. Run the tests with {@code -Dwire.golden.write=true} to write
- * the files from the values instead (only when a format change is meant). A record with a builder
- * must also come back equal from {@code toBuilder().build()}: see {@link RecordBuilders}.
+ * serialised with the project's mapper must equal its file byte for byte, and the file read back
+ * and serialised again must equal it too. Run the tests with {@code -Dwire.golden.write=true} to
+ * write the files from the values instead (only when a format change is meant). A record with a
+ * builder must also come back equal from {@code toBuilder().build()}: see {@link RecordBuilders}.
  */
 public final class Golden {
   private Golden() {}
@@ -36,7 +36,8 @@ public final class Golden {
     String written = serialise(value, pretty);
     if (Boolean.getBoolean("wire.golden.write")) {
       try {
-        Files.writeString(Path.of("src/test/resources/wire", file), written, StandardCharsets.UTF_8);
+        Files.writeString(
+            Path.of("src/test/resources/wire", file), written, StandardCharsets.UTF_8);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -44,12 +45,15 @@ public final class Golden {
     String golden = Boolean.getBoolean("wire.golden.write") ? written : read(file);
     assertThat(written).as("%s serialised", file).isEqualTo(golden);
     T parsed = Json.read(golden.getBytes(StandardCharsets.UTF_8), type);
-    assertThat(serialise(parsed, pretty)).as("%s read and serialised again", file).isEqualTo(golden);
+    assertThat(serialise(parsed, pretty))
+        .as("%s read and serialised again", file)
+        .isEqualTo(golden);
   }
 
   private static String serialise(Object value, boolean pretty) {
     try {
-      return pretty ? Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(value)
+      return pretty
+          ? Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(value)
           : Json.writeString(value);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);

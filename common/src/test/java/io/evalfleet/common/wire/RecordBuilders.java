@@ -17,13 +17,18 @@ public final class RecordBuilders {
 
   /** The record's nested {@code Builder}, if it has one. */
   public static Optional<Class<?>> builderOf(Class<?> type) {
-    return Arrays.stream(type.getDeclaredClasses()).filter(nested -> nested.getSimpleName().equals("Builder"))
+    return Arrays.stream(type.getDeclaredClasses())
+        .filter(nested -> nested.getSimpleName().equals("Builder"))
         .findFirst();
   }
 
-  /** The components of {@code record} its {@code Builder} has no setter for (named, taking the component's type). */
+  /**
+   * The components of {@code record} its {@code Builder} has no setter for (named, taking the
+   * component's type).
+   */
   public static List<String> missingSetters(Class<?> record) {
-    Class<?> builder = builderOf(record).orElseThrow(() -> new AssertionError(record + " has no Builder"));
+    Class<?> builder =
+        builderOf(record).orElseThrow(() -> new AssertionError(record + " has no Builder"));
     return Arrays.stream(record.getRecordComponents())
         .filter(component -> !hasSetter(builder, component))
         .map(RecordComponent::getName)
@@ -48,7 +53,8 @@ public final class RecordBuilders {
     if (!type.isRecord() || builderOf(type).isEmpty()) {
       return;
     }
-    assertThat(missingSetters(type)).as("components of %s its Builder has no setter for", type.getSimpleName())
+    assertThat(missingSetters(type))
+        .as("components of %s its Builder has no setter for", type.getSimpleName())
         .isEmpty();
     try {
       Object builder = type.getMethod("toBuilder").invoke(value);

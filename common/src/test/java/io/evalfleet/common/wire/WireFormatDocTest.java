@@ -15,16 +15,17 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every {@code ```json} example in {@code docs/wire-format.md} is read, as the fleet reads a message
- * (with {@link Json#mapper()}, so each record's checks run), into the record it shows: the one named
- * by the first word of the {@code ##} heading it sits under, or by a {@code <!-- wire: Type -->}
- * line just above the block. A block that is one map entry ({@code "name": {...}}) is read as a map
- * of that type.
+ * Every {@code ```json} example in {@code docs/wire-format.md} is read, as the fleet reads a
+ * message (with {@link Json#mapper()}, so each record's checks run), into the record it shows: the
+ * one named by the first word of the {@code ##} heading it sits under, or by a {@code <!-- wire:
+ * Type -->} line just above the block. A block that is one map entry ({@code "name": {...}}) is
+ * read as a map of that type.
  */
 class WireFormatDocTest {
   private static final Path DOC = Path.of("..", "docs", "wire-format.md");
   private static final Pattern MARKER = Pattern.compile("<!--\\s*wire:\\s*(\\w+)\\s*-->");
-  private static final List<String> PACKAGES = List.of("io.evalfleet.common.contract.", "io.evalfleet.common.archive.");
+  private static final List<String> PACKAGES =
+      List.of("io.evalfleet.common.contract.", "io.evalfleet.common.archive.");
 
   record Example(String heading, String type, String json) {}
 
@@ -39,13 +40,15 @@ class WireFormatDocTest {
         Class<?> type = type(example.type());
         String json = example.json().strip();
         if (json.startsWith("\"")) {
-          JavaType mapType = mapper.getTypeFactory().constructMapType(Map.class, String.class, type);
+          JavaType mapType =
+              mapper.getTypeFactory().constructMapType(Map.class, String.class, type);
           mapper.readValue("{" + json + "}", mapType);
         } else {
           mapper.readValue(json, type);
         }
       } catch (Exception e) {
-        failures.add("under '" + example.heading() + "' (" + example.type() + "): " + e.getMessage());
+        failures.add(
+            "under '" + example.heading() + "' (" + example.type() + "): " + e.getMessage());
       }
     }
     assertThat(failures).as("json examples of %s that do not read", DOC).isEmpty();
@@ -85,7 +88,11 @@ class WireFormatDocTest {
         // next package
       }
     }
-    throw new IllegalArgumentException("no record named " + name + " in " + PACKAGES
-        + ": name it in the heading's first word or in a <!-- wire: Type --> line above the block");
+    throw new IllegalArgumentException(
+        "no record named "
+            + name
+            + " in "
+            + PACKAGES
+            + ": name it in the heading's first word or in a <!-- wire: Type --> line above the block");
   }
 }

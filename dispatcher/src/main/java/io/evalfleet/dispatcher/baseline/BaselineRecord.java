@@ -1,24 +1,24 @@
 package io.evalfleet.dispatcher.baseline;
 
+import io.evalfleet.common.archive.EvaluationLock;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.task.EmbeddingConventions;
 import java.time.Instant;
-import io.evalfleet.common.archive.EvaluationLock;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The pinned production version of a model and what it scored, kept on the compacted
- * {@code evalfleet.baselines} topic keyed by model name.
+ * The pinned production version of a model and what it scored, kept on the compacted {@code
+ * evalfleet.baselines} topic keyed by model name.
  *
- * @param subsetSha256 the golden subset the metrics were computed on: only runs on the same
- *     subset are comparable
+ * @param subsetSha256 the golden subset the metrics were computed on: only runs on the same subset
+ *     are comparable
  * @param tokenizerSha256 its tokenizer: perplexity is comparable only under the same tokenizer
  * @param baseModelSha256 for an adapter, its base model; otherwise null
  * @param modelSignature its inputs and outputs as ONNX Runtime saw them
- * @param scores where its per-row values (e.g. {@code cosine}) are archived, for paired
- *     comparison: the record points at them instead of carrying them, so it stays small whatever
- *     the subset's size; null when they could not be archived
+ * @param scores where its per-row values (e.g. {@code cosine}) are archived, for paired comparison:
+ *     the record points at them instead of carrying them, so it stays small whatever the subset's
+ *     size; null when they could not be archived
  * @param commit the source commit of its training code, when its event said
  * @param embedding an embedding model's conventions, defaults filled in; null for other tasks (and
  *     for records written before they were kept)
@@ -41,7 +41,10 @@ public record BaselineRecord(
     EmbeddingConventions embedding,
     ArtifactRef artifact) {
 
-  /** The baseline record of an evaluated version, from its lockfile (which names its archived scores). */
+  /**
+   * The baseline record of an evaluated version, from its lockfile (which names its archived
+   * scores).
+   */
   public static BaselineRecord of(EvaluationLock lock, Instant recordedAt) {
     Map<String, Double> metrics = new LinkedHashMap<>();
     lock.metrics().forEach((name, m) -> metrics.put(name, m.value()));
@@ -63,7 +66,10 @@ public record BaselineRecord(
         .build();
   }
 
-  /** A new {@code BaselineRecord}, set by component name; {@link Builder#build()} runs the constructor's checks. */
+  /**
+   * A new {@code BaselineRecord}, set by component name; {@link Builder#build()} runs the
+   * constructor's checks.
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -88,7 +94,9 @@ public record BaselineRecord(
     return builder;
   }
 
-  /** Builds a {@link BaselineRecord}; a component left unset is null (0 or false for a primitive). */
+  /**
+   * Builds a {@link BaselineRecord}; a component left unset is null (0 or false for a primitive).
+   */
   public static final class Builder {
     private String model;
     private String version;
@@ -179,8 +187,21 @@ public record BaselineRecord(
 
     /** The record, through its canonical constructor. */
     public BaselineRecord build() {
-      return new BaselineRecord(model, version, runId, artifactSha256, subsetSha256, tokenizerSha256, baseModelSha256,
-          modelSignature, metrics, scores, commit, recordedAt, embedding, artifact);
+      return new BaselineRecord(
+          model,
+          version,
+          runId,
+          artifactSha256,
+          subsetSha256,
+          tokenizerSha256,
+          baseModelSha256,
+          modelSignature,
+          metrics,
+          scores,
+          commit,
+          recordedAt,
+          embedding,
+          artifact);
     }
   }
 }

@@ -1,9 +1,9 @@
 package io.evalfleet.dispatcher.baseline;
 
-import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.kafka.Topics;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -36,14 +36,16 @@ public final class BaselineStore {
   /** Reads every partition of the baselines topic from the beginning to its current end. */
   public void load(Consumer<String, byte[]> reader, Duration timeout) {
     List<PartitionInfo> infos = reader.partitionsFor(Topics.BASELINES, timeout);
-    List<TopicPartition> partitions = infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    List<TopicPartition> partitions =
+        infos.stream().map(p -> new TopicPartition(p.topic(), p.partition())).toList();
     reader.assign(partitions);
     reader.seekToBeginning(partitions);
     Map<TopicPartition, Long> end = reader.endOffsets(partitions, timeout);
     long deadline = System.nanoTime() + timeout.toNanos();
     while (partitions.stream().anyMatch(p -> reader.position(p) < end.get(p))) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("could not read " + Topics.BASELINES + " to its end within " + timeout);
+        throw new IllegalStateException(
+            "could not read " + Topics.BASELINES + " to its end within " + timeout);
       }
       for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(200))) {
         apply(record);
@@ -61,11 +63,18 @@ public final class BaselineStore {
       BaselineRecord baseline = Json.read(record.value(), BaselineRecord.class);
       BaselineRecord before = byModel.put(baseline.model(), baseline);
       if (before != null && !before.version().equals(baseline.version())) {
-        log.info("production baseline of {} is now version {} (was {})", baseline.model(), baseline.version(),
+        log.info(
+            "production baseline of {} is now version {} (was {})",
+            baseline.model(),
+            baseline.version(),
             before.version());
       }
     } catch (ContractViolation e) {
-      log.warn("ignoring unreadable baseline record for {} at offset {}: {}", record.key(), record.offset(), e.getMessage());
+      log.warn(
+          "ignoring unreadable baseline record for {} at offset {}: {}",
+          record.key(),
+          record.offset(),
+          e.getMessage());
     }
   }
 
@@ -75,7 +84,9 @@ public final class BaselineStore {
 
   /** Makes {@code record} the production baseline of its model, durably. */
   public void pin(BaselineRecord record) {
-    KafkaClients.sendAndWait(producer, new ProducerRecord<>(Topics.BASELINES, record.model(), Json.write(record)),
+    KafkaClients.sendAndWait(
+        producer,
+        new ProducerRecord<>(Topics.BASELINES, record.model(), Json.write(record)),
         "the baseline of " + record.model());
     byModel.put(record.model(), record);
   }

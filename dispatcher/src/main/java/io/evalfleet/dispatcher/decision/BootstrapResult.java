@@ -15,8 +15,14 @@ import java.util.Map;
  * @param resampledValues per metric the candidate alone has (the token shift, already a comparison
  *     with the baseline): its value in each resample, drawn with the same rows as the changes
  */
-public record BootstrapResult(int rows, int resamples, long seed, Map<String, Double> baseline,
-    Map<String, Double> candidate, Map<String, double[]> resampledChanges, Map<String, double[]> resampledValues) {
+public record BootstrapResult(
+    int rows,
+    int resamples,
+    long seed,
+    Map<String, Double> baseline,
+    Map<String, Double> candidate,
+    Map<String, double[]> resampledChanges,
+    Map<String, double[]> resampledValues) {
 
   /** The relative change on all rows (the point estimate) of {@code metric}. */
   public double observedChange(String metric) {
@@ -24,8 +30,8 @@ public record BootstrapResult(int rows, int resamples, long seed, Map<String, Do
   }
 
   /**
-   * (value − base)/|base|; a zero base gives 0 when unchanged and ±∞ otherwise, so that a move
-   * away from zero is never mistaken for no move.
+   * (value − base)/|base|; a zero base gives 0 when unchanged and ±∞ otherwise, so that a move away
+   * from zero is never mistaken for no move.
    */
   public static double relativeChange(double base, double value) {
     double delta = value - base;

@@ -5,12 +5,14 @@ import java.util.Comparator;
 import java.util.stream.IntStream;
 
 /**
- * How the p-values of the gating metrics are corrected so that the chance of any false claim in
- * the family stays at most α. Each gate is a separate hypothesis; without a correction, three gates
- * at α = 0.05 would falsely flag a healthy model about three times as often as promised.
+ * How the p-values of the gating metrics are corrected so that the chance of any false claim in the
+ * family stays at most α. Each gate is a separate hypothesis; without a correction, three gates at
+ * α = 0.05 would falsely flag a healthy model about three times as often as promised.
  */
 public enum Correction {
-  /** Holm's step-down: as strict as Bonferroni for the smallest p-value, then less so; never weaker. */
+  /**
+   * Holm's step-down: as strict as Bonferroni for the smallest p-value, then less so; never weaker.
+   */
   HOLM,
   /** Every p-value multiplied by the number of gates. */
   BONFERRONI,
@@ -41,11 +43,16 @@ public enum Correction {
 
   private static double[] holm(double[] pValues) {
     int m = pValues.length;
-    Integer[] order = IntStream.range(0, m).boxed().sorted(Comparator.comparingDouble(i -> pValues[i])).toArray(Integer[]::new);
+    Integer[] order =
+        IntStream.range(0, m)
+            .boxed()
+            .sorted(Comparator.comparingDouble(i -> pValues[i]))
+            .toArray(Integer[]::new);
     double[] adjusted = new double[m];
     double runningMax = 0;
     for (int rank = 0; rank < m; rank++) {
-      // Step-down: once a hypothesis is kept, every larger p-value is kept too, hence the running max.
+      // Step-down: once a hypothesis is kept, every larger p-value is kept too, hence the running
+      // max.
       runningMax = Math.max(runningMax, Math.min(1, (m - rank) * pValues[order[rank]]));
       adjusted[order[rank]] = runningMax;
     }

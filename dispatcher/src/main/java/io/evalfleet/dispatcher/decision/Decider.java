@@ -20,20 +20,20 @@ import org.apache.commons.math3.distribution.NormalDistribution;
 
 /**
  * The one place a run's flag is decided from its scores: whether a candidate may replace its
- * baseline, metric by metric, under a {@link Policy}; WARN without a baseline; RED when the signature
- * gate fails. (ERROR and INCOMPLETE are not decisions on scores: the dispatcher sets them when a run
- * cannot be scored.)
+ * baseline, metric by metric, under a {@link Policy}; WARN without a baseline; RED when the
+ * signature gate fails. (ERROR and INCOMPLETE are not decisions on scores: the dispatcher sets them
+ * when a run cannot be scored.)
  *
  * <p>For each metric the paired bootstrap gives the distribution of the relative change, turned
- * into badness (positive = worse; |change| for two-sided metrics). Two one-sided tests against
- * the metric's margin m follow: "degraded" (H0: badness ≤ m) and "non-inferior" (H0: badness ≥ m),
- * each with p = (1 + #resamples on the H0 side)/(1 + resamples). The p-values of the gating
- * metrics are corrected per test family (Holm by default) so the family error rate stays at
- * α = 1 − family_confidence; a non-gating metric is tested alone at α and only reported.
+ * into badness (positive = worse; |change| for two-sided metrics). Two one-sided tests against the
+ * metric's margin m follow: "degraded" (H0: badness ≤ m) and "non-inferior" (H0: badness ≥ m), each
+ * with p = (1 + #resamples on the H0 side)/(1 + resamples). The p-values of the gating metrics are
+ * corrected per test family (Holm by default) so the family error rate stays at α = 1 −
+ * family_confidence; a non-gating metric is tested alone at α and only reported.
  *
- * <p>Status: RED when degradation is significant; GREEN when non-inferiority is significant and
- * the candidate's value lies within its production band (or there is no band yet); WARN otherwise.
- * The flag is the worst gating status, WARN when no gating metric could be compared.
+ * <p>Status: RED when degradation is significant; GREEN when non-inferiority is significant and the
+ * candidate's value lies within its production band (or there is no band yet); WARN otherwise. The
+ * flag is the worst gating status, WARN when no gating metric could be compared.
  *
  * <p>A metric with a limit (the token shift: already a comparison with the baseline) is judged on
  * its own value with the same two one-sided tests, "beyond the limit" and "within the limit": a
@@ -58,11 +58,13 @@ public final class Decider {
   /**
    * @param baselineRows per-row values of the baseline, by {@link MetricNames} name
    * @param candidateRows per-row values of the candidate on the same rows in the same order
-   * @param history per metric: its values in recent production snapshots, oldest first; a
-   *     missing metric has no band
+   * @param history per metric: its values in recent production snapshots, oldest first; a missing
+   *     metric has no band
    * @throws IllegalArgumentException when the two runs' rows do not pair up
    */
-  public DecisionReport decide(Map<String, double[]> baselineRows, Map<String, double[]> candidateRows,
+  public DecisionReport decide(
+      Map<String, double[]> baselineRows,
+      Map<String, double[]> candidateRows,
       Map<String, List<Double>> history) {
     return decide(baselineRows, candidateRows, history, Map.of());
   }
@@ -73,8 +75,11 @@ public final class Decider {
    *
    * @param notComparable metric names, with why they are not compared
    */
-  public DecisionReport decide(Map<String, double[]> baselineRows, Map<String, double[]> candidateRows,
-      Map<String, List<Double>> history, Map<String, String> notComparable) {
+  public DecisionReport decide(
+      Map<String, double[]> baselineRows,
+      Map<String, double[]> candidateRows,
+      Map<String, List<Double>> history,
+      Map<String, String> notComparable) {
     return decide(baselineRows, candidateRows, Map.of(), history, notComparable);
   }
 
@@ -82,26 +87,35 @@ public final class Decider {
    * As {@link #decide(Map, Map, Map, Map)}, with the candidate's token sketches, for the
    * percentiles over tokens of metrics judged against a limit.
    */
-  public DecisionReport decide(Map<String, double[]> baselineRows, Map<String, double[]> candidateRows,
-      Map<String, TokenSketch> candidateSketches, Map<String, List<Double>> history, Map<String, String> notComparable) {
-    // The baseline's own comparison with its predecessor (its token shift) is not the candidate's to pair with.
+  public DecisionReport decide(
+      Map<String, double[]> baselineRows,
+      Map<String, double[]> candidateRows,
+      Map<String, TokenSketch> candidateSketches,
+      Map<String, List<Double>> history,
+      Map<String, String> notComparable) {
+    // The baseline's own comparison with its predecessor (its token shift) is not the candidate's
+    // to pair with.
     Map<String, double[]> baselineOwn = new LinkedHashMap<>(baselineRows);
     baselineOwn.keySet().removeIf(Task::isComparisonValue);
-    BootstrapResult bootstrap = new PairedBootstrap(policy.bootstrapResamples(), policy.seed())
-        .resample(baselineOwn, candidateRows);
+    BootstrapResult bootstrap =
+        new PairedBootstrap(policy.bootstrapResamples(), policy.seed())
+            .resample(baselineOwn, candidateRows);
     Map<String, TokenPercentile> percentiles = percentiles(candidateSketches);
     List<String> decided = new ArrayList<>();
     for (var rule : policy.metrics().entrySet()) {
       String name = rule.getKey();
-      boolean available = rule.getValue().hasLimit()
-          ? bootstrap.resampledValues().containsKey(name) || percentiles.containsKey(name)
-          : bootstrap.resampledChanges().containsKey(name);
+      boolean available =
+          rule.getValue().hasLimit()
+              ? bootstrap.resampledValues().containsKey(name) || percentiles.containsKey(name)
+              : bootstrap.resampledChanges().containsKey(name);
       if (available) {
         decided.add(name);
       }
     }
-    List<String> gates = decided.stream()
-        .filter(name -> policy.metrics().get(name).gate() && !notComparable.containsKey(name)).toList();
+    List<String> gates =
+        decided.stream()
+            .filter(name -> policy.metrics().get(name).gate() && !notComparable.containsKey(name))
+            .toList();
 
     double[] rawDegraded = new double[decided.size()];
     double[] rawNonInferior = new double[decided.size()];
@@ -113,7 +127,8 @@ public final class Decider {
         rawDegraded[i] = p[0];
         rawNonInferior[i] = p[1];
       } else if (rule.hasLimit()) {
-        double[] beyond = Arrays.stream(bootstrap.resampledValues().get(metric)).map(rule::beyondLimit).toArray();
+        double[] beyond =
+            Arrays.stream(bootstrap.resampledValues().get(metric)).map(rule::beyondLimit).toArray();
         rawDegraded[i] = pValue(beyond, b -> b <= 0);
         rawNonInferior[i] = pValue(beyond, b -> b >= 0);
       } else {
@@ -133,11 +148,24 @@ public final class Decider {
       String metric = decided.get(i);
       SignificanceTest degraded = test(rawDegraded[i], adjustedDegraded[i]);
       SignificanceTest nonInferior = test(rawNonInferior[i], adjustedNonInferior[i]);
-      MetricDecision decision = policy.metrics().get(metric).hasLimit()
-          ? decideAgainstLimit(metric, bootstrap, percentiles.get(metric), gates.size(), degraded, nonInferior,
-              candidateRows)
-          : decide(metric, bootstrap, gates.size(), degraded, nonInferior, history.getOrDefault(metric, List.of()),
-              baselineRows);
+      MetricDecision decision =
+          policy.metrics().get(metric).hasLimit()
+              ? decideAgainstLimit(
+                  metric,
+                  bootstrap,
+                  percentiles.get(metric),
+                  gates.size(),
+                  degraded,
+                  nonInferior,
+                  candidateRows)
+              : decide(
+                  metric,
+                  bootstrap,
+                  gates.size(),
+                  degraded,
+                  nonInferior,
+                  history.getOrDefault(metric, List.of()),
+                  baselineRows);
       decisions.put(metric, decision);
       String why = notComparable.get(metric);
       if (why != null) {
@@ -153,8 +181,12 @@ public final class Decider {
       }
     }
     if (gates.isEmpty()) {
-      reasons.add("no gating metric of policy " + policy.policyVersion() + " could be compared "
-          + bootstrap.resampledChanges().keySet() + "; nothing decided the flag");
+      reasons.add(
+          "no gating metric of policy "
+              + policy.policyVersion()
+              + " could be compared "
+              + bootstrap.resampledChanges().keySet()
+              + "; nothing decided the flag");
     }
     List<String> measured = new ArrayList<>(bootstrap.resampledChanges().keySet());
     measured.addAll(bootstrap.resampledValues().keySet());
@@ -163,51 +195,108 @@ public final class Decider {
       if (!policy.metrics().containsKey(metric)) {
         reasons.add(metric + " has no entry in policy " + policy.policyVersion() + "; not decided");
       } else if (!decided.contains(metric)) {
-        reasons.add(metric + (policy.metrics().get(metric).hasLimit()
-            ? " is judged on its own value in policy " + policy.policyVersion() + ", but has a limit only for a value"
-                + " measured against the baseline; not decided"
-            : " has a limit in policy " + policy.policyVersion() + ", but is compared with the baseline; not decided"));
+        reasons.add(
+            metric
+                + (policy.metrics().get(metric).hasLimit()
+                    ? " is judged on its own value in policy "
+                        + policy.policyVersion()
+                        + ", but has a limit only for a value"
+                        + " measured against the baseline; not decided"
+                    : " has a limit in policy "
+                        + policy.policyVersion()
+                        + ", but is compared with the baseline; not decided"));
       }
     }
-    return new DecisionReport(flag, policy.policyVersion(), decisions, reasons, bootstrap.resamples(), bootstrap.seed());
+    return new DecisionReport(
+        flag, policy.policyVersion(), decisions, reasons, bootstrap.resamples(), bootstrap.seed());
   }
 
-  private MetricDecision decide(String metric, BootstrapResult bootstrap, int gateCount, SignificanceTest degraded,
-      SignificanceTest nonInferior, List<Double> snapshots, Map<String, double[]> rows) {
+  private MetricDecision decide(
+      String metric,
+      BootstrapResult bootstrap,
+      int gateCount,
+      SignificanceTest degraded,
+      SignificanceTest nonInferior,
+      List<Double> snapshots,
+      Map<String, double[]> rows) {
     MetricPolicy rule = policy.metrics().get(metric);
-    double confidence = rule.gate()
-        ? policy.correction().intervalConfidence(policy.alpha(), gateCount)
-        : 1 - policy.alpha();
+    double confidence =
+        rule.gate()
+            ? policy.correction().intervalConfidence(policy.alpha(), gateCount)
+            : 1 - policy.alpha();
     Interval interval = interval(bootstrap.resampledChanges().get(metric), confidence);
     double candidate = bootstrap.candidate().get(metric);
     // Never narrower than the margin: the band is a second signal, not a stricter gate.
-    Optional<VarianceBand> band = VarianceBand.of(snapshots, policy.bandK(), policy.bandMinSnapshots(), policy.bandWindow())
-        .map(b -> b.atLeast(rule.margin()));
+    Optional<VarianceBand> band =
+        VarianceBand.of(snapshots, policy.bandK(), policy.bandMinSnapshots(), policy.bandWindow())
+            .map(b -> b.atLeast(rule.margin()));
     boolean insideBand = band.map(b -> b.contains(candidate)).orElse(true);
-    Flag status = degraded.significant() ? Flag.RED
-        : nonInferior.significant() && insideBand ? Flag.GREEN
-        : Flag.WARN;
+    Flag status =
+        degraded.significant()
+            ? Flag.RED
+            : nonInferior.significant() && insideBand ? Flag.GREEN : Flag.WARN;
     SampleSize sample = sampleSize(metric, bootstrap.rows(), rows);
-    String sentence = Evidence.sentence(metric, status, rule.gate(), rule.direction(), rule.margin(),
-        bootstrap.baseline().get(metric), candidate, bootstrap.observedChange(metric), interval, degraded,
-        nonInferior, sample, bootstrap.resamples(), bootstrap.seed(), policy.correction(), policy.alpha(), !insideBand);
-    String bandSentence = Evidence.bandSentence(metric, candidate, band.orElse(null),
-        Math.min(snapshots.size(), policy.bandWindow()), policy.bandMinSnapshots());
-    return new MetricDecision(metric, status, rule.gate(), rule.direction(), rule.margin(),
-        bootstrap.baseline().get(metric), candidate, bootstrap.observedChange(metric), interval, degraded,
-        nonInferior, sample, band.orElse(null), sentence, bandSentence);
+    String sentence =
+        Evidence.sentence(
+            metric,
+            status,
+            rule.gate(),
+            rule.direction(),
+            rule.margin(),
+            bootstrap.baseline().get(metric),
+            candidate,
+            bootstrap.observedChange(metric),
+            interval,
+            degraded,
+            nonInferior,
+            sample,
+            bootstrap.resamples(),
+            bootstrap.seed(),
+            policy.correction(),
+            policy.alpha(),
+            !insideBand);
+    String bandSentence =
+        Evidence.bandSentence(
+            metric,
+            candidate,
+            band.orElse(null),
+            Math.min(snapshots.size(), policy.bandWindow()),
+            policy.bandMinSnapshots());
+    return new MetricDecision(
+        metric,
+        status,
+        rule.gate(),
+        rule.direction(),
+        rule.margin(),
+        bootstrap.baseline().get(metric),
+        candidate,
+        bootstrap.observedChange(metric),
+        interval,
+        degraded,
+        nonInferior,
+        sample,
+        band.orElse(null),
+        sentence,
+        bandSentence);
   }
 
   /**
    * A metric judged against its limit: the interval bounds its value (the percentile bootstrap of a
    * mean over rows, or the order-statistic interval of a percentile over tokens).
    */
-  private MetricDecision decideAgainstLimit(String metric, BootstrapResult bootstrap, TokenPercentile percentile,
-      int gateCount, SignificanceTest beyond, SignificanceTest within, Map<String, double[]> rows) {
+  private MetricDecision decideAgainstLimit(
+      String metric,
+      BootstrapResult bootstrap,
+      TokenPercentile percentile,
+      int gateCount,
+      SignificanceTest beyond,
+      SignificanceTest within,
+      Map<String, double[]> rows) {
     MetricPolicy rule = policy.metrics().get(metric);
-    double confidence = rule.gate()
-        ? policy.correction().intervalConfidence(policy.alpha(), gateCount)
-        : 1 - policy.alpha();
+    double confidence =
+        rule.gate()
+            ? policy.correction().intervalConfidence(policy.alpha(), gateCount)
+            : 1 - policy.alpha();
     double value;
     Interval interval;
     String method;
@@ -218,14 +307,46 @@ public final class Decider {
     } else {
       value = bootstrap.candidate().get(metric);
       interval = interval(bootstrap.resampledValues().get(metric), confidence);
-      method = String.format(Locale.ROOT, "bootstrap over rows %d×, seed %d", bootstrap.resamples(), bootstrap.seed());
+      method =
+          String.format(
+              Locale.ROOT,
+              "bootstrap over rows %d×, seed %d",
+              bootstrap.resamples(),
+              bootstrap.seed());
     }
     Flag status = beyond.significant() ? Flag.RED : within.significant() ? Flag.GREEN : Flag.WARN;
     SampleSize sample = new SampleSize(bootstrap.rows(), total(rows.get(MetricNames.TOKENS)), null);
-    String sentence = Evidence.limitSentence(metric, status, rule.gate(), rule.direction(), rule.limit(), value,
-        interval, beyond, within, sample, method, policy.correction(), policy.alpha());
-    return new MetricDecision(metric, status, rule.gate(), rule.direction(), 0, Double.NaN, value,
-        rule.beyondLimit(value), interval, beyond, within, sample, null, sentence, null);
+    String sentence =
+        Evidence.limitSentence(
+            metric,
+            status,
+            rule.gate(),
+            rule.direction(),
+            rule.limit(),
+            value,
+            interval,
+            beyond,
+            within,
+            sample,
+            method,
+            policy.correction(),
+            policy.alpha());
+    return new MetricDecision(
+        metric,
+        status,
+        rule.gate(),
+        rule.direction(),
+        0,
+        Double.NaN,
+        value,
+        rule.beyondLimit(value),
+        interval,
+        beyond,
+        within,
+        sample,
+        null,
+        sentence,
+        null);
   }
 
   /** The percentiles over tokens the candidate's sketches give, by metric name. */
@@ -254,7 +375,8 @@ public final class Decider {
       long atOrBelow = sketch.countAtMost(rule.limit());
       var binomial = new BinomialDistribution(null, Math.toIntExact(n), q);
       double beyond = binomial.cumulativeProbability(Math.toIntExact(atOrBelow));
-      double within = atOrBelow == 0 ? 1 : 1 - binomial.cumulativeProbability(Math.toIntExact(atOrBelow - 1));
+      double within =
+          atOrBelow == 0 ? 1 : 1 - binomial.cumulativeProbability(Math.toIntExact(atOrBelow - 1));
       if (rule.direction() == Direction.HIGHER_IS_BETTER) {
         return new double[] {within, beyond};
       }
@@ -264,27 +386,34 @@ public final class Decider {
     /** The distribution-free interval between the order statistics around rank n·q. */
     Interval interval(double confidence) {
       long n = sketch.count();
-      double z = new NormalDistribution(null, 0, 1)
-          .inverseCumulativeProbability(1 - (1 - confidence) / 2);
+      double z =
+          new NormalDistribution(null, 0, 1).inverseCumulativeProbability(1 - (1 - confidence) / 2);
       double spread = z * Math.sqrt(n * q * (1 - q));
       double last = Math.max(1, n - 1);
       double low = Math.max(0, Math.floor(n * q - spread)) / last;
       double high = Math.min(last, Math.ceil(n * q + spread)) / last;
-      return new Interval(sketch.quantile(Math.min(1, low)), sketch.quantile(Math.min(1, high)), confidence);
+      return new Interval(
+          sketch.quantile(Math.min(1, low)), sketch.quantile(Math.min(1, high)), confidence);
     }
   }
 
   /** Badness of each resample: positive is worse, |change| for a two-sided metric. */
   private double[] badness(String metric, BootstrapResult bootstrap) {
     Direction direction = policy.metrics().get(metric).direction();
-    return Arrays.stream(bootstrap.resampledChanges().get(metric)).map(direction::badness).toArray();
+    return Arrays.stream(bootstrap.resampledChanges().get(metric))
+        .map(direction::badness)
+        .toArray();
   }
 
-  /** Corrects the gating metrics' p-values as one family; a non-gating metric keeps its raw p-value. */
+  /**
+   * Corrects the gating metrics' p-values as one family; a non-gating metric keeps its raw p-value.
+   */
   private double[] adjustGates(List<String> decided, double[] raw) {
     double[] adjusted = raw.clone();
-    int[] gateIndexes = IntStream.range(0, decided.size())
-        .filter(i -> policy.metrics().get(decided.get(i)).gate()).toArray();
+    int[] gateIndexes =
+        IntStream.range(0, decided.size())
+            .filter(i -> policy.metrics().get(decided.get(i)).gate())
+            .toArray();
     double[] gated = Arrays.stream(gateIndexes).mapToDouble(i -> raw[i]).toArray();
     double[] corrected = policy.correction().adjust(gated);
     for (int g = 0; g < gateIndexes.length; g++) {
@@ -303,7 +432,10 @@ public final class Decider {
     return (1.0 + support) / (1.0 + badness.length);
   }
 
-  /** Two-sided percentile interval at {@code confidence}, by linear interpolation between order statistics. */
+  /**
+   * Two-sided percentile interval at {@code confidence}, by linear interpolation between order
+   * statistics.
+   */
   static Interval interval(double[] changes, double confidence) {
     double[] sorted = changes.clone();
     Arrays.sort(sorted);
@@ -317,12 +449,16 @@ public final class Decider {
     int above = Math.min(below + 1, sorted.length - 1);
     double fraction = position - below;
     // Equal neighbours give their value exactly, so an unchanged candidate has the interval [0, 0].
-    return sorted[below] == sorted[above] ? sorted[below] : sorted[below] + fraction * (sorted[above] - sorted[below]);
+    return sorted[below] == sorted[above]
+        ? sorted[below]
+        : sorted[below] + fraction * (sorted[above] - sorted[below]);
   }
 
   private static SampleSize sampleSize(String metric, int rows, Map<String, double[]> values) {
-    Long tokens = MetricNames.PERPLEXITY.equals(metric) ? total(values.get(MetricNames.TOKENS)) : null;
-    Long bytes = MetricNames.BITS_PER_BYTE.equals(metric) ? total(values.get(MetricNames.BYTES)) : null;
+    Long tokens =
+        MetricNames.PERPLEXITY.equals(metric) ? total(values.get(MetricNames.TOKENS)) : null;
+    Long bytes =
+        MetricNames.BITS_PER_BYTE.equals(metric) ? total(values.get(MetricNames.BYTES)) : null;
     return new SampleSize(rows, tokens, bytes);
   }
 
@@ -339,11 +475,22 @@ public final class Decider {
    * The signature gate: a model whose inputs or outputs changed (with the same tokenizer) is not a
    * drop-in replacement for its baseline, whatever its metrics say: RED.
    */
-  public Verdict signatureChanged(MetricVector vector, String baselineVersion, String baselineSignature,
+  public Verdict signatureChanged(
+      MetricVector vector,
+      String baselineVersion,
+      String baselineSignature,
       String candidateSignature) {
-    return new Verdict(Flag.RED, alone(vector), List.of("signature gate: the model's inputs or outputs changed, so it"
-        + " is not a drop-in replacement for baseline version " + baselineVersion + ": baseline " + baselineSignature
-        + "; candidate " + candidateSignature));
+    return new Verdict(
+        Flag.RED,
+        alone(vector),
+        List.of(
+            "signature gate: the model's inputs or outputs changed, so it"
+                + " is not a drop-in replacement for baseline version "
+                + baselineVersion
+                + ": baseline "
+                + baselineSignature
+                + "; candidate "
+                + candidateSignature));
   }
 
   /**
@@ -354,30 +501,52 @@ public final class Decider {
    * @param notComparable metrics that must not be compared with the baseline, with why
    * @throws IllegalArgumentException when the runs' rows do not pair up
    */
-  public Verdict compare(MetricVector vector, String baselineVersion, Map<String, double[]> baselineRows,
-      Map<String, List<Double>> history, Map<String, String> notComparable) {
-    DecisionReport report = decide(baselineRows, vector.rowValues(), vector.sketches(), history, notComparable);
+  public Verdict compare(
+      MetricVector vector,
+      String baselineVersion,
+      Map<String, double[]> baselineRows,
+      Map<String, List<Double>> history,
+      Map<String, String> notComparable) {
+    DecisionReport report =
+        decide(baselineRows, vector.rowValues(), vector.sketches(), history, notComparable);
     Map<String, MetricValue> metrics = new LinkedHashMap<>();
     for (MetricDecision decision : report.metrics().values()) {
-      metrics.put(decision.metric(), notComparable.containsKey(decision.metric())
-          ? MetricValue.alone(decision.candidateValue(), vector.rows(), decision.direction().wireName())
-          : policy.metrics().get(decision.metric()).hasLimit()
-              ? limitValue(decision, policy.metrics().get(decision.metric()).limit(), vector.rows())
-              : value(decision, vector.rows()));
+      metrics.put(
+          decision.metric(),
+          notComparable.containsKey(decision.metric())
+              ? MetricValue.alone(
+                  decision.candidateValue(), vector.rows(), decision.direction().wireName())
+              : policy.metrics().get(decision.metric()).hasLimit()
+                  ? limitValue(
+                      decision, policy.metrics().get(decision.metric()).limit(), vector.rows())
+                  : value(decision, vector.rows()));
     }
     alone(vector).forEach(metrics::putIfAbsent);
     List<String> reasons = new ArrayList<>(report.reasons());
-    reasons.add(String.format(Locale.ROOT, "decided by policy %s against baseline version %s: paired bootstrap over the"
-        + " same %d golden rows (%d resamples, seed %d), %s correction across the gating metrics at %.0f%% family"
-        + " confidence", policy.policyVersion(), baselineVersion, vector.rows(), report.resamples(), report.seed(),
-        policy.correction().name().toLowerCase(Locale.ROOT), 100 * policy.familyConfidence()));
+    reasons.add(
+        String.format(
+            Locale.ROOT,
+            "decided by policy %s against baseline version %s: paired bootstrap over the"
+                + " same %d golden rows (%d resamples, seed %d), %s correction across the gating metrics at %.0f%% family"
+                + " confidence",
+            policy.policyVersion(),
+            baselineVersion,
+            vector.rows(),
+            report.resamples(),
+            report.seed(),
+            policy.correction().name().toLowerCase(Locale.ROOT),
+            100 * policy.familyConfidence()));
     return new Verdict(report.flag(), metrics, reasons);
   }
 
   private Map<String, MetricValue> alone(MetricVector vector) {
     Map<String, MetricValue> metrics = new LinkedHashMap<>();
-    vector.metrics().forEach((name, value) -> metrics.put(name, MetricValue.alone(value, vector.rows(),
-        direction(name).wireName())));
+    vector
+        .metrics()
+        .forEach(
+            (name, value) ->
+                metrics.put(
+                    name, MetricValue.alone(value, vector.rows(), direction(name).wireName())));
     return metrics;
   }
 
@@ -388,7 +557,8 @@ public final class Decider {
   }
 
   private static MetricValue limitValue(MetricDecision d, double limit, long rows) {
-    double p = d.status() == Flag.RED ? d.degraded().adjustedPValue() : d.nonInferior().adjustedPValue();
+    double p =
+        d.status() == Flag.RED ? d.degraded().adjustedPValue() : d.nonInferior().adjustedPValue();
     return MetricValue.builder()
         .value(d.candidateValue())
         .n(rows)
@@ -405,7 +575,8 @@ public final class Decider {
   }
 
   private static MetricValue value(MetricDecision d, long rows) {
-    double p = d.status() == Flag.RED ? d.degraded().adjustedPValue() : d.nonInferior().adjustedPValue();
+    double p =
+        d.status() == Flag.RED ? d.degraded().adjustedPValue() : d.nonInferior().adjustedPValue();
     return MetricValue.builder()
         .value(d.candidateValue())
         .n(rows)

@@ -18,23 +18,59 @@ final class Evidence {
   /**
    * E.g. {@code perplexity RED: 5.10% worse than baseline 9.916 → 10.42 (97.5% CI 4.20% to 6.00%
    * worse, n=40 rows / 5,321 tokens, paired bootstrap 2000×, seed 7); margin 2.00%: the whole
-   * interval lies beyond the margin; degradation beyond the margin is significant (Holm-adjusted p=0.0010, α=0.05)};
-   * for a two-sided metric {@code mean_cosine RED (reported, not gating): changed by +38.00% from baseline 0.6000 →
-   * 0.8280 (95% CI +35.10% to +40.90%, ...); margin 5.00% either way: the whole interval lies beyond the margin; a
-   * change beyond the margin either way is significant (p=0.0005, α=0.05)}.
+   * interval lies beyond the margin; degradation beyond the margin is significant (Holm-adjusted
+   * p=0.0010, α=0.05)}; for a two-sided metric {@code mean_cosine RED (reported, not gating):
+   * changed by +38.00% from baseline 0.6000 → 0.8280 (95% CI +35.10% to +40.90%, ...); margin 5.00%
+   * either way: the whole interval lies beyond the margin; a change beyond the margin either way is
+   * significant (p=0.0005, α=0.05)}.
    */
-  static String sentence(String metric, Flag status, boolean gating, Direction direction, double margin,
-      double baseline, double candidate, double estimate, Interval interval, SignificanceTest degraded,
-      SignificanceTest nonInferior, SampleSize sample, int resamples, long seed, Correction correction,
-      double alpha, boolean outsideBand) {
-    String change = direction == Direction.TWO_SIDED ? signedChange(estimate) : badnessChange(direction.badness(estimate));
-    return String.format(Locale.ROOT, "%s %s%s: %s baseline %s → %s (%s CI %s, n=%s, paired bootstrap %d×, seed %d);"
+  static String sentence(
+      String metric,
+      Flag status,
+      boolean gating,
+      Direction direction,
+      double margin,
+      double baseline,
+      double candidate,
+      double estimate,
+      Interval interval,
+      SignificanceTest degraded,
+      SignificanceTest nonInferior,
+      SampleSize sample,
+      int resamples,
+      long seed,
+      Correction correction,
+      double alpha,
+      boolean outsideBand) {
+    String change =
+        direction == Direction.TWO_SIDED
+            ? signedChange(estimate)
+            : badnessChange(direction.badness(estimate));
+    return String.format(
+        Locale.ROOT,
+        "%s %s%s: %s baseline %s → %s (%s CI %s, n=%s, paired bootstrap %d×, seed %d);"
             + " margin %s%s: %s; %s",
-        metric, status, gating ? "" : " (reported, not gating)", change, number(baseline), number(candidate),
-        level(interval.confidence()), intervalWords(direction, interval), sampleWords(sample), resamples, seed,
-        percent(margin), direction == Direction.TWO_SIDED ? " either way" : "",
+        metric,
+        status,
+        gating ? "" : " (reported, not gating)",
+        change,
+        number(baseline),
+        number(candidate),
+        level(interval.confidence()),
+        intervalWords(direction, interval),
+        sampleWords(sample),
+        resamples,
+        seed,
+        percent(margin),
+        direction == Direction.TWO_SIDED ? " either way" : "",
         intervalVersusMargin(direction, interval, margin),
-        verdictWords(direction, status, degraded, nonInferior, gating ? correction : Correction.NONE, alpha,
+        verdictWords(
+            direction,
+            status,
+            degraded,
+            nonInferior,
+            gating ? correction : Correction.NONE,
+            alpha,
             outsideBand));
   }
 
@@ -43,91 +79,223 @@ final class Evidence {
    * n=40 rows / 5,321 tokens, bootstrap over rows 2000×, seed 7); the whole interval lies beyond
    * the limit; beyond the limit significantly (Holm-adjusted p=0.0005, α=0.05)}.
    */
-  static String limitSentence(String metric, Flag status, boolean gating, Direction direction, double limit,
-      double value, Interval interval, SignificanceTest beyond, SignificanceTest within, SampleSize sample,
-      String method, Correction correction, double alpha) {
+  static String limitSentence(
+      String metric,
+      Flag status,
+      boolean gating,
+      Direction direction,
+      double limit,
+      double value,
+      Interval interval,
+      SignificanceTest beyond,
+      SignificanceTest within,
+      SampleSize sample,
+      String method,
+      Correction correction,
+      double alpha) {
     boolean lowerIsBetter = direction != Direction.HIGHER_IS_BETTER;
     double worst = lowerIsBetter ? interval.high() : interval.low();
     double best = lowerIsBetter ? interval.low() : interval.high();
     boolean bestBeyond = lowerIsBetter ? best > limit : best < limit;
     boolean worstWithin = lowerIsBetter ? worst <= limit : worst >= limit;
-    String where = bestBeyond ? "the whole interval lies beyond the limit"
-        : worstWithin ? "the whole interval lies within the limit" : "the interval straddles the limit";
-    String adjusted = !gating || correction == Correction.NONE ? "p" : capitalized(correction.wireName()) + "-adjusted p";
-    String verdict = switch (status) {
-      case RED -> String.format(Locale.ROOT, "beyond the limit significantly (%s=%s, α=%s)", adjusted,
-          pValue(beyond.adjustedPValue()), trimmed(alpha));
-      case GREEN -> String.format(Locale.ROOT, "within the limit significantly (%s=%s, α=%s)", adjusted,
-          pValue(within.adjustedPValue()), trimmed(alpha));
-      default -> String.format(Locale.ROOT, "inconclusive: neither beyond (%s=%s) nor within the limit (%s=%s) is"
-          + " significant at α=%s", adjusted, pValue(beyond.adjustedPValue()), adjusted, pValue(within.adjustedPValue()),
-          trimmed(alpha));
-    };
-    return String.format(Locale.ROOT, "%s %s%s: %s against a limit of %s %s (%s CI %s to %s, n=%s, %s); %s; %s",
-        metric, status, gating ? "" : " (reported, not gating)", number(value), lowerIsBetter ? "at most" : "at least",
-        BigDecimal.valueOf(limit).stripTrailingZeros().toPlainString(), level(interval.confidence()), number(interval.low()), number(interval.high()),
-        sampleWords(sample), method, where, verdict);
+    String where =
+        bestBeyond
+            ? "the whole interval lies beyond the limit"
+            : worstWithin
+                ? "the whole interval lies within the limit"
+                : "the interval straddles the limit";
+    String adjusted =
+        !gating || correction == Correction.NONE
+            ? "p"
+            : capitalized(correction.wireName()) + "-adjusted p";
+    String verdict =
+        switch (status) {
+          case RED ->
+              String.format(
+                  Locale.ROOT,
+                  "beyond the limit significantly (%s=%s, α=%s)",
+                  adjusted,
+                  pValue(beyond.adjustedPValue()),
+                  trimmed(alpha));
+          case GREEN ->
+              String.format(
+                  Locale.ROOT,
+                  "within the limit significantly (%s=%s, α=%s)",
+                  adjusted,
+                  pValue(within.adjustedPValue()),
+                  trimmed(alpha));
+          default ->
+              String.format(
+                  Locale.ROOT,
+                  "inconclusive: neither beyond (%s=%s) nor within the limit (%s=%s) is"
+                      + " significant at α=%s",
+                  adjusted,
+                  pValue(beyond.adjustedPValue()),
+                  adjusted,
+                  pValue(within.adjustedPValue()),
+                  trimmed(alpha));
+        };
+    return String.format(
+        Locale.ROOT,
+        "%s %s%s: %s against a limit of %s %s (%s CI %s to %s, n=%s, %s); %s; %s",
+        metric,
+        status,
+        gating ? "" : " (reported, not gating)",
+        number(value),
+        lowerIsBetter ? "at most" : "at least",
+        BigDecimal.valueOf(limit).stripTrailingZeros().toPlainString(),
+        level(interval.confidence()),
+        number(interval.low()),
+        number(interval.high()),
+        sampleWords(sample),
+        method,
+        where,
+        verdict);
   }
 
-  static String bandSentence(String metric, double candidate, VarianceBand band, int available, int needed) {
+  static String bandSentence(
+      String metric, double candidate, VarianceBand band, int available, int needed) {
     if (band == null) {
-      return String.format(Locale.ROOT, "%s: no production band yet (%d snapshot%s, %d needed); band check skipped",
-          metric, available, available == 1 ? "" : "s", needed);
+      return String.format(
+          Locale.ROOT,
+          "%s: no production band yet (%d snapshot%s, %d needed); band check skipped",
+          metric,
+          available,
+          available == 1 ? "" : "s",
+          needed);
     }
     String where = band.contains(candidate) ? "inside" : "outside";
-    String tail = band.contains(candidate) ? "" : "; unlike recent production models, so WARN at best";
-    String width = band.k() * band.sigma() >= band.minHalfWidth()
-        ? String.format(Locale.ROOT, "mean %s ± %s·σ, σ=%s", number(band.mean()), trimmed(band.k()), number(band.sigma()))
-        : String.format(Locale.ROOT, "mean %s ± the margin, wider than %s·σ=%s", number(band.mean()), trimmed(band.k()),
-            number(band.k() * band.sigma()));
-    return String.format(Locale.ROOT, "%s: candidate %s lies %s the production band %s to %s (%s, last %d snapshots)%s",
-        metric, number(candidate), where, number(band.low()), number(band.high()), width, band.snapshots(), tail);
+    String tail =
+        band.contains(candidate) ? "" : "; unlike recent production models, so WARN at best";
+    String width =
+        band.k() * band.sigma() >= band.minHalfWidth()
+            ? String.format(
+                Locale.ROOT,
+                "mean %s ± %s·σ, σ=%s",
+                number(band.mean()),
+                trimmed(band.k()),
+                number(band.sigma()))
+            : String.format(
+                Locale.ROOT,
+                "mean %s ± the margin, wider than %s·σ=%s",
+                number(band.mean()),
+                trimmed(band.k()),
+                number(band.k() * band.sigma()));
+    return String.format(
+        Locale.ROOT,
+        "%s: candidate %s lies %s the production band %s to %s (%s, last %d snapshots)%s",
+        metric,
+        number(candidate),
+        where,
+        number(band.low()),
+        number(band.high()),
+        width,
+        band.snapshots(),
+        tail);
   }
 
-  private static String verdictWords(Direction direction, Flag status, SignificanceTest degraded,
-      SignificanceTest nonInferior, Correction correction, double alpha, boolean outsideBand) {
-    String adjusted = correction == Correction.NONE ? "p" : capitalized(correction.wireName()) + "-adjusted p";
+  private static String verdictWords(
+      Direction direction,
+      Flag status,
+      SignificanceTest degraded,
+      SignificanceTest nonInferior,
+      Correction correction,
+      double alpha,
+      boolean outsideBand) {
+    String adjusted =
+        correction == Correction.NONE ? "p" : capitalized(correction.wireName()) + "-adjusted p";
     if (direction == Direction.TWO_SIDED) {
       return switch (status) {
-        case RED -> String.format(Locale.ROOT, "a change beyond the margin either way is significant (%s=%s, α=%s)",
-            adjusted, pValue(degraded.adjustedPValue()), trimmed(alpha));
-        case GREEN -> String.format(Locale.ROOT, "staying within the margin either way is significant (%s=%s, α=%s)",
-            adjusted, pValue(nonInferior.adjustedPValue()), trimmed(alpha));
-        default -> nonInferior.significant() && outsideBand
-            ? String.format(Locale.ROOT, "within the margin (%s=%s, α=%s), but outside the production band",
-                adjusted, pValue(nonInferior.adjustedPValue()), trimmed(alpha))
-            : String.format(Locale.ROOT, "inconclusive: neither a change beyond the margin (%s=%s) nor staying within"
-                + " it (%s=%s) is significant at α=%s", adjusted, pValue(degraded.adjustedPValue()), adjusted,
-                pValue(nonInferior.adjustedPValue()), trimmed(alpha));
+        case RED ->
+            String.format(
+                Locale.ROOT,
+                "a change beyond the margin either way is significant (%s=%s, α=%s)",
+                adjusted,
+                pValue(degraded.adjustedPValue()),
+                trimmed(alpha));
+        case GREEN ->
+            String.format(
+                Locale.ROOT,
+                "staying within the margin either way is significant (%s=%s, α=%s)",
+                adjusted,
+                pValue(nonInferior.adjustedPValue()),
+                trimmed(alpha));
+        default ->
+            nonInferior.significant() && outsideBand
+                ? String.format(
+                    Locale.ROOT,
+                    "within the margin (%s=%s, α=%s), but outside the production band",
+                    adjusted,
+                    pValue(nonInferior.adjustedPValue()),
+                    trimmed(alpha))
+                : String.format(
+                    Locale.ROOT,
+                    "inconclusive: neither a change beyond the margin (%s=%s) nor staying within"
+                        + " it (%s=%s) is significant at α=%s",
+                    adjusted,
+                    pValue(degraded.adjustedPValue()),
+                    adjusted,
+                    pValue(nonInferior.adjustedPValue()),
+                    trimmed(alpha));
       };
     }
     return switch (status) {
-      case RED -> String.format(Locale.ROOT, "degradation beyond the margin is significant (%s=%s, α=%s)",
-          adjusted, pValue(degraded.adjustedPValue()), trimmed(alpha));
-      case GREEN -> String.format(Locale.ROOT, "non-inferiority is significant (%s=%s, α=%s)",
-          adjusted, pValue(nonInferior.adjustedPValue()), trimmed(alpha));
-      default -> nonInferior.significant() && outsideBand
-          ? String.format(Locale.ROOT, "non-inferior (%s=%s, α=%s), but outside the production band",
-              adjusted, pValue(nonInferior.adjustedPValue()), trimmed(alpha))
-          : String.format(Locale.ROOT, "inconclusive: neither degradation (%s=%s) nor non-inferiority (%s=%s) is significant at α=%s",
-              adjusted, pValue(degraded.adjustedPValue()), adjusted, pValue(nonInferior.adjustedPValue()), trimmed(alpha));
+      case RED ->
+          String.format(
+              Locale.ROOT,
+              "degradation beyond the margin is significant (%s=%s, α=%s)",
+              adjusted,
+              pValue(degraded.adjustedPValue()),
+              trimmed(alpha));
+      case GREEN ->
+          String.format(
+              Locale.ROOT,
+              "non-inferiority is significant (%s=%s, α=%s)",
+              adjusted,
+              pValue(nonInferior.adjustedPValue()),
+              trimmed(alpha));
+      default ->
+          nonInferior.significant() && outsideBand
+              ? String.format(
+                  Locale.ROOT,
+                  "non-inferior (%s=%s, α=%s), but outside the production band",
+                  adjusted,
+                  pValue(nonInferior.adjustedPValue()),
+                  trimmed(alpha))
+              : String.format(
+                  Locale.ROOT,
+                  "inconclusive: neither degradation (%s=%s) nor non-inferiority (%s=%s) is significant at α=%s",
+                  adjusted,
+                  pValue(degraded.adjustedPValue()),
+                  adjusted,
+                  pValue(nonInferior.adjustedPValue()),
+                  trimmed(alpha));
     };
   }
 
-  /** Where the interval lies against the margin, in badness terms (|change| for two-sided metrics). */
-  private static String intervalVersusMargin(Direction direction, Interval interval, double margin) {
+  /**
+   * Where the interval lies against the margin, in badness terms (|change| for two-sided metrics).
+   */
+  private static String intervalVersusMargin(
+      Direction direction, Interval interval, double margin) {
     double worstLow;
     double worstHigh;
     if (direction == Direction.TWO_SIDED) {
       boolean beyond = interval.low() > margin || interval.high() < -margin;
       boolean within = interval.low() >= -margin && interval.high() <= margin;
-      return beyond ? "the whole interval lies beyond the margin"
-          : within ? "the whole interval lies within the margin" : "the interval straddles the margin";
+      return beyond
+          ? "the whole interval lies beyond the margin"
+          : within
+              ? "the whole interval lies within the margin"
+              : "the interval straddles the margin";
     }
     worstLow = Math.min(direction.badness(interval.low()), direction.badness(interval.high()));
     worstHigh = Math.max(direction.badness(interval.low()), direction.badness(interval.high()));
-    return worstLow > margin ? "the whole interval lies beyond the margin"
-        : worstHigh < margin ? "the whole interval lies within the margin" : "the interval straddles the margin";
+    return worstLow > margin
+        ? "the whole interval lies beyond the margin"
+        : worstHigh < margin
+            ? "the whole interval lies within the margin"
+            : "the interval straddles the margin";
   }
 
   private static String intervalWords(Direction direction, Interval interval) {
@@ -184,7 +352,10 @@ final class Evidence {
 
   /** 0.95 → "95%", 0.975 → "97.5%", 0.98333 → "98.3%". */
   private static String level(double confidence) {
-    return new BigDecimal(String.format(Locale.ROOT, "%.1f", 100 * confidence)).stripTrailingZeros().toPlainString() + "%";
+    return new BigDecimal(String.format(Locale.ROOT, "%.1f", 100 * confidence))
+            .stripTrailingZeros()
+            .toPlainString()
+        + "%";
   }
 
   static String signedPercent(double fraction) {
@@ -197,7 +368,9 @@ final class Evidence {
 
   /** 0.05 → "0.05", 3.0 → "3": at most 4 decimals, no trailing zeros. */
   private static String trimmed(double value) {
-    return new BigDecimal(String.format(Locale.ROOT, "%.4f", value)).stripTrailingZeros().toPlainString();
+    return new BigDecimal(String.format(Locale.ROOT, "%.4f", value))
+        .stripTrailingZeros()
+        .toPlainString();
   }
 
   private static String capitalized(String word) {

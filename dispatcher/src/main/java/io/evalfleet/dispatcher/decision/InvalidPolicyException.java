@@ -2,7 +2,10 @@ package io.evalfleet.dispatcher.decision;
 
 import java.util.List;
 
-/** A decision policy that cannot be used; {@link #problems()} lists every problem found, not just the first. */
+/**
+ * A decision policy that cannot be used; {@link #problems()} lists every problem found, not just
+ * the first.
+ */
 public final class InvalidPolicyException extends IllegalArgumentException {
   private final List<String> problems;
 

@@ -22,9 +22,22 @@ import io.evalfleet.common.task.Direction;
  * @param sentence the decision in one sentence for a promotion reviewer
  * @param bandSentence what the band says about the candidate, or that there is none
  */
-public record MetricDecision(String metric, Flag status, boolean gating, Direction direction, double margin,
-    double baselineValue, double candidateValue, double estimate, Interval interval, SignificanceTest degraded,
-    SignificanceTest nonInferior, SampleSize sample, VarianceBand band, String sentence, String bandSentence) {
+public record MetricDecision(
+    String metric,
+    Flag status,
+    boolean gating,
+    Direction direction,
+    double margin,
+    double baselineValue,
+    double candidateValue,
+    double estimate,
+    Interval interval,
+    SignificanceTest degraded,
+    SignificanceTest nonInferior,
+    SampleSize sample,
+    VarianceBand band,
+    String sentence,
+    String bandSentence) {
 
   /** Whether the candidate's value lies outside the production band (false without a band). */
   public boolean outsideBand() {

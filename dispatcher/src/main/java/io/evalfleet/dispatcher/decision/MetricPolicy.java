@@ -11,8 +11,8 @@ import java.util.Locale;
  * an absolute limit.
  *
  * @param direction which change counts as worse
- * @param margin the non-inferiority margin, as a relative change in the bad direction (0.02 = 2% worse);
- *     0 for a metric judged against a limit
+ * @param margin the non-inferiority margin, as a relative change in the bad direction (0.02 = 2%
+ *     worse); 0 for a metric judged against a limit
  * @param gate whether the metric can set the flag; a non-gating metric is reported only
  * @param limit the value the metric must not pass in its bad direction (e.g. at most 0.05 nats of
  *     mean KL), or null for a metric compared with its baseline
@@ -53,10 +53,14 @@ public record MetricPolicy(Direction direction, double margin, boolean gate, Dou
     return direction == Direction.HIGHER_IS_BETTER ? limit - value : value - limit;
   }
 
-  /** The problem with a margin, naming {@code field}; empty when it is fine or null (missing is reported elsewhere). */
+  /**
+   * The problem with a margin, naming {@code field}; empty when it is fine or null (missing is
+   * reported elsewhere).
+   */
   static List<String> marginProblems(String field, Double margin) {
     if (margin != null && !(margin >= 0 && Double.isFinite(margin))) {
-      return List.of(String.format(Locale.ROOT, "%s must be a finite number >= 0, was %s", field, margin));
+      return List.of(
+          String.format(Locale.ROOT, "%s must be a finite number >= 0, was %s", field, margin));
     }
     return List.of();
   }
@@ -67,10 +71,12 @@ public record MetricPolicy(Direction direction, double margin, boolean gate, Dou
       return List.of();
     }
     if (!Double.isFinite(limit)) {
-      return List.of(String.format(Locale.ROOT, "%s must be a finite number, was %s", field, limit));
+      return List.of(
+          String.format(Locale.ROOT, "%s must be a finite number, was %s", field, limit));
     }
     if (direction == Direction.TWO_SIDED) {
-      return List.of(field + " needs a direction (higher_is_better or lower_is_better), not two_sided");
+      return List.of(
+          field + " needs a direction (higher_is_better or lower_is_better), not two_sided");
     }
     return List.of();
   }

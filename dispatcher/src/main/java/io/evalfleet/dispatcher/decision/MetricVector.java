@@ -16,16 +16,20 @@ import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 
 /**
  * A run's per-row values, assembled from its shard results in row order, and the metric vector
- * computed from them: the formulas of the metrics the tasks' specs name. Their resampled forms,
- * for the bootstrap, are in {@link ResampledMetrics}. Percentiles over tokens come from the run's
- * token sketches.
+ * computed from them: the formulas of the metrics the tasks' specs name. Their resampled forms, for
+ * the bootstrap, are in {@link ResampledMetrics}. Percentiles over tokens come from the run's token
+ * sketches.
  *
  * @param rowValues per-row values by name, over all rows of the subset in order
- * @param sketches per-token distributions by name (the token shift's {@code kl}), merged over the run
+ * @param sketches per-token distributions by name (the token shift's {@code kl}), merged over the
+ *     run
  * @param metrics the metric vector, by metric name
  */
-public record MetricVector(Map<String, double[]> rowValues, Map<String, TokenSketch> sketches,
-    Map<String, Double> metrics, long rows) {
+public record MetricVector(
+    Map<String, double[]> rowValues,
+    Map<String, TokenSketch> sketches,
+    Map<String, Double> metrics,
+    long rows) {
 
   /**
    * Assembles the row values of complete, successful shards (in any order) and computes the metrics
@@ -38,14 +42,19 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, TokenSke
     return of(task, columns.columns(), columns.sketches(), rows);
   }
 
-  /** The metric vector of a run's per-row values: the metrics the task's spec names that they give. */
+  /**
+   * The metric vector of a run's per-row values: the metrics the task's spec names that they give.
+   */
   public static MetricVector of(Task task, Map<String, double[]> rowValues, long rows) {
     return of(task, rowValues, Map.of(), rows);
   }
 
-  /** The metric vector of a run's per-row values and token sketches: the metrics the task's spec names that they give. */
-  public static MetricVector of(Task task, Map<String, double[]> rowValues, Map<String, TokenSketch> sketches,
-      long rows) {
+  /**
+   * The metric vector of a run's per-row values and token sketches: the metrics the task's spec
+   * names that they give.
+   */
+  public static MetricVector of(
+      Task task, Map<String, double[]> rowValues, Map<String, TokenSketch> sketches, long rows) {
     Map<String, Double> metrics = metrics(rowValues);
     TokenSketch kl = sketches.get(MetricNames.KL_TOKENS);
     if (kl != null && !kl.isEmpty() && metrics.containsKey(MetricNames.KL_MEAN)) {
@@ -77,7 +86,8 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, TokenSke
       metrics.put(MetricNames.PERPLEXITY, Math.exp(totalNll / Arrays.stream(tokens).sum()));
       double[] bytes = values.get(MetricNames.BYTES);
       if (bytes != null) {
-        metrics.put(MetricNames.BITS_PER_BYTE, totalNll / (Arrays.stream(bytes).sum() * Math.log(2)));
+        metrics.put(
+            MetricNames.BITS_PER_BYTE, totalNll / (Arrays.stream(bytes).sum() * Math.log(2)));
       }
       double[] kl = values.get(MetricNames.KL_SUM);
       double[] agree = values.get(MetricNames.TOP1_AGREE);
@@ -94,7 +104,10 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, TokenSke
     return metrics;
   }
 
-  /** Retrieval: means over the queries (the rows where a query's value is not NaN), the text cosine over every text. */
+  /**
+   * Retrieval: means over the queries (the rows where a query's value is not NaN), the text cosine
+   * over every text.
+   */
   private static void retrievalMetrics(Map<String, double[]> values, Map<String, Double> metrics) {
     double[] ndcg = values.get(MetricNames.NDCG_AT_10);
     if (ndcg == null) {
@@ -124,7 +137,9 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, TokenSke
     putMean(metrics, MetricNames.TEXT_COSINE, values.get(MetricNames.COSINE_TO_BASELINE));
   }
 
-  /** The mean of a column's values that are not NaN; nothing when the column is missing or all NaN. */
+  /**
+   * The mean of a column's values that are not NaN; nothing when the column is missing or all NaN.
+   */
   private static void putMean(Map<String, Double> metrics, String name, double[] column) {
     if (column == null) {
       return;
@@ -147,7 +162,8 @@ public record MetricVector(Map<String, double[]> rowValues, Map<String, TokenSke
    * number (every row, but for a retrieval run only its queries).
    */
   public static long units(Task task, Map<String, double[]> values) {
-    List<double[]> columns = task.spec().rowValues().stream().map(values::get).filter(Objects::nonNull).toList();
+    List<double[]> columns =
+        task.spec().rowValues().stream().map(values::get).filter(Objects::nonNull).toList();
     if (columns.isEmpty()) {
       return values.values().stream().findFirst().map(c -> (long) c.length).orElse(0L);
     }

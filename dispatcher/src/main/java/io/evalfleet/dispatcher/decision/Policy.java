@@ -18,12 +18,21 @@ import java.util.Map;
  * @param correction multiple-comparison correction across the gating metrics
  * @param bandK half-width of the production band in sample standard deviations, > 0
  * @param bandMinSnapshots fewest production snapshots that make a band, at least 2 (σ needs two)
- * @param bandWindow how many of the latest snapshots the band uses, at least {@code bandMinSnapshots}
+ * @param bandWindow how many of the latest snapshots the band uses, at least {@code
+ *     bandMinSnapshots}
  * @param metrics how each metric is judged, by metric name; at least one
  * @throws InvalidPolicyException listing every bad value
  */
-public record Policy(String policyVersion, double familyConfidence, int bootstrapResamples, long seed,
-    Correction correction, double bandK, int bandMinSnapshots, int bandWindow, Map<String, MetricPolicy> metrics) {
+public record Policy(
+    String policyVersion,
+    double familyConfidence,
+    int bootstrapResamples,
+    long seed,
+    Correction correction,
+    double bandK,
+    int bandMinSnapshots,
+    int bandWindow,
+    Map<String, MetricPolicy> metrics) {
 
   /** Fewer resamples leave the tail quantiles of a 97.5% interval to a handful of draws. */
   public static final int MIN_RESAMPLES = 200;
@@ -33,7 +42,8 @@ public record Policy(String policyVersion, double familyConfidence, int bootstra
     if (policyVersion == null || policyVersion.isBlank()) {
       problems.add("policy_version must be a non-blank string, was " + quoted(policyVersion));
     }
-    problems.addAll(settingProblems(familyConfidence, bootstrapResamples, bandK, bandMinSnapshots, bandWindow));
+    problems.addAll(
+        settingProblems(familyConfidence, bootstrapResamples, bandK, bandMinSnapshots, bandWindow));
     if (correction == null) {
       problems.add("correction is missing");
     }
@@ -51,24 +61,40 @@ public record Policy(String policyVersion, double familyConfidence, int bootstra
     return 1 - familyConfidence;
   }
 
-  /** Every problem with the numeric settings, each naming its field and value; null values are skipped (the caller reports them as missing). */
-  static List<String> settingProblems(Double familyConfidence, Integer bootstrapResamples, Double bandK,
-      Integer bandMinSnapshots, Integer bandWindow) {
+  /**
+   * Every problem with the numeric settings, each naming its field and value; null values are
+   * skipped (the caller reports them as missing).
+   */
+  static List<String> settingProblems(
+      Double familyConfidence,
+      Integer bootstrapResamples,
+      Double bandK,
+      Integer bandMinSnapshots,
+      Integer bandWindow) {
     List<String> problems = new ArrayList<>();
     if (familyConfidence != null && !(familyConfidence > 0 && familyConfidence < 1)) {
       problems.add(format("family_confidence must be in (0, 1), was %s", familyConfidence));
     }
     if (bootstrapResamples != null && bootstrapResamples < MIN_RESAMPLES) {
-      problems.add(format("bootstrap_resamples must be at least %d, was %d", MIN_RESAMPLES, bootstrapResamples));
+      problems.add(
+          format(
+              "bootstrap_resamples must be at least %d, was %d",
+              MIN_RESAMPLES, bootstrapResamples));
     }
     if (bandK != null && !(bandK > 0 && Double.isFinite(bandK))) {
       problems.add(format("band_k must be a finite number > 0, was %s", bandK));
     }
     if (bandMinSnapshots != null && bandMinSnapshots < 2) {
-      problems.add(format("band_min_snapshots must be at least 2 (a standard deviation needs two), was %d", bandMinSnapshots));
+      problems.add(
+          format(
+              "band_min_snapshots must be at least 2 (a standard deviation needs two), was %d",
+              bandMinSnapshots));
     }
     if (bandWindow != null && bandMinSnapshots != null && bandWindow < bandMinSnapshots) {
-      problems.add(format("band_window must be at least band_min_snapshots (%d), was %d", bandMinSnapshots, bandWindow));
+      problems.add(
+          format(
+              "band_window must be at least band_min_snapshots (%d), was %d",
+              bandMinSnapshots, bandWindow));
     }
     return problems;
   }

@@ -24,13 +24,16 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Reads a {@link Policy} from its JSON file (snake_case fields, every field required). All
- * problems — unknown fields, unknown enum names, missing fields, bad values — are collected and
- * thrown together in one {@link InvalidPolicyException} whose message names the file, so a policy
- * change fails review once, not once per mistake.
+ * Reads a {@link Policy} from its JSON file (snake_case fields, every field required). All problems
+ * — unknown fields, unknown enum names, missing fields, bad values — are collected and thrown
+ * together in one {@link InvalidPolicyException} whose message names the file, so a policy change
+ * fails review once, not once per mistake.
  */
 public final class PolicyFile {
-  /** Classpath resource holding the policy used when none is given; a copy of {@code policy/evalfleet-policy.json}. */
+  /**
+   * Classpath resource holding the policy used when none is given; a copy of {@code
+   * policy/evalfleet-policy.json}.
+   */
   public static final String DEFAULT_RESOURCE = "evalfleet-policy.json";
 
   private PolicyFile() {}
@@ -72,7 +75,8 @@ public final class PolicyFile {
       throw new InvalidPolicyException("policy file " + source, problems);
     }
     if (raw == null) {
-      throw new InvalidPolicyException("policy file " + source, List.of("the file holds no JSON object"));
+      throw new InvalidPolicyException(
+          "policy file " + source, List.of("the file holds no JSON object"));
     }
     problems.addAll(raw.problems());
     if (!problems.isEmpty()) {
@@ -97,8 +101,13 @@ public final class PolicyFile {
     }
 
     @Override
-    public boolean handleUnknownProperty(DeserializationContext ctxt, JsonParser p, JsonDeserializer<?> deserializer,
-        Object beanOrClass, String propertyName) throws IOException {
+    public boolean handleUnknownProperty(
+        DeserializationContext ctxt,
+        JsonParser p,
+        JsonDeserializer<?> deserializer,
+        Object beanOrClass,
+        String propertyName)
+        throws IOException {
       problems.add("unknown field '" + path(p, propertyName) + "'");
       p.skipChildren();
       return true;
@@ -141,18 +150,21 @@ public final class PolicyFile {
       missing(problems, "band_k", bandK);
       missing(problems, "band_min_snapshots", bandMinSnapshots);
       missing(problems, "band_window", bandWindow);
-      problems.addAll(Policy.settingProblems(familyConfidence, bootstrapResamples, bandK, bandMinSnapshots, bandWindow));
+      problems.addAll(
+          Policy.settingProblems(
+              familyConfidence, bootstrapResamples, bandK, bandMinSnapshots, bandWindow));
       enumProblem(problems, "correction", correction, Correction.class);
       if (metrics == null || metrics.isEmpty()) {
         problems.add("metrics must name at least one metric");
       } else {
-        metrics.forEach((name, metric) -> {
-          if (metric == null) {
-            problems.add("metrics." + name + " is null");
-          } else {
-            problems.addAll(metric.problems("metrics." + name, name));
-          }
-        });
+        metrics.forEach(
+            (name, metric) -> {
+              if (metric == null) {
+                problems.add("metrics." + name + " is null");
+              } else {
+                problems.addAll(metric.problems("metrics." + name, name));
+              }
+            });
       }
       return problems;
     }
@@ -160,8 +172,16 @@ public final class PolicyFile {
     Policy toPolicy() {
       Map<String, MetricPolicy> byName = new LinkedHashMap<>();
       metrics.forEach((name, metric) -> byName.put(name, metric.toMetricPolicy(name)));
-      return new Policy(policyVersion, familyConfidence, bootstrapResamples, seed, parse(Correction.class, correction), bandK,
-          bandMinSnapshots, bandWindow, byName);
+      return new Policy(
+          policyVersion,
+          familyConfidence,
+          bootstrapResamples,
+          seed,
+          parse(Correction.class, correction),
+          bandK,
+          bandMinSnapshots,
+          bandWindow,
+          byName);
     }
   }
 
@@ -179,10 +199,13 @@ public final class PolicyFile {
     List<String> problems(String path, String name) {
       List<String> problems = new ArrayList<>();
       if (margin == null && limit == null) {
-        problems.add(path + ".margin is missing (or a limit, for a metric judged on its own value)");
+        problems.add(
+            path + ".margin is missing (or a limit, for a metric judged on its own value)");
       } else if (margin != null && limit != null) {
-        problems.add(path + " has both a margin and a limit: a metric is compared with its baseline (margin)"
-            + " or judged on its own value (limit), not both");
+        problems.add(
+            path
+                + " has both a margin and a limit: a metric is compared with its baseline (margin)"
+                + " or judged on its own value (limit), not both");
       }
       missing(problems, path + ".gate", gate);
       Optional<MetricSpec> produced = Task.metricSpec(name);
@@ -191,8 +214,15 @@ public final class PolicyFile {
       }
       Direction stated = direction == null ? null : parse(Direction.class, direction);
       if (produced.isPresent() && stated != null && stated != produced.get().direction()) {
-        problems.add(path + ".direction is " + direction + ", but " + name + " is "
-            + produced.get().direction().wireName() + " by its task's definition");
+        problems.add(
+            path
+                + ".direction is "
+                + direction
+                + ", but "
+                + name
+                + " is "
+                + produced.get().direction().wireName()
+                + " by its task's definition");
       }
       problems.addAll(MetricPolicy.marginProblems(path + ".margin", margin));
       Direction effective = produced.map(MetricSpec::direction).orElse(stated);
@@ -203,13 +233,18 @@ public final class PolicyFile {
     }
 
     MetricPolicy toMetricPolicy(String name) {
-      Direction direction = Task.metricSpec(name).map(MetricSpec::direction)
-          .orElseGet(() -> parse(Direction.class, this.direction));
-      return limit != null ? MetricPolicy.limited(direction, limit, gate) : new MetricPolicy(direction, margin, gate);
+      Direction direction =
+          Task.metricSpec(name)
+              .map(MetricSpec::direction)
+              .orElseGet(() -> parse(Direction.class, this.direction));
+      return limit != null
+          ? MetricPolicy.limited(direction, limit, gate)
+          : new MetricPolicy(direction, margin, gate);
     }
   }
 
-  private static <E extends Enum<E>> void enumProblem(List<String> problems, String field, String value, Class<E> type) {
+  private static <E extends Enum<E>> void enumProblem(
+      List<String> problems, String field, String value, Class<E> type) {
     if (value == null) {
       problems.add(field + " is missing (one of " + wireNames(type) + ")");
     } else if (parse(type, value) == null) {

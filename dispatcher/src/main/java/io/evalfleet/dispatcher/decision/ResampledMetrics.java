@@ -4,23 +4,23 @@ import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.RetrievalTask;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
 
 /**
- * The metrics of {@link MetricVector#metrics} for a resample given
- * as row multiplicities, without building the resampled columns and without sorting.
+ * The metrics of {@link MetricVector#metrics} for a resample given as row multiplicities, without
+ * building the resampled columns and without sorting.
  *
  * <p>Why not call {@code MetricVector.metrics} per resample: its Spearman ranks with commons-math,
  * which boxes and sorts every element, about 1.3 s for 2000 resamples of 240 pairs on both sides.
  * Here each column is sorted once; a resample's tie-averaged ranks follow in one pass over that
  * order (rows with equal values, and copies of one row, share the average of their ranks), and
  * Spearman is the Pearson correlation of those ranks weighted by multiplicity. Perplexity and bits
- * per byte, and the token shift's means, stay pooled over tokens and bytes inside each resample. The results agree with
- * {@code MetricVector.metrics} on the expanded resample to rounding (tested to 1e-12).
+ * per byte, and the token shift's means, stay pooled over tokens and bytes inside each resample.
+ * The results agree with {@code MetricVector.metrics} on the expanded resample to rounding (tested
+ * to 1e-12).
  *
  * <p>Not thread-safe: holds scratch buffers reused across resamples.
  */
@@ -40,7 +40,10 @@ final class ResampledMetrics {
   private final double[] cosineRanks;
   private final double[] goldRanks;
 
-  /** @param rows one run's columns; @param metrics the metrics to compute, a subset of what its columns give */
+  /**
+   * @param rows one run's columns; @param metrics the metrics to compute, a subset of what its
+   *     columns give
+   */
   ResampledMetrics(Map<String, double[]> rows, List<String> metrics) {
     this.metrics = List.copyOf(metrics);
     this.cosine = rows.get(MetricNames.COSINE);
@@ -58,38 +61,63 @@ final class ResampledMetrics {
     this.goldRanks = gold == null ? null : new double[gold.length];
   }
 
-  /** Names of the metrics this class can compute; any other metric needs {@code MetricVector.metrics}. */
-  static final List<String> SUPPORTED = Stream.concat(Stream.of(MetricNames.SPEARMAN,
-      MetricNames.MEAN_COSINE, MetricNames.PERPLEXITY, MetricNames.BITS_PER_BYTE, MetricNames.KL_MEAN,
-      MetricNames.TOP1_AGREEMENT, MetricNames.DP_TRUE_MEAN, MetricNames.MRR_AT_10, MetricNames.NDCG_AT_10,
-      MetricNames.INDEX_LOSS, MetricNames.OVERLAP_AT_10),
-      RetrievalTask.RECALL_CUTOFFS.stream().map(RetrievalTask::recall)).toList();
+  /**
+   * Names of the metrics this class can compute; any other metric needs {@code
+   * MetricVector.metrics}.
+   */
+  static final List<String> SUPPORTED =
+      Stream.concat(
+              Stream.of(
+                  MetricNames.SPEARMAN,
+                  MetricNames.MEAN_COSINE,
+                  MetricNames.PERPLEXITY,
+                  MetricNames.BITS_PER_BYTE,
+                  MetricNames.KL_MEAN,
+                  MetricNames.TOP1_AGREEMENT,
+                  MetricNames.DP_TRUE_MEAN,
+                  MetricNames.MRR_AT_10,
+                  MetricNames.NDCG_AT_10,
+                  MetricNames.INDEX_LOSS,
+                  MetricNames.OVERLAP_AT_10),
+              RetrievalTask.RECALL_CUTOFFS.stream().map(RetrievalTask::recall))
+          .toList();
 
-  /** Writes each metric's value for the resample with {@code counts[i]} copies of row i into {@code into}, in metric order. */
+  /**
+   * Writes each metric's value for the resample with {@code counts[i]} copies of row i into {@code
+   * into}, in metric order.
+   */
   void compute(int[] counts, double[] into) {
     double n = total(counts); // once per resample: every metric divides by it
     for (int m = 0; m < metrics.size(); m++) {
-      into[m] = switch (metrics.get(m)) {
-        case MetricNames.SPEARMAN -> spearman(counts, n);
-        case MetricNames.MEAN_COSINE -> weightedSum(cosine, counts) / n;
-        case MetricNames.PERPLEXITY -> Math.exp(weightedSum(nll, counts) / weightedSum(tokens, counts));
-        case MetricNames.BITS_PER_BYTE -> weightedSum(nll, counts) / (weightedSum(bytes, counts) * Math.log(2));
-        case MetricNames.KL_MEAN -> weightedSum(klSum, counts) / weightedSum(tokens, counts);
-        case MetricNames.TOP1_AGREEMENT -> weightedSum(agreements, counts) / weightedSum(tokens, counts);
-        case MetricNames.DP_TRUE_MEAN -> weightedSum(dpTrue, counts) / weightedSum(tokens, counts);
-        // Retrieval: only queries are drawn, and every query has each of these values.
-        case MetricNames.MRR_AT_10 -> weightedSum(rows.get(MetricNames.RR_AT_10), counts) / n;
-        case MetricNames.INDEX_LOSS -> 1 - weightedSum(rows.get(MetricNames.INDEX_NDCG_AT_10), counts)
-            / weightedSum(rows.get(MetricNames.NDCG_AT_10), counts);
-        case MetricNames.NDCG_AT_10, MetricNames.OVERLAP_AT_10 ->
-            weightedSum(rows.get(metrics.get(m)), counts) / n;
-        default -> {
-          if (!metrics.get(m).startsWith("recall@")) {
-            throw new IllegalStateException("no resampled form of metric '" + metrics.get(m) + "'");
-          }
-          yield weightedSum(rows.get(metrics.get(m)), counts) / n;
-        }
-      };
+      into[m] =
+          switch (metrics.get(m)) {
+            case MetricNames.SPEARMAN -> spearman(counts, n);
+            case MetricNames.MEAN_COSINE -> weightedSum(cosine, counts) / n;
+            case MetricNames.PERPLEXITY ->
+                Math.exp(weightedSum(nll, counts) / weightedSum(tokens, counts));
+            case MetricNames.BITS_PER_BYTE ->
+                weightedSum(nll, counts) / (weightedSum(bytes, counts) * Math.log(2));
+            case MetricNames.KL_MEAN -> weightedSum(klSum, counts) / weightedSum(tokens, counts);
+            case MetricNames.TOP1_AGREEMENT ->
+                weightedSum(agreements, counts) / weightedSum(tokens, counts);
+            case MetricNames.DP_TRUE_MEAN ->
+                weightedSum(dpTrue, counts) / weightedSum(tokens, counts);
+            // Retrieval: only queries are drawn, and every query has each of these values.
+            case MetricNames.MRR_AT_10 -> weightedSum(rows.get(MetricNames.RR_AT_10), counts) / n;
+            case MetricNames.INDEX_LOSS ->
+                1
+                    - weightedSum(rows.get(MetricNames.INDEX_NDCG_AT_10), counts)
+                        / weightedSum(rows.get(MetricNames.NDCG_AT_10), counts);
+            case MetricNames.NDCG_AT_10, MetricNames.OVERLAP_AT_10 ->
+                weightedSum(rows.get(metrics.get(m)), counts) / n;
+            default -> {
+              if (!metrics.get(m).startsWith("recall@")) {
+                throw new IllegalStateException(
+                    "no resampled form of metric '" + metrics.get(m) + "'");
+              }
+              yield weightedSum(rows.get(metrics.get(m)), counts) / n;
+            }
+          };
     }
   }
 
@@ -134,11 +162,17 @@ final class ResampledMetrics {
   }
 
   private static int[] order(double[] values) {
-    return IntStream.range(0, values.length).boxed()
-        .sorted(Comparator.comparingDouble(i -> values[i])).mapToInt(Integer::intValue).toArray();
+    return IntStream.range(0, values.length)
+        .boxed()
+        .sorted(Comparator.comparingDouble(i -> values[i]))
+        .mapToInt(Integer::intValue)
+        .toArray();
   }
 
-  /** Σ counts[i]·values[i] over the drawn rows (a row never drawn may hold NaN: a retrieval run's docs). */
+  /**
+   * Σ counts[i]·values[i] over the drawn rows (a row never drawn may hold NaN: a retrieval run's
+   * docs).
+   */
   private static double weightedSum(double[] values, int[] counts) {
     double sum = 0;
     for (int i = 0; i < counts.length; i++) {

@@ -7,10 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A run's per-row values, one column per value over all its rows, filled one shard result at a
- * time and in any order: each shard's values land at its rows, and nothing but the columns (and
- * the merged token sketches) is held.
- * Not thread-safe.
+ * A run's per-row values, one column per value over all its rows, filled one shard result at a time
+ * and in any order: each shard's values land at its rows, and nothing but the columns (and the
+ * merged token sketches) is held. Not thread-safe.
  */
 public final class RowColumns {
   private final int rows;
@@ -29,21 +28,48 @@ public final class RowColumns {
    */
   public void add(ShardResult result) {
     if (!columns.isEmpty() && !columns.keySet().equals(result.values().keySet())) {
-      throw new IllegalArgumentException("shard " + result.jobId() + " has values " + result.values().keySet()
-          + ", other shards " + columns.keySet());
+      throw new IllegalArgumentException(
+          "shard "
+              + result.jobId()
+              + " has values "
+              + result.values().keySet()
+              + ", other shards "
+              + columns.keySet());
     }
     if (result.rowStart() < 0 || result.rowStart() + result.rowCount() > rows) {
-      throw new IllegalArgumentException("shard " + result.jobId() + " holds rows " + result.rowStart() + "+"
-          + result.rowCount() + ", outside the run's " + rows);
+      throw new IllegalArgumentException(
+          "shard "
+              + result.jobId()
+              + " holds rows "
+              + result.rowStart()
+              + "+"
+              + result.rowCount()
+              + ", outside the run's "
+              + rows);
     }
-    result.values().forEach((name, part) ->
-        System.arraycopy(part, 0, columns.computeIfAbsent(name, n -> unscored(rows)), (int) result.rowStart(),
-            part.length));
-    result.sketches().forEach((name, encoded) ->
-        sketches.computeIfAbsent(name, n -> TokenSketch.empty()).merge(TokenSketch.decode(encoded)));
+    result
+        .values()
+        .forEach(
+            (name, part) ->
+                System.arraycopy(
+                    part,
+                    0,
+                    columns.computeIfAbsent(name, n -> unscored(rows)),
+                    (int) result.rowStart(),
+                    part.length));
+    result
+        .sketches()
+        .forEach(
+            (name, encoded) ->
+                sketches
+                    .computeIfAbsent(name, n -> TokenSketch.empty())
+                    .merge(TokenSketch.decode(encoded)));
   }
 
-  /** A column whose rows no shard scored (a retrieval subset's judgements) hold NaN, never a made-up 0. */
+  /**
+   * A column whose rows no shard scored (a retrieval subset's judgements) hold NaN, never a made-up
+   * 0.
+   */
   private static double[] unscored(int rows) {
     double[] column = new double[rows];
     Arrays.fill(column, Double.NaN);

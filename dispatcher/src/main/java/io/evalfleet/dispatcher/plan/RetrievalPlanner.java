@@ -33,13 +33,20 @@ public final class RetrievalPlanner {
    * @param queriesFrom the index of the first query shard
    * @param scoredRows the doc and query rows
    */
-  public record Plan(List<Shard> shards, int queriesFrom, long docs, long queries, long judgements, long scoredRows) {}
+  public record Plan(
+      List<Shard> shards,
+      int queriesFrom,
+      long docs,
+      long queries,
+      long judgements,
+      long scoredRows) {}
 
   /**
    * @throws SubsetSchemaException when a row has no role or another role than doc, query or qrel,
    *     or when the subset lacks docs, queries or judgements
    */
-  public Plan plan(Storage storage, String uri, MessageType schema, String roleColumn, long rowCount)
+  public Plan plan(
+      Storage storage, String uri, MessageType schema, String roleColumn, long rowCount)
       throws IOException, SubsetSchemaException {
     String[] roles = read(storage, uri, schema, roleColumn, rowCount);
     List<long[]> docRuns = new ArrayList<>();
@@ -49,11 +56,21 @@ public final class RetrievalPlanner {
     long judgements = 0;
     for (int start = 0; start < roles.length; ) {
       String role = roles[start];
-      if (role == null || !(role.equals(RetrievalTask.DOC) || role.equals(RetrievalTask.QUERY)
-          || role.equals(RetrievalTask.QREL))) {
-        throw new SubsetSchemaException("golden subset " + uri + ": row " + start + " has role "
-            + (role == null ? "null" : "'" + role + "'") + " in column '" + roleColumn + "'; a retrieval subset's rows"
-            + " are doc, query or qrel");
+      if (role == null
+          || !(role.equals(RetrievalTask.DOC)
+              || role.equals(RetrievalTask.QUERY)
+              || role.equals(RetrievalTask.QREL))) {
+        throw new SubsetSchemaException(
+            "golden subset "
+                + uri
+                + ": row "
+                + start
+                + " has role "
+                + (role == null ? "null" : "'" + role + "'")
+                + " in column '"
+                + roleColumn
+                + "'; a retrieval subset's rows"
+                + " are doc, query or qrel");
       }
       int end = start;
       while (end < roles.length && role.equals(roles[end])) {
@@ -73,8 +90,18 @@ public final class RetrievalPlanner {
       start = end;
     }
     if (docs == 0 || queries == 0 || judgements == 0) {
-      throw new SubsetSchemaException("golden subset " + uri + " has " + docs + " doc, " + queries + " query and "
-          + judgements + " qrel rows (column '" + roleColumn + "'); retrieval needs a corpus, queries and judgements");
+      throw new SubsetSchemaException(
+          "golden subset "
+              + uri
+              + " has "
+              + docs
+              + " doc, "
+              + queries
+              + " query and "
+              + judgements
+              + " qrel rows (column '"
+              + roleColumn
+              + "'); retrieval needs a corpus, queries and judgements");
     }
     List<Shard> shards = new ArrayList<>();
     split(docRuns, shards);
@@ -91,13 +118,17 @@ public final class RetrievalPlanner {
     }
   }
 
-  private static String[] read(Storage storage, String uri, MessageType schema, String column, long rows)
+  private static String[] read(
+      Storage storage, String uri, MessageType schema, String column, long rows)
       throws IOException {
     Configuration conf = new Configuration(storage.conf());
-    conf.set(ReadSupport.PARQUET_READ_SCHEMA, new MessageType(schema.getName(), schema.getType(column)).toString());
+    conf.set(
+        ReadSupport.PARQUET_READ_SCHEMA,
+        new MessageType(schema.getName(), schema.getType(column)).toString());
     String[] roles = new String[Math.toIntExact(rows)];
     int at = 0;
-    try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), new Path(uri)).withConf(conf).build()) {
+    try (ParquetReader<Group> reader =
+        ParquetReader.builder(new GroupReadSupport(), new Path(uri)).withConf(conf).build()) {
       Group row;
       while ((row = reader.read()) != null && at < roles.length) {
         roles[at++] = row.getFieldRepetitionCount(0) == 0 ? null : row.getString(0, 0);

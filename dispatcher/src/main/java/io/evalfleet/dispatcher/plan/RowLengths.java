@@ -19,13 +19,16 @@ import org.apache.parquet.schema.Type;
 public final class RowLengths {
   private RowLengths() {}
 
-  public static long[] read(Storage storage, String uri, MessageType schema, String column, long rows) throws IOException {
+  public static long[] read(
+      Storage storage, String uri, MessageType schema, String column, long rows)
+      throws IOException {
     Configuration conf = new Configuration(storage.conf());
     Type field = schema.getType(column);
     conf.set(ReadSupport.PARQUET_READ_SCHEMA, new MessageType(schema.getName(), field).toString());
     long[] lengths = new long[Math.toIntExact(rows)];
     int at = 0;
-    try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), new Path(uri)).withConf(conf).build()) {
+    try (ParquetReader<Group> reader =
+        ParquetReader.builder(new GroupReadSupport(), new Path(uri)).withConf(conf).build()) {
       Group row;
       while ((row = reader.read()) != null && at < lengths.length) {
         lengths[at++] = lengthOf(row, field);

@@ -4,7 +4,8 @@ package io.evalfleet.dispatcher.plan;
 public record Shard(int index, long start, int count) {
   public Shard {
     if (index < 0 || start < 0 || count <= 0) {
-      throw new IllegalArgumentException("bad shard: index " + index + ", start " + start + ", count " + count);
+      throw new IllegalArgumentException(
+          "bad shard: index " + index + ", start " + start + ", count " + count);
     }
   }
 

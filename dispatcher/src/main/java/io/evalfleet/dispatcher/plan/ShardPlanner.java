@@ -24,7 +24,8 @@ public final class ShardPlanner {
 
   public ShardPlanner(int maxRows, long maxTokens) {
     if (maxRows <= 0 || maxTokens <= 0) {
-      throw new IllegalArgumentException("shard bounds must be positive, got " + maxRows + " rows, " + maxTokens + " tokens");
+      throw new IllegalArgumentException(
+          "shard bounds must be positive, got " + maxRows + " rows, " + maxTokens + " tokens");
     }
     this.maxRows = maxRows;
     this.maxTokens = maxTokens;
@@ -71,7 +72,8 @@ public final class ShardPlanner {
   public List<Shard> plan(List<Long> rowGroupSizes, long[] rowTokens) {
     long rows = rowGroupSizes.stream().mapToLong(Long::longValue).sum();
     if (rowTokens.length != rows) {
-      throw new IllegalArgumentException("costs for " + rowTokens.length + " rows, but the subset has " + rows);
+      throw new IllegalArgumentException(
+          "costs for " + rowTokens.length + " rows, but the subset has " + rows);
     }
     List<Shard> shards = new ArrayList<>();
     long start = 0;

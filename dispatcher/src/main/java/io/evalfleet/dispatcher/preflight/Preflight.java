@@ -12,7 +12,6 @@ import io.evalfleet.common.model.TokenizerVocabulary;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.task.SubsetLayout;
-import io.evalfleet.common.task.Task;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Optional;
@@ -20,19 +19,23 @@ import java.util.Optional;
 /**
  * Checks a staged event before any job is published: the artifact, tokenizer and golden subset
  * exist and have their promised digests, the tokenizer's ids fit the vocabulary the model's graph
- * fixes ({@link ModelVocabulary}: its embedding table or its logits), and the subset has the columns
- * its task's {@link io.evalfleet.common.task.TaskSpec} reads. Blocking (it reads files): run it off
- * the poll thread.
+ * fixes ({@link ModelVocabulary}: its embedding table or its logits), and the subset has the
+ * columns its task's {@link io.evalfleet.common.task.TaskSpec} reads. Blocking (it reads files):
+ * run it off the poll thread.
  */
 public final class Preflight {
   private final Storage storage;
+
   /**
    * By digest, what a model's graph or a tokenizer says about token ids (empty: it does not say):
-   * read once per digest, so a burst of events staging one large model reads it once, as verify hashes
-   * it once.
+   * read once per digest, so a burst of events staging one large model reads it once, as verify
+   * hashes it once.
    */
-  private final Cache<String, Optional<ModelVocabulary>> models = Caffeine.newBuilder().maximumSize(1_000).build();
-  private final Cache<String, Optional<TokenizerVocabulary>> tokenizers = Caffeine.newBuilder().maximumSize(1_000).build();
+  private final Cache<String, Optional<ModelVocabulary>> models =
+      Caffeine.newBuilder().maximumSize(1_000).build();
+
+  private final Cache<String, Optional<TokenizerVocabulary>> tokenizers =
+      Caffeine.newBuilder().maximumSize(1_000).build();
 
   public Preflight(Storage storage) {
     this.storage = storage;
@@ -53,7 +56,8 @@ public final class Preflight {
    * The event's files verified and the golden subset's columns checked against its task.
    *
    * @throws Rejected naming the file, digest or column at fault
-   * @throws IOException when storage cannot be reached: not the event's fault, so it is not rejected
+   * @throws IOException when storage cannot be reached: not the event's fault, so it is not
+   *     rejected
    */
   public Checked check(StagedWeightEvent event) throws Rejected, IOException {
     verify("artifact", event.artifact());
@@ -67,12 +71,18 @@ public final class Preflight {
         throw new Rejected("tokenizer: " + misfit.get(), null);
       }
     }
-    verify("golden_subset", new ArtifactRef(event.goldenSubset().uri(), event.goldenSubset().sha256()));
+    verify(
+        "golden_subset",
+        new ArtifactRef(event.goldenSubset().uri(), event.goldenSubset().sha256()));
     GoldenSubsetFile footer;
     SubsetLayout layout;
     try {
       footer = GoldenSubsetFile.readFooter(storage, event.goldenSubset().uri());
-      layout = event.task().spec().layout(footer, event.goldenSubset()::column, event.tokenizer() != null);
+      layout =
+          event
+              .task()
+              .spec()
+              .layout(footer, event.goldenSubset()::column, event.tokenizer() != null);
     } catch (IOException e) {
       if (Failures.kindOf(e) != FailureKind.BAD_INPUT) {
         throw e;
@@ -85,13 +95,16 @@ public final class Preflight {
     return new Checked(footer, layout);
   }
 
-  /** What pre-flight learned: the subset's footer (for the shard plan) and its columns for the task. */
+  /**
+   * What pre-flight learned: the subset's footer (for the shard plan) and its columns for the task.
+   */
   public record Checked(GoldenSubsetFile footer, SubsetLayout layout) {}
 
   /**
    * Why the event's tokenizer cannot feed its model: ids beyond the vocabulary the model's graph
-   * fixes. Empty when they fit, and when either file does not say (a graph that leaves its vocabulary
-   * symbolic, a file that is not an ONNX graph or a tokenizer.json): the worker then finds out.
+   * fixes. Empty when they fit, and when either file does not say (a graph that leaves its
+   * vocabulary symbolic, a file that is not an ONNX graph or a tokenizer.json): the worker then
+   * finds out.
    */
   private Optional<String> vocabularyMisfit(StagedWeightEvent event) throws IOException {
     Optional<TokenizerVocabulary> tokenizer = tokenizers.getIfPresent(event.tokenizer().sha256());

@@ -15,13 +15,17 @@ import org.apache.kafka.common.serialization.Serde;
  * becomes the model's first production baseline, and every later one is compared with it, whatever
  * order their shards finish in: a run that finishes before the first waits for it.
  */
-@JsonAutoDetect(fieldVisibility = Visibility.ANY, getterVisibility = Visibility.NONE,
-    isGetterVisibility = Visibility.NONE, setterVisibility = Visibility.NONE)
+@JsonAutoDetect(
+    fieldVisibility = Visibility.ANY,
+    getterVisibility = Visibility.NONE,
+    isGetterVisibility = Visibility.NONE,
+    setterVisibility = Visibility.NONE)
 public final class FirstVersions {
   public static final Serde<FirstVersions> SERDE = JsonSerde.of(FirstVersions.class);
 
   /** Run ids in staging order; a run leaves when it is decided. */
   private final List<String> runs = new ArrayList<>();
+
   /** The baseline the first of them became, once decided. */
   private BaselineRecord pinned;
 

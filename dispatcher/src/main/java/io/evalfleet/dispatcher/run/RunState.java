@@ -21,13 +21,16 @@ import java.util.TreeSet;
 import org.apache.kafka.common.serialization.Serde;
 
 /**
- * One evaluation run in progress, kept in the {@code runs} store under its run id: the staged event,
- * the baseline it was given when it was staged, and counters over its shards (whose own state is in
- * the {@code shards} store). Small and of fixed size whatever the subset's size, since it is
- * rewritten on every result.
+ * One evaluation run in progress, kept in the {@code runs} store under its run id: the staged
+ * event, the baseline it was given when it was staged, and counters over its shards (whose own
+ * state is in the {@code shards} store). Small and of fixed size whatever the subset's size, since
+ * it is rewritten on every result.
  */
-@JsonAutoDetect(fieldVisibility = Visibility.ANY, getterVisibility = Visibility.NONE,
-    isGetterVisibility = Visibility.NONE, setterVisibility = Visibility.NONE)
+@JsonAutoDetect(
+    fieldVisibility = Visibility.ANY,
+    getterVisibility = Visibility.NONE,
+    isGetterVisibility = Visibility.NONE,
+    setterVisibility = Visibility.NONE)
 public final class RunState {
   public static final Serde<RunState> SERDE = JsonSerde.of(RunState.class);
 
@@ -36,9 +39,15 @@ public final class RunState {
     PREFLIGHT,
     /** Shards are being scored. */
     SCORING,
-    /** Every shard is scored; the version it is compared with (the model's first staged) is not decided yet. */
+    /**
+     * Every shard is scored; the version it is compared with (the model's first staged) is not
+     * decided yet.
+     */
     AWAITING_BASELINE,
-    /** Every shard is scored and its baseline known: its statistics are computed off the stream thread. */
+    /**
+     * Every shard is scored and its baseline known: its statistics are computed off the stream
+     * thread.
+     */
     DECIDING
   }
 
@@ -47,38 +56,63 @@ public final class RunState {
   private Instant stagedAt;
   private Instant deadline;
   private Stage stage = Stage.PREFLIGHT;
-  /** The production baseline when the event was staged; null when the model had none (or another version is named). */
+
+  /**
+   * The production baseline when the event was staged; null when the model had none (or another
+   * version is named).
+   */
   private BaselineRecord baseline;
+
   /** The archived version the event names as its baseline, once read. */
   private BaselineRecord namedBaseline;
-  /** Causal LM: the baseline its jobs run beside the candidate for the token shift; null for none. */
-  private BaselineRecord shiftReference;
+
   /**
-   * The version pre-flight checked it against while that version, the model's first staged, was
-   * not decided yet (its baseline-to-be), and that version's run; null when the baseline was
-   * already fixed.
+   * Causal LM: the baseline its jobs run beside the candidate for the token shift; null for none.
+   */
+  private BaselineRecord shiftReference;
+
+  /**
+   * The version pre-flight checked it against while that version, the model's first staged, was not
+   * decided yet (its baseline-to-be), and that version's run; null when the baseline was already
+   * fixed.
    */
   private String provisionalBaseline;
+
   private String provisionalRun;
   private int shardsTotal;
+
   /** The rows its shards score. */
   private long rowsTotal;
+
   /** The subset's rows, scored or not (a retrieval subset's judgements are read, not scored). */
   private long rowsInFile;
-  /** Retrieval: where its embeddings go and which shards embed the corpus (before {@code queriesFrom}). */
+
+  /**
+   * Retrieval: where its embeddings go and which shards embed the corpus (before {@code
+   * queriesFrom}).
+   */
   private RetrievalPlan retrieval;
+
   // Counters over the run's shards: not stored with the run (that would rewrite it on every result)
   // but derived from its shards when a task starts (see restore) and kept current in memory.
   /** The next shard never published, in shard order. */
   @JsonIgnore private int nextShard;
+
   /** Shards published and unanswered, or paused: they hold the run's share of flow control. */
   @JsonIgnore private int open;
+
   @JsonIgnore private int shardsDone;
   @JsonIgnore private long rowsScored;
+
   /** Scores of an identical archived evaluation, used instead of scoring. */
   private String reusedScores;
-  /** Once deciding: the baseline it is compared with, or null when it becomes the model's first baseline. */
+
+  /**
+   * Once deciding: the baseline it is compared with, or null when it becomes the model's first
+   * baseline.
+   */
   private BaselineRecord comparedWith;
+
   private int preflightRetries;
   private Instant preflightAt;
   private String whyWaiting;
@@ -91,7 +125,8 @@ public final class RunState {
 
   RunState() {}
 
-  public RunState(StagedWeightEvent event, Instant stagedAt, Instant deadline, BaselineRecord baseline) {
+  public RunState(
+      StagedWeightEvent event, Instant stagedAt, Instant deadline, BaselineRecord baseline) {
     this.runId = runIdOf(event.eventId());
     this.event = event;
     this.stagedAt = stagedAt;
@@ -99,7 +134,10 @@ public final class RunState {
     this.baseline = baseline;
   }
 
-  /** The run id of an event: derived from its event id alone, so a re-delivered event maps to the same run. */
+  /**
+   * The run id of an event: derived from its event id alone, so a re-delivered event maps to the
+   * same run.
+   */
   public static String runIdOf(String eventId) {
     var digest = Storage.newDigest().digest(eventId.getBytes(StandardCharsets.UTF_8));
     return "run-" + HexFormat.of().formatHex(digest, 0, 10);
@@ -110,7 +148,10 @@ public final class RunState {
     planned(shards, rows, rows);
   }
 
-  /** Starts scoring: {@code shards} shards over {@code rows} of the subset's {@code rowsInFile} rows. */
+  /**
+   * Starts scoring: {@code shards} shards over {@code rows} of the subset's {@code rowsInFile}
+   * rows.
+   */
   public void planned(int shards, long rows, long rowsInFile) {
     this.stage = Stage.SCORING;
     this.shardsTotal = shards;
@@ -127,7 +168,11 @@ public final class RunState {
    * @param index whose embeddings {@code baselineEmbeddings} holds; null in runs stored before it
    *     was kept
    */
-  public record RetrievalPlan(int queriesFrom, String embeddings, String baselineEmbeddings, List<Integer> recallAt,
+  public record RetrievalPlan(
+      int queriesFrom,
+      String embeddings,
+      String baselineEmbeddings,
+      List<Integer> recallAt,
       IndexReference index) {}
 
   /**
@@ -145,7 +190,10 @@ public final class RunState {
     this.retrieval = plan;
   }
 
-  /** The run whose embeddings this run's jobs must wait for, if any (see {@link IndexReference#scoringRun}). */
+  /**
+   * The run whose embeddings this run's jobs must wait for, if any (see {@link
+   * IndexReference#scoringRun}).
+   */
   public Optional<String> indexWaitsFor() {
     return Optional.ofNullable(retrieval).map(RetrievalPlan::index).map(IndexReference::scoringRun);
   }
@@ -159,14 +207,18 @@ public final class RunState {
     if (retrieval == null) {
       return null;
     }
-    return new RetrievalStep(index < retrieval.queriesFrom()
-        ? RetrievalStep.Phase.CORPUS : RetrievalStep.Phase.QUERIES,
-        retrieval.embeddings(), retrieval.baselineEmbeddings(), retrieval.recallAt());
+    return new RetrievalStep(
+        index < retrieval.queriesFrom() ? RetrievalStep.Phase.CORPUS : RetrievalStep.Phase.QUERIES,
+        retrieval.embeddings(),
+        retrieval.baselineEmbeddings(),
+        retrieval.recallAt());
   }
 
   /** Whether its next shard scores queries while some of the corpus is not embedded yet. */
   public boolean waitsForCorpus() {
-    return retrieval != null && hasUnpublished() && nextShard >= retrieval.queriesFrom()
+    return retrieval != null
+        && hasUnpublished()
+        && nextShard >= retrieval.queriesFrom()
         && shardsDone < retrieval.queriesFrom();
   }
 
@@ -202,7 +254,10 @@ public final class RunState {
     this.stage = Stage.AWAITING_BASELINE;
   }
 
-  /** Its baseline is known ({@code null}: it becomes the model's first): the statistics may be computed. */
+  /**
+   * Its baseline is known ({@code null}: it becomes the model's first): the statistics may be
+   * computed.
+   */
   public void decideAgainst(BaselineRecord baseline) {
     this.stage = Stage.DECIDING;
     this.comparedWith = baseline;
@@ -254,13 +309,14 @@ public final class RunState {
         addIfPresent(hardware, shard.hardware());
         addIfPresent(signatures, shard.signature());
       }
-      case PLANNED -> { }
+      case PLANNED -> {}
     }
   }
 
   /** A copy, counters included, for another thread. */
   public RunState copy() {
-    RunState copy = SERDE.deserializer().deserialize(null, SERDE.serializer().serialize(null, this));
+    RunState copy =
+        SERDE.deserializer().deserialize(null, SERDE.serializer().serialize(null, this));
     copy.nextShard = nextShard;
     copy.open = open;
     copy.shardsDone = shardsDone;
@@ -277,7 +333,8 @@ public final class RunState {
   }
 
   public Coverage coverage() {
-    return reusedScores != null ? new Coverage(shardsTotal, shardsTotal, rowsTotal, rowsTotal)
+    return reusedScores != null
+        ? new Coverage(shardsTotal, shardsTotal, rowsTotal, rowsTotal)
         : new Coverage(shardsDone, shardsTotal, rowsScored, rowsTotal);
   }
 
@@ -317,7 +374,9 @@ public final class RunState {
     this.provisionalRun = runId;
   }
 
-  /** The undecided first version pre-flight checked the run against, if it was checked against one. */
+  /**
+   * The undecided first version pre-flight checked the run against, if it was checked against one.
+   */
   public Optional<String> provisionalBaseline() {
     return Optional.ofNullable(provisionalBaseline);
   }

@@ -8,12 +8,16 @@ import java.time.Instant;
 import org.apache.kafka.common.serialization.Serde;
 
 /**
- * Where one shard of a run stands, kept in the {@code shards} store under its job id: its row range,
- * the attempt last sent and when, and whether it waits for a paused dependency. Its result, once
- * accepted, is kept apart (in {@code shard-results}), so that scans for overdue jobs stay small.
+ * Where one shard of a run stands, kept in the {@code shards} store under its job id: its row
+ * range, the attempt last sent and when, and whether it waits for a paused dependency. Its result,
+ * once accepted, is kept apart (in {@code shard-results}), so that scans for overdue jobs stay
+ * small.
  */
-@JsonAutoDetect(fieldVisibility = Visibility.ANY, getterVisibility = Visibility.NONE,
-    isGetterVisibility = Visibility.NONE, setterVisibility = Visibility.NONE)
+@JsonAutoDetect(
+    fieldVisibility = Visibility.ANY,
+    getterVisibility = Visibility.NONE,
+    isGetterVisibility = Visibility.NONE,
+    setterVisibility = Visibility.NONE)
 public final class ShardState {
   public static final Serde<ShardState> SERDE = JsonSerde.of(ShardState.class);
 
@@ -36,8 +40,10 @@ public final class ShardState {
   private Instant sentAt;
   private Instant releaseAt;
   private int unavailableRetries;
+
   /** Sent for the last time: a late answer is still taken, but it is not sent again. */
   private boolean lastAttempt;
+
   // Where a done shard was scored, for the run's provenance.
   private String provider;
   private String runtime;

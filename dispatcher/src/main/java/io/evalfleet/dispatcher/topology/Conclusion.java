@@ -1,11 +1,11 @@
 package io.evalfleet.dispatcher.topology;
 
+import io.evalfleet.common.archive.BaselineSnapshot;
 import io.evalfleet.common.contract.Coverage;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.contract.StagedWeightEvent;
-import io.evalfleet.common.archive.BaselineSnapshot;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.run.FirstVersions;
 import io.evalfleet.dispatcher.run.RunState;
@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
  */
 final class Conclusion {
   private static final Logger log = LoggerFactory.getLogger(Conclusion.class);
+
   /** What settling a complete run came to. */
   sealed interface Settled permits Ended, AwaitingBaseline, ToDecide {}
 
@@ -55,34 +56,58 @@ final class Conclusion {
     this.dispatching = book.dispatching;
   }
 
-  /** Settles a run whose rows are all scored (or reused): it is decided once its baseline is known. */
+  /**
+   * Settles a run whose rows are all scored (or reused): it is decided once its baseline is known.
+   */
   Settled conclude(RunState run) {
     StagedWeightEvent event = run.event();
     if (run.signatures().size() > 1) {
-      return fail(run, "workers reported different signatures for one model: " + String.join(" | ", run.signatures()));
+      return fail(
+          run,
+          "workers reported different signatures for one model: "
+              + String.join(" | ", run.signatures()));
     }
     Optional<BaselineRecord> baseline = run.baseline();
     if (baseline.isEmpty() && !event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
-      baseline = run.namedBaseline().or(() -> Decision.archivedVersion(dispatching, event.model(), event.baseline()));
+      baseline =
+          run.namedBaseline()
+              .or(() -> Decision.archivedVersion(dispatching, event.model(), event.baseline()));
       if (baseline.isEmpty()) {
         BaselineRecord production = book.productionBaseline(event.model()).orElse(null);
-        return fail(run, "baseline version '" + event.baseline() + "' of model " + event.model() + " is not known: "
-            + (production == null ? "the model has no production baseline yet, and it has no lockfile in "
-                : "it is not the production baseline (version " + production.version() + ") and has no lockfile in ")
-            + dispatching.archive.root());
+        return fail(
+            run,
+            "baseline version '"
+                + event.baseline()
+                + "' of model "
+                + event.model()
+                + " is not known: "
+                + (production == null
+                    ? "the model has no production baseline yet, and it has no lockfile in "
+                    : "it is not the production baseline (version "
+                        + production.version()
+                        + ") and has no lockfile in ")
+                + dispatching.archive.root());
       }
     }
     if (baseline.isEmpty()) {
       FirstVersions first = book.firstVersions(event.model());
       if (first == null || !first.contains(run.runId())) {
-        return fail(run, "no baseline was fixed for model " + event.model() + " when version " + event.version()
-            + " was staged");
+        return fail(
+            run,
+            "no baseline was fixed for model "
+                + event.model()
+                + " when version "
+                + event.version()
+                + " was staged");
       }
       if (first.pinned().isPresent()) {
         baseline = first.pinned();
       } else if (!first.head().orElseThrow().equals(run.runId())) {
-        log.info("run {} for {} {} is scored; waiting for the first staged version of the model to be decided",
-            run.runId(), event.model(), event.version());
+        log.info(
+            "run {} for {} {} is scored; waiting for the first staged version of the model to be decided",
+            run.runId(),
+            event.model(),
+            event.version());
         run.awaitBaseline();
         book.save(run);
         return new AwaitingBaseline();
@@ -96,8 +121,16 @@ final class Conclusion {
   /** Publishes the flag of a run decided against its baseline. */
   void decided(RunState run, Decision.Outcome outcome) {
     leaveFirstVersions(run);
-    flag(run, outcome.flag(), outcome.metrics(), outcome.reasons(), outcome.baselineVersion(), run.coverage(),
-        outcome.providers(), outcome.lockfile(), true);
+    flag(
+        run,
+        outcome.flag(),
+        outcome.metrics(),
+        outcome.reasons(),
+        outcome.baselineVersion(),
+        run.coverage(),
+        outcome.providers(),
+        outcome.lockfile(),
+        true);
   }
 
   /**
@@ -108,12 +141,21 @@ final class Conclusion {
     String model = run.event().model();
     BaselineRecord pinned = outcome.pinned();
     pin(pinned, "first");
-    FirstVersions first = Optional.ofNullable(book.firstVersions(model)).orElseGet(FirstVersions::new);
+    FirstVersions first =
+        Optional.ofNullable(book.firstVersions(model)).orElseGet(FirstVersions::new);
     first.pinned(pinned);
     first.decided(run.runId());
     book.saveFirstVersions(model, first);
-    flag(run, outcome.flag(), outcome.metrics(), outcome.reasons(), null, run.coverage(), outcome.providers(),
-        outcome.lockfile(), true);
+    flag(
+        run,
+        outcome.flag(),
+        outcome.metrics(),
+        outcome.reasons(),
+        null,
+        run.coverage(),
+        outcome.providers(),
+        outcome.lockfile(),
+        true);
     List<RunState> waiting = new ArrayList<>();
     for (String runId : first.runs()) {
       RunState next = book.run(runId);
@@ -124,15 +166,31 @@ final class Conclusion {
     return waiting;
   }
 
-  /** Makes {@code record} the production baseline (store and topic) and adds it to the model's history. */
+  /**
+   * Makes {@code record} the production baseline (store and topic) and adds it to the model's
+   * history.
+   */
   private void pin(BaselineRecord record, String reason) {
     book.pinBaseline(record);
     try {
-      dispatching.archive.recordBaseline(new BaselineSnapshot(record.model(), record.version(), record.commit(),
-          record.runId(), record.artifactSha256(), record.subsetSha256(), record.metrics(), reason, record.recordedAt()));
+      dispatching.archive.recordBaseline(
+          new BaselineSnapshot(
+              record.model(),
+              record.version(),
+              record.commit(),
+              record.runId(),
+              record.artifactSha256(),
+              record.subsetSha256(),
+              record.metrics(),
+              reason,
+              record.recordedAt()));
     } catch (IOException | RuntimeException e) {
-      log.error("cannot add baseline {} {} to the history in {}: {}", record.model(), record.version(),
-          dispatching.archive.root(), e.toString());
+      log.error(
+          "cannot add baseline {} {} to the history in {}: {}",
+          record.model(),
+          record.version(),
+          dispatching.archive.root(),
+          e.toString());
     }
     dispatching.bandHistory.asMap().keySet().removeIf(key -> key.startsWith(record.model() + "@"));
   }
@@ -151,23 +209,42 @@ final class Conclusion {
   Ended expire(RunState run) {
     String reason;
     if (run.stage() == RunState.Stage.PREFLIGHT) {
-      reason = "deadline " + run.deadline() + " passed before pre-flight could read the event's files"
-          + run.whyWaiting().map(why -> ": " + why).orElse("");
+      reason =
+          "deadline "
+              + run.deadline()
+              + " passed before pre-flight could read the event's files"
+              + run.whyWaiting().map(why -> ": " + why).orElse("");
     } else if (run.stage() == RunState.Stage.AWAITING_BASELINE) {
-      reason = "deadline " + run.deadline() + " passed while every shard was scored but the model's first staged"
-          + " version, its baseline, was still undecided";
+      reason =
+          "deadline "
+              + run.deadline()
+              + " passed while every shard was scored but the model's first staged"
+              + " version, its baseline, was still undecided";
     } else if (run.stage() == RunState.Stage.DECIDING) {
-      reason = "deadline " + run.deadline() + " passed while every shard was scored and its statistics were being"
-          + " computed";
+      reason =
+          "deadline "
+              + run.deadline()
+              + " passed while every shard was scored and its statistics were being"
+              + " computed";
     } else {
       var coverage = run.coverage();
-      reason = String.format("deadline %s passed with %d of %d shards (%d of %d rows) scored", run.deadline(),
-          coverage.shardsDone(), coverage.shardsTotal(), coverage.rowsScored(), coverage.rowsTotal());
+      reason =
+          String.format(
+              "deadline %s passed with %d of %d shards (%d of %d rows) scored",
+              run.deadline(),
+              coverage.shardsDone(),
+              coverage.shardsTotal(),
+              coverage.rowsScored(),
+              coverage.rowsTotal());
       if (run.whyWaiting().isPresent()) {
         reason += "; shards were waiting: " + run.whyWaiting().get();
       }
     }
-    return end(run, Flag.INCOMPLETE, List.of(reason), run.stage() == RunState.Stage.PREFLIGHT ? null : run.coverage());
+    return end(
+        run,
+        Flag.INCOMPLETE,
+        List.of(reason),
+        run.stage() == RunState.Stage.PREFLIGHT ? null : run.coverage());
   }
 
   private Ended end(RunState run, Flag flag, List<String> reasons, Coverage coverage) {
@@ -180,7 +257,11 @@ final class Conclusion {
       // The next version in line becomes the first; if it was already waiting, it is settled now.
       FirstVersions first = book.firstVersions(run.event().model());
       if (first != null && first.pinned().isEmpty()) {
-        next = first.head().map(book::run).filter(waiting -> waiting.stage() == RunState.Stage.AWAITING_BASELINE);
+        next =
+            first
+                .head()
+                .map(book::run)
+                .filter(waiting -> waiting.stage() == RunState.Stage.AWAITING_BASELINE);
       }
     }
     return new Ended(released, next);
@@ -194,18 +275,32 @@ final class Conclusion {
    */
   private void preflightAgainBehind(RunState ended, Flag flag) {
     for (RunState waiting : book.allRuns()) {
-      if (waiting.provisionalRun().filter(ended.runId()::equals).isEmpty() || waiting.hasPublished()) {
+      if (waiting.provisionalRun().filter(ended.runId()::equals).isEmpty()
+          || waiting.hasPublished()) {
         continue;
       }
-      waiting.preflightAgain(book.now(), "version " + ended.event().version() + ", the model's first staged, ended "
-          + flag + " before this version's jobs went out; checking it again against the next version in line");
+      waiting.preflightAgain(
+          book.now(),
+          "version "
+              + ended.event().version()
+              + ", the model's first staged, ended "
+              + flag
+              + " before this version's jobs went out; checking it again against the next version in line");
       book.save(waiting);
-      log.info("run {} for {} {}: its first staged version {} ended {}; pre-flighting it again", waiting.runId(),
-          waiting.event().model(), waiting.event().version(), ended.event().version(), flag);
+      log.info(
+          "run {} for {} {}: its first staged version {} ended {}; pre-flighting it again",
+          waiting.runId(),
+          waiting.event().model(),
+          waiting.event().version(),
+          ended.event().version(),
+          flag);
     }
   }
 
-  /** Takes a decided run out of its model's first versions; returns whether it was the one in line to be pinned. */
+  /**
+   * Takes a decided run out of its model's first versions; returns whether it was the one in line
+   * to be pinned.
+   */
   private boolean leaveFirstVersions(RunState run) {
     String model = run.event().model();
     FirstVersions first = book.firstVersions(model);
@@ -218,25 +313,37 @@ final class Conclusion {
     return head;
   }
 
-  /** @param byPolicy whether the decision policy set the flag (not so for runs that ended without a decision) */
-  private void flag(RunState run, Flag flag, Map<String, MetricValue> metrics, List<String> reasons,
-      String baselineVersion, Coverage coverage, List<String> providers, String lockfile, boolean byPolicy) {
+  /**
+   * @param byPolicy whether the decision policy set the flag (not so for runs that ended without a
+   *     decision)
+   */
+  private void flag(
+      RunState run,
+      Flag flag,
+      Map<String, MetricValue> metrics,
+      List<String> reasons,
+      String baselineVersion,
+      Coverage coverage,
+      List<String> providers,
+      String lockfile,
+      boolean byPolicy) {
     StagedWeightEvent event = run.event();
     Instant now = book.now();
-    DriftFlag driftFlag = FlagFromEvent.of(event)
-        .runId(run.runId())
-        .baselineVersion(baselineVersion)
-        .flag(flag)
-        .metrics(metrics)
-        .reasons(new ArrayList<>(reasons))
-        .coverage(coverage)
-        .executionProviders(providers)
-        .stagedAt(run.stagedAt())
-        .decidedAt(now)
-        .durationMs(Duration.between(run.stagedAt(), now).toMillis())
-        .policyVersion(byPolicy ? dispatching.policy.policyVersion() : null)
-        .lockfile(lockfile)
-        .build();
+    DriftFlag driftFlag =
+        FlagFromEvent.of(event)
+            .runId(run.runId())
+            .baselineVersion(baselineVersion)
+            .flag(flag)
+            .metrics(metrics)
+            .reasons(new ArrayList<>(reasons))
+            .coverage(coverage)
+            .executionProviders(providers)
+            .stagedAt(run.stagedAt())
+            .decidedAt(now)
+            .durationMs(Duration.between(run.stagedAt(), now).toMillis())
+            .policyVersion(byPolicy ? dispatching.policy.policyVersion() : null)
+            .lockfile(lockfile)
+            .build();
     book.publish(run.runId(), driftFlag, event.model());
   }
 }

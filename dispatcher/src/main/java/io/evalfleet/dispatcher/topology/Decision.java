@@ -10,7 +10,6 @@ import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Evaluator;
 import io.evalfleet.common.task.MetricNames;
-import io.evalfleet.common.task.Task;
 import io.evalfleet.common.task.TokenSketch;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.decision.MetricVector;
@@ -39,12 +38,25 @@ import org.slf4j.LoggerFactory;
  */
 final class Decision implements Callable<Decision.Outcome> {
   private static final Logger log = LoggerFactory.getLogger(Decision.class);
+
   /** The metrics of a token shift, which hold only against the version it was measured against. */
-  private static final List<String> SHIFT_METRICS = List.of(MetricNames.KL_MEAN, MetricNames.KL_P99,
-      MetricNames.TOP1_AGREEMENT, MetricNames.DP_TRUE_MEAN);
-  /** The metrics of index compatibility, which hold only against the version whose embeddings were read. */
-  private static final List<String> INDEX_METRICS = List.of(MetricNames.INDEX_NDCG_AT_10, MetricNames.INDEX_LOSS,
-      MetricNames.OVERLAP_AT_10, MetricNames.TEXT_COSINE);
+  private static final List<String> SHIFT_METRICS =
+      List.of(
+          MetricNames.KL_MEAN,
+          MetricNames.KL_P99,
+          MetricNames.TOP1_AGREEMENT,
+          MetricNames.DP_TRUE_MEAN);
+
+  /**
+   * The metrics of index compatibility, which hold only against the version whose embeddings were
+   * read.
+   */
+  private static final List<String> INDEX_METRICS =
+      List.of(
+          MetricNames.INDEX_NDCG_AT_10,
+          MetricNames.INDEX_LOSS,
+          MetricNames.OVERLAP_AT_10,
+          MetricNames.TEXT_COSINE);
 
   /**
    * What a decision found.
@@ -52,29 +64,47 @@ final class Decision implements Callable<Decision.Outcome> {
    * @param failure why the run cannot be decided (ERROR), or null
    * @param pinned for a model's first version, the baseline it becomes
    */
-  record Outcome(String runId, Flag flag, Map<String, MetricValue> metrics, List<String> reasons, String baselineVersion,
-      List<String> providers, String lockfile, BaselineRecord pinned, String failure, long rows, long millis) {}
+  record Outcome(
+      String runId,
+      Flag flag,
+      Map<String, MetricValue> metrics,
+      List<String> reasons,
+      String baselineVersion,
+      List<String> providers,
+      String lockfile,
+      BaselineRecord pinned,
+      String failure,
+      long rows,
+      long millis) {}
 
   /** The paired comparison with the baseline: made, or why it cannot be. */
   sealed interface Comparison permits Compared, NotCompared {}
 
   record Compared(Verdict verdict) implements Comparison {}
 
-  /** @param reason why the run cannot be compared with its baseline (it ends ERROR) */
+  /**
+   * @param reason why the run cannot be compared with its baseline (it ends ERROR)
+   */
   record NotCompared(String reason) implements Comparison {}
 
   /**
    * Where a run's evaluation was archived.
    *
-   * @param scores its per-row scores (its own, or those it reused), or null when they could not be written
+   * @param scores its per-row scores (its own, or those it reused), or null when they could not be
+   *     written
    * @param lockfile its lockfile, or null when the archive could not be written
    */
   record Archived(String scores, String lockfile) {}
 
   private final Dispatching dispatching;
   private final RunState run;
-  /** The run's per-row values and token sketches; null when they come from an identical archived evaluation. */
+
+  /**
+   * The run's per-row values and token sketches; null when they come from an identical archived
+   * evaluation.
+   */
   private final RowColumns columns;
+
   private final Instant now;
 
   Decision(Dispatching dispatching, RunState run, RowColumns columns, Instant now) {
@@ -86,7 +116,8 @@ final class Decision implements Callable<Decision.Outcome> {
 
   /** Everything the run's scores depend on, its token-shift reference included. */
   static ScoreKey scoreKey(RunState run) {
-    return ScoreKey.of(run.event(), run.shiftReference().map(BaselineRecord::artifactSha256).orElse(null));
+    return ScoreKey.of(
+        run.event(), run.shiftReference().map(BaselineRecord::artifactSha256).orElse(null));
   }
 
   @Override
@@ -94,8 +125,14 @@ final class Decision implements Callable<Decision.Outcome> {
     long started = System.nanoTime();
     try {
       Outcome outcome = decide(started);
-      log.info("run {} ({} {}) decided {} in {} ms over {} rows", run.runId(), run.event().model(),
-          run.event().version(), outcome.failure() == null ? outcome.flag() : "ERROR", outcome.millis(), outcome.rows());
+      log.info(
+          "run {} ({} {}) decided {} in {} ms over {} rows",
+          run.runId(),
+          run.event().model(),
+          run.event().version(),
+          outcome.failure() == null ? outcome.flag() : "ERROR",
+          outcome.millis(),
+          outcome.rows());
       return outcome;
     } catch (IOException | RuntimeException e) {
       return failed("cannot decide: " + e, started);
@@ -108,25 +145,52 @@ final class Decision implements Callable<Decision.Outcome> {
     EvaluationArchive.Provenance provenance;
     String scores = null;
     if (columns == null) {
-      var reused = dispatching.archive.scores(scoreKey(run)).orElseThrow(() -> new IOException(
-          "the archived scores of an identical evaluation are gone: " + run.reusedScores().orElse("?")));
+      var reused =
+          dispatching
+              .archive
+              .scores(scoreKey(run))
+              .orElseThrow(
+                  () ->
+                      new IOException(
+                          "the archived scores of an identical evaluation are gone: "
+                              + run.reusedScores().orElse("?")));
       Map<String, TokenSketch> sketches = new LinkedHashMap<>();
       reused.sketches().forEach((name, encoded) -> sketches.put(name, TokenSketch.decode(encoded)));
-      vector = MetricVector.of(event.task(), reused.rows(), sketches, MetricVector.units(event.task(), reused.rows()));
+      vector =
+          MetricVector.of(
+              event.task(),
+              reused.rows(),
+              sketches,
+              MetricVector.units(event.task(), reused.rows()));
       provenance = reused.provenance();
       scores = reused.uri();
     } else {
-      vector = MetricVector.of(event.task(), columns.columns(), columns.sketches(),
-          MetricVector.units(event.task(), columns.columns()));
-      provenance = new EvaluationArchive.Provenance(run.runtimes(), run.providers(), run.hardware(),
-          run.signatures().size() == 1 ? run.signatures().get(0) : null, run.runId());
+      vector =
+          MetricVector.of(
+              event.task(),
+              columns.columns(),
+              columns.sketches(),
+              MetricVector.units(event.task(), columns.columns()));
+      provenance =
+          new EvaluationArchive.Provenance(
+              run.runtimes(),
+              run.providers(),
+              run.hardware(),
+              run.signatures().size() == 1 ? run.signatures().get(0) : null,
+              run.runId());
     }
     List<String> reasons = new ArrayList<>(run.notes());
     BaselineRecord baseline = run.comparedWith().orElse(null);
     Verdict verdict;
     if (baseline == null) {
-      verdict = dispatching.decider.withoutBaseline(vector, "no production baseline for model " + event.model()
-          + ": nothing to compare with; version " + event.version() + " is now pinned as its production baseline");
+      verdict =
+          dispatching.decider.withoutBaseline(
+              vector,
+              "no production baseline for model "
+                  + event.model()
+                  + ": nothing to compare with; version "
+                  + event.version()
+                  + " is now pinned as its production baseline");
       measuredAgainstAnEarlierFirst(vector).ifPresent(reasons::add);
     } else {
       Comparison comparison = compare(vector, provenance, baseline, reasons);
@@ -137,65 +201,110 @@ final class Decision implements Callable<Decision.Outcome> {
     }
     reindexing(vector, verdict, baseline).ifPresent(reasons::add);
     reasons.addAll(verdict.reasons());
-    Archived archived = archive(vector, provenance, scores, verdict, baseline == null ? null : baseline.version(), reasons);
+    Archived archived =
+        archive(
+            vector,
+            provenance,
+            scores,
+            verdict,
+            baseline == null ? null : baseline.version(),
+            reasons);
     BaselineRecord pinned = null;
     if (baseline == null) {
-      pinned = BaselineRecord.builder()
-          .model(event.model())
-          .version(event.version())
-          .runId(run.runId())
-          .artifactSha256(event.artifact().sha256())
-          .subsetSha256(event.goldenSubset().sha256())
-          .tokenizerSha256(event.tokenizer() == null ? null : event.tokenizer().sha256())
-          .baseModelSha256(event.baseModelSha256())
-          .modelSignature(provenance.modelSignature())
-          .metrics(vector.metrics())
-          .scores(archived.scores())
-          .commit(event.commit())
-          .recordedAt(now)
-          .embedding(conventionsOf(event))
-          .artifact(event.artifact())
-          .build();
+      pinned =
+          BaselineRecord.builder()
+              .model(event.model())
+              .version(event.version())
+              .runId(run.runId())
+              .artifactSha256(event.artifact().sha256())
+              .subsetSha256(event.goldenSubset().sha256())
+              .tokenizerSha256(event.tokenizer() == null ? null : event.tokenizer().sha256())
+              .baseModelSha256(event.baseModelSha256())
+              .modelSignature(provenance.modelSignature())
+              .metrics(vector.metrics())
+              .scores(archived.scores())
+              .commit(event.commit())
+              .recordedAt(now)
+              .embedding(conventionsOf(event))
+              .artifact(event.artifact())
+              .build();
     }
-    return new Outcome(run.runId(), verdict.flag(), verdict.metrics(), reasons,
-        baseline == null ? null : baseline.version(), provenance.executionProviders(), archived.lockfile(), pinned, null,
-        vector.rows(), millisSince(started));
+    return new Outcome(
+        run.runId(),
+        verdict.flag(),
+        verdict.metrics(),
+        reasons,
+        baseline == null ? null : baseline.version(),
+        provenance.executionProviders(),
+        archived.lockfile(),
+        pinned,
+        null,
+        vector.rows(),
+        millisSince(started));
   }
 
   /** The paired comparison with the baseline, or why it cannot be made. */
-  private Comparison compare(MetricVector vector, EvaluationArchive.Provenance provenance, BaselineRecord baseline,
+  private Comparison compare(
+      MetricVector vector,
+      EvaluationArchive.Provenance provenance,
+      BaselineRecord baseline,
       List<String> reasons) {
     StagedWeightEvent event = run.event();
     if (Collections.disjoint(baseline.metrics().keySet(), vector.metrics().keySet())) {
-      return new NotCompared("baseline version " + baseline.version() + " has metrics " + baseline.metrics().keySet()
-          + " and this run " + vector.metrics().keySet() + ": they were evaluated as different tasks");
+      return new NotCompared(
+          "baseline version "
+              + baseline.version()
+              + " has metrics "
+              + baseline.metrics().keySet()
+              + " and this run "
+              + vector.metrics().keySet()
+              + ": they were evaluated as different tasks");
     }
     if (!baseline.subsetSha256().equals(event.goldenSubset().sha256())) {
-      return new NotCompared("baseline version " + baseline.version() + " was scored on golden subset "
-          + short12(baseline.subsetSha256()) + ", this run on " + short12(event.goldenSubset().sha256())
-          + ": metrics on different subsets are not comparable");
+      return new NotCompared(
+          "baseline version "
+              + baseline.version()
+              + " was scored on golden subset "
+              + short12(baseline.subsetSha256())
+              + ", this run on "
+              + short12(event.goldenSubset().sha256())
+              + ": metrics on different subsets are not comparable");
     }
     String signature = provenance.modelSignature();
-    boolean signatureChanged = baseline.modelSignature() != null && signature != null
-        && !baseline.modelSignature().equals(signature);
+    boolean signatureChanged =
+        baseline.modelSignature() != null
+            && signature != null
+            && !baseline.modelSignature().equals(signature);
     boolean tokenizerChanged = run.notComparable().containsKey(MetricNames.PERPLEXITY);
     if (signatureChanged && !tokenizerChanged) {
-      return new Compared(dispatching.decider.signatureChanged(vector, baseline.version(), baseline.modelSignature(),
-          signature));
+      return new Compared(
+          dispatching.decider.signatureChanged(
+              vector, baseline.version(), baseline.modelSignature(), signature));
     }
     EmbeddingConventions candidateConventions = conventionsOf(event);
-    if (candidateConventions != null && baseline.embedding() != null
+    if (candidateConventions != null
+        && baseline.embedding() != null
         && !candidateConventions.equals(baseline.embedding())) {
-      reasons.add("embedding conventions changed: baseline " + baseline.embedding().describe() + "; candidate "
-          + candidateConventions.describe() + " (the scores compare what each version is configured to produce)");
+      reasons.add(
+          "embedding conventions changed: baseline "
+              + baseline.embedding().describe()
+              + "; candidate "
+              + candidateConventions.describe()
+              + " (the scores compare what each version is configured to produce)");
     }
     if (signatureChanged) {
-      reasons.add("the model's signature changed with its tokenizer (baseline " + baseline.modelSignature()
-          + "; candidate " + signature + ")");
+      reasons.add(
+          "the model's signature changed with its tokenizer (baseline "
+              + baseline.modelSignature()
+              + "; candidate "
+              + signature
+              + ")");
     }
     if (run.shiftReference().isPresent() && !vector.metrics().containsKey(MetricNames.KL_MEAN)) {
-      reasons.add("token shift not measured: the candidate predicts over another vocabulary than baseline version "
-          + run.shiftReference().get().version() + ", so it was scored alone");
+      reasons.add(
+          "token shift not measured: the candidate predicts over another vocabulary than baseline version "
+              + run.shiftReference().get().version()
+              + ", so it was scored alone");
     }
     Map<String, double[]> baselineRows;
     try {
@@ -204,85 +313,138 @@ final class Decision implements Callable<Decision.Outcome> {
       }
       baselineRows = dispatching.archive.readScores(baseline.scores());
     } catch (IOException | RuntimeException e) {
-      return new NotCompared("cannot read the per-row scores of baseline version " + baseline.version() + " ("
-          + baseline.scores() + "): " + e.getMessage());
+      return new NotCompared(
+          "cannot read the per-row scores of baseline version "
+              + baseline.version()
+              + " ("
+              + baseline.scores()
+              + "): "
+              + e.getMessage());
     }
     Map<String, String> notComparable = new LinkedHashMap<>(run.notComparable());
-    run.provisionalBaseline().filter(first -> !first.equals(baseline.version())).ifPresent(first -> reasons.add(
-        "pre-flight checked this version against version " + first + ", the model's first staged when it was staged,"
-            + " which ended without becoming its baseline; the adapter and tokenizer gates were not checked again"
-            + " against version " + baseline.version() + ", which it is compared with"));
-    run.shiftReference().filter(reference -> !reference.version().equals(baseline.version())).ifPresent(reference ->
-        SHIFT_METRICS.forEach(metric -> notComparable.put(metric, "the token shift was measured against version "
-            + reference.version() + endedFirst(reference.version()) + ", but the run is compared with version "
-            + baseline.version())));
-    indexVersion().filter(version -> !version.equals(baseline.version())).ifPresent(version ->
-        INDEX_METRICS.forEach(metric -> notComparable.put(metric, "index compatibility was measured against the"
-            + " embeddings of version " + version + endedFirst(version) + ", but the run is compared with version "
-            + baseline.version())));
+    run.provisionalBaseline()
+        .filter(first -> !first.equals(baseline.version()))
+        .ifPresent(
+            first ->
+                reasons.add(
+                    "pre-flight checked this version against version "
+                        + first
+                        + ", the model's first staged when it was staged,"
+                        + " which ended without becoming its baseline; the adapter and tokenizer gates were not checked again"
+                        + " against version "
+                        + baseline.version()
+                        + ", which it is compared with"));
+    run.shiftReference()
+        .filter(reference -> !reference.version().equals(baseline.version()))
+        .ifPresent(
+            reference ->
+                SHIFT_METRICS.forEach(
+                    metric ->
+                        notComparable.put(
+                            metric,
+                            "the token shift was measured against version "
+                                + reference.version()
+                                + endedFirst(reference.version())
+                                + ", but the run is compared with version "
+                                + baseline.version())));
+    indexVersion()
+        .filter(version -> !version.equals(baseline.version()))
+        .ifPresent(
+            version ->
+                INDEX_METRICS.forEach(
+                    metric ->
+                        notComparable.put(
+                            metric,
+                            "index compatibility was measured against the"
+                                + " embeddings of version "
+                                + version
+                                + endedFirst(version)
+                                + ", but the run is compared with version "
+                                + baseline.version())));
     try {
-      return new Compared(dispatching.decider.compare(vector, baseline.version(), baselineRows,
-          bandHistory(event.model(), baseline.version()), notComparable));
+      return new Compared(
+          dispatching.decider.compare(
+              vector,
+              baseline.version(),
+              baselineRows,
+              bandHistory(event.model(), baseline.version()),
+              notComparable));
     } catch (IllegalArgumentException e) {
-      return new NotCompared("cannot compare with baseline version " + baseline.version() + ": " + e.getMessage());
+      return new NotCompared(
+          "cannot compare with baseline version " + baseline.version() + ": " + e.getMessage());
     }
   }
 
   /**
-   * Keeps the run's per-row scores (unless reused) and writes its lockfile. When the archive cannot be written the flag is published regardless, with a reason
-   * added, and no lockfile.
+   * Keeps the run's per-row scores (unless reused) and writes its lockfile. When the archive cannot
+   * be written the flag is published regardless, with a reason added, and no lockfile.
    */
-  private Archived archive(MetricVector vector, EvaluationArchive.Provenance provenance, String reusedScores,
-      Verdict verdict, String baselineVersion, List<String> reasons) {
+  private Archived archive(
+      MetricVector vector,
+      EvaluationArchive.Provenance provenance,
+      String reusedScores,
+      Verdict verdict,
+      String baselineVersion,
+      List<String> reasons) {
     StagedWeightEvent event = run.event();
     String scores = reusedScores;
     try {
       if (scores == null) {
         Map<String, String> sketches = new LinkedHashMap<>();
         vector.sketches().forEach((name, sketch) -> sketches.put(name, sketch.encode()));
-        scores = dispatching.archive.writeScores(scoreKey(run), vector.rowValues(), sketches, provenance);
+        scores =
+            dispatching.archive.writeScores(
+                scoreKey(run), vector.rowValues(), sketches, provenance);
       } else {
-        reasons.add("scores reused from an identical earlier evaluation (same artifact, tokenizer, golden subset,"
-            + " evaluator and windowing): " + scores);
+        reasons.add(
+            "scores reused from an identical earlier evaluation (same artifact, tokenizer, golden subset,"
+                + " evaluator and windowing): "
+                + scores);
       }
       Map<String, EvaluationLock.LockedMetric> locked = new LinkedHashMap<>();
       verdict.metrics().forEach((name, m) -> locked.put(name, EvaluationLock.LockedMetric.of(m)));
-      EvaluationLock lock = EvaluationLock.builder()
-          .model(event.model())
-          .version(event.version())
-          .eventId(event.eventId())
-          .runId(run.runId())
-          .commit(event.commit())
-          .task(event.task().wireName())
-          .artifact(event.artifact())
-          .tokenizerSha256(event.tokenizer() == null ? null : event.tokenizer().sha256())
-          .goldenSubsetUri(event.goldenSubset().uri())
-          .goldenSubsetSha256(event.goldenSubset().sha256())
-          .goldenSubsetColumns(event.goldenSubset().columns())
-          .evaluatorVersion(Evaluator.VERSION)
-          .onnxRuntime(provenance.onnxRuntime())
-          .executionProviders(provenance.executionProviders())
-          .hardware(provenance.hardware())
-          .requestedHardwareProfile(event.hardwareProfile())
-          .quantizationBits(event.quantizationBits())
-          .maxSeqLen(event.maxSeqLen())
-          .stride(event.stride())
-          .baseModelSha256(event.baseModelSha256())
-          .modelSignature(provenance.modelSignature())
-          .policyVersion(dispatching.policy.policyVersion())
-          .baselineVersion(baselineVersion)
-          .flag(verdict.flag())
-          .metrics(locked)
-          .scores(scores)
-          .scoresReused(reusedScores != null)
-          .decidedAt(now)
-          .embedding(conventionsOf(event))
-          .build();
+      EvaluationLock lock =
+          EvaluationLock.builder()
+              .model(event.model())
+              .version(event.version())
+              .eventId(event.eventId())
+              .runId(run.runId())
+              .commit(event.commit())
+              .task(event.task().wireName())
+              .artifact(event.artifact())
+              .tokenizerSha256(event.tokenizer() == null ? null : event.tokenizer().sha256())
+              .goldenSubsetUri(event.goldenSubset().uri())
+              .goldenSubsetSha256(event.goldenSubset().sha256())
+              .goldenSubsetColumns(event.goldenSubset().columns())
+              .evaluatorVersion(Evaluator.VERSION)
+              .onnxRuntime(provenance.onnxRuntime())
+              .executionProviders(provenance.executionProviders())
+              .hardware(provenance.hardware())
+              .requestedHardwareProfile(event.hardwareProfile())
+              .quantizationBits(event.quantizationBits())
+              .maxSeqLen(event.maxSeqLen())
+              .stride(event.stride())
+              .baseModelSha256(event.baseModelSha256())
+              .modelSignature(provenance.modelSignature())
+              .policyVersion(dispatching.policy.policyVersion())
+              .baselineVersion(baselineVersion)
+              .flag(verdict.flag())
+              .metrics(locked)
+              .scores(scores)
+              .scoresReused(reusedScores != null)
+              .decidedAt(now)
+              .embedding(conventionsOf(event))
+              .build();
       return new Archived(scores, dispatching.archive.writeLock(lock));
     } catch (IOException | RuntimeException e) {
-      log.error("cannot archive run {} in {}: {}", run.runId(), dispatching.archive.root(), e.toString());
-      reasons.add("the evaluation could not be archived in " + dispatching.archive.root() + " (" + e.getMessage()
-          + "): no lockfile, and its scores cannot be reused");
+      log.error(
+          "cannot archive run {} in {}: {}", run.runId(), dispatching.archive.root(), e.toString());
+      reasons.add(
+          "the evaluation could not be archived in "
+              + dispatching.archive.root()
+              + " ("
+              + e.getMessage()
+              + "): no lockfile, and its scores cannot be reused");
       return new Archived(reusedScores, null);
     }
   }
@@ -291,82 +453,150 @@ final class Decision implements Callable<Decision.Outcome> {
    * For a retrieval run against a baseline: whether the index built with the baseline's embeddings
    * must be rebuilt before this version serves queries, or why that was not measured.
    */
-  private Optional<String> reindexing(MetricVector vector, Verdict verdict, BaselineRecord baseline) {
+  private Optional<String> reindexing(
+      MetricVector vector, Verdict verdict, BaselineRecord baseline) {
     if (baseline == null || run.retrieval().isEmpty()) {
       return Optional.empty();
     }
     if (indexVersion().filter(version -> !version.equals(baseline.version())).isPresent()) {
-      return Optional.of("re-index not judged: the index compared was built by version "
-          + indexVersion().get() + ", not by version " + baseline.version() + ", which this one is compared with");
+      return Optional.of(
+          "re-index not judged: the index compared was built by version "
+              + indexVersion().get()
+              + ", not by version "
+              + baseline.version()
+              + ", which this one is compared with");
     }
     MetricValue loss = verdict.metrics().get(MetricNames.INDEX_LOSS);
     if (loss == null) {
-      return Optional.of(vector.metrics().containsKey(MetricNames.OVERLAP_AT_10)
-          ? "index compatibility not measured: this version's embeddings have other dimensions than baseline version "
-              + baseline.version() + "'s, so its index must be rebuilt"
-          : "index compatibility not measured: the embeddings of baseline version " + baseline.version()
-              + " are not in the archive (" + run.retrieval().get().baselineEmbeddings() + ")");
+      return Optional.of(
+          vector.metrics().containsKey(MetricNames.OVERLAP_AT_10)
+              ? "index compatibility not measured: this version's embeddings have other dimensions than baseline version "
+                  + baseline.version()
+                  + "'s, so its index must be rebuilt"
+              : "index compatibility not measured: the embeddings of baseline version "
+                  + baseline.version()
+                  + " are not in the archive ("
+                  + run.retrieval().get().baselineEmbeddings()
+                  + ")");
     }
-    String cost = String.format(Locale.ROOT, "keeping the index built by version %s costs %.1f%% of nDCG@10"
-        + " (%.4f against %.4f rebuilt)", baseline.version(), 100 * loss.value(),
-        vector.metrics().get(MetricNames.INDEX_NDCG_AT_10), vector.metrics().get(MetricNames.NDCG_AT_10));
+    String cost =
+        String.format(
+            Locale.ROOT,
+            "keeping the index built by version %s costs %.1f%% of nDCG@10"
+                + " (%.4f against %.4f rebuilt)",
+            baseline.version(),
+            100 * loss.value(),
+            vector.metrics().get(MetricNames.INDEX_NDCG_AT_10),
+            vector.metrics().get(MetricNames.NDCG_AT_10));
     if (loss.status() == null || loss.limit() == null) {
       return Optional.of("re-index not judged (the policy has no limit for index_loss): " + cost);
     }
     if (loss.status() == Flag.RED) {
-      return Optional.of("re-index required: " + cost + ", beyond the policy's limit of " + loss.limit());
+      return Optional.of(
+          "re-index required: " + cost + ", beyond the policy's limit of " + loss.limit());
     }
     if (loss.status() == Flag.GREEN) {
-      return Optional.of("no re-index needed: " + cost + ", within the policy's limit of " + loss.limit());
+      return Optional.of(
+          "no re-index needed: " + cost + ", within the policy's limit of " + loss.limit());
     }
-    return Optional.of("re-index may be required: " + cost + "; the policy's limit of " + loss.limit()
-        + " is within its interval");
-  }
-
-  /** The version whose corpus embeddings a retrieval run's queries were also ranked against, if any. */
-  private Optional<String> indexVersion() {
-    return run.retrieval().filter(plan -> plan.baselineEmbeddings() != null).map(RunState.RetrievalPlan::index)
-        .map(RunState.IndexReference::version);
-  }
-
-  /** Says, when {@code version} was the model's first staged when this run was, that it never became the baseline. */
-  private String endedFirst(String version) {
-    return run.provisionalBaseline().filter(version::equals).isPresent()
-        ? " (the model's first staged when this version was, which ended without becoming its baseline)" : "";
+    return Optional.of(
+        "re-index may be required: "
+            + cost
+            + "; the policy's limit of "
+            + loss.limit()
+            + " is within its interval");
   }
 
   /**
-   * For a model's first version pinned as its baseline after the one staged before it ended
-   * without a verdict: its token shift or index compatibility compare it with that earlier one.
+   * The version whose corpus embeddings a retrieval run's queries were also ranked against, if any.
+   */
+  private Optional<String> indexVersion() {
+    return run.retrieval()
+        .filter(plan -> plan.baselineEmbeddings() != null)
+        .map(RunState.RetrievalPlan::index)
+        .map(RunState.IndexReference::version);
+  }
+
+  /**
+   * Says, when {@code version} was the model's first staged when this run was, that it never became
+   * the baseline.
+   */
+  private String endedFirst(String version) {
+    return run.provisionalBaseline().filter(version::equals).isPresent()
+        ? " (the model's first staged when this version was, which ended without becoming its baseline)"
+        : "";
+  }
+
+  /**
+   * For a model's first version pinned as its baseline after the one staged before it ended without
+   * a verdict: its token shift or index compatibility compare it with that earlier one.
    */
   private Optional<String> measuredAgainstAnEarlierFirst(MetricVector vector) {
-    Optional<String> shift = run.shiftReference().map(BaselineRecord::version)
-        .filter(v -> vector.metrics().containsKey(MetricNames.KL_MEAN));
-    Optional<String> index = indexVersion().filter(v -> vector.metrics().containsKey(MetricNames.OVERLAP_AT_10));
-    return shift.map(v -> "the token shift (" + String.join(", ", SHIFT_METRICS) + ") was measured against version "
-            + v + endedFirst(v) + "; it is reported, and judges nothing")
-        .or(() -> index.map(v -> "index compatibility (" + String.join(", ", INDEX_METRICS) + ") was measured against"
-            + " the embeddings of version " + v + endedFirst(v) + "; it is reported, and judges nothing"));
+    Optional<String> shift =
+        run.shiftReference()
+            .map(BaselineRecord::version)
+            .filter(v -> vector.metrics().containsKey(MetricNames.KL_MEAN));
+    Optional<String> index =
+        indexVersion().filter(v -> vector.metrics().containsKey(MetricNames.OVERLAP_AT_10));
+    return shift
+        .map(
+            v ->
+                "the token shift ("
+                    + String.join(", ", SHIFT_METRICS)
+                    + ") was measured against version "
+                    + v
+                    + endedFirst(v)
+                    + "; it is reported, and judges nothing")
+        .or(
+            () ->
+                index.map(
+                    v ->
+                        "index compatibility ("
+                            + String.join(", ", INDEX_METRICS)
+                            + ") was measured against"
+                            + " the embeddings of version "
+                            + v
+                            + endedFirst(v)
+                            + "; it is reported, and judges nothing"));
   }
 
   /** Per metric, its values in the model's production snapshots, oldest first: the band's data. */
   private Map<String, List<Double>> bandHistory(String model, String productionVersion) {
-    return dispatching.bandHistory.get(model + "@" + productionVersion, k -> {
-      Map<String, List<Double>> values = new LinkedHashMap<>();
-      try {
-        for (BaselineSnapshot snapshot : dispatching.archive.baselineHistory(model)) {
-          snapshot.metrics().forEach((metric, value) -> values.computeIfAbsent(metric, m -> new ArrayList<>()).add(value));
-        }
-      } catch (IOException | RuntimeException e) {
-        log.warn("cannot read the baseline history of {} (deciding without a band): {}", model, e.toString());
-      }
-      return values;
-    });
+    return dispatching.bandHistory.get(
+        model + "@" + productionVersion,
+        k -> {
+          Map<String, List<Double>> values = new LinkedHashMap<>();
+          try {
+            for (BaselineSnapshot snapshot : dispatching.archive.baselineHistory(model)) {
+              snapshot
+                  .metrics()
+                  .forEach(
+                      (metric, value) ->
+                          values.computeIfAbsent(metric, m -> new ArrayList<>()).add(value));
+            }
+          } catch (IOException | RuntimeException e) {
+            log.warn(
+                "cannot read the baseline history of {} (deciding without a band): {}",
+                model,
+                e.toString());
+          }
+          return values;
+        });
   }
 
   private Outcome failed(String reason, long started) {
-    return new Outcome(run.runId(), Flag.ERROR, Map.of(), List.of(reason), null, run.providers(), null, null, reason,
-        run.rowsTotal(), millisSince(started));
+    return new Outcome(
+        run.runId(),
+        Flag.ERROR,
+        Map.of(),
+        List.of(reason),
+        null,
+        run.providers(),
+        null,
+        null,
+        reason,
+        run.rowsTotal(),
+        millisSince(started));
   }
 
   private static long millisSince(long started) {
@@ -377,9 +607,13 @@ final class Decision implements Callable<Decision.Outcome> {
    * An evaluated version named as the baseline of an event, from its lockfile; empty when it was
    * never evaluated (or its lockfile names no scores, or the archive cannot be read).
    */
-  static Optional<BaselineRecord> archivedVersion(Dispatching dispatching, String model, String version) {
+  static Optional<BaselineRecord> archivedVersion(
+      Dispatching dispatching, String model, String version) {
     try {
-      return dispatching.archive.lock(model, version).filter(lock -> lock.scores() != null)
+      return dispatching
+          .archive
+          .lock(model, version)
+          .filter(lock -> lock.scores() != null)
           .map(lock -> BaselineRecord.of(lock, lock.decidedAt()));
     } catch (IOException | RuntimeException e) {
       log.warn("cannot read version {} of {} from the archive: {}", version, model, e.toString());
@@ -389,7 +623,9 @@ final class Decision implements Callable<Decision.Outcome> {
 
   /** An embedding event's conventions, defaults filled in; null for other tasks. */
   static EmbeddingConventions conventionsOf(StagedWeightEvent event) {
-    return event.task().usesEmbeddingConventions() ? EmbeddingConventions.orDefaults(event.embedding()) : null;
+    return event.task().usesEmbeddingConventions()
+        ? EmbeddingConventions.orDefaults(event.embedding())
+        : null;
   }
 
   static String short12(String sha256) {

@@ -11,8 +11,8 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * A task's runs ready for their {@link Decision}, computed one at a time in the order they became
  * ready: on the stream thread for small runs, on the decision pool beside it for larger ones. The
- * decisions that come back are handed to the processor ({@link #nextDecided}), which settles them on
- * the stream thread. Only the queue of decisions that came back is touched by another thread.
+ * decisions that come back are handed to the processor ({@link #nextDecided}), which settles them
+ * on the stream thread. Only the queue of decisions that came back is touched by another thread.
  */
 final class DecisionQueue {
   /**
@@ -25,7 +25,10 @@ final class DecisionQueue {
   /** What {@link #startNext} came to. */
   sealed interface Started permits Running, Unassembled, NoneStarted {}
 
-  /** A decision is being computed (or, for a small run, was computed and waits in {@link #nextDecided}). */
+  /**
+   * A decision is being computed (or, for a small run, was computed and waits in {@link
+   * #nextDecided}).
+   */
   record Running(RunState run) implements Started {}
 
   /** The run's rows cannot be assembled: it ends ERROR with {@code reason}. */
@@ -41,10 +44,13 @@ final class DecisionQueue {
 
   private final RunBook book;
   private final Dispatching dispatching;
+
   /** Runs of this task whose decision may start, in the order they became complete. */
   private final Deque<String> ready = new ArrayDeque<>();
+
   /** The run whose decision is being computed, if any. */
   private String deciding;
+
   private final ConcurrentLinkedQueue<Decision.Outcome> decided = new ConcurrentLinkedQueue<>();
 
   DecisionQueue(RunBook book) {
@@ -52,10 +58,15 @@ final class DecisionQueue {
     this.dispatching = book.dispatching;
   }
 
-  /** Finds the runs a previous owner of the task left deciding, so their decisions are computed again. */
+  /**
+   * Finds the runs a previous owner of the task left deciding, so their decisions are computed
+   * again.
+   */
   void reload() {
     for (RunState run : book.allRuns()) {
-      if (run.stage() == RunState.Stage.DECIDING && !ready.contains(run.runId()) && !run.runId().equals(deciding)) {
+      if (run.stage() == RunState.Stage.DECIDING
+          && !ready.contains(run.runId())
+          && !run.runId().equals(deciding)) {
         ready.add(run.runId());
       }
     }
@@ -117,8 +128,8 @@ final class DecisionQueue {
   }
 
   /**
-   * The per-row values of a complete run, one column per value, its shard results copied in one at a
-   * time, and its token sketches merged.
+   * The per-row values of a complete run, one column per value, its shard results copied in one at
+   * a time, and its token sketches merged.
    */
   private RowColumns assemble(RunState run) {
     RowColumns columns = new RowColumns(run.rowsInFile());

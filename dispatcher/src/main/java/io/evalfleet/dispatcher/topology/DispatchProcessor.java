@@ -16,20 +16,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The dispatcher's processor, one per task (a partition of the model-keyed topics), and the one place
- * that calls its steps: staged events (repartitioned by model, see {@link DispatcherTopology}) go to
- * {@link Intake}, shard results to {@link Collector}, baseline records to the {@code baselines}
- * store; what a step returns (a run started, a slot freed, a run complete, ended or ready for its
- * decision) it passes on to {@link FlowControl}, {@link Conclusion} and the {@link DecisionQueue}.
- * The steps do not know each other; they share the task's {@link RunBook}. Wall-clock punctuators
- * run the tick (deadlines, pre-flights due again, resends, publishing), publish progress, forget
- * decided runs past the look-back and apply decisions computed off the stream thread.
+ * The dispatcher's processor, one per task (a partition of the model-keyed topics), and the one
+ * place that calls its steps: staged events (repartitioned by model, see {@link
+ * DispatcherTopology}) go to {@link Intake}, shard results to {@link Collector}, baseline records
+ * to the {@code baselines} store; what a step returns (a run started, a slot freed, a run complete,
+ * ended or ready for its decision) it passes on to {@link FlowControl}, {@link Conclusion} and the
+ * {@link DecisionQueue}. The steps do not know each other; they share the task's {@link RunBook}.
+ * Wall-clock punctuators run the tick (deadlines, pre-flights due again, resends, publishing),
+ * publish progress, forget decided runs past the look-back and apply decisions computed off the
+ * stream thread.
  */
 final class DispatchProcessor implements Processor<String, byte[], String, byte[]> {
   private static final Logger log = LoggerFactory.getLogger(DispatchProcessor.class);
+
   /** How often decided run ids past the look-back are forgotten. */
   private static final Duration EXPIRE_DECIDED = Duration.ofMinutes(1);
+
   private static final Duration DECISIONS_DUE = Duration.ofMillis(20);
+
   /** How often the progress of runs that moved is published. */
   private static final Duration PROGRESS_EVERY = Duration.ofSeconds(1);
 
@@ -41,8 +45,12 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
   private FlowControl flow;
   private Conclusion conclusion;
   private DecisionQueue decisions;
-  /** The repartition topics through which staged events and baseline records arrive, keyed by model. */
+
+  /**
+   * The repartition topics through which staged events and baseline records arrive, keyed by model.
+   */
   private String stagedByModel;
+
   private String baselinesByModel;
 
   DispatchProcessor(Dispatching dispatching) {
@@ -52,9 +60,12 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
   @Override
   public void init(ProcessorContext<String, byte[]> context) {
     this.context = context;
-    this.stagedByModel = DispatcherTopology.repartitionTopic(context.applicationId(), DispatcherTopology.STAGED_BY_MODEL);
-    this.baselinesByModel = DispatcherTopology.repartitionTopic(context.applicationId(),
-        DispatcherTopology.BASELINES_BY_MODEL);
+    this.stagedByModel =
+        DispatcherTopology.repartitionTopic(
+            context.applicationId(), DispatcherTopology.STAGED_BY_MODEL);
+    this.baselinesByModel =
+        DispatcherTopology.repartitionTopic(
+            context.applicationId(), DispatcherTopology.BASELINES_BY_MODEL);
     this.book = new RunBook(context, dispatching);
     this.intake = new Intake(book);
     this.collector = new Collector(book);
@@ -63,11 +74,15 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
     this.decisions = new DecisionQueue(book);
     flow.reload();
     decisions.reload();
-    context.schedule(dispatching.tick, PunctuationType.WALL_CLOCK_TIME, now -> {
-      decide();
-      tick();
-    });
-    context.schedule(PROGRESS_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> book.publishProgress());
+    context.schedule(
+        dispatching.tick,
+        PunctuationType.WALL_CLOCK_TIME,
+        now -> {
+          decide();
+          tick();
+        });
+    context.schedule(
+        PROGRESS_EVERY, PunctuationType.WALL_CLOCK_TIME, now -> book.publishProgress());
     context.schedule(EXPIRE_DECIDED, PunctuationType.WALL_CLOCK_TIME, now -> book.expireDecided());
     // Decisions computed off the stream thread are published as soon as the thread looks.
     context.schedule(DECISIONS_DUE, PunctuationType.WALL_CLOCK_TIME, now -> decide());
@@ -99,7 +114,10 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
     }
   }
 
-  /** After a shard result: a slot freed, the run settled once complete, or the run failed; then publishing. */
+  /**
+   * After a shard result: a slot freed, the run settled once complete, or the run failed; then
+   * publishing.
+   */
   private void collected(Collector.Collected collected) {
     if (collected instanceof Collector.Accepted accepted) {
       flow.released(1);
@@ -131,7 +149,10 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
     }
   }
 
-  /** A run ended: its jobs' slots are free, and the model's next first version, if waiting, is settled. */
+  /**
+   * A run ended: its jobs' slots are free, and the model's next first version, if waiting, is
+   * settled.
+   */
   private void ended(Conclusion.Ended end) {
     flow.released(end.releasedJobs());
     end.nextInLine().ifPresent(this::settle);
@@ -169,7 +190,8 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
 
   /**
    * The wall-clock step: runs past their deadline end, pre-flights due are tried again, paused and
-   * overdue jobs are sent again; then the counts are taken again from the stores and jobs published.
+   * overdue jobs are sent again; then the counts are taken again from the stores and jobs
+   * published.
    */
   private void tick() {
     Instant now = book.now();
@@ -178,17 +200,23 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
         case DEADLINE -> ended(conclusion.expire(run));
         case PREFLIGHT -> preflighted(intake.preflight(run, null));
         case OPEN_JOBS -> flow.resend(run, now);
-        case NOTHING -> { }
+        case NOTHING -> {}
       }
     }
     flow.reload();
     flow.publish();
   }
 
-  /** A version pinned or promoted (here, or from the command line) becomes the model's baseline for events staged from now on. */
+  /**
+   * A version pinned or promoted (here, or from the command line) becomes the model's baseline for
+   * events staged from now on.
+   */
   private void onBaseline(Record<String, byte[]> record, RecordMetadata source) {
     if (record.key() == null || record.key().isEmpty()) {
-      log.warn("ignoring a baseline record that names no model at {}-{}@{}", source.topic(), source.partition(),
+      log.warn(
+          "ignoring a baseline record that names no model at {}-{}@{}",
+          source.topic(),
+          source.partition(),
           source.offset());
       return;
     }
@@ -198,12 +226,23 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
     }
     try {
       BaselineRecord baseline = Json.read(record.value(), BaselineRecord.class);
-      book.followBaseline(baseline).filter(before -> !before.version().equals(baseline.version()))
-          .ifPresent(before -> log.info("production baseline of {} is now version {} (was {})", baseline.model(),
-              baseline.version(), before.version()));
+      book.followBaseline(baseline)
+          .filter(before -> !before.version().equals(baseline.version()))
+          .ifPresent(
+              before ->
+                  log.info(
+                      "production baseline of {} is now version {} (was {})",
+                      baseline.model(),
+                      baseline.version(),
+                      before.version()));
     } catch (ContractViolation e) {
-      log.warn("ignoring unreadable baseline record for {} at {}-{}@{}: {}", record.key(), source.topic(),
-          source.partition(), source.offset(), e.getMessage());
+      log.warn(
+          "ignoring unreadable baseline record for {} at {}-{}@{}: {}",
+          record.key(),
+          source.topic(),
+          source.partition(),
+          source.offset(),
+          e.getMessage());
     }
   }
 

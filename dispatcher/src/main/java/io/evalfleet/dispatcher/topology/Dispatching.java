@@ -35,8 +35,13 @@ public final class Dispatching {
   final Decider decider;
   final ShardPlanner planner;
   final RetrievalPlanner retrievalPlanner;
-  /** The cut-offs of recall a retrieval run scores: those the policy names, at least {@code recall@10}. */
+
+  /**
+   * The cut-offs of recall a retrieval run scores: those the policy names, at least {@code
+   * recall@10}.
+   */
   final List<Integer> recallAt;
+
   final int maxInFlightPerRun;
   final int maxInFlight;
   final Duration runDeadline;
@@ -45,24 +50,32 @@ public final class Dispatching {
   final boolean reuseScores;
   final Duration tick;
   final MeterRegistry registry;
+
   /** Computes decisions off the stream threads. */
   final Executor decisions;
+
   /**
-   * Per model and production version, its production snapshots' metric values (the band), read
-   * from the archive once per baseline; bounded, since models come and go.
+   * Per model and production version, its production snapshots' metric values (the band), read from
+   * the archive once per baseline; bounded, since models come and go.
    */
-  final Cache<String, Map<String, List<Double>>> bandHistory = Caffeine.newBuilder().maximumSize(1_000).build();
+  final Cache<String, Map<String, List<Double>>> bandHistory =
+      Caffeine.newBuilder().maximumSize(1_000).build();
+
   /**
    * The partitions of {@code evalfleet.results}, once the dispatcher has read them (0: unknown): a
    * result found on another partition than its key's is sent on to the task that owns its model.
    */
   private volatile int resultsPartitions;
+
   /** Per task: runs and jobs in flight, summed by the gauges. */
   private final Map<String, int[]> load = new ConcurrentHashMap<>();
+
   /** Jobs published, by kind (first, retry, resent): looked up once per kind, not once per job. */
   private final Map<String, Counter> jobsPublished = new ConcurrentHashMap<>();
+
   /** Records dead-lettered, by the topic they came from. */
   private final Map<String, Counter> deadLetters = new ConcurrentHashMap<>();
+
   final Counter resultsDuplicate;
   final Counter resultsRerouted;
   final Counter resultsUnknownRun;
@@ -73,23 +86,43 @@ public final class Dispatching {
    * @param decisions runs the statistics of complete runs (a thread pool owned by the caller; a
    *     direct executor decides on the stream thread, as tests may)
    */
-  public Dispatching(FleetConfig config, Preflight preflight, EvaluationArchive archive, Policy policy,
-      MeterRegistry registry, Executor decisions) {
+  public Dispatching(
+      FleetConfig config,
+      Preflight preflight,
+      EvaluationArchive archive,
+      Policy policy,
+      MeterRegistry registry,
+      Executor decisions) {
     this(config, preflight, archive, policy, registry, decisions, Duration.ofMillis(250));
   }
 
-  /** @param tick how often flow control, job timeouts and run deadlines are looked at (wall-clock time) */
-  public Dispatching(FleetConfig config, Preflight preflight, EvaluationArchive archive, Policy policy,
-      MeterRegistry registry, Executor decisions, Duration tick) {
+  /**
+   * @param tick how often flow control, job timeouts and run deadlines are looked at (wall-clock
+   *     time)
+   */
+  public Dispatching(
+      FleetConfig config,
+      Preflight preflight,
+      EvaluationArchive archive,
+      Policy policy,
+      MeterRegistry registry,
+      Executor decisions,
+      Duration tick) {
     this.decisions = decisions;
     this.preflight = preflight;
     this.archive = archive;
     this.policy = policy;
     this.decider = new Decider(policy);
-    this.planner = new ShardPlanner(config.get(FleetConfig.SHARD_ROWS), config.get(FleetConfig.JOB_TOKENS));
+    this.planner =
+        new ShardPlanner(config.get(FleetConfig.SHARD_ROWS), config.get(FleetConfig.JOB_TOKENS));
     this.retrievalPlanner = new RetrievalPlanner(config.get(FleetConfig.SHARD_ROWS));
-    this.recallAt = RetrievalTask.RECALL_CUTOFFS.stream()
-        .filter(k -> k == RetrievalTask.CUTOFF || policy.metrics().containsKey(RetrievalTask.recall(k))).toList();
+    this.recallAt =
+        RetrievalTask.RECALL_CUTOFFS.stream()
+            .filter(
+                k ->
+                    k == RetrievalTask.CUTOFF
+                        || policy.metrics().containsKey(RetrievalTask.recall(k)))
+            .toList();
     this.maxInFlightPerRun = config.get(FleetConfig.MAX_IN_FLIGHT_PER_RUN);
     this.maxInFlight = config.get(FleetConfig.MAX_IN_FLIGHT);
     this.runDeadline = config.get(FleetConfig.RUN_DEADLINE);
@@ -99,7 +132,8 @@ public final class Dispatching {
     this.tick = tick;
     this.registry = registry;
     FleetMeter.RUNS_ACTIVE.gauge(registry, () -> load.values().stream().mapToInt(l -> l[0]).sum());
-    FleetMeter.DISPATCHER_JOBS_IN_FLIGHT.gauge(registry, () -> load.values().stream().mapToInt(l -> l[1]).sum());
+    FleetMeter.DISPATCHER_JOBS_IN_FLIGHT.gauge(
+        registry, () -> load.values().stream().mapToInt(l -> l[1]).sum());
     FleetMeter.DISPATCHER_JOBS_LIMIT.gauge(registry, () -> maxInFlight);
     for (String kind : List.of("first", "retry", "resent")) {
       jobsPublished(kind);
@@ -124,13 +158,19 @@ public final class Dispatching {
     return deadLetters.computeIfAbsent(topic, t -> FleetMeter.DEAD_LETTERS.counter(registry, t));
   }
 
-  /** Tells result collection how many partitions {@code evalfleet.results} has (see {@link Collector}). */
+  /**
+   * Tells result collection how many partitions {@code evalfleet.results} has (see {@link
+   * Collector}).
+   */
   public Dispatching resultsPartitions(int partitions) {
     this.resultsPartitions = partitions;
     return this;
   }
 
-  /** The pause before a job (or a pre-flight) that met an unavailable dependency is tried again: 1, 2, 4 ... seconds, at most 30, long enough for a circuit breaker to close again. */
+  /**
+   * The pause before a job (or a pre-flight) that met an unavailable dependency is tried again: 1,
+   * 2, 4 ... seconds, at most 30, long enough for a circuit breaker to close again.
+   */
   static Duration unavailableBackoff(int retriesSoFar) {
     return Duration.ofSeconds(Math.min(30, 1L << Math.min(retriesSoFar, 5)));
   }

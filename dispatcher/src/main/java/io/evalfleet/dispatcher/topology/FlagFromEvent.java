@@ -43,7 +43,9 @@ final class FlagFromEvent {
     return flag;
   }
 
-  /** The model a rejected record names: its JSON's {@code model}, else the record's key, else none. */
+  /**
+   * The model a rejected record names: its JSON's {@code model}, else the record's key, else none.
+   */
   static String modelOfRejected(JsonNode tree, String key) {
     if (tree != null && tree.path("model").isTextual()) {
       return tree.path("model").asText();

@@ -63,13 +63,17 @@ final class FlowControl {
   void publish() {
     Instant now = book.now();
     int skipped = 0;
-    while (open < dispatching.maxInFlight && !publishable.isEmpty() && skipped < publishable.size()) {
+    while (open < dispatching.maxInFlight
+        && !publishable.isEmpty()
+        && skipped < publishable.size()) {
       String runId = publishable.poll();
       RunState run = book.run(runId);
       if (run == null || !run.hasUnpublished()) {
         continue;
       }
-      if (run.open() >= dispatching.maxInFlightPerRun || run.waitsForCorpus() || waitsForFirstVersion(run)) {
+      if (run.open() >= dispatching.maxInFlightPerRun
+          || run.waitsForCorpus()
+          || waitsForFirstVersion(run)) {
         publishable.add(runId);
         skipped++;
         continue;
@@ -90,11 +94,11 @@ final class FlowControl {
 
   /**
    * Whether a run's jobs wait for the model's first staged version, its baseline-to-be, still being
-   * scored. A retrieval run reads that version's doc and query embeddings (and the worker keeps what
-   * it read), so it waits until every shard of that version is scored. A causal LM runs that version
-   * beside itself for the token shift, so it waits until one of its shards is scored: its model
-   * loads and runs. A first version that ends before that has this run pre-flighted again against
-   * the next in line (see {@link Conclusion}), as if staged after it.
+   * scored. A retrieval run reads that version's doc and query embeddings (and the worker keeps
+   * what it read), so it waits until every shard of that version is scored. A causal LM runs that
+   * version beside itself for the token shift, so it waits until one of its shards is scored: its
+   * model loads and runs. A first version that ends before that has this run pre-flighted again
+   * against the next in line (see {@link Conclusion}), as if staged after it.
    */
   private boolean waitsForFirstVersion(RunState run) {
     RunState first = run.provisionalRun().map(book::run).orElse(null);
@@ -126,7 +130,8 @@ final class FlowControl {
   Due due(RunState run, Instant now) {
     if (now.isAfter(run.deadline())) {
       return Due.DEADLINE;
-    } else if (run.stage() == RunState.Stage.PREFLIGHT && run.preflightAt() != null
+    } else if (run.stage() == RunState.Stage.PREFLIGHT
+        && run.preflightAt() != null
         && !run.preflightAt().isAfter(now)) {
       return Due.PREFLIGHT;
     } else if (run.stage() == RunState.Stage.SCORING && run.open() > 0) {
@@ -135,7 +140,9 @@ final class FlowControl {
     return Due.NOTHING;
   }
 
-  /** Releases paused jobs that are due and sends overdue ones again, or stops at their last attempt. */
+  /**
+   * Releases paused jobs that are due and sends overdue ones again, or stops at their last attempt.
+   */
   void resend(RunState run, Instant now) {
     Instant sentBefore = now.minus(dispatching.jobTimeout);
     boolean changed = false;
@@ -144,17 +151,31 @@ final class FlowControl {
       if (shard.status() == ShardState.Status.PAUSED && !shard.releaseAt().isAfter(now)) {
         shard.sent(shard.attempt(), now);
         book.publishJob(run, shard, "retry");
-      } else if (shard.status() == ShardState.Status.IN_FLIGHT && !shard.lastAttempt()
+      } else if (shard.status() == ShardState.Status.IN_FLIGHT
+          && !shard.lastAttempt()
           && shard.sentAt().isBefore(sentBefore)) {
         if (shard.attempt() >= Dispatching.MAX_ATTEMPTS) {
-          String why = "shard " + shard.index() + " got no result in " + Dispatching.MAX_ATTEMPTS + " attempts of "
-              + dispatching.jobTimeout.toSeconds() + " s each (workers down, stuck, or slower than dispatcher.job-timeout)";
-          log.warn("run {}: {}; waiting for a late answer until the deadline {}", run.runId(), why, run.deadline());
+          String why =
+              "shard "
+                  + shard.index()
+                  + " got no result in "
+                  + Dispatching.MAX_ATTEMPTS
+                  + " attempts of "
+                  + dispatching.jobTimeout.toSeconds()
+                  + " s each (workers down, stuck, or slower than dispatcher.job-timeout)";
+          log.warn(
+              "run {}: {}; waiting for a late answer until the deadline {}",
+              run.runId(),
+              why,
+              run.deadline());
           shard.stopResending();
           run.whyWaiting(why);
         } else {
           shard.sent(shard.attempt() + 1, now);
-          log.warn("job {} unanswered after {} s; sending attempt {}", jobId, dispatching.jobTimeout.toSeconds(),
+          log.warn(
+              "job {} unanswered after {} s; sending attempt {}",
+              jobId,
+              dispatching.jobTimeout.toSeconds(),
               shard.attempt());
           book.publishJob(run, shard, "resent");
         }

@@ -2,7 +2,6 @@ package io.evalfleet.dispatcher.topology;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.evalfleet.common.archive.EvaluationArchive;
-import io.evalfleet.common.archive.ScoreKey;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
@@ -59,7 +58,10 @@ final class Intake {
   /** Storage could not be reached: the tick pre-flights the run again. */
   record Waiting(RunState run) implements Preflighted {}
 
-  /** The run cannot be evaluated: it ends ERROR with {@code reason} (its event is dead-lettered, where so). */
+  /**
+   * The run cannot be evaluated: it ends ERROR with {@code reason} (its event is dead-lettered,
+   * where so).
+   */
   record Refused(RunState run, String reason) implements Preflighted {}
 
   /** The run's shards are planned and stored: its jobs may be published. */
@@ -82,8 +84,12 @@ final class Intake {
     StagedWeightEvent event;
     try {
       if (record.value() != null && record.value().length > StagedWeightEvent.MAX_BYTES) {
-        throw new ContractViolation("", "message is " + record.value().length + " bytes; a staged event may be at most "
-            + StagedWeightEvent.MAX_BYTES);
+        throw new ContractViolation(
+            "",
+            "message is "
+                + record.value().length
+                + " bytes; a staged event may be at most "
+                + StagedWeightEvent.MAX_BYTES);
       }
       event = Json.read(record.value(), StagedWeightEvent.class);
     } catch (ContractViolation e) {
@@ -92,17 +98,22 @@ final class Intake {
     }
     String runId = RunState.runIdOf(event.eventId());
     if (book.isDecided(runId) || book.run(runId) != null) {
-      log.info("event {} is already being evaluated or decided ({}); ignoring the duplicate", event.eventId(), runId);
+      log.info(
+          "event {} is already being evaluated or decided ({}); ignoring the duplicate",
+          event.eventId(),
+          runId);
       return IGNORED;
     }
     Instant now = book.now();
     Optional<BaselineRecord> production = book.productionBaseline(event.model());
     BaselineRecord fixed = null;
-    if (production.isPresent() && (event.baseline().equals(StagedWeightEvent.PRODUCTION)
-        || event.baseline().equals(production.get().version()))) {
+    if (production.isPresent()
+        && (event.baseline().equals(StagedWeightEvent.PRODUCTION)
+            || event.baseline().equals(production.get().version()))) {
       fixed = production.get();
     } else if (production.isEmpty() && event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
-      FirstVersions first = Optional.ofNullable(book.firstVersions(event.model())).orElseGet(FirstVersions::new);
+      FirstVersions first =
+          Optional.ofNullable(book.firstVersions(event.model())).orElseGet(FirstVersions::new);
       first.staged(runId);
       book.saveFirstVersions(event.model(), first);
     }
@@ -111,7 +122,9 @@ final class Intake {
     return preflight(run, new Source(source.topic(), source.partition(), source.offset(), record));
   }
 
-  /** Where a staged event came from, for its dead letter; null when pre-flight is tried again later. */
+  /**
+   * Where a staged event came from, for its dead letter; null when pre-flight is tried again later.
+   */
   record Source(String topic, int partition, long offset, Record<String, byte[]> record) {}
 
   /**
@@ -129,10 +142,19 @@ final class Intake {
       if (!(e instanceof Preflight.Rejected) && Failures.kindOf(e) == FailureKind.UNAVAILABLE) {
         return preflightLater(run, e.getMessage() != null ? e.getMessage() : e.toString());
       }
-      String reason = e instanceof Preflight.Rejected ? e.getMessage() : "pre-flight failed: " + Failures.describe(e);
+      String reason =
+          e instanceof Preflight.Rejected
+              ? e.getMessage()
+              : "pre-flight failed: " + Failures.describe(e);
       byte[] value = source != null ? source.record().value() : Json.write(event);
-      book.deadLetter(Topics.STAGED, source != null ? source.partition() : -1, source != null ? source.offset() : -1,
-          event.model(), value, source != null ? source.record().headers() : null, e);
+      book.deadLetter(
+          Topics.STAGED,
+          source != null ? source.partition() : -1,
+          source != null ? source.offset() : -1,
+          event.model(),
+          value,
+          source != null ? source.record().headers() : null,
+          e);
       return new Refused(run, reason);
     }
     GoldenSubsetFile subset = checked.footer();
@@ -140,19 +162,30 @@ final class Intake {
     RetrievalPlanner.Plan retrieval = null;
     if (event.task() == Task.RETRIEVAL) {
       try {
-        retrieval = dispatching.retrievalPlanner.plan(dispatching.preflight.storage(), subset.uri(), subset.schema(),
-            checked.layout().column(RetrievalTask.ROLE), subset.rowCount());
+        retrieval =
+            dispatching.retrievalPlanner.plan(
+                dispatching.preflight.storage(),
+                subset.uri(),
+                subset.schema(),
+                checked.layout().column(RetrievalTask.ROLE),
+                subset.rowCount());
       } catch (IOException | RuntimeException e) {
         if (Failures.kindOf(e) == FailureKind.UNAVAILABLE) {
           return preflightLater(run, e.getMessage() != null ? e.getMessage() : e.toString());
         }
-        return new Refused(run, e instanceof InputException ? e.getMessage() : "pre-flight failed: " + Failures.describe(e));
+        return new Refused(
+            run,
+            e instanceof InputException
+                ? e.getMessage()
+                : "pre-flight failed: " + Failures.describe(e));
       }
       plan = retrieval.shards();
       run.planned(plan.size(), retrieval.scoredRows(), subset.rowCount());
     } else {
-      plan = rowTokens == null ? dispatching.planner.plan(subset.rowGroupSizes())
-          : dispatching.planner.plan(subset.rowGroupSizes(), rowTokens);
+      plan =
+          rowTokens == null
+              ? dispatching.planner.plan(subset.rowGroupSizes())
+              : dispatching.planner.plan(subset.rowGroupSizes(), rowTokens);
       run.planned(plan.size(), subset.rowCount());
     }
     FirstInLine first = firstInLine(run);
@@ -165,30 +198,50 @@ final class Intake {
     }
     Optional<EvaluationArchive.ArchivedScores> reusable = archivedScores(run);
     if (reusable.isPresent()) {
-      log.info("run {} for {} {}: reusing the scores of an identical evaluation ({})", run.runId(), event.model(),
-          event.version(), reusable.get().uri());
+      log.info(
+          "run {} for {} {}: reusing the scores of an identical evaluation ({})",
+          run.runId(),
+          event.model(),
+          event.version(),
+          reusable.get().uri());
       run.reuse(reusable.get().uri());
       book.save(run);
       return new Reused(run);
     }
     for (Shard shard : plan) {
-      book.saveShard(ScoringJob.jobId(run.runId(), shard.index()), new ShardState(shard.index(), shard.start(), shard.count()));
+      book.saveShard(
+          ScoringJob.jobId(run.runId(), shard.index()),
+          new ShardState(shard.index(), shard.start(), shard.count()));
     }
     book.save(run);
-    log.info("run {} for {} {}: {} rows in {} shards{}", run.runId(), event.model(), event.version(), run.rowsTotal(),
-        plan.size(), run.baseline().map(b -> ", compared with version " + b.version()).orElse(""));
+    log.info(
+        "run {} for {} {}: {} rows in {} shards{}",
+        run.runId(),
+        event.model(),
+        event.version(),
+        run.rowsTotal(),
+        plan.size(),
+        run.baseline().map(b -> ", compared with version " + b.version()).orElse(""));
     book.progressed(run);
     return new Scoring(run);
   }
 
-  /** Pre-flight could not reach storage: try again after a pause (the deadline ends it as INCOMPLETE). */
+  /**
+   * Pre-flight could not reach storage: try again after a pause (the deadline ends it as
+   * INCOMPLETE).
+   */
   private Preflighted preflightLater(RunState run, String failure) {
     Instant next = book.now().plus(Dispatching.unavailableBackoff(run.preflightRetries()));
     if (next.isAfter(run.deadline())) {
       next = run.deadline();
     }
-    log.warn("pre-flight of {} {} ({}): {}; trying again at {}", run.event().model(), run.event().version(), run.runId(),
-        failure, next);
+    log.warn(
+        "pre-flight of {} {} ({}): {}; trying again at {}",
+        run.event().model(),
+        run.event().version(),
+        run.runId(),
+        failure,
+        next);
     run.preflightLater(next, failure);
     book.save(run);
     return new Waiting(run);
@@ -203,11 +256,18 @@ final class Intake {
       return null;
     }
     SubsetLayout layout = checked.layout();
-    String column = layout.has(CausalLmTask.INPUT_IDS) ? layout.column(CausalLmTask.INPUT_IDS)
-        : layout.column(CausalLmTask.TEXT);
+    String column =
+        layout.has(CausalLmTask.INPUT_IDS)
+            ? layout.column(CausalLmTask.INPUT_IDS)
+            : layout.column(CausalLmTask.TEXT);
     GoldenSubsetFile subset = checked.footer();
-    long[] lengths = RowLengths.read(dispatching.preflight.storage(), subset.uri(), subset.schema(), column,
-        subset.rowCount());
+    long[] lengths =
+        RowLengths.read(
+            dispatching.preflight.storage(),
+            subset.uri(),
+            subset.schema(),
+            column,
+            subset.rowCount());
     int maxSeqLen = event.maxSeqLen();
     int stride = event.task().spec().stride(event.maxSeqLen(), event.stride());
     for (int i = 0; i < lengths.length; i++) {
@@ -225,7 +285,11 @@ final class Intake {
     StagedWeightEvent event = run.event();
     Optional<BaselineRecord> found = run.baseline();
     if (found.isEmpty() && !event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
-      found = Decision.archivedVersion(dispatching, event.model(), event.baseline()); // unknown versions fail when the run concludes
+      found =
+          Decision.archivedVersion(
+              dispatching,
+              event.model(),
+              event.baseline()); // unknown versions fail when the run concludes
       found.ifPresent(run::namedBaseline);
     }
     if (found.isEmpty() && first != null) {
@@ -239,36 +303,60 @@ final class Intake {
     }
     BaselineRecord baseline = found.get();
     if (event.baseModelSha256() != null) {
-      String baselineBase = baseline.baseModelSha256() != null ? baseline.baseModelSha256() : baseline.artifactSha256();
+      String baselineBase =
+          baseline.baseModelSha256() != null
+              ? baseline.baseModelSha256()
+              : baseline.artifactSha256();
       if (!event.baseModelSha256().equals(baselineBase)) {
-        return Optional.of("adapter gate: version " + event.version() + " is an adapter on base model "
-            + Decision.short12(event.baseModelSha256()) + ", but baseline version " + baseline.version()
-            + " is built on " + Decision.short12(baselineBase)
-            + "; an adapter is only comparable with a baseline on the same base model");
+        return Optional.of(
+            "adapter gate: version "
+                + event.version()
+                + " is an adapter on base model "
+                + Decision.short12(event.baseModelSha256())
+                + ", but baseline version "
+                + baseline.version()
+                + " is built on "
+                + Decision.short12(baselineBase)
+                + "; an adapter is only comparable with a baseline on the same base model");
       }
     }
     String tokenizer = event.tokenizer() == null ? null : event.tokenizer().sha256();
-    if (tokenizer != null && baseline.tokenizerSha256() != null && !tokenizer.equals(baseline.tokenizerSha256())) {
-      String change = "tokenizer changed (baseline " + Decision.short12(baseline.tokenizerSha256()) + ", candidate "
-          + Decision.short12(tokenizer) + ")";
+    if (tokenizer != null
+        && baseline.tokenizerSha256() != null
+        && !tokenizer.equals(baseline.tokenizerSha256())) {
+      String change =
+          "tokenizer changed (baseline "
+              + Decision.short12(baseline.tokenizerSha256())
+              + ", candidate "
+              + Decision.short12(tokenizer)
+              + ")";
       if (event.task() == Task.CAUSAL_LM) {
         if (!layout.has(CausalLmTask.TEXT)) {
-          return Optional.of("tokenizer gate: " + change + " and the golden subset holds token ids, not text:"
-              + " neither perplexity nor bits per byte can be compared with the baseline");
+          return Optional.of(
+              "tokenizer gate: "
+                  + change
+                  + " and the golden subset holds token ids, not text:"
+                  + " neither perplexity nor bits per byte can be compared with the baseline");
         }
-        run.exclude(MetricNames.PERPLEXITY, change + ": perplexity counts tokens of different vocabularies;"
-            + " bits per byte is compared instead");
+        run.exclude(
+            MetricNames.PERPLEXITY,
+            change
+                + ": perplexity counts tokens of different vocabularies;"
+                + " bits per byte is compared instead");
       } else {
         run.note(change + "; embeddings are compared as the models' outputs on the same texts");
       }
     }
     if (event.task() == Task.CAUSAL_LM) {
       if (!Objects.equals(tokenizer, baseline.tokenizerSha256())) {
-        run.note("token shift not measured: the tokenizer changed, so the two models' next-token distributions are"
-            + " over different vocabularies");
+        run.note(
+            "token shift not measured: the tokenizer changed, so the two models' next-token distributions are"
+                + " over different vocabularies");
       } else if (baseline.artifact() == null) {
-        run.note("token shift not measured: the record of baseline version " + baseline.version()
-            + " does not name its model file (it was pinned before records kept it)");
+        run.note(
+            "token shift not measured: the record of baseline version "
+                + baseline.version()
+                + " does not name its model file (it was pinned before records kept it)");
       } else {
         run.shiftAgainst(baseline);
       }
@@ -287,7 +375,10 @@ final class Intake {
    */
   record FirstInLine(BaselineRecord baseline, RunState scoring) {}
 
-  /** The first version a run waits for, or null: the run has another baseline, or is itself first in line. */
+  /**
+   * The first version a run waits for, or null: the run has another baseline, or is itself first in
+   * line.
+   */
   private FirstInLine firstInLine(RunState run) {
     StagedWeightEvent event = run.event();
     if (run.baseline().isPresent() || !event.baseline().equals(StagedWeightEvent.PRODUCTION)) {
@@ -305,19 +396,20 @@ final class Intake {
       return null;
     }
     StagedWeightEvent staged = head.event();
-    BaselineRecord baseline = BaselineRecord.builder()
-        .model(staged.model())
-        .version(staged.version())
-        .runId(head.runId())
-        .artifactSha256(staged.artifact().sha256())
-        .subsetSha256(staged.goldenSubset().sha256())
-        .tokenizerSha256(staged.tokenizer() == null ? null : staged.tokenizer().sha256())
-        .baseModelSha256(staged.baseModelSha256())
-        .metrics(Map.of())
-        .commit(staged.commit())
-        .embedding(Decision.conventionsOf(staged))
-        .artifact(staged.artifact())
-        .build();
+    BaselineRecord baseline =
+        BaselineRecord.builder()
+            .model(staged.model())
+            .version(staged.version())
+            .runId(head.runId())
+            .artifactSha256(staged.artifact().sha256())
+            .subsetSha256(staged.goldenSubset().sha256())
+            .tokenizerSha256(staged.tokenizer() == null ? null : staged.tokenizer().sha256())
+            .baseModelSha256(staged.baseModelSha256())
+            .metrics(Map.of())
+            .commit(staged.commit())
+            .embedding(Decision.conventionsOf(staged))
+            .artifact(staged.artifact())
+            .build();
     return new FirstInLine(baseline, head);
   }
 
@@ -326,22 +418,30 @@ final class Intake {
    * are also ranked against. A first version still being scored writes its embeddings where its
    * scores will be archived; this run's jobs wait until it is scored in full.
    */
-  private RunState.RetrievalPlan retrievalPlan(RunState run, RetrievalPlanner.Plan retrieval, FirstInLine first) {
+  private RunState.RetrievalPlan retrievalPlan(
+      RunState run, RetrievalPlanner.Plan retrieval, FirstInLine first) {
     StagedWeightEvent event = run.event();
     String own = dispatching.archive.embeddingsPath(Decision.scoreKey(run)).toString();
-    Optional<BaselineRecord> against = run.baseline().or(run::namedBaseline)
-        .or(() -> Optional.ofNullable(first).map(FirstInLine::baseline));
+    Optional<BaselineRecord> against =
+        run.baseline()
+            .or(run::namedBaseline)
+            .or(() -> Optional.ofNullable(first).map(FirstInLine::baseline));
     String baselineEmbeddings = null;
     String waitFor = null;
     if (against.isPresent() && against.get().subsetSha256().equals(event.goldenSubset().sha256())) {
       if (first != null && first.scoring() != null) {
-        baselineEmbeddings = dispatching.archive.embeddingsPath(Decision.scoreKey(first.scoring())).toString();
+        baselineEmbeddings =
+            dispatching.archive.embeddingsPath(Decision.scoreKey(first.scoring())).toString();
         waitFor = first.scoring().runId();
       } else if (against.get().scores() != null) {
         baselineEmbeddings = EvaluationArchive.embeddingsOf(against.get().scores()).toString();
       }
     }
-    return new RunState.RetrievalPlan(retrieval.queriesFrom(), own, baselineEmbeddings, dispatching.recallAt,
+    return new RunState.RetrievalPlan(
+        retrieval.queriesFrom(),
+        own,
+        baselineEmbeddings,
+        dispatching.recallAt,
         new RunState.IndexReference(against.map(BaselineRecord::version).orElse(null), waitFor));
   }
 
@@ -354,19 +454,27 @@ final class Intake {
     try {
       return dispatching.archive.scores(Decision.scoreKey(run));
     } catch (IOException | RuntimeException e) {
-      log.warn("cannot look up archived scores of {} {} (scoring it instead): {}", event.model(), event.version(),
+      log.warn(
+          "cannot look up archived scores of {} {} (scoring it instead): {}",
+          event.model(),
+          event.version(),
           e.toString());
       return Optional.empty();
     }
   }
 
   /** A staged record that is not a valid event: one ERROR flag naming why, and a dead letter. */
-  private void reject(Record<String, byte[]> record, RecordMetadata source, ContractViolation violation) {
-    String eventId = StagedWeightEvent.eventIdOf(record.value(), source.topic(), source.partition(), source.offset());
+  private void reject(
+      Record<String, byte[]> record, RecordMetadata source, ContractViolation violation) {
+    String eventId =
+        StagedWeightEvent.eventIdOf(
+            record.value(), source.topic(), source.partition(), source.offset());
     JsonNode tree = null;
     try {
-      tree = record.value() == null || record.value().length > StagedWeightEvent.MAX_BYTES ? null
-          : Json.mapper().readTree(record.value());
+      tree =
+          record.value() == null || record.value().length > StagedWeightEvent.MAX_BYTES
+              ? null
+              : Json.mapper().readTree(record.value());
     } catch (IOException | RuntimeException e) {
       // not JSON at all: the record's key names the model, if anything does
     }
@@ -376,17 +484,31 @@ final class Intake {
     if (book.isDecided(runId)) {
       return;
     }
-    book.deadLetter(source.topic(), source.partition(), source.offset(), model, record.value(), record.headers(),
+    book.deadLetter(
+        source.topic(),
+        source.partition(),
+        source.offset(),
+        model,
+        record.value(),
+        record.headers(),
         violation);
     String reason = "staged event rejected: " + violation.getMessage();
-    log.warn("{} (event {}, {}-{}@{})", reason, eventId, source.topic(), source.partition(), source.offset());
-    book.publish(runId, flag
-        .runId(runId)
-        .flag(Flag.ERROR)
-        .metrics(Map.of())
-        .reasons(List.of(reason))
-        .executionProviders(List.of())
-        .decidedAt(book.now())
-        .build(), model);
+    log.warn(
+        "{} (event {}, {}-{}@{})",
+        reason,
+        eventId,
+        source.topic(),
+        source.partition(),
+        source.offset());
+    book.publish(
+        runId,
+        flag.runId(runId)
+            .flag(Flag.ERROR)
+            .metrics(Map.of())
+            .reasons(List.of(reason))
+            .executionProviders(List.of())
+            .decidedAt(book.now())
+            .build(),
+        model);
   }
 }

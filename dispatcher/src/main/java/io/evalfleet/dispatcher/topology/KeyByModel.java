@@ -43,13 +43,18 @@ final class KeyByModel implements Processor<String, byte[], String, byte[]> {
     }
     try {
       JsonNode model = Json.mapper().readTree(value).path("model");
-      return model.isTextual() && !model.asText().isBlank() ? Optional.of(model.asText()) : Optional.empty();
+      return model.isTextual() && !model.asText().isBlank()
+          ? Optional.of(model.asText())
+          : Optional.empty();
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
   }
 
-  /** Where a repartitioned record was first read: the topic, partition and offset a producer wrote it to. */
+  /**
+   * Where a repartitioned record was first read: the topic, partition and offset a producer wrote
+   * it to.
+   */
   record Origin(String topic, int partition, long offset) implements RecordMetadata {
     static final String TOPIC = "evalfleet.origin.topic";
     static final String PARTITION = "evalfleet.origin.partition";
@@ -72,7 +77,8 @@ final class KeyByModel implements Processor<String, byte[], String, byte[]> {
         return read;
       }
       try {
-        return new Origin(text(topic), Integer.parseInt(text(partition)), Long.parseLong(text(offset)));
+        return new Origin(
+            text(topic), Integer.parseInt(text(partition)), Long.parseLong(text(offset)));
       } catch (NumberFormatException e) {
         return read;
       }

@@ -16,8 +16,8 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -42,18 +42,24 @@ final class RunBook {
   private final ProcessorContext<String, byte[]> context;
   private final KeyValueStore<String, RunState> runs;
   private final KeyValueStore<String, ShardState> shards;
+
   /**
    * The task's runs, and its shards in flight or paused, as the stores hold them: this processor is
    * their only writer, so it reads them from memory (rebuilt from the stores whenever the task is
    * initialised) and writes through.
    */
   private final Map<String, RunState> runCache = new LinkedHashMap<>();
+
   private final Map<String, Map<String, ShardState>> openShards = new HashMap<>();
   private final KeyValueStore<String, ShardResult> results;
   private final KeyValueStore<String, BaselineRecord> baselines;
   private final KeyValueStore<String, FirstVersions> firstVersions;
   private final KeyValueStore<String, Long> decided;
-  /** Per run followed by this task: since when, at how many rows, and whether progress changed since last published. */
+
+  /**
+   * Per run followed by this task: since when, at how many rows, and whether progress changed since
+   * last published.
+   */
   private final Map<String, ProgressMark> progress = new HashMap<>();
 
   private static final class ProgressMark {
@@ -80,13 +86,14 @@ final class RunBook {
       it.forEachRemaining(entry -> runCache.put(entry.key, entry.value));
     }
     try (KeyValueIterator<String, ShardState> it = shards.all()) {
-      it.forEachRemaining(entry -> {
-        index(entry.key, entry.value);
-        RunState run = runCache.get(runIdOf(entry.key));
-        if (run != null) {
-          run.count(entry.value);
-        }
-      });
+      it.forEachRemaining(
+          entry -> {
+            index(entry.key, entry.value);
+            RunState run = runCache.get(runIdOf(entry.key));
+            if (run != null) {
+              run.count(entry.value);
+            }
+          });
     }
   }
 
@@ -167,7 +174,8 @@ final class RunBook {
 
   private void index(String jobId, ShardState shard) {
     String runId = runIdOf(jobId);
-    boolean open = shard.status() == ShardState.Status.IN_FLIGHT || shard.status() == ShardState.Status.PAUSED;
+    boolean open =
+        shard.status() == ShardState.Status.IN_FLIGHT || shard.status() == ShardState.Status.PAUSED;
     if (open) {
       openShards.computeIfAbsent(runId, r -> new HashMap<>()).put(jobId, shard);
     } else if (openShards.containsKey(runId)) {
@@ -188,7 +196,9 @@ final class RunBook {
     return context.taskId().toString();
   }
 
-  /** Publishes the job of a shard at its current attempt; {@code kind} is first, retry or resent. */
+  /**
+   * Publishes the job of a shard at its current attempt; {@code kind} is first, retry or resent.
+   */
   void publishJob(RunState run, ShardState shard, String kind) {
     ScoringJob job = job(run, shard);
     forward(DispatcherTopology.JOBS_SINK, job.jobId(), Json.write(job), null);
@@ -225,10 +235,14 @@ final class RunBook {
 
   /** Sends a shard result on to the task that owns its model (see {@link Collector}). */
   void reroute(Record<String, byte[]> result) {
-    forward(DispatcherTopology.REROUTED_RESULTS_SINK, result.key(), result.value(), result.headers());
+    forward(
+        DispatcherTopology.REROUTED_RESULTS_SINK, result.key(), result.value(), result.headers());
   }
 
-  /** Makes {@code baseline} its model's production baseline here and publishes it on {@code evalfleet.baselines}. */
+  /**
+   * Makes {@code baseline} its model's production baseline here and publishes it on {@code
+   * evalfleet.baselines}.
+   */
   void pinBaseline(BaselineRecord baseline) {
     baselines.put(baseline.model(), baseline);
     forward(DispatcherTopology.BASELINES_SINK, baseline.model(), Json.write(baseline), null);
@@ -240,19 +254,34 @@ final class RunBook {
     decided.put(runId, context.currentSystemTimeMs());
     forget(runId);
     // Rejected events may carry any key: they share one tag value, so the series stay bounded.
-    FleetMeter.FLAGS.counter(dispatching.registry, flag.version() == null ? "(rejected)" : flag.model(),
-        flag.flag().name()).increment();
+    FleetMeter.FLAGS
+        .counter(
+            dispatching.registry,
+            flag.version() == null ? "(rejected)" : flag.model(),
+            flag.flag().name())
+        .increment();
     if (flag.stagedAt() != null && flag.decidedAt() != null) {
-      FleetMeter.RUN_DURATION.timer(dispatching.registry, flag.flag().name())
+      FleetMeter.RUN_DURATION
+          .timer(dispatching.registry, flag.flag().name())
           .record(Duration.between(flag.stagedAt(), flag.decidedAt()));
     }
-    log.info("flag {} for {} {} ({}): {}", flag.flag(), flag.model(),
-        flag.version() == null ? "(version unknown)" : flag.version(), runId, String.join("; ", flag.reasons()));
+    log.info(
+        "flag {} for {} {} ({}): {}",
+        flag.flag(),
+        flag.model(),
+        flag.version() == null ? "(version unknown)" : flag.version(),
+        runId,
+        String.join("; ", flag.reasons()));
   }
 
-  /** Notes that a run's progress moved; published by {@link #publishProgress}, at once when it is complete. */
+  /**
+   * Notes that a run's progress moved; published by {@link #publishProgress}, at once when it is
+   * complete.
+   */
   void progressed(RunState run) {
-    progress.computeIfAbsent(run.runId(), r -> new ProgressMark(now(), run.coverage().rowsScored())).changed = true;
+    progress.computeIfAbsent(run.runId(), r -> new ProgressMark(now(), run.coverage().rowsScored()))
+            .changed =
+        true;
     if (run.complete()) {
       publishProgress(run);
     }
@@ -260,48 +289,64 @@ final class RunBook {
 
   /** Publishes the progress of every run whose progress moved since it was last published. */
   void publishProgress() {
-    progress.forEach((runId, mark) -> {
-      RunState run = runCache.get(runId);
-      if (mark.changed && run != null) {
-        publishProgress(run);
-      }
-    });
+    progress.forEach(
+        (runId, mark) -> {
+          RunState run = runCache.get(runId);
+          if (mark.changed && run != null) {
+            publishProgress(run);
+          }
+        });
   }
 
   private void publishProgress(RunState run) {
-    ProgressMark mark = progress.computeIfAbsent(run.runId(), r -> new ProgressMark(now(), run.coverage().rowsScored()));
+    ProgressMark mark =
+        progress.computeIfAbsent(
+            run.runId(), r -> new ProgressMark(now(), run.coverage().rowsScored()));
     mark.changed = false;
     var coverage = run.coverage();
     Instant at = now();
     double seconds = Duration.between(mark.since, at).toMillis() / 1000.0;
     double rate = seconds <= 0 ? 0 : (coverage.rowsScored() - mark.rowsAtStart) / seconds;
     var event = run.event();
-    RunProgress record = RunProgress.builder()
-        .runId(run.runId())
-        .eventId(event.eventId())
-        .model(event.model())
-        .version(event.version())
-        .shardsDone(coverage.shardsDone())
-        .shardsTotal(coverage.shardsTotal())
-        .rowsScored(coverage.rowsScored())
-        .rowsTotal(coverage.rowsTotal())
-        .rowsPerSecond(rate)
-        .stagedAt(run.stagedAt())
-        .at(at)
-        .build();
+    RunProgress record =
+        RunProgress.builder()
+            .runId(run.runId())
+            .eventId(event.eventId())
+            .model(event.model())
+            .version(event.version())
+            .shardsDone(coverage.shardsDone())
+            .shardsTotal(coverage.shardsTotal())
+            .rowsScored(coverage.rowsScored())
+            .rowsTotal(coverage.rowsTotal())
+            .rowsPerSecond(rate)
+            .stagedAt(run.stagedAt())
+            .at(at)
+            .build();
     forward(DispatcherTopology.PROGRESS_SINK, event.model(), Json.write(record), null);
   }
 
-  /** Copies a record that cannot be processed to the dead-letter topic, with where it came from and why. */
-  void deadLetter(String topic, int partition, long offset, String key, byte[] value, Headers original, Exception cause) {
-    Headers headers = DeadLetters.from(topic, cause).copying(original).at(partition, offset).headers();
+  /**
+   * Copies a record that cannot be processed to the dead-letter topic, with where it came from and
+   * why.
+   */
+  void deadLetter(
+      String topic,
+      int partition,
+      long offset,
+      String key,
+      byte[] value,
+      Headers original,
+      Exception cause) {
+    Headers headers =
+        DeadLetters.from(topic, cause).copying(original).at(partition, offset).headers();
     forward(DispatcherTopology.DEAD_LETTERS_SINK, key, value, headers);
     dispatching.deadLetters(topic).increment();
   }
 
   private void forward(String sink, String key, byte[] value, Headers headers) {
     long now = context.currentSystemTimeMs();
-    Record<String, byte[]> record = headers == null ? new Record<>(key, value, now) : new Record<>(key, value, now, headers);
+    Record<String, byte[]> record =
+        headers == null ? new Record<>(key, value, now) : new Record<>(key, value, now, headers);
     context.forward(record, sink);
   }
 
@@ -312,7 +357,8 @@ final class RunBook {
 
   /** Visits the shards of a run, in shard order. */
   void forEachShard(String runId, BiConsumer<String, ShardState> visitor) {
-    try (KeyValueIterator<String, ShardState> it = shards.prefixScan(runId + "/", Serdes.String().serializer())) {
+    try (KeyValueIterator<String, ShardState> it =
+        shards.prefixScan(runId + "/", Serdes.String().serializer())) {
       while (it.hasNext()) {
         KeyValue<String, ShardState> entry = it.next();
         visitor.accept(entry.key, entry.value);
@@ -322,7 +368,8 @@ final class RunBook {
 
   /** Visits the accepted results of a run, as {@link #recordShardResult} kept them. */
   void forEachResult(String runId, Consumer<ShardResult> visitor) {
-    try (KeyValueIterator<String, ShardResult> it = results.prefixScan(runId + "/", Serdes.String().serializer())) {
+    try (KeyValueIterator<String, ShardResult> it =
+        results.prefixScan(runId + "/", Serdes.String().serializer())) {
       it.forEachRemaining(entry -> visitor.accept(entry.value));
     }
   }
@@ -335,10 +382,11 @@ final class RunBook {
     progress.remove(runId);
     List<String> keys = new ArrayList<>();
     forEachShard(runId, (key, shard) -> keys.add(key));
-    keys.forEach(key -> {
-      shards.delete(key);
-      results.delete(key);
-    });
+    keys.forEach(
+        key -> {
+          shards.delete(key);
+          results.delete(key);
+        });
   }
 
   /** Forgets decided runs older than {@code dispatcher.decided-look-back}. */
@@ -346,11 +394,12 @@ final class RunBook {
     long oldest = context.currentSystemTimeMs() - dispatching.decidedLookBack.toMillis();
     List<String> expired = new ArrayList<>();
     try (KeyValueIterator<String, Long> it = decided.all()) {
-      it.forEachRemaining(entry -> {
-        if (entry.value < oldest) {
-          expired.add(entry.key);
-        }
-      });
+      it.forEachRemaining(
+          entry -> {
+            if (entry.value < oldest) {
+              expired.add(entry.key);
+            }
+          });
     }
     expired.forEach(decided::delete);
   }

@@ -15,27 +15,38 @@ class BaselineRecordWireTest {
 
   @Test
   void baselineRecord() {
-    Golden.assertMessage("baseline-record.full.json", BaselineRecord.builder()
-        .model("minilm")
-        .version("abc123")
-        .runId("run-1")
-        .artifactSha256(SHA_A)
-        .subsetSha256("b".repeat(64))
-        .tokenizerSha256("c".repeat(64))
-        .baseModelSha256("d".repeat(64))
-        .modelSignature("input_ids:int64[?,?] -> last_hidden_state:float[?,?,?]")
-        .metrics(Map.of("spearman", 0.8301))
-        .scores("file:///archive/scores/minilm/abc123")
-        .commit("deadbeef")
-        .recordedAt(T1)
-        .embedding(new EmbeddingConventions(EmbeddingConventions.Pooling.CLS, false, "query: ", "passage: ",
-            "sentence_embedding"))
-        .artifact(new ArtifactRef("file:///models/m/model.onnx", SHA_A,
-            List.of(new ArtifactRef("file:///models/m/model.onnx.data", "b".repeat(64)))))
-        .build(), BaselineRecord.class);
-    Golden.assertMessage("baseline-record.minimal.json", BaselineRecord.builder()
-        .model("minilm")
-        .version("abc123")
-        .build(), BaselineRecord.class);
+    Golden.assertMessage(
+        "baseline-record.full.json",
+        BaselineRecord.builder()
+            .model("minilm")
+            .version("abc123")
+            .runId("run-1")
+            .artifactSha256(SHA_A)
+            .subsetSha256("b".repeat(64))
+            .tokenizerSha256("c".repeat(64))
+            .baseModelSha256("d".repeat(64))
+            .modelSignature("input_ids:int64[?,?] -> last_hidden_state:float[?,?,?]")
+            .metrics(Map.of("spearman", 0.8301))
+            .scores("file:///archive/scores/minilm/abc123")
+            .commit("deadbeef")
+            .recordedAt(T1)
+            .embedding(
+                new EmbeddingConventions(
+                    EmbeddingConventions.Pooling.CLS,
+                    false,
+                    "query: ",
+                    "passage: ",
+                    "sentence_embedding"))
+            .artifact(
+                new ArtifactRef(
+                    "file:///models/m/model.onnx",
+                    SHA_A,
+                    List.of(new ArtifactRef("file:///models/m/model.onnx.data", "b".repeat(64)))))
+            .build(),
+        BaselineRecord.class);
+    Golden.assertMessage(
+        "baseline-record.minimal.json",
+        BaselineRecord.builder().model("minilm").version("abc123").build(),
+        BaselineRecord.class);
   }
 }

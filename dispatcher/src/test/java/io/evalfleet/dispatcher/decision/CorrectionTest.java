@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 class CorrectionTest {
   /** Unsorted on purpose: adjusted values must come back in the order given. */
   private static final double[] P = {0.03, 0.01, 0.2, 0.015};
+
   private static final double ALPHA = 0.05;
 
   @Test

@@ -16,7 +16,10 @@ final class GoldenRows {
 
   private GoldenRows() {}
 
-  /** 240 pairs: 48 per gold band [b, b+1), gold in steps of 0.2; cosine = 0.15 + 0.15·gold + N(0, 0.14). */
+  /**
+   * 240 pairs: 48 per gold band [b, b+1), gold in steps of 0.2; cosine = 0.15 + 0.15·gold + N(0,
+   * 0.14).
+   */
   static Map<String, double[]> sts(long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     double[] gold = new double[STS_PAIRS];
@@ -29,7 +32,10 @@ final class GoldenRows {
     return columns(MetricNames.COSINE, cosine, MetricNames.GOLD, gold);
   }
 
-  /** 40 rows of 100–400 tokens, ~4.2 bytes a token; per-token nll around ln 10 with row-to-row difficulty. */
+  /**
+   * 40 rows of 100–400 tokens, ~4.2 bytes a token; per-token nll around ln 10 with row-to-row
+   * difficulty.
+   */
   static Map<String, double[]> text(long seed) {
     return text(seed, TEXT_ROWS);
   }
@@ -62,7 +68,8 @@ final class GoldenRows {
    * The baseline's pairs with cosine noise scaled (by bisection on its size) so that Spearman is
    * {@code drop} lower, relatively, than the baseline's: the candidate ranks pairs less well.
    */
-  static Map<String, double[]> spearmanDrop(Map<String, double[]> sts, double drop, long noiseSeed) {
+  static Map<String, double[]> spearmanDrop(
+      Map<String, double[]> sts, double drop, long noiseSeed) {
     double target = spearman(sts) * (1 - drop);
     double low = 0;
     double high = 1;
@@ -78,18 +85,25 @@ final class GoldenRows {
   }
 
   /**
-   * The text rows with each row's nll raised by {@code ln(1 + increase)} per token (pooled perplexity
-   * exactly {@code 1 + increase} times the baseline's) plus zero-mean noise of {@code sd·√tokens}
-   * nats per row, as two close checkpoints differ token by token.
+   * The text rows with each row's nll raised by {@code ln(1 + increase)} per token (pooled
+   * perplexity exactly {@code 1 + increase} times the baseline's) plus zero-mean noise of {@code
+   * sd·√tokens} nats per row, as two close checkpoints differ token by token.
    */
-  static Map<String, double[]> perplexityIncrease(Map<String, double[]> text, double increase, double sd, long noiseSeed) {
+  static Map<String, double[]> perplexityIncrease(
+      Map<String, double[]> text, double increase, double sd, long noiseSeed) {
     SplittableRandom random = new SplittableRandom(noiseSeed);
     double[] tokens = text.get(MetricNames.TOKENS);
     double[] nll = text.get(MetricNames.NLL_SUM).clone();
     for (int i = 0; i < nll.length; i++) {
       nll[i] += tokens[i] * Math.log1p(increase) + sd * Math.sqrt(tokens[i]) * gaussian(random);
     }
-    return columns(MetricNames.NLL_SUM, nll, MetricNames.TOKENS, tokens, MetricNames.BYTES, text.get(MetricNames.BYTES));
+    return columns(
+        MetricNames.NLL_SUM,
+        nll,
+        MetricNames.TOKENS,
+        tokens,
+        MetricNames.BYTES,
+        text.get(MetricNames.BYTES));
   }
 
   static double spearman(Map<String, double[]> sts) {

@@ -17,8 +17,12 @@ class PairedBootstrapTest {
   @Test
   void rejectsRunsWhoseRowsDoNotPairUp() {
     Map<String, double[]> baseline = GoldenRows.sts(1);
-    Map<String, double[]> shorter = Map.of(MetricNames.COSINE, Arrays.copyOf(baseline.get(MetricNames.COSINE), 239),
-        MetricNames.GOLD, Arrays.copyOf(baseline.get(MetricNames.GOLD), 239));
+    Map<String, double[]> shorter =
+        Map.of(
+            MetricNames.COSINE,
+            Arrays.copyOf(baseline.get(MetricNames.COSINE), 239),
+            MetricNames.GOLD,
+            Arrays.copyOf(baseline.get(MetricNames.GOLD), 239));
     assertThatThrownBy(() -> new PairedBootstrap(200, 1).resample(baseline, shorter))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("240 baseline rows and 239 candidate rows")
@@ -28,17 +32,26 @@ class PairedBootstrapTest {
   @Test
   void aMetricWithoutAFastFormIsResampledFromItsDefinitionWithTheSameResult() {
     for (Map<String, double[]> baseline : List.of(GoldenRows.sts(3), GoldenRows.text(3))) {
-      Map<String, double[]> candidate = baseline.containsKey(MetricNames.COSINE)
-          ? GoldenRows.cosineNoise(baseline, 0.05, 4) : baseline;
+      Map<String, double[]> candidate =
+          baseline.containsKey(MetricNames.COSINE)
+              ? GoldenRows.cosineNoise(baseline, 0.05, 4)
+              : baseline;
       BootstrapResult fast = new PairedBootstrap(300, 9).resample(baseline, candidate);
-      BootstrapResult definition = new PairedBootstrap(300, 9, java.util.Set.of()).resample(baseline, candidate);
-      assertThat(definition.resampledChanges().keySet()).isEqualTo(fast.resampledChanges().keySet()).isNotEmpty();
-      fast.resampledChanges().forEach((metric, changes) -> {
-        double[] slow = definition.resampledChanges().get(metric);
-        for (int r = 0; r < changes.length; r++) {
-          assertThat(slow[r]).as("%s resample %d", metric, r).isCloseTo(changes[r], within(1e-12));
-        }
-      });
+      BootstrapResult definition =
+          new PairedBootstrap(300, 9, java.util.Set.of()).resample(baseline, candidate);
+      assertThat(definition.resampledChanges().keySet())
+          .isEqualTo(fast.resampledChanges().keySet())
+          .isNotEmpty();
+      fast.resampledChanges()
+          .forEach(
+              (metric, changes) -> {
+                double[] slow = definition.resampledChanges().get(metric);
+                for (int r = 0; r < changes.length; r++) {
+                  assertThat(slow[r])
+                      .as("%s resample %d", metric, r)
+                      .isCloseTo(changes[r], within(1e-12));
+                }
+              });
     }
   }
 
@@ -56,10 +69,14 @@ class PairedBootstrapTest {
         double[] fast = new double[metrics.size()];
         resampled.compute(counts, fast);
         Map<String, double[]> expanded = new LinkedHashMap<>();
-        rows.forEach((column, values) -> expanded.put(column, Arrays.stream(picks).mapToDouble(i -> values[i]).toArray()));
+        rows.forEach(
+            (column, values) ->
+                expanded.put(column, Arrays.stream(picks).mapToDouble(i -> values[i]).toArray()));
         Map<String, Double> reference = MetricVector.metrics(expanded);
         for (int m = 0; m < metrics.size(); m++) {
-          assertThat(fast[m]).as(metrics.get(m)).isCloseTo(reference.get(metrics.get(m)), within(1e-12));
+          assertThat(fast[m])
+              .as(metrics.get(m))
+              .isCloseTo(reference.get(metrics.get(m)), within(1e-12));
         }
       }
     }
@@ -67,24 +84,39 @@ class PairedBootstrapTest {
 
   /**
    * Two rows, 100 and 300 tokens, perplexity 10 each; the candidate is worse on the long row only
-   * (per-token nll + d). Every resample is AA, BB or AB: pooled changes 0, e^d − 1 and e^(0.75·d) − 1.
-   * A mean of per-row perplexities would give (e^d − 1)/2 for AB instead.
+   * (per-token nll + d). Every resample is AA, BB or AB: pooled changes 0, e^d − 1 and e^(0.75·d) −
+   * 1. A mean of per-row perplexities would give (e^d − 1)/2 for AB instead.
    */
   @Test
   void perplexityIsPooledOverTokensInsideEachResample() {
     double d = 0.1;
     double[] tokens = {100, 300};
-    Map<String, double[]> baseline = Map.of(MetricNames.NLL_SUM, new double[] {100 * Math.log(10), 300 * Math.log(10)},
-        MetricNames.TOKENS, tokens);
-    Map<String, double[]> candidate = Map.of(MetricNames.NLL_SUM, new double[] {100 * Math.log(10), 300 * (Math.log(10) + d)},
-        MetricNames.TOKENS, tokens);
-    double[] changes = new PairedBootstrap(500, 3).resample(baseline, candidate).resampledChanges().get(MetricNames.PERPLEXITY);
+    Map<String, double[]> baseline =
+        Map.of(
+            MetricNames.NLL_SUM,
+            new double[] {100 * Math.log(10), 300 * Math.log(10)},
+            MetricNames.TOKENS,
+            tokens);
+    Map<String, double[]> candidate =
+        Map.of(
+            MetricNames.NLL_SUM,
+            new double[] {100 * Math.log(10), 300 * (Math.log(10) + d)},
+            MetricNames.TOKENS,
+            tokens);
+    double[] changes =
+        new PairedBootstrap(500, 3)
+            .resample(baseline, candidate)
+            .resampledChanges()
+            .get(MetricNames.PERPLEXITY);
     double[] pooled = {0, Math.expm1(d), Math.expm1(0.75 * d)};
     for (double change : changes) {
       assertThat(Arrays.stream(pooled).anyMatch(expected -> Math.abs(change - expected) < 1e-12))
-          .as("resampled change %s is one of %s", change, Arrays.toString(pooled)).isTrue();
+          .as("resampled change %s is one of %s", change, Arrays.toString(pooled))
+          .isTrue();
     }
-    assertThat(Arrays.stream(changes).filter(c -> Math.abs(c - Math.expm1(0.75 * d)) < 1e-12).count()).isPositive();
+    assertThat(
+            Arrays.stream(changes).filter(c -> Math.abs(c - Math.expm1(0.75 * d)) < 1e-12).count())
+        .isPositive();
   }
 
   @Test
@@ -93,7 +125,12 @@ class PairedBootstrapTest {
     Map<String, double[]> candidate = GoldenRows.cosineNoise(baseline, 0.05, 2);
     BootstrapResult first = new PairedBootstrap(500, 42).resample(baseline, candidate);
     BootstrapResult second = new PairedBootstrap(500, 42).resample(baseline, candidate);
-    first.resampledChanges().forEach((metric, changes) ->
-        assertThat(second.resampledChanges().get(metric)).as(metric).containsExactly(changes));
+    first
+        .resampledChanges()
+        .forEach(
+            (metric, changes) ->
+                assertThat(second.resampledChanges().get(metric))
+                    .as(metric)
+                    .containsExactly(changes));
   }
 }

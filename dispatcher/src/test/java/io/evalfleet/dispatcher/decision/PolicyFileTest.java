@@ -14,7 +14,9 @@ import org.junit.jupiter.api.io.TempDir;
 class PolicyFileTest {
   /** Surefire runs in the module directory; the repository's policy lives one level up. */
   private static final Path REPOSITORY_POLICY = Path.of("..", "policy", "evalfleet-policy.json");
-  private static final Path CLASSPATH_COPY = Path.of("src", "main", "resources", PolicyFile.DEFAULT_RESOURCE);
+
+  private static final Path CLASSPATH_COPY =
+      Path.of("src", "main", "resources", PolicyFile.DEFAULT_RESOURCE);
 
   @TempDir Path dir;
 
@@ -34,15 +36,19 @@ class PolicyFileTest {
     assertThat(policy.bandK()).isEqualTo(3.0);
     assertThat(policy.bandMinSnapshots()).isEqualTo(3);
     assertThat(policy.bandWindow()).isEqualTo(10);
-    assertThat(policy.metrics()).containsKeys("spearman", "mean_cosine", "perplexity", "bits_per_byte");
-    assertThat(policy.metrics().get("perplexity")).isEqualTo(new MetricPolicy(Direction.LOWER_IS_BETTER, 0.02, true));
+    assertThat(policy.metrics())
+        .containsKeys("spearman", "mean_cosine", "perplexity", "bits_per_byte");
+    assertThat(policy.metrics().get("perplexity"))
+        .isEqualTo(new MetricPolicy(Direction.LOWER_IS_BETTER, 0.02, true));
     assertThat(policy.metrics().get("mean_cosine").gate()).isFalse();
   }
 
   @Test
   void badPolicyFileNamesEveryProblemAndTheFile() throws IOException {
     Path file = dir.resolve("bad-policy.json");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         {
           "policy_version": "bad",
           "family_confidence": 1.5,
@@ -60,31 +66,45 @@ class PolicyFileTest {
         }
         """);
     assertThatThrownBy(() -> PolicyFile.load(file))
-        .isInstanceOfSatisfying(InvalidPolicyException.class, e -> assertThat(e.problems()).containsExactlyInAnyOrder(
-            "unknown field 'tolerance'",
-            "unknown field 'metrics.perplexity.weight'",
-            "family_confidence must be in (0, 1), was 1.5",
-            "unknown metrics.spearman.direction 'sideways' (one of higher_is_better, lower_is_better, two_sided)",
-            "metrics.perplexity.margin must be a finite number >= 0, was -0.01"))
+        .isInstanceOfSatisfying(
+            InvalidPolicyException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactlyInAnyOrder(
+                        "unknown field 'tolerance'",
+                        "unknown field 'metrics.perplexity.weight'",
+                        "family_confidence must be in (0, 1), was 1.5",
+                        "unknown metrics.spearman.direction 'sideways' (one of higher_is_better, lower_is_better, two_sided)",
+                        "metrics.perplexity.margin must be a finite number >= 0, was -0.01"))
         .hasMessageStartingWith("policy file " + file + " is invalid: ");
   }
 
   @Test
   void missingFieldsAndUnknownCorrectionAreListed() throws IOException {
     Path file = dir.resolve("thin-policy.json");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         { "policy_version": "thin", "correction": "sidak", "metrics": { "spearman": { "direction": "higher_is_better" } } }
         """);
     assertThatThrownBy(() -> PolicyFile.load(file))
-        .isInstanceOfSatisfying(InvalidPolicyException.class, e -> assertThat(e.problems()).contains(
-            "family_confidence is missing", "bootstrap_resamples is missing", "seed is missing",
-            "unknown correction 'sidak' (one of holm, bonferroni, none)",
-            "metrics.spearman.margin is missing (or a limit, for a metric judged on its own value)", "metrics.spearman.gate is missing"));
+        .isInstanceOfSatisfying(
+            InvalidPolicyException.class,
+            e ->
+                assertThat(e.problems())
+                    .contains(
+                        "family_confidence is missing",
+                        "bootstrap_resamples is missing",
+                        "seed is missing",
+                        "unknown correction 'sidak' (one of holm, bonferroni, none)",
+                        "metrics.spearman.margin is missing (or a limit, for a metric judged on its own value)",
+                        "metrics.spearman.gate is missing"));
   }
 
   @Test
   void policyRecordRejectsBadValuesShowingEach() {
-    Map<String, MetricPolicy> metrics = Map.of("spearman", new MetricPolicy(Direction.HIGHER_IS_BETTER, 0.02, true));
+    Map<String, MetricPolicy> metrics =
+        Map.of("spearman", new MetricPolicy(Direction.HIGHER_IS_BETTER, 0.02, true));
     assertThatThrownBy(() -> new Policy("v", 1.5, 100, 1, Correction.HOLM, 0, 1, 0, metrics))
         .isInstanceOf(InvalidPolicyException.class)
         .hasMessageContaining("family_confidence must be in (0, 1), was 1.5")
@@ -99,7 +119,9 @@ class PolicyFileTest {
   @Test
   void aMetricHasAMarginOrALimitNotBoth() throws IOException {
     Path file = dir.resolve("limits.json");
-    Files.writeString(file, """
+    Files.writeString(
+        file,
+        """
         {
           "policy_version": "limits", "family_confidence": 0.95, "bootstrap_resamples": 2000, "seed": 7,
           "correction": "holm", "band_k": 3.0, "band_min_snapshots": 3, "band_window": 10,
@@ -111,18 +133,24 @@ class PolicyFileTest {
         }
         """);
     assertThatThrownBy(() -> PolicyFile.load(file))
-        .isInstanceOfSatisfying(InvalidPolicyException.class, e -> assertThat(e.problems()).contains(
-            "metrics.kl_mean has both a margin and a limit: a metric is compared with its baseline (margin) or judged"
-                + " on its own value (limit), not both",
-            "metrics.mean_cosine.limit needs a direction (higher_is_better or lower_is_better), not two_sided",
-            "metrics.top1_agreement.limit must be a finite number, was NaN"));
+        .isInstanceOfSatisfying(
+            InvalidPolicyException.class,
+            e ->
+                assertThat(e.problems())
+                    .contains(
+                        "metrics.kl_mean has both a margin and a limit: a metric is compared with its baseline (margin) or judged"
+                            + " on its own value (limit), not both",
+                        "metrics.mean_cosine.limit needs a direction (higher_is_better or lower_is_better), not two_sided",
+                        "metrics.top1_agreement.limit must be a finite number, was NaN"));
   }
 
   @Test
   void theDefaultPolicyJudgesTheTokenShiftAgainstLimits() {
     Policy policy = PolicyFile.defaults();
-    assertThat(policy.metrics().get("kl_mean")).isEqualTo(MetricPolicy.limited(Direction.LOWER_IS_BETTER, 0.05, true));
-    assertThat(policy.metrics().get("top1_agreement").beyondLimit(0.85)).isCloseTo(0.05, org.assertj.core.api.Assertions.within(1e-12));
+    assertThat(policy.metrics().get("kl_mean"))
+        .isEqualTo(MetricPolicy.limited(Direction.LOWER_IS_BETTER, 0.05, true));
+    assertThat(policy.metrics().get("top1_agreement").beyondLimit(0.85))
+        .isCloseTo(0.05, org.assertj.core.api.Assertions.within(1e-12));
     assertThat(policy.metrics().get("perplexity").hasLimit()).isFalse();
   }
 }

@@ -14,13 +14,19 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The token shift judged against the default policy's limits (mean KL 0.05, p99 KL 0.5, top-1 agreement 0.9). */
+/**
+ * The token shift judged against the default policy's limits (mean KL 0.05, p99 KL 0.5, top-1
+ * agreement 0.9).
+ */
 class TokenShiftDecisionTest {
   private static final int ROWS = 200;
   private static final int TOKENS_PER_ROW = 50;
   private final Decider decider = Decider.withDefaultPolicy();
 
-  /** Rows of a candidate whose per-token KL is drawn around {@code klScale} and whose top-1 token agrees with p. */
+  /**
+   * Rows of a candidate whose per-token KL is drawn around {@code klScale} and whose top-1 token
+   * agrees with p.
+   */
   private static ShardResult shifted(double klScale, double agreement, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     double[] nll = new double[ROWS];
@@ -46,8 +52,18 @@ class TokenShiftDecisionTest {
         .shardIndex(0)
         .rowStart(0)
         .rowCount(ROWS)
-        .values(Map.of(MetricNames.NLL_SUM, nll, MetricNames.TOKENS, tokens, MetricNames.KL_SUM, kl,
-            MetricNames.TOP1_AGREE, agree, MetricNames.DP_TRUE_SUM, dp))
+        .values(
+            Map.of(
+                MetricNames.NLL_SUM,
+                nll,
+                MetricNames.TOKENS,
+                tokens,
+                MetricNames.KL_SUM,
+                kl,
+                MetricNames.TOP1_AGREE,
+                agree,
+                MetricNames.DP_TRUE_SUM,
+                dp))
         .workerId("w")
         .executionProvider("cpu")
         .paddingRatio(0.0)
@@ -77,16 +93,21 @@ class TokenShiftDecisionTest {
     double tokens = ROWS * TOKENS_PER_ROW;
     double klSum = java.util.Arrays.stream(candidate.values().get(MetricNames.KL_SUM)).sum();
     assertThat(vector.metrics().get(MetricNames.KL_MEAN)).isCloseTo(klSum / tokens, within(1e-12));
-    assertThat(vector.metrics().get(MetricNames.TOP1_AGREEMENT)).isCloseTo(
-        java.util.Arrays.stream(candidate.values().get(MetricNames.TOP1_AGREE)).sum() / tokens, within(1e-12));
-    // Exponential with mean 0.02: its p99 is 0.02·ln 100 = 0.0921; 10,000 tokens put the sample's within a few percent.
-    assertThat(vector.metrics().get(MetricNames.KL_P99)).isCloseTo(0.02 * Math.log(100), within(0.01));
+    assertThat(vector.metrics().get(MetricNames.TOP1_AGREEMENT))
+        .isCloseTo(
+            java.util.Arrays.stream(candidate.values().get(MetricNames.TOP1_AGREE)).sum() / tokens,
+            within(1e-12));
+    // Exponential with mean 0.02: its p99 is 0.02·ln 100 = 0.0921; 10,000 tokens put the sample's
+    // within a few percent.
+    assertThat(vector.metrics().get(MetricNames.KL_P99))
+        .isCloseTo(0.02 * Math.log(100), within(0.01));
   }
 
   @Test
   void aSmallShiftIsGreenOnEveryShiftMetric() {
     Verdict verdict = decide(shifted(0.005, 0.99, 2));
-    for (String metric : List.of(MetricNames.KL_MEAN, MetricNames.KL_P99, MetricNames.TOP1_AGREEMENT)) {
+    for (String metric :
+        List.of(MetricNames.KL_MEAN, MetricNames.KL_P99, MetricNames.TOP1_AGREEMENT)) {
       MetricValue value = verdict.metrics().get(metric);
       assertThat(value.status()).as(metric).isEqualTo(Flag.GREEN);
       assertThat(value.limit()).as(metric).isNotNull();
@@ -96,7 +117,9 @@ class TokenShiftDecisionTest {
     }
     assertThat(verdict.flag()).isEqualTo(Flag.GREEN);
     assertThat(verdict.metrics().get(MetricNames.KL_MEAN).evidence())
-        .startsWith("kl_mean GREEN: ").contains("against a limit of at most 0.05").contains("within the limit significantly");
+        .startsWith("kl_mean GREEN: ")
+        .contains("against a limit of at most 0.05")
+        .contains("within the limit significantly");
   }
 
   @Test
@@ -108,7 +131,8 @@ class TokenShiftDecisionTest {
     assertThat(verdict.metrics().get(MetricNames.TOP1_AGREEMENT).status()).isEqualTo(Flag.RED);
     assertThat(verdict.flag()).isEqualTo(Flag.RED);
     assertThat(verdict.metrics().get(MetricNames.TOP1_AGREEMENT).evidence())
-        .contains("against a limit of at least 0.9").contains("the whole interval lies beyond the limit");
+        .contains("against a limit of at least 0.9")
+        .contains("the whole interval lies beyond the limit");
   }
 
   @Test
@@ -120,11 +144,13 @@ class TokenShiftDecisionTest {
 
   @Test
   void aBaselineThatWasItselfMeasuredForAShiftIsNotPairedWithTheCandidatesShift() {
-    // The baseline's archived rows hold its own shift against its predecessor (large); the candidate's
+    // The baseline's archived rows hold its own shift against its predecessor (large); the
+    // candidate's
     // shift against the baseline is small, and is judged on its own against the limits.
     Map<String, double[]> baseline = new java.util.LinkedHashMap<>(baselineRows());
     ShardResult baselineShift = shifted(0.3, 0.6, 6);
-    for (String value : List.of(MetricNames.KL_SUM, MetricNames.TOP1_AGREE, MetricNames.DP_TRUE_SUM)) {
+    for (String value :
+        List.of(MetricNames.KL_SUM, MetricNames.TOP1_AGREE, MetricNames.DP_TRUE_SUM)) {
       baseline.put(value, baselineShift.values().get(value));
     }
     MetricVector vector = MetricVector.of(Task.CAUSAL_LM, List.of(shifted(0.005, 0.99, 7)));
@@ -137,10 +163,23 @@ class TokenShiftDecisionTest {
   @Test
   void aShiftMeasuredAgainstAnotherVersionDecidesNothing() {
     MetricVector vector = MetricVector.of(Task.CAUSAL_LM, List.of(shifted(0.2, 0.7, 5)));
-    Verdict verdict = decider.compare(vector, "v1", baselineRows(), Map.of(),
-        Map.of(MetricNames.KL_MEAN, "measured against v0", MetricNames.KL_P99, "measured against v0",
-            MetricNames.TOP1_AGREEMENT, "measured against v0", MetricNames.DP_TRUE_MEAN, "measured against v0"));
+    Verdict verdict =
+        decider.compare(
+            vector,
+            "v1",
+            baselineRows(),
+            Map.of(),
+            Map.of(
+                MetricNames.KL_MEAN,
+                "measured against v0",
+                MetricNames.KL_P99,
+                "measured against v0",
+                MetricNames.TOP1_AGREEMENT,
+                "measured against v0",
+                MetricNames.DP_TRUE_MEAN,
+                "measured against v0"));
     assertThat(verdict.flag()).isNotEqualTo(Flag.RED);
-    assertThat(verdict.reasons()).anyMatch(r -> r.startsWith("kl_mean not compared: measured against v0"));
+    assertThat(verdict.reasons())
+        .anyMatch(r -> r.startsWith("kl_mean not compared: measured against v0"));
   }
 }

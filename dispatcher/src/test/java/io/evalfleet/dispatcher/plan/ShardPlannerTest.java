@@ -10,19 +10,25 @@ class ShardPlannerTest {
   @Test
   void splitsEachRowGroupIntoNearlyEqualBoundedShards() {
     List<Shard> shards = new ShardPlanner(64).plan(List.of(150L, 64L, 1L));
-    assertThat(shards).containsExactly(
-        new Shard(0, 0, 50), new Shard(1, 50, 50), new Shard(2, 100, 50),
-        new Shard(3, 150, 64),
-        new Shard(4, 214, 1));
+    assertThat(shards)
+        .containsExactly(
+            new Shard(0, 0, 50),
+            new Shard(1, 50, 50),
+            new Shard(2, 100, 50),
+            new Shard(3, 150, 64),
+            new Shard(4, 214, 1));
   }
 
   @Test
   void packsConsecutiveSmallRowGroupsIntoOneShard() {
     List<Shard> shards = new ShardPlanner(64).plan(List.of(20L, 20L, 20L, 30L, 100L, 10L));
-    assertThat(shards).containsExactly(
-        new Shard(0, 0, 60), new Shard(1, 60, 30),
-        new Shard(2, 90, 50), new Shard(3, 140, 50),
-        new Shard(4, 190, 10));
+    assertThat(shards)
+        .containsExactly(
+            new Shard(0, 0, 60),
+            new Shard(1, 60, 30),
+            new Shard(2, 90, 50),
+            new Shard(3, 140, 50),
+            new Shard(4, 190, 10));
   }
 
   @Test
@@ -30,7 +36,8 @@ class ShardPlannerTest {
     Random random = new Random(42);
     for (int trial = 0; trial < 200; trial++) {
       int maxRows = 1 + random.nextInt(100);
-      List<Long> groups = random.ints(1 + random.nextInt(6), 0, 400).mapToObj(i -> (long) i).toList();
+      List<Long> groups =
+          random.ints(1 + random.nextInt(6), 0, 400).mapToObj(i -> (long) i).toList();
       List<Shard> shards = new ShardPlanner(maxRows).plan(groups);
       long next = 0;
       for (int i = 0; i < shards.size(); i++) {
@@ -46,9 +53,14 @@ class ShardPlannerTest {
         long groupStart = boundary;
         long groupEnd = boundary + group;
         // a shard lies inside one row group, or holds whole row groups
-        shards.forEach(s -> assertThat(s.start() < groupEnd && s.end() > groupStart
-            ? (s.start() >= groupStart && s.end() <= groupEnd) || (s.start() <= groupStart && s.end() >= groupEnd)
-            : true).isTrue());
+        shards.forEach(
+            s ->
+                assertThat(
+                        s.start() < groupEnd && s.end() > groupStart
+                            ? (s.start() >= groupStart && s.end() <= groupEnd)
+                                || (s.start() <= groupStart && s.end() >= groupEnd)
+                            : true)
+                    .isTrue());
         boundary = groupEnd;
       }
     }
@@ -67,9 +79,14 @@ class ShardPlannerTest {
     java.util.Arrays.fill(tokens, 0, 10, 1000);
     java.util.Arrays.fill(tokens, 10, 200, 10);
     List<Shard> shards = new ShardPlanner(256, 2500).plan(List.of(200L), tokens);
-    assertThat(shards).containsExactly(
-        new Shard(0, 0, 2), new Shard(1, 2, 2), new Shard(2, 4, 2), new Shard(3, 6, 2), new Shard(4, 8, 52),
-        new Shard(5, 60, 140));
+    assertThat(shards)
+        .containsExactly(
+            new Shard(0, 0, 2),
+            new Shard(1, 2, 2),
+            new Shard(2, 4, 2),
+            new Shard(3, 6, 2),
+            new Shard(4, 8, 52),
+            new Shard(5, 60, 140));
     assertThat(new ShardPlanner(256).plan(List.of(200L))).as("by rows alone: one job").hasSize(1);
   }
 
@@ -83,8 +100,13 @@ class ShardPlannerTest {
     for (Shard shard : shards) {
       assertThat(shard.start()).isEqualTo(next);
       assertThat(shard.count()).isBetween(1, 64);
-      long sum = java.util.stream.LongStream.range(shard.start(), shard.end()).map(i -> tokens[(int) i]).sum();
-      assertThat(sum <= 4000 || shard.count() == 1).as("shard %s holds %d tokens", shard, sum).isTrue();
+      long sum =
+          java.util.stream.LongStream.range(shard.start(), shard.end())
+              .map(i -> tokens[(int) i])
+              .sum();
+      assertThat(sum <= 4000 || shard.count() == 1)
+          .as("shard %s holds %d tokens", shard, sum)
+          .isTrue();
       next = shard.end();
     }
     assertThat(next).isEqualTo(1000);
@@ -94,7 +116,8 @@ class ShardPlannerTest {
   void windowedTokensCountEveryWindowFedToTheModel() {
     assertThat(ShardPlanner.windowedTokens(100, 128, 64)).isEqualTo(100);
     assertThat(ShardPlanner.windowedTokens(0, 128, 64)).isEqualTo(1);
-    // 300 tokens, context 128, stride 64: windows start at 0, 64, 128, 192 (the last one reaches 320).
+    // 300 tokens, context 128, stride 64: windows start at 0, 64, 128, 192 (the last one reaches
+    // 320).
     assertThat(ShardPlanner.windowedTokens(300, 128, 64)).isEqualTo(4 * 128);
   }
 }

@@ -21,7 +21,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Result collection alone: what it keeps in the run book, and what it hands back to the processor. */
+/**
+ * Result collection alone: what it keeps in the run book, and what it hands back to the processor.
+ */
 class CollectorTest {
   @TempDir Path dir;
   StepBench bench;
@@ -36,7 +38,8 @@ class CollectorTest {
 
   Collector.Collected collect(String key, byte[] value) {
     bench.context.setRecordMetadata(Topics.RESULTS, 0, offset++);
-    return collector.onResult(new Record<>(key, value, bench.context.currentSystemTimeMs()),
+    return collector.onResult(
+        new Record<>(key, value, bench.context.currentSystemTimeMs()),
         bench.context.recordMetadata().orElseThrow());
   }
 
@@ -80,18 +83,23 @@ class CollectorTest {
 
     Collector.Collected collected = collect(scored(run, shard, 0, 10));
 
-    assertThat(collected).isInstanceOfSatisfying(Collector.Accepted.class,
-        accepted -> assertThat(accepted.run()).isSameAs(run));
+    assertThat(collected)
+        .isInstanceOfSatisfying(
+            Collector.Accepted.class, accepted -> assertThat(accepted.run()).isSameAs(run));
     assertThat(run.open()).isZero();
     assertThat(run.coverage().shardsDone()).isEqualTo(1);
     assertThat(run.complete()).isFalse();
-    assertThat(bench.book.shard(ScoringJob.jobId(run.runId(), 0)).status()).isEqualTo(ShardState.Status.DONE);
+    assertThat(bench.book.shard(ScoringJob.jobId(run.runId(), 0)).status())
+        .isEqualTo(ShardState.Status.DONE);
     List<ShardResult> kept = new ArrayList<>();
     bench.book.forEachResult(run.runId(), kept::add);
-    assertThat(kept).singleElement().satisfies(result -> {
-      assertThat(result.jobId()).isEqualTo(ScoringJob.jobId(run.runId(), 0));
-      assertThat(result.values().get("cosine")).hasSize(10);
-    });
+    assertThat(kept)
+        .singleElement()
+        .satisfies(
+            result -> {
+              assertThat(result.jobId()).isEqualTo(ScoringJob.jobId(run.runId(), 0));
+              assertThat(result.values().get("cosine")).hasSize(10);
+            });
     assertThat(bench.count("evalfleet.results.accepted")).isEqualTo(1);
   }
 
@@ -112,11 +120,17 @@ class CollectorTest {
 
     assertThat(collect("m", garbage)).isInstanceOf(Collector.Ignored.class);
 
-    assertThat(bench.forwarded(DispatcherTopology.DEAD_LETTERS_SINK)).singleElement().satisfies(letter -> {
-      assertThat(letter.value()).isEqualTo(garbage);
-      assertThat(new String(letter.headers().lastHeader(DeadLetters.ORIGINAL_TOPIC).value(), StandardCharsets.UTF_8))
-          .isEqualTo(Topics.RESULTS);
-    });
+    assertThat(bench.forwarded(DispatcherTopology.DEAD_LETTERS_SINK))
+        .singleElement()
+        .satisfies(
+            letter -> {
+              assertThat(letter.value()).isEqualTo(garbage);
+              assertThat(
+                      new String(
+                          letter.headers().lastHeader(DeadLetters.ORIGINAL_TOPIC).value(),
+                          StandardCharsets.UTF_8))
+                  .isEqualTo(Topics.RESULTS);
+            });
   }
 
   @Test
@@ -126,10 +140,14 @@ class CollectorTest {
 
     Collector.Collected collected = collect(scored(run, shard, 5, 10));
 
-    assertThat(collected).isInstanceOfSatisfying(Collector.Failed.class, failed -> {
-      assertThat(failed.answered()).isTrue();
-      assertThat(failed.reason()).isEqualTo("shard 0 was answered for rows 5+10, but it holds rows 0+10");
-    });
+    assertThat(collected)
+        .isInstanceOfSatisfying(
+            Collector.Failed.class,
+            failed -> {
+              assertThat(failed.answered()).isTrue();
+              assertThat(failed.reason())
+                  .isEqualTo("shard 0 was answered for rows 5+10, but it holds rows 0+10");
+            });
     assertThat(run.open()).isZero();
   }
 
@@ -138,7 +156,8 @@ class CollectorTest {
     RunState run = bench.scoringRun("m", "v1", 2);
     ShardState shard = bench.send(run);
 
-    assertThat(collect(failed(run, shard, FailureKind.UNAVAILABLE))).isInstanceOf(Collector.Retrying.class);
+    assertThat(collect(failed(run, shard, FailureKind.UNAVAILABLE)))
+        .isInstanceOf(Collector.Retrying.class);
 
     ShardState paused = bench.book.shard(ScoringJob.jobId(run.runId(), 0));
     assertThat(paused.status()).isEqualTo(ShardState.Status.PAUSED);
@@ -154,9 +173,14 @@ class CollectorTest {
 
     Collector.Collected collected = collect(failed(run, shard, FailureKind.BUG));
 
-    assertThat(collected).isInstanceOfSatisfying(Collector.Failed.class, failed -> {
-      assertThat(failed.answered()).isFalse();
-      assertThat(failed.reason()).startsWith("shard 0 (rows 0-9) could not be scored").endsWith("model store unreachable");
-    });
+    assertThat(collected)
+        .isInstanceOfSatisfying(
+            Collector.Failed.class,
+            failed -> {
+              assertThat(failed.answered()).isFalse();
+              assertThat(failed.reason())
+                  .startsWith("shard 0 (rows 0-9) could not be scored")
+                  .endsWith("model store unreachable");
+            });
   }
 }

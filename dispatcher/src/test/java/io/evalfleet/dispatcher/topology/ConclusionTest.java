@@ -42,11 +42,14 @@ class ConclusionTest {
 
     assertThat(ended.releasedJobs()).isEqualTo(2);
     assertThat(ended.nextInLine()).isEmpty();
-    assertThat(bench.forwarded(DispatcherTopology.FLAGS_SINK, DriftFlag.class)).singleElement().satisfies(flag -> {
-      assertThat(flag.flag()).isEqualTo(Flag.ERROR);
-      assertThat(flag.reasons()).containsExactly("shard 1 could not be scored");
-      assertThat(flag.coverage().shardsTotal()).isEqualTo(3);
-    });
+    assertThat(bench.forwarded(DispatcherTopology.FLAGS_SINK, DriftFlag.class))
+        .singleElement()
+        .satisfies(
+            flag -> {
+              assertThat(flag.flag()).isEqualTo(Flag.ERROR);
+              assertThat(flag.reasons()).containsExactly("shard 1 could not be scored");
+              assertThat(flag.coverage().shardsTotal()).isEqualTo(3);
+            });
     assertThat(bench.book.run(run.runId())).isNull();
     assertThat(bench.book.isDecided(run.runId())).isTrue();
   }
@@ -56,8 +59,9 @@ class ConclusionTest {
     RunState first = bench.scoringRun("m", "v1", 1);
     firstVersions("m", first);
 
-    assertThat(conclusion.conclude(first)).isInstanceOfSatisfying(Conclusion.ToDecide.class,
-        ready -> assertThat(ready.run()).isSameAs(first));
+    assertThat(conclusion.conclude(first))
+        .isInstanceOfSatisfying(
+            Conclusion.ToDecide.class, ready -> assertThat(ready.run()).isSameAs(first));
     assertThat(first.stage()).isEqualTo(RunState.Stage.DECIDING);
     assertThat(first.comparedWith()).isEmpty();
   }
@@ -74,7 +78,8 @@ class ConclusionTest {
     Conclusion.Ended ended = conclusion.expire(first);
 
     assertThat(ended.nextInLine()).containsSame(second);
-    assertThat(bench.forwarded(DispatcherTopology.FLAGS_SINK, DriftFlag.class)).singleElement()
+    assertThat(bench.forwarded(DispatcherTopology.FLAGS_SINK, DriftFlag.class))
+        .singleElement()
         .satisfies(flag -> assertThat(flag.flag()).isEqualTo(Flag.INCOMPLETE));
     assertThat(conclusion.conclude(second)).isInstanceOf(Conclusion.ToDecide.class);
   }

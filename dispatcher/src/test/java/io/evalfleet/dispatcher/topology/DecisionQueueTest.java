@@ -3,8 +3,8 @@ package io.evalfleet.dispatcher.topology;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.evalfleet.common.contract.Flag;
-import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.dispatcher.run.RunState;
 import io.evalfleet.dispatcher.run.ShardState;
 import java.nio.file.Path;
@@ -35,18 +35,19 @@ class DecisionQueueTest {
       cosine[i] = 0.9;
       gold[i] = i;
     }
-    ShardResult result = ShardResult.builder()
-        .jobId(ScoringJob.jobId(run.runId(), 0))
-        .runId(run.runId())
-        .shardIndex(0)
-        .rowStart(0)
-        .rowCount(10)
-        .values(Map.of("cosine", cosine, "gold", gold))
-        .workerId("w1")
-        .executionProvider("cpu")
-        .durationMs(5)
-        .attempt(1)
-        .build();
+    ShardResult result =
+        ShardResult.builder()
+            .jobId(ScoringJob.jobId(run.runId(), 0))
+            .runId(run.runId())
+            .shardIndex(0)
+            .rowStart(0)
+            .rowCount(10)
+            .values(Map.of("cosine", cosine, "gold", gold))
+            .workerId("w1")
+            .executionProvider("cpu")
+            .durationMs(5)
+            .attempt(1)
+            .build();
     shard.done(result);
     bench.book.saveShard(result.jobId(), shard);
     bench.book.recordShardResult(result);
@@ -69,7 +70,9 @@ class DecisionQueueTest {
     assertThat(decided.outcome().failure()).isNull();
     assertThat(decided.outcome().flag()).isEqualTo(Flag.WARN);
     assertThat(decided.outcome().rows()).isEqualTo(10);
-    assertThat(decided.outcome().pinned().version()).as("a first version becomes the baseline").isEqualTo("v1");
+    assertThat(decided.outcome().pinned().version())
+        .as("a first version becomes the baseline")
+        .isEqualTo("v1");
     assertThat(queue.nextDecided()).isNull();
     assertThat(bench.registry.find("evalfleet.dispatcher.decision").timer().count()).isEqualTo(1);
   }
@@ -92,8 +95,10 @@ class DecisionQueueTest {
 
     queue.reload();
 
-    assertThat(queue.startNext()).isInstanceOfSatisfying(DecisionQueue.Running.class,
-        running -> assertThat(running.run().runId()).isEqualTo(run.runId()));
+    assertThat(queue.startNext())
+        .isInstanceOfSatisfying(
+            DecisionQueue.Running.class,
+            running -> assertThat(running.run().runId()).isEqualTo(run.runId()));
   }
 
   @Test

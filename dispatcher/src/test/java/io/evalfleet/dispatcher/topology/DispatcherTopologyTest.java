@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
@@ -17,7 +18,6 @@ import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
 import io.evalfleet.common.task.Task;
-import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.decision.PolicyFile;
 import io.evalfleet.dispatcher.preflight.Preflight;
@@ -71,24 +71,51 @@ class DispatcherTopologyTest {
     for (int i = 0; i < ROWS; i++) {
       pairs.add(new GoldenSubsetWriter.Pair(i, "a" + i, "b" + i, random.nextDouble() * 5));
     }
-    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(subsetFile.toUri()), pairs, 1 << 20);
-    subset = new SubsetRef(subsetFile.toUri().toString(), Storage.withDefaults().sha256(subsetFile.toUri().toString()),
-        "v1", Map.of());
-    FleetConfig config = FleetConfig.defaults().with(Map.of(FleetConfig.SHARD_ROWS.key(), "10",
-        FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "4", FleetConfig.MAX_IN_FLIGHT.key(), "6",
-        FleetConfig.JOB_TIMEOUT.key(), "PT30S", FleetConfig.RUN_DEADLINE.key(), "PT10M",
-        FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString()));
+    GoldenSubsetWriter.writePairs(
+        new org.apache.hadoop.fs.Path(subsetFile.toUri()), pairs, 1 << 20);
+    subset =
+        new SubsetRef(
+            subsetFile.toUri().toString(),
+            Storage.withDefaults().sha256(subsetFile.toUri().toString()),
+            "v1",
+            Map.of());
+    FleetConfig config =
+        FleetConfig.defaults()
+            .with(
+                Map.of(
+                    FleetConfig.SHARD_ROWS.key(),
+                    "10",
+                    FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(),
+                    "4",
+                    FleetConfig.MAX_IN_FLIGHT.key(),
+                    "6",
+                    FleetConfig.JOB_TIMEOUT.key(),
+                    "PT30S",
+                    FleetConfig.RUN_DEADLINE.key(),
+                    "PT10M",
+                    FleetConfig.ARCHIVE_ROOT.key(),
+                    dir.resolve("archive").toUri().toString()));
     Storage storage = Storage.of(config);
     archive = new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT));
-    Dispatching dispatching = new Dispatching(config, new Preflight(storage), archive, PolicyFile.defaults(),
-        registry, Runnable::run, Duration.ofSeconds(1));
+    Dispatching dispatching =
+        new Dispatching(
+            config,
+            new Preflight(storage),
+            archive,
+            PolicyFile.defaults(),
+            registry,
+            Runnable::run,
+            Duration.ofSeconds(1));
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dispatcher-test");
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
     props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve("state").toString());
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-    driver = new TopologyTestDriver(DispatcherTopology.build(dispatching, props), props,
-        Instant.parse("2026-01-01T00:00:00Z"));
+    driver =
+        new TopologyTestDriver(
+            DispatcherTopology.build(dispatching, props),
+            props,
+            Instant.parse("2026-01-01T00:00:00Z"));
     var keys = Serdes.String();
     var bytes = Serdes.ByteArray();
     staged = driver.createInputTopic(Topics.STAGED, keys.serializer(), bytes.serializer());
@@ -96,7 +123,8 @@ class DispatcherTopologyTest {
     baselinesIn = driver.createInputTopic(Topics.BASELINES, keys.serializer(), bytes.serializer());
     jobs = driver.createOutputTopic(Topics.JOBS, keys.deserializer(), bytes.deserializer());
     flags = driver.createOutputTopic(Topics.DRIFT_FLAGS, keys.deserializer(), bytes.deserializer());
-    baselinesOut = driver.createOutputTopic(Topics.BASELINES, keys.deserializer(), bytes.deserializer());
+    baselinesOut =
+        driver.createOutputTopic(Topics.BASELINES, keys.deserializer(), bytes.deserializer());
     deadLetters = driver.createOutputTopic(Topics.DLQ, keys.deserializer(), bytes.deserializer());
   }
 
@@ -144,18 +172,21 @@ class DispatcherTopologyTest {
     Map<String, double[]> values = new HashMap<>();
     values.put("cosine", cosine);
     values.put("gold", gold); // the subset's gold scores, which the worker returns with the cosines
-    results.pipeInput(job.model(), Json.write(ShardResult.builder()
-        .jobId(job.jobId())
-        .runId(job.runId())
-        .shardIndex(job.shardIndex())
-        .rowStart(job.rowStart())
-        .rowCount(job.rowCount())
-        .values(values)
-        .workerId("w1")
-        .executionProvider("cpu")
-        .durationMs(5)
-        .attempt(job.attempt())
-        .build()));
+    results.pipeInput(
+        job.model(),
+        Json.write(
+            ShardResult.builder()
+                .jobId(job.jobId())
+                .runId(job.runId())
+                .shardIndex(job.shardIndex())
+                .rowStart(job.rowStart())
+                .rowCount(job.rowCount())
+                .values(values)
+                .workerId("w1")
+                .executionProvider("cpu")
+                .durationMs(5)
+                .attempt(job.attempt())
+                .build()));
   }
 
   /** Answers every job of {@code version} as it is published, until none is left. */
@@ -186,11 +217,14 @@ class DispatcherTopologyTest {
     scoreAll("v1", row -> 0.9, new ArrayList<>());
 
     List<DriftFlag> decided = publishedFlags();
-    assertThat(decided).singleElement().satisfies(flag -> {
-      assertThat(flag.flag()).isEqualTo(Flag.WARN);
-      assertThat(flag.coverage().rowsScored()).isEqualTo(ROWS);
-      assertThat(flag.lockfile()).isNotNull();
-    });
+    assertThat(decided)
+        .singleElement()
+        .satisfies(
+            flag -> {
+              assertThat(flag.flag()).isEqualTo(Flag.WARN);
+              assertThat(flag.coverage().rowsScored()).isEqualTo(ROWS);
+              assertThat(flag.lockfile()).isNotNull();
+            });
     BaselineRecord pinned = Json.read(baselinesOut.readValue(), BaselineRecord.class);
     assertThat(pinned.version()).isEqualTo("v1");
     assertThat(archive.readScores(pinned.scores()).get("cosine")).hasSize(ROWS).containsOnly(0.9);
@@ -201,51 +235,77 @@ class DispatcherTopologyTest {
   }
 
   @Test
-  void progressIsPublishedWhenARunIsPlannedAtMostOnceASecondAndWhenItsLastShardIsIn() throws Exception {
-    var progress = driver.createOutputTopic(Topics.RUN_PROGRESS, Serdes.String().deserializer(),
-        Serdes.ByteArray().deserializer());
+  void progressIsPublishedWhenARunIsPlannedAtMostOnceASecondAndWhenItsLastShardIsIn()
+      throws Exception {
+    var progress =
+        driver.createOutputTopic(
+            Topics.RUN_PROGRESS, Serdes.String().deserializer(), Serdes.ByteArray().deserializer());
     stage(event("p", "v1"));
     List<ScoringJob> first = publishedJobs();
     driver.advanceWallClockTime(Duration.ofSeconds(1));
-    List<RunProgress> planned = progress.readValuesToList().stream().map(v -> Json.read(v, RunProgress.class)).toList();
-    assertThat(planned).singleElement().satisfies(p -> {
-      assertThat(p.shardsDone()).isZero();
-      assertThat(p.shardsTotal()).isEqualTo(ROWS / 10);
-      assertThat(p.rowsTotal()).isEqualTo(ROWS);
-    });
+    List<RunProgress> planned =
+        progress.readValuesToList().stream().map(v -> Json.read(v, RunProgress.class)).toList();
+    assertThat(planned)
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.shardsDone()).isZero();
+              assertThat(p.shardsTotal()).isEqualTo(ROWS / 10);
+              assertThat(p.rowsTotal()).isEqualTo(ROWS);
+            });
     answer(first.get(0), row -> 0.9);
     answer(first.get(1), row -> 0.9);
     assertThat(progress.readValuesToList()).as("nothing before the next second").isEmpty();
     driver.advanceWallClockTime(Duration.ofSeconds(1));
-    List<RunProgress> moved = progress.readValuesToList().stream().map(v -> Json.read(v, RunProgress.class)).toList();
-    assertThat(moved).singleElement().satisfies(p -> {
-      assertThat(p.shardsDone()).isEqualTo(2);
-      assertThat(p.rowsScored()).isEqualTo(20);
-      assertThat(p.rowsPerSecond()).isEqualTo(10.0); // 20 rows in the 2 s since the run was planned
-    });
+    List<RunProgress> moved =
+        progress.readValuesToList().stream().map(v -> Json.read(v, RunProgress.class)).toList();
+    assertThat(moved)
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.shardsDone()).isEqualTo(2);
+              assertThat(p.rowsScored()).isEqualTo(20);
+              assertThat(p.rowsPerSecond())
+                  .isEqualTo(10.0); // 20 rows in the 2 s since the run was planned
+            });
     driver.advanceWallClockTime(Duration.ofSeconds(1));
     assertThat(progress.readValuesToList()).as("nothing when nothing moved").isEmpty();
     first.subList(2, first.size()).forEach(job -> answer(job, row -> 0.9));
     scoreAll("v1", row -> 0.9, new ArrayList<>());
-    List<RunProgress> last = progress.readValuesToList().stream().map(v -> Json.read(v, RunProgress.class)).toList();
-    assertThat(last).last().satisfies(p -> {
-      assertThat(p.complete()).isTrue();
-      assertThat(p.rowsScored()).isEqualTo(ROWS);
-    });
+    List<RunProgress> last =
+        progress.readValuesToList().stream().map(v -> Json.read(v, RunProgress.class)).toList();
+    assertThat(last)
+        .last()
+        .satisfies(
+            p -> {
+              assertThat(p.complete()).isTrue();
+              assertThat(p.rowsScored()).isEqualTo(ROWS);
+            });
     assertThat(publishedFlags()).hasSize(1);
   }
 
   @Test
   void aRejectedEventsErrorFlagCarriesTheReviewItNamed() {
-    staged.pipeInput("m", ("{\"schema_version\": 1, \"event_id\": \"bad-1\", \"model\": \"m\", \"version\": \"v9\","
-        + " \"task\": \"embedding\", \"review\": {\"provider\": \"github\", \"repository\": \"acme/models\","
-        + " \"pull_request\": 5}}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    assertThat(publishedFlags()).singleElement().satisfies(flag -> {
-      assertThat(flag.flag()).isEqualTo(Flag.ERROR);
-      assertThat(flag.reasons().get(0)).contains("artifact");
-      assertThat(flag.review()).isEqualTo(new io.evalfleet.common.contract.ReviewRef(
-          io.evalfleet.common.contract.ReviewRef.Provider.GITHUB, "acme/models", 5, null));
-    });
+    staged.pipeInput(
+        "m",
+        ("{\"schema_version\": 1, \"event_id\": \"bad-1\", \"model\": \"m\", \"version\": \"v9\","
+                + " \"task\": \"embedding\", \"review\": {\"provider\": \"github\", \"repository\": \"acme/models\","
+                + " \"pull_request\": 5}}")
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(publishedFlags())
+        .singleElement()
+        .satisfies(
+            flag -> {
+              assertThat(flag.flag()).isEqualTo(Flag.ERROR);
+              assertThat(flag.reasons().get(0)).contains("artifact");
+              assertThat(flag.review())
+                  .isEqualTo(
+                      new io.evalfleet.common.contract.ReviewRef(
+                          io.evalfleet.common.contract.ReviewRef.Provider.GITHUB,
+                          "acme/models",
+                          5,
+                          null));
+            });
   }
 
   @Test
@@ -276,7 +336,9 @@ class DispatcherTopologyTest {
     for (DriftFlag flag : publishedFlags()) {
       outcome.put(flag.version(), flag.flag() + " against " + flag.baselineVersion());
     }
-    assertThat(outcome).containsEntry("v0", "WARN against null").containsEntry("v1", "RED against v0");
+    assertThat(outcome)
+        .containsEntry("v0", "WARN against null")
+        .containsEntry("v1", "RED against v0");
     return outcome;
   }
 
@@ -286,16 +348,23 @@ class DispatcherTopologyTest {
     List<ScoringJob> sent = publishedJobs();
     assertThat(sent).hasSize(4).allSatisfy(job -> assertThat(job.attempt()).isEqualTo(1));
     driver.advanceWallClockTime(Duration.ofSeconds(31));
-    assertThat(publishedJobs()).hasSize(4).allSatisfy(job -> assertThat(job.attempt()).isEqualTo(2));
+    assertThat(publishedJobs())
+        .hasSize(4)
+        .allSatisfy(job -> assertThat(job.attempt()).isEqualTo(2));
     driver.advanceWallClockTime(Duration.ofSeconds(31));
     assertThat(publishedJobs()).allSatisfy(job -> assertThat(job.attempt()).isEqualTo(3));
     driver.advanceWallClockTime(Duration.ofSeconds(31));
     assertThat(publishedJobs()).as("three attempts at most").isEmpty();
     driver.advanceWallClockTime(Duration.ofMinutes(10));
-    assertThat(publishedFlags()).singleElement().satisfies(flag -> {
-      assertThat(flag.flag()).isEqualTo(Flag.INCOMPLETE);
-      assertThat(flag.reasons().get(0)).contains("0 of 6 shards").contains("got no result in 3 attempts");
-    });
+    assertThat(publishedFlags())
+        .singleElement()
+        .satisfies(
+            flag -> {
+              assertThat(flag.flag()).isEqualTo(Flag.INCOMPLETE);
+              assertThat(flag.reasons().get(0))
+                  .contains("0 of 6 shards")
+                  .contains("got no result in 3 attempts");
+            });
   }
 
   @Test
@@ -305,43 +374,55 @@ class DispatcherTopologyTest {
     List<ScoringJob> held = new ArrayList<>();
     scoreAll("v2", row -> 0.8, held);
     assertThat(publishedFlags()).isEmpty();
-    ScoringJob broken = held.stream().filter(job -> job.version().equals("broken")).findFirst().orElseThrow();
-    results.pipeInput("m", Json.write(ShardResult.builder()
-        .jobId(broken.jobId())
-        .runId(broken.runId())
-        .shardIndex(broken.shardIndex())
-        .rowStart(broken.rowStart())
-        .rowCount(broken.rowCount())
-        .values(Map.of())
-        .workerId("w1")
-        .executionProvider("cpu")
-        .durationMs(5)
-        .attempt(1)
-        .error(new io.evalfleet.common.contract.ShardError(io.evalfleet.common.failure.FailureKind.BAD_INPUT,
-            "cannot load"))
-        .build()));
+    ScoringJob broken =
+        held.stream().filter(job -> job.version().equals("broken")).findFirst().orElseThrow();
+    results.pipeInput(
+        "m",
+        Json.write(
+            ShardResult.builder()
+                .jobId(broken.jobId())
+                .runId(broken.runId())
+                .shardIndex(broken.shardIndex())
+                .rowStart(broken.rowStart())
+                .rowCount(broken.rowCount())
+                .values(Map.of())
+                .workerId("w1")
+                .executionProvider("cpu")
+                .durationMs(5)
+                .attempt(1)
+                .error(
+                    new io.evalfleet.common.contract.ShardError(
+                        io.evalfleet.common.failure.FailureKind.BAD_INPUT, "cannot load"))
+                .build()));
     List<DriftFlag> decided = publishedFlags();
     assertThat(decided).extracting(DriftFlag::version).containsExactly("broken", "v2");
     assertThat(decided.get(0).flag()).isEqualTo(Flag.ERROR);
-    assertThat(decided.get(0).reasons().get(0)).contains("shard " + broken.shardIndex()).contains("cannot load");
+    assertThat(decided.get(0).reasons().get(0))
+        .contains("shard " + broken.shardIndex())
+        .contains("cannot load");
     assertThat(decided.get(1).flag()).isEqualTo(Flag.WARN);
     assertThat(Json.read(baselinesOut.readValue(), BaselineRecord.class).version()).isEqualTo("v2");
   }
 
   @Test
-  void eventsKeyedByAnythingOrNothingReachTheirModelsTaskAndAreEvaluatedOnceEach() throws Exception {
+  void eventsKeyedByAnythingOrNothingReachTheirModelsTaskAndAreEvaluatedOnceEach()
+      throws Exception {
     StagedWeightEvent wrongKey = event("keyed", "v1");
     StagedWeightEvent noKey = event("unkeyed", "v1");
     staged.pipeInput("some-other-key", Json.write(wrongKey));
     staged.pipeInput((String) null, Json.write(noKey));
     List<ScoringJob> jobs = publishedJobs();
-    assertThat(jobs).extracting(ScoringJob::model).containsOnly("keyed", "unkeyed").contains("keyed", "unkeyed");
+    assertThat(jobs)
+        .extracting(ScoringJob::model)
+        .containsOnly("keyed", "unkeyed")
+        .contains("keyed", "unkeyed");
     List<ScoringJob> pending = new ArrayList<>(jobs);
     while (!pending.isEmpty()) {
       answer(pending.remove(0), row -> 0.5);
       pending.addAll(publishedJobs());
     }
-    assertThat(publishedFlags()).extracting(DriftFlag::eventId)
+    assertThat(publishedFlags())
+        .extracting(DriftFlag::eventId)
         .containsExactlyInAnyOrder(wrongKey.eventId(), noKey.eventId());
   }
 
@@ -352,32 +433,40 @@ class DispatcherTopologyTest {
     scoreAll("v1", row -> 0.5, new ArrayList<>());
     BaselineRecord pinned = Json.read(baselinesOut.readValue(), BaselineRecord.class);
     assertThat(pinned.version()).isEqualTo("v1");
-    // Version v1's scores pinned under the name v2, as another client might write it: keyed by something else.
-    String renamed = new String(Json.write(pinned), java.nio.charset.StandardCharsets.UTF_8)
-        .replace("\"version\":\"v1\"", "\"version\":\"v2\"");
+    // Version v1's scores pinned under the name v2, as another client might write it: keyed by
+    // something else.
+    String renamed =
+        new String(Json.write(pinned), java.nio.charset.StandardCharsets.UTF_8)
+            .replace("\"version\":\"v1\"", "\"version\":\"v2\"");
     assertThat(renamed).contains("\"version\":\"v2\"");
-    baselinesIn.pipeInput("not-the-model", renamed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    baselinesIn.pipeInput(
+        "not-the-model", renamed.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     StagedWeightEvent third = event("pinned", "v3");
     stage(third);
     scoreAll("v3", row -> 0.5, new ArrayList<>());
-    assertThat(publishedFlags()).filteredOn(flag -> flag.eventId().equals(third.eventId())).singleElement()
+    assertThat(publishedFlags())
+        .filteredOn(flag -> flag.eventId().equals(third.eventId()))
+        .singleElement()
         .satisfies(flag -> assertThat(flag.baselineVersion()).isEqualTo("v2"));
   }
 
   @Test
   void aResultForARunNoTaskHoldsIsCountedNotSilentlyDropped() {
-    results.pipeInput("ghost", Json.write(ShardResult.builder()
-        .jobId("run-ghost/0")
-        .runId("run-ghost")
-        .shardIndex(0)
-        .rowStart(0)
-        .rowCount(1)
-        .values(Map.of("cosine", new double[] {0.5}))
-        .workerId("w1")
-        .executionProvider("cpu")
-        .durationMs(5)
-        .attempt(1)
-        .build()));
+    results.pipeInput(
+        "ghost",
+        Json.write(
+            ShardResult.builder()
+                .jobId("run-ghost/0")
+                .runId("run-ghost")
+                .shardIndex(0)
+                .rowStart(0)
+                .rowCount(1)
+                .values(Map.of("cosine", new double[] {0.5}))
+                .workerId("w1")
+                .executionProvider("cpu")
+                .durationMs(5)
+                .attempt(1)
+                .build()));
     assertThat(registry.find("evalfleet.results.unknown.run").counter().count()).isEqualTo(1.0);
     assertThat(publishedFlags()).isEmpty();
   }
@@ -389,42 +478,65 @@ class DispatcherTopologyTest {
     Path model = dir.resolve("bytegpt.onnx");
     Files.copy(Path.of("..", "fixtures", "causal-lm", "bytegpt-base.onnx"), model);
     Path tokenizer = dir.resolve("wide-tokenizer.json");
-    Files.writeString(tokenizer, "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"[UNK]\": 0, \"fox\": 1}},"
-        + " \"added_tokens\": [{\"id\": 999, \"content\": \"[SEP]\"}]}");
+    Files.writeString(
+        tokenizer,
+        "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {\"[UNK]\": 0, \"fox\": 1}},"
+            + " \"added_tokens\": [{\"id\": 999, \"content\": \"[SEP]\"}]}");
     StagedWeightEvent fitting = event("m", "v1");
-    StagedWeightEvent event = StagedWeightEvent.builder()
-        .eventId("ev-m-v1")
-        .model("m")
-        .version("v1")
-        .task(Task.EMBEDDING)
-        .artifact(new ArtifactRef(model.toUri().toString(), Storage.withDefaults().sha256(model.toUri().toString())))
-        .tokenizer(new ArtifactRef(tokenizer.toUri().toString(),
-            Storage.withDefaults().sha256(tokenizer.toUri().toString())))
-        .goldenSubset(subset)
-        .commit("commit-v1")
-        .createdAt(fitting.createdAt())
-        .build();
+    StagedWeightEvent event =
+        StagedWeightEvent.builder()
+            .eventId("ev-m-v1")
+            .model("m")
+            .version("v1")
+            .task(Task.EMBEDDING)
+            .artifact(
+                new ArtifactRef(
+                    model.toUri().toString(),
+                    Storage.withDefaults().sha256(model.toUri().toString())))
+            .tokenizer(
+                new ArtifactRef(
+                    tokenizer.toUri().toString(),
+                    Storage.withDefaults().sha256(tokenizer.toUri().toString())))
+            .goldenSubset(subset)
+            .commit("commit-v1")
+            .createdAt(fitting.createdAt())
+            .build();
     stage(event);
     assertThat(publishedJobs()).isEmpty();
-    assertThat(publishedFlags()).singleElement().satisfies(flag -> {
-      assertThat(flag.flag()).isEqualTo(Flag.ERROR);
-      assertThat(flag.reasons().get(0)).contains("tokenizer: the tokenizer does not fit the model's vocabulary",
-          "ids go up to 999 (3 tokens)", "ids 0..255 (256 tokens");
-    });
+    assertThat(publishedFlags())
+        .singleElement()
+        .satisfies(
+            flag -> {
+              assertThat(flag.flag()).isEqualTo(Flag.ERROR);
+              assertThat(flag.reasons().get(0))
+                  .contains(
+                      "tokenizer: the tokenizer does not fit the model's vocabulary",
+                      "ids go up to 999 (3 tokens)",
+                      "ids 0..255 (256 tokens");
+            });
   }
 
   @Test
   void aMalformedEventEndsInOneErrorAndADeadLetter() {
     staged.pipeInput("m", "{\"event_id\":\"e1\",\"model\":\"m\"}".getBytes());
-    assertThat(publishedFlags()).singleElement().satisfies(flag -> {
-      assertThat(flag.flag()).isEqualTo(Flag.ERROR);
-      assertThat(flag.reasons().get(0)).startsWith("staged event rejected:");
-    });
-    assertThat(deadLetters.readRecordsToList()).singleElement().satisfies(deadLetter -> {
-      // Named by where its producer wrote it, not by the repartition topic it travelled through.
-      assertThat(new String(deadLetter.headers().lastHeader(DeadLetters.ORIGINAL_TOPIC).value()))
-          .isEqualTo(Topics.STAGED);
-      assertThat(deadLetter.headers().lastHeader("evalfleet.origin.topic")).isNull();
-    });
+    assertThat(publishedFlags())
+        .singleElement()
+        .satisfies(
+            flag -> {
+              assertThat(flag.flag()).isEqualTo(Flag.ERROR);
+              assertThat(flag.reasons().get(0)).startsWith("staged event rejected:");
+            });
+    assertThat(deadLetters.readRecordsToList())
+        .singleElement()
+        .satisfies(
+            deadLetter -> {
+              // Named by where its producer wrote it, not by the repartition topic it travelled
+              // through.
+              assertThat(
+                      new String(
+                          deadLetter.headers().lastHeader(DeadLetters.ORIGINAL_TOPIC).value()))
+                  .isEqualTo(Topics.STAGED);
+              assertThat(deadLetter.headers().lastHeader("evalfleet.origin.topic")).isNull();
+            });
   }
 }

@@ -10,7 +10,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Flow control alone: at most 2 jobs in flight per run and 3 per task, runs in turn; what the tick finds due. */
+/**
+ * Flow control alone: at most 2 jobs in flight per run and 3 per task, runs in turn; what the tick
+ * finds due.
+ */
 class FlowControlTest {
   @TempDir Path dir;
   StepBench bench;
@@ -31,8 +34,12 @@ class FlowControlTest {
 
     flow.publish();
 
-    assertThat(bench.forwarded(DispatcherTopology.JOBS_SINK, ScoringJob.class)).extracting(ScoringJob::jobId)
-        .containsExactly(ScoringJob.jobId(a.runId(), 0), ScoringJob.jobId(b.runId(), 0), ScoringJob.jobId(a.runId(), 1));
+    assertThat(bench.forwarded(DispatcherTopology.JOBS_SINK, ScoringJob.class))
+        .extracting(ScoringJob::jobId)
+        .containsExactly(
+            ScoringJob.jobId(a.runId(), 0),
+            ScoringJob.jobId(b.runId(), 0),
+            ScoringJob.jobId(a.runId(), 1));
     assertThat(a.open()).isEqualTo(2);
     assertThat(b.open()).isEqualTo(1);
   }
@@ -49,7 +56,8 @@ class FlowControlTest {
     flow.released(1);
     flow.publish();
 
-    assertThat(bench.forwarded(DispatcherTopology.JOBS_SINK, ScoringJob.class)).extracting(ScoringJob::jobId)
+    assertThat(bench.forwarded(DispatcherTopology.JOBS_SINK, ScoringJob.class))
+        .extracting(ScoringJob::jobId)
         .containsExactly(ScoringJob.jobId(b.runId(), 1));
   }
 
@@ -64,9 +72,12 @@ class FlowControlTest {
     assertThat(flow.due(run, bench.book.now())).isEqualTo(FlowControl.Due.OPEN_JOBS);
     flow.resend(run, bench.book.now());
 
-    assertThat(bench.forwarded(DispatcherTopology.JOBS_SINK, ScoringJob.class)).singleElement()
+    assertThat(bench.forwarded(DispatcherTopology.JOBS_SINK, ScoringJob.class))
+        .singleElement()
         .satisfies(job -> assertThat(job.attempt()).isEqualTo(2));
-    assertThat(bench.registry.find("evalfleet.jobs.published").tag("kind", "resent").counter().count()).isEqualTo(1);
+    assertThat(
+            bench.registry.find("evalfleet.jobs.published").tag("kind", "resent").counter().count())
+        .isEqualTo(1);
   }
 
   @Test
@@ -79,7 +90,9 @@ class FlowControlTest {
 
   @Test
   void theTickFindsAPreflightDueAgain() {
-    RunState run = new RunState(StepBench.event("m", "v1"), StepBench.START, StepBench.START.plusSeconds(600), null);
+    RunState run =
+        new RunState(
+            StepBench.event("m", "v1"), StepBench.START, StepBench.START.plusSeconds(600), null);
     run.preflightLater(StepBench.START.plusSeconds(2), "storage unreachable");
 
     assertThat(flow.due(run, StepBench.START.plusSeconds(1))).isEqualTo(FlowControl.Due.NOTHING);

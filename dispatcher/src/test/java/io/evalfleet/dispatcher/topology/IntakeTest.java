@@ -30,7 +30,8 @@ class IntakeTest {
 
   Intake.Preflighted stage(String key, byte[] value) {
     bench.context.setRecordMetadata(STAGED_BY_MODEL, 0, offset++);
-    return intake.onStaged(new Record<>(key, value, bench.context.currentSystemTimeMs()),
+    return intake.onStaged(
+        new Record<>(key, value, bench.context.currentSystemTimeMs()),
         bench.context.recordMetadata().orElseThrow());
   }
 
@@ -40,12 +41,19 @@ class IntakeTest {
 
     assertThat(stage("m", invalid)).isInstanceOf(Intake.Ignored.class);
 
-    assertThat(bench.forwarded(DispatcherTopology.FLAGS_SINK, DriftFlag.class)).singleElement().satisfies(flag -> {
-      assertThat(flag.flag()).isEqualTo(Flag.ERROR);
-      assertThat(flag.model()).isEqualTo("m");
-      assertThat(flag.reasons()).singleElement().asString().startsWith("staged event rejected: ");
-    });
-    assertThat(bench.forwarded(DispatcherTopology.DEAD_LETTERS_SINK)).singleElement()
+    assertThat(bench.forwarded(DispatcherTopology.FLAGS_SINK, DriftFlag.class))
+        .singleElement()
+        .satisfies(
+            flag -> {
+              assertThat(flag.flag()).isEqualTo(Flag.ERROR);
+              assertThat(flag.model()).isEqualTo("m");
+              assertThat(flag.reasons())
+                  .singleElement()
+                  .asString()
+                  .startsWith("staged event rejected: ");
+            });
+    assertThat(bench.forwarded(DispatcherTopology.DEAD_LETTERS_SINK))
+        .singleElement()
         .satisfies(letter -> assertThat(letter.value()).isEqualTo(invalid));
   }
 
@@ -61,11 +69,16 @@ class IntakeTest {
   void anEventWhoseFilesPreflightRefusesIsHandedBackRefusedAndDeadLettered() {
     Intake.Preflighted preflighted = stage("m", Json.write(StepBench.event("m", "v1")));
 
-    assertThat(preflighted).isInstanceOfSatisfying(Intake.Refused.class, refused -> {
-      assertThat(refused.run().event().version()).isEqualTo("v1");
-      assertThat(refused.reason()).isNotBlank();
-    });
+    assertThat(preflighted)
+        .isInstanceOfSatisfying(
+            Intake.Refused.class,
+            refused -> {
+              assertThat(refused.run().event().version()).isEqualTo("v1");
+              assertThat(refused.reason()).isNotBlank();
+            });
     assertThat(bench.forwarded(DispatcherTopology.DEAD_LETTERS_SINK)).hasSize(1);
-    assertThat(bench.forwarded(DispatcherTopology.FLAGS_SINK)).as("the processor ends the run").isEmpty();
+    assertThat(bench.forwarded(DispatcherTopology.FLAGS_SINK))
+        .as("the processor ends the run")
+        .isEmpty();
   }
 }

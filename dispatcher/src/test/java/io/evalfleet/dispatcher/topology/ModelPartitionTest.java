@@ -13,15 +13,19 @@ class ModelPartitionTest {
     for (int partitions : new int[] {1, 3, 7, 12}) {
       for (int i = 0; i < 500; i++) {
         String model = "model-" + i + (i % 3 == 0 ? "-ünïcode" : "");
-        assertThat(ModelPartition.of(model, partitions)).as(model)
-            .isEqualTo(BuiltInPartitioner.partitionForKey(model.getBytes(StandardCharsets.UTF_8), partitions));
+        assertThat(ModelPartition.of(model, partitions))
+            .as(model)
+            .isEqualTo(
+                BuiltInPartitioner.partitionForKey(
+                    model.getBytes(StandardCharsets.UTF_8), partitions));
       }
     }
   }
 
   @Test
   void librdkafkasDefaultPartitionerSendsMostNamesElsewhere() {
-    // Why the dispatcher repartitions: CRC32 (kcat, confluent-kafka) and murmur2 disagree for most names.
+    // Why the dispatcher repartitions: CRC32 (kcat, confluent-kafka) and murmur2 disagree for most
+    // names.
     int differ = 0;
     for (int i = 0; i < 300; i++) {
       byte[] key = ("model-" + i).getBytes(StandardCharsets.UTF_8);
@@ -32,7 +36,9 @@ class ModelPartitionTest {
       }
     }
     assertThat(differ).isBetween(150, 250);
-    assertThat(Utils.toPositive(Utils.murmur2("all-minilm-l6-v2".getBytes(StandardCharsets.UTF_8))) % 3)
+    assertThat(
+            Utils.toPositive(Utils.murmur2("all-minilm-l6-v2".getBytes(StandardCharsets.UTF_8)))
+                % 3)
         .isEqualTo(ModelPartition.of("all-minilm-l6-v2", 3));
   }
 }

@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
@@ -21,7 +22,6 @@ import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.RetrievalTask;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.common.task.TokenSketch;
-import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.dispatcher.decision.PolicyFile;
 import io.evalfleet.dispatcher.preflight.Preflight;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -78,8 +78,12 @@ class StagingOrderTest {
     }
     Path tokens = files.resolve("tokens.parquet");
     GoldenSubsetWriter.writeTokenIds(new org.apache.hadoop.fs.Path(tokens.toUri()), rows, 1 << 20);
-    tokenSubset = new SubsetRef(tokens.toUri().toString(), Storage.withDefaults().sha256(tokens.toUri().toString()),
-        "tokens-v1", Map.of());
+    tokenSubset =
+        new SubsetRef(
+            tokens.toUri().toString(),
+            Storage.withDefaults().sha256(tokens.toUri().toString()),
+            "tokens-v1",
+            Map.of());
     Map<String, String> docs = new LinkedHashMap<>();
     for (int i = 0; i < DOCS; i++) {
       docs.put("d" + i, "doc " + i);
@@ -91,10 +95,16 @@ class StagingOrderTest {
       qrels.add(new GoldenSubsetWriter.Judgement("q" + i, "d" + (i * 7 % DOCS), 1 + i % 3));
     }
     Path retrieval = files.resolve("retrieval.parquet");
-    GoldenSubsetWriter.writeRetrieval(new org.apache.hadoop.fs.Path(retrieval.toUri()),
-        new GoldenSubsetWriter.Retrieval(docs, queries, qrels), 1 << 20);
-    retrievalSubset = new SubsetRef(retrieval.toUri().toString(),
-        Storage.withDefaults().sha256(retrieval.toUri().toString()), "retrieval-v1", Map.of());
+    GoldenSubsetWriter.writeRetrieval(
+        new org.apache.hadoop.fs.Path(retrieval.toUri()),
+        new GoldenSubsetWriter.Retrieval(docs, queries, qrels),
+        1 << 20);
+    retrievalSubset =
+        new SubsetRef(
+            retrieval.toUri().toString(),
+            Storage.withDefaults().sha256(retrieval.toUri().toString()),
+            "retrieval-v1",
+            Map.of());
   }
 
   @AfterEach
@@ -121,27 +131,51 @@ class StagingOrderTest {
         scenario.driver.close();
       }
       archiveRoot = dir.resolve(name).resolve("archive");
-      FleetConfig config = FleetConfig.defaults().with(Map.of(FleetConfig.SHARD_ROWS.key(), "10",
-          FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "8", FleetConfig.MAX_IN_FLIGHT.key(), "100",
-          FleetConfig.JOB_TIMEOUT.key(), "PT30S", FleetConfig.RUN_DEADLINE.key(), "PT10M",
-          FleetConfig.ARCHIVE_ROOT.key(), archiveRoot.toUri().toString()));
+      FleetConfig config =
+          FleetConfig.defaults()
+              .with(
+                  Map.of(
+                      FleetConfig.SHARD_ROWS.key(),
+                      "10",
+                      FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(),
+                      "8",
+                      FleetConfig.MAX_IN_FLIGHT.key(),
+                      "100",
+                      FleetConfig.JOB_TIMEOUT.key(),
+                      "PT30S",
+                      FleetConfig.RUN_DEADLINE.key(),
+                      "PT10M",
+                      FleetConfig.ARCHIVE_ROOT.key(),
+                      archiveRoot.toUri().toString()));
       Storage storage = Storage.of(config);
-      EvaluationArchive archive = new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT));
-      Dispatching dispatching = new Dispatching(config, new Preflight(storage), archive, PolicyFile.defaults(),
-          new SimpleMeterRegistry(), Runnable::run, Duration.ofSeconds(1));
+      EvaluationArchive archive =
+          new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT));
+      Dispatching dispatching =
+          new Dispatching(
+              config,
+              new Preflight(storage),
+              archive,
+              PolicyFile.defaults(),
+              new SimpleMeterRegistry(),
+              Runnable::run,
+              Duration.ofSeconds(1));
       Properties props = new Properties();
       props.put(StreamsConfig.APPLICATION_ID_CONFIG, "dispatcher-test");
       props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
       props.put(StreamsConfig.STATE_DIR_CONFIG, dir.resolve(name).resolve("state").toString());
       props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
-      driver = new TopologyTestDriver(DispatcherTopology.build(dispatching, props), props,
-          Instant.parse("2026-01-01T00:00:00Z"));
+      driver =
+          new TopologyTestDriver(
+              DispatcherTopology.build(dispatching, props),
+              props,
+              Instant.parse("2026-01-01T00:00:00Z"));
       var keys = Serdes.String();
       var bytes = Serdes.ByteArray();
       staged = driver.createInputTopic(Topics.STAGED, keys.serializer(), bytes.serializer());
       results = driver.createInputTopic(Topics.RESULTS, keys.serializer(), bytes.serializer());
       jobs = driver.createOutputTopic(Topics.JOBS, keys.deserializer(), bytes.deserializer());
-      flags = driver.createOutputTopic(Topics.DRIFT_FLAGS, keys.deserializer(), bytes.deserializer());
+      flags =
+          driver.createOutputTopic(Topics.DRIFT_FLAGS, keys.deserializer(), bytes.deserializer());
       scenario = this;
     }
 
@@ -155,7 +189,10 @@ class StagingOrderTest {
       flags.readValuesToList().forEach(v -> published.add(Json.read(v, DriftFlag.class)));
     }
 
-    /** Answers the pending jobs of {@code version}, and those published meanwhile, until none is left. */
+    /**
+     * Answers the pending jobs of {@code version}, and those published meanwhile, until none is
+     * left.
+     */
     void score(String version) {
       score(job -> job.version().equals(version));
     }
@@ -175,19 +212,22 @@ class StagingOrderTest {
 
     void fail(ScoringJob job) {
       pending.remove(job);
-      results.pipeInput(job.model(), Json.write(ShardResult.builder()
-          .jobId(job.jobId())
-          .runId(job.runId())
-          .shardIndex(job.shardIndex())
-          .rowStart(job.rowStart())
-          .rowCount(job.rowCount())
-          .values(Map.of())
-          .workerId("w1")
-          .executionProvider("cpu")
-          .durationMs(5)
-          .attempt(job.attempt())
-          .error(new ShardError(FailureKind.BAD_INPUT, "cannot load the model"))
-          .build()));
+      results.pipeInput(
+          job.model(),
+          Json.write(
+              ShardResult.builder()
+                  .jobId(job.jobId())
+                  .runId(job.runId())
+                  .shardIndex(job.shardIndex())
+                  .rowStart(job.rowStart())
+                  .rowCount(job.rowCount())
+                  .values(Map.of())
+                  .workerId("w1")
+                  .executionProvider("cpu")
+                  .durationMs(5)
+                  .attempt(job.attempt())
+                  .error(new ShardError(FailureKind.BAD_INPUT, "cannot load the model"))
+                  .build()));
       collect();
     }
 
@@ -202,8 +242,10 @@ class StagingOrderTest {
     }
 
     DriftFlag flagOf(String version) {
-      return published.stream().filter(f -> version.equals(f.version())).findFirst().orElseThrow(
-          () -> new AssertionError("no flag for " + version + " among " + published));
+      return published.stream()
+          .filter(f -> version.equals(f.version()))
+          .findFirst()
+          .orElseThrow(() -> new AssertionError("no flag for " + version + " among " + published));
     }
 
     /** An archived path as seen from its archive root, so paths from two scenarios compare. */
@@ -212,7 +254,9 @@ class StagingOrderTest {
     }
   }
 
-  /** The worker's answer: values from the version, the row and whether a reference runs beside it. */
+  /**
+   * The worker's answer: values from the version, the row and whether a reference runs beside it.
+   */
   static ShardResult answer(ScoringJob job) {
     double skill = job.version().hashCode() % 97 / 97.0;
     Map<String, double[]> values = new HashMap<>();
@@ -224,7 +268,11 @@ class StagingOrderTest {
       for (int i = 0; i < n; i++) {
         long row = job.rowStart() + i;
         tokens[i] = 8 + row % 5;
-        nll[i] = tokens[i] * (job.version().startsWith("tuned") ? 3.0 + (row % 7) / 10.0 : 2.0 + (row % 3) / 10.0);
+        nll[i] =
+            tokens[i]
+                * (job.version().startsWith("tuned")
+                    ? 3.0 + (row % 7) / 10.0
+                    : 2.0 + (row % 3) / 10.0);
       }
       values.put(MetricNames.NLL_SUM, nll);
       values.put(MetricNames.TOKENS, tokens);
@@ -254,17 +302,25 @@ class StagingOrderTest {
       step.recallAt().forEach(k -> names.add(RetrievalTask.recall(k)));
       names.addAll(List.of(MetricNames.RR_AT_10, MetricNames.NDCG_AT_10));
       if (step.baselineEmbeddings() != null) {
-        names.addAll(List.of(MetricNames.INDEX_NDCG_AT_10, MetricNames.OVERLAP_AT_10, MetricNames.COSINE_TO_BASELINE));
+        names.addAll(
+            List.of(
+                MetricNames.INDEX_NDCG_AT_10,
+                MetricNames.OVERLAP_AT_10,
+                MetricNames.COSINE_TO_BASELINE));
       }
       for (String name : names) {
         double[] column = new double[n];
         for (int i = 0; i < n; i++) {
           long row = job.rowStart() + i;
           boolean corpus = step.phase() == RetrievalStep.Phase.CORPUS;
-          column[i] = corpus && !name.equals(MetricNames.COSINE_TO_BASELINE) ? Double.NaN
-              : name.equals(MetricNames.INDEX_NDCG_AT_10) ? 0.5 + (row % 5) / 20.0
-              : name.equals(MetricNames.COSINE_TO_BASELINE) ? 0.9 + skill / 20
-              : 0.6 + ((row * 13) % 7) / 20.0 - skill / 10;
+          column[i] =
+              corpus && !name.equals(MetricNames.COSINE_TO_BASELINE)
+                  ? Double.NaN
+                  : name.equals(MetricNames.INDEX_NDCG_AT_10)
+                      ? 0.5 + (row % 5) / 20.0
+                      : name.equals(MetricNames.COSINE_TO_BASELINE)
+                          ? 0.9 + skill / 20
+                          : 0.6 + ((row * 13) % 7) / 20.0 - skill / 10;
         }
         values.put(name, column);
       }
@@ -288,8 +344,11 @@ class StagingOrderTest {
     return event(model, version, task, null);
   }
 
-  /** @param baseModelSha256 for an adapter, the model it was trained on; else null */
-  StagedWeightEvent event(String model, String version, Task task, String baseModelSha256) throws Exception {
+  /**
+   * @param baseModelSha256 for an adapter, the model it was trained on; else null
+   */
+  StagedWeightEvent event(String model, String version, Task task, String baseModelSha256)
+      throws Exception {
     Path artifact = files.resolve(model + "-" + version + ".onnx");
     Files.writeString(artifact, "weights of " + model + " " + version);
     String uri = artifact.toUri().toString();
@@ -297,7 +356,9 @@ class StagingOrderTest {
     if (task == Task.RETRIEVAL) {
       Path json = files.resolve("tokenizer-" + version + ".json");
       Files.writeString(json, version.startsWith("bge") ? "{\"bge\": 1}" : "{}");
-      tokenizer = new ArtifactRef(json.toUri().toString(), Storage.withDefaults().sha256(json.toUri().toString()));
+      tokenizer =
+          new ArtifactRef(
+              json.toUri().toString(), Storage.withDefaults().sha256(json.toUri().toString()));
     }
     return StagedWeightEvent.builder()
         .eventId("ev-" + model + "-" + version + "-" + System.nanoTime())
@@ -315,16 +376,30 @@ class StagingOrderTest {
         .build();
   }
 
-  /** The candidate's flag as a promotion service reads it: flag, baseline, metric values and reasons. */
+  /**
+   * The candidate's flag as a promotion service reads it: flag, baseline, metric values and
+   * reasons.
+   */
   record Verdict(Flag flag, String baselineVersion, Map<String, ?> metrics, List<String> reasons) {
     static Verdict of(DriftFlag flag) {
-      return new Verdict(flag.flag(), flag.baselineVersion(), new java.util.TreeMap<>(flag.metrics()), flag.reasons());
+      return new Verdict(
+          flag.flag(),
+          flag.baselineVersion(),
+          new java.util.TreeMap<>(flag.metrics()),
+          flag.reasons());
     }
   }
 
-  private enum Order { AFTER_FLAG, FIRST_FINISHES_FIRST, CANDIDATE_FINISHES_FIRST }
+  private enum Order {
+    AFTER_FLAG,
+    FIRST_FINISHES_FIRST,
+    CANDIDATE_FINISHES_FIRST
+  }
 
-  /** Stages {@code first} and {@code candidate} of a new model in {@code order}; returns the candidate's flag. */
+  /**
+   * Stages {@code first} and {@code candidate} of a new model in {@code order}; returns the
+   * candidate's flag.
+   */
   private DriftFlag pair(Order order, Task task, String first, String candidate) throws Exception {
     Scenario s = new Scenario(order + "-" + task.wireName() + "-" + candidate);
     s.stage(event("m", first, task));
@@ -338,7 +413,8 @@ class StagingOrderTest {
     }
     if (order == Order.CANDIDATE_FINISHES_FIRST) {
       if (task == Task.CAUSAL_LM) {
-        // One shard of the first version scored: its model loads, so it may run beside the candidate.
+        // One shard of the first version scored: its model loads, so it may run beside the
+        // candidate.
         ScoringJob one = s.pendingOf(first).get(0);
         s.score(job -> job == one);
         assertThat(s.pendingOf(candidate)).isNotEmpty();
@@ -346,15 +422,27 @@ class StagingOrderTest {
         assertThat(s.published).as("the candidate waits for its baseline").isEmpty();
       } else {
         s.score(job -> job.version().equals(first) && s.pendingOf(first).size() > 1);
-        assertThat(s.pendingOf(candidate)).as("its jobs wait until the first version is scored in full").isEmpty();
+        assertThat(s.pendingOf(candidate))
+            .as("its jobs wait until the first version is scored in full")
+            .isEmpty();
       }
     }
     s.score(first);
     s.score(candidate);
     DriftFlag flag = s.flagOf(candidate);
-    ScoringJob job = s.answered.stream().filter(j -> j.version().equals(candidate)).reduce((a, b) -> b).orElseThrow();
-    jobsSeen.put(order, List.of(String.valueOf(job.reference() == null ? null : job.reference().sha256()),
-        String.valueOf(job.retrieval() == null ? null : s.inArchive(job.retrieval().baselineEmbeddings()))));
+    ScoringJob job =
+        s.answered.stream()
+            .filter(j -> j.version().equals(candidate))
+            .reduce((a, b) -> b)
+            .orElseThrow();
+    jobsSeen.put(
+        order,
+        List.of(
+            String.valueOf(job.reference() == null ? null : job.reference().sha256()),
+            String.valueOf(
+                job.retrieval() == null
+                    ? null
+                    : s.inArchive(job.retrieval().baselineEmbeddings()))));
     return flag;
   }
 
@@ -364,46 +452,70 @@ class StagingOrderTest {
   void aCausalLmStagedBehindItsFirstVersionGetsTheSameFlagWhateverFinishesFirst() throws Exception {
     DriftFlag afterFlag = pair(Order.AFTER_FLAG, Task.CAUSAL_LM, "base", "tuned");
     DriftFlag firstFirst = pair(Order.FIRST_FINISHES_FIRST, Task.CAUSAL_LM, "base", "tuned");
-    DriftFlag candidateFirst = pair(Order.CANDIDATE_FINISHES_FIRST, Task.CAUSAL_LM, "base", "tuned");
+    DriftFlag candidateFirst =
+        pair(Order.CANDIDATE_FINISHES_FIRST, Task.CAUSAL_LM, "base", "tuned");
 
     assertThat(afterFlag.flag()).as(String.join("\n", afterFlag.reasons())).isEqualTo(Flag.RED);
-    assertThat(afterFlag.metrics()).containsKeys(MetricNames.KL_MEAN, MetricNames.KL_P99, MetricNames.TOP1_AGREEMENT,
-        MetricNames.DP_TRUE_MEAN);
+    assertThat(afterFlag.metrics())
+        .containsKeys(
+            MetricNames.KL_MEAN,
+            MetricNames.KL_P99,
+            MetricNames.TOP1_AGREEMENT,
+            MetricNames.DP_TRUE_MEAN);
     assertThat(afterFlag.reasons()).anyMatch(r -> r.startsWith("kl_mean RED: "));
     assertThat(Verdict.of(firstFirst)).isEqualTo(Verdict.of(afterFlag));
     assertThat(Verdict.of(candidateFirst)).isEqualTo(Verdict.of(afterFlag));
-    assertThat(jobsSeen.get(Order.FIRST_FINISHES_FIRST)).as("the reference the jobs carry")
-        .isEqualTo(jobsSeen.get(Order.AFTER_FLAG)).isEqualTo(jobsSeen.get(Order.CANDIDATE_FINISHES_FIRST));
+    assertThat(jobsSeen.get(Order.FIRST_FINISHES_FIRST))
+        .as("the reference the jobs carry")
+        .isEqualTo(jobsSeen.get(Order.AFTER_FLAG))
+        .isEqualTo(jobsSeen.get(Order.CANDIDATE_FINISHES_FIRST));
     assertThat(jobsSeen.get(Order.AFTER_FLAG).get(0)).isNotEqualTo("null");
-    System.out.printf("tuned against base, three orders: %s, kl_mean %s, kl_p99 %s, top1_agreement %s%n",
-        candidateFirst.flag(), candidateFirst.metrics().get(MetricNames.KL_MEAN).value(),
+    System.out.printf(
+        "tuned against base, three orders: %s, kl_mean %s, kl_p99 %s, top1_agreement %s%n",
+        candidateFirst.flag(),
+        candidateFirst.metrics().get(MetricNames.KL_MEAN).value(),
         candidateFirst.metrics().get(MetricNames.KL_P99).value(),
         candidateFirst.metrics().get(MetricNames.TOP1_AGREEMENT).value());
   }
 
   @Test
-  void aRetrievalModelStagedBehindItsFirstVersionRanksAgainstItsIndexWhateverFinishesFirst() throws Exception {
+  void aRetrievalModelStagedBehindItsFirstVersionRanksAgainstItsIndexWhateverFinishesFirst()
+      throws Exception {
     for (String candidate : List.of("int8", "bge")) {
       DriftFlag afterFlag = pair(Order.AFTER_FLAG, Task.RETRIEVAL, "fp32", candidate);
       DriftFlag firstFirst = pair(Order.FIRST_FINISHES_FIRST, Task.RETRIEVAL, "fp32", candidate);
-      DriftFlag candidateFirst = pair(Order.CANDIDATE_FINISHES_FIRST, Task.RETRIEVAL, "fp32", candidate);
+      DriftFlag candidateFirst =
+          pair(Order.CANDIDATE_FINISHES_FIRST, Task.RETRIEVAL, "fp32", candidate);
 
-      assertThat(afterFlag.metrics()).as(candidate).containsKeys(MetricNames.INDEX_LOSS, MetricNames.OVERLAP_AT_10,
-          MetricNames.TEXT_COSINE);
-      assertThat(afterFlag.reasons()).as(candidate).anyMatch(r -> r.startsWith("re-index required: keeping the index"
-          + " built by version fp32") || r.startsWith("no re-index needed: keeping the index built by version fp32"));
+      assertThat(afterFlag.metrics())
+          .as(candidate)
+          .containsKeys(MetricNames.INDEX_LOSS, MetricNames.OVERLAP_AT_10, MetricNames.TEXT_COSINE);
+      assertThat(afterFlag.reasons())
+          .as(candidate)
+          .anyMatch(
+              r ->
+                  r.startsWith("re-index required: keeping the index" + " built by version fp32")
+                      || r.startsWith(
+                          "no re-index needed: keeping the index built by version fp32"));
       assertThat(Verdict.of(firstFirst)).as(candidate).isEqualTo(Verdict.of(afterFlag));
       assertThat(Verdict.of(candidateFirst)).as(candidate).isEqualTo(Verdict.of(afterFlag));
-      assertThat(jobsSeen.get(Order.FIRST_FINISHES_FIRST)).as("the index the jobs read")
-          .isEqualTo(jobsSeen.get(Order.AFTER_FLAG)).isEqualTo(jobsSeen.get(Order.CANDIDATE_FINISHES_FIRST));
+      assertThat(jobsSeen.get(Order.FIRST_FINISHES_FIRST))
+          .as("the index the jobs read")
+          .isEqualTo(jobsSeen.get(Order.AFTER_FLAG))
+          .isEqualTo(jobsSeen.get(Order.CANDIDATE_FINISHES_FIRST));
       assertThat(jobsSeen.get(Order.AFTER_FLAG).get(1)).endsWith(".embeddings");
-      System.out.printf("%s against fp32, three orders: %s, index_loss %s; %s%n", candidate, candidateFirst.flag(),
-          candidateFirst.metrics().get(MetricNames.INDEX_LOSS).value(), candidateFirst.reasons().get(0));
+      System.out.printf(
+          "%s against fp32, three orders: %s, index_loss %s; %s%n",
+          candidate,
+          candidateFirst.flag(),
+          candidateFirst.metrics().get(MetricNames.INDEX_LOSS).value(),
+          candidateFirst.reasons().get(0));
     }
   }
 
   @Test
-  void anAdapterOnAnotherBaseModelStagedBehindItsFirstVersionIsRefusedAsWhenStagedAfterItsFlag() throws Exception {
+  void anAdapterOnAnotherBaseModelStagedBehindItsFirstVersionIsRefusedAsWhenStagedAfterItsFlag()
+      throws Exception {
     Scenario together = new Scenario("adapter-together");
     together.stage(event("m", "base", Task.CAUSAL_LM));
     together.stage(event("m", "lora", Task.CAUSAL_LM, "b".repeat(64)));
@@ -417,8 +529,11 @@ class StagingOrderTest {
     DriftFlag afterFlag = after.flagOf("lora");
 
     assertThat(refused.flag()).isEqualTo(Flag.ERROR);
-    assertThat(refused.reasons()).singleElement().asString()
-        .startsWith("adapter gate: version lora is an adapter on base model bbbbbbbbbbbb, but baseline version base");
+    assertThat(refused.reasons())
+        .singleElement()
+        .asString()
+        .startsWith(
+            "adapter gate: version lora is an adapter on base model bbbbbbbbbbbb, but baseline version base");
     assertThat(refused.reasons()).isEqualTo(afterFlag.reasons());
     assertThat(refused.flag()).isEqualTo(afterFlag.flag());
   }
@@ -430,10 +545,14 @@ class StagingOrderTest {
     s.stage(event("m", "int8", Task.RETRIEVAL));
     assertThat(s.pendingOf("int8")).isEmpty();
     // Every shard of fp32 but its last query shard: its query embeddings are not all written yet.
-    s.score(job -> job.version().equals("fp32") && job.retrieval().phase() == RetrievalStep.Phase.CORPUS);
+    s.score(
+        job ->
+            job.version().equals("fp32") && job.retrieval().phase() == RetrievalStep.Phase.CORPUS);
     List<ScoringJob> queries = s.pendingOf("fp32");
-    assertThat(queries).isNotEmpty().allSatisfy(job -> assertThat(job.retrieval().phase())
-        .isEqualTo(RetrievalStep.Phase.QUERIES));
+    assertThat(queries)
+        .isNotEmpty()
+        .allSatisfy(
+            job -> assertThat(job.retrieval().phase()).isEqualTo(RetrievalStep.Phase.QUERIES));
     ScoringJob last = queries.get(queries.size() - 1);
     s.score(job -> job.version().equals("fp32") && job != last);
     assertThat(s.pending).containsExactly(last);
@@ -441,12 +560,18 @@ class StagingOrderTest {
     s.collect();
     assertThat(s.pendingOf("int8")).isEmpty();
     s.score(job -> job == last);
-    assertThat(s.pendingOf("int8")).isNotEmpty().allSatisfy(job -> assertThat(s.inArchive(
-        job.retrieval().baselineEmbeddings())).isNotNull().endsWith(".embeddings"));
+    assertThat(s.pendingOf("int8"))
+        .isNotEmpty()
+        .allSatisfy(
+            job ->
+                assertThat(s.inArchive(job.retrieval().baselineEmbeddings()))
+                    .isNotNull()
+                    .endsWith(".embeddings"));
   }
 
   @Test
-  void aFirstVersionThatFailsBeforeItsIndexIsBuiltHandsOverAsIfTheOthersWereStagedAfterTheNext() throws Exception {
+  void aFirstVersionThatFailsBeforeItsIndexIsBuiltHandsOverAsIfTheOthersWereStagedAfterTheNext()
+      throws Exception {
     Scenario s = new Scenario("fails");
     s.stage(event("m", "fp32", Task.RETRIEVAL));
     s.stage(event("m", "int8", Task.RETRIEVAL));
@@ -455,7 +580,9 @@ class StagingOrderTest {
     s.fail(s.pendingOf("fp32").get(0));
     assertThat(s.flagOf("fp32").flag()).isEqualTo(Flag.ERROR);
     s.tick();
-    assertThat(s.pendingOf("int8")).as("int8 is the first now").isNotEmpty()
+    assertThat(s.pendingOf("int8"))
+        .as("int8 is the first now")
+        .isNotEmpty()
         .allSatisfy(job -> assertThat(job.retrieval().baselineEmbeddings()).isNull());
     assertThat(s.pendingOf("bge")).as("bge waits for int8's index").isEmpty();
     s.score("int8");
@@ -476,7 +603,8 @@ class StagingOrderTest {
   }
 
   @Test
-  void aCausalLmWhoseFirstVersionFailsBeforeItsModelRanIsMeasuredAgainstTheNextAsIfStagedAfterIt() throws Exception {
+  void aCausalLmWhoseFirstVersionFailsBeforeItsModelRanIsMeasuredAgainstTheNextAsIfStagedAfterIt()
+      throws Exception {
     Scenario s = new Scenario("broken-base");
     s.stage(event("m", "broken", Task.CAUSAL_LM));
     s.stage(event("m", "tuned", Task.CAUSAL_LM));
@@ -484,7 +612,9 @@ class StagingOrderTest {
     assertThat(s.pendingOf("tuned")).as("no job runs a model not yet seen to load").isEmpty();
     s.fail(s.pendingOf("broken").get(0));
     s.tick();
-    assertThat(s.pendingOf("tuned")).isNotEmpty().allSatisfy(job -> assertThat(job.reference()).isNull());
+    assertThat(s.pendingOf("tuned"))
+        .isNotEmpty()
+        .allSatisfy(job -> assertThat(job.reference()).isNull());
     s.score("tuned");
     s.tick();
     s.score("tuned2");
@@ -503,28 +633,38 @@ class StagingOrderTest {
   }
 
   @Test
-  void aTokenShiftMeasuredAgainstAFirstVersionThatFailedLaterJudgesNothingAndSaysSo() throws Exception {
+  void aTokenShiftMeasuredAgainstAFirstVersionThatFailedLaterJudgesNothingAndSaysSo()
+      throws Exception {
     Scenario s = new Scenario("shift-fails");
     s.stage(event("m", "base", Task.CAUSAL_LM));
     s.stage(event("m", "tuned", Task.CAUSAL_LM));
     s.stage(event("m", "tuned2", Task.CAUSAL_LM));
     ScoringJob one = s.pendingOf("base").get(0);
     s.score(job -> job == one);
-    assertThat(s.pendingOf("tuned2")).isNotEmpty().allSatisfy(job -> assertThat(job.reference()).isNotNull());
+    assertThat(s.pendingOf("tuned2"))
+        .isNotEmpty()
+        .allSatisfy(job -> assertThat(job.reference()).isNotNull());
     s.score("tuned");
     s.score("tuned2");
     s.fail(s.pendingOf("base").get(0));
     DriftFlag tuned = s.flagOf("tuned");
     assertThat(tuned.flag()).isEqualTo(Flag.WARN);
-    assertThat(tuned.reasons()).anyMatch(r -> r.startsWith("the token shift (kl_mean, kl_p99, top1_agreement,"
-        + " dp_true_mean) was measured against version base (the model's first staged when this version was, which"
-        + " ended without becoming its baseline)"));
+    assertThat(tuned.reasons())
+        .anyMatch(
+            r ->
+                r.startsWith(
+                    "the token shift (kl_mean, kl_p99, top1_agreement,"
+                        + " dp_true_mean) was measured against version base (the model's first staged when this version was, which"
+                        + " ended without becoming its baseline)"));
     DriftFlag tuned2 = s.flagOf("tuned2");
     assertThat(tuned2.baselineVersion()).isEqualTo("tuned");
-    assertThat(tuned2.reasons()).contains("kl_mean not compared: the token shift was measured against version base"
-        + " (the model's first staged when this version was, which ended without becoming its baseline), but the run is"
-        + " compared with version tuned");
-    assertThat(tuned2.reasons()).anyMatch(r -> r.startsWith("pre-flight checked this version against version base"));
+    assertThat(tuned2.reasons())
+        .contains(
+            "kl_mean not compared: the token shift was measured against version base"
+                + " (the model's first staged when this version was, which ended without becoming its baseline), but the run is"
+                + " compared with version tuned");
+    assertThat(tuned2.reasons())
+        .anyMatch(r -> r.startsWith("pre-flight checked this version against version base"));
     assertThat(tuned2.metrics().get(MetricNames.KL_MEAN).status()).isNull();
   }
 }

@@ -42,14 +42,32 @@ final class StepBench {
   final RunBook book;
 
   StepBench(Path dir) {
-    FleetConfig config = FleetConfig.defaults().with(Map.of(FleetConfig.SHARD_ROWS.key(), "10",
-        FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "2", FleetConfig.MAX_IN_FLIGHT.key(), "3",
-        FleetConfig.JOB_TIMEOUT.key(), "PT30S", FleetConfig.RUN_DEADLINE.key(), "PT10M",
-        FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString()));
+    FleetConfig config =
+        FleetConfig.defaults()
+            .with(
+                Map.of(
+                    FleetConfig.SHARD_ROWS.key(),
+                    "10",
+                    FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(),
+                    "2",
+                    FleetConfig.MAX_IN_FLIGHT.key(),
+                    "3",
+                    FleetConfig.JOB_TIMEOUT.key(),
+                    "PT30S",
+                    FleetConfig.RUN_DEADLINE.key(),
+                    "PT10M",
+                    FleetConfig.ARCHIVE_ROOT.key(),
+                    dir.resolve("archive").toUri().toString()));
     Storage storage = Storage.of(config);
-    dispatching = new Dispatching(config, new Preflight(storage),
-        new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)), PolicyFile.defaults(), registry,
-        Runnable::run, Duration.ofSeconds(1));
+    dispatching =
+        new Dispatching(
+            config,
+            new Preflight(storage),
+            new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT)),
+            PolicyFile.defaults(),
+            registry,
+            Runnable::run,
+            Duration.ofSeconds(1));
     context.setCurrentSystemTimeMs(START.toEpochMilli());
     store(DispatcherTopology.RUNS, RunState.SERDE);
     store(DispatcherTopology.SHARDS, ShardState.SERDE);
@@ -61,8 +79,10 @@ final class StepBench {
   }
 
   private <V> void store(String name, Serde<V> values) {
-    KeyValueStore<String, V> store = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(),
-        values).withLoggingDisabled().build();
+    KeyValueStore<String, V> store =
+        Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(name), Serdes.String(), values)
+            .withLoggingDisabled()
+            .build();
     store.init(context.getStateStoreContext(), store);
     context.addStateStore(store);
   }
@@ -83,7 +103,8 @@ final class StepBench {
 
   /** A run scoring {@code shards} shards of 10 rows, stored with its shards planned. */
   RunState scoringRun(String model, String version, int shards) {
-    RunState run = new RunState(event(model, version), START, START.plus(Duration.ofMinutes(10)), null);
+    RunState run =
+        new RunState(event(model, version), START, START.plus(Duration.ofMinutes(10)), null);
     run.planned(shards, shards * 10L);
     for (int i = 0; i < shards; i++) {
       book.saveShard(ScoringJob.jobId(run.runId(), i), new ShardState(i, i * 10L, 10));
@@ -108,9 +129,15 @@ final class StepBench {
 
   /** The records forwarded to {@code sink}, oldest first. */
   List<Record<String, byte[]>> forwarded(String sink) {
-    return context.forwarded().stream().filter(f -> f.childName().filter(sink::equals).isPresent())
-        .map(f -> new Record<String, byte[]>(f.record().key(), f.record().value(), f.record().timestamp(),
-            f.record().headers()))
+    return context.forwarded().stream()
+        .filter(f -> f.childName().filter(sink::equals).isPresent())
+        .map(
+            f ->
+                new Record<String, byte[]>(
+                    f.record().key(),
+                    f.record().value(),
+                    f.record().timestamp(),
+                    f.record().headers()))
         .toList();
   }
 

@@ -16,18 +16,30 @@ import picocli.CommandLine.Option;
  * The paired bootstrap's cost, next to the obvious way of computing it: copy every resample's rows
  * and compute its metrics from scratch (commons-math Spearman, which sorts and boxes every value).
  */
-@Command(name = "bootstrap", header = "Times the paired bootstrap next to recomputing every resample.",
-    description = "Time the paired bootstrap (2000 resamples by default) on synthetic STS rows, next to rebuilding each resample's rows and recomputing its metrics from scratch; prints both and their ratio.")
+@Command(
+    name = "bootstrap",
+    header = "Times the paired bootstrap next to recomputing every resample.",
+    description =
+        "Time the paired bootstrap (2000 resamples by default) on synthetic STS rows, next to rebuilding each resample's rows and recomputing its metrics from scratch; prints both and their ratio.")
 public final class BootstrapBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
 
-  @Option(names = "--rows", defaultValue = "240", description = "Golden rows (pairs). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--rows",
+      defaultValue = "240",
+      description = "Golden rows (pairs). Default: ${DEFAULT-VALUE}.")
   int rows;
 
-  @Option(names = "--resamples", defaultValue = "2000", description = "Bootstrap resamples. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--resamples",
+      defaultValue = "2000",
+      description = "Bootstrap resamples. Default: ${DEFAULT-VALUE}.")
   int resamples;
 
-  @Option(names = "--rounds", defaultValue = "5", description = "Timed rounds (median reported). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--rounds",
+      defaultValue = "5",
+      description = "Timed rounds (median reported). Default: ${DEFAULT-VALUE}.")
   int rounds;
 
   @Override
@@ -64,10 +76,16 @@ public final class BootstrapBench implements Callable<Integer> {
     }
     double f = Rounds.median(fast);
     double n = Rounds.median(naive);
-    System.out.printf(Locale.ROOT, "paired bootstrap, %d resamples x %d pairs (median of %d rounds):%n", resamples, rows,
+    System.out.printf(
+        Locale.ROOT,
+        "paired bootstrap, %d resamples x %d pairs (median of %d rounds):%n",
+        resamples,
+        rows,
         rounds);
-    System.out.printf(Locale.ROOT, "  evalfleet (ranks once, multiplicities per resample): %8.1f ms%n", f * 1e3);
-    System.out.printf(Locale.ROOT, "  rebuild rows and recompute every resample:            %8.1f ms%n", n * 1e3);
+    System.out.printf(
+        Locale.ROOT, "  evalfleet (ranks once, multiplicities per resample): %8.1f ms%n", f * 1e3);
+    System.out.printf(
+        Locale.ROOT, "  rebuild rows and recompute every resample:            %8.1f ms%n", n * 1e3);
     System.out.printf(Locale.ROOT, "  ratio: %.1fx faster%n", n / f);
     return 0;
   }
@@ -87,13 +105,14 @@ public final class BootstrapBench implements Callable<Integer> {
 
   private static Map<String, double[]> pick(Map<String, double[]> columns, int[] picks) {
     Map<String, double[]> picked = new LinkedHashMap<>();
-    columns.forEach((name, values) -> {
-      double[] out = new double[picks.length];
-      for (int i = 0; i < picks.length; i++) {
-        out[i] = values[picks[i]];
-      }
-      picked.put(name, out);
-    });
+    columns.forEach(
+        (name, values) -> {
+          double[] out = new double[picks.length];
+          for (int i = 0; i < picks.length; i++) {
+            out[i] = values[picks[i]];
+          }
+          picked.put(name, out);
+        });
     return picked;
   }
 }

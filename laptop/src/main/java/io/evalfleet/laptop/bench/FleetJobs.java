@@ -16,16 +16,23 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 
-/** Publishes jobs straight onto {@code evalfleet.jobs} and waits for every result, as a dispatcher would. */
+/**
+ * Publishes jobs straight onto {@code evalfleet.jobs} and waits for every result, as a dispatcher
+ * would.
+ */
 final class FleetJobs {
   private FleetJobs() {}
 
-  /** A reader of every partition of {@code topic}, positioned at its end: it sees only what comes next. */
-  static KafkaConsumer<String, byte[]> readerAtEnd(FleetConfig config, String name,
-      String topic) {
+  /**
+   * A reader of every partition of {@code topic}, positioned at its end: it sees only what comes
+   * next.
+   */
+  static KafkaConsumer<String, byte[]> readerAtEnd(FleetConfig config, String name, String topic) {
     KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, name);
-    List<TopicPartition> partitions = reader.partitionsFor(topic).stream()
-        .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    List<TopicPartition> partitions =
+        reader.partitionsFor(topic).stream()
+            .map(p -> new TopicPartition(p.topic(), p.partition()))
+            .toList();
     reader.assign(partitions);
     reader.seekToEnd(partitions);
     partitions.forEach(reader::position);
@@ -36,7 +43,10 @@ final class FleetJobs {
    * @return the milliseconds the worker reported spending on the jobs
    * @throws IllegalStateException when a job fails or is not answered within ten minutes
    */
-  static long run(KafkaProducer<String, byte[]> producer, KafkaConsumer<String, byte[]> results, List<ScoringJob> jobs) {
+  static long run(
+      KafkaProducer<String, byte[]> producer,
+      KafkaConsumer<String, byte[]> results,
+      List<ScoringJob> jobs) {
     Set<String> pending = new HashSet<>();
     for (ScoringJob job : jobs) {
       pending.add(job.jobId());
@@ -52,7 +62,8 @@ final class FleetJobs {
       for (ConsumerRecord<String, byte[]> record : results.poll(Duration.ofMillis(50))) {
         ShardResult result = Json.read(record.value(), ShardResult.class);
         if (result.failed()) {
-          throw new IllegalStateException("job " + result.jobId() + " failed: " + result.error().message());
+          throw new IllegalStateException(
+              "job " + result.jobId() + " failed: " + result.error().message());
         }
         if (pending.remove(result.jobId())) {
           scoringMillis += result.durationMs();

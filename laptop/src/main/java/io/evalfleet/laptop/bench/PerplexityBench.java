@@ -30,63 +30,101 @@ import picocli.CommandLine.Option;
  * Perplexity throughput next to a bare ONNX Runtime forward loop, on the same model, rows, windows
  * and batches, measured in alternating rounds in one process so that machine noise hits both.
  */
-@Command(name = "perplexity", header = "Times perplexity scoring in tokens/s next to a bare ONNX Runtime loop.",
-    description = "Tokens/s of evalfleet's perplexity scoring vs a bare ONNX Runtime loop that only computes the logits, on the same model, rows and length buckets, plus the padding ratio.")
+@Command(
+    name = "perplexity",
+    header = "Times perplexity scoring in tokens/s next to a bare ONNX Runtime loop.",
+    description =
+        "Tokens/s of evalfleet's perplexity scoring vs a bare ONNX Runtime loop that only computes the logits, on the same model, rows and length buckets, plus the padding ratio.")
 public final class PerplexityBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
 
-  @Option(names = "--model", description = "ONNX causal LM (input_ids [, attention_mask, position_ids] -> logits). Default: the bundled byte-level GPT.")
+  @Option(
+      names = "--model",
+      description =
+          "ONNX causal LM (input_ids [, attention_mask, position_ids] -> logits). Default: the bundled byte-level GPT.")
   Path model;
 
-  @Option(names = "--max-seq-len", defaultValue = "128", description = "Context of the model. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--max-seq-len",
+      defaultValue = "128",
+      description = "Context of the model. Default: ${DEFAULT-VALUE}.")
   int maxSeqLen;
 
-  @Option(names = "--rows", defaultValue = "512", description = "Rows of 16 to 400 bytes of English text. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--rows",
+      defaultValue = "512",
+      description = "Rows of 16 to 400 bytes of English text. Default: ${DEFAULT-VALUE}.")
   int rows;
 
-  @Option(names = "--batch-size", defaultValue = "32", description = "Most windows per forward pass. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--batch-size",
+      defaultValue = "32",
+      description = "Most windows per forward pass. Default: ${DEFAULT-VALUE}.")
   int batchSize;
 
-  @Option(names = "--logits-budget", defaultValue = "16777216",
-      description = "Most logits per forward pass, as worker.logits-budget. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--logits-budget",
+      defaultValue = "16777216",
+      description =
+          "Most logits per forward pass, as worker.logits-budget. Default: ${DEFAULT-VALUE}.")
   long logitsBudget;
 
-  @Option(names = "--threads", defaultValue = "2", description = "ONNX Runtime intra-op threads. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--threads",
+      defaultValue = "2",
+      description = "ONNX Runtime intra-op threads. Default: ${DEFAULT-VALUE}.")
   int threads;
 
-  @Option(names = "--rounds", defaultValue = "5", description = "Measured rounds of each loop, alternating. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--rounds",
+      defaultValue = "5",
+      description = "Measured rounds of each loop, alternating. Default: ${DEFAULT-VALUE}.")
   int rounds;
 
-  @Option(names = "--work-dir", defaultValue = ".evalfleet/bench", description = "Where the generated rows are kept. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--work-dir",
+      defaultValue = ".evalfleet/bench",
+      description = "Where the generated rows are kept. Default: ${DEFAULT-VALUE}.")
   Path workDir;
 
   @Override
   public Integer call() throws Exception {
     System.out.println("full log: " + logging.apply("bench-perplexity"));
-    ArtifactRef artifact = model != null ? ref(model)
-        : new DemoAssets(workDir).causalModel(DemoAssets.CausalModel.BYTEGPT_BASE).onnx();
+    ArtifactRef artifact =
+        model != null
+            ? ref(model)
+            : new DemoAssets(workDir).causalModel(DemoAssets.CausalModel.BYTEGPT_BASE).onnx();
     long[][] tokenRows = textRows(rows, new Random(42));
     Storage storage = Storage.withDefaults();
-    try (ModelSessions sessions = new ModelSessions(new ArtifactCache(storage, workDir.resolve("cache"), Long.MAX_VALUE), threads)) {
+    try (ModelSessions sessions =
+        new ModelSessions(
+            new ArtifactCache(storage, workDir.resolve("cache"), Long.MAX_VALUE), threads)) {
       LoadedModel loaded = sessions.lease(artifact).model();
       long vocabulary = NllForward.checkSignature(loaded);
       if (vocabulary > 0 && vocabulary < 256) {
-        throw new IllegalArgumentException("the bench feeds UTF-8 bytes as token ids: it needs a vocabulary of at least 256");
+        throw new IllegalArgumentException(
+            "the bench feeds UTF-8 bytes as token ids: it needs a vocabulary of at least 256");
       }
-      CausalLmScorer scorer = new CausalLmScorer(sessions, new SubsetReader(storage), batchSize, logitsBudget);
+      CausalLmScorer scorer =
+          new CausalLmScorer(sessions, new SubsetReader(storage), batchSize, logitsBudget);
       NllForward bare = new NllForward(sessions.environment(), sessions::nllHead);
       int stride = maxSeqLen / 2;
       List<Window> windows = new ArrayList<>();
       for (int r = 0; r < tokenRows.length; r++) {
         windows.addAll(Windows.plan(r, tokenRows[r].length, maxSeqLen, stride));
       }
-      // The bare loop runs the very batches the scorer plans: same windows, batch size and logits budget.
-      List<List<Window>> batches = LengthBatches.plan(windows, batchSize,
-          CausalLmScorer.tokenSlots(batchSize, maxSeqLen, vocabulary, logitsBudget));
+      // The bare loop runs the very batches the scorer plans: same windows, batch size and logits
+      // budget.
+      List<List<Window>> batches =
+          LengthBatches.plan(
+              windows,
+              batchSize,
+              CausalLmScorer.tokenSlots(batchSize, maxSeqLen, vocabulary, logitsBudget));
       long tokensFed = windows.stream().mapToLong(Window::length).sum();
       long tokensScored = windows.stream().mapToLong(Window::scored).sum();
 
-      CausalLmScorer.Scores check = scorer.scoreRows(loaded, tokenRows, maxSeqLen, stride, 0); // warm-up
+      CausalLmScorer.Scores check =
+          scorer.scoreRows(loaded, tokenRows, maxSeqLen, stride, 0); // warm-up
       for (List<Window> batch : batches) {
         bare.forwardOnly(loaded, batch, tokenRows);
       }
@@ -105,17 +143,40 @@ public final class PerplexityBench implements Callable<Integer> {
       double fleetSeconds = Rounds.median(fleet);
       double forwardSeconds = Rounds.median(forward);
       double nll = Arrays.stream(check.nllSum()).sum();
-      System.out.printf(Locale.ROOT, "model %s, %d rows, %d windows (max_seq_len %d, stride %d), %d batches of up to %d, %d intra-op threads%n",
-          artifact.uri(), tokenRows.length, windows.size(), maxSeqLen, stride, batches.size(),
-          batches.stream().mapToInt(List::size).max().orElse(0), threads);
-      System.out.printf(Locale.ROOT, "tokens fed %d, tokens scored %d, padding ratio %.4f (%s)%n", tokensFed, tokensScored,
-          LengthBatches.paddingRatio(batches), check.batching());
-      System.out.printf(Locale.ROOT, "perplexity of these rows: %.4f%n", Math.exp(nll / tokensScored));
-      System.out.printf(Locale.ROOT, "bare forward loop (logits only):  %10.0f tokens/s  (median of %d rounds, %.3f s)%n",
-          tokensFed / forwardSeconds, rounds, forwardSeconds);
-      System.out.printf(Locale.ROOT, "evalfleet perplexity scoring:     %10.0f tokens/s  (median of %d rounds, %.3f s)%n",
-          tokensFed / fleetSeconds, rounds, fleetSeconds);
-      System.out.printf(Locale.ROOT, "ratio evalfleet / bare forward:   %10.3f%n", forwardSeconds / fleetSeconds);
+      System.out.printf(
+          Locale.ROOT,
+          "model %s, %d rows, %d windows (max_seq_len %d, stride %d), %d batches of up to %d, %d intra-op threads%n",
+          artifact.uri(),
+          tokenRows.length,
+          windows.size(),
+          maxSeqLen,
+          stride,
+          batches.size(),
+          batches.stream().mapToInt(List::size).max().orElse(0),
+          threads);
+      System.out.printf(
+          Locale.ROOT,
+          "tokens fed %d, tokens scored %d, padding ratio %.4f (%s)%n",
+          tokensFed,
+          tokensScored,
+          LengthBatches.paddingRatio(batches),
+          check.batching());
+      System.out.printf(
+          Locale.ROOT, "perplexity of these rows: %.4f%n", Math.exp(nll / tokensScored));
+      System.out.printf(
+          Locale.ROOT,
+          "bare forward loop (logits only):  %10.0f tokens/s  (median of %d rounds, %.3f s)%n",
+          tokensFed / forwardSeconds,
+          rounds,
+          forwardSeconds);
+      System.out.printf(
+          Locale.ROOT,
+          "evalfleet perplexity scoring:     %10.0f tokens/s  (median of %d rounds, %.3f s)%n",
+          tokensFed / fleetSeconds,
+          rounds,
+          fleetSeconds);
+      System.out.printf(
+          Locale.ROOT, "ratio evalfleet / bare forward:   %10.3f%n", forwardSeconds / fleetSeconds);
     }
     return 0;
   }

@@ -6,7 +6,10 @@ import java.util.Arrays;
 final class Rounds {
   private Rounds() {}
 
-  /** The median of the rounds' seconds: robust to one round disturbed by the rest of a shared machine. */
+  /**
+   * The median of the rounds' seconds: robust to one round disturbed by the rest of a shared
+   * machine.
+   */
   static double median(double[] seconds) {
     double[] sorted = seconds.clone();
     Arrays.sort(sorted);

@@ -7,9 +7,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.config.FleetConfig;
-import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ScoringJob;
-import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
@@ -28,22 +26,16 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -52,13 +44,19 @@ import picocli.CommandLine.Option;
  * ONNX Runtime loop that tokenises the same rows and runs the same model on them in the same
  * batches, measured in alternating rounds in one process.
  */
-@Command(name = "worker", header = "Times one worker's rows/s through Kafka next to a bare ONNX Runtime loop.",
-    description = "Rows/s of one worker scoring sentence pairs through Kafka (jobs in, results out) vs a bare ONNX Runtime loop over the same rows with the same model, tokenizer and batch size.")
+@Command(
+    name = "worker",
+    header = "Times one worker's rows/s through Kafka next to a bare ONNX Runtime loop.",
+    description =
+        "Rows/s of one worker scoring sentence pairs through Kafka (jobs in, results out) vs a bare ONNX Runtime loop over the same rows with the same model, tokenizer and batch size.")
 public final class WorkerBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
   @picocli.CommandLine.Mixin FleetBenchOptions options;
 
-  @Option(names = "--copies", defaultValue = "4", description = "Copies of the 240-pair golden subset to score. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--copies",
+      defaultValue = "4",
+      description = "Copies of the 240-pair golden subset to score. Default: ${DEFAULT-VALUE}.")
   int copies;
 
   @Override
@@ -74,37 +72,53 @@ public final class WorkerBench implements Callable<Integer> {
     List<GoldenSubsetWriter.Pair> pairs = new ArrayList<>();
     for (int copy = 0; copy < copies; copy++) {
       for (GoldenSubsetWriter.Pair pair : DemoAssets.readPairs()) {
-        pairs.add(new GoldenSubsetWriter.Pair(pairs.size(), pair.textA(), pair.textB(), pair.gold()));
+        pairs.add(
+            new GoldenSubsetWriter.Pair(pairs.size(), pair.textA(), pair.textB(), pair.gold()));
       }
     }
     Path file = workDir.toAbsolutePath().resolve("golden").resolve("bench-pairs.parquet");
     // Row groups of about one job each, as the dispatcher's shard planner would find them.
     GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), pairs, 6 * 1024);
-    SubsetRef subset = new SubsetRef(file.toUri().toString(),
-        Storage.withDefaults().sha256(file.toUri().toString()), null, Map.of());
+    SubsetRef subset =
+        new SubsetRef(
+            file.toUri().toString(),
+            Storage.withDefaults().sha256(file.toUri().toString()),
+            null,
+            Map.of());
 
     // Jobs as the dispatcher would plan them from the file's row groups.
-    List<Shard> shards = new ShardPlanner(shardRows).plan(
-        GoldenSubsetFile.readFooter(Storage.withDefaults(),
-            subset.uri()).rowGroupSizes());
+    List<Shard> shards =
+        new ShardPlanner(shardRows)
+            .plan(
+                GoldenSubsetFile.readFooter(Storage.withDefaults(), subset.uri()).rowGroupSizes());
     List<String> texts = new ArrayList<>();
-    pairs.forEach(p -> {
-      texts.add(p.textA());
-      texts.add(p.textB());
-    });
+    pairs.forEach(
+        p -> {
+          texts.add(p.textA());
+          texts.add(p.textB());
+        });
     double[] fleet = new double[rounds];
     double[] bare = new double[rounds];
     try (EmbeddedKafka kafka = EmbeddedKafka.start(6)) {
-      FleetConfig config = FleetConfig.defaults().with(Map.of(
-          FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
-          FleetConfig.INTRA_OP_THREADS.key(), Integer.toString(threads),
-          FleetConfig.BATCH_SIZE.key(), Integer.toString(batchSize),
-          FleetConfig.EXECUTION_PROVIDER.key(), "cpu"));
-      try (WorkerRole worker = new WorkerRole(config, "bench-worker", workDir.resolve("cache")).start();
-           KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "bench");
-           KafkaConsumer<String, byte[]> results = FleetJobs.readerAtEnd(config, "bench-results", Topics.RESULTS);
-           BareLoop loop = new BareLoop(Path.of(URI.create(model.onnx().uri())),
-               Path.of(URI.create(model.tokenizer().uri())), threads, batchSize)) {
+      FleetConfig config =
+          FleetConfig.defaults()
+              .with(
+                  Map.of(
+                      FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
+                      FleetConfig.INTRA_OP_THREADS.key(), Integer.toString(threads),
+                      FleetConfig.BATCH_SIZE.key(), Integer.toString(batchSize),
+                      FleetConfig.EXECUTION_PROVIDER.key(), "cpu"));
+      try (WorkerRole worker =
+              new WorkerRole(config, "bench-worker", workDir.resolve("cache")).start();
+          KafkaProducer<String, byte[]> producer = KafkaClients.producer(config, "bench");
+          KafkaConsumer<String, byte[]> results =
+              FleetJobs.readerAtEnd(config, "bench-results", Topics.RESULTS);
+          BareLoop loop =
+              new BareLoop(
+                  Path.of(URI.create(model.onnx().uri())),
+                  Path.of(URI.create(model.tokenizer().uri())),
+                  threads,
+                  batchSize)) {
         throughFleet(producer, results, model, subset, shards, "warm-up");
         loop.run(texts);
         for (int round = 0; round < rounds; round++) {
@@ -119,43 +133,69 @@ public final class WorkerBench implements Callable<Integer> {
     }
     double fleetSeconds = Rounds.median(fleet);
     double bareSeconds = Rounds.median(bare);
-    System.out.printf(Locale.ROOT, "all-MiniLM-L6-v2 fp32, %d sentence pairs (%d texts) in %d jobs of at most %d rows, batch %d, %d intra-op threads%n",
-        pairs.size(), texts.size(), shards.size(), shardRows, batchSize, threads);
-    System.out.printf(Locale.ROOT, "bare ONNX Runtime loop (tokenise + run):   %8.1f rows/s  (median of %d rounds, %.2f s)%n",
-        pairs.size() / bareSeconds, rounds, bareSeconds);
-    System.out.printf(Locale.ROOT, "worker through Kafka (job in, result out): %8.1f rows/s  (median of %d rounds, %.2f s)%n",
-        pairs.size() / fleetSeconds, rounds, fleetSeconds);
-    System.out.printf(Locale.ROOT, "ratio worker / bare loop:                  %8.3f%n", bareSeconds / fleetSeconds);
-    System.out.printf(Locale.ROOT, "of which the worker reported scoring:      %8.2f s per round%n",
+    System.out.printf(
+        Locale.ROOT,
+        "all-MiniLM-L6-v2 fp32, %d sentence pairs (%d texts) in %d jobs of at most %d rows, batch %d, %d intra-op threads%n",
+        pairs.size(),
+        texts.size(),
+        shards.size(),
+        shardRows,
+        batchSize,
+        threads);
+    System.out.printf(
+        Locale.ROOT,
+        "bare ONNX Runtime loop (tokenise + run):   %8.1f rows/s  (median of %d rounds, %.2f s)%n",
+        pairs.size() / bareSeconds,
+        rounds,
+        bareSeconds);
+    System.out.printf(
+        Locale.ROOT,
+        "worker through Kafka (job in, result out): %8.1f rows/s  (median of %d rounds, %.2f s)%n",
+        pairs.size() / fleetSeconds,
+        rounds,
+        fleetSeconds);
+    System.out.printf(
+        Locale.ROOT,
+        "ratio worker / bare loop:                  %8.3f%n",
+        bareSeconds / fleetSeconds);
+    System.out.printf(
+        Locale.ROOT,
+        "of which the worker reported scoring:      %8.2f s per round%n",
         scoringMillis / 1000.0 / (rounds + 1));
     return 0;
   }
 
   /** Publishes one run's jobs and waits for every result. */
-  private void throughFleet(KafkaProducer<String, byte[]> producer, KafkaConsumer<String, byte[]> results,
-      DemoAssets.ModelFiles model, SubsetRef subset, List<Shard> shards, String runId) {
+  private void throughFleet(
+      KafkaProducer<String, byte[]> producer,
+      KafkaConsumer<String, byte[]> results,
+      DemoAssets.ModelFiles model,
+      SubsetRef subset,
+      List<Shard> shards,
+      String runId) {
     String run = "bench-" + runId + "-" + System.nanoTime();
     List<ScoringJob> jobs = new ArrayList<>();
     for (Shard shard : shards) {
-      jobs.add(ScoringJob.builder()
-          .jobId(ScoringJob.jobId(run, shard.index()))
-          .runId(run)
-          .eventId(run)
-          .model("bench")
-          .version("fp32")
-          .task(Task.EMBEDDING)
-          .artifact(model.onnx())
-          .tokenizer(model.tokenizer())
-          .goldenSubset(subset)
-          .maxSeqLen(256)
-          .shardIndex(shard.index())
-          .shardCount(shards.size())
-          .rowStart(shard.start())
-          .rowCount(shard.count())
-          .metrics(List.of(MetricNames.COSINE))
-          .attempt(1)
-          .deadline(Instant.now().plusSeconds(600))
-          .build());
+      jobs.add(
+          ScoringJob.builder()
+              .jobId(ScoringJob.jobId(run, shard.index()))
+              .runId(run)
+              .eventId(run)
+              .model("bench")
+              .version("fp32")
+              .task(Task.EMBEDDING)
+              .artifact(model.onnx())
+              .tokenizer(model.tokenizer())
+              .goldenSubset(subset)
+              .maxSeqLen(256)
+              .shardIndex(shard.index())
+              .shardCount(shards.size())
+              .rowStart(shard.start())
+              .rowCount(shard.count())
+              .metrics(List.of(MetricNames.COSINE))
+              .attempt(1)
+              .deadline(Instant.now().plusSeconds(600))
+              .build());
     }
     scoringMillis += FleetJobs.run(producer, results, jobs);
   }
@@ -176,8 +216,13 @@ public final class WorkerBench implements Callable<Integer> {
         options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         session = env.createSession(model.toString(), options);
       }
-      tokenizer = HuggingFaceTokenizer.builder().optTokenizerPath(tokenizerFile).optTruncation(true).optMaxLength(256)
-          .optPadding(false).build();
+      tokenizer =
+          HuggingFaceTokenizer.builder()
+              .optTokenizerPath(tokenizerFile)
+              .optTruncation(true)
+              .optMaxLength(256)
+              .optPadding(false)
+              .build();
       this.batchSize = batchSize;
     }
 
@@ -188,7 +233,8 @@ public final class WorkerBench implements Callable<Integer> {
       }
       encodings.sort(Comparator.comparingInt(e -> e.getIds().length));
       for (int from = 0; from < encodings.size(); from += batchSize) {
-        List<Encoding> batch = encodings.subList(from, Math.min(encodings.size(), from + batchSize));
+        List<Encoding> batch =
+            encodings.subList(from, Math.min(encodings.size(), from + batchSize));
         int seq = batch.stream().mapToInt(e -> e.getIds().length).max().orElseThrow();
         LongBuffer ids = longs(batch.size() * seq);
         LongBuffer mask = longs(batch.size() * seq);
@@ -217,7 +263,9 @@ public final class WorkerBench implements Callable<Integer> {
     }
 
     private static LongBuffer longs(int n) {
-      return ByteBuffer.allocateDirect(n * Long.BYTES).order(ByteOrder.nativeOrder()).asLongBuffer();
+      return ByteBuffer.allocateDirect(n * Long.BYTES)
+          .order(ByteOrder.nativeOrder())
+          .asLongBuffer();
     }
 
     @Override

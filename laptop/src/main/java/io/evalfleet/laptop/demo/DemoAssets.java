@@ -3,8 +3,8 @@ package io.evalfleet.laptop.demo;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.storage.Storage;
-import io.evalfleet.common.subset.GoldenSubsetWriter.Pair;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
+import io.evalfleet.common.subset.GoldenSubsetWriter.Pair;
 import io.evalfleet.common.task.EmbeddingConventions;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -32,8 +32,10 @@ public final class DemoAssets {
    */
   public enum Model {
     MINILM_FP32("all-minilm-l6-v2", "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json", 32),
-    MINILM_INT8("all-minilm-l6-v2-q", "all-minilm-l6-v2-q.onnx", "all-minilm-l6-v2-q-tokenizer.json", 8),
-    BGE_SMALL("bge-small-en-v1.5", "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json", 32);
+    MINILM_INT8(
+        "all-minilm-l6-v2-q", "all-minilm-l6-v2-q.onnx", "all-minilm-l6-v2-q-tokenizer.json", 8),
+    BGE_SMALL(
+        "bge-small-en-v1.5", "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json", 32);
 
     final String dir;
     final String onnxResource;
@@ -68,9 +70,17 @@ public final class DemoAssets {
   /** A model copied to disk: its ONNX file and tokenizer, with digests. */
   public record ModelFiles(ArtifactRef onnx, ArtifactRef tokenizer) {}
 
-  /** bge-small-en-v1.5 as its sentence-transformers configuration says, with its retrieval query instruction. */
-  public static final EmbeddingConventions BGE_CONVENTIONS = new EmbeddingConventions(EmbeddingConventions.Pooling.CLS,
-      true, "Represent this sentence for searching relevant passages: ", null, null);
+  /**
+   * bge-small-en-v1.5 as its sentence-transformers configuration says, with its retrieval query
+   * instruction.
+   */
+  public static final EmbeddingConventions BGE_CONVENTIONS =
+      new EmbeddingConventions(
+          EmbeddingConventions.Pooling.CLS,
+          true,
+          "Represent this sentence for searching relevant passages: ",
+          null,
+          null);
 
   /** The golden subset's source, a TSV authored for this project. */
   public static final String PAIRS_RESOURCE = "/golden/sts-pairs.tsv";
@@ -98,17 +108,28 @@ public final class DemoAssets {
     return new ModelFiles(ref(onnx), ref(tokenizer));
   }
 
-  /** Writes the held-out English text (one row per line) as a Parquet subset with a {@code text} column. */
+  /**
+   * Writes the held-out English text (one row per line) as a Parquet subset with a {@code text}
+   * column.
+   */
   public SubsetRef heldoutText() throws IOException {
     List<String> rows;
     try (InputStream in = resource("/causal-lm/heldout.txt")) {
-      rows = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().filter(l -> !l.isBlank()).toList();
+      rows =
+          new String(in.readAllBytes(), StandardCharsets.UTF_8)
+              .lines()
+              .filter(l -> !l.isBlank())
+              .toList();
     }
     Path dir = root.resolve("golden");
     Files.createDirectories(dir);
     Path file = dir.resolve("heldout-text-v1.parquet");
     GoldenSubsetWriter.writeTexts(new org.apache.hadoop.fs.Path(file.toUri()), rows, 512);
-    return new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), "heldout-text-v1", Map.of());
+    return new SubsetRef(
+        file.toUri().toString(),
+        storage.sha256(file.toUri().toString()),
+        "heldout-text-v1",
+        Map.of());
   }
 
   /** Writes the sentence-pair subset as Parquet (several row groups) and returns its reference. */
@@ -116,8 +137,10 @@ public final class DemoAssets {
     Path dir = root.resolve("golden");
     Files.createDirectories(dir);
     Path file = dir.resolve("sts-pairs-v1.parquet");
-    GoldenSubsetWriter.writePairs(new org.apache.hadoop.fs.Path(file.toUri()), readPairs(), 4 * 1024);
-    return new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), "sts-pairs-v1", Map.of());
+    GoldenSubsetWriter.writePairs(
+        new org.apache.hadoop.fs.Path(file.toUri()), readPairs(), 4 * 1024);
+    return new SubsetRef(
+        file.toUri().toString(), storage.sha256(file.toUri().toString()), "sts-pairs-v1", Map.of());
   }
 
   /**
@@ -136,19 +159,28 @@ public final class DemoAssets {
       queries.putIfAbsent(query, pair.textA());
       String doc = docIds.computeIfAbsent(pair.textB(), t -> "d" + docIds.size());
       docs.putIfAbsent(doc, pair.textB());
-      judgements.add(new GoldenSubsetWriter.Judgement(query, doc, (int) Math.max(0, Math.round(pair.gold()) - 2)));
+      judgements.add(
+          new GoldenSubsetWriter.Judgement(
+              query, doc, (int) Math.max(0, Math.round(pair.gold()) - 2)));
     }
     Path dir = root.resolve("golden");
     Files.createDirectories(dir);
     Path file = dir.resolve("sts-retrieval-v1.parquet");
-    GoldenSubsetWriter.writeRetrieval(new org.apache.hadoop.fs.Path(file.toUri()),
-        new GoldenSubsetWriter.Retrieval(docs, queries, judgements), 16 * 1024);
-    return new SubsetRef(file.toUri().toString(), storage.sha256(file.toUri().toString()), "sts-retrieval-v1", Map.of());
+    GoldenSubsetWriter.writeRetrieval(
+        new org.apache.hadoop.fs.Path(file.toUri()),
+        new GoldenSubsetWriter.Retrieval(docs, queries, judgements),
+        16 * 1024);
+    return new SubsetRef(
+        file.toUri().toString(),
+        storage.sha256(file.toUri().toString()),
+        "sts-retrieval-v1",
+        Map.of());
   }
 
   public static List<Pair> readPairs() throws IOException {
     try (InputStream in = resource(PAIRS_RESOURCE);
-         BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        BufferedReader reader =
+            new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       List<Pair> pairs = new ArrayList<>();
       String header = reader.readLine();
       if (!"id\ttext_a\ttext_b\tgold".equals(header)) {
@@ -161,7 +193,8 @@ public final class DemoAssets {
         }
         String[] f = line.split("\t", -1);
         if (f.length != 4) {
-          throw new IOException(PAIRS_RESOURCE + ": expected 4 fields, got " + f.length + " in: " + line);
+          throw new IOException(
+              PAIRS_RESOURCE + ": expected 4 fields, got " + f.length + " in: " + line);
         }
         pairs.add(new Pair(Long.parseLong(f[0]), f[1], f[2], Double.parseDouble(f[3])));
       }
@@ -180,11 +213,13 @@ public final class DemoAssets {
       if (Files.exists(target)) {
         expected = Files.size(target);
       }
-      Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".partial");
+      Path tmp =
+          Files.createTempFile(target.getParent(), target.getFileName().toString(), ".partial");
       try {
         long copied = Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
         if (copied != expected) {
-          Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+          Files.move(
+              tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
       } finally {
         Files.deleteIfExists(tmp);

@@ -29,26 +29,29 @@ public final class EmbeddedKafka implements AutoCloseable {
   /**
    * Starts the broker and creates the fleet's topics.
    *
-   * The client port is a free one chosen at start; {@link #bootstrapServers()} says which.
+   * <p>The client port is a free one chosen at start; {@link #bootstrapServers()} says which.
    *
    * @param jobPartitions partitions of the jobs topic
    */
   public static EmbeddedKafka start(int jobPartitions) throws Exception {
-    // Our own directory, deleted by close(): the kit's default one is deleted by a JVM shutdown hook
+    // Our own directory, deleted by close(): the kit's default one is deleted by a JVM shutdown
+    // hook
     // that runs alongside ours, so on Ctrl-C it vanished under a broker still writing to it.
     Path dataDir = Files.createTempDirectory("evalfleet-kafka-");
-    TestKitNodes.Builder nodes = new TestKitNodes.Builder()
-        .setBaseDirectory(dataDir)
-        .setCombined(true)
-        .setNumBrokerNodes(1)
-        .setNumControllerNodes(1);
-    KafkaClusterTestKit cluster = new KafkaClusterTestKit.Builder(nodes.build())
-        .setConfigProp("auto.create.topics.enable", "false")
-        .setConfigProp("offsets.topic.replication.factor", "1")
-        .setConfigProp("transaction.state.log.replication.factor", "1")
-        .setConfigProp("group.initial.rebalance.delay.ms", "0")
-        .setConfigProp("log.cleaner.backoff.ms", "1000")
-        .build();
+    TestKitNodes.Builder nodes =
+        new TestKitNodes.Builder()
+            .setBaseDirectory(dataDir)
+            .setCombined(true)
+            .setNumBrokerNodes(1)
+            .setNumControllerNodes(1);
+    KafkaClusterTestKit cluster =
+        new KafkaClusterTestKit.Builder(nodes.build())
+            .setConfigProp("auto.create.topics.enable", "false")
+            .setConfigProp("offsets.topic.replication.factor", "1")
+            .setConfigProp("transaction.state.log.replication.factor", "1")
+            .setConfigProp("group.initial.rebalance.delay.ms", "0")
+            .setConfigProp("log.cleaner.backoff.ms", "1000")
+            .build();
     try {
       formatQuietly(cluster);
       cluster.startup();
@@ -64,7 +67,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  /** Formats the storage; the formatter prints its bootstrap records to stdout, which is not for users. */
+  /**
+   * Formats the storage; the formatter prints its bootstrap records to stdout, which is not for
+   * users.
+   */
   private static void formatQuietly(KafkaClusterTestKit cluster) throws Exception {
     PrintStream out = System.out;
     System.setOut(new PrintStream(OutputStream.nullOutputStream()));

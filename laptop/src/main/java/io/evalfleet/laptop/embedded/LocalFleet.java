@@ -32,8 +32,8 @@ public final class LocalFleet implements AutoCloseable {
   private Path cacheDir;
   private NotifierRole notifier;
 
-  private LocalFleet(EmbeddedKafka kafka, FleetConfig config, DispatcherRole dispatcher,
-      MeterRegistry registry) {
+  private LocalFleet(
+      EmbeddedKafka kafka, FleetConfig config, DispatcherRole dispatcher, MeterRegistry registry) {
     this.kafka = kafka;
     this.config = config;
     this.dispatcher = dispatcher;
@@ -47,9 +47,11 @@ public final class LocalFleet implements AutoCloseable {
     return start(base, workers, cacheDir, new SimpleMeterRegistry());
   }
 
-  /** @param registry where every role's meters go (workers' carry their {@code worker} tag) */
-  public static LocalFleet start(FleetConfig base, int workers, Path cacheDir,
-      MeterRegistry registry) throws Exception {
+  /**
+   * @param registry where every role's meters go (workers' carry their {@code worker} tag)
+   */
+  public static LocalFleet start(
+      FleetConfig base, int workers, Path cacheDir, MeterRegistry registry) throws Exception {
     return start(base, workers, cacheDir, registry, false);
   }
 
@@ -57,19 +59,30 @@ public final class LocalFleet implements AutoCloseable {
    * @param notifier whether to run the notifier too (reports into the archive, and the review
    *     targets the settings and environment name)
    */
-  public static LocalFleet start(FleetConfig base, int workers, Path cacheDir,
-      MeterRegistry registry, boolean notifier) throws Exception {
+  public static LocalFleet start(
+      FleetConfig base, int workers, Path cacheDir, MeterRegistry registry, boolean notifier)
+      throws Exception {
     EmbeddedKafka kafka = EmbeddedKafka.start(Math.max(6, workers * 2));
     try {
       // A fresh broker: the dispatcher's local state must start fresh too.
-      // Beside the model cache, not in the OS temp directory (which may be cleaned under a running broker).
+      // Beside the model cache, not in the OS temp directory (which may be cleaned under a running
+      // broker).
       Path parent = cacheDir.toAbsolutePath().getParent();
       Files.createDirectories(parent);
       Path state = Files.createTempDirectory(parent, "dispatcher-state-");
-      FleetConfig config = base.with(Map.of(FleetConfig.BOOTSTRAP_SERVERS.key(), kafka.bootstrapServers(),
-          FleetConfig.DISPATCHER_STATE_DIR.key(), state.toString()));
-      LocalFleet fleet = new LocalFleet(kafka, config, new DispatcherRole(config, Clock.systemUTC(), registry).start(),
-          registry);
+      FleetConfig config =
+          base.with(
+              Map.of(
+                  FleetConfig.BOOTSTRAP_SERVERS.key(),
+                  kafka.bootstrapServers(),
+                  FleetConfig.DISPATCHER_STATE_DIR.key(),
+                  state.toString()));
+      LocalFleet fleet =
+          new LocalFleet(
+              kafka,
+              config,
+              new DispatcherRole(config, Clock.systemUTC(), registry).start(),
+              registry);
       fleet.cacheDir = cacheDir;
       for (int i = 1; i <= workers; i++) {
         fleet.startWorker();
@@ -89,15 +102,21 @@ public final class LocalFleet implements AutoCloseable {
    * with no worker holds its jobs on the topic until then.
    */
   public void startWorker() throws Exception {
-    workers.add(new WorkerRole(config, "worker-" + (workers.size() + 1), cacheDir, registry).start());
+    workers.add(
+        new WorkerRole(config, "worker-" + (workers.size() + 1), cacheDir, registry).start());
   }
 
   /** Whether every role still runs. */
   public boolean alive() {
-    return dispatcher.alive() && workers.stream().allMatch(WorkerRole::alive) && (notifier == null || notifier.alive());
+    return dispatcher.alive()
+        && workers.stream().allMatch(WorkerRole::alive)
+        && (notifier == null || notifier.alive());
   }
 
-  /** Stops the dispatcher and starts a new one on the same state directory, as a restarted process would. */
+  /**
+   * Stops the dispatcher and starts a new one on the same state directory, as a restarted process
+   * would.
+   */
   public void restartDispatcher() throws Exception {
     dispatcher.close(Duration.ofSeconds(10));
     dispatcher = new DispatcherRole(config, Clock.systemUTC(), registry).start();
@@ -112,8 +131,7 @@ public final class LocalFleet implements AutoCloseable {
       notifier.close(Duration.ofSeconds(10));
     }
     if (forgetOffsets) {
-      try (var admin = Admin.create(
-          KafkaClients.adminProperties(config))) {
+      try (var admin = Admin.create(KafkaClients.adminProperties(config))) {
         admin.deleteConsumerGroups(List.of(NotifierRole.GROUP)).all().get(30, TimeUnit.SECONDS);
       }
     }

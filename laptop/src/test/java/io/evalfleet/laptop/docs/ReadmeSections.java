@@ -16,8 +16,9 @@ final class ReadmeSections {
   private ReadmeSections() {}
 
   /**
-   * The rows of the tables in the README's section headed {@code heading} (a {@code ## } heading, up
-   * to the next heading of any level), each as its cells, trimmed; header and separator rows left out.
+   * The rows of the tables in the README's section headed {@code heading} (a {@code ## } heading,
+   * up to the next heading of any level), each as its cells, trimmed; header and separator rows
+   * left out.
    *
    * @throws IllegalStateException when the README has no such section or it holds no table rows
    */
@@ -48,7 +49,8 @@ final class ReadmeSections {
       rows.add(Arrays.stream(inner.split("\\|", -1)).map(String::strip).toList());
     }
     if (rows.isEmpty()) {
-      throw new IllegalStateException("README.md's section '## " + heading + "' holds no table rows");
+      throw new IllegalStateException(
+          "README.md's section '## " + heading + "' holds no table rows");
     }
     return rows;
   }

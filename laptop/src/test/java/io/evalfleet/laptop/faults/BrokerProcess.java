@@ -1,6 +1,7 @@
 package io.evalfleet.laptop.faults;
 
 import static org.awaitility.Awaitility.await;
+
 import io.evalfleet.common.kafka.TopicSetup;
 import java.io.IOException;
 import java.io.Writer;
@@ -16,8 +17,8 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 
 /**
- * A single-node Kafka broker in KRaft mode (combined broker and controller) in its own process, on a
- * fixed port with its data in a directory that outlives the process, so that it can be killed and
+ * A single-node Kafka broker in KRaft mode (combined broker and controller) in its own process, on
+ * a fixed port with its data in a directory that outlives the process, so that it can be killed and
  * restarted as a real broker would be.
  */
 final class BrokerProcess implements AutoCloseable {
@@ -29,7 +30,10 @@ final class BrokerProcess implements AutoCloseable {
     this.process = process;
   }
 
-  /** Formats a fresh data directory under {@code dir}, starts the broker and creates the fleet's topics. */
+  /**
+   * Formats a fresh data directory under {@code dir}, starts the broker and creates the fleet's
+   * topics.
+   */
   static BrokerProcess start(Path dir, int jobPartitions) throws Exception {
     BrokerProcess broker = startWithoutTopics(dir);
     try (Admin admin = broker.admin()) {
@@ -38,37 +42,50 @@ final class BrokerProcess implements AutoCloseable {
     return broker;
   }
 
-  /** Formats a fresh data directory under {@code dir} and starts the broker, with no topic (it creates none itself). */
+  /**
+   * Formats a fresh data directory under {@code dir} and starts the broker, with no topic (it
+   * creates none itself).
+   */
   static BrokerProcess startWithoutTopics(Path dir) throws Exception {
     int port = freePort();
     int controllerPort = freePort();
     Path config = dir.resolve("broker.properties");
     Properties props = new Properties();
-    props.putAll(Map.ofEntries(
-        Map.entry("process.roles", "broker,controller"),
-        Map.entry("node.id", "1"),
-        Map.entry("controller.quorum.voters", "1@127.0.0.1:" + controllerPort),
-        Map.entry("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort),
-        Map.entry("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port),
-        Map.entry("controller.listener.names", "CONTROLLER"),
-        Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
-        Map.entry("inter.broker.listener.name", "PLAINTEXT"),
-        Map.entry("log.dirs", dir.resolve("data").toString()),
-        Map.entry("offsets.topic.replication.factor", "1"),
-        Map.entry("transaction.state.log.replication.factor", "1"),
-        Map.entry("transaction.state.log.min.isr", "1"),
-        Map.entry("group.initial.rebalance.delay.ms", "0"),
-        Map.entry("auto.create.topics.enable", "false")));
+    props.putAll(
+        Map.ofEntries(
+            Map.entry("process.roles", "broker,controller"),
+            Map.entry("node.id", "1"),
+            Map.entry("controller.quorum.voters", "1@127.0.0.1:" + controllerPort),
+            Map.entry(
+                "listeners",
+                "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort),
+            Map.entry("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port),
+            Map.entry("controller.listener.names", "CONTROLLER"),
+            Map.entry("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"),
+            Map.entry("inter.broker.listener.name", "PLAINTEXT"),
+            Map.entry("log.dirs", dir.resolve("data").toString()),
+            Map.entry("offsets.topic.replication.factor", "1"),
+            Map.entry("transaction.state.log.replication.factor", "1"),
+            Map.entry("transaction.state.log.min.isr", "1"),
+            Map.entry("group.initial.rebalance.delay.ms", "0"),
+            Map.entry("auto.create.topics.enable", "false")));
     try (Writer out = Files.newBufferedWriter(config)) {
       props.store(out, "single-node KRaft broker for fault tests");
     }
     List<String> jvm = List.of("-Xmx512m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn");
-    FleetProcess format = FleetProcess.laptop("broker-format", dir, jvm, "kafka.tools.StorageTool",
-        List.of("format", "-t", Uuid.randomUuid().toString(), "-c", config.toString()));
+    FleetProcess format =
+        FleetProcess.laptop(
+            "broker-format",
+            dir,
+            jvm,
+            "kafka.tools.StorageTool",
+            List.of("format", "-t", Uuid.randomUuid().toString(), "-c", config.toString()));
     format.start();
     format.awaitExit(Duration.ofSeconds(60));
-    BrokerProcess broker = new BrokerProcess(port,
-        FleetProcess.laptop("broker", dir, jvm, "kafka.Kafka", List.of(config.toString())));
+    BrokerProcess broker =
+        new BrokerProcess(
+            port,
+            FleetProcess.laptop("broker", dir, jvm, "kafka.Kafka", List.of(config.toString())));
     broker.restart();
     return broker;
   }
@@ -76,15 +93,22 @@ final class BrokerProcess implements AutoCloseable {
   /** Starts the broker process (again) on the same port and data, and waits until it serves. */
   void restart() throws Exception {
     process.start();
-    await("the broker answers").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200))
+    await("the broker answers")
+        .atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(200))
         .failFast("the broker process exited:\n" + process.tail(), () -> !process.alive())
         .ignoreExceptionsInstanceOf(java.util.concurrent.ExecutionException.class)
         .ignoreExceptionsInstanceOf(java.util.concurrent.TimeoutException.class)
-        .until(() -> {
-          try (Admin admin = admin()) {
-            return !admin.describeCluster().nodes().get(5, java.util.concurrent.TimeUnit.SECONDS).isEmpty();
-          }
-        });
+        .until(
+            () -> {
+              try (Admin admin = admin()) {
+                return !admin
+                    .describeCluster()
+                    .nodes()
+                    .get(5, java.util.concurrent.TimeUnit.SECONDS)
+                    .isEmpty();
+              }
+            });
   }
 
   void kill() throws InterruptedException {
@@ -100,8 +124,14 @@ final class BrokerProcess implements AutoCloseable {
   }
 
   Admin admin() {
-    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-        AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000, AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000));
+    return Admin.create(
+        Map.of(
+            AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+            bootstrapServers(),
+            AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+            10_000,
+            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+            5_000));
   }
 
   private static int freePort() throws IOException {

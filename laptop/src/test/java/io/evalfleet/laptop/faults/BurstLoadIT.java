@@ -29,15 +29,19 @@ class BurstLoadIT {
   void burstOf300EventsGetsOneFlagEachWithWorkerHeapBounded() throws Exception {
     try (FleetHarness fleet = FleetHarness.start(dir, 4)) {
       fleet.dispatcher("dispatcher");
-      List<FleetProcess> workers = List.of(fleet.worker("worker-a", WORKER_HEAP), fleet.worker("worker-b", WORKER_HEAP));
+      List<FleetProcess> workers =
+          List.of(fleet.worker("worker-a", WORKER_HEAP), fleet.worker("worker-b", WORKER_HEAP));
       long started = System.nanoTime();
       List<StagedWeightEvent> events = fleet.stage("burst", EVENTS, 16);
       long staged = System.nanoTime();
 
       Map<String, DriftFlag> flags = fleet.awaitExactlyOneFlagEach(events, Duration.ofMinutes(10));
       double seconds = (System.nanoTime() - started) / 1e9;
-      Map<Flag, Long> byFlag = flags.values().stream().collect(Collectors.groupingBy(DriftFlag::flag, Collectors.counting()));
-      assertThat(byFlag).as("one version pinned as baseline, the identical others GREEN")
+      Map<Flag, Long> byFlag =
+          flags.values().stream()
+              .collect(Collectors.groupingBy(DriftFlag::flag, Collectors.counting()));
+      assertThat(byFlag)
+          .as("one version pinned as baseline, the identical others GREEN")
           .isEqualTo(Map.of(Flag.WARN, 1L, Flag.GREEN, (long) EVENTS - 1));
 
       StringBuilder memory = new StringBuilder();
@@ -47,11 +51,14 @@ class BurstLoadIT {
         List<String> heap = worker.logMatches(PEAK_HEAP);
         assertThat(heap).as("%s reports its peak heap on exit", worker.name()).hasSize(1);
         assertThat(Long.parseLong(heap.get(0))).as("peak heap MiB").isLessThanOrEqualTo(256);
-        memory.append(String.format(" %s peak heap %s MiB (-Xmx%s), peak RSS %d MiB;", worker.name(), heap.get(0),
-            WORKER_HEAP, rss / (1024 * 1024)));
+        memory.append(
+            String.format(
+                " %s peak heap %s MiB (-Xmx%s), peak RSS %d MiB;",
+                worker.name(), heap.get(0), WORKER_HEAP, rss / (1024 * 1024)));
       }
-      System.out.printf("burst of %d events: staged in %.1f s, all flagged in %.1f s (%.1f events/s);%s%n", EVENTS,
-          (staged - started) / 1e9, seconds, EVENTS / seconds, memory);
+      System.out.printf(
+          "burst of %d events: staged in %.1f s, all flagged in %.1f s (%.1f events/s);%s%n",
+          EVENTS, (staged - started) / 1e9, seconds, EVENTS / seconds, memory);
     }
   }
 }

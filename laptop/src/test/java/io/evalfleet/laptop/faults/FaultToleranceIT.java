@@ -31,10 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FaultToleranceIT {
   private static final Pattern JOB_STARTED = Pattern.compile("scoring job (\\S+) attempt");
-  private static final Pattern RUN_STARTED = Pattern.compile("run (run-\\S+) for \\S+ \\S+: \\d+ rows");
+  private static final Pattern RUN_STARTED =
+      Pattern.compile("run (run-\\S+) for \\S+ \\S+: \\d+ rows");
   private static final Duration FLAGS_WITHIN = Duration.ofMinutes(4);
   private static final int MAX_SPOT_KILLS = 20;
-  private static final Pattern SCORED_ALONE = Pattern.compile("scoring job (\\S+) alone in process");
+  private static final Pattern SCORED_ALONE =
+      Pattern.compile("scoring job (\\S+) alone in process");
   private static final Pattern ANSWERED_ALONE = Pattern.compile("job (\\S+) scored alone answered");
 
   @TempDir Path dir;
@@ -53,22 +55,34 @@ class FaultToleranceIT {
       assertUndisturbedVerdicts(events, fleet.awaitExactlyOneFlagEach(events, FLAGS_WITHIN));
       Set<String> startedByDoomed = new HashSet<>(doomed.logMatches(JOB_STARTED));
       List<ShardResult> results = fleet.results();
-      Set<String> answeredByDoomed = results.stream().filter(r -> r.workerId().equals("worker-a"))
-          .map(ShardResult::jobId).collect(Collectors.toSet());
+      Set<String> answeredByDoomed =
+          results.stream()
+              .filter(r -> r.workerId().equals("worker-a"))
+              .map(ShardResult::jobId)
+              .collect(Collectors.toSet());
       Set<String> redelivered = new HashSet<>(startedByDoomed);
       redelivered.removeAll(answeredByDoomed);
-      assertThat(redelivered).as("jobs the killed worker had started and never answered").isNotEmpty();
-      Set<String> answeredBySurvivor = results.stream().filter(r -> r.workerId().equals("worker-b"))
-          .map(ShardResult::jobId).collect(Collectors.toSet());
-      assertThat(answeredBySurvivor).as("the survivor scored every job the killed worker left").containsAll(redelivered);
-      System.out.printf("kill -9 worker mid-shard: %d job(s) redelivered to the survivor (%s); %d results for %d jobs%n",
+      assertThat(redelivered)
+          .as("jobs the killed worker had started and never answered")
+          .isNotEmpty();
+      Set<String> answeredBySurvivor =
+          results.stream()
+              .filter(r -> r.workerId().equals("worker-b"))
+              .map(ShardResult::jobId)
+              .collect(Collectors.toSet());
+      assertThat(answeredBySurvivor)
+          .as("the survivor scored every job the killed worker left")
+          .containsAll(redelivered);
+      System.out.printf(
+          "kill -9 worker mid-shard: %d job(s) redelivered to the survivor (%s); %d results for %d jobs%n",
           redelivered.size(), redelivered, results.size(), distinctJobs(results));
       assertStoppedCleanly(survivor);
     }
   }
 
   @Test
-  void twoDispatchersShareTheRunsAndTheSurvivorOfAKillFinishesThemWithoutRescoring() throws Exception {
+  void twoDispatchersShareTheRunsAndTheSurvivorOfAKillFinishesThemWithoutRescoring()
+      throws Exception {
     try (FleetHarness fleet = FleetHarness.start(dir, 4)) {
       FleetProcess doomed = fleet.dispatcher("dispatcher-1");
       FleetProcess survivor = fleet.dispatcher("dispatcher-2");
@@ -80,7 +94,8 @@ class FaultToleranceIT {
       }
 
       doomed.awaitLog(RUN_STARTED, Duration.ofMinutes(2));
-      FleetHarness.awaitCount("shard results before the kill", () -> fleet.results().size(), 4, Duration.ofMinutes(2));
+      FleetHarness.awaitCount(
+          "shard results before the kill", () -> fleet.results().size(), 4, Duration.ofMinutes(2));
       doomed.kill();
       long publishedBeforeKill = fleet.jobsPublished();
 
@@ -89,11 +104,17 @@ class FaultToleranceIT {
       List<ShardResult> results = fleet.results();
       long scoredTwice = results.size() - distinctJobs(results);
       long published = fleet.jobsPublished();
-      System.out.printf("two dispatchers, one kill -9ed mid-run: runs started by each %s; %d jobs published before the"
-          + " kill, %d after; %d results for %d distinct jobs (%d scored twice)%n",
-          List.of(doomed.logMatches(RUN_STARTED).size(), survivor.logMatches(RUN_STARTED).size()), publishedBeforeKill,
-          published - publishedBeforeKill, results.size(), distinctJobs(results), scoredTwice);
-      assertThat(scoredTwice).as("shards scored again: at most those in flight at the kill (the limit is 32)")
+      System.out.printf(
+          "two dispatchers, one kill -9ed mid-run: runs started by each %s; %d jobs published before the"
+              + " kill, %d after; %d results for %d distinct jobs (%d scored twice)%n",
+          List.of(doomed.logMatches(RUN_STARTED).size(), survivor.logMatches(RUN_STARTED).size()),
+          publishedBeforeKill,
+          published - publishedBeforeKill,
+          results.size(),
+          distinctJobs(results),
+          scoredTwice);
+      assertThat(scoredTwice)
+          .as("shards scored again: at most those in flight at the kill (the limit is 32)")
           .isLessThanOrEqualTo(32);
       assertStoppedCleanly(survivor);
     }
@@ -123,33 +144,41 @@ class FaultToleranceIT {
         workers.get(id).kill();
         lastKill = Instant.now();
         killed.add(id);
-        // Restarted at once under the same id, as a crash-looping pod is: it takes its partitions back.
+        // Restarted at once under the same id, as a crash-looping pod is: it takes its partitions
+        // back.
         workers.put(id, fleet.worker(id, id + "-" + kill, "384m", List.of(), settings));
         incarnations.add(workers.get(id));
       }
 
       Map<String, DriftFlag> flags = fleet.awaitExactlyOneFlagEach(events, FLAGS_WITHIN);
       assertUndisturbedVerdicts(events, flags);
-      Instant lastFlag = flags.values().stream().map(DriftFlag::decidedAt).max(Instant::compareTo).orElseThrow();
+      Instant lastFlag =
+          flags.values().stream().map(DriftFlag::decidedAt).max(Instant::compareTo).orElseThrow();
       assertThat(lastKill).as("the tenth kill came before the run was over").isBefore(lastFlag);
       List<ShardResult> results = fleet.results();
       long starts = 0;
       for (FleetProcess incarnation : incarnations) {
         starts += incarnation.logMatches(JOB_STARTED).size();
       }
-      System.out.printf("10 random kill -9s of workers (%s), each restarted under its id: %d job starts for %d distinct"
-          + " jobs (%d cut short by a kill and started again); %d results (%d scored twice), %d jobs published%n",
-          killed, starts, distinctJobs(results), starts - distinctJobs(results), results.size(),
-          results.size() - distinctJobs(results), fleet.jobsPublished());
+      System.out.printf(
+          "10 random kill -9s of workers (%s), each restarted under its id: %d job starts for %d distinct"
+              + " jobs (%d cut short by a kill and started again); %d results (%d scored twice), %d jobs published%n",
+          killed,
+          starts,
+          distinctJobs(results),
+          starts - distinctJobs(results),
+          results.size(),
+          results.size() - distinctJobs(results),
+          fleet.jobsPublished());
     }
   }
 
   /**
    * A crash-looping node, a spot fleet: workers die every few seconds of causes of their own, and
    * some jobs are cut short by several kills in a row. None of them is blamed. The threshold is 1
-   * here, so that every job a kill cuts short is scored alone on its next delivery (with the default
-   * of 3 that takes three kills of the same job, once in about 30 events): the old rule, answering
-   * such a job as crashed, ends one run ERROR for each.
+   * here, so that every job a kill cuts short is scored alone on its next delivery (with the
+   * default of 3 that takes three kills of the same job, once in about 30 events): the old rule,
+   * answering such a job as crashed, ends one run ERROR for each.
    */
   @Test
   void randomWorkerKillsEveryTwoToFiveSecondsBlameNoJobInThirtyEvents() throws Exception {
@@ -171,7 +200,8 @@ class FaultToleranceIT {
       Random random = new Random(20261206);
       List<ProcessHandle> leftByKilled = new ArrayList<>();
       int kills = 0;
-      // Until every event is flagged, or for about a minute (20 kills), so that a slow machine ends too.
+      // Until every event is flagged, or for about a minute (20 kills), so that a slow machine ends
+      // too.
       while (kills < MAX_SPOT_KILLS && fleet.flaggedEvents().size() < events.size()) {
         Thread.sleep(2_000 + random.nextInt(3_000));
         String id = random.nextBoolean() ? "worker-a" : "worker-b";
@@ -179,7 +209,8 @@ class FaultToleranceIT {
         leftByKilled.addAll(doomed.descendants());
         doomed.kill();
         kills++;
-        // Restarted at once under the same id, as a crash-looping pod is: it takes its partitions back.
+        // Restarted at once under the same id, as a crash-looping pod is: it takes its partitions
+        // back.
         workers.put(id, fleet.worker(id, id + "-" + kills, "384m", List.of(), settings));
         incarnations.add(workers.get(id));
       }
@@ -195,19 +226,40 @@ class FaultToleranceIT {
         scoredAlone += incarnation.logMatches(SCORED_ALONE).size();
         answeredAlone += incarnation.logMatches(ANSWERED_ALONE).size();
       }
-      org.awaitility.Awaitility.await("what killed workers had started ends with them").atMost(Duration.ofSeconds(15))
+      org.awaitility.Awaitility.await("what killed workers had started ends with them")
+          .atMost(Duration.ofSeconds(15))
           .until(() -> leftByKilled.stream().noneMatch(ProcessHandle::isAlive));
-      System.out.printf("%d random kill -9s of workers every 2-5 s during %d events (worker.max-deliveries=1): %d job"
-          + " starts for %d distinct jobs; %d scorings alone (%d answered, the rest cut short by a kill), %d of them"
-          + " running in a killed worker and ended with it; %d results, %d ERROR flags, %s flags by value; %d s%n",
-          kills, events.size(), starts, distinctJobs(results), scoredAlone, answeredAlone, leftByKilled.size(),
-          results.size(), errors, flags.values().stream().collect(Collectors.groupingBy(DriftFlag::flag,
-              java.util.TreeMap::new, Collectors.counting())), Duration.ofNanos(System.nanoTime() - began).toSeconds());
-      assertThat(errors).as("ERROR flags: %s", flags.values().stream().filter(f -> f.flag() == Flag.ERROR)
-          .map(DriftFlag::reasons).toList()).isZero();
+      System.out.printf(
+          "%d random kill -9s of workers every 2-5 s during %d events (worker.max-deliveries=1): %d job"
+              + " starts for %d distinct jobs; %d scorings alone (%d answered, the rest cut short by a kill), %d of them"
+              + " running in a killed worker and ended with it; %d results, %d ERROR flags, %s flags by value; %d s%n",
+          kills,
+          events.size(),
+          starts,
+          distinctJobs(results),
+          scoredAlone,
+          answeredAlone,
+          leftByKilled.size(),
+          results.size(),
+          errors,
+          flags.values().stream()
+              .collect(
+                  Collectors.groupingBy(
+                      DriftFlag::flag, java.util.TreeMap::new, Collectors.counting())),
+          Duration.ofNanos(System.nanoTime() - began).toSeconds());
+      assertThat(errors)
+          .as(
+              "ERROR flags: %s",
+              flags.values().stream()
+                  .filter(f -> f.flag() == Flag.ERROR)
+                  .map(DriftFlag::reasons)
+                  .toList())
+          .isZero();
       assertUndisturbedVerdicts(events, flags);
       assertThat(results).as("no job answered as a worker-killer").noneMatch(r -> r.failed());
-      assertThat(scoredAlone).as("jobs cut short by a kill were scored alone on their next delivery").isPositive();
+      assertThat(scoredAlone)
+          .as("jobs cut short by a kill were scored alone on their next delivery")
+          .isPositive();
     }
   }
 
@@ -219,7 +271,10 @@ class FaultToleranceIT {
       FleetProcess b = fleet.worker("worker-b", "384m");
       List<StagedWeightEvent> events = fleet.stage("restart-broker", 3, 240);
 
-      FleetHarness.awaitCount("shards scored before the broker dies", () -> fleet.results().size(), 2,
+      FleetHarness.awaitCount(
+          "shards scored before the broker dies",
+          () -> fleet.results().size(),
+          2,
           Duration.ofMinutes(2));
       fleet.broker.kill();
       Thread.sleep(5_000); // the outage itself: clients must ride out five seconds without a broker
@@ -227,9 +282,12 @@ class FaultToleranceIT {
 
       assertUndisturbedVerdicts(events, fleet.awaitExactlyOneFlagEach(events, FLAGS_WITHIN));
       List<ShardResult> results = fleet.results();
-      System.out.printf("broker kill -9ed for 5 s mid-run: %d results for %d distinct jobs (%d scored twice)%n",
+      System.out.printf(
+          "broker kill -9ed for 5 s mid-run: %d results for %d distinct jobs (%d scored twice)%n",
           results.size(), distinctJobs(results), results.size() - distinctJobs(results));
-      assertThat(List.of(dispatcher, a, b)).as("every role rode out the outage").allMatch(FleetProcess::alive);
+      assertThat(List.of(dispatcher, a, b))
+          .as("every role rode out the outage")
+          .allMatch(FleetProcess::alive);
       assertStoppedCleanly(a);
       assertStoppedCleanly(b);
       assertStoppedCleanly(dispatcher);
@@ -242,7 +300,9 @@ class FaultToleranceIT {
       fleet.dispatcher("dispatcher");
       // Rows 0-39 hold texts far larger than a worker's heap; the worker exits on running out of
       // memory, as a container killed for its memory does.
-      SubsetRef subset = fleet.subset("poison", 80, row -> row < 40 ? "x".repeat(20 << 20) : "a small text " + row);
+      SubsetRef subset =
+          fleet.subset(
+              "poison", 80, row -> row < 40 ? "x".repeat(20 << 20) : "a small text " + row);
       List<String> jvm = List.of("-XX:+ExitOnOutOfMemoryError");
       FleetProcess worker = fleet.worker("worker-p", "worker-p-0", "256m", jvm);
       StagedWeightEvent event = fleet.stage("poison", "v1", subset);
@@ -256,30 +316,45 @@ class FaultToleranceIT {
         }
         Thread.sleep(500);
       }
-      DriftFlag decided = fleet.awaitExactlyOneFlagEach(List.of(event), Duration.ofMinutes(2)).get(event.eventId());
+      DriftFlag decided =
+          fleet.awaitExactlyOneFlagEach(List.of(event), Duration.ofMinutes(2)).get(event.eventId());
       assertThat(decided.flag()).isEqualTo(Flag.ERROR);
-      Matcher shard = Pattern.compile("shard \\d+ \\(rows (\\d+)-(\\d+)\\)").matcher(decided.reasons().get(0));
+      Matcher shard =
+          Pattern.compile("shard \\d+ \\(rows (\\d+)-(\\d+)\\)").matcher(decided.reasons().get(0));
       assertThat(shard.find()).as("the reason names the shard: %s", decided.reasons()).isTrue();
-      assertThat(Integer.parseInt(shard.group(1))).as("the shard named holds the rows that kill").isLessThan(40);
-      // Three stopped workers make the job a suspect; the evidence is its scoring alone dying of it.
-      assertThat(decided.reasons().get(0)).contains("it stopped the workers that took it")
+      assertThat(Integer.parseInt(shard.group(1)))
+          .as("the shard named holds the rows that kill")
+          .isLessThan(40);
+      // Three stopped workers make the job a suspect; the evidence is its scoring alone dying of
+      // it.
+      assertThat(decided.reasons().get(0))
+          .contains("it stopped the workers that took it")
           .contains("delivered to 3 workers that stopped without answering it")
-          .contains("scored alone in a process of its own, it stopped that process too: ran out of memory (-Xmx256m)");
+          .contains(
+              "scored alone in a process of its own, it stopped that process too: ran out of memory (-Xmx256m)");
       int scoredAlone = 0;
       for (FleetProcess incarnation : incarnations) {
         scoredAlone += incarnation.logMatches(SCORED_ALONE).size();
       }
-      System.out.printf("a job that kills its workers: %d worker processes, %d scoring(s) alone, flag %s: %s%n",
+      System.out.printf(
+          "a job that kills its workers: %d worker processes, %d scoring(s) alone, flag %s: %s%n",
           incarnations.size(), scoredAlone, decided.flag(), decided.reasons().get(0));
-      assertThat(incarnations).as("worker processes: three killed by the job, one that scored it alone and answered")
+      assertThat(incarnations)
+          .as("worker processes: three killed by the job, one that scored it alone and answered")
           .hasSize(4);
       assertThat(scoredAlone).isEqualTo(1);
-      assertThat(worker.alive()).as("the worker that scored it alone outlived its evidence").isTrue();
+      assertThat(worker.alive())
+          .as("the worker that scored it alone outlived its evidence")
+          .isTrue();
     }
   }
 
-  /** Per model, the first version staged is pinned (WARN) and the identical later ones are GREEN against it. */
-  static void assertUndisturbedVerdicts(List<StagedWeightEvent> events, Map<String, DriftFlag> flags) {
+  /**
+   * Per model, the first version staged is pinned (WARN) and the identical later ones are GREEN
+   * against it.
+   */
+  static void assertUndisturbedVerdicts(
+      List<StagedWeightEvent> events, Map<String, DriftFlag> flags) {
     Map<String, String> first = new LinkedHashMap<>();
     for (StagedWeightEvent event : events) {
       first.putIfAbsent(event.model(), event.version());
@@ -287,18 +362,25 @@ class FaultToleranceIT {
     for (StagedWeightEvent event : events) {
       DriftFlag flag = flags.get(event.eventId());
       boolean isFirst = first.get(event.model()).equals(event.version());
-      assertThat(flag.flag()).as("%s %s: %s", event.model(), event.version(), flag.reasons())
+      assertThat(flag.flag())
+          .as("%s %s: %s", event.model(), event.version(), flag.reasons())
           .isEqualTo(isFirst ? Flag.WARN : Flag.GREEN);
       assertThat(flag.baselineVersion()).isEqualTo(isFirst ? null : first.get(event.model()));
       assertThat(flag.coverage().rowsScored()).isEqualTo(flag.coverage().rowsTotal());
     }
   }
 
-  /** SIGTERM: the role drains, says so, and exits as the JVM does on SIGTERM once its hooks are done. */
+  /**
+   * SIGTERM: the role drains, says so, and exits as the JVM does on SIGTERM once its hooks are
+   * done.
+   */
   private static void assertStoppedCleanly(FleetProcess role) throws Exception {
-    assertThat(role.stop(Duration.ofSeconds(60))).as("%s exit status after SIGTERM", role.name())
+    assertThat(role.stop(Duration.ofSeconds(60)))
+        .as("%s exit status after SIGTERM", role.name())
         .isEqualTo(FleetProcess.EXIT_ON_SIGTERM);
-    assertThat(role.messages()).as("%s's log", role.name()).containsPattern("(worker|dispatcher) \\S* ?stopped");
+    assertThat(role.messages())
+        .as("%s's log", role.name())
+        .containsPattern("(worker|dispatcher) \\S* ?stopped");
   }
 
   static long distinctJobs(List<ShardResult> results) {

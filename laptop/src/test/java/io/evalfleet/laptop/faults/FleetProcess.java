@@ -1,6 +1,7 @@
 package io.evalfleet.laptop.faults;
 
 import static org.awaitility.Awaitility.await;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,8 +21,10 @@ import java.util.regex.Pattern;
 final class FleetProcess implements AutoCloseable {
   /** A JVM stopped by SIGTERM exits with 128 + 15 once its shutdown hooks have run. */
   static final int EXIT_ON_SIGTERM = 143;
+
   /** The laptop build: its jars hold the Kafka broker. */
   static final Path TARGET = Path.of("target").toAbsolutePath();
+
   /** The deployable build: what operators run. */
   static final Path DEPLOYABLE = Path.of("..", "cli", "target").toAbsolutePath().normalize();
 
@@ -36,7 +39,12 @@ final class FleetProcess implements AutoCloseable {
     this(name, command, log, null, java.util.Map.of());
   }
 
-  private FleetProcess(String name, List<String> command, Path log, Path workDir, java.util.Map<String, String> environment) {
+  private FleetProcess(
+      String name,
+      List<String> command,
+      Path log,
+      Path workDir,
+      java.util.Map<String, String> environment) {
     this.name = name;
     this.command = List.copyOf(command);
     this.log = log;
@@ -45,11 +53,18 @@ final class FleetProcess implements AutoCloseable {
   }
 
   /** {@code java [jvmArgs] -cp <target>/<jar>:<target>/lib/* mainClass args}, not started yet. */
-  static FleetProcess java(String name, Path logDir, List<String> jvmArgs, Path target, String jarName,
-      String mainClass, List<String> args) {
+  static FleetProcess java(
+      String name,
+      Path logDir,
+      List<String> jvmArgs,
+      Path target,
+      String jarName,
+      String mainClass,
+      List<String> args) {
     Path jar = target.resolve(jarName);
     if (!Files.exists(jar)) {
-      throw new IllegalStateException(jar + " is missing: fault tests run after `mvn package` (mvn verify does both)");
+      throw new IllegalStateException(
+          jar + " is missing: fault tests run after `mvn package` (mvn verify does both)");
     }
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -67,12 +82,22 @@ final class FleetProcess implements AutoCloseable {
   }
 
   /**
-   * A command line as a user types it, run by {@code bash -c} in {@code workDir} with {@code environment}
-   * added to this JVM's (bash runs a lone command in its own place, so the process is the command's).
+   * A command line as a user types it, run by {@code bash -c} in {@code workDir} with {@code
+   * environment} added to this JVM's (bash runs a lone command in its own place, so the process is
+   * the command's).
    */
-  static FleetProcess shell(String name, Path logDir, Path workDir, java.util.Map<String, String> environment,
+  static FleetProcess shell(
+      String name,
+      Path logDir,
+      Path workDir,
+      java.util.Map<String, String> environment,
       String commandLine) {
-    return new FleetProcess(name, List.of("bash", "-c", commandLine), logDir.resolve(name + ".log"), workDir, environment);
+    return new FleetProcess(
+        name,
+        List.of("bash", "-c", commandLine),
+        logDir.resolve(name + ".log"),
+        workDir,
+        environment);
   }
 
   /** An evalfleet role: {@code evalfleet <args>}. */
@@ -80,15 +105,20 @@ final class FleetProcess implements AutoCloseable {
     return evalfleet(name, logDir, heap, List.of(), args);
   }
 
-  /** An evalfleet role with more JVM options (e.g. to exit on running out of memory, as a container is killed). */
-  static FleetProcess evalfleet(String name, Path logDir, String heap, List<String> jvmArgs, List<String> args) {
+  /**
+   * An evalfleet role with more JVM options (e.g. to exit on running out of memory, as a container
+   * is killed).
+   */
+  static FleetProcess evalfleet(
+      String name, Path logDir, String heap, List<String> jvmArgs, List<String> args) {
     List<String> jvm = new ArrayList<>(List.of("-Xmx" + heap, "-Devalfleet.log.level=debug"));
     jvm.addAll(jvmArgs);
     return java(name, logDir, jvm, DEPLOYABLE, "evalfleet.jar", "io.evalfleet.cli.Evalfleet", args);
   }
 
   /** A class from the laptop build's classpath, e.g. the Kafka broker. */
-  static FleetProcess laptop(String name, Path logDir, List<String> jvmArgs, String mainClass, List<String> args) {
+  static FleetProcess laptop(
+      String name, Path logDir, List<String> jvmArgs, String mainClass, List<String> args) {
     return java(name, logDir, jvmArgs, TARGET, "evalfleet-laptop.jar", mainClass, args);
   }
 
@@ -96,13 +126,16 @@ final class FleetProcess implements AutoCloseable {
     if (process != null && process.isAlive()) {
       throw new IllegalStateException(name + " is already running");
     }
-    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
     if (workDir != null) {
       builder.directory(workDir.toFile());
     }
     builder.environment().putAll(environment);
-    process = builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+    process =
+        builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
     return this;
   }
 
@@ -110,10 +143,12 @@ final class FleetProcess implements AutoCloseable {
   void awaitExit(Duration timeout) throws InterruptedException, IOException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
-      throw new IllegalStateException(name + " did not finish within " + timeout + "; its log:\n" + tail());
+      throw new IllegalStateException(
+          name + " did not finish within " + timeout + "; its log:\n" + tail());
     }
     if (process.exitValue() != 0) {
-      throw new IllegalStateException(name + " exited with " + process.exitValue() + "; its log:\n" + tail());
+      throw new IllegalStateException(
+          name + " exited with " + process.exitValue() + "; its log:\n" + tail());
     }
   }
 
@@ -121,7 +156,8 @@ final class FleetProcess implements AutoCloseable {
   int awaitExitStatus(Duration timeout) throws InterruptedException, IOException {
     if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
       process.destroyForcibly();
-      throw new IllegalStateException(name + " did not finish within " + timeout + "; its log:\n" + tail());
+      throw new IllegalStateException(
+          name + " did not finish within " + timeout + "; its log:\n" + tail());
     }
     return process.exitValue();
   }
@@ -134,7 +170,9 @@ final class FleetProcess implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
-  /** The processes this one started that are still running (e.g. a worker's scoring of a job alone). */
+  /**
+   * The processes this one started that are still running (e.g. a worker's scoring of a job alone).
+   */
   List<ProcessHandle> descendants() {
     return process == null ? List.of() : process.descendants().toList();
   }
@@ -193,7 +231,8 @@ final class FleetProcess implements AutoCloseable {
     return messages.toString();
   }
 
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
 
   /** Every match of {@code pattern}'s first group in the log's messages so far. */
   List<String> logMatches(Pattern pattern) throws IOException {
@@ -207,9 +246,12 @@ final class FleetProcess implements AutoCloseable {
 
   /** Waits until the log holds a match of {@code pattern}; returns its first group. */
   String awaitLog(Pattern pattern, Duration timeout) {
-    return await(name + " logs " + pattern).atMost(timeout).pollInterval(Duration.ofMillis(20))
+    return await(name + " logs " + pattern)
+        .atMost(timeout)
+        .pollInterval(Duration.ofMillis(20))
         .failFast(name + " exited before logging " + pattern, () -> !alive())
-        .until(() -> logMatches(pattern), found -> !found.isEmpty()).get(0);
+        .until(() -> logMatches(pattern), found -> !found.isEmpty())
+        .get(0);
   }
 
   String tail() throws IOException {

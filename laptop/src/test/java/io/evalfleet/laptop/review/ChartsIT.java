@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Charts show what they claim, measured on the page a browser renders: the production band's two
- * edges and the margin lie inside their plots. Known data: spearman between 0.49 and 0.69 over
- * four versions, a production band from 0.23 to 0.89 (an axis that followed the points would show
+ * edges and the margin lie inside their plots. Known data: spearman between 0.49 and 0.69 over four
+ * versions, a production band from 0.23 to 0.89 (an axis that followed the points would show
  * 0.49–0.69 entirely shaded, and neither edge).
  */
 class ChartsIT {
@@ -39,25 +39,29 @@ class ChartsIT {
     double[] values = {0.49, 0.55, 0.69, 0.6};
     List<EvaluationLock> locks = new ArrayList<>();
     for (int i = 0; i < values.length; i++) {
-      locks.add(EvaluationLock.builder()
-          .model("m")
-          .version("v" + i)
-          .eventId("ev-v" + i)
-          .runId("run-v" + i)
-          .commit("c0ffee" + i)
-          .task("embedding")
-          .policyVersion("1")
-          .flag(Flag.GREEN)
-          .metrics(Map.of("spearman", EvaluationLock.LockedMetric.builder()
-              .value(values[i])
-              .status(Flag.GREEN)
-              .margin(0.02)
-              .bandLow(0.23)
-              .bandHigh(0.89)
-              .build()))
-          .scoresReused(false)
-          .decidedAt(Instant.parse("2026-12-01T00:00:00Z"))
-          .build());
+      locks.add(
+          EvaluationLock.builder()
+              .model("m")
+              .version("v" + i)
+              .eventId("ev-v" + i)
+              .runId("run-v" + i)
+              .commit("c0ffee" + i)
+              .task("embedding")
+              .policyVersion("1")
+              .flag(Flag.GREEN)
+              .metrics(
+                  Map.of(
+                      "spearman",
+                      EvaluationLock.LockedMetric.builder()
+                          .value(values[i])
+                          .status(Flag.GREEN)
+                          .margin(0.02)
+                          .bandLow(0.23)
+                          .bandHigh(0.89)
+                          .build()))
+              .scoresReused(false)
+              .decidedAt(Instant.parse("2026-12-01T00:00:00Z"))
+              .build());
     }
     return locks;
   }
@@ -65,13 +69,15 @@ class ChartsIT {
   @Test
   void historyPageShowsBothEdgesOfTheProductionBandInsideThePlot() throws Exception {
     Path page = dir.resolve("history.html");
-    Files.writeString(page, HtmlReport.renderHistory("m", history(), Instant.parse("2026-12-02T00:00:00Z")));
+    Files.writeString(
+        page, HtmlReport.renderHistory("m", history(), Instant.parse("2026-12-02T00:00:00Z")));
     BufferedImage shot = HeadlessChromium.open(page, dir).screenshot();
 
     List<int[]> edges = rows(shot, Charts.BAND_EDGE, 300);
     assertThat(edges).as("rows of the band's upper and lower edge on the rendered page").hasSize(2);
     int[] plot = plotRows(shot, edges.get(0)[0], edges.get(1)[1]);
-    System.out.printf("history in chromium: band edges at rows %d and %d, plot area rows %d to %d%n",
+    System.out.printf(
+        "history in chromium: band edges at rows %d and %d, plot area rows %d to %d%n",
         edges.get(0)[0], edges.get(1)[1], plot[0], plot[1]);
     assertThat(edges.get(0)[0]).as("plot area left above the band").isGreaterThan(plot[0] + 3);
     assertThat(edges.get(1)[1]).as("plot area left below the band").isLessThan(plot[1] - 3);
@@ -79,17 +85,26 @@ class ChartsIT {
   }
 
   @Test
-  void reportPageDrawsTheMarginInsideTheIntervalChartAndTheBandInsideTheHistoryChart() throws Exception {
+  void reportPageDrawsTheMarginInsideTheIntervalChartAndTheBandInsideTheHistoryChart()
+      throws Exception {
     var flag = Flags.flag("m", "v4", Flag.GREEN, null);
     ReviewMaterial material = ReviewMaterial.unarchived(flag, history());
     Path page = dir.resolve("report.html");
-    Files.writeString(page, HtmlReport.render(material, Instant.parse("2026-12-02T00:00:00Z")).html());
+    Files.writeString(
+        page, HtmlReport.render(material, Instant.parse("2026-12-02T00:00:00Z")).html());
     BufferedImage shot = HeadlessChromium.open(page, dir).screenshot();
-    assertThat(columns(shot, Charts.MARGIN_EDGE, 40)).as("the margin line of the interval chart").hasSize(1);
-    assertThat(rows(shot, Charts.BAND_EDGE, 300)).as("the band's edges in the history chart").hasSize(2);
+    assertThat(columns(shot, Charts.MARGIN_EDGE, 40))
+        .as("the margin line of the interval chart")
+        .hasSize(1);
+    assertThat(rows(shot, Charts.BAND_EDGE, 300))
+        .as("the band's edges in the history chart")
+        .hasSize(2);
   }
 
-  /** Runs of consecutive rows with at least {@code minimum} pixels of exactly {@code color}: {first, last}. */
+  /**
+   * Runs of consecutive rows with at least {@code minimum} pixels of exactly {@code color}: {first,
+   * last}.
+   */
   static List<int[]> rows(BufferedImage image, Color color, int minimum) {
     return runs(image, color, minimum, true);
   }

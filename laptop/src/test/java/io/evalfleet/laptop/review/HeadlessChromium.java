@@ -42,20 +42,38 @@ final class HeadlessChromium {
     Path png = workDir.resolve("screenshot-" + System.nanoTime() + ".png");
     Path profile = Files.createTempDirectory(workDir, "chromium-profile-");
     Path log = workDir.resolve("chromium-" + System.nanoTime() + ".log");
-    Process process = new ProcessBuilder("/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
-        "--no-first-run", "--user-data-dir=" + profile, "--enable-logging=stderr", "--v=0",
-        "--window-size=1280,6000", "--screenshot=" + png, page.toUri().toString())
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process process =
+        new ProcessBuilder(
+                "/usr/bin/chromium",
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--user-data-dir=" + profile,
+                "--enable-logging=stderr",
+                "--v=0",
+                "--window-size=1280,6000",
+                "--screenshot=" + png,
+                page.toUri().toString())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     if (!process.waitFor(120, TimeUnit.SECONDS)) {
       process.destroyForcibly();
       process.waitFor(10, TimeUnit.SECONDS);
-      throw new IOException("chromium did not finish within 120 s; its log: " + Files.readString(log));
+      throw new IOException(
+          "chromium did not finish within 120 s; its log: " + Files.readString(log));
     }
-    List<String> console = Files.readAllLines(log, StandardCharsets.UTF_8).stream()
-        .filter(line -> line.contains(":CONSOLE")).toList();
+    List<String> console =
+        Files.readAllLines(log, StandardCharsets.UTF_8).stream()
+            .filter(line -> line.contains(":CONSOLE"))
+            .toList();
     if (!Files.exists(png)) {
-      throw new IOException("chromium wrote no screenshot (exit " + process.exitValue() + "); its log: "
-          + Files.readString(log));
+      throw new IOException(
+          "chromium wrote no screenshot (exit "
+              + process.exitValue()
+              + "); its log: "
+              + Files.readString(log));
     }
     return new Page(ImageIO.read(png.toFile()), console);
   }

@@ -84,19 +84,27 @@ class ReviewIT {
     subset = assets.goldenSubset();
     Path token = Files.writeString(dir.resolve("github-token"), TOKEN + "\n");
     Path secret = Files.writeString(dir.resolve("webhook-secret"), "s3cret");
-    FleetConfig config = FleetConfig.defaults().with(Map.ofEntries(
-        Map.entry(FleetConfig.SHARD_ROWS.key(), "16"),
-        Map.entry(FleetConfig.REUSE_SCORES.key(), "false"), // every run is scored, so that it has progress to show
-        Map.entry(FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString()),
-        Map.entry(FleetConfig.INTRA_OP_THREADS.key(), "1"),
-        Map.entry(FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "2"),
-        Map.entry(FleetConfig.GITHUB_API.key(), server.github().toString()),
-        Map.entry(FleetConfig.GITHUB_TOKEN_FILE.key(), token.toString()),
-        Map.entry(FleetConfig.WEBHOOK_URL.key(), server.webhook().toString()),
-        Map.entry(FleetConfig.WEBHOOK_SECRET_FILE.key(), secret.toString()),
-        Map.entry(FleetConfig.REPORT_BASE_URL.key(), "https://reports.example.org/evalfleet/"),
-        Map.entry(FleetConfig.DELIVERY_ATTEMPTS.key(), "3"),
-        Map.entry(FleetConfig.DELIVERY_BACKOFF.key(), "PT0.2S")));
+    FleetConfig config =
+        FleetConfig.defaults()
+            .with(
+                Map.ofEntries(
+                    Map.entry(FleetConfig.SHARD_ROWS.key(), "16"),
+                    Map.entry(
+                        FleetConfig.REUSE_SCORES.key(),
+                        "false"), // every run is scored, so that it has progress to show
+                    Map.entry(
+                        FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString()),
+                    Map.entry(FleetConfig.INTRA_OP_THREADS.key(), "1"),
+                    Map.entry(FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "2"),
+                    Map.entry(FleetConfig.GITHUB_API.key(), server.github().toString()),
+                    Map.entry(FleetConfig.GITHUB_TOKEN_FILE.key(), token.toString()),
+                    Map.entry(FleetConfig.WEBHOOK_URL.key(), server.webhook().toString()),
+                    Map.entry(FleetConfig.WEBHOOK_SECRET_FILE.key(), secret.toString()),
+                    Map.entry(
+                        FleetConfig.REPORT_BASE_URL.key(),
+                        "https://reports.example.org/evalfleet/"),
+                    Map.entry(FleetConfig.DELIVERY_ATTEMPTS.key(), "3"),
+                    Map.entry(FleetConfig.DELIVERY_BACKOFF.key(), "PT0.2S")));
     fleet = LocalFleet.start(config, 2, dir.resolve("cache"), registry, true);
     flags = new FlagWatcher(fleet.config(), true);
     submitter = new Submitter(fleet.config());
@@ -118,7 +126,8 @@ class ReviewIT {
     }
   }
 
-  static StagedWeightEvent event(String model, String version, DemoAssets.ModelFiles files, ReviewRef review) {
+  static StagedWeightEvent event(
+      String model, String version, DemoAssets.ModelFiles files, ReviewRef review) {
     return StagedWeightEvent.builder()
         .eventId(model + "-" + version + "-" + UUID.randomUUID())
         .model(model)
@@ -142,14 +151,16 @@ class ReviewIT {
   /** Waits until the model's one comment in the thread is the review of {@code flag}'s run. */
   static FakeReviewServer.Comment awaitComment(String thread, DriftFlag flag) {
     await().atMost(WAIT).until(() -> server.commentsContaining(thread, flag.runId()).size() == 1);
-    List<FakeReviewServer.Comment> marked = server.commentsContaining(thread, ReviewMarkdown.marker(flag.model()));
+    List<FakeReviewServer.Comment> marked =
+        server.commentsContaining(thread, ReviewMarkdown.marker(flag.model()));
     assertThat(marked).as("comments of %s in %s", flag.model(), thread).hasSize(1);
     return marked.get(0);
   }
 
   @Test
   @Order(1)
-  void oneCommentPerModelAndPullRequestAcrossRedeliveriesADispatcherRestartAndARerun() throws Exception {
+  void oneCommentPerModelAndPullRequestAcrossRedeliveriesADispatcherRestartAndARerun()
+      throws Exception {
     DriftFlag v1 = stage(event("reviewed", "fp32", fp32, PR));
     FakeReviewServer.Comment first = awaitComment(THREAD, v1);
     assertThat(first.body()).startsWith(ReviewMarkdown.marker("reviewed")).contains("WARN");
@@ -157,9 +168,13 @@ class ReviewIT {
     DriftFlag v2 = stage(event("reviewed", "int8", int8, PR));
     FakeReviewServer.Comment second = awaitComment(THREAD, v2);
     assertThat(second.id()).isEqualTo(first.id());
-    assertThat(second.body()).contains("`int8` vs `fp32`", "| spearman |", "#### Rows that moved most",
-        "](https://reports.example.org/evalfleet/reports/reviewed/int8/delta-histogram.png)",
-        "[Full report](https://reports.example.org/evalfleet/reports/reviewed/int8/report.html)");
+    assertThat(second.body())
+        .contains(
+            "`int8` vs `fp32`",
+            "| spearman |",
+            "#### Rows that moved most",
+            "](https://reports.example.org/evalfleet/reports/reviewed/int8/delta-histogram.png)",
+            "[Full report](https://reports.example.org/evalfleet/reports/reviewed/int8/report.html)");
 
     // A redelivery of every flag: the notifier restarted with its group's offsets gone.
     long patchesBefore = patches();
@@ -182,17 +197,31 @@ class ReviewIT {
     awaitComment(THREAD, other);
     assertThat(server.comments(THREAD)).hasSize(2);
 
-    // Every flag also reached the webhook, signed, the redelivered ones again under the same delivery id.
-    await().atMost(WAIT).until(() -> webhookDeliveries(rerun.runId()) >= 1 && webhookDeliveries(other.runId()) >= 1);
+    // Every flag also reached the webhook, signed, the redelivered ones again under the same
+    // delivery id.
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> webhookDeliveries(rerun.runId()) >= 1 && webhookDeliveries(other.runId()) >= 1);
     assertThat(webhookDeliveries(v1.runId())).isEqualTo(2);
-    server.received("/hook").forEach(request -> assertThat(request.headers().get("x-evalfleet-signature-256"))
-        .isEqualTo(io.evalfleet.notifier.delivery.WebhookTarget.signature("s3cret".getBytes(StandardCharsets.UTF_8),
-            request.body().getBytes(StandardCharsets.UTF_8))));
+    server
+        .received("/hook")
+        .forEach(
+            request ->
+                assertThat(request.headers().get("x-evalfleet-signature-256"))
+                    .isEqualTo(
+                        io.evalfleet.notifier.delivery.WebhookTarget.signature(
+                            "s3cret".getBytes(StandardCharsets.UTF_8),
+                            request.body().getBytes(StandardCharsets.UTF_8))));
     var github = server.received("/github");
-    System.out.printf("review: 5 flags of 2 models on one pull request (and 2 of them redelivered): %d comments; GitHub saw"
-        + " %d GET, %d POST, %d PATCH; the webhook %d signed deliveries%n", server.comments(THREAD).size(),
+    System.out.printf(
+        "review: 5 flags of 2 models on one pull request (and 2 of them redelivered): %d comments; GitHub saw"
+            + " %d GET, %d POST, %d PATCH; the webhook %d signed deliveries%n",
+        server.comments(THREAD).size(),
         github.stream().filter(r -> r.method().equals("GET")).count(),
-        github.stream().filter(r -> r.method().equals("POST")).count(), patches(), server.received("/hook").size());
+        github.stream().filter(r -> r.method().equals("POST")).count(),
+        patches(),
+        server.received("/hook").size());
   }
 
   @Test
@@ -206,20 +235,32 @@ class ReviewIT {
       assertThat(List.of(a.flag(), b.flag())).doesNotContain(Flag.ERROR, Flag.INCOMPLETE);
       awaitComment("github acme/models#8", b);
       List<ConsumerRecord<String, byte[]>> dead = new ArrayList<>();
-      await().atMost(WAIT).until(() -> {
-        dead.clear();
-        dead.addAll(deadLetters("webhook-down"));
-        return dead.size() == 2;
-      });
+      await()
+          .atMost(WAIT)
+          .until(
+              () -> {
+                dead.clear();
+                dead.addAll(deadLetters("webhook-down"));
+                return dead.size() == 2;
+              });
       for (ConsumerRecord<String, byte[]> record : dead) {
         assertThat(header(record, NotifierRole.TARGET_HEADER)).isEqualTo("webhook");
-        assertThat(header(record, DeadLetters.ERROR_MESSAGE)).contains("not delivered to webhook", "503",
-            "gave up after 3 attempts");
+        assertThat(header(record, DeadLetters.ERROR_MESSAGE))
+            .contains("not delivered to webhook", "503", "gave up after 3 attempts");
       }
-      assertThat(registry.find(FleetMeter.REVIEW_DELIVERIES.meterName()).tags("target", "webhook", "outcome",
-          "dead_lettered").counter().count()).isGreaterThanOrEqualTo(2);
-      System.out.printf("webhook down: flags in %.1f s and %.1f s after staging; %d webhook requests in this test class, 2 dead letters:"
-          + " %s%n", a.durationMs() / 1000.0, b.durationMs() / 1000.0, server.received("/hook").size(),
+      assertThat(
+              registry
+                  .find(FleetMeter.REVIEW_DELIVERIES.meterName())
+                  .tags("target", "webhook", "outcome", "dead_lettered")
+                  .counter()
+                  .count())
+          .isGreaterThanOrEqualTo(2);
+      System.out.printf(
+          "webhook down: flags in %.1f s and %.1f s after staging; %d webhook requests in this test class, 2 dead letters:"
+              + " %s%n",
+          a.durationMs() / 1000.0,
+          b.durationMs() / 1000.0,
+          server.received("/hook").size(),
           header(dead.get(0), DeadLetters.ERROR_MESSAGE));
     } finally {
       server.failAlways(null, 0);
@@ -230,7 +271,10 @@ class ReviewIT {
   @Order(3)
   void theReportOpensInAHeadlessBrowserWithItsChartsDrawnAndNoConsoleErrors() throws Exception {
     Assumptions.assumeTrue(HeadlessChromium.available(), "Debian's chromium is not installed");
-    Path report = Path.of(java.net.URI.create(archive().reportPath("reviewed", "int8", ReviewPublisher.REPORT).toString()));
+    Path report =
+        Path.of(
+            java.net.URI.create(
+                archive().reportPath("reviewed", "int8", ReviewPublisher.REPORT).toString()));
     assertThat(report).exists();
     String html = Files.readString(report);
     assertThat(html).contains("Content-Security-Policy").doesNotContain("<script", "src=\"http");
@@ -241,15 +285,23 @@ class ReviewIT {
     assertThat(page.pixels(Charts.SCATTER)).as("scatter points").isGreaterThan(500);
     assertThat(page.pixels(Charts.INTERVAL)).as("interval whiskers").isGreaterThan(200);
     assertThat(page.pixels(Charts.HISTORY)).as("history points").isGreaterThan(50);
-    System.out.printf("report in chromium: %d x %d screenshot; pixels of histogram %d, scatter %d, intervals %d,"
-        + " history %d; console lines %d%n", page.screenshot().getWidth(), page.screenshot().getHeight(),
-        page.pixels(Charts.HISTOGRAM), page.pixels(Charts.SCATTER), page.pixels(Charts.INTERVAL),
-        page.pixels(Charts.HISTORY), page.console().size());
+    System.out.printf(
+        "report in chromium: %d x %d screenshot; pixels of histogram %d, scatter %d, intervals %d,"
+            + " history %d; console lines %d%n",
+        page.screenshot().getWidth(),
+        page.screenshot().getHeight(),
+        page.pixels(Charts.HISTOGRAM),
+        page.pixels(Charts.SCATTER),
+        page.pixels(Charts.INTERVAL),
+        page.pixels(Charts.HISTORY),
+        page.console().size());
 
     // The same check fails on a page that loads something its policy forbids, or draws nothing.
     Path broken = dir.resolve("broken.html");
-    Files.writeString(broken, html.replaceFirst("src=\"data:image/png;base64,[^\"]+\"", "src=\"missing.png\"")
-        .replaceAll("src=\"data:image/png;base64,[^\"]+\"", "src=\"\""));
+    Files.writeString(
+        broken,
+        html.replaceFirst("src=\"data:image/png;base64,[^\"]+\"", "src=\"missing.png\"")
+            .replaceAll("src=\"data:image/png;base64,[^\"]+\"", "src=\"\""));
     HeadlessChromium.Page brokenPage = HeadlessChromium.open(broken, dir);
     assertThat(brokenPage.console()).anyMatch(line -> line.contains("Content Security Policy"));
     assertThat(brokenPage.pixels(Charts.HISTOGRAM)).isZero();
@@ -274,26 +326,29 @@ class ReviewIT {
     ByteArrayOutputStream lineOut = new ByteArrayOutputStream();
     List<RunProgress> seen = new ArrayList<>();
     try (ProgressWatcher progress = new ProgressWatcher(fleet.config());
-         ProgressDisplay bars = ProgressDisplay.bars(new PrintStream(barOut, true, StandardCharsets.UTF_8));
-         ProgressDisplay lines = ProgressDisplay.lines(new PrintStream(lineOut, true, StandardCharsets.UTF_8))) {
+        ProgressDisplay bars =
+            ProgressDisplay.bars(new PrintStream(barOut, true, StandardCharsets.UTF_8));
+        ProgressDisplay lines =
+            ProgressDisplay.lines(new PrintStream(lineOut, true, StandardCharsets.UTF_8))) {
       StagedWeightEvent event = event("progress", "fp32", fp32, null);
-      ProgressDisplay both = new ProgressDisplay() {
-        @Override
-        protected void draw(RunProgress p) {
-          seen.add(p);
-          bars.show(p);
-          lines.show(p);
-        }
+      ProgressDisplay both =
+          new ProgressDisplay() {
+            @Override
+            protected void draw(RunProgress p) {
+              seen.add(p);
+              bars.show(p);
+              lines.show(p);
+            }
 
-        @Override
-        protected void end(String runId) {
-          bars.finish(runId);
-          lines.finish(runId);
-        }
+            @Override
+            protected void end(String runId) {
+              bars.finish(runId);
+              lines.finish(runId);
+            }
 
-        @Override
-        public void close() {}
-      };
+            @Override
+            public void close() {}
+          };
       submitter.submit(event);
       // as `submit --wait` does
       DriftFlag flag = flags.await(event.eventId(), WAIT, progress, both);
@@ -301,19 +356,25 @@ class ReviewIT {
       assertThat(seen).extracting(RunProgress::rowsScored).isSorted();
       RunProgress last = seen.get(seen.size() - 1);
       assertThat(last.complete()).isTrue();
-      assertThat(last.rowsScored()).isEqualTo(last.rowsTotal()).isEqualTo(flag.coverage().rowsTotal());
+      assertThat(last.rowsScored())
+          .isEqualTo(last.rowsTotal())
+          .isEqualTo(flag.coverage().rowsTotal());
       assertThat(last.shardsTotal()).isEqualTo(flag.coverage().shardsTotal());
     }
-    System.out.printf("progress: %d records for one run of %d rows%n", seen.size(), seen.get(0).rowsTotal());
+    System.out.printf(
+        "progress: %d records for one run of %d rows%n", seen.size(), seen.get(0).rowsTotal());
     String bar = barOut.toString(StandardCharsets.UTF_8);
     assertThat(bar).contains("progress fp32", "100%", "shards");
     assertThat(bar).contains("\r");
-    assertThat(lineOut.toString(StandardCharsets.UTF_8).lines().toList()).last().asString()
+    assertThat(lineOut.toString(StandardCharsets.UTF_8).lines().toList())
+        .last()
+        .asString()
         .startsWith("progress progress fp32: 240/240 rows (100%)");
   }
 
   static EvaluationArchive archive() {
-    return new EvaluationArchive(Storage.withDefaults(), fleet.config().get(FleetConfig.ARCHIVE_ROOT));
+    return new EvaluationArchive(
+        Storage.withDefaults(), fleet.config().get(FleetConfig.ARCHIVE_ROOT));
   }
 
   static long patches() {
@@ -321,19 +382,24 @@ class ReviewIT {
   }
 
   static long webhookDeliveries(String runId) {
-    return server.received("/hook").stream().filter(r -> runId.equals(r.headers().get("x-evalfleet-delivery"))).count();
+    return server.received("/hook").stream()
+        .filter(r -> runId.equals(r.headers().get("x-evalfleet-delivery")))
+        .count();
   }
 
   static List<ConsumerRecord<String, byte[]>> deadLetters(String model) {
     List<ConsumerRecord<String, byte[]>> found = new ArrayList<>();
     try (var consumer = KafkaClients.reader(fleet.config(), "review-it-dlq")) {
-      List<TopicPartition> partitions = consumer.partitionsFor(Topics.DLQ).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(Topics.DLQ).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       var end = consumer.endOffsets(partitions);
       long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+      while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))
+          && System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(200))) {
           if (model.equals(record.key())) {
             found.add(record);

@@ -11,7 +11,8 @@ import org.apache.hadoop.fs.RawLocalFileSystem;
 /**
  * A store under the {@code gs:} scheme that serves the local disk and can be stopped: while it is
  * down, every call is refused as a remote store's would be (connection refused), through Hadoop's
- * FileSystem API exactly where a real connector fails. Registered by the tests' {@code core-site.xml}.
+ * FileSystem API exactly where a real connector fails. Registered by the tests' {@code
+ * core-site.xml}.
  */
 public final class OutageFileSystem extends RawLocalFileSystem {
   static final String SCHEME = "gs";

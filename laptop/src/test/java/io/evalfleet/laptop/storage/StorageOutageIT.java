@@ -42,9 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The store a run reads from stops in the middle of the run: that is an unavailable dependency, not
  * bad input. Shards that meet it are sent again after a pause; if the store comes back before the
- * deadline the run ends with the flag it would have had, and if it does not, the run ends INCOMPLETE
- * naming the store. Never ERROR. A real broker, real models and real Parquet, read through Hadoop's
- * FileSystem API from a store the test stops ({@link OutageFileSystem}).
+ * deadline the run ends with the flag it would have had, and if it does not, the run ends
+ * INCOMPLETE naming the store. Never ERROR. A real broker, real models and real Parquet, read
+ * through Hadoop's FileSystem API from a store the test stops ({@link OutageFileSystem}).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StorageOutageIT {
@@ -64,26 +64,40 @@ class StorageOutageIT {
     DemoAssets.ModelFiles local = assets.model(DemoAssets.Model.MINILM_FP32);
     model = new DemoAssets.ModelFiles(onStore(local.onnx()), onStore(local.tokenizer()));
     SubsetRef pairs = assets.goldenSubset();
-    subset = new SubsetRef(OutageFileSystem.uriOf(Path.of(URI.create(pairs.uri()))), pairs.sha256(), null, Map.of());
-    fleet = LocalFleet.start(FleetConfig.defaults().with(Map.of(
-        FleetConfig.INTRA_OP_THREADS.key(), "1",
-        FleetConfig.SHARD_ROWS.key(), "8",
-        FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "1",
-        FleetConfig.RUN_DEADLINE.key(), RUN_DEADLINE.toString(),
-        FleetConfig.STORAGE_BREAKER_OPEN.key(), "PT2S",
-        FleetConfig.REUSE_SCORES.key(), "false",
-        FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString())), 1, dir.resolve("cache"));
+    subset =
+        new SubsetRef(
+            OutageFileSystem.uriOf(Path.of(URI.create(pairs.uri()))),
+            pairs.sha256(),
+            null,
+            Map.of());
+    fleet =
+        LocalFleet.start(
+            FleetConfig.defaults()
+                .with(
+                    Map.of(
+                        FleetConfig.INTRA_OP_THREADS.key(), "1",
+                        FleetConfig.SHARD_ROWS.key(), "8",
+                        FleetConfig.MAX_IN_FLIGHT_PER_RUN.key(), "1",
+                        FleetConfig.RUN_DEADLINE.key(), RUN_DEADLINE.toString(),
+                        FleetConfig.STORAGE_BREAKER_OPEN.key(), "PT2S",
+                        FleetConfig.REUSE_SCORES.key(), "false",
+                        FleetConfig.ARCHIVE_ROOT.key(), dir.resolve("archive").toUri().toString())),
+            1,
+            dir.resolve("cache"));
     flags = new FlagWatcher(fleet.config(), true);
     submitter = new Submitter(fleet.config());
     results = KafkaClients.reader(fleet.config(), "outage-results");
-    List<TopicPartition> partitions = results.partitionsFor(Topics.RESULTS, Duration.ofSeconds(10)).stream()
-        .map(p -> new TopicPartition(Topics.RESULTS, p.partition())).toList();
+    List<TopicPartition> partitions =
+        results.partitionsFor(Topics.RESULTS, Duration.ofSeconds(10)).stream()
+            .map(p -> new TopicPartition(Topics.RESULTS, p.partition()))
+            .toList();
     results.assign(partitions);
     results.seekToBeginning(partitions);
 
     StagedWeightEvent first = event("v1");
     submitter.submit(first);
-    assertThat(flags.await(first.eventId(), Duration.ofMinutes(2)).flag()).as("the first version, scored normally")
+    assertThat(flags.await(first.eventId(), Duration.ofMinutes(2)).flag())
+        .as("the first version, scored normally")
         .isEqualTo(Flag.WARN);
   }
 
@@ -105,15 +119,22 @@ class StorageOutageIT {
   void aShortOutageMidRunIsRetriedAndTheRunEndsAsItWouldHave() throws Exception {
     StagedWeightEvent event = event("v2");
     List<ShardResult> seen = stageAndStopTheStoreMidRun(event);
-    awaitResults(seen, RunState.runIdOf(event.eventId()), r -> r.failed() && r.error().kind() == FailureKind.UNAVAILABLE,
+    awaitResults(
+        seen,
+        RunState.runIdOf(event.eventId()),
+        r -> r.failed() && r.error().kind() == FailureKind.UNAVAILABLE,
         "a shard that met the stopped store");
     Thread.sleep(3_000); // the outage: the store stays down while shards keep meeting it
     OutageFileSystem.start();
 
     DriftFlag flag = flags.await(event.eventId(), RUN_DEADLINE.plusSeconds(30));
-    assertThat(flag.flag()).as("the same model and rows as the baseline: %s", flag.reasons()).isEqualTo(Flag.GREEN);
+    assertThat(flag.flag())
+        .as("the same model and rows as the baseline: %s", flag.reasons())
+        .isEqualTo(Flag.GREEN);
     assertThat(flag.coverage().rowsScored()).isEqualTo(flag.coverage().rowsTotal());
-    assertThat(seen).filteredOn(ShardResult::failed).extracting(r -> r.error().message())
+    assertThat(seen)
+        .filteredOn(ShardResult::failed)
+        .extracting(r -> r.error().message())
         .allMatch(m -> m.contains("storage unavailable"), "names the store");
   }
 
@@ -127,20 +148,29 @@ class StorageOutageIT {
 
     DriftFlag flag = flags.await(event.eventId(), RUN_DEADLINE.plusSeconds(30));
     assertThat(flag.flag()).as("%s", flag.reasons()).isEqualTo(Flag.INCOMPLETE);
-    assertThat(flag.reasons()).anyMatch(r -> r.contains("deadline") && r.contains("storage unavailable"));
+    assertThat(flag.reasons())
+        .anyMatch(r -> r.contains("deadline") && r.contains("storage unavailable"));
     assertThat(flag.coverage().rowsScored()).isPositive().isLessThan(flag.coverage().rowsTotal());
 
-    DriftFlag notPreflighted = flags.await(stagedDuringOutage.eventId(), RUN_DEADLINE.plusSeconds(30));
+    DriftFlag notPreflighted =
+        flags.await(stagedDuringOutage.eventId(), RUN_DEADLINE.plusSeconds(30));
     assertThat(notPreflighted.flag()).as("%s", notPreflighted.reasons()).isEqualTo(Flag.INCOMPLETE);
     assertThat(notPreflighted.reasons())
-        .anyMatch(r -> r.contains("before pre-flight could read the event's files") && r.contains("storage unavailable"));
+        .anyMatch(
+            r ->
+                r.contains("before pre-flight could read the event's files")
+                    && r.contains("storage unavailable"));
     flags.poll(Duration.ofSeconds(1));
     assertThat(flags.count(event.eventId())).isEqualTo(1);
     assertThat(flags.count(stagedDuringOutage.eventId())).isEqualTo(1);
   }
 
-  /** Stages {@code event}, waits until one of its shards is scored, then stops the store; returns the results seen. */
-  private static List<ShardResult> stageAndStopTheStoreMidRun(StagedWeightEvent event) throws Exception {
+  /**
+   * Stages {@code event}, waits until one of its shards is scored, then stops the store; returns
+   * the results seen.
+   */
+  private static List<ShardResult> stageAndStopTheStoreMidRun(StagedWeightEvent event)
+      throws Exception {
     submitter.submit(event);
     List<ShardResult> seen = new ArrayList<>();
     awaitResults(seen, RunState.runIdOf(event.eventId()), r -> !r.failed(), "a first shard scored");
@@ -148,17 +178,28 @@ class StorageOutageIT {
     return seen;
   }
 
-  private static void awaitResults(List<ShardResult> seen, String runId, java.util.function.Predicate<ShardResult> wanted,
+  private static void awaitResults(
+      List<ShardResult> seen,
+      String runId,
+      java.util.function.Predicate<ShardResult> wanted,
       String what) {
-    await(what).atMost(RUN_DEADLINE).pollInSameThread().pollInterval(Duration.ZERO).until(() -> {
-      results.poll(Duration.ofMillis(20)).forEach(record -> {
-        ShardResult result = Json.read(record.value(), ShardResult.class);
-        if (result.runId().equals(runId)) {
-          seen.add(result);
-        }
-      });
-      return seen.stream().anyMatch(wanted);
-    });
+    await(what)
+        .atMost(RUN_DEADLINE)
+        .pollInSameThread()
+        .pollInterval(Duration.ZERO)
+        .until(
+            () -> {
+              results
+                  .poll(Duration.ofMillis(20))
+                  .forEach(
+                      record -> {
+                        ShardResult result = Json.read(record.value(), ShardResult.class);
+                        if (result.runId().equals(runId)) {
+                          seen.add(result);
+                        }
+                      });
+              return seen.stream().anyMatch(wanted);
+            });
   }
 
   private static StagedWeightEvent event(String version) {
@@ -178,6 +219,7 @@ class StorageOutageIT {
   }
 
   private static ArtifactRef onStore(ArtifactRef local) {
-    return new ArtifactRef(OutageFileSystem.uriOf(Path.of(URI.create(local.uri()))), local.sha256());
+    return new ArtifactRef(
+        OutageFileSystem.uriOf(Path.of(URI.create(local.uri()))), local.sha256());
   }
 }

@@ -36,28 +36,40 @@ import org.apache.parquet.schema.Type;
 import org.apache.parquet.schema.Types;
 
 /**
- * Builds a golden subset from traffic-log Parquet files: rows that pass the filter, without
- * repeats (byte for byte, then after {@link TextNormalizer normalisation}; the first occurrence,
- * in source and row order, is kept), sized to a target with every stratum keeping at least its
- * quota (so rare categories survive) and the rest shared in proportion to the rows each stratum
- * has beyond its quota ({@link #quotas}).
+ * Builds a golden subset from traffic-log Parquet files: rows that pass the filter, without repeats
+ * (byte for byte, then after {@link TextNormalizer normalisation}; the first occurrence, in source
+ * and row order, is kept), sized to a target with every stratum keeping at least its quota (so rare
+ * categories survive) and the rest shared in proportion to the rows each stratum has beyond its
+ * quota ({@link #quotas}).
  *
  * <p>Which rows are chosen does not depend on file order or on chance beyond the seed: each row's
  * place is the sha256 of the seed (8 bytes, big-endian) followed by its normalised text in UTF-8
- * ({@link #key}), and a stratum takes its rows in that order. The file written holds {@code id}, the text column and the stratum column, rows in that
- * order; the same sources, settings and seed give the same bytes. Sources may be files or
- * folders (their {@code .parquet} files, by name) on any Hadoop file system.
+ * ({@link #key}), and a stratum takes its rows in that order. The file written holds {@code id},
+ * the text column and the stratum column, rows in that order; the same sources, settings and seed
+ * give the same bytes. Sources may be files or folders (their {@code .parquet} files, by name) on
+ * any Hadoop file system.
  */
 public final class SubsetBuilder {
-  /** Names the builder and its selection rules in every manifest: a change of rules is a new name. */
+  /**
+   * Names the builder and its selection rules in every manifest: a change of rules is a new name.
+   */
   public static final String BUILDER = "evalfleet-subset-build/1";
 
   /**
    * @param filter {@code column=value} conditions that must all hold (values compared as text)
    * @param stratifyBy the stratum column, or null for one stratum
    */
-  public record Settings(String name, String version, List<String> sources, String textColumn, List<String> filter,
-      String stratifyBy, int targetRows, int minPerStratum, long seed, String output) {
+  public record Settings(
+      String name,
+      String version,
+      List<String> sources,
+      String textColumn,
+      List<String> filter,
+      String stratifyBy,
+      int targetRows,
+      int minPerStratum,
+      long seed,
+      String output) {
     public Settings {
       sources = List.copyOf(sources);
       filter = List.copyOf(filter);
@@ -65,7 +77,8 @@ public final class SubsetBuilder {
         throw new IllegalArgumentException("the target must be at least 1 row, was " + targetRows);
       }
       if (minPerStratum < 0) {
-        throw new IllegalArgumentException("the quota per stratum must be >= 0, was " + minPerStratum);
+        throw new IllegalArgumentException(
+            "the quota per stratum must be >= 0, was " + minPerStratum);
       }
     }
   }
@@ -106,52 +119,80 @@ public final class SubsetBuilder {
       requireColumn(schema, uri, settings.textColumn(), true);
       if (settings.stratifyBy() != null) {
         requireColumn(schema, uri, settings.stratifyBy(), false);
-        stratumType = schema.getType(settings.stratifyBy()).asPrimitiveType().getPrimitiveTypeName().name();
+        stratumType =
+            schema.getType(settings.stratifyBy()).asPrimitiveType().getPrimitiveTypeName().name();
       }
       for (String column : filter.keySet()) {
         requireColumn(schema, uri, column, false);
       }
       long before = counts[0];
-      read(file, schema, settings, filter.keySet(), group -> {
-        counts[0]++;
-        for (var condition : filter.entrySet()) {
-          if (!condition.getValue().equals(value(group, condition.getKey()))) {
-            return;
-          }
-        }
-        String text = value(group, settings.textColumn());
-        if (text == null) {
-          return;
-        }
-        counts[1]++;
-        if (!seenExact.add(text)) {
-          counts[2]++;
-          return;
-        }
-        String normalized = TextNormalizer.normalize(text);
-        if (!seenNormalized.add(normalized)) {
-          counts[3]++;
-          return;
-        }
-        String stratum = settings.stratifyBy() == null ? "" : String.valueOf(value(group, settings.stratifyBy()));
-        strata.computeIfAbsent(stratum, s -> new ArrayList<>()).add(new Row(key(settings.seed(), normalized), text, stratum));
-      });
+      read(
+          file,
+          schema,
+          settings,
+          filter.keySet(),
+          group -> {
+            counts[0]++;
+            for (var condition : filter.entrySet()) {
+              if (!condition.getValue().equals(value(group, condition.getKey()))) {
+                return;
+              }
+            }
+            String text = value(group, settings.textColumn());
+            if (text == null) {
+              return;
+            }
+            counts[1]++;
+            if (!seenExact.add(text)) {
+              counts[2]++;
+              return;
+            }
+            String normalized = TextNormalizer.normalize(text);
+            if (!seenNormalized.add(normalized)) {
+              counts[3]++;
+              return;
+            }
+            String stratum =
+                settings.stratifyBy() == null
+                    ? ""
+                    : String.valueOf(value(group, settings.stratifyBy()));
+            strata
+                .computeIfAbsent(stratum, s -> new ArrayList<>())
+                .add(new Row(key(settings.seed(), normalized), text, stratum));
+          });
       sources.add(new SubsetManifest.Source(uri, storage.sha256(uri), counts[0] - before));
     }
     if (strata.isEmpty()) {
-      throw new InputException("no row of " + sources.size() + " traffic-log file(s) is left after the filter "
-          + settings.filter() + " and deduplication");
+      throw new InputException(
+          "no row of "
+              + sources.size()
+              + " traffic-log file(s) is left after the filter "
+              + settings.filter()
+              + " and deduplication");
     }
     Map<String, Integer> available = new TreeMap<>();
     strata.forEach((stratum, rows) -> available.put(stratum, rows.size()));
     int distinct = available.values().stream().mapToInt(Integer::intValue).sum();
     if (!allowSmaller && distinct < settings.targetRows()) {
-      throw new InputException("a subset of " + settings.targetRows() + " rows was asked for, but only " + distinct
-          + " distinct rows are left (" + counts[0] + " read, " + counts[1] + " after the filter, " + counts[2]
-          + " exact and " + counts[3] + " normalised repeats dropped): ask for at most " + distinct
-          + " rows, or accept a smaller subset");
+      throw new InputException(
+          "a subset of "
+              + settings.targetRows()
+              + " rows was asked for, but only "
+              + distinct
+              + " distinct rows are left ("
+              + counts[0]
+              + " read, "
+              + counts[1]
+              + " after the filter, "
+              + counts[2]
+              + " exact and "
+              + counts[3]
+              + " normalised repeats dropped): ask for at most "
+              + distinct
+              + " rows, or accept a smaller subset");
     }
-    Map<String, Integer> quotas = quotas(available, settings.targetRows(), settings.minPerStratum());
+    Map<String, Integer> quotas =
+        quotas(available, settings.targetRows(), settings.minPerStratum());
     List<Row> chosen = new ArrayList<>();
     Map<String, SubsetManifest.Stratum> strataCounts = new LinkedHashMap<>();
     for (var stratum : strata.entrySet()) {
@@ -166,13 +207,33 @@ public final class SubsetBuilder {
     write(new Path(settings.output()), outputSchema, chosen, settings.stratifyBy());
     Map<String, String> schema = new LinkedHashMap<>();
     for (Type field : outputSchema.getFields()) {
-      schema.put(field.getName(), field.asPrimitiveType().getPrimitiveTypeName().name()
-          + (field.getLogicalTypeAnnotation() == null ? "" : " " + field.getLogicalTypeAnnotation()));
+      schema.put(
+          field.getName(),
+          field.asPrimitiveType().getPrimitiveTypeName().name()
+              + (field.getLogicalTypeAnnotation() == null
+                  ? ""
+                  : " " + field.getLogicalTypeAnnotation()));
     }
-    return new SubsetManifest(SubsetManifest.CURRENT, settings.name(), settings.version(), sources,
-        settings.textColumn(), settings.filter(), settings.stratifyBy(), settings.targetRows(),
-        settings.minPerStratum(), settings.seed(), BUILDER, counts[0], counts[1], counts[2], counts[3], strataCounts,
-        new SubsetManifest.Output(settings.output(), storage.sha256(settings.output()), chosen.size()), schema);
+    return new SubsetManifest(
+        SubsetManifest.CURRENT,
+        settings.name(),
+        settings.version(),
+        sources,
+        settings.textColumn(),
+        settings.filter(),
+        settings.stratifyBy(),
+        settings.targetRows(),
+        settings.minPerStratum(),
+        settings.seed(),
+        BUILDER,
+        counts[0],
+        counts[1],
+        counts[2],
+        counts[3],
+        strataCounts,
+        new SubsetManifest.Output(
+            settings.output(), storage.sha256(settings.output()), chosen.size()),
+        schema);
   }
 
   /**
@@ -180,7 +241,8 @@ public final class SubsetBuilder {
    * in proportion to what each stratum has beyond that (largest remainders, ties by stratum name);
    * never more than a stratum has. Fewer than the target when the strata hold fewer rows.
    */
-  static Map<String, Integer> quotas(Map<String, Integer> strata, int target, int minimum) throws InputException {
+  static Map<String, Integer> quotas(Map<String, Integer> strata, int target, int minimum)
+      throws InputException {
     Map<String, Integer> quotas = new TreeMap<>();
     long base = 0;
     long spare = 0;
@@ -191,8 +253,15 @@ public final class SubsetBuilder {
       spare += stratum.getValue() - kept;
     }
     if (base > target) {
-      throw new InputException(strata.size() + " strata need " + base + " rows to keep their quota of " + minimum
-          + ", more than the target of " + target + " rows");
+      throw new InputException(
+          strata.size()
+              + " strata need "
+              + base
+              + " rows to keep their quota of "
+              + minimum
+              + ", more than the target of "
+              + target
+              + " rows");
     }
     long left = Math.min(target - base, spare);
     if (left == 0) {
@@ -220,7 +289,10 @@ public final class SubsetBuilder {
     return quotas;
   }
 
-  /** A row's place: the sha256 of the seed and its normalised text, so the order depends on nothing else. */
+  /**
+   * A row's place: the sha256 of the seed and its normalised text, so the order depends on nothing
+   * else.
+   */
   static String key(long seed, String normalized) {
     var digest = Storage.newDigest();
     digest.update(ByteBuffer.allocate(Long.BYTES).putLong(seed).array());
@@ -256,12 +328,22 @@ public final class SubsetBuilder {
       throws InputException {
     TrafficLogs.requireColumn(schema, uri, column);
     Type type = schema.getType(column);
-    boolean string = type.isPrimitive() && type.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.BINARY
-        && type.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
+    boolean string =
+        type.isPrimitive()
+            && type.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.BINARY
+            && type.getLogicalTypeAnnotation()
+                instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
     boolean scalar = type.isPrimitive() && !type.isRepetition(Type.Repetition.REPEATED);
     if (text ? !string : !scalar) {
-      throw new InputException("traffic log " + uri + ": column '" + column + "' must be " + (text ? "a UTF-8 string"
-          : "a scalar") + " column, but is " + type);
+      throw new InputException(
+          "traffic log "
+              + uri
+              + ": column '"
+              + column
+              + "' must be "
+              + (text ? "a UTF-8 string" : "a scalar")
+              + " column, but is "
+              + type);
     }
   }
 
@@ -269,26 +351,32 @@ public final class SubsetBuilder {
     void accept(Group group);
   }
 
-  private void read(Path file, MessageType schema, Settings settings, Set<String> filterColumns, RowSink sink)
+  private void read(
+      Path file, MessageType schema, Settings settings, Set<String> filterColumns, RowSink sink)
       throws IOException {
     List<Type> fields = new ArrayList<>();
     for (Type field : schema.getFields()) {
       String name = field.getName();
-      if (name.equals(settings.textColumn()) || name.equals(settings.stratifyBy()) || filterColumns.contains(name)) {
+      if (name.equals(settings.textColumn())
+          || name.equals(settings.stratifyBy())
+          || filterColumns.contains(name)) {
         fields.add(field);
       }
     }
     Configuration conf = new Configuration(storage.conf());
     conf.set(ReadSupport.PARQUET_READ_SCHEMA, new MessageType(schema.getName(), fields).toString());
-    storage.call(file.toString(), () -> {
-      try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), file).withConf(conf).build()) {
-        Group group;
-        while ((group = reader.read()) != null) {
-          sink.accept(group);
-        }
-      }
-      return null;
-    });
+    storage.call(
+        file.toString(),
+        () -> {
+          try (ParquetReader<Group> reader =
+              ParquetReader.builder(new GroupReadSupport(), file).withConf(conf).build()) {
+            Group group;
+            while ((group = reader.read()) != null) {
+              sink.accept(group);
+            }
+          }
+          return null;
+        });
   }
 
   /** A column's value as text; null when the row has none. */
@@ -309,25 +397,39 @@ public final class SubsetBuilder {
   }
 
   private static MessageType outputSchema(Settings settings, String stratumType) {
-    var builder = Types.buildMessage()
-        .required(PrimitiveTypeName.INT64).named("id")
-        .required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(settings.textColumn());
+    var builder =
+        Types.buildMessage()
+            .required(PrimitiveTypeName.INT64)
+            .named("id")
+            .required(PrimitiveTypeName.BINARY)
+            .as(LogicalTypeAnnotation.stringType())
+            .named(settings.textColumn());
     if (settings.stratifyBy() != null) {
-      builder.required(PrimitiveTypeName.BINARY).as(LogicalTypeAnnotation.stringType()).named(settings.stratifyBy());
+      builder
+          .required(PrimitiveTypeName.BINARY)
+          .as(LogicalTypeAnnotation.stringType())
+          .named(settings.stratifyBy());
     }
     return builder.named("golden_subset");
   }
 
-  private void write(Path target, MessageType schema, List<Row> rows, String stratumColumn) throws IOException {
+  private void write(Path target, MessageType schema, List<Row> rows, String stratumColumn)
+      throws IOException {
     SimpleGroupFactory groups = new SimpleGroupFactory(schema);
     String textColumn = schema.getFields().get(1).getName();
-    // Written without Hadoop's .crc side file: the subset is handed to other tools and stores as it is.
+    // Written without Hadoop's .crc side file: the subset is handed to other tools and stores as it
+    // is.
     Configuration conf = storage.writeConf(target);
-    try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(target, conf))
-        .withConf(conf).withType(schema).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-        .withCompressionCodec(CompressionCodecName.SNAPPY).build()) {
+    try (ParquetWriter<Group> writer =
+        ExampleParquetWriter.builder(HadoopOutputFile.fromPath(target, conf))
+            .withConf(conf)
+            .withType(schema)
+            .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+            .withCompressionCodec(CompressionCodecName.SNAPPY)
+            .build()) {
       for (int i = 0; i < rows.size(); i++) {
-        Group group = groups.newGroup().append("id", (long) i).append(textColumn, rows.get(i).text());
+        Group group =
+            groups.newGroup().append("id", (long) i).append(textColumn, rows.get(i).text());
         if (stratumColumn != null) {
           group.append(stratumColumn, rows.get(i).stratum());
         }

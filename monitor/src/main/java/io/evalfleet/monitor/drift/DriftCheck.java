@@ -28,8 +28,16 @@ public final class DriftCheck implements WindowCheck {
    * @param window each checked window's length
    * @param sample texts per window
    */
-  public record Settings(String model, String version, Duration window, int sample, Instant referenceStart,
-      Instant referenceEnd, double alpha, int permutations, long seed) {}
+  public record Settings(
+      String model,
+      String version,
+      Duration window,
+      int sample,
+      Instant referenceStart,
+      Instant referenceEnd,
+      double alpha,
+      int permutations,
+      long seed) {}
 
   private final Settings settings;
   private final TrafficWindows traffic;
@@ -43,22 +51,37 @@ public final class DriftCheck implements WindowCheck {
   }
 
   @Override
-  public MonitorResult check(Instant windowEnd, MonitorResult previous, Instant now) throws IOException {
+  public MonitorResult check(Instant windowEnd, MonitorResult previous, Instant now)
+      throws IOException {
     Instant windowStart = windowEnd.minus(settings.window());
     double[][] baseline = reference();
     List<String> texts = traffic.sample(windowStart, windowEnd, settings.sample(), settings.seed());
     if (texts.size() < MIN_TEXTS) {
       return tooLittleTraffic(settings, windowEnd, texts.size(), baseline.length, now);
     }
-    MmdPermutationTest.Result tested = new MmdPermutationTest(settings.permutations(),
-        settings.seed() ^ windowEnd.toEpochMilli()).test(baseline, embedder.embed(texts));
+    MmdPermutationTest.Result tested =
+        new MmdPermutationTest(settings.permutations(), settings.seed() ^ windowEnd.toEpochMilli())
+            .test(baseline, embedder.embed(texts));
     boolean drifted = tested.drifted(settings.alpha());
     Instant episode = WindowCheck.episodeStart(drifted, previous, windowEnd);
-    String evidence = String.format(Locale.ROOT, "%s: %d texts of %s to %s against %d of the reference window %s to %s,"
-            + " MMD² %.5f (Gaussian kernel, bandwidth %.4f), permutation p=%.4f (%d permutations); %s at α=%s",
-        drifted ? "drift" : "no drift", texts.size(), windowStart, windowEnd, baseline.length,
-        settings.referenceStart(), settings.referenceEnd(), tested.mmd2(), tested.bandwidth(), tested.pValue(),
-        tested.permutations(), drifted ? "significant" : "not significant", settings.alpha());
+    String evidence =
+        String.format(
+            Locale.ROOT,
+            "%s: %d texts of %s to %s against %d of the reference window %s to %s,"
+                + " MMD² %.5f (Gaussian kernel, bandwidth %.4f), permutation p=%.4f (%d permutations); %s at α=%s",
+            drifted ? "drift" : "no drift",
+            texts.size(),
+            windowStart,
+            windowEnd,
+            baseline.length,
+            settings.referenceStart(),
+            settings.referenceEnd(),
+            tested.mmd2(),
+            tested.bandwidth(),
+            tested.pValue(),
+            tested.permutations(),
+            drifted ? "significant" : "not significant",
+            settings.alpha());
     return MonitorResult.builder()
         .model(settings.model())
         .version(settings.version())
@@ -86,7 +109,8 @@ public final class DriftCheck implements WindowCheck {
   }
 
   /** The result of a window with fewer than {@link #MIN_TEXTS} texts: nothing tested, no drift. */
-  static MonitorResult tooLittleTraffic(Settings settings, Instant windowEnd, int texts, int referenceTexts, Instant now) {
+  static MonitorResult tooLittleTraffic(
+      Settings settings, Instant windowEnd, int texts, int referenceTexts, Instant now) {
     return MonitorResult.builder()
         .model(settings.model())
         .version(settings.version())
@@ -98,18 +122,33 @@ public final class DriftCheck implements WindowCheck {
         .referenceTexts(referenceTexts)
         .alpha(settings.alpha())
         .drifted(false)
-        .evidence("too little traffic: " + texts + " texts in the window, " + MIN_TEXTS + " needed; nothing tested")
+        .evidence(
+            "too little traffic: "
+                + texts
+                + " texts in the window, "
+                + MIN_TEXTS
+                + " needed; nothing tested")
         .evaluatedAt(now)
         .build();
   }
 
   /** The reference window's sample, which a check cannot do without. */
-  static List<String> referenceSample(TrafficWindows traffic, Settings settings) throws IOException {
-    List<String> texts = traffic.sample(settings.referenceStart(), settings.referenceEnd(), settings.sample(),
-        settings.seed());
+  static List<String> referenceSample(TrafficWindows traffic, Settings settings)
+      throws IOException {
+    List<String> texts =
+        traffic.sample(
+            settings.referenceStart(), settings.referenceEnd(), settings.sample(), settings.seed());
     if (texts.size() < MIN_TEXTS) {
-      throw new InputException("the reference window " + settings.referenceStart()
-          + " to " + settings.referenceEnd() + " holds " + texts.size() + " texts; " + MIN_TEXTS + " needed");
+      throw new InputException(
+          "the reference window "
+              + settings.referenceStart()
+              + " to "
+              + settings.referenceEnd()
+              + " holds "
+              + texts.size()
+              + " texts; "
+              + MIN_TEXTS
+              + " needed");
     }
     return texts;
   }

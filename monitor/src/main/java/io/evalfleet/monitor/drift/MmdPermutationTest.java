@@ -5,11 +5,11 @@ import java.util.SplittableRandom;
 
 /**
  * A two-sample test of "the current window's embeddings come from the reference window's
- * distribution": the unbiased squared maximum mean discrepancy (MMD²) with a Gaussian kernel,
- * its bandwidth the median distance between all pooled points (the median heuristic), and its
- * p-value from label permutations, {@code (1 + #{permuted MMD² ≥ observed}) / (1 + permutations)}.
- * Under no drift the p-value is uniform up to the permutations' resolution, so alarming at
- * {@code p ≤ α} gives a false-alarm rate of at most α per window, whatever the distribution.
+ * distribution": the unbiased squared maximum mean discrepancy (MMD²) with a Gaussian kernel, its
+ * bandwidth the median distance between all pooled points (the median heuristic), and its p-value
+ * from label permutations, {@code (1 + #{permuted MMD² ≥ observed}) / (1 + permutations)}. Under no
+ * drift the p-value is uniform up to the permutations' resolution, so alarming at {@code p ≤ α}
+ * gives a false-alarm rate of at most α per window, whatever the distribution.
  *
  * <p>The kernel matrix of the pooled sample is computed once; each permutation re-labels it. With
  * windows of a few hundred texts that is a few milliseconds per hundred permutations. The same
@@ -32,8 +32,12 @@ public final class MmdPermutationTest {
    * @param pValue the permutation p-value of "no drift"
    * @param bandwidth the kernel's bandwidth (median pooled distance)
    */
-  public record Result(double mmd2, double pValue, double bandwidth, int reference, int current, int permutations) {
-    /** Whether the p-value is at most {@code alpha}: drift, at a false-alarm rate of at most alpha per window. */
+  public record Result(
+      double mmd2, double pValue, double bandwidth, int reference, int current, int permutations) {
+    /**
+     * Whether the p-value is at most {@code alpha}: drift, at a false-alarm rate of at most alpha
+     * per window.
+     */
     public boolean drifted(double alpha) {
       return pValue <= alpha;
     }
@@ -48,7 +52,8 @@ public final class MmdPermutationTest {
     int n = reference.length;
     int m = current.length;
     if (n < 2 || m < 2) {
-      throw new IllegalArgumentException("each window needs at least 2 embeddings, got " + n + " and " + m);
+      throw new IllegalArgumentException(
+          "each window needs at least 2 embeddings, got " + n + " and " + m);
     }
     double[][] pooled = new double[n + m][];
     System.arraycopy(reference, 0, pooled, 0, n);
@@ -56,7 +61,8 @@ public final class MmdPermutationTest {
     int dimensions = pooled[0].length;
     for (double[] point : pooled) {
       if (point.length != dimensions) {
-        throw new IllegalArgumentException("embeddings of " + dimensions + " and " + point.length + " dimensions");
+        throw new IllegalArgumentException(
+            "embeddings of " + dimensions + " and " + point.length + " dimensions");
       }
     }
     int total = n + m;
@@ -102,7 +108,8 @@ public final class MmdPermutationTest {
         atLeast++;
       }
     }
-    return new Result(observed, (1.0 + atLeast) / (1.0 + permutations), bandwidth, n, m, permutations);
+    return new Result(
+        observed, (1.0 + atLeast) / (1.0 + permutations), bandwidth, n, m, permutations);
   }
 
   /**
@@ -128,6 +135,8 @@ public final class MmdPermutationTest {
         }
       }
     }
-    return 2 * xx / ((double) n * (n - 1)) + 2 * yy / ((double) m * (m - 1)) - 2 * xy / ((double) n * m);
+    return 2 * xx / ((double) n * (n - 1))
+        + 2 * yy / ((double) m * (m - 1))
+        - 2 * xy / ((double) n * m);
   }
 }

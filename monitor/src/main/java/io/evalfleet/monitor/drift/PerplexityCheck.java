@@ -3,7 +3,6 @@ package io.evalfleet.monitor.drift;
 import io.evalfleet.common.contract.MonitorResult;
 import io.evalfleet.monitor.traffic.TrafficWindows;
 import java.io.IOException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
@@ -11,10 +10,10 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * One check of a production causal LM on its traffic: the perplexity of a sample of the window
- * that just ended against the reference window's, pooled over tokens, with a permutation test of
- * rows between the two samples (statistic: the difference of NLL per token, either way), and, with
- * a shadow candidate, the candidate's token shift from the production model on the window's texts.
+ * One check of a production causal LM on its traffic: the perplexity of a sample of the window that
+ * just ended against the reference window's, pooled over tokens, with a permutation test of rows
+ * between the two samples (statistic: the difference of NLL per token, either way), and, with a
+ * shadow candidate, the candidate's token shift from the production model on the window's texts.
  * Not thread-safe (the reference is scored on first use).
  */
 public final class PerplexityCheck implements WindowCheck {
@@ -23,7 +22,10 @@ public final class PerplexityCheck implements WindowCheck {
     /** Per text: its NLL sum and scored tokens. */
     double[][] nll(List<String> texts) throws IOException;
 
-    /** The shadow candidate's token shift from the production model on these texts; empty without one. */
+    /**
+     * The shadow candidate's token shift from the production model on these texts; empty without
+     * one.
+     */
     Map<String, Double> shadowShift(List<String> texts) throws IOException;
   }
 
@@ -32,14 +34,16 @@ public final class PerplexityCheck implements WindowCheck {
   private final LanguageModel model;
   private double[][] reference;
 
-  public PerplexityCheck(DriftCheck.Settings settings, TrafficWindows traffic, LanguageModel model) {
+  public PerplexityCheck(
+      DriftCheck.Settings settings, TrafficWindows traffic, LanguageModel model) {
     this.settings = settings;
     this.traffic = traffic;
     this.model = model;
   }
 
   @Override
-  public MonitorResult check(Instant windowEnd, MonitorResult previous, Instant now) throws IOException {
+  public MonitorResult check(Instant windowEnd, MonitorResult previous, Instant now)
+      throws IOException {
     Instant windowStart = windowEnd.minus(settings.window());
     double[][] before = reference();
     List<String> texts = traffic.sample(windowStart, windowEnd, settings.sample(), settings.seed());
@@ -47,19 +51,39 @@ public final class PerplexityCheck implements WindowCheck {
       return DriftCheck.tooLittleTraffic(settings, windowEnd, texts.size(), before[0].length, now);
     }
     double[][] after = model.nll(texts);
-    double pValue = permutationPValue(before, after, settings.permutations(), settings.seed() ^ windowEnd.toEpochMilli());
+    double pValue =
+        permutationPValue(
+            before, after, settings.permutations(), settings.seed() ^ windowEnd.toEpochMilli());
     double perplexity = Math.exp(sum(after[0]) / sum(after[1]));
     double referencePerplexity = Math.exp(sum(before[0]) / sum(before[1]));
     boolean drifted = pValue <= settings.alpha();
     Instant episode = WindowCheck.episodeStart(drifted, previous, windowEnd);
     Map<String, Double> shadow = model.shadowShift(texts);
-    String evidence = String.format(Locale.ROOT, "%s: perplexity %.4g on %d texts of %s to %s against %.4g on %d of the"
-            + " reference window %s to %s, permutation p=%.4f (%d permutations of rows); %s at α=%s%s",
-        drifted ? "drift" : "no drift", perplexity, texts.size(), windowStart, windowEnd, referencePerplexity,
-        before[0].length, settings.referenceStart(), settings.referenceEnd(), pValue, settings.permutations(),
-        drifted ? "significant" : "not significant", settings.alpha(), shadow.isEmpty() ? ""
-            : String.format(Locale.ROOT, "; shadow candidate: mean KL %.4f, top-1 agreement %.3f",
-                shadow.get("kl_mean"), shadow.get("top1_agreement")));
+    String evidence =
+        String.format(
+            Locale.ROOT,
+            "%s: perplexity %.4g on %d texts of %s to %s against %.4g on %d of the"
+                + " reference window %s to %s, permutation p=%.4f (%d permutations of rows); %s at α=%s%s",
+            drifted ? "drift" : "no drift",
+            perplexity,
+            texts.size(),
+            windowStart,
+            windowEnd,
+            referencePerplexity,
+            before[0].length,
+            settings.referenceStart(),
+            settings.referenceEnd(),
+            pValue,
+            settings.permutations(),
+            drifted ? "significant" : "not significant",
+            settings.alpha(),
+            shadow.isEmpty()
+                ? ""
+                : String.format(
+                    Locale.ROOT,
+                    "; shadow candidate: mean KL %.4f, top-1 agreement %.3f",
+                    shadow.get("kl_mean"),
+                    shadow.get("top1_agreement")));
     return MonitorResult.builder()
         .model(settings.model())
         .version(settings.version())
@@ -115,7 +139,10 @@ public final class PerplexityCheck implements WindowCheck {
     return (1.0 + atLeast) / (1.0 + permutations);
   }
 
-  /** NLL per token of the rows after the first {@code n} minus that of the first {@code n}, in {@code order}. */
+  /**
+   * NLL per token of the rows after the first {@code n} minus that of the first {@code n}, in
+   * {@code order}.
+   */
   private static double difference(double[] nll, double[] tokens, int[] order, int n) {
     double nllA = 0;
     double tokA = 0;

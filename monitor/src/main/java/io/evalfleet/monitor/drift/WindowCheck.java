@@ -12,11 +12,16 @@ public interface WindowCheck {
    */
   MonitorResult check(Instant windowEnd, MonitorResult previous, Instant now) throws IOException;
 
-  /** Where a window's drift episode starts: the previous window's episode if it drifted too, else this window. */
+  /**
+   * Where a window's drift episode starts: the previous window's episode if it drifted too, else
+   * this window.
+   */
   static Instant episodeStart(boolean drifted, MonitorResult previous, Instant windowEnd) {
     if (!drifted) {
       return null;
     }
-    return previous != null && previous.drifted() && previous.episodeStart() != null ? previous.episodeStart() : windowEnd;
+    return previous != null && previous.drifted() && previous.episodeStart() != null
+        ? previous.episodeStart()
+        : windowEnd;
   }
 }

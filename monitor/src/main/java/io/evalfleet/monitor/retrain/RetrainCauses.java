@@ -23,8 +23,8 @@ public final class RetrainCauses {
    * @param since when the cadence starts counting (the model's training or promotion)
    * @param subset the golden subset to refresh, or null
    */
-  public static List<RetrainRequest> of(MonitorResult result, Duration cadence, Instant since, String subset,
-      Instant now) {
+  public static List<RetrainRequest> of(
+      MonitorResult result, Duration cadence, Instant since, String subset, Instant now) {
     List<RetrainRequest> causes = new ArrayList<>();
     if (result.drifted()) {
       Map<String, Double> metrics = new LinkedHashMap<>();
@@ -37,33 +37,45 @@ public final class RetrainCauses {
       }
       metrics.put("p_value", result.pValue());
       metrics.put("alpha", result.alpha());
-      causes.add(RetrainRequest.builder()
-          .causeId(result.model() + ":drift:" + result.episodeStart())
-          .model(result.model())
-          .version(result.version())
-          .cause("drift")
-          .evidence(result.evidence())
-          .metrics(metrics)
-          .windowStart(result.episodeStart().minus(Duration.between(result.windowStart(), result.windowEnd())))
-          .windowEnd(result.episodeStart())
-          .subset(subset)
-          .requestedAt(now)
-          .build());
+      causes.add(
+          RetrainRequest.builder()
+              .causeId(result.model() + ":drift:" + result.episodeStart())
+              .model(result.model())
+              .version(result.version())
+              .cause("drift")
+              .evidence(result.evidence())
+              .metrics(metrics)
+              .windowStart(
+                  result
+                      .episodeStart()
+                      .minus(Duration.between(result.windowStart(), result.windowEnd())))
+              .windowEnd(result.episodeStart())
+              .subset(subset)
+              .requestedAt(now)
+              .build());
     }
     if (cadence != null && since != null && !result.windowEnd().isBefore(since.plus(cadence))) {
       long period = Duration.between(since, result.windowEnd()).toMillis() / cadence.toMillis();
-      causes.add(RetrainRequest.builder()
-          .causeId(result.model() + ":cadence:" + period)
-          .model(result.model())
-          .version(result.version())
-          .cause("cadence")
-          .evidence("the retraining cadence of " + cadence + " since " + since + " expired (period " + period + ")")
-          .metrics(Map.of("periods", (double) period))
-          .windowStart(since.plus(cadence.multipliedBy(period)))
-          .windowEnd(result.windowEnd())
-          .subset(subset)
-          .requestedAt(now)
-          .build());
+      causes.add(
+          RetrainRequest.builder()
+              .causeId(result.model() + ":cadence:" + period)
+              .model(result.model())
+              .version(result.version())
+              .cause("cadence")
+              .evidence(
+                  "the retraining cadence of "
+                      + cadence
+                      + " since "
+                      + since
+                      + " expired (period "
+                      + period
+                      + ")")
+              .metrics(Map.of("periods", (double) period))
+              .windowStart(since.plus(cadence.multipliedBy(period)))
+              .windowEnd(result.windowEnd())
+              .subset(subset)
+              .requestedAt(now)
+              .build());
     }
     return causes;
   }

@@ -12,15 +12,21 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 
-/** The retraining requests on {@code evalfleet.retrain-requests}, as committed, read from the beginning. */
+/**
+ * The retraining requests on {@code evalfleet.retrain-requests}, as committed, read from the
+ * beginning.
+ */
 public final class RetrainLedger {
   private RetrainLedger() {}
 
   public static List<RetrainRequest> read(FleetConfig config) {
     List<RetrainRequest> requests = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> reader = KafkaClients.committedReader(config, "evalfleet-retrain-ledger")) {
-      List<TopicPartition> partitions = reader.partitionsFor(Topics.RETRAIN_REQUESTS, Duration.ofSeconds(30)).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+    try (KafkaConsumer<String, byte[]> reader =
+        KafkaClients.committedReader(config, "evalfleet-retrain-ledger")) {
+      List<TopicPartition> partitions =
+          reader.partitionsFor(Topics.RETRAIN_REQUESTS, Duration.ofSeconds(30)).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
       reader.assign(partitions);
       reader.seekToBeginning(partitions);
       var end = reader.endOffsets(partitions);

@@ -30,14 +30,19 @@ public final class Schedule {
     return new Schedule(interval, null, "every " + interval);
   }
 
-  /** @throws IllegalArgumentException naming the expression when it is not a Unix cron expression */
+  /**
+   * @throws IllegalArgumentException naming the expression when it is not a Unix cron expression
+   */
   public static Schedule cron(String expression) {
     try {
-      var parsed = new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX)).parse(expression);
+      var parsed =
+          new CronParser(CronDefinitionBuilder.instanceDefinitionFor(CronType.UNIX))
+              .parse(expression);
       parsed.validate();
       return new Schedule(null, ExecutionTime.forCron(parsed), "cron '" + expression + "' (UTC)");
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("'" + expression + "' is not a Unix cron expression: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "'" + expression + "' is not a Unix cron expression: " + e.getMessage(), e);
     }
   }
 
@@ -47,8 +52,9 @@ public final class Schedule {
       long step = interval.toMillis();
       return Instant.ofEpochMilli(Math.floorDiv(after.toEpochMilli(), step) * step + step);
     }
-    return cron.nextExecution(after.atZone(ZoneOffset.UTC)).orElseThrow(() ->
-        new IllegalStateException(description + " has no time after " + after)).toInstant();
+    return cron.nextExecution(after.atZone(ZoneOffset.UTC))
+        .orElseThrow(() -> new IllegalStateException(description + " has no time after " + after))
+        .toInstant();
   }
 
   @Override

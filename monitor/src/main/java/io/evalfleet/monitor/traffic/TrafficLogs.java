@@ -18,7 +18,9 @@ import org.apache.parquet.schema.Type;
 public final class TrafficLogs {
   private TrafficLogs() {}
 
-  /** The file {@code source}, or the {@code .parquet} files of the folder {@code source} by name. */
+  /**
+   * The file {@code source}, or the {@code .parquet} files of the folder {@code source} by name.
+   */
   public static List<Path> files(Storage storage, String source) throws IOException {
     Path root = Storage.path(source);
     FileSystem fs = root.getFileSystem(storage.conf());
@@ -27,7 +29,8 @@ public final class TrafficLogs {
       return List.of(status.getPath());
     }
     List<Path> files = new ArrayList<>();
-    for (FileStatus file : storage.call(source, () -> fs.listStatus(root, p -> p.getName().endsWith(".parquet")))) {
+    for (FileStatus file :
+        storage.call(source, () -> fs.listStatus(root, p -> p.getName().endsWith(".parquet")))) {
       files.add(file.getPath());
     }
     files.sort(Comparator.comparing(Path::getName));
@@ -36,20 +39,32 @@ public final class TrafficLogs {
 
   /** A file's schema, from its footer. */
   public static MessageType schema(Storage storage, Path file) throws IOException {
-    return storage.call(file.toString(), () -> {
-      try (ParquetFileReader reader = ParquetFileReader.open(HadoopInputFile.fromPath(file, storage.conf()))) {
-        return reader.getFooter().getFileMetaData().getSchema();
-      } catch (RuntimeException e) {
-        throw new InputException(file + " is not a readable Parquet file: " + e.getMessage(), e);
-      }
-    });
+    return storage.call(
+        file.toString(),
+        () -> {
+          try (ParquetFileReader reader =
+              ParquetFileReader.open(HadoopInputFile.fromPath(file, storage.conf()))) {
+            return reader.getFooter().getFileMetaData().getSchema();
+          } catch (RuntimeException e) {
+            throw new InputException(
+                file + " is not a readable Parquet file: " + e.getMessage(), e);
+          }
+        });
   }
 
-  /** @throws InputException naming the file and its columns, when {@code column} is not one of them */
-  public static void requireColumn(MessageType schema, Object file, String column) throws InputException {
+  /**
+   * @throws InputException naming the file and its columns, when {@code column} is not one of them
+   */
+  public static void requireColumn(MessageType schema, Object file, String column)
+      throws InputException {
     if (!schema.containsField(column)) {
-      throw new InputException("traffic log " + file + " has no column '" + column + "'; its columns are "
-          + schema.getFields().stream().map(Type::getName).toList());
+      throw new InputException(
+          "traffic log "
+              + file
+              + " has no column '"
+              + column
+              + "'; its columns are "
+              + schema.getFields().stream().map(Type::getName).toList());
     }
   }
 }

@@ -61,36 +61,56 @@ public final class TrafficWindows {
     TrafficLogs.requireColumn(schema, file, textColumn);
     TrafficLogs.requireColumn(schema, file, timeColumn);
     Type time = schema.getType(timeColumn);
-    if (!time.isPrimitive() || time.asPrimitiveType().getPrimitiveTypeName() != PrimitiveTypeName.INT64) {
-      throw new InputException("traffic log " + file + ": time column '" + timeColumn + "' must be int64 (epoch"
-          + " milliseconds, or a timestamp), but is " + time);
+    if (!time.isPrimitive()
+        || time.asPrimitiveType().getPrimitiveTypeName() != PrimitiveTypeName.INT64) {
+      throw new InputException(
+          "traffic log "
+              + file
+              + ": time column '"
+              + timeColumn
+              + "' must be int64 (epoch"
+              + " milliseconds, or a timestamp), but is "
+              + time);
     }
-    long perMilli = time.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.TimestampLogicalTypeAnnotation ts
-        && ts.getUnit() == LogicalTypeAnnotation.TimeUnit.MICROS ? 1000 : 1;
+    long perMilli =
+        time.getLogicalTypeAnnotation()
+                    instanceof LogicalTypeAnnotation.TimestampLogicalTypeAnnotation ts
+                && ts.getUnit() == LogicalTypeAnnotation.TimeUnit.MICROS
+            ? 1000
+            : 1;
     Configuration conf = new Configuration(storage.conf());
-    conf.set(ReadSupport.PARQUET_READ_SCHEMA,
+    conf.set(
+        ReadSupport.PARQUET_READ_SCHEMA,
         new MessageType(schema.getName(), List.of(schema.getType(textColumn), time)).toString());
-    storage.call(file.toString(), () -> {
-      try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), file).withConf(conf).build()) {
-        Group row;
-        while ((row = reader.read()) != null) {
-          if (row.getFieldRepetitionCount(timeColumn) == 0 || row.getFieldRepetitionCount(textColumn) == 0) {
-            continue;
+    storage.call(
+        file.toString(),
+        () -> {
+          try (ParquetReader<Group> reader =
+              ParquetReader.builder(new GroupReadSupport(), file).withConf(conf).build()) {
+            Group row;
+            while ((row = reader.read()) != null) {
+              if (row.getFieldRepetitionCount(timeColumn) == 0
+                  || row.getFieldRepetitionCount(textColumn) == 0) {
+                continue;
+              }
+              long at = row.getLong(timeColumn, 0) / perMilli;
+              if (at >= from && at < to) {
+                into.add(row.getString(textColumn, 0));
+              }
+            }
           }
-          long at = row.getLong(timeColumn, 0) / perMilli;
-          if (at >= from && at < to) {
-            into.add(row.getString(textColumn, 0));
-          }
-        }
-      }
-      return null;
-    });
+          return null;
+        });
   }
 
   private static String key(long seed, Instant from, int row) {
     var digest = Storage.newDigest();
-    digest.update(ByteBuffer.allocate(2 * Long.BYTES + Integer.BYTES).putLong(seed).putLong(from.toEpochMilli())
-        .putInt(row).array());
+    digest.update(
+        ByteBuffer.allocate(2 * Long.BYTES + Integer.BYTES)
+            .putLong(seed)
+            .putLong(from.toEpochMilli())
+            .putInt(row)
+            .array());
     return HexFormat.of().formatHex(digest.digest());
   }
 }

@@ -10,7 +10,8 @@ public final class DeliveryException extends Exception {
   private final boolean retryable;
   private final Duration retryAfter;
 
-  public DeliveryException(String message, boolean retryable, Duration retryAfter, Throwable cause) {
+  public DeliveryException(
+      String message, boolean retryable, Duration retryAfter, Throwable cause) {
     super(message, cause);
     this.retryable = retryable;
     this.retryAfter = retryAfter;

@@ -19,15 +19,23 @@ public record DeliveryPolicy(int attempts, Duration backoff, Duration maxWait) {
 
   /** A resilience4j retry of this policy, named after its target. */
   public Retry retry(String target) {
-    IntervalBiFunction<Object> wait = (attempt, outcome) -> {
-      long cap = maxWait.toMillis();
-      if (outcome.isLeft() && outcome.getLeft() instanceof DeliveryException failure && failure.retryAfter() != null) {
-        return Math.min(failure.retryAfter().toMillis(), cap);
-      }
-      long doubled = backoff.toMillis() << Math.min(20, Math.max(0, attempt - 1));
-      return Math.min(doubled, cap);
-    };
-    return Retry.of(target, RetryConfig.custom().maxAttempts(attempts).intervalBiFunction(wait)
-        .retryOnException(e -> e instanceof DeliveryException failure && failure.retryable()).build());
+    IntervalBiFunction<Object> wait =
+        (attempt, outcome) -> {
+          long cap = maxWait.toMillis();
+          if (outcome.isLeft()
+              && outcome.getLeft() instanceof DeliveryException failure
+              && failure.retryAfter() != null) {
+            return Math.min(failure.retryAfter().toMillis(), cap);
+          }
+          long doubled = backoff.toMillis() << Math.min(20, Math.max(0, attempt - 1));
+          return Math.min(doubled, cap);
+        };
+    return Retry.of(
+        target,
+        RetryConfig.custom()
+            .maxAttempts(attempts)
+            .intervalBiFunction(wait)
+            .retryOnException(e -> e instanceof DeliveryException failure && failure.retryable())
+            .build());
   }
 }

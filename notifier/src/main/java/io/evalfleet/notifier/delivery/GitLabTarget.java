@@ -19,7 +19,9 @@ public final class GitLabTarget implements ReviewTarget {
   private final String token;
   private final Http http = new Http();
 
-  /** @param api e.g. {@code https://gitlab.com/api/v4} */
+  /**
+   * @param api e.g. {@code https://gitlab.com/api/v4}
+   */
   public GitLabTarget(URI api, String token) {
     this.api = URI.create(api.toString().endsWith("/") ? api.toString() : api + "/");
     this.token = token;
@@ -32,20 +34,36 @@ public final class GitLabTarget implements ReviewTarget {
 
   @Override
   public boolean accepts(Review review) {
-    return review.flag().review() != null && review.flag().review().provider() == ReviewRef.Provider.GITLAB;
+    return review.flag().review() != null
+        && review.flag().review().provider() == ReviewRef.Provider.GITLAB;
   }
 
   @Override
   public void deliver(Review review) throws DeliveryException, InterruptedException {
     ReviewRef where = review.flag().review();
     if (where.pullRequest() == null) {
-      throw DeliveryException.permanent(name() + ": review " + where.describe() + " names a commit; GitLab cannot"
-          + " update a commit comment in place, so name the merge request");
+      throw DeliveryException.permanent(
+          name()
+              + ": review "
+              + where.describe()
+              + " names a commit; GitLab cannot"
+              + " update a commit comment in place, so name the merge request");
     }
-    String notes = "projects/" + URLEncoder.encode(where.repository(), StandardCharsets.UTF_8) + "/merge_requests/"
-        + where.pullRequest() + "/notes";
-    String existing = StickyComments.find(http, name(), page -> request(notes + "?per_page=" + StickyComments.PAGE
-        + "&page=" + page + "&sort=asc").GET().build(), review.flag().model());
+    String notes =
+        "projects/"
+            + URLEncoder.encode(where.repository(), StandardCharsets.UTF_8)
+            + "/merge_requests/"
+            + where.pullRequest()
+            + "/notes";
+    String existing =
+        StickyComments.find(
+            http,
+            name(),
+            page ->
+                request(notes + "?per_page=" + StickyComments.PAGE + "&page=" + page + "&sort=asc")
+                    .GET()
+                    .build(),
+            review.flag().model());
     Map<String, String> body = Map.of("body", StickyComments.body(review));
     if (existing != null) {
       http.send(name(), request(notes + "/" + existing).PUT(Http.json(body)).build());
@@ -55,6 +73,8 @@ public final class GitLabTarget implements ReviewTarget {
   }
 
   private HttpRequest.Builder request(String path) {
-    return Http.request(URI.create(api + path)).header("PRIVATE-TOKEN", token).header("Content-Type", "application/json");
+    return Http.request(URI.create(api + path))
+        .header("PRIVATE-TOKEN", token)
+        .header("Content-Type", "application/json");
   }
 }

@@ -26,8 +26,11 @@ final class Http {
   private final HttpClient client;
 
   Http() {
-    this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10))
-        .followRedirects(HttpClient.Redirect.NORMAL).build();
+    this.client =
+        HttpClient.newBuilder()
+            .connectTimeout(Duration.ofSeconds(10))
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .build();
   }
 
   /** Sends the request; returns the body of a 2xx answer. */
@@ -36,40 +39,71 @@ final class Http {
     try {
       response = client.send(request, HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
-      throw new DeliveryException(target + ": " + request.method() + " " + request.uri() + " failed: " + e, true, null, e);
+      throw new DeliveryException(
+          target + ": " + request.method() + " " + request.uri() + " failed: " + e, true, null, e);
     }
     int status = response.statusCode();
     if (status >= 200 && status < 300) {
       return response.body();
     }
-    Duration retryAfter = response.headers().firstValue("Retry-After").map(Http::retryAfter).orElse(null);
-    // GitHub answers a spent rate limit with 403 (not 429): remaining 0 and when it resets, or a Retry-After.
-    boolean rateLimited = status == 403 && (retryAfter != null
-        || response.headers().firstValue("x-ratelimit-remaining").filter("0"::equals).isPresent());
+    Duration retryAfter =
+        response.headers().firstValue("Retry-After").map(Http::retryAfter).orElse(null);
+    // GitHub answers a spent rate limit with 403 (not 429): remaining 0 and when it resets, or a
+    // Retry-After.
+    boolean rateLimited =
+        status == 403
+            && (retryAfter != null
+                || response
+                    .headers()
+                    .firstValue("x-ratelimit-remaining")
+                    .filter("0"::equals)
+                    .isPresent());
     if (rateLimited && retryAfter == null) {
-      retryAfter = response.headers().firstValue("x-ratelimit-reset").map(Http::untilEpochSecond).orElse(null);
+      retryAfter =
+          response
+              .headers()
+              .firstValue("x-ratelimit-reset")
+              .map(Http::untilEpochSecond)
+              .orElse(null);
     }
     boolean retryable = status == 429 || status >= 500 || rateLimited;
     String body = response.body() == null ? "" : response.body().strip();
     if (body.length() > MAX_BODY_IN_MESSAGE) {
       body = body.substring(0, MAX_BODY_IN_MESSAGE) + "…";
     }
-    throw new DeliveryException(target + ": " + request.method() + " " + request.uri() + " answered " + status
-        + (body.isEmpty() ? "" : ": " + body), retryable, retryAfter, null);
+    throw new DeliveryException(
+        target
+            + ": "
+            + request.method()
+            + " "
+            + request.uri()
+            + " answered "
+            + status
+            + (body.isEmpty() ? "" : ": " + body),
+        retryable,
+        retryAfter,
+        null);
   }
 
-  JsonNode sendJson(String target, HttpRequest request) throws DeliveryException, InterruptedException {
+  JsonNode sendJson(String target, HttpRequest request)
+      throws DeliveryException, InterruptedException {
     String body = send(target, request);
     try {
       return Json.mapper().readTree(body == null || body.isBlank() ? "null" : body);
     } catch (IOException e) {
-      throw DeliveryException.permanent(target + ": " + request.uri() + " answered with something that is not JSON: "
-          + e.getMessage());
+      throw DeliveryException.permanent(
+          target
+              + ": "
+              + request.uri()
+              + " answered with something that is not JSON: "
+              + e.getMessage());
     }
   }
 
   static HttpRequest.Builder request(URI uri) {
-    return HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT).header("User-Agent", "evalfleet-notifier");
+    return HttpRequest.newBuilder(uri)
+        .timeout(REQUEST_TIMEOUT)
+        .header("User-Agent", "evalfleet-notifier");
   }
 
   static HttpRequest.BodyPublisher json(Object body) {
@@ -79,7 +113,8 @@ final class Http {
   /** The wait until {@code x-ratelimit-reset} (epoch seconds); null when it is not a number. */
   static Duration untilEpochSecond(String value) {
     try {
-      Duration wait = Duration.between(Instant.now(), Instant.ofEpochSecond(Long.parseLong(value.strip())));
+      Duration wait =
+          Duration.between(Instant.now(), Instant.ofEpochSecond(Long.parseLong(value.strip())));
       return wait.isNegative() ? Duration.ZERO : wait;
     } catch (NumberFormatException e) {
       return null;
@@ -92,8 +127,10 @@ final class Http {
       return Duration.ofSeconds(Math.max(0, Long.parseLong(value.strip())));
     } catch (NumberFormatException e) {
       try {
-        Duration wait = Duration.between(ZonedDateTime.now(), ZonedDateTime.parse(value.strip(),
-            DateTimeFormatter.RFC_1123_DATE_TIME));
+        Duration wait =
+            Duration.between(
+                ZonedDateTime.now(),
+                ZonedDateTime.parse(value.strip(), DateTimeFormatter.RFC_1123_DATE_TIME));
         return wait.isNegative() ? Duration.ZERO : wait;
       } catch (DateTimeParseException notADate) {
         return null;

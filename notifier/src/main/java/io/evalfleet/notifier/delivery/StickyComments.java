@@ -6,7 +6,10 @@ import io.evalfleet.notifier.review.ReviewMarkdown;
 import java.net.http.HttpRequest;
 import java.util.function.IntFunction;
 
-/** What GitHub and GitLab targets share: the comment body within the service's limit, and finding the marked one. */
+/**
+ * What GitHub and GitLab targets share: the comment body within the service's limit, and finding
+ * the marked one.
+ */
 final class StickyComments {
   /** GitHub refuses comments over 65,536 characters; GitLab notes allow more. */
   static final int MAX_CHARS = 65_000;
@@ -29,11 +32,11 @@ final class StickyComments {
 
   /**
    * The id of the comment carrying the model's marker, read page by page ({@code page(n)} is the
-   * request for page {@code n}, {@link #PAGE} comments each) until it is found or a page is not full;
-   * null when there is none.
+   * request for page {@code n}, {@link #PAGE} comments each) until it is found or a page is not
+   * full; null when there is none.
    */
-  static String find(Http http, String target, IntFunction<HttpRequest> page,
-      String model) throws DeliveryException, InterruptedException {
+  static String find(Http http, String target, IntFunction<HttpRequest> page, String model)
+      throws DeliveryException, InterruptedException {
     for (int n = 1; ; n++) {
       JsonNode comments = http.sendJson(target, page.apply(n));
       String id = markedId(comments, model);
@@ -43,7 +46,10 @@ final class StickyComments {
     }
   }
 
-  /** The id of the element of {@code page} (a JSON array of comments) whose body carries the model's marker, or null. */
+  /**
+   * The id of the element of {@code page} (a JSON array of comments) whose body carries the model's
+   * marker, or null.
+   */
   static String markedId(JsonNode page, String model) {
     String marker = ReviewMarkdown.marker(model);
     for (JsonNode comment : page) {

@@ -13,10 +13,10 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Every review, POSTed as JSON to one URL and signed: {@value #SIGNATURE} is {@code sha256=} and the
- * hex HMAC-SHA256 of the exact body under the shared secret (as GitHub signs its webhooks), {@value
- * #DELIVERY} is the same for every delivery of one flag (its run id), so a receiver can drop repeats.
- * Thread-safe.
+ * Every review, POSTed as JSON to one URL and signed: {@value #SIGNATURE} is {@code sha256=} and
+ * the hex HMAC-SHA256 of the exact body under the shared secret (as GitHub signs its webhooks),
+ * {@value #DELIVERY} is the same for every delivery of one flag (its run id), so a receiver can
+ * drop repeats. Thread-safe.
  */
 public final class WebhookTarget implements ReviewTarget {
   public static final String SIGNATURE = "X-Evalfleet-Signature-256";
@@ -24,7 +24,8 @@ public final class WebhookTarget implements ReviewTarget {
   public static final String EVENT = "X-Evalfleet-Event";
 
   /** The body: the flag, the comment and the report's address. */
-  public record Payload(int schemaVersion, String deliveryId, DriftFlag flag, String markdown, String report) {}
+  public record Payload(
+      int schemaVersion, String deliveryId, DriftFlag flag, String markdown, String report) {}
 
   private final URI url;
   private final byte[] secret;
@@ -48,11 +49,23 @@ public final class WebhookTarget implements ReviewTarget {
   @Override
   public void deliver(Review review) throws DeliveryException, InterruptedException {
     String delivery = review.flag().runId();
-    byte[] body = Json.write(new Payload(SchemaVersion.CURRENT, delivery, review.flag(), review.markdown(),
-        review.reportLink()));
-    http.send(name(), Http.request(url).header("Content-Type", "application/json")
-        .header(SIGNATURE, signature(secret, body)).header(DELIVERY, delivery).header(EVENT, "drift-flag")
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build());
+    byte[] body =
+        Json.write(
+            new Payload(
+                SchemaVersion.CURRENT,
+                delivery,
+                review.flag(),
+                review.markdown(),
+                review.reportLink()));
+    http.send(
+        name(),
+        Http.request(url)
+            .header("Content-Type", "application/json")
+            .header(SIGNATURE, signature(secret, body))
+            .header(DELIVERY, delivery)
+            .header(EVENT, "drift-flag")
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body))
+            .build());
   }
 
   /** {@code sha256=} and the hex HMAC-SHA256 of {@code body} under {@code secret}. */

@@ -42,18 +42,27 @@ public final class Charts {
   public static final Color SCATTER = new Color(0xd6, 0x27, 0x28);
   public static final Color INTERVAL = new Color(0x2c, 0xa0, 0x2c);
   public static final Color HISTORY = new Color(0x94, 0x67, 0xbd);
+
   /** The side of a margin or limit a metric must not cross, and the production band. */
   private static final Color BAD_REGION = new Color(0xf4, 0xcc, 0xcc);
+
   private static final Color BAND = new Color(0xdd, 0xdd, 0xf4);
+
   /**
    * The edges of the production band and the margin or limit itself, drawn as lines only where they
-   * lie inside the plot: a rendered page shows both band edges, or the chart does not show its band.
+   * lie inside the plot: a rendered page shows both band edges, or the chart does not show its
+   * band.
    */
   public static final Color BAND_EDGE = new Color(0x55, 0x55, 0xc8);
+
   public static final Color MARGIN_EDGE = new Color(0xc8, 0x3c, 0x3c);
   private static final BasicStroke EDGE = new BasicStroke(2f);
-  /** The room an axis leaves beyond the outermost thing it must show, as a share of what it shows. */
+
+  /**
+   * The room an axis leaves beyond the outermost thing it must show, as a share of what it shows.
+   */
   static final double AXIS_PADDING = 0.08;
+
   private static final Font TITLE = new Font(Font.SANS_SERIF, Font.BOLD, 14);
 
   static {
@@ -77,21 +86,31 @@ public final class Charts {
     bars.setBarPainter(new StandardXYBarPainter());
     bars.setShadowVisible(false);
     bars.setSeriesPaint(0, HISTOGRAM);
-    XYPlot plot = new XYPlot(data, new NumberAxis(changes.hasBaseline() ? "change of " + changes.score().name()
-        : changes.score().name()), new NumberAxis("rows"), bars);
+    XYPlot plot =
+        new XYPlot(
+            data,
+            new NumberAxis(
+                changes.hasBaseline()
+                    ? "change of " + changes.score().name()
+                    : changes.score().name()),
+            new NumberAxis("rows"),
+            bars);
     if (changes.hasBaseline()) {
       plot.addDomainMarker(new ValueMarker(0, Color.DARK_GRAY, new BasicStroke(1f)));
     }
     return png(chart(title, plot), 720, 360);
   }
 
-  /** The most points a scatter draws; larger runs are drawn from an evenly spaced sample of their rows. */
+  /**
+   * The most points a scatter draws; larger runs are drawn from an evenly spaced sample of their
+   * rows.
+   */
   static final int SCATTER_POINTS = 20_000;
 
   /**
    * Each row's score in the baseline against the candidate, with the line of no change. Over {@link
-   * #SCATTER_POINTS} rows, every k-th row is drawn (and the title says so), plus the rows that moved
-   * most, so that the outliers a reviewer looks for are never sampled away.
+   * #SCATTER_POINTS} rows, every k-th row is drawn (and the title says so), plus the rows that
+   * moved most, so that the outliers a reviewer looks for are never sampled away.
    */
   public static byte[] scatter(RowChanges changes, String baselineVersion, String version) {
     XYSeries rows = new XYSeries("rows", false, true);
@@ -131,17 +150,22 @@ public final class Charts {
     NumberAxis y = new NumberAxis(name + ", " + version);
     x.setAutoRangeIncludesZero(false);
     y.setAutoRangeIncludesZero(false);
-    String title = step == 1 ? "per row: baseline against candidate"
-        : String.format(Locale.ROOT, "per row: baseline against candidate (every %d. of %,d rows)", step,
-            pairs.size());
+    String title =
+        step == 1
+            ? "per row: baseline against candidate"
+            : String.format(
+                Locale.ROOT,
+                "per row: baseline against candidate (every %d. of %,d rows)",
+                step,
+                pairs.size());
     return png(chart(title, new XYPlot(data, x, y, renderer)), 520, 520);
   }
 
   /**
    * A metric's relative change with its confidence interval, against the margin the policy allows
    * (the forbidden side shaded, the margin drawn); for a metric judged on its own value, the value
-   * and its interval against the limit. The axis always includes the interval, zero (or the
-   * limit) and the margin, so the line the metric is held to is inside the plot.
+   * and its interval against the limit. The axis always includes the interval, zero (or the limit)
+   * and the margin, so the line the metric is held to is inside the plot.
    */
   public static byte[] interval(String metric, MetricValue value) {
     return value.limit() != null ? limitInterval(metric, value) : changeInterval(metric, value);
@@ -179,9 +203,15 @@ public final class Charts {
     NumberAxis x = new NumberAxis(metric);
     XYPlot plot = intervalPlot(value.value(), low, high, x);
     double far = 1e12;
-    plot.addDomainMarker("higher_is_better".equals(value.direction()) ? forbidden(-far, limit) : forbidden(limit, far),
+    plot.addDomainMarker(
+        "higher_is_better".equals(value.direction())
+            ? forbidden(-far, limit)
+            : forbidden(limit, far),
         Layer.BACKGROUND);
-    double[] range = padded(Math.min(Math.min(low, value.value()), limit), Math.max(Math.max(high, value.value()), limit));
+    double[] range =
+        padded(
+            Math.min(Math.min(low, value.value()), limit),
+            Math.max(Math.max(high, value.value()), limit));
     x.setRange(range[0], range[1]);
     return png(chart(metric + ": value and interval against the limit", plot), 720, 180);
   }
@@ -211,7 +241,10 @@ public final class Charts {
     return marker;
   }
 
-  /** {@code [low, high]} widened by {@link #AXIS_PADDING} on each side (around the value when they are equal). */
+  /**
+   * {@code [low, high]} widened by {@link #AXIS_PADDING} on each side (around the value when they
+   * are equal).
+   */
   static double[] padded(double low, double high) {
     double span = high - low;
     double pad = span > 0 ? span * AXIS_PADDING : Math.max(Math.abs(low) * AXIS_PADDING, 1e-6);
@@ -223,7 +256,8 @@ public final class Charts {
    * is one. The value axis spans the points and the whole band (both edges drawn), so a band wider
    * than the points' spread is seen as a band and not as a shaded plot.
    */
-  public static byte[] history(String metric, List<EvaluationLock> locks, Double bandLow, Double bandHigh) {
+  public static byte[] history(
+      String metric, List<EvaluationLock> locks, Double bandLow, Double bandHigh) {
     XYSeries series = new XYSeries(metric, false, true);
     String[] versions = new String[locks.size()];
     for (int i = 0; i < locks.size(); i++) {
@@ -243,8 +277,16 @@ public final class Charts {
     y.setAutoRangeIncludesZero(false);
     XYPlot plot = new XYPlot(new XYSeriesCollection(series), x, y, renderer);
     if (bandLow != null && bandHigh != null) {
-      plot.addRangeMarker(new IntervalMarker(Math.min(bandLow, bandHigh), Math.max(bandLow, bandHigh), BAND, EDGE,
-          BAND_EDGE, EDGE, 1f), Layer.BACKGROUND);
+      plot.addRangeMarker(
+          new IntervalMarker(
+              Math.min(bandLow, bandHigh),
+              Math.max(bandLow, bandHigh),
+              BAND,
+              EDGE,
+              BAND_EDGE,
+              EDGE,
+              1f),
+          Layer.BACKGROUND);
       double low = Math.min(bandLow, bandHigh);
       double high = Math.max(bandLow, bandHigh);
       if (!series.isEmpty()) {
@@ -254,8 +296,12 @@ public final class Charts {
       double[] range = padded(low, high);
       y.setRange(range[0], range[1]);
     }
-    return png(chart(metric + " across versions" + (bandLow != null ? " (shaded: production band)" : ""), plot),
-        720, 300);
+    return png(
+        chart(
+            metric + " across versions" + (bandLow != null ? " (shaded: production band)" : ""),
+            plot),
+        720,
+        300);
   }
 
   private static JFreeChart chart(String title, XYPlot plot) {

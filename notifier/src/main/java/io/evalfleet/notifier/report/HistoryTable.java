@@ -6,7 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
-/** A model's archived evaluations as a text table: version, commit, decided, flag, then each metric with its change, interval and band. */
+/**
+ * A model's archived evaluations as a text table: version, commit, decided, flag, then each metric
+ * with its change, interval and band.
+ */
 public final class HistoryTable {
   private HistoryTable() {}
 
@@ -22,8 +25,14 @@ public final class HistoryTable {
     for (EvaluationLock lock : locks) {
       List<String> row = new ArrayList<>();
       row.add(lock.version());
-      row.add(lock.commit() == null ? "-" : lock.commit().substring(0, Math.min(12, lock.commit().length())));
-      row.add(lock.decidedAt() == null ? "-" : lock.decidedAt().toString().substring(0, 19).replace('T', ' '));
+      row.add(
+          lock.commit() == null
+              ? "-"
+              : lock.commit().substring(0, Math.min(12, lock.commit().length())));
+      row.add(
+          lock.decidedAt() == null
+              ? "-"
+              : lock.decidedAt().toString().substring(0, 19).replace('T', ' '));
       row.add(lock.flag() == null ? "-" : lock.flag().name());
       for (String metric : metrics) {
         EvaluationLock.LockedMetric m = lock.metrics().get(metric);
@@ -32,15 +41,17 @@ public final class HistoryTable {
       rows.add(row);
     }
     int[] widths = new int[header.size()];
-    rows.forEach(row -> {
-      for (int i = 0; i < row.size(); i++) {
-        widths[i] = Math.max(widths[i], row.get(i).length());
-      }
-    });
+    rows.forEach(
+        row -> {
+          for (int i = 0; i < row.size(); i++) {
+            widths[i] = Math.max(widths[i], row.get(i).length());
+          }
+        });
     StringBuilder out = new StringBuilder();
     for (List<String> row : rows) {
       for (int i = 0; i < row.size(); i++) {
-        out.append(String.format(Locale.ROOT, "%-" + widths[i] + "s", row.get(i))).append(i + 1 < row.size() ? "  " : "");
+        out.append(String.format(Locale.ROOT, "%-" + widths[i] + "s", row.get(i)))
+            .append(i + 1 < row.size() ? "  " : "");
       }
       out.append('\n');
     }
@@ -52,11 +63,18 @@ public final class HistoryTable {
     if (m.relativeChange() != null) {
       cell.append(' ').append(Verdicts.percent(m.relativeChange()));
       if (m.ciLow() != null) {
-        cell.append(" [").append(Verdicts.percent(m.ciLow())).append(", ").append(Verdicts.percent(m.ciHigh())).append(']');
+        cell.append(" [")
+            .append(Verdicts.percent(m.ciLow()))
+            .append(", ")
+            .append(Verdicts.percent(m.ciHigh()))
+            .append(']');
       }
     }
     if (m.bandLow() != null) {
-      cell.append("; ").append(Verdicts.number(m.bandLow())).append("..").append(Verdicts.number(m.bandHigh()));
+      cell.append("; ")
+          .append(Verdicts.number(m.bandLow()))
+          .append("..")
+          .append(Verdicts.number(m.bandHigh()));
     }
     return cell.toString();
   }

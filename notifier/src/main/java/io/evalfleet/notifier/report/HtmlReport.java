@@ -24,20 +24,23 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The HTML report of one evaluation: one self-contained file (charts embedded as PNG data, no script,
- * a content-security policy that forbids loading anything), from templates under {@code
+ * The HTML report of one evaluation: one self-contained file (charts embedded as PNG data, no
+ * script, a content-security policy that forbids loading anything), from templates under {@code
  * io/evalfleet/notifier/report}. Thread-safe.
  */
 public final class HtmlReport {
   static final int HISTOGRAM_BINS = 30;
-  private static final Mustache REPORT = new DefaultMustacheFactory("io/evalfleet/notifier/report")
-      .compile("report.html.mustache");
-  private static final Mustache HISTORY = new DefaultMustacheFactory("io/evalfleet/notifier/report")
-      .compile("history.html.mustache");
+  private static final Mustache REPORT =
+      new DefaultMustacheFactory("io/evalfleet/notifier/report").compile("report.html.mustache");
+  private static final Mustache HISTORY =
+      new DefaultMustacheFactory("io/evalfleet/notifier/report").compile("history.html.mustache");
 
   private HtmlReport() {}
 
-  /** The report, and the histogram of per-row changes as its own PNG (null when there are no row scores). */
+  /**
+   * The report, and the histogram of per-row changes as its own PNG (null when there are no row
+   * scores).
+   */
   public record Rendered(String html, byte[] histogramPng) {}
 
   public static Rendered render(ReviewMaterial m, Instant writtenAt) {
@@ -53,10 +56,19 @@ public final class HtmlReport {
     scope.put("runId", flag.runId());
     scope.put("commit", m.lock() == null ? null : m.lock().commit());
     if (flag.coverage() != null) {
-      scope.put("coverage", String.format(Locale.ROOT, "%d of %d shards, %,d of %,d rows", flag.coverage().shardsDone(),
-          flag.coverage().shardsTotal(), flag.coverage().rowsScored(), flag.coverage().rowsTotal()));
+      scope.put(
+          "coverage",
+          String.format(
+              Locale.ROOT,
+              "%d of %d shards, %,d of %,d rows",
+              flag.coverage().shardsDone(),
+              flag.coverage().shardsTotal(),
+              flag.coverage().rowsScored(),
+              flag.coverage().rowsTotal()));
     }
-    scope.put("providers", flag.executionProviders().isEmpty() ? null : String.join(", ", flag.executionProviders()));
+    scope.put(
+        "providers",
+        flag.executionProviders().isEmpty() ? null : String.join(", ", flag.executionProviders()));
     List<Map<String, Object>> metrics = new ArrayList<>();
     NumberColumn values = ReviewMarkdown.valueColumn(flag);
     flag.metrics().forEach((name, v) -> metrics.add(metric(name, v, values)));
@@ -65,9 +77,13 @@ public final class HtmlReport {
     byte[] histogram = null;
     RowChanges changes = m.changes();
     if (changes != null && changes.values().length > 0) {
-      histogram = Charts.histogram(changes, HISTOGRAM_BINS, changes.hasBaseline()
-          ? "per-row change of " + changes.score().name() + " (candidate − baseline)"
-          : changes.score().name() + " per row");
+      histogram =
+          Charts.histogram(
+              changes,
+              HISTOGRAM_BINS,
+              changes.hasBaseline()
+                  ? "per-row change of " + changes.score().name() + " (candidate − baseline)"
+                  : changes.score().name() + " per row");
       scope.put("histogram", dataUri(histogram));
       scope.put("distributionSummary", ReviewMarkdown.distributionSummary(changes));
       if (changes.hasBaseline()) {
@@ -77,10 +93,18 @@ public final class HtmlReport {
     List<Map<String, Object>> moved = new ArrayList<>();
     NumberColumn[] movedColumns = ReviewMarkdown.movedColumns(m.moved());
     for (ReviewMaterial.MovedRowText row : m.moved()) {
-      moved.add(Map.of("id", row.id(), "text", String.join("  ⟷  ", row.texts().values()),
-          "baseline", movedColumns[0].format(row.row().baseline()),
-          "candidate", movedColumns[0].format(row.row().candidate()),
-          "change", movedColumns[1].format(row.row().change())));
+      moved.add(
+          Map.of(
+              "id",
+              row.id(),
+              "text",
+              String.join("  ⟷  ", row.texts().values()),
+              "baseline",
+              movedColumns[0].format(row.row().baseline()),
+              "candidate",
+              movedColumns[0].format(row.row().candidate()),
+              "change",
+              movedColumns[1].format(row.row().change())));
     }
     scope.put("hasMoved", !moved.isEmpty());
     scope.put("moved", moved);
@@ -89,9 +113,20 @@ public final class HtmlReport {
     scope.put("reasons", flag.reasons().stream().map(HtmlReport::inlineMarkdown).toList());
     scope.put("problems", m.problems());
     LockDiff diff = m.lockDiff();
-    List<Map<String, String>> diffRows = diff == null ? List.of() : diff.inputChanges().stream()
-        .map(c -> Map.of("field", c.field(), "before", digestCell(c.before()), "after", digestCell(c.after())))
-        .toList();
+    List<Map<String, String>> diffRows =
+        diff == null
+            ? List.of()
+            : diff.inputChanges().stream()
+                .map(
+                    c ->
+                        Map.of(
+                            "field",
+                            c.field(),
+                            "before",
+                            digestCell(c.before()),
+                            "after",
+                            digestCell(c.after())))
+                .toList();
     scope.put("hasLockDiff", !diffRows.isEmpty());
     scope.put("lockDiff", diffRows);
     if (m.lock() != null) {
@@ -121,18 +156,24 @@ public final class HtmlReport {
     row.put("interval", ReviewMarkdown.intervalText(v));
     row.put("margin", Verdicts.bound(v));
     row.put("status", v.status() == null ? null : v.status().name());
-    row.put("band", v.bandLow() == null || v.bandHigh() == null ? "–"
-        : "[" + values.format(v.bandLow()) + ", " + values.format(v.bandHigh()) + "]");
+    row.put(
+        "band",
+        v.bandLow() == null || v.bandHigh() == null
+            ? "–"
+            : "[" + values.format(v.bandLow()) + ", " + values.format(v.bandHigh()) + "]");
     row.put("evidence", v.evidence());
     boolean drawable = v.limit() != null ? Double.isFinite(v.value()) : finite(v.relativeDelta());
-    if (drawable && (v.ciLow() == null || finite(v.ciLow())) && (v.ciHigh() == null || finite(v.ciHigh()))) {
+    if (drawable
+        && (v.ciLow() == null || finite(v.ciLow()))
+        && (v.ciHigh() == null || finite(v.ciHigh()))) {
       row.put("intervalChart", dataUri(Charts.interval(name, v)));
     }
     return row;
   }
 
   /** The history charts (one per metric of the latest evaluation) and table. */
-  private static void history(Map<String, Object> scope, List<EvaluationLock> locks, Map<String, MetricValue> current) {
+  private static void history(
+      Map<String, Object> scope, List<EvaluationLock> locks, Map<String, MetricValue> current) {
     scope.put("hasHistory", !locks.isEmpty());
     if (locks.isEmpty()) {
       return;
@@ -155,7 +196,8 @@ public final class HtmlReport {
           }
         }
       }
-      charts.add(Map.of("name", metric, "chart", dataUri(Charts.history(metric, locks, low, high))));
+      charts.add(
+          Map.of("name", metric, "chart", dataUri(Charts.history(metric, locks, low, high))));
     }
     scope.put("historyCharts", charts);
     scope.put("historyMetrics", metrics);
@@ -166,9 +208,22 @@ public final class HtmlReport {
       List<String> cells = new ArrayList<>();
       for (String metric : metrics) {
         EvaluationLock.LockedMetric value = lock.metrics().get(metric);
-        cells.add(value == null ? "–" : columns.get(metric).format(value.value()) + (value.relativeChange() == null ? ""
-            : " (" + Verdicts.percent(value.relativeChange()) + (value.ciLow() == null ? "" : ", ["
-                + Verdicts.percent(value.ciLow()) + ", " + Verdicts.percent(value.ciHigh()) + "]") + ")"));
+        cells.add(
+            value == null
+                ? "–"
+                : columns.get(metric).format(value.value())
+                    + (value.relativeChange() == null
+                        ? ""
+                        : " ("
+                            + Verdicts.percent(value.relativeChange())
+                            + (value.ciLow() == null
+                                ? ""
+                                : ", ["
+                                    + Verdicts.percent(value.ciLow())
+                                    + ", "
+                                    + Verdicts.percent(value.ciHigh())
+                                    + "]")
+                            + ")"));
       }
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("version", lock.version());
@@ -183,7 +238,8 @@ public final class HtmlReport {
 
   /**
    * Prose with Markdown's inline code: HTML-escaped, then each {@code `...`} span as {@code
-   * <code>...</code>}. Nothing else of Markdown is read. For triple-brace (unescaped) template fields.
+   * <code>...</code>}. Nothing else of Markdown is read. For triple-brace (unescaped) template
+   * fields.
    */
   static String inlineMarkdown(String text) {
     if (text == null) {
@@ -192,18 +248,27 @@ public final class HtmlReport {
     return Pattern.compile("`([^`]+)`").matcher(escapeHtml(text)).replaceAll("<code>$1</code>");
   }
 
-  /** A table cell: a digest shortened, its full value on hover; anything else as it is. Escaped HTML. */
+  /**
+   * A table cell: a digest shortened, its full value on hover; anything else as it is. Escaped
+   * HTML.
+   */
   static String digestCell(String value) {
     String text = String.valueOf(value);
     if (!ReviewMarkdown.isDigest(text)) {
       return escapeHtml(text);
     }
-    return "<code class=\"digest\" title=\"" + escapeHtml(text.strip()) + "\">"
-        + escapeHtml(ReviewMarkdown.shortDigest(text)) + "</code>";
+    return "<code class=\"digest\" title=\""
+        + escapeHtml(text.strip())
+        + "\">"
+        + escapeHtml(ReviewMarkdown.shortDigest(text))
+        + "</code>";
   }
 
   static String escapeHtml(String text) {
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;")
+    return text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;")
         .replace("'", "&#39;");
   }
 

@@ -24,7 +24,10 @@ public final class NumberColumn {
     this.pattern = pattern;
   }
 
-  /** The format for a column of these values (nulls and non-finite values are ignored for the choice). */
+  /**
+   * The format for a column of these values (nulls and non-finite values are ignored for the
+   * choice).
+   */
   public static NumberColumn of(Collection<Double> values, boolean signed) {
     double smallest = Double.POSITIVE_INFINITY;
     double largest = 0;
@@ -43,7 +46,8 @@ public final class NumberColumn {
     if (smallest < 1) {
       decimals = Math.max(decimals, (int) Math.ceil(-Math.log10(smallest)) + SIGNIFICANT - 1);
     }
-    return decimals > MAX_DECIMALS ? new NumberColumn("%" + sign + ".3e")
+    return decimals > MAX_DECIMALS
+        ? new NumberColumn("%" + sign + ".3e")
         : new NumberColumn("%" + sign + "." + decimals + "f");
   }
 

@@ -25,6 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReviewAssembler {
   private static final Logger log = LoggerFactory.getLogger(ReviewAssembler.class);
+
   /** How many of the rows that moved most a review lists. */
   public static final int MOVED_ROWS = 10;
 
@@ -42,19 +43,43 @@ public final class ReviewAssembler {
 
   public ReviewMaterial assemble(DriftFlag flag) {
     List<String> problems = new ArrayList<>();
-    EvaluationLock lock = flag.lockfile() == null ? null
-        : attempt(problems, "the lockfile " + flag.lockfile(), () -> EvaluationArchive.readLock(storage, flag.lockfile()));
-    EvaluationLock baselineLock = flag.baselineVersion() == null ? null : attempt(problems,
-        "the lockfile of baseline version " + flag.baselineVersion(),
-        () -> archive.lock(flag.model(), flag.baselineVersion()).orElseThrow(
-            () -> new IOException("not in the archive " + archive.root())));
-    RowChanges changes = lock == null ? null : attempt(problems, "the per-row scores", () -> changes(lock, baselineLock));
-    List<ReviewMaterial.MovedRowText> moved = changes == null || !changes.hasBaseline() ? List.of()
-        : Optional.ofNullable(attempt(problems, "the text of the rows that moved most from " + lock.goldenSubsetUri(),
-            () -> moved(lock, changes))).orElse(List.of());
+    EvaluationLock lock =
+        flag.lockfile() == null
+            ? null
+            : attempt(
+                problems,
+                "the lockfile " + flag.lockfile(),
+                () -> EvaluationArchive.readLock(storage, flag.lockfile()));
+    EvaluationLock baselineLock =
+        flag.baselineVersion() == null
+            ? null
+            : attempt(
+                problems,
+                "the lockfile of baseline version " + flag.baselineVersion(),
+                () ->
+                    archive
+                        .lock(flag.model(), flag.baselineVersion())
+                        .orElseThrow(
+                            () -> new IOException("not in the archive " + archive.root())));
+    RowChanges changes =
+        lock == null
+            ? null
+            : attempt(problems, "the per-row scores", () -> changes(lock, baselineLock));
+    List<ReviewMaterial.MovedRowText> moved =
+        changes == null || !changes.hasBaseline()
+            ? List.of()
+            : Optional.ofNullable(
+                    attempt(
+                        problems,
+                        "the text of the rows that moved most from " + lock.goldenSubsetUri(),
+                        () -> moved(lock, changes)))
+                .orElse(List.of());
     LockDiff diff = lock != null && baselineLock != null ? new LockDiff(baselineLock, lock) : null;
-    List<EvaluationLock> history = Optional.ofNullable(attempt(problems, "the history of " + flag.model(),
-        () -> archive.locks(flag.model()))).orElse(List.of());
+    List<EvaluationLock> history =
+        Optional.ofNullable(
+                attempt(
+                    problems, "the history of " + flag.model(), () -> archive.locks(flag.model())))
+            .orElse(List.of());
     return new ReviewMaterial(flag, lock, baselineLock, changes, moved, diff, history, problems);
   }
 
@@ -65,7 +90,8 @@ public final class ReviewAssembler {
     }
     Map<String, double[]> candidate = archive.readScores(lock.scores());
     Map<String, double[]> baseline = null;
-    if (baselineLock != null && baselineLock.scores() != null
+    if (baselineLock != null
+        && baselineLock.scores() != null
         && baselineLock.goldenSubsetSha256().equals(lock.goldenSubsetSha256())
         && baselineLock.task().equals(lock.task())) {
       baseline = archive.readScores(baselineLock.scores());
@@ -73,12 +99,17 @@ public final class ReviewAssembler {
     return RowChanges.of(task.rowScore(), candidate, baseline);
   }
 
-  private List<ReviewMaterial.MovedRowText> moved(EvaluationLock lock, RowChanges changes) throws IOException {
+  private List<ReviewMaterial.MovedRowText> moved(EvaluationLock lock, RowChanges changes)
+      throws IOException {
     List<RowChanges.MovedRow> rows = changes.mostMoved(MOVED_ROWS);
-    List<String> textColumns = taskOf(lock).columns().stream().filter(role -> role.type() == ColumnType.TEXT)
-        .map(role -> lock.goldenSubsetColumns().getOrDefault(role.name(), role.name())).toList();
+    List<String> textColumns =
+        taskOf(lock).columns().stream()
+            .filter(role -> role.type() == ColumnType.TEXT)
+            .map(role -> lock.goldenSubsetColumns().getOrDefault(role.name(), role.name()))
+            .toList();
     Set<Integer> wanted = rows.stream().map(RowChanges.MovedRow::row).collect(Collectors.toSet());
-    Map<Integer, Map<String, String>> texts = SubsetTexts.read(storage, lock.goldenSubsetUri(), textColumns, wanted);
+    Map<Integer, Map<String, String>> texts =
+        SubsetTexts.read(storage, lock.goldenSubsetUri(), textColumns, wanted);
     List<ReviewMaterial.MovedRowText> moved = new ArrayList<>();
     for (RowChanges.MovedRow row : rows) {
       Map<String, String> values = new LinkedHashMap<>(texts.getOrDefault(row.row(), Map.of()));

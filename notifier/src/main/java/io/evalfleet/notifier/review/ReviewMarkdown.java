@@ -20,7 +20,10 @@ import java.util.regex.Pattern;
  * hidden marker naming the model, by which the one comment per model is found and updated.
  */
 public final class ReviewMarkdown {
-  /** Where the report and its images can be opened: public URLs, or archive URIs when there are none. */
+  /**
+   * Where the report and its images can be opened: public URLs, or archive URIs when there are
+   * none.
+   */
   public record Links(String report, String histogramImage) {}
 
   private static final int HISTOGRAM_BINS = 12;
@@ -39,8 +42,14 @@ public final class ReviewMarkdown {
     DriftFlag flag = m.flag();
     StringBuilder out = new StringBuilder();
     out.append(marker(m.model())).append('\n');
-    out.append("### ").append(Verdicts.emoji(flag.flag())).append(" evalfleet: **").append(flag.flag()).append("** · `")
-        .append(m.model()).append("` ").append(code(m.version()));
+    out.append("### ")
+        .append(Verdicts.emoji(flag.flag()))
+        .append(" evalfleet: **")
+        .append(flag.flag())
+        .append("** · `")
+        .append(m.model())
+        .append("` ")
+        .append(code(m.version()));
     if (flag.baselineVersion() != null) {
       out.append(" vs ").append(code(flag.baselineVersion()));
     }
@@ -68,26 +77,48 @@ public final class ReviewMarkdown {
     out.append("| metric | value | baseline | change | interval | margin / limit | status |\n");
     out.append("|---|---:|---:|---:|---|---:|---|\n");
     NumberColumn values = valueColumn(flag);
-    flag.metrics().forEach((name, v) -> out.append("| ").append(name).append(Boolean.TRUE.equals(v.gating()) ? "" : " (info)")
-        .append(" | ").append(values.format(v.value())).append(" | ").append(values.format(v.baseline()))
-        .append(" | ").append(Verdicts.percent(v.relativeDelta())).append(" | ").append(intervalText(v))
-        .append(" | ").append(Verdicts.bound(v))
-        .append(" | ").append(v.status() == null ? "–" : Verdicts.emoji(v.status()) + " " + v.status())
-        .append(" |\n"));
+    flag.metrics()
+        .forEach(
+            (name, v) ->
+                out.append("| ")
+                    .append(name)
+                    .append(Boolean.TRUE.equals(v.gating()) ? "" : " (info)")
+                    .append(" | ")
+                    .append(values.format(v.value()))
+                    .append(" | ")
+                    .append(values.format(v.baseline()))
+                    .append(" | ")
+                    .append(Verdicts.percent(v.relativeDelta()))
+                    .append(" | ")
+                    .append(intervalText(v))
+                    .append(" | ")
+                    .append(Verdicts.bound(v))
+                    .append(" | ")
+                    .append(
+                        v.status() == null ? "–" : Verdicts.emoji(v.status()) + " " + v.status())
+                    .append(" |\n"));
     out.append('\n');
   }
 
-  /** One format for the value and baseline columns of the metric table, so that they line up and every value shows. */
+  /**
+   * One format for the value and baseline columns of the metric table, so that they line up and
+   * every value shows.
+   */
   public static NumberColumn valueColumn(DriftFlag flag) {
     List<Double> numbers = new ArrayList<>();
-    flag.metrics().values().forEach(v -> {
-      numbers.add(v.value());
-      numbers.add(v.baseline());
-    });
+    flag.metrics()
+        .values()
+        .forEach(
+            v -> {
+              numbers.add(v.value());
+              numbers.add(v.baseline());
+            });
     return NumberColumn.of(numbers, false);
   }
 
-  /** The formats of the moved-rows table: scores (baseline and candidate) and their signed change. */
+  /**
+   * The formats of the moved-rows table: scores (baseline and candidate) and their signed change.
+   */
   public static NumberColumn[] movedColumns(List<ReviewMaterial.MovedRowText> moved) {
     List<Double> scores = new ArrayList<>();
     List<Double> changes = new ArrayList<>();
@@ -101,21 +132,37 @@ public final class ReviewMarkdown {
 
   /** One format per metric column of the history table. */
   public static NumberColumn historyColumn(List<EvaluationLock> history, String metric) {
-    return NumberColumn.of(history.stream().map(lock -> lock.metrics().get(metric))
-        .filter(Objects::nonNull).map(m -> (Double) m.value()).toList(), false);
+    return NumberColumn.of(
+        history.stream()
+            .map(lock -> lock.metrics().get(metric))
+            .filter(Objects::nonNull)
+            .map(m -> (Double) m.value())
+            .toList(),
+        false);
   }
 
-  /** The interval of the relative change, or of the value itself for a metric judged against a limit. */
+  /**
+   * The interval of the relative change, or of the value itself for a metric judged against a
+   * limit.
+   */
   public static String intervalText(MetricValue v) {
     if (v.ciLow() == null || v.ciHigh() == null) {
       return "–";
     }
     if (v.limit() != null) {
       NumberColumn bounds = NumberColumn.of(v.ciLow(), v.ciHigh());
-      return String.format(Locale.ROOT, "[%s, %s] at %.1f%%", bounds.format(v.ciLow()), bounds.format(v.ciHigh()),
+      return String.format(
+          Locale.ROOT,
+          "[%s, %s] at %.1f%%",
+          bounds.format(v.ciLow()),
+          bounds.format(v.ciHigh()),
           100 * (v.ciConfidence() == null ? 0.95 : v.ciConfidence()));
     }
-    return String.format(Locale.ROOT, "[%s, %s] at %.1f%%", Verdicts.percent(v.ciLow()), Verdicts.percent(v.ciHigh()),
+    return String.format(
+        Locale.ROOT,
+        "[%s, %s] at %.1f%%",
+        Verdicts.percent(v.ciLow()),
+        Verdicts.percent(v.ciHigh()),
         100 * (v.ciConfidence() == null ? 0.95 : v.ciConfidence()));
   }
 
@@ -124,8 +171,10 @@ public final class ReviewMarkdown {
     if (changes == null || changes.values().length == 0) {
       return;
     }
-    String what = changes.hasBaseline() ? "change of " + changes.score().name() + " per row (candidate − baseline)"
-        : changes.score().name() + " per row (no baseline to compare with)";
+    String what =
+        changes.hasBaseline()
+            ? "change of " + changes.score().name() + " per row (candidate − baseline)"
+            : changes.score().name() + " per row (no baseline to compare with)";
     out.append("#### Distribution: ").append(what).append("\n\n");
     if (links.histogramImage() != null) {
       out.append("![").append(what).append("](").append(links.histogramImage()).append(")\n\n");
@@ -136,11 +185,18 @@ public final class ReviewMarkdown {
 
   /** The distribution's median, 5th–95th percentiles and mean, all in one number format. */
   public static String distributionSummary(RowChanges changes) {
-    List<Double> numbers = List.of(changes.quantile(0.5), changes.quantile(0.05), changes.quantile(0.95), changes.mean());
+    List<Double> numbers =
+        List.of(
+            changes.quantile(0.5), changes.quantile(0.05), changes.quantile(0.95), changes.mean());
     NumberColumn format = NumberColumn.of(numbers, changes.hasBaseline());
-    return String.format(Locale.ROOT, "%,d rows: median %s, 5th–95th percentile [%s, %s], mean %s.",
-        changes.values().length, format.format(numbers.get(0)), format.format(numbers.get(1)),
-        format.format(numbers.get(2)), format.format(numbers.get(3)));
+    return String.format(
+        Locale.ROOT,
+        "%,d rows: median %s, 5th–95th percentile [%s, %s], mean %s.",
+        changes.values().length,
+        format.format(numbers.get(0)),
+        format.format(numbers.get(1)),
+        format.format(numbers.get(2)),
+        format.format(numbers.get(3)));
   }
 
   /** One line per bin: its range, a bar of block characters, and the count. */
@@ -152,8 +208,14 @@ public final class ReviewMarkdown {
       if (width == 0 && bins.counts()[i] > 0) {
         width = 1;
       }
-      out.append(String.format(Locale.ROOT, "%+10.4f … %+10.4f │%-" + BAR_WIDTH + "s %,d%n", bins.edges()[i],
-          bins.edges()[i + 1], "█".repeat(width), bins.counts()[i]));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "%+10.4f … %+10.4f │%-" + BAR_WIDTH + "s %,d%n",
+              bins.edges()[i],
+              bins.edges()[i + 1],
+              "█".repeat(width),
+              bins.counts()[i]));
     }
     return out.toString();
   }
@@ -162,13 +224,23 @@ public final class ReviewMarkdown {
     if (m.moved().isEmpty()) {
       return;
     }
-    out.append("#### Rows that moved most\n\n| row | text | baseline | candidate | change |\n|---|---|---:|---:|---:|\n");
+    out.append(
+        "#### Rows that moved most\n\n| row | text | baseline | candidate | change |\n|---|---|---:|---:|---:|\n");
     NumberColumn[] columns = movedColumns(m.moved());
     for (ReviewMaterial.MovedRowText row : m.moved()) {
-      String text = String.join(" ⟷ ", row.texts().values().stream().map(ReviewMarkdown::truncate).toList());
-      out.append("| ").append(escape(row.id())).append(" | ").append(escape(text)).append(" | ")
-          .append(columns[0].format(row.row().baseline())).append(" | ").append(columns[0].format(row.row().candidate()))
-          .append(" | ").append(columns[1].format(row.row().change())).append(" |\n");
+      String text =
+          String.join(" ⟷ ", row.texts().values().stream().map(ReviewMarkdown::truncate).toList());
+      out.append("| ")
+          .append(escape(row.id()))
+          .append(" | ")
+          .append(escape(text))
+          .append(" | ")
+          .append(columns[0].format(row.row().baseline()))
+          .append(" | ")
+          .append(columns[0].format(row.row().candidate()))
+          .append(" | ")
+          .append(columns[1].format(row.row().change()))
+          .append(" |\n");
     }
     out.append('\n');
   }
@@ -184,15 +256,24 @@ public final class ReviewMarkdown {
       out.append("Nothing but the weights: every other input of the evaluation is the same.\n\n");
       return;
     }
-    out.append("| input | ").append(code(m.baselineLock().version())).append(" | ").append(code(m.lock().version()))
+    out.append("| input | ")
+        .append(code(m.baselineLock().version()))
+        .append(" | ")
+        .append(code(m.lock().version()))
         .append(" |\n|---|---|---|\n");
     for (LockDiff.Change change : changes) {
-      out.append("| ").append(change.field()).append(" | ").append(escape(truncate(shortDigest(change.before()))))
-          .append(" | ").append(escape(truncate(shortDigest(change.after())))).append(" |\n");
+      out.append("| ")
+          .append(change.field())
+          .append(" | ")
+          .append(escape(truncate(shortDigest(change.before()))))
+          .append(" | ")
+          .append(escape(truncate(shortDigest(change.after()))))
+          .append(" |\n");
     }
     out.append('\n');
     if (changes.stream().anyMatch(c -> isDigest(c.before()) || isDigest(c.after()))) {
-      out.append("Digests are shortened to their first ").append(DIGEST_CHARS)
+      out.append("Digests are shortened to their first ")
+          .append(DIGEST_CHARS)
           .append(" characters; the lockfiles hold them in full.\n\n");
     }
   }
@@ -202,19 +283,28 @@ public final class ReviewMarkdown {
     out.append("<details><summary>Evidence</summary>\n\n");
     flag.reasons().forEach(reason -> out.append("- ").append(escape(reason)).append('\n'));
     if (flag.coverage() != null) {
-      out.append(String.format(Locale.ROOT, "- coverage: %d of %d shards, %,d of %,d rows%n", flag.coverage().shardsDone(),
-          flag.coverage().shardsTotal(), flag.coverage().rowsScored(), flag.coverage().rowsTotal()));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "- coverage: %d of %d shards, %,d of %,d rows%n",
+              flag.coverage().shardsDone(),
+              flag.coverage().shardsTotal(),
+              flag.coverage().rowsScored(),
+              flag.coverage().rowsTotal()));
     }
     if (!flag.executionProviders().isEmpty()) {
       out.append("- scored on: ").append(String.join(", ", flag.executionProviders())).append('\n');
     }
     if (flag.durationMs() != null) {
-      out.append(String.format(Locale.ROOT, "- from staging to flag: %.1f s%n", flag.durationMs() / 1000.0));
+      out.append(
+          String.format(
+              Locale.ROOT, "- from staging to flag: %.1f s%n", flag.durationMs() / 1000.0));
     }
     if (flag.lockfile() != null) {
       out.append("- lockfile: `").append(flag.lockfile()).append("`\n");
     }
-    m.problems().forEach(problem -> out.append("- not shown: ").append(escape(problem)).append('\n'));
+    m.problems()
+        .forEach(problem -> out.append("- not shown: ").append(escape(problem)).append('\n'));
     out.append("\n</details>\n\n");
   }
 
@@ -224,20 +314,36 @@ public final class ReviewMarkdown {
       return;
     }
     List<String> metrics = history.get(history.size() - 1).metrics().keySet().stream().toList();
-    out.append("<details><summary>History of ").append(m.model()).append(" (").append(history.size())
+    out.append("<details><summary>History of ")
+        .append(m.model())
+        .append(" (")
+        .append(history.size())
         .append(" evaluations)</summary>\n\n| version | commit | flag |");
     metrics.forEach(metric -> out.append(' ').append(metric).append(" |"));
     out.append("\n|---|---|---|").append("---:|".repeat(metrics.size())).append('\n');
     Map<String, NumberColumn> columns = new HashMap<>();
-    List<EvaluationLock> shown = history.subList(Math.max(0, history.size() - HISTORY_ROWS), history.size());
+    List<EvaluationLock> shown =
+        history.subList(Math.max(0, history.size() - HISTORY_ROWS), history.size());
     metrics.forEach(metric -> columns.put(metric, historyColumn(shown, metric)));
     for (EvaluationLock lock : shown) {
-      out.append("| ").append(code(lock.version())).append(" | ").append(lock.commit() == null ? "–" : code(shortCommit(lock.commit())))
-          .append(" | ").append(lock.flag() == null ? "–" : Verdicts.emoji(lock.flag()) + " " + lock.flag()).append(" |");
+      out.append("| ")
+          .append(code(lock.version()))
+          .append(" | ")
+          .append(lock.commit() == null ? "–" : code(shortCommit(lock.commit())))
+          .append(" | ")
+          .append(lock.flag() == null ? "–" : Verdicts.emoji(lock.flag()) + " " + lock.flag())
+          .append(" |");
       for (String metric : metrics) {
         EvaluationLock.LockedMetric value = lock.metrics().get(metric);
-        out.append(' ').append(value == null ? "–" : columns.get(metric).format(value.value())
-            + (value.relativeChange() == null ? "" : " (" + Verdicts.percent(value.relativeChange()) + ")")).append(" |");
+        out.append(' ')
+            .append(
+                value == null
+                    ? "–"
+                    : columns.get(metric).format(value.value())
+                        + (value.relativeChange() == null
+                            ? ""
+                            : " (" + Verdicts.percent(value.relativeChange()) + ")"))
+            .append(" |");
       }
       out.append('\n');
     }
@@ -280,8 +386,15 @@ public final class ReviewMarkdown {
 
   /** Keeps text from breaking a table or being read as Markdown or HTML. */
   static String escape(String text) {
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
-        .replace("*", "\\*").replace("_", "\\_").replace("`", "\\`").replace("[", "\\[").replace("]", "\\]")
+    return text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("*", "\\*")
+        .replace("_", "\\_")
+        .replace("`", "\\`")
+        .replace("[", "\\[")
+        .replace("]", "\\]")
         .replace("\n", " ");
   }
 }

@@ -11,7 +11,8 @@ import java.util.Map;
  * the baseline's lockfiles, the per-row changes, the text of the rows that moved most, the lockfile
  * diff and the model's history. What could not be read is listed in {@code problems} and left out.
  *
- * @param lock the candidate's lockfile; null when the run was not archived (an ERROR before scoring)
+ * @param lock the candidate's lockfile; null when the run was not archived (an ERROR before
+ *     scoring)
  * @param baselineLock the baseline version's lockfile; null without one
  * @param changes per-row scores and changes; null when the scores could not be read
  * @param history the model's archived evaluations, oldest first
@@ -26,7 +27,10 @@ public record ReviewMaterial(
     List<EvaluationLock> history,
     List<String> problems) {
 
-  /** A row that moved, with its id (the subset's {@code id} column, or its row number) and texts by column. */
+  /**
+   * A row that moved, with its id (the subset's {@code id} column, or its row number) and texts by
+   * column.
+   */
   public record MovedRowText(String id, Map<String, String> texts, RowChanges.MovedRow row) {}
 
   public ReviewMaterial {
@@ -36,8 +40,8 @@ public record ReviewMaterial(
   }
 
   /**
-   * The review of a flag whose run was not archived (an ERROR before scoring): the flag and the model's
-   * history, nothing else.
+   * The review of a flag whose run was not archived (an ERROR before scoring): the flag and the
+   * model's history, nothing else.
    */
   public static ReviewMaterial unarchived(DriftFlag flag, List<EvaluationLock> history) {
     return new ReviewMaterial(flag, null, null, null, List.of(), null, history, List.of());
@@ -47,7 +51,10 @@ public record ReviewMaterial(
     return flag.model();
   }
 
-  /** The version under review; the event id stands in for an event rejected before its version was read. */
+  /**
+   * The version under review; the event id stands in for an event rejected before its version was
+   * read.
+   */
   public String version() {
     return flag.version() != null ? flag.version() : flag.eventId();
   }

@@ -10,9 +10,9 @@ import java.util.Map;
 import java.util.stream.IntStream;
 
 /**
- * The per-row score of a candidate and, when it has a baseline on the same rows, the per-row change:
- * what the report's histogram and scatter draw and the comment summarises. Rows whose score is not a
- * number (a row with no scored token) are left out of the statistics. Immutable.
+ * The per-row score of a candidate and, when it has a baseline on the same rows, the per-row
+ * change: what the report's histogram and scatter draw and the comment summarises. Rows whose score
+ * is not a number (a row with no scored token) are left out of the statistics. Immutable.
  */
 public final class RowChanges {
   /** One row's score in both versions. */
@@ -22,7 +22,10 @@ public final class RowChanges {
     }
   }
 
-  /** Equal-width bins over the changes (or the scores, without a baseline): {@code counts[i]} in {@code [edges[i], edges[i+1])}. */
+  /**
+   * Equal-width bins over the changes (or the scores, without a baseline): {@code counts[i]} in
+   * {@code [edges[i], edges[i+1])}.
+   */
   public record Bins(double[] edges, long[] counts) {
     public long max() {
       return Arrays.stream(counts).max().orElse(0);
@@ -40,15 +43,21 @@ public final class RowChanges {
   }
 
   /**
-   * @param baselineValues the baseline's per-row values on the same rows, or null without a baseline
+   * @param baselineValues the baseline's per-row values on the same rows, or null without a
+   *     baseline
    * @throws IllegalArgumentException when the two runs have different row counts
    */
-  public static RowChanges of(RowScore score, Map<String, double[]> candidateValues, Map<String, double[]> baselineValues) {
+  public static RowChanges of(
+      RowScore score, Map<String, double[]> candidateValues, Map<String, double[]> baselineValues) {
     double[] candidate = scores(score, candidateValues);
     double[] baseline = baselineValues == null ? null : scores(score, baselineValues);
     if (baseline != null && baseline.length != candidate.length) {
-      throw new IllegalArgumentException("the baseline has scores for " + baseline.length + " rows and the candidate for "
-          + candidate.length + ": they were not scored on the same rows");
+      throw new IllegalArgumentException(
+          "the baseline has scores for "
+              + baseline.length
+              + " rows and the candidate for "
+              + candidate.length
+              + ": they were not scored on the same rows");
     }
     return new RowChanges(score, candidate, baseline);
   }
@@ -72,21 +81,29 @@ public final class RowChanges {
 
   /** The rows with a score in both versions (or in the candidate, without a baseline). */
   private IntStream scored() {
-    return IntStream.range(0, candidate.length).filter(i -> !Double.isNaN(candidate[i])
-        && (baseline == null || !Double.isNaN(baseline[i])));
+    return IntStream.range(0, candidate.length)
+        .filter(
+            i -> !Double.isNaN(candidate[i]) && (baseline == null || !Double.isNaN(baseline[i])));
   }
 
   /** The per-row changes, or the candidate's scores without a baseline, over the scored rows. */
   public double[] values() {
-    return scored().mapToDouble(i -> baseline == null ? candidate[i] : candidate[i] - baseline[i]).toArray();
+    return scored()
+        .mapToDouble(i -> baseline == null ? candidate[i] : candidate[i] - baseline[i])
+        .toArray();
   }
 
   /** Pairs (baseline, candidate) of the scored rows; empty without a baseline. */
   public List<MovedRow> pairs() {
-    return baseline == null ? List.of() : scored().mapToObj(i -> new MovedRow(i, baseline[i], candidate[i])).toList();
+    return baseline == null
+        ? List.of()
+        : scored().mapToObj(i -> new MovedRow(i, baseline[i], candidate[i])).toList();
   }
 
-  /** The {@code q}-quantile (0..1) of {@link #values()}, by linear interpolation; NaN when there is none. */
+  /**
+   * The {@code q}-quantile (0..1) of {@link #values()}, by linear interpolation; NaN when there is
+   * none.
+   */
   public double quantile(double q) {
     double[] sorted = values();
     if (sorted.length == 0) {
@@ -109,7 +126,10 @@ public final class RowChanges {
     return direction == Direction.TWO_SIDED ? Math.abs(change) : direction.badness(change);
   }
 
-  /** {@code bins} equal-width bins over {@link #values()}; one bin around the value when all are equal. */
+  /**
+   * {@code bins} equal-width bins over {@link #values()}; one bin around the value when all are
+   * equal.
+   */
   public Bins bins(int bins) {
     double[] values = values();
     double low = Arrays.stream(values).min().orElse(0);
@@ -131,11 +151,16 @@ public final class RowChanges {
     return new Bins(edges, counts);
   }
 
-  /** The {@code limit} rows that moved most, worst first: in the bad direction, or either way when two-sided. */
+  /**
+   * The {@code limit} rows that moved most, worst first: in the bad direction, or either way when
+   * two-sided.
+   */
   public List<MovedRow> mostMoved(int limit) {
     List<MovedRow> moved = new ArrayList<>(pairs());
-    moved.sort(Comparator.comparingDouble((MovedRow r) -> badness(r.change())).reversed()
-        .thenComparingInt(MovedRow::row));
+    moved.sort(
+        Comparator.comparingDouble((MovedRow r) -> badness(r.change()))
+            .reversed()
+            .thenComparingInt(MovedRow::row));
     return moved.subList(0, Math.min(limit, moved.size()));
   }
 }

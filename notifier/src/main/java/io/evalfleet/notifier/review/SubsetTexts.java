@@ -15,8 +15,8 @@ import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.api.ReadSupport;
 import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.schema.MessageType;
-import org.apache.parquet.schema.Types;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
+import org.apache.parquet.schema.Types;
 
 /** Reads the text of a few golden rows, by row number, for the rows that moved most. */
 public final class SubsetTexts {
@@ -30,8 +30,8 @@ public final class SubsetTexts {
    * column; columns missing from the file are skipped. Reads only those columns (and {@code id}),
    * in one pass.
    */
-  public static Map<Integer, Map<String, String>> read(Storage storage, String uri, List<String> textColumns,
-      Set<Integer> rows) throws IOException {
+  public static Map<Integer, Map<String, String>> read(
+      Storage storage, String uri, List<String> textColumns, Set<Integer> rows) throws IOException {
     Map<Integer, Map<String, String>> texts = new HashMap<>();
     if (rows.isEmpty()) {
       return texts;
@@ -52,8 +52,8 @@ public final class SubsetTexts {
     Configuration conf = new Configuration(storage.conf());
     conf.set(ReadSupport.PARQUET_READ_SCHEMA, schema.toString());
     int last = rows.stream().mapToInt(Integer::intValue).max().orElse(-1);
-    try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), Storage.path(uri)).withConf(conf)
-        .build()) {
+    try (ParquetReader<Group> reader =
+        ParquetReader.builder(new GroupReadSupport(), Storage.path(uri)).withConf(conf).build()) {
       Group group;
       for (int row = 0; row <= last && (group = reader.read()) != null; row++) {
         if (!rows.contains(row)) {
@@ -62,9 +62,12 @@ public final class SubsetTexts {
         Map<String, String> values = new LinkedHashMap<>();
         for (String column : wanted) {
           if (group.getFieldRepetitionCount(column) > 0) {
-            values.put(column, group.getType().getType(column).asPrimitiveType().getPrimitiveTypeName()
-                == PrimitiveTypeName.BINARY ? group.getString(column, 0) : group.getValueToString(
-                    group.getType().getFieldIndex(column), 0));
+            values.put(
+                column,
+                group.getType().getType(column).asPrimitiveType().getPrimitiveTypeName()
+                        == PrimitiveTypeName.BINARY
+                    ? group.getString(column, 0)
+                    : group.getValueToString(group.getType().getFieldIndex(column), 0));
           }
         }
         texts.put(row, values);

@@ -23,12 +23,21 @@ public final class Verdicts {
     };
   }
 
-  /** The gating metric that set the flag: the one with the worst status (ties: the largest bad change). */
+  /**
+   * The gating metric that set the flag: the one with the worst status (ties: the largest bad
+   * change).
+   */
   public static Optional<Map.Entry<String, MetricValue>> decisive(DriftFlag flag) {
     return flag.metrics().entrySet().stream()
         .filter(e -> Boolean.TRUE.equals(e.getValue().gating()) && e.getValue().status() != null)
-        .max(Comparator.<Map.Entry<String, MetricValue>>comparingInt(e -> rank(e.getValue().status()))
-            .thenComparingDouble(e -> e.getValue().relativeDelta() == null ? 0 : Math.abs(e.getValue().relativeDelta())));
+        .max(
+            Comparator.<Map.Entry<String, MetricValue>>comparingInt(
+                    e -> rank(e.getValue().status()))
+                .thenComparingDouble(
+                    e ->
+                        e.getValue().relativeDelta() == null
+                            ? 0
+                            : Math.abs(e.getValue().relativeDelta())));
   }
 
   private static int rank(Flag flag) {
@@ -44,12 +53,20 @@ public final class Verdicts {
   /** One sentence: what the flag means for this version, and the evidence that decided it. */
   public static String sentence(DriftFlag flag) {
     String version = flag.version() == null ? "this event" : "version " + flag.version();
-    String against = flag.baselineVersion() == null ? "" : " against version " + flag.baselineVersion();
+    String against =
+        flag.baselineVersion() == null ? "" : " against version " + flag.baselineVersion();
     String first = flag.reasons().isEmpty() ? "no reason was given" : flag.reasons().get(0);
-    Optional<String> evidence = decisive(flag).map(e -> e.getValue().evidence()).filter(s -> s != null && !s.isBlank());
+    Optional<String> evidence =
+        decisive(flag).map(e -> e.getValue().evidence()).filter(s -> s != null && !s.isBlank());
     return switch (flag.flag()) {
-      case GREEN -> capitalize(version) + " is fit to ship" + against + ": " + evidence.orElse(first);
-      case WARN -> capitalize(version) + " needs a reviewer's judgement" + against + ": " + evidence.orElse(first);
+      case GREEN ->
+          capitalize(version) + " is fit to ship" + against + ": " + evidence.orElse(first);
+      case WARN ->
+          capitalize(version)
+              + " needs a reviewer's judgement"
+              + against
+              + ": "
+              + evidence.orElse(first);
       case RED -> capitalize(version) + " must not ship" + against + ": " + evidence.orElse(first);
       case ERROR -> capitalize(version) + " could not be evaluated: " + first;
       case INCOMPLETE -> capitalize(version) + " was not fully scored: " + first;
@@ -61,20 +78,40 @@ public final class Verdicts {
     String model = flag.model();
     String version = flag.version();
     return switch (flag.flag()) {
-      case GREEN -> "Fit to ship by the policy. Make it the production baseline once it ships: `evalfleet baseline promote"
-          + " --model " + model + " --version " + version + "`.";
-      case WARN -> flag.baselineVersion() == null
-          ? "There is no baseline to compare with yet. If this version is what production runs, pin it: `evalfleet"
-              + " baseline pin --model " + model + " --version " + version + "`."
-          : "The change is not shown to stay within the margin, nor to exceed it. Look at the rows that moved most"
-              + " and the lockfile diff; ship only if the change is intended (`evalfleet baseline pin --model " + model
-              + " --version " + version + "`), or stage it again on a larger golden subset.";
-      case RED -> "Do not ship. Find what moved: the rows that moved most, and `evalfleet lock diff --model " + model + " "
-          + flag.baselineVersion() + " " + version + "`. A deliberate change of behaviour needs a new baseline"
-          + " (`evalfleet baseline pin --force`).";
+      case GREEN ->
+          "Fit to ship by the policy. Make it the production baseline once it ships: `evalfleet baseline promote"
+              + " --model "
+              + model
+              + " --version "
+              + version
+              + "`.";
+      case WARN ->
+          flag.baselineVersion() == null
+              ? "There is no baseline to compare with yet. If this version is what production runs, pin it: `evalfleet"
+                  + " baseline pin --model "
+                  + model
+                  + " --version "
+                  + version
+                  + "`."
+              : "The change is not shown to stay within the margin, nor to exceed it. Look at the rows that moved most"
+                  + " and the lockfile diff; ship only if the change is intended (`evalfleet baseline pin --model "
+                  + model
+                  + " --version "
+                  + version
+                  + "`), or stage it again on a larger golden subset.";
+      case RED ->
+          "Do not ship. Find what moved: the rows that moved most, and `evalfleet lock diff --model "
+              + model
+              + " "
+              + flag.baselineVersion()
+              + " "
+              + version
+              + "`. A deliberate change of behaviour needs a new baseline"
+              + " (`evalfleet baseline pin --force`).";
       case ERROR -> "Fix the cause named above and stage the version again; nothing was judged.";
-      case INCOMPLETE -> "Scoring stopped before every row was scored (see the evidence). Check the workers and"
-          + " storage, then stage the version again.";
+      case INCOMPLETE ->
+          "Scoring stopped before every row was scored (see the evidence). Check the workers and"
+              + " storage, then stage the version again.";
     };
   }
 
@@ -99,7 +136,8 @@ public final class Verdicts {
       return "–";
     }
     double magnitude = Math.abs(value);
-    return magnitude != 0 && (magnitude >= 1e5 || magnitude < 1e-3) ? String.format(Locale.ROOT, "%.3e", value)
+    return magnitude != 0 && (magnitude >= 1e5 || magnitude < 1e-3)
+        ? String.format(Locale.ROOT, "%.3e", value)
         : String.format(Locale.ROOT, "%.4f", value);
   }
 

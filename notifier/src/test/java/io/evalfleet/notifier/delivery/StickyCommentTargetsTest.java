@@ -29,7 +29,8 @@ class StickyCommentTargetsTest {
 
   private static Review review(String model, String version, ReviewRef where) {
     var flag = Flags.flag(model, version, Flag.GREEN, where);
-    return new Review(flag, ReviewMarkdown.marker(model) + "\nreview of " + version, "file:/r", "file:/r");
+    return new Review(
+        flag, ReviewMarkdown.marker(model) + "\nreview of " + version, "file:/r", "file:/r");
   }
 
   @Test
@@ -42,7 +43,8 @@ class StickyCommentTargetsTest {
     github.deliver(review("other", "v1", pr));
     assertThat(server.comments("github acme/models#7")).hasSize(2);
     assertThat(server.commentsContaining("github acme/models#7", ReviewMarkdown.marker("m")))
-        .singleElement().satisfies(c -> assertThat(c.body()).endsWith("review of v2"));
+        .singleElement()
+        .satisfies(c -> assertThat(c.body()).endsWith("review of v2"));
   }
 
   @Test
@@ -57,7 +59,8 @@ class StickyCommentTargetsTest {
       server.seed("github acme/models#8", "a later comment " + i);
     }
     github.deliver(review("m", "v2", pr));
-    assertThat(server.commentsContaining("github acme/models#8", ReviewMarkdown.marker("m"))).singleElement()
+    assertThat(server.commentsContaining("github acme/models#8", ReviewMarkdown.marker("m")))
+        .singleElement()
         .satisfies(c -> assertThat(c.body()).endsWith("review of v2"));
     assertThat(server.comments("github acme/models#8")).hasSize(211);
   }
@@ -68,7 +71,8 @@ class StickyCommentTargetsTest {
     GitHubTarget github = new GitHubTarget(server.github(), "t0ken");
     github.deliver(review("m", "v1", commit));
     github.deliver(review("m", "v2", commit));
-    assertThat(server.comments("github acme/models@abc1234")).singleElement()
+    assertThat(server.comments("github acme/models@abc1234"))
+        .singleElement()
         .satisfies(c -> assertThat(c.body()).endsWith("review of v2"));
   }
 
@@ -76,11 +80,13 @@ class StickyCommentTargetsTest {
   void aRejectedTokenIsAPermanentFailureNamingTheAnswer() {
     ReviewRef pr = new ReviewRef(ReviewRef.Provider.GITHUB, "acme/models", 7, null);
     GitHubTarget github = new GitHubTarget(server.github(), "wrong");
-    assertThatThrownBy(() -> github.deliver(review("m", "v1", pr))).isInstanceOfSatisfying(DeliveryException.class,
-        e -> {
-          assertThat(e.retryable()).isFalse();
-          assertThat(e.getMessage()).contains("github", "401", "Bad credentials");
-        });
+    assertThatThrownBy(() -> github.deliver(review("m", "v1", pr)))
+        .isInstanceOfSatisfying(
+            DeliveryException.class,
+            e -> {
+              assertThat(e.retryable()).isFalse();
+              assertThat(e.getMessage()).contains("github", "401", "Bad credentials");
+            });
   }
 
   @Test
@@ -88,14 +94,16 @@ class StickyCommentTargetsTest {
     ReviewRef pr = new ReviewRef(ReviewRef.Provider.GITHUB, "acme/models", 7, null);
     GitHubTarget github = new GitHubTarget(server.github(), "t0ken");
     server.failNext(1, 429, "7");
-    assertThatThrownBy(() -> github.deliver(review("m", "v1", pr))).isInstanceOfSatisfying(DeliveryException.class,
-        e -> {
-          assertThat(e.retryable()).isTrue();
-          assertThat(e.retryAfter()).hasSeconds(7);
-        });
+    assertThatThrownBy(() -> github.deliver(review("m", "v1", pr)))
+        .isInstanceOfSatisfying(
+            DeliveryException.class,
+            e -> {
+              assertThat(e.retryable()).isTrue();
+              assertThat(e.retryAfter()).hasSeconds(7);
+            });
     server.failNext(1, 502, (String) null);
-    assertThatThrownBy(() -> github.deliver(review("m", "v1", pr))).isInstanceOfSatisfying(DeliveryException.class,
-        e -> assertThat(e.retryable()).isTrue());
+    assertThatThrownBy(() -> github.deliver(review("m", "v1", pr)))
+        .isInstanceOfSatisfying(DeliveryException.class, e -> assertThat(e.retryable()).isTrue());
   }
 
   @Test
@@ -103,15 +111,19 @@ class StickyCommentTargetsTest {
     ReviewRef pr = new ReviewRef(ReviewRef.Provider.GITHUB, "acme/models", 7, null);
     GitHubTarget github = new GitHubTarget(server.github(), "t0ken");
     long reset = java.time.Instant.now().getEpochSecond() + 30;
-    server.failNext(1, 403, Map.of("x-ratelimit-remaining", "0", "x-ratelimit-reset", Long.toString(reset)));
-    assertThatThrownBy(() -> github.deliver(review("m", "v1", pr))).isInstanceOfSatisfying(DeliveryException.class,
-        e -> {
-          assertThat(e.retryable()).isTrue();
-          assertThat(e.retryAfter()).isBetween(java.time.Duration.ofSeconds(25), java.time.Duration.ofSeconds(31));
-        });
+    server.failNext(
+        1, 403, Map.of("x-ratelimit-remaining", "0", "x-ratelimit-reset", Long.toString(reset)));
+    assertThatThrownBy(() -> github.deliver(review("m", "v1", pr)))
+        .isInstanceOfSatisfying(
+            DeliveryException.class,
+            e -> {
+              assertThat(e.retryable()).isTrue();
+              assertThat(e.retryAfter())
+                  .isBetween(java.time.Duration.ofSeconds(25), java.time.Duration.ofSeconds(31));
+            });
     server.failNext(1, 403, Map.of("x-ratelimit-remaining", "4999"));
-    assertThatThrownBy(() -> github.deliver(review("m", "v1", pr))).isInstanceOfSatisfying(DeliveryException.class,
-        e -> assertThat(e.retryable()).isFalse());
+    assertThatThrownBy(() -> github.deliver(review("m", "v1", pr)))
+        .isInstanceOfSatisfying(DeliveryException.class, e -> assertThat(e.retryable()).isFalse());
   }
 
   @Test
@@ -122,7 +134,8 @@ class StickyCommentTargetsTest {
     assertThat(new GitHubTarget(server.github(), "t0ken").accepts(review("m", "v1", mr))).isFalse();
     gitlab.deliver(review("m", "v1", mr));
     gitlab.deliver(review("m", "v2", mr));
-    assertThat(server.comments("gitlab group/sub/project#3")).singleElement()
+    assertThat(server.comments("gitlab group/sub/project#3"))
+        .singleElement()
         .satisfies(c -> assertThat(c.body()).endsWith("review of v2"));
     assertThat(server.received("/gitlab/projects/group%2Fsub%2Fproject/")).isNotEmpty();
   }
@@ -130,10 +143,13 @@ class StickyCommentTargetsTest {
   @Test
   void gitLabRefusesACommitReviewSayingWhy() {
     ReviewRef commit = new ReviewRef(ReviewRef.Provider.GITLAB, "group/project", null, "abc1234");
-    assertThatThrownBy(() -> new GitLabTarget(server.gitlab(), "t0ken").deliver(review("m", "v1", commit)))
-        .isInstanceOfSatisfying(DeliveryException.class, e -> {
-          assertThat(e.retryable()).isFalse();
-          assertThat(e.getMessage()).contains("merge request");
-        });
+    assertThatThrownBy(
+            () -> new GitLabTarget(server.gitlab(), "t0ken").deliver(review("m", "v1", commit)))
+        .isInstanceOfSatisfying(
+            DeliveryException.class,
+            e -> {
+              assertThat(e.retryable()).isFalse();
+              assertThat(e.getMessage()).contains("merge request");
+            });
   }
 }

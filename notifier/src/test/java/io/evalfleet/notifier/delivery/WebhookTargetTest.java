@@ -18,8 +18,10 @@ class WebhookTargetTest {
   @Test
   void signatureIsHmacSha256AsRfc4231GivesIt() {
     // RFC 4231, test case 2
-    assertThat(WebhookTarget.signature("Jefe".getBytes(StandardCharsets.US_ASCII),
-        "what do ya want for nothing?".getBytes(StandardCharsets.US_ASCII)))
+    assertThat(
+            WebhookTarget.signature(
+                "Jefe".getBytes(StandardCharsets.US_ASCII),
+                "what do ya want for nothing?".getBytes(StandardCharsets.US_ASCII)))
         .isEqualTo("sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
   }
 
@@ -27,11 +29,15 @@ class WebhookTargetTest {
   void postsTheFlagAndCommentSignedOverTheExactBody() throws Exception {
     try (FakeReviewServer server = new FakeReviewServer("unused")) {
       var flag = Flags.flag("m", "v1", Flag.RED, null);
-      new WebhookTarget(server.webhook(), "s3cret").deliver(new Review(flag, "the comment", "file:/r", "https://r"));
+      new WebhookTarget(server.webhook(), "s3cret")
+          .deliver(new Review(flag, "the comment", "file:/r", "https://r"));
       var request = server.received("/hook").get(0);
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec("s3cret".getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      String expected = "sha256=" + HexFormat.of().formatHex(mac.doFinal(request.body().getBytes(StandardCharsets.UTF_8)));
+      String expected =
+          "sha256="
+              + HexFormat.of()
+                  .formatHex(mac.doFinal(request.body().getBytes(StandardCharsets.UTF_8)));
       assertThat(request.headers().get("x-evalfleet-signature-256")).isEqualTo(expected);
       assertThat(request.headers().get("x-evalfleet-delivery")).isEqualTo(flag.runId());
       JsonNode body = Json.mapper().readTree(request.body());

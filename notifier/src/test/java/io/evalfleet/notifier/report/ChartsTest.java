@@ -15,17 +15,25 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 
 class ChartsTest {
-  /** Values between 0.49 and 0.69, and a production band from 0.23 to 0.89: far wider than the points. */
+  /**
+   * Values between 0.49 and 0.69, and a production band from 0.23 to 0.89: far wider than the
+   * points.
+   */
   static List<EvaluationLock> history(double... values) {
     List<EvaluationLock> locks = new ArrayList<>();
     for (int i = 0; i < values.length; i++) {
-      locks.add(lock("v" + i, Map.of("spearman", EvaluationLock.LockedMetric.builder()
-          .value(values[i])
-          .status(Flag.GREEN)
-          .margin(0.02)
-          .bandLow(0.23)
-          .bandHigh(0.89)
-          .build())));
+      locks.add(
+          lock(
+              "v" + i,
+              Map.of(
+                  "spearman",
+                  EvaluationLock.LockedMetric.builder()
+                      .value(values[i])
+                      .status(Flag.GREEN)
+                      .margin(0.02)
+                      .bandLow(0.23)
+                      .bandHigh(0.89)
+                      .build())));
     }
     return locks;
   }
@@ -48,7 +56,8 @@ class ChartsTest {
 
   @Test
   void historyAxisSpansTheWholeBandSoBothItsEdgesAreDrawnInsideThePlot() throws Exception {
-    BufferedImage chart = image(Charts.history("spearman", history(0.49, 0.55, 0.69, 0.6), 0.23, 0.89));
+    BufferedImage chart =
+        image(Charts.history("spearman", history(0.49, 0.55, 0.69, 0.6), 0.23, 0.89));
     List<int[]> edges = lines(chart, Charts.BAND_EDGE, 300);
     assertThat(edges).as("the band's lower and upper edge").hasSize(2);
     int top = edges.get(0)[0];
@@ -58,7 +67,9 @@ class ChartsTest {
     assertThat(top).as("white plot above the band's upper edge").isGreaterThan(plot[0] + 3);
     assertThat(bottom).as("white plot below the band's lower edge").isLessThan(plot[1] - 3);
     double share = (bottom - top) / (double) (plot[1] - plot[0]);
-    assertThat(share).isBetween(1 / (1 + 2 * Charts.AXIS_PADDING) - 0.03, 1 / (1 + 2 * Charts.AXIS_PADDING) + 0.03);
+    assertThat(share)
+        .isBetween(
+            1 / (1 + 2 * Charts.AXIS_PADDING) - 0.03, 1 / (1 + 2 * Charts.AXIS_PADDING) + 0.03);
   }
 
   @Test
@@ -73,54 +84,62 @@ class ChartsTest {
 
   @Test
   void intervalAxisIncludesTheMarginEvenWhenTheIntervalIsTiny() throws Exception {
-    MetricValue value = MetricValue.builder()
-        .value(0.85)
-        .n(240)
-        .direction("higher_is_better")
-        .baseline(0.85)
-        .delta(0.0)
-        .relativeDelta(-0.0005)
-        .ciLow(-0.001)
-        .ciHigh(0.0)
-        .ciConfidence(0.95)
-        .margin(0.02)
-        .gating(true)
-        .pValue(0.001)
-        .status(Flag.GREEN)
-        .evidence("e")
-        .build();
+    MetricValue value =
+        MetricValue.builder()
+            .value(0.85)
+            .n(240)
+            .direction("higher_is_better")
+            .baseline(0.85)
+            .delta(0.0)
+            .relativeDelta(-0.0005)
+            .ciLow(-0.001)
+            .ciHigh(0.0)
+            .ciConfidence(0.95)
+            .margin(0.02)
+            .gating(true)
+            .pValue(0.001)
+            .status(Flag.GREEN)
+            .evidence("e")
+            .build();
     BufferedImage chart = image(Charts.interval("spearman", value));
     assertThat(columns(chart, Charts.MARGIN_EDGE, 40)).as("the margin at -2%").hasSize(1);
   }
 
   @Test
   void limitMetricIsDrawnAgainstItsLimitNotAsAPercentChange() throws Exception {
-    // kl_mean 0.0831 (0.0712 to 0.0950) against a limit of at most 0.05: the limit lies left of the interval
-    MetricValue value = MetricValue.builder()
-        .value(0.0831)
-        .n(40)
-        .direction("lower_is_better")
-        .ciLow(0.0712)
-        .ciHigh(0.0950)
-        .ciConfidence(0.975)
-        .gating(true)
-        .pValue(0.0005)
-        .status(Flag.RED)
-        .evidence("e")
-        .limit(0.05)
-        .build();
+    // kl_mean 0.0831 (0.0712 to 0.0950) against a limit of at most 0.05: the limit lies left of the
+    // interval
+    MetricValue value =
+        MetricValue.builder()
+            .value(0.0831)
+            .n(40)
+            .direction("lower_is_better")
+            .ciLow(0.0712)
+            .ciHigh(0.0950)
+            .ciConfidence(0.975)
+            .gating(true)
+            .pValue(0.0005)
+            .status(Flag.RED)
+            .evidence("e")
+            .limit(0.05)
+            .build();
     BufferedImage chart = image(Charts.interval("kl_mean", value));
     List<int[]> limit = columns(chart, Charts.MARGIN_EDGE, 40);
     assertThat(limit).as("the limit line").hasSize(1);
     int interval = firstColumn(chart, Charts.INTERVAL);
-    assertThat(interval).as("the interval starts right of the limit").isGreaterThan(limit.get(0)[1]);
+    assertThat(interval)
+        .as("the interval starts right of the limit")
+        .isGreaterThan(limit.get(0)[1]);
   }
 
   static BufferedImage image(byte[] png) throws Exception {
     return ImageIO.read(new ByteArrayInputStream(png));
   }
 
-  /** Runs of consecutive rows in which at least {@code minimum} pixels have exactly {@code color}: {first, last}. */
+  /**
+   * Runs of consecutive rows in which at least {@code minimum} pixels have exactly {@code color}:
+   * {first, last}.
+   */
   static List<int[]> lines(BufferedImage image, Color color, int minimum) {
     List<int[]> runs = new ArrayList<>();
     int rgb = color.getRGB() & 0xffffff;
@@ -142,7 +161,10 @@ class ChartsTest {
     return runs;
   }
 
-  /** Runs of consecutive columns in which at least {@code minimum} pixels have exactly {@code color}. */
+  /**
+   * Runs of consecutive columns in which at least {@code minimum} pixels have exactly {@code
+   * color}.
+   */
   static List<int[]> columns(BufferedImage image, Color color, int minimum) {
     List<int[]> runs = new ArrayList<>();
     int rgb = color.getRGB() & 0xffffff;

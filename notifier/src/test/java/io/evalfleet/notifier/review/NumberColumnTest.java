@@ -10,7 +10,8 @@ class NumberColumnTest {
   @Test
   void ordinaryValuesKeepFourDecimals() {
     NumberColumn column = NumberColumn.of(0.85, 0.8123, 9.916);
-    assertThat(List.of(column.format(0.85), column.format(9.916))).containsExactly("0.8500", "9.9160");
+    assertThat(List.of(column.format(0.85), column.format(9.916)))
+        .containsExactly("0.8500", "9.9160");
   }
 
   @Test

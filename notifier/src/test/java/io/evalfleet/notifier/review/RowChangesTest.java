@@ -16,7 +16,9 @@ class RowChangesTest {
 
   @Test
   void changesAreCandidateMinusBaselinePerRow() {
-    RowChanges changes = RowChanges.of(Task.EMBEDDING.spec().rowScore(), cosines(0.5, 0.9, 0.1), cosines(0.4, 0.9, 0.3));
+    RowChanges changes =
+        RowChanges.of(
+            Task.EMBEDDING.spec().rowScore(), cosines(0.5, 0.9, 0.1), cosines(0.4, 0.9, 0.3));
     assertThat(changes.values()).containsExactly(new double[] {0.1, 0.0, -0.2}, within(1e-12));
     assertThat(changes.mean()).isCloseTo(-0.1 / 3, within(1e-12));
     assertThat(changes.quantile(0.5)).isCloseTo(0.0, within(1e-12));
@@ -25,15 +27,19 @@ class RowChangesTest {
 
   @Test
   void twoSidedScoresRankRowsByTheSizeOfTheirChange() {
-    RowChanges changes = RowChanges.of(Task.EMBEDDING.spec().rowScore(), cosines(0.5, 0.9, 0.1), cosines(0.4, 0.9, 0.3));
+    RowChanges changes =
+        RowChanges.of(
+            Task.EMBEDDING.spec().rowScore(), cosines(0.5, 0.9, 0.1), cosines(0.4, 0.9, 0.3));
     assertThat(changes.mostMoved(2)).extracting(RowChanges.MovedRow::row).containsExactly(2, 0);
   }
 
   @Test
   void perplexityRowsRankWorseNllFirstAndSkipRowsWithoutTokens() {
     // per-token NLL: candidate 2.0, 1.0, (no tokens), 3.0; baseline 1.0, 1.5, 1.0, 1.0
-    Map<String, double[]> candidate = Map.of("nll_sum", new double[] {20, 10, 0, 30}, "tokens", new double[] {10, 10, 0, 10});
-    Map<String, double[]> baseline = Map.of("nll_sum", new double[] {10, 15, 5, 10}, "tokens", new double[] {10, 10, 5, 10});
+    Map<String, double[]> candidate =
+        Map.of("nll_sum", new double[] {20, 10, 0, 30}, "tokens", new double[] {10, 10, 0, 10});
+    Map<String, double[]> baseline =
+        Map.of("nll_sum", new double[] {10, 15, 5, 10}, "tokens", new double[] {10, 10, 5, 10});
     RowChanges changes = RowChanges.of(Task.CAUSAL_LM.spec().rowScore(), candidate, baseline);
     assertThat(changes.values()).hasSize(3);
     assertThat(changes.mostMoved(3)).extracting(RowChanges.MovedRow::row).containsExactly(3, 0, 1);
@@ -56,7 +62,9 @@ class RowChangesTest {
 
   @Test
   void runsOnOtherRowsAreRefused() {
-    assertThatThrownBy(() -> RowChanges.of(Task.EMBEDDING.spec().rowScore(), cosines(1, 2), cosines(1, 2, 3)))
-        .hasMessageContaining("3 rows").hasMessageContaining("2");
+    assertThatThrownBy(
+            () -> RowChanges.of(Task.EMBEDDING.spec().rowScore(), cosines(1, 2), cosines(1, 2, 3)))
+        .hasMessageContaining("3 rows")
+        .hasMessageContaining("2");
   }
 }

@@ -29,19 +29,26 @@ import java.util.regex.Pattern;
  */
 public final class FakeReviewServer implements AutoCloseable {
   /** One request as received. */
-  public record Received(String method, String path, Map<String, String> headers, String body, long atNanos) {}
+  public record Received(
+      String method, String path, Map<String, String> headers, String body, long atNanos) {}
 
   /** A comment as stored: its thread (e.g. {@code github owner/repo#7}), id and body. */
   public record Comment(String thread, long id, String body) {}
 
   private record Failure(int status, Map<String, String> headers) {}
 
-  private static final Pattern GITHUB_ISSUE = Pattern.compile("/github/repos/(.+)/issues/(\\d+)/comments");
-  private static final Pattern GITHUB_ISSUE_COMMENT = Pattern.compile("/github/repos/(.+)/issues/comments/(\\d+)");
-  private static final Pattern GITHUB_COMMIT = Pattern.compile("/github/repos/(.+)/commits/([0-9a-f]+)/comments");
-  private static final Pattern GITHUB_COMMIT_COMMENT = Pattern.compile("/github/repos/(.+)/comments/(\\d+)");
-  private static final Pattern GITLAB_NOTES = Pattern.compile("/gitlab/projects/([^/]+)/merge_requests/(\\d+)/notes");
-  private static final Pattern GITLAB_NOTE = Pattern.compile("/gitlab/projects/([^/]+)/merge_requests/(\\d+)/notes/(\\d+)");
+  private static final Pattern GITHUB_ISSUE =
+      Pattern.compile("/github/repos/(.+)/issues/(\\d+)/comments");
+  private static final Pattern GITHUB_ISSUE_COMMENT =
+      Pattern.compile("/github/repos/(.+)/issues/comments/(\\d+)");
+  private static final Pattern GITHUB_COMMIT =
+      Pattern.compile("/github/repos/(.+)/commits/([0-9a-f]+)/comments");
+  private static final Pattern GITHUB_COMMIT_COMMENT =
+      Pattern.compile("/github/repos/(.+)/comments/(\\d+)");
+  private static final Pattern GITLAB_NOTES =
+      Pattern.compile("/gitlab/projects/([^/]+)/merge_requests/(\\d+)/notes");
+  private static final Pattern GITLAB_NOTE =
+      Pattern.compile("/gitlab/projects/([^/]+)/merge_requests/(\\d+)/notes/(\\d+)");
 
   private final HttpServer server;
   private final String token;
@@ -72,7 +79,10 @@ public final class FakeReviewServer implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/hook");
   }
 
-  /** The next {@code times} requests are answered with {@code status} (and {@code Retry-After} when not null). */
+  /**
+   * The next {@code times} requests are answered with {@code status} (and {@code Retry-After} when
+   * not null).
+   */
   public synchronized void failNext(int times, int status, String retryAfter) {
     failNext(times, status, retryAfter == null ? Map.of() : Map.of("Retry-After", retryAfter));
   }
@@ -84,7 +94,10 @@ public final class FakeReviewServer implements AutoCloseable {
     }
   }
 
-  /** Every request whose path starts with {@code prefix} is answered with {@code status}; null to stop. */
+  /**
+   * Every request whose path starts with {@code prefix} is answered with {@code status}; null to
+   * stop.
+   */
   public void failAlways(String prefix, int status) {
     this.failingStatus = status;
     this.failingPrefix = prefix;
@@ -121,7 +134,9 @@ public final class FakeReviewServer implements AutoCloseable {
     String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
     String path = exchange.getRequestURI().getRawPath();
     Map<String, String> headers = new LinkedHashMap<>();
-    exchange.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), String.join(",", v)));
+    exchange
+        .getRequestHeaders()
+        .forEach((k, v) -> headers.put(k.toLowerCase(java.util.Locale.ROOT), String.join(",", v)));
     received.add(new Received(exchange.getRequestMethod(), path, headers, body, System.nanoTime()));
     Failure failure;
     synchronized (this) {
@@ -143,7 +158,8 @@ public final class FakeReviewServer implements AutoCloseable {
     }
   }
 
-  private void route(HttpExchange exchange, String path, Map<String, String> headers, String body) throws IOException {
+  private void route(HttpExchange exchange, String path, Map<String, String> headers, String body)
+      throws IOException {
     String method = exchange.getRequestMethod();
     if (path.equals("/hook")) {
       respond(exchange, 204, null);
@@ -158,7 +174,8 @@ public final class FakeReviewServer implements AutoCloseable {
     if ((m = GITHUB_ISSUE.matcher(path)).matches() || (m = GITHUB_COMMIT.matcher(path)).matches()) {
       String thread = "github " + m.group(1) + (path.contains("/issues/") ? "#" : "@") + m.group(2);
       listOrCreate(exchange, method, thread, body);
-    } else if ((m = GITHUB_ISSUE_COMMENT.matcher(path)).matches() || (m = GITHUB_COMMIT_COMMENT.matcher(path)).matches()) {
+    } else if ((m = GITHUB_ISSUE_COMMENT.matcher(path)).matches()
+        || (m = GITHUB_COMMIT_COMMENT.matcher(path)).matches()) {
       update(exchange, method, "PATCH", Long.parseLong(m.group(2)), body);
     } else if ((m = GITLAB_NOTE.matcher(path)).matches()) {
       update(exchange, method, "PUT", Long.parseLong(m.group(3)), body);
@@ -170,14 +187,18 @@ public final class FakeReviewServer implements AutoCloseable {
     }
   }
 
-  private void listOrCreate(HttpExchange exchange, String method, String thread, String body) throws IOException {
+  private void listOrCreate(HttpExchange exchange, String method, String thread, String body)
+      throws IOException {
     if (method.equals("GET")) {
       Map<String, String> query = query(exchange.getRequestURI());
       int perPage = Integer.parseInt(query.getOrDefault("per_page", "30"));
       int page = Integer.parseInt(query.getOrDefault("page", "1"));
       List<Comment> all = comments(thread);
       ArrayNode array = Json.mapper().createArrayNode();
-      all.stream().skip((long) (page - 1) * perPage).limit(perPage).forEach(c -> array.add(node(c)));
+      all.stream()
+          .skip((long) (page - 1) * perPage)
+          .limit(perPage)
+          .forEach(c -> array.add(node(c)));
       respond(exchange, 200, array.toString());
     } else if (method.equals("POST")) {
       long id = ids.incrementAndGet();
@@ -189,7 +210,8 @@ public final class FakeReviewServer implements AutoCloseable {
     }
   }
 
-  private void update(HttpExchange exchange, String method, String expected, long id, String body) throws IOException {
+  private void update(HttpExchange exchange, String method, String expected, long id, String body)
+      throws IOException {
     Comment existing = comments.get(id);
     if (!method.equals(expected)) {
       respond(exchange, 405, "{}");

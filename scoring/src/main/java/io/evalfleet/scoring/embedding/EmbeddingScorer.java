@@ -35,19 +35,19 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.apache.parquet.example.data.Group;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Scores embedding jobs ({@link EmbeddingTask}). Embeds texts with a sentence-embedding model: tokenise, run the ONNX graph, mean-pool the token
- * vectors over the attention mask and L2-normalise.
+ * Scores embedding jobs ({@link EmbeddingTask}). Embeds texts with a sentence-embedding model:
+ * tokenise, run the ONNX graph, mean-pool the token vectors over the attention mask and
+ * L2-normalise.
  *
  * <p>A text's embedding must not depend on which other texts share its batch. Models in fp32 are
  * batch-invariant, but dynamically quantised graphs compute one quantisation scale per batch, so
  * padding and neighbours move the result. Each model is therefore probed once: a text embedded
- * alone and inside a padded batch must agree to {@value #INVARIANCE_TOLERANCE}; if not, that
- * model is run one text at a time. Thread-safe.
+ * alone and inside a padded batch must agree to {@value #INVARIANCE_TOLERANCE}; if not, that model
+ * is run one text at a time. Thread-safe.
  */
 public final class EmbeddingScorer implements TaskScorer {
   private static final Logger log = LoggerFactory.getLogger(EmbeddingScorer.class);
@@ -58,6 +58,7 @@ public final class EmbeddingScorer implements TaskScorer {
 
   /** {@code batching} of a batch-invariant model: texts sorted by length, in padded batches. */
   public static final String PADDED_BATCHES = "padded-batches";
+
   /** {@code batching} of a model whose embeddings move with their batch: each text runs alone. */
   public static final String ONE_AT_A_TIME = "one-at-a-time";
 
@@ -65,13 +66,17 @@ public final class EmbeddingScorer implements TaskScorer {
   private final SubsetReader subsets;
   private final int batchSize;
   private final int defaultMaxSeqLen;
+
   /** Per model digest, whether its scores are batch-invariant (probed once per model). */
-  private final Cache<String, Boolean> batchInvariant = Caffeine.newBuilder().maximumSize(1_000).build();
+  private final Cache<String, Boolean> batchInvariant =
+      Caffeine.newBuilder().maximumSize(1_000).build();
 
   /**
-   * @param defaultMaxSeqLen where texts are truncated when a job does not say ({@code worker.default-max-seq-len})
+   * @param defaultMaxSeqLen where texts are truncated when a job does not say ({@code
+   *     worker.default-max-seq-len})
    */
-  public EmbeddingScorer(ModelSessions sessions, SubsetReader subsets, int batchSize, int defaultMaxSeqLen) {
+  public EmbeddingScorer(
+      ModelSessions sessions, SubsetReader subsets, int batchSize, int defaultMaxSeqLen) {
     this.sessions = sessions;
     this.subsets = subsets;
     this.batchSize = batchSize;
@@ -83,7 +88,9 @@ public final class EmbeddingScorer implements TaskScorer {
     return Task.EMBEDDING;
   }
 
-  /** Per pair, the cosine of its two texts' embeddings, and the gold score when the subset has one. */
+  /**
+   * Per pair, the cosine of its two texts' embeddings, and the gold score when the subset has one.
+   */
   @Override
   public Scored score(ScoringJob job) throws ScoringException {
     String uri = job.goldenSubset().uri();
@@ -98,26 +105,33 @@ public final class EmbeddingScorer implements TaskScorer {
     List<String> problems = new ArrayList<>(1);
     try {
       long[] row = {job.rowStart()};
-      subsets.read(uri, columns, job.rowStart(), job.rowCount(), record -> {
-        String a = Cells.text(record, colA);
-        String b = Cells.text(record, colB);
-        if ((a == null || b == null) && problems.isEmpty()) {
-          problems.add("row " + row[0] + " has no value in column '" + (a == null ? colA : colB) + "'");
-        }
-        // Prompt prefixes are part of the text the model was trained on: prepended before tokenisation.
-        texts.add(conventions.prefixA() + (a == null ? "" : a));
-        texts.add(conventions.prefixB() + (b == null ? "" : b));
-        if (colGold != null) {
-          if (record.getFieldRepetitionCount(colGold) == 0) {
-            if (problems.isEmpty()) {
-              problems.add("row " + row[0] + " has no value in column '" + colGold + "'");
+      subsets.read(
+          uri,
+          columns,
+          job.rowStart(),
+          job.rowCount(),
+          record -> {
+            String a = Cells.text(record, colA);
+            String b = Cells.text(record, colB);
+            if ((a == null || b == null) && problems.isEmpty()) {
+              problems.add(
+                  "row " + row[0] + " has no value in column '" + (a == null ? colA : colB) + "'");
             }
-          } else {
-            gold[(int) (row[0] - job.rowStart())] = Cells.number(record, colGold);
-          }
-        }
-        row[0]++;
-      });
+            // Prompt prefixes are part of the text the model was trained on: prepended before
+            // tokenisation.
+            texts.add(conventions.prefixA() + (a == null ? "" : a));
+            texts.add(conventions.prefixB() + (b == null ? "" : b));
+            if (colGold != null) {
+              if (record.getFieldRepetitionCount(colGold) == 0) {
+                if (problems.isEmpty()) {
+                  problems.add("row " + row[0] + " has no value in column '" + colGold + "'");
+                }
+              } else {
+                gold[(int) (row[0] - job.rowStart())] = Cells.number(record, colGold);
+              }
+            }
+            row[0]++;
+          });
     } catch (IOException e) {
       throw ScoringException.of("reading golden subset " + uri, e);
     }
@@ -126,7 +140,7 @@ public final class EmbeddingScorer implements TaskScorer {
     }
     int maxLen = job.maxSeqLen() != null ? job.maxSeqLen() : defaultMaxSeqLen;
     try (ModelSessions.TokenizerLease held = sessions.tokenizer(job.tokenizer(), maxLen);
-         ModelSessions.Lease lease = sessions.lease(job.artifact())) {
+        ModelSessions.Lease lease = sessions.lease(job.artifact())) {
       HuggingFaceTokenizer tokenizer = held.tokenizer();
       LoadedModel model = lease.model();
       double[][] vectors = embed(model, tokenizer, conventions, texts);
@@ -139,7 +153,11 @@ public final class EmbeddingScorer implements TaskScorer {
       if (colGold != null) {
         values.put(MetricNames.GOLD, gold);
       }
-      return new Scored(values, batching(model, tokenizer, conventions), null, model.executionProvider(),
+      return new Scored(
+          values,
+          batching(model, tokenizer, conventions),
+          null,
+          model.executionProvider(),
           model.signature());
     }
   }
@@ -149,24 +167,32 @@ public final class EmbeddingScorer implements TaskScorer {
    * #PADDED_BATCHES}, or {@link #ONE_AT_A_TIME} for a model whose embeddings move with their batch
    * (a dynamically quantised graph). Probed once per model, pooling and output.
    */
-  public String batching(LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions)
+  public String batching(
+      LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions)
       throws ScoringException {
     return isBatchInvariant(model, tokenizer, conventions) ? PADDED_BATCHES : ONE_AT_A_TIME;
   }
 
-  /** The most texts one forward pass holds for a batch-invariant model ({@code worker.batch-size}). */
+  /**
+   * The most texts one forward pass holds for a batch-invariant model ({@code worker.batch-size}).
+   */
   public int batchSize() {
     return batchSize;
   }
 
   /** The L2-normalised embedding of every text, in input order. */
-  public double[][] embed(LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions,
-      List<String> texts) throws ScoringException {
+  public double[][] embed(
+      LoadedModel model,
+      HuggingFaceTokenizer tokenizer,
+      EmbeddingConventions conventions,
+      List<String> texts)
+      throws ScoringException {
     int limit = isBatchInvariant(model, tokenizer, conventions) ? batchSize : 1;
     return embedBatched(model, tokenizer, conventions, texts, limit);
   }
 
-  private boolean isBatchInvariant(LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions)
+  private boolean isBatchInvariant(
+      LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions)
       throws ScoringException {
     // Pooling decides which token vectors count (last-token and max read what mean averages away).
     String key = model.sha256() + "|" + conventions.pooling() + "|" + conventions.output();
@@ -175,20 +201,30 @@ public final class EmbeddingScorer implements TaskScorer {
       return known;
     }
     double[] alone = embedBatched(model, tokenizer, conventions, List.of(PROBE_SHORT), 1)[0];
-    double[] padded = embedBatched(model, tokenizer, conventions, List.of(PROBE_LONG, PROBE_SHORT), 2)[1];
+    double[] padded =
+        embedBatched(model, tokenizer, conventions, List.of(PROBE_LONG, PROBE_SHORT), 2)[1];
     double worst = 0;
     for (int i = 0; i < alone.length; i++) {
       worst = Math.max(worst, Math.abs(alone[i] - padded[i]));
     }
     boolean invariant = worst <= INVARIANCE_TOLERANCE;
-    log.info("model {}: embeddings {} batch-invariant (largest difference {}): {}", model.sha256().substring(0, 12),
-        invariant ? "are" : "are NOT", worst, invariant ? "batching by length" : "embedding one text at a time");
+    log.info(
+        "model {}: embeddings {} batch-invariant (largest difference {}): {}",
+        model.sha256().substring(0, 12),
+        invariant ? "are" : "are NOT",
+        worst,
+        invariant ? "batching by length" : "embedding one text at a time");
     batchInvariant.put(key, invariant);
     return invariant;
   }
 
-  private double[][] embedBatched(LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions,
-      List<String> texts, int limit) throws ScoringException {
+  private double[][] embedBatched(
+      LoadedModel model,
+      HuggingFaceTokenizer tokenizer,
+      EmbeddingConventions conventions,
+      List<String> texts,
+      int limit)
+      throws ScoringException {
     Encoding[] encodings = new Encoding[texts.size()];
     for (int i = 0; i < texts.size(); i++) {
       encodings[i] = tokenizer.encode(texts.get(i));
@@ -212,7 +248,8 @@ public final class EmbeddingScorer implements TaskScorer {
     return embeddings;
   }
 
-  private double[][] run(LoadedModel model, EmbeddingConventions conventions, Encoding[] batch) throws ScoringException {
+  private double[][] run(LoadedModel model, EmbeddingConventions conventions, Encoding[] batch)
+      throws ScoringException {
     int rows = batch.length;
     int seqLen = Arrays.stream(batch).mapToInt(e -> e.getIds().length).max().orElse(0);
     long[] shape = {rows, seqLen};
@@ -245,7 +282,8 @@ public final class EmbeddingScorer implements TaskScorer {
         inputs.put("token_type_ids", OnnxTensor.createTensor(env, types, shape));
       }
       if (!model.declaresInput("input_ids")) {
-        throw ScoringException.input("embedding model has no 'input_ids' input; its inputs are " + model.inputs().keySet());
+        throw ScoringException.input(
+            "embedding model has no 'input_ids' input; its inputs are " + model.inputs().keySet());
       }
       String outputName = outputName(model, conventions);
       try (OrtSession.Result result = model.session().run(inputs, Set.of(outputName))) {
@@ -270,8 +308,12 @@ public final class EmbeddingScorer implements TaskScorer {
             embeddings[r] = conventions.normalize() ? Vectors.normalized(v) : v;
           }
         } else {
-          throw ScoringException.input("embedding output '" + outputName + "' has shape " + Arrays.toString(outShape)
-              + "; expected [batch, seq, dim] or [batch, dim]");
+          throw ScoringException.input(
+              "embedding output '"
+                  + outputName
+                  + "' has shape "
+                  + Arrays.toString(outShape)
+                  + "; expected [batch, seq, dim] or [batch, dim]");
         }
         checkFinite(embeddings);
         return embeddings;
@@ -293,12 +335,20 @@ public final class EmbeddingScorer implements TaskScorer {
     }
   }
 
-  /** The output the conventions name, else {@code last_hidden_state} if present, else the first float output. */
-  public static String outputName(LoadedModel model, EmbeddingConventions conventions) throws ScoringException {
+  /**
+   * The output the conventions name, else {@code last_hidden_state} if present, else the first
+   * float output.
+   */
+  public static String outputName(LoadedModel model, EmbeddingConventions conventions)
+      throws ScoringException {
     if (conventions.output() != null) {
       if (!model.outputs().containsKey(conventions.output())) {
-        throw ScoringException.input("embedding.output '" + conventions.output() + "' is not an output of the model;"
-            + " its outputs are " + model.outputs().keySet());
+        throw ScoringException.input(
+            "embedding.output '"
+                + conventions.output()
+                + "' is not an output of the model;"
+                + " its outputs are "
+                + model.outputs().keySet());
       }
       return conventions.output();
     }
@@ -313,7 +363,8 @@ public final class EmbeddingScorer implements TaskScorer {
       }
     }
     if (candidates.isEmpty()) {
-      throw ScoringException.input("embedding model has no float output; its outputs are " + model.outputs().keySet());
+      throw ScoringException.input(
+          "embedding model has no float output; its outputs are " + model.outputs().keySet());
     }
     return candidates.get(0);
   }

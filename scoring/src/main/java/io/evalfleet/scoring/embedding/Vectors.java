@@ -9,22 +9,24 @@ public final class Vectors {
   private Vectors() {}
 
   /**
-   * Mean of the token vectors of sequence {@code row} whose attention mask is 1, from a
-   * {@code [batch, seq, dim]} tensor laid out row-major in {@code hidden}; then L2-normalised.
+   * Mean of the token vectors of sequence {@code row} whose attention mask is 1, from a {@code
+   * [batch, seq, dim]} tensor laid out row-major in {@code hidden}; then L2-normalised.
    */
-  static double[] meanPoolNormalized(FloatBuffer hidden, int row, int seqLen, int dim, long[] mask) {
+  static double[] meanPoolNormalized(
+      FloatBuffer hidden, int row, int seqLen, int dim, long[] mask) {
     return normalized(pool(Pooling.MEAN, hidden, row, seqLen, dim, mask));
   }
 
   /**
    * One vector for sequence {@code row} of a {@code [batch, seq, dim]} tensor laid out row-major in
    * {@code hidden}, pooled as sentence-transformers does: the mean or the element-wise maximum over
-   * the tokens whose attention mask is 1, the first token ([CLS]), or the last token whose mask is 1.
-   * Not normalised.
+   * the tokens whose attention mask is 1, the first token ([CLS]), or the last token whose mask is
+   * 1. Not normalised.
    *
    * @throws IllegalArgumentException when the sequence has no unmasked token
    */
-  public static double[] pool(Pooling pooling, FloatBuffer hidden, int row, int seqLen, int dim, long[] mask) {
+  public static double[] pool(
+      Pooling pooling, FloatBuffer hidden, int row, int seqLen, int dim, long[] mask) {
     return switch (pooling) {
       case MEAN -> mean(hidden, row, seqLen, dim, mask);
       case CLS -> token(hidden, row, seqLen, dim, 0);

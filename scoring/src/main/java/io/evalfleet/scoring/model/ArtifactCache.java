@@ -33,14 +33,14 @@ import org.slf4j.LoggerFactory;
  * Turns an {@link ArtifactRef} (a model with its external data files, or a tokenizer) into verified
  * local files that ONNX Runtime and the tokenizer can open by path.
  *
- * <p>Local files are used in place, their digests checked (and remembered by length and modification
- * time). Files on other file systems are streamed into a content-addressed directory, {@code
- * <root>/<sha256>/} holding the model and its external data under their own names, hashed while
- * streaming; the directory is renamed into place atomically only when every digest matches, so a
- * mismatch or a crash never leaves a file that could be used. The cache is bounded in bytes (a
+ * <p>Local files are used in place, their digests checked (and remembered by length and
+ * modification time). Files on other file systems are streamed into a content-addressed directory,
+ * {@code <root>/<sha256>/} holding the model and its external data under their own names, hashed
+ * while streaming; the directory is renamed into place atomically only when every digest matches,
+ * so a mismatch or a crash never leaves a file that could be used. The cache is bounded in bytes (a
  * {@link LeasePool}): the least recently used entries are deleted until it fits, never one that is
- * in use (a {@link Use} is open on it). Entries left by an earlier process are found again at start-up.
- * Thread-safe.
+ * in use (a {@link Use} is open on it). Entries left by an earlier process are found again at
+ * start-up. Thread-safe.
  */
 public final class ArtifactCache {
   private static final Logger log = LoggerFactory.getLogger(ArtifactCache.class);
@@ -48,8 +48,10 @@ public final class ArtifactCache {
 
   private final Storage storage;
   private final Path root;
+
   /** Cache directories by digest, weighed in bytes; an evicted one is deleted. */
   private final LeasePool<String, Path> pool;
+
   private final AtomicLong hits = new AtomicLong();
   private final AtomicLong fetches = new AtomicLong();
 
@@ -102,10 +104,13 @@ public final class ArtifactCache {
     try {
       // Fetched outside the pool's lock: other artifacts stay available meanwhile, and callers that
       // want this one wait for its single fetch.
-      lease = pool.acquire(ref.sha256(), () -> {
-        fetched[0] = true;
-        return fetch(ref);
-      });
+      lease =
+          pool.acquire(
+              ref.sha256(),
+              () -> {
+                fetched[0] = true;
+                return fetch(ref);
+              });
     } catch (IOException | RuntimeException e) {
       throw e;
     } catch (Exception e) {
@@ -148,8 +153,12 @@ public final class ArtifactCache {
     for (ArtifactRef data : ref.externalData()) {
       Path file = localPath(data);
       if (!file.toAbsolutePath().getParent().equals(model.toAbsolutePath().getParent())) {
-        throw new InputException("external data file " + data.uri() + " must lie beside its model in "
-            + model.getParent() + ", where ONNX Runtime looks for it");
+        throw new InputException(
+            "external data file "
+                + data.uri()
+                + " must lie beside its model in "
+                + model.getParent()
+                + ", where ONNX Runtime looks for it");
       }
       storage.verify(data.uri(), data.sha256());
     }
@@ -173,7 +182,11 @@ public final class ArtifactCache {
       try {
         Files.move(incoming, target, StandardCopyOption.ATOMIC_MOVE);
         fetches.incrementAndGet();
-        log.info("cached {} ({} files, {} bytes) as {}", ref.uri(), 1 + ref.externalData().size(), sizeOf(target),
+        log.info(
+            "cached {} ({} files, {} bytes) as {}",
+            ref.uri(),
+            1 + ref.externalData().size(),
+            sizeOf(target),
             target);
       } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
         // fetched meanwhile by another thread or process; that copy was verified too
@@ -188,7 +201,7 @@ public final class ArtifactCache {
     Path file = dir.resolve(ref.fileName());
     MessageDigest digest = Storage.newDigest();
     try (InputStream in = storage.open(ref.uri());
-         OutputStream out = new DigestOutputStream(Files.newOutputStream(file), digest)) {
+        OutputStream out = new DigestOutputStream(Files.newOutputStream(file), digest)) {
       in.transferTo(out);
     }
     String actual = HexFormat.of().formatHex(digest.digest());
@@ -207,18 +220,22 @@ public final class ArtifactCache {
     }
   }
 
-  /** Finds the entries an earlier process left, oldest use first, and clears unfinished downloads. */
+  /**
+   * Finds the entries an earlier process left, oldest use first, and clears unfinished downloads.
+   */
   private void scan() {
     try {
       Files.createDirectories(root);
       deleteTree(root.resolve(INCOMING));
-      try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, p -> p.getFileName().toString().matches("[0-9a-f]{64}"))) {
+      try (DirectoryStream<Path> dirs =
+          Files.newDirectoryStream(root, p -> p.getFileName().toString().matches("[0-9a-f]{64}"))) {
         Map<Path, FileTime> used = new HashMap<>();
         for (Path dir : dirs) {
           used.put(dir, Files.getLastModifiedTime(dir));
         }
         // Oldest use first, so that the least recently used is evicted first.
-        used.entrySet().stream().sorted(Map.Entry.comparingByValue())
+        used.entrySet().stream()
+            .sorted(Map.Entry.comparingByValue())
             .forEach(e -> pool.adopt(e.getKey().getFileName().toString(), e.getKey()));
       }
     } catch (IOException e) {

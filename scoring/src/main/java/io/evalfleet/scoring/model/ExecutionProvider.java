@@ -24,7 +24,8 @@ public enum ExecutionProvider {
     try {
       return valueOf(value.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("execution provider must be cpu, cuda or auto, got '" + value + "'");
+      throw new IllegalArgumentException(
+          "execution provider must be cpu, cuda or auto, got '" + value + "'");
     }
   }
 
@@ -34,15 +35,19 @@ public enum ExecutionProvider {
    */
   void checkAvailable() {
     if (this == CUDA && !OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
-      throw new IllegalStateException("worker.execution-provider=cuda, but this ONNX Runtime build has no CUDA provider"
-          + " (available: " + OrtEnvironment.getAvailableProviders() + "); build with -Pgpu, or use auto or cpu");
+      throw new IllegalStateException(
+          "worker.execution-provider=cuda, but this ONNX Runtime build has no CUDA provider"
+              + " (available: "
+              + OrtEnvironment.getAvailableProviders()
+              + "); build with -Pgpu, or use auto or cpu");
     }
   }
 
   /**
-   * Adds the provider to {@code options} and returns the name of the one that will run, {@code cuda}
-   * or {@code cpu}. With {@code auto}, a CPU build runs on CPU; a CUDA build whose provider cannot
-   * start (no GPU, no driver) falls back to CPU with a warning and {@code fallbackReason} set.
+   * Adds the provider to {@code options} and returns the name of the one that will run, {@code
+   * cuda} or {@code cpu}. With {@code auto}, a CPU build runs on CPU; a CUDA build whose provider
+   * cannot start (no GPU, no driver) falls back to CPU with a warning and {@code fallbackReason}
+   * set.
    */
   public Choice apply(OrtSession.SessionOptions options) throws OrtException {
     if (this == CPU) {
@@ -68,6 +73,8 @@ public enum ExecutionProvider {
     return new Choice("cpu", reason);
   }
 
-  /** The provider chosen for a session, and why CUDA was not, when it was asked for and not used. */
+  /**
+   * The provider chosen for a session, and why CUDA was not, when it was asked for and not used.
+   */
   public record Choice(String provider, String fallbackReason) {}
 }

@@ -12,12 +12,12 @@ import java.util.function.ToLongFunction;
  * Values shared by reference count and bounded by weight: the model cache's directories (weighed in
  * bytes) and the loaded ONNX Runtime sessions (one each). A caller holds a {@link Lease} while it
  * uses a value; when the pool weighs more than its bound, the least recently leased values that no
- * one holds are evicted and handed to {@code onEvict} (which deletes or closes them). A value in use
- * is never evicted, so the pool may stay over its bound while everything is in use.
+ * one holds are evicted and handed to {@code onEvict} (which deletes or closes them). A value in
+ * use is never evicted, so the pool may stay over its bound while everything is in use.
  *
  * <p>Why not Caffeine: its eviction does not know which values are in use, and evicting a session a
- * job is running on, or a directory ONNX Runtime is reading, is not an option. Loads run outside the
- * pool's lock; callers that want one key at once share its single load, and a failed load is
+ * job is running on, or a directory ONNX Runtime is reading, is not an option. Loads run outside
+ * the pool's lock; callers that want one key at once share its single load, and a failed load is
  * forgotten so the next caller tries again. Thread-safe.
  *
  * @param <K> the key, e.g. a sha256 digest
@@ -33,8 +33,10 @@ final class LeasePool<K, V> {
   private final long maxWeight;
   private final ToLongFunction<V> weigher;
   private final BiConsumer<K, V> onEvict;
+
   /** In lease order, least recently leased first. Guarded by {@code this}. */
   private final LinkedHashMap<K, Slot<V>> slots = new LinkedHashMap<>(16, 0.75f, true);
+
   private long weight;
   private final AtomicLong evictions = new AtomicLong();
 
@@ -90,7 +92,8 @@ final class LeasePool<K, V> {
   /**
    * Leases the value of {@code key}, loading it with {@code loader} when it is not in the pool.
    *
-   * @throws Exception what the loader threw, for this caller and every caller that waited on that load
+   * @throws Exception what the loader threw, for this caller and every caller that waited on that
+   *     load
    */
   Lease acquire(K key, Loader<V> loader) throws Exception {
     Slot<V> slot;
@@ -135,7 +138,10 @@ final class LeasePool<K, V> {
     }
   }
 
-  /** Adds a value found outside a load (e.g. left by an earlier process), as the least recently used. */
+  /**
+   * Adds a value found outside a load (e.g. left by an earlier process), as the least recently
+   * used.
+   */
   void adopt(K key, V value) {
     Slot<V> slot = new Slot<>();
     slot.value.complete(value);
@@ -153,7 +159,10 @@ final class LeasePool<K, V> {
   }
 
   synchronized int size() {
-    return (int) slots.values().stream().filter(s -> s.value.isDone() && !s.value.isCompletedExceptionally()).count();
+    return (int)
+        slots.values().stream()
+            .filter(s -> s.value.isDone() && !s.value.isCompletedExceptionally())
+            .count();
   }
 
   long maxWeight() {
@@ -168,12 +177,13 @@ final class LeasePool<K, V> {
   void clear() {
     Map<K, V> removed = new LinkedHashMap<>();
     synchronized (this) {
-      slots.forEach((key, slot) -> {
-        V value = slot.value.getNow(null);
-        if (value != null) {
-          removed.put(key, value);
-        }
-      });
+      slots.forEach(
+          (key, slot) -> {
+            V value = slot.value.getNow(null);
+            if (value != null) {
+              removed.put(key, value);
+            }
+          });
       slots.clear();
       weight = 0;
     }

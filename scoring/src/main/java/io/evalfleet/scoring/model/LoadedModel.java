@@ -15,8 +15,13 @@ import java.util.stream.Collectors;
  * @param executionProvider the provider the session runs on, {@code cpu} or {@code cuda}
  * @param providerFallback why CUDA was asked for ({@code auto}) and not used; null otherwise
  */
-public record LoadedModel(String sha256, OrtSession session, Map<String, NodeInfo> inputs,
-    Map<String, NodeInfo> outputs, String executionProvider, String providerFallback) {
+public record LoadedModel(
+    String sha256,
+    OrtSession session,
+    Map<String, NodeInfo> inputs,
+    Map<String, NodeInfo> outputs,
+    String executionProvider,
+    String providerFallback) {
 
   public boolean declaresInput(String name) {
     return inputs.containsKey(name);
@@ -32,8 +37,15 @@ public record LoadedModel(String sha256, OrtSession session, Map<String, NodeInf
   }
 
   private static String describe(Map<String, NodeInfo> nodes) {
-    return new TreeMap<>(nodes).values().stream().map(node -> node.getName() + ":" + (node.getInfo() instanceof TensorInfo t
-            ? t.type + Arrays.toString(t.getShape()).replace(" ", "") : node.getInfo().toString()))
-        .collect(Collectors.joining(", "));
+    return new TreeMap<>(nodes)
+        .values().stream()
+            .map(
+                node ->
+                    node.getName()
+                        + ":"
+                        + (node.getInfo() instanceof TensorInfo t
+                            ? t.type + Arrays.toString(t.getShape()).replace(" ", "")
+                            : node.getInfo().toString()))
+            .collect(Collectors.joining(", "));
   }
 }

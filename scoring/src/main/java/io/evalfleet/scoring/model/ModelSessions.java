@@ -30,11 +30,11 @@ import org.slf4j.LoggerFactory;
 /**
  * ONNX Runtime sessions shared by every job, one per model digest, and one tokenizer per tokenizer
  * digest and length, both in {@link LeasePool}s. A job holds a {@link Lease} on its model (and a
- * {@link TokenizerLease} on its tokenizer) while it runs; two jobs of one model share one load. Loads
- * run at most {@code concurrentLoads} at a time (a resilience4j bulkhead: a load reads the whole
- * model and allocates its weights), other jobs wait their turn. At most {@code maxLoaded} sessions
- * stay open: the least recently used one no job holds is closed to make room.
- * Thread-safe; closes what it created.
+ * {@link TokenizerLease} on its tokenizer) while it runs; two jobs of one model share one load.
+ * Loads run at most {@code concurrentLoads} at a time (a resilience4j bulkhead: a load reads the
+ * whole model and allocates its weights), other jobs wait their turn. At most {@code maxLoaded}
+ * sessions stay open: the least recently used one no job holds is closed to make room. Thread-safe;
+ * closes what it created.
  */
 public final class ModelSessions implements AutoCloseable, MeterBinder {
   private static final Logger log = LoggerFactory.getLogger(ModelSessions.class);
@@ -44,26 +44,36 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
   private final int intraOpThreads;
   private final Bulkhead loads;
   private final BulkheadRegistry loadRegistry;
+
   /** resilience4j's tagged meters of the load bulkhead. */
   private final MeterBinder loadBulkheadMetrics;
+
   /** Open sessions by model digest, one unit of weight each; an evicted one is closed. */
   private final LeasePool<String, LoadedModel> models;
+
   /** Tokenizers by digest and length; native resources, so closed only once no job holds them. */
   private final LeasePool<String, HuggingFaceTokenizer> tokenizers =
       new LeasePool<>(MAX_TOKENIZERS, t -> 1, (key, tokenizer) -> tokenizer.close());
+
   private static final int MAX_TOKENIZERS = 16;
+
   /** By the type of logits they take; guarded by {@code this}. */
   private final Map<OnnxJavaType, OrtSession> nllHeads = new EnumMap<>(OnnxJavaType.class);
+
   private OrtSession tokenShiftHead;
 
   private final ExecutionProvider provider;
+
   /** Where loads are counted: a private registry until {@link #bindTo} names the real one. */
   private volatile LoadMeters loadMeters = new LoadMeters(new SimpleMeterRegistry());
 
   /** The meters a load updates, all on one registry. */
   private record LoadMeters(MeterRegistry registry, Timer loaded, Timer failed, Counter fallbacks) {
     LoadMeters(MeterRegistry registry) {
-      this(registry, FleetMeter.MODEL_LOADS.timer(registry, "loaded"), FleetMeter.MODEL_LOADS.timer(registry, "failed"),
+      this(
+          registry,
+          FleetMeter.MODEL_LOADS.timer(registry, "loaded"),
+          FleetMeter.MODEL_LOADS.timer(registry, "failed"),
           FleetMeter.PROVIDER_FALLBACKS.counter(registry));
     }
 
@@ -117,7 +127,11 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
     this(cache, intraOpThreads, provider, 1, 4);
   }
 
-  public ModelSessions(ArtifactCache cache, int intraOpThreads, ExecutionProvider provider, int concurrentLoads,
+  public ModelSessions(
+      ArtifactCache cache,
+      int intraOpThreads,
+      ExecutionProvider provider,
+      int concurrentLoads,
       int maxLoaded) {
     provider.checkAvailable();
     if (maxLoaded < 1) {
@@ -126,11 +140,14 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
     this.cache = cache;
     this.intraOpThreads = intraOpThreads;
     this.provider = provider;
-    this.models = new LeasePool<>(maxLoaded, model -> 1, (sha256, model) -> closeSession(model, maxLoaded));
-    this.loadRegistry = BulkheadRegistry.of(BulkheadConfig.custom()
-        .maxConcurrentCalls(concurrentLoads)
-        .maxWaitDuration(Duration.ofMinutes(30))
-        .build());
+    this.models =
+        new LeasePool<>(maxLoaded, model -> 1, (sha256, model) -> closeSession(model, maxLoaded));
+    this.loadRegistry =
+        BulkheadRegistry.of(
+            BulkheadConfig.custom()
+                .maxConcurrentCalls(concurrentLoads)
+                .maxWaitDuration(Duration.ofMinutes(30))
+                .build());
     this.loads = loadRegistry.bulkhead("model-loads");
     this.loadBulkheadMetrics = TaggedBulkheadMetrics.ofBulkheadRegistry(loadRegistry);
   }
@@ -185,7 +202,8 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
     } catch (ScoringException e) {
       throw e;
     } catch (BulkheadFullException e) {
-      throw new ScoringException(FailureKind.RESOURCE_EXHAUSTED, "no model load slot became free: " + e.getMessage(), e);
+      throw new ScoringException(
+          FailureKind.RESOURCE_EXHAUSTED, "no model load slot became free: " + e.getMessage(), e);
     } catch (Exception e) {
       throw ScoringException.of("loading model " + ref.uri(), e);
     }
@@ -214,7 +232,7 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
 
   private LoadedModel load(ArtifactRef ref) throws ScoringException {
     try (ArtifactCache.Use files = use(ref, "model");
-         OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
       options.addConfigEntry("session.intra_op.allow_spinning", "0");
@@ -223,24 +241,38 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
       long started = System.nanoTime();
       // By path, so that ONNX Runtime finds external data files beside the model.
       OrtSession session = env.createSession(files.path().toString(), options);
-      LoadedModel loaded = new LoadedModel(ref.sha256(), session, session.getInputInfo(), session.getOutputInfo(),
-          choice.provider(), choice.fallbackReason());
-      log.info("loaded model {} ({}) on {} in {} ms: inputs {}, outputs {}", ref.uri(), ref.sha256().substring(0, 12),
-          loaded.executionProvider(), (System.nanoTime() - started) / 1_000_000, loaded.inputs().keySet(),
+      LoadedModel loaded =
+          new LoadedModel(
+              ref.sha256(),
+              session,
+              session.getInputInfo(),
+              session.getOutputInfo(),
+              choice.provider(),
+              choice.fallbackReason());
+      log.info(
+          "loaded model {} ({}) on {} in {} ms: inputs {}, outputs {}",
+          ref.uri(),
+          ref.sha256().substring(0, 12),
+          loaded.executionProvider(),
+          (System.nanoTime() - started) / 1_000_000,
+          loaded.inputs().keySet(),
           loaded.outputs().keySet());
       return loaded;
     } catch (OrtException e) {
       if (Failures.isOutOfMemory(e)) {
         throw ScoringException.fromModel("loading model " + ref.uri() + " on " + provider, e);
       }
-      throw ScoringException.input("model " + ref.uri() + " is not a loadable ONNX model: " + e.getMessage(), e);
+      throw ScoringException.input(
+          "model " + ref.uri() + " is not a loadable ONNX model: " + e.getMessage(), e);
     }
   }
 
   private static void closeSession(LoadedModel model, int maxLoaded) {
     try {
       model.session().close();
-      log.info("closed the session of model {} to stay within {} loaded models", model.sha256().substring(0, 12),
+      log.info(
+          "closed the session of model {} to stay within {} loaded models",
+          model.sha256().substring(0, 12),
           maxLoaded);
     } catch (OrtException e) {
       log.warn("closing session of {} failed", model.sha256(), e);
@@ -249,12 +281,13 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
 
   /**
    * Holds the tokenizer in {@code tokenizer.json} for a job, truncating to {@code maxLength} tokens
-   * (never if it is 0). Loaded once per digest and length, outside any lock that other loads wait on;
-   * at most {@value #MAX_TOKENIZERS} are kept.
+   * (never if it is 0). Loaded once per digest and length, outside any lock that other loads wait
+   * on; at most {@value #MAX_TOKENIZERS} are kept.
    */
   public TokenizerLease tokenizer(ArtifactRef ref, int maxLength) throws ScoringException {
     try {
-      return new TokenizerLease(tokenizers.acquire(ref.sha256() + "/" + maxLength, () -> loadTokenizer(ref, maxLength)));
+      return new TokenizerLease(
+          tokenizers.acquire(ref.sha256() + "/" + maxLength, () -> loadTokenizer(ref, maxLength)));
     } catch (ScoringException e) {
       throw e;
     } catch (Exception e) {
@@ -262,19 +295,22 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
     }
   }
 
-  private HuggingFaceTokenizer loadTokenizer(ArtifactRef ref, int maxLength) throws ScoringException {
+  private HuggingFaceTokenizer loadTokenizer(ArtifactRef ref, int maxLength)
+      throws ScoringException {
     try (ArtifactCache.Use file = use(ref, "tokenizer")) {
-      var builder = HuggingFaceTokenizer.builder()
-          .optTokenizerPath(file.path())
-          .optAddSpecialTokens(true)
-          .optPadding(false)
-          .optTruncation(maxLength > 0);
+      var builder =
+          HuggingFaceTokenizer.builder()
+              .optTokenizerPath(file.path())
+              .optAddSpecialTokens(true)
+              .optPadding(false)
+              .optTruncation(maxLength > 0);
       if (maxLength > 0) {
         builder.optMaxLength(maxLength);
       }
       return builder.build();
     } catch (IOException | RuntimeException e) {
-      throw ScoringException.input("tokenizer " + ref.uri() + " cannot be read: " + e.getMessage(), e);
+      throw ScoringException.input(
+          "tokenizer " + ref.uri() + " cannot be read: " + e.getMessage(), e);
     }
   }
 
@@ -285,12 +321,15 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
   public synchronized OrtSession nllHead(OnnxJavaType type) {
     OrtSession head = nllHeads.get(type);
     if (head == null) {
-      head = loadHead(switch (type) {
-        case FLOAT -> "/onnx/nll-head.onnx";
-        case FLOAT16 -> "/onnx/nll-head-fp16.onnx";
-        case BFLOAT16 -> "/onnx/nll-head-bf16.onnx";
-        default -> throw new IllegalArgumentException("no NLL head for " + type + " logits");
-      });
+      head =
+          loadHead(
+              switch (type) {
+                case FLOAT -> "/onnx/nll-head.onnx";
+                case FLOAT16 -> "/onnx/nll-head-fp16.onnx";
+                case BFLOAT16 -> "/onnx/nll-head-bf16.onnx";
+                default ->
+                    throw new IllegalArgumentException("no NLL head for " + type + " logits");
+              });
       nllHeads.put(type, head);
     }
     return head;
@@ -309,14 +348,15 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
 
   private OrtSession loadHead(String resource) {
     try (var in = ModelSessions.class.getResourceAsStream(resource);
-         OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       if (in == null) {
         throw new IllegalStateException(resource + " is missing from the scoring jar");
       }
       options.setIntraOpNumThreads(intraOpThreads);
       options.setInterOpNumThreads(1);
       // A head runs right after the model, on the same cores: if its pool spun while idle it would
-      // steal them from the model's next run (measured: perplexity at 0.52x of the bare forward loop).
+      // steal them from the model's next run (measured: perplexity at 0.52x of the bare forward
+      // loop).
       options.addConfigEntry("session.intra_op.allow_spinning", "0");
       return env.createSession(in.readAllBytes(), options);
     } catch (IOException | OrtException e) {

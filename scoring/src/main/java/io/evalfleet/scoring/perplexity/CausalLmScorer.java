@@ -39,6 +39,7 @@ public final class CausalLmScorer implements TaskScorer {
 
   /** {@code batching} of a model whose windows are batched by length (it is batch-invariant). */
   public static final String LENGTH_BUCKETS = "length-buckets";
+
   /** {@code batching} of a model whose scores move with their batch: each window runs alone. */
   public static final String ONE_WINDOW_AT_A_TIME = "one-window-at-a-time";
 
@@ -46,8 +47,10 @@ public final class CausalLmScorer implements TaskScorer {
   private final SubsetReader subsets;
   private final int batchSize;
   private final long logitsBudget;
+
   /** Per model digest, whether its scores are batch-invariant (probed once per model). */
-  private final Cache<String, Boolean> batchInvariant = Caffeine.newBuilder().maximumSize(1_000).build();
+  private final Cache<String, Boolean> batchInvariant =
+      Caffeine.newBuilder().maximumSize(1_000).build();
 
   /** Batches of at most {@code batchSize} windows, the default logits budget. */
   public CausalLmScorer(ModelSessions sessions, SubsetReader subsets, int batchSize) {
@@ -61,7 +64,8 @@ public final class CausalLmScorer implements TaskScorer {
    * @param logitsBudget most logits one forward pass may produce (windows × longest window ×
    *     vocabulary), so that a large vocabulary gets smaller batches
    */
-  public CausalLmScorer(ModelSessions sessions, SubsetReader subsets, int batchSize, long logitsBudget) {
+  public CausalLmScorer(
+      ModelSessions sessions, SubsetReader subsets, int batchSize, long logitsBudget) {
     this.sessions = sessions;
     this.subsets = subsets;
     this.batchSize = batchSize;
@@ -97,7 +101,8 @@ public final class CausalLmScorer implements TaskScorer {
     }
   }
 
-  private Scored alone(LoadedModel model, Rows rows, int maxLen, int stride, long firstRow) throws ScoringException {
+  private Scored alone(LoadedModel model, Rows rows, int maxLen, int stride, long firstRow)
+      throws ScoringException {
     Scores scores = scoreRows(model, rows.ids, maxLen, stride, firstRow);
     Map<String, double[]> values = new LinkedHashMap<>();
     values.put(MetricNames.NLL_SUM, scores.nllSum());
@@ -105,7 +110,12 @@ public final class CausalLmScorer implements TaskScorer {
     if (rows.bytes != null) {
       values.put(MetricNames.BYTES, rows.bytes);
     }
-    return new Scored(values, scores.batching(), scores.paddingRatio(), model.executionProvider(), model.signature());
+    return new Scored(
+        values,
+        scores.batching(),
+        scores.paddingRatio(),
+        model.executionProvider(),
+        model.signature());
   }
 
   /**
@@ -113,17 +123,23 @@ public final class CausalLmScorer implements TaskScorer {
    * signatures, which the dispatcher's signature gate judges (RED): the candidate is then scored
    * alone, without a token shift, rather than failing the job.
    */
-  private Scored scoreShift(ScoringJob job, Rows rows, int maxLen, int stride) throws ScoringException {
+  private Scored scoreShift(ScoringJob job, Rows rows, int maxLen, int stride)
+      throws ScoringException {
     try (ModelSessions.Lease candidateLease = sessions.lease(job.artifact());
-         ModelSessions.Lease baselineLease = sessions.lease(job.reference())) {
+        ModelSessions.Lease baselineLease = sessions.lease(job.reference())) {
       LoadedModel candidate = candidateLease.model();
       LoadedModel baseline = baselineLease.model();
       long vocabulary = NllForward.checkSignature(candidate);
       long baselineVocabulary = NllForward.checkSignature(baseline);
       validate(rows.ids, vocabulary, job.rowStart());
       if (vocabulary != baselineVocabulary) {
-        log.warn("job {}: the baseline {} predicts over {} tokens and the candidate over {}; scoring the candidate"
-            + " alone, without a token shift", job.jobId(), job.reference().uri(), baselineVocabulary, vocabulary);
+        log.warn(
+            "job {}: the baseline {} predicts over {} tokens and the candidate over {}; scoring the candidate"
+                + " alone, without a token shift",
+            job.jobId(),
+            job.reference().uri(),
+            baselineVocabulary,
+            vocabulary);
         return alone(candidate, rows, maxLen, stride, job.rowStart());
       }
       Shifts shifts = shiftRows(baseline, candidate, rows.ids, maxLen, stride, job.rowStart());
@@ -136,32 +152,61 @@ public final class CausalLmScorer implements TaskScorer {
       values.put(MetricNames.KL_SUM, shifts.klSum());
       values.put(MetricNames.TOP1_AGREE, shifts.agreements());
       values.put(MetricNames.DP_TRUE_SUM, shifts.dpTrueSum());
-      return new Scored(values, shifts.batching(), shifts.paddingRatio(), candidate.executionProvider(),
-          candidate.signature(), Map.of(MetricNames.KL_TOKENS, shifts.kl().encode()));
+      return new Scored(
+          values,
+          shifts.batching(),
+          shifts.paddingRatio(),
+          candidate.executionProvider(),
+          candidate.signature(),
+          Map.of(MetricNames.KL_TOKENS, shifts.kl().encode()));
     }
   }
 
-  /** Per-row sums of a token shift, the candidate's NLL among them, and the sketch of every token's KL. */
-  public record Shifts(double[] nllSum, double[] tokens, double[] klSum, double[] agreements, double[] dpTrueSum,
-      TokenSketch kl, String batching, double paddingRatio) {}
+  /**
+   * Per-row sums of a token shift, the candidate's NLL among them, and the sketch of every token's
+   * KL.
+   */
+  public record Shifts(
+      double[] nllSum,
+      double[] tokens,
+      double[] klSum,
+      double[] agreements,
+      double[] dpTrueSum,
+      TokenSketch kl,
+      String batching,
+      double paddingRatio) {}
 
   /**
    * Runs both models on the same windows of token rows (each at least 2 tokens, all ids in the
    * vocabulary) and compares their next-token distributions token by token; batches hold half the
    * logits of a single model's, since both models' logits are alive at once.
    */
-  public Shifts shiftRows(LoadedModel baseline, LoadedModel candidate, long[][] rows, int maxLen, int stride,
-      long firstRow) throws ScoringException {
+  public Shifts shiftRows(
+      LoadedModel baseline,
+      LoadedModel candidate,
+      long[][] rows,
+      int maxLen,
+      int stride,
+      long firstRow)
+      throws ScoringException {
     NllForward forward = new NllForward(sessions.environment(), sessions::nllHead);
     TokenShiftHead head = new TokenShiftHead(sessions.environment(), sessions.tokenShiftHead());
-    boolean invariant = isBatchInvariant(candidate, forward, rows[0], maxLen)
-        && isBatchInvariant(baseline, forward, rows[0], maxLen);
+    boolean invariant =
+        isBatchInvariant(candidate, forward, rows[0], maxLen)
+            && isBatchInvariant(baseline, forward, rows[0], maxLen);
     List<Window> windows = new ArrayList<>();
     for (int r = 0; r < rows.length; r++) {
       windows.addAll(Windows.plan(r, rows[r].length, maxLen, stride));
     }
-    List<List<Window>> batches = LengthBatches.plan(windows, invariant ? batchSize : 1,
-        tokenSlots(invariant ? batchSize : 1, maxLen, NllForward.checkSignature(candidate), logitsBudget / 2));
+    List<List<Window>> batches =
+        LengthBatches.plan(
+            windows,
+            invariant ? batchSize : 1,
+            tokenSlots(
+                invariant ? batchSize : 1,
+                maxLen,
+                NllForward.checkSignature(candidate),
+                logitsBudget / 2));
     double[] nll = new double[rows.length];
     double[] tokens = new double[rows.length];
     double[] kl = new double[rows.length];
@@ -174,8 +219,14 @@ public final class CausalLmScorer implements TaskScorer {
         Window window = batch.get(i);
         NllForward.WindowShift shift = shifts[i];
         if (!Double.isFinite(shift.nllSum()) || !Double.isFinite(shift.klSum())) {
-          throw ScoringException.input("row " + (firstRow + window.row()) + ": the token shift is not finite (NLL "
-              + shift.nllSum() + ", KL " + shift.klSum() + "): a model's logits contain NaN or infinity");
+          throw ScoringException.input(
+              "row "
+                  + (firstRow + window.row())
+                  + ": the token shift is not finite (NLL "
+                  + shift.nllSum()
+                  + ", KL "
+                  + shift.klSum()
+                  + "): a model's logits contain NaN or infinity");
         }
         nll[window.row()] += shift.nllSum();
         tokens[window.row()] += window.scored();
@@ -187,7 +238,14 @@ public final class CausalLmScorer implements TaskScorer {
         }
       }
     }
-    return new Shifts(nll, tokens, kl, agree, dp, sketch, invariant ? LENGTH_BUCKETS : ONE_WINDOW_AT_A_TIME,
+    return new Shifts(
+        nll,
+        tokens,
+        kl,
+        agree,
+        dp,
+        sketch,
+        invariant ? LENGTH_BUCKETS : ONE_WINDOW_AT_A_TIME,
         LengthBatches.paddingRatio(batches));
   }
 
@@ -196,15 +254,20 @@ public final class CausalLmScorer implements TaskScorer {
    *
    * @param firstRow the subset row number of {@code rows[0]}, for error messages
    */
-  public Scores scoreRows(LoadedModel model, long[][] rows, int maxLen, int stride, long firstRow) throws ScoringException {
+  public Scores scoreRows(LoadedModel model, long[][] rows, int maxLen, int stride, long firstRow)
+      throws ScoringException {
     NllForward forward = new NllForward(sessions.environment(), sessions::nllHead);
     boolean invariant = isBatchInvariant(model, forward, rows[0], maxLen);
     List<Window> windows = new ArrayList<>();
     for (int r = 0; r < rows.length; r++) {
       windows.addAll(Windows.plan(r, rows[r].length, maxLen, stride));
     }
-    List<List<Window>> batches = LengthBatches.plan(windows, invariant ? batchSize : 1,
-        tokenSlots(invariant ? batchSize : 1, maxLen, NllForward.checkSignature(model), logitsBudget));
+    List<List<Window>> batches =
+        LengthBatches.plan(
+            windows,
+            invariant ? batchSize : 1,
+            tokenSlots(
+                invariant ? batchSize : 1, maxLen, NllForward.checkSignature(model), logitsBudget));
     double[] nll = new double[rows.length];
     double[] tokens = new double[rows.length];
     for (List<Window> batch : batches) {
@@ -212,8 +275,13 @@ public final class CausalLmScorer implements TaskScorer {
       for (int i = 0; i < sums.length; i++) {
         Window window = batch.get(i);
         if (!Double.isFinite(sums[i])) {
-          throw ScoringException.input("row " + (firstRow + window.row()) + ": the model produced a non-finite"
-              + " log-likelihood (" + sums[i] + "): its logits contain NaN or infinity");
+          throw ScoringException.input(
+              "row "
+                  + (firstRow + window.row())
+                  + ": the model produced a non-finite"
+                  + " log-likelihood ("
+                  + sums[i]
+                  + "): its logits contain NaN or infinity");
         }
         nll[window.row()] += sums[i];
         tokens[window.row()] += window.scored();
@@ -221,15 +289,26 @@ public final class CausalLmScorer implements TaskScorer {
     }
     for (int r = 0; r < rows.length; r++) {
       if (tokens[r] != rows[r].length - 1) {
-        throw new IllegalStateException("row " + (firstRow + r) + ": scored " + tokens[r] + " of " + (rows[r].length - 1) + " tokens");
+        throw new IllegalStateException(
+            "row "
+                + (firstRow + r)
+                + ": scored "
+                + tokens[r]
+                + " of "
+                + (rows[r].length - 1)
+                + " tokens");
       }
     }
-    return new Scores(nll, tokens, invariant ? LENGTH_BUCKETS : ONE_WINDOW_AT_A_TIME, LengthBatches.paddingRatio(batches));
+    return new Scores(
+        nll,
+        tokens,
+        invariant ? LENGTH_BUCKETS : ONE_WINDOW_AT_A_TIME,
+        LengthBatches.paddingRatio(batches));
   }
 
   /**
-   * Token slots one batch may hold: {@code batch × maxLen}, fewer when the logits of that many slots
-   * (slots × vocabulary) would exceed the budget; always room for one window.
+   * Token slots one batch may hold: {@code batch × maxLen}, fewer when the logits of that many
+   * slots (slots × vocabulary) would exceed the budget; always room for one window.
    */
   public static int tokenSlots(int batch, int maxLen, long vocabulary, long logitsBudget) {
     long slots = (long) batch * maxLen;
@@ -246,11 +325,14 @@ public final class CausalLmScorer implements TaskScorer {
    * row it pads against, as a job's first row is).
    */
   public String batching(LoadedModel model, long[] sample, int maxLen) throws ScoringException {
-    return isBatchInvariant(model, new NllForward(sessions.environment(), sessions::nllHead), sample, maxLen)
-        ? LENGTH_BUCKETS : ONE_WINDOW_AT_A_TIME;
+    return isBatchInvariant(
+            model, new NllForward(sessions.environment(), sessions::nllHead), sample, maxLen)
+        ? LENGTH_BUCKETS
+        : ONE_WINDOW_AT_A_TIME;
   }
 
-  private boolean isBatchInvariant(LoadedModel model, NllForward forward, long[] sample, int maxLen) throws ScoringException {
+  private boolean isBatchInvariant(LoadedModel model, NllForward forward, long[] sample, int maxLen)
+      throws ScoringException {
     Boolean known = batchInvariant.getIfPresent(model.sha256());
     if (known != null) {
       return known;
@@ -262,11 +344,16 @@ public final class CausalLmScorer implements TaskScorer {
     }
     long[][] rows = {Arrays.copyOf(sample, n), longer};
     double alone = forward.run(model, List.of(new Window(0, 0, n, 1)), rows)[0];
-    double padded = forward.run(model, List.of(new Window(1, 0, maxLen, 1), new Window(0, 0, n, 1)), rows)[1];
+    double padded =
+        forward.run(model, List.of(new Window(1, 0, maxLen, 1), new Window(0, 0, n, 1)), rows)[1];
     double difference = Math.abs(alone - padded) / Math.max(1e-12, Math.abs(alone));
     boolean invariant = !(difference > INVARIANCE_TOLERANCE); // NaN: decided later, row by row
-    log.info("causal LM {}: NLL {} batch-invariant (relative difference {}): {}", model.sha256().substring(0, 12),
-        invariant ? "is" : "is NOT", difference, invariant ? "batching by length" : "one window at a time");
+    log.info(
+        "causal LM {}: NLL {} batch-invariant (relative difference {}): {}",
+        model.sha256().substring(0, 12),
+        invariant ? "is" : "is NOT",
+        difference,
+        invariant ? "batching by length" : "one window at a time");
     batchInvariant.put(model.sha256(), invariant);
     return invariant;
   }
@@ -277,12 +364,14 @@ public final class CausalLmScorer implements TaskScorer {
     SubsetLayout layout = TaskScorer.layout(subsets, job);
     boolean pretokenized = layout.has(CausalLmTask.INPUT_IDS);
     // The layout has checked that text rows come with a tokenizer.
-    try (ModelSessions.TokenizerLease held = pretokenized ? null : sessions.tokenizer(job.tokenizer(), 0)) {
+    try (ModelSessions.TokenizerLease held =
+        pretokenized ? null : sessions.tokenizer(job.tokenizer(), 0)) {
       return readRows(job, layout, held == null ? null : held.tokenizer());
     }
   }
 
-  private Rows readRows(ScoringJob job, SubsetLayout layout, HuggingFaceTokenizer tokenizer) throws ScoringException {
+  private Rows readRows(ScoringJob job, SubsetLayout layout, HuggingFaceTokenizer tokenizer)
+      throws ScoringException {
     String uri = job.goldenSubset().uri();
     boolean pretokenized = tokenizer == null;
     long[][] ids = new long[job.rowCount()][];
@@ -291,42 +380,65 @@ public final class CausalLmScorer implements TaskScorer {
     HuggingFaceTokenizer encoder = tokenizer;
     int[] at = {0};
     try {
-      subsets.read(uri, List.of(column), job.rowStart(), job.rowCount(), record -> {
-        int i = at[0]++;
-        if (encoder == null) {
-          ids[i] = TokenIds.read(record, column);
-        } else if (record.getFieldRepetitionCount(column) > 0) {
-          String text = record.getString(column, 0);
-          ids[i] = encoder.encode(text).getIds();
-          bytes[i] = text.getBytes(StandardCharsets.UTF_8).length;
-        }
-      });
+      subsets.read(
+          uri,
+          List.of(column),
+          job.rowStart(),
+          job.rowCount(),
+          record -> {
+            int i = at[0]++;
+            if (encoder == null) {
+              ids[i] = TokenIds.read(record, column);
+            } else if (record.getFieldRepetitionCount(column) > 0) {
+              String text = record.getString(column, 0);
+              ids[i] = encoder.encode(text).getIds();
+              bytes[i] = text.getBytes(StandardCharsets.UTF_8).length;
+            }
+          });
     } catch (IOException e) {
       throw ScoringException.of("reading golden subset " + uri, e);
     }
     for (int i = 0; i < ids.length; i++) {
       if (ids[i] == null) {
-        throw ScoringException.input("golden subset " + uri + ": row " + (job.rowStart() + i) + " has no value in column '"
-            + column + "'");
+        throw ScoringException.input(
+            "golden subset "
+                + uri
+                + ": row "
+                + (job.rowStart() + i)
+                + " has no value in column '"
+                + column
+                + "'");
       }
     }
     return new Rows(ids, bytes);
   }
 
-  private static void validate(long[][] rows, long vocabulary, long firstRow) throws ScoringException {
+  private static void validate(long[][] rows, long vocabulary, long firstRow)
+      throws ScoringException {
     for (int r = 0; r < rows.length; r++) {
       long row = firstRow + r;
       if (rows[r].length == 0) {
         throw ScoringException.input("row " + row + " is empty: there is no token to score");
       }
       if (rows[r].length == 1) {
-        throw ScoringException.input("row " + row + " has a single token: perplexity needs at least 2 (the first is never scored)");
+        throw ScoringException.input(
+            "row "
+                + row
+                + " has a single token: perplexity needs at least 2 (the first is never scored)");
       }
       for (int t = 0; t < rows[r].length; t++) {
         long id = rows[r][t];
         if (id < 0 || (vocabulary > 0 && id >= vocabulary)) {
-          throw ScoringException.input("row " + row + ": token id " + id + " at position " + t
-              + " is outside the vocabulary (0.." + (vocabulary - 1) + ")");
+          throw ScoringException.input(
+              "row "
+                  + row
+                  + ": token id "
+                  + id
+                  + " at position "
+                  + t
+                  + " is outside the vocabulary (0.."
+                  + (vocabulary - 1)
+                  + ")");
         }
       }
     }

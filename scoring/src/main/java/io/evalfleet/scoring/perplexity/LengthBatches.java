@@ -5,9 +5,9 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Groups windows of similar length into batches so that padding stays small: windows are sorted
- * by length and cut into batches of at most {@code maxBatch} windows and at most
- * {@code maxTokens} token slots (batch size times its longest window).
+ * Groups windows of similar length into batches so that padding stays small: windows are sorted by
+ * length and cut into batches of at most {@code maxBatch} windows and at most {@code maxTokens}
+ * token slots (batch size times its longest window).
  */
 public final class LengthBatches {
   private LengthBatches() {}
@@ -20,7 +20,8 @@ public final class LengthBatches {
     int longest = 0;
     for (Window window : sorted) {
       int newLongest = Math.max(longest, window.length());
-      if (!current.isEmpty() && (current.size() >= maxBatch || newLongest * (current.size() + 1) > maxTokens)) {
+      if (!current.isEmpty()
+          && (current.size() >= maxBatch || newLongest * (current.size() + 1) > maxTokens)) {
         batches.add(current);
         current = new ArrayList<>();
         newLongest = window.length();

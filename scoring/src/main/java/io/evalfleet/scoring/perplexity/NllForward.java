@@ -35,21 +35,26 @@ import java.util.regex.Pattern;
  * <p>Exports as Hugging Face optimum writes them are fed as a full-sequence forward: each {@code
  * past_key_values.<i>.key|value} input gets an empty past ({@code [batch, heads, 0, head_dim]}, its
  * type read from the model), a merged decoder's {@code use_cache_branch} is false, and only {@code
- * logits} is fetched (the {@code present.*} outputs stay inside ONNX Runtime). Stateless; thread-safe.
+ * logits} is fetched (the {@code present.*} outputs stay inside ONNX Runtime). Stateless;
+ * thread-safe.
  */
 public final class NllForward {
   public static final String LOGITS = "logits";
-  private static final Set<String> PLAIN_INPUTS = Set.of("input_ids", "attention_mask", "position_ids");
+  private static final Set<String> PLAIN_INPUTS =
+      Set.of("input_ids", "attention_mask", "position_ids");
   static final String USE_CACHE_BRANCH = "use_cache_branch";
   private static final Pattern PAST = Pattern.compile("past_key_values\\.\\d+\\.(key|value)");
+
   /** Logits types a head exists for. */
-  private static final Set<OnnxJavaType> LOGITS_TYPES = Set.of(OnnxJavaType.FLOAT, OnnxJavaType.FLOAT16,
-      OnnxJavaType.BFLOAT16);
+  private static final Set<OnnxJavaType> LOGITS_TYPES =
+      Set.of(OnnxJavaType.FLOAT, OnnxJavaType.FLOAT16, OnnxJavaType.BFLOAT16);
 
   private final OrtEnvironment env;
   private final Function<OnnxJavaType, OrtSession> heads;
 
-  /** @param heads the NLL head for logits of each type */
+  /**
+   * @param heads the NLL head for logits of each type
+   */
   public NllForward(OrtEnvironment env, Function<OnnxJavaType, OrtSession> heads) {
     this.env = env;
     this.heads = heads;
@@ -61,36 +66,51 @@ public final class NllForward {
    */
   public static long checkSignature(LoadedModel model) throws ScoringException {
     if (!model.declaresInput("input_ids")) {
-      throw ScoringException.input("causal LM has no 'input_ids' input; its inputs are " + model.inputs().keySet());
+      throw ScoringException.input(
+          "causal LM has no 'input_ids' input; its inputs are " + model.inputs().keySet());
     }
     NodeInfo logits = model.outputs().get(LOGITS);
     if (logits == null) {
-      throw ScoringException.input("causal LM has no 'logits' output; its outputs are " + model.outputs().keySet());
+      throw ScoringException.input(
+          "causal LM has no 'logits' output; its outputs are " + model.outputs().keySet());
     }
-    if (!(logits.getInfo() instanceof TensorInfo info) || !LOGITS_TYPES.contains(info.type)
+    if (!(logits.getInfo() instanceof TensorInfo info)
+        || !LOGITS_TYPES.contains(info.type)
         || info.getShape().length != 3) {
-      throw ScoringException.input("causal LM output 'logits' must be a float32, float16 or bfloat16 tensor [batch,"
-          + " sequence, vocabulary], but is " + logits.getInfo());
+      throw ScoringException.input(
+          "causal LM output 'logits' must be a float32, float16 or bfloat16 tensor [batch,"
+              + " sequence, vocabulary], but is "
+              + logits.getInfo());
     }
     for (Map.Entry<String, NodeInfo> input : model.inputs().entrySet()) {
       String name = input.getKey();
       if (PAST.matcher(name).matches()) {
         emptyPastShape(name, input.getValue(), 1);
       } else if (!PLAIN_INPUTS.contains(name) && !name.equals(USE_CACHE_BRANCH)) {
-        throw ScoringException.input("causal LM input '" + name + "' is not supported (supported: " + PLAIN_INPUTS
-            + ", past_key_values.<i>.key/value and use_cache_branch)");
+        throw ScoringException.input(
+            "causal LM input '"
+                + name
+                + "' is not supported (supported: "
+                + PLAIN_INPUTS
+                + ", past_key_values.<i>.key/value and use_cache_branch)");
       }
     }
     return info.getShape()[2];
   }
 
-  /** The NLL sum of each window's scored tokens, in batch order; rows are the token ids of each row. */
-  public double[] run(LoadedModel model, List<Window> batch, long[][] rows) throws ScoringException {
+  /**
+   * The NLL sum of each window's scored tokens, in batch order; rows are the token ids of each row.
+   */
+  public double[] run(LoadedModel model, List<Window> batch, long[][] rows)
+      throws ScoringException {
     int size = batch.size();
     int seqLen = longest(batch);
     long[] shape = {size, seqLen};
     LongBuffer targets = directLongs(size * seqLen);
-    FloatBuffer weights = ByteBuffer.allocateDirect(size * seqLen * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    FloatBuffer weights =
+        ByteBuffer.allocateDirect(size * seqLen * Float.BYTES)
+            .order(ByteOrder.nativeOrder())
+            .asFloatBuffer();
     for (Window window : batch) {
       long[] row = rows[window.row()];
       for (int t = 0; t < seqLen; t++) {
@@ -107,17 +127,30 @@ public final class NllForward {
     try {
       modelInputs(model, batch, rows, seqLen, inputs);
       try (OnnxTensor targetTensor = OnnxTensor.createTensor(env, targets, shape);
-           OnnxTensor weightTensor = OnnxTensor.createTensor(env, weights, shape);
-           OrtSession.Result forward = model.session().run(inputs, Set.of(LOGITS))) {
+          OnnxTensor weightTensor = OnnxTensor.createTensor(env, weights, shape);
+          OrtSession.Result forward = model.session().run(inputs, Set.of(LOGITS))) {
         OnnxValue logits = forward.get(0);
         long[] logitsShape = ((TensorInfo) logits.getInfo()).getShape();
         if (logitsShape.length != 3 || logitsShape[0] != size || logitsShape[1] != seqLen) {
-          throw ScoringException.input("causal LM returned logits of shape " + Arrays.toString(logitsShape)
-              + " for input [" + size + ", " + seqLen + "]");
+          throw ScoringException.input(
+              "causal LM returned logits of shape "
+                  + Arrays.toString(logitsShape)
+                  + " for input ["
+                  + size
+                  + ", "
+                  + seqLen
+                  + "]");
         }
         OrtSession head = heads.apply(((TensorInfo) logits.getInfo()).type);
-        try (OrtSession.Result nll = head.run(Map.of("logits", (OnnxTensor) logits, "targets", targetTensor,
-            "weights", weightTensor))) {
+        try (OrtSession.Result nll =
+            head.run(
+                Map.of(
+                    "logits",
+                    (OnnxTensor) logits,
+                    "targets",
+                    targetTensor,
+                    "weights",
+                    weightTensor))) {
           FloatBuffer values = ((OnnxTensor) nll.get(0)).getFloatBuffer();
           double[] sums = new double[size];
           for (int b = 0; b < size; b++) {
@@ -143,7 +176,8 @@ public final class NllForward {
    * and of the candidate's NLL, how many positions' top-1 tokens agree, and each position's KL (for
    * percentiles).
    */
-  public record WindowShift(double klSum, long agreements, double dpTrueSum, double nllSum, float[] kl) {
+  public record WindowShift(
+      double klSum, long agreements, double dpTrueSum, double nllSum, float[] kl) {
     public int positions() {
       return kl.length;
     }
@@ -157,8 +191,13 @@ public final class NllForward {
    *
    * @throws ScoringException when the logits differ in shape or are not float32
    */
-  WindowShift[] shift(LoadedModel baseline, LoadedModel candidate, List<Window> batch, long[][] rows,
-      TokenShiftHead head) throws ScoringException {
+  WindowShift[] shift(
+      LoadedModel baseline,
+      LoadedModel candidate,
+      List<Window> batch,
+      long[][] rows,
+      TokenShiftHead head)
+      throws ScoringException {
     int size = batch.size();
     int seqLen = longest(batch);
     long[][] targets = new long[size][seqLen];
@@ -179,11 +218,12 @@ public final class NllForward {
       modelInputs(baseline, batch, rows, seqLen, baselineInputs);
       modelInputs(candidate, batch, rows, seqLen, candidateInputs);
       try (OrtSession.Result b = baseline.session().run(baselineInputs, Set.of(LOGITS));
-           OrtSession.Result c = candidate.session().run(candidateInputs, Set.of(LOGITS))) {
+          OrtSession.Result c = candidate.session().run(candidateInputs, Set.of(LOGITS))) {
         for (OnnxValue logits : List.of(b.get(0), c.get(0))) {
           if (((TensorInfo) logits.getInfo()).type != OnnxJavaType.FLOAT) {
-            throw ScoringException.input("a token shift needs float32 logits from both models, got "
-                + ((TensorInfo) logits.getInfo()).type);
+            throw ScoringException.input(
+                "a token shift needs float32 logits from both models, got "
+                    + ((TensorInfo) logits.getInfo()).type);
           }
         }
         TokenShiftHead.Shift shift;
@@ -224,8 +264,12 @@ public final class NllForward {
     }
   }
 
-  /** Runs the model alone on the same inputs, discarding the logits: the bare forward pass, for benchmarks. */
-  public void forwardOnly(LoadedModel model, List<Window> batch, long[][] rows) throws OrtException, ScoringException {
+  /**
+   * Runs the model alone on the same inputs, discarding the logits: the bare forward pass, for
+   * benchmarks.
+   */
+  public void forwardOnly(LoadedModel model, List<Window> batch, long[][] rows)
+      throws OrtException, ScoringException {
     Map<String, OnnxTensor> inputs = new HashMap<>();
     try {
       modelInputs(model, batch, rows, longest(batch), inputs);
@@ -241,7 +285,12 @@ public final class NllForward {
    * Right-padded {@code input_ids}, and {@code attention_mask} and {@code position_ids} where the
    * model takes them; an empty past for each KV-cache input and {@code use_cache_branch} false.
    */
-  private void modelInputs(LoadedModel model, List<Window> batch, long[][] rows, int seqLen, Map<String, OnnxTensor> into)
+  private void modelInputs(
+      LoadedModel model,
+      List<Window> batch,
+      long[][] rows,
+      int seqLen,
+      Map<String, OnnxTensor> into)
       throws OrtException, ScoringException {
     int size = batch.size();
     LongBuffer ids = directLongs(size * seqLen);
@@ -268,8 +317,10 @@ public final class NllForward {
       if (PAST.matcher(input.getKey()).matches()) {
         long[] pastShape = emptyPastShape(input.getKey(), input.getValue(), size);
         OnnxJavaType type = ((TensorInfo) input.getValue().getInfo()).type;
-        into.put(input.getKey(), OnnxTensor.createTensor(env, ByteBuffer.allocateDirect(0).order(ByteOrder.nativeOrder()),
-            pastShape, type));
+        into.put(
+            input.getKey(),
+            OnnxTensor.createTensor(
+                env, ByteBuffer.allocateDirect(0).order(ByteOrder.nativeOrder()), pastShape, type));
       }
     }
     if (model.declaresInput(USE_CACHE_BRANCH)) {
@@ -282,17 +333,27 @@ public final class NllForward {
    * {@code [batch, heads, 0, head_dim]} for a KV-cache input, its heads and head size read from the
    * model; refused when the model leaves them symbolic or the type is not a float type.
    */
-  public static long[] emptyPastShape(String name, NodeInfo input, int batch) throws ScoringException {
-    if (!(input.getInfo() instanceof TensorInfo info) || info.getShape().length != 4
+  public static long[] emptyPastShape(String name, NodeInfo input, int batch)
+      throws ScoringException {
+    if (!(input.getInfo() instanceof TensorInfo info)
+        || info.getShape().length != 4
         || !LOGITS_TYPES.contains(info.type)) {
-      throw ScoringException.input("causal LM input '" + name + "' must be a float tensor [batch, heads, past,"
-          + " head_dim], but is " + input.getInfo());
+      throw ScoringException.input(
+          "causal LM input '"
+              + name
+              + "' must be a float tensor [batch, heads, past,"
+              + " head_dim], but is "
+              + input.getInfo());
     }
     long heads = info.getShape()[1];
     long headDim = info.getShape()[3];
     if (heads < 1 || headDim < 1) {
-      throw ScoringException.input("causal LM input '" + name + "' leaves its heads or head size symbolic ("
-          + Arrays.toString(info.getShape()) + "): an empty past cannot be shaped for it");
+      throw ScoringException.input(
+          "causal LM input '"
+              + name
+              + "' leaves its heads or head size symbolic ("
+              + Arrays.toString(info.getShape())
+              + "): an empty past cannot be shaped for it");
     }
     return new long[] {batch, heads, 0, headDim};
   }

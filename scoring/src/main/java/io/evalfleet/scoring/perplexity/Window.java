@@ -8,7 +8,8 @@ package io.evalfleet.scoring.perplexity;
 public record Window(int row, int begin, int end, int scoreFrom) {
   public Window {
     if (begin < 0 || end <= begin || scoreFrom <= begin || scoreFrom > end) {
-      throw new IllegalArgumentException("bad window: row " + row + " [" + begin + ", " + end + ") scoring from " + scoreFrom);
+      throw new IllegalArgumentException(
+          "bad window: row " + row + " [" + begin + ", " + end + ") scoring from " + scoreFrom);
     }
   }
 

@@ -5,20 +5,22 @@ import java.util.List;
 
 /**
  * Plans the forward passes for a row of {@code n} tokens under a context of {@code maxLen}: one
- * window when the row fits; otherwise the strided sliding window (windows start every
- * {@code stride} tokens, each scores only the tokens the previous one did not, each with up to
- * {@code maxLen - 1} tokens of context). Every token but the first is scored exactly once; rows are
- * never silently truncated.
+ * window when the row fits; otherwise the strided sliding window (windows start every {@code
+ * stride} tokens, each scores only the tokens the previous one did not, each with up to {@code
+ * maxLen - 1} tokens of context). Every token but the first is scored exactly once; rows are never
+ * silently truncated.
  */
 public final class Windows {
   private Windows() {}
 
   public static List<Window> plan(int row, int n, int maxLen, int stride) {
     if (n < 2) {
-      throw new IllegalArgumentException("row " + row + " has " + n + " token(s): at least 2 are needed to score one");
+      throw new IllegalArgumentException(
+          "row " + row + " has " + n + " token(s): at least 2 are needed to score one");
     }
     if (stride < 1 || stride >= maxLen) {
-      throw new IllegalArgumentException("stride must be between 1 and max_seq_len - 1 (" + (maxLen - 1) + "), got " + stride);
+      throw new IllegalArgumentException(
+          "stride must be between 1 and max_seq_len - 1 (" + (maxLen - 1) + "), got " + stride);
     }
     List<Window> windows = new ArrayList<>();
     if (n <= maxLen) {

@@ -36,12 +36,18 @@ import org.apache.parquet.schema.Types;
 public final class EmbeddingFiles {
   public static final String DOCS = "docs";
   public static final String QUERIES = "queries";
-  private static final MessageType SCHEMA = Types.buildMessage()
-      .required(PrimitiveTypeName.INT64).named("row")
-      .required(PrimitiveTypeName.BINARY).named("embedding")
-      .named("embeddings");
+  private static final MessageType SCHEMA =
+      Types.buildMessage()
+          .required(PrimitiveTypeName.INT64)
+          .named("row")
+          .required(PrimitiveTypeName.BINARY)
+          .named("embedding")
+          .named("embeddings");
 
-  /** Embeddings of some rows, in row order: {@code vectors} holds {@code rows.length × dimensions} values. */
+  /**
+   * Embeddings of some rows, in row order: {@code vectors} holds {@code rows.length × dimensions}
+   * values.
+   */
   public record Embeddings(long[] rows, float[] vectors, int dimensions) {
     public int count() {
       return rows.length;
@@ -66,31 +72,47 @@ public final class EmbeddingFiles {
   }
 
   /** Writes the embeddings of rows {@code firstRow ..} of one shard. */
-  public void write(String folder, String kind, long firstRow, float[][] vectors) throws IOException {
+  public void write(String folder, String kind, long firstRow, float[][] vectors)
+      throws IOException {
     Path target = new Path(folder, kind + "-" + firstRow + ".parquet");
-    Path partial = new Path(folder, "." + kind + "-" + firstRow + ".parquet." + UUID.randomUUID() + ".partial");
-    storage.call(folder, () -> {
-      FileSystem fs = target.getFileSystem(storage.conf());
-      SimpleGroupFactory groups = new SimpleGroupFactory(SCHEMA);
-      try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(HadoopOutputFile.fromPath(partial, storage.conf()))
-          .withConf(storage.conf()).withType(SCHEMA).withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-          .withCompressionCodec(CompressionCodecName.UNCOMPRESSED).build()) {
-        for (int i = 0; i < vectors.length; i++) {
-          ByteBuffer bytes = ByteBuffer.allocate(vectors[i].length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-          bytes.asFloatBuffer().put(vectors[i]);
-          writer.write(groups.newGroup().append("row", firstRow + i).append("embedding", Binary.fromConstantByteArray(bytes.array())));
-        }
-      }
-      // A shard scored again (a job sent twice) writes the same embeddings: the first file stays, so
-      // that a query job listing the folder never finds it missing.
-      if (!fs.rename(partial, target)) {
-        fs.delete(partial, false);
-        if (!fs.exists(target)) {
-          throw new IOException("cannot rename " + partial + " to " + target);
-        }
-      }
-      return null;
-    });
+    Path partial =
+        new Path(
+            folder, "." + kind + "-" + firstRow + ".parquet." + UUID.randomUUID() + ".partial");
+    storage.call(
+        folder,
+        () -> {
+          FileSystem fs = target.getFileSystem(storage.conf());
+          SimpleGroupFactory groups = new SimpleGroupFactory(SCHEMA);
+          try (ParquetWriter<Group> writer =
+              ExampleParquetWriter.builder(HadoopOutputFile.fromPath(partial, storage.conf()))
+                  .withConf(storage.conf())
+                  .withType(SCHEMA)
+                  .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                  .withCompressionCodec(CompressionCodecName.UNCOMPRESSED)
+                  .build()) {
+            for (int i = 0; i < vectors.length; i++) {
+              ByteBuffer bytes =
+                  ByteBuffer.allocate(vectors[i].length * Float.BYTES)
+                      .order(ByteOrder.LITTLE_ENDIAN);
+              bytes.asFloatBuffer().put(vectors[i]);
+              writer.write(
+                  groups
+                      .newGroup()
+                      .append("row", firstRow + i)
+                      .append("embedding", Binary.fromConstantByteArray(bytes.array())));
+            }
+          }
+          // A shard scored again (a job sent twice) writes the same embeddings: the first file
+          // stays, so
+          // that a query job listing the folder never finds it missing.
+          if (!fs.rename(partial, target)) {
+            fs.delete(partial, false);
+            if (!fs.exists(target)) {
+              throw new IOException("cannot rename " + partial + " to " + target);
+            }
+          }
+          return null;
+        });
   }
 
   /**
@@ -99,53 +121,74 @@ public final class EmbeddingFiles {
    * @throws InputException when the folder holds none, or embeddings of different dimensions
    */
   public Embeddings read(String folder, String kind) throws IOException {
-    return storage.call(folder, () -> {
-      Path dir = new Path(folder);
-      FileSystem fs = dir.getFileSystem(storage.conf());
-      if (!fs.exists(dir)) {
-        throw new InputException("no embeddings in " + folder + ": the folder does not exist");
-      }
-      TreeMap<Long, float[]> byRow = new TreeMap<>();
-      int dimensions = -1;
-      for (FileStatus file : fs.listStatus(dir, p -> p.getName().startsWith(kind + "-") && p.getName().endsWith(".parquet"))) {
-        try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), file.getPath())
-            .withConf(storage.conf()).build()) {
-          Group group;
-          while ((group = reader.read()) != null) {
-            byte[] bytes = group.getBinary("embedding", 0).getBytes();
-            float[] vector = new float[bytes.length / Float.BYTES];
-            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(vector);
-            if (dimensions >= 0 && vector.length != dimensions) {
-              throw new InputException("embeddings in " + folder + " have " + dimensions + " and " + vector.length
-                  + " dimensions");
-            }
-            dimensions = vector.length;
-            byRow.put(group.getLong("row", 0), vector);
+    return storage.call(
+        folder,
+        () -> {
+          Path dir = new Path(folder);
+          FileSystem fs = dir.getFileSystem(storage.conf());
+          if (!fs.exists(dir)) {
+            throw new InputException("no embeddings in " + folder + ": the folder does not exist");
           }
-        }
-      }
-      if (byRow.isEmpty()) {
-        throw new InputException("no " + kind + " embeddings in " + folder);
-      }
-      long[] rows = new long[byRow.size()];
-      float[] vectors = new float[byRow.size() * dimensions];
-      int i = 0;
-      for (Map.Entry<Long, float[]> entry : byRow.entrySet()) {
-        rows[i] = entry.getKey();
-        System.arraycopy(entry.getValue(), 0, vectors, i * dimensions, dimensions);
-        i++;
-      }
-      return new Embeddings(rows, vectors, dimensions);
-    });
+          TreeMap<Long, float[]> byRow = new TreeMap<>();
+          int dimensions = -1;
+          for (FileStatus file :
+              fs.listStatus(
+                  dir,
+                  p -> p.getName().startsWith(kind + "-") && p.getName().endsWith(".parquet"))) {
+            try (ParquetReader<Group> reader =
+                ParquetReader.builder(new GroupReadSupport(), file.getPath())
+                    .withConf(storage.conf())
+                    .build()) {
+              Group group;
+              while ((group = reader.read()) != null) {
+                byte[] bytes = group.getBinary("embedding", 0).getBytes();
+                float[] vector = new float[bytes.length / Float.BYTES];
+                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(vector);
+                if (dimensions >= 0 && vector.length != dimensions) {
+                  throw new InputException(
+                      "embeddings in "
+                          + folder
+                          + " have "
+                          + dimensions
+                          + " and "
+                          + vector.length
+                          + " dimensions");
+                }
+                dimensions = vector.length;
+                byRow.put(group.getLong("row", 0), vector);
+              }
+            }
+          }
+          if (byRow.isEmpty()) {
+            throw new InputException("no " + kind + " embeddings in " + folder);
+          }
+          long[] rows = new long[byRow.size()];
+          float[] vectors = new float[byRow.size() * dimensions];
+          int i = 0;
+          for (Map.Entry<Long, float[]> entry : byRow.entrySet()) {
+            rows[i] = entry.getKey();
+            System.arraycopy(entry.getValue(), 0, vectors, i * dimensions, dimensions);
+            i++;
+          }
+          return new Embeddings(rows, vectors, dimensions);
+        });
   }
 
   /** Whether {@code folder} holds any {@code kind} embeddings. */
   public boolean has(String folder, String kind) throws IOException {
-    return storage.call(folder, () -> {
-      Path dir = new Path(folder);
-      FileSystem fs = dir.getFileSystem(storage.conf());
-      return fs.exists(dir) && fs.listStatus(dir, p -> p.getName().startsWith(kind + "-")
-          && p.getName().endsWith(".parquet")).length > 0;
-    });
+    return storage.call(
+        folder,
+        () -> {
+          Path dir = new Path(folder);
+          FileSystem fs = dir.getFileSystem(storage.conf());
+          return fs.exists(dir)
+              && fs.listStatus(
+                          dir,
+                          p ->
+                              p.getName().startsWith(kind + "-")
+                                  && p.getName().endsWith(".parquet"))
+                      .length
+                  > 0;
+        });
   }
 }

@@ -13,11 +13,17 @@ final class ExactTopK {
   private final int dimensions;
   private final int documents;
 
-  /** @param corpus {@code documents × dimensions} values, document after document */
+  /**
+   * @param corpus {@code documents × dimensions} values, document after document
+   */
   public ExactTopK(float[] corpus, int dimensions) {
     if (dimensions <= 0 || corpus.length % dimensions != 0) {
-      throw new IllegalArgumentException("a corpus of " + corpus.length + " values is not a whole number of "
-          + dimensions + "-dimensional embeddings");
+      throw new IllegalArgumentException(
+          "a corpus of "
+              + corpus.length
+              + " values is not a whole number of "
+              + dimensions
+              + "-dimensional embeddings");
     }
     this.corpus = corpus;
     this.dimensions = dimensions;
@@ -31,12 +37,15 @@ final class ExactTopK {
   /** The indices of the {@code k} documents nearest to {@code query}, nearest first. */
   public int[] nearest(float[] query, int k) {
     if (query.length != dimensions) {
-      throw new IllegalArgumentException("a query of " + query.length + " dimensions against a corpus of " + dimensions);
+      throw new IllegalArgumentException(
+          "a query of " + query.length + " dimensions against a corpus of " + dimensions);
     }
     int keep = Math.min(k, documents);
     // The worst kept document on top: lower score, then later document.
-    PriorityQueue<double[]> kept = new PriorityQueue<>(keep + 1, (a, b) -> a[0] != b[0]
-        ? Double.compare(a[0], b[0]) : Double.compare(b[1], a[1]));
+    PriorityQueue<double[]> kept =
+        new PriorityQueue<>(
+            keep + 1,
+            (a, b) -> a[0] != b[0] ? Double.compare(a[0], b[0]) : Double.compare(b[1], a[1]));
     for (int d = 0; d < documents; d++) {
       double score = 0;
       int offset = d * dimensions;

@@ -24,7 +24,9 @@ public final class RankingMetrics {
     return (double) found / relevant;
   }
 
-  /** 1 / the rank of the first relevant document within the first {@code k}; 0 when there is none. */
+  /**
+   * 1 / the rank of the first relevant document within the first {@code k}; 0 when there is none.
+   */
   static double reciprocalRank(int[] ranking, Map<Integer, Integer> grades, int k) {
     requireRelevant(grades.values().stream().filter(g -> g > 0).count());
     for (int i = 0; i < Math.min(k, ranking.length); i++) {
@@ -35,7 +37,10 @@ public final class RankingMetrics {
     return 0;
   }
 
-  /** DCG of the first {@code k} of {@code ranking} over the DCG of the ideal ranking of the judged documents. */
+  /**
+   * DCG of the first {@code k} of {@code ranking} over the DCG of the ideal ranking of the judged
+   * documents.
+   */
   public static double ndcg(int[] ranking, Map<Integer, Integer> grades, int k) {
     requireRelevant(grades.values().stream().filter(g -> g > 0).count());
     double dcg = 0;
@@ -56,7 +61,8 @@ public final class RankingMetrics {
 
   private static void requireRelevant(long relevant) {
     if (relevant == 0) {
-      throw new IllegalArgumentException("a query without any relevant document has no recall, rank or nDCG");
+      throw new IllegalArgumentException(
+          "a query without any relevant document has no recall, rank or nDCG");
     }
   }
 }

@@ -9,12 +9,12 @@ import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.RetrievalTask;
 import io.evalfleet.common.task.SubsetLayout;
 import io.evalfleet.common.task.Task;
-import io.evalfleet.scoring.embedding.EmbeddingScorer;
-import io.evalfleet.scoring.model.LoadedModel;
-import io.evalfleet.scoring.model.ModelSessions;
 import io.evalfleet.scoring.Scored;
 import io.evalfleet.scoring.ScoringException;
 import io.evalfleet.scoring.TaskScorer;
+import io.evalfleet.scoring.embedding.EmbeddingScorer;
+import io.evalfleet.scoring.model.LoadedModel;
+import io.evalfleet.scoring.model.ModelSessions;
 import io.evalfleet.scoring.subset.Cells;
 import io.evalfleet.scoring.subset.SubsetReader;
 import java.io.IOException;
@@ -27,11 +27,11 @@ import java.util.Map;
 /**
  * Scores a retrieval job (see {@link RetrievalTask}). A corpus job embeds its docs (the document
  * prefix, {@code embedding.prefix_b}, prepended) and writes them to the run's embeddings folder. A
- * query job embeds its queries ({@code prefix_a}), writes them too, and ranks the run's whole corpus
- * by exact cosine; per query it returns recall at the run's cut-offs, the reciprocal rank and nDCG
- * within the top 10. Against the baseline's embeddings it also returns the nDCG@10 of the query
- * against the baseline's corpus (the index as it stands), the overlap of both models' top 10, and
- * each text's cosine between its two embeddings (docs in the corpus job); those need equal
+ * query job embeds its queries ({@code prefix_a}), writes them too, and ranks the run's whole
+ * corpus by exact cosine; per query it returns recall at the run's cut-offs, the reciprocal rank
+ * and nDCG within the top 10. Against the baseline's embeddings it also returns the nDCG@10 of the
+ * query against the baseline's corpus (the index as it stands), the overlap of both models' top 10,
+ * and each text's cosine between its two embeddings (docs in the corpus job); those need equal
  * dimensions, but the overlap does not. Rows a value does not apply to are NaN. A query without a
  * relevant judgement has no metric (NaN) and is left out of the run's means. Thread-safe.
  */
@@ -41,22 +41,39 @@ public final class RetrievalScorer implements TaskScorer {
   private final EmbeddingScorer embedder;
   private final EmbeddingFiles files;
   private final int defaultMaxSeqLen;
+
   /** Per subset file and digest: its judgements, read once. */
-  private final Cache<String, Judgements> judgements = Caffeine.newBuilder().maximumWeight(256L << 20)
-      .<String, Judgements>weigher((k, v) -> (int) Math.min(Integer.MAX_VALUE, v.bytes())).build();
+  private final Cache<String, Judgements> judgements =
+      Caffeine.newBuilder()
+          .maximumWeight(256L << 20)
+          .<String, Judgements>weigher((k, v) -> (int) Math.min(Integer.MAX_VALUE, v.bytes()))
+          .build();
+
   /** Per embeddings folder and kind: the embeddings, read once the corpus is complete. */
   private final Cache<String, EmbeddingFiles.Embeddings> embeddings;
 
-  /** @param cacheBytes most bytes of embeddings kept between jobs (a corpus of 100,000 × 384 floats is 154 MB) */
-  public RetrievalScorer(ModelSessions sessions, SubsetReader subsets, EmbeddingScorer embedder, EmbeddingFiles files,
-      int defaultMaxSeqLen, long cacheBytes) {
+  /**
+   * @param cacheBytes most bytes of embeddings kept between jobs (a corpus of 100,000 × 384 floats
+   *     is 154 MB)
+   */
+  public RetrievalScorer(
+      ModelSessions sessions,
+      SubsetReader subsets,
+      EmbeddingScorer embedder,
+      EmbeddingFiles files,
+      int defaultMaxSeqLen,
+      long cacheBytes) {
     this.sessions = sessions;
     this.subsets = subsets;
     this.embedder = embedder;
     this.files = files;
     this.defaultMaxSeqLen = defaultMaxSeqLen;
-    this.embeddings = Caffeine.newBuilder().maximumWeight(cacheBytes)
-        .<String, EmbeddingFiles.Embeddings>weigher((k, v) -> (int) Math.min(Integer.MAX_VALUE, v.bytes())).build();
+    this.embeddings =
+        Caffeine.newBuilder()
+            .maximumWeight(cacheBytes)
+            .<String, EmbeddingFiles.Embeddings>weigher(
+                (k, v) -> (int) Math.min(Integer.MAX_VALUE, v.bytes()))
+            .build();
   }
 
   @Override
@@ -70,15 +87,19 @@ public final class RetrievalScorer implements TaskScorer {
     boolean corpus = step.phase() == RetrievalStep.Phase.CORPUS;
     SubsetLayout layout = TaskScorer.layout(subsets, job);
     EmbeddingConventions conventions = EmbeddingConventions.orDefaults(job.embedding());
-    Texts texts = readTexts(job, layout, corpus ? RetrievalTask.DOC : RetrievalTask.QUERY,
-        corpus ? conventions.prefixB() : conventions.prefixA());
+    Texts texts =
+        readTexts(
+            job,
+            layout,
+            corpus ? RetrievalTask.DOC : RetrievalTask.QUERY,
+            corpus ? conventions.prefixB() : conventions.prefixA());
     int maxLen = job.maxSeqLen() != null ? job.maxSeqLen() : defaultMaxSeqLen;
     float[][] vectors;
     String batching;
     String provider;
     String signature;
     try (ModelSessions.TokenizerLease held = sessions.tokenizer(job.tokenizer(), maxLen);
-         ModelSessions.Lease lease = sessions.lease(job.artifact())) {
+        ModelSessions.Lease lease = sessions.lease(job.artifact())) {
       LoadedModel model = lease.model();
       vectors = normalized(embedder.embed(model, held.tokenizer(), conventions, texts.texts()));
       batching = embedder.batching(model, held.tokenizer(), conventions);
@@ -86,7 +107,11 @@ public final class RetrievalScorer implements TaskScorer {
       signature = model.signature();
     }
     try {
-      files.write(step.embeddings(), corpus ? EmbeddingFiles.DOCS : EmbeddingFiles.QUERIES, job.rowStart(), vectors);
+      files.write(
+          step.embeddings(),
+          corpus ? EmbeddingFiles.DOCS : EmbeddingFiles.QUERIES,
+          job.rowStart(),
+          vectors);
       Map<String, double[]> values = emptyValues(job, step);
       Baseline baseline = baseline(step);
       if (corpus) {
@@ -102,7 +127,8 @@ public final class RetrievalScorer implements TaskScorer {
 
   private record Texts(List<String> texts, List<String> queryIds) {}
 
-  private Texts readTexts(ScoringJob job, SubsetLayout layout, String role, String prefix) throws ScoringException {
+  private Texts readTexts(ScoringJob job, SubsetLayout layout, String role, String prefix)
+      throws ScoringException {
     String uri = job.goldenSubset().uri();
     String roleColumn = layout.column(RetrievalTask.ROLE);
     String textColumn = layout.column(RetrievalTask.TEXT);
@@ -112,20 +138,37 @@ public final class RetrievalScorer implements TaskScorer {
     List<String> problems = new ArrayList<>(1);
     long[] row = {job.rowStart()};
     try {
-      subsets.read(uri, List.of(roleColumn, textColumn, idColumn), job.rowStart(), job.rowCount(), record -> {
-        long at = row[0]++;
-        String text = Cells.text(record, textColumn);
-        if (!role.equals(Cells.text(record, roleColumn)) && problems.isEmpty()) {
-          problems.add("row " + at + " is not a " + role + ", but the job scores " + role + " rows " + job.rowStart()
-              + ".." + (job.rowStart() + job.rowCount() - 1));
-        } else if (text == null && problems.isEmpty()) {
-          problems.add("row " + at + " is a " + role + " without text in column '" + textColumn + "'");
-        } else if (role.equals(RetrievalTask.QUERY) && Cells.text(record, idColumn) == null && problems.isEmpty()) {
-          problems.add("row " + at + " is a query without an id in column '" + idColumn + "'");
-        }
-        texts.add(prefix + (text == null ? "" : text));
-        ids.add(Cells.text(record, idColumn));
-      });
+      subsets.read(
+          uri,
+          List.of(roleColumn, textColumn, idColumn),
+          job.rowStart(),
+          job.rowCount(),
+          record -> {
+            long at = row[0]++;
+            String text = Cells.text(record, textColumn);
+            if (!role.equals(Cells.text(record, roleColumn)) && problems.isEmpty()) {
+              problems.add(
+                  "row "
+                      + at
+                      + " is not a "
+                      + role
+                      + ", but the job scores "
+                      + role
+                      + " rows "
+                      + job.rowStart()
+                      + ".."
+                      + (job.rowStart() + job.rowCount() - 1));
+            } else if (text == null && problems.isEmpty()) {
+              problems.add(
+                  "row " + at + " is a " + role + " without text in column '" + textColumn + "'");
+            } else if (role.equals(RetrievalTask.QUERY)
+                && Cells.text(record, idColumn) == null
+                && problems.isEmpty()) {
+              problems.add("row " + at + " is a query without an id in column '" + idColumn + "'");
+            }
+            texts.add(prefix + (text == null ? "" : text));
+            ids.add(Cells.text(record, idColumn));
+          });
     } catch (IOException e) {
       throw ScoringException.of("reading golden subset " + uri, e);
     }
@@ -135,7 +178,10 @@ public final class RetrievalScorer implements TaskScorer {
     return new Texts(texts, ids);
   }
 
-  /** Every value the run's jobs return, all NaN until scored: the same names from every job of a run. */
+  /**
+   * Every value the run's jobs return, all NaN until scored: the same names from every job of a
+   * run.
+   */
   private static Map<String, double[]> emptyValues(ScoringJob job, RetrievalStep step) {
     List<String> names = new ArrayList<>();
     step.recallAt().forEach(k -> names.add(RetrievalTask.recall(k)));
@@ -160,10 +206,13 @@ public final class RetrievalScorer implements TaskScorer {
 
   private Baseline baseline(RetrievalStep step) throws IOException {
     String folder = step.baselineEmbeddings();
-    if (folder == null || !files.has(folder, EmbeddingFiles.DOCS) || !files.has(folder, EmbeddingFiles.QUERIES)) {
+    if (folder == null
+        || !files.has(folder, EmbeddingFiles.DOCS)
+        || !files.has(folder, EmbeddingFiles.QUERIES)) {
       return null;
     }
-    return new Baseline(cached(folder, EmbeddingFiles.DOCS), cached(folder, EmbeddingFiles.QUERIES));
+    return new Baseline(
+        cached(folder, EmbeddingFiles.DOCS), cached(folder, EmbeddingFiles.QUERIES));
   }
 
   private EmbeddingFiles.Embeddings cached(String folder, String kind) throws IOException {
@@ -176,8 +225,11 @@ public final class RetrievalScorer implements TaskScorer {
     return found;
   }
 
-  /** Each doc's cosine between its baseline and candidate embeddings, when their dimensions match. */
-  private static void scoreDocs(ScoringJob job, float[][] vectors, Baseline baseline, Map<String, double[]> values) {
+  /**
+   * Each doc's cosine between its baseline and candidate embeddings, when their dimensions match.
+   */
+  private static void scoreDocs(
+      ScoringJob job, float[][] vectors, Baseline baseline, Map<String, double[]> values) {
     if (baseline == null || baseline.docs().dimensions() != vectors[0].length) {
       return;
     }
@@ -190,23 +242,44 @@ public final class RetrievalScorer implements TaskScorer {
     }
   }
 
-  private void scoreQueries(ScoringJob job, SubsetLayout layout, RetrievalStep step, List<String> queryIds,
-      float[][] vectors, Baseline baseline, Map<String, double[]> values) throws IOException, ScoringException {
+  private void scoreQueries(
+      ScoringJob job,
+      SubsetLayout layout,
+      RetrievalStep step,
+      List<String> queryIds,
+      float[][] vectors,
+      Baseline baseline,
+      Map<String, double[]> values)
+      throws IOException, ScoringException {
     Judgements judged = judgements(job, layout);
     EmbeddingFiles.Embeddings corpus = cached(step.embeddings(), EmbeddingFiles.DOCS);
     if (!Arrays.equals(corpus.rows(), judged.docRows())) {
-      throw ScoringException.input("the corpus embeddings in " + step.embeddings() + " cover " + corpus.count()
-          + " docs, but golden subset " + job.goldenSubset().uri() + " has " + judged.docRows().length
-          + ": the corpus was not completely embedded");
+      throw ScoringException.input(
+          "the corpus embeddings in "
+              + step.embeddings()
+              + " cover "
+              + corpus.count()
+              + " docs, but golden subset "
+              + job.goldenSubset().uri()
+              + " has "
+              + judged.docRows().length
+              + ": the corpus was not completely embedded");
     }
     ExactTopK index = new ExactTopK(corpus.vectors(), corpus.dimensions());
-    int depth = Math.max(RetrievalTask.CUTOFF, step.recallAt().stream().mapToInt(Integer::intValue).max().orElse(0));
+    int depth =
+        Math.max(
+            RetrievalTask.CUTOFF,
+            step.recallAt().stream().mapToInt(Integer::intValue).max().orElse(0));
     ExactTopK oldIndex = null;
     boolean sameSpace = false;
     if (baseline != null) {
       if (!Arrays.equals(baseline.docs().rows(), judged.docRows())) {
-        throw ScoringException.input("the baseline's corpus embeddings in " + step.baselineEmbeddings()
-            + " do not cover the subset's " + judged.docRows().length + " docs");
+        throw ScoringException.input(
+            "the baseline's corpus embeddings in "
+                + step.baselineEmbeddings()
+                + " do not cover the subset's "
+                + judged.docRows().length
+                + " docs");
       }
       oldIndex = new ExactTopK(baseline.docs().vectors(), baseline.docs().dimensions());
       sameSpace = baseline.docs().dimensions() == corpus.dimensions();
@@ -229,18 +302,22 @@ public final class RetrievalScorer implements TaskScorer {
       for (int k : step.recallAt()) {
         values.get(RetrievalTask.recall(k))[i] = RankingMetrics.recall(ranking, grades, k);
       }
-      values.get(MetricNames.RR_AT_10)[i] = RankingMetrics.reciprocalRank(ranking, grades, RetrievalTask.CUTOFF);
-      values.get(MetricNames.NDCG_AT_10)[i] = RankingMetrics.ndcg(ranking, grades, RetrievalTask.CUTOFF);
+      values.get(MetricNames.RR_AT_10)[i] =
+          RankingMetrics.reciprocalRank(ranking, grades, RetrievalTask.CUTOFF);
+      values.get(MetricNames.NDCG_AT_10)[i] =
+          RankingMetrics.ndcg(ranking, grades, RetrievalTask.CUTOFF);
       if (oldIndex == null) {
         continue;
       }
       if (before != null) {
         int[] baselineTop = oldIndex.nearest(before, RetrievalTask.CUTOFF);
-        values.get(MetricNames.OVERLAP_AT_10)[i] = overlap(baselineTop, ranking, RetrievalTask.CUTOFF);
+        values.get(MetricNames.OVERLAP_AT_10)[i] =
+            overlap(baselineTop, ranking, RetrievalTask.CUTOFF);
       }
       if (sameSpace) {
         values.get(MetricNames.INDEX_NDCG_AT_10)[i] =
-            RankingMetrics.ndcg(oldIndex.nearest(vectors[i], RetrievalTask.CUTOFF), grades, RetrievalTask.CUTOFF);
+            RankingMetrics.ndcg(
+                oldIndex.nearest(vectors[i], RetrievalTask.CUTOFF), grades, RetrievalTask.CUTOFF);
       }
     }
   }
@@ -249,13 +326,20 @@ public final class RetrievalScorer implements TaskScorer {
     String key = job.goldenSubset().uri() + "#" + job.goldenSubset().sha256();
     Judgements found = judgements.getIfPresent(key);
     if (found == null) {
-      found = Judgements.read(subsets, job.goldenSubset().uri(), layout, subsets.footer(job.goldenSubset().uri()).rowCount());
+      found =
+          Judgements.read(
+              subsets,
+              job.goldenSubset().uri(),
+              layout,
+              subsets.footer(job.goldenSubset().uri()).rowCount());
       judgements.put(key, found);
     }
     return found;
   }
 
-  /** The share of the first {@code k} of {@code a} that are among the first {@code k} of {@code b}. */
+  /**
+   * The share of the first {@code k} of {@code a} that are among the first {@code k} of {@code b}.
+   */
   static double overlap(int[] a, int[] b, int k) {
     int shared = 0;
     for (int i = 0; i < Math.min(k, a.length); i++) {

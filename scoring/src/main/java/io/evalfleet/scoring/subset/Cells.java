@@ -19,7 +19,8 @@ public final class Cells {
       case FLOAT -> record.getFloat(column, 0);
       case INT32 -> record.getInteger(column, 0);
       case INT64 -> record.getLong(column, 0);
-      default -> throw new IllegalStateException("checked numeric column '" + column + "' is " + type);
+      default ->
+          throw new IllegalStateException("checked numeric column '" + column + "' is " + type);
     };
   }
 }

@@ -11,10 +11,7 @@ import io.evalfleet.common.task.SubsetLayout;
 import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.function.Consumer;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
@@ -35,15 +32,17 @@ import org.apache.parquet.schema.Type;
 /**
  * Reads one row range of a golden subset, decoding only the requested columns of the row groups
  * that overlap the range. Footers are kept per file (by location, length and modification time),
- * since every shard of a run reads the same file: a job then costs one open and the decoding of
- * its own row groups. Thread-safe.
+ * since every shard of a run reads the same file: a job then costs one open and the decoding of its
+ * own row groups. Thread-safe.
  */
 public final class SubsetReader {
   private static final int FOOTERS_KEPT = 64;
 
   private final Storage storage;
+
   /** By location, length and modification time: a rewritten file is read again. */
-  private final Cache<String, ParquetMetadata> footers = Caffeine.newBuilder().maximumSize(FOOTERS_KEPT).build();
+  private final Cache<String, ParquetMetadata> footers =
+      Caffeine.newBuilder().maximumSize(FOOTERS_KEPT).build();
 
   public SubsetReader(Storage storage) {
     this.storage = storage;
@@ -54,22 +53,25 @@ public final class SubsetReader {
 
   private Opened open(String uri) throws IOException {
     storage.size(uri); // the root check and a clear "no such file" before Parquet's own message
-    return storage.call(uri, () -> {
-      Path path = Storage.path(uri);
-      FileStatus status = path.getFileSystem(storage.conf()).getFileStatus(path);
-      HadoopInputFile file = HadoopInputFile.fromStatus(status, storage.conf());
-      String key = uri + "|" + status.getLen() + "|" + status.getModificationTime();
-      ParquetMetadata footer = footers.getIfPresent(key);
-      if (footer == null) {
-        try (ParquetFileReader reader = ParquetFileReader.open(file)) {
-          footer = reader.getFooter();
-        } catch (RuntimeException | EOFException e) {
-          throw new InputException("not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
-        }
-        footers.put(key, footer);
-      }
-      return new Opened(file, footer);
-    });
+    return storage.call(
+        uri,
+        () -> {
+          Path path = Storage.path(uri);
+          FileStatus status = path.getFileSystem(storage.conf()).getFileStatus(path);
+          HadoopInputFile file = HadoopInputFile.fromStatus(status, storage.conf());
+          String key = uri + "|" + status.getLen() + "|" + status.getModificationTime();
+          ParquetMetadata footer = footers.getIfPresent(key);
+          if (footer == null) {
+            try (ParquetFileReader reader = ParquetFileReader.open(file)) {
+              footer = reader.getFooter();
+            } catch (RuntimeException | EOFException e) {
+              throw new InputException(
+                  "not a readable Parquet file: " + uri + " (" + e.getMessage() + ")", e);
+            }
+            footers.put(key, footer);
+          }
+          return new Opened(file, footer);
+        });
   }
 
   /**
@@ -79,7 +81,8 @@ public final class SubsetReader {
    * @throws SubsetSchemaException if a column is missing
    * @throws IOException if the file is missing, unreadable or has fewer rows than asked for
    */
-  public void read(String uri, List<String> columns, long start, int count, Consumer<Group> sink) throws IOException {
+  public void read(String uri, List<String> columns, long start, int count, Consumer<Group> sink)
+      throws IOException {
     Opened opened = open(uri);
     long end = start + count;
     long delivered = 0;
@@ -92,8 +95,12 @@ public final class SubsetReader {
       fields.add(fileSchema.getType(column));
     }
     MessageType projection = new MessageType(fileSchema.getName(), fields);
-    try (ParquetFileReader reader = ParquetFileReader.open(opened.file(), opened.footer(),
-        HadoopReadOptions.builder(storage.conf()).build(), opened.file().newStream())) {
+    try (ParquetFileReader reader =
+        ParquetFileReader.open(
+            opened.file(),
+            opened.footer(),
+            HadoopReadOptions.builder(storage.conf()).build(),
+            opened.file().newStream())) {
       reader.setRequestedSchema(projection);
       var columnIo = new ColumnIOFactory().getColumnIO(projection, fileSchema);
       long groupStart = 0;
@@ -106,7 +113,8 @@ public final class SubsetReader {
           reader.skipNextRowGroup();
         } else {
           PageReadStore pages = reader.readNextRowGroup();
-          RecordReader<Group> records = columnIo.getRecordReader(pages, new GroupRecordConverter(projection));
+          RecordReader<Group> records =
+              columnIo.getRecordReader(pages, new GroupRecordConverter(projection));
           for (long row = groupStart; row < groupEnd && row < end; row++) {
             Group record = records.read();
             if (row >= start) {
@@ -121,15 +129,30 @@ public final class SubsetReader {
       throw new InputException("cannot decode golden subset " + uri + ": " + e.getMessage(), e);
     }
     if (delivered != count) {
-      throw new InputException("golden subset " + uri + " has no rows " + (start + delivered) + ".." + (end - 1)
-          + " (asked for " + count + " rows from row " + start + ")");
+      throw new InputException(
+          "golden subset "
+              + uri
+              + " has no rows "
+              + (start + delivered)
+              + ".."
+              + (end - 1)
+              + " (asked for "
+              + count
+              + " rows from row "
+              + start
+              + ")");
     }
   }
 
-  /** The columns the job's task reads from its subset, checked against the footer by the task's spec. */
+  /**
+   * The columns the job's task reads from its subset, checked against the footer by the task's
+   * spec.
+   */
   public SubsetLayout layout(ScoringJob job) throws IOException {
-    return job.task().spec().layout(footer(job.goldenSubset().uri()), job.goldenSubset()::column,
-        job.tokenizer() != null);
+    return job.task()
+        .spec()
+        .layout(
+            footer(job.goldenSubset().uri()), job.goldenSubset()::column, job.tokenizer() != null);
   }
 
   /** The footer of the subset, for column checks before reading. */

@@ -4,7 +4,10 @@ import org.apache.parquet.example.data.Group;
 import org.apache.parquet.schema.PrimitiveType.PrimitiveTypeName;
 import org.apache.parquet.schema.Type;
 
-/** Reads a token-id list column ({@code list<int32>} or {@code list<int64>}, or a legacy repeated field) of one record. */
+/**
+ * Reads a token-id list column ({@code list<int32>} or {@code list<int64>}, or a legacy repeated
+ * field) of one record.
+ */
 public final class TokenIds {
   private TokenIds() {}
 
@@ -28,7 +31,9 @@ public final class TokenIds {
     long[] ids = new long[n];
     for (int i = 0; i < n; i++) {
       Group element = list.getGroup(0, i);
-      boolean int32 = element.getType().getType(0).asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.INT32;
+      boolean int32 =
+          element.getType().getType(0).asPrimitiveType().getPrimitiveTypeName()
+              == PrimitiveTypeName.INT32;
       ids[i] = int32 ? element.getInteger(0, 0) : element.getLong(0, 0);
     }
     return ids;

@@ -20,14 +20,25 @@ class ExecutionProviderTest {
   @TempDir Path dir;
 
   static ArtifactRef uniformModel() throws Exception {
-    String uri = Path.of("..", "fixtures", "causal-lm", "uniform-v256.onnx").toAbsolutePath().normalize().toUri().toString();
+    String uri =
+        Path.of("..", "fixtures", "causal-lm", "uniform-v256.onnx")
+            .toAbsolutePath()
+            .normalize()
+            .toUri()
+            .toString();
     return new ArtifactRef(uri, Storage.withDefaults().sha256(uri));
   }
 
   @Test
   void autoOnACpuBuildRunsOnCpuWithoutCountingAFallback() throws Exception {
-    assumeFalse(OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA), "a GPU build is on the classpath");
-    try (ModelSessions sessions = new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE), 1, ExecutionProvider.AUTO)) {
+    assumeFalse(
+        OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA),
+        "a GPU build is on the classpath");
+    try (ModelSessions sessions =
+        new ModelSessions(
+            new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE),
+            1,
+            ExecutionProvider.AUTO)) {
       LoadedModel model = sessions.lease(uniformModel()).model();
       assertThat(model.executionProvider()).isEqualTo("cpu");
       assertThat(model.providerFallback()).isNull();
@@ -36,7 +47,11 @@ class ExecutionProviderTest {
 
   @Test
   void cpuIsNotAFallback() throws Exception {
-    try (ModelSessions sessions = new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE), 1, ExecutionProvider.CPU)) {
+    try (ModelSessions sessions =
+        new ModelSessions(
+            new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE),
+            1,
+            ExecutionProvider.CPU)) {
       LoadedModel model = sessions.lease(uniformModel()).model();
       assertThat(model.executionProvider()).isEqualTo("cpu");
       assertThat(model.providerFallback()).isNull();
@@ -45,8 +60,15 @@ class ExecutionProviderTest {
 
   @Test
   void cudaWithoutTheGpuBuildIsRefusedAtStartNamingTheFix() {
-    assumeFalse(OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA), "a GPU build is on the classpath");
-    assertThatThrownBy(() -> new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE), 1, ExecutionProvider.CUDA))
+    assumeFalse(
+        OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA),
+        "a GPU build is on the classpath");
+    assertThatThrownBy(
+            () ->
+                new ModelSessions(
+                    new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE),
+                    1,
+                    ExecutionProvider.CUDA))
         .isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("no CUDA provider")
         .hasMessageContaining("-Pgpu");
@@ -55,6 +77,7 @@ class ExecutionProviderTest {
   @Test
   void parsesTheSetting() {
     assertThat(ExecutionProvider.parse(" Auto ")).isEqualTo(ExecutionProvider.AUTO);
-    assertThatThrownBy(() -> ExecutionProvider.parse("tpu")).hasMessageContaining("cpu, cuda or auto, got 'tpu'");
+    assertThatThrownBy(() -> ExecutionProvider.parse("tpu"))
+        .hasMessageContaining("cpu, cuda or auto, got 'tpu'");
   }
 }

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 
 class LeasePoolTest {
   final List<String> evicted = new ArrayList<>();
-  final LeasePool<String, String> pool = new LeasePool<>(10, String::length, (key, value) -> evicted.add(key));
+  final LeasePool<String, String> pool =
+      new LeasePool<>(10, String::length, (key, value) -> evicted.add(key));
 
   @Test
   void evictsTheLeastRecentlyLeasedIdleValueWhenOverItsBound() throws Exception {
@@ -51,16 +52,21 @@ class LeasePoolTest {
     try {
       List<Future<String>> values = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
-        values.add(threads.submit(() -> {
-          try (var lease = pool.acquire("k", () -> {
-            loads.incrementAndGet();
-            loading.countDown();
-            release.await();
-            return "v";
-          })) {
-            return lease.value();
-          }
-        }));
+        values.add(
+            threads.submit(
+                () -> {
+                  try (var lease =
+                      pool.acquire(
+                          "k",
+                          () -> {
+                            loads.incrementAndGet();
+                            loading.countDown();
+                            release.await();
+                            return "v";
+                          })) {
+                    return lease.value();
+                  }
+                }));
       }
       assertThat(loading.await(5, TimeUnit.SECONDS)).isTrue();
       release.countDown();
@@ -72,9 +78,15 @@ class LeasePoolTest {
       threads.shutdownNow();
     }
 
-    assertThatThrownBy(() -> pool.acquire("broken", () -> {
-      throw new IOException("store down");
-    })).isInstanceOf(IOException.class).hasMessage("store down");
+    assertThatThrownBy(
+            () ->
+                pool.acquire(
+                    "broken",
+                    () -> {
+                      throw new IOException("store down");
+                    }))
+        .isInstanceOf(IOException.class)
+        .hasMessage("store down");
     assertThat(pool.contains("broken")).as("a failed load is forgotten").isFalse();
     try (var lease = pool.acquire("broken", () -> "now")) {
       assertThat(lease.value()).isEqualTo("now");

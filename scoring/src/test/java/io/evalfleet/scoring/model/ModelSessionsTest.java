@@ -25,8 +25,12 @@ class ModelSessionsTest {
   }
 
   ModelSessions sessions(int concurrentLoads, int maxLoaded) {
-    return new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE), 1, ExecutionProvider.CPU,
-        concurrentLoads, maxLoaded);
+    return new ModelSessions(
+        new ArtifactCache(Storage.withDefaults(), dir, Long.MAX_VALUE),
+        1,
+        ExecutionProvider.CPU,
+        concurrentLoads,
+        maxLoaded);
   }
 
   @Test
@@ -37,7 +41,9 @@ class ModelSessionsTest {
     try (ModelSessions sessions = sessions(1, 1)) {
       try (ModelSessions.Lease holdBase = sessions.lease(base)) {
         try (ModelSessions.Lease holdTuned = sessions.lease(tuned)) {
-          assertThat(sessions.loaded()).as("both held: over the limit, nothing closed").isEqualTo(2);
+          assertThat(sessions.loaded())
+              .as("both held: over the limit, nothing closed")
+              .isEqualTo(2);
         }
         assertThat(sessions.loaded()).isEqualTo(1);
         assertThat(sessions.sessionsClosed()).isEqualTo(1);
@@ -56,7 +62,8 @@ class ModelSessionsTest {
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try (ModelSessions sessions = sessions(2, 4)) {
       Callable<ModelSessions.Lease> lease = () -> sessions.lease(base);
-      List<Future<ModelSessions.Lease>> leases = pool.invokeAll(List.of(lease, lease, lease, lease));
+      List<Future<ModelSessions.Lease>> leases =
+          pool.invokeAll(List.of(lease, lease, lease, lease));
       LoadedModel first = leases.get(0).get().model();
       for (Future<ModelSessions.Lease> held : leases) {
         assertThat(held.get().model()).isSameAs(first);
@@ -74,21 +81,36 @@ class ModelSessionsTest {
     MeterRegistry registry = new SimpleMeterRegistry();
     try (ModelSessions sessions = sessions(1, 2)) {
       sessions.bindTo(registry);
-      assertThat(registry.get("evalfleet.model.loads").tag("outcome", "loaded").timer().count()).isZero();
+      assertThat(registry.get("evalfleet.model.loads").tag("outcome", "loaded").timer().count())
+          .isZero();
       assertThat(registry.get("evalfleet.execution.provider.fallbacks").counter().count()).isZero();
-      assertThat(registry.find("resilience4j.bulkhead.max.allowed.concurrent.calls").tag("name", "model-loads").gauge())
+      assertThat(
+              registry
+                  .find("resilience4j.bulkhead.max.allowed.concurrent.calls")
+                  .tag("name", "model-loads")
+                  .gauge())
           .isNotNull();
 
       sessions.lease(fixture("bytegpt-base.onnx")).close();
       try {
-        sessions.lease(new ArtifactRef(dir.resolve("missing.onnx").toUri().toString(), "0".repeat(64))).close();
+        sessions
+            .lease(new ArtifactRef(dir.resolve("missing.onnx").toUri().toString(), "0".repeat(64)))
+            .close();
       } catch (ScoringException expected) {
         // counted as a failed load
       }
 
-      assertThat(registry.get("evalfleet.model.loads").tag("outcome", "loaded").timer().count()).isEqualTo(1);
-      assertThat(registry.get("evalfleet.model.loads").tag("outcome", "failed").timer().count()).isEqualTo(1);
-      assertThat(registry.get("evalfleet.model.sessions.loaded").tag("provider", "cpu").counter().count()).isEqualTo(1);
+      assertThat(registry.get("evalfleet.model.loads").tag("outcome", "loaded").timer().count())
+          .isEqualTo(1);
+      assertThat(registry.get("evalfleet.model.loads").tag("outcome", "failed").timer().count())
+          .isEqualTo(1);
+      assertThat(
+              registry
+                  .get("evalfleet.model.sessions.loaded")
+                  .tag("provider", "cpu")
+                  .counter()
+                  .count())
+          .isEqualTo(1);
       assertThat(registry.get("evalfleet.model.sessions").gauge().value()).isEqualTo(1);
     }
   }

@@ -40,12 +40,17 @@ class TokenShiftForwardTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    sessions = new ModelSessions(new ArtifactCache(Storage.withDefaults(), dir.resolve("cache"), Long.MAX_VALUE), 2);
+    sessions =
+        new ModelSessions(
+            new ArtifactCache(Storage.withDefaults(), dir.resolve("cache"), Long.MAX_VALUE), 2);
     headSession = TokenShiftHead.load(sessions.environment(), new OrtSession.SessionOptions());
     head = new TokenShiftHead(sessions.environment(), headSession);
     forward = new NllForward(sessions.environment(), sessions::nllHead);
-    List<String> lines = Files.readAllLines(FIXTURES.resolve("heldout.txt")).stream().filter(l -> !l.isEmpty())
-        .limit(4).toList();
+    List<String> lines =
+        Files.readAllLines(FIXTURES.resolve("heldout.txt")).stream()
+            .filter(l -> !l.isEmpty())
+            .limit(4)
+            .toList();
     rows = new long[lines.size()][];
     for (int r = 0; r < lines.size(); r++) {
       byte[] bytes = lines.get(r).getBytes(StandardCharsets.UTF_8);
@@ -72,7 +77,8 @@ class TokenShiftForwardTest {
   @Test
   void aModelAgainstItselfHasNoShiftAndAgreesEverywhere() throws Exception {
     try (ModelSessions.Lease base = lease("bytegpt-base.onnx")) {
-      NllForward.WindowShift[] shifts = forward.shift(base.model(), base.model(), windows, rows, head);
+      NllForward.WindowShift[] shifts =
+          forward.shift(base.model(), base.model(), windows, rows, head);
       for (int w = 0; w < windows.size(); w++) {
         assertThat(shifts[w].positions()).isEqualTo(rows[w].length - 1);
         assertThat(shifts[w].klSum()).isCloseTo(0, within(1e-4));
@@ -85,7 +91,7 @@ class TokenShiftForwardTest {
   @Test
   void theFineTuneShiftsAsTheHeapComputationSays() throws Exception {
     try (ModelSessions.Lease baseLease = lease("bytegpt-base.onnx");
-         ModelSessions.Lease tunedLease = lease("bytegpt-finetuned.onnx")) {
+        ModelSessions.Lease tunedLease = lease("bytegpt-finetuned.onnx")) {
       compareWithHeap(baseLease.model(), tunedLease.model());
     }
   }
@@ -110,11 +116,20 @@ class TokenShiftForwardTest {
         nll -= Math.log(pc[next]);
         agree += argmax(pb) == argmax(pc) ? 1 : 0;
       }
-      assertThat(shifts[w].klSum()).as("window %d KL", w).isCloseTo(kl, within(1e-4 * kl + 1e-5)).isPositive();
-      assertThat(shifts[w].agreements()).as("window %d top-1 agreements", w).isEqualTo(agree)
+      assertThat(shifts[w].klSum())
+          .as("window %d KL", w)
+          .isCloseTo(kl, within(1e-4 * kl + 1e-5))
+          .isPositive();
+      assertThat(shifts[w].agreements())
+          .as("window %d top-1 agreements", w)
+          .isEqualTo(agree)
           .isLessThan(shifts[w].positions());
-      assertThat(shifts[w].dpTrueSum()).as("window %d true-token probability change", w).isCloseTo(dp, within(1e-4));
-      assertThat(shifts[w].nllSum()).as("window %d candidate NLL", w).isCloseTo(nll, within(1e-5 * nll));
+      assertThat(shifts[w].dpTrueSum())
+          .as("window %d true-token probability change", w)
+          .isCloseTo(dp, within(1e-4));
+      assertThat(shifts[w].nllSum())
+          .as("window %d candidate NLL", w)
+          .isCloseTo(nll, within(1e-5 * nll));
     }
   }
 

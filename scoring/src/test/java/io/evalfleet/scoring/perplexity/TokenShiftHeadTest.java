@@ -10,7 +10,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Known answers for the token-shift head, against distributions whose KL is computed here by hand. */
+/**
+ * Known answers for the token-shift head, against distributions whose KL is computed here by hand.
+ */
 class TokenShiftHeadTest {
   static OrtEnvironment env;
   static OrtSession session;
@@ -39,9 +41,11 @@ class TokenShiftHeadTest {
     return logits;
   }
 
-  private TokenShiftHead.Shift shift(float[][][] baseline, float[][][] candidate, long[] targets, float[] weights)
+  private TokenShiftHead.Shift shift(
+      float[][][] baseline, float[][][] candidate, long[] targets, float[] weights)
       throws Exception {
-    try (OnnxTensor b = OnnxTensor.createTensor(env, baseline); OnnxTensor c = OnnxTensor.createTensor(env, candidate)) {
+    try (OnnxTensor b = OnnxTensor.createTensor(env, baseline);
+        OnnxTensor c = OnnxTensor.createTensor(env, candidate)) {
       return head.run(b, c, new long[][] {targets}, new float[][] {weights});
     }
   }
@@ -81,8 +85,12 @@ class TokenShiftHeadTest {
 
   @Test
   void positionsThatAreNotScoredAreZero() throws Exception {
-    TokenShiftHead.Shift shift = shift(logitsOf(new double[] {0.9, 0.1}), logitsOf(new double[] {0.1, 0.9}),
-        new long[] {0}, new float[] {0});
+    TokenShiftHead.Shift shift =
+        shift(
+            logitsOf(new double[] {0.9, 0.1}),
+            logitsOf(new double[] {0.1, 0.9}),
+            new long[] {0},
+            new float[] {0});
     assertThat(shift.kl()[0][0]).isZero();
     assertThat(shift.agree()[0][0]).isZero();
     assertThat(shift.dpTrue()[0][0]).isZero();

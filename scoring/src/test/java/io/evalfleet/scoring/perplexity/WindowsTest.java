@@ -15,11 +15,17 @@ class WindowsTest {
 
   @Test
   void longRowMatchesTheStridedSlidingWindow() {
-    // n = 400, window 128, stride 64: windows begin at 0, 64, ..., 320 (the one that reaches the end).
+    // n = 400, window 128, stride 64: windows begin at 0, 64, ..., 320 (the one that reaches the
+    // end).
     List<Window> windows = Windows.plan(0, 400, 128, 64);
-    assertThat(windows).containsExactly(
-        new Window(0, 0, 128, 1), new Window(0, 64, 192, 128), new Window(0, 128, 256, 192),
-        new Window(0, 192, 320, 256), new Window(0, 256, 384, 320), new Window(0, 320, 400, 384));
+    assertThat(windows)
+        .containsExactly(
+            new Window(0, 0, 128, 1),
+            new Window(0, 64, 192, 128),
+            new Window(0, 128, 256, 192),
+            new Window(0, 192, 320, 256),
+            new Window(0, 256, 384, 320),
+            new Window(0, 320, 400, 384));
   }
 
   @Test
@@ -36,7 +42,9 @@ class WindowsTest {
           }
           assertThat(scoredTimes[0]).isZero();
           for (int p = 1; p < n; p++) {
-            assertThat(scoredTimes[p]).as("token %d of %d (window %d, stride %d)", p, n, maxLen, stride).isEqualTo(1);
+            assertThat(scoredTimes[p])
+                .as("token %d of %d (window %d, stride %d)", p, n, maxLen, stride)
+                .isEqualTo(1);
           }
         }
       }
@@ -46,13 +54,19 @@ class WindowsTest {
   @Test
   void rejectsRowsTooShortToScoreAndStridesWithoutContext() {
     assertThatThrownBy(() -> Windows.plan(7, 1, 128, 64)).hasMessageContaining("row 7 has 1 token");
-    assertThatThrownBy(() -> Windows.plan(0, 300, 128, 128)).hasMessageContaining("stride must be between 1 and");
+    assertThatThrownBy(() -> Windows.plan(0, 300, 128, 128))
+        .hasMessageContaining("stride must be between 1 and");
   }
 
   @Test
   void lengthBatchesKeepPaddingSmallAndRespectTheTokenBudget() {
-    List<Window> windows = List.of(new Window(0, 0, 100, 1), new Window(1, 0, 10, 1), new Window(2, 0, 98, 1),
-        new Window(3, 0, 12, 1), new Window(4, 0, 11, 1));
+    List<Window> windows =
+        List.of(
+            new Window(0, 0, 100, 1),
+            new Window(1, 0, 10, 1),
+            new Window(2, 0, 98, 1),
+            new Window(3, 0, 12, 1),
+            new Window(4, 0, 11, 1));
     List<List<Window>> batches = LengthBatches.plan(windows, 8, 256);
     assertThat(batches).hasSize(2);
     assertThat(batches.get(0)).extracting(Window::row).containsExactly(0, 2);

@@ -18,13 +18,18 @@ class EmbeddingFilesTest {
     String folder = dir.resolve("run.embeddings").toUri().toString();
     files.write(folder, EmbeddingFiles.DOCS, 2, new float[][] {{0.6f, 0.8f}, {1f, 0f}});
     files.write(folder, EmbeddingFiles.DOCS, 0, new float[][] {{0f, 1f}, {0.8f, 0.6f}});
-    files.write(folder, EmbeddingFiles.DOCS, 2, new float[][] {{0.6f, 0.8f}, {1f, 0f}}); // the same job again
+    files.write(
+        folder,
+        EmbeddingFiles.DOCS,
+        2,
+        new float[][] {{0.6f, 0.8f}, {1f, 0f}}); // the same job again
     EmbeddingFiles.Embeddings docs = files.read(folder, EmbeddingFiles.DOCS);
     assertThat(docs.rows()).containsExactly(0, 1, 2, 3);
     assertThat(docs.dimensions()).isEqualTo(2);
     assertThat(docs.vector(2)).containsExactly(0.6f, 0.8f);
     assertThat(files.has(folder, EmbeddingFiles.QUERIES)).isFalse();
-    assertThatThrownBy(() -> files.read(folder, EmbeddingFiles.QUERIES)).isInstanceOf(InputException.class)
+    assertThatThrownBy(() -> files.read(folder, EmbeddingFiles.QUERIES))
+        .isInstanceOf(InputException.class)
         .hasMessageContaining("no queries embeddings in " + folder);
   }
 }

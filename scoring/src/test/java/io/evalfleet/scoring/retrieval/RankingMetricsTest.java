@@ -38,8 +38,11 @@ class RankingMetricsTest {
         query[i] = (float) reference.get("queries").get(q).get(i).asDouble();
       }
       Map<Integer, Integer> grades = new HashMap<>();
-      reference.get("qrels").get(q).fields().forEachRemaining(e -> grades.put(Integer.valueOf(e.getKey()),
-          e.getValue().asInt()));
+      reference
+          .get("qrels")
+          .get(q)
+          .fields()
+          .forEachRemaining(e -> grades.put(Integer.valueOf(e.getKey()), e.getValue().asInt()));
       JsonNode expected = reference.get("expected").get(q);
       int[] ranking = index.nearest(query, 20);
       int[] top10 = new int[10];
@@ -48,12 +51,15 @@ class RankingMetricsTest {
       }
       assertThat(java.util.Arrays.copyOf(ranking, 10)).as("query %d", q).containsExactly(top10);
       for (JsonNode k : reference.get("ks")) {
-        assertThat(RankingMetrics.recall(ranking, grades, k.asInt())).as("query %d recall@%d", q, k.asInt())
+        assertThat(RankingMetrics.recall(ranking, grades, k.asInt()))
+            .as("query %d recall@%d", q, k.asInt())
             .isCloseTo(expected.get("recall").get(k.asText()).asDouble(), within(1e-12));
       }
-      assertThat(RankingMetrics.reciprocalRank(ranking, grades, 10)).as("query %d MRR@10", q)
+      assertThat(RankingMetrics.reciprocalRank(ranking, grades, 10))
+          .as("query %d MRR@10", q)
           .isCloseTo(expected.get("mrr_at_10").asDouble(), within(1e-12));
-      assertThat(RankingMetrics.ndcg(ranking, grades, 10)).as("query %d nDCG@10", q)
+      assertThat(RankingMetrics.ndcg(ranking, grades, 10))
+          .as("query %d nDCG@10", q)
           .isCloseTo(expected.get("ndcg_at_10").asDouble(), within(1e-12));
     }
   }
@@ -82,6 +88,7 @@ class RankingMetricsTest {
 
   @Test
   void aQueryWithoutRelevantDocumentsIsRefused() {
-    assertThatThrownBy(() -> RankingMetrics.ndcg(new int[] {1}, Map.of(1, 0), 10)).hasMessageContaining("no recall");
+    assertThatThrownBy(() -> RankingMetrics.ndcg(new int[] {1}, Map.of(1, 0), 10))
+        .hasMessageContaining("no recall");
   }
 }

@@ -32,16 +32,22 @@ class SubsetReaderTest {
 
   List<Long> ids(long start, int count) throws IOException {
     List<Long> ids = new ArrayList<>();
-    reader.read(uri, List.of("id", "text_b"), start, count, g -> {
-      ids.add(g.getLong("id", 0));
-      assertThat(g.getString("text_b", 0)).isEqualTo("b" + g.getLong("id", 0));
-    });
+    reader.read(
+        uri,
+        List.of("id", "text_b"),
+        start,
+        count,
+        g -> {
+          ids.add(g.getLong("id", 0));
+          assertThat(g.getString("text_b", 0)).isEqualTo("b" + g.getLong("id", 0));
+        });
     return ids;
   }
 
   @Test
   void readsExactlyTheRequestedRowsAcrossRowGroups() throws IOException {
-    assertThat(GoldenSubsetFile.readFooter(Storage.withDefaults(), uri).rowGroupSizes()).hasSizeGreaterThan(2);
+    assertThat(GoldenSubsetFile.readFooter(Storage.withDefaults(), uri).rowGroupSizes())
+        .hasSizeGreaterThan(2);
     for (long start : new long[] {0, 1, 37, 99, 150, 250}) {
       for (int count : new int[] {1, 13, 50}) {
         List<Long> expected = new ArrayList<>();
@@ -56,7 +62,8 @@ class SubsetReaderTest {
 
   @Test
   void rowsPastTheEndAreAnError() {
-    assertThatThrownBy(() -> ids(290, 20)).isInstanceOf(IOException.class)
+    assertThatThrownBy(() -> ids(290, 20))
+        .isInstanceOf(IOException.class)
         .hasMessageContaining("has no rows 300..309");
   }
 

@@ -32,29 +32,29 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A consumer-group member that does not lose a record: each record polled from the topic goes to the
- * role's {@link RecordHandler} on the role's executor, and its offset is committed only once the
- * handler said {@link Delivery#done()} for it and for every record before it in its partition (see
- * {@link ContiguousOffsets}). A record the handler gives back ({@link Delivery#again()}) is
+ * A consumer-group member that does not lose a record: each record polled from the topic goes to
+ * the role's {@link RecordHandler} on the role's executor, and its offset is committed only once
+ * the handler said {@link Delivery#done()} for it and for every record before it in its partition
+ * (see {@link ContiguousOffsets}). A record the handler gives back ({@link Delivery#again()}) is
  * consumed again, from its offset.
  *
- * <p>Back-pressure: when {@code pauseAt} records are held (handed out and not finished) the assigned
- * partitions are paused, polling going on so that the member stays in the group, until no more than
- * {@code resumeAt} are held.
+ * <p>Back-pressure: when {@code pauseAt} records are held (handed out and not finished) the
+ * assigned partitions are paused, polling going on so that the member stays in the group, until no
+ * more than {@code resumeAt} are held.
  *
- * <p>Deliveries: a loop built with {@link Builder#countDeliveries()} lets a handler count each start
- * of a record in the partition's committed offset metadata ({@link Delivery#start()}), so that a
- * record that stops every process it is delivered to can be recognised by the next one; what to do
- * with a record delivered too often is the role's policy, decided in its handler.
+ * <p>Deliveries: a loop built with {@link Builder#countDeliveries()} lets a handler count each
+ * start of a record in the partition's committed offset metadata ({@link Delivery#start()}), so
+ * that a record that stops every process it is delivered to can be recognised by the next one; what
+ * to do with a record delivered too often is the role's policy, decided in its handler.
  *
  * <p>Closing: {@link #close(Duration)} stops polling, lets the records in progress finish for up to
  * the given time, commits what is finished and closes the consumer. Records still waiting in the
  * executor are left to the partition's next owner. The executor is the caller's, and not shut down
  * here.
  *
- * <p>Threading: {@link #run()} owns the consumer and must be called on one thread (the poll thread);
- * handlers report through {@link Delivery} from any thread; {@link #close(Duration)} may be called
- * from any thread.
+ * <p>Threading: {@link #run()} owns the consumer and must be called on one thread (the poll
+ * thread); handlers report through {@link Delivery} from any thread; {@link #close(Duration)} may
+ * be called from any thread.
  */
 public final class CommitSafeLoop<K, V> implements Runnable {
   private static final Logger log = LoggerFactory.getLogger(CommitSafeLoop.class);
@@ -76,27 +76,48 @@ public final class CommitSafeLoop<K, V> implements Runnable {
   private final Counter lostRebalances;
 
   private final Map<TopicPartition, ContiguousOffsets> offsets = new HashMap<>();
-  /** Per partition, how often each unfinished offset was started, as committed in the offset metadata. */
+
+  /**
+   * Per partition, how often each unfinished offset was started, as committed in the offset
+   * metadata.
+   */
   private final Map<TopicPartition, DeliveryCounts> counts = new HashMap<>();
+
   private final ConcurrentLinkedQueue<Start> starts = new ConcurrentLinkedQueue<>();
-  /** Records whose work ended (whatever the outcome): they did not stop the process, so they are not counted against. */
+
+  /**
+   * Records whose work ended (whatever the outcome): they did not stop the process, so they are not
+   * counted against.
+   */
   private final ConcurrentLinkedQueue<Finish> ended = new ConcurrentLinkedQueue<>();
+
   private final ConcurrentLinkedQueue<Finish> finished = new ConcurrentLinkedQueue<>();
-  /** Partitions taken away by a rebalance: their records still waiting in the executor are skipped. */
+
+  /**
+   * Partitions taken away by a rebalance: their records still waiting in the executor are skipped.
+   */
   private final Set<TopicPartition> revoked = ConcurrentHashMap.newKeySet();
+
   private final AtomicBoolean running = new AtomicBoolean(true);
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile Duration drainTimeout = Duration.ofSeconds(30);
+
   /** Read by the metrics thread, written by the poll thread only. */
   private volatile int inFlight;
+
   private volatile boolean paused;
   private volatile int assigned;
 
-  /** @param done false when the record must be consumed again */
+  /**
+   * @param done false when the record must be consumed again
+   */
   private record Finish(TopicPartition partition, long offset, boolean done) {}
 
-  /** A handler about to work on a record: answered with the record's deliveries, this one counted. */
-  private record Start(TopicPartition partition, long offset, CompletableFuture<Integer> deliveries) {}
+  /**
+   * A handler about to work on a record: answered with the record's deliveries, this one counted.
+   */
+  private record Start(
+      TopicPartition partition, long offset, CompletableFuture<Integer> deliveries) {}
 
   private CommitSafeLoop(Builder<K, V> builder) {
     this.consumer = builder.consumer;
@@ -127,7 +148,8 @@ public final class CommitSafeLoop<K, V> implements Runnable {
   }
 
   /** A loop over {@code topic} whose records {@code handler} handles. */
-  public static <K, V> Builder<K, V> builder(Consumer<K, V> consumer, String topic, RecordHandler<K, V> handler) {
+  public static <K, V> Builder<K, V> builder(
+      Consumer<K, V> consumer, String topic, RecordHandler<K, V> handler) {
     return new Builder<>(consumer, topic, handler);
   }
 
@@ -137,9 +159,9 @@ public final class CommitSafeLoop<K, V> implements Runnable {
   }
 
   /**
-   * Subscribes and polls until {@link #close(Duration)}, then drains, commits and closes the consumer.
-   * Throws what the consumer threw when it fails for good (after logging it); the consumer is closed
-   * either way.
+   * Subscribes and polls until {@link #close(Duration)}, then drains, commits and closes the
+   * consumer. Throws what the consumer threw when it fails for good (after logging it); the
+   * consumer is closed either way.
    */
   @Override
   public void run() {
@@ -173,8 +195,8 @@ public final class CommitSafeLoop<K, V> implements Runnable {
   }
 
   /**
-   * Stops taking records, lets the records in progress finish for up to {@code timeout}, commits and
-   * leaves the group; returns once the loop ended (or {@code timeout} plus 10 s passed).
+   * Stops taking records, lets the records in progress finish for up to {@code timeout}, commits
+   * and leaves the group; returns once the loop ended (or {@code timeout} plus 10 s passed).
    */
   public void close(Duration timeout) throws InterruptedException {
     drainTimeout = timeout;
@@ -200,7 +222,9 @@ public final class CommitSafeLoop<K, V> implements Runnable {
     try {
       commit(true);
     } catch (RuntimeException e) {
-      log.warn("{} cannot commit its offsets on closing (the unfinished records will be consumed again): {}", name,
+      log.warn(
+          "{} cannot commit its offsets on closing (the unfinished records will be consumed again): {}",
+          name,
           e.toString());
     }
   }
@@ -211,27 +235,41 @@ public final class CommitSafeLoop<K, V> implements Runnable {
     inFlight++;
     RecordDelivery delivery = new RecordDelivery(partition, record.offset());
     try {
-      executor.execute(() -> {
-        try {
-          if (revoked.contains(partition)) {
-            delivery.again(); // its new owner handles it; this offset is no longer ours to commit
-            return;
-          }
-          handler.handle(record, delivery);
-        } catch (RuntimeException e) {
-          log.error("{} record at {}-{}@{} will be consumed again: {}", name, record.topic(), record.partition(),
-              record.offset(), e.toString());
-          delivery.again();
-        }
-      });
+      executor.execute(
+          () -> {
+            try {
+              if (revoked.contains(partition)) {
+                delivery
+                    .again(); // its new owner handles it; this offset is no longer ours to commit
+                return;
+              }
+              handler.handle(record, delivery);
+            } catch (RuntimeException e) {
+              log.error(
+                  "{} record at {}-{}@{} will be consumed again: {}",
+                  name,
+                  record.topic(),
+                  record.partition(),
+                  record.offset(),
+                  e.toString());
+              delivery.again();
+            }
+          });
     } catch (RejectedExecutionException e) {
-      log.error("{} record at {}-{}@{} will be consumed again: the executor refused it ({})", name, record.topic(),
-          record.partition(), record.offset(), e.toString());
+      log.error(
+          "{} record at {}-{}@{} will be consumed again: the executor refused it ({})",
+          name,
+          record.topic(),
+          record.partition(),
+          record.offset(),
+          e.toString());
       delivery.again();
     }
   }
 
-  /** Counts the deliveries that handlers announced and commits them with the partition's position. */
+  /**
+   * Counts the deliveries that handlers announced and commits them with the partition's position.
+   */
   private void drainStarts() {
     if (!countDeliveries) {
       return;
@@ -246,7 +284,9 @@ public final class CommitSafeLoop<K, V> implements Runnable {
         // Durably: a record handled here must not be blamed when this process dies on the next one.
         long position = tracker.firstUnfinished();
         if (position >= 0) {
-          commits.put(end.partition(), new OffsetAndMetadata(position, metadata(end.partition(), position)));
+          commits.put(
+              end.partition(),
+              new OffsetAndMetadata(position, metadata(end.partition(), position)));
         }
       }
     }
@@ -255,13 +295,18 @@ public final class CommitSafeLoop<K, V> implements Runnable {
     while ((start = starts.poll()) != null) {
       ContiguousOffsets tracker = offsets.get(start.partition());
       if (tracker == null) {
-        start.deliveries().complete(1); // revoked: the record is skipped or its result is a duplicate
+        start
+            .deliveries()
+            .complete(1); // revoked: the record is skipped or its result is a duplicate
         continue;
       }
-      int count = counts.computeIfAbsent(start.partition(), this::committedCounts).started(start.offset());
+      int count =
+          counts.computeIfAbsent(start.partition(), this::committedCounts).started(start.offset());
       long position = tracker.firstUnfinished();
       if (position >= 0) {
-        commits.put(start.partition(), new OffsetAndMetadata(position, metadata(start.partition(), position)));
+        commits.put(
+            start.partition(),
+            new OffsetAndMetadata(position, metadata(start.partition(), position)));
       }
       answered.put(start, count);
     }
@@ -272,17 +317,24 @@ public final class CommitSafeLoop<K, V> implements Runnable {
         log.warn("{} cannot record deliveries in the offset metadata: {}", name, e.toString());
       }
     }
-    // Only now may the records be worked on: a delivery that kills the process is already on record.
+    // Only now may the records be worked on: a delivery that kills the process is already on
+    // record.
     answered.forEach((announced, count) -> announced.deliveries().complete(count));
   }
 
-  /** The deliveries counted by earlier owners of a partition, from its committed offset's metadata. */
+  /**
+   * The deliveries counted by earlier owners of a partition, from its committed offset's metadata.
+   */
   private DeliveryCounts committedCounts(TopicPartition partition) {
     try {
       OffsetAndMetadata committed = consumer.committed(Set.of(partition)).get(partition);
       return DeliveryCounts.decode(committed == null ? null : committed.metadata());
     } catch (RuntimeException e) {
-      log.warn("{} cannot read deliveries from the offset metadata of {}: {}", name, partition, e.toString());
+      log.warn(
+          "{} cannot read deliveries from the offset metadata of {}: {}",
+          name,
+          partition,
+          e.toString());
       return new DeliveryCounts();
     }
   }
@@ -325,26 +377,33 @@ public final class CommitSafeLoop<K, V> implements Runnable {
 
   private void commit(boolean sync) {
     Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
-    offsets.forEach((partition, tracker) -> {
-      long next = tracker.advance();
-      if (next >= 0) {
-        commits.put(partition, new OffsetAndMetadata(next, metadata(partition, next)));
-      }
-    });
+    offsets.forEach(
+        (partition, tracker) -> {
+          long next = tracker.advance();
+          if (next >= 0) {
+            commits.put(partition, new OffsetAndMetadata(next, metadata(partition, next)));
+          }
+        });
     if (commits.isEmpty()) {
       return;
     }
     if (!sync) {
-      consumer.commitAsync(commits, (done, e) -> {
-        if (e != null) {
-          log.warn("{} offset commit failed (the records will be consumed again): {}", name, e.toString());
-        }
-      });
+      consumer.commitAsync(
+          commits,
+          (done, e) -> {
+            if (e != null) {
+              log.warn(
+                  "{} offset commit failed (the records will be consumed again): {}",
+                  name,
+                  e.toString());
+            }
+          });
     } else if (synchronousCommits) {
       try {
         commitSync(commits);
       } catch (RuntimeException e) {
-        log.warn("{} offset commit failed (the records will be consumed again): {}", name, e.toString());
+        log.warn(
+            "{} offset commit failed (the records will be consumed again): {}", name, e.toString());
       }
     } else {
       commitSync(commits);
@@ -427,7 +486,8 @@ public final class CommitSafeLoop<K, V> implements Runnable {
       try {
         commit(true);
       } finally {
-        // Records of revoked partitions still waiting are skipped; one already running finishes anyway
+        // Records of revoked partitions still waiting are skipped; one already running finishes
+        // anyway
         // (its result must be idempotent). Their offsets belong to the new owner now.
         revoked.addAll(partitions);
         partitions.forEach(offsets::remove);
@@ -487,18 +547,25 @@ public final class CommitSafeLoop<K, V> implements Runnable {
       return this;
     }
 
-    /** Runs the handler; not shut down by the loop. By default the handler runs on the poll thread. */
+    /**
+     * Runs the handler; not shut down by the loop. By default the handler runs on the poll thread.
+     */
     public Builder<K, V> executor(Executor executor) {
       this.executor = Objects.requireNonNull(executor, "executor");
       this.executorGiven = true;
       return this;
     }
 
-    /** Pauses the partitions at {@code pauseAt} records held and resumes them at {@code resumeAt}. */
+    /**
+     * Pauses the partitions at {@code pauseAt} records held and resumes them at {@code resumeAt}.
+     */
     public Builder<K, V> backpressure(int pauseAt, int resumeAt) {
       if (pauseAt < 1 || resumeAt < 0 || resumeAt >= pauseAt) {
-        throw new IllegalArgumentException("back-pressure must resume below where it pauses, both positive: pauseAt "
-            + pauseAt + ", resumeAt " + resumeAt);
+        throw new IllegalArgumentException(
+            "back-pressure must resume below where it pauses, both positive: pauseAt "
+                + pauseAt
+                + ", resumeAt "
+                + resumeAt);
       }
       this.pauseAt = pauseAt;
       this.resumeAt = resumeAt;
@@ -513,13 +580,19 @@ public final class CommitSafeLoop<K, V> implements Runnable {
       return this;
     }
 
-    /** Keeps each record's deliveries in the committed offset metadata: see {@link Delivery#start()}. */
+    /**
+     * Keeps each record's deliveries in the committed offset metadata: see {@link
+     * Delivery#start()}.
+     */
     public Builder<K, V> countDeliveries() {
       this.countDeliveries = true;
       return this;
     }
 
-    /** Commits with {@code commitSync} after every poll too, logging a failure instead of throwing it. */
+    /**
+     * Commits with {@code commitSync} after every poll too, logging a failure instead of throwing
+     * it.
+     */
     public Builder<K, V> synchronousCommits() {
       this.synchronousCommits = true;
       return this;
@@ -533,8 +606,9 @@ public final class CommitSafeLoop<K, V> implements Runnable {
 
     public CommitSafeLoop<K, V> build() {
       if (countDeliveries && !executorGiven) {
-        throw new IllegalStateException("a loop that counts deliveries needs an executor of its own: a handler on the"
-            + " poll thread would wait for itself to count its delivery");
+        throw new IllegalStateException(
+            "a loop that counts deliveries needs an executor of its own: a handler on the"
+                + " poll thread would wait for itself to count its delivery");
       }
       if (registry == null && !meters.equals(LoopMeters.none())) {
         throw new IllegalStateException("meters need a registry");

@@ -6,8 +6,8 @@ import java.util.TreeMap;
 /**
  * How often each unfinished record of one partition was started, kept in the metadata of the
  * partition's committed offset ({@code d=<offset>:<count>,...}) so that it outlives the processes
- * that a record kills. Only offsets at or past the committed position are kept, and at most
- * {@link #MAX_ENTRIES}, so the metadata stays within the broker's limit. Used by the poll thread.
+ * that a record kills. Only offsets at or past the committed position are kept, and at most {@link
+ * #MAX_ENTRIES}, so the metadata stays within the broker's limit. Used by the poll thread.
  */
 final class DeliveryCounts {
   static final int MAX_ENTRIES = 64;
@@ -53,7 +53,9 @@ final class DeliveryCounts {
         continue;
       }
       try {
-        deliveries.started.put(Long.parseLong(entry.substring(0, colon)), Integer.parseInt(entry.substring(colon + 1)));
+        deliveries.started.put(
+            Long.parseLong(entry.substring(0, colon)),
+            Integer.parseInt(entry.substring(colon + 1)));
       } catch (NumberFormatException e) {
         // a foreign or damaged entry counts as no delivery
       }

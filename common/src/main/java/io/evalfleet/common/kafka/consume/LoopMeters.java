@@ -11,7 +11,8 @@ import io.evalfleet.common.metrics.FleetMeter;
  * @param paused gauge of the partitions paused for back-pressure
  * @param rebalances counter of rebalance callbacks, tagged {@code kind} = assigned, revoked or lost
  */
-public record LoopMeters(FleetMeter inFlight, FleetMeter assigned, FleetMeter paused, FleetMeter rebalances) {
+public record LoopMeters(
+    FleetMeter inFlight, FleetMeter assigned, FleetMeter paused, FleetMeter rebalances) {
   /** A loop that registers no meter of its own (its role counts what matters elsewhere). */
   public static LoopMeters none() {
     return new LoopMeters(null, null, null, null);

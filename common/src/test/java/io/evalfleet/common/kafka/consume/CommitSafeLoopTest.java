@@ -25,8 +25,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The loop's commit and flow-control rules, with Kafka's own mock consumer and a handler that leaves
- * each record open until the test finishes it.
+ * The loop's commit and flow-control rules, with Kafka's own mock consumer and a handler that
+ * leaves each record open until the test finishes it.
  */
 class CommitSafeLoopTest {
   static final String TOPIC = "work";
@@ -34,10 +34,13 @@ class CommitSafeLoopTest {
 
   final MockConsumer<String, String> consumer = new MockConsumer<>("earliest");
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
   /** The deliveries handed to the handler, by offset, for the test to finish. */
   final Map<Long, Delivery> open = new ConcurrentHashMap<>();
+
   /** What {@link Delivery#start()} answered, by offset. */
   final Map<Long, Integer> counted = new ConcurrentHashMap<>();
+
   final AtomicInteger handled = new AtomicInteger();
   ExecutorService executor;
   CommitSafeLoop<String, String> loop;
@@ -45,12 +48,13 @@ class CommitSafeLoopTest {
 
   void records(int count) {
     consumer.updateBeginningOffsets(Map.of(P0, 0L));
-    consumer.schedulePollTask(() -> {
-      consumer.rebalance(List.of(P0));
-      for (int i = 0; i < count; i++) {
-        consumer.addRecord(new ConsumerRecord<>(TOPIC, 0, i, "k" + i, "v" + i));
-      }
-    });
+    consumer.schedulePollTask(
+        () -> {
+          consumer.rebalance(List.of(P0));
+          for (int i = 0; i < count; i++) {
+            consumer.addRecord(new ConsumerRecord<>(TOPIC, 0, i, "k" + i, "v" + i));
+          }
+        });
   }
 
   void start(CommitSafeLoop.Builder<String, String> builder) {
@@ -62,14 +66,25 @@ class CommitSafeLoopTest {
   /** A handler that keeps each record open; with {@code count}, it first counts the delivery. */
   CommitSafeLoop.Builder<String, String> loop(boolean count) {
     executor = Executors.newFixedThreadPool(4);
-    var builder = CommitSafeLoop.<String, String>builder(consumer, TOPIC, (record, delivery) -> {
-      if (count) {
-        counted.put(record.offset(), delivery.start());
-      }
-      handled.incrementAndGet();
-      open.put(record.offset(), delivery);
-    }).executor(executor).meters(registry, new LoopMeters(FleetMeter.WORKER_JOBS_IN_FLIGHT,
-        FleetMeter.PARTITIONS_ASSIGNED, FleetMeter.PARTITIONS_PAUSED, FleetMeter.REBALANCES));
+    var builder =
+        CommitSafeLoop.<String, String>builder(
+                consumer,
+                TOPIC,
+                (record, delivery) -> {
+                  if (count) {
+                    counted.put(record.offset(), delivery.start());
+                  }
+                  handled.incrementAndGet();
+                  open.put(record.offset(), delivery);
+                })
+            .executor(executor)
+            .meters(
+                registry,
+                new LoopMeters(
+                    FleetMeter.WORKER_JOBS_IN_FLIGHT,
+                    FleetMeter.PARTITIONS_ASSIGNED,
+                    FleetMeter.PARTITIONS_PAUSED,
+                    FleetMeter.REBALANCES));
     return count ? builder.countDeliveries() : builder;
   }
 
@@ -86,12 +101,17 @@ class CommitSafeLoopTest {
   }
 
   static void await(String what, BooleanSupplier condition) {
-    Awaitility.await(what).atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+    Awaitility.await(what)
+        .atMost(Duration.ofSeconds(10))
+        .pollInterval(Duration.ofMillis(5))
         .until(condition::getAsBoolean);
   }
 
   static void holds(String what, BooleanSupplier condition, Duration period) {
-    Awaitility.await(what).during(period).atMost(period.plusSeconds(5)).pollInterval(Duration.ofMillis(5))
+    Awaitility.await(what)
+        .during(period)
+        .atMost(period.plusSeconds(5))
+        .pollInterval(Duration.ofMillis(5))
         .until(condition::getAsBoolean);
   }
 
@@ -115,7 +135,9 @@ class CommitSafeLoopTest {
     await("all three handed out", () -> open.size() == 3);
     open.get(2L).done();
     open.get(1L).done();
-    holds("nothing committed past the unfinished first record", () -> committedOffset() == null,
+    holds(
+        "nothing committed past the unfinished first record",
+        () -> committedOffset() == null,
         Duration.ofMillis(200));
     open.get(0L).done();
     await("all three committed at once", () -> Long.valueOf(3).equals(committedOffset()));
@@ -132,19 +154,27 @@ class CommitSafeLoopTest {
     open.get(2L).done();
     await("the first is committed", () -> Long.valueOf(1).equals(committedOffset()));
     await("the loop seeks back to the record given back", () -> consumer.position(P0) == 1);
-    holds("never past the record given back", () -> Long.valueOf(1).equals(committedOffset()), Duration.ofMillis(200));
+    holds(
+        "never past the record given back",
+        () -> Long.valueOf(1).equals(committedOffset()),
+        Duration.ofMillis(200));
   }
 
   @Test
   void aHandlerThatThrowsHasItsRecordConsumedAgain() {
     records(2);
     executor = Executors.newFixedThreadPool(1);
-    start(CommitSafeLoop.<String, String>builder(consumer, TOPIC, (record, delivery) -> {
-      if (record.offset() == 0) {
-        throw new IllegalStateException("cannot handle " + record.value());
-      }
-      delivery.done();
-    }).executor(executor));
+    start(
+        CommitSafeLoop.<String, String>builder(
+                consumer,
+                TOPIC,
+                (record, delivery) -> {
+                  if (record.offset() == 0) {
+                    throw new IllegalStateException("cannot handle " + record.value());
+                  }
+                  delivery.done();
+                })
+            .executor(executor));
     await("the loop seeks back to the record that failed", () -> consumer.position(P0) == 0);
     holds("nothing committed", () -> committedOffset() == null, Duration.ofMillis(200));
   }
@@ -168,7 +198,10 @@ class CommitSafeLoopTest {
     await("the partition is paused", () -> consumer.paused().contains(P0));
     assertThat(gauge(FleetMeter.PARTITIONS_PAUSED)).isEqualTo(1);
     open.get(0L).done();
-    holds("still paused above the resume mark", () -> consumer.paused().contains(P0), Duration.ofMillis(200));
+    holds(
+        "still paused above the resume mark",
+        () -> consumer.paused().contains(P0),
+        Duration.ofMillis(200));
     open.get(1L).done();
     await("the partition is resumed", () -> consumer.paused().isEmpty());
     assertThat(gauge(FleetMeter.PARTITIONS_ASSIGNED)).isEqualTo(1);
@@ -177,17 +210,20 @@ class CommitSafeLoopTest {
   @Test
   void countsEachDeliveryInTheCommittedMetadataBeforeTheHandlerGoesOn() {
     consumer.updateBeginningOffsets(Map.of(P0, 0L));
-    consumer.schedulePollTask(() -> {
-      consumer.rebalance(List.of(P0));
-      // Two earlier owners stopped while handling the record at offset 0.
-      consumer.commitSync(Map.of(P0, new OffsetAndMetadata(0, "d=0:2")));
-      consumer.addRecord(new ConsumerRecord<>(TOPIC, 0, 0, "k0", "v0"));
-      consumer.addRecord(new ConsumerRecord<>(TOPIC, 0, 1, "k1", "v1"));
-    });
+    consumer.schedulePollTask(
+        () -> {
+          consumer.rebalance(List.of(P0));
+          // Two earlier owners stopped while handling the record at offset 0.
+          consumer.commitSync(Map.of(P0, new OffsetAndMetadata(0, "d=0:2")));
+          consumer.addRecord(new ConsumerRecord<>(TOPIC, 0, 0, "k0", "v0"));
+          consumer.addRecord(new ConsumerRecord<>(TOPIC, 0, 1, "k1", "v1"));
+        });
     start(loop(true));
     await("both handed out", () -> open.size() == 2);
     assertThat(counted).containsEntry(0L, 3).containsEntry(1L, 1);
-    assertThat(committed().metadata()).as("on record before the handler went on").isEqualTo("d=0:3,1:1");
+    assertThat(committed().metadata())
+        .as("on record before the handler went on")
+        .isEqualTo("d=0:3,1:1");
     assertThat(committedOffset()).isZero();
     open.get(1L).ended();
     open.get(1L).done();
@@ -195,7 +231,8 @@ class CommitSafeLoopTest {
     assertThat(committedOffset()).as("never past the first").isZero();
     open.get(0L).ended();
     open.get(0L).done();
-    await("both committed, nothing left to count",
+    await(
+        "both committed, nothing left to count",
         () -> Long.valueOf(2).equals(committedOffset()) && "d=".equals(committed().metadata()));
   }
 
@@ -205,16 +242,28 @@ class CommitSafeLoopTest {
     start(loop(true));
     await("handed out", () -> open.size() == 1);
     open.get(0L).again(); // cut short: neither answered nor forgiven
-    holds("its delivery stays on record", () -> "d=0:1".equals(committed().metadata()), Duration.ofMillis(200));
+    holds(
+        "its delivery stays on record",
+        () -> "d=0:1".equals(committed().metadata()),
+        Duration.ofMillis(200));
     assertThat(committedOffset()).isZero();
   }
 
   @Test
   void aCountingLoopNeedsAnExecutorOfItsOwn() {
-    assertThatThrownBy(() -> CommitSafeLoop.<String, String>builder(consumer, TOPIC, (r, d) -> d.done())
-        .countDeliveries().build()).isInstanceOf(IllegalStateException.class).hasMessageContaining("executor");
-    assertThatThrownBy(() -> CommitSafeLoop.<String, String>builder(consumer, TOPIC, (r, d) -> d.done())
-        .backpressure(2, 2)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("resumeAt 2");
+    assertThatThrownBy(
+            () ->
+                CommitSafeLoop.<String, String>builder(consumer, TOPIC, (r, d) -> d.done())
+                    .countDeliveries()
+                    .build())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("executor");
+    assertThatThrownBy(
+            () ->
+                CommitSafeLoop.<String, String>builder(consumer, TOPIC, (r, d) -> d.done())
+                    .backpressure(2, 2))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("resumeAt 2");
   }
 
   @Test
@@ -223,23 +272,39 @@ class CommitSafeLoopTest {
     executor = Executors.newFixedThreadPool(1);
     CountDownLatch release = new CountDownLatch(1);
     AtomicInteger ran = new AtomicInteger();
-    start(CommitSafeLoop.<String, String>builder(consumer, TOPIC, (record, delivery) -> {
-      ran.incrementAndGet();
-      if (record.offset() == 0) {
-        try {
-          release.await(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-      delivery.done();
-    }).executor(executor).meters(registry, new LoopMeters(null, null, null, FleetMeter.REBALANCES)));
+    start(
+        CommitSafeLoop.<String, String>builder(
+                consumer,
+                TOPIC,
+                (record, delivery) -> {
+                  ran.incrementAndGet();
+                  if (record.offset() == 0) {
+                    try {
+                      release.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                      Thread.currentThread().interrupt();
+                    }
+                  }
+                  delivery.done();
+                })
+            .executor(executor)
+            .meters(registry, new LoopMeters(null, null, null, FleetMeter.REBALANCES)));
     await("the first record runs", () -> ran.get() == 1);
     consumer.schedulePollTask(() -> consumer.rebalance(List.of()));
-    await("the partition is revoked",
-        () -> registry.find(FleetMeter.REBALANCES.meterName()).tag("kind", "revoked").counter().count() == 1);
+    await(
+        "the partition is revoked",
+        () ->
+            registry
+                    .find(FleetMeter.REBALANCES.meterName())
+                    .tag("kind", "revoked")
+                    .counter()
+                    .count()
+                == 1);
     release.countDown();
-    holds("the records waiting behind it are left to the next owner", () -> ran.get() == 1, Duration.ofMillis(200));
+    holds(
+        "the records waiting behind it are left to the next owner",
+        () -> ran.get() == 1,
+        Duration.ofMillis(200));
     assertThat(committedOffset()).as("nothing was finished when the partition went").isNull();
   }
 
@@ -249,16 +314,19 @@ class CommitSafeLoopTest {
     start(loop(false));
     await("handed out", () -> open.size() == 1);
     CountDownLatch closed = new CountDownLatch(1);
-    Thread closer = new Thread(() -> {
-      try {
-        loop.close(Duration.ofSeconds(5));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      closed.countDown();
-    });
+    Thread closer =
+        new Thread(
+            () -> {
+              try {
+                loop.close(Duration.ofSeconds(5));
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              closed.countDown();
+            });
     closer.start();
-    holds("close waits for the running record", () -> closed.getCount() == 1, Duration.ofMillis(200));
+    holds(
+        "close waits for the running record", () -> closed.getCount() == 1, Duration.ofMillis(200));
     open.get(0L).done();
     assertThat(closed.await(10, TimeUnit.SECONDS)).isTrue();
     assertThat(consumer.closed()).isTrue();
