@@ -101,12 +101,7 @@ public final class ShardScorer implements JobScorer {
       long durationMs,
       ShardError error,
       ScoringEnvironment environment) {
-    return ShardResult.builder()
-        .jobId(job.jobId())
-        .runId(job.runId())
-        .shardIndex(job.shardIndex())
-        .rowStart(job.rowStart())
-        .rowCount(job.rowCount())
+    return ShardResult.answering(job)
         .values(scored == null ? Map.of() : scored.values())
         .workerId(workerId)
         .executionProvider(scored == null ? null : scored.executionProvider())

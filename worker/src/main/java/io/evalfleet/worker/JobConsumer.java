@@ -285,12 +285,7 @@ final class JobConsumer implements Runnable {
 
   private ShardResult failure(ScoringJob job, FailureKind kind, String message) {
     log.error(message);
-    return ShardResult.builder()
-        .jobId(job.jobId())
-        .runId(job.runId())
-        .shardIndex(job.shardIndex())
-        .rowStart(job.rowStart())
-        .rowCount(job.rowCount())
+    return ShardResult.answering(job)
         .values(Map.of())
         .workerId(workerIdOf())
         .attempt(job.attempt())

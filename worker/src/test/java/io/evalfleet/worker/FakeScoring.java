@@ -31,12 +31,7 @@ public final class FakeScoring {
         System.out.println(
             ScoreOneJob.RESULT
                 + Json.writeString(
-                    ShardResult.builder()
-                        .jobId(job.jobId())
-                        .runId(job.runId())
-                        .shardIndex(job.shardIndex())
-                        .rowStart(job.rowStart())
-                        .rowCount(job.rowCount())
+                    ShardResult.answering(job)
                         .values(Map.of("cosine", new double[job.rowCount()]))
                         .workerId("w")
                         .executionProvider("cpu")

@@ -79,12 +79,7 @@ class JobConsumerTest {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    return ShardResult.builder()
-        .jobId(job.jobId())
-        .runId(job.runId())
-        .shardIndex(job.shardIndex())
-        .rowStart(job.rowStart())
-        .rowCount(job.rowCount())
+    return ShardResult.answering(job)
         .values(Map.of("cosine", new double[job.rowCount()]))
         .workerId("w")
         .executionProvider("cpu")
@@ -297,12 +292,7 @@ class JobConsumerTest {
         job -> {
           isolated.add(job.jobId());
           return new Isolation.Answered(
-              ShardResult.builder()
-                  .jobId(job.jobId())
-                  .runId(job.runId())
-                  .shardIndex(job.shardIndex())
-                  .rowStart(job.rowStart())
-                  .rowCount(job.rowCount())
+              ShardResult.answering(job)
                   .values(Map.of("cosine", new double[job.rowCount()]))
                   .workerId("w")
                   .executionProvider("cpu")

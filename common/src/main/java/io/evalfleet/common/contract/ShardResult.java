@@ -97,6 +97,16 @@ public record ShardResult(
    * A new {@code ShardResult}, set by component name; {@link Builder#build()} runs the
    * constructor's checks.
    */
+  /** A builder of the answer to {@code job}: its job, run, shard and row range already set. */
+  public static Builder answering(ScoringJob job) {
+    return builder()
+        .jobId(job.jobId())
+        .runId(job.runId())
+        .shardIndex(job.shardIndex())
+        .rowStart(job.rowStart())
+        .rowCount(job.rowCount());
+  }
+
   public static Builder builder() {
     return new Builder();
   }

@@ -175,12 +175,7 @@ class DispatcherTopologyTest {
     results.pipeInput(
         job.model(),
         Json.write(
-            ShardResult.builder()
-                .jobId(job.jobId())
-                .runId(job.runId())
-                .shardIndex(job.shardIndex())
-                .rowStart(job.rowStart())
-                .rowCount(job.rowCount())
+            ShardResult.answering(job)
                 .values(values)
                 .workerId("w1")
                 .executionProvider("cpu")
@@ -379,12 +374,7 @@ class DispatcherTopologyTest {
     results.pipeInput(
         "m",
         Json.write(
-            ShardResult.builder()
-                .jobId(broken.jobId())
-                .runId(broken.runId())
-                .shardIndex(broken.shardIndex())
-                .rowStart(broken.rowStart())
-                .rowCount(broken.rowCount())
+            ShardResult.answering(broken)
                 .values(Map.of())
                 .workerId("w1")
                 .executionProvider("cpu")

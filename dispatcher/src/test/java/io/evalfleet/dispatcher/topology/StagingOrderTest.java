@@ -215,12 +215,7 @@ class StagingOrderTest {
       results.pipeInput(
           job.model(),
           Json.write(
-              ShardResult.builder()
-                  .jobId(job.jobId())
-                  .runId(job.runId())
-                  .shardIndex(job.shardIndex())
-                  .rowStart(job.rowStart())
-                  .rowCount(job.rowCount())
+              ShardResult.answering(job)
                   .values(Map.of())
                   .workerId("w1")
                   .executionProvider("cpu")
@@ -325,12 +320,7 @@ class StagingOrderTest {
         values.put(name, column);
       }
     }
-    return ShardResult.builder()
-        .jobId(job.jobId())
-        .runId(job.runId())
-        .shardIndex(job.shardIndex())
-        .rowStart(job.rowStart())
-        .rowCount(job.rowCount())
+    return ShardResult.answering(job)
         .values(values)
         .workerId("w1")
         .executionProvider("cpu")

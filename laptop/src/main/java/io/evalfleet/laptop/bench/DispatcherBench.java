@@ -419,12 +419,7 @@ public final class DispatcherBench implements Callable<Integer> {
             cosine[i] = 0.1 + 0.17 * goldScores[i] + ((row * 7919) % 1000) / 20000.0 + shift;
           }
           ShardResult result =
-              ShardResult.builder()
-                  .jobId(job.jobId())
-                  .runId(job.runId())
-                  .shardIndex(job.shardIndex())
-                  .rowStart(job.rowStart())
-                  .rowCount(job.rowCount())
+              ShardResult.answering(job)
                   .values(
                       sendGold
                           ? Map.of("cosine", cosine, "gold", goldScores)
