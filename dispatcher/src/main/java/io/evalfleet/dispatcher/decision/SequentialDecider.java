@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * Decides a run from a completed prefix of its seeded row order, with a confidence sequence valid
@@ -300,33 +301,37 @@ public final class SequentialDecider {
           1);
     }
     double rho2 = ConfidenceSequence.rho2(policy.alpha(), settings.tuningRows());
-    double red;
-    double green;
+    double[] p =
+        redGreen(rule, theta -> form.pAbove(theta, rho2), theta -> form.pBelow(theta, rho2));
+    double red = p[0];
+    double green = p[1];
+    return new Judgement(metric, rule, form, null, red, green);
+  }
+
+  /**
+   * The raw anytime p-values {beyond, within} of a metric's two tests, from the p-values of "q &gt;
+   * θ is shown" ({@code above}) and "q &lt; θ is shown" ({@code below}) of its linearised form.
+   */
+  static double[] redGreen(
+      MetricPolicy rule, DoubleUnaryOperator above, DoubleUnaryOperator below) {
     if (rule.hasLimit()) {
       double limit = rule.limit();
-      boolean higherIsBetter = rule.direction() == Direction.HIGHER_IS_BETTER;
-      red = higherIsBetter ? form.pBelow(limit, rho2) : form.pAbove(limit, rho2);
-      green = higherIsBetter ? form.pAbove(limit, rho2) : form.pBelow(limit, rho2);
-    } else {
-      double m = rule.margin();
-      switch (rule.direction()) {
-        case LOWER_IS_BETTER -> {
-          red = form.pAbove(m, rho2);
-          green = form.pBelow(m, rho2);
-        }
-        case HIGHER_IS_BETTER -> {
-          red = form.pBelow(-m, rho2);
-          green = form.pAbove(-m, rho2);
-        }
-        default -> {
-          // Beyond either way: either one-sided test may show it, so each gets half (Bonferroni).
-          // Within both ways: both must show it (an intersection-union test needs no split).
-          red = Math.min(1, 2 * Math.min(form.pAbove(m, rho2), form.pBelow(-m, rho2)));
-          green = Math.max(form.pBelow(m, rho2), form.pAbove(-m, rho2));
-        }
-      }
+      return rule.direction() == Direction.HIGHER_IS_BETTER
+          ? new double[] {below.applyAsDouble(limit), above.applyAsDouble(limit)}
+          : new double[] {above.applyAsDouble(limit), below.applyAsDouble(limit)};
     }
-    return new Judgement(metric, rule, form, null, red, green);
+    double m = rule.margin();
+    return switch (rule.direction()) {
+      case LOWER_IS_BETTER -> new double[] {above.applyAsDouble(m), below.applyAsDouble(m)};
+      case HIGHER_IS_BETTER -> new double[] {below.applyAsDouble(-m), above.applyAsDouble(-m)};
+      // Beyond either way: either one-sided test may show it, so each gets half (Bonferroni).
+      // Within both ways: both must show it (an intersection-union test needs no split).
+      case TWO_SIDED ->
+          new double[] {
+            Math.min(1, 2 * Math.min(above.applyAsDouble(m), below.applyAsDouble(-m))),
+            Math.max(below.applyAsDouble(m), above.applyAsDouble(-m))
+          };
+    };
   }
 
   /** Corrects the gating metrics' p-values as one family; the others keep their raw ones. */
