@@ -127,7 +127,7 @@ public final class SequentialDecider {
       judged.add(judge(name, rule, built, settings));
     }
 
-    double alpha = policy.alpha();
+    double alpha = policy.lookAlpha();
     int gates = (int) judged.stream().filter(j -> j.rule.gate()).count();
     adjust(judged);
     List<String> reasons = new ArrayList<>();
@@ -232,7 +232,7 @@ public final class SequentialDecider {
             "decided sequentially by policy %s at look %d on the first %,d of %,d rows (%,d units of"
                 + " %d row%s in seeded random order): one-sided asymptotic confidence sequences"
                 + " valid at every look (normal mixture, ρ tuned to %,d units), %s correction"
-                + " across %d gating metric%s at %.0f%% family confidence (α=%s)",
+                + " across %d gating metric%s, the looks spending α=%s of the family's %s",
             policy.policyVersion(),
             look,
             used,
@@ -244,8 +244,8 @@ public final class SequentialDecider {
             policy.correction().wireName(),
             gates,
             gates == 1 ? "" : "s",
-            100 * policy.familyConfidence(),
-            trimmed(alpha)));
+            trimmed(alpha),
+            trimmed(policy.alpha())));
     Flag flag = stop == Look.Stop.RED ? Flag.RED : Flag.GREEN;
     return new Look(stop, rows, rowsTotal, reason, new Verdict(flag, metrics, reasons));
   }
@@ -300,7 +300,7 @@ public final class SequentialDecider {
           1,
           1);
     }
-    double rho2 = ConfidenceSequence.rho2(policy.alpha(), settings.tuningRows());
+    double rho2 = ConfidenceSequence.rho2(policy.lookAlpha(), settings.tuningRows());
     double[] p =
         redGreen(rule, theta -> form.pAbove(theta, rho2), theta -> form.pBelow(theta, rho2));
     double red = p[0];
@@ -388,7 +388,7 @@ public final class SequentialDecider {
               j.adjustedRed,
               j.adjustedGreen,
               policy.correction(),
-              policy.alpha(),
+              policy.lookAlpha(),
               where);
       return builder.limit(j.rule.limit()).evidence(j.sentence).build();
     }
@@ -409,7 +409,7 @@ public final class SequentialDecider {
             j.adjustedRed,
             j.adjustedGreen,
             policy.correction(),
-            policy.alpha(),
+            policy.lookAlpha(),
             where);
     return builder
         .baseline(baseline)
@@ -454,7 +454,7 @@ public final class SequentialDecider {
         Evidence.sequentialRange(j.rule.direction(), j.interval, j.rule.hasLimit()),
         adjusted,
         p(p),
-        trimmed(policy.alpha()));
+        trimmed(policy.lookAlpha()));
   }
 
   private static String p(double p) {

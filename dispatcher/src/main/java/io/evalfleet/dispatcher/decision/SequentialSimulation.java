@@ -84,8 +84,8 @@ public final class SequentialSimulation {
    *     {@code end}
    * @param fixed one test on all rows at α (normal approximation of the paired bootstrap)
    * @param peeking the fixed test at every look, stopping at the first RED or GREEN
-   * @param sequentialThenFixed the sequential decision, and the fixed test for runs it left
-   *     undecided at the last row
+   * @param sequentialThenFixed the sequential decision, and for runs it left undecided at the last
+   *     row the fixed test at the α the looks left ({@link Policy#afterLooks()})
    */
   public record Result(
       Rows rows,
@@ -151,7 +151,9 @@ public final class SequentialSimulation {
     MetricPolicy rule = policy.metrics().get(model.metric());
     SequentialSettings settings = policy.sequential();
     double alpha = policy.alpha();
-    double rho2 = ConfidenceSequence.rho2(alpha, settings.tuningRows());
+    double lookAlpha = policy.lookAlpha();
+    double endAlpha = policy.afterLooks().alpha();
+    double rho2 = ConfidenceSequence.rho2(lookAlpha, settings.tuningRows());
     Tally sequential = new Tally();
     Tally fixed = new Tally();
     Tally peeking = new Tally();
@@ -180,7 +182,7 @@ public final class SequentialSimulation {
                   rule,
                   theta -> moments.anytime(theta, rho2, true),
                   theta -> moments.anytime(theta, rho2, false));
-          seqStop = p[0] <= alpha ? 1 : p[1] <= alpha ? 2 : 0;
+          seqStop = p[0] <= lookAlpha ? 1 : p[1] <= lookAlpha ? 2 : 0;
           seqAt = seqStop == 0 ? rowsPerRun : n;
         }
         if (peekStop == 0) {
@@ -195,10 +197,11 @@ public final class SequentialSimulation {
           SequentialDecider.redGreen(
               rule, theta -> moments.fixed(theta, true), theta -> moments.fixed(theta, false));
       int fixedStop = p[0] <= alpha ? 1 : p[1] <= alpha ? 2 : 0;
+      int endStop = p[0] <= endAlpha ? 1 : p[1] <= endAlpha ? 2 : 0;
       sequential.add(seqStop, seqAt / (double) rowsPerRun);
       peeking.add(peekStop, peekAt / (double) rowsPerRun);
       fixed.add(fixedStop, 1);
-      combined.add(seqStop != 0 ? seqStop : fixedStop, seqAt / (double) rowsPerRun);
+      combined.add(seqStop != 0 ? seqStop : endStop, seqAt / (double) rowsPerRun);
     }
     return new Result(
         model, effect, runs, sequential.arm(), fixed.arm(), peeking.arm(), combined.arm());
