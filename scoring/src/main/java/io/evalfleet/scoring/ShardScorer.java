@@ -67,10 +67,7 @@ public final class ShardScorer implements JobScorer {
    * @throws IllegalArgumentException when two scorers claim one task
    */
   public ShardScorer(
-      Collection<? extends TaskScorer> scorers,
-      String workerId,
-      Clock clock,
-      SessionSetup setup) {
+      Collection<? extends TaskScorer> scorers, String workerId, Clock clock, SessionSetup setup) {
     this.setup = setup;
     for (TaskScorer scorer : scorers) {
       if (this.scorers.put(scorer.task(), scorer) != null) {

@@ -317,7 +317,8 @@ public final class EvaluationArchive {
 
   /** Where the noise floor of the model with digest {@code artifactSha256} on a profile is kept. */
   public Path noiseFloorPath(String artifactSha256, String profile) {
-    return new Path(root, "noise-floor/" + segment(artifactSha256) + "/" + segment(profile) + ".json");
+    return new Path(
+        root, "noise-floor/" + segment(artifactSha256) + "/" + segment(profile) + ".json");
   }
 
   /** Keeps a measured noise floor, replacing an earlier one of the same model and profile. */

@@ -11,9 +11,9 @@ import java.util.TreeMap;
 /**
  * The A/A noise floor of one model on one hardware profile: the same weights scored on the same
  * golden rows under several envelopes (batch shapes, intra-op threads, deterministic compute), and
- * how far their values spread. Kept in the archive under {@code
- * noise-floor/<artifact sha256>/<profile>.json} by {@code evalfleet noise-floor}; a decision reads
- * it to tell a margin that noise alone can cross.
+ * how far their values spread. Kept in the archive under {@code noise-floor/<artifact
+ * sha256>/<profile>.json} by {@code evalfleet noise-floor}; a decision reads it to tell a margin
+ * that noise alone can cross.
  *
  * @param model the model's name, as given when it was measured (may be null)
  * @param artifactSha256 the model file's digest: the floor belongs to these weights
@@ -74,8 +74,8 @@ public record NoiseFloorRecord(
   }
 
   /**
-   * How far one per-row value moved: over every envelope and row, |value − the reference
-   * envelope's value of the same row|.
+   * How far one per-row value moved: over every envelope and row, |value − the reference envelope's
+   * value of the same row|.
    *
    * @param maxAbsDelta the largest
    * @param p99AbsDelta the 99th percentile of each envelope's per-row |Δ|, the largest over

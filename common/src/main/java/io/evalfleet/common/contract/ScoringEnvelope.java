@@ -57,8 +57,8 @@ public record ScoringEnvelope(
 
   /**
    * The hardware profile of a machine: {@code <provider>-<arch>-<8 hex digits>}, the digits those
-   * of the SHA-256 of every hardware component, so that two machines with the same CPU
-   * architecture but another CPU model, GPU or ONNX Runtime get different profiles.
+   * of the SHA-256 of every hardware component, so that two machines with the same CPU architecture
+   * but another CPU model, GPU or ONNX Runtime get different profiles.
    */
   public static String profileOf(
       String executionProvider, String onnxRuntime, String cpuArch, String cpuModel, String gpu) {
@@ -96,9 +96,8 @@ public record ScoringEnvelope(
   }
 
   /**
-   * What differs between this envelope and {@code other}, each as {@code <what> <this> vs
-   * <other>}, e.g. {@code ONNX Runtime 1.29.0 vs 1.30.0}; components either side left null are
-   * not compared.
+   * What differs between this envelope and {@code other}, each as {@code <what> <this> vs <other>},
+   * e.g. {@code ONNX Runtime 1.29.0 vs 1.30.0}; components either side left null are not compared.
    */
   public List<String> differences(ScoringEnvelope other) {
     List<String> differences = new ArrayList<>();

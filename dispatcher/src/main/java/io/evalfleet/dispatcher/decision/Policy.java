@@ -21,6 +21,7 @@ import java.util.Map;
  * @param bandWindow how many of the latest snapshots the band uses, at least {@code
  *     bandMinSnapshots}
  * @param metrics how each metric is judged, by metric name; at least one
+ * @param noiseFloor what a comparison across scoring envelopes does with a measured noise floor
  * @throws InvalidPolicyException listing every bad value
  */
 public record Policy(
@@ -32,7 +33,8 @@ public record Policy(
     double bandK,
     int bandMinSnapshots,
     int bandWindow,
-    Map<String, MetricPolicy> metrics) {
+    Map<String, MetricPolicy> metrics,
+    NoiseFloorPolicy noiseFloor) {
 
   /** Fewer resamples leave the tail quantiles of a 97.5% interval to a handful of draws. */
   public static final int MIN_RESAMPLES = 200;
@@ -54,6 +56,31 @@ public record Policy(
       throw new InvalidPolicyException("policy " + policyVersion, problems);
     }
     metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+    noiseFloor = noiseFloor == null ? NoiseFloorPolicy.DEFAULTS : noiseFloor;
+  }
+
+  /** A policy with the default {@code noise_floor} section. */
+  public Policy(
+      String policyVersion,
+      double familyConfidence,
+      int bootstrapResamples,
+      long seed,
+      Correction correction,
+      double bandK,
+      int bandMinSnapshots,
+      int bandWindow,
+      Map<String, MetricPolicy> metrics) {
+    this(
+        policyVersion,
+        familyConfidence,
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        NoiseFloorPolicy.DEFAULTS);
   }
 
   /** α for the family of gating metrics. */

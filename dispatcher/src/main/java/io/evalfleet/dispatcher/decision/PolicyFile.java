@@ -137,7 +137,8 @@ public final class PolicyFile {
       @JsonProperty("band_k") Double bandK,
       @JsonProperty("band_min_snapshots") Integer bandMinSnapshots,
       @JsonProperty("band_window") Integer bandWindow,
-      @JsonProperty("metrics") Map<String, RawMetric> metrics) {
+      @JsonProperty("metrics") Map<String, RawMetric> metrics,
+      @JsonProperty("noise_floor") RawNoiseFloor noiseFloor) {
 
     List<String> problems() {
       List<String> problems = new ArrayList<>();
@@ -166,6 +167,13 @@ public final class PolicyFile {
               }
             });
       }
+      if (noiseFloor != null) {
+        enumProblem(
+            problems,
+            "noise_floor.across_envelopes",
+            noiseFloor.acrossEnvelopes(),
+            NoiseFloorPolicy.AcrossEnvelopes.class);
+      }
       return problems;
     }
 
@@ -181,9 +189,19 @@ public final class PolicyFile {
           bandK,
           bandMinSnapshots,
           bandWindow,
-          byName);
+          byName,
+          noiseFloor == null
+              ? NoiseFloorPolicy.DEFAULTS
+              : new NoiseFloorPolicy(
+                  parse(NoiseFloorPolicy.AcrossEnvelopes.class, noiseFloor.acrossEnvelopes())));
     }
   }
+
+  /**
+   * The optional {@code noise_floor} section; absent, comparisons across envelopes are widened by a
+   * measured floor.
+   */
+  private record RawNoiseFloor(@JsonProperty("across_envelopes") String acrossEnvelopes) {}
 
   private record RawMetric(
       @JsonProperty("direction") String direction,

@@ -85,8 +85,8 @@ public final class EmbeddingScorer implements TaskScorer {
 
   /**
    * @param probeBatchInvariance false to run every model in padded batches of {@code batchSize},
-   *     even one whose embeddings move with their batch: how {@code evalfleet noise-floor}
-   *     measures what batching does to a model. A worker always probes.
+   *     even one whose embeddings move with their batch: how {@code evalfleet noise-floor} measures
+   *     what batching does to a model. A worker always probes.
    */
   public EmbeddingScorer(
       ModelSessions sessions,

@@ -28,13 +28,13 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Measures a model's A/A noise floor: the same weights scored on the same golden rows under
- * several {@link Setup}s (execution provider, batch size, intra-op threads, deterministic
- * compute), through the worker's own scorers, and how far the values spread. Every embedding model
- * runs in padded batches of the setup's batch size, even one a worker would run one text at a time
- * (a dynamically quantised graph): the floor shows what batching does to it. A setup whose
- * provider this build or machine lacks (CUDA) is skipped and said so. Not thread-safe; each
- * measurement opens its own sessions and closes them.
+ * Measures a model's A/A noise floor: the same weights scored on the same golden rows under several
+ * {@link Setup}s (execution provider, batch size, intra-op threads, deterministic compute), through
+ * the worker's own scorers, and how far the values spread. Every embedding model runs in padded
+ * batches of the setup's batch size, even one a worker would run one text at a time (a dynamically
+ * quantised graph): the floor shows what batching does to it. A setup whose provider this build or
+ * machine lacks (CUDA) is skipped and said so. Not thread-safe; each measurement opens its own
+ * sessions and closes them.
  */
 public final class NoiseFloorMeter {
   private final Storage storage;
@@ -164,8 +164,7 @@ public final class NoiseFloorMeter {
                 1,
                 setup.deterministicCompute());
       } catch (IllegalStateException e) {
-        String line =
-            setup.provider().name().toLowerCase(Locale.ROOT) + ": not available, skipped";
+        String line = setup.provider().name().toLowerCase(Locale.ROOT) + ": not available, skipped";
         if (!skipped.contains(line)) {
           skipped.add(line);
         }

@@ -8,8 +8,8 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * What this machine tells about its processors, for the scoring envelope: the CPU architecture,
- * the CPU's model name ({@code /proc/cpuinfo}) and the NVIDIA GPU's name ({@code
+ * What this machine tells about its processors, for the scoring envelope: the CPU architecture, the
+ * CPU's model name ({@code /proc/cpuinfo}) and the NVIDIA GPU's name ({@code
  * /proc/driver/nvidia/gpus/}), read once. A machine that does not tell (another OS, a container
  * without {@code /proc}) gives null for what it hides.
  */
