@@ -2,6 +2,7 @@ package io.evalfleet.scoring.floor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.onnxruntime.OrtEnvironment;
 import io.evalfleet.common.archive.NoiseFloorRecord;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.ScoringJob;
@@ -119,6 +120,16 @@ class NoiseFloorMeterTest {
     assertThat(floor.rowValues().get(MetricNames.COSINE).maxAbsDelta()).isLessThanOrEqualTo(1e-5);
     assertThat(floor.metrics().get(MetricNames.MEAN_COSINE).spread()).isLessThanOrEqualTo(1e-5);
     assertThat(floor.artifactSha256()).isEqualTo(TestModels.fp32().sha256());
+    assertThat(floor.envelopes())
+        .allSatisfy(
+            e -> {
+              assertThat(e.executionProvider()).isEqualTo("cpu");
+              assertThat(e.onnxRuntime()).isEqualTo(OrtEnvironment.getEnvironment().getVersion());
+              assertThat(e.intraOpThreads()).isEqualTo(1);
+              assertThat(e.deterministicCompute()).isFalse();
+              assertThat(e.cpuArch()).isEqualTo(System.getProperty("os.arch"));
+              assertThat(e.gpu()).isNull();
+            });
     assertThat(floor.profile()).isEqualTo(floor.envelopes().get(0).profile());
   }
 
