@@ -21,6 +21,8 @@ import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
 import io.evalfleet.common.task.Task;
+import io.evalfleet.dispatcher.decision.NoiseFloorPolicy;
+import io.evalfleet.dispatcher.decision.Policy;
 import io.evalfleet.dispatcher.decision.PolicyFile;
 import io.evalfleet.dispatcher.preflight.Preflight;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -80,6 +82,13 @@ class EnvelopeDecisionTest {
 
   @BeforeEach
   void start() throws Exception {
+    start(PolicyFile.defaults());
+  }
+
+  void start(Policy policy) throws Exception {
+    if (driver != null) {
+      driver.close();
+    }
     Path subsetFile = dir.resolve("golden.parquet");
     List<GoldenSubsetWriter.Pair> pairs = new ArrayList<>();
     for (int i = 0; i < ROWS; i++) {
@@ -104,7 +113,7 @@ class EnvelopeDecisionTest {
             config,
             new Preflight(storage),
             archive,
-            PolicyFile.defaults(),
+            policy,
             new SimpleMeterRegistry(),
             Runnable::run,
             Duration.ofSeconds(1));
@@ -224,6 +233,41 @@ class EnvelopeDecisionTest {
     assertThat(lock.envelopes()).containsExactly(CANDIDATE_ENVELOPE);
     assertThat(archive.lock("m", "v1").orElseThrow().envelopes())
         .containsExactly(BASELINE_ENVELOPE);
+  }
+
+  @Test
+  void refuseAcrossEnvelopesMakesTheFlagWarnEvenWhereAWidenedTestWouldPass() throws Exception {
+    Policy defaults = PolicyFile.defaults();
+    start(
+        new Policy(
+            defaults.policyVersion(),
+            defaults.familyConfidence(),
+            defaults.bootstrapResamples(),
+            defaults.seed(),
+            defaults.correction(),
+            defaults.bandK(),
+            defaults.bandMinSnapshots(),
+            defaults.bandWindow(),
+            defaults.metrics(),
+            new NoiseFloorPolicy(NoiseFloorPolicy.AcrossEnvelopes.REFUSE)));
+    scoreUnder(event("v1"), BASELINE_ENVELOPE);
+    StagedWeightEvent v2 = event("v2");
+    archive.writeNoiseFloor(
+        NoiseFloorRecord.builder()
+            .artifactSha256(v2.artifact().sha256())
+            .profile(CANDIDATE_ENVELOPE.profile())
+            .rows(ROWS)
+            .envelopes(
+                List.of(CANDIDATE_ENVELOPE, CANDIDATE_ENVELOPE.toBuilder().maxBatchSize(8).build()))
+            .metrics(Map.of("spearman", MetricSpread.of(List.of(0.9, 0.8955))))
+            .build());
+
+    DriftFlag flag = scoreUnder(v2, CANDIDATE_ENVELOPE);
+
+    assertThat(flag.flag()).isEqualTo(Flag.WARN);
+    assertThat(flag.reasons())
+        .anySatisfy(r -> assertThat(r).startsWith("noise floor policy refuse").endsWith("WARN"))
+        .noneSatisfy(r -> assertThat(r).startsWith("policy warning"));
   }
 
   @Test
