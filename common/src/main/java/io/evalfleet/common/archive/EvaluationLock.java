@@ -1,6 +1,7 @@
 package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.task.EmbeddingConventions;
@@ -23,6 +24,8 @@ import java.util.TreeMap;
  * @param executionProviders the execution providers that scored the shards
  * @param hardware the workers' hardware profiles, as they reported them
  * @param modelSignature the model's inputs and outputs as ONNX Runtime saw them
+ * @param changeKind what kind of change the version is, as its run decided it (the event's, the
+ *     policy's default for the model, or inferred); null in lockfiles written before it was kept
  * @param baseModelSha256 for adapters, the base model they were trained on
  * @param metrics the metric vector with the decision's evidence
  * @param scores where the per-row scores are archived
@@ -48,6 +51,7 @@ public record EvaluationLock(
     List<String> hardware,
     String requestedHardwareProfile,
     Integer quantizationBits,
+    ChangeKind changeKind,
     Integer maxSeqLen,
     Integer stride,
     String baseModelSha256,
@@ -246,6 +250,7 @@ public record EvaluationLock(
     builder.hardware = hardware;
     builder.requestedHardwareProfile = requestedHardwareProfile;
     builder.quantizationBits = quantizationBits;
+    builder.changeKind = changeKind;
     builder.maxSeqLen = maxSeqLen;
     builder.stride = stride;
     builder.baseModelSha256 = baseModelSha256;
@@ -284,6 +289,7 @@ public record EvaluationLock(
     private List<String> hardware;
     private String requestedHardwareProfile;
     private Integer quantizationBits;
+    private ChangeKind changeKind;
     private Integer maxSeqLen;
     private Integer stride;
     private String baseModelSha256;
@@ -389,6 +395,11 @@ public record EvaluationLock(
       return this;
     }
 
+    public Builder changeKind(ChangeKind changeKind) {
+      this.changeKind = changeKind;
+      return this;
+    }
+
     public Builder maxSeqLen(Integer maxSeqLen) {
       this.maxSeqLen = maxSeqLen;
       return this;
@@ -470,6 +481,7 @@ public record EvaluationLock(
           hardware,
           requestedHardwareProfile,
           quantizationBits,
+          changeKind,
           maxSeqLen,
           stride,
           baseModelSha256,

@@ -45,6 +45,7 @@ public final class LockDiff {
     INPUTS.put("hardware", EvaluationLock::hardware);
     INPUTS.put("requested_hardware_profile", EvaluationLock::requestedHardwareProfile);
     INPUTS.put("quantization_bits", EvaluationLock::quantizationBits);
+    INPUTS.put("change_kind", EvaluationLock::changeKind);
     INPUTS.put("max_seq_len", EvaluationLock::maxSeqLen);
     INPUTS.put("stride", EvaluationLock::stride);
     INPUTS.put("embedding", l -> l.embedding() == null ? null : l.embedding().describe());
