@@ -1,6 +1,8 @@
 package io.evalfleet.dispatcher.decision;
 
+import io.evalfleet.common.contract.ChangeKind;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +23,8 @@ import java.util.Map;
  * @param bandWindow how many of the latest snapshots the band uses, at least {@code
  *     bandMinSnapshots}
  * @param metrics how each metric is judged, by metric name; at least one
+ * @param changes model defaults of the change kind, and when the token shift is measured; null for
+ *     {@link ChangePolicy#DEFAULT}
  * @throws InvalidPolicyException listing every bad value
  */
 public record Policy(
@@ -32,7 +36,8 @@ public record Policy(
     double bandK,
     int bandMinSnapshots,
     int bandWindow,
-    Map<String, MetricPolicy> metrics) {
+    Map<String, MetricPolicy> metrics,
+    ChangePolicy changes) {
 
   /** Fewer resamples leave the tail quantiles of a 97.5% interval to a handful of draws. */
   public static final int MIN_RESAMPLES = 200;
@@ -54,6 +59,41 @@ public record Policy(
       throw new InvalidPolicyException("policy " + policyVersion, problems);
     }
     metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+    changes = changes == null ? ChangePolicy.DEFAULT : changes;
+  }
+
+  /** A policy with {@link ChangePolicy#DEFAULT}. */
+  public Policy(
+      String policyVersion,
+      double familyConfidence,
+      int bootstrapResamples,
+      long seed,
+      Correction correction,
+      double bandK,
+      int bandMinSnapshots,
+      int bandWindow,
+      Map<String, MetricPolicy> metrics) {
+    this(
+        policyVersion,
+        familyConfidence,
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        null);
+  }
+
+  /**
+   * Those of {@code names} the policy gates for a change of {@code kind}, in the policy's order.
+   */
+  public List<String> gating(Collection<String> names, ChangeKind kind) {
+    return metrics.entrySet().stream()
+        .filter(e -> names.contains(e.getKey()) && e.getValue().gates(kind))
+        .map(Map.Entry::getKey)
+        .toList();
   }
 
   /** α for the family of gating metrics. */

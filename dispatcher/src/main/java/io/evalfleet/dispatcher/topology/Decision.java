@@ -363,12 +363,15 @@ final class Decision implements Callable<Decision.Outcome> {
                                 + baseline.version())));
     try {
       return new Compared(
-          dispatching.decider.compare(
-              vector,
-              baseline.version(),
-              baselineRows,
-              bandHistory(event.model(), baseline.version()),
-              notComparable));
+          dispatching
+              .decider
+              .forChangeKind(run.changeKind().orElse(null))
+              .compare(
+                  vector,
+                  baseline.version(),
+                  baselineRows,
+                  bandHistory(event.model(), baseline.version()),
+                  notComparable));
     } catch (IllegalArgumentException e) {
       return new NotCompared(
           "cannot compare with baseline version " + baseline.version() + ": " + e.getMessage());
@@ -422,6 +425,7 @@ final class Decision implements Callable<Decision.Outcome> {
               .hardware(provenance.hardware())
               .requestedHardwareProfile(event.hardwareProfile())
               .quantizationBits(event.quantizationBits())
+              .changeKind(run.changeKind().orElse(event.changeKind()))
               .maxSeqLen(event.maxSeqLen())
               .stride(event.stride())
               .baseModelSha256(event.baseModelSha256())
