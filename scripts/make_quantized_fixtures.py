@@ -17,7 +17,7 @@ import onnx
 from onnx import numpy_helper
 
 BASE = "fixtures/causal-lm/bytegpt-base.onnx"
-VARIANTS = {8: "fixtures/causal-lm/bytegpt-base-int8.onnx", 4: "fixtures/causal-lm/bytegpt-base-int4.onnx"}
+VARIANTS = {bits: f"fixtures/causal-lm/bytegpt-base-int{bits}.onnx" for bits in (8, 5, 4)}
 
 
 def quantize(weights, bits, axis):

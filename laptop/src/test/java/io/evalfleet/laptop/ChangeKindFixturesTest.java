@@ -154,9 +154,12 @@ class ChangeKindFixturesTest {
     assertThat(verdict.metrics().get(MetricNames.PERPLEXITY).status()).isEqualTo(Flag.RED);
     assertThat(verdict.metrics().get(MetricNames.PERPLEXITY).gating()).isTrue();
     assertThat(verdict.flag()).isEqualTo(Flag.RED);
-    assertThat(verdict.reasons().stream().filter(r -> r.contains(" RED: ")))
-        .allMatch(r -> r.startsWith("perplexity") || r.startsWith("kl_") || r.startsWith("top1"))
-        .anyMatch(r -> r.startsWith("perplexity RED: "));
+    assertThat(
+            verdict.metrics().entrySet().stream()
+                .filter(e -> e.getValue().gating() && e.getValue().status() == Flag.RED)
+                .map(Map.Entry::getKey))
+        .as("the gating metrics that are RED")
+        .containsExactlyInAnyOrder(MetricNames.PERPLEXITY, MetricNames.BITS_PER_BYTE);
   }
 
   @Test
@@ -180,11 +183,20 @@ class ChangeKindFixturesTest {
   }
 
   @Test
-  void halfPrecisionExportsKeepTheirBaseOutputsAndAreGreen() throws Exception {
-    for (String model : List.of("bytegpt-base-fp16.onnx", "bytegpt-base-bf16.onnx")) {
-      Verdict verdict = judge(model, ChangeKind.EXPORT);
-      assertShift(verdict, Flag.GREEN, true);
-      assertThat(verdict.flag()).as(model).isEqualTo(Flag.GREEN);
-    }
+  void anInt5RoundingWithinThePerplexityMarginIsRedForItsTokenShiftOnlyAsAQuantization()
+      throws Exception {
+    Verdict quantized = judge("bytegpt-base-int5.onnx", ChangeKind.QUANTIZATION);
+    MetricValue perplexity = quantized.metrics().get(MetricNames.PERPLEXITY);
+    assertThat(perplexity.relativeDelta()).isBetween(0.0, 0.02);
+    assertThat(perplexity.status()).isNotEqualTo(Flag.RED);
+    MetricValue top1 = quantized.metrics().get(MetricNames.TOP1_AGREEMENT);
+    assertThat(top1.value()).isLessThan(0.9);
+    assertThat(top1.status()).isEqualTo(Flag.RED);
+    assertThat(top1.gating()).isTrue();
+    assertThat(quantized.flag()).isEqualTo(Flag.RED);
+
+    Verdict retrained = judge("bytegpt-base-int5.onnx", ChangeKind.RETRAIN);
+    assertThat(retrained.metrics().get(MetricNames.TOP1_AGREEMENT).value()).isEqualTo(top1.value());
+    assertThat(retrained.flag()).isNotEqualTo(Flag.RED);
   }
 }
