@@ -23,6 +23,8 @@ import java.util.Map;
  * @param bandWindow how many of the latest snapshots the band uses, at least {@code
  *     bandMinSnapshots}
  * @param metrics how each metric is judged, by metric name; at least one
+ * @param sequential whether and how a run may stop early on a completed prefix of its rows; null:
+ *     {@link SequentialSettings#DISABLED}
  * @param changes model defaults of the change kind, and when the token shift is measured; null for
  *     {@link ChangePolicy#DEFAULT}
  * @throws InvalidPolicyException listing every bad value
@@ -37,6 +39,7 @@ public record Policy(
     int bandMinSnapshots,
     int bandWindow,
     Map<String, MetricPolicy> metrics,
+    SequentialSettings sequential,
     ChangePolicy changes) {
 
   /** Fewer resamples leave the tail quantiles of a 97.5% interval to a handful of draws. */
@@ -55,6 +58,17 @@ public record Policy(
     if (metrics == null || metrics.isEmpty()) {
       problems.add("metrics must name at least one metric");
     }
+    if (sequential == null) {
+      sequential = SequentialSettings.DISABLED;
+    }
+    if (metrics != null) {
+      for (String name : sequential.metrics().keySet()) {
+        if (!metrics.containsKey(name)) {
+          problems.add(
+              "sequential switch for metric '" + name + "', which the policy does not name");
+        }
+      }
+    }
     if (!problems.isEmpty()) {
       throw new InvalidPolicyException("policy " + policyVersion, problems);
     }
@@ -62,7 +76,17 @@ public record Policy(
     changes = changes == null ? ChangePolicy.DEFAULT : changes;
   }
 
-  /** A policy with {@link ChangePolicy#DEFAULT}. */
+  /**
+   * Those of {@code names} the policy gates for a change of {@code kind}, in the policy's order.
+   */
+  public List<String> gating(Collection<String> names, ChangeKind kind) {
+    return metrics.entrySet().stream()
+        .filter(e -> names.contains(e.getKey()) && e.getValue().gates(kind))
+        .map(Map.Entry::getKey)
+        .toList();
+  }
+
+  /** A policy without early stopping: every row is scored. */
   public Policy(
       String policyVersion,
       double familyConfidence,
@@ -83,17 +107,94 @@ public record Policy(
         bandMinSnapshots,
         bandWindow,
         metrics,
+        SequentialSettings.DISABLED,
         null);
   }
 
+  /** A policy with {@link ChangePolicy#DEFAULT}. */
+  public Policy(
+      String policyVersion,
+      double familyConfidence,
+      int bootstrapResamples,
+      long seed,
+      Correction correction,
+      double bandK,
+      int bandMinSnapshots,
+      int bandWindow,
+      Map<String, MetricPolicy> metrics,
+      SequentialSettings sequential) {
+    this(
+        policyVersion,
+        familyConfidence,
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        sequential,
+        null);
+  }
+
+  /** α the looks of a sequential decision spend: α·{@code alpha_share}. */
+  public double lookAlpha() {
+    return alpha() * sequential.alphaShare();
+  }
+
   /**
-   * Those of {@code names} the policy gates for a change of {@code kind}, in the policy's order.
+   * The policy of the fixed-sample decision of a run that was looked at and not stopped: the same,
+   * with the α the looks did not spend, 1 − α·(1 − alpha_share) family confidence; this policy
+   * itself when the looks are off or spend all of α.
    */
-  public List<String> gating(Collection<String> names, ChangeKind kind) {
-    return metrics.entrySet().stream()
-        .filter(e -> names.contains(e.getKey()) && e.getValue().gates(kind))
-        .map(Map.Entry::getKey)
-        .toList();
+  public Policy afterLooks() {
+    if (!sequential.enabled() || sequential.alphaShare() == 1) {
+      return this;
+    }
+    return new Policy(
+        policyVersion,
+        1 - alpha() * (1 - sequential.alphaShare()),
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        sequential,
+        changes);
+  }
+
+  /** This policy with other early-stopping settings. */
+  public Policy withSequential(SequentialSettings settings) {
+    return new Policy(
+        policyVersion,
+        familyConfidence,
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        settings,
+        changes);
+  }
+
+  /** This policy with other settings of change kinds and the token shift. */
+  public Policy withChanges(ChangePolicy changes) {
+    return new Policy(
+        policyVersion,
+        familyConfidence,
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        sequential,
+        changes);
   }
 
   /** α for the family of gating metrics. */

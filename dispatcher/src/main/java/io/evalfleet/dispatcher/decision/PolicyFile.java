@@ -145,7 +145,8 @@ public final class PolicyFile {
       @JsonProperty("band_window") Integer bandWindow,
       @JsonProperty("metrics") Map<String, RawMetric> metrics,
       @JsonProperty("token_shift") String tokenShift,
-      @JsonProperty("models") Map<String, RawModel> models) {
+      @JsonProperty("models") Map<String, RawModel> models,
+      @JsonProperty("sequential") RawSequential sequential) {
 
     List<String> problems() {
       List<String> problems = new ArrayList<>();
@@ -187,7 +188,30 @@ public final class PolicyFile {
               }
             });
       }
+      if (sequential != null) {
+        problems.addAll(sequential.problems());
+      }
       return problems;
+    }
+
+    /** The early-stopping settings: off without a "sequential" object. */
+    SequentialSettings sequentialSettings() {
+      if (sequential == null) {
+        return SequentialSettings.DISABLED;
+      }
+      Map<String, Boolean> switches = new LinkedHashMap<>();
+      metrics.forEach(
+          (name, metric) -> {
+            if (metric.sequential() != null) {
+              switches.put(name, metric.sequential());
+            }
+          });
+      return new SequentialSettings(
+          sequential.enabled(),
+          sequential.minRows(),
+          sequential.tuningRows(),
+          sequential.alphaShare(),
+          switches);
     }
 
     Policy toPolicy() {
@@ -203,6 +227,7 @@ public final class PolicyFile {
           bandMinSnapshots,
           bandWindow,
           byName,
+          sequentialSettings(),
           changes());
     }
 
@@ -249,11 +274,30 @@ public final class PolicyFile {
     }
   }
 
+  /** The policy's "sequential" object: whether and how a run may stop early. */
+  private record RawSequential(
+      @JsonProperty("enabled") Boolean enabled,
+      @JsonProperty("min_rows") Integer minRows,
+      @JsonProperty("tuning_rows") Integer tuningRows,
+      @JsonProperty("alpha_share") Double alphaShare) {
+
+    List<String> problems() {
+      List<String> problems = new ArrayList<>();
+      missing(problems, "sequential.enabled", enabled);
+      missing(problems, "sequential.min_rows", minRows);
+      missing(problems, "sequential.tuning_rows", tuningRows);
+      missing(problems, "sequential.alpha_share", alphaShare);
+      problems.addAll(SequentialSettings.problems(minRows, tuningRows, alphaShare, Map.of()));
+      return problems;
+    }
+  }
+
   private record RawMetric(
       @JsonProperty("direction") String direction,
       @JsonProperty("margin") Double margin,
       @JsonProperty("limit") Double limit,
-      @JsonProperty("gate") JsonNode gate) {
+      @JsonProperty("gate") JsonNode gate,
+      @JsonProperty("sequential") Boolean sequential) {
 
     /**
      * A metric a task produces takes its direction from the task; the file may repeat it but not
@@ -290,6 +334,9 @@ public final class PolicyFile {
                 + " by its task's definition");
       }
       problems.addAll(MetricPolicy.marginProblems(path + ".margin", margin));
+      if (Boolean.TRUE.equals(sequential) && !SequentialSettings.judgeable(name)) {
+        problems.add(SequentialSettings.metricProblem(path + ".sequential", name));
+      }
       Direction effective = produced.map(MetricSpec::direction).orElse(stated);
       if (effective != null) {
         problems.addAll(MetricPolicy.limitProblems(path + ".limit", limit, effective));

@@ -108,17 +108,7 @@ class ChangeKindTopologyTest {
   void aTokenShiftMeasuredAlwaysIsReportedNotGatedForARetrain() throws Exception {
     Policy defaults = PolicyFile.defaults();
     Policy always =
-        new Policy(
-            defaults.policyVersion(),
-            defaults.familyConfidence(),
-            defaults.bootstrapResamples(),
-            defaults.seed(),
-            defaults.correction(),
-            defaults.bandK(),
-            defaults.bandMinSnapshots(),
-            defaults.bandWindow(),
-            defaults.metrics(),
-            new ChangePolicy(ChangePolicy.TokenShift.ALWAYS, Map.of()));
+        defaults.withChanges(new ChangePolicy(ChangePolicy.TokenShift.ALWAYS, Map.of()));
     StagingOrderTest.Scenario s = scenario(always);
     s.stage(event("fine", ChangeKind.RETRAIN));
     s.score("fine");
@@ -180,16 +170,7 @@ class ChangeKindTopologyTest {
   void thePolicysDefaultForAModelAppliesWhenItsEventNamesNone() throws Exception {
     Policy defaults = PolicyFile.defaults();
     Policy quantized =
-        new Policy(
-            defaults.policyVersion(),
-            defaults.familyConfidence(),
-            defaults.bootstrapResamples(),
-            defaults.seed(),
-            defaults.correction(),
-            defaults.bandK(),
-            defaults.bandMinSnapshots(),
-            defaults.bandWindow(),
-            defaults.metrics(),
+        defaults.withChanges(
             new ChangePolicy(
                 ChangePolicy.TokenShift.WHEN_GATING,
                 Map.of("m", new ChangePolicy.ModelChange(ChangeKind.EXPORT, null))));
