@@ -5,6 +5,7 @@ import io.evalfleet.cli.progress.ProgressDisplay;
 import io.evalfleet.cli.progress.ProgressWatcher;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
@@ -115,6 +116,24 @@ final class SubmitCommand implements Callable<Integer> {
         names = "--stride",
         description = "Sliding-window stride for causal-lm. Default: half of --max-seq-len.")
     Integer stride;
+
+    @Option(
+        names = "--change-kind",
+        paramLabel = "KIND",
+        converter = ChangeKindConverter.class,
+        description =
+            "What kind of change this version is to its baseline: retrain (new weights: judged on"
+                + " its metrics' margins), or quantization, export or runtime (the same model, which"
+                + " must keep its outputs: a causal LM's token shift gates too). Default: the"
+                + " policy's for the model, else quantization when --quantization-bits differ from"
+                + " the baseline's, else retrain.")
+    ChangeKind changeKind;
+
+    @Option(
+        names = "--quantization-bits",
+        paramLabel = "BITS",
+        description = "The weights' precision in bits, e.g. 4, 8, 16 or 32.")
+    Integer quantizationBits;
 
     @Option(names = "--event-id", description = "Default: a random UUID.")
     String eventId;
@@ -276,6 +295,8 @@ final class SubmitCommand implements Callable<Integer> {
         .tokenizer(d.tokenizer == null ? null : ref(storage, d.tokenizer))
         .goldenSubset(new SubsetRef(uri(d.subset), storage.sha256(uri(d.subset)), null, Map.of()))
         .baseline(d.baseline)
+        .quantizationBits(d.quantizationBits)
+        .changeKind(d.changeKind)
         .maxSeqLen(d.maxSeqLen)
         .stride(d.stride)
         .commit(d.commit)
@@ -329,6 +350,22 @@ final class SubmitCommand implements Callable<Integer> {
       } catch (ContractViolation e) {
         throw new picocli.CommandLine.TypeConversionException(e.getMessage());
       }
+    }
+  }
+
+  /** A change kind by its wire name, as events spell it; nothing else. */
+  static final class ChangeKindConverter implements picocli.CommandLine.ITypeConverter<ChangeKind> {
+    @Override
+    public ChangeKind convert(String value) {
+      return ChangeKind.parse(value)
+          .orElseThrow(
+              () ->
+                  new picocli.CommandLine.TypeConversionException(
+                      "unknown change kind '"
+                          + value
+                          + "' (known: "
+                          + ChangeKind.wireNames()
+                          + ")"));
     }
   }
 

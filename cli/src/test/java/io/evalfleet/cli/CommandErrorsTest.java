@@ -27,6 +27,11 @@ class CommandErrorsTest {
     Path notParquet =
         Files.writeString(dir.resolve("traffic.parquet"), "this is not a Parquet file");
     Path notJson = Files.writeString(dir.resolve("event.json"), "{\"model\": ");
+    Path typoEvent =
+        Files.writeString(
+            dir.resolve("typo-event.json"),
+            "{\"schema_version\": 1, \"event_id\": \"e\", \"model\": \"m\", \"version\": \"v\","
+                + " \"task\": \"embedding\", \"change_kind\": \"Retrain \"}");
     Path badSpec = Files.writeString(dir.resolve("spec.json"), "{\"model\": \"m\"}");
     String archive = "-D archive.root=" + dir.resolve("archive").toUri();
     String noBroker =
@@ -131,6 +136,22 @@ class CommandErrorsTest {
                 + " --subset "
                 + missing,
             "model.onnx"),
+        Arguments.of(
+            "a misspelled change kind, naming the accepted ones",
+            2,
+            "submit "
+                + noBroker
+                + " --model m --version v1 --artifact "
+                + dir.resolve("model.onnx")
+                + " --subset "
+                + missing
+                + " --change-kind quantisation",
+            "unknown change kind 'quantisation' (known: [retrain, quantization, export, runtime])"),
+        Arguments.of(
+            "an event file with a misspelled change kind",
+            2,
+            "submit " + noBroker + " --event " + typoEvent,
+            "change_kind"),
         Arguments.of(
             "a broker that does not answer", 3, "topics " + noBroker, "cannot reach Kafka"),
         Arguments.of(

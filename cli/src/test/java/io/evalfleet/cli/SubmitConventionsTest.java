@@ -3,6 +3,7 @@ package io.evalfleet.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.EmbeddingConventions.Pooling;
@@ -94,5 +95,23 @@ class SubmitConventionsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith(
             "invalid --artifact " + dir + ": folder " + dir + " holds no model.onnx");
+  }
+
+  @Test
+  void theChangeKindAndPrecisionGoIntoTheEventAndNoneIsLeftUnset() throws Exception {
+    SubmitCommand.Described d = described(folder.toString());
+    assertThat(describe(d).changeKind()).isNull();
+    d.changeKind = new SubmitCommand.ChangeKindConverter().convert("quantization");
+    d.quantizationBits = 8;
+    StagedWeightEvent event = describe(d);
+    assertThat(event.changeKind()).isEqualTo(ChangeKind.QUANTIZATION);
+    assertThat(event.quantizationBits()).isEqualTo(8);
+    for (String typo : new String[] {"quantisation", "Retrain", "retrain ", ""}) {
+      assertThatThrownBy(() -> new SubmitCommand.ChangeKindConverter().convert(typo))
+          .hasMessage(
+              "unknown change kind '"
+                  + typo
+                  + "' (known: [retrain, quantization, export, runtime])");
+    }
   }
 }

@@ -10,6 +10,7 @@ import io.evalfleet.common.archive.EvaluationLock;
 import io.evalfleet.common.archive.LockDiff;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
@@ -317,26 +318,47 @@ class FleetIT {
     assertThat(tuned.metrics().get(MetricNames.PERPLEXITY).status()).isEqualTo(Flag.RED);
     assertThat(tuned.metrics().get(MetricNames.BITS_PER_BYTE).baseline())
         .isCloseTo(3.278299, within(1e-5));
-    // The token shift of the fine-tune against its base, measured on the same windows in one paired
-    // job per shard.
+    // A fine-tune is a retrain, as the fleet assumes when the event names no kind: its token shift
+    // would decide nothing under the default policy, so its jobs ran it alone.
+    assertThat(tuned.changeKind()).isEqualTo(ChangeKind.RETRAIN);
+    assertThat(tuned.metrics()).doesNotContainKey(MetricNames.KL_MEAN);
+    assertThat(tuned.reasons())
+        .anyMatch(r -> r.startsWith("token shift not measured: for change kind retrain"));
+    // The same model declared a quantization: its token shift against its base, measured on the
+    // same
+    // windows in one paired job per shard, gates.
+    DriftFlag quantized =
+        stage(
+            causalEvent(
+                    "lm",
+                    "tuned-as-quantization",
+                    assets.causalModel(DemoAssets.CausalModel.BYTEGPT_FINETUNED),
+                    heldout)
+                .toBuilder()
+                .changeKind(ChangeKind.QUANTIZATION)
+                .build());
     assertThat(base.metrics()).doesNotContainKey(MetricNames.KL_MEAN);
     for (String metric :
         List.of(MetricNames.KL_MEAN, MetricNames.KL_P99, MetricNames.TOP1_AGREEMENT)) {
-      assertThat(tuned.metrics().get(metric).status()).as(metric).isEqualTo(Flag.RED);
-      assertThat(tuned.metrics().get(metric).limit()).as(metric).isNotNull();
+      assertThat(quantized.metrics().get(metric).status()).as(metric).isEqualTo(Flag.RED);
+      assertThat(quantized.metrics().get(metric).gating()).as(metric).isTrue();
+      assertThat(quantized.metrics().get(metric).limit()).as(metric).isNotNull();
     }
-    assertThat(tuned.metrics().get(MetricNames.KL_MEAN).value()).isGreaterThan(1.0);
-    assertThat(tuned.metrics().get(MetricNames.TOP1_AGREEMENT).value()).isLessThan(0.5);
-    assertThat(tuned.reasons())
+    assertThat(quantized.metrics().get(MetricNames.KL_MEAN).value()).isGreaterThan(1.0);
+    assertThat(quantized.metrics().get(MetricNames.TOP1_AGREEMENT).value()).isLessThan(0.5);
+    assertThat(quantized.reasons())
         .anyMatch(r -> r.startsWith("kl_mean RED: ") && r.contains("against a limit of at most"));
-    // The base model against itself: no shift at all, and GREEN.
+    // The base model exported again: no shift at all, and GREEN.
     DriftFlag again =
         stage(
             causalEvent(
-                "lm",
-                "base-again",
-                assets.causalModel(DemoAssets.CausalModel.BYTEGPT_BASE),
-                heldout));
+                    "lm",
+                    "base-again",
+                    assets.causalModel(DemoAssets.CausalModel.BYTEGPT_BASE),
+                    heldout)
+                .toBuilder()
+                .changeKind(ChangeKind.EXPORT)
+                .build());
     assertThat(again.flag()).as(String.join("\n", again.reasons())).isEqualTo(Flag.GREEN);
     assertThat(again.metrics().get(MetricNames.KL_MEAN).value()).isCloseTo(0, within(1e-6));
     assertThat(again.metrics().get(MetricNames.KL_P99).value()).isCloseTo(0, within(1e-6));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.evalfleet.cli.FlagWatcher;
 import io.evalfleet.cli.Submitter;
 import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
@@ -284,6 +285,9 @@ class StagingOrderIT {
         .goldenSubset(subset)
         .maxSeqLen(DemoAssets.CAUSAL_CONTEXT)
         .stride(64)
+        // Judged as a quantization, a version's jobs run its baseline beside it: how the token
+        // shift's reference follows the staging order is what is tested here.
+        .changeKind(ChangeKind.QUANTIZATION)
         .createdAt(Instant.now())
         .build();
   }

@@ -1,6 +1,7 @@
 package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.contract.ScoringEnvelope;
@@ -24,6 +25,8 @@ import java.util.TreeMap;
  * @param executionProviders the execution providers that scored the shards
  * @param hardware the workers' hardware profiles, as they reported them
  * @param modelSignature the model's inputs and outputs as ONNX Runtime saw them
+ * @param changeKind what kind of change the version is, as its run decided it (the event's, the
+ *     policy's default for the model, or inferred); null in lockfiles written before it was kept
  * @param baseModelSha256 for adapters, the base model they were trained on
  * @param metrics the metric vector with the decision's evidence
  * @param scores where the per-row scores are archived
@@ -52,6 +55,7 @@ public record EvaluationLock(
     List<String> hardware,
     String requestedHardwareProfile,
     Integer quantizationBits,
+    ChangeKind changeKind,
     Integer maxSeqLen,
     Integer stride,
     String baseModelSha256,
@@ -252,6 +256,7 @@ public record EvaluationLock(
     builder.hardware = hardware;
     builder.requestedHardwareProfile = requestedHardwareProfile;
     builder.quantizationBits = quantizationBits;
+    builder.changeKind = changeKind;
     builder.maxSeqLen = maxSeqLen;
     builder.stride = stride;
     builder.baseModelSha256 = baseModelSha256;
@@ -291,6 +296,7 @@ public record EvaluationLock(
     private List<String> hardware;
     private String requestedHardwareProfile;
     private Integer quantizationBits;
+    private ChangeKind changeKind;
     private Integer maxSeqLen;
     private Integer stride;
     private String baseModelSha256;
@@ -397,6 +403,11 @@ public record EvaluationLock(
       return this;
     }
 
+    public Builder changeKind(ChangeKind changeKind) {
+      this.changeKind = changeKind;
+      return this;
+    }
+
     public Builder maxSeqLen(Integer maxSeqLen) {
       this.maxSeqLen = maxSeqLen;
       return this;
@@ -483,6 +494,7 @@ public record EvaluationLock(
           hardware,
           requestedHardwareProfile,
           quantizationBits,
+          changeKind,
           maxSeqLen,
           stride,
           baseModelSha256,

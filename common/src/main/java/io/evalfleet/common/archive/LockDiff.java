@@ -47,6 +47,7 @@ public final class LockDiff {
     INPUTS.put("requested_hardware_profile", EvaluationLock::requestedHardwareProfile);
     INPUTS.put("envelopes", l -> l.envelopes().stream().map(ScoringEnvelope::describe).toList());
     INPUTS.put("quantization_bits", EvaluationLock::quantizationBits);
+    INPUTS.put("change_kind", EvaluationLock::changeKind);
     INPUTS.put("max_seq_len", EvaluationLock::maxSeqLen);
     INPUTS.put("stride", EvaluationLock::stride);
     INPUTS.put("embedding", l -> l.embedding() == null ? null : l.embedding().describe());

@@ -15,6 +15,8 @@ import java.util.TreeMap;
  * @param coverage how many shards and rows were scored
  * @param executionProviders the execution providers that scored the run's shards
  * @param policyVersion the decision policy that set the flag
+ * @param changeKind what kind of change the version was judged as (the reasons say where that came
+ *     from); absent for flags not decided against a baseline's scores
  * @param lockfile where the evaluation lockfile of this version was written
  * @param review where the version is reviewed, as its staged event named it (absent when it did
  *     not)
@@ -35,6 +37,7 @@ public record DriftFlag(
     Instant decidedAt,
     Long durationMs,
     String policyVersion,
+    ChangeKind changeKind,
     String lockfile,
     ReviewRef review) {
 
@@ -72,6 +75,7 @@ public record DriftFlag(
     builder.decidedAt = decidedAt;
     builder.durationMs = durationMs;
     builder.policyVersion = policyVersion;
+    builder.changeKind = changeKind;
     builder.lockfile = lockfile;
     builder.review = review;
     return builder;
@@ -97,6 +101,7 @@ public record DriftFlag(
     private Instant decidedAt;
     private Long durationMs;
     private String policyVersion;
+    private ChangeKind changeKind;
     private String lockfile;
     private ReviewRef review;
 
@@ -177,6 +182,11 @@ public record DriftFlag(
       return this;
     }
 
+    public Builder changeKind(ChangeKind changeKind) {
+      this.changeKind = changeKind;
+      return this;
+    }
+
     public Builder lockfile(String lockfile) {
       this.lockfile = lockfile;
       return this;
@@ -207,6 +217,7 @@ public record DriftFlag(
           decidedAt,
           durationMs,
           policyVersion,
+          changeKind,
           lockfile,
           review);
     }

@@ -20,7 +20,12 @@ import java.time.Instant;
  *     beside the artifact
  * @param goldenSubset the Parquet golden subset to score
  * @param baseline what to compare with: {@code production} (the default) or a version name
- * @param quantizationBits weight precision of the artifact (informational, e.g. 8 or 32)
+ * @param quantizationBits weight precision of the artifact (e.g. 8 or 32); when the event names no
+ *     change kind and the policy gives the model none, a precision other than the baseline's makes
+ *     the change a quantization
+ * @param changeKind what kind of change this version is to its baseline ({@link ChangeKind}):
+ *     whether it must preserve the baseline's behaviour; optional (then the policy's default for
+ *     the model, else inferred)
  * @param maxSeqLen the longest token sequence the model takes; longer inputs are truncated
  *     (embedding) or windowed (causal LM)
  * @param stride sliding-window stride for causal LMs
@@ -46,6 +51,7 @@ public record StagedWeightEvent(
     SubsetRef goldenSubset,
     String baseline,
     Integer quantizationBits,
+    ChangeKind changeKind,
     Integer maxSeqLen,
     Integer stride,
     String hardwareProfile,
@@ -125,6 +131,7 @@ public record StagedWeightEvent(
     builder.goldenSubset = goldenSubset;
     builder.baseline = baseline;
     builder.quantizationBits = quantizationBits;
+    builder.changeKind = changeKind;
     builder.maxSeqLen = maxSeqLen;
     builder.stride = stride;
     builder.hardwareProfile = hardwareProfile;
@@ -151,6 +158,7 @@ public record StagedWeightEvent(
     private SubsetRef goldenSubset;
     private String baseline;
     private Integer quantizationBits;
+    private ChangeKind changeKind;
     private Integer maxSeqLen;
     private Integer stride;
     private String hardwareProfile;
@@ -212,6 +220,11 @@ public record StagedWeightEvent(
       return this;
     }
 
+    public Builder changeKind(ChangeKind changeKind) {
+      this.changeKind = changeKind;
+      return this;
+    }
+
     public Builder maxSeqLen(Integer maxSeqLen) {
       this.maxSeqLen = maxSeqLen;
       return this;
@@ -267,6 +280,7 @@ public record StagedWeightEvent(
           goldenSubset,
           baseline,
           quantizationBits,
+          changeKind,
           maxSeqLen,
           stride,
           hardwareProfile,

@@ -7,6 +7,7 @@ import io.evalfleet.common.archive.EvaluationLock;
 import io.evalfleet.common.archive.NoiseFloorRecord;
 import io.evalfleet.common.archive.SubsetManifest;
 import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.Coverage;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
@@ -82,6 +83,7 @@ class WireFormatTest {
             .goldenSubset(SUBSET)
             .baseline("v-prev")
             .quantizationBits(8)
+            .changeKind(ChangeKind.QUANTIZATION)
             .maxSeqLen(256)
             .stride(128)
             .hardwareProfile("cpu-avx512")
@@ -119,6 +121,7 @@ class WireFormatTest {
             .tokenizer(TOKENIZER)
             .goldenSubset(SUBSET)
             .quantizationBits(32)
+            .changeKind(ChangeKind.RETRAIN)
             .maxSeqLen(512)
             .stride(256)
             .createdAt(T0)
@@ -325,6 +328,7 @@ class WireFormatTest {
             .decidedAt(T1)
             .durationMs(330250L)
             .policyVersion("policy-7")
+            .changeKind(ChangeKind.RETRAIN)
             .lockfile("file:///archive/locks/minilm/abc123.lock.json")
             .review(REVIEW)
             .build(),
@@ -458,6 +462,7 @@ class WireFormatTest {
             .hardware(List.of("cpu-avx512"))
             .requestedHardwareProfile("gpu-a10")
             .quantizationBits(8)
+            .changeKind(ChangeKind.QUANTIZATION)
             .maxSeqLen(256)
             .stride(128)
             .baseModelSha256(SHA_D)

@@ -1,5 +1,6 @@
 package io.evalfleet.dispatcher.decision;
 
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.task.Direction;
@@ -41,6 +42,11 @@ import org.apache.commons.math3.distribution.NormalDistribution;
  * tokens by the binomial test of how many tokens lie at or below the limit. Its p-values join the
  * gating family.
  *
+ * <p>A metric whose policy gates it only for some kinds of change (the token shift: for changes
+ * that must preserve behaviour) gates for a decider {@link #forChangeKind for} one of those kinds;
+ * for another kind it is decided and reported like a non-gating metric, and the reasons say so. A
+ * decider of no known kind gates it as for any of its kinds.
+ *
  * <p>Immutable and thread-safe; a decision is a pure function of the rows, history and policy.
  */
 public final class Decider {
@@ -49,13 +55,17 @@ public final class Decider {
   /** Per metric, the relative noise floor its tests are widened by; empty for most decisions. */
   private final Map<String, Double> widening;
 
+  /** The kind of change judged; null when not known. */
+  private final ChangeKind changeKind;
+
   public Decider(Policy policy) {
-    this(policy, Map.of());
+    this(policy, Map.of(), null);
   }
 
-  private Decider(Policy policy, Map<String, Double> widening) {
+  private Decider(Policy policy, Map<String, Double> widening, ChangeKind changeKind) {
     this.policy = policy;
     this.widening = Map.copyOf(widening);
+    this.changeKind = changeKind;
   }
 
   /**
@@ -65,7 +75,20 @@ public final class Decider {
    * between two scoring envelopes flips the status neither way.
    */
   public Decider widenedBy(Map<String, Double> floors) {
-    return new Decider(policy, floors);
+    return new Decider(policy, floors, changeKind);
+  }
+
+  /**
+   * A decider of the same policy for a candidate that is a change of {@code kind} (null: not known)
+   * to its baseline.
+   */
+  public Decider forChangeKind(ChangeKind kind) {
+    return new Decider(policy, widening, kind);
+  }
+
+  /** Whether {@code rule} gates for this decider's kind of change. */
+  private boolean gates(MetricPolicy rule) {
+    return rule.gates(changeKind);
   }
 
   /** A decider under the classpath default policy. */
@@ -132,7 +155,7 @@ public final class Decider {
     }
     List<String> gates =
         decided.stream()
-            .filter(name -> policy.metrics().get(name).gate() && !notComparable.containsKey(name))
+            .filter(name -> gates(policy.metrics().get(name)) && !notComparable.containsKey(name))
             .toList();
 
     double[] rawDegraded = new double[decided.size()];
@@ -199,6 +222,7 @@ public final class Decider {
         flag = Flag.worst(flag, decision.status());
       }
     }
+    notGatedForThisKind(decided, notComparable).ifPresent(reasons::add);
     if (gates.isEmpty()) {
       reasons.add(
           "no gating metric of policy "
@@ -230,6 +254,38 @@ public final class Decider {
         flag, policy.policyVersion(), decisions, reasons, bootstrap.resamples(), bootstrap.seed());
   }
 
+  /**
+   * The sentence naming the decided metrics that gate for other kinds of change than this one (the
+   * token shift of a retrain), or empty when there are none.
+   */
+  private Optional<String> notGatedForThisKind(
+      List<String> decided, Map<String, String> notComparable) {
+    List<String> reported =
+        decided.stream()
+            .filter(name -> !notComparable.containsKey(name))
+            .filter(name -> policy.metrics().get(name).gate() && !gates(policy.metrics().get(name)))
+            .toList();
+    if (reported.isEmpty()) {
+      return Optional.empty();
+    }
+    String what = TOKEN_SHIFT.containsAll(reported) ? "token shift" : String.join(", ", reported);
+    return Optional.of(
+        what
+            + " reported, not gated: change kind "
+            + changeKind.wireName()
+            + " (policy "
+            + policy.policyVersion()
+            + " gates "
+            + String.join(", ", reported)
+            + " only for "
+            + policy.metrics().get(reported.get(0)).gateForNames()
+            + ")");
+  }
+
+  /** The metrics of a causal LM's token shift against its baseline. */
+  public static final List<String> TOKEN_SHIFT =
+      List.of(MetricNames.KL_MEAN, MetricNames.KL_P99, MetricNames.TOP1_AGREEMENT);
+
   private MetricDecision decide(
       String metric,
       BootstrapResult bootstrap,
@@ -240,7 +296,7 @@ public final class Decider {
       Map<String, double[]> rows) {
     MetricPolicy rule = policy.metrics().get(metric);
     double confidence =
-        rule.gate()
+        gates(rule)
             ? policy.correction().intervalConfidence(policy.alpha(), gateCount)
             : 1 - policy.alpha();
     Interval interval =
@@ -260,7 +316,7 @@ public final class Decider {
         Evidence.sentence(
             metric,
             status,
-            rule.gate(),
+            gates(rule),
             rule.direction(),
             rule.margin(),
             bootstrap.baseline().get(metric),
@@ -285,7 +341,7 @@ public final class Decider {
     return new MetricDecision(
         metric,
         status,
-        rule.gate(),
+        gates(rule),
         rule.direction(),
         rule.margin(),
         bootstrap.baseline().get(metric),
@@ -314,7 +370,7 @@ public final class Decider {
       Map<String, double[]> rows) {
     MetricPolicy rule = policy.metrics().get(metric);
     double confidence =
-        rule.gate()
+        gates(rule)
             ? policy.correction().intervalConfidence(policy.alpha(), gateCount)
             : 1 - policy.alpha();
     double value;
@@ -340,7 +396,7 @@ public final class Decider {
         Evidence.limitSentence(
             metric,
             status,
-            rule.gate(),
+            gates(rule),
             rule.direction(),
             rule.limit(),
             value,
@@ -354,7 +410,7 @@ public final class Decider {
     return new MetricDecision(
         metric,
         status,
-        rule.gate(),
+        gates(rule),
         rule.direction(),
         0,
         Double.NaN,
@@ -439,7 +495,7 @@ public final class Decider {
     double[] adjusted = raw.clone();
     int[] gateIndexes =
         IntStream.range(0, decided.size())
-            .filter(i -> policy.metrics().get(decided.get(i)).gate())
+            .filter(i -> gates(policy.metrics().get(decided.get(i))))
             .toArray();
     double[] gated = Arrays.stream(gateIndexes).mapToDouble(i -> raw[i]).toArray();
     double[] corrected = policy.correction().adjust(gated);

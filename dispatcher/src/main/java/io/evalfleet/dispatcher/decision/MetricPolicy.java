@@ -1,9 +1,14 @@
 package io.evalfleet.dispatcher.decision;
 
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.task.Direction;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * How one metric is judged: against the baseline's value with a relative margin, or, for a metric
@@ -16,10 +21,15 @@ import java.util.Locale;
  * @param gate whether the metric can set the flag; a non-gating metric is reported only
  * @param limit the value the metric must not pass in its bad direction (e.g. at most 0.05 nats of
  *     mean KL), or null for a metric compared with its baseline
+ * @param gateFor the kinds of change for which a gating metric gates (for the others it is reported
+ *     only); null for every kind. In the policy file, {@code "gate": ["quantization", "export",
+ *     "runtime"]}
  * @throws InvalidPolicyException when the direction is missing, the margin is negative or not
- *     finite, or a limit is not finite or is set on a two-sided metric
+ *     finite, a limit is not finite or is set on a two-sided metric, or {@code gateFor} is empty or
+ *     set on a metric that does not gate
  */
-public record MetricPolicy(Direction direction, double margin, boolean gate, Double limit) {
+public record MetricPolicy(
+    Direction direction, double margin, boolean gate, Double limit, Set<ChangeKind> gateFor) {
 
   public MetricPolicy {
     List<String> problems = new ArrayList<>();
@@ -28,9 +38,18 @@ public record MetricPolicy(Direction direction, double margin, boolean gate, Dou
     }
     problems.addAll(marginProblems("margin", margin));
     problems.addAll(limitProblems("limit", limit, direction));
+    if (gateFor != null && (gateFor.isEmpty() || !gate)) {
+      problems.add("gate must list at least one change kind, or be true or false; was " + gateFor);
+    }
     if (!problems.isEmpty()) {
       throw new InvalidPolicyException("metric policy", problems);
     }
+    gateFor = gateFor == null ? null : Collections.unmodifiableSet(EnumSet.copyOf(gateFor));
+  }
+
+  /** A metric that gates for every kind of change, or for none. */
+  public MetricPolicy(Direction direction, double margin, boolean gate, Double limit) {
+    this(direction, margin, gate, limit, null);
   }
 
   /** A metric compared with its baseline's value. */
@@ -41,6 +60,26 @@ public record MetricPolicy(Direction direction, double margin, boolean gate, Dou
   /** A metric judged against an absolute limit. */
   public static MetricPolicy limited(Direction direction, double limit, boolean gate) {
     return new MetricPolicy(direction, 0, gate, limit);
+  }
+
+  /** The same rule gating only for the kinds of change in {@code kinds}. */
+  public MetricPolicy gatingFor(Set<ChangeKind> kinds) {
+    return new MetricPolicy(direction, margin, true, limit, kinds);
+  }
+
+  /**
+   * Whether the metric gates for a change of {@code kind}; a null kind (not known) gates as for any
+   * kind the metric gates for.
+   */
+  public boolean gates(ChangeKind kind) {
+    return gate && (gateFor == null || kind == null || gateFor.contains(kind));
+  }
+
+  /** The kinds it gates for, as they are named in the policy file: {@code quantization, export}. */
+  public String gateForNames() {
+    return gateFor == null
+        ? String.join(", ", ChangeKind.wireNames())
+        : gateFor.stream().map(ChangeKind::wireName).collect(Collectors.joining(", "));
   }
 
   /** Whether the metric is judged against an absolute limit rather than its baseline. */

@@ -1,6 +1,8 @@
 package io.evalfleet.dispatcher.decision;
 
+import io.evalfleet.common.contract.ChangeKind;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,6 +27,8 @@ import java.util.Map;
  *     {@link SequentialSettings#DISABLED}
  * @param noiseFloor what a comparison across scoring envelopes does with a measured noise floor;
  *     null: {@link NoiseFloorPolicy#DEFAULTS}
+ * @param changes model defaults of the change kind, and when the token shift is measured; null for
+ *     {@link ChangePolicy#DEFAULT}
  * @throws InvalidPolicyException listing every bad value
  */
 public record Policy(
@@ -38,7 +42,8 @@ public record Policy(
     int bandWindow,
     Map<String, MetricPolicy> metrics,
     SequentialSettings sequential,
-    NoiseFloorPolicy noiseFloor) {
+    NoiseFloorPolicy noiseFloor,
+    ChangePolicy changes) {
 
   /** Fewer resamples leave the tail quantiles of a 97.5% interval to a handful of draws. */
   public static final int MIN_RESAMPLES = 200;
@@ -72,9 +77,20 @@ public record Policy(
     }
     metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
     noiseFloor = noiseFloor == null ? NoiseFloorPolicy.DEFAULTS : noiseFloor;
+    changes = changes == null ? ChangePolicy.DEFAULT : changes;
   }
 
-  /** A policy without early stopping and with the default {@code noise_floor} section. */
+  /**
+   * Those of {@code names} the policy gates for a change of {@code kind}, in the policy's order.
+   */
+  public List<String> gating(Collection<String> names, ChangeKind kind) {
+    return metrics.entrySet().stream()
+        .filter(e -> names.contains(e.getKey()) && e.getValue().gates(kind))
+        .map(Map.Entry::getKey)
+        .toList();
+  }
+
+  /** A policy without early stopping, with the default noise-floor and change-kind sections. */
   public Policy(
       String policyVersion,
       double familyConfidence,
@@ -98,7 +114,7 @@ public record Policy(
         SequentialSettings.DISABLED);
   }
 
-  /** A policy with the default {@code noise_floor} section. */
+  /** A policy with the default noise-floor and change-kind sections. */
   public Policy(
       String policyVersion,
       double familyConfidence,
@@ -121,7 +137,8 @@ public record Policy(
         bandWindow,
         metrics,
         sequential,
-        NoiseFloorPolicy.DEFAULTS);
+        null,
+        null);
   }
 
   /** α the looks of a sequential decision spend: α·{@code alpha_share}. */
@@ -149,7 +166,8 @@ public record Policy(
         bandWindow,
         metrics,
         sequential,
-        noiseFloor);
+        noiseFloor,
+        changes);
   }
 
   /** This policy with other early-stopping settings. */
@@ -165,7 +183,8 @@ public record Policy(
         bandWindow,
         metrics,
         settings,
-        noiseFloor);
+        noiseFloor,
+        changes);
   }
 
   /** This policy with another {@code noise_floor} section. */
@@ -181,7 +200,25 @@ public record Policy(
         bandWindow,
         metrics,
         sequential,
-        floor);
+        floor,
+        changes);
+  }
+
+  /** This policy with other settings of change kinds and the token shift. */
+  public Policy withChanges(ChangePolicy changes) {
+    return new Policy(
+        policyVersion,
+        familyConfidence,
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        sequential,
+        noiseFloor,
+        changes);
   }
 
   /** α for the family of gating metrics. */

@@ -6,9 +6,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonDeserializer;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.deser.DeserializationProblemHandler;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.task.Direction;
 import io.evalfleet.common.task.MetricSpec;
 import io.evalfleet.common.task.Task;
@@ -18,13 +20,17 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
- * Reads a {@link Policy} from its JSON file (snake_case fields, every field required). All problems
+ * Reads a {@link Policy} from its JSON file (snake_case fields, every field required but {@code
+ * token_shift} and {@code models}, whose absence means {@link ChangePolicy#DEFAULT}). All problems
  * — unknown fields, unknown enum names, missing fields, bad values — are collected and thrown
  * together in one {@link InvalidPolicyException} whose message names the file, so a policy change
  * fails review once, not once per mistake.
@@ -138,6 +144,8 @@ public final class PolicyFile {
       @JsonProperty("band_min_snapshots") Integer bandMinSnapshots,
       @JsonProperty("band_window") Integer bandWindow,
       @JsonProperty("metrics") Map<String, RawMetric> metrics,
+      @JsonProperty("token_shift") String tokenShift,
+      @JsonProperty("models") Map<String, RawModel> models,
       @JsonProperty("sequential") RawSequential sequential,
       @JsonProperty("noise_floor") RawNoiseFloor noiseFloor) {
 
@@ -165,6 +173,19 @@ public final class PolicyFile {
                 problems.add("metrics." + name + " is null");
               } else {
                 problems.addAll(metric.problems("metrics." + name, name));
+              }
+            });
+      }
+      if (tokenShift != null) {
+        enumProblem(problems, "token_shift", tokenShift, ChangePolicy.TokenShift.class);
+      }
+      if (models != null) {
+        models.forEach(
+            (name, model) -> {
+              if (model == null) {
+                problems.add("models." + name + " is null");
+              } else {
+                problems.addAll(model.problems("models." + name));
               }
             });
       }
@@ -218,7 +239,50 @@ public final class PolicyFile {
           noiseFloor == null
               ? NoiseFloorPolicy.DEFAULTS
               : new NoiseFloorPolicy(
-                  parse(NoiseFloorPolicy.AcrossEnvelopes.class, noiseFloor.acrossEnvelopes())));
+                  parse(NoiseFloorPolicy.AcrossEnvelopes.class, noiseFloor.acrossEnvelopes())),
+          changes());
+    }
+
+    ChangePolicy changes() {
+      Map<String, ChangePolicy.ModelChange> byModel = new LinkedHashMap<>();
+      if (models != null) {
+        models.forEach((name, model) -> byModel.put(name, model.toModelChange()));
+      }
+      return new ChangePolicy(
+          tokenShift == null ? null : parse(ChangePolicy.TokenShift.class, tokenShift), byModel);
+    }
+  }
+
+  /** One model's entry under {@code models}. */
+  private record RawModel(
+      @JsonProperty("change_kind") String changeKind,
+      @JsonProperty("token_shift") String tokenShift) {
+
+    List<String> problems(String path) {
+      List<String> problems = new ArrayList<>();
+      if (changeKind == null && tokenShift == null) {
+        problems.add(path + " sets neither change_kind nor token_shift");
+      }
+      if (changeKind != null && ChangeKind.parse(changeKind).isEmpty()) {
+        problems.add(
+            "unknown "
+                + path
+                + ".change_kind '"
+                + changeKind
+                + "' (one of "
+                + String.join(", ", ChangeKind.wireNames())
+                + ")");
+      }
+      if (tokenShift != null) {
+        enumProblem(problems, path + ".token_shift", tokenShift, ChangePolicy.TokenShift.class);
+      }
+      return problems;
+    }
+
+    ChangePolicy.ModelChange toModelChange() {
+      return new ChangePolicy.ModelChange(
+          changeKind == null ? null : ChangeKind.of(changeKind),
+          tokenShift == null ? null : parse(ChangePolicy.TokenShift.class, tokenShift));
     }
   }
 
@@ -250,7 +314,7 @@ public final class PolicyFile {
       @JsonProperty("direction") String direction,
       @JsonProperty("margin") Double margin,
       @JsonProperty("limit") Double limit,
-      @JsonProperty("gate") Boolean gate,
+      @JsonProperty("gate") JsonNode gate,
       @JsonProperty("sequential") Boolean sequential) {
 
     /**
@@ -269,7 +333,8 @@ public final class PolicyFile {
                 + " has both a margin and a limit: a metric is compared with its baseline (margin)"
                 + " or judged on its own value (limit), not both");
       }
-      missing(problems, path + ".gate", gate);
+      missing(problems, path + ".gate", gate == null || gate.isNull() ? null : gate);
+      problems.addAll(gateProblems(path + ".gate"));
       Optional<MetricSpec> produced = Task.metricSpec(name);
       if (direction != null || produced.isEmpty()) {
         enumProblem(problems, path + ".direction", direction, Direction.class);
@@ -302,9 +367,47 @@ public final class PolicyFile {
           Task.metricSpec(name)
               .map(MetricSpec::direction)
               .orElseGet(() -> parse(Direction.class, this.direction));
-      return limit != null
-          ? MetricPolicy.limited(direction, limit, gate)
-          : new MetricPolicy(direction, margin, gate);
+      MetricPolicy rule =
+          limit != null
+              ? MetricPolicy.limited(direction, limit, gate.isBoolean() && gate.asBoolean())
+              : new MetricPolicy(direction, margin, gate.isBoolean() && gate.asBoolean());
+      return gate.isArray() ? rule.gatingFor(gateFor()) : rule;
+    }
+
+    /**
+     * {@code gate} is true (gates for every kind of change), false (reported only) or a list of the
+     * change kinds it gates for.
+     */
+    private List<String> gateProblems(String path) {
+      if (gate == null || gate.isNull() || gate.isBoolean()) {
+        return List.of();
+      }
+      String accepted =
+          "must be true, false or a list of change kinds ("
+              + String.join(", ", ChangeKind.wireNames())
+              + ")";
+      if (!gate.isArray()) {
+        return List.of(path + " " + accepted + ", was " + gate);
+      }
+      List<String> problems = new ArrayList<>();
+      if (gate.isEmpty()) {
+        problems.add(path + " lists no change kind (false, not [], reports a metric only)");
+      }
+      Set<String> seen = new HashSet<>();
+      for (JsonNode kind : gate) {
+        if (!kind.isTextual() || ChangeKind.parse(kind.asText()).isEmpty()) {
+          problems.add(path + " " + accepted + "; " + kind + " is not one");
+        } else if (!seen.add(kind.asText())) {
+          problems.add(path + " lists " + kind + " twice");
+        }
+      }
+      return problems;
+    }
+
+    private Set<ChangeKind> gateFor() {
+      Set<ChangeKind> kinds = EnumSet.noneOf(ChangeKind.class);
+      gate.forEach(kind -> kinds.add(ChangeKind.of(kind.asText())));
+      return kinds;
     }
   }
 

@@ -1,5 +1,6 @@
 package io.evalfleet.dispatcher.decision;
 
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.task.Direction;
@@ -43,8 +44,28 @@ import java.util.function.DoubleUnaryOperator;
 public final class SequentialDecider {
   private final Policy policy;
 
+  /** The kind of change judged, as in {@link Decider}; null when not known. */
+  private final ChangeKind changeKind;
+
   public SequentialDecider(Policy policy) {
+    this(policy, null);
+  }
+
+  private SequentialDecider(Policy policy, ChangeKind changeKind) {
     this.policy = Objects.requireNonNull(policy, "policy");
+    this.changeKind = changeKind;
+  }
+
+  /**
+   * A decider of the same policy for a change of {@code kind} (null: not known): a metric the
+   * policy gates only for other kinds is looked at as a reported one.
+   */
+  public SequentialDecider forChangeKind(ChangeKind kind) {
+    return new SequentialDecider(policy, kind);
+  }
+
+  private boolean gates(MetricPolicy rule) {
+    return rule.gates(changeKind);
   }
 
   /**
@@ -117,7 +138,7 @@ public final class SequentialDecider {
         continue;
       }
       if (!settings.covers(name)) {
-        if (rule.gate()) {
+        if (gates(rule)) {
           blocking.add(name);
         }
         continue;
@@ -130,14 +151,14 @@ public final class SequentialDecider {
     }
 
     double alpha = policy.lookAlpha();
-    int gates = (int) judged.stream().filter(j -> j.rule.gate()).count();
+    int gates = (int) judged.stream().filter(j -> gates(j.rule)).count();
     adjust(judged);
     List<String> reasons = new ArrayList<>();
     Map<String, MetricValue> metrics = new LinkedHashMap<>();
     double rho2 = ConfidenceSequence.rho2(alpha, settings.tuningRows());
     for (Judgement j : judged) {
       double side =
-          j.rule.gate() && policy.correction() != Correction.NONE
+          gates(j.rule) && policy.correction() != Correction.NONE
               ? alpha / Math.max(1, gates)
               : alpha;
       Interval interval = null;
@@ -174,7 +195,7 @@ public final class SequentialDecider {
         (name, value) ->
             metrics.putIfAbsent(name, MetricValue.alone(value, used, direction(name).wireName())));
 
-    List<Judgement> gating = judged.stream().filter(j -> j.rule.gate()).toList();
+    List<Judgement> gating = judged.stream().filter(j -> gates(j.rule)).toList();
     List<Judgement> red = gating.stream().filter(j -> j.status == Flag.RED).toList();
     boolean green =
         !gating.isEmpty()
@@ -338,7 +359,7 @@ public final class SequentialDecider {
 
   /** Corrects the gating metrics' p-values as one family; the others keep their raw ones. */
   private void adjust(List<Judgement> judged) {
-    List<Judgement> gating = judged.stream().filter(j -> j.rule.gate()).toList();
+    List<Judgement> gating = judged.stream().filter(j -> gates(j.rule)).toList();
     double[] red = policy.correction().adjust(gating.stream().mapToDouble(j -> j.red).toArray());
     double[] green =
         policy.correction().adjust(gating.stream().mapToDouble(j -> j.green).toArray());
@@ -347,7 +368,7 @@ public final class SequentialDecider {
       gating.get(i).adjustedGreen = green[i];
     }
     for (Judgement j : judged) {
-      if (!j.rule.gate()) {
+      if (!gates(j.rule)) {
         j.adjustedRed = j.red;
         j.adjustedGreen = j.green;
       }
@@ -367,7 +388,7 @@ public final class SequentialDecider {
             .value(candidate)
             .n(rows)
             .direction(j.rule.direction().wireName())
-            .gating(j.rule.gate())
+            .gating(gates(j.rule))
             .pValue(p)
             .status(j.status);
     if (j.interval != null) {
@@ -381,7 +402,7 @@ public final class SequentialDecider {
           Evidence.sequentialLimitSentence(
               j.metric,
               j.status,
-              j.rule.gate(),
+              gates(j.rule),
               j.rule.direction(),
               j.rule.limit(),
               candidate,
@@ -401,7 +422,7 @@ public final class SequentialDecider {
         Evidence.sequentialSentence(
             j.metric,
             j.status,
-            j.rule.gate(),
+            gates(j.rule),
             j.rule.direction(),
             j.rule.margin(),
             baseline,
@@ -438,7 +459,7 @@ public final class SequentialDecider {
   /** The confidence sequence and the deciding p-value, for a one-line reason. */
   private String detail(Judgement j) {
     String adjusted =
-        j.rule.gate() && policy.correction() != Correction.NONE
+        gates(j.rule) && policy.correction() != Correction.NONE
             ? policy.correction().wireName() + "-adjusted anytime p"
             : "anytime p";
     double p = j.status == Flag.GREEN ? j.adjustedGreen : j.adjustedRed;

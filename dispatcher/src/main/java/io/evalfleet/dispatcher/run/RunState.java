@@ -3,6 +3,7 @@ package io.evalfleet.dispatcher.run;
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.Coverage;
 import io.evalfleet.common.contract.RetrievalStep;
 import io.evalfleet.common.contract.ScoringEnvelope;
@@ -72,6 +73,12 @@ public final class RunState {
    * Causal LM: the baseline its jobs run beside the candidate for the token shift; null for none.
    */
   private BaselineRecord shiftReference;
+
+  /**
+   * The kind of change it is judged as against its baseline, once pre-flight found one; null before
+   * (and for a model's first version).
+   */
+  private ChangeKind changeKind;
 
   /**
    * The version pre-flight checked it against while that version, the model's first staged, was not
@@ -245,6 +252,7 @@ public final class RunState {
     this.notes.clear();
     this.notComparable.clear();
     this.shiftReference = null;
+    this.changeKind = null;
     this.provisionalBaseline = null;
     this.provisionalRun = null;
     this.retrieval = null;
@@ -393,6 +401,16 @@ public final class RunState {
   /** The run of {@link #provisionalBaseline()}. */
   public Optional<String> provisionalRun() {
     return Optional.ofNullable(provisionalRun);
+  }
+
+  /** Judges the run as a change of {@code kind} to its baseline. */
+  public void judgeAs(ChangeKind kind) {
+    this.changeKind = kind;
+  }
+
+  /** The kind of change it is judged as, once its baseline is known. */
+  public Optional<ChangeKind> changeKind() {
+    return Optional.ofNullable(changeKind);
   }
 
   /** The baseline the token shift is measured against, if any. */

@@ -342,6 +342,7 @@ final class Conclusion {
             .decidedAt(now)
             .durationMs(Duration.between(run.stagedAt(), now).toMillis())
             .policyVersion(byPolicy ? dispatching.policy.policyVersion() : null)
+            .changeKind(run.changeKind().orElse(event.changeKind()))
             .lockfile(lockfile)
             .build();
     book.publish(run.runId(), driftFlag, event.model());

@@ -373,12 +373,14 @@ final class Decision implements Callable<Decision.Outcome> {
             : dispatching.decider.widenedBy(floor.widening());
     try {
       Verdict verdict =
-          decider.compare(
-              vector,
-              baseline.version(),
-              baselineRows,
-              bandHistory(event.model(), baseline.version()),
-              notComparable);
+          decider
+              .forChangeKind(run.changeKind().orElse(null))
+              .compare(
+                  vector,
+                  baseline.version(),
+                  baselineRows,
+                  bandHistory(event.model(), baseline.version()),
+                  notComparable);
       return new Compared(
           floor.refused() ? new Verdict(Flag.WARN, verdict.metrics(), verdict.reasons()) : verdict);
     } catch (IllegalArgumentException e) {
@@ -479,6 +481,7 @@ final class Decision implements Callable<Decision.Outcome> {
               .hardware(provenance.hardware())
               .requestedHardwareProfile(event.hardwareProfile())
               .quantizationBits(event.quantizationBits())
+              .changeKind(run.changeKind().orElse(event.changeKind()))
               .maxSeqLen(event.maxSeqLen())
               .stride(event.stride())
               .baseModelSha256(event.baseModelSha256())

@@ -1,6 +1,7 @@
 package io.evalfleet.dispatcher.topology;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.ReviewRef;
@@ -21,13 +22,14 @@ final class FlagFromEvent {
         .eventId(event.eventId())
         .model(event.model())
         .version(event.version())
+        .changeKind(event.changeKind())
         .review(event.review());
   }
 
   /**
    * A flag builder holding what can be read of a rejected record: its model (from the JSON, else
-   * {@code key}) and its review, when it names a valid one, so a rejected event still reaches its
-   * pull request. Anything unreadable is left unset.
+   * {@code key}), its review, when it names a valid one, so a rejected event still reaches its pull
+   * request, and its change kind, when it names a valid one. Anything unreadable is left unset.
    *
    * @param tree the record read as JSON; null when it is not JSON or too large to read
    */
@@ -39,6 +41,9 @@ final class FlagFromEvent {
       } catch (IOException | RuntimeException e) {
         // no valid review: the flag reaches no pull request
       }
+    }
+    if (tree != null && tree.path("change_kind").isTextual()) {
+      ChangeKind.parse(tree.get("change_kind").asText()).ifPresent(flag::changeKind);
     }
     return flag;
   }

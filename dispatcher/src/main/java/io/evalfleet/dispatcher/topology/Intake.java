@@ -2,6 +2,8 @@ package io.evalfleet.dispatcher.topology;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.evalfleet.common.archive.EvaluationArchive;
+import io.evalfleet.common.archive.EvaluationLock;
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
@@ -19,6 +21,10 @@ import io.evalfleet.common.task.RetrievalTask;
 import io.evalfleet.common.task.SubsetLayout;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.decision.ChangePolicy;
+import io.evalfleet.dispatcher.decision.Decider;
+import io.evalfleet.dispatcher.decision.JudgedChange;
+import io.evalfleet.dispatcher.decision.Policy;
 import io.evalfleet.dispatcher.plan.RetrievalPlanner;
 import io.evalfleet.dispatcher.plan.RowLengths;
 import io.evalfleet.dispatcher.plan.Shard;
@@ -302,6 +308,10 @@ final class Intake {
       return Optional.empty();
     }
     BaselineRecord baseline = found.get();
+    JudgedChange judged =
+        JudgedChange.of(event, dispatching.policy, () -> baselinePrecision(baseline, first));
+    run.judgeAs(judged.kind());
+    run.note(judged.why());
     if (event.baseModelSha256() != null) {
       String baselineBase =
           baseline.baseModelSha256() != null
@@ -358,10 +368,69 @@ final class Intake {
                 + baseline.version()
                 + " does not name its model file (it was pinned before records kept it)");
       } else {
-        run.shiftAgainst(baseline);
+        shiftReference(run, baseline, judged.kind());
       }
     }
     return Optional.empty();
+  }
+
+  /**
+   * Runs the baseline beside the candidate for the token shift when a token-shift metric gates for
+   * the run's kind of change, or the policy asks for it always; otherwise the shift would decide
+   * nothing, and each job runs the candidate alone (one forward pass instead of two).
+   */
+  private void shiftReference(RunState run, BaselineRecord baseline, ChangeKind kind) {
+    Policy policy = dispatching.policy;
+    String model = run.event().model();
+    List<String> gating = policy.gating(Decider.TOKEN_SHIFT, kind);
+    if (!gating.isEmpty() || policy.changes().tokenShift(model) == ChangePolicy.TokenShift.ALWAYS) {
+      run.shiftAgainst(baseline);
+      return;
+    }
+    List<String> gatedElsewhere =
+        Decider.TOKEN_SHIFT.stream()
+            .filter(m -> policy.metrics().containsKey(m) && policy.metrics().get(m).gate())
+            .toList();
+    run.note(
+        "token shift not measured: for change kind "
+            + kind.wireName()
+            + " policy "
+            + policy.policyVersion()
+            + (gatedElsewhere.isEmpty()
+                ? " gates none of " + String.join(", ", Decider.TOKEN_SHIFT)
+                : " does not gate "
+                    + String.join(", ", gatedElsewhere)
+                    + " (only for "
+                    + policy.metrics().get(gatedElsewhere.get(0)).gateForNames()
+                    + ")")
+            + ", so each job ran the candidate alone, one forward pass instead of two"
+            + " (\"token_shift\": \"always\" in the policy measures it anyway)");
+  }
+
+  /**
+   * The precision baseline {@code baseline} was evaluated at: from the event of a first version
+   * still being scored, else from its lockfile.
+   */
+  private JudgedChange.BaselinePrecision baselinePrecision(
+      BaselineRecord baseline, FirstInLine first) {
+    if (first != null
+        && first.scoring() != null
+        && first.baseline().version().equals(baseline.version())) {
+      return new JudgedChange.BaselinePrecision(
+          baseline.version(), first.scoring().event().quantizationBits(), null);
+    }
+    try {
+      Optional<EvaluationLock> lock =
+          dispatching.archive.lock(baseline.model(), baseline.version());
+      return lock.isPresent()
+          ? new JudgedChange.BaselinePrecision(
+              baseline.version(), lock.get().quantizationBits(), null)
+          : new JudgedChange.BaselinePrecision(
+              baseline.version(), null, "its lockfile is not in the archive");
+    } catch (IOException | RuntimeException e) {
+      return new JudgedChange.BaselinePrecision(
+          baseline.version(), null, "its lockfile cannot be read: " + e.getMessage());
+    }
   }
 
   /**

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.task.Direction;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -149,7 +152,10 @@ class PolicyFileTest {
   void theDefaultPolicyJudgesTheTokenShiftAgainstLimits() {
     Policy policy = PolicyFile.defaults();
     assertThat(policy.metrics().get("kl_mean"))
-        .isEqualTo(MetricPolicy.limited(Direction.LOWER_IS_BETTER, 0.05, true));
+        .isEqualTo(
+            MetricPolicy.limited(Direction.LOWER_IS_BETTER, 0.05, true)
+                .gatingFor(
+                    EnumSet.of(ChangeKind.QUANTIZATION, ChangeKind.EXPORT, ChangeKind.RUNTIME)));
     assertThat(policy.metrics().get("top1_agreement").beyondLimit(0.85))
         .isCloseTo(0.05, within(1e-12));
     assertThat(policy.metrics().get("perplexity").hasLimit()).isFalse();
@@ -250,5 +256,122 @@ class PolicyFileTest {
                     new SequentialSettings(true, 100, 1000, Map.of("ndcg@10", false))))
         .hasMessageContaining(
             "sequential switch for metric 'ndcg@10', which the policy does not name");
+  }
+
+  @Test
+  void theDefaultPolicyGatesTheTokenShiftOnlyForChangesThatPreserveBehaviour() {
+    Policy policy = PolicyFile.defaults();
+    assertThat(policy.gating(Decider.TOKEN_SHIFT, ChangeKind.RETRAIN)).isEmpty();
+    for (ChangeKind kind :
+        List.of(ChangeKind.QUANTIZATION, ChangeKind.EXPORT, ChangeKind.RUNTIME)) {
+      assertThat(policy.gating(Decider.TOKEN_SHIFT, kind))
+          .as(kind.wireName())
+          .isEqualTo(Decider.TOKEN_SHIFT);
+    }
+    for (ChangeKind kind : ChangeKind.values()) {
+      assertThat(policy.gating(List.of("perplexity", "bits_per_byte"), kind))
+          .as(kind.wireName())
+          .containsExactly("perplexity", "bits_per_byte");
+    }
+    assertThat(policy.changes()).isEqualTo(ChangePolicy.DEFAULT);
+    assertThat(policy.changes().tokenShift("any")).isEqualTo(ChangePolicy.TokenShift.WHEN_GATING);
+  }
+
+  @Test
+  void modelDefaultsAndTheTokenShiftSettingAreRead() throws IOException {
+    Path file = dir.resolve("models.json");
+    Files.writeString(
+        file,
+        """
+        {
+          "policy_version": "m", "family_confidence": 0.95, "bootstrap_resamples": 2000, "seed": 7,
+          "correction": "holm", "band_k": 3.0, "band_min_snapshots": 3, "band_window": 10,
+          "token_shift": "always",
+          "models": {
+            "gpt-int4": { "change_kind": "quantization" },
+            "gpt-lean": { "token_shift": "when_gating" }
+          },
+          "metrics": {
+            "kl_mean": { "limit": 0.05, "gate": ["quantization", "runtime"] },
+            "perplexity": { "margin": 0.02, "gate": true }
+          }
+        }
+        """);
+    Policy policy = PolicyFile.load(file);
+    assertThat(policy.changes().defaultKind("gpt-int4")).contains(ChangeKind.QUANTIZATION);
+    assertThat(policy.changes().defaultKind("gpt-lean")).isEmpty();
+    assertThat(policy.changes().tokenShift("gpt-int4")).isEqualTo(ChangePolicy.TokenShift.ALWAYS);
+    assertThat(policy.changes().tokenShift("gpt-lean"))
+        .isEqualTo(ChangePolicy.TokenShift.WHEN_GATING);
+    MetricPolicy kl = policy.metrics().get("kl_mean");
+    assertThat(kl.gateFor()).containsExactly(ChangeKind.QUANTIZATION, ChangeKind.RUNTIME);
+    assertThat(kl.gates(ChangeKind.QUANTIZATION)).isTrue();
+    assertThat(kl.gates(ChangeKind.EXPORT)).isFalse();
+    assertThat(kl.gates(ChangeKind.RETRAIN)).isFalse();
+    assertThat(kl.gates(null)).as("a kind not known gates as for any").isTrue();
+    assertThat(policy.metrics().get("perplexity").gates(ChangeKind.RETRAIN)).isTrue();
+  }
+
+  @Test
+  void badChangeKindsAndGatesAreAllListedNamingTheAcceptedValues() throws IOException {
+    Path file = dir.resolve("bad-kinds.json");
+    Files.writeString(
+        file,
+        """
+        {
+          "policy_version": "k", "family_confidence": 0.95, "bootstrap_resamples": 2000, "seed": 7,
+          "correction": "holm", "band_k": 3.0, "band_min_snapshots": 3, "band_window": 10,
+          "token_shift": "sometimes",
+          "models": {
+            "a": { "change_kind": "quantisation" },
+            "b": { "change_kind": "Retrain " },
+            "c": { },
+            "d": { "change_kind": "export", "token_shift": "never", "gate": true }
+          },
+          "metrics": {
+            "kl_mean": { "limit": 0.05, "gate": "preserving" },
+            "kl_p99": { "limit": 0.5, "gate": [] },
+            "top1_agreement": { "limit": 0.9, "gate": ["quantization", "fine-tune", "quantization", 3] },
+            "perplexity": { "margin": 0.02, "gate": 1 }
+          }
+        }
+        """);
+    String kinds = "(retrain, quantization, export, runtime)";
+    assertThatThrownBy(() -> PolicyFile.load(file))
+        .isInstanceOfSatisfying(
+            InvalidPolicyException.class,
+            e ->
+                assertThat(e.problems())
+                    .containsExactlyInAnyOrder(
+                        "unknown token_shift 'sometimes' (one of when_gating, always)",
+                        "unknown models.a.change_kind 'quantisation' (one of retrain, quantization, export, runtime)",
+                        "unknown models.b.change_kind 'Retrain ' (one of retrain, quantization, export, runtime)",
+                        "models.c sets neither change_kind nor token_shift",
+                        "unknown models.d.token_shift 'never' (one of when_gating, always)",
+                        "unknown field 'models.d.gate'",
+                        "metrics.kl_mean.gate must be true, false or a list of change kinds "
+                            + kinds
+                            + ", was \"preserving\"",
+                        "metrics.kl_p99.gate lists no change kind (false, not [], reports a metric only)",
+                        "metrics.top1_agreement.gate must be true, false or a list of change kinds "
+                            + kinds
+                            + "; \"fine-tune\" is not one",
+                        "metrics.top1_agreement.gate lists \"quantization\" twice",
+                        "metrics.top1_agreement.gate must be true, false or a list of change kinds "
+                            + kinds
+                            + "; 3 is not one",
+                        "metrics.perplexity.gate must be true, false or a list of change kinds "
+                            + kinds
+                            + ", was 1"));
+  }
+
+  @Test
+  void aMetricThatDoesNotGateListsNoKinds() {
+    assertThatThrownBy(
+            () ->
+                new MetricPolicy(
+                    Direction.LOWER_IS_BETTER, 0, false, 0.05, EnumSet.of(ChangeKind.EXPORT)))
+        .isInstanceOf(InvalidPolicyException.class)
+        .hasMessageContaining("gate must list at least one change kind, or be true or false");
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.task.Direction;
@@ -154,6 +155,25 @@ class SequentialDeciderTest {
     assertThat(look.reason()).startsWith("kl_mean clearly beyond its limit of at most 0.05");
     assertThat(look.verdict().metrics().get(MetricNames.TOP1_AGREEMENT).status())
         .isEqualTo(Flag.GREEN);
+  }
+
+  @Test
+  void aTokenShiftBeyondItsLimitStopsAQuantizationButNotARetrain() {
+    Map<String, double[]> candidate = new LinkedHashMap<>(prefix(TEXT, 200));
+    double[] tokens = candidate.get(MetricNames.TOKENS);
+    candidate.put(MetricNames.KL_SUM, Arrays.stream(tokens).map(t -> 0.08 * t).toArray());
+    candidate.put(MetricNames.TOP1_AGREE, Arrays.stream(tokens).map(t -> 0.95 * t).toArray());
+    candidate.put(MetricNames.DP_TRUE_SUM, new double[200]);
+    Look asQuantization =
+        DECIDER
+            .forChangeKind(ChangeKind.QUANTIZATION)
+            .look(Map.of(), candidate, 1, 1000, 0, Map.of());
+    Look asRetrain =
+        DECIDER.forChangeKind(ChangeKind.RETRAIN).look(Map.of(), candidate, 1, 1000, 0, Map.of());
+    assertThat(asQuantization.stop()).isEqualTo(Look.Stop.RED);
+    assertThat(asRetrain.stop())
+        .as("without a baseline, nothing gates a retrain at a look: the run goes on")
+        .isEqualTo(Look.Stop.CONTINUE);
   }
 
   @Test

@@ -3,6 +3,7 @@ package io.evalfleet.dispatcher.decision;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
 import io.evalfleet.common.contract.ShardResult;
@@ -28,6 +29,12 @@ class TokenShiftDecisionTest {
    * agrees with p.
    */
   private static ShardResult shifted(double klScale, double agreement, long seed) {
+    return shifted(klScale, agreement, 2.0, seed);
+  }
+
+  /** As {@link #shifted(double, double, long)}, with {@code nllPerToken} nats per token. */
+  private static ShardResult shifted(
+      double klScale, double agreement, double nllPerToken, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     double[] nll = new double[ROWS];
     double[] tokens = new double[ROWS];
@@ -37,7 +44,7 @@ class TokenShiftDecisionTest {
     TokenSketch sketch = TokenSketch.empty();
     for (int r = 0; r < ROWS; r++) {
       tokens[r] = TOKENS_PER_ROW;
-      nll[r] = 2.0 * TOKENS_PER_ROW;
+      nll[r] = nllPerToken * TOKENS_PER_ROW;
       for (int t = 0; t < TOKENS_PER_ROW; t++) {
         double value = klScale * -Math.log(1 - random.nextDouble()); // exponential, mean klScale
         kl[r] += value;
@@ -181,5 +188,67 @@ class TokenShiftDecisionTest {
     assertThat(verdict.flag()).isNotEqualTo(Flag.RED);
     assertThat(verdict.reasons())
         .anyMatch(r -> r.startsWith("kl_mean not compared: measured against v0"));
+  }
+
+  @Test
+  void theSameScoresAreRedForAQuantizationAndGreenForARetrainWithBetterPerplexity() {
+    // Perplexity e^1.3 against the baseline's e^2: 50% better; mean KL about 0.2 nats, 70% top-1.
+    MetricVector vector = MetricVector.of(Task.CAUSAL_LM, List.of(shifted(0.2, 0.7, 1.3, 5)));
+    Verdict quantized =
+        decider
+            .forChangeKind(ChangeKind.QUANTIZATION)
+            .compare(vector, "v1", baselineRows(), Map.of(), Map.of());
+    Verdict retrained =
+        decider
+            .forChangeKind(ChangeKind.RETRAIN)
+            .compare(vector, "v1", baselineRows(), Map.of(), Map.of());
+
+    assertThat(quantized.flag()).isEqualTo(Flag.RED);
+    assertThat(retrained.flag()).as(String.join("\n", retrained.reasons())).isEqualTo(Flag.GREEN);
+    for (Verdict verdict : List.of(quantized, retrained)) {
+      assertThat(verdict.metrics().get(MetricNames.PERPLEXITY).status()).isEqualTo(Flag.GREEN);
+      assertThat(verdict.metrics().get(MetricNames.PERPLEXITY).gating()).isTrue();
+      assertThat(verdict.metrics().get(MetricNames.PERPLEXITY).relativeDelta())
+          .isCloseTo(Math.exp(1.3 - 2.0) - 1, within(1e-9));
+    }
+    for (String metric : Decider.TOKEN_SHIFT) {
+      MetricValue asQuantization = quantized.metrics().get(metric);
+      MetricValue asRetrain = retrained.metrics().get(metric);
+      assertThat(asQuantization.status()).as(metric).isEqualTo(Flag.RED);
+      assertThat(asQuantization.gating()).as(metric).isTrue();
+      assertThat(asRetrain.status())
+          .as("a retrain's %s status is still shown", metric)
+          .isEqualTo(Flag.RED);
+      assertThat(asRetrain.gating()).as(metric).isFalse();
+      assertThat(asRetrain.value()).as(metric).isEqualTo(asQuantization.value());
+    }
+    assertThat(retrained.reasons())
+        .contains(
+            "token shift reported, not gated: change kind retrain (policy 1 gates kl_mean,"
+                + " kl_p99, top1_agreement only for quantization, export, runtime)");
+    assertThat(quantized.reasons()).noneMatch(r -> r.contains("not gated"));
+  }
+
+  @Test
+  void aRetrainIsStillRedWhenItsPerplexityIsWorseBeyondTheMargin() {
+    MetricVector vector = MetricVector.of(Task.CAUSAL_LM, List.of(shifted(0.2, 0.7, 2.2, 6)));
+    Verdict retrained =
+        decider
+            .forChangeKind(ChangeKind.RETRAIN)
+            .compare(vector, "v1", baselineRows(), Map.of(), Map.of());
+    assertThat(retrained.flag()).isEqualTo(Flag.RED);
+    assertThat(retrained.metrics().get(MetricNames.PERPLEXITY).status()).isEqualTo(Flag.RED);
+  }
+
+  @Test
+  void everyKindThatPreservesBehaviourGatesTheTokenShift() {
+    MetricVector vector = MetricVector.of(Task.CAUSAL_LM, List.of(shifted(0.2, 0.7, 2.0, 7)));
+    for (ChangeKind kind : ChangeKind.values()) {
+      Verdict verdict =
+          decider.forChangeKind(kind).compare(vector, "v1", baselineRows(), Map.of(), Map.of());
+      assertThat(verdict.flag())
+          .as(kind.wireName())
+          .isEqualTo(kind.preservesBehaviour() ? Flag.RED : Flag.GREEN);
+    }
   }
 }

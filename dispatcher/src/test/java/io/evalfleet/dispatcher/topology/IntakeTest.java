@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.topology;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
@@ -55,6 +56,16 @@ class IntakeTest {
     assertThat(bench.forwarded(DispatcherTopology.DEAD_LETTERS_SINK))
         .singleElement()
         .satisfies(letter -> assertThat(letter.value()).isEqualTo(invalid));
+  }
+
+  @Test
+  void aRejectedEventsFlagCarriesTheChangeKindItNamedWhenThatIsValid() {
+    stage("m", "{\"model\": \"m\", \"change_kind\": \"export\"}".getBytes(StandardCharsets.UTF_8));
+    stage("m", "{\"model\": \"m\", \"change_kind\": \"Export\"}".getBytes(StandardCharsets.UTF_8));
+
+    assertThat(bench.forwarded(DispatcherTopology.FLAGS_SINK, DriftFlag.class))
+        .extracting(DriftFlag::changeKind)
+        .containsExactly(ChangeKind.EXPORT, null);
   }
 
   @Test

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
+import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
@@ -22,6 +23,7 @@ import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.RetrievalTask;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.common.task.TokenSketch;
+import io.evalfleet.dispatcher.decision.Policy;
 import io.evalfleet.dispatcher.decision.PolicyFile;
 import io.evalfleet.dispatcher.preflight.Preflight;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -127,6 +129,10 @@ class StagingOrderTest {
     final List<DriftFlag> published = new ArrayList<>();
 
     Scenario(String name) throws Exception {
+      this(name, PolicyFile.defaults());
+    }
+
+    Scenario(String name, Policy policy) throws Exception {
       if (scenario != null) {
         scenario.driver.close();
       }
@@ -155,7 +161,7 @@ class StagingOrderTest {
               config,
               new Preflight(storage),
               archive,
-              PolicyFile.defaults(),
+              policy,
               new SimpleMeterRegistry(),
               Runnable::run,
               Duration.ofSeconds(1));
@@ -361,6 +367,8 @@ class StagingOrderTest {
         .maxSeqLen(task == Task.CAUSAL_LM ? 16 : null)
         .stride(task == Task.CAUSAL_LM ? 8 : null)
         .baseModelSha256(baseModelSha256)
+        // Judged as quantizations, the causal LMs here have their token shift measured and gated.
+        .changeKind(task == Task.CAUSAL_LM ? ChangeKind.QUANTIZATION : null)
         .commit("commit-" + version)
         .createdAt(Instant.parse("2026-01-01T00:00:00Z"))
         .build();
