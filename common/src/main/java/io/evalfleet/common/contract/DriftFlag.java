@@ -18,6 +18,8 @@ import java.util.TreeMap;
  * @param lockfile where the evaluation lockfile of this version was written
  * @param review where the version is reviewed, as its staged event named it (absent when it did
  *     not)
+ * @param sequential under a sequential policy: where in the run's seeded row order it stopped, and
+ *     why; absent under a fixed-sample policy
  */
 public record DriftFlag(
     Integer schemaVersion,
@@ -36,7 +38,8 @@ public record DriftFlag(
     Long durationMs,
     String policyVersion,
     String lockfile,
-    ReviewRef review) {
+    ReviewRef review,
+    SequentialDecision sequential) {
 
   public DriftFlag {
     Checks.schemaVersion(schemaVersion);
@@ -74,6 +77,7 @@ public record DriftFlag(
     builder.policyVersion = policyVersion;
     builder.lockfile = lockfile;
     builder.review = review;
+    builder.sequential = sequential;
     return builder;
   }
 
@@ -99,6 +103,7 @@ public record DriftFlag(
     private String policyVersion;
     private String lockfile;
     private ReviewRef review;
+    private SequentialDecision sequential;
 
     private Builder() {}
 
@@ -187,6 +192,11 @@ public record DriftFlag(
       return this;
     }
 
+    public Builder sequential(SequentialDecision sequential) {
+      this.sequential = sequential;
+      return this;
+    }
+
     /**
      * @throws ContractViolation where the record's checks refuse a component
      */
@@ -208,7 +218,8 @@ public record DriftFlag(
           durationMs,
           policyVersion,
           lockfile,
-          review);
+          review,
+          sequential);
     }
   }
 }

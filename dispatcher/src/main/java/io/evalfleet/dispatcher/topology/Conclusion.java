@@ -343,6 +343,7 @@ final class Conclusion {
             .durationMs(Duration.between(run.stagedAt(), now).toMillis())
             .policyVersion(byPolicy ? dispatching.policy.policyVersion() : null)
             .lockfile(lockfile)
+            .sequential(byPolicy ? run.sequential().orElse(null) : null)
             .build();
     book.publish(run.runId(), driftFlag, event.model());
   }
