@@ -153,6 +153,195 @@ final class Evidence {
         verdict);
   }
 
+  /**
+   * A metric compared with its baseline at a look of a sequential decision, e.g. {@code perplexity
+   * RED: 6.00% worse than baseline 9.916 → 10.51 (sequential decision at look 12, on the first 600
+   * of 10,000 rows; confidence sequence 4.10% to 7.90% worse, each bound at 98.75% at every look);
+   * margin 2.00%: the whole interval lies beyond the margin; degradation beyond the margin is clear
+   * (Holm-adjusted anytime p=0.0008, α=0.05)}.
+   *
+   * @param interval the confidence sequence at this look, or null while it is unbounded
+   * @param boundLevel the confidence of each bound, valid at every look
+   * @param red the adjusted anytime p-value of "beyond the margin"
+   * @param green the adjusted anytime p-value of "within the margin"
+   * @param where the look in words: "look 12, on the first 600 of 10,000 rows"
+   */
+  static String sequentialSentence(
+      String metric,
+      Flag status,
+      boolean gating,
+      Direction direction,
+      double margin,
+      double baseline,
+      double candidate,
+      double estimate,
+      Interval interval,
+      double boundLevel,
+      double red,
+      double green,
+      Correction correction,
+      double alpha,
+      String where) {
+    String change =
+        direction == Direction.TWO_SIDED
+            ? signedChange(estimate)
+            : badnessChange(direction.badness(estimate));
+    String adjusted = adjustedWords(gating, correction);
+    String verdict =
+        switch (status) {
+          case RED ->
+              String.format(
+                  Locale.ROOT,
+                  "%s is clear (%s=%s, α=%s)",
+                  direction == Direction.TWO_SIDED
+                      ? "a change beyond the margin either way"
+                      : "degradation beyond the margin",
+                  adjusted,
+                  pValue(red),
+                  trimmed(alpha));
+          case GREEN ->
+              String.format(
+                  Locale.ROOT,
+                  "%s is clear (%s=%s, α=%s)",
+                  direction == Direction.TWO_SIDED
+                      ? "staying within the margin either way"
+                      : "non-inferiority",
+                  adjusted,
+                  pValue(green),
+                  trimmed(alpha));
+          default ->
+              String.format(
+                  Locale.ROOT,
+                  "undecided so far: neither beyond (%s=%s) nor within the margin (%s=%s) is clear at"
+                      + " α=%s",
+                  adjusted,
+                  pValue(red),
+                  adjusted,
+                  pValue(green),
+                  trimmed(alpha));
+        };
+    return String.format(
+        Locale.ROOT,
+        "%s %s%s: %s baseline %s → %s (sequential decision at %s; confidence sequence %s, each"
+            + " bound at %s at every look); margin %s%s: %s; %s",
+        metric,
+        status,
+        gating ? "" : " (reported, not gating)",
+        change,
+        number(baseline),
+        number(candidate),
+        where,
+        interval == null ? "not yet bounded" : intervalWords(direction, interval),
+        level(boundLevel),
+        percent(margin),
+        direction == Direction.TWO_SIDED ? " either way" : "",
+        interval == null
+            ? "the interval is not yet bounded"
+            : intervalVersusMargin(direction, interval, margin),
+        verdict);
+  }
+
+  /**
+   * A metric judged against its limit at a look of a sequential decision, e.g. {@code kl_mean RED:
+   * 0.0831 against a limit of at most 0.05 (sequential decision at look 3, on the first 300 of
+   * 2,000 rows / 41,000 tokens; confidence sequence 0.0712 to 0.0950, each bound at 98.75% at every
+   * look); the whole interval lies beyond the limit; beyond the limit clearly (Holm-adjusted
+   * anytime p=0.0005, α=0.05)}.
+   */
+  static String sequentialLimitSentence(
+      String metric,
+      Flag status,
+      boolean gating,
+      Direction direction,
+      double limit,
+      double value,
+      Interval interval,
+      double boundLevel,
+      double red,
+      double green,
+      Correction correction,
+      double alpha,
+      String where) {
+    boolean lowerIsBetter = direction != Direction.HIGHER_IS_BETTER;
+    String place;
+    if (interval == null) {
+      place = "the interval is not yet bounded";
+    } else {
+      double worst = lowerIsBetter ? interval.high() : interval.low();
+      double best = lowerIsBetter ? interval.low() : interval.high();
+      place =
+          (lowerIsBetter ? best > limit : best < limit)
+              ? "the whole interval lies beyond the limit"
+              : (lowerIsBetter ? worst <= limit : worst >= limit)
+                  ? "the whole interval lies within the limit"
+                  : "the interval straddles the limit";
+    }
+    String adjusted = adjustedWords(gating, correction);
+    String verdict =
+        switch (status) {
+          case RED ->
+              String.format(
+                  Locale.ROOT,
+                  "beyond the limit clearly (%s=%s, α=%s)",
+                  adjusted,
+                  pValue(red),
+                  trimmed(alpha));
+          case GREEN ->
+              String.format(
+                  Locale.ROOT,
+                  "within the limit clearly (%s=%s, α=%s)",
+                  adjusted,
+                  pValue(green),
+                  trimmed(alpha));
+          default ->
+              String.format(
+                  Locale.ROOT,
+                  "undecided so far: neither beyond (%s=%s) nor within the limit (%s=%s) is clear at"
+                      + " α=%s",
+                  adjusted,
+                  pValue(red),
+                  adjusted,
+                  pValue(green),
+                  trimmed(alpha));
+        };
+    return String.format(
+        Locale.ROOT,
+        "%s %s%s: %s against a limit of %s %s (sequential decision at %s; confidence sequence %s,"
+            + " each bound at %s at every look); %s; %s",
+        metric,
+        status,
+        gating ? "" : " (reported, not gating)",
+        number(value),
+        lowerIsBetter ? "at most" : "at least",
+        BigDecimal.valueOf(limit).stripTrailingZeros().toPlainString(),
+        where,
+        interval == null
+            ? "not yet bounded"
+            : number(interval.low()) + " to " + number(interval.high()),
+        level(boundLevel),
+        place,
+        verdict);
+  }
+
+  /**
+   * How a sequential interval reads in a one-line reason: "4.10% to 7.90% worse", "0.0712 to
+   * 0.0950".
+   */
+  static String sequentialRange(Direction direction, Interval interval, boolean limit) {
+    if (interval == null) {
+      return "not yet bounded";
+    }
+    return limit
+        ? number(interval.low()) + " to " + number(interval.high())
+        : intervalWords(direction, interval);
+  }
+
+  private static String adjustedWords(boolean gating, Correction correction) {
+    return !gating || correction == Correction.NONE
+        ? "anytime p"
+        : capitalized(correction.wireName()) + "-adjusted anytime p";
+  }
+
   static String bandSentence(
       String metric, double candidate, VarianceBand band, int available, int needed) {
     if (band == null) {

@@ -21,6 +21,8 @@ import java.util.Map;
  * @param bandWindow how many of the latest snapshots the band uses, at least {@code
  *     bandMinSnapshots}
  * @param metrics how each metric is judged, by metric name; at least one
+ * @param sequential whether and how a run may stop early on a completed prefix of its rows; null:
+ *     {@link SequentialSettings#DISABLED}
  * @throws InvalidPolicyException listing every bad value
  */
 public record Policy(
@@ -32,7 +34,8 @@ public record Policy(
     double bandK,
     int bandMinSnapshots,
     int bandWindow,
-    Map<String, MetricPolicy> metrics) {
+    Map<String, MetricPolicy> metrics,
+    SequentialSettings sequential) {
 
   /** Fewer resamples leave the tail quantiles of a 97.5% interval to a handful of draws. */
   public static final int MIN_RESAMPLES = 200;
@@ -50,10 +53,60 @@ public record Policy(
     if (metrics == null || metrics.isEmpty()) {
       problems.add("metrics must name at least one metric");
     }
+    if (sequential == null) {
+      sequential = SequentialSettings.DISABLED;
+    }
+    if (metrics != null) {
+      for (String name : sequential.metrics().keySet()) {
+        if (!metrics.containsKey(name)) {
+          problems.add(
+              "sequential switch for metric '" + name + "', which the policy does not name");
+        }
+      }
+    }
     if (!problems.isEmpty()) {
       throw new InvalidPolicyException("policy " + policyVersion, problems);
     }
     metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+  }
+
+  /** A policy without early stopping: every row is scored. */
+  public Policy(
+      String policyVersion,
+      double familyConfidence,
+      int bootstrapResamples,
+      long seed,
+      Correction correction,
+      double bandK,
+      int bandMinSnapshots,
+      int bandWindow,
+      Map<String, MetricPolicy> metrics) {
+    this(
+        policyVersion,
+        familyConfidence,
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        SequentialSettings.DISABLED);
+  }
+
+  /** This policy with other early-stopping settings. */
+  public Policy withSequential(SequentialSettings settings) {
+    return new Policy(
+        policyVersion,
+        familyConfidence,
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        settings);
   }
 
   /** α for the family of gating metrics. */

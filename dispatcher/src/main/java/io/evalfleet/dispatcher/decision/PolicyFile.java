@@ -137,7 +137,8 @@ public final class PolicyFile {
       @JsonProperty("band_k") Double bandK,
       @JsonProperty("band_min_snapshots") Integer bandMinSnapshots,
       @JsonProperty("band_window") Integer bandWindow,
-      @JsonProperty("metrics") Map<String, RawMetric> metrics) {
+      @JsonProperty("metrics") Map<String, RawMetric> metrics,
+      @JsonProperty("sequential") RawSequential sequential) {
 
     List<String> problems() {
       List<String> problems = new ArrayList<>();
@@ -166,7 +167,26 @@ public final class PolicyFile {
               }
             });
       }
+      if (sequential != null) {
+        problems.addAll(sequential.problems());
+      }
       return problems;
+    }
+
+    /** The early-stopping settings: off without a "sequential" object. */
+    SequentialSettings sequentialSettings() {
+      if (sequential == null) {
+        return SequentialSettings.DISABLED;
+      }
+      Map<String, Boolean> switches = new LinkedHashMap<>();
+      metrics.forEach(
+          (name, metric) -> {
+            if (metric.sequential() != null) {
+              switches.put(name, metric.sequential());
+            }
+          });
+      return new SequentialSettings(
+          sequential.enabled(), sequential.minRows(), sequential.tuningRows(), switches);
     }
 
     Policy toPolicy() {
@@ -181,7 +201,24 @@ public final class PolicyFile {
           bandK,
           bandMinSnapshots,
           bandWindow,
-          byName);
+          byName,
+          sequentialSettings());
+    }
+  }
+
+  /** The policy's "sequential" object: whether and how a run may stop early. */
+  private record RawSequential(
+      @JsonProperty("enabled") Boolean enabled,
+      @JsonProperty("min_rows") Integer minRows,
+      @JsonProperty("tuning_rows") Integer tuningRows) {
+
+    List<String> problems() {
+      List<String> problems = new ArrayList<>();
+      missing(problems, "sequential.enabled", enabled);
+      missing(problems, "sequential.min_rows", minRows);
+      missing(problems, "sequential.tuning_rows", tuningRows);
+      problems.addAll(SequentialSettings.problems(minRows, tuningRows, Map.of()));
+      return problems;
     }
   }
 
@@ -189,7 +226,8 @@ public final class PolicyFile {
       @JsonProperty("direction") String direction,
       @JsonProperty("margin") Double margin,
       @JsonProperty("limit") Double limit,
-      @JsonProperty("gate") Boolean gate) {
+      @JsonProperty("gate") Boolean gate,
+      @JsonProperty("sequential") Boolean sequential) {
 
     /**
      * A metric a task produces takes its direction from the task; the file may repeat it but not
@@ -225,6 +263,9 @@ public final class PolicyFile {
                 + " by its task's definition");
       }
       problems.addAll(MetricPolicy.marginProblems(path + ".margin", margin));
+      if (Boolean.TRUE.equals(sequential) && !SequentialSettings.judgeable(name)) {
+        problems.add(SequentialSettings.metricProblem(path + ".sequential", name));
+      }
       Direction effective = produced.map(MetricSpec::direction).orElse(stated);
       if (effective != null) {
         problems.addAll(MetricPolicy.limitProblems(path + ".limit", limit, effective));
