@@ -72,9 +72,9 @@ final class Looks {
       return GOES_ON;
     }
     run.extendPrefix(shards, rows);
+    // The decider stops nothing before the policy's minimum of sampling units: no look before.
     if (shards == run.shardsTotal()
-        || rows < dispatching.policy.sequential().minRows()
-        || rows - run.lookedAtRows() < dispatching.policy.sequential().lookEvery()) {
+        || rows / run.order().get().unitRows() < dispatching.policy.sequential().minRows()) {
       book.save(run);
       return GOES_ON;
     }

@@ -79,11 +79,12 @@ final class SequentialLook {
       kept += whole ? end - start : 0;
       start = end;
     }
+    int pairs = kept;
     Map<String, double[]> candidate = new LinkedHashMap<>();
-    prefix.forEach((name, column) -> candidate.put(name, kept(column, keep, kept, null)));
+    prefix.forEach((name, column) -> candidate.put(name, kept(column, keep, pairs, null)));
     Map<String, double[]> baseline = new LinkedHashMap<>();
-    baselineRows.forEach((name, column) -> baseline.put(name, kept(column, keep, kept, rows)));
-    return new Paired(baseline, candidate, kept, prefixRows);
+    baselineRows.forEach((name, column) -> baseline.put(name, kept(column, keep, pairs, rows)));
+    return new Paired(baseline, candidate, pairs, prefixRows);
   }
 
   /** The kept values: {@code column[i]}, or {@code column[rows[i]]} when {@code rows} is given. */
