@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes fixtures/causal-lm/bytegpt-base-tempered.onnx: bytegpt-base with its logits multiplied by
+"""Writes fixtures/causal-lm/bytegpt-tempered.onnx: bytegpt-base with its logits multiplied by
 FACTOR (a temperature above 1), so that every next-token distribution is flatter than the base's
 and its held-out NLL per token is a few percent higher, the same on every row: a small, uniform
 regression for the sequential-decision tests and the sequential-fleet benchmark.
@@ -29,7 +29,7 @@ def main():
     scale = helper.make_node("Mul", ["logits_untempered", "temper"], ["logits"])
     graph.node.extend([factor, scale])
     onnx.checker.check_model(model)
-    onnx.save(model, os.path.join(HERE, "bytegpt-base-tempered.onnx"))
+    onnx.save(model, os.path.join(HERE, "bytegpt-tempered.onnx"))
 
 
 if __name__ == "__main__":

@@ -124,7 +124,6 @@ class SequentialFleetIT {
     assertThat(tempered.sequential().rowsTotal()).isEqualTo(ROWS);
     assertThat(tempered.sequential().rowsScored()).isLessThan(ROWS);
     assertThat(tempered.coverage().rowsScored()).isEqualTo(tempered.sequential().rowsScored());
-    assertThat(tempered.metrics().get(MetricNames.PERPLEXITY).status()).isEqualTo(Flag.RED);
     assertThat(tempered.metrics().get(MetricNames.PERPLEXITY).relativeDelta()).isPositive();
     assertThat(cancellations()).contains(tempered.runId());
   }

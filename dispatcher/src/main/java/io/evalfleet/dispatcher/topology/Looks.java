@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
  * decided from its prefix ({@link DecisionQueue}).
  *
  * <p>A look costs one pass over the prefix (the per-row values already in {@code shard-results})
- * and the decider's closed-form sequence, O(rows): it runs on the stream thread. The baseline's
- * scores are read once and kept ({@link Dispatching#baselineScores}).
+ * and the decider's closed-form sequence, O(rows): it runs on the stream thread. After the first, a
+ * look waits until the prefix has grown by a tenth, so all the looks of a run pass over about ten
+ * times its rows in all. The baseline's scores are read once and kept ({@link
+ * Dispatching#baselineScores}).
  */
 final class Looks {
   private static final Logger log = LoggerFactory.getLogger(Looks.class);
@@ -44,6 +46,9 @@ final class Looks {
   record Stopped(RunState run, int releasedJobs) implements Looked {}
 
   private static final Looked GOES_ON = new GoesOn();
+
+  /** A look after the first needs the prefix grown by a tenth (of its rows at the last look). */
+  static final int LOOK_GROWTH = 10;
 
   private final RunBook book;
   private final Dispatching dispatching;
@@ -73,8 +78,12 @@ final class Looks {
     }
     run.extendPrefix(shards, rows);
     // The decider stops nothing before the policy's minimum of sampling units: no look before.
+    // After the first look, one per tenth of growth of the prefix: a confidence sequence holds at
+    // any looks, and spacing them so keeps the passes over the prefix at about ten times its rows
+    // in all, whatever the number of shards.
     if (shards == run.shardsTotal()
-        || rows / run.order().get().unitRows() < dispatching.policy.sequential().minRows()) {
+        || rows / run.order().get().unitRows() < dispatching.policy.sequential().minRows()
+        || (run.looks() > 0 && rows < run.lookedAtRows() + run.lookedAtRows() / LOOK_GROWTH)) {
       book.save(run);
       return GOES_ON;
     }

@@ -58,7 +58,7 @@ public final class DemoAssets {
      * The base with its logits multiplied by 0.85 (a temperature of about 1.18): a few percent more
      * NLL per token on every row, a small uniform regression.
      */
-    BYTEGPT_TEMPERED("bytegpt-base-tempered"),
+    BYTEGPT_TEMPERED("bytegpt-tempered"),
     /** All-zero logits over 300 tokens: another output signature than the byte-level GPTs'. */
     UNIFORM_V300("uniform-v300");
 
