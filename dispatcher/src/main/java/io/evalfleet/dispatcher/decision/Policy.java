@@ -94,6 +94,33 @@ public record Policy(
         SequentialSettings.DISABLED);
   }
 
+  /** α the looks of a sequential decision spend: α·{@code alpha_share}. */
+  public double lookAlpha() {
+    return alpha() * sequential.alphaShare();
+  }
+
+  /**
+   * The policy of the fixed-sample decision of a run that was looked at and not stopped: the same,
+   * with the α the looks did not spend, 1 − α·(1 − alpha_share) family confidence; this policy
+   * itself when the looks are off or spend all of α.
+   */
+  public Policy afterLooks() {
+    if (!sequential.enabled() || sequential.alphaShare() == 1) {
+      return this;
+    }
+    return new Policy(
+        policyVersion,
+        1 - alpha() * (1 - sequential.alphaShare()),
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        sequential);
+  }
+
   /** This policy with other early-stopping settings. */
   public Policy withSequential(SequentialSettings settings) {
     return new Policy(

@@ -186,7 +186,11 @@ public final class PolicyFile {
             }
           });
       return new SequentialSettings(
-          sequential.enabled(), sequential.minRows(), sequential.tuningRows(), switches);
+          sequential.enabled(),
+          sequential.minRows(),
+          sequential.tuningRows(),
+          sequential.alphaShare(),
+          switches);
     }
 
     Policy toPolicy() {
@@ -210,14 +214,16 @@ public final class PolicyFile {
   private record RawSequential(
       @JsonProperty("enabled") Boolean enabled,
       @JsonProperty("min_rows") Integer minRows,
-      @JsonProperty("tuning_rows") Integer tuningRows) {
+      @JsonProperty("tuning_rows") Integer tuningRows,
+      @JsonProperty("alpha_share") Double alphaShare) {
 
     List<String> problems() {
       List<String> problems = new ArrayList<>();
       missing(problems, "sequential.enabled", enabled);
       missing(problems, "sequential.min_rows", minRows);
       missing(problems, "sequential.tuning_rows", tuningRows);
-      problems.addAll(SequentialSettings.problems(minRows, tuningRows, Map.of()));
+      missing(problems, "sequential.alpha_share", alphaShare);
+      problems.addAll(SequentialSettings.problems(minRows, tuningRows, alphaShare, Map.of()));
       return problems;
     }
   }

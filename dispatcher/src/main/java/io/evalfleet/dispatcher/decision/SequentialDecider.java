@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.DoubleUnaryOperator;
 
 /**
  * Decides a run from a completed prefix of its seeded row order, with a confidence sequence valid
@@ -126,7 +127,7 @@ public final class SequentialDecider {
       judged.add(judge(name, rule, built, settings));
     }
 
-    double alpha = policy.alpha();
+    double alpha = policy.lookAlpha();
     int gates = (int) judged.stream().filter(j -> j.rule.gate()).count();
     adjust(judged);
     List<String> reasons = new ArrayList<>();
@@ -231,7 +232,7 @@ public final class SequentialDecider {
             "decided sequentially by policy %s at look %d on the first %,d of %,d rows (%,d units of"
                 + " %d row%s in seeded random order): one-sided asymptotic confidence sequences"
                 + " valid at every look (normal mixture, ρ tuned to %,d units), %s correction"
-                + " across %d gating metric%s at %.0f%% family confidence (α=%s)",
+                + " across %d gating metric%s, the looks spending α=%s of the family's %s",
             policy.policyVersion(),
             look,
             used,
@@ -243,8 +244,8 @@ public final class SequentialDecider {
             policy.correction().wireName(),
             gates,
             gates == 1 ? "" : "s",
-            100 * policy.familyConfidence(),
-            trimmed(alpha)));
+            trimmed(alpha),
+            trimmed(policy.alpha())));
     Flag flag = stop == Look.Stop.RED ? Flag.RED : Flag.GREEN;
     return new Look(stop, rows, rowsTotal, reason, new Verdict(flag, metrics, reasons));
   }
@@ -299,34 +300,38 @@ public final class SequentialDecider {
           1,
           1);
     }
-    double rho2 = ConfidenceSequence.rho2(policy.alpha(), settings.tuningRows());
-    double red;
-    double green;
+    double rho2 = ConfidenceSequence.rho2(policy.lookAlpha(), settings.tuningRows());
+    double[] p =
+        redGreen(rule, theta -> form.pAbove(theta, rho2), theta -> form.pBelow(theta, rho2));
+    double red = p[0];
+    double green = p[1];
+    return new Judgement(metric, rule, form, null, red, green);
+  }
+
+  /**
+   * The raw anytime p-values {beyond, within} of a metric's two tests, from the p-values of "q &gt;
+   * θ is shown" ({@code above}) and "q &lt; θ is shown" ({@code below}) of its linearised form.
+   */
+  static double[] redGreen(
+      MetricPolicy rule, DoubleUnaryOperator above, DoubleUnaryOperator below) {
     if (rule.hasLimit()) {
       double limit = rule.limit();
-      boolean higherIsBetter = rule.direction() == Direction.HIGHER_IS_BETTER;
-      red = higherIsBetter ? form.pBelow(limit, rho2) : form.pAbove(limit, rho2);
-      green = higherIsBetter ? form.pAbove(limit, rho2) : form.pBelow(limit, rho2);
-    } else {
-      double m = rule.margin();
-      switch (rule.direction()) {
-        case LOWER_IS_BETTER -> {
-          red = form.pAbove(m, rho2);
-          green = form.pBelow(m, rho2);
-        }
-        case HIGHER_IS_BETTER -> {
-          red = form.pBelow(-m, rho2);
-          green = form.pAbove(-m, rho2);
-        }
-        default -> {
-          // Beyond either way: either one-sided test may show it, so each gets half (Bonferroni).
-          // Within both ways: both must show it (an intersection-union test needs no split).
-          red = Math.min(1, 2 * Math.min(form.pAbove(m, rho2), form.pBelow(-m, rho2)));
-          green = Math.max(form.pBelow(m, rho2), form.pAbove(-m, rho2));
-        }
-      }
+      return rule.direction() == Direction.HIGHER_IS_BETTER
+          ? new double[] {below.applyAsDouble(limit), above.applyAsDouble(limit)}
+          : new double[] {above.applyAsDouble(limit), below.applyAsDouble(limit)};
     }
-    return new Judgement(metric, rule, form, null, red, green);
+    double m = rule.margin();
+    return switch (rule.direction()) {
+      case LOWER_IS_BETTER -> new double[] {above.applyAsDouble(m), below.applyAsDouble(m)};
+      case HIGHER_IS_BETTER -> new double[] {below.applyAsDouble(-m), above.applyAsDouble(-m)};
+      // Beyond either way: either one-sided test may show it, so each gets half (Bonferroni).
+      // Within both ways: both must show it (an intersection-union test needs no split).
+      case TWO_SIDED ->
+          new double[] {
+            Math.min(1, 2 * Math.min(above.applyAsDouble(m), below.applyAsDouble(-m))),
+            Math.max(below.applyAsDouble(m), above.applyAsDouble(-m))
+          };
+    };
   }
 
   /** Corrects the gating metrics' p-values as one family; the others keep their raw ones. */
@@ -383,7 +388,7 @@ public final class SequentialDecider {
               j.adjustedRed,
               j.adjustedGreen,
               policy.correction(),
-              policy.alpha(),
+              policy.lookAlpha(),
               where);
       return builder.limit(j.rule.limit()).evidence(j.sentence).build();
     }
@@ -404,7 +409,7 @@ public final class SequentialDecider {
             j.adjustedRed,
             j.adjustedGreen,
             policy.correction(),
-            policy.alpha(),
+            policy.lookAlpha(),
             where);
     return builder
         .baseline(baseline)
@@ -449,7 +454,7 @@ public final class SequentialDecider {
         Evidence.sequentialRange(j.rule.direction(), j.interval, j.rule.hasLimit()),
         adjusted,
         p(p),
-        trimmed(policy.alpha()));
+        trimmed(policy.lookAlpha()));
   }
 
   private static String p(double p) {

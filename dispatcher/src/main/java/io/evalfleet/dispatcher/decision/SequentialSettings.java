@@ -21,19 +21,23 @@ import java.util.Set;
  *     estimated
  * @param tuningRows the number of units at which the confidence sequence is tightest (its ρ is
  *     tuned there); at least 1
+ * @param alphaShare the share of the family's α the looks spend, in (0, 1]; the fixed-sample
+ *     decision of a run no look stopped gets the rest ({@link Policy#afterLooks()}), so that a
+ *     run's chance of a false RED (or a false GREEN) over its looks and its end together stays at
+ *     most α. 1: looks and end each at α, which bounds the whole only by 2α
  * @param metrics each metric's own switch, by name, as the policy file states it; a metric not
  *     named is judged at each look when it is a mean of per-row values ({@link #judgeable})
  * @throws InvalidPolicyException listing every bad value
  */
 public record SequentialSettings(
-    boolean enabled, int minRows, int tuningRows, Map<String, Boolean> metrics) {
+    boolean enabled, int minRows, int tuningRows, double alphaShare, Map<String, Boolean> metrics) {
 
   /** Below this many units the estimated variance of the per-unit values is not trusted. */
   public static final int MIN_UNITS = 20;
 
   /** Early stopping off: the behaviour of a policy that has no {@code "sequential"} object. */
   public static final SequentialSettings DISABLED =
-      new SequentialSettings(false, 100, 1000, Map.of());
+      new SequentialSettings(false, 100, 1000, 1, Map.of());
 
   /** Metrics that are a mean, or a ratio of sums, of per-row values: a look can judge them. */
   private static final Set<String> JUDGEABLE =
@@ -51,16 +55,27 @@ public record SequentialSettings(
           MetricNames.TEXT_COSINE);
 
   public SequentialSettings {
-    List<String> problems = problems(minRows, tuningRows, metrics);
+    List<String> problems = problems(minRows, tuningRows, alphaShare, metrics);
     if (!problems.isEmpty()) {
       throw new InvalidPolicyException("sequential settings", problems);
     }
     metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
   }
 
-  /** Early stopping on, every judgeable metric judged at each look. */
+  /** Settings with the whole α spent by the looks. */
+  public SequentialSettings(
+      boolean enabled, int minRows, int tuningRows, Map<String, Boolean> metrics) {
+    this(enabled, minRows, tuningRows, 1, metrics);
+  }
+
+  /** Early stopping on, every judgeable metric judged at each look, the looks spending all of α. */
   public static SequentialSettings enabled(int minRows, int tuningRows) {
-    return new SequentialSettings(true, minRows, tuningRows, Map.of());
+    return new SequentialSettings(true, minRows, tuningRows, 1, Map.of());
+  }
+
+  /** These settings with the looks spending {@code share} of α. */
+  public SequentialSettings withAlphaShare(double share) {
+    return new SequentialSettings(enabled, minRows, tuningRows, share, metrics);
   }
 
   /**
@@ -94,8 +109,14 @@ public record SequentialSettings(
   }
 
   /** Every problem with the numbers, each naming its field and value; nulls are skipped. */
-  static List<String> problems(Integer minRows, Integer tuningRows, Map<String, Boolean> metrics) {
+  static List<String> problems(
+      Integer minRows, Integer tuningRows, Double alphaShare, Map<String, Boolean> metrics) {
     List<String> problems = new ArrayList<>();
+    if (alphaShare != null && !(alphaShare > 0 && alphaShare <= 1)) {
+      problems.add(
+          String.format(
+              Locale.ROOT, "sequential.alpha_share must be in (0, 1], was %s", alphaShare));
+    }
     if (minRows != null && minRows < MIN_UNITS) {
       problems.add(
           String.format(

@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.decision;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import io.evalfleet.common.task.Direction;
 import java.io.IOException;
@@ -150,7 +151,104 @@ class PolicyFileTest {
     assertThat(policy.metrics().get("kl_mean"))
         .isEqualTo(MetricPolicy.limited(Direction.LOWER_IS_BETTER, 0.05, true));
     assertThat(policy.metrics().get("top1_agreement").beyondLimit(0.85))
-        .isCloseTo(0.05, org.assertj.core.api.Assertions.within(1e-12));
+        .isCloseTo(0.05, within(1e-12));
     assertThat(policy.metrics().get("perplexity").hasLimit()).isFalse();
+  }
+
+  @Test
+  void theDefaultPolicyStopsEarlyOnMeansOfRowsOnly() {
+    SequentialSettings sequential = PolicyFile.defaults().sequential();
+    assertThat(sequential.enabled()).isTrue();
+    assertThat(sequential.minRows()).isEqualTo(100);
+    assertThat(sequential.tuningRows()).isEqualTo(1000);
+    assertThat(sequential.alphaShare()).isEqualTo(0.5);
+    // The looks spend half of α, the fixed decision of a run they did not stop the other half.
+    assertThat(PolicyFile.defaults().lookAlpha()).isCloseTo(0.025, within(1e-12));
+    assertThat(PolicyFile.defaults().afterLooks().alpha()).isCloseTo(0.025, within(1e-12));
+    assertThat(PolicyFile.defaults().afterLooks().metrics())
+        .isEqualTo(PolicyFile.defaults().metrics());
+    assertThat(sequential.covers("perplexity")).isTrue();
+    assertThat(sequential.covers("ndcg@10")).isTrue();
+    assertThat(sequential.covers("kl_mean")).isTrue();
+    assertThat(sequential.covers("spearman")).isFalse();
+    assertThat(sequential.covers("kl_p99")).isFalse();
+    assertThat(sequential.metrics()).containsEntry("spearman", false);
+  }
+
+  @Test
+  void aPolicyWithoutSequentialSettingsNeverStopsEarly() throws IOException {
+    Path file = dir.resolve("fixed.json");
+    Files.writeString(
+        file,
+        """
+        {
+          "policy_version": "fixed", "family_confidence": 0.95, "bootstrap_resamples": 2000, "seed": 7,
+          "correction": "holm", "band_k": 3.0, "band_min_snapshots": 3, "band_window": 10,
+          "metrics": { "perplexity": { "margin": 0.02, "gate": true } }
+        }
+        """);
+    assertThat(PolicyFile.load(file).sequential()).isEqualTo(SequentialSettings.DISABLED);
+    assertThat(PolicyFile.load(file).sequential().covers("perplexity")).isFalse();
+  }
+
+  @Test
+  void badSequentialSettingsAreListedWithTheRest() throws IOException {
+    Path file = dir.resolve("bad-sequential.json");
+    Files.writeString(
+        file,
+        """
+        {
+          "policy_version": "seq", "family_confidence": 0.95, "bootstrap_resamples": 2000, "seed": 7,
+          "correction": "holm", "band_k": 3.0, "band_min_snapshots": 3, "band_window": 10,
+          "sequential": { "enabled": true, "min_rows": 5, "alpha_share": 0, "looks": 3 },
+          "metrics": {
+            "spearman": { "margin": 0.02, "gate": true, "sequential": true },
+            "kl_p99": { "limit": 0.5, "gate": true, "sequential": true },
+            "perplexity": { "margin": 0.02, "gate": true, "sequential": false }
+          }
+        }
+        """);
+    assertThatThrownBy(() -> PolicyFile.load(file))
+        .isInstanceOfSatisfying(
+            InvalidPolicyException.class,
+            e ->
+                assertThat(e.problems())
+                    .contains(
+                        "unknown field 'sequential.looks'",
+                        "sequential.tuning_rows is missing",
+                        "sequential.alpha_share must be in (0, 1], was 0.0",
+                        "sequential.min_rows must be at least 20 (the confidence sequence is"
+                            + " asymptotic), was 5",
+                        "metrics.spearman.sequential is true, but spearman is a rank correlation"
+                            + " over all rows, not a mean of per-row values, so no look can judge"
+                            + " it; set it false or leave it out",
+                        "metrics.kl_p99.sequential is true, but kl_p99 is a percentile over"
+                            + " tokens, not a mean of per-row values, so no look can judge it; set"
+                            + " it false or leave it out"));
+  }
+
+  @Test
+  void sequentialSettingsRecordRefusesBadValues() {
+    assertThatThrownBy(() -> new SequentialSettings(true, 10, 0, Map.of("spearman", true)))
+        .isInstanceOfSatisfying(
+            InvalidPolicyException.class, e -> assertThat(e.problems()).hasSize(3))
+        .hasMessageContaining("sequential.tuning_rows must be at least 1, was 0");
+    Map<String, MetricPolicy> metrics =
+        Map.of("perplexity", new MetricPolicy(Direction.LOWER_IS_BETTER, 0.02, true));
+    assertThatThrownBy(
+            () ->
+                new Policy(
+                    "v",
+                    0.95,
+                    2000,
+                    1,
+                    Correction.HOLM,
+                    3,
+                    3,
+                    10,
+                    metrics,
+                    new SequentialSettings(true, 100, 1000, Map.of("ndcg@10", false))))
+        .hasMessageContaining(
+            "sequential switch for metric 'ndcg@10', which the policy does not name");
   }
 }
