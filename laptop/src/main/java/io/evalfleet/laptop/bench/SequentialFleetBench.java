@@ -49,7 +49,7 @@ import picocli.CommandLine.Option;
     name = "sequential-fleet",
     header = "Rows scored and time to the flag: sequential vs fixed-sample decisions in one fleet.",
     description =
-        "Stages a baseline and two candidates of a byte-level GPT (its own weights again, and its logits tempered by 0.85: a few percent more NLL on every row) on a subset of English text, through the embedded Kafka, a dispatcher and workers, once under the bundled policy with sequential decisions and once with them off; prints, side by side, the flag, the rows scored, the workers' summed shard time and the wall time until the flag.")
+        "Stages a baseline and two candidates of a byte-level GPT (its own weights again, and its logits sharpened by 1.12: more NLL on every row) on a subset of English text, through the embedded Kafka, a dispatcher and workers, once under the bundled policy with sequential decisions and once with them off; prints, side by side, the flag, the rows scored, the workers' summed shard time and the wall time until the flag.")
 public final class SequentialFleetBench implements Callable<Integer> {
   static final Duration WAIT = Duration.ofMinutes(20);
 
