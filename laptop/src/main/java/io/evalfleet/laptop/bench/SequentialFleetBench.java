@@ -12,11 +12,14 @@ import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.dispatcher.decision.PolicyFile;
 import io.evalfleet.laptop.demo.DemoAssets;
 import io.evalfleet.laptop.embedded.LocalFleet;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -160,8 +163,9 @@ public final class SequentialFleetBench implements Callable<Integer> {
                             .toString(),
                     FleetConfig.INTRA_OP_THREADS.key(), "1"));
     List<Outcome> outcomes = new ArrayList<>();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
     try (LocalFleet fleet =
-            LocalFleet.start(config, workers, workDir.toAbsolutePath().resolve("cache"));
+            LocalFleet.start(config, workers, workDir.toAbsolutePath().resolve("cache"), registry);
         FlagWatcher flags = new FlagWatcher(fleet.config(), true);
         Submitter submitter = new Submitter(fleet.config())) {
       String model = "bench-gpt-" + policy;
@@ -192,6 +196,15 @@ public final class SequentialFleetBench implements Callable<Integer> {
       // Shards in flight when a run stopped still answer: let them land before counting.
       Thread.sleep(3_000);
       Map<String, Long> workerMillis = workerMillis(fleet.config());
+      double skipped =
+          registry.find(FleetMeter.JOBS_SKIPPED.meterName()).counters().stream()
+              .mapToDouble(Counter::count)
+              .sum();
+      System.out.printf(
+          Locale.ROOT,
+          "%s policy: %.0f jobs received by workers after their run stopped, skipped unscored%n",
+          policy,
+          skipped);
       outcomes.replaceAll(
           o ->
               new Outcome(
