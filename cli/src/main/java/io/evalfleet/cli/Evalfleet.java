@@ -33,6 +33,7 @@ import picocli.CommandLine.ParseResult;
       BaselineCommand.class,
       LockCommand.class,
       InspectCommand.class,
+      NoiseFloorCommand.class,
       NotifierCommand.class,
       ReportCommand.class,
       HistoryCommand.class,

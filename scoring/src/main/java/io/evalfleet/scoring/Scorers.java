@@ -45,7 +45,8 @@ public final class Scorers implements AutoCloseable {
             config.get(FleetConfig.INTRA_OP_THREADS),
             ExecutionProvider.parse(config.get(FleetConfig.EXECUTION_PROVIDER)),
             config.get(FleetConfig.CONCURRENT_MODEL_LOADS),
-            config.get(FleetConfig.MAX_LOADED_MODELS));
+            config.get(FleetConfig.MAX_LOADED_MODELS),
+            config.get(FleetConfig.DETERMINISTIC_COMPUTE));
     sessions.bindTo(registry);
     SubsetReader subsets = new SubsetReader(storage);
     int batchSize = config.get(FleetConfig.BATCH_SIZE);
@@ -67,7 +68,11 @@ public final class Scorers implements AutoCloseable {
                     config.get(FleetConfig.MAX_SEQ_LEN),
                     Runtime.getRuntime().maxMemory() / 4)),
             workerId,
-            Clock.systemUTC());
+            Clock.systemUTC(),
+            new ShardScorer.SessionSetup(
+                config.get(FleetConfig.INTRA_OP_THREADS),
+                config.get(FleetConfig.DETERMINISTIC_COMPUTE),
+                batchSize));
     return new Scorers(sessions, scorer);
   }
 

@@ -1,11 +1,13 @@
 package io.evalfleet.scoring;
 
+import io.evalfleet.common.contract.ScoringEnvelope;
 import io.evalfleet.common.contract.ScoringEnvironment;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardError;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.task.Task;
+import io.evalfleet.scoring.model.Machine;
 import java.time.Clock;
 import java.util.Collection;
 import java.util.EnumMap;
@@ -23,6 +25,10 @@ public final class ShardScorer implements JobScorer {
   static final String ONNX_RUNTIME =
       "onnxruntime " + ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
 
+  /** The ONNX Runtime version alone, e.g. {@code 1.29.0}, for the envelope. */
+  static final String ONNX_RUNTIME_VERSION =
+      ai.onnxruntime.OrtEnvironment.getEnvironment().getVersion();
+
   /** This worker's machine, as recorded in lockfiles. */
   static final String HARDWARE =
       System.getProperty("os.name").toLowerCase(Locale.ROOT)
@@ -35,11 +41,34 @@ public final class ShardScorer implements JobScorer {
   private final Map<Task, TaskScorer> scorers = new EnumMap<>(Task.class);
   private final String workerId;
   private final Clock clock;
+  private final SessionSetup setup;
 
   /**
+   * How the scorers' sessions are set up, for the envelope of every result.
+   *
+   * @param intraOpThreads ONNX Runtime intra-op threads per session
+   * @param deterministicCompute whether sessions ask for deterministic kernels
+   * @param batchSize the most rows in one forward pass of a model that is batched
+   */
+  public record SessionSetup(int intraOpThreads, boolean deterministicCompute, int batchSize) {}
+
+  /**
+   * A scorer whose results' envelopes leave the threads, determinism and batch size unsaid.
+   *
    * @throws IllegalArgumentException when two scorers claim one task
    */
   public ShardScorer(Collection<? extends TaskScorer> scorers, String workerId, Clock clock) {
+    this(scorers, workerId, clock, null);
+  }
+
+  /**
+   * @param setup how the sessions are set up, recorded in every result's envelope; null when not
+   *     known
+   * @throws IllegalArgumentException when two scorers claim one task
+   */
+  public ShardScorer(
+      Collection<? extends TaskScorer> scorers, String workerId, Clock clock, SessionSetup setup) {
+    this.setup = setup;
     for (TaskScorer scorer : scorers) {
       if (this.scorers.put(scorer.task(), scorer) != null) {
         throw new IllegalArgumentException("two scorers for task " + scorer.task().wireName());
@@ -82,7 +111,8 @@ public final class ShardScorer implements JobScorer {
           scored,
           clock.millis() - started,
           null,
-          new ScoringEnvironment(ONNX_RUNTIME, HARDWARE, scored.modelSignature()));
+          new ScoringEnvironment(
+              ONNX_RUNTIME, HARDWARE, scored.modelSignature(), envelope(scored)));
     } catch (ScoringException e) {
       return result(job, null, clock.millis() - started, e.toShardError(), null);
     } catch (RuntimeException | OutOfMemoryError e) {
@@ -93,6 +123,23 @@ public final class ShardScorer implements JobScorer {
           ScoringException.of("scoring " + job.jobId() + " failed", e).toShardError(),
           null);
     }
+  }
+
+  /** Everything about how {@code scored} was computed that can move it without the model. */
+  ScoringEnvelope envelope(Scored scored) {
+    boolean alone = scored.batching() != null && scored.batching().startsWith("one-");
+    boolean cuda = "cuda".equals(scored.executionProvider());
+    return ScoringEnvelope.builder()
+        .executionProvider(scored.executionProvider())
+        .onnxRuntime(ONNX_RUNTIME_VERSION)
+        .batching(scored.batching())
+        .maxBatchSize(alone ? Integer.valueOf(1) : setup == null ? null : setup.batchSize())
+        .intraOpThreads(setup == null ? null : setup.intraOpThreads())
+        .deterministicCompute(setup == null ? null : setup.deterministicCompute())
+        .cpuArch(Machine.CPU_ARCH)
+        .cpuModel(Machine.CPU_MODEL)
+        .gpu(cuda ? Machine.GPU : null)
+        .build();
   }
 
   private ShardResult result(

@@ -48,6 +48,7 @@ import org.apache.parquet.schema.Types;
  * baselines/&lt;model&gt;/&lt;epoch millis&gt;-&lt;version&gt;.json                     baseline history
  * reports/&lt;model&gt;/&lt;version&gt;/report.html, review.md, *.png               what reviewers read
  * checkpoints/&lt;run id&gt;/&lt;shard&gt;.json                                   shard results of runs in progress
+ * noise-floor/&lt;artifact sha256&gt;/&lt;hardware profile&gt;.json                 measured A/A noise floors
  * </pre>
  *
  * Any two runs on the same subset can be compared row by row from their score files. Files are
@@ -348,6 +349,30 @@ public final class EvaluationArchive {
       return b;
     }
     return b.evaluatedAt() != null && b.evaluatedAt().isAfter(a.evaluatedAt()) ? b : a;
+  }
+
+  // ---- noise floors
+
+  /** Where the noise floor of the model with digest {@code artifactSha256} on a profile is kept. */
+  public Path noiseFloorPath(String artifactSha256, String profile) {
+    return new Path(
+        root, "noise-floor/" + segment(artifactSha256) + "/" + segment(profile) + ".json");
+  }
+
+  /** Keeps a measured noise floor, replacing an earlier one of the same model and profile. */
+  public String writeNoiseFloor(NoiseFloorRecord floor) throws IOException {
+    Path target = noiseFloorPath(floor.artifactSha256(), floor.profile());
+    writeJson(target, floor);
+    return target.toString();
+  }
+
+  /** The noise floor measured for the model on the profile, if any. */
+  public Optional<NoiseFloorRecord> noiseFloor(String artifactSha256, String profile)
+      throws IOException {
+    Path path = noiseFloorPath(artifactSha256, profile);
+    return fs().exists(path)
+        ? Optional.of(readJson(path, NoiseFloorRecord.class))
+        : Optional.empty();
   }
 
   // ---- lockfiles

@@ -3,6 +3,7 @@ package io.evalfleet.common.archive;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
+import io.evalfleet.common.contract.ScoringEnvelope;
 import io.evalfleet.common.task.EmbeddingConventions;
 import java.time.Instant;
 import java.util.List;
@@ -28,6 +29,9 @@ import java.util.TreeMap;
  * @param scores where the per-row scores are archived
  * @param embedding an embedding model's conventions (pooling, normalisation, prefixes, output),
  *     with the defaults filled in; null for other tasks
+ * @param envelopes the distinct scoring envelopes the shards were scored under (provider, ONNX
+ *     Runtime, batch shape, threads, deterministic compute, machine), each with its hardware
+ *     profile; empty in lockfiles written before they were kept, and when the scores were reused
  */
 public record EvaluationLock(
     int lockVersion,
@@ -59,7 +63,8 @@ public record EvaluationLock(
     String scores,
     boolean scoresReused,
     Instant decidedAt,
-    EmbeddingConventions embedding) {
+    EmbeddingConventions embedding,
+    List<ScoringEnvelope> envelopes) {
 
   public static final int CURRENT = 1;
 
@@ -67,6 +72,7 @@ public record EvaluationLock(
     onnxRuntime = onnxRuntime == null ? List.of() : List.copyOf(onnxRuntime);
     executionProviders = executionProviders == null ? List.of() : List.copyOf(executionProviders);
     hardware = hardware == null ? List.of() : List.copyOf(hardware);
+    envelopes = envelopes == null ? List.of() : List.copyOf(envelopes);
     goldenSubsetColumns = goldenSubsetColumns == null ? Map.of() : Map.copyOf(goldenSubsetColumns);
     metrics = metrics == null ? Map.of() : Map.copyOf(new TreeMap<>(metrics));
   }
@@ -258,6 +264,7 @@ public record EvaluationLock(
     builder.scoresReused = scoresReused;
     builder.decidedAt = decidedAt;
     builder.embedding = embedding;
+    builder.envelopes = envelopes;
     return builder;
   }
 
@@ -296,6 +303,7 @@ public record EvaluationLock(
     private boolean scoresReused;
     private Instant decidedAt;
     private EmbeddingConventions embedding;
+    private List<ScoringEnvelope> envelopes;
 
     private Builder() {}
 
@@ -449,6 +457,11 @@ public record EvaluationLock(
       return this;
     }
 
+    public Builder envelopes(List<ScoringEnvelope> envelopes) {
+      this.envelopes = envelopes;
+      return this;
+    }
+
     /** The record, through its canonical constructor. */
     public EvaluationLock build() {
       return new EvaluationLock(
@@ -481,7 +494,8 @@ public record EvaluationLock(
           scores,
           scoresReused,
           decidedAt,
-          embedding);
+          embedding,
+          envelopes);
     }
   }
 }

@@ -1,6 +1,7 @@
 package io.evalfleet.common.archive;
 
 import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.ScoringEnvelope;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -44,6 +45,7 @@ public final class LockDiff {
     INPUTS.put("execution_providers", EvaluationLock::executionProviders);
     INPUTS.put("hardware", EvaluationLock::hardware);
     INPUTS.put("requested_hardware_profile", EvaluationLock::requestedHardwareProfile);
+    INPUTS.put("envelopes", l -> l.envelopes().stream().map(ScoringEnvelope::describe).toList());
     INPUTS.put("quantization_bits", EvaluationLock::quantizationBits);
     INPUTS.put("max_seq_len", EvaluationLock::maxSeqLen);
     INPUTS.put("stride", EvaluationLock::stride);

@@ -149,6 +149,14 @@ public final class FleetConfig {
           s -> s.equals("cpu") || s.equals("cuda") || s.equals("auto"),
           "cpu, cuda or auto",
           "ONNX Runtime execution provider: auto uses CUDA when the GPU build (mvn -Pgpu) finds a GPU, else CPU, and says so in the log and in every shard result; cuda refuses to start without it.");
+  public static final Setting<Boolean> DETERMINISTIC_COMPUTE =
+      new Setting<>(
+          "worker.deterministic-compute",
+          "false",
+          Boolean::valueOf,
+          v -> true,
+          "true or false",
+          "Asks ONNX Runtime for deterministic kernels (SessionOptions.setDeterministicCompute), recorded in every shard result's envelope. Off by default: on CPU the kernels the fleet runs are already deterministic for a given batch shape and thread count (measured: `evalfleet noise-floor` finds no difference from it), it cannot make a dynamically quantised model batch-invariant, and ONNX Runtime promises no cross-machine reproducibility either way; on CUDA it trades speed for run-to-run repeatability. Turn it on for GPU workers whose noise floor is above a policy's margins.");
   public static final Setting<String> ALLOWED_ROOTS =
       new Setting<>(
           "storage.allowed-roots",
@@ -300,6 +308,7 @@ public final class FleetConfig {
           LOGITS_BUDGET,
           MAX_SEQ_LEN,
           EXECUTION_PROVIDER,
+          DETERMINISTIC_COMPUTE,
           DRAIN_TIMEOUT,
           CACHE_MAX_BYTES,
           CONCURRENT_MODEL_LOADS,

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.evalfleet.common.archive.BaselineSnapshot;
 import io.evalfleet.common.archive.EvaluationLock;
+import io.evalfleet.common.archive.NoiseFloorRecord;
 import io.evalfleet.common.archive.SubsetManifest;
 import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Coverage;
@@ -18,6 +19,7 @@ import io.evalfleet.common.contract.ReviewRef;
 import io.evalfleet.common.contract.RowOrder;
 import io.evalfleet.common.contract.RunCancelled;
 import io.evalfleet.common.contract.RunProgress;
+import io.evalfleet.common.contract.ScoringEnvelope;
 import io.evalfleet.common.contract.ScoringEnvironment;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.SequentialDecision;
@@ -204,6 +206,20 @@ class WireFormatTest {
         ScoringJob.class);
   }
 
+  /** A full scoring envelope, as a GPU worker reports it. */
+  static final ScoringEnvelope ENVELOPE =
+      ScoringEnvelope.builder()
+          .executionProvider("cuda")
+          .onnxRuntime("1.29.0")
+          .batching("padded-batches")
+          .maxBatchSize(32)
+          .intraOpThreads(2)
+          .deterministicCompute(false)
+          .cpuArch("amd64")
+          .cpuModel("Intel(R) Xeon(R) Platinum 8375C CPU @ 2.90GHz")
+          .gpu("NVIDIA H100 80GB HBM3")
+          .build();
+
   @Test
   void shardResult() {
     Golden.assertMessage(
@@ -223,7 +239,10 @@ class WireFormatTest {
             .attempt(2)
             .environment(
                 new ScoringEnvironment(
-                    "1.20.0", "cpu-avx512", "input_ids:int64[?,?] -> logits:float[?,?,?]"))
+                    "1.20.0",
+                    "cpu-avx512",
+                    "input_ids:int64[?,?] -> logits:float[?,?,?]",
+                    ENVELOPE))
             .sketches(Map.of("kl", "AAECAw=="))
             .build(),
         ShardResult.class);
@@ -470,12 +489,40 @@ class WireFormatTest {
             .scoresReused(true)
             .decidedAt(T1)
             .embedding(EMBEDDING)
+            .envelopes(
+                List.of(
+                    ENVELOPE,
+                    ENVELOPE.toBuilder().batching("one-at-a-time").maxBatchSize(1).build()))
             .build(),
         EvaluationLock.class);
     Golden.assertArchived(
         "evaluation-lock.minimal.json",
         EvaluationLock.builder().model("minilm").version("abc123").scoresReused(false).build(),
         EvaluationLock.class);
+  }
+
+  @Test
+  void noiseFloor() {
+    Golden.assertArchived(
+        "noise-floor.full.json",
+        NoiseFloorRecord.builder()
+            .model("minilm")
+            .artifactSha256("a".repeat(64))
+            .profile(ENVELOPE.profile())
+            .task("embedding")
+            .subsetSha256("b".repeat(64))
+            .rows(240)
+            .measuredAt(Instant.parse("2026-12-06T08:00:00Z"))
+            .envelopes(List.of(ENVELOPE, ENVELOPE.toBuilder().maxBatchSize(1).build()))
+            .metrics(
+                Map.of(
+                    "mean_cosine",
+                    NoiseFloorRecord.MetricSpread.of(List.of(0.5, 0.5005)),
+                    "spearman",
+                    NoiseFloorRecord.MetricSpread.of(List.of(0.0, 0.0))))
+            .rowValues(Map.of("cosine", new NoiseFloorRecord.RowSpread(0.0123, 0.0089)))
+            .build(),
+        NoiseFloorRecord.class);
   }
 
   @Test

@@ -46,8 +46,26 @@ import org.apache.commons.math3.distribution.NormalDistribution;
 public final class Decider {
   private final Policy policy;
 
+  /** Per metric, the relative noise floor its tests are widened by; empty for most decisions. */
+  private final Map<String, Double> widening;
+
   public Decider(Policy policy) {
+    this(policy, Map.of());
+  }
+
+  private Decider(Policy policy, Map<String, Double> widening) {
     this.policy = policy;
+    this.widening = Map.copyOf(widening);
+  }
+
+  /**
+   * This decider with each named metric's tests widened by its relative noise floor w (see {@link
+   * NoiseFloor}): "degraded" tests against margin + w, "non-inferior" against margin − w, and the
+   * interval reported is widened by w on each side, so that a change no larger than the noise
+   * between two scoring envelopes flips the status neither way.
+   */
+  public Decider widenedBy(Map<String, Double> floors) {
+    return new Decider(policy, floors);
   }
 
   /** A decider under the classpath default policy. */
@@ -134,8 +152,9 @@ public final class Decider {
       } else {
         double[] badness = badness(metric, bootstrap);
         double margin = rule.margin();
-        rawDegraded[i] = pValue(badness, b -> b <= margin);
-        rawNonInferior[i] = pValue(badness, b -> b >= margin);
+        double floor = widening.getOrDefault(metric, 0.0);
+        rawDegraded[i] = pValue(badness, b -> b <= margin + floor);
+        rawNonInferior[i] = pValue(badness, b -> b >= margin - floor);
       }
     }
     double[] adjustedDegraded = adjustGates(decided, rawDegraded);
@@ -224,7 +243,8 @@ public final class Decider {
         rule.gate()
             ? policy.correction().intervalConfidence(policy.alpha(), gateCount)
             : 1 - policy.alpha();
-    Interval interval = interval(bootstrap.resampledChanges().get(metric), confidence);
+    Interval interval =
+        widened(interval(bootstrap.resampledChanges().get(metric), confidence), metric);
     double candidate = bootstrap.candidate().get(metric);
     // Never narrower than the margin: the band is a second signal, not a stricter gate.
     Optional<VarianceBand> band =
@@ -347,6 +367,13 @@ public final class Decider {
         null,
         sentence,
         null);
+  }
+
+  private Interval widened(Interval interval, String metric) {
+    double floor = widening.getOrDefault(metric, 0.0);
+    return floor == 0
+        ? interval
+        : new Interval(interval.low() - floor, interval.high() + floor, interval.confidence());
   }
 
   /** The percentiles over tokens the candidate's sketches give, by metric name. */

@@ -23,6 +23,8 @@ import java.util.Map;
  * @param metrics how each metric is judged, by metric name; at least one
  * @param sequential whether and how a run may stop early on a completed prefix of its rows; null:
  *     {@link SequentialSettings#DISABLED}
+ * @param noiseFloor what a comparison across scoring envelopes does with a measured noise floor;
+ *     null: {@link NoiseFloorPolicy#DEFAULTS}
  * @throws InvalidPolicyException listing every bad value
  */
 public record Policy(
@@ -35,7 +37,8 @@ public record Policy(
     int bandMinSnapshots,
     int bandWindow,
     Map<String, MetricPolicy> metrics,
-    SequentialSettings sequential) {
+    SequentialSettings sequential,
+    NoiseFloorPolicy noiseFloor) {
 
   /** Fewer resamples leave the tail quantiles of a 97.5% interval to a handful of draws. */
   public static final int MIN_RESAMPLES = 200;
@@ -68,9 +71,10 @@ public record Policy(
       throw new InvalidPolicyException("policy " + policyVersion, problems);
     }
     metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+    noiseFloor = noiseFloor == null ? NoiseFloorPolicy.DEFAULTS : noiseFloor;
   }
 
-  /** A policy without early stopping: every row is scored. */
+  /** A policy without early stopping and with the default {@code noise_floor} section. */
   public Policy(
       String policyVersion,
       double familyConfidence,
@@ -92,6 +96,32 @@ public record Policy(
         bandWindow,
         metrics,
         SequentialSettings.DISABLED);
+  }
+
+  /** A policy with the default {@code noise_floor} section. */
+  public Policy(
+      String policyVersion,
+      double familyConfidence,
+      int bootstrapResamples,
+      long seed,
+      Correction correction,
+      double bandK,
+      int bandMinSnapshots,
+      int bandWindow,
+      Map<String, MetricPolicy> metrics,
+      SequentialSettings sequential) {
+    this(
+        policyVersion,
+        familyConfidence,
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        sequential,
+        NoiseFloorPolicy.DEFAULTS);
   }
 
   /** α the looks of a sequential decision spend: α·{@code alpha_share}. */
@@ -118,7 +148,8 @@ public record Policy(
         bandMinSnapshots,
         bandWindow,
         metrics,
-        sequential);
+        sequential,
+        noiseFloor);
   }
 
   /** This policy with other early-stopping settings. */
@@ -133,7 +164,24 @@ public record Policy(
         bandMinSnapshots,
         bandWindow,
         metrics,
-        settings);
+        settings,
+        noiseFloor);
+  }
+
+  /** This policy with another {@code noise_floor} section. */
+  public Policy withNoiseFloor(NoiseFloorPolicy floor) {
+    return new Policy(
+        policyVersion,
+        familyConfidence,
+        bootstrapResamples,
+        seed,
+        correction,
+        bandK,
+        bandMinSnapshots,
+        bandWindow,
+        metrics,
+        sequential,
+        floor);
   }
 
   /** α for the family of gating metrics. */

@@ -138,7 +138,8 @@ public final class PolicyFile {
       @JsonProperty("band_min_snapshots") Integer bandMinSnapshots,
       @JsonProperty("band_window") Integer bandWindow,
       @JsonProperty("metrics") Map<String, RawMetric> metrics,
-      @JsonProperty("sequential") RawSequential sequential) {
+      @JsonProperty("sequential") RawSequential sequential,
+      @JsonProperty("noise_floor") RawNoiseFloor noiseFloor) {
 
     List<String> problems() {
       List<String> problems = new ArrayList<>();
@@ -169,6 +170,13 @@ public final class PolicyFile {
       }
       if (sequential != null) {
         problems.addAll(sequential.problems());
+      }
+      if (noiseFloor != null) {
+        enumProblem(
+            problems,
+            "noise_floor.across_envelopes",
+            noiseFloor.acrossEnvelopes(),
+            NoiseFloorPolicy.AcrossEnvelopes.class);
       }
       return problems;
     }
@@ -206,7 +214,11 @@ public final class PolicyFile {
           bandMinSnapshots,
           bandWindow,
           byName,
-          sequentialSettings());
+          sequentialSettings(),
+          noiseFloor == null
+              ? NoiseFloorPolicy.DEFAULTS
+              : new NoiseFloorPolicy(
+                  parse(NoiseFloorPolicy.AcrossEnvelopes.class, noiseFloor.acrossEnvelopes())));
     }
   }
 
@@ -227,6 +239,12 @@ public final class PolicyFile {
       return problems;
     }
   }
+
+  /**
+   * The optional {@code noise_floor} section; absent, comparisons across envelopes are widened by a
+   * measured floor.
+   */
+  private record RawNoiseFloor(@JsonProperty("across_envelopes") String acrossEnvelopes) {}
 
   private record RawMetric(
       @JsonProperty("direction") String direction,

@@ -97,6 +97,8 @@ public final class SequentialDecider {
           null);
     }
     int used = unitCount * units;
+    where =
+        String.format(Locale.ROOT, "look %d, on the first %,d of %,d rows", look, used, rowsTotal);
     Map<String, double[]> candidate = prefix(candidateRows, used);
     Map<String, double[]> baseline = new LinkedHashMap<>(prefix(baselineRows, used));
     // The baseline's own comparison with its predecessor is not the candidate's to pair with.
@@ -393,7 +395,8 @@ public final class SequentialDecider {
       return builder.limit(j.rule.limit()).evidence(j.sentence).build();
     }
     double baseline = baselineValues.get(j.metric);
-    double change = (candidate - baseline) / Math.abs(baseline);
+    // A baseline of 0 has no relative change; its form is unavailable, and the value reports none.
+    double change = baseline == 0 ? Double.NaN : (candidate - baseline) / Math.abs(baseline);
     j.sentence =
         Evidence.sequentialSentence(
             j.metric,
@@ -414,7 +417,7 @@ public final class SequentialDecider {
     return builder
         .baseline(baseline)
         .delta(candidate - baseline)
-        .relativeDelta(change)
+        .relativeDelta(Double.isFinite(change) ? change : null)
         .margin(j.rule.margin())
         .evidence(j.sentence)
         .build();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.evalfleet.common.contract.Coverage;
 import io.evalfleet.common.contract.RetrievalStep;
 import io.evalfleet.common.contract.RowOrder;
+import io.evalfleet.common.contract.ScoringEnvelope;
 import io.evalfleet.common.contract.SequentialDecision;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.kafka.JsonSerde;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.apache.kafka.common.serialization.Serde;
 
@@ -146,6 +148,9 @@ public final class RunState {
   @JsonIgnore private final TreeSet<String> runtimes = new TreeSet<>();
   @JsonIgnore private final TreeSet<String> hardware = new TreeSet<>();
   @JsonIgnore private final TreeSet<String> signatures = new TreeSet<>();
+
+  /** The distinct envelopes the done shards were scored under, by their description. */
+  @JsonIgnore private final TreeMap<String, ScoringEnvelope> envelopes = new TreeMap<>();
 
   RunState() {}
 
@@ -408,6 +413,9 @@ public final class RunState {
         addIfPresent(runtimes, shard.runtime());
         addIfPresent(hardware, shard.hardware());
         addIfPresent(signatures, shard.signature());
+        if (shard.envelope() != null) {
+          envelopes.put(shard.envelope().describe(), shard.envelope());
+        }
       }
       case PLANNED -> {}
     }
@@ -425,6 +433,7 @@ public final class RunState {
     copy.runtimes.addAll(runtimes);
     copy.hardware.addAll(hardware);
     copy.signatures.addAll(signatures);
+    copy.envelopes.putAll(envelopes);
     return copy;
   }
 
@@ -573,6 +582,11 @@ public final class RunState {
 
   public List<String> hardware() {
     return List.copyOf(hardware);
+  }
+
+  /** The distinct envelopes the shards were scored under, as the workers reported them. */
+  public List<ScoringEnvelope> envelopes() {
+    return List.copyOf(envelopes.values());
   }
 
   /** The model signatures the shards reported: one, unless workers disagree. */

@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.run;
 
 import com.fasterxml.jackson.annotation.JsonAutoDetect;
 import com.fasterxml.jackson.annotation.JsonAutoDetect.Visibility;
+import io.evalfleet.common.contract.ScoringEnvelope;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.kafka.JsonSerde;
 import java.time.Instant;
@@ -49,6 +50,7 @@ public final class ShardState {
   private String runtime;
   private String hardware;
   private String signature;
+  private ScoringEnvelope envelope;
 
   ShardState() {}
 
@@ -123,6 +125,7 @@ public final class ShardState {
       this.runtime = result.environment().onnxRuntime();
       this.hardware = result.environment().hardware();
       this.signature = result.environment().modelSignature();
+      this.envelope = result.environment().envelope();
     }
   }
 
@@ -140,5 +143,10 @@ public final class ShardState {
 
   public String signature() {
     return signature;
+  }
+
+  /** The envelope the shard was scored under, or null (not scored yet, or not reported). */
+  public ScoringEnvelope envelope() {
+    return envelope;
   }
 }

@@ -3,17 +3,21 @@ package io.evalfleet.dispatcher.topology;
 import io.evalfleet.common.archive.BaselineSnapshot;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.archive.EvaluationLock;
+import io.evalfleet.common.archive.NoiseFloorRecord;
 import io.evalfleet.common.archive.ScoreKey;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MetricValue;
+import io.evalfleet.common.contract.ScoringEnvelope;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.Evaluator;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.TokenSketch;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.decision.Decider;
 import io.evalfleet.dispatcher.decision.Look;
 import io.evalfleet.dispatcher.decision.MetricVector;
+import io.evalfleet.dispatcher.decision.NoiseFloor;
 import io.evalfleet.dispatcher.decision.RowColumns;
 import io.evalfleet.dispatcher.decision.Verdict;
 import io.evalfleet.dispatcher.run.RunState;
@@ -383,18 +387,71 @@ final class Decision implements Callable<Decision.Outcome> {
                                 + endedFirst(version)
                                 + ", but the run is compared with version "
                                 + baseline.version())));
+    NoiseFloor.Assessment floor = noiseFloor(baseline);
+    reasons.addAll(floor.reasons());
+    Decider decider =
+        floor.widening().isEmpty()
+            ? dispatching.decider
+            : dispatching.decider.widenedBy(floor.widening());
     try {
-      return new Compared(
-          dispatching.decider.compare(
+      Verdict verdict =
+          decider.compare(
               vector,
               baseline.version(),
               baselineRows,
               bandHistory(event.model(), baseline.version()),
-              notComparable));
+              notComparable);
+      return new Compared(
+          floor.refused() ? new Verdict(Flag.WARN, verdict.metrics(), verdict.reasons()) : verdict);
     } catch (IllegalArgumentException e) {
       return new NotCompared(
           "cannot compare with baseline version " + baseline.version() + ": " + e.getMessage());
     }
+  }
+
+  /**
+   * What the scoring envelopes of this run and its baseline, and the model's archived noise floor,
+   * say about their comparison. The floor is looked up for the candidate's weights on its profiles,
+   * then for the baseline's; an archive that cannot be read leaves it out, with a warning in the
+   * log.
+   */
+  private NoiseFloor.Assessment noiseFloor(BaselineRecord baseline) {
+    StagedWeightEvent event = run.event();
+    List<ScoringEnvelope> baselineEnvelopes = List.of();
+    NoiseFloorRecord floor = null;
+    try {
+      baselineEnvelopes =
+          dispatching
+              .archive
+              .lock(event.model(), baseline.version())
+              .map(EvaluationLock::envelopes)
+              .orElse(List.of());
+      floor = floorOf(event.artifact().sha256(), run.envelopes());
+      if (floor == null) {
+        floor = floorOf(baseline.artifactSha256(), baselineEnvelopes);
+      }
+    } catch (IOException | RuntimeException e) {
+      log.warn(
+          "cannot read the envelopes or noise floor of {} (comparing without them): {}",
+          event.model(),
+          e.toString());
+    }
+    return NoiseFloor.assess(
+        dispatching.policy, baseline.version(), run.envelopes(), baselineEnvelopes, floor);
+  }
+
+  private NoiseFloorRecord floorOf(String artifactSha256, List<ScoringEnvelope> envelopes)
+      throws IOException {
+    if (artifactSha256 == null) {
+      return null;
+    }
+    for (String profile : envelopes.stream().map(ScoringEnvelope::profile).distinct().toList()) {
+      Optional<NoiseFloorRecord> floor = dispatching.archive.noiseFloor(artifactSha256, profile);
+      if (floor.isPresent()) {
+        return floor.get();
+      }
+    }
+    return null;
   }
 
   /**
@@ -463,6 +520,7 @@ final class Decision implements Callable<Decision.Outcome> {
               .scoresReused(reusedScores != null)
               .decidedAt(now)
               .embedding(conventionsOf(event))
+              .envelopes(run.envelopes())
               .build();
       return new Archived(scores, dispatching.archive.writeLock(lock));
     } catch (IOException | RuntimeException e) {

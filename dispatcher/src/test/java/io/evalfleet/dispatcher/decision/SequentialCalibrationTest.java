@@ -179,7 +179,7 @@ class SequentialCalibrationTest {
 
   private static void print(Result r) {
     System.out.printf(
-        "%s effect %.3f: sequential RED %.3f GREEN %.3f end %.3f rows %.3f | fixed RED %.3f GREEN %.3f | peeking RED %.3f GREEN %.3f rows %.3f%n",
+        "%s effect %.3f: sequential RED %.3f GREEN %.3f end %.3f rows %.3f | fixed RED %.3f GREEN %.3f | peeking RED %.3f GREEN %.3f rows %.3f | then fixed RED %.3f GREEN %.3f%n",
         r.rows(),
         r.effect(),
         r.sequential().red(),
@@ -190,7 +190,9 @@ class SequentialCalibrationTest {
         r.fixed().green(),
         r.peeking().red(),
         r.peeking().green(),
-        r.peeking().fractionScored());
+        r.peeking().fractionScored(),
+        r.sequentialThenFixed().red(),
+        r.sequentialThenFixed().green());
   }
 
   private static Map<String, double[]> prefix(Map<String, double[]> columns, int rows) {

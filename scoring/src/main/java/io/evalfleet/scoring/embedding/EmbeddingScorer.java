@@ -67,6 +67,9 @@ public final class EmbeddingScorer implements TaskScorer {
   private final int batchSize;
   private final int defaultMaxSeqLen;
 
+  /** False only to measure a model's noise floor: then every model runs in padded batches. */
+  private final boolean probeBatchInvariance;
+
   /** Per model digest, whether its scores are batch-invariant (probed once per model). */
   private final Cache<String, Boolean> batchInvariant =
       Caffeine.newBuilder().maximumSize(1_000).build();
@@ -77,6 +80,21 @@ public final class EmbeddingScorer implements TaskScorer {
    */
   public EmbeddingScorer(
       ModelSessions sessions, SubsetReader subsets, int batchSize, int defaultMaxSeqLen) {
+    this(sessions, subsets, batchSize, defaultMaxSeqLen, true);
+  }
+
+  /**
+   * @param probeBatchInvariance false to run every model in padded batches of {@code batchSize},
+   *     even one whose embeddings move with their batch: how {@code evalfleet noise-floor} measures
+   *     what batching does to a model. A worker always probes.
+   */
+  public EmbeddingScorer(
+      ModelSessions sessions,
+      SubsetReader subsets,
+      int batchSize,
+      int defaultMaxSeqLen,
+      boolean probeBatchInvariance) {
+    this.probeBatchInvariance = probeBatchInvariance;
     this.sessions = sessions;
     this.subsets = subsets;
     this.batchSize = batchSize;
@@ -197,6 +215,9 @@ public final class EmbeddingScorer implements TaskScorer {
   private boolean isBatchInvariant(
       LoadedModel model, HuggingFaceTokenizer tokenizer, EmbeddingConventions conventions)
       throws ScoringException {
+    if (!probeBatchInvariance) {
+      return true;
+    }
     // Pooling decides which token vectors count (last-token and max read what mean averages away).
     String key = model.sha256() + "|" + conventions.pooling() + "|" + conventions.output();
     Boolean known = batchInvariant.getIfPresent(key);

@@ -64,6 +64,9 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
 
   private final ExecutionProvider provider;
 
+  /** Whether sessions ask ONNX Runtime for deterministic kernels. */
+  private final boolean deterministicCompute;
+
   /** Where loads are counted: a private registry until {@link #bindTo} names the real one. */
   private volatile LoadMeters loadMeters = new LoadMeters(new SimpleMeterRegistry());
 
@@ -133,7 +136,22 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
       ExecutionProvider provider,
       int concurrentLoads,
       int maxLoaded) {
+    this(cache, intraOpThreads, provider, concurrentLoads, maxLoaded, false);
+  }
+
+  /**
+   * @param deterministicCompute whether every session asks ONNX Runtime for deterministic kernels
+   *     ({@code SessionOptions.setDeterministicCompute}; {@code worker.deterministic-compute})
+   */
+  public ModelSessions(
+      ArtifactCache cache,
+      int intraOpThreads,
+      ExecutionProvider provider,
+      int concurrentLoads,
+      int maxLoaded,
+      boolean deterministicCompute) {
     provider.checkAvailable();
+    this.deterministicCompute = deterministicCompute;
     if (maxLoaded < 1) {
       throw new IllegalArgumentException("at least one model must fit, got maxLoaded=" + maxLoaded);
     }
@@ -154,6 +172,16 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
 
   public OrtEnvironment environment() {
     return env;
+  }
+
+  /** ONNX Runtime intra-op threads of every session. */
+  public int intraOpThreads() {
+    return intraOpThreads;
+  }
+
+  /** Whether sessions ask ONNX Runtime for deterministic kernels. */
+  public boolean deterministicCompute() {
+    return deterministicCompute;
   }
 
   /**
@@ -237,6 +265,7 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
       options.setInterOpNumThreads(1);
       options.addConfigEntry("session.intra_op.allow_spinning", "0");
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      options.setDeterministicCompute(deterministicCompute);
       ExecutionProvider.Choice choice = provider.apply(options);
       long started = System.nanoTime();
       // By path, so that ONNX Runtime finds external data files beside the model.
@@ -358,6 +387,7 @@ public final class ModelSessions implements AutoCloseable, MeterBinder {
       // steal them from the model's next run (measured: perplexity at 0.52x of the bare forward
       // loop).
       options.addConfigEntry("session.intra_op.allow_spinning", "0");
+      options.setDeterministicCompute(deterministicCompute);
       return env.createSession(in.readAllBytes(), options);
     } catch (IOException | OrtException e) {
       throw new IllegalStateException("cannot load " + resource, e);
