@@ -25,6 +25,7 @@ class LaptopCommandLineHelpTest {
         "bench nll-head",
         "bench bootstrap",
         "bench sequential",
+        "bench sequential-fleet",
         "submit",
         "inspect"
       })

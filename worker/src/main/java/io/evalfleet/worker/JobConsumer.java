@@ -26,6 +26,7 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.Producer;
@@ -73,6 +74,10 @@ final class JobConsumer implements Runnable {
   private final Counter isolatedDied;
   private final Counter isolatedFailed;
   private final Counter isolatedAbandoned;
+  private final Counter skippedCancelled;
+
+  /** Runs whose jobs are skipped: decided before their end (see {@link CancelledRuns}). */
+  private volatile Predicate<String> cancelledRuns = runId -> false;
 
   /** Meters tagged by task (and outcome), each registered when first used and then kept. */
   private final Map<String, Timer> durations = new ConcurrentHashMap<>();
@@ -130,6 +135,7 @@ final class JobConsumer implements Runnable {
     this.isolatedDied = FleetMeter.ISOLATED_SCORINGS.counter(registry, "died");
     this.isolatedAbandoned = FleetMeter.ISOLATED_SCORINGS.counter(registry, "abandoned");
     this.isolatedFailed = FleetMeter.ISOLATED_SCORINGS.counter(registry, "failed");
+    this.skippedCancelled = FleetMeter.JOBS_SKIPPED.counter(registry, "cancelled");
     this.loop =
         CommitSafeLoop.builder(consumer, Topics.JOBS, this::process)
             .name("worker")
@@ -145,6 +151,15 @@ final class JobConsumer implements Runnable {
                     FleetMeter.PARTITIONS_PAUSED,
                     FleetMeter.REBALANCES))
             .build();
+  }
+
+  /**
+   * Skips the jobs of the runs {@code cancelled} names: committed without being scored (no model is
+   * loaded). Set before {@link #run()}.
+   */
+  JobConsumer skipping(Predicate<String> cancelled) {
+    this.cancelledRuns = cancelled;
+    return this;
   }
 
   @Override
@@ -188,6 +203,13 @@ final class JobConsumer implements Runnable {
                       new ProducerRecord<>(
                           Topics.RESULTS, failure.model(), Json.write(failure.result())),
                       "the failure of " + failure.result().jobId()));
+      delivery.done();
+      return;
+    }
+    if (cancelledRuns.test(job.runId())) {
+      // Its run was decided before its end: no answer is awaited, and none is sent.
+      skippedCancelled.increment();
+      log.debug("skipping job {}: run {} is cancelled", job.jobId(), job.runId());
       delivery.done();
       return;
     }

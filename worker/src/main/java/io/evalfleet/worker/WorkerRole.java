@@ -36,6 +36,8 @@ public class WorkerRole implements AutoCloseable {
   private final KafkaProducer<String, byte[]> producer;
   private final JobConsumer jobs;
   private final Thread pollThread;
+  private final CancelledRuns cancelled;
+  private final Thread cancelledThread;
   private final List<KafkaClientMetrics> clientMetrics;
 
   public WorkerRole(FleetConfig config, String workerId, Path cacheDir) {
@@ -74,10 +76,16 @@ public class WorkerRole implements AutoCloseable {
             config.get(FleetConfig.MAX_DELIVERIES),
             isolation,
             registry);
+    this.cancelled =
+        new CancelledRuns(KafkaClients.committedReader(config, workerId + "-cancelled"));
+    jobs.skipping(cancelled::isCancelled);
+    this.cancelledThread = new Thread(cancelled, workerId + "-cancelled");
+    cancelledThread.setDaemon(true);
     this.pollThread = new Thread(jobs, workerId + "-poll");
   }
 
   public WorkerRole start() {
+    cancelledThread.start();
     pollThread.start();
     return this;
   }
@@ -103,6 +111,8 @@ public class WorkerRole implements AutoCloseable {
     isolation.close();
     jobs.close(timeout);
     pollThread.join(timeout.toMillis() + 10_000);
+    cancelled.close();
+    cancelledThread.join(10_000);
     scoring.shutdown();
     scoring.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS);
     clientMetrics.forEach(KafkaClientMetrics::close);

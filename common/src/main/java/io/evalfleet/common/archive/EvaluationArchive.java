@@ -117,10 +117,35 @@ public final class EvaluationArchive {
   public String writeScores(
       ScoreKey key, Map<String, double[]> rows, Map<String, String> sketches, Provenance provenance)
       throws IOException {
+    return writeScores(key, rows, null, sketches, provenance);
+  }
+
+  /**
+   * Writes the per-row scores of some of a subset's rows (a sequential run stopped early): value
+   * {@code i} of each column is file row {@code fileRows[i]}. They go beside the key's scores,
+   * named by the rows they hold ({@code <key>.rows-<n>.parquet}), so an identical evaluation never
+   * reuses them as a whole one's; {@link #readScores} puts each value back at its row. With {@code
+   * fileRows} null, the scores of every row, as {@link #writeScores(ScoreKey, Map, Map,
+   * Provenance)}.
+   */
+  public String writeScores(
+      ScoreKey key,
+      Map<String, double[]> rows,
+      long[] fileRows,
+      Map<String, String> sketches,
+      Provenance provenance)
+      throws IOException {
     Map<String, String> metadata = new LinkedHashMap<>();
     sketches.forEach((name, sketch) -> metadata.put(SKETCH_METADATA + name, sketch));
     writeJson(provenancePath(key), provenance);
-    Path target = scoresPath(key);
+    Path target =
+        fileRows == null
+            ? scoresPath(key)
+            : new Path(
+                scoresPath(key).toString().replaceFirst("\\.parquet$", "")
+                    + ".rows-"
+                    + fileRows.length
+                    + ".parquet");
     Types.MessageTypeBuilder builder = Types.buildMessage();
     builder.required(PrimitiveTypeName.INT64).named("row");
     rows.keySet().forEach(name -> builder.required(PrimitiveTypeName.DOUBLE).named(name));
@@ -137,7 +162,7 @@ public final class EvaluationArchive {
             .withExtraMetaData(metadata)
             .build()) {
       for (int i = 0; i < count; i++) {
-        Group row = groups.newGroup().append("row", (long) i);
+        Group row = groups.newGroup().append("row", fileRows == null ? (long) i : fileRows[i]);
         for (var column : rows.entrySet()) {
           row.append(column.getKey(), column.getValue()[i]);
         }
@@ -205,7 +230,11 @@ public final class EvaluationArchive {
     return fs().exists(new Path(uri));
   }
 
-  /** Per-row scores from a score file written by {@link #writeScores}, by column name. */
+  /**
+   * Per-row scores from a score file written by {@link #writeScores}, by column name, each value at
+   * its file row; the rows a file does not hold (the scores of a run stopped early) are NaN, and a
+   * column ends at the last row held.
+   */
   public Map<String, double[]> readScores(String uri) throws IOException {
     return readScores(new Path(uri));
   }
@@ -218,23 +247,32 @@ public final class EvaluationArchive {
       Group row;
       while ((row = reader.read()) != null) {
         var type = row.getType();
+        int at = type.containsField("row") ? Math.toIntExact(row.getLong("row", 0)) : rows;
         for (int f = 0; f < type.getFieldCount(); f++) {
           String name = type.getFieldName(f);
           if (!name.equals("row")) {
-            double[] column = columns.computeIfAbsent(name, n -> new double[1024]);
-            if (rows == column.length) {
-              column = Arrays.copyOf(column, column.length * 2);
+            double[] column = columns.computeIfAbsent(name, n -> unscored(1024));
+            if (at >= column.length) {
+              int length = column.length;
+              column = Arrays.copyOf(column, Math.max(length * 2, at + 1));
+              Arrays.fill(column, length, column.length, Double.NaN);
               columns.put(name, column);
             }
-            column[rows] = row.getDouble(f, 0);
+            column[at] = row.getDouble(f, 0);
           }
         }
-        rows++;
+        rows = Math.max(rows, at + 1);
       }
     }
     final int count = rows;
     columns.replaceAll((name, column) -> Arrays.copyOf(column, count));
     return columns;
+  }
+
+  private static double[] unscored(int length) {
+    double[] column = new double[length];
+    Arrays.fill(column, Double.NaN);
+    return column;
   }
 
   // ---- golden subsets built from traffic

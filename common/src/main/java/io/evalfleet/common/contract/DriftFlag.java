@@ -20,6 +20,8 @@ import java.util.TreeMap;
  * @param lockfile where the evaluation lockfile of this version was written
  * @param review where the version is reviewed, as its staged event named it (absent when it did
  *     not)
+ * @param sequential under a sequential policy: where in the run's seeded row order it stopped, and
+ *     why; absent under a fixed-sample policy
  */
 public record DriftFlag(
     Integer schemaVersion,
@@ -39,7 +41,8 @@ public record DriftFlag(
     String policyVersion,
     ChangeKind changeKind,
     String lockfile,
-    ReviewRef review) {
+    ReviewRef review,
+    SequentialDecision sequential) {
 
   public DriftFlag {
     Checks.schemaVersion(schemaVersion);
@@ -78,6 +81,7 @@ public record DriftFlag(
     builder.changeKind = changeKind;
     builder.lockfile = lockfile;
     builder.review = review;
+    builder.sequential = sequential;
     return builder;
   }
 
@@ -104,6 +108,7 @@ public record DriftFlag(
     private ChangeKind changeKind;
     private String lockfile;
     private ReviewRef review;
+    private SequentialDecision sequential;
 
     private Builder() {}
 
@@ -197,6 +202,11 @@ public record DriftFlag(
       return this;
     }
 
+    public Builder sequential(SequentialDecision sequential) {
+      this.sequential = sequential;
+      return this;
+    }
+
     /**
      * @throws ContractViolation where the record's checks refuse a component
      */
@@ -219,7 +229,8 @@ public record DriftFlag(
           policyVersion,
           changeKind,
           lockfile,
-          review);
+          review,
+          sequential);
     }
   }
 }

@@ -25,6 +25,9 @@ import java.util.List;
  * @param reference causal LM: the baseline model whose next-token distributions the job compares
  *     with the candidate's on the same windows (the token shift); null for no comparison
  * @param retrieval retrieval: the job's step and the run's embeddings folders; null for other tasks
+ * @param order the run's seeded row order, when its rows are scored in that order (a sequential
+ *     policy): {@code row_start} and {@code row_count} are then positions in the order, and the
+ *     job's values follow them; null: {@code row_start} and {@code row_count} are file rows
  */
 public record ScoringJob(
     Integer schemaVersion,
@@ -48,7 +51,8 @@ public record ScoringJob(
     Instant deadline,
     EmbeddingConventions embedding,
     ArtifactRef reference,
-    RetrievalStep retrieval) {
+    RetrievalStep retrieval,
+    RowOrder order) {
 
   @JsonCreator
   public ScoringJob {
@@ -80,6 +84,29 @@ public record ScoringJob(
               ? "is required for task retrieval"
               : "applies to task retrieval only, not to " + task.wireName());
     }
+    if (order != null && rowStart + rowCount > order.rowsTotal()) {
+      throw new ContractViolation(
+          "row_count",
+          "positions "
+              + rowStart
+              + "+"
+              + rowCount
+              + " run past the order's "
+              + order.rowsTotal()
+              + " rows");
+    }
+  }
+
+  /** The file rows this job scores, in the order its values follow. */
+  public long[] fileRows() {
+    if (order != null) {
+      return order.rows(rowStart, rowCount);
+    }
+    long[] rows = new long[rowCount];
+    for (int i = 0; i < rowCount; i++) {
+      rows[i] = rowStart + i;
+    }
+    return rows;
   }
 
   /** This job's shard with the candidate compared, token by token, with {@code baseline}. */
@@ -128,6 +155,7 @@ public record ScoringJob(
     builder.embedding = embedding;
     builder.reference = reference;
     builder.retrieval = retrieval;
+    builder.order = order;
     return builder;
   }
 
@@ -158,6 +186,7 @@ public record ScoringJob(
     private EmbeddingConventions embedding;
     private ArtifactRef reference;
     private RetrievalStep retrieval;
+    private RowOrder order;
 
     private Builder() {}
 
@@ -271,6 +300,11 @@ public record ScoringJob(
       return this;
     }
 
+    public Builder order(RowOrder order) {
+      this.order = order;
+      return this;
+    }
+
     /**
      * @throws ContractViolation where the record's checks refuse a component
      */
@@ -297,7 +331,8 @@ public record ScoringJob(
           deadline,
           embedding,
           reference,
-          retrieval);
+          retrieval,
+          order);
     }
   }
 }

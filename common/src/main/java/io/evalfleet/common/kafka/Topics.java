@@ -41,6 +41,12 @@ public final class Topics {
   public static final String RETRAIN_REQUESTS = "evalfleet.retrain-requests";
 
   /**
+   * Runs whose remaining jobs need not be scored (a sequential run stopped early); keyed by run id
+   * (compacted), the value the time it ended. Every worker follows it and skips those runs' jobs.
+   */
+  public static final String RUNS_CANCELLED = "evalfleet.runs.cancelled";
+
+  /**
    * Records that could not be parsed or processed, with headers saying where from and why; keyed as
    * the original.
    */
@@ -56,11 +62,15 @@ public final class Topics {
           RUN_PROGRESS,
           MONITOR,
           RETRAIN_REQUESTS,
+          RUNS_CANCELLED,
           DLQ);
 
   /** Topics whose latest value per key is all that matters. */
   public static boolean isCompacted(String topic) {
-    return topic.equals(DRIFT_FLAGS) || topic.equals(BASELINES) || topic.equals(RETRAIN_REQUESTS);
+    return topic.equals(DRIFT_FLAGS)
+        || topic.equals(BASELINES)
+        || topic.equals(RETRAIN_REQUESTS)
+        || topic.equals(RUNS_CANCELLED);
   }
 
   private Topics() {}

@@ -145,6 +145,12 @@ public enum FleetMeter {
       "jobs",
       "Suspect jobs (worker.max-deliveries deliveries without an answer) scored alone in a process of their own, by outcome: answered (the job was innocent), died (the evidence: the job is answered as crashed), abandoned (the worker stopped meanwhile; delivered again), failed (the process could not be started).",
       "outcome"),
+  JOBS_SKIPPED(
+      "evalfleet.worker.jobs.skipped",
+      Type.COUNTER,
+      "jobs",
+      "Jobs a worker received and did not score, by outcome: cancelled (the run was decided before its end, as a sequential run that stopped early; the job is committed without loading its model).",
+      "outcome"),
   JOB_DURATION(
       "evalfleet.job.duration",
       Type.TIMER,

@@ -17,10 +17,13 @@ import io.evalfleet.common.contract.MonitorResult;
 import io.evalfleet.common.contract.RetrainRequest;
 import io.evalfleet.common.contract.RetrievalStep;
 import io.evalfleet.common.contract.ReviewRef;
+import io.evalfleet.common.contract.RowOrder;
+import io.evalfleet.common.contract.RunCancelled;
 import io.evalfleet.common.contract.RunProgress;
 import io.evalfleet.common.contract.ScoringEnvelope;
 import io.evalfleet.common.contract.ScoringEnvironment;
 import io.evalfleet.common.contract.ScoringJob;
+import io.evalfleet.common.contract.SequentialDecision;
 import io.evalfleet.common.contract.ShardError;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
@@ -154,6 +157,7 @@ class WireFormatTest {
             .attempt(3)
             .deadline(T2)
             .reference(BASELINE_MODEL)
+            .order(new RowOrder(-4_611_686_018_427_387_904L, 20_000, 5))
             .build(),
         ScoringJob.class);
     Golden.assertMessage(
@@ -331,6 +335,13 @@ class WireFormatTest {
             .changeKind(ChangeKind.RETRAIN)
             .lockfile("file:///archive/locks/minilm/abc123.lock.json")
             .review(REVIEW)
+            .sequential(
+                new SequentialDecision(
+                    1000,
+                    20_000,
+                    4,
+                    SequentialDecision.Stop.RED,
+                    "spearman's confidence sequence lies beyond the margin after 1000 rows"))
             .build(),
         DriftFlag.class);
     Golden.assertMessage(
@@ -401,6 +412,14 @@ class WireFormatTest {
             .drifted(false)
             .build(),
         MonitorResult.class);
+  }
+
+  @Test
+  void runCancelled() {
+    Golden.assertMessage(
+        "run-cancelled.json",
+        new RunCancelled("run-1", "minilm", "stopped RED after 1000 of 20000 rows", T1),
+        RunCancelled.class);
   }
 
   @Test

@@ -67,6 +67,51 @@ public final class RowColumns {
   }
 
   /**
+   * Copies a successful shard's values to the rows {@code rows} (value {@code i} to row {@code
+   * rows[i]}): a shard of a seeded row order holds rows spread over the file.
+   *
+   * @throws IllegalArgumentException as {@link #add(ShardResult)}, or when {@code rows} does not
+   *     match the shard's values
+   */
+  public void add(ShardResult result, long[] rows) {
+    if (!columns.isEmpty() && !columns.keySet().equals(result.values().keySet())) {
+      throw new IllegalArgumentException(
+          "shard "
+              + result.jobId()
+              + " has values "
+              + result.values().keySet()
+              + ", other shards "
+              + columns.keySet());
+    }
+    if (rows.length != result.rowCount()) {
+      throw new IllegalArgumentException(
+          "shard " + result.jobId() + " has " + result.rowCount() + " rows, not " + rows.length);
+    }
+    for (long row : rows) {
+      if (row < 0 || row >= this.rows) {
+        throw new IllegalArgumentException(
+            "shard " + result.jobId() + " holds row " + row + ", outside the run's " + this.rows);
+      }
+    }
+    result
+        .values()
+        .forEach(
+            (name, part) -> {
+              double[] column = columns.computeIfAbsent(name, n -> unscored(this.rows));
+              for (int i = 0; i < part.length; i++) {
+                column[(int) rows[i]] = part[i];
+              }
+            });
+    result
+        .sketches()
+        .forEach(
+            (name, encoded) ->
+                sketches
+                    .computeIfAbsent(name, n -> TokenSketch.empty())
+                    .merge(TokenSketch.decode(encoded)));
+  }
+
+  /**
    * A column whose rows no shard scored (a retrieval subset's judgements) hold NaN, never a made-up
    * 0.
    */

@@ -1,5 +1,6 @@
 package io.evalfleet.dispatcher.plan;
 
+import io.evalfleet.common.contract.RowOrder;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -99,6 +100,51 @@ public final class ShardPlanner {
         count++;
         tokens += cost;
       }
+    }
+    if (count > 0) {
+      shards.add(new Shard(shards.size(), start, count));
+    }
+    return shards;
+  }
+
+  /**
+   * Shards over the positions of a seeded row order (a sequential run), cut at block boundaries so
+   * that each holds whole sampling units: at most {@code maxRows} rows (or one block, when a block
+   * is larger) and, when {@code rowTokens} is given (by file row), at most {@code maxTokens} tokens
+   * (or one block). Shard {@code i} holds the positions after shard {@code i - 1}'s, so dispatching
+   * them in index order scores the order's prefix first.
+   */
+  public List<Shard> plan(RowOrder order, long[] rowTokens) {
+    int rows = Math.toIntExact(order.rowsTotal());
+    if (rowTokens != null && rowTokens.length != rows) {
+      throw new IllegalArgumentException(
+          "costs for " + rowTokens.length + " rows, but the subset has " + rows);
+    }
+    long[] fileRows = rowTokens == null ? null : order.rows(0, rows);
+    long shuffled = order.shuffledRows();
+    List<Shard> shards = new ArrayList<>();
+    long start = 0;
+    int count = 0;
+    long tokens = 0;
+    for (long position = 0; position < rows; ) {
+      int step = position < shuffled ? order.unitRows() : 1;
+      long cost = 0;
+      if (fileRows != null) {
+        for (int i = 0; i < step; i++) {
+          cost += rowTokens[(int) fileRows[(int) position + i]];
+        }
+      }
+      if (count > 0 && (count + step > maxRows || tokens + cost > maxTokens)) {
+        shards.add(new Shard(shards.size(), start, count));
+        count = 0;
+      }
+      if (count == 0) {
+        start = position;
+        tokens = 0;
+      }
+      count += step;
+      tokens += cost;
+      position += step;
     }
     if (count > 0) {
       shards.add(new Shard(shards.size(), start, count));

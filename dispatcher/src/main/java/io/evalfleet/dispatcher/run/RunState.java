@@ -6,7 +6,9 @@ import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.Coverage;
 import io.evalfleet.common.contract.RetrievalStep;
+import io.evalfleet.common.contract.RowOrder;
 import io.evalfleet.common.contract.ScoringEnvelope;
+import io.evalfleet.common.contract.SequentialDecision;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.kafka.JsonSerde;
 import io.evalfleet.common.storage.Storage;
@@ -115,6 +117,28 @@ public final class RunState {
 
   /** Scores of an identical archived evaluation, used instead of scoring. */
   private String reusedScores;
+
+  /**
+   * Under a sequential policy: the seeded order its rows are scored in (its shards hold positions
+   * of it, dispatched in order); null when its shards hold file rows.
+   */
+  private RowOrder order;
+
+  /** Sequential: shards {@code 0 .. prefixShards - 1} are all scored, with {@code prefixRows}. */
+  private int prefixShards;
+
+  private long prefixRows;
+
+  /** Sequential: looks made at the completed prefix, and at how many rows the last was. */
+  private int looks;
+
+  private long lookedAtRows;
+
+  /** Sequential: RED or GREEN once a look stopped it early; null while it goes on. */
+  private SequentialDecision.Stop stopped;
+
+  /** Sequential: what the last look said, or why none was made. */
+  private String lookReason;
 
   /**
    * Once deciding: the baseline it is compared with, or null when it becomes the model's first
@@ -289,6 +313,82 @@ public final class RunState {
     return Optional.ofNullable(comparedWith);
   }
 
+  /** Scores its rows in {@code order}: its shards hold positions of it. */
+  public void order(RowOrder order) {
+    this.order = order;
+  }
+
+  public Optional<RowOrder> order() {
+    return Optional.ofNullable(order);
+  }
+
+  public int prefixShards() {
+    return prefixShards;
+  }
+
+  public long prefixRows() {
+    return prefixRows;
+  }
+
+  /** The completed prefix now reaches shard {@code shards}, over {@code rows} rows. */
+  public void extendPrefix(int shards, long rows) {
+    this.prefixShards = shards;
+    this.prefixRows = rows;
+  }
+
+  public int looks() {
+    return looks;
+  }
+
+  public long lookedAtRows() {
+    return lookedAtRows;
+  }
+
+  /** A look was made at the completed prefix; {@code reason} is what it said. */
+  public void looked(String reason) {
+    this.looks++;
+    this.lookedAtRows = prefixRows;
+    this.lookReason = reason;
+  }
+
+  /** No look could be made, for {@code reason} (said in the flag if the run goes to its end). */
+  public void notLooked(String reason) {
+    this.lookReason = reason;
+  }
+
+  /**
+   * A look at the completed prefix was conclusive: the run stops scoring and is decided against
+   * {@code baseline} from the prefix alone; its jobs still open hold no slot any more.
+   */
+  public void stop(SequentialDecision.Stop stop, BaselineRecord baseline) {
+    this.stopped = stop;
+    this.stage = Stage.DECIDING;
+    this.comparedWith = baseline;
+  }
+
+  /** Whether a look stopped it before its end. */
+  public boolean stoppedEarly() {
+    return stopped != null;
+  }
+
+  /** How a run under a sequential policy came to its flag; empty for a run scored in file order. */
+  public Optional<SequentialDecision> sequential() {
+    if (order == null) {
+      return Optional.empty();
+    }
+    if (stopped != null) {
+      return Optional.of(new SequentialDecision(prefixRows, rowsTotal, looks, stopped, lookReason));
+    }
+    return Optional.of(
+        new SequentialDecision(
+            rowsTotal,
+            rowsTotal,
+            looks,
+            SequentialDecision.Stop.END,
+            (lookReason == null ? "no look was made" : "no look stopped it (" + lookReason + ")")
+                + "; every row scored and decided as a fixed sample"));
+  }
+
   /** Takes the next never-published shard index and counts it as open. */
   public int takeNextShard() {
     open++;
@@ -350,6 +450,9 @@ public final class RunState {
   }
 
   public Coverage coverage() {
+    if (stopped != null) {
+      return new Coverage(prefixShards, shardsTotal, prefixRows, rowsTotal);
+    }
     return reusedScores != null
         ? new Coverage(shardsTotal, shardsTotal, rowsTotal, rowsTotal)
         : new Coverage(shardsDone, shardsTotal, rowsScored, rowsTotal);
@@ -466,8 +569,9 @@ public final class RunState {
     return rowsInFile > 0 ? rowsInFile : rowsTotal;
   }
 
+  /** Its jobs that hold a slot: none once it stopped early (what is still out is cancelled). */
   public int open() {
-    return open;
+    return stopped != null ? 0 : open;
   }
 
   public int preflightRetries() {

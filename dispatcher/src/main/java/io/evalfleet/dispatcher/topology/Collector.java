@@ -84,7 +84,8 @@ final class Collector {
       unknownRun(record, source, result);
       return IGNORED;
     }
-    ShardState shard = run == null ? null : book.shard(result.jobId());
+    // A run stopped early is decided from its prefix: what its cancelled jobs still answer is late.
+    ShardState shard = run == null || run.stoppedEarly() ? null : book.shard(result.jobId());
     if (shard == null
         || shard.status() != ShardState.Status.IN_FLIGHT
         || shard.index() != result.shardIndex()) {

@@ -344,6 +344,7 @@ final class Conclusion {
             .policyVersion(byPolicy ? dispatching.policy.policyVersion() : null)
             .changeKind(run.changeKind().orElse(event.changeKind()))
             .lockfile(lockfile)
+            .sequential(byPolicy ? run.sequential().orElse(null) : null)
             .build();
     book.publish(run.runId(), driftFlag, event.model());
   }

@@ -15,6 +15,7 @@ import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.TokenSketch;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.decision.Decider;
+import io.evalfleet.dispatcher.decision.Look;
 import io.evalfleet.dispatcher.decision.MetricVector;
 import io.evalfleet.dispatcher.decision.NoiseFloor;
 import io.evalfleet.dispatcher.decision.RowColumns;
@@ -44,7 +45,7 @@ final class Decision implements Callable<Decision.Outcome> {
   private static final Logger log = LoggerFactory.getLogger(Decision.class);
 
   /** The metrics of a token shift, which hold only against the version it was measured against. */
-  private static final List<String> SHIFT_METRICS =
+  static final List<String> SHIFT_METRICS =
       List.of(
           MetricNames.KL_MEAN,
           MetricNames.KL_P99,
@@ -144,6 +145,9 @@ final class Decision implements Callable<Decision.Outcome> {
   }
 
   private Outcome decide(long started) throws IOException {
+    if (run.stoppedEarly()) {
+      return stopped(started);
+    }
     StagedWeightEvent event = run.event();
     MetricVector vector;
     EvaluationArchive.Provenance provenance;
@@ -325,6 +329,24 @@ final class Decision implements Callable<Decision.Outcome> {
               + "): "
               + e.getMessage());
     }
+    SequentialLook.Paired paired = SequentialLook.rowsBothHave(event.task(), vector, baselineRows);
+    if (paired != null) {
+      reasons.add(
+          "baseline version "
+              + baseline.version()
+              + " was not scored on every row (it stopped early): compared on the "
+              + paired.rows()
+              + " of "
+              + vector.rows()
+              + " rows both runs have");
+      baselineRows = paired.baseline();
+      vector =
+          MetricVector.of(
+              event.task(),
+              paired.candidate(),
+              vector.sketches(),
+              MetricVector.units(event.task(), paired.candidate()));
+    }
     Map<String, String> notComparable = new LinkedHashMap<>(run.notComparable());
     run.provisionalBaseline()
         .filter(first -> !first.equals(baseline.version()))
@@ -367,10 +389,8 @@ final class Decision implements Callable<Decision.Outcome> {
                                 + baseline.version())));
     NoiseFloor.Assessment floor = noiseFloor(baseline);
     reasons.addAll(floor.reasons());
-    Decider decider =
-        floor.widening().isEmpty()
-            ? dispatching.decider
-            : dispatching.decider.widenedBy(floor.widening());
+    Decider fixed = run.looks() > 0 ? dispatching.deciderAfterLooks : dispatching.decider;
+    Decider decider = floor.widening().isEmpty() ? fixed : fixed.widenedBy(floor.widening());
     try {
       Verdict verdict =
           decider
@@ -452,8 +472,15 @@ final class Decision implements Callable<Decision.Outcome> {
         Map<String, String> sketches = new LinkedHashMap<>();
         vector.sketches().forEach((name, sketch) -> sketches.put(name, sketch.encode()));
         scores =
-            dispatching.archive.writeScores(
-                scoreKey(run), vector.rowValues(), sketches, provenance);
+            run.stoppedEarly()
+                ? dispatching.archive.writeScores(
+                    scoreKey(run),
+                    vector.rowValues(),
+                    run.order().orElseThrow().rows(0, Math.toIntExact(run.prefixRows())),
+                    sketches,
+                    provenance)
+                : dispatching.archive.writeScores(
+                    scoreKey(run), vector.rowValues(), sketches, provenance);
       } else {
         reasons.add(
             "scores reused from an identical earlier evaluation (same artifact, tokenizer, golden subset,"
@@ -619,6 +646,60 @@ final class Decision implements Callable<Decision.Outcome> {
                             + v
                             + endedFirst(v)
                             + "; it is reported, and judges nothing"));
+  }
+
+  /**
+   * A sequential run stopped early: its flag is the verdict of the look that stopped it, made again
+   * from the same prefix and baseline rows (so the same look); the prefix's scores are archived
+   * with their file rows (never reused as a whole evaluation's) and the lockfile written.
+   */
+  private Outcome stopped(long started) throws IOException {
+    StagedWeightEvent event = run.event();
+    BaselineRecord baseline = run.comparedWith().orElseThrow();
+    Map<String, double[]> baselineRows = dispatching.archive.readScores(baseline.scores());
+    SequentialLook.Paired paired =
+        SequentialLook.pair(
+            run.order().orElseThrow(), columns.columns(), run.prefixRows(), baselineRows);
+    Look look = SequentialLook.look(dispatching, run, baseline, paired, run.looks() - 1);
+    if (look.verdict() == null) {
+      return failed(
+          "the look that stopped the run after "
+              + run.prefixRows()
+              + " rows said "
+              + look.stop()
+              + " when made again: "
+              + look.reason(),
+          started);
+    }
+    Verdict verdict = look.verdict();
+    MetricVector vector =
+        MetricVector.of(
+            event.task(),
+            columns.columns(),
+            columns.sketches(),
+            MetricVector.units(event.task(), columns.columns()));
+    EvaluationArchive.Provenance provenance =
+        new EvaluationArchive.Provenance(
+            run.runtimes(),
+            run.providers(),
+            run.hardware(),
+            run.signatures().size() == 1 ? run.signatures().get(0) : null,
+            run.runId());
+    List<String> reasons = new ArrayList<>(run.notes());
+    reasons.addAll(verdict.reasons());
+    Archived archived = archive(vector, provenance, null, verdict, baseline.version(), reasons);
+    return new Outcome(
+        run.runId(),
+        verdict.flag(),
+        verdict.metrics(),
+        reasons,
+        baseline.version(),
+        provenance.executionProviders(),
+        archived.lockfile(),
+        null,
+        null,
+        run.prefixRows(),
+        millisSince(started));
   }
 
   /** Per metric, its values in the model's production snapshots, oldest first: the band's data. */

@@ -1,5 +1,6 @@
 package io.evalfleet.dispatcher.topology;
 
+import io.evalfleet.common.contract.RowOrder;
 import io.evalfleet.dispatcher.decision.RowColumns;
 import io.evalfleet.dispatcher.run.RunState;
 import java.time.Duration;
@@ -128,12 +129,24 @@ final class DecisionQueue {
   }
 
   /**
-   * The per-row values of a complete run, one column per value, its shard results copied in one at
-   * a time, and its token sketches merged.
+   * The per-row values of a complete run, one column per value in file order, its shard results
+   * copied in one at a time, and its token sketches merged; of a run stopped early, its completed
+   * prefix in the order's positions.
    */
   private RowColumns assemble(RunState run) {
+    if (run.stoppedEarly()) {
+      return book.prefixColumns(run);
+    }
     RowColumns columns = new RowColumns(run.rowsInFile());
-    book.forEachResult(run.runId(), columns::add);
+    RowOrder order = run.order().orElse(null);
+    if (order == null) {
+      book.forEachResult(run.runId(), columns::add);
+    } else {
+      // Shards of a seeded order hold positions of it: each value goes back to its file row.
+      book.forEachResult(
+          run.runId(),
+          result -> columns.add(result, order.rows(result.rowStart(), result.rowCount())));
+    }
     return columns;
   }
 }

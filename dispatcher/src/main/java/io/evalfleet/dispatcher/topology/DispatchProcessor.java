@@ -20,11 +20,11 @@ import org.slf4j.LoggerFactory;
  * place that calls its steps: staged events (repartitioned by model, see {@link
  * DispatcherTopology}) go to {@link Intake}, shard results to {@link Collector}, baseline records
  * to the {@code baselines} store; what a step returns (a run started, a slot freed, a run complete,
- * ended or ready for its decision) it passes on to {@link FlowControl}, {@link Conclusion} and the
- * {@link DecisionQueue}. The steps do not know each other; they share the task's {@link RunBook}.
- * Wall-clock punctuators run the tick (deadlines, pre-flights due again, resends, publishing),
- * publish progress, forget decided runs past the look-back and apply decisions computed off the
- * stream thread.
+ * ended or ready for its decision) it passes on to {@link FlowControl}, {@link Conclusion}, the
+ * {@link Looks} at a sequential run's prefix and the {@link DecisionQueue}. The steps do not know
+ * each other; they share the task's {@link RunBook}. Wall-clock punctuators run the tick
+ * (deadlines, pre-flights due again, resends, publishing), publish progress, forget decided runs
+ * past the look-back and apply decisions computed off the stream thread.
  */
 final class DispatchProcessor implements Processor<String, byte[], String, byte[]> {
   private static final Logger log = LoggerFactory.getLogger(DispatchProcessor.class);
@@ -45,6 +45,7 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
   private FlowControl flow;
   private Conclusion conclusion;
   private DecisionQueue decisions;
+  private Looks looks;
 
   /**
    * The repartition topics through which staged events and baseline records arrive, keyed by model.
@@ -72,6 +73,7 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
     this.flow = new FlowControl(book);
     this.conclusion = new Conclusion(book);
     this.decisions = new DecisionQueue(book);
+    this.looks = new Looks(book);
     flow.reload();
     decisions.reload();
     context.schedule(
@@ -123,6 +125,10 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
       flow.released(1);
       if (accepted.run().complete()) {
         settle(accepted.run());
+      } else if (looks.onAccepted(accepted.run()) instanceof Looks.Stopped stopped) {
+        flow.released(stopped.releasedJobs());
+        decisions.add(stopped.run());
+        decide();
       }
       flow.publish();
     } else if (collected instanceof Collector.Retrying) {

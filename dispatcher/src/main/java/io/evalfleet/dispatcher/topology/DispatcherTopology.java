@@ -74,6 +74,9 @@ public final class DispatcherTopology {
   /** Shard results that reached a task other than their model's, sent on keyed as they came. */
   public static final String REROUTED_RESULTS_SINK = "rerouted-results-out";
 
+  /** Runs decided before their end, whose jobs still out the workers skip. */
+  public static final String CANCELLED_SINK = "cancelled-runs-out";
+
   /** Runs in progress by run id ({@link RunState}). */
   public static final String RUNS = "runs";
 
@@ -166,6 +169,7 @@ public final class DispatcherTopology {
     sink(out, PROGRESS_SINK, Topics.RUN_PROGRESS);
     sink(out, DEAD_LETTERS_SINK, Topics.DLQ);
     sink(out, REROUTED_RESULTS_SINK, Topics.RESULTS);
+    sink(out, CANCELLED_SINK, Topics.RUNS_CANCELLED);
     return builder.build();
   }
 

@@ -4,11 +4,14 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.contract.RowOrder;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.common.task.RetrievalTask;
+import io.evalfleet.common.task.Task;
 import io.evalfleet.dispatcher.decision.Decider;
 import io.evalfleet.dispatcher.decision.Policy;
+import io.evalfleet.dispatcher.decision.SequentialDecider;
 import io.evalfleet.dispatcher.plan.RetrievalPlanner;
 import io.evalfleet.dispatcher.plan.ShardPlanner;
 import io.evalfleet.dispatcher.preflight.Preflight;
@@ -33,6 +36,16 @@ public final class Dispatching {
   final EvaluationArchive archive;
   final Policy policy;
   final Decider decider;
+
+  /**
+   * The fixed-sample decider of a run that was looked at and not stopped: the α its looks did not
+   * spend, so looks and end together stay within the policy's α.
+   */
+  final Decider deciderAfterLooks;
+
+  /** Looks at a sequential run's completed prefix. */
+  final SequentialDecider sequential;
+
   final ShardPlanner planner;
   final RetrievalPlanner retrievalPlanner;
 
@@ -60,6 +73,17 @@ public final class Dispatching {
    */
   final Cache<String, Map<String, List<Double>>> bandHistory =
       Caffeine.newBuilder().maximumSize(1_000).build();
+
+  /**
+   * Baselines' archived per-row scores, by score file, read once for the looks of the runs compared
+   * with them; bounded by the values held (about 400 MB of doubles).
+   */
+  final Cache<String, Map<String, double[]>> baselineScores =
+      Caffeine.newBuilder()
+          .maximumWeight(50_000_000)
+          .<String, Map<String, double[]>>weigher(
+              (uri, columns) -> columns.values().stream().mapToInt(column -> column.length).sum())
+          .build();
 
   /**
    * The partitions of {@code evalfleet.results}, once the dispatcher has read them (0: unknown): a
@@ -113,6 +137,8 @@ public final class Dispatching {
     this.archive = archive;
     this.policy = policy;
     this.decider = new Decider(policy);
+    this.deciderAfterLooks = new Decider(policy.afterLooks());
+    this.sequential = new SequentialDecider(policy);
     this.planner =
         new ShardPlanner(config.get(FleetConfig.SHARD_ROWS), config.get(FleetConfig.JOB_TOKENS));
     this.retrievalPlanner = new RetrievalPlanner(config.get(FleetConfig.SHARD_ROWS));
@@ -146,6 +172,20 @@ public final class Dispatching {
     this.resultsUnknownRun = FleetMeter.RESULTS_UNKNOWN_RUN.counter(registry);
     this.resultsAccepted = FleetMeter.RESULTS_ACCEPTED.counter(registry);
     this.decisionDuration = FleetMeter.DECISION_DURATION.timer(registry);
+  }
+
+  /**
+   * The seeded order a run of {@code task} on a subset scores its rows in, or null when it scores
+   * them in file order: under a policy with sequential decisions, for embedding and causal-LM runs.
+   * Retrieval runs keep the file order: a query's metrics need the whole corpus embedded first, so
+   * there is no prefix of queries to look at before the corpus shards are done, and the corpus is
+   * most of the work.
+   */
+  RowOrder rowOrder(Task task, String subsetSha256, long rows) {
+    if (!policy.sequential().enabled() || task == Task.RETRIEVAL) {
+      return null;
+    }
+    return RowOrder.of(policy.seed(), subsetSha256, rows);
   }
 
   /** The counter of jobs published of {@code kind} (first, retry or resent). */

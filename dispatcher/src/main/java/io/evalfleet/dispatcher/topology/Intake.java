@@ -8,6 +8,7 @@ import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.RowOrder;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.failure.FailureKind;
@@ -166,6 +167,7 @@ final class Intake {
     GoldenSubsetFile subset = checked.footer();
     List<Shard> plan;
     RetrievalPlanner.Plan retrieval = null;
+    RowOrder order = null;
     if (event.task() == Task.RETRIEVAL) {
       try {
         retrieval =
@@ -188,10 +190,13 @@ final class Intake {
       plan = retrieval.shards();
       run.planned(plan.size(), retrieval.scoredRows(), subset.rowCount());
     } else {
+      order = dispatching.rowOrder(event.task(), event.goldenSubset().sha256(), subset.rowCount());
       plan =
-          rowTokens == null
-              ? dispatching.planner.plan(subset.rowGroupSizes())
-              : dispatching.planner.plan(subset.rowGroupSizes(), rowTokens);
+          order != null
+              ? dispatching.planner.plan(order, rowTokens)
+              : rowTokens == null
+                  ? dispatching.planner.plan(subset.rowGroupSizes())
+                  : dispatching.planner.plan(subset.rowGroupSizes(), rowTokens);
       run.planned(plan.size(), subset.rowCount());
     }
     FirstInLine first = firstInLine(run);
@@ -214,6 +219,7 @@ final class Intake {
       book.save(run);
       return new Reused(run);
     }
+    run.order(order);
     for (Shard shard : plan) {
       book.saveShard(
           ScoringJob.jobId(run.runId(), shard.index()),

@@ -2,12 +2,14 @@ package io.evalfleet.dispatcher.topology;
 
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.RunCancelled;
 import io.evalfleet.common.contract.RunProgress;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.decision.RowColumns;
 import io.evalfleet.dispatcher.run.FirstVersions;
 import io.evalfleet.dispatcher.run.RunState;
 import io.evalfleet.dispatcher.run.ShardState;
@@ -230,7 +232,32 @@ final class RunBook {
         .embedding(event.embedding())
         .reference(run.shiftReference().map(BaselineRecord::artifact).orElse(null))
         .retrieval(run.retrievalStep(shard.index()))
+        .order(run.order().orElse(null))
         .build();
+  }
+
+  /**
+   * Tells the workers that {@code run}'s jobs still out need not be scored (on {@code
+   * evalfleet.runs.cancelled}, keyed by run id); it publishes no more of them.
+   */
+  void cancel(RunState run) {
+    RunCancelled cancelled =
+        new RunCancelled(
+            run.runId(),
+            run.event().model(),
+            run.sequential()
+                .map(
+                    s ->
+                        "stopped "
+                            + s.stopped()
+                            + " after "
+                            + s.rowsScored()
+                            + " of "
+                            + s.rowsTotal()
+                            + " rows")
+                .orElse("decided"),
+            now());
+    forward(DispatcherTopology.CANCELLED_SINK, run.runId(), Json.write(cancelled), null);
   }
 
   /** Sends a shard result on to the task that owns its model (see {@link Collector}). */
@@ -372,6 +399,22 @@ final class RunBook {
         results.prefixScan(runId + "/", Serdes.String().serializer())) {
       it.forEachRemaining(entry -> visitor.accept(entry.value));
     }
+  }
+
+  /**
+   * The values of a sequential run's completed prefix (shards {@code 0 .. prefixShards - 1}), at
+   * their positions in its order, with their token sketches.
+   */
+  RowColumns prefixColumns(RunState run) {
+    RowColumns columns = new RowColumns(run.prefixRows());
+    forEachResult(
+        run.runId(),
+        result -> {
+          if (result.shardIndex() < run.prefixShards()) {
+            columns.add(result);
+          }
+        });
+    return columns;
   }
 
   /** Drops a run's state: the run, its shards and its results. */

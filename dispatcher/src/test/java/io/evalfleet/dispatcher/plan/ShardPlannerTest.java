@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher.plan;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.evalfleet.common.contract.RowOrder;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -119,5 +120,36 @@ class ShardPlannerTest {
     // 300 tokens, context 128, stride 64: windows start at 0, 64, 128, 192 (the last one reaches
     // 320).
     assertThat(ShardPlanner.windowedTokens(300, 128, 64)).isEqualTo(4 * 128);
+  }
+
+  @Test
+  void shardsOfASeededOrderHoldWholeBlocksInPositionOrder() {
+    // 10,003 rows in blocks of 3; the one row left over comes last.
+    RowOrder order = io.evalfleet.common.contract.RowOrder.of(1, "d".repeat(64), 10_003);
+    List<Shard> shards = new ShardPlanner(100).plan(order, null);
+
+    long next = 0;
+    for (Shard shard : shards) {
+      assertThat(shard.start()).isEqualTo(next);
+      next = shard.end();
+    }
+    assertThat(next).isEqualTo(10_003);
+    assertThat(shards.subList(0, shards.size() - 1))
+        .allSatisfy(shard -> assertThat(shard.count()).isEqualTo(99));
+  }
+
+  @Test
+  void shardsOfASeededOrderKeepTheTokenBudgetOfTheRowsTheyHold() {
+    RowOrder order = io.evalfleet.common.contract.RowOrder.of(1, "d".repeat(64), 100);
+    long[] tokens = new long[100];
+    java.util.Arrays.setAll(tokens, row -> row < 50 ? 10 : 40);
+    List<Shard> shards = new ShardPlanner(1000, 100).plan(order, tokens);
+
+    for (Shard shard : shards) {
+      long[] rows = order.rows(shard.start(), shard.count());
+      long cost = java.util.Arrays.stream(rows).map(row -> tokens[(int) row]).sum();
+      assertThat(cost).isLessThanOrEqualTo(100);
+    }
+    assertThat(shards.stream().mapToInt(Shard::count).sum()).isEqualTo(100);
   }
 }

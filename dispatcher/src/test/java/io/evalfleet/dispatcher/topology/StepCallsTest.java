@@ -29,7 +29,12 @@ import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 class StepCallsTest {
   /** The steps of the dispatch processor, with their nested result types. */
   static final Class<?>[] STEPS = {
-    Intake.class, Collector.class, FlowControl.class, Conclusion.class, DecisionQueue.class
+    Intake.class,
+    Collector.class,
+    FlowControl.class,
+    Conclusion.class,
+    DecisionQueue.class,
+    Looks.class
   };
 
   @ArchTest

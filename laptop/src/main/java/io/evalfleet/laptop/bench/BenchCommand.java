@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       DispatcherBench.class,
       ReviewBench.class,
       RetrievalBench.class,
-      SequentialBench.class
+      SequentialBench.class,
+      SequentialFleetBench.class
     })
 public final class BenchCommand {}

@@ -54,6 +54,12 @@ public final class DemoAssets {
   public enum CausalModel {
     BYTEGPT_BASE("bytegpt-base"),
     BYTEGPT_FINETUNED("bytegpt-finetuned"),
+    /**
+     * The base with its logits multiplied by 1.12 (a temperature of about 0.89): sharper than the
+     * base, which is already overconfident on English prose, so more NLL per token on every row, a
+     * small uniform regression.
+     */
+    BYTEGPT_TEMPERED("bytegpt-tempered"),
     /** All-zero logits over 300 tokens: another output signature than the byte-level GPTs'. */
     UNIFORM_V300("uniform-v300");
 
@@ -129,6 +135,38 @@ public final class DemoAssets {
         file.toUri().toString(),
         storage.sha256(file.toUri().toString()),
         "heldout-text-v1",
+        Map.of());
+  }
+
+  /**
+   * Writes {@code rows} rows of English text as a Parquet subset with a {@code text} column: each a
+   * stretch of 32 to 160 bytes of the held-out text, from a seeded offset, cut at spaces; row
+   * groups of about 16 KB, so that a row of a seeded order is found by decoding one small group.
+   */
+  public SubsetRef englishRows(int rows) throws IOException {
+    String text;
+    try (InputStream in = resource("/causal-lm/heldout.txt")) {
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8).replace('\n', ' ');
+    }
+    java.util.Random random = new java.util.Random(42);
+    List<String> texts = new ArrayList<>(rows);
+    while (texts.size() < rows) {
+      int length = 32 + random.nextInt(129);
+      int start = random.nextInt(text.length() - length);
+      int from = text.indexOf(' ', start);
+      int to = text.lastIndexOf(' ', start + length);
+      if (from >= 0 && to > from + 8) {
+        texts.add(text.substring(from + 1, to));
+      }
+    }
+    Path dir = root.resolve("golden");
+    Files.createDirectories(dir);
+    Path file = dir.resolve("english-" + rows + ".parquet");
+    GoldenSubsetWriter.writeTexts(new org.apache.hadoop.fs.Path(file.toUri()), texts, 16 * 1024);
+    return new SubsetRef(
+        file.toUri().toString(),
+        storage.sha256(file.toUri().toString()),
+        "english-" + rows,
         Map.of());
   }
 

@@ -122,13 +122,16 @@ public final class EmbeddingScorer implements TaskScorer {
     double[] gold = new double[job.rowCount()];
     List<String> problems = new ArrayList<>(1);
     try {
-      long[] row = {job.rowStart()};
+      // The file row of each value (a job of a seeded order holds rows spread over the file).
+      long[] fileRows = job.fileRows();
+      int[] at = {0};
+      long[] row = {fileRows[0]};
       subsets.read(
           uri,
           columns,
-          job.rowStart(),
-          job.rowCount(),
+          job,
           record -> {
+            row[0] = fileRows[at[0]];
             String a = Cells.text(record, colA);
             String b = Cells.text(record, colB);
             if ((a == null || b == null) && problems.isEmpty()) {
@@ -145,10 +148,10 @@ public final class EmbeddingScorer implements TaskScorer {
                   problems.add("row " + row[0] + " has no value in column '" + colGold + "'");
                 }
               } else {
-                gold[(int) (row[0] - job.rowStart())] = Cells.number(record, colGold);
+                gold[at[0]] = Cells.number(record, colGold);
               }
             }
-            row[0]++;
+            at[0]++;
           });
     } catch (IOException e) {
       throw ScoringException.of("reading golden subset " + uri, e);

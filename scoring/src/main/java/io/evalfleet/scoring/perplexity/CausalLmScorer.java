@@ -383,8 +383,7 @@ public final class CausalLmScorer implements TaskScorer {
       subsets.read(
           uri,
           List.of(column),
-          job.rowStart(),
-          job.rowCount(),
+          job,
           record -> {
             int i = at[0]++;
             if (encoder == null) {
@@ -404,7 +403,7 @@ public final class CausalLmScorer implements TaskScorer {
             "golden subset "
                 + uri
                 + ": row "
-                + (job.rowStart() + i)
+                + job.fileRows()[i]
                 + " has no value in column '"
                 + column
                 + "'");

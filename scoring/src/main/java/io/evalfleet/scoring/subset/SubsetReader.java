@@ -11,6 +11,7 @@ import io.evalfleet.common.task.SubsetLayout;
 import java.io.EOFException;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.hadoop.fs.FileStatus;
@@ -142,6 +143,94 @@ public final class SubsetReader {
               + start
               + ")");
     }
+  }
+
+  /**
+   * Calls {@code sink} for the rows of {@code job}, in the order its values follow: rows {@code
+   * row_start .. row_start + row_count - 1} of the file, or, for a job of a seeded row order, the
+   * file rows at those positions of the order, decoding only the row groups that hold them.
+   *
+   * @throws SubsetSchemaException if a column is missing
+   * @throws IOException if the file is missing, unreadable or lacks some of the rows
+   */
+  public void read(String uri, List<String> columns, ScoringJob job, Consumer<Group> sink)
+      throws IOException {
+    if (job.order() == null) {
+      read(uri, columns, job.rowStart(), job.rowCount(), sink);
+      return;
+    }
+    read(uri, columns, job.fileRows(), sink);
+  }
+
+  /**
+   * Calls {@code sink} for the file rows {@code rows}, in that order (any order, repeats allowed),
+   * decoding only the requested columns of the row groups that hold them.
+   */
+  public void read(String uri, List<String> columns, long[] rows, Consumer<Group> sink)
+      throws IOException {
+    Opened opened = open(uri);
+    Integer[] byRow = new Integer[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      byRow[i] = i;
+    }
+    Arrays.sort(byRow, (a, b) -> Long.compare(rows[a], rows[b]));
+    Group[] found = new Group[rows.length];
+    MessageType projection = projection(uri, opened, columns);
+    MessageType fileSchema = opened.footer().getFileMetaData().getSchema();
+    try (ParquetFileReader reader =
+        ParquetFileReader.open(
+            opened.file(),
+            opened.footer(),
+            HadoopReadOptions.builder(storage.conf()).build(),
+            opened.file().newStream())) {
+      reader.setRequestedSchema(projection);
+      var columnIo = new ColumnIOFactory().getColumnIO(projection, fileSchema);
+      long groupStart = 0;
+      int next = 0; // the next wanted row, in row order
+      for (BlockMetaData block : opened.footer().getBlocks()) {
+        if (next == byRow.length) {
+          break;
+        }
+        long groupEnd = groupStart + block.getRowCount();
+        if (rows[byRow[next]] >= groupEnd) {
+          reader.skipNextRowGroup();
+        } else {
+          PageReadStore pages = reader.readNextRowGroup();
+          RecordReader<Group> records =
+              columnIo.getRecordReader(pages, new GroupRecordConverter(projection));
+          for (long row = groupStart; row < groupEnd && next < byRow.length; row++) {
+            Group record = records.read();
+            while (next < byRow.length && rows[byRow[next]] == row) {
+              found[byRow[next++]] = record;
+            }
+          }
+        }
+        groupStart = groupEnd;
+      }
+    } catch (ParquetRuntimeException e) {
+      throw new InputException("cannot decode golden subset " + uri + ": " + e.getMessage(), e);
+    }
+    for (int i = 0; i < found.length; i++) {
+      if (found[i] == null) {
+        throw new InputException("golden subset " + uri + " has no row " + rows[i]);
+      }
+    }
+    for (Group record : found) {
+      sink.accept(record);
+    }
+  }
+
+  private static MessageType projection(String uri, Opened opened, List<String> columns)
+      throws IOException {
+    MessageType fileSchema = opened.footer().getFileMetaData().getSchema();
+    List<Type> fields = new ArrayList<>();
+    for (String column : columns) {
+      if (!fileSchema.containsField(column)) {
+        throw new SubsetSchemaException("golden subset " + uri + " has no column '" + column + "'");
+      }
+      fields.add(fileSchema.getType(column));
+    }
+    return new MessageType(fileSchema.getName(), fields);
   }
 
   /**

@@ -3,12 +3,14 @@ package io.evalfleet.scoring.subset;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.evalfleet.common.contract.RowOrder;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.subset.GoldenSubsetFile;
 import io.evalfleet.common.subset.GoldenSubsetWriter;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,6 +60,28 @@ class SubsetReaderTest {
       }
     }
     assertThat(ids(0, 300)).hasSize(300);
+  }
+
+  @Test
+  void readsTheRowsOfASeededOrderInThatOrder() throws IOException {
+    RowOrder order = RowOrder.of(7, "c".repeat(64), 300);
+    for (long from : new long[] {0, 45, 290}) {
+      long[] rows = order.rows(from, 10);
+      List<Long> ids = new ArrayList<>();
+      reader.read(uri, List.of("id"), rows, g -> ids.add(g.getLong("id", 0)));
+      assertThat(ids).containsExactlyElementsOf(Arrays.stream(rows).boxed().toList());
+    }
+    List<Long> repeated = new ArrayList<>();
+    reader.read(
+        uri, List.of("id"), new long[] {250, 3, 250}, g -> repeated.add(g.getLong("id", 0)));
+    assertThat(repeated).containsExactly(250L, 3L, 250L);
+  }
+
+  @Test
+  void aSeededRowPastTheEndIsNamed() {
+    assertThatThrownBy(() -> reader.read(uri, List.of("id"), new long[] {5, 300}, g -> {}))
+        .isInstanceOf(IOException.class)
+        .hasMessageContaining("has no row 300");
   }
 
   @Test
