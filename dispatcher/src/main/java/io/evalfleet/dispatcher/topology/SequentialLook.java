@@ -111,13 +111,16 @@ final class SequentialLook {
       Paired paired,
       int looksSoFar) {
     RowOrder order = run.order().orElseThrow();
-    return dispatching.sequential.look(
-        paired.baseline(),
-        paired.candidate(),
-        order.unitRows(),
-        run.rowsTotal(),
-        looksSoFar,
-        notComparable(run, baseline));
+    return dispatching
+        .sequential
+        .forChangeKind(run.changeKind().orElse(null))
+        .look(
+            paired.baseline(),
+            paired.candidate(),
+            order.unitRows(),
+            run.rowsTotal(),
+            looksSoFar,
+            notComparable(run, baseline));
   }
 
   /**
