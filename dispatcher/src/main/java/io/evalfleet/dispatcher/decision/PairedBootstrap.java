@@ -91,12 +91,27 @@ public final class PairedBootstrap {
    *     side), when the runs share no column, or when there are no rows
    */
   public BootstrapResult resample(Map<String, double[]> baseline, Map<String, double[]> candidate) {
+    return resample(baseline, candidate, null);
+  }
+
+  /**
+   * As {@link #resample(Map, Map)}, resampling only the named metrics (the others' observed values
+   * are still in the result's metric vectors). The draws are the same, so each named metric's
+   * resampled values are those of the full call.
+   *
+   * @param only the metrics to resample; null for all
+   */
+  public BootstrapResult resample(
+      Map<String, double[]> baseline, Map<String, double[]> candidate, Set<String> only) {
     List<String> columns = sharedColumns(baseline, candidate);
     int rows = rowCount(columns, baseline, candidate);
     Map<String, Double> baselineMetrics = MetricVector.metrics(baseline);
     Map<String, Double> candidateMetrics = MetricVector.metrics(candidate);
     List<String> metrics = new ArrayList<>(baselineMetrics.keySet());
     metrics.retainAll(candidateMetrics.keySet());
+    if (only != null) {
+      metrics.retainAll(only);
+    }
 
     // A metric with a fast resampled form uses it; any other (a new task's, say) is recomputed with
     // MetricVector.metrics on each resample's expanded rows: slower, and just as exact.
@@ -109,6 +124,7 @@ public final class PairedBootstrap {
     List<String> alone =
         candidateMetrics.keySet().stream()
             .filter(m -> !baselineMetrics.containsKey(m) && fastMetrics.contains(m))
+            .filter(m -> only == null || only.contains(m))
             .toList();
     int[] units = units(columns, baseline, candidate, rows);
     // Only the drawn units are kept (in row order), so draws index them directly and a row that is

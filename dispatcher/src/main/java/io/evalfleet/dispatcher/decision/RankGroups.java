@@ -1,6 +1,8 @@
 package io.evalfleet.dispatcher.decision;
 
 import java.util.Arrays;
+import org.apache.commons.math3.stat.correlation.PearsonsCorrelation;
+import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 
 /**
  * A column's rows grouped by value for ranking: rows with equal values share a group, groups are
@@ -13,12 +15,61 @@ final class RankGroups {
   /** Each row's group. */
   final int[] groupOf;
 
+  /** The rows in ascending order of value (rows of one group in any order among themselves). */
+  final int[] order;
+
+  /**
+   * Per group, the position in {@link #order} after its last row; null when every group is one row.
+   */
+  final int[] ends;
+
   /** How many groups there are. */
   final int groups;
 
-  private RankGroups(int[] groupOf, int groups) {
+  private RankGroups(int[] groupOf, int[] order, int[] ends, int groups) {
     this.groupOf = groupOf;
+    this.order = order;
+    this.ends = ends;
     this.groups = groups;
+  }
+
+  /**
+   * Spearman's correlation of two columns of all rows, exactly as commons-math's {@link
+   * SpearmansCorrelation} gives it (the same tie-averaged ranks, then its Pearson correlation),
+   * with the ranks from a primitive sort instead of a sort of boxed pairs: seconds faster at a
+   * million rows. Columns holding NaN or −0.0 (which its ranking orders apart from 0.0) go to
+   * commons-math itself.
+   */
+  static double spearman(double[] x, double[] y) {
+    if (x.length != y.length || x.length < 2 || !plain(x) || !plain(y)) {
+      return new SpearmansCorrelation().correlation(x, y);
+    }
+    return new PearsonsCorrelation().correlation(of(x).ranks(), of(y).ranks());
+  }
+
+  private static boolean plain(double[] values) {
+    for (double value : values) {
+      if (Double.isNaN(value) || Double.doubleToRawLongBits(value) == Long.MIN_VALUE) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Each row's tie-averaged rank (1 for the smallest value) among all rows. */
+  double[] ranks() {
+    double[] byGroup = new double[groups];
+    int below = 0;
+    for (int g = 0; g < groups; g++) {
+      int end = ends == null ? g + 1 : ends[g];
+      byGroup[g] = below + (end - below + 1) / 2.0;
+      below = end;
+    }
+    double[] ranks = new double[groupOf.length];
+    for (int i = 0; i < ranks.length; i++) {
+      ranks[i] = byGroup[groupOf[i]];
+    }
+    return ranks;
   }
 
   static RankGroups of(double[] values) {
@@ -44,6 +95,23 @@ final class RankGroups {
       groupOf[i] =
           Double.isNaN(value) ? next++ : groupAt[Arrays.binarySearch(sorted, 0, numbers, value)];
     }
-    return new RankGroups(groupOf, next);
+    int groups = next;
+    // Counting sort of the rows by group.
+    int[] ends = new int[groups];
+    for (int g : groupOf) {
+      ends[g]++;
+    }
+    for (int g = 1; g < groups; g++) {
+      ends[g] += ends[g - 1];
+    }
+    int[] order = new int[values.length];
+    int[] at = new int[groups];
+    for (int g = 1; g < groups; g++) {
+      at[g] = ends[g - 1];
+    }
+    for (int i = 0; i < values.length; i++) {
+      order[at[groupOf[i]]++] = i;
+    }
+    return new RankGroups(groupOf, order, groups == values.length ? null : ends, groups);
   }
 }

@@ -3,6 +3,7 @@ package io.evalfleet.dispatcher.decision;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.RetrievalTask;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -39,6 +40,9 @@ final class ResampledMetrics {
   private final ResampledSpearman spearman;
 
   private final double[] sums;
+
+  /** Whether every value of every summed column is finite, so rows need no test: see below. */
+  private final boolean finite;
 
   private enum Formula {
     SPEARMAN,
@@ -101,6 +105,7 @@ final class ResampledMetrics {
     this.columns = names.stream().map(name -> column(rows, name, name)).toArray(double[][]::new);
     this.spearman = ranks;
     this.sums = new double[columns.length];
+    this.finite = Arrays.stream(columns).flatMapToDouble(Arrays::stream).allMatch(Double::isFinite);
   }
 
   private ResampledMetrics(ResampledMetrics shared) {
@@ -111,6 +116,7 @@ final class ResampledMetrics {
     this.denominators = shared.denominators;
     this.spearman = shared.spearman == null ? null : shared.spearman.forAnotherThread();
     this.sums = new double[columns.length];
+    this.finite = shared.finite;
   }
 
   /** The same metrics of the same columns, with scratch of its own, for another thread. */
@@ -179,9 +185,7 @@ final class ResampledMetrics {
   /** As {@link #compute(int[], double[])}, with the sum of {@code counts} already known. */
   void compute(int[] counts, int drawn, double[] into) {
     double n = drawn; // every mean divides by it
-    for (int c = 0; c < columns.length; c++) {
-      sums[c] = weightedSum(columns[c], counts);
-    }
+    weightedSums(counts);
     for (int m = 0; m < formulas.length; m++) {
       into[m] =
           switch (formulas[m]) {
@@ -196,10 +200,87 @@ final class ResampledMetrics {
   }
 
   /**
-   * Σ counts[i]·values[i] over the drawn rows, in row order (a row never drawn may hold NaN: a
-   * retrieval run's docs).
+   * Σ counts[i]·values[i] over the drawn rows of each column, in row order, up to four columns per
+   * pass over the counts.
    */
+  private void weightedSums(int[] counts) {
+    for (int c = 0; c < columns.length; c += 4) {
+      int left = columns.length - c;
+      if (!finite) {
+        for (int k = c; k < c + Math.min(4, left); k++) {
+          sums[k] = drawnSum(columns[k], counts);
+        }
+      } else if (left == 1) {
+        sums[c] = weightedSum(columns[c], counts);
+      } else if (left == 2) {
+        weightedSums(columns[c], columns[c + 1], counts, c);
+      } else {
+        weightedSums(
+            columns[c],
+            columns[c + 1],
+            columns[c + 2],
+            left > 3 ? columns[c + 3] : null,
+            counts,
+            c);
+      }
+    }
+  }
+
+  /*
+   * Without a test per row: a row not drawn adds 0·value, which is ±0 and leaves every sum as it
+   * was (the sum starts at +0 and never becomes −0), so the result is the same bit for bit as
+   * skipping it, provided the value is finite (0·NaN and 0·∞ are NaN): hence {@link #finite}.
+   */
+
   private static double weightedSum(double[] values, int[] counts) {
+    double sum = 0;
+    for (int i = 0; i < counts.length; i++) {
+      sum += counts[i] * values[i];
+    }
+    return sum;
+  }
+
+  private void weightedSums(double[] a, double[] b, int[] counts, int at) {
+    double sa = 0;
+    double sb = 0;
+    for (int i = 0; i < counts.length; i++) {
+      double c = counts[i];
+      sa += c * a[i];
+      sb += c * b[i];
+    }
+    sums[at] = sa;
+    sums[at + 1] = sb;
+  }
+
+  private void weightedSums(double[] a, double[] b, double[] c3, double[] d, int[] counts, int at) {
+    double sa = 0;
+    double sb = 0;
+    double sc = 0;
+    double sd = 0;
+    if (d == null) {
+      for (int i = 0; i < counts.length; i++) {
+        double c = counts[i];
+        sa += c * a[i];
+        sb += c * b[i];
+        sc += c * c3[i];
+      }
+    } else {
+      for (int i = 0; i < counts.length; i++) {
+        double c = counts[i];
+        sa += c * a[i];
+        sb += c * b[i];
+        sc += c * c3[i];
+        sd += c * d[i];
+      }
+      sums[at + 3] = sd;
+    }
+    sums[at] = sa;
+    sums[at + 1] = sb;
+    sums[at + 2] = sc;
+  }
+
+  /** Σ counts[i]·values[i] over the drawn rows only, for columns that hold NaN or ∞. */
+  private static double drawnSum(double[] values, int[] counts) {
     double sum = 0;
     for (int i = 0; i < counts.length; i++) {
       if (counts[i] != 0) {
