@@ -191,9 +191,14 @@ class ResampledSpearmanTest {
   }
 
   private static double[] expand(double[] values, int[] counts) {
-    return IntStream.range(0, values.length)
-        .flatMapToDouble(i -> IntStream.range(0, counts[i]).mapToDouble(k -> values[i]))
-        .toArray();
+    double[] expanded = new double[Arrays.stream(counts).sum()];
+    int at = 0;
+    for (int i = 0; i < values.length; i++) {
+      for (int c = 0; c < counts[i]; c++) {
+        expanded[at++] = values[i];
+      }
+    }
+    return expanded;
   }
 
   private static boolean hasNegativeZero(double[] values) {
