@@ -24,6 +24,7 @@ class LaptopCommandLineHelpTest {
         "bench retrieval",
         "bench nll-head",
         "bench bootstrap",
+        "bench decide-million",
         "submit",
         "inspect"
       })

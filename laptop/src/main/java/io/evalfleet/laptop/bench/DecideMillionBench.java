@@ -48,7 +48,7 @@ public final class DecideMillionBench implements Callable<Integer> {
   int rounds;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     System.out.println("full log: " + logging.apply("bench-decide-million"));
     Policy policy = PolicyFile.defaults();
     Duration deadline =
