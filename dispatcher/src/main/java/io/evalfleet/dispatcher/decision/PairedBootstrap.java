@@ -31,7 +31,7 @@ import java.util.stream.IntStream;
  *
  * <p>Instances are immutable and thread-safe; each call allocates its own buffers, reused across
  * its resamples. 2000 resamples of 240 pairs take a few milliseconds; of a million rows, seconds
- * per metric (`evalfleet bench decide-million`).
+ * per metric ({@code evalfleet bench decide-million}).
  */
 public final class PairedBootstrap {
   /** Draws (rows × resamples) from which a call resamples on several threads. */

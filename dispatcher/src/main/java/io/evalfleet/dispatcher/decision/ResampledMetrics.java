@@ -226,11 +226,9 @@ final class ResampledMetrics {
     }
   }
 
-  /*
-   * Without a test per row: a row not drawn adds 0·value, which is ±0 and leaves every sum as it
-   * was (the sum starts at +0 and never becomes −0), so the result is the same bit for bit as
-   * skipping it, provided the value is finite (0·NaN and 0·∞ are NaN): hence {@link #finite}.
-   */
+  // Without a test per row: a row not drawn adds 0·value, which is ±0 and leaves every sum as it
+  // was (a sum starts at +0 and never becomes −0), so the result is the same bit for bit as
+  // skipping the row, provided the value is finite (0·NaN and 0·∞ are NaN): hence `finite`.
 
   private static double weightedSum(double[] values, int[] counts) {
     double sum = 0;
