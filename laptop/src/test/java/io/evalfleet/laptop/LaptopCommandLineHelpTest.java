@@ -26,6 +26,7 @@ class LaptopCommandLineHelpTest {
         "bench bootstrap",
         "bench sequential",
         "bench sequential-fleet",
+        "bench decide-million",
         "submit",
         "inspect"
       })

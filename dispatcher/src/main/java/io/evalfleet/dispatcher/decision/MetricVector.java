@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import org.apache.commons.math3.stat.correlation.SpearmansCorrelation;
 
 /**
  * A run's per-row values, assembled from its shard results in row order, and the metric vector
@@ -74,7 +73,7 @@ public record MetricVector(
     if (cosine != null && cosine.length > 0) {
       double[] gold = values.get(MetricNames.GOLD);
       if (gold != null && cosine.length >= 3) {
-        metrics.put(MetricNames.SPEARMAN, new SpearmansCorrelation().correlation(cosine, gold));
+        metrics.put(MetricNames.SPEARMAN, RankGroups.spearman(cosine, gold));
       }
       metrics.put(MetricNames.MEAN_COSINE, Arrays.stream(cosine).average().orElseThrow());
     }

@@ -6,7 +6,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.IntStream;
 
 /**
@@ -18,14 +22,24 @@ import java.util.stream.IntStream;
  * resample), so pooled metrics (perplexity over tokens) are pooled inside each resample, never
  * averaged across rows. The observed values are {@code MetricVector.metrics} itself.
  *
- * <p>Draws come from one {@link SplittableRandom} seeded with {@code seed} and are consumed in a
- * fixed order, so the same inputs and seed give the same result bit for bit. Instances are
- * immutable and thread-safe; each call allocates its own buffers, reused across its resamples. 2000
- * resamples of 240 pairs take a few milliseconds.
+ * <p>The draws are those of one {@link java.util.SplittableRandom} seeded with {@code seed},
+ * consumed in a fixed order ({@code nextInt(rows)}, rows times per resample), so the same inputs
+ * and seed give the same result bit for bit. Large inputs (from {@value #PARALLEL_DRAWS} draws in
+ * all) are resampled on up to {@code threads} threads of a pool this call starts and stops: {@link
+ * ResampleDraws} gives each resample its own start in that one stream, and each resample is
+ * computed whole by one thread, so the result is the same bit for bit whatever the thread count.
+ *
+ * <p>Instances are immutable and thread-safe; each call allocates its own buffers, reused across
+ * its resamples. 2000 resamples of 240 pairs take a few milliseconds; of a million rows, seconds
+ * per metric ({@code evalfleet bench decide-million}).
  */
 public final class PairedBootstrap {
+  /** Draws (rows × resamples) from which a call resamples on several threads. */
+  static final long PARALLEL_DRAWS = 20_000_000;
+
   private final int resamples;
   private final long seed;
+  private final int threads;
 
   /**
    * Metrics computed by {@link ResampledMetrics}; any other is computed on the expanded resample.
@@ -33,18 +47,37 @@ public final class PairedBootstrap {
   private final Set<String> fastMetrics;
 
   /**
+   * A bootstrap that resamples large inputs on as many threads as there are processors.
+   *
    * @throws IllegalArgumentException when {@code resamples} is below 1
    */
   public PairedBootstrap(int resamples, long seed) {
-    this(resamples, seed, Set.copyOf(ResampledMetrics.SUPPORTED));
+    this(resamples, seed, Runtime.getRuntime().availableProcessors());
+  }
+
+  /**
+   * @param threads most threads one call resamples on (only large inputs use more than the
+   *     caller's); the result does not depend on it
+   * @throws IllegalArgumentException when {@code resamples} or {@code threads} is below 1
+   */
+  public PairedBootstrap(int resamples, long seed, int threads) {
+    this(resamples, seed, threads, Set.copyOf(ResampledMetrics.SUPPORTED));
   }
 
   PairedBootstrap(int resamples, long seed, Set<String> fastMetrics) {
+    this(resamples, seed, 1, fastMetrics);
+  }
+
+  PairedBootstrap(int resamples, long seed, int threads, Set<String> fastMetrics) {
     if (resamples < 1) {
       throw new IllegalArgumentException("resamples must be at least 1, was " + resamples);
     }
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be at least 1, was " + threads);
+    }
     this.resamples = resamples;
     this.seed = seed;
+    this.threads = threads;
     this.fastMetrics = Set.copyOf(fastMetrics);
   }
 
@@ -58,12 +91,27 @@ public final class PairedBootstrap {
    *     side), when the runs share no column, or when there are no rows
    */
   public BootstrapResult resample(Map<String, double[]> baseline, Map<String, double[]> candidate) {
+    return resample(baseline, candidate, null);
+  }
+
+  /**
+   * As {@link #resample(Map, Map)}, resampling only the named metrics (the others' observed values
+   * are still in the result's metric vectors). The draws are the same, so each named metric's
+   * resampled values are those of the full call.
+   *
+   * @param only the metrics to resample; null for all
+   */
+  public BootstrapResult resample(
+      Map<String, double[]> baseline, Map<String, double[]> candidate, Set<String> only) {
     List<String> columns = sharedColumns(baseline, candidate);
     int rows = rowCount(columns, baseline, candidate);
     Map<String, Double> baselineMetrics = MetricVector.metrics(baseline);
     Map<String, Double> candidateMetrics = MetricVector.metrics(candidate);
     List<String> metrics = new ArrayList<>(baselineMetrics.keySet());
     metrics.retainAll(candidateMetrics.keySet());
+    if (only != null) {
+      metrics.retainAll(only);
+    }
 
     // A metric with a fast resampled form uses it; any other (a new task's, say) is recomputed with
     // MetricVector.metrics on each resample's expanded rows: slower, and just as exact.
@@ -71,59 +119,161 @@ public final class PairedBootstrap {
     List<String> slow = metrics.stream().filter(m -> !fastMetrics.contains(m)).toList();
     metrics = new ArrayList<>(fast);
     metrics.addAll(slow);
-    ResampledMetrics before = new ResampledMetrics(baseline, fast);
-    ResampledMetrics after = new ResampledMetrics(candidate, fast);
     // Metrics of the candidate alone (a token shift compares it with the baseline already) are
     // resampled with the same draws: a one-sample bootstrap of their values.
     List<String> alone =
         candidateMetrics.keySet().stream()
             .filter(m -> !baselineMetrics.containsKey(m) && fastMetrics.contains(m))
+            .filter(m -> only == null || only.contains(m))
             .toList();
-    ResampledMetrics candidateAlone = new ResampledMetrics(candidate, alone);
-    double[] aloneValues = new double[alone.size()];
-    double[][] values = new double[alone.size()][resamples];
-    double[] beforeValues = new double[fast.size()];
-    double[] afterValues = new double[fast.size()];
-    double[][] changes = new double[metrics.size()][resamples];
     int[] units = units(columns, baseline, candidate, rows);
-    int[] counts = new int[rows];
-    SplittableRandom random = new SplittableRandom(seed);
-    for (int r = 0; r < resamples; r++) {
-      Arrays.fill(counts, 0);
-      for (int i = 0; i < units.length; i++) {
-        counts[units[random.nextInt(units.length)]]++;
-      }
-      before.compute(counts, beforeValues);
-      after.compute(counts, afterValues);
-      candidateAlone.compute(counts, aloneValues);
-      for (int m = 0; m < alone.size(); m++) {
-        values[m][r] = aloneValues[m];
-      }
-      for (int m = 0; m < fast.size(); m++) {
-        changes[m][r] = BootstrapResult.relativeChange(beforeValues[m], afterValues[m]);
-      }
-      if (!slow.isEmpty()) {
-        Map<String, Double> beforeSlow =
-            MetricVector.metrics(expand(baseline, columns, counts, units.length));
-        Map<String, Double> afterSlow =
-            MetricVector.metrics(expand(candidate, columns, counts, units.length));
-        for (int m = 0; m < slow.size(); m++) {
-          changes[fast.size() + m][r] =
-              BootstrapResult.relativeChange(
-                  beforeSlow.get(slow.get(m)), afterSlow.get(slow.get(m)));
-        }
-      }
+    // Only the drawn units are kept (in row order), so draws index them directly and a row that is
+    // never drawn is never read.
+    Map<String, double[]> before = compact(baseline, units, rows);
+    Map<String, double[]> after = compact(candidate, units, rows);
+    Resampling plan =
+        new Resampling(
+            new ResampleDraws(seed, units.length),
+            new ResampledMetrics(before, fast),
+            new ResampledMetrics(after, fast),
+            new ResampledMetrics(after, alone),
+            slow.isEmpty() ? null : before,
+            slow.isEmpty() ? null : after,
+            columns,
+            slow,
+            new double[metrics.size()][resamples],
+            new double[alone.size()][resamples]);
+    int workers = workers(units.length);
+    if (workers == 1) {
+      plan.run(plan.draws.starts(resamples, null), new Worker(plan, true), 0, 1);
+    } else {
+      runInParallel(plan, workers);
     }
     Map<String, double[]> byMetric = new LinkedHashMap<>();
     for (int m = 0; m < metrics.size(); m++) {
-      byMetric.put(metrics.get(m), changes[m]);
+      byMetric.put(metrics.get(m), plan.changes[m]);
     }
     Map<String, double[]> aloneByMetric = new LinkedHashMap<>();
     for (int m = 0; m < alone.size(); m++) {
-      aloneByMetric.put(alone.get(m), values[m]);
+      aloneByMetric.put(alone.get(m), plan.values[m]);
     }
     return new BootstrapResult(
         units.length, resamples, seed, baselineMetrics, candidateMetrics, byMetric, aloneByMetric);
+  }
+
+  /**
+   * How many threads resample: one for small inputs, where starting threads would cost more than it
+   * saves; up to {@code threads} once the draws number in the tens of millions.
+   */
+  private int workers(int units) {
+    long draws = (long) units * resamples;
+    return draws < PARALLEL_DRAWS ? 1 : Math.min(threads, resamples);
+  }
+
+  private void runInParallel(Resampling plan, int workers) {
+    ExecutorService executor =
+        Executors.newFixedThreadPool(
+            workers,
+            task -> {
+              Thread thread = new Thread(task, "paired-bootstrap");
+              thread.setDaemon(true);
+              return thread;
+            });
+    try {
+      long[] starts = plan.draws.starts(resamples, executor);
+      List<Callable<Void>> tasks = new ArrayList<>();
+      for (int w = 0; w < workers; w++) {
+        int first = w;
+        Worker worker = new Worker(plan, w == 0);
+        tasks.add(
+            () -> {
+              plan.run(starts, worker, first, workers);
+              return null;
+            });
+      }
+      for (Future<Void> done : executor.invokeAll(tasks)) {
+        done.get();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while resampling", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException("resampling failed", e.getCause());
+    } finally {
+      executor.shutdownNow();
+    }
+  }
+
+  /**
+   * What every resample shares, and where each writes its values: resample r fills column r of
+   * {@code changes} and {@code values}, whichever thread draws it.
+   */
+  private record Resampling(
+      ResampleDraws draws,
+      ResampledMetrics before,
+      ResampledMetrics after,
+      ResampledMetrics alone,
+      Map<String, double[]> baselineRows,
+      Map<String, double[]> candidateRows,
+      List<String> columns,
+      List<String> slow,
+      double[][] changes,
+      double[][] values) {
+
+    /** Resamples {@code first}, {@code first + step}, ... */
+    void run(long[] starts, Worker worker, int first, int step) {
+      int units = worker.counts.length;
+      int fast = changes.length - slow.size();
+      for (int r = first; r < starts.length; r += step) {
+        Arrays.fill(worker.counts, 0);
+        draws.draw(starts[r], worker.counts);
+        worker.before.compute(worker.counts, units, worker.beforeValues);
+        worker.after.compute(worker.counts, units, worker.afterValues);
+        worker.alone.compute(worker.counts, units, worker.aloneValues);
+        for (int m = 0; m < values.length; m++) {
+          values[m][r] = worker.aloneValues[m];
+        }
+        for (int m = 0; m < fast; m++) {
+          changes[m][r] =
+              BootstrapResult.relativeChange(worker.beforeValues[m], worker.afterValues[m]);
+        }
+        if (!slow.isEmpty()) {
+          Map<String, Double> beforeSlow =
+              MetricVector.metrics(expand(baselineRows, columns, worker.counts, units));
+          Map<String, Double> afterSlow =
+              MetricVector.metrics(expand(candidateRows, columns, worker.counts, units));
+          for (int m = 0; m < slow.size(); m++) {
+            changes[fast + m][r] =
+                BootstrapResult.relativeChange(
+                    beforeSlow.get(slow.get(m)), afterSlow.get(slow.get(m)));
+          }
+        }
+      }
+    }
+  }
+
+  /** One thread's draws and scratch. */
+  private static final class Worker {
+    final int[] counts;
+    final ResampledMetrics before;
+    final ResampledMetrics after;
+    final ResampledMetrics alone;
+    final double[] beforeValues;
+    final double[] afterValues;
+    final double[] aloneValues;
+
+    Worker(Resampling plan, boolean first) {
+      this.counts = new int[plan.draws().units()];
+      this.before = first ? plan.before() : plan.before().forAnotherThread();
+      this.after = first ? plan.after() : plan.after().forAnotherThread();
+      this.alone = first ? plan.alone() : plan.alone().forAnotherThread();
+      this.beforeValues = new double[plan.changes().length];
+      this.afterValues = new double[plan.changes().length];
+      this.aloneValues = new double[plan.values().length];
+    }
   }
 
   /**
@@ -136,20 +286,38 @@ public final class PairedBootstrap {
       Map<String, double[]> baseline,
       Map<String, double[]> candidate,
       int rows) {
-    int[] units =
-        IntStream.range(0, rows)
-            .filter(
-                i ->
-                    columns.stream()
-                        .noneMatch(
-                            c ->
-                                Double.isNaN(baseline.get(c)[i])
-                                    || Double.isNaN(candidate.get(c)[i])))
-            .toArray();
+    boolean[] scored = new boolean[rows];
+    Arrays.fill(scored, true);
+    for (String column : columns) {
+      double[] before = baseline.get(column);
+      double[] after = candidate.get(column);
+      for (int i = 0; i < rows; i++) {
+        scored[i] &= !Double.isNaN(before[i]) && !Double.isNaN(after[i]);
+      }
+    }
+    int[] units = IntStream.range(0, rows).filter(i -> scored[i]).toArray();
     if (units.length == 0) {
       throw new IllegalArgumentException("no row was scored by both runs; nothing to compare");
     }
     return units;
+  }
+
+  /** The run's columns at the units' rows only; the columns themselves when every row is one. */
+  private static Map<String, double[]> compact(Map<String, double[]> run, int[] units, int rows) {
+    Map<String, double[]> compacted = new LinkedHashMap<>();
+    run.forEach(
+        (name, values) -> {
+          if (units.length == rows || values.length != rows) {
+            compacted.put(name, values);
+          } else {
+            double[] kept = new double[units.length];
+            for (int u = 0; u < units.length; u++) {
+              kept[u] = values[units[u]];
+            }
+            compacted.put(name, kept);
+          }
+        });
+    return compacted;
   }
 
   /** The resample's rows: {@code counts[i]} copies of row i of each column, in row order. */

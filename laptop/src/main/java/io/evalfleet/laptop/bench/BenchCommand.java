@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
       CausalWorkerBench.class,
       NllHeadBench.class,
       BootstrapBench.class,
+      DecideMillionBench.class,
       DispatcherBench.class,
       ReviewBench.class,
       RetrievalBench.class,
