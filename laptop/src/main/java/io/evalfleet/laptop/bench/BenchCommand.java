@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       BootstrapBench.class,
       DispatcherBench.class,
       ReviewBench.class,
-      RetrievalBench.class
+      RetrievalBench.class,
+      StagingToFlagBench.class
     })
 public final class BenchCommand {}
