@@ -6,7 +6,6 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
-import io.evalfleet.common.contract.RunProgress;
 import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
@@ -232,8 +231,10 @@ public final class StagingToFlagBench implements Callable<Integer> {
         artifact.uri());
     System.out.printf(
         Locale.ROOT, "  %-58s %8s %8s %8s%n", "(ms, median of events)", "median", "min", "max");
-    part(observed, "staged -> first run progress (pre-flight, planning, commit)", o -> o.plannedMs);
-    part(observed, "staged -> first job readable (read_committed)", o -> o.firstJobMs);
+    part(
+        observed,
+        "staged -> first job readable (pre-flight, planning, commits)",
+        o -> o.firstJobMs);
     part(observed, "first job readable -> worker began scoring it", o -> o.pickUpMs());
     part(observed, "model loads during the event (count)", o -> o.modelLoads);
     part(observed, "model load time during the event", o -> o.modelLoadMs);
@@ -247,6 +248,10 @@ public final class StagingToFlagBench implements Callable<Integer> {
     part(observed, "staged -> flag readable (total)", o -> o.flagMs);
     System.out.printf(
         Locale.ROOT, "  %-58s %8.0f%n", "bare session.run loop on the same windows", bareMs);
+    part(
+        observed,
+        "fixed cost: staged -> flag minus the worker's scoring",
+        o -> o.flagMs - o.scoringMs);
     double[] fixed = observed.stream().mapToDouble(o -> o.flagMs - bareMs).toArray();
     System.out.printf(
         Locale.ROOT,
@@ -462,7 +467,6 @@ public final class StagingToFlagBench implements Callable<Integer> {
 
   /** What was seen of one event, in milliseconds from its send. */
   private static final class Observed {
-    double plannedMs = Double.NaN;
     double firstJobMs = Double.NaN;
     double firstResultMs = Double.NaN;
     double firstResultScoringMs;
@@ -487,8 +491,7 @@ public final class StagingToFlagBench implements Callable<Integer> {
   private static KafkaConsumer<String, byte[]> observer(FleetConfig config) {
     KafkaConsumer<String, byte[]> reader = KafkaClients.reader(config, "bench-observer");
     List<TopicPartition> partitions = new ArrayList<>();
-    for (String topic :
-        List.of(Topics.RUN_PROGRESS, Topics.JOBS, Topics.RESULTS, Topics.DRIFT_FLAGS)) {
+    for (String topic : List.of(Topics.JOBS, Topics.RESULTS, Topics.DRIFT_FLAGS)) {
       reader.partitionsFor(topic).stream()
           .map(p -> new TopicPartition(p.topic(), p.partition()))
           .forEach(partitions::add);
@@ -522,12 +525,6 @@ public final class StagingToFlagBench implements Callable<Integer> {
       for (ConsumerRecord<String, byte[]> record : observer.poll(Duration.ofMillis(2))) {
         double at = (System.nanoTime() - sent) / 1e6;
         switch (record.topic()) {
-          case Topics.RUN_PROGRESS -> {
-            RunProgress progress = Json.read(record.value(), RunProgress.class);
-            if (event.eventId().equals(progress.eventId()) && Double.isNaN(o.plannedMs)) {
-              o.plannedMs = at;
-            }
-          }
           case Topics.JOBS -> {
             ScoringJob job = Json.read(record.value(), ScoringJob.class);
             if (event.eventId().equals(job.eventId())) {
