@@ -61,6 +61,9 @@ public class DispatcherRole implements AutoCloseable {
    */
   private static final Duration TRANSACTION_TIMEOUT = Duration.ofSeconds(30);
 
+  /** The producer's retry backoff (see {@link #properties}); Kafka's default is 100 ms. */
+  static final Duration TRANSACTION_RETRY_BACKOFF = Duration.ofMillis(10);
+
   private final KafkaStreams streams;
 
   /** Decisions of complete runs, off the stream threads. */
@@ -162,6 +165,14 @@ public class DispatcherRole implements AutoCloseable {
     props.put(
         StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 4 * 1024 * 1024);
     props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
+    // A transaction begun while the coordinator still writes the previous one's markers is refused
+    // (CONCURRENT_TRANSACTIONS) and retried after this backoff: at the default 100 ms, nearly every
+    // commit that follows another waited that long, and with it the jobs and flags it carried.
+    if (!props.containsKey(ProducerConfig.RETRY_BACKOFF_MS_CONFIG)) {
+      props.put(
+          StreamsConfig.producerPrefix(ProducerConfig.RETRY_BACKOFF_MS_CONFIG),
+          (int) TRANSACTION_RETRY_BACKOFF.toMillis());
+    }
     props.put(
         StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
         (int) TRANSACTION_TIMEOUT.toMillis());

@@ -109,6 +109,8 @@ final class DispatchProcessor implements Processor<String, byte[], String, byte[
     if (preflighted instanceof Intake.Scoring scoring) {
       flow.started(scoring.run());
       flow.publish();
+      // Workers wait for the first jobs of a run: they are readable once committed.
+      book.commitSoon();
     } else if (preflighted instanceof Intake.Reused reused) {
       settle(reused.run());
     } else if (preflighted instanceof Intake.Refused refused) {

@@ -35,6 +35,9 @@ final class KeyByModel implements Processor<String, byte[], String, byte[]> {
     Headers headers = new RecordHeaders(record.headers().toArray());
     context.recordMetadata().ifPresent(source -> Origin.stamp(headers, source));
     context.forward(record.withKey(key).withHeaders(headers));
+    // The staged event reaches its model's task through the repartition topic once this
+    // transaction commits: at the end of this pass, not at the next commit interval.
+    context.commit();
   }
 
   static Optional<String> modelOf(byte[] value) {

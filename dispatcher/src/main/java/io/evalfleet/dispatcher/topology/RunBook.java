@@ -189,6 +189,15 @@ final class RunBook {
     return jobId.substring(0, jobId.lastIndexOf('/'));
   }
 
+  /**
+   * Asks Kafka Streams to commit at the end of this pass instead of at the next commit interval:
+   * under exactly-once, what was forwarded (a flag, a new run's first jobs) is readable only once
+   * its transaction commits. One request per event, so a busy dispatcher commits no more often.
+   */
+  void commitSoon() {
+    context.commit();
+  }
+
   /** Wall-clock time, as Kafka Streams sees it (a test driver advances it). */
   Instant now() {
     return Instant.ofEpochMilli(context.currentSystemTimeMs());
@@ -278,6 +287,7 @@ final class RunBook {
   /** Publishes the one flag of a run, forgets the run's state and remembers that it was decided. */
   void publish(String runId, DriftFlag flag, String key) {
     forward(DispatcherTopology.FLAGS_SINK, key, Json.write(flag), null);
+    commitSoon();
     decided.put(runId, context.currentSystemTimeMs());
     forget(runId);
     // Rejected events may carry any key: they share one tag value, so the series stay bounded.

@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       ReviewBench.class,
       RetrievalBench.class,
       SequentialBench.class,
-      SequentialFleetBench.class
+      SequentialFleetBench.class,
+      StagingToFlagBench.class
     })
 public final class BenchCommand {}

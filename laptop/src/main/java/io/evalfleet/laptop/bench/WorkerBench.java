@@ -204,7 +204,7 @@ public final class WorkerBench implements Callable<Integer> {
   private long scoringMillis;
 
   /** Tokenise, sort by length, run in batches, read the output: nothing else. */
-  private static final class BareLoop implements AutoCloseable {
+  static final class BareLoop implements AutoCloseable {
     private final OrtEnvironment env = OrtEnvironment.getEnvironment();
     private final OrtSession session;
     private final HuggingFaceTokenizer tokenizer;

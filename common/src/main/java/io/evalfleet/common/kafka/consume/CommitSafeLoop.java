@@ -171,7 +171,7 @@ public final class CommitSafeLoop<K, V> implements Runnable {
         drainStarts();
         drainFinished();
         flowControl();
-        for (ConsumerRecord<K, V> record : consumer.poll(pollTimeout)) {
+        for (ConsumerRecord<K, V> record : consumer.poll(nextPollTimeout())) {
           submit(record);
         }
         commit(synchronousCommits);
@@ -193,6 +193,21 @@ public final class CommitSafeLoop<K, V> implements Runnable {
       }
     }
   }
+
+  /**
+   * How long the next poll may block. A handler's {@link Delivery#start()} waits for this thread to
+   * count it, which happens between polls: while records are in flight, polls are kept short
+   * ({@link #START_POLL}) so that a job starts within milliseconds instead of a whole poll timeout
+   * after it was fetched.
+   */
+  private Duration nextPollTimeout() {
+    return countDeliveries && inFlight > 0 && pollTimeout.compareTo(START_POLL) > 0
+        ? START_POLL
+        : pollTimeout;
+  }
+
+  /** The longest poll while a handler may be waiting for its start to be counted. */
+  static final Duration START_POLL = Duration.ofMillis(10);
 
   /**
    * Stops taking records, lets the records in progress finish for up to {@code timeout}, commits

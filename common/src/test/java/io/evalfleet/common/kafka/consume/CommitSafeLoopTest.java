@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
@@ -32,7 +34,19 @@ class CommitSafeLoopTest {
   static final String TOPIC = "work";
   static final TopicPartition P0 = new TopicPartition(TOPIC, 0);
 
-  final MockConsumer<String, String> consumer = new MockConsumer<>("earliest");
+  /** The timeouts of the polls, in order (the first thousand since last cleared). */
+  final List<Duration> pollTimeouts = new CopyOnWriteArrayList<>();
+
+  final MockConsumer<String, String> consumer =
+      new MockConsumer<>("earliest") {
+        @Override
+        public synchronized ConsumerRecords<String, String> poll(Duration timeout) {
+          if (pollTimeouts.size() < 1_000) {
+            pollTimeouts.add(timeout);
+          }
+          return super.poll(timeout);
+        }
+      };
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   /** The deliveries handed to the handler, by offset, for the test to finish. */
@@ -126,6 +140,33 @@ class CommitSafeLoopTest {
 
   double gauge(FleetMeter meter) {
     return registry.find(meter.meterName()).gauge().value();
+  }
+
+  @Test
+  void pollsBrieflyWhileARecordIsInFlightSoThatItsStartIsCountedAtOnce() {
+    Duration configured = Duration.ofSeconds(1);
+    records(1);
+    start(loop(true).pollTimeout(configured));
+    await("the start counted", () -> counted.containsKey(0L));
+    pollTimeouts.clear();
+    await("a poll while the record is in flight", () -> pollTimeouts.size() >= 3);
+    assertThat(pollTimeouts).allMatch(t -> t.equals(CommitSafeLoop.START_POLL));
+    open.get(0L).done();
+    await("the record committed", () -> Long.valueOf(1).equals(committedOffset()));
+    pollTimeouts.clear();
+    await("a poll with nothing in flight", () -> pollTimeouts.size() >= 3);
+    assertThat(pollTimeouts.subList(1, pollTimeouts.size())).allMatch(t -> t.equals(configured));
+  }
+
+  @Test
+  void pollsWithItsOwnTimeoutWhenDeliveriesAreNotCounted() {
+    Duration configured = Duration.ofSeconds(1);
+    records(1);
+    start(loop(false).pollTimeout(configured));
+    await("the record handed out", () -> open.containsKey(0L));
+    pollTimeouts.clear();
+    await("polls while the record is in flight", () -> pollTimeouts.size() >= 3);
+    assertThat(pollTimeouts).allMatch(t -> t.equals(configured));
   }
 
   @Test
