@@ -34,7 +34,6 @@ import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RawLocalFileSystem;
 
 /**
  * Reads artifacts and golden subsets through the Hadoop FileSystem API, so that local paths, {@code
@@ -75,7 +74,7 @@ public final class Storage implements MeterBinder {
       int attempts,
       Duration backoff,
       Duration breakerOpen) {
-    this.conf = conf;
+    this.conf = LocalFiles.use(conf);
     this.roots = roots;
     this.retries =
         RetryRegistry.of(
@@ -211,10 +210,7 @@ public final class Storage implements MeterBinder {
     }
     Path crc = checksummed.getChecksumFile(checksummed.makeQualified(target));
     checksummed.getRawFileSystem().delete(crc, false);
-    Configuration raw = new Configuration(conf);
-    raw.setClass("fs.file.impl", RawLocalFileSystem.class, FileSystem.class);
-    raw.setBoolean("fs.file.impl.disable.cache", true);
-    return raw;
+    return LocalFiles.raw(conf);
   }
 
   /**
