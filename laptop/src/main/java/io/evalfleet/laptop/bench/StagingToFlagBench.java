@@ -1,5 +1,6 @@
 package io.evalfleet.laptop.bench;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.evalfleet.cli.logging.InteractiveLogging;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.ArtifactRef;
@@ -149,6 +150,13 @@ public final class StagingToFlagBench implements Callable<Integer> {
                 ? candidate
                 : assets.causalModel(DemoAssets.CausalModel.BYTEGPT_BASE).onnx();
     Path archive = Files.createTempDirectory(workDir, "archive-");
+    // Every row is scored (no early stop cuts a throughput run short), and the second version's
+    // token shift is measured although a retrain's does not gate: its extra forward is timed.
+    ObjectNode policy =
+        (ObjectNode) Json.mapper().readTree(SequentialFleetBench.bundledPolicy(false));
+    policy.put("token_shift", "always");
+    Path policyFile = workDir.toAbsolutePath().resolve("policy-staging-to-flag.json");
+    Files.writeString(policyFile, Json.mapper().writeValueAsString(policy));
     FleetConfig base =
         FleetConfig.defaults()
             .with(
@@ -169,7 +177,9 @@ public final class StagingToFlagBench implements Callable<Integer> {
                     FleetConfig.RUN_DEADLINE.key(),
                     "PT2H",
                     FleetConfig.JOB_TIMEOUT.key(),
-                    "PT30M"));
+                    "PT30M",
+                    FleetConfig.POLICY.key(),
+                    policyFile.toString()));
     registry = new SimpleMeterRegistry();
     long[][] fixedTokens = PerplexityBench.textRows(fixedRows, new Random(42));
     SubsetRef fixedSubset = tokenSubset(workDir, "staging-fixed-" + fixedRows, fixedTokens);
