@@ -155,60 +155,32 @@ public record Policy(
     if (!sequential.enabled() || sequential.alphaShare() == 1) {
       return this;
     }
-    return new Policy(
-        policyVersion,
-        1 - alpha() * (1 - sequential.alphaShare()),
-        bootstrapResamples,
-        seed,
-        correction,
-        bandK,
-        bandMinSnapshots,
-        bandWindow,
-        metrics,
-        sequential,
-        noiseFloor,
-        changes);
+    return copy(1 - alpha() * (1 - sequential.alphaShare()), sequential, noiseFloor, changes);
   }
 
   /** This policy with other early-stopping settings. */
   public Policy withSequential(SequentialSettings settings) {
-    return new Policy(
-        policyVersion,
-        familyConfidence,
-        bootstrapResamples,
-        seed,
-        correction,
-        bandK,
-        bandMinSnapshots,
-        bandWindow,
-        metrics,
-        settings,
-        noiseFloor,
-        changes);
+    return copy(familyConfidence, settings, noiseFloor, changes);
   }
 
   /** This policy with another {@code noise_floor} section. */
   public Policy withNoiseFloor(NoiseFloorPolicy floor) {
-    return new Policy(
-        policyVersion,
-        familyConfidence,
-        bootstrapResamples,
-        seed,
-        correction,
-        bandK,
-        bandMinSnapshots,
-        bandWindow,
-        metrics,
-        sequential,
-        floor,
-        changes);
+    return copy(familyConfidence, sequential, floor, changes);
   }
 
   /** This policy with other settings of change kinds and the token shift. */
   public Policy withChanges(ChangePolicy changes) {
+    return copy(familyConfidence, sequential, noiseFloor, changes);
+  }
+
+  private Policy copy(
+      double confidence,
+      SequentialSettings sequential,
+      NoiseFloorPolicy noiseFloor,
+      ChangePolicy changes) {
     return new Policy(
         policyVersion,
-        familyConfidence,
+        confidence,
         bootstrapResamples,
         seed,
         correction,
