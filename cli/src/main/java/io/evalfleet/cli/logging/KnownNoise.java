@@ -42,6 +42,13 @@ public final class KnownNoise extends Filter<ILoggingEvent> {
               "org.apache.kafka.clients.NetworkClient",
               "[Consumer clientId=evalfleet-dispatcher",
               "by-model-repartition=UNKNOWN_TOPIC_OR_PARTITION"),
+          // The dispatcher begins its next transaction as soon as it commits one (it commits at
+          // once after a staged event, a run's first jobs and a flag); the coordinator refuses a
+          // write while it still completes the previous one, and the producer retries in 10 ms.
+          new Noise(
+              "org.apache.kafka.clients.producer.internals.Sender",
+              "[Producer clientId=evalfleet-dispatcher",
+              "Error: CONCURRENT_TRANSACTIONS"),
           // Kafka Streams 4.3 advises on its global-store thread, which the dispatcher does not
           // have.
           new Noise(

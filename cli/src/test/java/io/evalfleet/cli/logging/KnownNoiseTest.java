@@ -39,4 +39,15 @@ class KnownNoiseTest {
                 PREFIX + "{evalfleet.results=UNKNOWN_TOPIC_OR_PARTITION}"))
         .isEqualTo(FilterReply.NEUTRAL);
   }
+
+  @Test
+  void theDispatchersRetriedTransactionWritesAreNotShownButOtherProducerErrorsAre() {
+    String sender = "org.apache.kafka.clients.producer.internals.Sender";
+    String producer =
+        "[Producer clientId=evalfleet-dispatcher-StreamThread-1-producer, transactionalId=x-1] Got"
+            + " error produce response with correlation id 171 on topic-partition"
+            + " evalfleet.run-progress-2, retrying (2147483646 attempts left). Error: ";
+    assertThat(decide(sender, producer + "CONCURRENT_TRANSACTIONS")).isEqualTo(FilterReply.DENY);
+    assertThat(decide(sender, producer + "NOT_ENOUGH_REPLICAS")).isEqualTo(FilterReply.NEUTRAL);
+  }
 }
