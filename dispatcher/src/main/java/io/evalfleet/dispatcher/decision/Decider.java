@@ -7,6 +7,8 @@ import io.evalfleet.common.task.Direction;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.common.task.TokenSketch;
+import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -610,7 +612,7 @@ public final class Decider {
         String.format(
             Locale.ROOT,
             "decided by policy %s against baseline version %s: paired bootstrap over the"
-                + " same %d golden rows (%d resamples, seed %d), %s correction across the gating metrics at %.0f%% family"
+                + " same %d golden rows (%d resamples, seed %d), %s correction across the gating metrics at %s%% family"
                 + " confidence",
             policy.policyVersion(),
             baselineVersion,
@@ -618,7 +620,10 @@ public final class Decider {
             report.resamples(),
             report.seed(),
             policy.correction().name().toLowerCase(Locale.ROOT),
-            100 * policy.familyConfidence()));
+            new BigDecimal(100 * policy.familyConfidence())
+                .round(new MathContext(4))
+                .stripTrailingZeros()
+                .toPlainString()));
     return new Verdict(report.flag(), metrics, reasons);
   }
 

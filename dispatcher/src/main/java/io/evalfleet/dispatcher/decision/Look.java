@@ -19,14 +19,20 @@ public record Look(Stop stop, long rows, long rowsTotal, String reason, Verdict 
   public enum Stop {
     CONTINUE,
     RED,
-    GREEN
+    GREEN,
+    /**
+     * No gating metric of the run can be judged at a look (a gating Spearman or kl_p99 alone): this
+     * look, and any later one, cannot stop the run, so it spends none of α and the run is decided
+     * at the end with the policy's whole α.
+     */
+    NEVER
   }
 
   public Look {
     if (stop == null || reason == null) {
       throw new IllegalArgumentException("a look needs a stop and a reason");
     }
-    if ((verdict == null) != (stop == Stop.CONTINUE)) {
+    if ((verdict == null) == stops(stop)) {
       throw new IllegalArgumentException(
           "a look that stops carries a verdict and one that continues none; stop "
               + stop
@@ -41,6 +47,10 @@ public record Look(Stop stop, long rows, long rowsTotal, String reason, Verdict 
 
   /** Whether the run may stop scoring. */
   public boolean stops() {
-    return stop != Stop.CONTINUE;
+    return stops(stop);
+  }
+
+  private static boolean stops(Stop stop) {
+    return stop == Stop.RED || stop == Stop.GREEN;
   }
 }

@@ -192,7 +192,7 @@ public final class PolicyFile {
       if (sequential != null) {
         problems.addAll(sequential.problems());
       }
-      if (noiseFloor != null) {
+      if (noiseFloor != null && noiseFloor.acrossEnvelopes() != null) {
         enumProblem(
             problems,
             "noise_floor.across_envelopes",
@@ -216,9 +216,9 @@ public final class PolicyFile {
           });
       return new SequentialSettings(
           sequential.enabled(),
-          sequential.minRows(),
-          sequential.tuningRows(),
-          sequential.alphaShare(),
+          sequential.minRowsOrDefault(),
+          sequential.tuningRowsOrDefault(),
+          sequential.alphaShareOrDefault(),
           switches);
     }
 
@@ -236,7 +236,7 @@ public final class PolicyFile {
           bandWindow,
           byName,
           sequentialSettings(),
-          noiseFloor == null
+          noiseFloor == null || noiseFloor.acrossEnvelopes() == null
               ? NoiseFloorPolicy.DEFAULTS
               : new NoiseFloorPolicy(
                   parse(NoiseFloorPolicy.AcrossEnvelopes.class, noiseFloor.acrossEnvelopes())),
@@ -296,11 +296,22 @@ public final class PolicyFile {
     List<String> problems() {
       List<String> problems = new ArrayList<>();
       missing(problems, "sequential.enabled", enabled);
-      missing(problems, "sequential.min_rows", minRows);
-      missing(problems, "sequential.tuning_rows", tuningRows);
-      missing(problems, "sequential.alpha_share", alphaShare);
-      problems.addAll(SequentialSettings.problems(minRows, tuningRows, alphaShare, Map.of()));
+      problems.addAll(
+          SequentialSettings.problems(
+              minRowsOrDefault(), tuningRowsOrDefault(), alphaShareOrDefault(), Map.of()));
       return problems;
+    }
+
+    int minRowsOrDefault() {
+      return minRows == null ? SequentialSettings.DEFAULT_MIN_ROWS : minRows;
+    }
+
+    int tuningRowsOrDefault() {
+      return tuningRows == null ? SequentialSettings.DEFAULT_TUNING_ROWS : tuningRows;
+    }
+
+    double alphaShareOrDefault() {
+      return alphaShare == null ? SequentialSettings.DEFAULT_ALPHA_SHARE : alphaShare;
     }
   }
 

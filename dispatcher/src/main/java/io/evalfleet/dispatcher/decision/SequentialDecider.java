@@ -239,11 +239,14 @@ public final class SequentialDecider {
         }
       }
       blocking.forEach(name -> why.add(name + " is gating and cannot be judged at a look"));
-      if (gating.isEmpty() && blocking.isEmpty()) {
-        why.add("no gating metric of the policy can be compared at a look");
+      if (gating.isEmpty()) {
+        why.add(
+            blocking.isEmpty()
+                ? "no gating metric of the policy can be compared at a look"
+                : "no look can stop this run, so none spends α");
       }
       return new Look(
-          Look.Stop.CONTINUE,
+          gating.isEmpty() ? Look.Stop.NEVER : Look.Stop.CONTINUE,
           rows,
           rowsTotal,
           "no clear verdict " + progress + ": " + String.join("; ", why),

@@ -35,6 +35,18 @@ public record SequentialSettings(
   /** Below this many units the estimated variance of the per-unit values is not trusted. */
   public static final int MIN_UNITS = 20;
 
+  /** {@code min_rows} when a policy's "sequential" object leaves it out. */
+  public static final int DEFAULT_MIN_ROWS = 100;
+
+  /** {@code tuning_rows} when a policy's "sequential" object leaves it out. */
+  public static final int DEFAULT_TUNING_ROWS = 1000;
+
+  /**
+   * {@code alpha_share} when a policy's "sequential" object leaves it out: half of α for the looks,
+   * half for the fixed decision of a run no look stopped.
+   */
+  public static final double DEFAULT_ALPHA_SHARE = 0.5;
+
   /** Early stopping off: the behaviour of a policy that has no {@code "sequential"} object. */
   public static final SequentialSettings DISABLED =
       new SequentialSettings(false, 100, 1000, 1, Map.of());

@@ -111,6 +111,11 @@ final class Looks {
       book.save(run);
       return GOES_ON;
     }
+    if (look.stop() == Look.Stop.NEVER) {
+      run.notLooked(look.reason());
+      book.save(run);
+      return GOES_ON;
+    }
     run.looked(look.reason());
     if (look.stop() == Look.Stop.CONTINUE) {
       book.save(run);

@@ -198,6 +198,28 @@ class PolicyFileTest {
   }
 
   @Test
+  void aSequentialOrNoiseFloorObjectThatLeavesSettingsOutTakesTheirDefaults() throws IOException {
+    Path file = dir.resolve("partial.json");
+    Files.writeString(
+        file,
+        """
+        {
+          "policy_version": "partial", "family_confidence": 0.95, "bootstrap_resamples": 2000,
+          "seed": 7, "correction": "holm", "band_k": 3.0, "band_min_snapshots": 3, "band_window": 10,
+          "sequential": { "enabled": false },
+          "noise_floor": {},
+          "metrics": { "perplexity": { "margin": 0.02, "gate": true } }
+        }
+        """);
+    Policy policy = PolicyFile.load(file);
+    assertThat(policy.sequential().enabled()).isFalse();
+    assertThat(policy.sequential().minRows()).isEqualTo(SequentialSettings.DEFAULT_MIN_ROWS);
+    assertThat(policy.sequential().tuningRows()).isEqualTo(SequentialSettings.DEFAULT_TUNING_ROWS);
+    assertThat(policy.sequential().alphaShare()).isEqualTo(SequentialSettings.DEFAULT_ALPHA_SHARE);
+    assertThat(policy.noiseFloor()).isEqualTo(NoiseFloorPolicy.DEFAULTS);
+  }
+
+  @Test
   void badSequentialSettingsAreListedWithTheRest() throws IOException {
     Path file = dir.resolve("bad-sequential.json");
     Files.writeString(
@@ -221,7 +243,6 @@ class PolicyFileTest {
                 assertThat(e.problems())
                     .contains(
                         "unknown field 'sequential.looks'",
-                        "sequential.tuning_rows is missing",
                         "sequential.alpha_share must be in (0, 1], was 0.0",
                         "sequential.min_rows must be at least 20 (the confidence sequence is"
                             + " asymptotic), was 5",

@@ -114,7 +114,10 @@ class SequentialDeciderTest {
             Map.of(
                 MetricNames.PERPLEXITY, "another tokenizer",
                 MetricNames.BITS_PER_BYTE, "another corpus"));
-    assertThat(look.stop()).isEqualTo(Look.Stop.CONTINUE);
+    // No look can stop such a run, so its looks spend none of α (the end keeps all of it).
+    assertThat(look.stop()).isEqualTo(Look.Stop.NEVER);
+    assertThat(look.stops()).isFalse();
+    assertThat(look.verdict()).isNull();
     assertThat(look.reason()).contains("no gating metric of the policy can be compared at a look");
   }
 
@@ -172,8 +175,8 @@ class SequentialDeciderTest {
         DECIDER.forChangeKind(ChangeKind.RETRAIN).look(Map.of(), candidate, 1, 1000, 0, Map.of());
     assertThat(asQuantization.stop()).isEqualTo(Look.Stop.RED);
     assertThat(asRetrain.stop())
-        .as("without a baseline, nothing gates a retrain at a look: the run goes on")
-        .isEqualTo(Look.Stop.CONTINUE);
+        .as("without a baseline, nothing gates a retrain at a look: no look can stop it")
+        .isEqualTo(Look.Stop.NEVER);
   }
 
   @Test
