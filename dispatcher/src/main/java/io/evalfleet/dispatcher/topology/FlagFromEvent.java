@@ -29,7 +29,8 @@ final class FlagFromEvent {
   /**
    * A flag builder holding what can be read of a rejected record: its model (from the JSON, else
    * {@code key}), its review, when it names a valid one, so a rejected event still reaches its pull
-   * request, and its change kind, when it names a valid one. Anything unreadable is left unset.
+   * request, its change kind, when it names a valid one, and its version, when it names one.
+   * Anything unreadable is left unset.
    *
    * @param tree the record read as JSON; null when it is not JSON or too large to read
    */
@@ -44,6 +45,12 @@ final class FlagFromEvent {
     }
     if (tree != null && tree.path("change_kind").isTextual()) {
       ChangeKind.parse(tree.get("change_kind").asText()).ifPresent(flag::changeKind);
+    }
+    // A pipeline that waits for its version's flag finds it by version, whatever else was wrong.
+    if (tree != null
+        && tree.path("version").isTextual()
+        && !tree.get("version").asText().isBlank()) {
+      flag.version(tree.get("version").asText());
     }
     return flag;
   }

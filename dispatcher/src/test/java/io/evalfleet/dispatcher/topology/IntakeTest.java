@@ -69,6 +69,23 @@ class IntakeTest {
   }
 
   @Test
+  void aRejectedEventsFlagCarriesTheVersionItNamedSoAWaitingPipelineFindsIt() {
+    stage(
+        "gpt",
+        "{\"model\": \"gpt\", \"version\": \"ft-3\", \"change_kind\": \"quantisation\"}"
+            .getBytes(StandardCharsets.UTF_8));
+
+    assertThat(bench.forwarded(DispatcherTopology.FLAGS_SINK, DriftFlag.class))
+        .singleElement()
+        .satisfies(
+            flag -> {
+              assertThat(flag.flag()).isEqualTo(Flag.ERROR);
+              assertThat(flag.version()).isEqualTo("ft-3");
+              assertThat(flag.reasons()).singleElement().asString().contains("quantisation");
+            });
+  }
+
+  @Test
   void anEventAlreadyInProgressIsIgnored() {
     RunState run = bench.scoringRun("m", "v1", 1);
 
