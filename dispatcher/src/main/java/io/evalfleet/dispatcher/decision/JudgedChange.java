@@ -66,6 +66,22 @@ public record JudgedChange(ChangeKind kind, String why) {
       return assumedRetrain(neither + ", and the event gives no quantization_bits");
     }
     BaselinePrecision precision = baseline.get();
+    // A baseline recorded without bits is floating point (an export states no bits), so a candidate
+    // of fewer than 16 bits is a quantization of it.
+    if (precision.quantizationBits() == null
+        && precision.unknownWhy() == null
+        && event.quantizationBits() < 16) {
+      return new JudgedChange(
+          ChangeKind.QUANTIZATION,
+          "change kind quantization, inferred: "
+              + neither
+              + ", and its quantization_bits "
+              + event.quantizationBits()
+              + " are below 16 while baseline version "
+              + precision.version()
+              + " was evaluated without quantization_bits (floating point)"
+              + " (name the kind with change_kind to say otherwise)");
+    }
     if (precision.quantizationBits() == null) {
       return assumedRetrain(
           neither

@@ -167,6 +167,27 @@ class ChangeKindTopologyTest {
   }
 
   @Test
+  void fewerThan16BitsAgainstABaselineEvaluatedWithoutBitsIsAQuantization() throws Exception {
+    StagingOrderTest.Scenario s = harness.new Scenario("s", PolicyFile.defaults());
+    s.stage(event("base", null));
+    s.score("base");
+    s.stage(event("int5", null).toBuilder().quantizationBits(5).build());
+    s.score("int5");
+    s.stage(event("bf16", null).toBuilder().quantizationBits(16).build());
+    s.score("bf16");
+
+    DriftFlag int5 = s.flagOf("int5");
+    assertThat(int5.changeKind()).isEqualTo(ChangeKind.QUANTIZATION);
+    assertThat(jobsOf(s, "int5")).allSatisfy(job -> assertThat(job.reference()).isNotNull());
+    assertThat(int5.reasons())
+        .anyMatch(
+            r ->
+                r.startsWith("change kind quantization, inferred:")
+                    && r.contains("quantization_bits 5 are below 16"));
+    assertThat(s.flagOf("bf16").changeKind()).isEqualTo(ChangeKind.RETRAIN);
+  }
+
+  @Test
   void thePolicysDefaultForAModelAppliesWhenItsEventNamesNone() throws Exception {
     Policy defaults = PolicyFile.defaults();
     Policy quantized =
