@@ -14,6 +14,7 @@ import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.contract.RowOrder;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
@@ -26,6 +27,7 @@ import io.evalfleet.common.subset.GoldenSubsetWriter.Pair;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.MetricNames;
 import io.evalfleet.common.task.Task;
+import io.evalfleet.dispatcher.decision.PolicyFile;
 import io.evalfleet.laptop.demo.DemoAssets;
 import io.evalfleet.laptop.embedded.LocalFleet;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +38,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.stream.LongStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -152,13 +155,17 @@ class FleetIT {
     assertThat(flag.executionProviders()).containsExactly("cpu");
     assertThat(flag.metrics().get(MetricNames.SPEARMAN).value()).isGreaterThan(0.6);
 
-    // The per-pair cosine of the known pair, as a worker published it on the results topic.
+    // The per-pair cosine of the known pair, as a worker published it on the results topic. Under
+    // the bundled policy rows go out in a seeded order: a result's rows are positions in it.
+    RowOrder order = RowOrder.of(PolicyFile.defaults().seed(), subset.sha256(), 12);
+    long position =
+        LongStream.range(0, 12).filter(p -> order.row(p) == KNOWN_ROW).findFirst().orElseThrow();
     ShardResult shard =
         resultsOf(flag.runId()).stream()
-            .filter(r -> r.rowStart() <= KNOWN_ROW && KNOWN_ROW < r.rowStart() + r.rowCount())
+            .filter(r -> r.rowStart() <= position && position < r.rowStart() + r.rowCount())
             .findFirst()
             .orElseThrow();
-    double cosine = shard.values().get(MetricNames.COSINE)[(int) (KNOWN_ROW - shard.rowStart())];
+    double cosine = shard.values().get(MetricNames.COSINE)[(int) (position - shard.rowStart())];
     assertThat(cosine).isCloseTo(0.7553, within(5e-5));
   }
 
