@@ -115,7 +115,9 @@ class PreflightGatesIT {
         .isEqualTo(Flag.WARN);
     DriftFlag flag = stage(event("sig", "v2", v300.onnx(), base.tokenizer(), text, null));
     assertThat(flag.flag()).isEqualTo(Flag.RED);
+    // Beside the change kind it was judged as, the signature gate is the one verdict.
     assertThat(flag.reasons())
+        .filteredOn(r -> !r.startsWith("change kind ") && !r.startsWith("token shift not measured"))
         .singleElement()
         .asString()
         .startsWith("signature gate: the model's inputs or outputs changed")
