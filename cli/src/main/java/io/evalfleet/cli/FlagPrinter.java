@@ -2,6 +2,7 @@ package io.evalfleet.cli;
 
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.MetricValue;
+import io.evalfleet.common.contract.SequentialDecision;
 import java.math.BigDecimal;
 import java.util.Locale;
 
@@ -75,6 +76,21 @@ public final class FlagPrinter {
               flag.coverage().rowsTotal(),
               flag.executionProviders(),
               flag.durationMs()));
+    }
+    SequentialDecision sequential = flag.sequential();
+    if (sequential != null) {
+      out.append(
+          String.format(
+              Locale.ROOT,
+              sequential.stopped() == SequentialDecision.Stop.END
+                  ? "  sequential: every row scored (%3$,d of %4$,d), %2$d look%5$s: %6$s%n"
+                  : "  sequential: stopped %1$s after %3$,d of %4$,d rows, %2$d look%5$s: %6$s%n",
+              sequential.stopped().name(),
+              sequential.looks(),
+              sequential.rowsScored(),
+              sequential.rowsTotal(),
+              sequential.looks() == 1 ? "" : "s",
+              sequential.reason()));
     }
     return out.toString();
   }
