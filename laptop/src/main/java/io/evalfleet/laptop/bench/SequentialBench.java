@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * What stopping early buys and costs: over simulated paired runs with a known true change, how
@@ -28,6 +31,8 @@ import picocli.CommandLine.Option;
     })
 public final class SequentialBench implements Callable<Integer> {
   @picocli.CommandLine.Mixin InteractiveLogging logging;
+
+  @Spec CommandSpec spec;
 
   @Option(
       names = "--runs",
@@ -104,6 +109,18 @@ public final class SequentialBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (runs < 1 || shardRows < 1 || rows < minRows) {
+      throw new ParameterException(
+          spec.commandLine(),
+          String.format(
+              Locale.ROOT,
+              "--runs and --shard-rows must be at least 1 and --rows at least --min-rows (%d) so"
+                  + " that a look can stop; got --runs %d, --shard-rows %d, --rows %d",
+              minRows,
+              runs,
+              shardRows,
+              rows));
+    }
     System.out.println("full log: " + logging.apply("bench-sequential"));
     SequentialSettings settings =
         SequentialSettings.enabled(minRows, tuningRows).withAlphaShare(alphaShare);
