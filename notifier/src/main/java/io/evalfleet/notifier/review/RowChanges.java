@@ -44,22 +44,25 @@ public final class RowChanges {
 
   /**
    * @param baselineValues the baseline's per-row values on the same rows, or null without a
-   *     baseline
-   * @throws IllegalArgumentException when the two runs have different row counts
+   *     baseline; either run may have stopped early, its rows past the last it scored missing (they
+   *     count as unscored, as a NaN row does)
    */
   public static RowChanges of(
       RowScore score, Map<String, double[]> candidateValues, Map<String, double[]> baselineValues) {
     double[] candidate = scores(score, candidateValues);
     double[] baseline = baselineValues == null ? null : scores(score, baselineValues);
     if (baseline != null && baseline.length != candidate.length) {
-      throw new IllegalArgumentException(
-          "the baseline has scores for "
-              + baseline.length
-              + " rows and the candidate for "
-              + candidate.length
-              + ": they were not scored on the same rows");
+      int rows = Math.max(baseline.length, candidate.length);
+      candidate = padded(candidate, rows);
+      baseline = padded(baseline, rows);
     }
     return new RowChanges(score, candidate, baseline);
+  }
+
+  private static double[] padded(double[] values, int rows) {
+    double[] out = Arrays.copyOf(values, rows);
+    Arrays.fill(out, values.length, rows, Double.NaN);
+    return out;
   }
 
   private static double[] scores(RowScore score, Map<String, double[]> values) {
