@@ -78,6 +78,10 @@ class DocumentedCommandsIT {
         "./evalfleet bench ",
         "benchmarks of minutes each; their figures are in docs/benchmarks.md");
     NOT_RUN.put(
+        "./evalfleet noise-floor .evalfleet/demo/",
+        "the demo's files, which only the demo writes; the same command runs here on the"
+            + " checkout's model.onnx and pairs.parquet");
+    NOT_RUN.put(
         "./evalfleet subset ",
         "reads the user's traffic logs from s3a:// buckets; SubsetBuilderTest"
             + " builds subsets from local files");
@@ -272,6 +276,12 @@ class DocumentedCommandsIT {
       assertThat(run(doc("./evalfleet config --metrics"))).contains("evalfleet_");
       run(doc("./evalfleet inspect model.onnx --tokenizer tokenizer.json"));
       run(doc("./evalfleet inspect bge-small-en-v1.5/"));
+      assertThat(
+              run(
+                  doc(
+                      "./evalfleet noise-floor model.onnx --tokenizer tokenizer.json"
+                          + " --subset pairs.parquet")))
+          .contains("mean_cosine");
       assertThat(run(doc("./evalfleet lock show --model m v2"))).contains("v2");
       run(doc("./evalfleet lock diff --model m v1 v2"));
       assertThat(run(doc("./evalfleet baseline show -b $B --model m"))).contains("v1");
