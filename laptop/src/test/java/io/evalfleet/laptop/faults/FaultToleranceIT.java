@@ -7,6 +7,10 @@ import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.dispatcher.decision.PolicyFile;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -297,7 +301,21 @@ class FaultToleranceIT {
   @Test
   void aJobThatKillsEveryWorkerItReachesEndsItsRunInOneErrorNamingTheShard() throws Exception {
     try (FleetHarness fleet = FleetHarness.start(dir, 4)) {
-      fleet.dispatcher("dispatcher");
+      // Rows go out in file order (sequential decisions off), so the rows that kill fill the first
+      // shard and no other: a run that ends ERROR does not yet cancel its jobs left in flight, and
+      // in
+      // the seeded order every shard would hold rows that kill.
+      Path fixedOrder = dir.resolve("policy-fixed-order.json");
+      try (InputStream bundled =
+          PolicyFile.class.getClassLoader().getResourceAsStream(PolicyFile.DEFAULT_RESOURCE)) {
+        String policy = new String(bundled.readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(policy).contains("\"sequential\": { \"enabled\": true");
+        Files.writeString(
+            fixedOrder,
+            policy.replace(
+                "\"sequential\": { \"enabled\": true", "\"sequential\": { \"enabled\": false"));
+      }
+      fleet.dispatcher("dispatcher", "-D", "verdict.policy=" + fixedOrder);
       // Rows 0-39 hold texts far larger than a worker's heap; the worker exits on running out of
       // memory, as a container killed for its memory does.
       SubsetRef subset =
