@@ -263,7 +263,7 @@ public final class SequentialFleetBench implements Callable<Integer> {
   }
 
   /** The bundled policy, its sequential decisions on or off. */
-  static String bundledPolicy(boolean sequential) throws IOException {
+  public static String bundledPolicy(boolean sequential) throws IOException {
     String json;
     try (InputStream in =
         PolicyFile.class.getClassLoader().getResourceAsStream(PolicyFile.DEFAULT_RESOURCE)) {

@@ -7,9 +7,7 @@ import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
-import io.evalfleet.dispatcher.decision.PolicyFile;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
+import io.evalfleet.laptop.bench.SequentialFleetBench;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -306,15 +304,7 @@ class FaultToleranceIT {
       // in
       // the seeded order every shard would hold rows that kill.
       Path fixedOrder = dir.resolve("policy-fixed-order.json");
-      try (InputStream bundled =
-          PolicyFile.class.getClassLoader().getResourceAsStream(PolicyFile.DEFAULT_RESOURCE)) {
-        String policy = new String(bundled.readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(policy).contains("\"sequential\": { \"enabled\": true");
-        Files.writeString(
-            fixedOrder,
-            policy.replace(
-                "\"sequential\": { \"enabled\": true", "\"sequential\": { \"enabled\": false"));
-      }
+      Files.writeString(fixedOrder, SequentialFleetBench.bundledPolicy(false));
       fleet.dispatcher("dispatcher", "-D", "verdict.policy=" + fixedOrder);
       // Rows 0-39 hold texts far larger than a worker's heap; the worker exits on running out of
       // memory, as a container killed for its memory does.
