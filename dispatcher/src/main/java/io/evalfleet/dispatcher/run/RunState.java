@@ -351,6 +351,15 @@ public final class RunState {
     this.lookReason = reason;
   }
 
+  /**
+   * A look was made at the completed prefix and found that none can stop the run; it spends no α
+   * (it is not counted among the looks) but spaces the next one as a look does.
+   */
+  public void lookedWithoutStopping(String reason) {
+    this.lookedAtRows = prefixRows;
+    this.lookReason = reason;
+  }
+
   /** No look could be made, for {@code reason} (said in the flag if the run goes to its end). */
   public void notLooked(String reason) {
     this.lookReason = reason;

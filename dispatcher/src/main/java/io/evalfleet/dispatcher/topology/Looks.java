@@ -83,7 +83,8 @@ final class Looks {
     // in all, whatever the number of shards.
     if (shards == run.shardsTotal()
         || rows / run.order().get().unitRows() < dispatching.policy.sequential().minRows()
-        || (run.looks() > 0 && rows < run.lookedAtRows() + run.lookedAtRows() / LOOK_GROWTH)) {
+        || (run.lookedAtRows() > 0
+            && rows < run.lookedAtRows() + run.lookedAtRows() / LOOK_GROWTH)) {
       book.save(run);
       return GOES_ON;
     }
@@ -112,7 +113,7 @@ final class Looks {
       return GOES_ON;
     }
     if (look.stop() == Look.Stop.NEVER) {
-      run.notLooked(look.reason());
+      run.lookedWithoutStopping(look.reason());
       book.save(run);
       return GOES_ON;
     }
