@@ -17,7 +17,9 @@ import java.util.regex.Pattern;
  * The fleet's settings, read once at start-up from (lowest precedence first) the defaults, a
  * properties file, {@code EVALFLEET_*} environment variables and command-line overrides. Every bad
  * value is reported at once. Keys starting with {@code kafka.} are handed to the Kafka clients
- * without the prefix (for example {@code kafka.security.protocol=SASL_SSL}). Immutable.
+ * without the prefix (for example {@code kafka.security.protocol=SASL_SSL}), keys starting with
+ * {@code hadoop.} to Hadoop's FileSystem (for example {@code hadoop.fs.s3a.endpoint=...}).
+ * Immutable.
  */
 public final class FleetConfig {
   /** What Kafka accepts as a group member id ({@code group.instance.id}). */
@@ -333,10 +335,13 @@ public final class FleetConfig {
 
   private final Map<String, Object> values;
   private final Map<String, String> kafka;
+  private final Map<String, String> hadoop;
 
-  private FleetConfig(Map<String, Object> values, Map<String, String> kafka) {
+  private FleetConfig(
+      Map<String, Object> values, Map<String, String> kafka, Map<String, String> hadoop) {
     this.values = values;
     this.kafka = kafka;
+    this.hadoop = hadoop;
   }
 
   public static FleetConfig defaults() {
@@ -352,10 +357,13 @@ public final class FleetConfig {
       values.put(setting.key(), parse(setting, text, problems));
     }
     Map<String, String> kafka = new LinkedHashMap<>();
+    Map<String, String> hadoop = new LinkedHashMap<>();
     for (var entry : raw.entrySet()) {
       String key = entry.getKey();
       if (key.startsWith("kafka.")) {
         kafka.put(key.substring("kafka.".length()), entry.getValue());
+      } else if (key.startsWith("hadoop.")) {
+        hadoop.put(key.substring("hadoop.".length()), entry.getValue());
       } else if (SETTINGS.stream().noneMatch(s -> s.key().equals(key))) {
         problems.add("unknown setting '" + key + "'");
       }
@@ -365,7 +373,7 @@ public final class FleetConfig {
       throw new IllegalArgumentException(
           "invalid configuration:\n  - " + String.join("\n  - ", problems));
     }
-    return new FleetConfig(Map.copyOf(values), Map.copyOf(kafka));
+    return new FleetConfig(Map.copyOf(values), Map.copyOf(kafka), Map.copyOf(hadoop));
   }
 
   /** Layers, lowest precedence first: a properties file's entries, the environment, overrides. */
@@ -391,16 +399,22 @@ public final class FleetConfig {
   }
 
   /**
-   * Every effective setting as text, {@code kafka.*} keys included: {@link #of} of this map gives
-   * an equal configuration, e.g. in a process that a role starts to do part of its work. It holds
-   * whatever secrets the {@code kafka.*} keys hold: pass it on privately (a pipe), never as
-   * arguments.
+   * Every effective setting as text, {@code kafka.*} and {@code hadoop.*} keys included: {@link
+   * #of} of this map gives an equal configuration, e.g. in a process that a role starts to do part
+   * of its work. It holds whatever secrets the {@code kafka.*} and {@code hadoop.*} keys hold: pass
+   * it on privately (a pipe), never as arguments.
    */
   public Map<String, String> settings() {
     Map<String, String> raw = new LinkedHashMap<>();
     values.forEach((k, v) -> raw.put(k, String.valueOf(v)));
     kafka.forEach((k, v) -> raw.put("kafka." + k, v));
+    hadoop.forEach((k, v) -> raw.put("hadoop." + k, v));
     return raw;
+  }
+
+  /** Hadoop FileSystem properties: every {@code hadoop.*} key, without the prefix. */
+  public Map<String, String> hadoopProperties() {
+    return hadoop;
   }
 
   @SuppressWarnings("unchecked")

@@ -29,6 +29,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FileStatus;
@@ -112,12 +113,13 @@ public final class Storage implements MeterBinder {
    * no root restriction.
    */
   public static Storage withDefaults() {
-    return new Storage(new Configuration(), AllowedRoots.any(), 3, Duration.ofMillis(200));
+    return new Storage(HadoopSettings.of(Map.of()), AllowedRoots.any(), 3, Duration.ofMillis(200));
   }
 
   /**
-   * Storage as the settings say: allowed roots (with the archive, which the fleet writes itself:
-   * workers keep a retrieval run's embeddings there) and retry attempts.
+   * Storage as the settings say: Hadoop's file-system settings ({@link HadoopSettings}), allowed
+   * roots (with the archive, which the fleet writes itself: workers keep a retrieval run's
+   * embeddings there) and retry attempts.
    */
   public static Storage of(FleetConfig config) {
     String roots = config.get(FleetConfig.ALLOWED_ROOTS);
@@ -125,7 +127,7 @@ public final class Storage implements MeterBinder {
       roots = roots + "," + config.get(FleetConfig.ARCHIVE_ROOT);
     }
     return new Storage(
-        new Configuration(),
+        HadoopSettings.of(config.hadoopProperties()),
         AllowedRoots.parse(roots),
         config.get(FleetConfig.STORAGE_ATTEMPTS),
         Duration.ofMillis(200),

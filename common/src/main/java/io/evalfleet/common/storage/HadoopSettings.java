@@ -1,0 +1,45 @@
+package io.evalfleet.common.storage;
+
+import java.util.Arrays;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * The Hadoop configuration the fleet reads and writes files with: Hadoop's defaults and any {@code
+ * core-site.xml} on the classpath, then the fleet's own defaults for object stores ({@link
+ * #FLEET_DEFAULTS}) where no site file set the key, then the {@code hadoop.*} settings.
+ */
+public final class HadoopSettings {
+  /**
+   * S3A retries an unreachable endpoint for about two minutes by default (the SDK's attempts times
+   * its own retry limit), far past a run's patience: the fleet's storage retry, circuit breaker and
+   * run deadline are what decide when an outage ends a run, so S3A gives up quickly and says why.
+   */
+  public static final Map<String, String> FLEET_DEFAULTS =
+      Map.of(
+          "fs.s3a.attempts.maximum", "2",
+          "fs.s3a.retry.limit", "2",
+          "fs.s3a.retry.interval", "200ms",
+          "fs.s3a.connection.establish.timeout", "5s");
+
+  private HadoopSettings() {}
+
+  /** A configuration with the fleet's defaults under {@code settings}. */
+  public static Configuration of(Map<String, String> settings) {
+    Configuration conf = new Configuration();
+    FLEET_DEFAULTS.forEach(
+        (key, value) -> {
+          if (onlyHadoopsDefault(conf, key)) {
+            conf.set(key, value, "evalfleet default");
+          }
+        });
+    settings.forEach((key, value) -> conf.set(key, value, "evalfleet setting hadoop." + key));
+    return conf;
+  }
+
+  /** Whether {@code key} is unset or set only by Hadoop's own {@code *-default.xml} files. */
+  private static boolean onlyHadoopsDefault(Configuration conf, String key) {
+    String[] sources = conf.getPropertySources(key);
+    return sources == null || Arrays.stream(sources).allMatch(s -> s.endsWith("-default.xml"));
+  }
+}
