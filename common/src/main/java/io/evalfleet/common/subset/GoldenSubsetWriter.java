@@ -161,6 +161,28 @@ public final class GoldenSubsetWriter {
         (groups, i) -> groups.newGroup().append("id", (long) i).append("text", texts.get(i)));
   }
 
+  /**
+   * Writes {@code rows} texts made on the fly by {@code text} in row groups of exactly {@code
+   * rowGroupRows} rows (the last may have fewer), whatever their bytes: a seeded order then takes
+   * whole row groups as its blocks, so that a job reads its own share of the file (see {@code
+   * RowOrder.of} with row-group sizes).
+   */
+  public static void writeTexts(Path path, int rows, IntFunction<String> text, int rowGroupRows)
+      throws IOException {
+    if (rowGroupRows <= 0) {
+      throw new IllegalArgumentException("row groups must hold rows, got " + rowGroupRows);
+    }
+    SimpleGroupFactory groups = new SimpleGroupFactory(TEXT_SCHEMA);
+    try (ParquetWriter<Group> writer =
+        builder(path, TEXT_SCHEMA, Long.MAX_VALUE)
+            .withRowGroupRowCountLimit(rowGroupRows)
+            .build()) {
+      for (int i = 0; i < rows; i++) {
+        writer.write(groups.newGroup().append("id", (long) i).append("text", text.apply(i)));
+      }
+    }
+  }
+
   public static void writeTokenIds(Path path, List<int[]> rows, long rowGroupBytes)
       throws IOException {
     write(
@@ -215,14 +237,18 @@ public final class GoldenSubsetWriter {
 
   private static ParquetWriter<Group> open(Path path, MessageType schema, long rowGroupBytes)
       throws IOException {
+    return builder(path, schema, rowGroupBytes).build();
+  }
+
+  private static ExampleParquetWriter.Builder builder(
+      Path path, MessageType schema, long rowGroupBytes) throws IOException {
     return ExampleParquetWriter.builder(HadoopOutputFile.fromPath(path, new Configuration()))
         .withType(schema)
         .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
         .withCompressionCodec(CompressionCodecName.SNAPPY)
         .withRowGroupSize(rowGroupBytes)
         .withMinRowCountForPageSizeCheck(1)
-        .withMaxRowCountForPageSizeCheck(16)
-        .build();
+        .withMaxRowCountForPageSizeCheck(16);
   }
 
   /**

@@ -109,10 +109,12 @@ public final class ShardPlanner {
 
   /**
    * Shards over the positions of a seeded row order (a sequential run), cut at block boundaries so
-   * that each holds whole sampling units: at most {@code maxRows} rows (or one block, when a block
-   * is larger) and, when {@code rowTokens} is given (by file row), at most {@code maxTokens} tokens
-   * (or one block). Shard {@code i} holds the positions after shard {@code i - 1}'s, so dispatching
-   * them in index order scores the order's prefix first.
+   * that each holds whole sampling units: at most {@code maxRows} rows and, when {@code rowTokens}
+   * is given (by file row), at most {@code maxTokens} tokens. A block larger than that (a block of
+   * whole row groups) is split into consecutive shards, as a large row group is in file order, by
+   * rows into the fewest pieces of sizes that differ by at most one, or by rows and tokens (a look
+   * leaves out a block it has only part of). Shard {@code i} holds the positions after shard {@code
+   * i - 1}'s, so dispatching them in index order scores the order's prefix first.
    */
   public List<Shard> plan(RowOrder order, long[] rowTokens) {
     int rows = Math.toIntExact(order.rowsTotal());
@@ -138,6 +140,11 @@ public final class ShardPlanner {
         shards.add(new Shard(shards.size(), start, count));
         count = 0;
       }
+      if (step > maxRows || cost > maxTokens) {
+        split(shards, position, step, fileRows, rowTokens);
+        position += step;
+        continue;
+      }
       if (count == 0) {
         start = position;
         tokens = 0;
@@ -150,6 +157,39 @@ public final class ShardPlanner {
       shards.add(new Shard(shards.size(), start, count));
     }
     return shards;
+  }
+
+  /**
+   * Adds the shards of one block of {@code step} positions from {@code from} that fits no shard.
+   */
+  private void split(List<Shard> shards, long from, int step, long[] fileRows, long[] rowTokens) {
+    if (rowTokens == null) {
+      int pieces = (step + maxRows - 1) / maxRows;
+      long offset = from;
+      for (int p = 0; p < pieces; p++) {
+        int rows = step / pieces + (p < step % pieces ? 1 : 0);
+        shards.add(new Shard(shards.size(), offset, rows));
+        offset += rows;
+      }
+      return;
+    }
+    long start = from;
+    int count = 0;
+    long tokens = 0;
+    for (long position = from; position < from + step; position++) {
+      long cost = rowTokens[(int) fileRows[(int) position]];
+      if (count > 0 && (count == maxRows || tokens + cost > maxTokens)) {
+        shards.add(new Shard(shards.size(), start, count));
+        count = 0;
+      }
+      if (count == 0) {
+        start = position;
+        tokens = 0;
+      }
+      count++;
+      tokens += cost;
+    }
+    shards.add(new Shard(shards.size(), start, count));
   }
 
   /**

@@ -180,12 +180,22 @@ public final class Dispatching {
    * Retrieval runs keep the file order: a query's metrics need the whole corpus embedded first, so
    * there is no prefix of queries to look at before the corpus shards are done, and the corpus is
    * most of the work.
+   *
+   * <p>Its blocks follow the subset's row groups ({@code rowGroupSizes}, in file order; {@link
+   * RowOrder#of(long, String, List)}), so that a job reads about its own share of the file rather
+   * than a row group per block, as long as that leaves the policy's {@code min_rows} sampling units
+   * a look needs; a subset of fewer, larger row groups keeps blocks of a few rows (early stops stay
+   * possible, and each job reads the row groups its scattered blocks fall in).
    */
-  RowOrder rowOrder(Task task, String subsetSha256, long rows) {
+  RowOrder rowOrder(Task task, String subsetSha256, List<Long> rowGroupSizes) {
     if (!policy.sequential().enabled() || task == Task.RETRIEVAL) {
       return null;
     }
-    return RowOrder.of(policy.seed(), subsetSha256, rows);
+    RowOrder byRowGroups = RowOrder.of(policy.seed(), subsetSha256, rowGroupSizes);
+    if (byRowGroups.units() >= policy.sequential().minRows()) {
+      return byRowGroups;
+    }
+    return RowOrder.of(policy.seed(), subsetSha256, byRowGroups.rowsTotal());
   }
 
   /** The counter of jobs published of {@code kind} (first, retry or resent). */

@@ -190,7 +190,8 @@ final class Intake {
       plan = retrieval.shards();
       run.planned(plan.size(), retrieval.scoredRows(), subset.rowCount());
     } else {
-      order = dispatching.rowOrder(event.task(), event.goldenSubset().sha256(), subset.rowCount());
+      order =
+          dispatching.rowOrder(event.task(), event.goldenSubset().sha256(), subset.rowGroupSizes());
       plan =
           order != null
               ? dispatching.planner.plan(order, rowTokens)

@@ -152,4 +152,40 @@ class ShardPlannerTest {
     }
     assertThat(shards.stream().mapToInt(Shard::count).sum()).isEqualTo(100);
   }
+
+  @Test
+  void aBlockOfWholeRowGroupsLargerThanAShardIsSplitIntoShardsOfItsOwnRowGroup() {
+    // 40 row groups of 1,000 rows, blocks of one row group, shards of at most 256 rows: each
+    // block becomes 4 shards of 250 rows, each shard inside a single row group.
+    RowOrder order =
+        io.evalfleet.common.contract.RowOrder.of(
+            1, "d".repeat(64), java.util.Collections.nCopies(40, 1000L));
+    List<Shard> shards = new ShardPlanner(256).plan(order, null);
+
+    assertThat(shards).hasSize(160);
+    long next = 0;
+    for (Shard shard : shards) {
+      assertThat(shard.start()).isEqualTo(next);
+      assertThat(shard.count()).isEqualTo(250);
+      long[] rows = order.rows(shard.start(), shard.count());
+      assertThat(java.util.Arrays.stream(rows).map(row -> row / 1000).distinct().count())
+          .isEqualTo(1);
+      next = shard.end();
+    }
+  }
+
+  @Test
+  void aBlockOverTheTokenBudgetIsSplitByTokens() {
+    RowOrder order =
+        io.evalfleet.common.contract.RowOrder.of(
+            1, "d".repeat(64), java.util.Collections.nCopies(10, 100L));
+    long[] tokens = new long[1000];
+    java.util.Arrays.fill(tokens, 7);
+    List<Shard> shards = new ShardPlanner(1000, 100).plan(order, tokens);
+
+    // 14 rows of 7 tokens fit 100: each block of 100 rows is 7 shards of 14 and one of 2.
+    assertThat(shards).hasSize(80);
+    assertThat(shards).allSatisfy(shard -> assertThat(shard.count() * 7L).isLessThanOrEqualTo(100));
+    assertThat(shards.stream().mapToInt(Shard::count).sum()).isEqualTo(1000);
+  }
 }
