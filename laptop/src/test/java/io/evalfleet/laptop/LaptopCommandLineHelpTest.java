@@ -27,6 +27,7 @@ class LaptopCommandLineHelpTest {
         "bench sequential",
         "bench sequential-fleet",
         "bench decide-million",
+        "bench storage",
         "submit",
         "inspect"
       })

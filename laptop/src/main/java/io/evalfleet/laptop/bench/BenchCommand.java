@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       RetrievalBench.class,
       SequentialBench.class,
       SequentialFleetBench.class,
-      StagingToFlagBench.class
+      StagingToFlagBench.class,
+      StorageBench.class
     })
 public final class BenchCommand {}
