@@ -185,10 +185,20 @@ public final class GoldenSubsetWriter {
 
   public static void writeTokenIds(Path path, List<int[]> rows, long rowGroupBytes)
       throws IOException {
+    writeTokenIds(path, rows, rowGroupBytes, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Writes token-id rows in row groups of about {@code rowGroupBytes} bytes and at most {@code
+   * rowGroupRows} rows.
+   */
+  public static void writeTokenIds(
+      Path path, List<int[]> rows, long rowGroupBytes, int rowGroupRows) throws IOException {
     write(
         path,
         TOKEN_SCHEMA,
         rowGroupBytes,
+        rowGroupRows,
         rows.size(),
         (groups, i) -> {
           Group row = groups.newGroup().append("id", (long) i);
@@ -227,17 +237,19 @@ public final class GoldenSubsetWriter {
   private static void write(
       Path path, MessageType schema, long rowGroupBytes, int rows, RowMaker maker)
       throws IOException {
+    write(path, schema, rowGroupBytes, Integer.MAX_VALUE, rows, maker);
+  }
+
+  private static void write(
+      Path path, MessageType schema, long rowGroupBytes, int rowGroupRows, int rows, RowMaker maker)
+      throws IOException {
     SimpleGroupFactory groups = new SimpleGroupFactory(schema);
-    try (ParquetWriter<Group> writer = open(path, schema, rowGroupBytes)) {
+    try (ParquetWriter<Group> writer =
+        builder(path, schema, rowGroupBytes).withRowGroupRowCountLimit(rowGroupRows).build()) {
       for (int i = 0; i < rows; i++) {
         writer.write(maker.make(groups, i));
       }
     }
-  }
-
-  private static ParquetWriter<Group> open(Path path, MessageType schema, long rowGroupBytes)
-      throws IOException {
-    return builder(path, schema, rowGroupBytes).build();
   }
 
   private static ExampleParquetWriter.Builder builder(

@@ -234,6 +234,50 @@ class SequentialDispatchTest {
     return publishedFlags().get(0);
   }
 
+  /** The test's token rows, written in row groups of {@code rowGroupRows} rows. */
+  SubsetRef inRowGroupsOf(int rowGroupRows) throws Exception {
+    List<int[]> rows = new ArrayList<>();
+    for (int i = 0; i < ROWS; i++) {
+      int[] ids = new int[8 + i % 5];
+      Arrays.setAll(ids, t -> (t * 7 + 3) % 50);
+      rows.add(ids);
+    }
+    Path tokens = dir.resolve("tokens-" + rowGroupRows + ".parquet");
+    GoldenSubsetWriter.writeTokenIds(
+        new org.apache.hadoop.fs.Path(tokens.toUri()), rows, 1L << 30, rowGroupRows);
+    return new SubsetRef(
+        tokens.toUri().toString(),
+        Storage.withDefaults().sha256(tokens.toUri().toString()),
+        "tokens-by-" + rowGroupRows,
+        Map.of());
+  }
+
+  @Test
+  void aSubsetOfEnoughEqualRowGroupsIsOrderedByWholeRowGroupsAndEachJobReadsItsOwn()
+      throws Exception {
+    // 200 row groups of 10 rows, at least the policy's min_rows (100): blocks are row groups, so
+    // a job of 50 rows lies in 5 of them. Blocks of single rows put it in about 45.
+    subset = inRowGroupsOf(10);
+    stage(event("m", "v1"));
+    List<ScoringJob> first = publishedJobs();
+
+    assertThat(first.get(0).order().unitRows()).isEqualTo(10);
+    assertThat(first)
+        .allSatisfy(
+            job ->
+                assertThat(Arrays.stream(job.fileRows()).map(row -> row / 10).distinct().count())
+                    .isEqualTo(SHARD_ROWS / 10));
+  }
+
+  @Test
+  void aSubsetOfFewerRowGroupsThanALookNeedsKeepsBlocksOfSingleRows() throws Exception {
+    // 20 row groups of 100 rows would be 20 units, too few for any look to stop the run.
+    subset = inRowGroupsOf(100);
+    stage(event("m", "v1"));
+
+    assertThat(publishedJobs().get(0).order().unitRows()).isEqualTo(1);
+  }
+
   @Test
   void aModelsFirstVersionIsScoredInItsSeededOrderToTheEndWithoutALook() throws Exception {
     stage(event("m", "v1"));
