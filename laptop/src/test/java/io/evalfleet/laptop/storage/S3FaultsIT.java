@@ -81,6 +81,11 @@ class S3FaultsIT {
   static ArtifactRef onnx;
   static ArtifactRef tokenizer;
   static SubsetRef subset;
+
+  /** A tiny embedding model and its byte-level tokenizer on the endpoint, for inspect. */
+  static String tinyModel;
+
+  static String tinyTokenizer;
   static ListAppender<ILoggingEvent> logLines;
   static final Map<String, Level> levelsBefore = new HashMap<>();
 
@@ -97,6 +102,12 @@ class S3FaultsIT {
             upload(local.tokenizer(), "models", "minilm/tokenizer.json"),
             local.tokenizer().sha256());
     upload(local.onnx(), LOCKED, "minilm/model.onnx");
+    Path fixtures = Path.of("..", "fixtures").toAbsolutePath().normalize();
+    tinyModel =
+        s3.upload(
+            fixtures.resolve("embedding/bytes-no-token-types.onnx"), "tools", "tiny/model.onnx");
+    tinyTokenizer =
+        s3.upload(fixtures.resolve("causal-lm/tokenizer.json"), "tools", "tiny/tokenizer.json");
     SubsetRef pairs = assets.goldenSubset();
     subset =
         new SubsetRef(
@@ -242,7 +253,7 @@ class S3FaultsIT {
     withKeys.addAll(List.of("-D", "hadoop.fs.s3a.secret.key=" + s3.secretKey()));
     Inspected fromSettings = inspect("keys", withKeys, Map.of());
     assertThat(fromSettings.exit()).as(fromSettings.output()).isZero();
-    assertThat(fromSettings.output()).contains("model: " + onnx.uri(), "the fleet can score it");
+    assertThat(fromSettings.output()).contains("model: " + tinyModel, "the fleet can score it");
 
     Path profile = dir.resolve("aws-credentials");
     Files.writeString(
@@ -255,12 +266,12 @@ class S3FaultsIT {
     Inspected fromProfile =
         inspect("profile", endpoint, Map.of("AWS_SHARED_CREDENTIALS_FILE", profile.toString()));
     assertThat(fromProfile.exit()).as(fromProfile.output()).isZero();
-    assertThat(fromProfile.output()).contains("model: " + onnx.uri(), "the fleet can score it");
+    assertThat(fromProfile.output()).contains("model: " + tinyModel, "the fleet can score it");
 
     Inspected none = inspect("none", endpoint, Map.of());
     assertThat(none.exit()).as(none.output()).isEqualTo(2);
     assertThat(none.output())
-        .contains("access denied to " + onnx.uri())
+        .contains("access denied to " + tinyModel)
         .containsIgnoringCase("no AWS credentials");
   }
 
@@ -306,9 +317,9 @@ class S3FaultsIT {
   record Inspected(int exit, String output) {}
 
   /**
-   * Runs {@code evalfleet inspect} on the model and tokenizer in its own JVM, as a user would, with
-   * no AWS setting but {@code env} and the instance metadata service off: the credentials come from
-   * the arguments or {@code env} only. Its output, full log included.
+   * Runs {@code evalfleet inspect} on the tiny model and its tokenizer in its own JVM, as a user
+   * would, with no AWS setting but {@code env} and the instance metadata service off: the
+   * credentials come from the arguments or {@code env} only. Its output, full log included.
    */
   private static Inspected inspect(String name, List<String> settings, Map<String, String> env)
       throws Exception {
@@ -323,9 +334,9 @@ class S3FaultsIT {
                 cli.resolve("evalfleet.jar") + File.pathSeparator + cli.resolve("lib") + "/*",
                 "io.evalfleet.cli.Evalfleet",
                 "inspect",
-                onnx.uri(),
+                tinyModel,
                 "--tokenizer",
-                tokenizer.uri()));
+                tinyTokenizer));
     command.addAll(settings);
     Path out = work.resolve("output.txt");
     ProcessBuilder builder =
