@@ -13,7 +13,9 @@ import picocli.CommandLine.Option;
 final class ConfigCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
 
-  @Option(names = "--effective", description = "Load the settings as a role would and print them.")
+  @Option(
+      names = "--effective",
+      description = "Load the settings as a role would and print them, secrets redacted.")
   boolean effective;
 
   @Option(
@@ -32,10 +34,8 @@ final class ConfigCommand implements Callable<Integer> {
       return 0;
     }
     FleetConfig loaded = config.load();
-    for (var setting : FleetConfig.SETTINGS) {
-      System.out.println(setting.key() + "=" + loaded.get(setting));
-    }
-    loaded.kafkaClientProperties().forEach((k, v) -> System.out.println("kafka." + k + "=" + v));
+    // secrets (a SASL configuration, an S3 secret key) are shown as redacted
+    loaded.printableSettings().forEach((k, v) -> System.out.println(k + "=" + v));
     return 0;
   }
 }

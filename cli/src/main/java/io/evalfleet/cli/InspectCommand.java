@@ -33,6 +33,9 @@ final class InspectCommand implements Callable<Integer> {
 
   @Mixin InteractiveLogging logging;
 
+  /** The {@code hadoop.*} settings reach the store the model is read from (s3a:, hdfs:). */
+  @Mixin ConfigOptions config;
+
   @Parameters(
       index = "0",
       paramLabel = "MODEL",
@@ -81,7 +84,7 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     System.err.println("full log: " + logging.apply("inspect"));
-    Storage storage = Storage.withDefaults();
+    Storage storage = Storage.forCommand(config.load());
     ArtifactRef modelRef;
     ArtifactRef tokenizerRef;
     Optional<SentenceTransformersFolder> shipped = Optional.empty();
@@ -112,7 +115,7 @@ final class InspectCommand implements Callable<Integer> {
       modelRef = ref(storage, modelLocation);
       tokenizerRef = tokenizerLocation == null ? null : ref(storage, tokenizerLocation);
     } catch (IOException e) {
-      if (Failures.isMissingFile(e)) {
+      if (Failures.isMissingFile(e) || Failures.isAccessDenied(e)) {
         throw CommandFailure.badInput(CommandErrors.messageOf(e));
       }
       System.out.println("cannot be scored: " + e.getMessage());

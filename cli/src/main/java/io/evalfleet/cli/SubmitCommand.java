@@ -224,7 +224,7 @@ final class SubmitCommand implements Callable<Integer> {
     StagedWeightEvent event =
         source.eventFile != null
             ? readEvent(source.eventFile)
-            : describe(source.described, System.err);
+            : describe(source.described, Storage.forCommand(loaded), System.err);
     try (FlagWatcher watcher = wait == null ? null : new FlagWatcher(loaded, false);
         ProgressWatcher progress = wait == null || noProgress ? null : new ProgressWatcher(loaded);
         ProgressDisplay display = ProgressDisplay.forConsole(System.err);
@@ -262,7 +262,12 @@ final class SubmitCommand implements Callable<Integer> {
   }
 
   static StagedWeightEvent describe(Described d, PrintStream console) throws Exception {
-    Storage storage = Storage.withDefaults();
+    return describe(d, Storage.withDefaults(), console);
+  }
+
+  /** The event {@code d} describes, the files' digests read through {@code storage}. */
+  static StagedWeightEvent describe(Described d, Storage storage, PrintStream console)
+      throws Exception {
     String artifact = d.artifact;
     EmbeddingConventions conventions = d.conventions();
     Path local = InspectCommand.localPath(d.artifact);

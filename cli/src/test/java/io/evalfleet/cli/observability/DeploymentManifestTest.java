@@ -144,6 +144,53 @@ class DeploymentManifestTest {
   }
 
   @Test
+  void everyRoleReachesTheStoreThroughTheServiceAccountsRoleWithNoKeyPairInTheSettings()
+      throws Exception {
+    List<JsonNode> docs = k8s();
+    JsonNode account =
+        docs.stream()
+            .filter(d -> d.path("kind").asText().equals("ServiceAccount"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(
+            account
+                .path("metadata")
+                .path("annotations")
+                .path("eks.amazonaws.com/role-arn")
+                .asText())
+        .startsWith("arn:aws:iam::");
+    String name = account.path("metadata").path("name").asText();
+    List<JsonNode> deployments =
+        docs.stream().filter(d -> d.path("kind").asText().equals("Deployment")).toList();
+    assertThat(deployments).isNotEmpty();
+    for (JsonNode deployment : deployments) {
+      assertThat(
+              deployment
+                  .path("spec")
+                  .path("template")
+                  .path("spec")
+                  .path("serviceAccountName")
+                  .asText())
+          .as("%s", deployment.path("metadata").path("name").asText())
+          .isEqualTo(name);
+    }
+
+    JsonNode secret =
+        docs.stream()
+            .filter(d -> d.path("kind").asText().equals("Secret"))
+            .findFirst()
+            .orElseThrow();
+    java.util.Properties file = new java.util.Properties();
+    file.load(
+        new java.io.StringReader(secret.path("stringData").path("evalfleet.properties").asText()));
+    FleetConfig config = FleetConfig.load(file, Map.of(), Map.of());
+    assertThat(config.hadoopProperties()).containsKey("fs.s3a.endpoint.region");
+    assertThat(config.hadoopProperties().keySet())
+        .as("credentials come from the service account, not the settings")
+        .noneMatch(k -> FleetConfig.isSecret("hadoop." + k));
+  }
+
+  @Test
   void composeRunsEveryRoleWithTheFleetsSettings() throws Exception {
     JsonNode compose = new YAMLMapper().readTree(DEPLOY.resolve("compose/compose.yaml").toFile());
     assertThat(compose.path("services").fieldNames())

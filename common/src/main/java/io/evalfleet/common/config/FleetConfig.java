@@ -412,6 +412,54 @@ public final class FleetConfig {
     return raw;
   }
 
+  /** What {@link #printableSettings} shows instead of a secret. */
+  public static final String REDACTED = "<redacted>";
+
+  /**
+   * {@link #settings()} with the value of every {@code kafka.*} and {@code hadoop.*} key that may
+   * hold a secret ({@link #isSecret}) replaced by {@link #REDACTED}: what may be printed or logged.
+   * The fleet's own settings hold no secrets: they name the files that do.
+   */
+  public Map<String, String> printableSettings() {
+    Map<String, String> shown = new LinkedHashMap<>();
+    settings()
+        .forEach(
+            (key, value) -> {
+              boolean passedOn = key.startsWith("kafka.") || key.startsWith("hadoop.");
+              shown.put(key, passedOn && isSecret(key) ? REDACTED : value);
+            });
+    return shown;
+  }
+
+  /**
+   * Whether a setting's value may be a secret, by its name: a part of it (between dots, dashes or
+   * underscores) names a secret, password, token, credential or JAAS configuration, or a key that
+   * is not a record's key: {@code hadoop.fs.s3a.access.key}, {@code hadoop.fs.s3a.secret.key},
+   * {@code hadoop.fs.azure.account.key.<account>}, {@code kafka.sasl.jaas.config}, {@code
+   * kafka.ssl.key.password} are; {@code kafka.key.serializer} is not.
+   */
+  public static boolean isSecret(String key) {
+    String[] parts = key.toLowerCase(Locale.ROOT).split("[._-]");
+    for (int i = 0; i < parts.length; i++) {
+      String part = parts[i];
+      if (part.contains("secret")
+          || part.contains("password")
+          || part.contains("passwd")
+          || part.contains("token")
+          || part.contains("credential")
+          || part.contains("jaas")
+          || (part.endsWith("key") && !isRecordKey(parts, i))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Kafka's {@code key.serializer} and {@code key.deserializer}: the record key's, no secret. */
+  private static boolean isRecordKey(String[] parts, int i) {
+    return parts[i].equals("key") && i + 1 < parts.length && parts[i + 1].endsWith("serializer");
+  }
+
   /** Hadoop FileSystem properties: every {@code hadoop.*} key, without the prefix. */
   public Map<String, String> hadoopProperties() {
     return hadoop;

@@ -3,8 +3,10 @@ package io.evalfleet.common.failure;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
+import org.apache.hadoop.security.AccessControlException;
 import org.apache.kafka.common.errors.RetriableException;
 
 /** The one place that sorts exceptions into {@link FailureKind}s. */
@@ -16,7 +18,9 @@ public final class Failures {
    *
    * <ul>
    *   <li>a {@link Classified} exception says its own kind;
-   *   <li>a missing file is {@link FailureKind#BAD_INPUT};
+   *   <li>a missing file (or bucket) is {@link FailureKind#BAD_INPUT}, and so is a store refusing
+   *       access ({@link #isAccessDenied}): credentials it does not accept, or a location they may
+   *       not read, are the event's or the configuration's fault and trying again does not help;
    *   <li>running out of memory, host or device (ONNX Runtime's CUDA and arena allocation failures
    *       included), is {@link FailureKind#RESOURCE_EXHAUSTED};
    *   <li>any other I/O failure, a retriable Kafka error or an open circuit breaker is {@link
@@ -29,7 +33,10 @@ public final class Failures {
       if (t instanceof Classified classified) {
         return classified.kind();
       }
-      if (t instanceof FileNotFoundException || t instanceof NoSuchFileException) {
+      if (t instanceof FileNotFoundException
+          || t instanceof NoSuchFileException
+          || isMissingStoreOne(t)
+          || isAccessDeniedOne(t)) {
         return FailureKind.BAD_INPUT;
       }
       if (isOutOfMemory(t)) {
@@ -56,14 +63,56 @@ public final class Failures {
     return isMissingFile(failure) ? FailureKind.UNAVAILABLE : kindOf(failure);
   }
 
-  /** Whether {@code failure} is, or is caused by, a file that does not exist. */
+  /**
+   * Whether {@code failure} is, or is caused by, a file that does not exist, or a bucket ({@link
+   * #isMissingStore}).
+   */
   public static boolean isMissingFile(Throwable failure) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof FileNotFoundException || t instanceof NoSuchFileException) {
+      if (t instanceof FileNotFoundException
+          || t instanceof NoSuchFileException
+          || isMissingStoreOne(t)) {
         return true;
       }
     }
     return false;
+  }
+
+  /**
+   * Whether {@code failure} is, or is caused by, a store refusing access: a file system's "access
+   * denied" ({@link AccessDeniedException}: S3A's translation of HTTP 401 and 403, e.g. {@code
+   * InvalidAccessKeyId}, {@code SignatureDoesNotMatch}, {@code AccessDenied}, and of finding no
+   * credentials at all) or HDFS's permission check ({@link AccessControlException}).
+   */
+  public static boolean isAccessDenied(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (isAccessDeniedOne(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isAccessDeniedOne(Throwable t) {
+    return t instanceof AccessDeniedException || t instanceof AccessControlException;
+  }
+
+  /**
+   * Whether {@code failure} is, or is caused by, a store that does not exist: S3A's {@code
+   * UnknownStoreException} for a missing bucket (known by name: the S3 connector is on the runtime
+   * classpath only). It is an I/O failure, but no retry makes the bucket exist.
+   */
+  public static boolean isMissingStore(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (isMissingStoreOne(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isMissingStoreOne(Throwable t) {
+    return t.getClass().getName().equals("org.apache.hadoop.fs.s3a.UnknownStoreException");
   }
 
   /** True for the JVM's and ONNX Runtime's (CPU arena, CUDA) out-of-memory failures. */

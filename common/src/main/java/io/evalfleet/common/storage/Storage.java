@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
+import io.evalfleet.common.failure.InputException;
 import io.evalfleet.common.failure.UnavailableException;
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
@@ -117,6 +118,18 @@ public final class Storage implements MeterBinder {
   }
 
   /**
+   * Storage for a command a user runs: Hadoop's file-system settings as {@code config}'s {@code
+   * hadoop.*} keys say ({@link HadoopSettings}), no root restriction (the user names the files).
+   */
+  public static Storage forCommand(FleetConfig config) {
+    return new Storage(
+        HadoopSettings.of(config.hadoopProperties()),
+        AllowedRoots.any(),
+        3,
+        Duration.ofMillis(200));
+  }
+
+  /**
    * Storage as the settings say: Hadoop's file-system settings ({@link HadoopSettings}), allowed
    * roots (with the archive, which the fleet writes itself: workers keep a retrieval run's
    * embeddings there) and retry attempts.
@@ -160,6 +173,15 @@ public final class Storage implements MeterBinder {
               + uri,
           e);
     } catch (IOException e) {
+      if (Failures.isAccessDenied(e) && !(e instanceof InputException)) {
+        throw new InputException(
+            "access denied to "
+                + uri
+                + ": the store refused the credentials, or they may not read it ("
+                + e.getMessage()
+                + ")",
+            e);
+      }
       if (e instanceof UnavailableException || !isOutage(e)) {
         throw e;
       }
@@ -240,11 +262,7 @@ public final class Storage implements MeterBinder {
 
   private FileStatus rawStatus(String uri) throws IOException {
     Path path = path(uri);
-    FileSystem fs = path.getFileSystem(conf);
-    if (!fs.exists(path)) {
-      throw new FileNotFoundException("no such file: " + uri);
-    }
-    FileStatus status = fs.getFileStatus(path);
+    FileStatus status = statusOf(path.getFileSystem(conf), path, uri);
     if (status.isDirectory()) {
       throw new FileNotFoundException("is a directory, not a file: " + uri);
     }
@@ -258,10 +276,29 @@ public final class Storage implements MeterBinder {
   private InputStream rawOpen(String uri) throws IOException {
     Path path = path(uri);
     FileSystem fs = path.getFileSystem(conf);
-    if (!fs.exists(path)) {
-      throw new FileNotFoundException("no such file: " + uri);
-    }
+    statusOf(fs, path, uri);
     return fs.open(path);
+  }
+
+  /**
+   * The file's status; a missing file throws {@link FileNotFoundException} naming the URI, and
+   * saying so when its whole bucket is missing.
+   */
+  private static FileStatus statusOf(FileSystem fs, Path path, String uri) throws IOException {
+    try {
+      return fs.getFileStatus(path);
+    } catch (IOException e) {
+      if (!Failures.isMissingFile(e)) {
+        throw e;
+      }
+      String why =
+          Failures.isMissingStore(e)
+              ? " (the bucket it names does not exist: " + e.getMessage() + ")"
+              : "";
+      FileNotFoundException missing = new FileNotFoundException("no such file: " + uri + why);
+      missing.initCause(e);
+      throw missing;
+    }
   }
 
   /** The sha256 of the file's bytes, as 64 lower-case hex characters, computed while streaming. */

@@ -94,4 +94,37 @@ class FleetConfigTest {
         .containsEntry("security.protocol", "SASL_SSL")
         .containsEntry("bootstrap.servers", "b1:9093");
   }
+
+  @Test
+  void printableSettingsRedactEverySecretOfKafkaAndHadoopAndNothingElse() {
+    Map<String, String> secrets =
+        Map.of(
+            "hadoop.fs.s3a.secret.key", "s3-secret",
+            "hadoop.fs.s3a.access.key", "AKIAEXAMPLE",
+            "hadoop.fs.s3a.session.token", "session-token",
+            "hadoop.fs.s3a.bucket.models.secret.key", "bucket-secret",
+            "hadoop.fs.azure.account.key.store.blob.core.windows.net", "azure-key",
+            "kafka.sasl.jaas.config", "PlainLoginModule required password=\"kafka-secret\";",
+            "kafka.ssl.key.password", "key-password",
+            "kafka.ssl.keystore.password", "keystore-password");
+    Map<String, String> plain =
+        Map.of(
+            "hadoop.fs.s3a.endpoint", "http://minio:9000",
+            "hadoop.fs.s3a.path.style.access", "true",
+            "hadoop.dfs.web.authentication.kerberos.keytab", "/etc/security/fleet.keytab",
+            "kafka.security.protocol", "SASL_SSL",
+            "kafka.key.serializer", "org.apache.kafka.common.serialization.StringSerializer",
+            "notifier.webhook-secret-file", "/run/secrets/webhook");
+    Map<String, String> raw = new java.util.HashMap<>(secrets);
+    raw.putAll(plain);
+    Map<String, String> shown = FleetConfig.of(raw).printableSettings();
+
+    secrets.keySet().forEach(k -> assertThat(shown).containsEntry(k, FleetConfig.REDACTED));
+    plain.forEach((k, v) -> assertThat(shown).containsEntry(k, v));
+    assertThat(String.join("\n", shown.values()))
+        .doesNotContain("s3-secret", "session-token", "bucket-secret", "kafka-secret", "azure-key");
+    assertThat(FleetConfig.of(raw).settings())
+        .as("the settings a role passes on privately keep the secrets")
+        .containsEntry("hadoop.fs.s3a.secret.key", "s3-secret");
+  }
 }

@@ -56,6 +56,32 @@ class StorageTest {
   }
 
   @Test
+  void refusedAccessIsFinalBadInputNamingTheLocation() {
+    Storage storage = storage("");
+    AtomicInteger calls = new AtomicInteger();
+    Throwable thrown =
+        catchThrowable(
+            () ->
+                storage.call(
+                    "s3a://bucket1/dir/model.onnx",
+                    () -> {
+                      calls.incrementAndGet();
+                      throw new java.nio.file.AccessDeniedException(
+                          "s3a://bucket1/dir/model.onnx",
+                          null,
+                          "getFileStatus on s3a://bucket1/dir/model.onnx: S3Exception: Forbidden");
+                    }));
+    assertThat(calls).as("not retried").hasValue(1);
+    assertThat(Failures.kindOf(thrown)).isEqualTo(FailureKind.BAD_INPUT);
+    assertThat(thrown)
+        .hasMessageStartingWith("access denied to s3a://bucket1/dir/model.onnx")
+        .hasMessageContaining("Forbidden");
+    assertThat(storage.circuitBreaker().getMetrics().getNumberOfFailedCalls())
+        .as("a refusal is no outage")
+        .isZero();
+  }
+
+  @Test
   void circuitBreakerOpensWhenStorageKeepsFailing() {
     Storage storage = storage("");
     assertThatThrownBy(

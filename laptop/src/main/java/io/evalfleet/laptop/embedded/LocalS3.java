@@ -1,5 +1,6 @@
 package io.evalfleet.laptop.embedded;
 
+import io.evalfleet.common.storage.HadoopSettings;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -207,10 +208,13 @@ public final class LocalS3 implements AutoCloseable {
     return settings;
   }
 
-  /** A Hadoop configuration that reaches this endpoint, for writing test data through S3A. */
+  /**
+   * A Hadoop configuration that reaches this endpoint, for writing test data through S3A: the
+   * fleet's own ({@link HadoopSettings}), so that a stopped endpoint fails in seconds, not after
+   * S3A's two minutes of retries.
+   */
   public Configuration hadoopConf() {
-    Configuration conf = new Configuration();
-    hadoopSettings().forEach(conf::set);
+    Configuration conf = HadoopSettings.of(hadoopSettings());
     // a fresh client each time: settings of an earlier endpoint are not reused from the cache
     conf.setBoolean("fs.s3a.impl.disable.cache", true);
     return conf;
