@@ -1,0 +1,120 @@
+package io.evalfleet.laptop.storage;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.hdfs.DistributedFileSystem;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.hadoop.hdfs.server.namenode.AuditLogger;
+
+/**
+ * A real HDFS in the test JVM: Hadoop's MiniDFSCluster, one name node and one data node, storing
+ * its blocks in a folder of the test's. Files are put on it by the client a user would use ({@link
+ * DistributedFileSystem}), and the fleet reaches it by fully qualified {@code hdfs://host:port/}
+ * URIs, with no setting but the replication a one-data-node cluster can give. The name node's audit
+ * log is kept ({@link #opened()}), so a test can tell which files were read from it.
+ */
+public final class LocalHdfs implements FileStore {
+  /** Every file opened for reading on any running cluster, as its path on the cluster. */
+  private static final List<String> OPENED = new CopyOnWriteArrayList<>();
+
+  private final MiniDFSCluster cluster;
+  private final DistributedFileSystem fs;
+  private final URI uri;
+
+  private LocalHdfs(MiniDFSCluster cluster) throws IOException {
+    this.cluster = cluster;
+    this.fs = cluster.getFileSystem();
+    this.uri = cluster.getURI();
+  }
+
+  /** Starts a cluster keeping its name node's and data node's files under {@code dir}. */
+  public static LocalHdfs start(Path dir) throws IOException {
+    Configuration conf = new Configuration();
+    conf.set("dfs.namenode.audit.loggers", OpenedFiles.class.getName());
+    MiniDFSCluster cluster =
+        new MiniDFSCluster.Builder(conf, dir.toAbsolutePath().toFile()).numDataNodes(1).build();
+    try {
+      cluster.waitActive();
+      return new LocalHdfs(cluster);
+    } catch (IOException | RuntimeException e) {
+      cluster.shutdown(true);
+      throw e;
+    }
+  }
+
+  @Override
+  public String scheme() {
+    return "hdfs";
+  }
+
+  /** The name node's URI, {@code hdfs://host:port}. */
+  public URI uri() {
+    return uri;
+  }
+
+  @Override
+  public String uri(String name) {
+    return uri.resolve("/" + name).toString();
+  }
+
+  /**
+   * One data node holds one replica: a file written with Hadoop's default of three would stay
+   * under-replicated, and the name node would keep trying to copy it.
+   */
+  @Override
+  public Map<String, String> settings() {
+    return Map.of("hadoop.dfs.replication", "1");
+  }
+
+  @Override
+  public String put(Path local, String name) throws IOException {
+    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(uri(name));
+    fs.mkdirs(target.getParent());
+    fs.copyFromLocalFile(
+        false, true, new org.apache.hadoop.fs.Path(local.toAbsolutePath().toUri()), target);
+    return target.toString();
+  }
+
+  /** The client the test uses to look at what is on the cluster. */
+  public DistributedFileSystem fileSystem() {
+    return fs;
+  }
+
+  /** The paths on the cluster opened for reading since it started, in order, repeats kept. */
+  public List<String> opened() {
+    return List.copyOf(OPENED);
+  }
+
+  @Override
+  public void close() {
+    cluster.shutdown(true);
+    OPENED.clear();
+  }
+
+  /** The name node's audit logger that keeps the paths of successful {@code open} calls. */
+  public static final class OpenedFiles implements AuditLogger {
+    @Override
+    public void initialize(Configuration conf) {}
+
+    @Override
+    public void logAuditEvent(
+        boolean succeeded,
+        String userName,
+        InetAddress addr,
+        String cmd,
+        String src,
+        String dst,
+        FileStatus stat) {
+      if (succeeded && "open".equals(cmd)) {
+        OPENED.add(src);
+      }
+    }
+  }
+}
