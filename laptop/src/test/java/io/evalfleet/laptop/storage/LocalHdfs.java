@@ -16,22 +16,29 @@ import org.apache.hadoop.hdfs.server.namenode.AuditLogger;
 /**
  * A real HDFS in the test JVM: Hadoop's MiniDFSCluster, one name node and one data node, storing
  * its blocks in a folder of the test's. Files are put on it by the client a user would use ({@link
- * DistributedFileSystem}), and the fleet reaches it by fully qualified {@code hdfs://host:port/}
- * URIs, with no setting but the replication a one-data-node cluster can give. The name node's audit
- * log is kept ({@link #opened()}), so a test can tell which files were read from it.
+ * DistributedFileSystem}). The fleet reaches it as clients reach a production (high-availability)
+ * cluster: by its logical name, {@code hdfs://evalfleet/...}, which only the {@code hadoop.dfs.*}
+ * settings ({@link #settings()}) resolve to the name node, so a role that does not hand its
+ * settings to Hadoop cannot read a file. The name node's audit log is kept ({@link #opened()}), so
+ * a test can tell which files were read from it.
  */
 public final class LocalHdfs implements FileStore {
+  /** The cluster's logical name, as HA clusters are addressed. */
+  public static final String NAMESERVICE = "evalfleet";
+
   /** Every file opened for reading on any running cluster, as its path on the cluster. */
   private static final List<String> OPENED = new CopyOnWriteArrayList<>();
 
   private final MiniDFSCluster cluster;
   private final DistributedFileSystem fs;
-  private final URI uri;
+
+  /** The name node's address, {@code hdfs://localhost:port}. */
+  private final URI nameNode;
 
   private LocalHdfs(MiniDFSCluster cluster) throws IOException {
     this.cluster = cluster;
     this.fs = cluster.getFileSystem();
-    this.uri = cluster.getURI();
+    this.nameNode = cluster.getURI();
   }
 
   /** Starts a cluster keeping its name node's and data node's files under {@code dir}. */
@@ -54,35 +61,41 @@ public final class LocalHdfs implements FileStore {
     return "hdfs";
   }
 
-  /** The name node's URI, {@code hdfs://host:port}. */
-  public URI uri() {
-    return uri;
-  }
-
   @Override
   public String uri(String name) {
-    return uri.resolve("/" + name).toString();
+    return "hdfs://" + NAMESERVICE + "/" + name;
   }
 
   /**
-   * One data node holds one replica: a file written with Hadoop's default of three would stay
-   * under-replicated, and the name node would keep trying to copy it.
+   * The client settings of an HA nameservice whose one member is this cluster's name node; and one
+   * replica per block, since one data node holds one: a file written with Hadoop's default of three
+   * would stay under-replicated, and the name node would keep trying to copy it.
    */
   @Override
   public Map<String, String> settings() {
-    return Map.of("hadoop.dfs.replication", "1");
+    return Map.of(
+        "hadoop.dfs.nameservices",
+        NAMESERVICE,
+        "hadoop.dfs.ha.namenodes." + NAMESERVICE,
+        "nn1",
+        "hadoop.dfs.namenode.rpc-address." + NAMESERVICE + ".nn1",
+        nameNode.getHost() + ":" + nameNode.getPort(),
+        "hadoop.dfs.client.failover.proxy.provider." + NAMESERVICE,
+        "org.apache.hadoop.hdfs.server.namenode.ha.ConfiguredFailoverProxyProvider",
+        "hadoop.dfs.replication",
+        "1");
   }
 
   @Override
   public String put(Path local, String name) throws IOException {
-    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(uri(name));
+    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(nameNode.resolve("/" + name));
     fs.mkdirs(target.getParent());
     fs.copyFromLocalFile(
         false, true, new org.apache.hadoop.fs.Path(local.toAbsolutePath().toUri()), target);
-    return target.toString();
+    return uri(name);
   }
 
-  /** The client the test uses to look at what is on the cluster. */
+  /** The test's own client of the cluster, addressing its name node directly. */
   public DistributedFileSystem fileSystem() {
     return fs;
   }

@@ -106,17 +106,16 @@ class StoredFilesIT {
     List<String> listedByHdfs;
     String root;
     try (LocalHdfs hdfs = LocalHdfs.start(dir.resolve("hdfs"))) {
-      root = hdfs.uri() + "/";
+      root = hdfs.uri("");
       onHdfs = new StoredFleetScenario(hdfs, inputs, dir.resolve("hdfs-run")).run();
       opened = hdfs.opened();
       listedByHdfs =
-          StoredFleetScenario.list(
-              io.evalfleet.common.storage.Storage.withDefaults(), hdfs.uri("archive"));
+          StoredFleetScenario.list(hdfs.fileSystem(), hdfs.fileSystem().getUri() + "/archive");
     }
     System.out.printf("hdfs: scenario in %s%n", onHdfs.elapsed());
 
     assertSameAsOnLocalFiles(onHdfs, List.of(root));
-    assertThat(onHdfs.archiveRoot()).startsWith("hdfs://");
+    assertThat(onHdfs.archiveRoot()).startsWith("hdfs://" + LocalHdfs.NAMESERVICE + "/");
     assertThat(listedByHdfs)
         .as("the archive, as the name node lists it")
         .isEqualTo(onHdfs.archived());

@@ -369,8 +369,12 @@ public final class StoredFleetScenario {
 
   /** Every file under {@code root}, relative to it, sorted, as the store lists them. */
   static List<String> list(Storage storage, String root) throws IOException {
+    return list(Storage.path(root).getFileSystem(storage.conf()), root);
+  }
+
+  /** Every file under {@code root} on {@code fs}, relative to it, sorted. */
+  static List<String> list(FileSystem fs, String root) throws IOException {
     org.apache.hadoop.fs.Path dir = Storage.path(root);
-    FileSystem fs = dir.getFileSystem(storage.conf());
     String prefix = fs.makeQualified(dir).toUri().getPath();
     List<String> files = new ArrayList<>();
     RemoteIterator<LocatedFileStatus> it = fs.listFiles(dir, true);
