@@ -134,6 +134,21 @@ public final class Storage implements MeterBinder {
         config.get(FleetConfig.STORAGE_BREAKER_OPEN));
   }
 
+  /**
+   * Storage as the settings say, but with no root restriction: for a client that names files in an
+   * event (their digests), whose locations the fleet checks when it reads them. Without the
+   * settings' {@code hadoop.*} keys, a store that needs them (an HDFS nameservice, an S3 endpoint)
+   * could not be read.
+   */
+  public static Storage unrestricted(FleetConfig config) {
+    return new Storage(
+        HadoopSettings.of(config.hadoopProperties()),
+        AllowedRoots.any(),
+        config.get(FleetConfig.STORAGE_ATTEMPTS),
+        Duration.ofMillis(200),
+        config.get(FleetConfig.STORAGE_BREAKER_OPEN));
+  }
+
   /** An I/O action on one location. */
   @FunctionalInterface
   public interface IoCall<T> {
