@@ -259,13 +259,19 @@ public final class StoredFleetScenario {
               event("stored-embedder", "fp32-again", Task.EMBEDDING, fp32, pairs)
                   .quantizationBits(32)
                   .build()));
-      flags.put(
-          CAUSAL_LM,
-          stage.await(
-              event("stored-lm", "base", Task.CAUSAL_LM, causal, heldout)
-                  .maxSeqLen(DemoAssets.CAUSAL_CONTEXT)
-                  .stride(DemoAssets.CAUSAL_CONTEXT / 2)
-                  .build()));
+      // Staged as a pipeline stages it: the deployable's submit, which reads the files' digests.
+      submitWithTheCommandLine(
+          fleet.config(),
+          "--event-id=stored-lm-base",
+          "--model=stored-lm",
+          "--version=base",
+          "--task=causal-lm",
+          "--artifact=" + causal.onnx().uri(),
+          "--tokenizer=" + causal.tokenizer().uri(),
+          "--subset=" + heldout.uri(),
+          "--max-seq-len=" + DemoAssets.CAUSAL_CONTEXT,
+          "--stride=" + DemoAssets.CAUSAL_CONTEXT / 2);
+      flags.put(CAUSAL_LM, watcher.await("stored-lm-base", WAIT));
       flags.put(
           RETRIEVAL,
           stage.await(
@@ -301,6 +307,51 @@ public final class StoredFleetScenario {
     }
     return new Observed(
         flags, monitored, archiveRoot, archived, Duration.ofNanos(System.nanoTime() - start));
+  }
+
+  /** The operators' artifact, built by the cli module. */
+  static final Path DEPLOYABLE = Path.of("..", "cli", "target").toAbsolutePath().normalize();
+
+  /**
+   * Runs {@code evalfleet submit} in its own JVM against the fleet, with the store's settings as
+   * {@code -D} options; fails with its output when it does not exit 0.
+   */
+  private void submitWithTheCommandLine(FleetConfig fleet, String... event) throws Exception {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                DEPLOYABLE.resolve("evalfleet.jar")
+                    + java.io.File.pathSeparator
+                    + DEPLOYABLE.resolve("lib")
+                    + "/*",
+                "io.evalfleet.cli.Evalfleet",
+                "submit",
+                "-b",
+                fleet.get(FleetConfig.BOOTSTRAP_SERVERS),
+                "--log-file",
+                work.resolve("submit.log").toString()));
+    store.settings().forEach((key, value) -> command.addAll(List.of("-D", key + "=" + value)));
+    command.addAll(List.of(event));
+    Path output = work.resolve("submit.out");
+    Process process =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(output.toFile())
+            .start();
+    if (!process.waitFor(2, java.util.concurrent.TimeUnit.MINUTES) || process.exitValue() != 0) {
+      process.destroyForcibly();
+      throw new IllegalStateException(
+          "evalfleet submit on "
+              + store.scheme()
+              + " did not succeed: "
+              + Files.readString(output)
+              + "\nlog: "
+              + (Files.exists(work.resolve("submit.log"))
+                  ? Files.readString(work.resolve("submit.log"))
+                  : "(none)"));
+    }
   }
 
   /** Hourly windows of the support traffic, against its first six hours. */
