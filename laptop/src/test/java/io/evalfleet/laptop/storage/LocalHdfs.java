@@ -18,9 +18,11 @@ import org.apache.hadoop.hdfs.server.namenode.AuditLogger;
  * its blocks in a folder of the test's. Files are put on it by the client a user would use ({@link
  * DistributedFileSystem}). The fleet reaches it as clients reach a production (high-availability)
  * cluster: by its logical name, {@code hdfs://evalfleet/...}, which only the {@code hadoop.dfs.*}
- * settings ({@link #settings()}) resolve to the name node, so a role that does not hand its
- * settings to Hadoop cannot read a file. The name node's audit log is kept ({@link #opened()}), so
- * a test can tell which files were read from it.
+ * settings ({@link #settings()}) resolve to the name node, so a process that does not hand its
+ * settings to Hadoop cannot read a file. (Within one JVM, Hadoop's FileSystem cache hands the first
+ * client made for the nameservice to every later caller, whatever configuration it passes.) The
+ * name node's audit log is kept ({@link #opened()}), so a test can tell which files were read from
+ * it.
  */
 public final class LocalHdfs implements FileStore {
   /** The cluster's logical name, as HA clusters are addressed. */
