@@ -31,6 +31,7 @@ final class InspectCommand implements Callable<Integer> {
   /** The exit code for a model the fleet cannot score. */
   static final int NOT_SCORABLE = ExitCode.UNAVAILABLE;
 
+  @Mixin ConfigOptions config;
   @Mixin InteractiveLogging logging;
 
   @Parameters(
@@ -81,7 +82,7 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     System.err.println("full log: " + logging.apply("inspect"));
-    Storage storage = Storage.withDefaults();
+    Storage storage = Storage.unrestricted(config.load());
     ArtifactRef modelRef;
     ArtifactRef tokenizerRef;
     Optional<SentenceTransformersFolder> shipped = Optional.empty();
