@@ -259,9 +259,11 @@ public final class StoredFleetScenario {
               event("stored-embedder", "fp32-again", Task.EMBEDDING, fp32, pairs)
                   .quantizationBits(32)
                   .build()));
-      // Staged as a pipeline stages it: the deployable's submit, which reads the files' digests.
-      submitWithTheCommandLine(
+      // Staged as a pipeline stages it: the deployable's submit, which reads the files' digests;
+      // and looked at as a person looks at a model: the deployable's inspect, which runs it.
+      runTheCommandLine(
           fleet.config(),
+          "submit",
           "--event-id=stored-lm-base",
           "--model=stored-lm",
           "--version=base",
@@ -271,6 +273,12 @@ public final class StoredFleetScenario {
           "--subset=" + heldout.uri(),
           "--max-seq-len=" + DemoAssets.CAUSAL_CONTEXT,
           "--stride=" + DemoAssets.CAUSAL_CONTEXT / 2);
+      runTheCommandLine(
+          fleet.config(),
+          "inspect",
+          causal.onnx().uri(),
+          "--tokenizer=" + causal.tokenizer().uri(),
+          "--max-seq-len=" + DemoAssets.CAUSAL_CONTEXT);
       flags.put(CAUSAL_LM, watcher.await("stored-lm-base", WAIT));
       flags.put(
           RETRIEVAL,
@@ -313,10 +321,12 @@ public final class StoredFleetScenario {
   static final Path DEPLOYABLE = Path.of("..", "cli", "target").toAbsolutePath().normalize();
 
   /**
-   * Runs {@code evalfleet submit} in its own JVM against the fleet, with the store's settings as
-   * {@code -D} options; fails with its output when it does not exit 0.
+   * Runs {@code evalfleet <command> <args>} in its own JVM against the fleet, with the store's
+   * settings as {@code -D} options; fails with its output when it does not exit 0.
    */
-  private void submitWithTheCommandLine(FleetConfig fleet, String... event) throws Exception {
+  private void runTheCommandLine(FleetConfig fleet, String name, String... args) throws Exception {
+    Path log = work.resolve(name + ".log");
+    Path output = work.resolve(name + ".out");
     List<String> command =
         new ArrayList<>(
             List.of(
@@ -327,14 +337,13 @@ public final class StoredFleetScenario {
                     + DEPLOYABLE.resolve("lib")
                     + "/*",
                 "io.evalfleet.cli.Evalfleet",
-                "submit",
+                name,
                 "-b",
                 fleet.get(FleetConfig.BOOTSTRAP_SERVERS),
                 "--log-file",
-                work.resolve("submit.log").toString()));
+                log.toString()));
     store.settings().forEach((key, value) -> command.addAll(List.of("-D", key + "=" + value)));
-    command.addAll(List.of(event));
-    Path output = work.resolve("submit.out");
+    command.addAll(List.of(args));
     Process process =
         new ProcessBuilder(command)
             .redirectErrorStream(true)
@@ -343,14 +352,14 @@ public final class StoredFleetScenario {
     if (!process.waitFor(2, java.util.concurrent.TimeUnit.MINUTES) || process.exitValue() != 0) {
       process.destroyForcibly();
       throw new IllegalStateException(
-          "evalfleet submit on "
+          "evalfleet "
+              + name
+              + " on "
               + store.scheme()
               + " did not succeed: "
               + Files.readString(output)
               + "\nlog: "
-              + (Files.exists(work.resolve("submit.log"))
-                  ? Files.readString(work.resolve("submit.log"))
-                  : "(none)"));
+              + (Files.exists(log) ? Files.readString(log) : "(none)"));
     }
   }
 
