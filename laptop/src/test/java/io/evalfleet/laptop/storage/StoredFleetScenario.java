@@ -42,11 +42,13 @@ import org.apache.hadoop.fs.RemoteIterator;
 
 /**
  * The fleet with every file it touches on one store: the ONNX models and their tokenizers, the
- * golden subsets, the evaluation archive (with a retrieval run's embeddings in it) and a monitor's
- * traffic log. It stages an embedding model and its int8 quantisation, a byte-level causal LM and a
- * retrieval model on a real broker, checks one monitor window, and returns what it saw, so that the
- * same scenario on two stores can be compared value for value. Only the root of the store's inputs
- * is allowed (with the archive), and the notifier writes each flag's review into the archive.
+ * golden subsets, the evaluation archive (with a retrieval run's embeddings, reused scores and the
+ * notifier's reviews in it) and a monitor's traffic log. On a real broker it stages an embedding
+ * model, its int8 quantisation and the same fp32 weights again (their scores read back from the
+ * archive), a byte-level causal LM (with the deployable's {@code evalfleet inspect} and {@code
+ * evalfleet submit}, given the store's settings) and a retrieval model, checks one monitor window,
+ * and returns what it saw, so that the same scenario on two stores can be compared value for value.
+ * Only the store's input folders are allowed roots (with the archive).
  */
 public final class StoredFleetScenario {
   static final Duration WAIT = Duration.ofMinutes(2);
