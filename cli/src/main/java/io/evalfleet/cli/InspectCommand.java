@@ -84,7 +84,7 @@ final class InspectCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     System.err.println("full log: " + logging.apply("inspect"));
-    Storage storage = Storage.forCommand(config.load());
+    Storage storage = Storage.unrestricted(config.load());
     ArtifactRef modelRef;
     ArtifactRef tokenizerRef;
     Optional<SentenceTransformersFolder> shipped = Optional.empty();

@@ -224,7 +224,7 @@ final class SubmitCommand implements Callable<Integer> {
     StagedWeightEvent event =
         source.eventFile != null
             ? readEvent(source.eventFile)
-            : describe(source.described, Storage.forCommand(loaded), System.err);
+            : describe(source.described, Storage.unrestricted(loaded), System.err);
     try (FlagWatcher watcher = wait == null ? null : new FlagWatcher(loaded, false);
         ProgressWatcher progress = wait == null || noProgress ? null : new ProgressWatcher(loaded);
         ProgressDisplay display = ProgressDisplay.forConsole(System.err);
@@ -261,11 +261,7 @@ final class SubmitCommand implements Callable<Integer> {
     }
   }
 
-  static StagedWeightEvent describe(Described d, PrintStream console) throws Exception {
-    return describe(d, Storage.withDefaults(), console);
-  }
-
-  /** The event {@code d} describes, the files' digests read through {@code storage}. */
+  /** The event {@code d} describes, with the digests of its files as {@code storage} reads them. */
   static StagedWeightEvent describe(Described d, Storage storage, PrintStream console)
       throws Exception {
     String artifact = d.artifact;

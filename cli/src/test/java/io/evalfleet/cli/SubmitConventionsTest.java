@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.evalfleet.common.contract.ChangeKind;
 import io.evalfleet.common.contract.StagedWeightEvent;
+import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.task.EmbeddingConventions;
 import io.evalfleet.common.task.EmbeddingConventions.Pooling;
 import io.evalfleet.common.task.Task;
@@ -47,7 +48,8 @@ class SubmitConventionsTest {
   }
 
   StagedWeightEvent describe(SubmitCommand.Described d) throws Exception {
-    return SubmitCommand.describe(d, new PrintStream(console, true, StandardCharsets.UTF_8));
+    return SubmitCommand.describe(
+        d, Storage.withDefaults(), new PrintStream(console, true, StandardCharsets.UTF_8));
   }
 
   String console() {

@@ -36,8 +36,8 @@ public final class HadoopSettings {
   /**
    * S3A retries an unreachable endpoint for about two minutes by default (the SDK's attempts times
    * its own retry limit), far past a run's patience: the fleet's storage retry, circuit breaker and
-   * run deadline are what decide when an outage ends a run, so S3A gives up quickly and says why
-   * (a refused connection fails at once; 15 s is the shortest connect timeout S3A accepts).
+   * run deadline are what decide when an outage ends a run, so S3A gives up quickly and says why (a
+   * refused connection fails at once; 15 s is the shortest connect timeout S3A accepts).
    *
    * <p>Credentials come from {@link #CREDENTIAL_PROVIDERS}.
    *

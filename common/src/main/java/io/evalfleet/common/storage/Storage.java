@@ -118,18 +118,6 @@ public final class Storage implements MeterBinder {
   }
 
   /**
-   * Storage for a command a user runs: Hadoop's file-system settings as {@code config}'s {@code
-   * hadoop.*} keys say ({@link HadoopSettings}), no root restriction (the user names the files).
-   */
-  public static Storage forCommand(FleetConfig config) {
-    return new Storage(
-        HadoopSettings.of(config.hadoopProperties()),
-        AllowedRoots.any(),
-        3,
-        Duration.ofMillis(200));
-  }
-
-  /**
    * Storage as the settings say: Hadoop's file-system settings ({@link HadoopSettings}), allowed
    * roots (with the archive, which the fleet writes itself: workers keep a retrieval run's
    * embeddings there) and retry attempts.
@@ -142,6 +130,21 @@ public final class Storage implements MeterBinder {
     return new Storage(
         HadoopSettings.of(config.hadoopProperties()),
         AllowedRoots.parse(roots),
+        config.get(FleetConfig.STORAGE_ATTEMPTS),
+        Duration.ofMillis(200),
+        config.get(FleetConfig.STORAGE_BREAKER_OPEN));
+  }
+
+  /**
+   * Storage as the settings say, but with no root restriction: for a client that names files in an
+   * event (their digests), whose locations the fleet checks when it reads them. Without the
+   * settings' {@code hadoop.*} keys, a store that needs them (an HDFS nameservice, an S3 endpoint)
+   * could not be read.
+   */
+  public static Storage unrestricted(FleetConfig config) {
+    return new Storage(
+        HadoopSettings.of(config.hadoopProperties()),
+        AllowedRoots.any(),
         config.get(FleetConfig.STORAGE_ATTEMPTS),
         Duration.ofMillis(200),
         config.get(FleetConfig.STORAGE_BREAKER_OPEN));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
 import io.evalfleet.common.failure.UnavailableException;
@@ -14,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
@@ -24,6 +26,33 @@ class StorageTest {
 
   Storage storage(String roots) {
     return new Storage(new Configuration(), AllowedRoots.parse(roots), 3, Duration.ofMillis(1));
+  }
+
+  /**
+   * A viewfs mount table stands for any store that only its settings make reachable (an HDFS
+   * nameservice, an S3 endpoint).
+   */
+  @Test
+  void aClientsStorageReadsThroughTheHadoopSettingsAndChecksNoRoots() throws Exception {
+    Path models = Files.createDirectories(dir.resolve("models"));
+    Files.writeString(models.resolve("m.onnx"), "abc");
+    FleetConfig config =
+        FleetConfig.defaults()
+            .with(
+                Map.of(
+                    "hadoop.fs.viewfs.mounttable.staged.link./models",
+                    models.toUri().toString(),
+                    FleetConfig.ALLOWED_ROOTS.key(),
+                    "s3a://elsewhere/"));
+    String uri = "viewfs://staged/models/m.onnx";
+    // First: Hadoop caches a file system by scheme and authority, whatever configuration made it.
+    assertThatThrownBy(() -> Storage.withDefaults().sha256(uri))
+        .as("without the settings there is no mount table")
+        .isInstanceOf(IOException.class);
+    assertThat(Storage.unrestricted(config).sha256(uri))
+        .isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    assertThatThrownBy(() -> Storage.of(config).sha256(uri))
+        .isInstanceOf(AccessDeniedException.class);
   }
 
   @Test
