@@ -7,6 +7,7 @@ import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
 import io.evalfleet.common.contract.MonitorResult;
 import io.evalfleet.common.task.MetricNames;
+import io.evalfleet.laptop.embedded.LocalS3;
 import io.evalfleet.laptop.storage.StoredFleetScenario.Observed;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,8 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * evaluation archive with a retrieval run's embeddings, a monitor's traffic log) on another store
  * exactly as on local files: the same scenario ({@link StoredFleetScenario}) on a real HDFS gives
  * the same flags, reasons and metric values, every double to its last digit, as on {@code file:},
- * and the same files in its archive. Another store is compared by one more test that runs the
- * scenario on it and calls {@link #assertSameAsOnLocalFiles}.
+ * and the same files in its archive; so does a bucket on a real S3 endpoint ({@link S3FileStore}).
  */
 class StoredFilesIT {
   @TempDir static Path dir;
@@ -133,6 +133,32 @@ class StoredFilesIT {
         .anyMatch(f -> f.matches("/archive/scores/.*\\.embeddings/docs-0\\.parquet"))
         .as("scores read back from the archive: reused, and reviewed")
         .anyMatch(f -> f.matches("/archive/scores/[0-9a-f/]+\\.parquet"));
+  }
+
+  @Test
+  void onS3EveryFlagAndMetricIsAsOnLocalFilesAndEveryFileIsReadFromTheEndpoint() throws Exception {
+    Observed onS3;
+    List<String> paths;
+    try (S3FileStore s3 = new S3FileStore(dir.resolve("s3"), "evalfleet")) {
+      s3.endpoint().resetCounts();
+      onS3 = new StoredFleetScenario(s3, inputs, dir.resolve("s3-run")).run();
+      paths = s3.endpoint().requests().stream().map(LocalS3.Request::path).distinct().toList();
+    }
+    System.out.printf("s3a: scenario in %s%n", onS3.elapsed());
+
+    assertSameAsOnLocalFiles(onS3, List.of("s3a://evalfleet/"));
+    assertThat(onS3.archiveRoot()).startsWith("s3a://evalfleet/");
+    assertThat(paths)
+        .as("objects the endpoint was asked for")
+        .contains(
+            "/evalfleet/models/minilm-fp32/model.onnx",
+            "/evalfleet/models/minilm-int8/model.onnx",
+            "/evalfleet/models/bytegpt-base/model.onnx",
+            "/evalfleet/golden/sts-pairs-48.parquet",
+            "/evalfleet/golden/heldout-text-v1.parquet",
+            "/evalfleet/golden/sts-retrieval-v1.parquet",
+            "/evalfleet/traffic/support.parquet")
+        .anyMatch(p -> p.matches("/evalfleet/archive/scores/.*\\.embeddings/docs-0\\.parquet"));
   }
 
   /** The local store's root, as a URI and as a path. */
