@@ -82,6 +82,10 @@ class DocumentedCommandsIT {
         "the demo's files, which only the demo writes; the same command runs here on the"
             + " checkout's model.onnx and pairs.parquet");
     NOT_RUN.put(
+        "./evalfleet inspect s3a://",
+        "needs an S3 endpoint holding that bucket; S3FaultsIT runs inspect on an s3a:// model"
+            + " through a real endpoint, with keys from -D options and from a profile file");
+    NOT_RUN.put(
         "./evalfleet subset ",
         "reads the user's traffic logs from s3a:// buckets; SubsetBuilderTest"
             + " builds subsets from local files");
