@@ -2,6 +2,7 @@ package io.evalfleet.cli;
 
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.common.storage.S3aKeys;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -36,6 +37,7 @@ final class ConfigCommand implements Callable<Integer> {
     FleetConfig loaded = config.load();
     // secrets (a SASL configuration, an S3 secret key) are shown as redacted
     loaded.printableSettings().forEach((k, v) -> System.out.println(k + "=" + v));
+    S3aKeys.unknown(loaded.hadoopProperties()).forEach(p -> System.err.println("warning: " + p));
     return 0;
   }
 }

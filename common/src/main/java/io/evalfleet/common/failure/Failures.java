@@ -20,7 +20,9 @@ public final class Failures {
    *   <li>a {@link Classified} exception says its own kind;
    *   <li>a missing file (or bucket) is {@link FailureKind#BAD_INPUT}, and so is a store refusing
    *       access ({@link #isAccessDenied}): credentials it does not accept, or a location they may
-   *       not read, are the event's or the configuration's fault and trying again does not help;
+   *       not read, are the event's or the configuration's fault and trying again does not help; so
+   *       is an object without the version S3A's change detection needs ({@link
+   *       #isWithoutVersion});
    *   <li>running out of memory, host or device (ONNX Runtime's CUDA and arena allocation failures
    *       included), is {@link FailureKind#RESOURCE_EXHAUSTED};
    *   <li>any other I/O failure, a retriable Kafka error or an open circuit breaker is {@link
@@ -36,7 +38,8 @@ public final class Failures {
       if (t instanceof FileNotFoundException
           || t instanceof NoSuchFileException
           || isMissingStoreOne(t)
-          || isAccessDeniedOne(t)) {
+          || isAccessDeniedOne(t)
+          || isWithoutVersionOne(t)) {
         return FailureKind.BAD_INPUT;
       }
       if (isOutOfMemory(t)) {
@@ -113,6 +116,24 @@ public final class Failures {
 
   private static boolean isMissingStoreOne(Throwable t) {
     return t.getClass().getName().equals("org.apache.hadoop.fs.s3a.UnknownStoreException");
+  }
+
+  /**
+   * Whether {@code failure} is, or is caused by, S3A's {@code NoVersionAttributeException}: the
+   * store gave no ETag (or version id) for an object, which S3A's change detection requires. Some
+   * S3-compatible stores do so for objects put there other than through S3; no retry changes it.
+   */
+  public static boolean isWithoutVersion(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (isWithoutVersionOne(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isWithoutVersionOne(Throwable t) {
+    return t.getClass().getName().equals("org.apache.hadoop.fs.s3a.NoVersionAttributeException");
   }
 
   /** True for the JVM's and ONNX Runtime's (CPU arena, CUDA) out-of-memory failures. */

@@ -4,7 +4,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.conf.Configuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Hadoop configuration the fleet reads and writes files with, lowest precedence first: Hadoop's
@@ -59,6 +63,11 @@ public final class HadoopSettings {
           "fs.s3a.connection.establish.timeout", "15s",
           "fs.s3a.aws.credentials.provider", CREDENTIAL_PROVIDERS);
 
+  private static final Logger log = LoggerFactory.getLogger(HadoopSettings.class);
+
+  /** Mistyped keys already warned about: once per process, not at every store opened. */
+  private static final Set<String> WARNED = ConcurrentHashMap.newKeySet();
+
   private HadoopSettings() {}
 
   /**
@@ -96,6 +105,11 @@ public final class HadoopSettings {
           }
         });
     settings.forEach((key, value) -> conf.set(key, value, "evalfleet setting hadoop." + key));
+    for (String problem : S3aKeys.unknown(settings)) {
+      if (WARNED.add(problem)) {
+        log.warn(problem);
+      }
+    }
     return conf;
   }
 

@@ -25,6 +25,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
+import java.net.UnknownHostException;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -185,6 +186,17 @@ public final class Storage implements MeterBinder {
                 + ")",
             e);
       }
+      if (Failures.isWithoutVersion(e) && !(e instanceof InputException)) {
+        throw new InputException(
+            "cannot read "
+                + uri
+                + ": the store gives no ETag or version for it, which S3A checks to notice an"
+                + " object changing while it is read (a store that gives none: set"
+                + " hadoop.fs.s3a.change.detection.version.required=false) ("
+                + e.getMessage()
+                + ")",
+            e);
+      }
       if (e instanceof UnavailableException || !isOutage(e)) {
         throw e;
       }
@@ -195,13 +207,36 @@ public final class Storage implements MeterBinder {
               + " after "
               + retry.getRetryConfig().getMaxAttempts()
               + " attempts: "
-              + e,
+              + e
+              + pathStyleHint(uri, e),
           e);
     } catch (RuntimeException | Error e) {
       throw e;
     } catch (Throwable e) {
       throw new IOException("cannot read " + uri + ": " + e, e);
     }
+  }
+
+  /**
+   * A hint when a host name that starts with the bucket's cannot be resolved: S3A addressed the
+   * bucket as a virtual host ({@code bucket.endpoint}), which an S3-compatible store reached by IP
+   * address or without wildcard DNS does not answer to. Empty otherwise.
+   */
+  static String pathStyleHint(String uri, Throwable e) {
+    String bucket = URI.create(uri).getHost();
+    for (Throwable t = e;
+        bucket != null && t != null;
+        t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof UnknownHostException
+          && t.getMessage() != null
+          && t.getMessage().startsWith(bucket + ".")) {
+        return " (S3A asked for the bucket as the host "
+            + t.getMessage()
+            + ": an S3-compatible store addressed by a name without wildcard DNS needs"
+            + " hadoop.fs.s3a.path.style.access=true)";
+      }
+    }
+    return "";
   }
 
   /**

@@ -96,4 +96,13 @@ class S3FailuresTest {
                     .build())
             .build();
   }
+
+  @org.junit.jupiter.api.Test
+  void anObjectWithoutTheVersionS3aChecksIsBadInputNotAnOutage() {
+    IOException noEtag =
+        new org.apache.hadoop.fs.s3a.NoVersionAttributeException(
+            OBJECT.toString(), "Change detection policy requires ETag");
+    assertThat(Failures.kindOf(noEtag)).isEqualTo(FailureKind.BAD_INPUT);
+    assertThat(Failures.isWithoutVersion(new IOException("wrapped", noEtag))).isTrue();
+  }
 }

@@ -190,4 +190,15 @@ class StorageTest {
     assertThat(registry.find("resilience4j.circuitbreaker.state").tag("name", "storage").gauges())
         .isNotEmpty();
   }
+
+  @Test
+  void aBucketAskedForAsAVirtualHostThatDoesNotResolveGetsThePathStyleHint() {
+    IOException unresolved =
+        new IOException("getFileStatus", new java.net.UnknownHostException("models.localhost"));
+    assertThat(Storage.pathStyleHint("s3a://models/m/model.onnx", unresolved))
+        .contains("hadoop.fs.s3a.path.style.access=true")
+        .contains("models.localhost");
+    assertThat(Storage.pathStyleHint("s3a://other/m/model.onnx", unresolved)).isEmpty();
+    assertThat(Storage.pathStyleHint("file:///m/model.onnx", unresolved)).isEmpty();
+  }
 }

@@ -82,6 +82,16 @@ class DocumentedCommandsIT {
         "the demo's files, which only the demo writes; the same command runs here on the"
             + " checkout's model.onnx and pairs.parquet");
     NOT_RUN.put(
+        "mkdir -p /tmp/s3/",
+        "the folder of a hand-run S3 endpoint; LocalS3 (LocalS3Test, S3FaultsIT) starts the"
+            + " same S3Proxy jar on a folder of its own");
+    NOT_RUN.put(
+        "java -jar laptop/target/s3proxy/s3proxy.jar",
+        "a hand-run S3 endpoint that runs until stopped; LocalS3 starts the same jar the same way");
+    NOT_RUN.put(
+        "AWS_ACCESS_KEY_ID=local-key",
+        "the AWS CLI, not installed with the project; the storage tests upload through S3A");
+    NOT_RUN.put(
         "./evalfleet inspect s3a://",
         "needs an S3 endpoint holding that bucket; S3FaultsIT runs inspect on an s3a:// model"
             + " through a real endpoint, with keys from -D options and from a profile file");
