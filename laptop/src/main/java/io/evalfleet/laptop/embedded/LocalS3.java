@@ -79,8 +79,14 @@ public final class LocalS3 implements AutoCloseable {
     this.endpointPort = endpointPort;
   }
 
-  /** Starts an endpoint serving {@code folder} (each sub-folder is a bucket), with a new secret. */
+  /**
+   * Starts an endpoint serving {@code folder} (each sub-folder is a bucket), with a new secret. The
+   * file systems this JVM cached for earlier endpoints are closed.
+   */
   public static LocalS3 start(Path folder) throws IOException, InterruptedException {
+    // Hadoop caches a file system per scheme and bucket, not per endpoint: a client this JVM kept
+    // for an earlier endpoint's bucket of the same name would be handed out for this one
+    FileSystem.closeAll();
     Files.createDirectories(folder);
     LocalS3 s3 = new LocalS3(folder, "secret-" + UUID.randomUUID(), freePort(), freePort());
     s3.start();

@@ -2,6 +2,7 @@ package io.evalfleet.laptop.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
@@ -23,6 +24,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.AfterEach;
@@ -132,22 +134,38 @@ class ArtifactFetchIT {
     ArtifactCache cache = new ArtifactCache(storage, cacheRoot, 1L << 30);
     s3.resetCounts();
 
-    // The endpoint goes away once the download is under way.
+    // The endpoint goes away once the download is under way; never waits past the download.
+    AtomicBoolean downloading = new AtomicBoolean(true);
+    AtomicBoolean cut = new AtomicBoolean();
     Thread cutter =
         new Thread(
             () -> {
               try {
-                while (s3.bytesSent() < (2 << 20)) {
-                  Thread.onSpinWait();
+                while (downloading.get() && s3.bytesSent() < (2 << 20)) {
+                  Thread.sleep(1);
                 }
-                s3.stop();
+                if (downloading.get()) {
+                  s3.stop();
+                  cut.set(true);
+                }
               } catch (IOException | InterruptedException e) {
                 throw new IllegalStateException(e);
               }
             });
     cutter.start();
-    assertThatThrownBy(() -> cache.acquire(ref)).isInstanceOf(IOException.class);
-    cutter.join();
+    Throwable failure;
+    try {
+      failure = catchThrowable(() -> cache.acquire(ref).close());
+    } finally {
+      downloading.set(false);
+      cutter.join();
+    }
+    assertThat(cut)
+        .as(
+            "the endpoint stopped mid-download (%,d bytes sent; the download ended with %s)",
+            s3.bytesSent(), failure)
+        .isTrue();
+    assertThat(failure).isInstanceOf(IOException.class);
     assertThat(s3.bytesSent()).as("the download broke off").isLessThan(size);
     assertThat(usableEntries()).isEmpty();
     assertThat(cache.fetches()).isZero();
