@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.evalfleet.common.archive.SubsetManifest;
 import io.evalfleet.common.failure.InputException;
 import io.evalfleet.common.storage.Storage;
+import io.evalfleet.common.subset.GoldenSubsetFile;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -139,6 +140,27 @@ class SubsetBuilderTest {
               assertThat(source.sha256()).isEqualTo(storage.sha256(day1));
               assertThat(source.rows()).isEqualTo(807);
             });
+  }
+
+  @Test
+  void aBuiltSubsetIsCutIntoRowGroupsOfAThousandRowsSoThatAJobReadsItsOwnShare() throws Exception {
+    SubsetBuilder.Settings base = settings("groups.parquet", 7, List.of(day1, day2));
+    SubsetManifest built =
+        new SubsetBuilder(storage)
+            .build(
+                new SubsetBuilder.Settings(
+                    base.name(),
+                    base.version(),
+                    base.sources(),
+                    base.textColumn(),
+                    List.of(),
+                    null,
+                    1_100,
+                    0,
+                    base.seed(),
+                    base.output()));
+    List<Long> groups = GoldenSubsetFile.readFooter(storage, built.output().uri()).rowGroupSizes();
+    assertThat(groups).containsExactly((long) SubsetBuilder.ROW_GROUP_ROWS, 100L);
   }
 
   @Test
