@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
+import java.util.function.Predicate;
 import org.apache.hadoop.security.AccessControlException;
 import org.apache.kafka.common.errors.RetriableException;
 
@@ -71,14 +72,12 @@ public final class Failures {
    * #isMissingStore}).
    */
   public static boolean isMissingFile(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (t instanceof FileNotFoundException
-          || t instanceof NoSuchFileException
-          || isMissingStoreOne(t)) {
-        return true;
-      }
-    }
-    return false;
+    return anyCause(
+        failure,
+        t ->
+            t instanceof FileNotFoundException
+                || t instanceof NoSuchFileException
+                || isMissingStoreOne(t));
   }
 
   /**
@@ -88,12 +87,7 @@ public final class Failures {
    * credentials at all) or HDFS's permission check ({@link AccessControlException}).
    */
   public static boolean isAccessDenied(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (isAccessDeniedOne(t)) {
-        return true;
-      }
-    }
-    return false;
+    return anyCause(failure, Failures::isAccessDeniedOne);
   }
 
   private static boolean isAccessDeniedOne(Throwable t) {
@@ -106,12 +100,7 @@ public final class Failures {
    * classpath only). It is an I/O failure, but no retry makes the bucket exist.
    */
   public static boolean isMissingStore(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (isMissingStoreOne(t)) {
-        return true;
-      }
-    }
-    return false;
+    return anyCause(failure, Failures::isMissingStoreOne);
   }
 
   private static boolean isMissingStoreOne(Throwable t) {
@@ -124,16 +113,21 @@ public final class Failures {
    * S3-compatible stores do so for objects put there other than through S3; no retry changes it.
    */
   public static boolean isWithoutVersion(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (isWithoutVersionOne(t)) {
-        return true;
-      }
-    }
-    return false;
+    return anyCause(failure, Failures::isWithoutVersionOne);
   }
 
   private static boolean isWithoutVersionOne(Throwable t) {
     return t.getClass().getName().equals("org.apache.hadoop.fs.s3a.NoVersionAttributeException");
+  }
+
+  /** Whether {@code failure} or one of its causes passes {@code test}. */
+  private static boolean anyCause(Throwable failure, Predicate<Throwable> test) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (test.test(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** True for the JVM's and ONNX Runtime's (CPU arena, CUDA) out-of-memory failures. */
