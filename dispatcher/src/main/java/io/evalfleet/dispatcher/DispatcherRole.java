@@ -2,6 +2,7 @@ package io.evalfleet.dispatcher;
 
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.kafka.Groups;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.QueueMonitor;
 import io.evalfleet.common.kafka.Topics;
@@ -48,7 +49,7 @@ public class DispatcherRole implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DispatcherRole.class);
 
   /** The application id, hence the consumer group and the prefix of the changelog topics. */
-  public static final String GROUP = "evalfleet-dispatcher";
+  public static final String GROUP = Groups.DISPATCHER;
 
   /** The topics whose partitions must match: all keyed by model, so one task owns a model. */
   public static final List<String> CO_PARTITIONED =
@@ -121,7 +122,7 @@ public class DispatcherRole implements AutoCloseable {
         new QueueMonitor(
             admin,
             monitorReader,
-            Map.of(Topics.JOBS, "evalfleet-workers", Topics.STAGED, GROUP),
+            Map.of(Topics.JOBS, Groups.WORKERS, Topics.STAGED, GROUP),
             registry,
             clock);
   }

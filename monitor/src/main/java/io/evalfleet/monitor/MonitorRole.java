@@ -5,6 +5,7 @@ import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.MonitorResult;
 import io.evalfleet.common.contract.RetrainRequest;
+import io.evalfleet.common.kafka.Groups;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.metrics.FleetMeter;
@@ -123,7 +124,7 @@ public final class MonitorRole implements AutoCloseable {
         new HashSet<>(RetrainLedger.read(config).stream().map(RetrainRequest::causeId).toList());
     this.producer =
         KafkaClients.transactionalProducer(
-            config, "evalfleet-monitor", "evalfleet-monitor-" + spec.model());
+            config, "evalfleet-monitor", Groups.MONITOR_TRANSACTIONS + spec.model());
     producer.initTransactions();
     FleetMeter.MONITOR_P_VALUE.gauge(registry, lastPValue::get, spec.model());
     log.info(
@@ -283,7 +284,7 @@ public final class MonitorRole implements AutoCloseable {
                 }
               }
             },
-            "evalfleet-monitor-" + spec.model());
+            Groups.MONITOR_TRANSACTIONS + spec.model());
     loop.start();
     return this;
   }

@@ -6,6 +6,7 @@ import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.kafka.DeadLetters;
+import io.evalfleet.common.kafka.Groups;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.kafka.consume.CommitSafeLoop;
@@ -52,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * and delivered on the notifier's own pool.
  */
 public final class NotifierRole implements AutoCloseable {
-  public static final String GROUP = "evalfleet-notifier";
+  public static final String GROUP = Groups.NOTIFIER;
 
   /** Reviews in progress before the notifier stops reading flags. */
   static final int MAX_IN_FLIGHT = 64;

@@ -1,6 +1,7 @@
 package io.evalfleet.worker;
 
 import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.kafka.Groups;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.process.ProcessMemory;
 import io.evalfleet.scoring.Scorers;
@@ -26,7 +27,7 @@ public class WorkerRole implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerRole.class);
 
   /** The consumer group every worker joins. */
-  public static final String GROUP = "evalfleet-workers";
+  public static final String GROUP = Groups.WORKERS;
 
   private final FleetConfig config;
   private final String workerId;
