@@ -25,11 +25,13 @@ class RoleAclsTest {
       assertThat(binding.pattern().name()).isNotEqualTo("*");
       assertThat(binding.entry().permissionType()).isEqualTo(AclPermissionType.ALLOW);
       assertThat(binding.entry().principal()).isEqualTo("User:someone");
-      assertThat(
-              binding.pattern().resourceType() == ResourceType.TOPIC
-                  && binding.pattern().patternType() == PatternType.PREFIXED)
-          .as("only the dispatcher's internal topics are granted by prefix: %s", binding)
-          .isEqualTo(role == FleetRole.DISPATCHER && binding.pattern().name().endsWith("-"));
+      if (binding.pattern().resourceType() == ResourceType.TOPIC
+          && binding.pattern().patternType() == PatternType.PREFIXED) {
+        assertThat(role)
+            .as("only the dispatcher's internal topics are granted by prefix: %s", binding)
+            .isEqualTo(FleetRole.DISPATCHER);
+        assertThat(binding.pattern().name()).isEqualTo("evalfleet-dispatcher-");
+      }
     }
   }
 
