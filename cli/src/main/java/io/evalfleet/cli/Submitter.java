@@ -12,6 +12,7 @@ import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.acl.AclOperation;
 
 /** Publishes staged-weight events, keyed by model name, as a training pipeline would. */
@@ -34,11 +35,13 @@ public final class Submitter implements AutoCloseable {
       throws ExecutionException, InterruptedException {
     try {
       return producer.send(new ProducerRecord<>(Topics.STAGED, key, value)).get();
-    } catch (ExecutionException e) {
+    } catch (ExecutionException | KafkaException e) {
       Optional<KafkaDenial> denial = KafkaDenial.of(e);
       if (denial.isPresent()) {
         throw CommandFailure.badInput(
-            "cannot stage the event: "
+            "cannot write the event to "
+                + Topics.STAGED
+                + ": "
                 + denial.get().message(AclOperation.WRITE, FleetRole.SUBMITTER));
       }
       throw e;

@@ -13,13 +13,13 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
-import io.evalfleet.common.contract.Task;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.kafka.acl.FleetRole;
 import io.evalfleet.common.kafka.acl.KafkaDenial;
 import io.evalfleet.common.kafka.acl.RoleAcls;
 import io.evalfleet.common.kafka.consume.CommitSafeLoop;
+import io.evalfleet.common.task.Task;
 import io.evalfleet.worker.WorkerRole;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -43,7 +43,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclOperation;
-import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.resource.ResourceType;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
@@ -150,6 +149,17 @@ class SecuredAccessIT {
   }
 
   @Test
+  void theTopicsCommandAsAFleetRoleSaysItNeedsAnAdministrator() {
+    CliRun denied =
+        cli(withUser("worker", "topics", "--acls", "--principal", "worker=User:worker"));
+    assertThat(denied.code()).as(denied.console()).isEqualTo(2);
+    assertThat(denied.err())
+        .contains("takes an administrator's principal (CREATE and ALTER on the cluster)")
+        .doesNotContain("\tat ");
+    assertThat(denied.took()).isLessThan(PROMPT);
+  }
+
+  @Test
   void aWorkerWritesResultsButNeitherFlagsNorBaselines() {
     allowedToWrite("worker", Topics.RESULTS);
     deniedToWrite("worker", Topics.DRIFT_FLAGS);
@@ -238,6 +248,7 @@ class SecuredAccessIT {
                 .version("v1")
                 .task(Task.EMBEDDING)
                 .artifact(new ArtifactRef("file:/models/m.onnx", "0".repeat(64)))
+                .tokenizer(new ArtifactRef("file:/models/tokenizer.json", "1".repeat(64)))
                 .goldenSubset(new SubsetRef("file:/pairs.parquet", "0".repeat(64), null, null))
                 .createdAt(Instant.now())
                 .build()));
@@ -245,8 +256,8 @@ class SecuredAccessIT {
     CliRun denied = cli(withUser("promotion", "submit", "--event", event.toString()));
     assertThat(denied.code()).as(denied.console()).isEqualTo(2);
     assertThat(denied.err())
-        .contains("WRITE on topic " + Topics.STAGED)
-        .contains("WRITE for submitter")
+        .contains("cannot write the event to " + Topics.STAGED)
+        .contains("--principal submitter=User:NAME")
         .doesNotContain("\tat ");
     assertThat(denied.took()).isLessThan(PROMPT);
 
@@ -297,9 +308,16 @@ class SecuredAccessIT {
     Throwable failure = catchThrowable(() -> write(user, topic));
     Duration took = Duration.ofNanos(System.nanoTime() - started);
     assertThat(failure).as("%s writes %s", user, topic).isNotNull();
-    assertThat(failure).hasRootCauseInstanceOf(TopicAuthorizationException.class);
-    assertThat(KafkaDenial.of(failure).orElseThrow().message(AclOperation.WRITE))
-        .contains("WRITE on topic " + topic);
+    KafkaDenial denial =
+        KafkaDenial.of(failure).orElseThrow(() -> new AssertionError("not a denial", failure));
+    if (denial.resourceType() == ResourceType.CLUSTER) {
+      // KIP-679: a principal that may write no topic at all is refused its producer id first.
+      assertThat(user).as("refused a producer id: %s", failure).isEqualTo("promotion");
+      assertThat(denial.message(AclOperation.WRITE)).contains("may WRITE on no topic at all");
+    } else {
+      assertThat(denial.names()).as("%s", failure).containsExactly(topic);
+      assertThat(denial.message(AclOperation.WRITE)).contains("WRITE on topic " + topic);
+    }
     assertThat(took).as("%s writing %s was refused in", user, topic).isLessThan(PROMPT);
   }
 

@@ -107,10 +107,18 @@ public record KafkaDenial(ResourceType resourceType, List<String> names, String 
           + " (kafka.ssl.keystore.*) this command runs with";
     }
     if (resourceType == ResourceType.CLUSTER) {
+      // KIP-679: a producer gets its producer id with WRITE on any topic; without one, the cluster
+      // refuses it before any topic is named.
+      String producer =
+          "a producer is refused its producer id when the principal may WRITE on no topic at all";
       return "Kafka denied this principal an operation on the cluster ("
           + detail
-          + "): creating topics and ACLs takes an administrator's principal (CREATE and ALTER on"
-          + " the cluster), not one of the fleet's roles";
+          + "): "
+          + (attempted == AclOperation.WRITE
+              ? producer + "; apply the ACLs of the role it runs as with `" + apply + "`"
+              : producer
+                  + ", and creating topics and ACLs takes an administrator's principal (CREATE"
+                  + " and ALTER on the cluster)");
     }
     if (resourceType == ResourceType.TRANSACTIONAL_ID) {
       return "Kafka denied this principal a transactional id ("
