@@ -259,10 +259,25 @@ class SecuredAccessIT {
         .contains("cannot write the event to " + Topics.STAGED)
         .contains("--principal submitter=User:NAME")
         .doesNotContain("\tat ");
+    assertThat(said(denied)).as("lines on the console").hasSize(1);
     assertThat(denied.took()).isLessThan(PROMPT);
 
     CliRun allowed = cli(withUser("submitter", "submit", "--event", event.toString()));
     assertThat(allowed.code()).as(allowed.console()).isZero();
+  }
+
+  @Test
+  void baselineShowWithoutReadOnBaselinesIsOneLineNamingTheTopic() {
+    CliRun denied = cli(withUser("worker", "baseline", "show", "--model", "m"));
+    assertThat(denied.code()).as(denied.console()).isEqualTo(2);
+    assertThat(denied.err())
+        .contains("access on topic " + Topics.BASELINES)
+        .contains("READ for baseline-manager, dispatcher; WRITE for")
+        .doesNotContain("\tat ");
+    assertThat(denied.took()).isLessThan(PROMPT);
+
+    CliRun allowed = cli(withUser("baseline-manager", "baseline", "show", "--model", "m"));
+    assertThat(allowed.console()).doesNotContain("denied");
   }
 
   @Test
@@ -281,6 +296,7 @@ class SecuredAccessIT {
     assertThat(watch.code()).as(watch.console()).isEqualTo(2);
     assertThat(watch.err()).contains("Kafka refused the credentials").doesNotContain("\tat ");
     assertThat(watch.console()).doesNotContain(wrong);
+    assertThat(said(watch)).as("lines on the console").hasSize(1);
     assertThat(watch.took()).isLessThan(PROMPT);
   }
 
@@ -382,6 +398,11 @@ class SecuredAccessIT {
     List<String> args = new ArrayList<>(List.of(command));
     args.addAll(List.of("--config", file.toString()));
     return args.toArray(String[]::new);
+  }
+
+  /** What a command said on the console, besides where its full log went. */
+  static List<String> said(CliRun run) {
+    return run.console().lines().filter(l -> !l.isBlank() && !l.startsWith("full log:")).toList();
   }
 
   record CliRun(int code, String out, String err, Duration took) {

@@ -178,7 +178,7 @@ public record KafkaDenial(ResourceType resourceType, List<String> names, String 
         + ": "
         + byOperation.entrySet().stream()
             .map(e -> e.getKey() + " for " + String.join(", ", e.getValue()))
-            .collect(Collectors.joining(", "));
+            .collect(Collectors.joining("; "));
   }
 
   private static boolean matches(ResourcePattern pattern, ResourceType type, String name) {
