@@ -3,10 +3,12 @@ package io.evalfleet.cli;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
+import io.evalfleet.common.kafka.acl.KafkaDenial;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.nio.file.NoSuchFileException;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -97,6 +99,12 @@ final class CommandErrors implements IExecutionExceptionHandler, IParameterExcep
             : failure
                 .getMessage()
                 .replaceAll("\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ", "");
+    if (!(failure instanceof CommandFailure)) {
+      Optional<KafkaDenial> denial = KafkaDenial.of(failure);
+      if (denial.isPresent()) {
+        return denial.get().message(null);
+      }
+    }
     if (message == null || message.isBlank()) {
       return failure.getClass().getSimpleName();
     }

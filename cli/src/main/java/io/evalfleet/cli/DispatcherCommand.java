@@ -3,9 +3,12 @@ package io.evalfleet.cli;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
+import io.evalfleet.common.kafka.acl.FleetRole;
+import io.evalfleet.common.kafka.acl.KafkaDenial;
 import io.evalfleet.common.metrics.Observability;
 import io.evalfleet.dispatcher.DispatcherRole;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.streams.errors.StreamsException;
@@ -47,6 +50,11 @@ final class DispatcherCommand implements Callable<Integer> {
       throw e;
     } catch (IllegalStateException e) {
       observability.close();
+      Optional<KafkaDenial> denial = KafkaDenial.of(e);
+      if (denial.isPresent()) {
+        throw CommandFailure.badInput(
+            "cannot start: " + denial.get().message(null, FleetRole.DISPATCHER));
+      }
       // The topics are missing or differ in partitions, or the broker does not answer: the message
       // says which.
       boolean missing = false;

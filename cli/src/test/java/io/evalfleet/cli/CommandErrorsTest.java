@@ -153,6 +153,22 @@ class CommandErrorsTest {
             "submit " + noBroker + " --event " + typoEvent,
             "change_kind"),
         Arguments.of(
+            "a misspelled role, before anything is created",
+            2,
+            "topics " + noBroker + " --acls --principal workr=User:evalfleet-worker",
+            "unknown role 'workr': the roles are dispatcher, worker, notifier, monitor,"
+                + " submitter, promotion-reader, baseline-manager"),
+        Arguments.of(
+            "a principal without its type",
+            2,
+            "topics " + noBroker + " --acls --principal worker=evalfleet-worker",
+            "principal 'evalfleet-worker' has no type"),
+        Arguments.of(
+            "--acls without a principal",
+            2,
+            "topics " + noBroker + " --acls",
+            "--acls needs at least one --principal ROLE=PRINCIPAL"),
+        Arguments.of(
             "a broker that does not answer", 3, "topics " + noBroker, "cannot reach Kafka"),
         Arguments.of(
             "a broker that does not answer, for a baseline",

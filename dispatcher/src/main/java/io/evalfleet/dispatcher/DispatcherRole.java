@@ -6,6 +6,8 @@ import io.evalfleet.common.kafka.Groups;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.QueueMonitor;
 import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.kafka.acl.FleetRole;
+import io.evalfleet.common.kafka.acl.KafkaDenial;
 import io.evalfleet.common.process.ProcessMemory;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.dispatcher.decision.Policy;
@@ -21,6 +23,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Properties;
 import java.util.TreeMap;
@@ -110,11 +113,7 @@ public class DispatcherRole implements AutoCloseable {
         DispatcherTopology.build(dispatching, properties, OptionalInt.of(partitions));
     log.debug("dispatcher topology:\n{}", topology.describe());
     this.streams = new KafkaStreams(topology, properties);
-    streams.setUncaughtExceptionHandler(
-        e -> {
-          log.error("a dispatcher stream thread failed; replacing it", e);
-          return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
+    streams.setUncaughtExceptionHandler(DispatcherRole::onStreamThreadFailure);
     this.streamsMetrics = new KafkaStreamsMetrics(streams);
     streamsMetrics.bindTo(registry);
     this.monitorReader = KafkaClients.reader(config, "evalfleet-queue-monitor");
@@ -125,6 +124,22 @@ public class DispatcherRole implements AutoCloseable {
             Map.of(Topics.JOBS, Groups.WORKERS, Topics.STAGED, GROUP),
             registry,
             clock);
+  }
+
+  /**
+   * A stream thread's failure: the thread is replaced, unless the cluster denied the principal
+   * (credentials or ACLs), which no new thread changes: the instance then shuts down with one line
+   * saying what to grant, and {@link #alive()} turns false so that the process exits.
+   */
+  static StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse onStreamThreadFailure(
+      Throwable e) {
+    Optional<KafkaDenial> denial = KafkaDenial.of(e);
+    if (denial.isPresent()) {
+      log.error("dispatcher stopped: {}", denial.get().message(null, FleetRole.DISPATCHER));
+      return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+    }
+    log.error("a dispatcher stream thread failed; replacing it", e);
+    return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
   }
 
   /** The dispatcher's topology as Kafka Streams describes it: sources, processor, stores, sinks. */

@@ -8,6 +8,8 @@ import io.evalfleet.common.contract.RetrainRequest;
 import io.evalfleet.common.kafka.Groups;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.kafka.acl.FleetRole;
+import io.evalfleet.common.kafka.acl.KafkaDenial;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.task.EmbeddingConventions;
@@ -34,10 +36,12 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.acl.AclOperation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -276,6 +280,15 @@ public final class MonitorRole implements AutoCloseable {
                   Thread.currentThread().interrupt();
                   return;
                 } catch (IOException | RuntimeException e) {
+                  Optional<KafkaDenial> denial = KafkaDenial.of(e);
+                  if (denial.isPresent()) {
+                    // No later check is let in either: stop, so that the process exits and says.
+                    log.error(
+                        "monitor stopped: {}",
+                        denial.get().message(AclOperation.WRITE, FleetRole.MONITOR));
+                    running = false;
+                    return;
+                  }
                   log.error(
                       "monitor check of {} at {} failed; trying again at the next one: {}",
                       spec.model(),

@@ -9,6 +9,7 @@ import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.Groups;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.kafka.acl.FleetRole;
 import io.evalfleet.common.kafka.consume.CommitSafeLoop;
 import io.evalfleet.common.kafka.consume.Delivery;
 import io.evalfleet.common.metrics.FleetMeter;
@@ -119,11 +120,20 @@ public final class NotifierRole implements AutoCloseable {
     this.flags =
         CommitSafeLoop.builder(consumer, Topics.DRIFT_FLAGS, this::handle)
             .name("notifier")
+            .role(FleetRole.NOTIFIER)
             .backpressure(MAX_IN_FLIGHT, MAX_IN_FLIGHT - 1)
             .pollTimeout(POLL)
             .synchronousCommits()
             .build();
     this.pollThread = new Thread(flags, "notifier-poll");
+    // The loop logged its failure (a denial by the cluster as one line saying what to grant); the
+    // default handler would print the stack trace once more.
+    pollThread.setUncaughtExceptionHandler(
+        (thread, e) -> {
+          if (!(e instanceof RuntimeException)) {
+            log.error("{} failed", thread.getName(), e);
+          }
+        });
   }
 
   private static ReviewPublisher publisher(FleetConfig config, Clock clock) {

@@ -30,6 +30,7 @@ import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
@@ -147,6 +148,15 @@ class NotifierRoleTest {
         .tag("source", Topics.DRIFT_FLAGS)
         .counter()
         .count();
+  }
+
+  @Test
+  void aPrincipalWithoutItsGroupAclStopsTheRoleInsteadOfPollingOn() {
+    consumer.setPollException(new GroupAuthorizationException("denied", "evalfleet-notifier"));
+    start();
+
+    await("the role has stopped", () -> !role.alive());
+    assertThat(producer.history()).isEmpty();
   }
 
   @Test

@@ -3,12 +3,14 @@ package io.evalfleet.worker;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.kafka.acl.KafkaDenial;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -79,7 +81,10 @@ final class CancelledRuns implements Runnable, AutoCloseable {
       }
     } catch (RuntimeException e) {
       // Not fatal to the worker: it scores what it receives, as before cancellations existed.
-      log.error("stopped following {}: {}", Topics.RUNS_CANCELLED, e.toString());
+      log.error(
+          "stopped following {}: {}",
+          Topics.RUNS_CANCELLED,
+          KafkaDenial.of(e).map(d -> d.message(AclOperation.READ)).orElse(e.toString()));
     }
   }
 

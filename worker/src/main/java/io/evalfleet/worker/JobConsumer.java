@@ -9,6 +9,7 @@ import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
+import io.evalfleet.common.kafka.acl.FleetRole;
 import io.evalfleet.common.kafka.consume.CommitSafeLoop;
 import io.evalfleet.common.kafka.consume.Delivery;
 import io.evalfleet.common.kafka.consume.LoopMeters;
@@ -139,6 +140,7 @@ final class JobConsumer implements Runnable {
     this.loop =
         CommitSafeLoop.builder(consumer, Topics.JOBS, this::process)
             .name("worker")
+            .role(FleetRole.WORKER)
             .executor(executor)
             .backpressure(2 * capacity, capacity)
             .pollTimeout(POLL)

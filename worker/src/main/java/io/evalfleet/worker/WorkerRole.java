@@ -83,6 +83,14 @@ public class WorkerRole implements AutoCloseable {
     this.cancelledThread = new Thread(cancelled, workerId + "-cancelled");
     cancelledThread.setDaemon(true);
     this.pollThread = new Thread(jobs, workerId + "-poll");
+    // The loop logged its failure (a denial by the cluster as one line saying what to grant); the
+    // default handler would print the stack trace once more.
+    pollThread.setUncaughtExceptionHandler(
+        (thread, e) -> {
+          if (!(e instanceof RuntimeException)) {
+            log.error("{} failed", thread.getName(), e);
+          }
+        });
   }
 
   public WorkerRole start() {

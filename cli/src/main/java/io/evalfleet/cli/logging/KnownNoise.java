@@ -49,6 +49,17 @@ public final class KnownNoise extends Filter<ILoggingEvent> {
               "org.apache.kafka.clients.producer.internals.Sender",
               "[Producer clientId=evalfleet-dispatcher",
               "Error: CONCURRENT_TRANSACTIONS"),
+          // A secured cluster denying the command's principal, or its credentials: the command
+          // says so once, in its error, naming the topic and the role whose ACLs allow it.
+          new Noise("org.apache.kafka.clients.NetworkClient", "[", "_AUTHORIZATION_FAILED"),
+          new Noise("org.apache.kafka.clients.Metadata", "[", "authorization failed for topics"),
+          new Noise("org.apache.kafka.clients.NetworkClient", "[", "failed authentication due to"),
+          // Closing a producer whose producer id was refused: Kafka's client tries to abort a
+          // transaction it never had and says so with a stack trace.
+          new Noise(
+              "org.apache.kafka.clients.producer.internals.Sender",
+              "[Producer clientId=evalfleet-",
+              "while aborting transaction when during closing"),
           // Kafka Streams 4.3 advises on its global-store thread, which the dispatcher does not
           // have.
           new Noise(

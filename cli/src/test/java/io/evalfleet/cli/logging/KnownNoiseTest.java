@@ -50,4 +50,31 @@ class KnownNoiseTest {
     assertThat(decide(sender, producer + "CONCURRENT_TRANSACTIONS")).isEqualTo(FilterReply.DENY);
     assertThat(decide(sender, producer + "NOT_ENOUGH_REPLICAS")).isEqualTo(FilterReply.NEUTRAL);
   }
+
+  @Test
+  void aDenialIsSaidOnceByTheCommandNotByEveryKafkaLoggerOnTheWay() {
+    String producer = "[Producer clientId=evalfleet-submit-producer] ";
+    assertThat(
+            decide(
+                "org.apache.kafka.clients.NetworkClient",
+                producer
+                    + "The metadata response from the cluster reported a recoverable issue with"
+                    + " correlation id 1 : {evalfleet.weights.staged=TOPIC_AUTHORIZATION_FAILED}"))
+        .isEqualTo(FilterReply.DENY);
+    assertThat(
+            decide(
+                "org.apache.kafka.clients.Metadata",
+                producer + "Topic authorization failed for topics [evalfleet.weights.staged]"))
+        .isEqualTo(FilterReply.DENY);
+    assertThat(
+            decide(
+                "org.apache.kafka.clients.NetworkClient",
+                "[Consumer clientId=evalfleet-flag-watcher, groupId=null] Connection to node -1"
+                    + " (localhost/127.0.0.1:44773) failed authentication due to: Authentication"
+                    + " failed during authentication due to invalid credentials with SASL mechanism"
+                    + " SCRAM-SHA-512"))
+        .isEqualTo(FilterReply.DENY);
+    assertThat(decide("org.apache.kafka.clients.Metadata", producer + "Cluster ID: abc"))
+        .isEqualTo(FilterReply.NEUTRAL);
+  }
 }

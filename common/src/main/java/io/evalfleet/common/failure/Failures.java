@@ -8,6 +8,8 @@ import java.nio.file.NoSuchFileException;
 import java.util.Locale;
 import java.util.function.Predicate;
 import org.apache.hadoop.security.AccessControlException;
+import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.RetriableException;
 
 /** The one place that sorts exceptions into {@link FailureKind}s. */
@@ -23,7 +25,8 @@ public final class Failures {
    *       access ({@link #isAccessDenied}): credentials it does not accept, or a location they may
    *       not read, are the event's or the configuration's fault and trying again does not help; so
    *       is an object without the version S3A's change detection needs ({@link
-   *       #isWithoutVersion});
+   *       #isWithoutVersion}); and so is a Kafka cluster refusing the client's credentials or an
+   *       operation its ACLs do not allow ({@code io.evalfleet.common.kafka.acl.KafkaDenial});
    *   <li>running out of memory, host or device (ONNX Runtime's CUDA and arena allocation failures
    *       included), is {@link FailureKind#RESOURCE_EXHAUSTED};
    *   <li>any other I/O failure, a retriable Kafka error or an open circuit breaker is {@link
@@ -40,7 +43,9 @@ public final class Failures {
           || t instanceof NoSuchFileException
           || isMissingStoreOne(t)
           || isAccessDeniedOne(t)
-          || isWithoutVersionOne(t)) {
+          || isWithoutVersionOne(t)
+          || t instanceof AuthorizationException
+          || t instanceof AuthenticationException) {
         return FailureKind.BAD_INPUT;
       }
       if (isOutOfMemory(t)) {

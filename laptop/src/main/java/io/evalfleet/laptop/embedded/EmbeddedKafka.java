@@ -98,7 +98,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  static void deleteTree(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       return;
     }

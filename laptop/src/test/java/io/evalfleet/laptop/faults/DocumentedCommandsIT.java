@@ -71,6 +71,14 @@ class DocumentedCommandsIT {
         "the whole demo takes minutes; FleetIT and RetrievalIT run its fleet and models");
     NOT_RUN.put("mvn -B ", "the build, of which this test is part");
     NOT_RUN.put(
+        "kafka-configs.sh ",
+        "Kafka's own tool, not installed with the project, on a secured cluster; SecuredKafka"
+            + " creates its SCRAM users through the same admin API");
+    NOT_RUN.put(
+        "./evalfleet topics --config /etc/evalfleet/admin.properties --acls",
+        "needs a secured cluster and its administrator's settings; SecuredAccessIT runs this"
+            + " command as the administrator of one, then proves each role's denials");
+    NOT_RUN.put(
         "./evalfleet local",
         "an embedded broker and fleet in one process: the commands after it run here"
             + " against a broker and role processes instead, with $B set to that broker");
@@ -167,6 +175,9 @@ class DocumentedCommandsIT {
       UserFiles files = userFiles();
 
       run(doc("./evalfleet topics -b kafka:9092"));
+      assertThat(run(doc("./evalfleet topics --acls --dry-run")))
+          .contains("User:evalfleet-worker")
+          .contains("kafka-acls.sh --bootstrap-server");
       try (Admin admin = broker.admin()) {
         Map<String, TopicDescription> topics =
             admin.describeTopics(Topics.ALL).allTopicNames().get(30, TimeUnit.SECONDS);

@@ -4,6 +4,7 @@ import io.evalfleet.common.kafka.Groups;
 import io.evalfleet.common.kafka.Topics;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
@@ -120,6 +121,34 @@ public final class RoleAcls {
   public static List<AclBinding> bindings(FleetRole role, String principal) {
     checkPrincipal(principal);
     return grants(role).stream().map(g -> g.to(principal)).toList();
+  }
+
+  /**
+   * Every role's grants as a Markdown table (role, resource, pattern, operation, why): the table of
+   * docs/operations.md, which a test keeps equal to this.
+   */
+  public static String markdownTable() {
+    StringBuilder out =
+        new StringBuilder(
+            "| role | resource | pattern | operation | why |\n|---|---|---|---|---|\n");
+    for (FleetRole role : FleetRole.values()) {
+      for (Grant grant : grants(role)) {
+        out.append("| `")
+            .append(role.cliName())
+            .append("` | ")
+            .append(grant.resource().resourceType().name().toLowerCase(Locale.ROOT))
+            .append(" `")
+            .append(grant.resource().name())
+            .append("` | ")
+            .append(grant.resource().patternType().name().toLowerCase(Locale.ROOT))
+            .append(" | ")
+            .append(grant.operation().name())
+            .append(" | ")
+            .append(grant.why())
+            .append(" |\n");
+      }
+    }
+    return out.toString();
   }
 
   /** Refuses what Kafka would store but never match, such as a principal without its type. */

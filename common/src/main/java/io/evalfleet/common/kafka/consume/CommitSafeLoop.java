@@ -1,6 +1,8 @@
 package io.evalfleet.common.kafka.consume;
 
 import io.evalfleet.common.kafka.ContiguousOffsets;
+import io.evalfleet.common.kafka.acl.FleetRole;
+import io.evalfleet.common.kafka.acl.KafkaDenial;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
@@ -10,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +30,7 @@ import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +68,7 @@ public final class CommitSafeLoop<K, V> implements Runnable {
   private final Consumer<K, V> consumer;
   private final String topic;
   private final String name;
+  private final FleetRole role;
   private final RecordHandler<K, V> handler;
   private final Executor executor;
   private final int pauseAt;
@@ -123,6 +128,7 @@ public final class CommitSafeLoop<K, V> implements Runnable {
     this.consumer = builder.consumer;
     this.topic = builder.topic;
     this.name = builder.name == null ? builder.topic : builder.name;
+    this.role = builder.role;
     this.handler = builder.handler;
     this.executor = builder.executor;
     this.pauseAt = builder.pauseAt;
@@ -183,7 +189,13 @@ public final class CommitSafeLoop<K, V> implements Runnable {
       }
       drain();
     } catch (RuntimeException e) {
-      log.error("{} poll loop failed", name, e);
+      Optional<KafkaDenial> denial = KafkaDenial.of(e);
+      if (denial.isPresent()) {
+        // No retry lets the principal in: one line that says what to grant, then stop for good.
+        log.error("{} stopped: {}", name, denial.get().message(AclOperation.READ, role));
+      } else {
+        log.error("{} poll loop failed", name, e);
+      }
       throw e;
     } finally {
       try {
@@ -540,6 +552,7 @@ public final class CommitSafeLoop<K, V> implements Runnable {
     private final String topic;
     private final RecordHandler<K, V> handler;
     private String name;
+    private FleetRole role;
     private Executor executor = Runnable::run;
     private boolean executorGiven;
     private int pauseAt = Integer.MAX_VALUE;
@@ -559,6 +572,15 @@ public final class CommitSafeLoop<K, V> implements Runnable {
     /** Who the loop is in its log lines ("worker w-1", "notifier"); the topic by default. */
     public Builder<K, V> name(String name) {
       this.name = Objects.requireNonNull(name, "name");
+      return this;
+    }
+
+    /**
+     * The fleet role whose principal the consumer runs as: a denial by the cluster names it in the
+     * command that grants the role's ACLs.
+     */
+    public Builder<K, V> role(FleetRole role) {
+      this.role = Objects.requireNonNull(role, "role");
       return this;
     }
 

@@ -3,6 +3,7 @@ package io.evalfleet.common.kafka.consume;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.evalfleet.common.kafka.acl.FleetRole;
 import io.evalfleet.common.metrics.FleetMeter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -16,12 +17,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.MockConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -140,6 +143,21 @@ class CommitSafeLoopTest {
 
   double gauge(FleetMeter meter) {
     return registry.find(meter.meterName()).gauge().value();
+  }
+
+  @Test
+  void aDenialByTheClusterEndsTheLoopAtOnceInsteadOfPollingOn() {
+    consumer.setPollException(new GroupAuthorizationException("denied", "evalfleet-workers"));
+    loop = loop(false).role(FleetRole.WORKER).build();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    thread = new Thread(loop, "test-poll");
+    thread.setUncaughtExceptionHandler((t, e) -> failure.set(e));
+    thread.start();
+
+    await("the loop ended", () -> !thread.isAlive());
+    assertThat(failure.get()).isInstanceOf(GroupAuthorizationException.class);
+    assertThat(pollTimeouts).hasSize(1);
+    assertThat(consumer.closed()).isTrue();
   }
 
   @Test
