@@ -81,6 +81,7 @@ public final class SecuredKafka implements AutoCloseable {
   private final Map<String, KeyStore> clientCertificates = new ConcurrentHashMap<>();
   private final List<String> secrets = Collections.synchronizedList(new ArrayList<>());
   private final List<String> log = Collections.synchronizedList(new ArrayList<>());
+  private final Path authorizerLog;
   private int saslSslPort;
   private int sslPort;
   private Process broker;
@@ -91,6 +92,7 @@ public final class SecuredKafka implements AutoCloseable {
     this.dir = dir;
     this.certificates = new Certificates(dir.resolve("tls"), this::secret);
     this.adminPassword = secret(randomPassword());
+    this.authorizerLog = dir.resolve("authorizer.log");
   }
 
   /**
@@ -173,18 +175,27 @@ public final class SecuredKafka implements AutoCloseable {
 
     format(serverProperties);
 
+    // Every decision of the authorizer, allowed ones included, in a file of its own.
     Path logback = dir.resolve("broker-logback.xml");
     Files.writeString(
         logback,
         """
         <configuration>
           <appender name="out" class="ch.qos.logback.core.ConsoleAppender">
-            <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{36} - %msg%n</pattern></encoder>
+            <encoder><pattern>%%d{HH:mm:ss.SSS} %%-5level %%logger{36} - %%msg%%n</pattern></encoder>
+          </appender>
+          <appender name="authorizer" class="ch.qos.logback.core.FileAppender">
+            <file>%s</file>
+            <encoder><pattern>%%msg%%n</pattern></encoder>
           </appender>
           <logger name="org.apache.kafka.controller" level="WARN"/>
+          <logger name="kafka.authorizer.logger" level="DEBUG" additivity="false">
+            <appender-ref ref="authorizer"/>
+          </logger>
           <root level="INFO"><appender-ref ref="out"/></root>
         </configuration>
-        """);
+        """
+            .formatted(authorizerLog));
     List<String> command =
         List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -427,6 +438,14 @@ public final class SecuredKafka implements AutoCloseable {
     synchronized (log) {
       return List.copyOf(log);
     }
+  }
+
+  /**
+   * The authorizer's decisions so far, one a line, as Kafka logs them: {@code Principal = User:x is
+   * Allowed operation = READ ... on resource = Topic:LITERAL:t ... based on rule MatchingAcl(...)}.
+   */
+  public List<String> authorizerLog() throws IOException {
+    return Files.exists(authorizerLog) ? Files.readAllLines(authorizerLog) : List.of();
   }
 
   /** The broker's process id, while it runs. */
