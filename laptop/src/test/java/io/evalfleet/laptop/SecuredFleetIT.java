@@ -11,6 +11,7 @@ import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.AppenderBase;
 import io.evalfleet.cli.FlagWatcher;
 import io.evalfleet.cli.Submitter;
+import io.evalfleet.cli.archive.Promotion;
 import io.evalfleet.cli.progress.ProgressWatcher;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
@@ -32,6 +33,8 @@ import io.evalfleet.common.kafka.acl.RoleAcls;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.dispatcher.DispatcherRole;
+import io.evalfleet.dispatcher.baseline.BaselineRecord;
+import io.evalfleet.dispatcher.baseline.BaselineStore;
 import io.evalfleet.laptop.demo.DemoAssets;
 import io.evalfleet.laptop.demo.SupportTraffic;
 import io.evalfleet.laptop.embedded.EmbeddedKafka;
@@ -62,6 +65,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
@@ -126,7 +130,13 @@ class SecuredFleetIT {
       List<String> brokerLog;
       Map<FleetRole, String> principals = new EnumMap<>(FleetRole.class);
       String tlsWorker = "User:evalfleet-worker-tls";
+      long brokerPid;
       try (SecuredKafka kafka = SecuredKafka.start(dir.resolve("secured-broker"))) {
+        brokerPid = kafka.pid();
+        System.out.printf(
+            "secured broker up in %.1f s (certificate authority, broker certificate, storage"
+                + " format, child JVM)%n",
+            (System.nanoTime() - securedStart) / 1e9);
         Map<FleetRole, FleetConfig> roles = new EnumMap<>(FleetRole.class);
         try (Admin admin = Admin.create(kafka.adminProperties())) {
           TopicSetup.ensure(admin, 6);
@@ -137,7 +147,8 @@ class SecuredFleetIT {
                   FleetRole.NOTIFIER,
                   FleetRole.MONITOR,
                   FleetRole.SUBMITTER,
-                  FleetRole.PROMOTION_READER)) {
+                  FleetRole.PROMOTION_READER,
+                  FleetRole.BASELINE_MANAGER)) {
             String user = "evalfleet-" + role.cliName();
             String password = kafka.addScramUser(user);
             principals.put(role, "User:" + user);
@@ -163,6 +174,9 @@ class SecuredFleetIT {
         brokerLog = kafka.brokerLog();
       }
       Duration securedTime = Duration.ofNanos(System.nanoTime() - securedStart);
+      assertThat(ProcessHandle.of(brokerPid).filter(ProcessHandle::isAlive))
+          .as("the broker process after close")
+          .isEmpty();
       capture.detach();
 
       System.out.printf(
@@ -179,6 +193,10 @@ class SecuredFleetIT {
       assertThat(secured.promotionFlags())
           .as("the promotion reader read every flag")
           .containsAll(secured.flags().keySet());
+      assertThat(plain.promoted()).isEqualTo("int8");
+      assertThat(secured.promoted())
+          .as("the production baseline after `baseline promote`")
+          .isEqualTo("int8");
       assertThat(secured.progressRecords())
           .as("`submit --wait` saw the runs' progress")
           .isPositive();
@@ -226,7 +244,12 @@ class SecuredFleetIT {
       lines.addAll(authorizer);
       System.out.printf("%d log lines checked for %d secrets%n", lines.size(), secrets.size());
       assertThat(lines).hasSizeGreaterThan(1000);
-      assertThat(secrets).hasSizeGreaterThanOrEqualTo(6 + 4);
+      assertThat(lines)
+          .as("the clients' configuration dumps, where a password would show, were captured")
+          .anyMatch(l -> l.contains("sasl.jaas.config = [hidden]"))
+          .anyMatch(l -> l.contains("ssl.keystore.password = [hidden]"));
+      // 7 SCRAM users and the admin; the authority's, broker's, worker's and trust stores
+      assertThat(secrets).hasSize(8 + 4);
       for (String secret : secrets) {
         assertThat(lines).noneMatch(l -> l.contains(secret));
       }
@@ -306,6 +329,7 @@ class SecuredFleetIT {
       String archiveRoot,
       List<String> workRoots,
       Set<String> promotionFlags,
+      String promoted,
       int progressRecords,
       Map<String, Integer> resultsByWorker) {
     /**
@@ -411,6 +435,7 @@ class SecuredFleetIT {
                 Clock.systemUTC())
             .close();
         Set<String> promotion = readAsPromotionService(as.get(FleetRole.PROMOTION_READER), flags);
+        String promoted = promoteAsReleaseManager(as.get(FleetRole.BASELINE_MANAGER));
         EvaluationArchive archive = new EvaluationArchive(Storage.withDefaults(), archiveRoot);
         await("a review in the archive for each flag")
             .atMost(WAIT)
@@ -432,6 +457,7 @@ class SecuredFleetIT {
             // the run's folder as URIs name it: file:///tmp/... and file:/tmp/...
             List.of(work.toUri().toString(), "file:" + work.toAbsolutePath() + "/"),
             promotion,
+            promoted,
             progress.get(),
             resultsByWorker(reader.with(common), flags));
       } finally {
@@ -519,6 +545,34 @@ class SecuredFleetIT {
               .build();
       assertThat(spec.problems()).isEmpty();
       return spec;
+    }
+
+    /**
+     * {@code evalfleet baseline promote --model all-minilm-l6-v2 --version int8}: the GREEN int8
+     * version becomes the production baseline; returns the production version read back.
+     */
+    private static String promoteAsReleaseManager(FleetConfig config) throws Exception {
+      EvaluationArchive archive =
+          new EvaluationArchive(Storage.of(config), config.get(FleetConfig.ARCHIVE_ROOT));
+      try (KafkaProducer<String, byte[]> producer =
+          KafkaClients.producer(config, "evalfleet-baseline-cli")) {
+        new Promotion(archive, baselines(config, producer), Clock.systemUTC())
+            .apply("all-minilm-l6-v2", "int8", true, false);
+        return baselines(config, producer)
+            .production("all-minilm-l6-v2")
+            .map(BaselineRecord::version)
+            .orElseThrow();
+      }
+    }
+
+    private static BaselineStore baselines(
+        FleetConfig config, KafkaProducer<String, byte[]> producer) {
+      BaselineStore store = new BaselineStore(producer);
+      try (KafkaConsumer<String, byte[]> reader =
+          KafkaClients.reader(config, "evalfleet-baseline-cli")) {
+        store.load(reader, Duration.ofSeconds(30));
+      }
+      return store;
     }
 
     /** A promotion service: its own consumer group on the flags, offsets committed. */

@@ -90,7 +90,7 @@ public final class SecuredKafka implements AutoCloseable {
 
   private SecuredKafka(Path dir) throws IOException {
     this.dir = dir;
-    this.certificates = new Certificates(dir.resolve("tls"), this::secret);
+    this.certificates = new Certificates(dir.resolve("tls"), this::secret, log::add);
     this.adminPassword = secret(randomPassword());
     this.authorizerLog = dir.resolve("authorizer.log");
   }
@@ -501,13 +501,23 @@ public final class SecuredKafka implements AutoCloseable {
     private static final String DN_SUFFIX = ",O=evalfleet";
     private final Path dir;
     private final java.util.function.UnaryOperator<String> remember;
+    private final java.util.function.Consumer<String> output;
     private KeyStore authority;
     private KeyStore truststore;
     private Path authorityPem;
 
-    Certificates(Path dir, java.util.function.UnaryOperator<String> remember) throws IOException {
+    /**
+     * @param remember told each password made
+     * @param output told each line keytool prints
+     */
+    Certificates(
+        Path dir,
+        java.util.function.UnaryOperator<String> remember,
+        java.util.function.Consumer<String> output)
+        throws IOException {
       this.dir = Files.createDirectories(dir);
       this.remember = remember;
+      this.output = output;
     }
 
     KeyStore truststore() {
@@ -650,17 +660,19 @@ public final class SecuredKafka implements AutoCloseable {
       return store;
     }
 
-    private static void keytool(Map<String, String> env, String... args)
+    private void keytool(Map<String, String> env, String... args)
         throws IOException, InterruptedException {
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
       // A short-lived JVM: the quick compiler is enough.
       command.add("-J-XX:TieredStopAtLevel=1");
+      command.add("-J-XX:+UseSerialGC");
       command.addAll(List.of(args));
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
       builder.environment().putAll(env);
       Process process = builder.start();
-      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      String printed = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      printed.lines().forEach(line -> output.accept("[keytool " + args[0] + "] " + line));
       if (!process.waitFor(60, TimeUnit.SECONDS)) {
         process.destroyForcibly();
         throw new IllegalStateException("keytool " + args[0] + " did not finish in 60 s");
@@ -672,7 +684,7 @@ public final class SecuredKafka implements AutoCloseable {
                 + " failed ("
                 + process.exitValue()
                 + "): "
-                + output);
+                + printed);
       }
     }
   }
