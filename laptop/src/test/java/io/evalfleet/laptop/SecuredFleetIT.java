@@ -66,9 +66,11 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.errors.AuthorizationException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
@@ -170,6 +172,20 @@ class SecuredFleetIT {
                     Map.of("worker-sasl", roles.get(FleetRole.WORKER), "worker-tls", tls),
                     admin);
         authorizer = kafka.authorizerLog();
+        // Least privilege, the other way round: what runs model files, or only reads flags, cannot
+        // forge a flag or read what is staged.
+        assertThat(publishFails(tls, Topics.DRIFT_FLAGS))
+            .as("the worker publishes a flag")
+            .isTrue();
+        assertThat(publishFails(roles.get(FleetRole.PROMOTION_READER), Topics.DRIFT_FLAGS))
+            .as("the promotion reader publishes a flag")
+            .isTrue();
+        assertThat(publishFails(roles.get(FleetRole.SUBMITTER), Topics.BASELINES))
+            .as("the submitter moves a baseline")
+            .isTrue();
+        assertThat(readFails(roles.get(FleetRole.WORKER), Topics.STAGED))
+            .as("the worker reads staged events")
+            .isTrue();
         secrets = kafka.secrets();
         brokerLog = kafka.brokerLog();
       }
@@ -256,6 +272,53 @@ class SecuredFleetIT {
     } finally {
       capture.detach();
     }
+  }
+
+  /**
+   * Whether publishing one record on {@code topic} is refused for want of an ACL (a failure of
+   * another kind is thrown).
+   */
+  static boolean publishFails(FleetConfig config, String topic) {
+    try (KafkaProducer<String, byte[]> producer =
+        KafkaClients.producer(
+            config.with(Map.of("kafka.max.block.ms", "15000")), "least-privilege-probe")) {
+      producer.send(new ProducerRecord<>(topic, "probe", new byte[0])).get();
+      return false;
+    } catch (Exception e) {
+      // A principal that may write no topic at all is refused an idempotent producer id first.
+      if (hasCause(e, AuthorizationException.class)) {
+        return true;
+      }
+      throw new AssertionError("refused, but not for want of an ACL", e);
+    }
+  }
+
+  /**
+   * Whether reading {@code topic} is refused for want of an ACL (a failure of another kind is
+   * thrown).
+   */
+  static boolean readFails(FleetConfig config, String topic) {
+    try (KafkaConsumer<String, byte[]> consumer =
+        KafkaClients.reader(config, "least-privilege-probe")) {
+      consumer.assign(List.of(new TopicPartition(topic, 0)));
+      consumer.seekToBeginning(consumer.assignment());
+      consumer.poll(Duration.ofSeconds(10));
+      return false;
+    } catch (Exception e) {
+      if (hasCause(e, AuthorizationException.class)) {
+        return true;
+      }
+      throw new AssertionError("refused, but not for want of an ACL", e);
+    }
+  }
+
+  static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static void createAcls(Admin admin, List<AclBinding> bindings) throws Exception {
