@@ -81,6 +81,7 @@ public final class SecuredKafka implements AutoCloseable {
   private final Map<String, KeyStore> clientCertificates = new ConcurrentHashMap<>();
   private final List<String> secrets = Collections.synchronizedList(new ArrayList<>());
   private final List<String> log = Collections.synchronizedList(new ArrayList<>());
+  private final Path authorizerLog;
   private int saslSslPort;
   private int sslPort;
   private Process broker;
@@ -89,8 +90,9 @@ public final class SecuredKafka implements AutoCloseable {
 
   private SecuredKafka(Path dir) throws IOException {
     this.dir = dir;
-    this.certificates = new Certificates(dir.resolve("tls"), this::secret);
+    this.certificates = new Certificates(dir.resolve("tls"), this::secret, log::add);
     this.adminPassword = secret(randomPassword());
+    this.authorizerLog = dir.resolve("authorizer.log");
   }
 
   /**
@@ -173,18 +175,27 @@ public final class SecuredKafka implements AutoCloseable {
 
     format(serverProperties);
 
+    // Every decision of the authorizer, allowed ones included, in a file of its own.
     Path logback = dir.resolve("broker-logback.xml");
     Files.writeString(
         logback,
         """
         <configuration>
           <appender name="out" class="ch.qos.logback.core.ConsoleAppender">
-            <encoder><pattern>%d{HH:mm:ss.SSS} %-5level %logger{36} - %msg%n</pattern></encoder>
+            <encoder><pattern>%%d{HH:mm:ss.SSS} %%-5level %%logger{36} - %%msg%%n</pattern></encoder>
+          </appender>
+          <appender name="authorizer" class="ch.qos.logback.core.FileAppender">
+            <file>%s</file>
+            <encoder><pattern>%%msg%%n</pattern></encoder>
           </appender>
           <logger name="org.apache.kafka.controller" level="WARN"/>
+          <logger name="kafka.authorizer.logger" level="DEBUG" additivity="false">
+            <appender-ref ref="authorizer"/>
+          </logger>
           <root level="INFO"><appender-ref ref="out"/></root>
         </configuration>
-        """);
+        """
+            .formatted(authorizerLog));
     List<String> command =
         List.of(
             Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -429,6 +440,14 @@ public final class SecuredKafka implements AutoCloseable {
     }
   }
 
+  /**
+   * The authorizer's decisions so far, one a line, as Kafka logs them: {@code Principal = User:x is
+   * Allowed operation = READ ... on resource = Topic:LITERAL:t ... based on rule MatchingAcl(...)}.
+   */
+  public List<String> authorizerLog() throws IOException {
+    return Files.exists(authorizerLog) ? Files.readAllLines(authorizerLog) : List.of();
+  }
+
   /** The broker's process id, while it runs. */
   public long pid() {
     return broker.pid();
@@ -482,13 +501,23 @@ public final class SecuredKafka implements AutoCloseable {
     private static final String DN_SUFFIX = ",O=evalfleet";
     private final Path dir;
     private final java.util.function.UnaryOperator<String> remember;
+    private final java.util.function.Consumer<String> output;
     private KeyStore authority;
     private KeyStore truststore;
     private Path authorityPem;
 
-    Certificates(Path dir, java.util.function.UnaryOperator<String> remember) throws IOException {
+    /**
+     * @param remember told each password made
+     * @param output told each line keytool prints
+     */
+    Certificates(
+        Path dir,
+        java.util.function.UnaryOperator<String> remember,
+        java.util.function.Consumer<String> output)
+        throws IOException {
       this.dir = Files.createDirectories(dir);
       this.remember = remember;
+      this.output = output;
     }
 
     KeyStore truststore() {
@@ -631,17 +660,19 @@ public final class SecuredKafka implements AutoCloseable {
       return store;
     }
 
-    private static void keytool(Map<String, String> env, String... args)
+    private void keytool(Map<String, String> env, String... args)
         throws IOException, InterruptedException {
       List<String> command = new ArrayList<>();
       command.add(Path.of(System.getProperty("java.home"), "bin", "keytool").toString());
       // A short-lived JVM: the quick compiler is enough.
       command.add("-J-XX:TieredStopAtLevel=1");
+      command.add("-J-XX:+UseSerialGC");
       command.addAll(List.of(args));
       ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
       builder.environment().putAll(env);
       Process process = builder.start();
-      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      String printed = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      printed.lines().forEach(line -> output.accept("[keytool " + args[0] + "] " + line));
       if (!process.waitFor(60, TimeUnit.SECONDS)) {
         process.destroyForcibly();
         throw new IllegalStateException("keytool " + args[0] + " did not finish in 60 s");
@@ -653,7 +684,7 @@ public final class SecuredKafka implements AutoCloseable {
                 + " failed ("
                 + process.exitValue()
                 + "): "
-                + output);
+                + printed);
       }
     }
   }

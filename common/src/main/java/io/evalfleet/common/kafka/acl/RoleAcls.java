@@ -66,6 +66,11 @@ public final class RoleAcls {
                 Groups.WORKERS,
                 AclOperation.DESCRIBE,
                 "queue depth: the workers' committed offsets on the jobs topic"));
+        grants.add(
+            topic(
+                Topics.JOBS,
+                AclOperation.READ,
+                "queue age: the timestamp of the oldest job the workers have not committed"));
       }
       case WORKER -> {
         grants.add(topic(Topics.JOBS, AclOperation.READ, "the jobs it scores"));
