@@ -82,6 +82,9 @@ public final class FlagKeys {
    * exist yet.
    */
   public static void write(KeyPair pair, Path privateKey, Path publicKey) throws IOException {
+    if (Files.exists(publicKey)) {
+      throw new java.nio.file.FileAlreadyExistsException(publicKey.toString());
+    }
     byte[] privatePem = pem("PRIVATE KEY", pair.getPrivate().getEncoded());
     try {
       Files.createFile(
