@@ -96,4 +96,44 @@ class VerifyFlagScriptTest {
     assertThat(forged.output())
         .contains("REJECTED model=m version=v2", "claims=GREEN", "bad signature");
   }
+
+  @Test
+  void theJavaRecipeVerifiesAGenuineFlagAndRejectsAnAlteredOne() throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    Path recipe = Path.of("..", "docs", "examples", "VerifyFlag.java");
+    KeyPair pair = FlagKeys.generate();
+    FlagKeys.write(pair, dir.resolve("flags.key"), dir.resolve("flags.pub.pem"));
+    FlagSigner signer = new FlagSigner(pair);
+    byte[] value =
+        Json.write(
+            DriftFlag.builder()
+                .runId("run-2")
+                .eventId("e-2")
+                .model("m")
+                .version("v3")
+                .flag(Flag.GREEN)
+                .signingKeyId(signer.keyId())
+                .build());
+    SignedFlag signed = signer.sign(value);
+    String pub = dir.resolve("flags.pub.pem").toString();
+
+    Ran genuine =
+        run(
+            java.toString(),
+            recipe.toString(),
+            pub,
+            archived(signer, value, signed, "genuine.json").toString());
+    assertThat(genuine.exit()).as(genuine.output()).isZero();
+    assertThat(genuine.output()).startsWith("VERIFIED key=" + signer.keyId());
+
+    byte[] altered = new String(value, StandardCharsets.UTF_8).replace("run-2", "run-3").getBytes();
+    Ran forged =
+        run(
+            java.toString(),
+            recipe.toString(),
+            pub,
+            archived(signer, altered, signed, "altered.json").toString());
+    assertThat(forged.exit()).as(forged.output()).isEqualTo(1);
+    assertThat(forged.output()).contains("REJECTED: bad signature");
+  }
 }
