@@ -58,7 +58,7 @@ final class WatchCommand implements Callable<Integer> {
       while (System.nanoTime() < end) {
         for (FlagWatcher.Read read : watcher.read(Duration.ofMillis(500))) {
           anyRejected |= !read.accepted();
-          if (read.flag() != null) {
+          if (read.accepted()) {
             display.finish(read.flag().runId());
           }
           System.out.print(json ? json(read) + System.lineSeparator() : render(read));
