@@ -162,10 +162,11 @@ final class BaselineCommand {
 
   @Command(
       name = "promote",
-      description =
-          "Make a version flagged GREEN the production baseline. With flags.public-keys set, its"
-              + " flag archived beside its lockfile must be signed by a trusted key and agree with"
-              + " the lockfile.")
+      header = "Make a version flagged GREEN the production baseline.",
+      description = {
+        "With flags.public-keys set, the version's flag archived beside its lockfile must be signed"
+            + " by a trusted key and agree with the lockfile."
+      })
   static final class Promote extends Change {
     @Option(
         names = "--force",

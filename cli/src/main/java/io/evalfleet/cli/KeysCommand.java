@@ -16,10 +16,11 @@ import picocli.CommandLine.Option;
 final class KeysCommand {
   @Command(
       name = "generate",
-      description =
-          "Write a new Ed25519 key pair as PEM (the private key readable by its owner alone) and"
-              + " print its key id. The same as `openssl genpkey -algorithm ed25519 -out FILE`"
-              + " and `openssl pkey -in FILE -pubout -out PUBLIC`.")
+      header = "Write a new Ed25519 key pair as PEM and print its key id.",
+      description = {
+        "The private key file is readable by its owner alone. The same as `openssl genpkey"
+            + " -algorithm ed25519 -out FILE` and `openssl pkey -in FILE -pubout -out PUBLIC`."
+      })
   static final class Generate implements Callable<Integer> {
     @Option(
         names = "--private-key",

@@ -15,10 +15,11 @@ import picocli.CommandLine.Option;
 
 @Command(
     name = "watch",
-    description =
-        "Print drift flags as they are published. With flags.public-keys set, a flag that is not"
-            + " signed by a trusted key is printed as a REJECTED line, never as a verdict, and the"
-            + " command exits 1.")
+    header = "Print drift flags as they are published.",
+    description = {
+      "With flags.public-keys set, a flag that is not signed by a trusted key is printed as a"
+          + " REJECTED line naming why, never as a verdict, and the command exits 1."
+    })
 final class WatchCommand implements Callable<Integer> {
   @Mixin ConfigOptions config;
   @Mixin InteractiveLogging logging;
