@@ -5,6 +5,8 @@ import io.evalfleet.cli.archive.Promotion;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.kafka.KafkaClients;
+import io.evalfleet.common.signing.FlagKeys;
+import io.evalfleet.common.signing.FlagVerifier;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.dispatcher.baseline.BaselineStore;
 import java.time.Clock;
@@ -111,10 +113,17 @@ final class BaselineCommand {
     @Override
     public Integer call() throws Exception {
       FleetConfig loaded = config.load();
+      FlagVerifier verifier;
+      try {
+        verifier = FlagVerifier.of(loaded).orElse(null);
+      } catch (FlagKeys.KeyFileException e) {
+        throw CommandFailure.badInput(
+            "cannot verify flags (" + FleetConfig.FLAG_PUBLIC_KEYS.key() + "): " + e.getMessage());
+      }
       try (KafkaProducer<String, byte[]> producer =
           KafkaClients.producer(loaded, "evalfleet-baseline-cli")) {
         Promotion.Outcome outcome =
-            new Promotion(archive(loaded), load(loaded, producer), Clock.systemUTC())
+            new Promotion(archive(loaded), load(loaded, producer), Clock.systemUTC(), verifier)
                 .apply(model, version, promote(), force());
         System.out.println(
             outcome.reason()
@@ -133,7 +142,7 @@ final class BaselineCommand {
         String why = "refused: " + e.getMessage();
         // A version that was evaluated but may not be promoted is a finding; one never evaluated, a
         // mistake.
-        throw e.getMessage().contains("flagged")
+        throw e.finding()
             ? new CommandFailure(ExitCode.PROBLEM_FOUND, why)
             : CommandFailure.badInput(why);
       }
@@ -151,7 +160,13 @@ final class BaselineCommand {
     }
   }
 
-  @Command(name = "promote", description = "Make a version flagged GREEN the production baseline.")
+  @Command(
+      name = "promote",
+      header = "Make a version flagged GREEN the production baseline.",
+      description = {
+        "With flags.public-keys set, the version's flag archived beside its lockfile must be signed"
+            + " by a trusted key and agree with the lockfile."
+      })
   static final class Promote extends Change {
     @Option(
         names = "--force",

@@ -38,7 +38,8 @@ import picocli.CommandLine.ParseResult;
       ReportCommand.class,
       HistoryCommand.class,
       SubsetCommand.class,
-      MonitorCommand.class
+      MonitorCommand.class,
+      KeysCommand.class
     })
 public final class Evalfleet {
   public static void main(String[] args) {

@@ -233,6 +233,7 @@ final class SubmitCommand implements Callable<Integer> {
       System.out.println(
           "submitted event " + event.eventId() + " for " + event.model() + " " + event.version());
       if (watcher != null) {
+        watcher.onRejected(read -> System.err.println(read.rejectedLine()));
         DriftFlag flag =
             progress == null
                 ? watcher.await(event.eventId(), wait)

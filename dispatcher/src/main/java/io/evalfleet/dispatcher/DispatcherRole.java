@@ -108,6 +108,12 @@ public class DispatcherRole implements AutoCloseable {
                 registry,
                 decisions)
             .resultsPartitions(partitions);
+    if (config.get(FleetConfig.FLAG_SIGNING_KEY).isEmpty()) {
+      log.warn(
+          "flags are unsigned: {} names no key, so anyone who can write {} can forge a verdict",
+          FleetConfig.FLAG_SIGNING_KEY.key(),
+          Topics.DRIFT_FLAGS);
+    }
     Properties properties = properties(config);
     Topology topology =
         DispatcherTopology.build(dispatching, properties, OptionalInt.of(partitions));

@@ -13,6 +13,8 @@ import io.evalfleet.common.kafka.acl.FleetRole;
 import io.evalfleet.common.kafka.consume.CommitSafeLoop;
 import io.evalfleet.common.kafka.consume.Delivery;
 import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.common.signing.FlagKeys;
+import io.evalfleet.common.signing.FlagVerifier;
 import io.evalfleet.common.storage.Storage;
 import io.evalfleet.notifier.delivery.DeliveryPolicy;
 import io.evalfleet.notifier.delivery.GitHubTarget;
@@ -76,6 +78,9 @@ public final class NotifierRole implements AutoCloseable {
   private final Thread pollThread;
   private volatile boolean started;
 
+  /** Checks each flag's signature when public keys are configured; else null. */
+  private final FlagVerifier verifier;
+
   public NotifierRole(FleetConfig config, MeterRegistry registry) {
     this(config, registry, targets(config, System.getenv()), Clock.systemUTC());
   }
@@ -92,7 +97,17 @@ public final class NotifierRole implements AutoCloseable {
             config.get(FleetConfig.DELIVERY_BACKOFF),
             config.get(FleetConfig.DELIVERY_MAX_WAIT)),
         config.get(FleetConfig.NOTIFIER_CONCURRENCY),
-        registry);
+        registry,
+        verifier(config));
+  }
+
+  private static FlagVerifier verifier(FleetConfig config) {
+    try {
+      return FlagVerifier.of(config).orElse(null);
+    } catch (FlagKeys.KeyFileException e) {
+      throw new IllegalStateException(
+          "cannot verify flags (" + FleetConfig.FLAG_PUBLIC_KEYS.key() + "): " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -110,6 +125,23 @@ public final class NotifierRole implements AutoCloseable {
       DeliveryPolicy policy,
       int concurrency,
       MeterRegistry registry) {
+    this(consumer, producer, reviews, targets, policy, concurrency, registry, null);
+  }
+
+  /**
+   * @param verifier when not null, a flag that it rejects is dead-lettered with the reason in
+   *     {@link #REJECTED_HEADER}, never reviewed
+   */
+  NotifierRole(
+      Consumer<String, byte[]> consumer,
+      Producer<String, byte[]> producer,
+      Function<DriftFlag, Review> reviews,
+      List<ReviewTarget> targets,
+      DeliveryPolicy policy,
+      int concurrency,
+      MeterRegistry registry,
+      FlagVerifier verifier) {
+    this.verifier = verifier;
     this.targets = List.copyOf(targets);
     this.consumer = consumer;
     this.producer = producer;
@@ -225,6 +257,38 @@ public final class NotifierRole implements AutoCloseable {
    * dead-lettered it. An unreadable flag is dead-lettered at once.
    */
   private void handle(ConsumerRecord<String, byte[]> record, Delivery delivery) {
+    if (verifier != null
+        && verifier.verify(record.value(), record.headers())
+            instanceof FlagVerifier.Rejected rejected) {
+      // A forged verdict must not reach a pull request as if the fleet had said it.
+      log.error(
+          "drift flag for {} at {}-{}@{} rejected ({}), sent to the dead-letter topic: {}",
+          record.key(),
+          record.topic(),
+          record.partition(),
+          record.offset(),
+          rejected.reason().wireName(),
+          rejected.detail());
+      DeadLetters.send(
+          producer,
+          DeadLetters.from(
+                  record.topic(),
+                  new SecurityException(
+                      "flag rejected (" + rejected.reason().wireName() + "): " + rejected.detail()))
+              .copying(record.headers())
+              .at(record.partition(), record.offset())
+              .header(REJECTED_HEADER, rejected.reason().wireName())
+              .record(record.key(), record.value()),
+          "the rejected flag at "
+              + record.topic()
+              + "-"
+              + record.partition()
+              + "@"
+              + record.offset());
+      deadLetters.increment();
+      delivery.done();
+      return;
+    }
     DriftFlag flag;
     try {
       flag = Json.read(record.value(), DriftFlag.class);
@@ -257,6 +321,12 @@ public final class NotifierRole implements AutoCloseable {
           "cannot dead-letter the review of {} {}: {}", flag.model(), flag.version(), e.toString());
     }
   }
+
+  /**
+   * The dead-letter header of a flag that failed verification: why ({@code unsigned}, {@code
+   * unknown_key}, {@code bad_signature}, {@code key_mismatch}).
+   */
+  public static final String REJECTED_HEADER = "evalfleet.notifier.rejected";
 
   /** The dead-letter header naming the review target a flag could not be delivered to. */
   public static final String TARGET_HEADER = "evalfleet.notifier.target";

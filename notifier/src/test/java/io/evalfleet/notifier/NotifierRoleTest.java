@@ -9,6 +9,10 @@ import io.evalfleet.common.contract.ReviewRef;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.common.signing.FlagKeys;
+import io.evalfleet.common.signing.FlagSigner;
+import io.evalfleet.common.signing.FlagVerifier;
+import io.evalfleet.common.signing.SignedFlag;
 import io.evalfleet.notifier.delivery.DeliveryException;
 import io.evalfleet.notifier.delivery.DeliveryPolicy;
 import io.evalfleet.notifier.delivery.ReviewTarget;
@@ -16,9 +20,11 @@ import io.evalfleet.notifier.review.Review;
 import io.evalfleet.notifier.testing.Flags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.charset.StandardCharsets;
+import java.security.KeyPair;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -31,6 +37,9 @@ import org.apache.kafka.clients.producer.MockProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.GroupAuthorizationException;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.awaitility.Awaitility;
@@ -65,6 +74,9 @@ class NotifierRoleTest {
 
   NotifierRole role;
 
+  /** The role's verifier; none unless a test sets one. */
+  FlagVerifier verifier;
+
   /** A target that takes every review, waits for the test, then refuses it for good. */
   final ReviewTarget refusing =
       new ReviewTarget() {
@@ -86,12 +98,28 @@ class NotifierRoleTest {
       };
 
   void start(byte[]... flags) {
+    start(List.of(flags).stream().<Headers>map(f -> new RecordHeaders()).toList(), flags);
+  }
+
+  void start(List<Headers> headers, byte[]... flags) {
     consumer.updateBeginningOffsets(Map.of(P0, 0L));
     consumer.schedulePollTask(
         () -> {
           consumer.rebalance(List.of(P0));
           for (int i = 0; i < flags.length; i++) {
-            consumer.addRecord(new ConsumerRecord<>(Topics.DRIFT_FLAGS, 0, i, "m", flags[i]));
+            consumer.addRecord(
+                new ConsumerRecord<>(
+                    Topics.DRIFT_FLAGS,
+                    0,
+                    i,
+                    ConsumerRecord.NO_TIMESTAMP,
+                    TimestampType.NO_TIMESTAMP_TYPE,
+                    ConsumerRecord.NULL_SIZE,
+                    ConsumerRecord.NULL_SIZE,
+                    "m",
+                    flags[i],
+                    headers.get(i),
+                    Optional.empty()));
           }
         });
     role =
@@ -102,7 +130,8 @@ class NotifierRoleTest {
                 List.of(refusing),
                 new DeliveryPolicy(1, Duration.ofMillis(10), Duration.ofSeconds(1)),
                 2,
-                registry)
+                registry,
+                verifier)
             .start();
   }
 
@@ -225,5 +254,39 @@ class NotifierRoleTest {
     assertThat(producer.history()).hasSize(1);
     assertThat(committed()).isEqualTo(1);
     assertThat(consumerClosed).isTrue();
+  }
+
+  @Test
+  void withPublicKeysAForgedFlagIsDeadLetteredWithWhyAndNeverReviewed() {
+    KeyPair trusted = FlagKeys.generate();
+    FlagSigner signer = new FlagSigner(trusted);
+    verifier = new FlagVerifier(List.of(trusted.getPublic()));
+    byte[] genuine =
+        Json.write(
+            Flags.flag("m", "v1", Flag.RED, PR).toBuilder().signingKeyId(signer.keyId()).build());
+    SignedFlag signed = signer.sign(genuine);
+    byte[] forgedGreen =
+        Json.write(
+            Flags.flag("m", "v2", Flag.GREEN, PR).toBuilder().signingKeyId(signer.keyId()).build());
+
+    start(
+        List.of(new RecordHeaders(), FlagSigner.headers(signed), FlagSigner.headers(signed)),
+        flag("v0"),
+        forgedGreen,
+        genuine);
+    await("both bad flags dead-lettered", () -> producer.history().size() == 2);
+    assertThat(producer.history())
+        .extracting(dead -> header(dead, NotifierRole.REJECTED_HEADER))
+        .containsExactly("unsigned", "bad_signature");
+    assertThat(producer.history().get(1).value()).isEqualTo(forgedGreen);
+    assertThat(header(producer.history().get(1), DeadLetters.ERROR_MESSAGE))
+        .contains("forged or altered");
+    release.countDown();
+    await(
+        "the genuine flag's review is tried and dead-lettered by its target",
+        () -> producer.history().size() == 3);
+    assertThat(header(producer.history().get(2), NotifierRole.TARGET_HEADER)).isEqualTo("webhook");
+    assertThat(Json.read(producer.history().get(2).value(), DriftFlag.class).version())
+        .isEqualTo("v1");
   }
 }

@@ -3,12 +3,18 @@ package io.evalfleet.cli.archive;
 import io.evalfleet.common.archive.BaselineSnapshot;
 import io.evalfleet.common.archive.EvaluationArchive;
 import io.evalfleet.common.archive.EvaluationLock;
+import io.evalfleet.common.contract.ContractViolation;
+import io.evalfleet.common.contract.DriftFlag;
 import io.evalfleet.common.contract.Flag;
+import io.evalfleet.common.contract.Json;
+import io.evalfleet.common.signing.FlagVerifier;
+import io.evalfleet.common.signing.SignedFlag;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.baseline.BaselineStore;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 
 /**
@@ -20,8 +26,24 @@ import java.util.Optional;
 public final class Promotion {
   /** Why a version cannot become the baseline; the message says it in words. */
   public static final class Refused extends Exception {
+    private final boolean finding;
+
     public Refused(String message) {
+      this(message, message.contains("flagged"));
+    }
+
+    /**
+     * @param finding whether the version was evaluated and found not promotable (rather than named
+     *     by mistake)
+     */
+    public Refused(String message, boolean finding) {
       super(message);
+      this.finding = finding;
+    }
+
+    /** Whether the refusal is a finding about an evaluated version, not a usage mistake. */
+    public boolean finding() {
+      return finding;
     }
   }
 
@@ -32,11 +54,23 @@ public final class Promotion {
   private final EvaluationArchive archive;
   private final BaselineStore baselines;
   private final Clock clock;
+  private final FlagVerifier verifier;
 
+  /** A promotion that trusts the lockfile's flag as it stands (no public keys configured). */
   public Promotion(EvaluationArchive archive, BaselineStore baselines, Clock clock) {
+    this(archive, baselines, clock, null);
+  }
+
+  /**
+   * @param verifier when not null, {@code promote} requires the version's archived flag to be
+   *     signed by one of its keys and to agree with the lockfile
+   */
+  public Promotion(
+      EvaluationArchive archive, BaselineStore baselines, Clock clock, FlagVerifier verifier) {
     this.archive = archive;
     this.baselines = baselines;
     this.clock = clock;
+    this.verifier = verifier;
   }
 
   /**
@@ -67,6 +101,9 @@ public final class Promotion {
               + " was flagged "
               + lock.flag()
               + ": it was not fully evaluated, so it cannot be the baseline");
+    }
+    if (promote && verifier != null) {
+      verifySignedFlag(model, version, lock);
     }
     boolean forced = false;
     if (promote && lock.flag() != Flag.GREEN) {
@@ -106,5 +143,61 @@ public final class Promotion {
             forced ? reason + " (forced from " + lock.flag() + ")" : reason,
             record.recordedAt()));
     return new Outcome(record, previous, reason, forced);
+  }
+
+  /**
+   * Refuses unless the dispatcher's signed flag of the version, archived beside its lockfile,
+   * verifies and names the lockfile's run and verdict: a lockfile or flag written by anyone else
+   * does not promote.
+   */
+  private void verifySignedFlag(String model, String version, EvaluationLock lock)
+      throws Refused, IOException {
+    String what = "version " + version + " of model " + model;
+    SignedFlag signed =
+        archive
+            .signedFlag(model, version)
+            .orElseThrow(
+                () ->
+                    new Refused(
+                        what
+                            + " has no signed flag at "
+                            + archive.signedFlagPath(model, version)
+                            + ": it was not decided by a dispatcher that signs flags, so it cannot"
+                            + " be promoted while flags.public-keys is set",
+                        true));
+    if (verifier.verify(signed) instanceof FlagVerifier.Rejected rejected) {
+      throw new Refused(
+          "the archived flag of "
+              + what
+              + " is not trusted ("
+              + rejected.reason().wireName()
+              + "): "
+              + rejected.detail(),
+          true);
+    }
+    DriftFlag flag;
+    try {
+      flag = Json.read(signed.value(), DriftFlag.class);
+    } catch (ContractViolation e) {
+      throw new Refused("the archived flag of " + what + " is unreadable: " + e.getMessage(), true);
+    }
+    if (!Objects.equals(flag.runId(), lock.runId())
+        || flag.flag() != lock.flag()
+        || !model.equals(flag.model())
+        || !version.equals(flag.version())) {
+      throw new Refused(
+          "the signed flag of "
+              + what
+              + " (run "
+              + flag.runId()
+              + ", "
+              + flag.flag()
+              + ") does not agree with its lockfile (run "
+              + lock.runId()
+              + ", "
+              + lock.flag()
+              + ")",
+          true);
+    }
   }
 }

@@ -3,6 +3,7 @@ package io.evalfleet.common.archive;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.MonitorResult;
+import io.evalfleet.common.signing.SignedFlag;
 import io.evalfleet.common.storage.Storage;
 import java.io.IOException;
 import java.io.InputStream;
@@ -390,6 +391,34 @@ public final class EvaluationArchive {
   public Optional<EvaluationLock> lock(String model, String version) throws IOException {
     Path path = lockPath(model, version);
     return fs().exists(path) ? Optional.of(readJson(path, EvaluationLock.class)) : Optional.empty();
+  }
+
+  /**
+   * Where the signed flag of {@code model} {@code version} is kept, beside its lockfile: the exact
+   * bytes the dispatcher published with their signature ({@link SignedFlag.Archived}).
+   */
+  public Path signedFlagPath(String model, String version) {
+    return new Path(root, "locks/" + segment(model) + "/" + segment(version) + ".flag.signed.json");
+  }
+
+  /** Keeps the signed flag of {@code model} {@code version}; returns where. */
+  public String writeSignedFlag(String model, String version, SignedFlag flag) throws IOException {
+    Path target = signedFlagPath(model, version);
+    writeJson(target, flag.archived());
+    return target.toString();
+  }
+
+  /** The signed flag of {@code model} {@code version}, if the dispatcher kept one. */
+  public Optional<SignedFlag> signedFlag(String model, String version) throws IOException {
+    Path path = signedFlagPath(model, version);
+    if (!fs().exists(path)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(SignedFlag.of(readJson(path, SignedFlag.Archived.class)));
+    } catch (IllegalArgumentException e) {
+      throw new IOException(path + " is unreadable: " + e.getMessage(), e);
+    }
   }
 
   /** Reads a lockfile from anywhere (a path or URI), e.g. for {@code lock diff}. */

@@ -287,6 +287,23 @@ public final class FleetConfig {
           4,
           "Reviews the notifier writes and delivers at once; a target that is down holds one of them per flag, never the others.");
 
+  public static final Setting<String> FLAG_SIGNING_KEY =
+      new Setting<>(
+          "flags.signing-key",
+          "",
+          String::trim,
+          s -> true,
+          "a file path, or empty",
+          "The dispatcher's Ed25519 private key (PKCS#8 PEM, as `openssl genpkey -algorithm ed25519` or `evalfleet keys generate` writes it): every flag it publishes is signed with it, in the record headers `evalfleet.signature` and `evalfleet.signing-key`, and archived signed beside the version's lockfile. Keep it from everyone but the dispatcher. Empty: flags are unsigned (the dispatcher warns at start).");
+  public static final Setting<String> FLAG_PUBLIC_KEYS =
+      new Setting<>(
+          "flags.public-keys",
+          "",
+          String::trim,
+          s -> true,
+          "comma-separated file paths or directories, or empty",
+          "The Ed25519 public keys flags are trusted from (SubjectPublicKeyInfo PEM, as `openssl pkey -pubout` writes them; a directory stands for its `*.pem`); several keys allow a rotation. When set, `evalfleet watch`, `submit --wait`, `baseline promote` and the notifier accept only flags signed by one of them. Empty: flags are not verified.");
+
   public static final List<Setting<?>> SETTINGS =
       List.of(
           BOOTSTRAP_SERVERS,
@@ -331,7 +348,9 @@ public final class FleetConfig {
           DELIVERY_ATTEMPTS,
           DELIVERY_BACKOFF,
           DELIVERY_MAX_WAIT,
-          NOTIFIER_CONCURRENCY);
+          NOTIFIER_CONCURRENCY,
+          FLAG_SIGNING_KEY,
+          FLAG_PUBLIC_KEYS);
 
   private final Map<String, Object> values;
   private final Map<String, String> kafka;

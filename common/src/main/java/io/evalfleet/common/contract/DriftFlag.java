@@ -22,6 +22,8 @@ import java.util.TreeMap;
  *     not)
  * @param sequential under a sequential policy: where in the run's seeded row order it stopped, and
  *     why; absent under a fixed-sample policy
+ * @param signingKeyId the id of the key the dispatcher signed this flag with (the same as the
+ *     record's {@code evalfleet.signing-key} header, inside the signed bytes); absent when unsigned
  */
 public record DriftFlag(
     Integer schemaVersion,
@@ -42,7 +44,8 @@ public record DriftFlag(
     ChangeKind changeKind,
     String lockfile,
     ReviewRef review,
-    SequentialDecision sequential) {
+    SequentialDecision sequential,
+    String signingKeyId) {
 
   public DriftFlag {
     Checks.schemaVersion(schemaVersion);
@@ -82,6 +85,7 @@ public record DriftFlag(
     builder.lockfile = lockfile;
     builder.review = review;
     builder.sequential = sequential;
+    builder.signingKeyId = signingKeyId;
     return builder;
   }
 
@@ -109,6 +113,7 @@ public record DriftFlag(
     private String lockfile;
     private ReviewRef review;
     private SequentialDecision sequential;
+    private String signingKeyId;
 
     private Builder() {}
 
@@ -207,6 +212,11 @@ public record DriftFlag(
       return this;
     }
 
+    public Builder signingKeyId(String signingKeyId) {
+      this.signingKeyId = signingKeyId;
+      return this;
+    }
+
     /**
      * @throws ContractViolation where the record's checks refuse a component
      */
@@ -230,7 +240,8 @@ public record DriftFlag(
           changeKind,
           lockfile,
           review,
-          sequential);
+          sequential,
+          signingKeyId);
     }
   }
 }

@@ -7,6 +7,8 @@ import io.evalfleet.common.config.FleetConfig;
 import io.evalfleet.common.contract.RowOrder;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.common.signing.FlagKeys;
+import io.evalfleet.common.signing.FlagSigner;
 import io.evalfleet.common.task.RetrievalTask;
 import io.evalfleet.common.task.Task;
 import io.evalfleet.dispatcher.decision.Decider;
@@ -18,6 +20,7 @@ import io.evalfleet.dispatcher.preflight.Preflight;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +66,9 @@ public final class Dispatching {
   final boolean reuseScores;
   final Duration tick;
   final MeterRegistry registry;
+
+  /** Signs every flag published, when {@link FleetConfig#FLAG_SIGNING_KEY} names a key; or null. */
+  final FlagSigner signer;
 
   /** Computes decisions off the stream threads. */
   final Executor decisions;
@@ -157,6 +163,7 @@ public final class Dispatching {
     this.reuseScores = config.get(FleetConfig.REUSE_SCORES);
     this.tick = tick;
     this.registry = registry;
+    this.signer = signer(config);
     FleetMeter.RUNS_ACTIVE.gauge(registry, () -> load.values().stream().mapToInt(l -> l[0]).sum());
     FleetMeter.DISPATCHER_JOBS_IN_FLIGHT.gauge(
         registry, () -> load.values().stream().mapToInt(l -> l[1]).sum());
@@ -196,6 +203,24 @@ public final class Dispatching {
       return byRowGroups;
     }
     return RowOrder.of(policy.seed(), subsetSha256, byRowGroups.rowsTotal());
+  }
+
+  /**
+   * The signer of the key {@link FleetConfig#FLAG_SIGNING_KEY} names, or null when it names none.
+   *
+   * @throws IllegalStateException naming the file, when the key cannot be read
+   */
+  static FlagSigner signer(FleetConfig config) {
+    String file = config.get(FleetConfig.FLAG_SIGNING_KEY);
+    if (file.isEmpty()) {
+      return null;
+    }
+    try {
+      return FlagSigner.of(Path.of(file));
+    } catch (FlagKeys.KeyFileException e) {
+      throw new IllegalStateException(
+          "cannot sign flags (" + FleetConfig.FLAG_SIGNING_KEY.key() + "): " + e.getMessage(), e);
+    }
   }
 
   /** The counter of jobs published of {@code kind} (first, retry or resent). */

@@ -8,11 +8,14 @@ import io.evalfleet.common.contract.ScoringJob;
 import io.evalfleet.common.contract.ShardResult;
 import io.evalfleet.common.kafka.DeadLetters;
 import io.evalfleet.common.metrics.FleetMeter;
+import io.evalfleet.common.signing.FlagSigner;
+import io.evalfleet.common.signing.SignedFlag;
 import io.evalfleet.dispatcher.baseline.BaselineRecord;
 import io.evalfleet.dispatcher.decision.RowColumns;
 import io.evalfleet.dispatcher.run.FirstVersions;
 import io.evalfleet.dispatcher.run.RunState;
 import io.evalfleet.dispatcher.run.ShardState;
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -285,8 +288,18 @@ final class RunBook {
   }
 
   /** Publishes the one flag of a run, forgets the run's state and remembers that it was decided. */
-  void publish(String runId, DriftFlag flag, String key) {
-    forward(DispatcherTopology.FLAGS_SINK, key, Json.write(flag), null);
+  void publish(String runId, DriftFlag unsigned, String key) {
+    FlagSigner signer = dispatching.signer;
+    DriftFlag flag = unsigned;
+    if (signer == null) {
+      forward(DispatcherTopology.FLAGS_SINK, key, Json.write(flag), null);
+    } else {
+      // The key id goes inside the signed bytes, so that a header naming another key is caught.
+      flag = unsigned.toBuilder().signingKeyId(signer.keyId()).build();
+      SignedFlag signed = signer.sign(Json.write(flag));
+      forward(DispatcherTopology.FLAGS_SINK, key, signed.value(), FlagSigner.headers(signed));
+      archiveSigned(flag, signed);
+    }
     commitSoon();
     decided.put(runId, context.currentSystemTimeMs());
     forget(runId);
@@ -309,6 +322,27 @@ final class RunBook {
         flag.version() == null ? "(version unknown)" : flag.version(),
         runId,
         String.join("; ", flag.reasons()));
+  }
+
+  /**
+   * Keeps a signed flag beside its version's lockfile, for {@code baseline promote} to verify after
+   * the compacted topic dropped it; only flags with a lockfile, so that the two stay of one run. A
+   * failure to write is logged: the flag on the topic stays the verdict.
+   */
+  private void archiveSigned(DriftFlag flag, SignedFlag signed) {
+    if (flag.lockfile() == null || flag.model() == null || flag.version() == null) {
+      return;
+    }
+    try {
+      dispatching.archive.writeSignedFlag(flag.model(), flag.version(), signed);
+    } catch (IOException | RuntimeException e) {
+      log.warn(
+          "cannot archive the signed flag of {} {} ({}): baseline promote will refuse it: {}",
+          flag.model(),
+          flag.version(),
+          flag.runId(),
+          e.toString());
+    }
   }
 
   /**

@@ -94,7 +94,8 @@ class DispatcherTopologyTest {
                     FleetConfig.RUN_DEADLINE.key(),
                     "PT10M",
                     FleetConfig.ARCHIVE_ROOT.key(),
-                    dir.resolve("archive").toUri().toString()));
+                    dir.resolve("archive").toUri().toString()))
+            .with(moreSettings());
     Storage storage = Storage.of(config);
     archive = new EvaluationArchive(storage, config.get(FleetConfig.ARCHIVE_ROOT));
     Dispatching dispatching =
@@ -126,6 +127,11 @@ class DispatcherTopologyTest {
     baselinesOut =
         driver.createOutputTopic(Topics.BASELINES, keys.deserializer(), bytes.deserializer());
     deadLetters = driver.createOutputTopic(Topics.DLQ, keys.deserializer(), bytes.deserializer());
+  }
+
+  /** Settings a variant of these tests adds (e.g. a flag signing key). */
+  Map<String, String> moreSettings() throws Exception {
+    return Map.of();
   }
 
   @AfterEach

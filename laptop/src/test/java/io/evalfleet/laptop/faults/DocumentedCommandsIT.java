@@ -103,6 +103,32 @@ class DocumentedCommandsIT {
         "./evalfleet inspect s3a://",
         "needs an S3 endpoint holding that bucket; S3FaultsIT runs inspect on an s3a:// model"
             + " through a real endpoint, with keys from -D options and from a profile file");
+    String signed =
+        "signed flags (docs/promotion.md) need a dispatcher with a signing key, which the fleet"
+            + " run here has not; ";
+    NOT_RUN.put(
+        "openssl ",
+        signed + "FlagSigningTest makes keys with these openssl commands and signs with them");
+    NOT_RUN.put(
+        "./evalfleet keys generate", signed + "SignedFlagsIT runs it through the command line");
+    NOT_RUN.put(
+        "./evalfleet dispatcher -b kafka:9092 -D flags.signing-key",
+        signed + "SignedFlagsIT runs the fleet with flags.signing-key");
+    NOT_RUN.put(
+        "./evalfleet watch -b $B -D flags.public-keys",
+        signed + "SignedFlagsIT runs watch with flags.public-keys through the command line");
+    NOT_RUN.put(
+        "./evalfleet baseline promote -b $B --model m --version v2 -D flags.public-keys",
+        signed + "SignedFlagsIT runs baseline promote with flags.public-keys");
+    NOT_RUN.put(
+        "kcat -b $B -C -t evalfleet.drift-flags -f",
+        signed + "SignedFlagsIT reads the same headers with a plain consumer");
+    NOT_RUN.put(
+        "python3 docs/examples/verify_flag.py",
+        signed + "SignedFlagsIT runs this script against its fleet's flags topic");
+    NOT_RUN.put(
+        "java docs/examples/VerifyFlag.java",
+        signed + "VerifyFlagScriptTest runs it on a genuine and an altered archived flag");
     NOT_RUN.put(
         "./evalfleet subset ",
         "reads the user's traffic logs from s3a:// buckets; SubsetBuilderTest"
