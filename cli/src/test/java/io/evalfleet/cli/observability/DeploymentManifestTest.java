@@ -63,7 +63,8 @@ class DeploymentManifestTest {
             "ScaledObject/evalfleet-worker",
             "TriggerAuthentication/evalfleet-kafka",
             "ConfigMap/evalfleet",
-            "Secret/evalfleet-kafka",
+            "ConfigMap/evalfleet-settings",
+            "Secret/evalfleet-kafka-truststore",
             "Job/evalfleet-topics",
             "PodMonitor/evalfleet-workers");
 
@@ -175,19 +176,165 @@ class DeploymentManifestTest {
           .isEqualTo(name);
     }
 
-    JsonNode secret =
-        docs.stream()
-            .filter(d -> d.path("kind").asText().equals("Secret"))
-            .findFirst()
-            .orElseThrow();
-    java.util.Properties file = new java.util.Properties();
-    file.load(
-        new java.io.StringReader(secret.path("stringData").path("evalfleet.properties").asText()));
-    FleetConfig config = FleetConfig.load(file, Map.of(), Map.of());
+    FleetConfig config = settingsAsAWorkerLoadsThem(docs);
     assertThat(config.hadoopProperties()).containsKey("fs.s3a.endpoint.region");
     assertThat(config.hadoopProperties().keySet())
         .as("credentials come from the service account, not the settings")
         .noneMatch(k -> FleetConfig.isSecret("hadoop." + k));
+  }
+
+  /**
+   * The settings file of config.yaml, loaded with the worker's Secret of secrets.example.yaml
+   * mounted where the references look for it (under a temporary directory instead of /etc).
+   */
+  private FleetConfig settingsAsAWorkerLoadsThem(List<JsonNode> docs) throws Exception {
+    JsonNode settings = named(docs, "ConfigMap", "evalfleet-settings");
+    JsonNode workerSecret = named(docs, "Secret", "evalfleet-kafka-worker");
+    Path kafka = Files.createDirectories(etc.resolve("kafka"));
+    workerSecret
+        .path("stringData")
+        .fields()
+        .forEachRemaining(
+            e -> {
+              try {
+                Files.writeString(kafka.resolve(e.getKey()), e.getValue().asText());
+              } catch (java.io.IOException ex) {
+                throw new java.io.UncheckedIOException(ex);
+              }
+            });
+    String text =
+        settings
+            .path("data")
+            .path("evalfleet.properties")
+            .asText()
+            .replace("/etc/evalfleet/", etc + "/");
+    java.util.Properties file = new java.util.Properties();
+    file.load(new java.io.StringReader(text));
+    return FleetConfig.load(file, Map.of(), Map.of());
+  }
+
+  @org.junit.jupiter.api.io.TempDir Path etc;
+
+  private static JsonNode named(List<JsonNode> docs, String kind, String name) {
+    return docs.stream()
+        .filter(d -> d.path("kind").asText().equals(kind))
+        .filter(d -> d.path("metadata").path("name").asText().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind + "/" + name));
+  }
+
+  @Test
+  void theSettingsFileReferencesTheMountedKafkaCredentialsAndShowsNoSecret() throws Exception {
+    FleetConfig config = settingsAsAWorkerLoadsThem(k8s());
+    assertThat((String) config.kafkaClientProperties().get("sasl.jaas.config"))
+        .contains("username=\"evalfleet-worker\"", "password=\"REPLACE-ME\"");
+    assertThat(config.printableSettings().get("kafka.sasl.jaas.config"))
+        .contains("password=\"${dir:")
+        .doesNotContain("REPLACE-ME");
+  }
+
+  /** The pods' containers, each with its role (the component label). */
+  private static Map<String, List<JsonNode>> podsByRole(List<JsonNode> docs) {
+    Map<String, List<JsonNode>> pods = new HashMap<>();
+    for (JsonNode doc : docs) {
+      JsonNode pod = doc.path("spec").path("template").path("spec");
+      if (pod.has("containers")) {
+        String role =
+            doc.path("metadata").path("labels").path("app.kubernetes.io/component").asText();
+        pods.computeIfAbsent(role, r -> new ArrayList<>()).add(pod);
+      }
+    }
+    return pods;
+  }
+
+  @Test
+  void eachRoleMountsItsOwnKafkaPrincipalReadOnlyForItsUserOnly() throws Exception {
+    Map<String, List<JsonNode>> pods = podsByRole(k8s());
+    assertThat(pods).containsKeys("dispatcher", "worker", "notifier", "monitor", "topics");
+    pods.forEach(
+        (role, list) -> {
+          for (JsonNode pod : list) {
+            JsonNode kafka = null;
+            for (JsonNode volume : pod.path("volumes")) {
+              if (volume.path("name").asText().equals("kafka")) {
+                kafka = volume;
+              }
+            }
+            assertThat(kafka).as("%s mounts a kafka volume", role).isNotNull();
+            assertThat(kafka.path("secret").path("secretName").asText())
+                .isEqualTo("evalfleet-kafka-" + role);
+            assertThat(kafka.path("secret").path("defaultMode").asInt()).isEqualTo(0400);
+            JsonNode mount =
+                pod.path("containers").get(0).path("volumeMounts").findParents("name").stream()
+                    .filter(m -> m.path("name").asText().equals("kafka"))
+                    .findFirst()
+                    .orElseThrow();
+            assertThat(mount.path("mountPath").asText()).isEqualTo("/etc/evalfleet/kafka");
+            assertThat(mount.path("readOnly").asBoolean()).as("%s", role).isTrue();
+          }
+        });
+  }
+
+  @Test
+  void noManifestPutsASecretInClearInAnEnvironmentValueOrAnArgumentOrASecret() throws Exception {
+    List<JsonNode> docs = k8s();
+    podsByRole(docs)
+        .forEach(
+            (role, list) -> {
+              for (JsonNode pod : list) {
+                for (JsonNode container : pod.path("containers")) {
+                  for (JsonNode env : container.path("env")) {
+                    String name = env.path("name").asText();
+                    String key = name.toLowerCase(java.util.Locale.ROOT).replace('_', '.');
+                    if (env.has("value") && FleetConfig.isSecret(key)) {
+                      assertThat(env.path("value").asText())
+                          .as("%s: %s must name a file, not hold the secret", role, name)
+                          .startsWith("/");
+                    }
+                    assertThat(env.path("value").asText())
+                        .as("%s: %s", role, name)
+                        .doesNotContainPattern("(?i)password\\s*=\\s*\"[^$]");
+                  }
+                  List<String> args = new ArrayList<>();
+                  container.path("args").forEach(a -> args.add(a.asText()));
+                  container.path("command").forEach(a -> args.add(a.asText()));
+                  for (int i = 0; i < args.size(); i++) {
+                    String arg = args.get(i);
+                    assertThat(arg).as("%s args", role).doesNotContainIgnoringCase("password");
+                    if (arg.equals("-D") && i + 1 < args.size()) {
+                      String[] kv = args.get(i + 1).split("=", 2);
+                      assertThat(FleetConfig.holdsLiteralSecret(kv[0], kv.length > 1 ? kv[1] : ""))
+                          .as("%s: -D %s", role, kv[0])
+                          .isFalse();
+                    }
+                  }
+                }
+              }
+            });
+    // Secrets with values are examples only, and hold placeholders
+    try (Stream<Path> files = Files.list(DEPLOY.resolve("k8s"))) {
+      for (Path file : files.filter(p -> p.toString().endsWith(".yaml")).toList()) {
+        String text = Files.readString(file);
+        if (!file.getFileName().toString().equals("secrets.example.yaml")) {
+          assertThat(text).as("%s", file).doesNotContainPattern("(?m)^kind: Secret$");
+        }
+      }
+    }
+    for (JsonNode doc : docs) {
+      if (doc.path("kind").asText().equals("Secret")) {
+        doc.path("stringData")
+            .fields()
+            .forEachRemaining(
+                e -> {
+                  if (!e.getKey().equals("username")) {
+                    assertThat(e.getValue().asText())
+                        .as("%s %s", doc.path("metadata").path("name").asText(), e.getKey())
+                        .contains("REPLACE-ME");
+                  }
+                });
+        assertThat(doc.has("data")).as("no base64 values").isFalse();
+      }
+    }
   }
 
   @Test

@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -356,30 +357,86 @@ public final class FleetConfig {
   private final Map<String, String> kafka;
   private final Map<String, String> hadoop;
 
+  /** The values of settings that held references, as written: what may be printed. */
+  private final Map<String, String> written;
+
   private FleetConfig(
-      Map<String, Object> values, Map<String, String> kafka, Map<String, String> hadoop) {
+      Map<String, Object> values,
+      Map<String, String> kafka,
+      Map<String, String> hadoop,
+      Map<String, String> written) {
     this.values = values;
     this.kafka = kafka;
     this.hadoop = hadoop;
+    this.written = written;
   }
 
   public static FleetConfig defaults() {
     return of(Map.of());
   }
 
-  /** Parses {@code raw} over the defaults; throws listing every bad or unknown key. */
+  /**
+   * Parses {@code raw} over the defaults, resolving references ({@code ${env:NAME}}, {@code
+   * ${file:PATH:KEY}}, {@code ${dir:DIR:FILE}}) against this process's environment and files;
+   * throws listing every bad or unknown key and every reference that resolves to nothing.
+   */
   public static FleetConfig of(Map<String, String> raw) {
+    return of(raw, System.getenv());
+  }
+
+  /** {@link #of(Map)} with {@code ${env:...}} references looked up in {@code env}. */
+  static FleetConfig of(Map<String, String> raw, Map<String, String> env) {
     List<String> problems = new ArrayList<>();
+    Map<String, String> resolved = new LinkedHashMap<>(raw);
+    Map<String, String> written = new LinkedHashMap<>();
+    try (SettingReferences references = new SettingReferences(env)) {
+      for (var entry : raw.entrySet()) {
+        String key = entry.getKey();
+        if (!SettingReferences.hasReference(entry.getValue())) {
+          continue;
+        }
+        written.put(key, entry.getValue());
+        boolean secret = isPassedOn(key) && isSecret(key);
+        String value =
+            references.resolve(
+                key,
+                entry.getValue(),
+                problems,
+                (reference, found) -> {
+                  if (secret) {
+                    SecretValues.register(found);
+                  }
+                });
+        if (value == null) {
+          resolved.remove(key); // reported: no second problem from parsing what is not there
+        } else {
+          resolved.put(key, value);
+        }
+      }
+    }
+    resolved.forEach(
+        (key, value) -> {
+          if (isPassedOn(key) && isSecret(key)) {
+            secretPartsOf(key, value).forEach(SecretValues::register);
+          }
+        });
     Map<String, Object> values = new LinkedHashMap<>();
     for (Setting<?> setting : SETTINGS) {
-      String text = raw.getOrDefault(setting.key(), setting.defaultValue()).trim();
+      String text = resolved.getOrDefault(setting.key(), setting.defaultValue()).trim();
       values.put(setting.key(), parse(setting, text, problems));
     }
     Map<String, String> kafka = new LinkedHashMap<>();
     Map<String, String> hadoop = new LinkedHashMap<>();
-    for (var entry : raw.entrySet()) {
+    for (var entry : resolved.entrySet()) {
       String key = entry.getKey();
-      if (key.startsWith("kafka.")) {
+      if (key.startsWith("kafka.config.providers")) {
+        problems.add(
+            "'"
+                + key
+                + "': the fleet resolves ${env:...}, ${file:...} and ${dir:...} references"
+                + " itself and hands Kafka's clients the resolved values; see Secrets in"
+                + " docs/configuration.md");
+      } else if (key.startsWith("kafka.")) {
         kafka.put(key.substring("kafka.".length()), entry.getValue());
       } else if (key.startsWith("hadoop.")) {
         hadoop.put(key.substring("hadoop.".length()), entry.getValue());
@@ -392,7 +449,8 @@ public final class FleetConfig {
       throw new IllegalArgumentException(
           "invalid configuration:\n  - " + String.join("\n  - ", problems));
     }
-    return new FleetConfig(Map.copyOf(values), Map.copyOf(kafka), Map.copyOf(hadoop));
+    return new FleetConfig(
+        Map.copyOf(values), Map.copyOf(kafka), Map.copyOf(hadoop), Map.copyOf(written));
   }
 
   /** Layers, lowest precedence first: a properties file's entries, the environment, overrides. */
@@ -407,7 +465,7 @@ public final class FleetConfig {
       }
     }
     raw.putAll(overrides);
-    return of(raw);
+    return of(raw, env);
   }
 
   /** A copy with some keys changed. */
@@ -418,10 +476,11 @@ public final class FleetConfig {
   }
 
   /**
-   * Every effective setting as text, {@code kafka.*} and {@code hadoop.*} keys included: {@link
-   * #of} of this map gives an equal configuration, e.g. in a process that a role starts to do part
-   * of its work. It holds whatever secrets the {@code kafka.*} and {@code hadoop.*} keys hold: pass
-   * it on privately (a pipe), never as arguments.
+   * Every effective setting as text, {@code kafka.*} and {@code hadoop.*} keys included, references
+   * resolved: {@link #of} of this map gives an equal configuration, e.g. in a process that a role
+   * starts to do part of its work, even where that process lacks the environment or the files the
+   * references read. It holds whatever secrets the {@code kafka.*} and {@code hadoop.*} keys hold:
+   * pass it on privately (a pipe), never as arguments.
    */
   public Map<String, String> settings() {
     Map<String, String> raw = new LinkedHashMap<>();
@@ -435,19 +494,70 @@ public final class FleetConfig {
   public static final String REDACTED = "<redacted>";
 
   /**
-   * {@link #settings()} with the value of every {@code kafka.*} and {@code hadoop.*} key that may
-   * hold a secret ({@link #isSecret}) replaced by {@link #REDACTED}: what may be printed or logged.
-   * The fleet's own settings hold no secrets: they name the files that do.
+   * {@link #settings()} as may be printed or logged: a setting that held references shows them as
+   * written ({@code ${dir:/etc/evalfleet/kafka:password}} names where a secret is, not the secret),
+   * and the value of every {@code kafka.*} and {@code hadoop.*} key that may hold a secret ({@link
+   * #isSecret}) and holds a literal one ({@link #holdsLiteralSecret}) is {@link #REDACTED}. The
+   * fleet's own settings hold no secrets: they name the files that do.
    */
   public Map<String, String> printableSettings() {
     Map<String, String> shown = new LinkedHashMap<>();
     settings()
         .forEach(
             (key, value) -> {
-              boolean passedOn = key.startsWith("kafka.") || key.startsWith("hadoop.");
-              shown.put(key, passedOn && isSecret(key) ? REDACTED : value);
+              String asWritten = written.getOrDefault(key, value);
+              shown.put(key, holdsLiteralSecret(key, asWritten) ? REDACTED : asWritten);
             });
     return shown;
+  }
+
+  /** Keys handed on to Kafka's clients or to Hadoop, where secrets live. */
+  private static boolean isPassedOn(String key) {
+    return key.startsWith("kafka.") || key.startsWith("hadoop.");
+  }
+
+  /** A quoted option of a JAAS configuration: {@code name="value"}. */
+  private static final Pattern JAAS_OPTION = Pattern.compile("([\\w.-]+)\\s*=\\s*\"([^\"]*)\"");
+
+  /**
+   * Whether {@code value} of setting {@code key} holds a secret in clear: the key is a {@code
+   * kafka.*} or {@code hadoop.*} one that may hold a secret ({@link #isSecret}) and its value is
+   * more than references (and blanks); in a JAAS configuration, a secret-looking option ({@code
+   * password="..."}) is more than references. Such a value must not be printed, nor given on a
+   * command line, which {@code ps} shows to every user of the machine.
+   */
+  public static boolean holdsLiteralSecret(String key, String value) {
+    if (!isPassedOn(key) || !isSecret(key)) {
+      return false;
+    }
+    if (!key.toLowerCase(Locale.ROOT).contains("jaas")) {
+      return !SettingReferences.isOnlyReferences(value);
+    }
+    if (!SettingReferences.hasReference(value)) {
+      return !value.isBlank();
+    }
+    Matcher option = JAAS_OPTION.matcher(value);
+    while (option.find()) {
+      if (isSecret(option.group(1)) && !SettingReferences.isOnlyReferences(option.group(2))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The secrets a value holds: a JAAS configuration's secret options, or the whole value. */
+  private static List<String> secretPartsOf(String key, String value) {
+    if (!key.toLowerCase(Locale.ROOT).contains("jaas")) {
+      return List.of(value);
+    }
+    List<String> parts = new ArrayList<>(List.of(value));
+    Matcher option = JAAS_OPTION.matcher(value);
+    while (option.find()) {
+      if (isSecret(option.group(1))) {
+        parts.add(option.group(2));
+      }
+    }
+    return parts;
   }
 
   /**

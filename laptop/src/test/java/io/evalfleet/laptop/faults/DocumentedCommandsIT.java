@@ -102,7 +102,7 @@ class DocumentedCommandsIT {
     NOT_RUN.put(
         "./evalfleet inspect s3a://",
         "needs an S3 endpoint holding that bucket; S3FaultsIT runs inspect on an s3a:// model"
-            + " through a real endpoint, with keys from -D options and from a profile file");
+            + " through a real endpoint, with keys referenced from a file and from a profile file");
     String signed =
         "signed flags (docs/promotion.md) need a dispatcher with a signing key, which the fleet"
             + " run here has not; ";
@@ -325,6 +325,10 @@ class DocumentedCommandsIT {
       // operator commands on what the fleet archived
       assertThat(run(doc("./evalfleet config"))).contains("worker.id");
       assertThat(run(doc("./evalfleet config --metrics"))).contains("evalfleet_");
+      // a secret by reference: resolved from the environment, printed as written, never its value
+      assertThat(run(doc("KAFKA_KEY_PASSWORD=example-key-password ./evalfleet config --effective")))
+          .contains("kafka.ssl.key.password=${env:KAFKA_KEY_PASSWORD}")
+          .doesNotContain("kafka.ssl.key.password=example-key-password");
       run(doc("./evalfleet inspect model.onnx --tokenizer tokenizer.json"));
       run(doc("./evalfleet inspect bge-small-en-v1.5/"));
       assertThat(

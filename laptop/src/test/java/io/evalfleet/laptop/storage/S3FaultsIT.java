@@ -237,7 +237,7 @@ class S3FaultsIT {
 
   @Test
   @Order(6)
-  void inspectReadsAnS3ModelWithKeysFromTheSettingsOrAProfileAndNamesMissingCredentials()
+  void inspectReadsAnS3ModelWithKeysReferencedFromAFileOrAProfileAndNamesMissingCredentials()
       throws Exception {
     List<String> endpoint = new ArrayList<>();
     s3.fleetSettings()
@@ -248,12 +248,23 @@ class S3FaultsIT {
               }
             });
 
+    // keys never on the command line: a file holds them, the options reference it
+    Path keys = dir.resolve("s3-keys.properties");
+    Files.writeString(keys, "access=" + LocalS3.ACCESS_KEY + "\nsecret=" + s3.secretKey() + "\n");
     List<String> withKeys = new ArrayList<>(endpoint);
-    withKeys.addAll(List.of("-D", "hadoop.fs.s3a.access.key=" + LocalS3.ACCESS_KEY));
-    withKeys.addAll(List.of("-D", "hadoop.fs.s3a.secret.key=" + s3.secretKey()));
+    withKeys.addAll(List.of("-D", "hadoop.fs.s3a.access.key=${file:" + keys + ":access}"));
+    withKeys.addAll(List.of("-D", "hadoop.fs.s3a.secret.key=${file:" + keys + ":secret}"));
     Inspected fromSettings = inspect("keys", withKeys, Map.of());
     assertThat(fromSettings.exit()).as(fromSettings.output()).isZero();
     assertThat(fromSettings.output()).contains("model: " + tinyModel, "the fleet can score it");
+
+    List<String> inClear = new ArrayList<>(endpoint);
+    inClear.addAll(List.of("-D", "hadoop.fs.s3a.secret.key=" + s3.secretKey()));
+    Inspected refused = inspect("in-clear", inClear, Map.of());
+    assertThat(refused.exit()).as(refused.output()).isEqualTo(2);
+    assertThat(refused.output())
+        .contains("a secret on the command line", "-D hadoop.fs.s3a.secret.key")
+        .doesNotContain(s3.secretKey());
 
     Path profile = dir.resolve("aws-credentials");
     Files.writeString(

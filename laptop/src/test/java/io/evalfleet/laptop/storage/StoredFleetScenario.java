@@ -324,7 +324,8 @@ public final class StoredFleetScenario {
 
   /**
    * Runs {@code evalfleet <command> <args>} in its own JVM against the fleet, with the store's
-   * settings as {@code -D} options; fails with its output when it does not exit 0.
+   * settings in a {@code --config} file (they may hold its keys, which no command line may); fails
+   * with its output when it does not exit 0.
    */
   private void runTheCommandLine(FleetConfig fleet, String name, String... args) throws Exception {
     Path log = work.resolve(name + ".log");
@@ -344,7 +345,13 @@ public final class StoredFleetScenario {
                 fleet.get(FleetConfig.BOOTSTRAP_SERVERS),
                 "--log-file",
                 log.toString()));
-    store.settings().forEach((key, value) -> command.addAll(List.of("-D", key + "=" + value)));
+    java.util.Properties settings = new java.util.Properties();
+    settings.putAll(store.settings());
+    Path settingsFile = work.resolve(name + ".properties");
+    try (var writer = Files.newBufferedWriter(settingsFile)) {
+      settings.store(writer, "the store's settings");
+    }
+    command.addAll(List.of("--config", settingsFile.toString()));
     command.addAll(List.of(args));
     Process process =
         new ProcessBuilder(command)
