@@ -1,7 +1,6 @@
 package io.evalfleet.common.signing;
 
 import java.io.IOException;
-import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
@@ -17,8 +16,10 @@ import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
+import java.security.SecureRandom;
 import java.security.Signature;
 import java.security.interfaces.EdECPrivateKey;
+import java.security.spec.NamedParameterSpec;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.security.spec.X509EncodedKeySpec;
 import java.util.ArrayList;
@@ -38,9 +39,6 @@ import java.util.regex.Pattern;
 public final class FlagKeys {
   /** The algorithm of flag signatures, as the JDK names it. */
   public static final String ALGORITHM = "Ed25519";
-
-  /** The DER prefix of an Ed25519 SubjectPublicKeyInfo, followed by the 32-byte key. */
-  private static final byte[] SPKI_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
 
   private static final Pattern PEM =
       Pattern.compile("-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
@@ -202,9 +200,9 @@ public final class FlagKeys {
   }
 
   /**
-   * The public key of an Ed25519 private key (RFC 8032 5.1.5), which the JDK does not expose: the
-   * dispatcher needs it for its key id from the private key file alone (openssl's PKCS#8 holds no
-   * public key). Checked by a signature made with the private key and verified with the result.
+   * The public key of an Ed25519 private key. The JDK computes it only when it makes a key pair,
+   * from 32 random bytes that are the private key: so a key pair is made from this key's own bytes.
+   * The pair is checked by a signature before it is used.
    */
   static PublicKey publicKeyOf(PrivateKey key, Path file) throws KeyFileException {
     byte[] seed =
@@ -213,90 +211,46 @@ public final class FlagKeys {
             .orElseThrow(
                 () -> new KeyFileException("the flag signing key " + file + " cannot be read"));
     try {
-      byte[] h = MessageDigest.getInstance("SHA-512").digest(seed);
-      byte[] scalarBytes = Arrays.copyOf(h, 32);
-      scalarBytes[0] &= (byte) 248;
-      scalarBytes[31] &= 127;
-      scalarBytes[31] |= 64;
-      BigInteger[] a = Edwards.multiply(littleEndian(scalarBytes));
-      byte[] encoded = Edwards.encode(a);
-      byte[] spki = Arrays.copyOf(SPKI_PREFIX, SPKI_PREFIX.length + 32);
-      System.arraycopy(encoded, 0, spki, SPKI_PREFIX.length, 32);
-      PublicKey publicKey =
-          KeyFactory.getInstance(ALGORITHM).generatePublic(new X509EncodedKeySpec(spki));
+      KeyPairGenerator generator = KeyPairGenerator.getInstance(ALGORITHM);
+      generator.initialize(NamedParameterSpec.ED25519, new SeedRandom(seed));
+      KeyPair pair = generator.generateKeyPair();
       byte[] probe = "evalfleet flag signing key check".getBytes(StandardCharsets.US_ASCII);
       Signature signer = Signature.getInstance(ALGORITHM);
       signer.initSign(key);
       signer.update(probe);
       byte[] signature = signer.sign();
       Signature verifier = Signature.getInstance(ALGORITHM);
-      verifier.initVerify(publicKey);
+      verifier.initVerify(pair.getPublic());
       verifier.update(probe);
       if (!verifier.verify(signature)) {
         throw new KeyFileException("cannot derive the public key of the flag signing key " + file);
       }
-      return publicKey;
+      return pair.getPublic();
     } catch (GeneralSecurityException e) {
       throw new KeyFileException(
           "cannot derive the public key of the flag signing key " + file + ": " + e.getClass());
+    } finally {
+      Arrays.fill(seed, (byte) 0);
     }
   }
 
-  private static BigInteger littleEndian(byte[] bytes) {
-    byte[] big = new byte[bytes.length];
-    for (int i = 0; i < bytes.length; i++) {
-      big[i] = bytes[bytes.length - 1 - i];
-    }
-    return new BigInteger(1, big);
-  }
+  /** Gives the key pair generator the private key's bytes as its randomness, once. */
+  private static final class SeedRandom extends SecureRandom {
+    private static final long serialVersionUID = 1L;
+    private final byte[] seed;
+    private boolean used;
 
-  /** Arithmetic on edwards25519 in affine coordinates: enough to multiply the base point once. */
-  private static final class Edwards {
-    static final BigInteger P = BigInteger.TWO.pow(255).subtract(BigInteger.valueOf(19));
-    static final BigInteger D =
-        BigInteger.valueOf(-121665).multiply(BigInteger.valueOf(121666).modInverse(P)).mod(P);
-    static final BigInteger[] BASE = {
-      new BigInteger(
-          "15112221349535400772501151409588531511454012693041857206046113283949847762202"),
-      new BigInteger(
-          "46316835694926478169428394003475163141307993866256225615783033603165251855960")
-    };
-
-    static BigInteger[] add(BigInteger[] p, BigInteger[] q) {
-      BigInteger x1y2 = p[0].multiply(q[1]);
-      BigInteger x2y1 = q[0].multiply(p[1]);
-      BigInteger dxxyy = D.multiply(p[0]).multiply(q[0]).multiply(p[1]).multiply(q[1]).mod(P);
-      BigInteger x = x1y2.add(x2y1).multiply(BigInteger.ONE.add(dxxyy).modInverse(P)).mod(P);
-      BigInteger y =
-          p[1].multiply(q[1])
-              .add(p[0].multiply(q[0]))
-              .multiply(BigInteger.ONE.subtract(dxxyy).mod(P).modInverse(P))
-              .mod(P);
-      return new BigInteger[] {x, y};
+    SeedRandom(byte[] seed) {
+      this.seed = seed;
     }
 
-    static BigInteger[] multiply(BigInteger scalar) {
-      BigInteger[] result = {BigInteger.ZERO, BigInteger.ONE};
-      BigInteger[] addend = BASE;
-      for (int i = 0; i < scalar.bitLength(); i++) {
-        if (scalar.testBit(i)) {
-          result = add(result, addend);
-        }
-        addend = add(addend, addend);
+    @Override
+    public void nextBytes(byte[] bytes) {
+      if (used || bytes.length != seed.length) {
+        throw new IllegalStateException("the key pair generator asked for other randomness");
       }
-      return result;
-    }
-
-    static byte[] encode(BigInteger[] point) {
-      byte[] big = point[1].toByteArray();
-      byte[] out = new byte[32];
-      for (int i = 0; i < 32 && i < big.length; i++) {
-        out[i] = big[big.length - 1 - i];
-      }
-      if (point[0].testBit(0)) {
-        out[31] |= (byte) 0x80;
-      }
-      return out;
+      System.arraycopy(seed, 0, bytes, 0, seed.length);
+      used = true;
     }
   }
 }
