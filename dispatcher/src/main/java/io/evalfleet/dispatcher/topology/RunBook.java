@@ -298,7 +298,9 @@ final class RunBook {
       flag = unsigned.toBuilder().signingKeyId(signer.keyId()).build();
       SignedFlag signed = signer.sign(Json.write(flag));
       forward(DispatcherTopology.FLAGS_SINK, key, signed.value(), FlagSigner.headers(signed));
-      archiveSigned(flag, signed);
+      // Off the stream thread: a slow store must not hold the transaction this flag is part of.
+      DriftFlag archived = flag;
+      dispatching.decisions.execute(() -> archiveSigned(archived, signed));
     }
     commitSoon();
     decided.put(runId, context.currentSystemTimeMs());
