@@ -13,6 +13,7 @@ import io.evalfleet.common.contract.ArtifactRef;
 import io.evalfleet.common.contract.Json;
 import io.evalfleet.common.contract.StagedWeightEvent;
 import io.evalfleet.common.contract.SubsetRef;
+import io.evalfleet.common.kafka.Groups;
 import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.Topics;
 import io.evalfleet.common.kafka.acl.FleetRole;
@@ -20,6 +21,7 @@ import io.evalfleet.common.kafka.acl.KafkaDenial;
 import io.evalfleet.common.kafka.acl.RoleAcls;
 import io.evalfleet.common.kafka.consume.CommitSafeLoop;
 import io.evalfleet.common.task.Task;
+import io.evalfleet.dispatcher.DispatcherRole;
 import io.evalfleet.worker.WorkerRole;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -27,6 +29,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -79,7 +82,8 @@ class SecuredAccessIT {
             "submitter",
             "promotion",
             "baseline-manager",
-            "worker-nogroup")) {
+            "worker-nogroup",
+            "dispatcher-nogroup")) {
       passwords.put(user, kafka.addScramUser(user));
     }
     // The admin's settings in a file, as an operator keeps them: never on the command line.
@@ -118,6 +122,16 @@ class SecuredAccessIT {
       a.createAcls(
               RoleAcls.bindings(FleetRole.WORKER, "User:worker-nogroup").stream()
                   .filter(b -> b.pattern().resourceType() != ResourceType.GROUP)
+                  .toList())
+          .all()
+          .get(30, TimeUnit.SECONDS);
+      // A dispatcher principal with every ACL of its role but its Streams application's group.
+      a.createAcls(
+              RoleAcls.bindings(FleetRole.DISPATCHER, "User:dispatcher-nogroup").stream()
+                  .filter(
+                      b ->
+                          b.pattern().resourceType() != ResourceType.GROUP
+                              || !b.pattern().name().equals(Groups.DISPATCHER))
                   .toList())
           .all()
           .get(30, TimeUnit.SECONDS);
@@ -232,6 +246,48 @@ class SecuredAccessIT {
       }
       if (allowed != null) {
         allowed.close(Duration.ofSeconds(5));
+      }
+    }
+  }
+
+  @Test
+  void aDispatcherWithoutItsGroupAclShutsDownWithOneClearLineInsteadOfReplacingItsThreads()
+      throws Exception {
+    Logger roleLog = (Logger) LoggerFactory.getLogger(DispatcherRole.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    roleLog.addAppender(lines);
+    Map<String, String> settings =
+        new HashMap<>(
+            kafka.clientProperties("dispatcher-nogroup", passwords.get("dispatcher-nogroup")));
+    settings.put("archive.root", dir.resolve("archive").toUri().toString());
+    settings.put(
+        "dispatcher.state-dir", Files.createTempDirectory(dir, "dispatcher-state").toString());
+    DispatcherRole denied = null;
+    try {
+      long started = System.nanoTime();
+      denied = new DispatcherRole(FleetConfig.of(settings), Clock.systemUTC()).start();
+      DispatcherRole stopping = denied;
+      Awaitility.await("the dispatcher without its group ACL stopped")
+          .atMost(PROMPT)
+          .until(() -> !stopping.alive());
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      Thread.sleep(5_000); // time enough for replaced threads to fail again
+      List<String> messages = lines.list.stream().map(ILoggingEvent::getFormattedMessage).toList();
+      assertThat(messages.stream().filter(m -> m.startsWith("dispatcher stopped:")))
+          .as("log lines of the stop")
+          .hasSize(1)
+          .allSatisfy(
+              m ->
+                  assertThat(m)
+                      .contains("consumer group " + Groups.DISPATCHER)
+                      .contains("--principal dispatcher=User:NAME"));
+      assertThat(messages).noneMatch(m -> m.contains("replacing it"));
+      assertThat(took).isLessThan(PROMPT);
+    } finally {
+      roleLog.detachAppender(lines);
+      if (denied != null) {
+        denied.close(Duration.ofSeconds(10));
       }
     }
   }
