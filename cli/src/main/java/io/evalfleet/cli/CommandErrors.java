@@ -3,6 +3,7 @@ package io.evalfleet.cli;
 import io.evalfleet.common.contract.ContractViolation;
 import io.evalfleet.common.failure.FailureKind;
 import io.evalfleet.common.failure.Failures;
+import io.evalfleet.common.kafka.KafkaClients;
 import io.evalfleet.common.kafka.acl.KafkaDenial;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -100,6 +101,10 @@ final class CommandErrors implements IExecutionExceptionHandler, IParameterExcep
                 .getMessage()
                 .replaceAll("\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error): ", "");
     if (!(failure instanceof CommandFailure)) {
+      Optional<String> settings = KafkaClients.settingsProblem(failure);
+      if (settings.isPresent()) {
+        return settings.get();
+      }
       Optional<KafkaDenial> denial = KafkaDenial.of(failure);
       if (denial.isPresent()) {
         return denial.get().message(null);

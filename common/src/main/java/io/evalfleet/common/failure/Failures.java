@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.util.Locale;
 import java.util.function.Predicate;
 import org.apache.hadoop.security.AccessControlException;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.RetriableException;
@@ -45,7 +46,8 @@ public final class Failures {
           || isAccessDeniedOne(t)
           || isWithoutVersionOne(t)
           || t instanceof AuthorizationException
-          || t instanceof AuthenticationException) {
+          || t instanceof AuthenticationException
+          || isKafkaClientConstruction(t)) {
         return FailureKind.BAD_INPUT;
       }
       if (isOutOfMemory(t)) {
@@ -123,6 +125,18 @@ public final class Failures {
 
   private static boolean isWithoutVersionOne(Throwable t) {
     return t.getClass().getName().equals("org.apache.hadoop.fs.s3a.NoVersionAttributeException");
+  }
+
+  /**
+   * Whether {@code t} is a Kafka client that could not be made ({@code Failed to construct kafka
+   * consumer}, ...): making one contacts no broker, so only its settings can be at fault (a key
+   * store that does not open, a JAAS line that does not parse, a bootstrap address that does not
+   * resolve), not an outage, and no retry helps.
+   */
+  public static boolean isKafkaClientConstruction(Throwable t) {
+    return t instanceof KafkaException
+        && t.getMessage() != null
+        && t.getMessage().startsWith("Failed to construct kafka ");
   }
 
   /** Whether {@code failure} or one of its causes passes {@code test}. */

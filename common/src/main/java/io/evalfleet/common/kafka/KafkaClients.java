@@ -1,7 +1,14 @@
 package io.evalfleet.common.kafka;
 
 import io.evalfleet.common.config.FleetConfig;
+import io.evalfleet.common.config.SecretValues;
+import io.evalfleet.common.failure.Failures;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -148,6 +155,54 @@ public final class KafkaClients {
     props.keySet().removeIf(k -> !AdminClientConfig.configNames().contains(k));
     props.putIfAbsent(AdminClientConfig.CLIENT_ID_CONFIG, "evalfleet-admin");
     return props;
+  }
+
+  /**
+   * Why a Kafka client could not be made from its settings, in one line naming what to check, when
+   * {@code failure} is or is caused by such a failure ({@link Failures#isKafkaClientConstruction});
+   * Kafka's reason is in the causes, the top says only which client. Secrets are masked.
+   */
+  public static Optional<String> settingsProblem(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (Failures.isKafkaClientConstruction(t)) {
+        List<String> reasons = new ArrayList<>();
+        for (Throwable c = t.getCause(); c != null; c = c.getCause() == c ? null : c.getCause()) {
+          String said =
+              c instanceof NoSuchFileException ? "no such file " + c.getMessage() : c.getMessage();
+          if (said != null && reasons.stream().noneMatch(r -> r.contains(said))) {
+            reasons.add(said);
+          }
+        }
+        String why = String.join(": ", reasons);
+        return Optional.of(
+            SecretValues.mask(
+                "cannot make the Kafka client ("
+                    + t.getMessage().substring("Failed to construct ".length())
+                    + ") from its settings: "
+                    + why
+                    + ": check "
+                    + settingsToCheck(why)));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String settingsToCheck(String why) {
+    String said = why.toLowerCase(Locale.ROOT);
+    if (said.contains("jaas")) {
+      return "kafka.sasl.jaas.config (it ends with a semicolon; values in double quotes)";
+    }
+    if (said.contains("keystore")
+        || said.contains("truststore")
+        || said.contains("ssl")
+        || said.contains("no such file")
+        || said.contains("password")) {
+      return "kafka.ssl.truststore.* and kafka.ssl.keystore.* (location, type and password)";
+    }
+    if (said.contains("bootstrap")) {
+      return "kafka.bootstrap.servers";
+    }
+    return "the kafka.* settings";
   }
 
   private static void dropConsumerOnly(Map<String, Object> props) {

@@ -208,7 +208,7 @@ public final class Dispatching {
   /**
    * The signer of the key {@link FleetConfig#FLAG_SIGNING_KEY} names, or null when it names none.
    *
-   * @throws IllegalStateException naming the file, when the key cannot be read
+   * @throws IllegalArgumentException naming the file, when the key cannot be read
    */
   static FlagSigner signer(FleetConfig config) {
     String file = config.get(FleetConfig.FLAG_SIGNING_KEY);
@@ -218,7 +218,8 @@ public final class Dispatching {
     try {
       return FlagSigner.of(Path.of(file));
     } catch (FlagKeys.KeyFileException e) {
-      throw new IllegalStateException(
+      // A setting's mistake (exit 2), like any other bad setting: no retry finds the key.
+      throw new IllegalArgumentException(
           "cannot sign flags (" + FleetConfig.FLAG_SIGNING_KEY.key() + "): " + e.getMessage(), e);
     }
   }

@@ -14,6 +14,7 @@ import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.GroupAuthorizationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.resource.PatternType;
@@ -65,7 +66,19 @@ public record KafkaDenial(ResourceType resourceType, List<String> names, String 
         return Optional.of(new KafkaDenial(ResourceType.ANY, List.of(), e.getMessage()));
       }
       if (t instanceof AuthenticationException e) {
-        return Optional.of(new KafkaDenial(ResourceType.UNKNOWN, List.of(), e.getMessage()));
+        // A TLS handshake's reason (an untrusted certificate, ...) is in its causes, not its
+        // message.
+        String detail = e.getMessage();
+        if (e instanceof SslAuthenticationException) {
+          Throwable root = e;
+          while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+          }
+          if (root != e && root.getMessage() != null) {
+            detail = detail + ": " + root.getMessage();
+          }
+        }
+        return Optional.of(new KafkaDenial(ResourceType.UNKNOWN, List.of(), detail));
       }
     }
     return Optional.empty();
@@ -74,6 +87,20 @@ public record KafkaDenial(ResourceType resourceType, List<String> names, String 
   /** Whether {@code failure} is, or is caused by, a denial by the cluster. */
   public static boolean isDenial(Throwable failure) {
     return of(failure).isPresent();
+  }
+
+  /** What to check when the handshake or the credentials failed, by what the detail says. */
+  private String check() {
+    String said = detail == null ? "" : detail;
+    if (said.contains("certification path") || said.contains("PKIX")) {
+      return "the broker's certificate is not signed by a certificate authority this client trusts:"
+          + " check the truststore (kafka.ssl.truststore.*)";
+    }
+    if (said.contains("SSL handshake failed")) {
+      return "check the truststore (kafka.ssl.truststore.*) and, for mutual TLS, the key store"
+          + " (kafka.ssl.keystore.*) this command runs with";
+    }
+    return "check the user name and password (kafka.sasl.jaas.config) this command runs with";
   }
 
   /** Whether the cluster refused the credentials rather than an operation. */
@@ -101,10 +128,7 @@ public record KafkaDenial(ResourceType resourceType, List<String> names, String 
             ? APPLY_HINT
             : "evalfleet topics --acls --principal " + role.cliName() + "=User:NAME";
     if (authentication()) {
-      return "Kafka refused the credentials (authentication failed: "
-          + detail
-          + "): check the user name and password (kafka.sasl.jaas.config) or the key store"
-          + " (kafka.ssl.keystore.*) this command runs with";
+      return "Kafka refused the credentials (authentication failed: " + detail + "): " + check();
     }
     if (resourceType == ResourceType.CLUSTER) {
       // KIP-679: a producer gets its producer id with WRITE on any topic; without one, the cluster

@@ -11,6 +11,7 @@ import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.errors.ClusterAuthorizationException;
 import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
 import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
@@ -94,6 +95,21 @@ class KafkaDenialTest {
     assertThat(credentials.message(AclOperation.READ))
         .startsWith("Kafka refused the credentials")
         .contains("kafka.sasl.jaas.config");
+  }
+
+  @Test
+  void anUntrustedBrokerCertificateSendsTheReaderToTheTruststore() {
+    var handshake =
+        new SslAuthenticationException(
+            "SSL handshake failed",
+            new javax.net.ssl.SSLHandshakeException(
+                "PKIX path building failed: unable to find valid certification path to requested"
+                    + " target"));
+    String message = KafkaDenial.of(handshake).orElseThrow().message(null);
+    assertThat(message)
+        .contains("unable to find valid certification path")
+        .contains("kafka.ssl.truststore.*")
+        .doesNotContain("kafka.sasl.jaas.config");
   }
 
   @Test
