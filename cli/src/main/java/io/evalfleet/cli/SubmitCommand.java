@@ -239,6 +239,10 @@ final class SubmitCommand implements Callable<Integer> {
                 ? watcher.await(event.eventId(), wait)
                 : watcher.await(event.eventId(), wait, progress, display);
         System.out.print(FlagPrinter.render(flag));
+        if (watcher.verifying()) {
+          // await gives only a flag that verified, under the key its signing_key_id names.
+          System.out.println("  signed by key " + flag.signingKeyId() + " (verified)");
+        }
         // A gate: only GREEN and WARN let the version through.
         return switch (flag.flag()) {
           case GREEN, WARN -> ExitCode.OK;

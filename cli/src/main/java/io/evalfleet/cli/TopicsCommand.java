@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.errors.ResourceNotFoundException;
 import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourceType;
@@ -87,6 +88,7 @@ final class TopicsCommand implements Callable<Integer> {
         assignments.forEach(a -> bindings.addAll(RoleAcls.bindings(a.role(), a.principal())));
         admin.createAcls(bindings).all().get(30, TimeUnit.SECONDS);
         printAcls(assignments, System.out);
+        warnOfUnknownUsers(admin, assignments);
       }
     } catch (ExecutionException | IllegalStateException e) {
       throw KafkaDenial.of(e)
@@ -101,6 +103,36 @@ final class TopicsCommand implements Callable<Integer> {
           .orElse(e);
     }
     return ExitCode.OK;
+  }
+
+  /**
+   * Says which {@code User:} principals have no SCRAM credentials on the cluster: a mistyped name
+   * gets its ACLs all the same, and its role then fails as if its password were wrong. A client
+   * certificate's principal has none, so this is a note, not an error.
+   */
+  private static void warnOfUnknownUsers(Admin admin, List<Assignment> assignments) {
+    List<String> users =
+        assignments.stream()
+            .map(Assignment::principal)
+            .filter(p -> p.startsWith("User:"))
+            .map(p -> p.substring("User:".length()))
+            .distinct()
+            .toList();
+    var described = admin.describeUserScramCredentials(users);
+    for (String user : users) {
+      try {
+        described.description(user).get(30, TimeUnit.SECONDS);
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof ResourceNotFoundException) {
+          System.out.println(
+              "note: the cluster has no SCRAM user "
+                  + user
+                  + ": a typo? (a client certificate's principal has none)");
+        }
+      } catch (Exception e) {
+        return; // listing users is a courtesy: an older or differently secured cluster may refuse
+      }
+    }
   }
 
   /** The roles and principals of {@code --principal}, every mistake reported at once. */

@@ -60,6 +60,12 @@ public final class KnownNoise extends Filter<ILoggingEvent> {
               "org.apache.kafka.clients.producer.internals.Sender",
               "[Producer clientId=evalfleet-",
               "while aborting transaction when during closing"),
+          // A key or trust store that cannot be opened: the command's error names the file and the
+          // settings, without the stack trace Kafka logs first.
+          new Noise(
+              "org.apache.kafka.common.security.ssl.DefaultSslEngineFactory",
+              "Modification time of key store could not be obtained",
+              ""),
           // Kafka Streams 4.3 advises on its global-store thread, which the dispatcher does not
           // have.
           new Noise(

@@ -158,8 +158,14 @@ class SecuredAccessIT {
             adminSettings.toString(),
             "--acls",
             "--principal",
-            "worker=User:worker");
+            "worker=User:worker",
+            "--principal",
+            "worker=User:wroker");
     assertThat(again.code()).as(again.console()).isZero();
+    assertThat(again.out())
+        .contains("note: the cluster has no SCRAM user wroker")
+        .doesNotContain("no SCRAM user worker");
+    assertThat(aclTable).doesNotContain("no SCRAM user");
   }
 
   @Test
