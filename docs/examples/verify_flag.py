@@ -4,11 +4,19 @@ value bytes (docs/promotion.md). Needs Debian's python3-cryptography; with --boo
 python3-confluent-kafka.
 
   python3 verify_flag.py --public-keys flags.pub.pem --bootstrap-servers kafka:9092 [--event-id ID]
+  python3 verify_flag.py --public-keys flags.pub.pem --bootstrap-servers kafka-1:9093 -F promotion.conf
   python3 verify_flag.py --public-keys flags.pub.pem --signed-flag locks/m/v2.flag.signed.json
+
+On a secured cluster, -F FILE reads librdkafka client settings (key=value per line, # comments, as
+kcat's -F): security.protocol, sasl.*, ssl.*, the password among them, which never goes on a command
+line. -X key=value adds or overrides one setting (repeatable; not for passwords). The consumer group
+(--group, default evalfleet-promotion-verify-flag) must start with evalfleet-promotion for the
+promotion-reader role's ACLs; the script commits no offsets.
 
 Prints one line per flag: VERIFIED (key id, model, version, flag, event id) or REJECTED (why).
 Exit status: 0 every flag read verified (and --event-id's was among them), 1 a flag was rejected,
-3 the topic cannot be read or --event-id's flag did not come within --timeout.
+2 the command line or its -F file is wrong, 3 the topic cannot be read or --event-id's flag did not
+come within --timeout.
 """
 import argparse
 import base64
@@ -22,6 +30,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 FLAGS = "evalfleet.drift-flags"
+GROUP = "evalfleet-promotion-verify-flag"  # the promotion-reader ACLs allow evalfleet-promotion*
 
 
 def trusted_keys(paths):
@@ -83,11 +92,42 @@ def from_archive(keys, path):
     return 0 if verified else 1
 
 
-def from_topic(keys, servers, event_id, timeout):
+def settings_file(path):
+    """The librdkafka settings of a properties file as kcat's -F reads it: key=value per line,
+    blank lines and lines starting with # ignored."""
+    settings = {}
+    with open(path, encoding="utf-8") as file:
+        for number, line in enumerate(file, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            key, equals, value = line.partition("=")
+            if not equals or not key.strip():
+                # the line may hold a secret: name its number only
+                raise ValueError(f"{path}:{number}: not a key=value setting")
+            settings[key.strip()] = value.strip()
+    return settings
+
+
+def setting(text):
+    """One -X key=value; a password is refused, as a command line is visible to every user."""
+    key, equals, value = text.partition("=")
+    if not equals or not key.strip():
+        raise argparse.ArgumentTypeError(f"'{text}' is not key=value")
+    if key.strip().endswith(("password", "secret")):
+        raise argparse.ArgumentTypeError(
+            f"{key.strip()}: a secret never goes on a command line; put it in a -F file")
+    return key.strip(), value.strip()
+
+
+def from_topic(keys, settings, event_id, timeout):
     from confluent_kafka import (Consumer, KafkaError, KafkaException, OFFSET_BEGINNING,
                                  TopicPartition)
-    consumer = Consumer({"bootstrap.servers": servers, "group.id": "evalfleet-verify-flag",
-                         "enable.auto.commit": False, "enable.partition.eof": True})
+    try:
+        consumer = Consumer(settings)
+    except KafkaException as e:
+        print(f"cannot configure the consumer: {e}", file=sys.stderr)
+        return 3
     try:
         partitions = consumer.list_topics(FLAGS, timeout=30).topics[FLAGS].partitions
         consumer.assign([TopicPartition(FLAGS, p, OFFSET_BEGINNING) for p in partitions])
@@ -125,11 +165,29 @@ def main():
     source.add_argument("--signed-flag", help="a flag as archived beside its lockfile")
     parser.add_argument("--event-id", help="wait for this event's verified flag")
     parser.add_argument("--timeout", type=float, default=60, help="seconds to read (default 60)")
+    parser.add_argument("--group", help=f"consumer group id (default {GROUP}; the promotion-reader"
+                                        " ACLs allow groups starting with evalfleet-promotion)")
+    parser.add_argument("-F", dest="settings_file", metavar="FILE",
+                        help="librdkafka settings file (key=value per line, # comments, as kcat's"
+                             " -F): security.protocol, sasl.*, ssl.*, passwords")
+    parser.add_argument("-X", dest="settings", metavar="KEY=VALUE", type=setting, action="append",
+                        default=[], help="a librdkafka setting, repeatable (not for passwords:"
+                                         " use -F)")
     args = parser.parse_args()
     keys = trusted_keys(args.public_keys)
     if args.signed_flag:
         return from_archive(keys, args.signed_flag)
-    return from_topic(keys, args.bootstrap_servers, args.event_id, args.timeout)
+    settings = {"bootstrap.servers": args.bootstrap_servers, "group.id": GROUP,
+                "enable.auto.commit": False, "enable.partition.eof": True}
+    if args.settings_file:
+        try:
+            settings.update(settings_file(args.settings_file))
+        except (OSError, ValueError) as why:
+            parser.error(str(why))
+    settings.update(args.settings)
+    if args.group:
+        settings["group.id"] = args.group
+    return from_topic(keys, settings, args.event_id, args.timeout)
 
 
 if __name__ == "__main__":

@@ -123,6 +123,19 @@ class DocumentedCommandsIT {
     NOT_RUN.put(
         "kcat -b $B -C -t evalfleet.drift-flags -f",
         signed + "SignedFlagsIT reads the same headers with a plain consumer");
+    String secured =
+        "needs a secured cluster (SASL_SSL) and its promotion-reader user, which the broker here"
+            + " has not; SecuredAccessIT proves that role reads evalfleet.drift-flags and nothing"
+            + " else, ";
+    NOT_RUN.put(
+        "install -m 600 /dev/null promotion.conf",
+        secured + "and the file it starts is written by hand with that user's password");
+    NOT_RUN.put(
+        "python3 docs/examples/verify_flag.py --public-keys flags.pub.pem --bootstrap-servers $B -F",
+        secured + "and SignedFlagsIT runs this script, without -F, against a plaintext broker");
+    NOT_RUN.put(
+        "kcat -F promotion.conf",
+        secured + "and SignedFlagsIT reads the same headers with a plain consumer");
     NOT_RUN.put(
         "python3 docs/examples/verify_flag.py",
         signed + "SignedFlagsIT runs this script against its fleet's flags topic");
