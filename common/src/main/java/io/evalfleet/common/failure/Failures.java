@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.NoSuchFileException;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Predicate;
 import org.apache.hadoop.security.AccessControlException;
 import org.apache.kafka.common.KafkaException;
@@ -141,12 +142,17 @@ public final class Failures {
 
   /** Whether {@code failure} or one of its causes passes {@code test}. */
   private static boolean anyCause(Throwable failure, Predicate<Throwable> test) {
+    return firstCause(failure, test).isPresent();
+  }
+
+  /** The first of {@code failure} and its causes, outermost first, that passes {@code test}. */
+  public static Optional<Throwable> firstCause(Throwable failure, Predicate<Throwable> test) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (test.test(t)) {
-        return true;
+        return Optional.of(t);
       }
     }
-    return false;
+    return Optional.empty();
   }
 
   /** True for the JVM's and ONNX Runtime's (CPU arena, CUDA) out-of-memory failures. */

@@ -163,28 +163,30 @@ public final class KafkaClients {
    * Kafka's reason is in the causes, the top says only which client. Secrets are masked.
    */
   public static Optional<String> settingsProblem(Throwable failure) {
-    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-      if (Failures.isKafkaClientConstruction(t)) {
-        List<String> reasons = new ArrayList<>();
-        for (Throwable c = t.getCause(); c != null; c = c.getCause() == c ? null : c.getCause()) {
-          String said =
-              c instanceof NoSuchFileException ? "no such file " + c.getMessage() : c.getMessage();
-          if (said != null && reasons.stream().noneMatch(r -> r.contains(said))) {
-            reasons.add(said);
-          }
-        }
-        String why = String.join(": ", reasons);
-        return Optional.of(
-            SecretValues.mask(
-                "cannot make the Kafka client ("
-                    + t.getMessage().substring("Failed to construct ".length())
-                    + ") from its settings: "
-                    + why
-                    + ": check "
-                    + settingsToCheck(why)));
-      }
-    }
-    return Optional.empty();
+    return Failures.firstCause(failure, Failures::isKafkaClientConstruction)
+        .map(
+            construction -> {
+              List<String> reasons = new ArrayList<>();
+              for (Throwable c = construction.getCause();
+                  c != null;
+                  c = c.getCause() == c ? null : c.getCause()) {
+                String said =
+                    c instanceof NoSuchFileException
+                        ? "no such file " + c.getMessage()
+                        : c.getMessage();
+                if (said != null && reasons.stream().noneMatch(r -> r.contains(said))) {
+                  reasons.add(said);
+                }
+              }
+              String why = String.join(": ", reasons);
+              return SecretValues.mask(
+                  "cannot make the Kafka client ("
+                      + construction.getMessage().substring("Failed to construct ".length())
+                      + ") from its settings: "
+                      + why
+                      + ": check "
+                      + settingsToCheck(why));
+            });
   }
 
   private static String settingsToCheck(String why) {
